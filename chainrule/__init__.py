@@ -1,0 +1,31 @@
+"""chainrule: a readable deep-learning framework on NumPy, with its own backpropagation engine.
+
+Write TensorFlow/Keras code with ``import chainrule as tf``:
+
+>>> import chainrule as tf
+>>> x = tf.Variable([1.0, 2.0])
+>>> with tf.GradientTape() as tape:
+...     y = tf.reduce_sum(x * x)
+>>> tape.gradient(y, x).numpy()
+array([2., 4.], dtype=float32)
+"""
+import numpy as _np
+
+from chainrule import backend, ops
+from chainrule.autograd import enable_grad, grad, no_grad
+from chainrule.ops import (abs, add, broadcast_to, cast, clip, concat, div, erf, exp, expand_dims, gather, log,
+                           logsumexp, matmul, maximum, minimum, mul, pad, pow, reshape, sigmoid, softmax, split,
+                           sqrt, squeeze, stack, sub, tanh, transpose, where)
+from chainrule.ops import max as reduce_max
+from chainrule.ops import mean as reduce_mean
+from chainrule.ops import min as reduce_min
+from chainrule.ops import sum as reduce_sum
+from chainrule.ops import var as reduce_variance
+from chainrule.tape import GradientTape
+from chainrule.tensor import Tensor, Variable, as_tensor, constant
+
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
+negative, multiply, subtract, divide = ops.neg, mul, sub, div
+clip_by_value = clip
+reduce_logsumexp = logsumexp

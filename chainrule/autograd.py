@@ -1,0 +1,158 @@
+"""Reverse-mode differentiation: walk the graph from the output back to the leaves, once, in topological order.
+
+>>> import chainrule as cr
+>>> x = cr.Tensor(3.0, requires_grad=True)
+>>> (dx,) = cr.grad(x * x * x, [x])
+>>> float(dx)
+27.0
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Sequence
+
+from chainrule import backend
+from chainrule.ops.function import GradMode
+from chainrule.tensor import Tensor, TensorLike, _to_array
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run ops without recording the graph (inference, optimizer updates)."""
+    previous = GradMode.enabled
+    GradMode.enabled = False
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Record the graph again inside a ``no_grad`` block."""
+    previous = GradMode.enabled
+    GradMode.enabled = True
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors that require grad, each after all of its inputs (iterative DFS: no recursion limit)."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [(r, False) for r in roots if r.requires_grad]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t.node is not None:
+            for x in t.node.inputs:
+                if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen:
+                    stack.append((x, False))
+    return order
+
+
+def _initial_grad(output: Tensor, grad: TensorLike | None):
+    if grad is None:
+        if output.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got an output of shape "
+                               f"{output.shape}: pass grad= (a tensor of that shape)")
+        return backend.xp.ones_like(output.data)
+    g = grad.data if isinstance(grad, Tensor) else _to_array(grad, output.dtype)
+    if g.shape != output.shape:
+        raise ValueError(f"grad of shape {g.shape} does not match the output's shape {output.shape}")
+    return g
+
+
+def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None):
+    """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``."""
+    pending: dict[int, object] = {}
+    for o, g in zip(outputs, grads):
+        pending[id(o)] = pending[id(o)] + g if id(o) in pending else g
+    results: dict[int, object] = {}
+    with (enable_grad() if create_graph else no_grad()):
+        for t in reversed(_topological_order(outputs)):
+            g = pending.pop(id(t), None)
+            if g is None:
+                continue
+            fn = t.node
+            if fn is None or (keep is not None and id(t) in keep):
+                results[id(t)] = (t, g)
+            if fn is None:
+                continue
+            if create_graph:
+                fn.graph_out = t
+            try:
+                input_grads = fn.backward(g)
+            finally:
+                fn.graph_out = None
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+                if needed and gx is not None:
+                    key = id(x)
+                    pending[key] = pending[key] + gx if key in pending else gx
+    return results
+
+
+def _as_grad_tensor(g) -> Tensor:
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _check_differentiable(t: Tensor, role: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{role} must be a Tensor, got {type(t).__name__}")
+    if t.dtype.kind not in "fc":
+        raise TypeError(f"cannot take a gradient with respect to an integer tensor ({role} has dtype {t.dtype}); "
+                        f"cast it to float32 first")
+
+
+def _prepare(outputs, grad_outputs, create_graph):
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor,)) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, o in enumerate(outputs):
+        _check_differentiable(o, f"output {i}")
+        if not o.requires_grad:
+            raise RuntimeError(f"output {i} (shape {o.shape}) does not require grad and has no graph: no input it "
+                               f"depends on has requires_grad=True")
+    grads = [_initial_grad(o, g) for o, g in zip(outputs, grad_outputs)]
+    if create_graph:
+        grads = [_as_grad_tensor(g) for g in grads]
+    return outputs, grads
+
+
+def backward(output: Tensor, grad: TensorLike | None = None, create_graph: bool = False) -> None:
+    """Accumulate the gradient of ``output`` into ``.grad`` of every leaf that requires grad."""
+    outputs, grads = _prepare(output, [grad] if grad is not None else None, create_graph)
+    for leaf, g in _backprop(outputs, grads, create_graph, keep=None).values():
+        g = _as_grad_tensor(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """d(sum of outputs)/d(inputs), as in ``torch.autograd.grad``; nothing is written into ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are differentiable (Hessian-vector products, penalties).
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, x in enumerate(inputs):
+        _check_differentiable(x, f"input {i}")
+    outputs, grads = _prepare(outputs, grad_outputs, create_graph)
+    found = _backprop(outputs, grads, create_graph, keep={id(x) for x in inputs})
+    result = []
+    for i, x in enumerate(inputs):
+        g = found.get(id(x), (x, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} (shape {x.shape}) was not used to compute the outputs; "
+                               f"pass allow_unused=True to get None for it")
+        result.append(None if g is None else _as_grad_tensor(g))
+    return tuple(result)

@@ -1,0 +1,94 @@
+"""Function: the base class of every differentiable op, and the one shared broadcasting helper.
+
+An op is a small class with ``forward`` (arrays in, array out) and ``backward`` (output gradient in, one gradient per
+positional input out). Positional arguments of ``apply`` are the inputs (Tensors or constants); keyword arguments are
+settings (axes, shapes, strides), which ``forward`` keeps on ``self`` for ``backward``. Backward formulas are written with operators and other ops' ``apply``, so the same formula runs on plain
+arrays (the fast path) and on Tensors (``create_graph=True``: the gradient is itself differentiable).
+
+>>> import numpy as np
+>>> class Square(Function):
+...     # y = x²   ->   dx = g * 2x
+...     def forward(self, x):
+...         return x * x
+...     def backward(self, g):
+...         (x,) = self.args
+...         return g * 2 * x
+>>> Square.apply(Tensor([3.0], requires_grad=True)).numpy()
+array([9.], dtype=float32)
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from chainrule.tensor import Tensor
+
+OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
+
+
+def op(fn: Callable) -> Callable:
+    """Register a public op function (its name is what tests and the meta-test refer to)."""
+    OPS[fn.__name__] = fn
+    return fn
+
+
+class GradMode:
+    """Whether ops record the graph; switched off by ``no_grad()``."""
+
+    enabled = True
+
+
+class Function:
+    """One node of the graph: remembers its inputs and computes their gradients from its output's."""
+
+    graph_out: Tensor | None = None  # set by the engine while it differentiates this node with create_graph
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op. With no Tensor among ``inputs`` it returns a plain array and records nothing."""
+        fn = cls()
+        arrays = []
+        any_tensor = requires = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                any_tensor = True
+                requires = requires or x.requires_grad
+                arrays.append(x.data)
+            else:
+                arrays.append(x)
+        fn.arrays = arrays
+        out = fn.forward(*arrays, **params)
+        if not any_tensor:
+            return out
+        result = Tensor._wrap(out)
+        if requires and GradMode.enabled and out.dtype.kind == "f":
+            fn.inputs = inputs
+            fn.needs_input_grad = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            fn.out = out
+            result.requires_grad = True
+            result.node = fn
+        return result
+
+    @property
+    def args(self):
+        """The inputs as backward should see them: arrays, or Tensors when building a differentiable gradient."""
+        return self.arrays if self.graph_out is None else self.inputs
+
+    @property
+    def output(self):
+        """The output as backward should see it (array, or the output Tensor under create_graph)."""
+        return self.out if self.graph_out is None else self.graph_out
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def backward(self, g):
+        raise NotImplementedError(f"{type(self).__name__} must define backward")
+
+
+def unbroadcast(grad, shape: tuple[int, ...]):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so it has ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    from chainrule.ops.reduce import SumTo
+
+    return SumTo.apply(grad, shape=shape)

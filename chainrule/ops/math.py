@@ -1,0 +1,275 @@
+"""Elementwise arithmetic: each op's forward, and its backward in one line of math.
+
+>>> import chainrule as cr
+>>> cr.maximum(cr.constant([1.0, 5.0]), 2.0).numpy()
+array([2., 5.], dtype=float32)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.ops.function import Function, op, unbroadcast
+from chainrule.tensor import Tensor, TensorLike, _to_array, as_tensor
+
+
+class Add(Function):
+    # y = a + b   ->   da = g,  db = g
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        a, b = self.arrays
+        return unbroadcast(g, np.shape(a)), unbroadcast(g, np.shape(b))
+
+
+class Sub(Function):
+    # y = a - b   ->   da = g,  db = -g
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        a, b = self.arrays
+        return unbroadcast(g, np.shape(a)), unbroadcast(-g, np.shape(b))
+
+
+class Mul(Function):
+    # y = a * b   ->   da = g * b,  db = g * a
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.args
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(g * b, np.shape(self.arrays[0])) if need_a else None,
+                unbroadcast(g * a, np.shape(self.arrays[1])) if need_b else None)
+
+
+class Div(Function):
+    # y = a / b   ->   da = g / b,  db = -g * a / b²
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.args
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(g / b, np.shape(self.arrays[0])) if need_a else None,
+                unbroadcast(-g * a / (b * b), np.shape(self.arrays[1])) if need_b else None)
+
+
+class Pow(Function):
+    # y = a ** b   ->   da = g * b * a^(b-1),  db = g * y * log(a)
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, g):
+        a, b = self.args
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(g * b * a ** (b - 1), np.shape(self.arrays[0])) if need_a else None,
+                unbroadcast(g * self.output * Log.apply(a), np.shape(self.arrays[1])) if need_b else None)
+
+
+class Neg(Function):
+    # y = -x   ->   dx = -g
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    # y = e^x   ->   dx = g * y
+    def forward(self, x):
+        return backend.xp.exp(x)
+
+    def backward(self, g):
+        return g * self.output
+
+
+class Log(Function):
+    # y = ln x   ->   dx = g / x
+    def forward(self, x):
+        return backend.xp.log(x)
+
+    def backward(self, g):
+        (x,) = self.args
+        return g / x
+
+
+class Sqrt(Function):
+    # y = √x   ->   dx = g / (2y)
+    def forward(self, x):
+        return backend.xp.sqrt(x)
+
+    def backward(self, g):
+        return g / (2 * self.output)
+
+
+class Abs(Function):
+    # y = |x|   ->   dx = g * sign(x)
+    def forward(self, x):
+        return backend.xp.abs(x)
+
+    def backward(self, g):
+        return g * backend.xp.sign(self.arrays[0])
+
+
+class Erf(Function):
+    # y = erf(x)   ->   dx = g * 2/√π * e^(-x²)
+    _erf = np.frompyfunc(math.erf, 1, 1)
+
+    def forward(self, x):
+        return np.asarray(self._erf(x), dtype=x.dtype)
+
+    def backward(self, g):
+        (x,) = self.args
+        return g * (2 / math.sqrt(math.pi)) * Exp.apply(-(x * x))
+
+
+class Where(Function):
+    # y = c ? a : b   ->   da = c ? g : 0,  db = c ? 0 : g   (c carries no gradient)
+    def forward(self, c, a, b):
+        return backend.xp.where(c, a, b)
+
+    def backward(self, g):
+        c, a, b = self.arrays
+        return (None,
+                unbroadcast(Where.apply(c, g, 0), np.shape(a)),
+                unbroadcast(Where.apply(c, 0, g), np.shape(b)))
+
+
+class Maximum(Function):
+    # y = max(a, b)   ->   the larger input gets g; a tie splits it in half (as PyTorch does)
+    def forward(self, a, b):
+        return backend.xp.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.arrays
+        return _split_by_winner(g, a, b, a > b)
+
+
+class Minimum(Function):
+    # y = min(a, b)   ->   the smaller input gets g; a tie splits it in half
+    def forward(self, a, b):
+        return backend.xp.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.arrays
+        return _split_by_winner(g, a, b, a < b)
+
+
+def _split_by_winner(g, a, b, a_wins):
+    share_a = (a_wins + 0.5 * (a == b)).astype(g.dtype)
+    return unbroadcast(g * share_a, np.shape(a)), unbroadcast(g * (1 - share_a), np.shape(b))
+
+
+class Clip(Function):
+    # y = min(max(x, lo), hi)   ->   dx = g where lo <= x <= hi, else 0
+    def forward(self, x, lo, hi):
+        self.inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.inside &= x >= lo
+        if hi is not None:
+            self.inside &= x <= hi
+        return backend.xp.clip(x, lo, hi)
+
+    def backward(self, g):
+        return g * self.inside
+
+
+class Cast(Function):
+    # y = x as dtype   ->   dx = g as x's dtype
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return Cast.apply(g, dtype=self.arrays[0].dtype)
+
+
+def _operands(a: TensorLike, b: TensorLike):
+    """Turn constants into arrays of the tensor's float dtype, so a list or NumPy float64 never promotes float32."""
+    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if ref is None:
+        return as_tensor(a), b
+    dtype = ref.dtype if ref.dtype.kind == "f" else None
+    if not isinstance(a, Tensor):
+        a = a if isinstance(a, (int, float)) else _to_array(a, dtype if _is_numeric(a) else None)
+    if not isinstance(b, Tensor):
+        b = b if isinstance(b, (int, float)) else _to_array(b, dtype if _is_numeric(b) else None)
+    return a, b
+
+
+def _is_numeric(x) -> bool:
+    return np.asarray(x).dtype.kind in "fiub"
+
+
+def _check_broadcast(a, b, name: str) -> None:
+    try:
+        np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together") from None
+
+
+def _binary(fn_class, name):
+    def f(a: TensorLike, b: TensorLike) -> Tensor:
+        a, b = _operands(a, b)
+        try:
+            return fn_class.apply(a, b)
+        except ValueError:
+            _check_broadcast(a, b, name)
+            raise
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name} with broadcasting, e.g. ``chainrule.{name}(x, y)``."
+    return op(f)
+
+
+add = _binary(Add, "add")
+sub = _binary(Sub, "sub")
+mul = _binary(Mul, "mul")
+div = _binary(Div, "div")
+pow = _binary(Pow, "pow")
+maximum = _binary(Maximum, "maximum")
+minimum = _binary(Minimum, "minimum")
+
+
+def _unary(fn_class, name):
+    def f(x: TensorLike) -> Tensor:
+        return fn_class.apply(as_tensor(x))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, e.g. ``chainrule.{name}(x)``."
+    return op(f)
+
+
+neg = _unary(Neg, "neg")
+exp = _unary(Exp, "exp")
+log = _unary(Log, "log")
+sqrt = _unary(Sqrt, "sqrt")
+abs = _unary(Abs, "abs")
+erf = _unary(Erf, "erf")
+
+
+@op
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
+    """Pick ``x`` where ``condition`` holds, else ``y`` (broadcasting); the condition carries no gradient."""
+    c = _to_array(condition).astype(bool)
+    x, y = _operands(x, y)
+    _check_broadcast(c, x, "where")
+    _check_broadcast(c, y, "where")
+    return Where.apply(c, x, y)
+
+
+@op
+def clip(x: TensorLike, min: float | None = None, max: float | None = None) -> Tensor:
+    """Clamp into [min, max] (TensorFlow: ``clip_by_value``); values outside get no gradient."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    return Clip.apply(as_tensor(x), lo=min, hi=max)
+
+
+def cast(x: TensorLike, dtype) -> Tensor:
+    """Convert to ``dtype``; float to float keeps the gradient, to integer or bool cuts it."""
+    x = as_tensor(x)
+    return x if x.dtype == np.dtype(dtype) else Cast.apply(x, dtype=np.dtype(dtype))

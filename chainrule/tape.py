@@ -1,0 +1,121 @@
+"""GradientTape with TensorFlow's semantics, on top of the engine's graph.
+
+The engine records every op whose inputs require grad; the tape decides what counts as a source: trainable
+Variables (watched automatically) and tensors passed to ``watch``. Calling ``gradient`` while another tape records
+builds a differentiable gradient, so nested tapes give second derivatives as in TensorFlow.
+
+>>> import chainrule as tf
+>>> x = tf.constant(3.0)
+>>> with tf.GradientTape() as outer:
+...     outer.watch(x)
+...     with tf.GradientTape() as inner:
+...         inner.watch(x)
+...         y = x * x * x
+...     dy = inner.gradient(y, x)
+>>> float(outer.gradient(dy, x))
+18.0
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import backend
+from chainrule.autograd import _backprop, _check_differentiable, _prepare
+from chainrule.ops.function import GradMode
+from chainrule.tensor import Tensor
+
+_recording: list["GradientTape"] = []
+
+
+def _flatten(structure) -> list:
+    if isinstance(structure, dict):
+        return [leaf for key in structure for leaf in _flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _pack_like(structure, leaves: list):
+    """Rebuild ``structure`` with the next values from ``leaves`` (consumed from the front)."""
+    if isinstance(structure, dict):
+        return {key: _pack_like(structure[key], leaves) for key in structure}
+    if isinstance(structure, (list, tuple)):
+        packed = [_pack_like(item, leaves) for item in structure]
+        return packed if isinstance(structure, list) else type(structure)(packed)
+    return leaves.pop(0)
+
+
+class GradientTape:
+    """Record operations for automatic differentiation, as ``tf.GradientTape``."""
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._watched: list[Tensor] = []
+        self._used = False
+        self._grad_mode_before = True
+
+    def __enter__(self) -> "GradientTape":
+        _recording.append(self)
+        self._grad_mode_before = GradMode.enabled
+        GradMode.enabled = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _recording.remove(self)
+        GradMode.enabled = self._grad_mode_before
+
+    def watch(self, tensor: Any) -> None:
+        """Make ``tensor`` (or a structure of tensors) a source whose gradient can be asked for."""
+        for t in _flatten(tensor):
+            _check_differentiable(t, "a watched tensor")
+            if not t.requires_grad:
+                t.requires_grad = True
+                self._watched.append(t)
+
+    def watched_variables(self) -> tuple[Tensor, ...]:
+        return tuple(self._watched)
+
+    def reset(self) -> None:
+        """Forget what was watched."""
+        for t in self._watched:
+            t.requires_grad = False
+        self._watched = []
+
+    def stop_recording(self):
+        """A context in which ops are not recorded."""
+        from chainrule.autograd import no_grad
+
+        return no_grad()
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
+        """d(target)/d(sources), shaped like ``sources``; ``None`` (or zeros) for a source the target ignores."""
+        if self._used and not self.persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
+                               "(or jacobians); create it with persistent=True to call gradient() again")
+        self._used = True
+        flat_sources = _flatten(sources)
+        for i, s in enumerate(flat_sources):
+            _check_differentiable(s, f"source {i}")
+        targets = [t for t in _flatten(target)]
+        connected = [t for t in targets if isinstance(t, Tensor) and t.requires_grad]
+        found = {}
+        if connected:
+            if output_gradients is None:  # TensorFlow differentiates the sum of a non-scalar target
+                grads = [backend.xp.ones_like(t.data) for t in connected]
+            else:
+                grads = [g for t, g in zip(targets, _flatten(output_gradients)) if t.requires_grad]
+            create_graph = bool(_recording)
+            outputs, seeds = _prepare(connected, grads, create_graph)
+            found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources})
+        results = [self._result(s, found.get(id(s)), unconnected_gradients) for s in flat_sources]
+        return _pack_like(sources, results)
+
+    @staticmethod
+    def _result(source: Tensor, entry, unconnected: str):
+        if entry is not None:
+            g = entry[1]
+            return g if isinstance(g, Tensor) else Tensor._wrap(g)
+        if unconnected == "zero":
+            return Tensor._wrap(backend.xp.zeros_like(source.data))
+        return None

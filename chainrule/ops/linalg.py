@@ -56,3 +56,37 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of {a_shape} and {b_shape} cannot be broadcast") from None
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    # y = x @ W + b   ->   dx = g @ Wᵀ,  dW = xᵀ @ g (over all leading axes),  db = Σ g over all but the last axis
+    def forward(self, x, kernel, bias):
+        y = x @ kernel
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, g):
+        x, kernel, _ = self.args
+        need_x, need_w, need_b = self.needs_input_grad
+        rows = self.arrays[0].size // self.arrays[0].shape[-1]
+        g2 = g.reshape((rows, g.shape[-1]))
+        return (g @ _swap_last(kernel) if need_x else None,
+                _swap_last(x.reshape((rows, x.shape[-1]))) @ g2 if need_w else None,
+                g2.sum(axis=0) if need_b else None)
+
+
+@op
+def linear(x: TensorLike, kernel: TensorLike, bias: TensorLike | None = None) -> Tensor:
+    """The dense layer's affine map ``x @ kernel + bias`` as one op (kernel shaped (in, out), as Keras stores it)."""
+    x, kernel = _operands(x, kernel)
+    x_shape, k_shape = np.shape(x), np.shape(kernel)
+    if len(k_shape) != 2 or len(x_shape) < 1 or x_shape[-1] != k_shape[0]:
+        raise ValueError(f"linear: input of shape {x_shape} does not fit a kernel of shape {k_shape} "
+                         f"(the input's last dimension must equal the kernel's first)")
+    if bias is not None:
+        _, bias = _operands(kernel, bias)
+        if np.shape(bias) != (k_shape[1],):
+            raise ValueError(f"linear: bias of shape {np.shape(bias)} does not match the kernel's {k_shape[1]} "
+                             f"outputs")
+    return Linear.apply(x, kernel, bias)

@@ -1,0 +1,42 @@
+"""Comparisons and index-valued functions; none of them carries a gradient.
+
+>>> import chainrule as tf
+>>> tf.argmax(tf.constant([[0.1, 0.9], [0.8, 0.2]]), axis=1).numpy()
+array([1, 0])
+"""
+from __future__ import annotations
+
+from chainrule import backend
+from chainrule.tensor import Tensor, TensorLike, _to_array
+
+
+def _values(x: TensorLike):
+    return _to_array(x)
+
+
+def argmax(x: TensorLike, axis: int | None = 0) -> Tensor:
+    """Index of the largest value along ``axis`` (TensorFlow's default axis is 0)."""
+    return Tensor._wrap(_values(x).argmax(axis=axis))
+
+
+def argmin(x: TensorLike, axis: int | None = 0) -> Tensor:
+    """Index of the smallest value along ``axis``."""
+    return Tensor._wrap(_values(x).argmin(axis=axis))
+
+
+def _comparison(ufunc_name: str, doc: str):
+    def f(x: TensorLike, y: TensorLike) -> Tensor:
+        return Tensor._wrap(getattr(backend.xp, ufunc_name)(_values(x), _values(y)))
+    f.__name__ = f.__qualname__ = ufunc_name
+    f.__doc__ = doc
+    return f
+
+
+equal = _comparison("equal", "Elementwise ``x == y`` as a boolean tensor.")
+not_equal = _comparison("not_equal", "Elementwise ``x != y`` as a boolean tensor.")
+greater = _comparison("greater", "Elementwise ``x > y`` as a boolean tensor.")
+greater_equal = _comparison("greater_equal", "Elementwise ``x >= y`` as a boolean tensor.")
+less = _comparison("less", "Elementwise ``x < y`` as a boolean tensor.")
+less_equal = _comparison("less_equal", "Elementwise ``x <= y`` as a boolean tensor.")
+logical_and = _comparison("logical_and", "Elementwise logical and.")
+logical_or = _comparison("logical_or", "Elementwise logical or.")

@@ -1,0 +1,65 @@
+"""Tensors made from nothing but a shape (zeros, ones, fill, range) and one-hot encodings.
+
+>>> import chainrule as tf
+>>> tf.one_hot([0, 2], depth=3).numpy()
+array([[1., 0., 0.],
+       [0., 0., 1.]], dtype=float32)
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.tensor import Tensor, TensorLike, _to_array
+
+
+def _dtype(dtype) -> np.dtype:
+    return np.dtype(backend.floatx() if dtype is None else dtype)
+
+
+def zeros(shape: Sequence[int], dtype=None) -> Tensor:
+    return Tensor._wrap(backend.xp.zeros(tuple(shape), dtype=_dtype(dtype)))
+
+
+def ones(shape: Sequence[int], dtype=None) -> Tensor:
+    return Tensor._wrap(backend.xp.ones(tuple(shape), dtype=_dtype(dtype)))
+
+
+def zeros_like(x: TensorLike, dtype=None) -> Tensor:
+    x = _to_array(x)
+    return Tensor._wrap(backend.xp.zeros_like(x, dtype=dtype or x.dtype))
+
+
+def ones_like(x: TensorLike, dtype=None) -> Tensor:
+    x = _to_array(x)
+    return Tensor._wrap(backend.xp.ones_like(x, dtype=dtype or x.dtype))
+
+
+def fill(dims: Sequence[int], value: float) -> Tensor:
+    return Tensor._wrap(backend.xp.full(tuple(dims), value, dtype=_to_array(value).dtype))
+
+
+def range(start, limit=None, delta=1, dtype=None) -> Tensor:  # noqa: A001  (TensorFlow's name)
+    """``tf.range``: integers by default, like Python's range."""
+    if limit is None:
+        start, limit = 0, start
+    return Tensor._wrap(backend.xp.arange(start, limit, delta, dtype=dtype))
+
+
+def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=None) -> Tensor:
+    """Rows of a ``depth``-wide identity picked by integer ``indices`` (out-of-range indices give all off)."""
+    idx = _to_array(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got dtype {idx.dtype}")
+    out = backend.xp.full(idx.shape + (depth,), off_value, dtype=_dtype(dtype))
+    valid = (idx >= 0) & (idx < depth)
+    out[valid, idx[valid]] = on_value
+    return Tensor._wrap(out)
+
+
+def shape(x: TensorLike) -> Tensor:
+    """The shape as an integer tensor (``tf.shape``)."""
+    return Tensor._wrap(np.asarray(_to_array(x).shape, dtype=np.int64))
+

@@ -1,0 +1,340 @@
+"""Neural-network ops that always come together, fused: dropout, batch normalization and the losses (softmax, sparse
+softmax and sigmoid cross-entropy with logits; mean squared error).
+
+Fusing saves passes over the data and keeps the math stable: the cross-entropies never take ``log(softmax(x))`` or
+``log(sigmoid(x))``, so logits of ±1e4 give finite losses and gradients. Each backward has a fast path on arrays (it
+reuses what forward saved) and, under ``create_graph=True``, recomputes those intermediates from the inputs with
+differentiable ops, so gradients of gradients are right.
+
+>>> import numpy as np
+>>> labels = np.array([[0.0, 1.0], [1.0, 0.0]])
+>>> logits = np.array([[0.0, 0.0], [1e4, -1e4]])
+>>> softmax_cross_entropy_with_logits(labels, logits).numpy()
+array([0.69314718, 0.        ])
+>>> sparse_softmax_cross_entropy_with_logits(np.array([1, 0]), logits).numpy()
+array([0.69314718, 0.        ])
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.ops.activation import LogSoftmax, Sigmoid, Softmax
+from chainrule.ops.function import Function, op, unbroadcast
+from chainrule.ops.math import Exp, cast
+from chainrule.ops.reduce import _kept_shape, _normalize_axis
+from chainrule.tensor import Tensor, TensorLike, as_tensor
+
+
+# --- argument checks --------------------------------------------------------------------------------------------------
+def _float_tensor(x: TensorLike, opname: str, role: str) -> Tensor:
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{opname}: {role} must be a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def _like(x: TensorLike, ref: Tensor) -> Tensor:
+    """``x`` as a tensor of ``ref``'s float dtype (a float-to-float cast keeps the gradient), as Keras casts y_true."""
+    if isinstance(x, Tensor):
+        return cast(x, ref.dtype)
+    return as_tensor(x, dtype=ref.dtype)
+
+
+def _same_shape(labels: Tensor, logits: Tensor, opname: str) -> None:
+    if labels.shape != logits.shape:
+        raise ValueError(f"{opname}: labels and logits must have the same shape, got labels {labels.shape} "
+                         f"and logits {logits.shape}")
+
+
+# --- dropout ----------------------------------------------------------------------------------------------------------
+class Dropout(Function):
+    # y = x * scale   (scale = mask / keep, a constant)   ->   dx = g * scale
+    def forward(self, x, scale):
+        self.scale = scale
+        return x * scale
+
+    def backward(self, g):
+        return g * self.scale
+
+
+def _noise_shape(shape: tuple[int, ...], noise_shape) -> tuple[int, ...]:
+    """TensorFlow's noise_shape: one entry per axis, each 1 (share the mask along it), the axis's size, or None."""
+    if noise_shape is None:
+        return shape
+    noise = tuple(int(shape[i]) if n is None else int(n) for i, n in enumerate(noise_shape)) \
+        if len(noise_shape) == len(shape) else None
+    if noise is None or any(n not in (1, s) for n, s in zip(noise, shape)):
+        raise ValueError(f"dropout: noise_shape {tuple(noise_shape)} must have one entry per axis of x {shape}, "
+                         f"each 1 or that axis's size")
+    return noise
+
+
+@op
+def dropout(x: TensorLike, rate: float, training: bool = True, noise_shape=None, seed: int | None = None) -> Tensor:
+    """Zero a random fraction ``rate`` of ``x`` and scale the rest by ``1 / (1 - rate)`` (``tf.nn.dropout``).
+
+    ``noise_shape`` shares one mask draw along the axes where it is 1; ``seed`` draws the mask from its own generator
+    (same seed, same mask), otherwise from ``chainrule.backend.rng()``. ``training=False`` or ``rate=0`` return ``x``.
+    """
+    x = _float_tensor(x, "dropout", "x")
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    if not training or rate == 0.0:
+        return x
+    gen = backend.rng() if seed is None else np.random.default_rng(seed)
+    keep = gen.random(_noise_shape(x.shape, noise_shape), dtype=np.float32) >= rate
+    scale = keep.astype(x.dtype)
+    scale *= 1.0 / (1.0 - rate)
+    return Dropout.apply(x, scale=backend.xp.asarray(scale))
+
+
+# --- batch normalization ----------------------------------------------------------------------------------------------
+def _channels(x: Tensor, axis: int, opname: str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """(the axes the statistics run over, the shape a per-channel vector broadcasts as, the number of channels)."""
+    if x.ndim < 1:
+        raise ValueError(f"{opname}: x must have at least one dimension, got shape {x.shape}")
+    (axis,) = _normalize_axis(axis, x.ndim, opname)
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    return axes, _kept_shape(x.shape, axes), x.shape[axis]
+
+
+def _per_channel(v: TensorLike | None, x: Tensor, channels: int, opname: str, role: str) -> Tensor | None:
+    if v is None:
+        return None
+    v = as_tensor(v, dtype=None if isinstance(v, Tensor) else x.dtype)
+    if v.shape != (channels,):
+        raise ValueError(f"{opname}: {role} must have shape ({channels},) (one value per channel of x {x.shape}), "
+                         f"got {v.shape}")
+    if v.dtype != x.dtype:
+        raise TypeError(f"{opname}: {role} has dtype {v.dtype} but x has {x.dtype}")
+    return v
+
+
+class BatchNormTrain(Function):
+    # x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β   (μ, σ²: the batch mean and biased variance over `axes`, N values each)
+    # ->  dx = γ/√(σ² + ε) (g - (Σg + x̂ Σ(g x̂)) / N),  dγ = Σ(g x̂),  dβ = Σg
+    def forward(self, x, gamma, beta, mean, var, axes, epsilon):
+        self.axes, self.epsilon, self.channels = axes, epsilon, (mean.size,)
+        self.inv_std = 1.0 / backend.xp.sqrt(var + epsilon)
+        self.xhat = (x - mean) * self.inv_std
+        kept = mean.shape
+        y = self.xhat if gamma is None else self.xhat * gamma.reshape(kept)
+        return y if beta is None else y + beta.reshape(kept)
+
+    def _normalized(self):
+        """(x̂, 1/√(σ² + ε)): saved on the fast path; rebuilt from x with differentiable ops under create_graph."""
+        if self.graph_out is None:
+            return self.xhat, self.inv_std
+        x, axes = self.args[0], self.axes
+        centered = x - x.mean(axis=axes, keepdims=True)
+        inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.epsilon) ** -0.5
+        return centered * inv_std, inv_std
+
+    def backward(self, g):
+        gamma = self.args[1]
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        xhat, inv_std = self._normalized()
+        axes, channels = self.axes, self.channels
+        g_sum = g.sum(axis=axes, keepdims=True)
+        gx_sum = (g * xhat).sum(axis=axes, keepdims=True) if need_x or need_gamma else None
+        dx = None
+        if need_x:
+            n = self.xhat.size // channels[0]
+            scale = inv_std if gamma is None else gamma.reshape(inv_std.shape) * inv_std
+            dx = scale * (g - (g_sum + xhat * gx_sum) * (1.0 / n))
+        return (dx,
+                gx_sum.reshape(channels) if need_gamma else None,
+                g_sum.reshape(channels) if need_beta else None)
+
+
+@op
+def batch_norm_train(x: TensorLike, gamma: TensorLike | None = None, beta: TensorLike | None = None, axis: int = -1,
+                     epsilon: float = 1e-3) -> tuple[Tensor, Tensor, Tensor]:
+    """Batch normalization in training mode: normalize with this batch's statistics, then scale and shift.
+
+    The statistics run over every axis but the channel ``axis`` (channels-last by default, as Keras). ``gamma`` and
+    ``beta`` have one value per channel, or are None (no scale / no shift). Returns ``(y, mean, variance)``: ``mean``
+    and the biased ``variance`` per channel are constants, for the layer's moving averages (Keras updates
+    ``moving = moving * momentum + batch * (1 - momentum)`` with this same biased variance).
+    """
+    x = _float_tensor(x, "batch_norm_train", "x")
+    axes, _, channels = _channels(x, axis, "batch_norm_train")
+    gamma = _per_channel(gamma, x, channels, "batch_norm_train", "gamma")
+    beta = _per_channel(beta, x, channels, "batch_norm_train", "beta")
+    if x.size == 0:
+        raise ValueError(f"batch_norm_train: x of shape {x.shape} is empty: no batch statistics")
+    # the statistics are computed here, since the caller needs them too; the op takes them as constants
+    mean = x.data.mean(axis=axes, keepdims=True)
+    var = x.data.var(axis=axes, keepdims=True)
+    y = BatchNormTrain.apply(x, gamma, beta, mean=mean, var=var, axes=axes, epsilon=float(epsilon))
+    return y, Tensor._wrap(mean.reshape(channels)), Tensor._wrap(var.reshape(channels))
+
+
+@op
+def batch_norm_infer(x: TensorLike, gamma: TensorLike | None, beta: TensorLike | None, mean: TensorLike,
+                     var: TensorLike, axis: int = -1, epsilon: float = 1e-3) -> Tensor:
+    """Batch normalization in inference mode: ``(x - mean) * gamma / sqrt(var + epsilon) + beta`` per channel.
+
+    ``mean`` and ``var`` are the moving statistics (one value per channel along ``axis``); ``gamma``/``beta`` may be
+    None. Built from differentiable ops on the per-channel vectors, so all of them get gradients of every order.
+    """
+    x = _float_tensor(x, "batch_norm_infer", "x")
+    _, kept, channels = _channels(x, axis, "batch_norm_infer")
+    gamma, beta, mean, var = (_per_channel(v, x, channels, "batch_norm_infer", role)
+                              for v, role in ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "var")))
+    if mean is None or var is None:
+        raise ValueError("batch_norm_infer: mean and var are required")
+    scale = (var + float(epsilon)) ** -0.5
+    if gamma is not None:
+        scale = gamma * scale
+    y = (x - mean.reshape(kept)) * scale.reshape(kept)
+    return y if beta is None else y + beta.reshape(kept)
+
+
+# --- losses -----------------------------------------------------------------------------------------------------------
+class SoftmaxCrossEntropy(Function):
+    # loss = -Σ labels · log_softmax(logits)   (Σ along `axis`)
+    # ->  dlogits = g (softmax(logits) Σlabels - labels),  dlabels = -g log_softmax(logits)
+    def forward(self, labels, logits, axis):
+        self.axis = axis
+        shifted = logits - logits.max(axis=axis, keepdims=True)
+        self.log_probs = shifted - backend.xp.log(backend.xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return backend.xp.asarray(0.0 - (labels * self.log_probs).sum(axis=axis))  # 0 - s: no -0.0 for a sure class
+
+    def backward(self, g):
+        labels, logits = self.args
+        need_labels, need_logits = self.needs_input_grad
+        log_probs = self.log_probs if self.graph_out is None else LogSoftmax.apply(logits, self.axis)
+        g = g.reshape(self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:])
+        d_logits = None
+        if need_logits:
+            d_logits = g * (Exp.apply(log_probs) * labels.sum(axis=self.axis, keepdims=True) - labels)
+        return (-g * log_probs if need_labels else None), d_logits
+
+
+@op
+def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, axis: int = -1) -> Tensor:
+    """Per-example ``-sum(labels * log_softmax(logits), axis)`` (``tf.nn.softmax_cross_entropy_with_logits``).
+
+    ``labels`` are probabilities (one-hot or soft; they need not sum to 1) of the same shape as ``logits``; both get
+    gradients. Stable for any finite logits.
+    """
+    name = "softmax_cross_entropy_with_logits"
+    logits = _float_tensor(logits, name, "logits")
+    labels = _like(labels, logits)
+    _same_shape(labels, logits, name)
+    if logits.ndim == 0:
+        raise ValueError(f"{name}: logits must have a class axis, got a scalar")
+    (axis,) = _normalize_axis(axis, logits.ndim, name)
+    return SoftmaxCrossEntropy.apply(labels, logits, axis=axis)
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    # loss = logsumexp(logits) - logits[label]   ->   dlogits = g (softmax(logits) - onehot(label))
+    def forward(self, logits, labels):
+        self.index = labels[..., None]
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        self.exp = backend.xp.exp(shifted)
+        self.total = self.exp.sum(axis=-1, keepdims=True)
+        picked = backend.xp.take_along_axis(shifted, self.index, axis=-1)
+        return (backend.xp.log(self.total) - picked)[..., 0]
+
+    def backward(self, g):
+        g = g.reshape(g.shape + (1,))
+        if self.graph_out is None:
+            d = self.exp / self.total
+            backend.xp.put_along_axis(d, self.index, backend.xp.take_along_axis(d, self.index, axis=-1) - 1, axis=-1)
+            return g * d
+        onehot = backend.xp.zeros(self.exp.shape, dtype=self.exp.dtype)
+        backend.xp.put_along_axis(onehot, self.index, 1, axis=-1)
+        return g * (Softmax.apply(self.args[0], -1) - onehot)
+
+
+@op
+def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike) -> Tensor:
+    """Per-example cross-entropy against integer class ``labels`` (``tf.nn.sparse_softmax_cross_entropy_with_logits``).
+
+    ``labels`` has the shape of ``logits`` without its last (class) axis and values in ``[0, classes)``; the gradient
+    flows to ``logits`` only.
+    """
+    name = "sparse_softmax_cross_entropy_with_logits"
+    logits = _float_tensor(logits, name, "logits")
+    labels = as_tensor(labels).data
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: labels must be integer class indices, got dtype {labels.dtype} "
+                        f"(use softmax_cross_entropy_with_logits for probabilities, or cast to int)")
+    if logits.ndim == 0 or labels.shape != logits.shape[:-1]:
+        raise ValueError(f"{name}: labels must have the shape of logits without the class axis: got labels "
+                         f"{labels.shape} and logits {logits.shape}")
+    classes = logits.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"{name}: labels must be in [0, {classes}) for logits {logits.shape}, got values from "
+                         f"{labels.min()} to {labels.max()}")
+    return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+
+
+class SigmoidCrossEntropy(Function):
+    # loss = max(x, 0) - x z + log(1 + e^-|x|)   (x: logits, z: labels)   ->   dx = g (sigmoid(x) - z),  dz = -g x
+    def forward(self, labels, logits):
+        self.exp_neg_abs = backend.xp.exp(-backend.xp.abs(logits))
+        return backend.xp.maximum(logits, 0) - logits * labels + backend.xp.log1p(self.exp_neg_abs)
+
+    def backward(self, g):
+        labels, logits = self.args
+        need_labels, need_logits = self.needs_input_grad
+        d_logits = None
+        if need_logits:
+            if self.graph_out is None:
+                e = self.exp_neg_abs  # sigmoid(x) = 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: never overflows
+                probs = backend.xp.where(logits >= 0, 1, e) / (1 + e)
+            else:
+                probs = Sigmoid.apply(logits)
+            d_logits = g * (probs - labels)
+        return (-g * logits if need_labels else None), d_logits
+
+
+@op
+def sigmoid_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike) -> Tensor:
+    """Elementwise ``-z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x))``, computed stably as TensorFlow does:
+    ``max(x, 0) - x z + log(1 + exp(-|x|))`` (``tf.nn.sigmoid_cross_entropy_with_logits``). Same shapes."""
+    name = "sigmoid_cross_entropy_with_logits"
+    logits = _float_tensor(logits, name, "logits")
+    labels = _like(labels, logits)
+    _same_shape(labels, logits, name)
+    return SigmoidCrossEntropy.apply(labels, logits)
+
+
+class MeanSquaredError(Function):
+    # loss = mean((p - t)²) over the last axis (n values)   ->   dp = g 2(p - t)/n,  dt = -dp   (then unbroadcast)
+    def forward(self, y_true, y_pred):
+        self.diff = y_pred - y_true
+        return backend.xp.asarray((self.diff * self.diff).mean(axis=-1))
+
+    def backward(self, g):
+        y_true, y_pred = self.args
+        diff = self.diff if self.graph_out is None else y_pred - y_true
+        d_pred = g.reshape(g.shape + (1,)) * diff * (2.0 / self.diff.shape[-1])
+        need_true, need_pred = self.needs_input_grad
+        return (unbroadcast(-d_pred, np.shape(self.arrays[0])) if need_true else None,
+                unbroadcast(d_pred, np.shape(self.arrays[1])) if need_pred else None)
+
+
+@op
+def mean_squared_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """Per-example ``mean(square(y_pred - y_true), axis=-1)``, as ``keras.losses.mean_squared_error``.
+
+    The two broadcast against each other; ``y_true`` is cast to ``y_pred``'s dtype.
+    """
+    name = "mean_squared_error"
+    y_pred = _float_tensor(y_pred, name, "y_pred")
+    y_true = _like(y_true, y_pred)
+    try:
+        shape = np.broadcast_shapes(y_true.shape, y_pred.shape)
+    except ValueError:
+        raise ValueError(f"{name}: y_true {y_true.shape} and y_pred {y_pred.shape} cannot be broadcast "
+                         f"together") from None
+    if len(shape) == 0:
+        raise ValueError(f"{name}: needs at least one axis to average over, got scalars")
+    return MeanSquaredError.apply(y_true, y_pred)

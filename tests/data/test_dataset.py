@@ -1,0 +1,159 @@
+import numpy as np
+import pytest
+
+from chainrule import backend
+from chainrule.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
+from chainrule.tensor import Tensor
+
+
+def rows(n=10):
+    x = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+    return x, np.arange(n)
+
+
+def firsts(dataset):
+    """The label of every element, epoch order, batches flattened."""
+    return [int(v) for _, y in dataset.as_numpy_iterator() for v in np.atleast_1d(y)]
+
+
+def test_iteration_yields_tuples_of_tensors_like_tensorflow():
+    x, y = rows(5)
+    for images, labels in Dataset.from_tensor_slices((x, y)).batch(2):
+        assert isinstance(images, Tensor) and isinstance(labels, Tensor)
+    assert images.shape == (1, 2) and labels.numpy().tolist() == [4]
+    np.testing.assert_array_equal(images.numpy(), x[4:])
+
+
+def test_batches_cover_the_data_in_order():
+    x, y = rows(10)
+    batches = list(Dataset.from_tensor_slices((x, y)).batch(4).as_numpy_iterator())
+    assert [b[0].shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x)
+    assert batches[0][0].dtype == np.float32
+
+
+def test_drop_remainder_and_cardinality():
+    ds = Dataset.from_tensor_slices(rows(10))
+    assert len(ds.batch(4)) == 3 and len(ds.batch(4, drop_remainder=True)) == 2
+    assert [len(x) for x, _ in ds.batch(4, drop_remainder=True).as_numpy_iterator()] == [4, 4]
+    assert len(ds.batch(5, drop_remainder=True)) == 2 and len(ds.batch(20)) == 1
+
+
+def test_single_array_and_dict_structures():
+    x, y = rows(4)
+    assert [e.shape for e in Dataset.from_tensor_slices(x).batch(3)] == [(3, 2), (1, 2)]
+    batch = next(iter(Dataset.from_tensor_slices({"image": x, "label": y}).batch(3)))
+    assert set(batch) == {"image", "label"} and isinstance(batch["label"], Tensor)
+    assert batch["label"].numpy().tolist() == [0, 1, 2]
+    nested = next(iter(Dataset.from_tensor_slices((x, {"y": y}))))
+    assert isinstance(nested, tuple) and nested[1]["y"].numpy() == 0
+
+
+def test_python_lists_are_leaves_with_the_engine_dtype_policy():
+    ds = Dataset.from_tensor_slices([[1.0, 2.0], [3.0, 4.0]])
+    assert [e.dtype for e in ds] == [np.float32, np.float32]
+
+
+def test_inputs_must_share_the_first_dimension():
+    with pytest.raises(ValueError, match="same first dimension"):
+        Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
+    with pytest.raises(ValueError, match="same first dimension"):
+        Dataset.from_tensor_slices(np.float32(1.0))
+
+
+def test_shuffle_is_a_permutation_reproducible_with_a_seed():
+    ds = Dataset.from_tensor_slices(rows(50))
+    a, b = firsts(ds.shuffle(50, seed=3)), firsts(ds.shuffle(50, seed=3))
+    assert sorted(a) == list(range(50)) and a == b and a != list(range(50))
+    assert a != firsts(ds.shuffle(50, seed=4))
+
+
+def test_shuffle_reshuffles_each_epoch_unless_told_not_to():
+    ds = Dataset.from_tensor_slices(rows(30))
+    reshuffled = ds.shuffle(30, seed=0)
+    assert firsts(reshuffled) != firsts(reshuffled)
+    fixed = ds.shuffle(30, reshuffle_each_iteration=False)
+    assert firsts(fixed) == firsts(fixed)
+
+
+def test_unseeded_shuffle_follows_backend_set_seed():
+    ds = Dataset.from_tensor_slices(rows(40))
+    backend.set_seed(7)
+    first = firsts(ds.shuffle(40))
+    backend.set_seed(7)
+    assert firsts(ds.shuffle(40)) == first
+
+
+def test_a_small_buffer_shuffles_locally_like_tf_data():
+    ds = Dataset.from_tensor_slices(rows(200))
+    assert firsts(ds.shuffle(1, seed=0)) == list(range(200))
+    order = firsts(ds.shuffle(10, seed=0))
+    assert sorted(order) == list(range(200)) and order != list(range(200))
+    assert all(item < position + 10 for position, item in enumerate(order))  # drawn from the next 10 items
+
+
+def test_shuffle_then_batch_keeps_rows_together():
+    x, y = rows(20)
+    for xb, yb in Dataset.from_tensor_slices((x, y)).shuffle(20, seed=1).batch(6).as_numpy_iterator():
+        np.testing.assert_array_equal(xb, x[yb])
+
+
+def test_map_spreads_tuples_over_arguments_and_sees_tensors():
+    seen = []
+
+    def scale(image, label):
+        seen.append(type(image))
+        return image / 2.0, label
+
+    ds = Dataset.from_tensor_slices(rows(4)).map(scale, num_parallel_calls=AUTOTUNE)
+    xb, yb = next(ds.batch(4).as_numpy_iterator())
+    np.testing.assert_array_equal(xb, rows(4)[0] / 2)
+    assert yb.tolist() == [0, 1, 2, 3] and seen == [Tensor] * 4 and len(ds) == 4
+
+
+def test_map_after_batch_runs_once_per_batch_and_takes_dicts():
+    calls = []
+    ds = Dataset.from_tensor_slices({"x": np.arange(6)}).batch(4).map(lambda d: calls.append(1) or d["x"] * 10)
+    assert [b.tolist() for b in ds.as_numpy_iterator()] == [[0, 10, 20, 30], [40, 50]]
+    assert len(calls) == 2
+
+
+def test_repeat_take_skip():
+    ds = Dataset.from_tensor_slices(rows(5))
+    assert firsts(ds.repeat(2)) == [0, 1, 2, 3, 4] * 2 and len(ds.repeat(2)) == 10
+    assert firsts(ds.take(3)) == [0, 1, 2] and len(ds.take(9)) == 5 and len(ds.take(-1)) == 5
+    assert firsts(ds.skip(3)) == [3, 4] and len(ds.skip(9)) == 0 and firsts(ds.skip(9)) == []
+    assert firsts(ds.skip(1).take(2)) == [1, 2]
+    assert len(ds.repeat(0)) == 0 and firsts(ds.repeat(0)) == []
+
+
+def test_endless_repeat_is_infinite_until_take():
+    ds = Dataset.from_tensor_slices(rows(3)).repeat()
+    assert ds.cardinality() == INFINITE_CARDINALITY == -1
+    with pytest.raises(TypeError, match="infinite"):
+        len(ds)
+    assert firsts(ds.take(7)) == [0, 1, 2, 0, 1, 2, 0] and len(ds.take(7)) == 7
+    assert len(Dataset.from_tensor_slices(rows(0)).repeat()) == 0
+
+
+def test_batches_cross_epochs_after_repeat_and_each_epoch_is_reshuffled():
+    ds = Dataset.from_tensor_slices(rows(10)).shuffle(10, seed=2).repeat(3)
+    epochs = [firsts(ds)[i:i + 10] for i in (0, 10, 20)]
+    assert all(sorted(e) == list(range(10)) for e in epochs) and epochs[0] != epochs[1]
+    sizes = [len(y) for _, y in ds.batch(4).as_numpy_iterator()]
+    assert sizes == [4] * 7 + [2] and len(ds.batch(4)) == 8
+
+
+def test_prefetch_is_the_dataset_itself():
+    ds = Dataset.from_tensor_slices(rows(3))
+    assert ds.prefetch(AUTOTUNE) is ds and AUTOTUNE == -1
+
+
+def test_bad_sizes_are_rejected():
+    ds = Dataset.from_tensor_slices(rows(3))
+    with pytest.raises(ValueError):
+        ds.batch(0)
+    with pytest.raises(ValueError):
+        ds.shuffle(0)
+    with pytest.raises(ValueError):
+        ds.skip(-1)

@@ -1,0 +1,228 @@
+"""2-D convolution in TensorFlow's layout: NHWC input, HWIO kernel, 'valid' / 'same' padding.
+
+The forward pass is im2col: a strided *view* of the padded input holds every kernel-sized window, one reshape copies
+it into a (N*OH*OW, kh*kw*C) matrix of patches, and one matrix product with the (kh*kw*C, F) kernel does the rest.
+Its two gradients are ops of their own, so that gradients of gradients work:
+
+    y  = conv(x, w)                 ->  dx = backprop_input(g, w),   dw = backprop_filter(x, g)
+    dx = backprop_input(g, w)       ->  dg = conv(u, w),             dw = backprop_filter(u, g)
+    dw = backprop_filter(x, g)      ->  dx = backprop_input(g, v),   dg = conv(x, v)
+
+(u, v: the gradients flowing into dx and dw). Each pair is adjoint: <conv(x, w), g> = <x, backprop_input(g, w)>
+= <w, backprop_filter(x, g)>.
+
+>>> import numpy as np
+>>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+>>> w = np.ones((2, 2, 1, 1))
+>>> conv2d(x, w).numpy()[0, :, :, 0]
+array([[10., 14., 18.],
+       [26., 30., 34.],
+       [42., 46., 50.]])
+>>> conv2d(x, w, strides=2, padding="same").shape
+(1, 2, 2, 1)
+"""
+from __future__ import annotations
+
+import numbers
+
+from chainrule import backend
+from chainrule.ops.function import Function, op
+from chainrule.tensor import Tensor, TensorLike, as_tensor
+
+Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+
+# Forward keeps its patch matrix for the filter gradient when it is at most this big; larger ones are rebuilt in
+# backward (one strided copy) rather than held in memory for the whole forward pass of a deep net.
+KEEP_PATCHES_MAX_BYTES = 128 * 2**20
+
+
+# --- argument handling, shared with pool.py ---------------------------------------------------------------------------
+def pair(value, name: str, opname: str) -> tuple[int, int]:
+    """An int or a pair of ints, as (height, width); each at least 1."""
+    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                                   for v in values):
+        raise ValueError(f"{opname}: {name} must be a positive int or a pair of positive ints, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'same' padding along one axis: out = ceil(size / stride), the odd pixel goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, in_hw, k_hw, strides, dilations, opname: str, explicit_ok: bool = True) -> Pads:
+    """'valid', 'same' (either case), or explicit ((top, bottom), (left, right)) / (pad_h, pad_w) / int."""
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return (0, 0), (0, 0)
+        if mode == "same":
+            return tuple(same_pads(*args) for args in zip(in_hw, k_hw, strides, dilations))  # type: ignore
+        raise ValueError(f"{opname}: padding must be 'valid' or 'same'"
+                         f"{' or explicit pads' if explicit_ok else ''}, got {padding!r}")
+    if not explicit_ok:
+        raise ValueError(f"{opname}: padding must be 'valid' or 'same', got {padding!r}")
+    try:
+        if isinstance(padding, int):
+            pads = ((padding, padding), (padding, padding))
+        elif len(padding) == 2 and all(isinstance(p, int) for p in padding):
+            pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        elif len(padding) == 4:  # tf.nn.conv2d's explicit form [[0, 0], [top, bottom], [left, right], [0, 0]]
+            if tuple(padding[0]) != (0, 0) or tuple(padding[3]) != (0, 0):
+                raise ValueError
+            pads = (tuple(padding[1]), tuple(padding[2]))
+        else:
+            pads = (tuple(padding[0]), tuple(padding[1]))
+        ok = all(len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pads)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{opname}: padding must be 'valid', 'same', an int, (pad_h, pad_w) or "
+                         f"((top, bottom), (left, right)) of non-negative ints, got {padding!r}")
+    return pads  # type: ignore[return-value]
+
+
+def out_size(size: int, pad: tuple[int, int], k: int, stride: int, dilation: int = 1) -> int:
+    """Number of window positions along one axis of the padded input."""
+    return (size + pad[0] + pad[1] - (k - 1) * dilation - 1) // stride + 1
+
+
+def pad_hw(x, pads: Pads, value=0.0):
+    """Pad the H and W axes of an NHWC array (no copy when there is nothing to pad)."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return backend.xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def window_slice(out_hw, offset, strides, dilations=(1, 1)):
+    """The index that picks, for every output position, the input pixel at ``offset`` = (i, j) inside its window."""
+    (oh, ow), (i, j), (sh, sw), (dh, dw) = out_hw, offset, strides, dilations
+    return (slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw), slice(None))
+
+
+# --- the three ops --------------------------------------------------------------------------------------------------
+def _patches(x, k_hw, pads: Pads, strides, dilations):
+    """im2col: a (N*OH*OW, kh*kw*C) matrix whose rows are the (padded) input windows, in the kernel's HWI order."""
+    xp = pad_hw(x, pads)
+    n, hp, wp, c = xp.shape
+    (kh, kw), (sh, sw), (dh, dw) = k_hw, strides, dilations
+    oh, ow = (hp - (kh - 1) * dh - 1) // sh + 1, (wp - (kw - 1) * dw - 1) // sw + 1
+    if c == 1:  # one channel (the first layer): copying tap by tap is ~3x faster than one 6-D strided copy
+        cols = backend.xp.empty((n, oh, ow, kh, kw, c), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, :, i, j, :] = xp[window_slice((oh, ow), (i, j), strides, dilations)]
+        return cols.reshape(n * oh * ow, kh * kw * c)
+    s_n, s_h, s_w, s_c = xp.strides
+    view = backend.xp.lib.stride_tricks.as_strided(
+        xp, (n, oh, ow, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
+    return view.reshape(n * oh * ow, kh * kw * c)
+
+
+class Conv2D(Function):
+    # y[n, p, q, f] = sum_{i, j, c} xpad[n, p*sh + i*dh, q*sw + j*dw, c] * w[i, j, c, f]
+    # ->  dx = backprop_input(g, w),  dw = backprop_filter(x, g)
+    def forward(self, x, w, pads, strides, dilations):
+        self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
+        kh, kw, _, f = w.shape
+        cols = _patches(x, (kh, kw), pads, strides, dilations)
+        y = cols @ w.reshape(-1, f)
+        self.cols = cols if cols.nbytes <= KEEP_PATCHES_MAX_BYTES else None
+        n, h, wd, _ = x.shape
+        return y.reshape(n, out_size(h, pads[0], kh, strides[0], dilations[0]),
+                         out_size(wd, pads[1], kw, strides[1], dilations[1]), f)
+
+    def backward(self, g):
+        x, w = self.args
+        dx = (Conv2DBackpropInput.apply(g, w, in_shape=self.arrays[0].shape, **self.geometry)
+              if self.needs_input_grad[0] else None)
+        dw = (Conv2DBackpropFilter.apply(x, g, k_shape=self.arrays[1].shape, cols=self.cols, **self.geometry)
+              if self.needs_input_grad[1] else None)
+        self.cols = None  # a second backward through this node rebuilds them
+        return dx, dw
+
+
+class Conv2DBackpropInput(Function):
+    # dx = sum over kernel taps (i, j) of  (g @ w[i, j]^T)  added into the input pixels that tap touched
+    # ->  dg = conv(u, w),  dw = backprop_filter(u, g)
+    def forward(self, g, w, in_shape, pads, strides, dilations):
+        self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
+        n, oh, ow, f = g.shape
+        kh, kw, c, _ = w.shape
+        (top, bottom), (left, right) = pads
+        h, wd = in_shape[1], in_shape[2]
+        dxp = backend.xp.zeros((n, h + top + bottom, wd + left + right, c), dtype=g.dtype)
+        g2 = g.reshape(-1, f)
+        tap = backend.xp.empty((g2.shape[0], c), dtype=g.dtype)  # one tap at a time: no (N*OH*OW, kh*kw*C) temporary
+        for i in range(kh):
+            for j in range(kw):
+                backend.xp.matmul(g2, w[i, j].T, out=tap)
+                dxp[window_slice((oh, ow), (i, j), strides, dilations)] += tap.reshape(n, oh, ow, c)
+        return dxp[:, top:top + h, left:left + wd, :]
+
+    def backward(self, u):
+        g, w = self.args
+        dg = Conv2D.apply(u, w, **self.geometry) if self.needs_input_grad[0] else None
+        dw = (Conv2DBackpropFilter.apply(u, g, k_shape=self.arrays[1].shape, cols=None, **self.geometry)
+              if self.needs_input_grad[1] else None)
+        return dg, dw
+
+
+class Conv2DBackpropFilter(Function):
+    # dw[i, j, c, f] = sum_{n, p, q} xpad[n, p*sh + i*dh, q*sw + j*dw, c] * g[n, p, q, f]  =  patches^T @ g
+    # ->  dx = backprop_input(g, v),  dg = conv(x, v)
+    def forward(self, x, g, k_shape, pads, strides, dilations, cols=None):
+        self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
+        if cols is None:
+            cols = _patches(x, k_shape[:2], pads, strides, dilations)
+        return (cols.T @ g.reshape(-1, g.shape[-1])).reshape(k_shape)
+
+    def backward(self, v):
+        x, g = self.args
+        dx = (Conv2DBackpropInput.apply(g, v, in_shape=self.arrays[0].shape, **self.geometry)
+              if self.needs_input_grad[0] else None)
+        dg = Conv2D.apply(x, v, **self.geometry) if self.needs_input_grad[1] else None
+        return dx, dg
+
+
+# --- public function --------------------------------------------------------------------------------------------------
+def check_float_nhwc(x: Tensor, opname: str, role: str = "input") -> None:
+    """Raise unless ``x`` is a rank-4 floating-point NHWC tensor."""
+    if x.ndim != 4:
+        raise ValueError(f"{opname}: {role} must be 4-D (batch, height, width, channels), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{opname}: {role} must be floating point, got dtype {x.dtype}; cast it first")
+
+
+@op
+def conv2d(x: TensorLike, kernel: TensorLike, strides=1, padding="valid", dilations=1) -> Tensor:
+    """2-D convolution like ``tf.nn.conv2d``: x is (N, H, W, C), kernel is (kh, kw, C, F); no bias.
+
+    strides, dilations: an int or (height, width). padding: 'valid', 'same' (TensorFlow's rule: output size
+    ceil(in / stride), the odd padding pixel at the bottom / right), or explicit ((top, bottom), (left, right)).
+    """
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    check_float_nhwc(x, "conv2d")
+    if kernel.ndim != 4:
+        raise ValueError(f"conv2d: kernel must be 4-D (height, width, in_channels, out_channels), got shape "
+                         f"{kernel.shape} (input shape {x.shape})")
+    if kernel.dtype != x.dtype:
+        raise TypeError(f"conv2d: input dtype {x.dtype} and kernel dtype {kernel.dtype} differ; cast one of them "
+                        f"(input shape {x.shape}, kernel shape {kernel.shape})")
+    strides, dilations = pair(strides, "strides", "conv2d"), pair(dilations, "dilations", "conv2d")
+    kh, kw, c_in, _ = kernel.shape
+    if x.shape[3] != c_in:
+        raise ValueError(f"conv2d: input has {x.shape[3]} channels but the kernel expects {c_in} "
+                         f"(input shape {x.shape}, kernel shape {kernel.shape})")
+    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations, "conv2d")
+    for axis, (size, pad, k, d) in enumerate(zip(x.shape[1:3], pads, (kh, kw), dilations)):
+        if size + pad[0] + pad[1] < (k - 1) * d + 1:
+            raise ValueError(f"conv2d: the kernel ({'dilated ' if d > 1 else ''}extent {(k - 1) * d + 1}) is larger "
+                             f"than the padded input along {'height' if axis == 0 else 'width'} "
+                             f"({size + pad[0] + pad[1]}) (input shape {x.shape}, kernel shape {kernel.shape}, "
+                             f"padding {padding!r})")
+    return Conv2D.apply(x, kernel, pads=pads, strides=strides, dilations=dilations)

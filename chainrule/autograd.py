@@ -59,16 +59,23 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def _initial_grad(output: Tensor, grad: TensorLike | None):
+def _initial_grad(output: Tensor, grad: TensorLike | None, create_graph: bool = False):
+    """The seed gradient, in the output's dtype (as PyTorch casts it); a Tensor seed stays in the graph when
+    ``create_graph`` (so the result can be differentiated with respect to the seed too)."""
     if grad is None:
         if output.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got an output of shape "
                                f"{output.shape}: pass grad= (a tensor of that shape)")
         return backend.xp.ones_like(output.data)
-    g = grad.data if isinstance(grad, Tensor) else _to_array(grad, output.dtype)
-    if g.shape != output.shape:
-        raise ValueError(f"grad of shape {g.shape} does not match the output's shape {output.shape}")
-    return g
+    if not isinstance(grad, Tensor):
+        grad = Tensor._wrap(_to_array(grad, output.dtype))
+    if grad.shape != output.shape:
+        raise ValueError(f"grad of shape {grad.shape} does not match the output's shape {output.shape}")
+    if grad.dtype != output.dtype:
+        from chainrule.ops.math import cast
+
+        grad = cast(grad, output.dtype)
+    return grad if create_graph else grad.data
 
 
 def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None):
@@ -123,7 +130,7 @@ def _prepare(outputs, grad_outputs, create_graph):
         if not o.requires_grad:
             raise RuntimeError(f"output {i} (shape {o.shape}) does not require grad and has no graph: no input it "
                                f"depends on has requires_grad=True")
-    grads = [_initial_grad(o, g) for o, g in zip(outputs, grad_outputs)]
+    grads = [_initial_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
     if create_graph:
         grads = [_as_grad_tensor(g) for g in grads]
     return outputs, grads

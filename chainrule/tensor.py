@@ -215,7 +215,8 @@ class Tensor:
     def matmul(self, other): return _ops.matmul(self, other)
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-    def transpose(self, *axes): return _ops.transpose(self, axes or None)
+    def transpose(self, *axes):  # x.transpose(1, 0) or x.transpose((1, 0)), as NumPy
+        return _ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes or None)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def argmax(self, axis=None): return Tensor._wrap(self.data.argmax(axis=axis))
 

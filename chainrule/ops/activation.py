@@ -105,13 +105,13 @@ softplus = _unary(Softplus, "softplus")
 @op
 def leaky_relu(x: TensorLike, alpha: float = 0.2) -> Tensor:
     """``x`` where positive, ``alpha * x`` elsewhere (TensorFlow's default alpha is 0.2)."""
-    return LeakyRelu.apply(as_tensor(x), alpha=alpha)
+    return LeakyRelu.apply(as_tensor(x), alpha=float(alpha))  # a Python float: np.float64 would promote float32
 
 
 @op
 def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
-    return Elu.apply(as_tensor(x), alpha=alpha)
+    return Elu.apply(as_tensor(x), alpha=float(alpha))
 
 
 @op

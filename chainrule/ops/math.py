@@ -60,15 +60,20 @@ class Div(Function):
 
 
 class Pow(Function):
-    # y = a ** b   ->   da = g * b * a^(b-1),  db = g * y * log(a)
+    # y = a ** b   ->   da = g * b * a^(b-1),  db = g * y * log(a)   (taken as 0 where a = 0, as PyTorch does)
     def forward(self, a, b):
         return a ** b
 
     def backward(self, g):
         a, b = self.args
         need_a, need_b = self.needs_input_grad
+        log_a = None
+        if need_b and _is_python_number(a):  # a Python float stays weak: np.log(2.0) is a float64 that would promote g
+            log_a = math.log(a) if a > 0 else 0.0 if a == 0 else math.nan
+        elif need_b:
+            log_a = Log.apply(Where.apply(self.arrays[0] == 0, 1, a))  # log 1 = 0 where a = 0: no 0 * -inf = nan
         return (unbroadcast(g * b * a ** (b - 1), np.shape(self.arrays[0])) if need_a else None,
-                unbroadcast(g * self.output * Log.apply(a), np.shape(self.arrays[1])) if need_b else None)
+                unbroadcast(g * self.output * log_a, np.shape(self.arrays[1])) if need_b else None)
 
 
 class Neg(Function):
@@ -195,11 +200,20 @@ def _operands(a: TensorLike, b: TensorLike):
     if ref is None:
         return as_tensor(a), b
     dtype = ref.dtype if ref.dtype.kind == "f" else None
-    if not isinstance(a, Tensor):
-        a = a if isinstance(a, (int, float)) else _to_array(a, dtype if _is_numeric(a) else None)
-    if not isinstance(b, Tensor):
-        b = b if isinstance(b, (int, float)) else _to_array(b, dtype if _is_numeric(b) else None)
-    return a, b
+    return (a if isinstance(a, Tensor) else _constant(a, dtype)), (b if isinstance(b, Tensor) else _constant(b, dtype))
+
+
+def _constant(value, dtype):
+    """A non-Tensor operand or bound: Python numbers stay as they are (they adapt to the tensor's dtype); lists,
+    arrays and NumPy scalars become arrays of ``dtype`` (the tensor's float dtype, or None to keep their own)."""
+    if value is None or _is_python_number(value):
+        return value
+    return _to_array(value, dtype if _is_numeric(value) else None)
+
+
+def _is_python_number(x) -> bool:
+    """A Python int or float adapts to the tensor's dtype; a NumPy scalar (np.float64 subclasses float) does not."""
+    return isinstance(x, (int, float)) and not isinstance(x, np.generic)
 
 
 def _is_numeric(x) -> bool:
@@ -266,7 +280,9 @@ def clip(x: TensorLike, min: float | None = None, max: float | None = None) -> T
     """Clamp into [min, max] (TensorFlow: ``clip_by_value``); values outside get no gradient."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return Clip.apply(as_tensor(x), lo=min, hi=max)
+    x = as_tensor(x)
+    dtype = x.dtype if x.dtype.kind == "f" else None  # float64 bounds must not promote a float32 x
+    return Clip.apply(x, lo=_constant(min, dtype), hi=_constant(max, dtype))
 
 
 def cast(x: TensorLike, dtype) -> Tensor:

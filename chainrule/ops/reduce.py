@@ -132,5 +132,6 @@ def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def var(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Population variance (ddof 0, as ``tf.math.reduce_variance``) over ``axis``."""
     x = as_tensor(x)
-    centered = x - mean(x, axis, keepdims=True)
-    return mean(centered * centered, axis, keepdims)
+    axes = _normalize_axis(axis, x.ndim, "var")  # check here, so that a bad axis names var, not mean
+    centered = x - mean(x, axes, keepdims=True)
+    return mean(centered * centered, axes, keepdims)

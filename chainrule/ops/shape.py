@@ -12,6 +12,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.ops.function import Function, op
+from chainrule.ops.reduce import _normalize_axis
 from chainrule.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
@@ -146,11 +147,13 @@ def transpose(x: TensorLike, perm: Sequence[int] | None = None) -> Tensor:
 def broadcast_to(x: TensorLike, shape: Sequence[int]) -> Tensor:
     """Repeat ``x`` along axes of size 1 (and new leading axes) to reach ``shape``."""
     x = as_tensor(x)
-    shape = tuple(shape)
+    shape = tuple(int(n) for n in shape)
     try:
-        np.broadcast_shapes(x.shape, shape)
+        reachable = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+        reachable = False
+    if not reachable:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     return BroadcastTo.apply(x, shape=shape)
 
 
@@ -161,7 +164,7 @@ def concat(values: Sequence[TensorLike], axis: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("concat: need at least one tensor")
     ndim = tensors[0].ndim
-    axis = axis % max(ndim, 1)
+    axis = _normalize_axis(axis, ndim, "concat")[0]
     for t in tensors:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
             raise ValueError(f"concat: shapes {[t.shape for t in tensors]} differ outside axis {axis}")
@@ -175,7 +178,7 @@ def stack(values: Sequence[TensorLike], axis: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")[0]
     return concat([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
@@ -183,7 +186,7 @@ def stack(values: Sequence[TensorLike], axis: int = 0) -> Tensor:
 def split(x: TensorLike, num_or_size_splits: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Cut ``x`` along ``axis`` into equal parts (an int) or parts of the given sizes (``tf.split``)."""
     x = as_tensor(x)
-    axis = axis % x.ndim
+    axis = _normalize_axis(axis, x.ndim, "split")[0]
     n = x.shape[axis]
     if isinstance(num_or_size_splits, (int, np.integer)):
         if n % num_or_size_splits:
@@ -215,7 +218,7 @@ def gather(params: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
     idx = _to_array(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: indices must be integers, got dtype {idx.dtype}")
-    axis = axis % params.ndim
+    axis = _normalize_axis(axis, params.ndim, "gather")[0]
     if idx.size and (idx.min() < -params.shape[axis] or idx.max() >= params.shape[axis]):
         raise IndexError(f"gather: indices out of range for axis {axis} of size {params.shape[axis]}")
     return GetItem.apply(params, index=(slice(None),) * axis + (idx,))
@@ -224,7 +227,7 @@ def gather(params: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
 def expand_dims(x: TensorLike, axis: int) -> Tensor:
     """Insert an axis of size 1 at ``axis``."""
     x = as_tensor(x)
-    axis = axis % (x.ndim + 1)
+    axis = _normalize_axis(axis, x.ndim + 1, "expand_dims")[0]
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 

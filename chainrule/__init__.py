@@ -11,8 +11,11 @@ array([2., 4.], dtype=float32)
 """
 import numpy as _np
 
-from chainrule import backend, ops
+from chainrule import backend, nn, ops, random
 from chainrule.autograd import enable_grad, grad, no_grad
+from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,
+                                   logical_or, not_equal)
+from chainrule.ops.creation import fill, one_hot, ones, ones_like, range, shape, zeros, zeros_like
 from chainrule.ops import (abs, add, broadcast_to, cast, clip, concat, div, erf, exp, expand_dims, gather, log,
                            logsumexp, matmul, maximum, minimum, mul, pad, pow, reshape, sigmoid, softmax, split,
                            sqrt, squeeze, stack, sub, tanh, transpose, where)
@@ -29,3 +32,10 @@ int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.in
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
 clip_by_value = clip
 reduce_logsumexp = logsumexp
+convert_to_tensor = as_tensor
+
+
+def square(x):
+    """``x * x``."""
+    x = as_tensor(x)
+    return x * x

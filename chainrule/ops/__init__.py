@@ -7,3 +7,8 @@ from chainrule.ops.math import (abs, add, cast, clip, div, erf, exp, log, maximu
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum, var
 from chainrule.ops.shape import (broadcast_to, concat, expand_dims, gather, getitem, pad, reshape, split, squeeze,
                                  stack, transpose)
+from chainrule.ops.conv import conv2d
+from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, mean_squared_error,
+                              sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
+                              sparse_softmax_cross_entropy_with_logits)
+from chainrule.ops.pool import avg_pool2d, max_pool2d

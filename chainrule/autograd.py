@@ -39,7 +39,11 @@ def enable_grad():
 
 
 def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that require grad, each after all of its inputs (iterative DFS: no recursion limit)."""
+    """Tensors that require grad, each after all of its inputs (iterative DFS: no recursion limit).
+
+    Which inputs count is fixed when the op ran (``needs_input_grad``), so a tape that stops watching a tensor later
+    does not cut the graphs already recorded through it.
+    """
     order: list[Tensor] = []
     seen: set[int] = set()
     stack = [(r, False) for r in roots if r.requires_grad]
@@ -53,8 +57,8 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         seen.add(id(t))
         stack.append((t, True))
         if t.node is not None:
-            for x in t.node.inputs:
-                if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen:
+            for x, needed in zip(t.node.inputs, t.node.needs_input_grad):
+                if needed and id(x) not in seen:
                     stack.append((x, False))
     return order
 

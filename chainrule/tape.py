@@ -51,7 +51,8 @@ class GradientTape:
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
-        self._watched: list[Tensor] = []
+        self._watched: list[Tensor] = []  # every tensor given to watch()
+        self._switched_on: list[Tensor] = []  # those whose requires_grad watch() turned on, turned off at exit
         self._used = False
         self._grad_mode_before = True
 
@@ -64,23 +65,27 @@ class GradientTape:
     def __exit__(self, *exc) -> None:
         _recording.remove(self)
         GradMode.enabled = self._grad_mode_before
+        for t in self._switched_on:  # a watched constant is a constant again outside the tape, as in TensorFlow
+            t.requires_grad = False
+        self._switched_on = []
 
     def watch(self, tensor: Any) -> None:
         """Make ``tensor`` (or a structure of tensors) a source whose gradient can be asked for."""
         for t in _flatten(tensor):
             _check_differentiable(t, "a watched tensor")
+            self._watched.append(t)
             if not t.requires_grad:
                 t.requires_grad = True
-                self._watched.append(t)
+                self._switched_on.append(t)
 
     def watched_variables(self) -> tuple[Tensor, ...]:
         return tuple(self._watched)
 
     def reset(self) -> None:
         """Forget what was watched."""
-        for t in self._watched:
+        for t in self._switched_on:
             t.requires_grad = False
-        self._watched = []
+        self._watched, self._switched_on = [], []
 
     def stop_recording(self):
         """A context in which ops are not recorded."""
@@ -108,6 +113,9 @@ class GradientTape:
             create_graph = bool(_recording)
             outputs, seeds = _prepare(connected, grads, create_graph)
             found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources})
+        if not self.watch_accessed_variables:  # only what was watched explicitly is a source
+            watched = {id(t) for t in self._watched}
+            found = {key: entry for key, entry in found.items() if key in watched}
         results = [self._result(s, found.get(id(s)), unconnected_gradients) for s in flat_sources]
         return _pack_like(sources, results)
 

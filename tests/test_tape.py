@@ -166,3 +166,24 @@ def test_variable_copies_its_initial_value_and_gradient_descent_works():
         v.assign_sub(0.1 * tape.gradient(loss, v).numpy())
     assert init.tolist() == [3.0, -2.0], "the Variable must not alias its initial value"
     np.testing.assert_allclose(v.numpy(), init * 0.8 ** 50, rtol=1e-4)
+
+
+def test_watched_constant_is_a_constant_again_after_the_tape():
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    assert float(tape.gradient(y, x)) == 6.0
+    assert not x.requires_grad
+    with tf.GradientTape() as later:
+        z = x * x
+    assert later.gradient(z, x) is None
+
+
+def test_watch_accessed_variables_false_differentiates_only_watched():
+    v, w = tf.Variable(2.0), tf.Variable(3.0)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(v)
+        y = v * w
+    dv, dw = tape.gradient(y, [v, w])
+    assert float(dv) == 3.0 and dw is None

@@ -31,7 +31,9 @@ def unique_name(base: str) -> str:
 
 
 def snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    """Keras's default layer names: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class InputSpec:
@@ -58,11 +60,12 @@ class Layer:
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: tuple | None = None, batch_input_shape: tuple | None = None,
-                 input_dim: int | None = None, **kwargs: Any):
+                 input_dim: int | None = None, activity_regularizer=None, **kwargs: Any):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {sorted(kwargs)}")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.trainable = trainable
+        self._trainable = bool(trainable)
+        self._own_trainable: list[Variable] = []  # weights created trainable: they follow ``layer.trainable``
         self.dtype = dtype or backend.floatx()
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -74,6 +77,23 @@ class Layer:
         self._weights: list[Variable] = []
         self._regularized: list[tuple[Variable, Any]] = []
         self._activity_losses: list[Tensor] = []
+        from chainrule import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Freeze or unfreeze, as Keras: the layer's trainable weights (and sublayers') stop or start getting
+        gradients; weights created non-trainable (BatchNormalization's moving statistics) stay so."""
+        self._trainable = bool(value)
+        for var in self._own_trainable:
+            var.trainable = var.requires_grad = self._trainable
+        for layer in self._sublayers():
+            layer.trainable = value
 
     # --- building -------------------------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
@@ -88,6 +108,8 @@ class Layer:
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
         var = Variable(value, trainable=trainable and self.trainable, name=f"{self.name}/{name or 'weight'}")
         self._weights.append(var)
+        if trainable:
+            self._own_trainable.append(var)
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._regularized.append((var, reg))
@@ -105,12 +127,19 @@ class Layer:
         if _any_symbolic(inputs, KerasTensor):
             return call_symbolic(self, inputs, **kwargs)
         inputs = self._convert(inputs)
-        self._maybe_build(_shape_of(inputs))
+        if not self.built:
+            if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first
+                self.input_spec.check(self.name, inputs.shape)
+            self._maybe_build(_shape_of(inputs))
         if self.input_spec is not None and isinstance(inputs, Tensor):
             self.input_spec.check(self.name, inputs.shape)
         if self._call_takes_training():
             kwargs["training"] = bool(training)
-        return self.call(inputs, **kwargs)
+        outputs = self.call(inputs, **kwargs)
+        if self.activity_regularizer is not None:  # Keras: the penalty of the latest call's outputs
+            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            self._activity_losses = [self.activity_regularizer(out) for out in flat]
+        return outputs
 
     def call(self, inputs, training: bool = False):
         raise NotImplementedError(f"{type(self).__name__} must define call()")
@@ -198,6 +227,10 @@ class Layer:
     # --- config ---------------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            from chainrule import regularizers
+
+            config["activity_regularizer"] = serialize_object(regularizers, self.activity_regularizer)
         if self.input_shape_arg is not None:
             config["input_shape"] = list(self.input_shape_arg)
         return config
@@ -208,6 +241,24 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def serialize_object(module, obj):
+    """An initializer or regularizer as JSON-able config for ``get_config``: ``module.serialize(obj)`` for the
+    library's objects, None for None, and the function's name for a plain function."""
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return module.serialize(obj)
+    return getattr(obj, "__name__", repr(obj))
+
+
+def check_no_constraint(layer: str, **constraints) -> None:
+    """Weight constraints are not implemented: accept None (as Keras configs write it) and refuse anything else."""
+    for key, value in constraints.items():
+        if value is not None:
+            raise NotImplementedError(f"{layer}: {key}={value!r} is not supported (chainrule has no weight "
+                                      f"constraints yet); pass None")
 
 
 def _any_symbolic(inputs, kind) -> bool:

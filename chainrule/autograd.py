@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from typing import Sequence
 
 from chainrule import backend
@@ -38,31 +39,6 @@ def enable_grad():
         GradMode.enabled = previous
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that require grad, each after all of its inputs (iterative DFS: no recursion limit).
-
-    Which inputs count is fixed when the op ran (``needs_input_grad``), so a tape that stops watching a tensor later
-    does not cut the graphs already recorded through it.
-    """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack = [(r, False) for r in roots if r.requires_grad]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t.node is not None:
-            for x, needed in zip(t.node.inputs, t.node.needs_input_grad):
-                if needed and id(x) not in seen:
-                    stack.append((x, False))
-    return order
-
-
 def _initial_grad(output: Tensor, grad: TensorLike | None, create_graph: bool = False):
     """The seed gradient, in the output's dtype (as PyTorch casts it); a Tensor seed stays in the graph when
     ``create_graph`` (so the result can be differentiated with respect to the seed too)."""
@@ -83,33 +59,50 @@ def _initial_grad(output: Tensor, grad: TensorLike | None, create_graph: bool = 
 
 
 def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None):
-    """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``."""
+    """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``.
+
+    Nodes wait in a heap ordered by creation, newest first: a node's consumers were all made after it, so when it
+    is popped its gradient is complete. A loop, not recursion, so graphs of any depth work.
+    """
+    results: dict[int, tuple] = {}
     pending: dict[int, object] = {}
+    waiting: list[tuple[int, int, Tensor]] = []
+
+    def receive(t: Tensor, g) -> None:
+        key = id(t)
+        if t.node is None:
+            previous = results.get(key)
+            results[key] = (t, g if previous is None else previous[1] + g)
+        elif key in pending:
+            pending[key] = pending[key] + g
+        else:
+            pending[key] = g
+            heapq.heappush(waiting, (-t.node.order, key, t))
+
     for o, g in zip(outputs, grads):
-        pending[id(o)] = pending[id(o)] + g if id(o) in pending else g
-    results: dict[int, object] = {}
-    with (enable_grad() if create_graph else no_grad()):
-        for t in reversed(_topological_order(outputs)):
-            g = pending.pop(id(t), None)
-            if g is None:
-                continue
+        receive(o, g)
+    grad_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    try:
+        while waiting:
+            _, key, t = heapq.heappop(waiting)
+            g = pending.pop(key)
+            if keep is not None and key in keep:
+                results[key] = (t, g)
             fn = t.node
-            if fn is None or (keep is not None and id(t) in keep):
-                results[id(t)] = (t, g)
-            if fn is None:
-                continue
             if create_graph:
                 fn.graph_out = t
             try:
                 input_grads = fn.backward(g)
             finally:
                 fn.graph_out = None
-            if not isinstance(input_grads, tuple):
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
                 if needed and gx is not None:
-                    key = id(x)
-                    pending[key] = pending[key] + gx if key in pending else gx
+                    receive(x, gx)
+    finally:
+        GradMode.enabled = grad_mode
     return results
 
 

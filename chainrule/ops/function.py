@@ -18,9 +18,12 @@ array([9.], dtype=float32)
 """
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 from chainrule.tensor import Tensor
+
+_creation_order = itertools.count()  # a node made later never feeds one made earlier: backward runs in reverse
 
 OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
 
@@ -46,26 +49,21 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op. With no Tensor among ``inputs`` it returns a plain array and records nothing."""
         fn = cls()
-        arrays = []
-        any_tensor = requires = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                any_tensor = True
-                requires = requires or x.requires_grad
-                arrays.append(x.data)
-            else:
-                arrays.append(x)
-        fn.arrays = arrays
+        is_tensor = [isinstance(x, Tensor) for x in inputs]
+        fn.arrays = arrays = [x.data if t else x for x, t in zip(inputs, is_tensor)]
         out = fn.forward(*arrays, **params)
-        if not any_tensor:
+        if True not in is_tensor:
             return out
         result = Tensor._wrap(out)
-        if requires and GradMode.enabled and out.dtype.kind == "f":
-            fn.inputs = inputs
-            fn.needs_input_grad = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
-            fn.out = out
-            result.requires_grad = True
-            result.node = fn
+        if GradMode.enabled:
+            needs = [t and x.requires_grad for x, t in zip(inputs, is_tensor)]
+            if True in needs and out.dtype.kind == "f":
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                fn.out = out
+                fn.order = next(_creation_order)
+                result.requires_grad = True
+                result.node = fn
         return result
 
     @property

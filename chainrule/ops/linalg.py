@@ -14,6 +14,9 @@ from chainrule.tensor import Tensor, TensorLike
 
 
 def _swap_last(x):
+    """Transpose the last two axes (a view for arrays, a differentiable op for Tensors)."""
+    if not isinstance(x, Tensor):
+        return x.swapaxes(-1, -2)
     from chainrule.ops.shape import Transpose
 
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)

@@ -117,6 +117,12 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.data)
 
+    def __format__(self, spec: str) -> str:
+        """Format like the value for a 0-d tensor (``f"{loss:.4f}"``), like the repr otherwise."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     def __int__(self) -> int:
         return int(self.data)
 

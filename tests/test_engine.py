@@ -265,3 +265,8 @@ def test_bad_input_gets_a_clear_error(case):
     call, error, message = ERRORS[case]
     with pytest.raises(error, match=message):
         call()
+
+
+def test_format_of_a_scalar_tensor_is_the_value():
+    assert f"{cr.constant(0.123456):.3f}" == "0.123"
+    assert f"{cr.constant([1.0])}".startswith("tensor(")

@@ -122,10 +122,11 @@ class Layer:
 
     # --- calling --------------------------------------------------------------------------------------------------
     def __call__(self, inputs, training: bool | None = None, **kwargs):
-        from chainrule.functional import KerasTensor, call_symbolic
+        if type(inputs) is not Tensor:  # arrays, several inputs, or symbolic KerasTensors (the functional API)
+            from chainrule.functional import KerasTensor, call_symbolic
 
-        if _any_symbolic(inputs, KerasTensor):
-            return call_symbolic(self, inputs, **kwargs)
+            if _any_symbolic(inputs, KerasTensor):
+                return call_symbolic(self, inputs, **kwargs)
         inputs = self._convert(inputs)
         if not self.built:
             if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first

@@ -21,6 +21,8 @@ Axis = int | tuple[int, ...] | list[int] | None
 def _normalize_axis(axis: Axis, ndim: int, name: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the general checks
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
@@ -35,9 +37,14 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 
 def _expand_to_input(g, in_shape, axes):
     """Bring a reduction's output gradient back to the input's shape (reshape to keepdims, then broadcast)."""
+    kept = _kept_shape(in_shape, axes)
+    if not isinstance(g, Tensor):  # plain arrays: one filled allocation is cheaper than broadcast views
+        out = backend.xp.empty(in_shape, dtype=g.dtype)
+        out[...] = g.reshape(kept)
+        return out
     from chainrule.ops.shape import BroadcastTo, Reshape
 
-    return BroadcastTo.apply(Reshape.apply(g, shape=_kept_shape(in_shape, axes)), shape=in_shape)
+    return BroadcastTo.apply(Reshape.apply(g, shape=kept), shape=in_shape)
 
 
 class Sum(Function):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import chainrule as tf
-import chainrule.keras  # noqa: F401  (tf.keras, until chainrule/__init__ imports it)
 from seed_data import accuracy, mnist_slices, synthetic_mnist
 
 

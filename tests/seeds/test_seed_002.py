@@ -4,7 +4,6 @@ reader's lines that make ``x_train``/``y_train`` (flatten to 784, scale to [0, 1
 import pytest
 
 import chainrule
-import chainrule.keras  # noqa: F401  (tf.keras, until chainrule/__init__ imports it)
 from seed_data import accuracy, mnist_slices, run_program, synthetic_mnist
 
 SEED_PROGRAM = """

@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 import chainrule
-import chainrule.data  # noqa: F401  (tf.data, until chainrule/__init__ imports it)
-import chainrule.keras  # noqa: F401  (tf.keras, until chainrule/__init__ imports it)
 from seed_data import accuracy, mnist_slices, run_program, synthetic_mnist
 
 SEED_PROGRAM = """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from chainrule import backend
-from chainrule.ops.function import Function, op
+from chainrule.ops.function import Function, named, op
 from chainrule.ops.math import Erf, Exp, Where, _unary
 from chainrule.ops.reduce import Sum, _normalize_axis
 from chainrule.tensor import Tensor, TensorLike, as_tensor
@@ -131,9 +131,7 @@ def _softmax_like(fn_class, name, doc):
     def f(x: TensorLike, axis: int = -1) -> Tensor:
         x = as_tensor(x)
         return fn_class.apply(x, axis=_normalize_axis(axis, x.ndim, name)[0])
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = doc
-    return op(f)
+    return op(named(f, name, doc))
 
 
 softmax = _softmax_like(Softmax, "softmax", "Probabilities along ``axis``: ``exp(x) / sum(exp(x))``, computed stably.")

@@ -7,6 +7,7 @@ array([1, 0])
 from __future__ import annotations
 
 from chainrule import backend
+from chainrule.ops.function import named
 from chainrule.tensor import Tensor, TensorLike, _to_array
 
 
@@ -27,9 +28,7 @@ def argmin(x: TensorLike, axis: int | None = 0) -> Tensor:
 def _comparison(ufunc_name: str, doc: str):
     def f(x: TensorLike, y: TensorLike) -> Tensor:
         return Tensor._wrap(getattr(backend.xp, ufunc_name)(_values(x), _values(y)))
-    f.__name__ = f.__qualname__ = ufunc_name
-    f.__doc__ = doc
-    return f
+    return named(f, ufunc_name, doc)
 
 
 equal = _comparison("equal", "Elementwise ``x == y`` as a boolean tensor.")

@@ -34,6 +34,13 @@ def op(fn: Callable) -> Callable:
     return fn
 
 
+def named(fn: Callable, name: str, doc: str) -> Callable:
+    """Give a function made by a factory its public name and docstring."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
 class GradMode:
     """Whether ops record the graph; switched off by ``no_grad()``."""
 

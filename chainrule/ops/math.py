@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from chainrule import backend
-from chainrule.ops.function import Function, op, unbroadcast
+from chainrule.ops.function import Function, named, op, unbroadcast
 from chainrule.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
@@ -235,9 +235,7 @@ def _binary(fn_class, name):
         except ValueError:
             _check_broadcast(a, b, name)
             raise
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"Elementwise {name} with broadcasting, e.g. ``chainrule.{name}(x, y)``."
-    return op(f)
+    return op(named(f, name, f"Elementwise {name} with broadcasting, e.g. ``chainrule.{name}(x, y)``."))
 
 
 add = _binary(Add, "add")
@@ -252,9 +250,7 @@ minimum = _binary(Minimum, "minimum")
 def _unary(fn_class, name):
     def f(x: TensorLike) -> Tensor:
         return fn_class.apply(as_tensor(x))
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"Elementwise {name}, e.g. ``chainrule.{name}(x)``."
-    return op(f)
+    return op(named(f, name, f"Elementwise {name}, e.g. ``chainrule.{name}(x)``."))
 
 
 neg = _unary(Neg, "neg")

@@ -11,7 +11,7 @@ import builtins
 import numpy as np
 
 from chainrule import backend
-from chainrule.ops.function import Function, op
+from chainrule.ops.function import Function, named, op
 from chainrule.ops.math import Exp, Log
 from chainrule.tensor import Tensor, TensorLike, as_tensor
 
@@ -115,9 +115,7 @@ def _reduction(fn_class, name, doc):
     def f(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x)
         return fn_class.apply(x, axes=_normalize_axis(axis, x.ndim, name), keepdims=keepdims)
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = doc
-    return op(f)
+    return op(named(f, name, doc))
 
 
 sum = _reduction(Sum, "sum", "Sum over ``axis`` (all axes when None), e.g. ``chainrule.reduce_sum(x, axis=1)``.")

@@ -39,4 +39,4 @@ def square(x):
     """``x * x``."""
     x = as_tensor(x)
     return x * x
-from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data)
+from chainrule import data, keras, math  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)

@@ -4,11 +4,13 @@ Both ops visit the kh*kw *taps* of the window: tap (i, j) is a strided view of t
 output position, the pixel at offset (i, j) of its window. The forward pass combines taps (max, or sum then scale);
 the backward pass writes the gradient back through the same views, adding where windows overlap. Each backward is
 an op of its own whose backward is the forward's cousin, so gradients of gradients work.
-Taps also serve the common stride == size case: a running maximum over 4 tap views beat a reshape to
-(N, OH, ph, OW, pw, C) followed by .max(axis=(2, 4)) by ~3.5x (1.3 vs 4.9 ms on 128x26x26x32 float32). The ops:
+Max pooling remembers, per output, the tap index of its window's first maximum (``argmax``, one uint8), found in the
+forward pass; its backward ops read that index instead of comparing the input with the output again. Its three
+array functions live in chainrule/kernels/pooling.py, each as NumPy code and as a numba kernel that does it in one
+pass over memory (chosen by ``kernels.enabled()``; the results are the same). The ops:
 
     y = max_pool(x)        ->  dx = scatter(g)     (g to the FIRST maximum of each window, row-major, as PyTorch)
-    dx = scatter(g)        ->  dg = gather(u)      (u read at those positions)
+    dx = scatter(g)        ->  dg = gather(u)      (u read at those positions: argmax says where)
     y = avg_pool(x)        ->  dx = spread(g)      (g * scale added to every pixel of the window)
     dx = spread(g)         ->  dg = avg_pool(u)
 
@@ -23,49 +25,30 @@ array([[ 5. ,  6.5],
 """
 from __future__ import annotations
 
-import math
+import numpy as np
 
-from chainrule import backend
-from chainrule.ops.conv import check_float_nhwc, out_size, pad_hw, pair, resolve_padding, window_slice
+from chainrule import backend, kernels
+from chainrule.kernels import pooling
+from chainrule.ops.conv import check_float_nhwc, out_size, pad_hw, pair, resolve_padding
 from chainrule.ops.function import Function, op
 from chainrule.tensor import Tensor, TensorLike, as_tensor
 
 
-def _taps(pool, strides, out_hw):
-    """The index of every window tap (i, j), in row-major window order."""
-    return [window_slice(out_hw, (i, j), strides) for i in range(pool[0]) for j in range(pool[1])]
-
-
-def _overlapping(pool, strides) -> bool:
-    return strides[0] < pool[0] or strides[1] < pool[1]
-
-
 class _Pool(Function):
-    """Remembers the window geometry, and writes per-window values back into an input-shaped gradient."""
+    """Remembers the window geometry (and, for max pooling, each window's first-maximum index ``argmax``)."""
 
     def _setup(self, x_shape, pool, strides, pads, out_hw):
         self.in_shape, self.pool, self.strides, self.pads, self.out_hw = x_shape, pool, strides, pads, out_hw
-        self.taps = _taps(pool, strides, out_hw)
         self.geometry = dict(pool=pool, strides=strides, pads=pads)
 
-    def _through_masks(self, fn_class, a):
-        """Scatter or gather ``a`` through this node's first-maximum masks."""
-        return fn_class.apply(a, masks=self.masks, in_shape=self.in_shape, out_hw=self.out_hw, **self.geometry)
+    def _through_argmax(self, fn_class, a):
+        """Scatter or gather ``a`` through this node's first-maximum indices."""
+        return fn_class.apply(a, argmax=self.argmax, in_shape=self.in_shape, out_hw=self.out_hw, **self.geometry)
 
-    def _add_to_taps(self, dtype, values_per_tap):
-        """An input-shaped array holding the sum over taps k of values_per_tap(k) written through tap k's view."""
-        n, h, w, c = self.in_shape
-        (top, bottom), (left, right) = self.pads
-        padded_hw = (h + top + bottom, w + left + right)
-        accumulate = _overlapping(self.pool, self.strides)
-        tiled = not accumulate and all(o * s == size for o, s, size in zip(self.out_hw, self.strides, padded_hw))
-        xpad = (backend.xp.empty if tiled else backend.xp.zeros)((n, *padded_hw, c), dtype=dtype)
-        for k, tap in enumerate(self.taps):
-            if accumulate:
-                xpad[tap] += values_per_tap(k)
-            else:
-                xpad[tap] = values_per_tap(k)
-        return xpad[:, top:top + h, left:left + w, :]
+
+def _fast(numpy_fn, numba_fn, dtype):
+    """The numba kernel where it runs (kernels.enabled(), float32 / float64), else the NumPy function: same results."""
+    return numba_fn if kernels.enabled() and dtype in (np.float32, np.float64) else numpy_fn
 
 
 # --- max pooling ------------------------------------------------------------------------------------------------------
@@ -75,58 +58,35 @@ class MaxPool2D(_Pool):
         n, h, w, c = x.shape
         out_hw = (out_size(h, pads[0], pool[0], strides[0]), out_size(w, pads[1], pool[1], strides[1]))
         self._setup(x.shape, pool, strides, pads, out_hw)
-        xpad = pad_hw(x, pads, -math.inf)
-        if len(self.taps) == 1:
-            return xpad[self.taps[0]].copy()
-        y = backend.xp.maximum(xpad[self.taps[0]], xpad[self.taps[1]])
-        for tap in self.taps[2:]:
-            backend.xp.maximum(y, xpad[tap], out=y)
+        y, self.argmax = _fast(pooling.max_pool_numpy, pooling.max_pool_numba, x.dtype)(x, pool, strides, pads, out_hw)
         return y
 
-    def _first_max_masks(self):
-        """masks[k]: where tap k holds its window's maximum and no earlier tap does (one True per window)."""
-        xpad = pad_hw(self.arrays[0], self.pads, -math.inf)
-        y = self.out
-        masks = backend.xp.empty((len(self.taps),) + y.shape, dtype=bool)
-        unclaimed = None
-        for k, tap in enumerate(self.taps):
-            backend.xp.equal(xpad[tap], y, out=masks[k])
-            if unclaimed is None:
-                unclaimed = ~masks[k]
-            else:
-                masks[k] &= unclaimed
-                unclaimed ^= masks[k]
-        return masks
-
     def backward(self, g):
-        self.masks = self._first_max_masks()
-        return self._through_masks(MaxPool2DScatter, g)
+        return self._through_argmax(MaxPool2DScatter, g)
 
 
 class MaxPool2DScatter(_Pool):
     # dx[window's first max] += g[window]   ->   dg = gather(u) at the same positions
-    def forward(self, g, masks, in_shape, out_hw, pool, strides, pads):
+    def forward(self, g, argmax, in_shape, out_hw, pool, strides, pads):
         self._setup(in_shape, pool, strides, pads, out_hw)
-        self.masks = masks
-        return self._add_to_taps(g.dtype, lambda k: masks[k] * g)
+        self.argmax = argmax
+        scatter = _fast(pooling.max_pool_scatter_numpy, pooling.max_pool_scatter_numba, g.dtype)
+        return scatter(g, argmax, in_shape, pool, strides, pads)
 
     def backward(self, u):
-        return self._through_masks(MaxPool2DGather, u)
+        return self._through_argmax(MaxPool2DGather, u)
 
 
 class MaxPool2DGather(_Pool):
     # y[window] = u[window's first max]   ->   du = scatter(g)
-    def forward(self, u, masks, in_shape, out_hw, pool, strides, pads):
+    def forward(self, u, argmax, in_shape, out_hw, pool, strides, pads):
         self._setup(in_shape, pool, strides, pads, out_hw)
-        self.masks = masks
-        upad = pad_hw(u, pads)
-        y = masks[0] * upad[self.taps[0]]
-        for k, tap in enumerate(self.taps[1:], start=1):
-            y += masks[k] * upad[tap]
-        return y
+        self.argmax = argmax
+        gather = _fast(pooling.max_pool_gather_numpy, pooling.max_pool_gather_numba, u.dtype)
+        return gather(u, argmax, pool, strides, pads)
 
     def backward(self, g):
-        return self._through_masks(MaxPool2DScatter, g)
+        return self._through_argmax(MaxPool2DScatter, g)
 
 
 # --- average pooling --------------------------------------------------------------------------------------------------
@@ -149,10 +109,11 @@ class AvgPool2D(_Pool):
         self._setup(x.shape, pool, strides, pads, out_hw)
         self.scale = scale
         xpad = pad_hw(x, pads)
-        if len(self.taps) == 1:
-            return xpad[self.taps[0]] * scale
-        y = xpad[self.taps[0]] + xpad[self.taps[1]]
-        for tap in self.taps[2:]:
+        taps = pooling.window_taps(pool, strides, out_hw)
+        if len(taps) == 1:
+            return xpad[taps[0]] * scale
+        y = xpad[taps[0]] + xpad[taps[1]]
+        for tap in taps[2:]:
             y += xpad[tap]
         y *= scale
         return y
@@ -167,7 +128,7 @@ class AvgPool2DSpread(_Pool):
         self._setup(in_shape, pool, strides, pads, out_hw)
         self.scale = scale
         gs = g * scale
-        return self._add_to_taps(gs.dtype, lambda k: gs)
+        return pooling.add_to_taps(lambda k: gs, gs.dtype, in_shape, pool, strides, pads, out_hw)
 
     def backward(self, u):
         return AvgPool2D.apply(u, scale=self.scale, **self.geometry)

@@ -6,6 +6,11 @@ gradients (``clipnorm`` per variable, ``global_clipnorm`` over all, or ``clipval
 A subclass names its per-variable state (``slot_names``) and writes ``update_step`` with NumPy ``out=`` so that a
 step allocates nothing: each variable also gets one scratch array, ``slots["scratch"]``.
 
+The built-in optimizers run their update as one function of ``chainrule.kernels.optim`` per variable, which also
+applies the weight decay and the clipping scale: a fused numba kernel (one pass over the weight, gradient and
+slots) when ``kernels.enabled()``, else the NumPy version, bit-identical to it. Per step, the base class computes
+the learning rate and the update's constants once, and keeps for each variable the flat views the kernel takes.
+
 State is created lazily, the first time a variable gets a gradient (or eagerly by ``build(var_list)``); variables
 are numbered in the order the optimizer first sees them, and ``get_state()`` keys its arrays by that number
 (``"0/m"``, ``"0/v"``, ...) plus ``"iterations"``, so ``set_state`` on a fresh optimizer resumes bit-identically.
@@ -26,9 +31,10 @@ from typing import Iterable
 
 import numpy as np
 
-from chainrule import _config, backend, schedules
+from chainrule import _config, backend, kernels, schedules
 from chainrule._config import serialize
 from chainrule.autograd import enable_grad, grad as _grad
+from chainrule.kernels import optim as _updates
 from chainrule.schedules import LearningRateSchedule
 from chainrule.tensor import Tensor, Variable
 
@@ -75,20 +81,38 @@ class Optimizer:
         self._variables: list[Tensor] = []          # position order
         self._index: dict[int, int] = {}            # id(variable) -> position
         self._slots: list[dict | None] = []         # per position: slot name -> array (+ "scratch"), once created
+        self._plans: list[tuple | None] = []        # per position: what the built-in update takes (see _plan)
         self._pending: dict[str, np.ndarray] = {}   # set_state entries for variables not seen yet
         self._no_decay_ids: set[int] = set()
         self._no_decay_names: list[str] = []
+        self._decay_flags: dict[int, tuple] = {}    # position -> (variable name, decays?), cleared on new exclusions
 
     # --- per-variable state: what a subclass defines -------------------------------------------------------------
     slot_names: tuple[str, ...] = ()
 
+    # A built-in update: (NumPy function, numba function) of chainrule.kernels.optim, called per variable as
+    # update(variable, gradient, *slots named in _update_slots (None where absent), scratch, *_constants(lr),
+    #        keep, gscale)
+    _update: tuple | None = None
+    _update_slots: tuple[str, ...] = ()
+
+    def _constants(self, learning_rate: float) -> tuple:
+        """The built-in update's per-step arguments after the slots (Python floats, computed once per step)."""
+        return ()
+
     def initial_slot(self, name: str, variable: np.ndarray) -> np.ndarray:
         """A slot's starting value (zeros unless the optimizer says otherwise)."""
-        return backend.xp.zeros_like(variable)
+        return backend.xp.zeros(variable.shape, dtype=variable.dtype)
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, slots: dict, learning_rate: float) -> None:
-        """Update ``variable`` (an array, in place) from ``gradient`` (same shape and dtype) and its ``slots``."""
-        raise NotImplementedError(f"{type(self).__name__} must define update_step")
+        """Update ``variable`` (an array, in place) from ``gradient`` (same shape and dtype) and its ``slots``.
+
+        A subclass of ``Optimizer`` defines it; the built-in optimizers run their kernel (numba or NumPy)."""
+        if self._update is None:
+            raise NotImplementedError(f"{type(self).__name__} must define update_step")
+        update = self._update[1] if kernels.enabled() else self._update[0]
+        update(variable, gradient, *[slots.get(name) for name in self._update_slots], slots["scratch"],
+               *self._constants(float(learning_rate)))
 
     # --- learning rate and step count -----------------------------------------------------------------------------
     @property
@@ -134,6 +158,7 @@ class Optimizer:
             i = self._index[id(variable)] = len(self._variables)
             self._variables.append(variable)
             self._slots.append(None)
+            self._plans.append(None)
         return i
 
     def _create_slots(self, i: int) -> dict:
@@ -147,10 +172,31 @@ class Optimizer:
             if saved is not None and np.shape(saved) != w.shape:
                 raise ValueError(f"{type(self).__name__}: saved slot '{i}/{name}' has shape {np.shape(saved)} but "
                                  f"variable {i} has shape {w.shape}: the variables are not in the saved order")
-            slots[name] = self.initial_slot(name, w) if saved is None else backend.xp.array(saved, dtype=w.dtype)
-        slots["scratch"] = backend.xp.empty_like(w)
+            slot = self.initial_slot(name, w) if saved is None else backend.xp.array(saved, dtype=w.dtype)
+            slots[name] = slot if slot.flags.c_contiguous else slot.copy(order="C")  # flat views share its memory
+        slots["scratch"] = backend.xp.empty(w.shape, dtype=w.dtype)
         self._slots[i] = slots
+        self._plans[i] = None
         return slots
+
+    def _plan(self, i: int) -> tuple:
+        """What the built-in update takes for variable i: (its array, the array to update, the slot arrays and
+        scratch, whether these are flat views), kept while the variable holds the same array. Flat (1-D) views
+        let one compiled kernel serve every shape; a variable that is not C-contiguous is updated as it is."""
+        slots = self._slots[i] or self._create_slots(i)
+        w = self._variables[i].data
+        if slots["scratch"].shape != w.shape:
+            raise ValueError(f"{type(self).__name__}: variable {self._variables[i].name or i} now has shape "
+                             f"{w.shape}, its optimizer state {slots['scratch'].shape}")
+        for name, slot in slots.items():
+            if slot.dtype != w.dtype:  # the state follows the variable's dtype (as it does when created or set)
+                slots[name] = slot.astype(w.dtype)
+        arrays = [slots.get(name) for name in self._update_slots] + [slots["scratch"]]
+        flat = bool(w.flags.c_contiguous)
+        if flat:
+            arrays = [None if a is None else a.reshape(-1) for a in arrays]
+        plan = self._plans[i] = (w, w.reshape(-1) if flat else w, tuple(arrays), flat)
+        return plan
 
     def build(self, var_list: Iterable[Tensor]) -> None:
         """Number ``var_list`` in this order and create their state now (Keras builds on the first update)."""
@@ -164,12 +210,18 @@ class Optimizer:
         """Exempt these variables (or those whose name matches any of these regular expressions) from decay."""
         self._no_decay_ids.update(id(v) for v in var_list or ())
         self._no_decay_names.extend(var_names or ())
+        self._decay_flags.clear()
 
-    def _decays(self, variable: Tensor) -> bool:
-        if id(variable) in self._no_decay_ids:
-            return False
-        name = variable.name or ""
-        return not any(re.search(pattern, name) for pattern in self._no_decay_names)
+    def _decays(self, variable: Tensor, i: int) -> bool:
+        """Whether variable (at position i) decays; remembered until its name or the exclusions change."""
+        name = variable.name
+        known = self._decay_flags.get(i)
+        if known is not None and known[0] == name:
+            return known[1]
+        decays = id(variable) not in self._no_decay_ids and \
+            not any(re.search(pattern, name or "") for pattern in self._no_decay_names)
+        self._decay_flags[i] = (name, decays)
+        return decays
 
     # --- the update -----------------------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable) -> Variable:
@@ -179,40 +231,75 @@ class Optimizer:
 
     def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
         """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order."""
-        variables = self._variables if trainable_variables is None else list(trainable_variables)
+        variables = self._variables if trainable_variables is None else trainable_variables
+        if not isinstance(variables, (list, tuple)):
+            variables = list(variables)
+        if not isinstance(grads, (list, tuple)):
+            grads = list(grads)
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
-        positions = [self._position(v) for v in variables]  # numbered even without a gradient, as Keras builds
+        index, array = self._index, backend.xp.ndarray
         work, missing = [], []
-        for g, v, i in zip(grads, variables, positions):
+        for g, v in zip(grads, variables):
+            i = index.get(id(v))
+            if i is None:  # a new variable: number all of them now, in order, even those without a gradient (as
+                for u in variables:  # Keras builds); those before this one are known already
+                    self._position(u)
+                i = index[id(v)]
             if g is None:
                 missing.append(v.name or f"variable {i}")
                 continue
-            g = g.data if isinstance(g, Tensor) else backend.xp.asarray(g)
+            if type(g) is not array:
+                g = g.data if isinstance(g, Tensor) else backend.xp.asarray(g)
             w = v.data
             if g.shape != w.shape:
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for variable "
                                  f"{v.name or i} of shape {w.shape}")
-            work.append((g if g.dtype == w.dtype else g.astype(w.dtype), v, i))
+            if g.dtype is not w.dtype and g.dtype != w.dtype:
+                g = g.astype(w.dtype)
+            work.append((g, v, i))
         if not work:
             raise ValueError("No gradients provided for any variable.")
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.", stacklevel=2)
-        work = self._clip(work)
-        lr = float(self.learning_rate)
-        if self.weight_decay:
-            keep = 1.0 - float(self.weight_decay) * lr  # w - w * wd * lr, in one pass
-            for _, v, _ in work:
-                if self._decays(v):
+        scales = None
+        if self.clipnorm or self.global_clipnorm or self.clipvalue:
+            work, scales = self._clip(work)
+        lr = self._learning_rate
+        if type(lr) is not float:  # a schedule or a callable
+            lr = float(self.learning_rate)
+        keep = 1.0 - float(self.weight_decay) * lr if self.weight_decay else 1.0  # w - w * wd * lr, as w * keep
+        if self._update is not None and type(self).update_step is Optimizer.update_step:
+            self._apply_update(work, scales, lr, keep)
+        else:  # a subclass's own update_step
+            for _, v, i in work:
+                if keep != 1.0 and self._decays(v, i):
                     v.data *= keep
-        for g, v, i in work:
-            slots = self._slots[i] or self._create_slots(i)
-            self.update_step(g, v.data, slots, lr)
-        self._iterations.data += 1
+            for k, (g, v, i) in enumerate(work):
+                slots = self._slots[i] or self._create_slots(i)
+                if scales is not None and scales[k] != 1.0:
+                    g = g * scales[k]
+                self.update_step(g, v.data, slots, lr)
+        count = self._iterations.data
+        count[()] = count.item() + 1  # (an in-place += on a 0-d array costs microseconds)
         return self._iterations
 
-    def _clip(self, work: list) -> list:
-        """Keras's clipping: ``g * c / max(|g|, c)`` per variable, the same with the global norm, or ``clip(g, ±c)``."""
+    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
+        """The built-in update of every variable: decay, clipping scale and step in one call each."""
+        update = self._update[1] if kernels.enabled() else self._update[0]
+        constants = self._constants(lr)
+        plans = self._plans
+        for k, (g, v, i) in enumerate(work):
+            plan = plans[i]
+            if plan is None or plan[0] is not v.data:
+                plan = self._plan(i)
+            _, w, slots, flat = plan
+            decay = keep if keep != 1.0 and self._decays(v, i) else 1.0
+            update(w, g.ravel() if flat else g, *slots, *constants, decay, 1.0 if scales is None else scales[k])
+
+    def _clip(self, work: list) -> tuple[list, list | None]:
+        """Keras's clipping: ``g * c / max(|g|, c)`` per variable, the same with the global norm, or ``clip(g, ±c)``.
+        Returns the work and, for the norms, each gradient's scale (applied by the update)."""
         grads = [g for g, _, _ in work]
         if self.clipnorm:
             c = float(self.clipnorm)
@@ -224,10 +311,10 @@ class Optimizer:
             scales = [scale if math.isfinite(norm) else math.nan] * len(grads)  # a non-finite norm poisons the step
         elif self.clipvalue:
             c = float(self.clipvalue)
-            return [(backend.xp.clip(g, -c, c), v, i) for g, (_, v, i) in zip(grads, work)]
+            return [(backend.xp.clip(g, -c, c), v, i) for g, (_, v, i) in zip(grads, work)], None
         else:
-            return work
-        return [(g if s == 1.0 else g * s, v, i) for g, s, (_, v, i) in zip(grads, scales, work)]
+            return work, None
+        return work, scales
 
     def minimize(self, loss, var_list, tape=None) -> None:
         """One update that lowers ``loss`` (a zero-argument callable, or a Tensor computed from ``var_list``)."""
@@ -306,19 +393,11 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
-    def update_step(self, gradient, variable, slots, learning_rate):
-        step = backend.xp.multiply(gradient, learning_rate, out=slots["scratch"])  # lr * g
-        if not self.momentum:
-            variable -= step
-            return
-        m = slots["momentum"]
-        m *= self.momentum
-        m -= step
-        if self.nesterov:
-            variable -= step
-            variable += backend.xp.multiply(m, self.momentum, out=step)
-        else:
-            variable += m
+    _update = (_updates.sgd_numpy, _updates.sgd_numba)
+    _update_slots = ("momentum",)
+
+    def _constants(self, learning_rate):
+        return learning_rate, float(self.momentum), bool(self.nesterov)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -335,26 +414,12 @@ class RMSprop(Optimizer):
         self.slot_names = ("velocity",) + (("momentum",) if momentum > 0 else ()) + \
             (("average_gradient",) if centered else ())
 
-    def update_step(self, gradient, variable, slots, learning_rate):
-        xp, t, v = backend.xp, slots["scratch"], slots["velocity"]
-        v *= self.rho
-        v += xp.multiply(xp.multiply(gradient, gradient, out=t), 1 - self.rho, out=t)
-        if self.centered:
-            a = slots["average_gradient"]
-            a *= self.rho
-            a += xp.multiply(gradient, 1 - self.rho, out=t)
-            xp.subtract(v, xp.multiply(a, a, out=t), out=t)
-            t += self.epsilon
-        else:
-            xp.add(v, self.epsilon, out=t)
-        increment = xp.divide(gradient, xp.sqrt(t, out=t), out=t)
-        increment *= learning_rate
-        if self.momentum > 0:
-            mom = slots["momentum"]
-            mom *= self.momentum
-            mom += increment
-            increment = mom
-        variable -= increment
+    _update = (_updates.rmsprop_numpy, _updates.rmsprop_numba)
+    _update_slots = ("velocity", "momentum", "average_gradient")
+
+    def _constants(self, learning_rate):
+        rho = float(self.rho)
+        return learning_rate, rho, 1 - rho, float(self.momentum), float(self.epsilon)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
@@ -371,16 +436,14 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
-    def initial_slot(self, name, variable):
-        return backend.xp.full_like(variable, self.initial_accumulator_value)
+    _update = (_updates.adagrad_numpy, _updates.adagrad_numba)
+    _update_slots = ("accumulator",)
 
-    def update_step(self, gradient, variable, slots, learning_rate):
-        xp, t, acc = backend.xp, slots["scratch"], slots["accumulator"]
-        acc += xp.multiply(gradient, gradient, out=t)
-        xp.add(acc, self.epsilon, out=t)
-        step = xp.divide(gradient, xp.sqrt(t, out=t), out=t)
-        step *= learning_rate
-        variable -= step
+    def initial_slot(self, name, variable):
+        return backend.xp.full(variable.shape, self.initial_accumulator_value, dtype=variable.dtype)
+
+    def _constants(self, learning_rate):
+        return learning_rate, float(self.epsilon)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
@@ -396,31 +459,14 @@ class Adam(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, bool(amsgrad)
         self.slot_names = ("m", "v", "v_hat") if amsgrad else ("m", "v")
-        self._alpha_step = -1
-        self._alpha_lr = self._alpha = 0.0
 
-    def _step_size(self, learning_rate: float) -> float:
-        """alpha for this step, computed once per step rather than once per variable."""
-        t = int(self._iterations.data) + 1
-        if t != self._alpha_step or learning_rate != self._alpha_lr:
-            self._alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-            self._alpha_step, self._alpha_lr = t, learning_rate
-        return self._alpha
+    _update = (_updates.adam_numpy, _updates.adam_numba)
+    _update_slots = ("m", "v", "v_hat")
 
-    def update_step(self, gradient, variable, slots, learning_rate):
-        xp, t, m, v = backend.xp, slots["scratch"], slots["m"], slots["v"]
-        m += xp.multiply(xp.subtract(gradient, m, out=t), 1 - self.beta_1, out=t)
-        xp.multiply(gradient, gradient, out=t)
-        t -= v
-        t *= 1 - self.beta_2
-        v += t
-        if self.amsgrad:
-            v = xp.maximum(slots["v_hat"], v, out=slots["v_hat"])
-        xp.sqrt(v, out=t)
-        t += self.epsilon
-        step = xp.divide(m, t, out=t)
-        step *= self._step_size(learning_rate)
-        variable -= step
+    def _constants(self, learning_rate):
+        """alpha = lr sqrt(1 - b2^t) / (1 - b1^t) at step t, 1 - b1, 1 - b2, epsilon."""
+        b1, b2, t = float(self.beta_1), float(self.beta_2), self._iterations.data.item() + 1
+        return learning_rate * math.sqrt(1 - b2 ** t) / (1 - b1 ** t), 1 - b1, 1 - b2, float(self.epsilon)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -15,7 +15,9 @@ from typing import Callable
 import numpy as np
 
 from chainrule import activations, initializers, regularizers
+from chainrule.kernels import activation as act_kernels
 from chainrule.layers.base import InputSpec, Layer, check_no_constraint, serialize_object
+from chainrule.ops import activation as act_ops
 from chainrule.ops.linalg import Linear
 from chainrule.ops.nn import dropout
 from chainrule.ops.shape import Reshape as ReshapeOp
@@ -26,6 +28,11 @@ def activation_or_none(identifier) -> Callable | None:
     """The activation for ``identifier``, or None for the identity (so ``call`` can skip it)."""
     fn = activations.get(identifier)
     return None if fn is activations.linear else fn
+
+
+def fuses_relu(activation) -> bool:
+    """Whether a layer's activation is the plain relu, which Dense and Conv2D fuse into their affine node."""
+    return activation is activations.relu or activation is act_ops.relu
 
 
 def positive_int(value, name: str, layer: str) -> int:
@@ -69,6 +76,22 @@ class KernelLayer(Layer):
                 "kernel_constraint": None, "bias_constraint": None}
 
 
+class LinearRelu(Linear):
+    # y = relu(x @ W + b)   ->   gm = g * (y > 0), then as Linear: dx = gm @ Wᵀ,  dW = xᵀ @ gm,  db = Σ gm
+    # Dense's node for activation='relu': bias and relu in place on the product (one pass with numba), and y > 0
+    # as the mask, so no separate relu node, input copy or output array. Relu's derivative is a constant mask, so
+    # under create_graph the masked g goes through Linear's differentiable backward unchanged.
+    def forward(self, x, kernel, bias):
+        y = x @ kernel
+        act_kernels.bias_relu_(y, bias)
+        return y
+
+    def backward(self, g):
+        if self.graph_out is not None:
+            return super().backward(g * (self.out > 0))
+        return super().backward(act_kernels.relu_grad(g, self.out))
+
+
 class Dense(KernelLayer):
     """``activation(inputs @ kernel + bias)``: kernel (input_dim, units), bias (units,); acts on the last axis.
 
@@ -79,6 +102,7 @@ class Dense(KernelLayer):
     def __init__(self, units: int, activation=None, use_bias: bool = True, **kwargs):
         super().__init__(activation=activation, use_bias=use_bias, **kwargs)
         self.units = positive_int(units, "units", "Dense")
+        self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -90,6 +114,8 @@ class Dense(KernelLayer):
         self.built = True
 
     def call(self, inputs):
+        if self._fused_relu:  # one node: the matmul, bias and relu in place
+            return LinearRelu.apply(inputs, self.kernel, self.bias)
         y = Linear.apply(inputs, self.kernel, self.bias)  # one node: the matmul with the bias added in place
         return y if self._act is None else self._act(y)
 

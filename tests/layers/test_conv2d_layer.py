@@ -45,6 +45,8 @@ def _torch_conv(x, kernel, bias, strides, padding, dilation):
     dict(kernel_size=(2, 3), strides=(2, 1), padding="same", activation="tanh"),
     dict(kernel_size=3, dilation_rate=2, padding="same"),
     dict(kernel_size=3, use_bias=False, activation="sigmoid"),
+    dict(kernel_size=5, strides=2, padding="same", use_bias=False, activation="relu"),  # fused relu, no bias
+    dict(kernel_size=1, strides=(1, 2), activation="relu"),  # fused relu, 1x1 strided
 ])
 def test_matches_torch(kwargs):
     x = rand(2, 7, 6, 3, dtype="float64")

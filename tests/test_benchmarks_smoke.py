@@ -1,0 +1,66 @@
+"""The benchmark command runs end to end and writes the JSON it promises (benchmarks/run.py, tiny mode).
+
+No timing is asserted: the benchmark is an instrument. What is checked: the command exits 0, prints the table, and
+the JSON has every workload and op with positive times for both frameworks, memory figures, the sgemm peak, and
+the same weight count in chainrule, in PyTorch and in the analytic layer list.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package; plain `pytest` does not add the root
+
+from benchmarks.workloads import NETWORKS, OPS, TRAINING, count_params, train_gflop_per_epoch  # noqa: E402
+
+
+def test_flop_and_weight_counts():
+    assert train_gflop_per_epoch(NETWORKS["cnn"]) == pytest.approx(320, rel=0.01)  # the issue's figure
+    assert count_params(NETWORKS["cnn"]) == 693_962
+    assert count_params(NETWORKS["mlp"]) == 7_960
+    assert count_params(NETWORKS["deep-cnn"]) == 390_410
+
+
+def test_tiny_run_writes_the_report(tmp_path):
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--tiny", "--json", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Training: time per epoch" in proc.stdout and "Per op" in proc.stdout
+    report = json.loads(out.read_text())
+
+    assert report["schema"] == "chainrule-benchmark/1" and report["errors"] == []
+    assert report["settings"]["mode"] == "tiny" and "git" in report
+    assert "torch" not in report["imported_in_main"] and "chainrule" not in report["imported_in_main"]
+    machine = report["machine"]
+    assert machine["cpu_count"] >= 1
+    assert machine["chainrule"]["numpy"] and machine["torch"]["version"] and machine["torch"]["threads"] >= 1
+    assert "threads" in machine["chainrule"]["blas"]
+    assert report["sgemm"]["numpy_gflops"] > 0 and report["sgemm"]["torch_gflops"] > 0
+    assert report["table"] in proc.stdout
+
+    assert [row["name"] for row in report["training"]] == list(TRAINING)
+    for row in report["training"]:
+        assert row["chainrule"]["params"] == row["torch"]["params"] == row["params_expected"], row["name"]
+        for side in ("chainrule", "torch"):
+            result = row[side]
+            assert len(result["round_s"]) == 1 and result["epoch_s"] > 0 and result["gflops"] > 0
+            memory = result["memory"]
+            assert memory["peak_rss_mb"] >= memory["after_import_peak_rss_mb"] > 0
+            assert memory["increase_mb"] >= 0
+        assert row["ratio"] > 0 and row["ratio_paired_median"] > 0
+
+    assert [row["name"] for row in report["ops"]] == list(OPS)
+    for row in report["ops"]:
+        for side in ("chainrule", "torch"):
+            assert row[side]["forward_ms_median"] > 0 and row[side]["backward_ms_median"] > 0
+        assert row["ratio_forward"] > 0 and row["ratio_backward"] > 0
+
+
+def test_script_form_parses_arguments():
+    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and "--quick" in proc.stdout and "--json" in proc.stdout

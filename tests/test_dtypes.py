@@ -129,3 +129,9 @@ def test_new_tensors_default_to_float32_and_arrays_keep_their_dtype():
         assert cr.Tensor([1.0]).dtype == np.float64
     finally:
         cr.backend.set_floatx("float32")
+
+
+def test_integer_tensor_with_a_python_float_gives_floatx_like_pytorch():
+    ints = cr.constant([1, 2])
+    assert (ints * 0.5).dtype == np.float32 and (0.5 + ints).dtype == np.float32
+    assert (ints * 2).dtype == np.int64

@@ -200,6 +200,8 @@ def _operands(a: TensorLike, b: TensorLike):
     if ref is None:
         return as_tensor(a), b
     dtype = ref.dtype if ref.dtype.kind == "f" else None
+    if dtype is None and any(type(v) is float for v in (a, b)):  # int tensor and a Python float: floatx, as PyTorch
+        a, b = (cast(v, backend.floatx()) if isinstance(v, Tensor) else v for v in (a, b))
     return (a if isinstance(a, Tensor) else _constant(a, dtype)), (b if isinstance(b, Tensor) else _constant(b, dtype))
 
 

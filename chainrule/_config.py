@@ -29,6 +29,11 @@ def serialize(obj) -> dict:
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
 
+def is_serialized(value) -> bool:
+    """True for the ``{"class_name", "config"}`` form of one object (not a mapping of names to objects)."""
+    return isinstance(value, dict) and "class_name" in value and set(value) <= {"class_name", "config", "module"}
+
+
 def resolve(config: dict, known: dict, kind: str, custom_objects: dict | None = None) -> tuple[type, dict]:
     """The class a serialized ``config`` names (looked up as given, then lowercased) and its constructor config."""
     if not isinstance(config, dict) or "class_name" not in config:

@@ -45,6 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._config import is_serialized
+
 MAGIC = b"\x89chainrule\r\n\x1a\n"
 FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<14sHQQ")  # magic, version, header length, data length: 32 bytes
@@ -414,9 +416,12 @@ def _restore_training(model, config: Any, arrays: dict[str, np.ndarray], path,
         if hasattr(model, "compile_from_config"):
             model.compile_from_config(config)
         else:
-            from chainrule import optimizers
+            from chainrule import losses, metrics, optimizers
 
             rest = {key: value for key, value in config.items() if key != "optimizer"}
+            for key, module in (("loss", losses), ("metrics", metrics), ("weighted_metrics", metrics)):
+                if key in rest:
+                    rest[key] = _revived(rest[key], module, custom_objects)
             model.compile(optimizer=optimizers.deserialize(config.get("optimizer"), custom_objects),
                           **_with_custom_objects(rest, custom_objects or {}))
     except Exception as error:  # the config comes from a file: any failure to use it is the file's fault
@@ -453,6 +458,18 @@ def _serialized(identifier: Any) -> Any:
     if callable(identifier) and hasattr(identifier, "__name__"):
         return identifier.__name__
     raise TypeError(f"cannot save the compile argument {identifier!r}: it is not a name, a config or a function")
+
+
+def _revived(spec: Any, module, custom_objects: dict | None) -> Any:
+    """A compile argument with every ``{"class_name", "config"}`` turned back into the loss or metric object
+    (through ``module.deserialize``); names, lists and per-output mappings keep their shape."""
+    if is_serialized(spec):
+        return module.deserialize(spec, custom_objects)
+    if isinstance(spec, list):
+        return [_revived(item, module, custom_objects) for item in spec]
+    if isinstance(spec, dict):
+        return {key: _revived(item, module, custom_objects) for key, item in spec.items()}
+    return spec
 
 
 def _with_custom_objects(value: Any, custom_objects: dict) -> Any:

@@ -52,10 +52,11 @@ class CompiledLoss:
 
     def __init__(self, loss, loss_weights=None, output_names: list[str] | None = None):
         from chainrule import losses
+        from chainrule._config import is_serialized
 
         self.spec = loss
         self.output_names = list(output_names or [])
-        if isinstance(loss, dict):
+        if isinstance(loss, dict) and not is_serialized(loss):  # a loss per output name
             unknown = [k for k in loss if self.output_names and k not in self.output_names]
             if unknown:
                 raise ValueError(f"compile(loss=...) names outputs {unknown} that the model does not have; its "
@@ -66,7 +67,7 @@ class CompiledLoss:
             self.losses = [losses.get(item) for item in loss]
         else:
             self.losses = [losses.get(loss)]
-        self.single = not isinstance(loss, (dict, list, tuple))
+        self.single = is_serialized(loss) or not isinstance(loss, (dict, list, tuple))
         n = len(self.losses)
         if loss_weights is None:
             self.weights = [1.0] * n

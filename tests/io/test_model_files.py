@@ -73,6 +73,21 @@ def test_fit_resumes_from_a_file_as_if_never_stopped(tmp_path):
     assert_same_weights(resumed, uninterrupted)
 
 
+def test_a_model_compiled_with_loss_and_metric_objects_reloads(tmp_path):
+    """The seeds compile with objects (``loss=CategoricalCrossentropy()``), not names: those must reload too."""
+    from chainrule import losses, metrics, optimizers
+
+    model = make_model()
+    model.compile(optimizer=optimizers.Adam(1e-3), loss=losses.SparseCategoricalCrossentropy(),
+                  metrics=[metrics.SparseCategoricalAccuracy(name="acc")])
+    model.fit(X, Y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    model.save(tmp_path / "objects.keras")
+    loaded = load_model(tmp_path / "objects.keras")
+    assert isinstance(loaded.loss, losses.SparseCategoricalCrossentropy)
+    assert loaded.evaluate(X, Y, verbose=0) == model.evaluate(X, Y, verbose=0)
+    assert loaded.metrics_names == model.metrics_names == ["loss", "acc"]
+
+
 def test_an_uncompiled_model_and_compile_false(tmp_path):
     model = make_model()
     model.save(tmp_path / "plain.keras")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from chainrule import ops
 from chainrule.layers.base import Layer
+from chainrule.ops.function import named
 
 
 def _as_shape_list(layer: Layer, input_shape) -> list[tuple]:
@@ -142,9 +143,7 @@ class Concatenate(Layer):
 def _functional(cls, doc: str):
     def merge(inputs, **kwargs):
         return cls(**kwargs)(inputs)
-    merge.__name__ = merge.__qualname__ = cls.__name__.lower()
-    merge.__doc__ = doc
-    return merge
+    return named(merge, cls.__name__.lower(), doc)
 
 
 add = _functional(Add, "``Add(**kwargs)(inputs)``: the elementwise sum of a list of tensors.")

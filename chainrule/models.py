@@ -31,6 +31,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.functional import Graph, KerasTensor, _flatten
+from chainrule.layers import fusion
 from chainrule.layers.base import InputSpec, Layer
 from chainrule.tensor import Tensor
 from chainrule.training import Trainer
@@ -359,9 +360,14 @@ class Sequential(Model):
     def call(self, inputs, training: bool = False):
         if self._input_layer is not None:
             inputs = _cast_input(inputs, np.dtype(self._input_layer.dtype))
-        x = inputs
-        for layer in self._layers:
-            x = layer(x, training=training)
+        x, layers, i = inputs, self._layers, 0
+        while i < len(layers):
+            if i + 1 < len(layers) and fusion.fuses_with_next(layers[i], layers[i + 1], x):
+                x = fusion.run_conv_max_pool(layers[i], layers[i + 1], x)  # one node for both (layers/fusion.py)
+                i += 2
+            else:
+                x = layers[i](x, training=training)
+                i += 1
         return x
 
     # --- shapes and config -------------------------------------------------------------------------------------------

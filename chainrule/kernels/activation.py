@@ -52,8 +52,13 @@ def relu_grad_numpy(g, y):
 
 def relu_grad_sum_numpy(g, y):
     gm = g * (y > 0)
-    rows = gm.reshape(-1, gm.shape[-1])
-    return gm, backend.xp.ones(rows.shape[0], dtype=gm.dtype) @ rows  # BLAS: ~4x faster than gm.sum(axis=0)
+    return gm, column_sum(gm)
+
+
+def column_sum(a):
+    """Σ over all axes but the last, as one matrix-vector product (BLAS: ~4x faster than ``a.sum(axis=...)``)."""
+    rows = a.reshape(-1, a.shape[-1])
+    return backend.xp.ones(rows.shape[0], dtype=a.dtype) @ rows
 
 
 # --- numba versions ---------------------------------------------------------------------------------------------------

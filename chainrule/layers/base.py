@@ -127,13 +127,7 @@ class Layer:
 
             if _any_symbolic(inputs, KerasTensor):
                 return call_symbolic(self, inputs, **kwargs)
-        inputs = self._convert(inputs)
-        if not self.built:
-            if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first
-                self.input_spec.check(self.name, inputs.shape)
-            self._maybe_build(_shape_of(inputs))
-        if self.input_spec is not None and isinstance(inputs, Tensor):
-            self.input_spec.check(self.name, inputs.shape)
+        inputs = self._checked_input(inputs)
         if self._call_takes_training():
             kwargs["training"] = bool(training)
         outputs = self.call(inputs, **kwargs)
@@ -141,6 +135,17 @@ class Layer:
             flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             self._activity_losses = [self.activity_regularizer(out) for out in flat]
         return outputs
+
+    def _checked_input(self, inputs):
+        """``inputs`` as Tensors of this layer's dtype, the layer built for them and its input spec checked."""
+        inputs = self._convert(inputs)
+        if not self.built:
+            if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first
+                self.input_spec.check(self.name, inputs.shape)
+            self._maybe_build(_shape_of(inputs))
+        if self.input_spec is not None and isinstance(inputs, Tensor):
+            self.input_spec.check(self.name, inputs.shape)
+        return inputs
 
     def call(self, inputs, training: bool = False):
         raise NotImplementedError(f"{type(self).__name__} must define call()")

@@ -87,11 +87,15 @@ class Conv2D(KernelLayer):
         return pads
 
     def call(self, inputs):
-        pads = self._pads.get(inputs.shape[1:3]) or self._padding_for(inputs.shape)
         # One node: conv, + bias and (when the activation is relu) the relu, fused; other activations follow as ops
-        y = conv_ops.Conv2DBiasAct.apply(inputs, self.kernel, self.bias, pads=pads, strides=self.strides,
-                                         dilations=self.dilation_rate, relu=self._fused_relu)
+        y = conv_ops.Conv2DBiasAct.apply(inputs, self.kernel, self.bias, relu=self._fused_relu,
+                                         **self._geometry(inputs.shape))
         return y if self._act is None or self._fused_relu else self._act(y)
+
+    def _geometry(self, shape) -> dict:
+        """The conv ops' pads, strides and dilations for inputs of ``shape``."""
+        pads = self._pads.get(shape[1:3]) or self._padding_for(shape)
+        return dict(pads=pads, strides=self.strides, dilations=self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         hw = tuple(conv_output_length(size, k, self.padding, s, d) for size, k, s, d in

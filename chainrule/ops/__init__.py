@@ -8,6 +8,7 @@ from chainrule.ops.reduce import logsumexp, max, mean, min, sum, var
 from chainrule.ops.shape import (broadcast_to, concat, expand_dims, gather, getitem, pad, reshape, split, squeeze,
                                  stack, transpose)
 from chainrule.ops.conv import conv2d
+from chainrule.ops.conv_pool import conv2d_relu_max_pool2d
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, mean_squared_error,
                               sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)

@@ -152,13 +152,18 @@ class Conv2D(Function):
         return y
 
     def backward(self, g):
-        x, w = self.args
-        dx = (Conv2DBackpropInput.apply(g, w, in_shape=self.arrays[0].shape, **self.geometry)
-              if self.needs_input_grad[0] else None)
-        dw = (Conv2DBackpropFilter.apply(x, g, k_shape=self.arrays[1].shape, cols=self.cols, **self.geometry)
-              if self.needs_input_grad[1] else None)
-        self.cols = None  # a second backward through this node rebuilds them
-        return dx, dw
+        return input_and_filter_grads(self, g, *self.needs_input_grad)
+
+
+def input_and_filter_grads(node: Function, g, need_x: bool, need_w: bool):
+    """(dx, dw) of a conv node (inputs x, w, ...) given ``g``, the gradient at its conv output. Uses the patches the
+    node kept (``node.cols``) and drops them: a second backward through the node rebuilds them."""
+    x, w = node.args[0], node.args[1]
+    cols, node.cols = node.cols, None
+    dw = (Conv2DBackpropFilter.apply(x, g, k_shape=node.arrays[1].shape, cols=cols, **node.geometry)
+          if need_w else None)
+    dx = Conv2DBackpropInput.apply(g, w, in_shape=node.arrays[0].shape, **node.geometry) if need_x else None
+    return dx, dw
 
 
 class Conv2DBackpropInput(Function):
@@ -227,26 +232,20 @@ class Conv2DBiasAct(Function):
         return y
 
     def backward(self, g):
-        x, w, _ = self.args
         need_x, need_w, need_b = self.needs_input_grad
-        x_shape, k_shape = self.arrays[0].shape, self.arrays[1].shape
-        if self.graph_out is not None:  # a differentiable gradient: Tensors through ops
-            gm = g * (self.out > 0) if self.relu else g
-            return (Conv2DBackpropInput.apply(gm, w, in_shape=x_shape, **self.geometry) if need_x else None,
-                    Conv2DBackpropFilter.apply(x, gm, k_shape=k_shape, cols=None, **self.geometry) if need_w else None,
-                    gm.sum(axis=(0, 1, 2)) if need_b else None)
-        db = None
-        if self.relu and need_b:
-            gm, db = act_kernels.relu_grad_sum(g, self.out)
-        else:
-            gm = act_kernels.relu_grad(g, self.out) if self.relu else g
-            if need_b:
-                rows = gm.reshape(-1, gm.shape[-1])
-                db = backend.xp.ones(rows.shape[0], dtype=gm.dtype) @ rows  # BLAS: ~4x faster than gm.sum
-        dw = _filter_grad(x, gm, k_shape, cols=self.cols, **self.geometry) if need_w else None
-        self.cols = None  # a second backward through this node rebuilds them
-        dx = Conv2DBackpropInput.apply(gm, w, in_shape=x_shape, **self.geometry) if need_x else None
-        return dx, dw, db
+        gm, db = masked_grad_and_sum(self, g, self.relu, need_b)
+        return (*input_and_filter_grads(self, gm, need_x, need_w), db)
+
+
+def masked_grad_and_sum(node: Function, g, relu: bool, need_sum: bool):
+    """``(gm, Σ gm over all but the channel axis)`` with ``gm = g * (out > 0)`` (relu) or g; the sum None unless
+    asked. On arrays, with numba, mask and sum take one pass; under create_graph they are differentiable ops."""
+    if node.graph_out is not None:
+        gm = g * (node.out > 0) if relu else g
+        return gm, (gm.sum(axis=tuple(range(gm.ndim - 1))) if need_sum else None)
+    if relu:
+        return act_kernels.relu_grad_sum(g, node.out) if need_sum else (act_kernels.relu_grad(g, node.out), None)
+    return g, (act_kernels.column_sum(g) if need_sum else None)
 
 
 # --- public function --------------------------------------------------------------------------------------------------
@@ -265,24 +264,30 @@ def conv2d(x: TensorLike, kernel: TensorLike, strides=1, padding="valid", dilati
     strides, dilations: an int or (height, width). padding: 'valid', 'same' (TensorFlow's rule: output size
     ceil(in / stride), the odd padding pixel at the bottom / right), or explicit ((top, bottom), (left, right)).
     """
+    x, kernel, geometry = conv_args("conv2d", x, kernel, strides, padding, dilations)
+    return Conv2D.apply(x, kernel, **geometry)
+
+
+def conv_args(opname: str, x: TensorLike, kernel: TensorLike, strides, padding, dilations):
+    """Check a convolution's input and kernel; return them as Tensors with the geometry (pads, strides, dilations)."""
     x, kernel = as_tensor(x), as_tensor(kernel)
-    check_float_nhwc(x, "conv2d")
+    check_float_nhwc(x, opname)
     if kernel.ndim != 4:
-        raise ValueError(f"conv2d: kernel must be 4-D (height, width, in_channels, out_channels), got shape "
+        raise ValueError(f"{opname}: kernel must be 4-D (height, width, in_channels, out_channels), got shape "
                          f"{kernel.shape} (input shape {x.shape})")
     if kernel.dtype != x.dtype:
-        raise TypeError(f"conv2d: input dtype {x.dtype} and kernel dtype {kernel.dtype} differ; cast one of them "
+        raise TypeError(f"{opname}: input dtype {x.dtype} and kernel dtype {kernel.dtype} differ; cast one of them "
                         f"(input shape {x.shape}, kernel shape {kernel.shape})")
-    strides, dilations = pair(strides, "strides", "conv2d"), pair(dilations, "dilations", "conv2d")
+    strides, dilations = pair(strides, "strides", opname), pair(dilations, "dilations", opname)
     kh, kw, c_in, _ = kernel.shape
     if x.shape[3] != c_in:
-        raise ValueError(f"conv2d: input has {x.shape[3]} channels but the kernel expects {c_in} "
+        raise ValueError(f"{opname}: input has {x.shape[3]} channels but the kernel expects {c_in} "
                          f"(input shape {x.shape}, kernel shape {kernel.shape})")
-    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations, "conv2d")
+    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilations, opname)
     for axis, (size, pad, k, d) in enumerate(zip(x.shape[1:3], pads, (kh, kw), dilations)):
         if size + pad[0] + pad[1] < (k - 1) * d + 1:
-            raise ValueError(f"conv2d: the kernel ({'dilated ' if d > 1 else ''}extent {(k - 1) * d + 1}) is larger "
-                             f"than the padded input along {'height' if axis == 0 else 'width'} "
+            raise ValueError(f"{opname}: the kernel ({'dilated ' if d > 1 else ''}extent {(k - 1) * d + 1}) is "
+                             f"larger than the padded input along {'height' if axis == 0 else 'width'} "
                              f"({size + pad[0] + pad[1]}) (input shape {x.shape}, kernel shape {kernel.shape}, "
                              f"padding {padding!r})")
-    return Conv2D.apply(x, kernel, pads=pads, strides=strides, dilations=dilations)
+    return x, kernel, dict(pads=pads, strides=strides, dilations=dilations)

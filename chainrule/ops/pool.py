@@ -52,13 +52,19 @@ def _fast(numpy_fn, numba_fn, dtype):
 
 
 # --- max pooling ------------------------------------------------------------------------------------------------------
+def max_pool_with_argmax(x, pool, strides, pads):
+    """Arrays in, ``(y, argmax, out_hw)`` out: the pooled values and each window's first-maximum tap index."""
+    n, h, w, c = x.shape
+    out_hw = (out_size(h, pads[0], pool[0], strides[0]), out_size(w, pads[1], pool[1], strides[1]))
+    y, argmax = _fast(pooling.max_pool_numpy, pooling.max_pool_numba, x.dtype)(x, pool, strides, pads, out_hw)
+    return y, argmax, out_hw
+
+
 class MaxPool2D(_Pool):
     # y[n, p, q, c] = max over the window of xpad   ->   dx = scatter(g) to each window's first maximum
     def forward(self, x, pool, strides, pads):
-        n, h, w, c = x.shape
-        out_hw = (out_size(h, pads[0], pool[0], strides[0]), out_size(w, pads[1], pool[1], strides[1]))
+        y, self.argmax, out_hw = max_pool_with_argmax(x, pool, strides, pads)
         self._setup(x.shape, pool, strides, pads, out_hw)
-        y, self.argmax = _fast(pooling.max_pool_numpy, pooling.max_pool_numba, x.dtype)(x, pool, strides, pads, out_hw)
         return y
 
     def backward(self, g):

@@ -25,7 +25,7 @@ array([[0., 0.],
 from __future__ import annotations
 
 from chainrule.kernels import activation as act_kernels
-from chainrule.ops.conv import (_conv_forward, conv_args, input_and_filter_grads, masked_grad_and_sum, out_size,
+from chainrule.ops.conv import (conv_forward, conv_args, input_and_filter_grads, masked_grad_and_sum, out_size,
                                 pair)
 from chainrule.ops.function import Function, op
 from chainrule.ops.pool import MaxPool2DScatter, max_pool_with_argmax
@@ -39,7 +39,7 @@ class Conv2DReluMaxPool(Function):
     # ->  gp = g * (y > 0);  gz = scatter(gp);  dx = backprop_input(gz, w),  dw = backprop_filter(x, gz),  db = Σ gp
     def forward(self, x, w, b, pads, strides, dilations, pool):
         self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
-        z, self.cols = _conv_forward(x, w, pads, strides, dilations)
+        z, self.cols = conv_forward(x, w, pads, strides, dilations)
         y, self.argmax, self.out_hw = max_pool_with_argmax(z, pool, pool, NO_PADS)
         self.z_shape, self.pool = z.shape, pool
         act_kernels.bias_relu_(y, b)

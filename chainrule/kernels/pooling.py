@@ -24,8 +24,7 @@ import numpy as np
 
 from chainrule import backend, kernels
 from chainrule.kernels import jit, prange
-from chainrule.kernels.im2col import window_slice
-from chainrule.ops.conv import pad_hw
+from chainrule.ops.conv import pad_hw, window_slice
 
 
 # Below this many elements (of the input or its gradient) a kernel runs on the calling thread alone. On 2 idle cores

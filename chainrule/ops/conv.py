@@ -40,8 +40,6 @@ import numbers
 
 from chainrule import backend
 from chainrule.kernels import activation as act_kernels
-from chainrule.kernels import im2col
-from chainrule.kernels.im2col import window_slice
 from chainrule.ops.function import Function, op
 from chainrule.tensor import Tensor, TensorLike, as_tensor
 
@@ -50,8 +48,6 @@ Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
 # Forward keeps its patch matrix for the filter gradient when it is at most this big; larger ones are rebuilt in
 # backward (one strided copy) rather than held in memory for the whole forward pass of a deep net.
 KEEP_PATCHES_MAX_BYTES = 128 * 2**20
-# The input gradient goes through patch-shaped gradients at most this big at a time (a block of images each).
-BACKPROP_CHUNK_BYTES = 64 * 2**20
 
 
 # --- argument handling, shared with pool.py ---------------------------------------------------------------------------
@@ -115,12 +111,30 @@ def pad_hw(x, pads: Pads, value=0.0):
     return backend.xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
 
 
+def window_slice(out_hw, offset, strides, dilations=(1, 1)):
+    """The index that picks, for every output position, the input pixel at ``offset`` = (i, j) inside its window."""
+    (oh, ow), (i, j), (sh, sw), (dh, dw) = out_hw, offset, strides, dilations
+    return (slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw), slice(None))
+
+
 # --- the three ops --------------------------------------------------------------------------------------------------
 def _patches(x, k_hw, pads: Pads, strides, dilations):
     """im2col: a (N*OH*OW, kh*kw*C) matrix whose rows are the (padded) input windows, in the kernel's HWI order."""
-    cols = im2col.im2col(pad_hw(x, pads), k_hw, strides, dilations)
-    n, oh, ow, kh, kw, c = cols.shape
-    return cols.reshape(n * oh * ow, kh * kw * c)
+    xp = pad_hw(x, pads)
+    n, hp, wp, c = xp.shape
+    (kh, kw), (sh, sw), (dh, dw) = k_hw, strides, dilations
+    oh, ow = (hp - (kh - 1) * dh - 1) // sh + 1, (wp - (kw - 1) * dw - 1) // sw + 1
+    if c == 1:  # one channel (the first layer): copying tap by tap is ~3x faster than one 6-D strided copy
+        cols = backend.xp.empty((n, oh, ow, kh, kw, c), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, :, i, j, :] = xp[window_slice((oh, ow), (i, j), strides, dilations)]
+        return cols.reshape(n * oh * ow, kh * kw * c)
+    s_n, s_h, s_w, s_c = xp.strides
+    view = backend.xp.lib.stride_tricks.as_strided(
+        xp, (n, oh, ow, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
+    return view.reshape(n * oh * ow, kh * kw * c)
 
 
 def conv_forward(x, w, pads, strides, dilations):
@@ -158,7 +172,7 @@ def input_and_filter_grads(node: Function, g, need_x: bool, need_w: bool):
 
 
 class Conv2DBackpropInput(Function):
-    # dx = col2im(g @ wᵀ): each window's gradient (g times the kernel) added back onto the input pixels it covers
+    # dx = sum over kernel taps (i, j) of  (g @ w[i, j]^T)  added into the input pixels that tap touched
     # ->  dg = conv(u, w),  dw = backprop_filter(u, g)
     def forward(self, g, w, in_shape, pads, strides, dilations):
         self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
@@ -166,12 +180,13 @@ class Conv2DBackpropInput(Function):
         kh, kw, c, _ = w.shape
         (top, bottom), (left, right) = pads
         h, wd = in_shape[1], in_shape[2]
-        dxp = backend.xp.empty((n, h + top + bottom, wd + left + right, c), dtype=g.dtype)
-        w_t = w.reshape(-1, f).T
-        step = max(1, BACKPROP_CHUNK_BYTES // (oh * ow * kh * kw * c * g.itemsize))  # images per patch gradient
-        for start in range(0, n, step):
-            gcols = g[start:start + step].reshape(-1, f) @ w_t  # (images*OH*OW, kh*kw*C)
-            im2col.col2im(gcols.reshape(-1, oh, ow, kh, kw, c), strides, dilations, dxp[start:start + step])
+        dxp = backend.xp.zeros((n, h + top + bottom, wd + left + right, c), dtype=g.dtype)
+        g2 = g.reshape(-1, f)
+        tap = backend.xp.empty((g2.shape[0], c), dtype=g.dtype)  # one tap at a time: no (N*OH*OW, kh*kw*C) temporary
+        for i in range(kh):
+            for j in range(kw):
+                backend.xp.matmul(g2, w[i, j].T, out=tap)
+                dxp[window_slice((oh, ow), (i, j), strides, dilations)] += tap.reshape(n, oh, ow, c)
         return dxp[:, top:top + h, left:left + wd, :]
 
     def backward(self, u):

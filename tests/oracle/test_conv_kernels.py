@@ -113,29 +113,3 @@ def test_ops_equal_with_numba_off_and_on(numba_on, x_shape, w_shape, strides, pa
         kernels.set_enabled(True)
         for mine, ref in zip(on, off):
             _close(mine, ref, dtype)
-
-
-# --- im2col / col2im ---------------------------------------------------------------------------------------------------
-# (padded input shape, kernel (kh, kw), strides, dilations)
-PATCH_CASES = [((2, 6, 6, 1), (3, 3), (1, 1), (1, 1)), ((3, 16, 16, 32), (3, 3), (1, 1), (1, 1)),
-               ((2, 9, 8, 3), (3, 2), (2, 1), (1, 1)), ((1, 11, 10, 2), (2, 3), (1, 2), (2, 1)),
-               ((2, 7, 7, 4), (1, 1), (3, 3), (1, 1)), ((1, 8, 9, 2), (4, 4), (2, 3), (1, 1))]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape, k_hw, strides, dilations", PATCH_CASES)
-def test_im2col_and_col2im_kernels_equal_numpy_versions(numba_on, shape, k_hw, strides, dilations, dtype):
-    """Bit for bit: im2col copies the same pixels; col2im adds each pixel's taps in the same order."""
-    from chainrule.kernels import im2col
-
-    rng = np.random.default_rng(4)
-    xpad = rng.standard_normal(shape).astype(dtype)
-    cols = im2col.im2col(xpad, k_hw, strides, dilations)
-    np.testing.assert_array_equal(cols, im2col.im2col_numpy(xpad, k_hw, strides, dilations))
-    gcols = rng.standard_normal(cols.shape).astype(dtype)
-    mine, ref = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)  # overwritten, pixels in no window too
-    im2col.col2im(gcols, strides, dilations, mine)
-    im2col.col2im_numpy(gcols, strides, dilations, ref)
-    np.testing.assert_array_equal(mine, ref)
-    # col2im is im2col's adjoint: <im2col(x), u> = <x, col2im(u)>
-    np.testing.assert_allclose(np.vdot(cols, gcols), np.vdot(xpad, mine), rtol=1e-4 if dtype == np.float32 else 1e-12)

@@ -110,22 +110,6 @@ def test_conv2d_filter_gradient_is_the_same_when_patches_are_rebuilt(monkeypatch
     np.testing.assert_array_equal(filter_grad(), kept)
 
 
-@pytest.mark.parametrize("numba_on", [False, True])
-def test_conv2d_input_gradient_is_the_same_in_blocks_of_images(monkeypatch, numba_on):
-    """The input gradient goes through patch gradients a block of images at a time when they would be big."""
-    x, w = _data((5, 7, 6, 3), (3, 3, 3, 2), seed=6)
-
-    def input_grad():
-        xt = cr.Tensor(x, requires_grad=True)
-        (dx,) = cr.grad((conv2d(xt, cr.Tensor(w), strides=(2, 1), padding="same") ** 2).sum(), [xt])
-        return dx.numpy()
-
-    monkeypatch.setattr(cr.kernels, "_wanted", numba_on)
-    whole = input_grad()
-    monkeypatch.setattr(conv_module, "BACKPROP_CHUNK_BYTES", 1)  # one image at a time
-    np.testing.assert_array_equal(input_grad(), whole)
-
-
 def test_conv2d_backward_twice_accumulates():
     x, w = _data((1, 5, 5, 2), (3, 3, 2, 2), seed=5)
     xt, wt = cr.Tensor(x, requires_grad=True), cr.Tensor(w, requires_grad=True)

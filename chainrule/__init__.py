@@ -11,6 +11,8 @@ array([2., 4.], dtype=float32)
 """
 import numpy as _np
 
+__version__ = "0.1.0"  # as in pyproject.toml (tests/test_engine.py checks they agree)
+
 from chainrule import backend, nn, ops, random
 from chainrule.autograd import enable_grad, grad, no_grad
 from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,

@@ -270,3 +270,11 @@ def test_bad_input_gets_a_clear_error(case):
 def test_format_of_a_scalar_tensor_is_the_value():
     assert f"{cr.constant(0.123456):.3f}" == "0.123"
     assert f"{cr.constant([1.0])}".startswith("tensor(")
+
+
+def test_version_matches_the_package_metadata():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    assert cr.__version__ == project["version"]

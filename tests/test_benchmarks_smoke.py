@@ -64,3 +64,21 @@ def test_script_form_parses_arguments():
     proc = subprocess.run([sys.executable, "benchmarks/run.py", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and "--quick" in proc.stdout and "--json" in proc.stdout
+
+
+def test_accuracy_tool_trains_the_recipe_in_chainrule_and_torch():
+    """benchmarks/accuracy.py's two trainers learn the seed recipe (on synthetic digits here, MNIST in the tool)."""
+    import numpy as np
+
+    from benchmarks import accuracy
+
+    sys.path.insert(0, str(ROOT / "tests" / "seeds"))
+    from seed_data import synthetic_mnist
+
+    (x, y), (xt, yt) = synthetic_mnist(256, 200, seed=1)
+    eye = np.eye(10, dtype=np.float32)
+    data = ((x / 255.0).astype(np.float32)[..., None], eye[y], (xt / 255.0).astype(np.float32)[..., None], eye[yt])
+    import chainrule
+
+    for accuracies in (accuracy.train_keras_style(chainrule.keras, 0, 2, data), accuracy.train_torch(0, 2, data)):
+        assert len(accuracies) == 2 and accuracies[-1] > 0.8, accuracies

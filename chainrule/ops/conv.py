@@ -126,12 +126,13 @@ def _patches(x, k_hw, pads: Pads, strides, dilations):
     n, hp, wp, c = xp.shape
     (kh, kw), (sh, sw), (dh, dw) = k_hw, strides, dilations
     oh, ow = (hp - (kh - 1) * dh - 1) // sh + 1, (wp - (kw - 1) * dw - 1) // sw + 1
-    if c == 1:  # one channel (the first layer): copying tap by tap is ~3x faster than one 6-D strided copy
-        cols = backend.xp.empty((n, oh, ow, kh, kw, c), dtype=xp.dtype)
+    if c == 1:  # one channel (a first layer): each tap's pixels copied into one row of the transposed matrix
+        # (whole image rows at a time: ~7x faster than one 6-D strided copy, 2x faster than tap columns)
+        cols_t = backend.xp.empty((kh, kw, n, oh, ow), dtype=xp.dtype)
         for i in range(kh):
             for j in range(kw):
-                cols[:, :, :, i, j, :] = xp[window_slice((oh, ow), (i, j), strides, dilations)]
-        return cols.reshape(n * oh * ow, kh * kw * c)
+                cols_t[i, j] = xp[window_slice((oh, ow), (i, j), strides, dilations)][..., 0]
+        return cols_t.reshape(kh * kw, n * oh * ow).T
     s_n, s_h, s_w, s_c = xp.strides
     view = backend.xp.lib.stride_tricks.as_strided(
         xp, (n, oh, ow, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))

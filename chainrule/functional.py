@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.layers import fusion
 
 _tensor_ids = itertools.count()
 
@@ -264,23 +265,49 @@ class Graph:
             args = _map(slot_of, node.inputs)
             outs = [slot_of(t) for t in node.outputs]
             plan.append((node.layer, args, node.kwargs, outs, isinstance(node.inputs, (list, tuple))))
-        self.plan = plan
         self.output_slots = [slot_of(t) for t in self.outputs]
         self.num_slots = len(slot)
+        self.plan = self._pair_fusable(plan)
+
+    def _pair_fusable(self, plan: list) -> list:
+        """Each plan step with a sixth field: None, or (layer, output slot) of the one step that alone reads this
+        step's output and fuses with it (layers/fusion.py); that step then runs with this one, not on its own."""
+        readers: dict[int, list[int]] = {}
+        for k, (_, args, _, _, is_list) in enumerate(plan):
+            for s in (_flatten(args) if is_list else [args]):
+                readers.setdefault(s, []).append(k)
+        paired, steps = set(), []
+        for k, (layer, args, kwargs, outs, is_list) in enumerate(plan):
+            if k in paired:
+                continue
+            follow = None
+            users = readers.get(outs[0], []) if len(outs) == 1 and not is_list and not kwargs else []
+            if len(users) == 1 and outs[0] not in self.output_slots:
+                f_layer, f_args, f_kwargs, f_outs, f_is_list = plan[users[0]]
+                if not f_is_list and not f_kwargs and len(f_outs) == 1 and fusion.layers_fuse(layer, f_layer):
+                    follow = (f_layer, f_outs[0])
+                    paired.add(users[0])
+            steps.append((layer, args, kwargs, outs, is_list, follow))
+        return steps
 
     def run(self, inputs: list, training: bool = False) -> list:
         """Replay the graph on real tensors (one per model input); return one tensor per model output."""
         values: list[Any] = [None] * self.num_slots
         for s, x in zip(self.input_slots, inputs):
             values[s] = x
-        for layer, args, kwargs, outs, is_list in self.plan:
+        for layer, args, kwargs, outs, is_list, follow in self.plan:
             x = _map(values.__getitem__, args) if is_list else values[args]
+            if follow is not None and fusion.fuses_with_next(layer, follow[0], x):
+                values[follow[1]] = fusion.run_conv_max_pool(layer, follow[0], x)
+                continue
             y = layer(x, training=training, **kwargs)
             if len(outs) == 1 and not isinstance(y, (list, tuple)):
                 values[outs[0]] = y
             else:
                 for s, t in zip(outs, _flatten(y)):
                     values[s] = t
+            if follow is not None:
+                values[follow[1]] = follow[0](values[outs[0]], training=training)
         return [values[s] for s in self.output_slots]
 
     # --- how the model is wired, for summary and get_config --------------------------------------------------------

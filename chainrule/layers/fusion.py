@@ -1,4 +1,5 @@
-"""Which consecutive layers a Sequential model runs as one node.
+"""Which consecutive layers a model runs as one node (Sequential models, and functional graphs where the first
+layer's output feeds only the second).
 
 ``Conv2D(..., activation='relu')`` followed by ``MaxPooling2D`` (the seeds' CNN block) runs as the single op
 ``Conv2DReluMaxPool`` (chainrule/ops/conv_pool.py): same values, a fraction of the memory traffic. Only the exact
@@ -22,12 +23,18 @@ from chainrule.ops.conv_pool import Conv2DReluMaxPool
 from chainrule.tensor import Tensor
 
 
+def layers_fuse(layer: Layer, following: Layer) -> bool:
+    """Whether ``layer`` then ``following`` are a pair that runs as one node (on 4-D tensors the pool fits)."""
+    return (type(layer) is Conv2D and type(following) is MaxPooling2D and layer._fused_relu
+            and following.padding == "valid" and following.strides == following.pool_size
+            and layer.activity_regularizer is None and following.activity_regularizer is None
+            and following.dtype == layer.dtype)
+
+
 def fuses_with_next(layer: Layer, following: Layer, inputs) -> bool:
     """Whether ``layer`` then ``following`` run as one node on ``inputs``."""
-    return (type(layer) is Conv2D and type(following) is MaxPooling2D and type(inputs) is Tensor
-            and layer._fused_relu and following.padding == "valid" and following.strides == following.pool_size
-            and layer.activity_regularizer is None and following.activity_regularizer is None
-            and following.dtype == layer.dtype and inputs.ndim == 4 and _pool_fits(layer, following, inputs.shape))
+    return (type(inputs) is Tensor and layers_fuse(layer, following) and inputs.ndim == 4
+            and _pool_fits(layer, following, inputs.shape))
 
 
 def _pool_fits(conv: Conv2D, pool: MaxPooling2D, shape) -> bool:

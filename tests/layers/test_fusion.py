@@ -107,3 +107,45 @@ def test_training_the_fused_model_matches_training_it_unfused(monkeypatch):
 
     for fused, plain in zip(train(True), train(False)):
         np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-5)
+
+
+def _functional(share_conv_output=False, conv_output_is_output=False):
+    inputs = keras.Input((12, 12, 1))
+    h = Conv2D(8, 3, activation="relu")(inputs)
+    p = MaxPooling2D()(h)
+    x = keras.layers.Flatten()(p)
+    if share_conv_output:  # the conv output also feeds a second branch
+        x = keras.layers.Concatenate()([x, keras.layers.Flatten()(h)])
+    y = keras.layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, [y, h] if conv_output_is_output else y)
+
+
+def test_a_functional_model_fuses_a_conv_whose_only_reader_is_the_pool():
+    cr.keras.utils.set_random_seed(3)
+    model = _functional()
+    x = _images()
+    fused = model(x)
+    assert Conv2DReluMaxPool in _node_types(fused)
+    plain = cr.Tensor(x)
+    for layer in model.layers[1:]:
+        plain = layer(plain)
+    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
+
+
+@pytest.mark.parametrize("case", ["shared", "output"])
+def test_a_functional_conv_output_read_elsewhere_is_not_fused(case):
+    model = _functional(share_conv_output=case == "shared", conv_output_is_output=case == "output")
+    out = model(_images())
+    y = out[0] if case == "output" else out
+    assert Conv2DReluMaxPool not in _node_types(y)
+    if case == "output":
+        assert out[1].shape == (4, 10, 10, 8)
+
+
+def test_a_functional_model_trains_with_the_fused_block():
+    cr.keras.utils.set_random_seed(4)
+    model = _functional()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = _images(64, seed=5), np.eye(10, dtype="float32")[np.arange(64) % 10]
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]

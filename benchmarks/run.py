@@ -298,6 +298,8 @@ def _shape_text(shapes: dict) -> str:
     dims = lambda shape: "x".join(map(str, shape))  # noqa: E731
     if shapes["kind"] == "conv":
         return f"{dims(shapes['x'])} * {dims(shapes['kernel'])} {shapes['padding']}"
+    if shapes["kind"] == "conv_pool":
+        return f"{dims(shapes['x'])} * {dims(shapes['kernel'])}, pool {shapes['size']}"
     if shapes["kind"] == "dense":
         return f"{dims(shapes['x'])} @ {shapes['x'][1]}x{shapes['units']}"
     return dims(shapes.get("x") or shapes.get("logits"))

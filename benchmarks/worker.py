@@ -112,8 +112,8 @@ def op_arrays(cfg: dict, seed: int = 0) -> dict:
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
     kind = cfg["kind"]
-    if kind == "conv":
-        return dict(x=rand(cfg["x"]), kernel=rand(cfg["kernel"], 0.1))
+    if kind in ("conv", "conv_pool"):
+        return dict(x=rand(cfg["x"]), kernel=rand(cfg["kernel"], 0.1), bias=rand(cfg["kernel"][3:], 0.1))
     if kind == "pool":
         return dict(x=rand(cfg["x"]))
     if kind == "dense":
@@ -188,6 +188,11 @@ class ChainruleSide:
             x = Tensor(arrays["x"], requires_grad=cfg["grad_x"])
             k = Tensor(arrays["kernel"], requires_grad=True)
             leaves, forward = [x, k], lambda: ops.conv2d(x, k, strides=1, padding=cfg["padding"])
+        elif kind == "conv_pool":
+            x = Tensor(arrays["x"], requires_grad=cfg["grad_x"])
+            k, b = Tensor(arrays["kernel"], requires_grad=True), Tensor(arrays["bias"], requires_grad=True)
+            leaves, forward = [x, k, b], lambda: ops.conv2d_relu_max_pool2d(x, k, b, padding=cfg["padding"],
+                                                                            pool_size=cfg["size"])
         elif kind == "pool":
             x = Tensor(arrays["x"], requires_grad=True)
             leaves, forward = [x], lambda: ops.max_pool2d(x, cfg["size"])
@@ -292,10 +297,14 @@ class TorchSide:
             return torch.from_numpy(a).requires_grad_(grad)
 
         kind = cfg["kind"]
-        if kind == "conv":
+        if kind in ("conv", "conv_pool"):
             x, k = t("x", cfg["grad_x"], nchw=True), t("kernel", nchw=True)
             pad = cfg["kernel"][0] // 2 if cfg["padding"] == "same" else 0
             leaves, forward = [x, k], lambda: F.conv2d(x, k, padding=pad)
+            if kind == "conv_pool":
+                b = t("bias")
+                leaves.append(b)
+                forward = lambda: F.max_pool2d(torch.relu(F.conv2d(x, k, b, padding=pad)), cfg["size"])  # noqa: E731
         elif kind == "pool":
             x = t("x", nchw=True)
             leaves, forward = [x], lambda: F.max_pool2d(x, cfg["size"])

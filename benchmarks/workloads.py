@@ -43,7 +43,8 @@ TRAINING: dict[str, tuple[str, int, int]] = {
 }
 
 # name -> (description, kind, shapes given the batch n); shapes are NHWC / (rows, features) as chainrule sees them
-# kind "conv": x, kernel (kh, kw, cin, cout), padding, which inputs need a gradient
+# kind "conv": x, kernel (kh, kw, cin, cout), padding, which inputs need a gradient; "conv_pool": the same plus a
+# bias, relu and max pooling of window `size` (chainrule: the fused node a Sequential model runs; torch: three ops)
 OPS: dict[str, tuple[str, Callable[[int], dict]]] = {
     "conv2d-seed": ("conv2d 3x3 valid 1->32 (seed layer, no input grad)",
                     lambda n: dict(kind="conv", x=(n, 28, 28, 1), kernel=(3, 3, 1, 32), padding="valid",
@@ -51,6 +52,9 @@ OPS: dict[str, tuple[str, Callable[[int], dict]]] = {
     "conv2d-same": ("conv2d 3x3 same 32->64 on 14x14",
                     lambda n: dict(kind="conv", x=(n, 14, 14, 32), kernel=(3, 3, 32, 64), padding="same",
                                    grad_x=True)),
+    "conv-pool-seed": ("the seed block: conv2d 3x3 1->32 + bias + relu + max-pool 2x2 (no input grad)",
+                       lambda n: dict(kind="conv_pool", x=(n, 28, 28, 1), kernel=(3, 3, 1, 32), padding="valid",
+                                      grad_x=False, size=2)),
     "max-pool": ("max-pool 2x2 on 26x26x32",
                  lambda n: dict(kind="pool", x=(n, 26, 26, 32), size=2)),
     "dense": ("dense 5408->128 (x @ W + b)",

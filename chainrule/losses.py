@@ -331,14 +331,13 @@ def reduce_weighted_values(values: Tensor, sample_weight: TensorLike | None = No
         sample_weight = weight
     if reduction == "none" or values.ndim == 0 or values.shape == (0,):
         return values
-    total = ops.sum(values)
     if reduction == "sum":
-        return total
+        return ops.sum(values)
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = float(sample_weight.data.sum())
     else:
         divisor = float(values.size)
-    return total * (1.0 / divisor) if divisor else total * 0.0
+    return ops.mean(values) if divisor == values.size else ops.sum(values) * (1.0 / divisor if divisor else 0.0)
 
 
 # --- loss classes -----------------------------------------------------------------------------------------------------

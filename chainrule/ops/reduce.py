@@ -7,6 +7,7 @@ array([4., 6.], dtype=float32)
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -48,13 +49,14 @@ def _expand_to_input(g, in_shape, axes):
 
 
 class Sum(Function):
-    # y = Σ_axes x   ->   dx = g broadcast back over the summed axes
-    def forward(self, x, axes, keepdims):
-        self.axes = axes
-        return x.sum(axis=axes, keepdims=keepdims)
+    # y = scale * Σ_axes x   ->   dx = scale * g broadcast back over the summed axes   (mean: scale = 1 / count)
+    def forward(self, x, axes, keepdims, scale=1.0):
+        self.axes, self.scale = axes, scale
+        y = x.sum(axis=axes, keepdims=keepdims)
+        return y if scale == 1.0 else backend.xp.multiply(y, scale, out=y) if y.ndim else y * scale
 
     def backward(self, g):
-        return _expand_to_input(g, self.arrays[0].shape, self.axes)
+        return _expand_to_input(g if self.scale == 1.0 else g * self.scale, self.arrays[0].shape, self.axes)
 
 
 class SumTo(Function):
@@ -129,8 +131,8 @@ def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Average over ``axis`` (all axes when None)."""
     x = as_tensor(x)
     axes = _normalize_axis(axis, x.ndim, "mean")
-    count = int(np.prod([x.shape[a] for a in axes]))
-    return Sum.apply(x, axes=axes, keepdims=keepdims) * (1.0 / count)
+    count = math.prod(x.shape[a] for a in axes)
+    return Sum.apply(x, axes=axes, keepdims=keepdims, scale=1.0 / count if count else math.nan)  # empty: NaN
 
 
 @op

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from chainrule import backend
+from chainrule.kernels import softmax as softmax_kernels
 from chainrule.ops.function import Function, named, op
 from chainrule.ops.math import Erf, Exp, Where, _unary
 from chainrule.ops.reduce import Sum, _normalize_axis
@@ -77,8 +78,7 @@ class Softmax(Function):
     # y = e^x / Σ e^x   ->   dx = y (g - Σ g y)
     def forward(self, x, axis):
         self.axis = axis
-        e = backend.xp.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+        return softmax_kernels.softmax(x) if axis == x.ndim - 1 else softmax_kernels.softmax_numpy(x, axis)
 
     def backward(self, g):
         y = self.output

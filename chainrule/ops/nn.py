@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
+from chainrule.kernels import softmax as softmax_kernels
 from chainrule.ops.activation import LogSoftmax, Sigmoid, Softmax
 from chainrule.ops.function import Function, op, unbroadcast
 from chainrule.ops.math import Exp, cast
@@ -199,19 +200,22 @@ class SoftmaxCrossEntropy(Function):
     # ->  dlogits = g (softmax(logits) Σlabels - labels),  dlabels = -g log_softmax(logits)
     def forward(self, labels, logits, axis):
         self.axis = axis
-        shifted = logits - logits.max(axis=axis, keepdims=True)
-        self.log_probs = shifted - backend.xp.log(backend.xp.exp(shifted).sum(axis=axis, keepdims=True))
-        return backend.xp.asarray(0.0 - (labels * self.log_probs).sum(axis=axis))  # 0 - s: no -0.0 for a sure class
+        last = axis == logits.ndim - 1  # the kernel's case (softmax_kernels.softmax_xent); else NumPy on any axis
+        loss, self.log_probs, self.probs, self.label_sums = (
+            softmax_kernels.softmax_xent(labels, logits) if last
+            else softmax_kernels.softmax_xent_numpy(labels, logits, axis))
+        return loss
 
     def backward(self, g):
         labels, logits = self.args
         need_labels, need_logits = self.needs_input_grad
-        log_probs = self.log_probs if self.graph_out is None else LogSoftmax.apply(logits, self.axis)
         g = g.reshape(self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:])
-        d_logits = None
-        if need_logits:
-            d_logits = g * (Exp.apply(log_probs) * labels.sum(axis=self.axis, keepdims=True) - labels)
-        return (-g * log_probs if need_labels else None), d_logits
+        if self.graph_out is None:
+            log_probs, probs, label_sums = self.log_probs, self.probs, self.label_sums
+        else:  # differentiable: through ops
+            log_probs = LogSoftmax.apply(logits, self.axis)
+            probs, label_sums = Exp.apply(log_probs), labels.sum(axis=self.axis, keepdims=True)
+        return (-g * log_probs if need_labels else None), (g * (probs * label_sums - labels) if need_logits else None)
 
 
 @op

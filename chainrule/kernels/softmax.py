@@ -47,11 +47,17 @@ def softmax_xent_numpy(labels, logits, axis: int = -1):
 
 # --- numba versions ---------------------------------------------------------------------------------------------------
 @jit
+def _row_max(x, r):
+    m = x[r, 0]
+    for j in range(1, x.shape[1]):
+        m = max(m, x[r, j])
+    return m
+
+
+@jit
 def _softmax_kernel(x, p):
     for r in range(x.shape[0]):
-        m = x[r, 0]
-        for j in range(1, x.shape[1]):
-            m = max(m, x[r, j])
+        m = _row_max(x, r)
         total = 0.0
         for j in range(x.shape[1]):
             p[r, j] = np.exp(x[r, j] - m)
@@ -63,9 +69,7 @@ def _softmax_kernel(x, p):
 @jit
 def _softmax_xent_kernel(labels, logits, loss, log_p, p, label_sums):
     for r in range(logits.shape[0]):
-        m = logits[r, 0]
-        for j in range(1, logits.shape[1]):
-            m = max(m, logits[r, j])
+        m = _row_max(logits, r)
         total = 0.0
         for j in range(logits.shape[1]):
             total += np.exp(logits[r, j] - m)

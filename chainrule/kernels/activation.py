@@ -35,8 +35,13 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _fits(*arrays) -> bool:
     """Whether the numba versions take these arrays: NumPy backend, numba on, contiguous float32/float64 alike."""
-    return (enabled() and arrays[0].dtype in _FLOATS and arrays[0].size > 0
-            and all(a.dtype == arrays[0].dtype and a.flags.c_contiguous for a in arrays))
+    first = arrays[0]
+    if not (enabled() and first.dtype in _FLOATS and first.size > 0):
+        return False
+    for a in arrays:  # a loop, not all(<generator>): this runs a few times per layer and step
+        if a.dtype != first.dtype or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 # --- NumPy versions ---------------------------------------------------------------------------------------------------

@@ -26,8 +26,12 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 def _fits(*arrays) -> bool:
     """Whether the kernels take these arrays: numba on, float32/float64 alike, at least one row and one class."""
     x = arrays[-1]
-    return (enabled() and x.dtype in _FLOATS and x.ndim >= 1 and x.size > 0
-            and all(a.dtype == x.dtype and a.shape == x.shape for a in arrays))
+    if not (enabled() and x.dtype in _FLOATS and x.ndim >= 1 and x.size > 0):
+        return False
+    for a in arrays:  # a loop, not all(<generator>): this runs every step
+        if a.dtype != x.dtype or a.shape != x.shape:
+            return False
+    return True
 
 
 # --- NumPy versions ---------------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 array(2., dtype=float32)
 """
 from chainrule.metrics import confusion_matrix
-from chainrule.ops import (abs, add, div, erf, exp, log, logsumexp, maximum, minimum, mul, neg, pow, sigmoid, sqrt,
-                           sub, tanh)
+from chainrule.ops import (abs, add, div, erf, exp, log, logsumexp, maximum, minimum, mod, mul, neg, pow, sigmoid,
+                           sqrt, sub, tanh)
 from chainrule.ops import max as reduce_max
 from chainrule.ops import mean as reduce_mean
 from chainrule.ops import min as reduce_min
@@ -17,8 +17,9 @@ from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal
                                    logical_or, not_equal)
 
 multiply, subtract, divide, negative, reduce_logsumexp = mul, sub, div, neg, logsumexp
+floormod = mod
 
-__all__ = ["abs", "add", "argmax", "argmin", "confusion_matrix", "divide", "equal", "erf", "exp", "greater",
-           "greater_equal", "less", "less_equal", "log", "logical_and", "logical_or", "maximum", "minimum",
-           "multiply", "negative", "not_equal", "pow", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
-           "reduce_sum", "reduce_variance", "sigmoid", "softplus", "sqrt", "subtract", "tanh"]
+__all__ = ["abs", "add", "argmax", "argmin", "confusion_matrix", "divide", "equal", "erf", "exp", "floormod",
+           "greater", "greater_equal", "less", "less_equal", "log", "logical_and", "logical_or", "maximum", "minimum",
+           "mod", "multiply", "negative", "not_equal", "pow", "reduce_logsumexp", "reduce_max", "reduce_mean",
+           "reduce_min", "reduce_sum", "reduce_variance", "sigmoid", "softplus", "sqrt", "subtract", "tanh"]

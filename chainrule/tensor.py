@@ -176,6 +176,8 @@ class Tensor:
     def __rmul__(self, other): return _ops.mul(other, self)
     def __truediv__(self, other): return _ops.div(self, other)
     def __rtruediv__(self, other): return _ops.div(other, self)
+    def __mod__(self, other): return _ops.mod(self, other)
+    def __rmod__(self, other): return _ops.mod(other, self)
     def __pow__(self, other): return _ops.pow(self, other)
     def __rpow__(self, other): return _ops.pow(other, self)
     def __matmul__(self, other): return _ops.matmul(self, other)

@@ -13,7 +13,7 @@ ENGINE_MODULES = {f"chainrule.ops.{m}" for m in ("math", "reduce", "shape", "lin
 # one call per registered op, on x of shape (2, 3) with values in [0.5, 2]
 ONE_CALL = {
     "add": lambda x: x + x[0], "sub": lambda x: x - x[:, :1], "mul": lambda x: x * x, "div": lambda x: x / x[1],
-    "pow": lambda x: x ** x, "maximum": lambda x: cr.maximum(x, x[:, ::-1]), "minimum": lambda x: cr.minimum(x, 1.2),
+    "pow": lambda x: x ** x, "mod": lambda x: x % (x[1] * 0.3) + 2.5 % x, "maximum": lambda x: cr.maximum(x, x[:, ::-1]), "minimum": lambda x: cr.minimum(x, 1.2),
     "neg": ops.neg, "exp": cr.exp, "log": cr.log, "sqrt": cr.sqrt, "abs": cr.abs, "erf": cr.erf,
     "where": lambda x: cr.where(x > 1.0, x * x, -x), "clip": lambda x: cr.clip(x, 0.7, 1.5),
     "sum": lambda x: cr.reduce_sum(x * x, 1), "mean": lambda x: cr.reduce_mean(x * x),

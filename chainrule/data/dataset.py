@@ -28,6 +28,7 @@ from chainrule.data.structure import Structure, leaves, map_structure, stack_str
 from chainrule.tensor import as_tensor
 
 INFINITE_CARDINALITY = -1
+UNKNOWN_CARDINALITY = -2  # after filter: the count is known only by iterating (tf.data's code)
 
 
 class Dataset:
@@ -70,7 +71,7 @@ class Dataset:
             raise ValueError(f"shuffle buffer_size must be at least 1, got {buffer_size}")
         base_seed = seed if seed is not None else int(backend.rng().integers(2**63))
         epochs = itertools.count()
-        full = self._cardinality != INFINITE_CARDINALITY and buffer_size >= self._cardinality
+        full = 0 <= self._cardinality <= buffer_size
 
         def make_blocks() -> bl.Blocks:
             rng = np.random.default_rng([base_seed, next(epochs) if reshuffle_each_iteration else 0])
@@ -94,8 +95,8 @@ class Dataset:
             for chunk in bl.rebatch(self._make_blocks(), batch_size, drop_remainder):
                 yield _element_block(gather(chunk))
 
-        if self._cardinality == INFINITE_CARDINALITY:
-            cardinality = INFINITE_CARDINALITY
+        if self._cardinality < 0:  # infinite or unknown stays so
+            cardinality = self._cardinality
         elif drop_remainder:
             cardinality = self._cardinality // batch_size
         else:
@@ -127,8 +128,10 @@ class Dataset:
         passes = None if count is None or count < 0 else count
         if self._cardinality == 0 or passes == 0:
             passes, cardinality = 0, 0
-        elif passes is None or self._cardinality == INFINITE_CARDINALITY:
+        elif passes is None:
             cardinality = INFINITE_CARDINALITY
+        elif self._cardinality < 0:
+            cardinality = self._cardinality
         else:
             cardinality = self._cardinality * passes
         return Dataset(lambda: bl.repeat(self._make_blocks, passes), cardinality, self._source)
@@ -141,7 +144,8 @@ class Dataset:
         """
         if count < 0:
             return self
-        cardinality = count if self._cardinality == INFINITE_CARDINALITY else min(count, self._cardinality)
+        cardinality = {INFINITE_CARDINALITY: count, UNKNOWN_CARDINALITY: UNKNOWN_CARDINALITY}.get(
+            self._cardinality, min(count, self._cardinality))
         return Dataset(lambda: bl.take(self._make_blocks(), count), cardinality, self._source)
 
     def skip(self, count: int) -> "Dataset":
@@ -153,9 +157,58 @@ class Dataset:
         if count < 0:
             raise ValueError(f"skip count must be >= 0, got {count}")
         cardinality = self._cardinality
-        if cardinality != INFINITE_CARDINALITY:
+        if cardinality >= 0:
             cardinality = max(cardinality - count, 0)
         return Dataset(lambda: bl.skip(self._make_blocks(), count), cardinality, self._source)
+
+    def filter(self, predicate: Callable[..., Any]) -> "Dataset":
+        """The elements for which ``predicate`` (given Tensors, a tuple spread over the arguments, as in ``map``)
+        returns True, as a boolean scalar. The count is then unknown until iterated: ``cardinality()`` is
+        ``UNKNOWN_CARDINALITY`` (-2), and ``len()`` raises.
+
+        >>> ds = Dataset.from_tensor_slices(np.arange(6)).filter(lambda x: x % 2 == 0)
+        >>> [int(x) for x in ds], ds.cardinality()
+        ([0, 2, 4], -2)
+        """
+        def keep(element) -> bool:
+            tensors = map_structure(as_tensor, element)
+            verdict = as_tensor(predicate(*tensors) if isinstance(tensors, tuple) else predicate(tensors)).data
+            if verdict.shape != () or verdict.dtype != np.bool_:
+                raise TypeError(f"filter: the predicate must return a boolean scalar, got one of shape "
+                                f"{verdict.shape} and dtype {verdict.dtype}")
+            return bool(verdict)
+
+        def make_blocks() -> bl.Blocks:
+            for block in self._make_blocks():
+                if self._source is not None:  # row numbers: keep those whose rows pass
+                    kept = block[np.fromiter((keep(self._gather_rows(row)) for row in block), bool, len(block))]
+                else:
+                    kept = np.fromiter((e for e in block if keep(e)), dtype=object)
+                if len(kept):
+                    yield kept
+
+        return Dataset(make_blocks, UNKNOWN_CARDINALITY, self._source)
+
+    def cache(self, filename: str = "") -> "Dataset":
+        """The elements of the first complete pass, kept in memory; later passes replay them, so the work before
+        ``cache()`` (a ``map``, a ``shuffle``) runs once, as in tf.data. A pass stopped early keeps nothing.
+
+        >>> calls = []
+        >>> ds = Dataset.from_tensor_slices(np.arange(3)).map(lambda x: calls.append(1) or x * 2).cache()
+        >>> [int(x) for x in ds] == [int(x) for x in ds] == [0, 2, 4], len(calls)
+        (True, 3)
+        """
+        if filename:
+            raise NotImplementedError(f"Dataset.cache(filename={filename!r}): a cache file is not supported; "
+                                      f"cache() keeps the elements in memory")
+        complete: list[list] = []  # one list of blocks once a pass has run to the end
+
+        def make_blocks() -> bl.Blocks:
+            if complete:
+                return iter(complete[0])
+            return _recorded(self._make_blocks(), complete)
+
+        return Dataset(make_blocks, self._cardinality, self._source)
 
     def prefetch(self, buffer_size: int) -> "Dataset":
         """Returns the dataset itself. tf.data prepares batches on a background thread while the model trains; here
@@ -164,12 +217,15 @@ class Dataset:
 
     # --- reading ------------------------------------------------------------------------------------------------
     def cardinality(self) -> int:
-        """The number of elements, or ``INFINITE_CARDINALITY`` (-1) after an endless ``repeat()``."""
+        """The number of elements, ``INFINITE_CARDINALITY`` (-1) after an endless ``repeat()``, or
+        ``UNKNOWN_CARDINALITY`` (-2) after ``filter``."""
         return self._cardinality
 
     def __len__(self) -> int:
         if self._cardinality == INFINITE_CARDINALITY:
             raise TypeError("The dataset is infinite.")
+        if self._cardinality == UNKNOWN_CARDINALITY:
+            raise TypeError("The dataset length is unknown.")
         return self._cardinality
 
     def __iter__(self) -> Iterator[Structure]:
@@ -195,6 +251,15 @@ class Dataset:
 
     def _gather_rows(self, rows: Any) -> Structure:
         return map_structure(lambda array: array[rows], self._source)
+
+
+def _recorded(blocks: bl.Blocks, complete: list) -> bl.Blocks:
+    """Pass ``blocks`` through; when they run out, append the list of them to ``complete``."""
+    seen = []
+    for block in blocks:
+        seen.append(block)
+        yield block
+    complete.append(seen)
 
 
 def _element_block(element: Structure) -> np.ndarray:

@@ -146,6 +146,19 @@ class Where(Function):
                 unbroadcast(Where.apply(c, 0, g), np.shape(b)))
 
 
+class Mod(Function):
+    # y = a - b floor(a / b)   (the sign of b: Python's %, tf.math.floormod, torch.remainder)
+    # ->  da = g,  db = -g floor(a / b)
+    def forward(self, a, b):
+        return backend.xp.mod(a, b)
+
+    def backward(self, g):
+        need_a, need_b = self.needs_input_grad
+        a, b = self.arrays
+        return (unbroadcast(g, np.shape(a)) if need_a else None,
+                unbroadcast(-g * backend.xp.floor(a / b), np.shape(b)) if need_b else None)
+
+
 class Maximum(Function):
     # y = max(a, b)   ->   the larger input gets g; a tie splits it in half (as PyTorch does)
     def forward(self, a, b):
@@ -245,6 +258,7 @@ sub = _binary(Sub, "sub")
 mul = _binary(Mul, "mul")
 div = _binary(Div, "div")
 pow = _binary(Pow, "pow")
+mod = _binary(Mod, "mod")
 maximum = _binary(Maximum, "maximum")
 minimum = _binary(Minimum, "minimum")
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule import backend
 from chainrule.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
 from chainrule.tensor import Tensor
@@ -157,3 +158,73 @@ def test_bad_sizes_are_rejected():
         ds.shuffle(0)
     with pytest.raises(ValueError):
         ds.skip(-1)
+
+
+# --- filter and cache ------------------------------------------------------------------------------------------------
+def test_filter_keeps_the_elements_the_predicate_accepts_and_makes_the_count_unknown():
+    from chainrule.data import UNKNOWN_CARDINALITY
+
+    x, y = np.arange(10), np.arange(10) * 10
+    ds = Dataset.from_tensor_slices((x, y)).filter(lambda a, b: a % 3 == 0)
+    assert [(int(a), int(b)) for a, b in ds] == [(0, 0), (3, 30), (6, 60), (9, 90)]
+    assert ds.cardinality() == UNKNOWN_CARDINALITY
+    with pytest.raises(TypeError, match="length is unknown"):
+        len(ds)
+    batched = ds.batch(3)
+    assert batched.cardinality() == UNKNOWN_CARDINALITY
+    assert [a.numpy().tolist() for a, _ in batched] == [[0, 3, 6], [9]]
+    assert ds.repeat().cardinality() == -1 and ds.take(2).cardinality() == UNKNOWN_CARDINALITY
+    assert ds.skip(1).cardinality() == UNKNOWN_CARDINALITY and ds.repeat(2).cardinality() == UNKNOWN_CARDINALITY
+
+
+def test_filter_after_map_and_batch_sees_the_mapped_elements():
+    ds = Dataset.from_tensor_slices(np.arange(8)).map(lambda v: v * 2).batch(2).filter(
+        lambda b: cr.reduce_sum(b) > 10)
+    assert [b.numpy().tolist() for b in ds] == [[8, 10], [12, 14]]
+
+
+def test_filter_predicate_must_give_a_boolean_scalar():
+    ds = Dataset.from_tensor_slices(np.arange(4)).filter(lambda v: v * 2)
+    with pytest.raises(TypeError, match="boolean scalar"):
+        list(ds)
+
+
+def test_fit_takes_a_filtered_dataset_of_unknown_length():
+    x = np.random.default_rng(0).random((40, 4), dtype=np.float32)
+    y = (x.sum(axis=1) > 2).astype(np.float32)
+    ds = Dataset.from_tensor_slices((x, y)).filter(lambda a, b: a[0] > 0.2).batch(8)
+    model = cr.keras.Sequential([cr.keras.Input((4,)), cr.keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_cache_runs_the_work_before_it_once_and_replays_it():
+    calls = []
+
+    def double(v):
+        calls.append(int(v))
+        return v * 2
+
+    ds = Dataset.from_tensor_slices(np.arange(5)).shuffle(5, seed=1).map(double).cache()
+    first = [int(v) for v in ds]
+    assert [int(v) for v in ds] == first and sorted(first) == [0, 2, 4, 6, 8]
+    assert len(calls) == 5  # the map (and the shuffle) ran in the first pass only
+    assert ds.cardinality() == 5
+
+
+def test_cache_keeps_nothing_from_a_pass_stopped_early():
+    calls = []
+    ds = Dataset.from_tensor_slices(np.arange(4)).map(lambda v: calls.append(1) or v).cache()
+    for _ in zip(range(2), ds):  # two elements, then stop
+        pass
+    assert [int(v) for v in ds] == [0, 1, 2, 3]
+    assert [int(v) for v in ds] == [0, 1, 2, 3]
+    assert len(calls) == 2 + 4
+
+
+def test_cache_then_shuffle_reshuffles_each_epoch_and_a_file_cache_is_refused():
+    ds = Dataset.from_tensor_slices(np.arange(50)).cache().shuffle(50, seed=3)
+    assert [int(v) for v in ds] != [int(v) for v in ds]
+    with pytest.raises(NotImplementedError, match="cache file"):
+        Dataset.from_tensor_slices(np.arange(3)).cache("/tmp/cache")

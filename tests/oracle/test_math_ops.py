@@ -39,6 +39,14 @@ def half_integers(rng, shape):
     return integers(rng, shape) + 0.5
 
 
+def mod_dividends(rng, shape):  # with mod_divisors: a / b stays 0.19-0.85 from every integer (floor jumps there)
+    return 2.0 * rng.integers(-1, 2, shape) + rng.uniform(0.4, 1.6, shape)
+
+
+def mod_divisors(rng, shape):
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(1.95, 2.05, shape)
+
+
 def off_clip_bounds(rng, shape):  # clip(x, -0.5, 0.5): every value at least 0.05 from a bound
     return rng.choice([-1.5, -0.9, -0.2, 0.1, 0.3, 0.9, 1.4], shape) + rng.uniform(-0.05, 0.05, shape)
 
@@ -57,6 +65,7 @@ ELEMENTWISE = {
     "mul": (cr.multiply, torch.mul, [normal, normal]),
     "div": (cr.divide, torch.div, [normal, away_from_zero]),
     "pow": (cr.pow, torch.pow, [positive, normal]),
+    "mod": (cr.math.floormod, torch.remainder, [mod_dividends, mod_divisors]),
     "maximum": (cr.maximum, torch.maximum, [integers, half_integers]),
     "minimum": (cr.minimum, torch.minimum, [integers, half_integers]),
 }

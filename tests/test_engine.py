@@ -278,3 +278,21 @@ def test_version_matches_the_package_metadata():
 
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
     assert cr.__version__ == project["version"]
+
+
+def test_tf_function_runs_the_function_eagerly_with_or_without_arguments():
+    calls = []
+
+    @cr.function
+    def step(x):
+        calls.append(1)
+        return x * 2
+
+    @cr.function(jit_compile=True, reduce_retracing=True)
+    def other(x):
+        return x + 1
+
+    assert float(step(cr.constant(3.0))) == 6.0 and float(step(cr.constant(4.0))) == 8.0 and len(calls) == 2
+    assert float(other(cr.constant(1.0))) == 2.0
+    with pytest.raises(TypeError, match="takes a function"):
+        cr.function(3)

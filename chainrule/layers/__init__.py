@@ -8,7 +8,7 @@
 from chainrule.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from chainrule.layers.base import InputSpec, Layer
 from chainrule.layers.conv import Conv2D, Convolution2D
-from chainrule.layers.core import Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Reshape
+from chainrule.layers.core import Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Rescaling, Reshape
 from chainrule.layers.merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,
                                     concatenate, maximum, minimum, multiply, subtract)
 from chainrule.layers.norm import BatchNormalization
@@ -17,7 +17,7 @@ from chainrule.layers.pool import (AveragePooling2D, AvgPool2D, GlobalAveragePoo
                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
 
 __all__ = ["Layer", "InputSpec", "Dense", "Activation", "Flatten", "Reshape", "Dropout", "InputLayer", "Lambda",
-           "Conv2D", "Convolution2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
+           "Rescaling", "Conv2D", "Convolution2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D", "BatchNormalization",
            "ReLU", "LeakyReLU", "ELU", "Softmax", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",

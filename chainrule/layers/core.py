@@ -353,4 +353,27 @@ class Lambda(Layer):
         return cls(**config)
 
 
-__all__ = ["Dense", "Activation", "Flatten", "Reshape", "Dropout", "InputLayer", "Lambda"]
+class Rescaling(Layer):
+    """``inputs * scale + offset`` in the layer's float dtype: ``Rescaling(1 / 255)`` turns uint8 pixels into [0, 1].
+
+    >>> import numpy as np
+    >>> Rescaling(1 / 255)(np.array([[0, 255]], "uint8")).numpy()
+    array([[0., 1.]], dtype=float32)
+    """
+
+    def __init__(self, scale: float, offset: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, inputs):
+        y = inputs * self.scale
+        return y + self.offset if self.offset else y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+__all__ = ["Dense", "Activation", "Flatten", "Reshape", "Dropout", "InputLayer", "Lambda", "Rescaling"]

@@ -136,3 +136,17 @@ def test_lambda():
         layers.Lambda.from_config(config)
     clone = layers.Lambda.from_config(config, custom_objects={"double": double})
     np.testing.assert_allclose(clone(x).numpy(), 3 * x)
+
+
+# --- Rescaling --------------------------------------------------------------------------------------------------------
+def test_rescaling_scales_and_shifts_in_the_float_dtype():
+    pixels = np.array([[0, 128, 255]], np.uint8)
+    y = layers.Rescaling(1 / 127.5, offset=-1.0)(pixels)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), [[-1.0, 128 / 127.5 - 1.0, 1.0]], atol=1e-6)  # float32 rounding
+    model = cr.keras.Sequential([cr.keras.Input((3,)), layers.Rescaling(0.5), layers.Dense(1)])
+    assert model(np.ones((2, 3), np.float32)).shape == (2, 1)
+    xt = cr.Tensor(rand(2, 3), requires_grad=True)
+    (dx,) = cr.grad(cr.reduce_sum(layers.Rescaling(0.25, offset=3.0)(xt)), [xt])
+    np.testing.assert_array_equal(dx.numpy(), np.full((2, 3), 0.25, np.float32))
+    check_config_round_trip(layers.Rescaling(2.0, offset=1.0), rand(2, 3))

@@ -72,6 +72,7 @@ def test_every_layer_config_is_json_and_round_trips():
         layers.Reshape((12,)): rand(2, 3, 4), layers.Dropout(0.2): rand(2, 3),
         layers.BatchNormalization(): rand(3, 2), layers.Activation("relu"): rand(2, 3), layers.ReLU(): rand(2, 3),
         layers.LeakyReLU(): rand(2, 3), layers.Softmax(): rand(2, 3), layers.ELU(): rand(2, 3),
+        layers.Rescaling(0.5, offset=-1.0): rand(2, 3),
     }
     for layer, x in built.items():
         layer(x)
@@ -83,5 +84,5 @@ def test_every_layer_config_is_json_and_round_trips():
 def test_exports():
     for name in ("Layer", "InputSpec", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
                  "Flatten", "Reshape", "Dropout", "BatchNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax",
-                 "ELU", "Add", "Concatenate", "Multiply", "Average", "InputLayer", "Lambda"):
+                 "ELU", "Add", "Concatenate", "Multiply", "Average", "InputLayer", "Lambda", "Rescaling"):
         assert hasattr(layers, name) and name in layers.__all__

@@ -82,3 +82,14 @@ def test_accuracy_tool_trains_the_recipe_in_chainrule_and_torch():
 
     for accuracies in (accuracy.train_keras_style(chainrule.keras, 0, 2, data), accuracy.train_torch(0, 2, data)):
         assert len(accuracies) == 2 and accuracies[-1] > 0.8, accuracies
+
+
+def test_step_profile_times_the_functions_a_step_calls():
+    """benchmarks/step_profile.py: every timed function a CNN step runs shows up with a positive time (run in its own
+    process: the timers stay installed where they run)."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.step_profile", "--network", "cnn", "--batch", "4",
+                           "--steps", "2"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {line.split()[0]: float(line.split()[1]) for line in proc.stdout.splitlines()[2:]}
+    for name in ("Sequential.call", "conv_forward", "Optimizer.apply", "LinearRelu.backward", "softmax_xent"):
+        assert rows.get(name, 0) > 0, proc.stdout

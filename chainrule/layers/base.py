@@ -180,6 +180,26 @@ class Layer:
             out = self(sample)
         return (None,) + tuple(out.shape[1:])
 
+    # --- the symbolic graph ---------------------------------------------------------------------------------------
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call on symbolic tensors (Keras's ``layer.input``)."""
+        return self._first_node("input").inputs
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call on symbolic tensors, e.g. for a feature extractor:
+        ``keras.Model(model.inputs, model.layers[0].output)``."""
+        outputs = self._first_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    def _first_node(self, what: str):
+        nodes = getattr(self, "_inbound_nodes", None)
+        if not nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a symbolic input, so it has no {what}. "
+                                 f"Call it in a model with a known input (keras.Input(shape) or input_shape=) first")
+        return nodes[0]
+
     # --- weights --------------------------------------------------------------------------------------------------
     @property
     def weights(self) -> list[Variable]:

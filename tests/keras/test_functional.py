@@ -199,3 +199,22 @@ def test_subclassed_model_build_creates_weights():
     model = One()
     model.build((None, 4))
     assert model.count_params() == 15
+
+
+def test_layer_input_and_output_build_feature_extractors_from_a_sequential_model():
+    """Keras's ``keras.Model(model.inputs, model.layers[i].output)``: every layer's symbolic output, reusable."""
+    x = np.random.default_rng(0).random((2, 12, 12, 1), dtype=np.float32)
+    model = keras.Sequential([keras.layers.Conv2D(4, 3, activation="relu", input_shape=(12, 12, 1)),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(3)])
+    conv_maps = keras.Model(inputs=model.inputs, outputs=model.layers[0].output)
+    np.testing.assert_array_equal(conv_maps(x).numpy(), model.layers[0](x).numpy())
+    assert model.layers[1].input.shape == (None, 10, 10, 4)
+    every = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    outs = every(x)
+    assert [o.shape for o in outs] == [(2, 10, 10, 4), (2, 5, 5, 4), (2, 100), (2, 3)]
+    np.testing.assert_allclose(outs[-1].numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_a_layer_never_called_symbolically_has_no_output():
+    with pytest.raises(AttributeError, match="never been called on a symbolic input"):
+        keras.layers.Dense(3).output

@@ -40,11 +40,16 @@ def softmax_numpy(x, axis: int = -1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def log_softmax_numpy(x, axis: int = -1):
+    xp = backend.xp
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 def softmax_xent_numpy(labels, logits, axis: int = -1):
     """(loss, log_p, p, Σ labels), the last three keeping the class axis (as size 1 for the sum)."""
     xp = backend.xp
-    shifted = logits - logits.max(axis=axis, keepdims=True)
-    log_p = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    log_p = log_softmax_numpy(logits, axis)
     loss = xp.asarray(0.0 - (labels * log_p).sum(axis=axis))  # 0 - s: no -0.0 for a sure class
     return loss, log_p, xp.exp(log_p), labels.sum(axis=axis, keepdims=True)
 

@@ -18,16 +18,16 @@ the NumPy version skips a factor of exactly 1, which changes nothing since ``x *
 does not use (``v_hat`` without amsgrad, ...) is passed as None. ``scratch`` is the NumPy version's work array.
 
 The ``*_numba`` functions run the kernel on float32/float64 arrays of one dtype whose weight and slots are
-C-contiguous (any shape; the optimizer passes flat views) and fall back to the NumPy version otherwise. Variables
-below ``PARALLEL_MIN`` elements run on the calling thread, as starting the threads costs more than they save. A
-larger one runs either so or cut into ``CHUNK``-element pieces shared by the threads (``prange``), whichever has
-been faster (``THREADS = "auto"``): on an idle machine the threads win, but where other work keeps the cores busy a
-parallel update waits for a descheduled thread and can take ten times as long as the serial one (measured on two
-cores: 7.5 ms against 0.8 ms for the 692k-weight kernel of the seed CNN). Both give the same bits. The kernels run
-on the NumPy backend only; the NumPy versions also serve CuPy. tests/keras/test_optimizer_kernels.py holds each
-pair equal.
+C-contiguous (any shape; the optimizer passes flat views) and fall back to the NumPy version otherwise. The
+kernels run on the NumPy backend only; the NumPy versions also serve CuPy. tests/keras/test_optimizer_kernels.py
+holds each pair equal.
 
-Each serial kernel has one loop per combination of options, each calling the element function with the options as
+They run on the calling thread. Threaded versions (``prange`` over 32k-element chunks) were measured and removed:
+the update is memory-bound, and in a training step on two cores the threaded Adam of the seed CNN (692k weights) was
+never faster than the serial one, and in about half the runs it made the whole step 50% slower (5.5 against 3.6 ms
+at batch 32), presumably because the next step's BLAS calls then found the weights in the other core's cache.
+
+Each kernel has one loop per combination of options, each calling the element function with the options as
 constants: a loop with a branch on an option, or a loop that reads or writes an unused slot, is not vectorized by
 the compiler (the options' loops differ in which arrays they touch).
 
@@ -38,26 +38,19 @@ array([0.95, 0.95, 0.95], dtype=float32)
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from chainrule import backend, kernels
-from chainrule.kernels import prange
 
-PARALLEL_MIN = 1 << 16  # elements; below this a kernel runs on one thread
-CHUNK = 1 << 15  # elements per parallel task: the threads share the chunks (fixed when a kernel compiles)
-THREADS = "auto"  # for larger variables: "auto" (the faster, as measured), "always" or "never"
-PROBE_EVERY = 50  # "auto" times the slower way again every this many calls, as the machine's load changes
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _jit(parallel: bool = False):
+def _jit():
     """``kernels.jit`` with NumPy's error model: ``x / 0`` gives inf or nan as in NumPy (numba's default raises)."""
     def wrap(f):
         if kernels.numba is None:
             return f
-        return kernels.numba.njit(parallel=parallel, cache=True, fastmath=False, error_model="numpy")(f)
+        return kernels.numba.njit(cache=True, fastmath=False, error_model="numpy")(f)
     return wrap
 
 
@@ -74,38 +67,6 @@ def _flat(var, grad, slots):
     if not (var.flags.c_contiguous and all(s is None or s.flags.c_contiguous for s in slots)):
         return None
     return var.reshape(-1), grad.reshape(-1), tuple(None if s is None else s.reshape(-1) for s in slots)
-
-
-class _Pick:
-    """Runs a large variable's update serially or in parallel: as ``THREADS`` says, or ("auto") the faster so far.
-
-    Each way runs twice first (the first run may compile it, so only the second is timed); then the faster way
-    runs, and every ``PROBE_EVERY``-th call the other one, each timing kept as the mean of its last two.
-    """
-
-    def __init__(self, serial, parallel):
-        self.ways = (serial, parallel)
-        self.seconds = [0.0, 0.0]  # per element, serial and parallel
-        self.runs = [0, 0]
-        self.calls = 0
-
-    def __call__(self, var, *args):
-        if THREADS != "auto":
-            return (self.ways[1] if THREADS == "always" else self.ways[0])(var, *args)
-        runs, seconds = self.runs, self.seconds
-        if min(runs) < 2:
-            way = 1 if runs[1] < runs[0] else 0
-        else:
-            self.calls += 1
-            way = 1 if seconds[1] < seconds[0] else 0
-            if self.calls % PROBE_EVERY == 0:
-                way = 1 - way
-        start = time.perf_counter()
-        self.ways[way](var, *args)
-        took = (time.perf_counter() - start) / var.size
-        if runs[way]:
-            seconds[way] = took if runs[way] == 1 else (seconds[way] + took) / 2
-        runs[way] += 1
 
 
 @_jit()
@@ -155,7 +116,7 @@ def _adam_at(i, var, grad, m, v, v_hat, amsgrad, alpha, one_minus_beta_1, one_mi
 
 
 @_jit()
-def _adam_serial(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gscale):
+def _adam_kernel(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gscale):
     _check_sizes(var.size, grad, m, v, v_hat)
     if amsgrad:
         for i in range(var.size):
@@ -163,18 +124,6 @@ def _adam_serial(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gsca
     else:
         for i in range(var.size):
             _adam_at(i, var, grad, m, v, v_hat, False, alpha, c1, c2, eps, keep, gscale)
-
-
-@_jit(parallel=True)
-def _adam_parallel(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gscale):
-    n = var.size
-    _check_sizes(n, grad, m, v, v_hat)
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        s = slice(c * CHUNK, min(n, (c + 1) * CHUNK))
-        _adam_serial(var[s], grad[s], m[s], v[s], v_hat[s], amsgrad, alpha, c1, c2, eps, keep, gscale)
-
-
-_adam_large = _Pick(_adam_serial, _adam_parallel)
 
 
 def adam_numba(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
@@ -186,9 +135,8 @@ def adam_numba(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_min
             return adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                               keep, gscale)
         var, grad, (m, v, v_hat) = flat
-    kernel = _adam_serial if var.size < PARALLEL_MIN else _adam_large
-    kernel(var, grad, m, v, v if v_hat is None else v_hat, v_hat is not None, alpha, one_minus_beta_1,
-           one_minus_beta_2, epsilon, keep, gscale)
+    _adam_kernel(var, grad, m, v, v if v_hat is None else v_hat, v_hat is not None, alpha, one_minus_beta_1,
+                 one_minus_beta_2, epsilon, keep, gscale)
 
 
 # --- SGD ----------------------------------------------------------------------------------------------------------
@@ -229,7 +177,7 @@ def _sgd_at(i, var, grad, m, has_momentum, learning_rate, momentum, nesterov, ke
 
 
 @_jit()
-def _sgd_serial(var, grad, m, has_momentum, lr, momentum, nesterov, keep, gscale):
+def _sgd_kernel(var, grad, m, has_momentum, lr, momentum, nesterov, keep, gscale):
     _check_sizes(var.size, grad, m, m, m)
     if not has_momentum:
         for i in range(var.size):
@@ -242,18 +190,6 @@ def _sgd_serial(var, grad, m, has_momentum, lr, momentum, nesterov, keep, gscale
             _sgd_at(i, var, grad, m, True, lr, momentum, False, keep, gscale)
 
 
-@_jit(parallel=True)
-def _sgd_parallel(var, grad, m, has_momentum, lr, momentum, nesterov, keep, gscale):
-    n = var.size
-    _check_sizes(n, grad, m, m, m)
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        s = slice(c * CHUNK, min(n, (c + 1) * CHUNK))
-        _sgd_serial(var[s], grad[s], m[s], has_momentum, lr, momentum, nesterov, keep, gscale)
-
-
-_sgd_large = _Pick(_sgd_serial, _sgd_parallel)
-
-
 def sgd_numba(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0, gscale=1.0):
     """:func:`sgd_numpy` in one pass (``scratch`` unused)."""
     if not _ready(var, grad):
@@ -261,8 +197,8 @@ def sgd_numba(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0
         if flat is None:
             return sgd_numpy(var, grad, m, scratch, learning_rate, momentum, nesterov, keep, gscale)
         var, grad, (m,) = flat
-    kernel = _sgd_serial if var.size < PARALLEL_MIN else _sgd_large
-    kernel(var, grad, var if m is None else m, m is not None, learning_rate, momentum, bool(nesterov), keep, gscale)
+    _sgd_kernel(var, grad, var if m is None else m, m is not None, learning_rate, momentum, bool(nesterov), keep,
+                gscale)
 
 
 # --- RMSprop ------------------------------------------------------------------------------------------------------
@@ -314,7 +250,7 @@ def _rmsprop_at(i, var, grad, v, mom, a, has_momentum, centered, learning_rate, 
 
 
 @_jit()
-def _rmsprop_serial(var, grad, v, mom, a, has_momentum, centered, lr, rho, c, momentum, eps, keep, gscale):
+def _rmsprop_kernel(var, grad, v, mom, a, has_momentum, centered, lr, rho, c, momentum, eps, keep, gscale):
     _check_sizes(var.size, grad, v, mom, a)
     if has_momentum and centered:
         for i in range(var.size):
@@ -330,19 +266,6 @@ def _rmsprop_serial(var, grad, v, mom, a, has_momentum, centered, lr, rho, c, mo
             _rmsprop_at(i, var, grad, v, mom, a, False, False, lr, rho, c, momentum, eps, keep, gscale)
 
 
-@_jit(parallel=True)
-def _rmsprop_parallel(var, grad, v, mom, a, has_momentum, centered, lr, rho, c, momentum, eps, keep, gscale):
-    n = var.size
-    _check_sizes(n, grad, v, mom, a)
-    for k in prange((n + CHUNK - 1) // CHUNK):
-        s = slice(k * CHUNK, min(n, (k + 1) * CHUNK))
-        _rmsprop_serial(var[s], grad[s], v[s], mom[s], a[s], has_momentum, centered, lr, rho, c, momentum, eps, keep,
-                        gscale)
-
-
-_rmsprop_large = _Pick(_rmsprop_serial, _rmsprop_parallel)
-
-
 def rmsprop_numba(var, grad, velocity, mom, average_gradient, scratch, learning_rate, rho, one_minus_rho, momentum,
                   epsilon, keep=1.0, gscale=1.0):
     """:func:`rmsprop_numpy` in one pass (``scratch`` unused)."""
@@ -353,9 +276,8 @@ def rmsprop_numba(var, grad, velocity, mom, average_gradient, scratch, learning_
             return rmsprop_numpy(var, grad, v, mom, a, scratch, learning_rate, rho, one_minus_rho, momentum, epsilon,
                                  keep, gscale)
         var, grad, (v, mom, a) = flat
-    kernel = _rmsprop_serial if var.size < PARALLEL_MIN else _rmsprop_large
-    kernel(var, grad, v, v if mom is None else mom, v if a is None else a, mom is not None, a is not None,
-           learning_rate, rho, one_minus_rho, momentum, epsilon, keep, gscale)
+    _rmsprop_kernel(var, grad, v, v if mom is None else mom, v if a is None else a, mom is not None, a is not None,
+                    learning_rate, rho, one_minus_rho, momentum, epsilon, keep, gscale)
 
 
 # --- Adagrad ------------------------------------------------------------------------------------------------------
@@ -383,22 +305,10 @@ def _adagrad_at(i, var, grad, acc, learning_rate, epsilon, keep, gscale):
 
 
 @_jit()
-def _adagrad_serial(var, grad, acc, learning_rate, epsilon, keep, gscale):
+def _adagrad_kernel(var, grad, acc, learning_rate, epsilon, keep, gscale):
     _check_sizes(var.size, grad, acc, acc, acc)
     for i in range(var.size):
         _adagrad_at(i, var, grad, acc, learning_rate, epsilon, keep, gscale)
-
-
-@_jit(parallel=True)
-def _adagrad_parallel(var, grad, acc, learning_rate, epsilon, keep, gscale):
-    n = var.size
-    _check_sizes(n, grad, acc, acc, acc)
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        s = slice(c * CHUNK, min(n, (c + 1) * CHUNK))
-        _adagrad_serial(var[s], grad[s], acc[s], learning_rate, epsilon, keep, gscale)
-
-
-_adagrad_large = _Pick(_adagrad_serial, _adagrad_parallel)
 
 
 def adagrad_numba(var, grad, accumulator, scratch, learning_rate, epsilon, keep=1.0, gscale=1.0):
@@ -409,5 +319,4 @@ def adagrad_numba(var, grad, accumulator, scratch, learning_rate, epsilon, keep=
         if flat is None:
             return adagrad_numpy(var, grad, acc, scratch, learning_rate, epsilon, keep, gscale)
         var, grad, (acc,) = flat
-    kernel = _adagrad_serial if var.size < PARALLEL_MIN else _adagrad_large
-    kernel(var, grad, acc, learning_rate, epsilon, keep, gscale)
+    _adagrad_kernel(var, grad, acc, learning_rate, epsilon, keep, gscale)

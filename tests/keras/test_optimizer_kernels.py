@@ -1,8 +1,6 @@
-"""The fused numba optimizer updates against their NumPy versions, bit for bit (float32 and float64, serial and
-parallel sizes, every option); the optimizers with the switch off and on; and every test of test_optimizers.py again
+"""The fused numba optimizer updates against their NumPy versions, bit for bit (float32 and float64, small and
+large variables, every option); the optimizers with the switch off and on; and every test of test_optimizers.py again
 on the other path (the numba one runs there by default)."""
-import time
-
 import numpy as np
 import pytest
 import test_optimizers
@@ -13,8 +11,8 @@ from chainrule import kernels, schedules
 from chainrule.kernels import optim
 from chainrule.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
-SMALL, LARGE = (7, 5), (optim.PARALLEL_MIN + 2 * optim.CHUNK + 3,)  # one thread; several chunks and a ragged end
-STEPS = {SMALL: 20, LARGE: 5}  # few steps where the threads start: on a busy machine each start can cost a lot
+SMALL, LARGE = (7, 5), (3 * 2 ** 16 + 3,)  # a matrix; a long vector with a ragged end for the vectorized loop
+STEPS = {SMALL: 20, LARGE: 5}
 
 
 def _assert_same_bits(got, expected):
@@ -54,12 +52,6 @@ KERNEL_CASES = {
 }
 
 
-@pytest.fixture
-def threads(monkeypatch):
-    """Set optim.THREADS for one test."""
-    return lambda value: monkeypatch.setattr(optim, "THREADS", value)
-
-
 def _run_kernel(update, shape, dtype, slot_names, constants, options, seed=0):
     """STEPS updates of one variable; returns the final weight and slots."""
     rng = np.random.default_rng(seed)
@@ -80,11 +72,10 @@ def _run_kernel(update, shape, dtype, slot_names, constants, options, seed=0):
     (SMALL, {}), (SMALL, {"decay": True, "clip": True}),
     pytest.param(LARGE, {"decay": True, "clip": True}, marks=pytest.mark.skipif(
         kernels.numba is None, reason="without numba the kernels are slow plain Python"))],
-    ids=["serial", "serial-decay-clip", "parallel-decay-clip"])
+    ids=["small", "small-decay-clip", "large-decay-clip"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", sorted(KERNEL_CASES))
-def test_kernel_equals_numpy_bit_for_bit(case, dtype, shape, options, threads):
-    threads("always")
+def test_kernel_equals_numpy_bit_for_bit(case, dtype, shape, options):
     numpy_update, numba_update, slot_names, constants = KERNEL_CASES[case]
     expected = _run_kernel(numpy_update, shape, dtype, slot_names, constants, options)
     got = _run_kernel(numba_update, shape, dtype, slot_names, constants, options)
@@ -112,30 +103,6 @@ def test_kernel_equals_numpy_on_extreme_values(case):
         results.append([w] + [s for s in slots if s is not None])
     for e, g in zip(*results):
         _assert_same_bits(g, e)
-
-
-def test_large_variables_take_the_faster_way_and_try_the_other_now_and_then(threads):
-    calls = []
-
-    def serial(var, *args):
-        calls.append("serial")
-
-    def parallel(var, *args):
-        calls.append("parallel")
-        time.sleep(1e-3)  # a stalled thread
-
-    pick = optim._Pick(serial, parallel)
-    var = np.zeros(optim.PARALLEL_MIN)
-    for _ in range(4 + 2 * optim.PROBE_EVERY):
-        pick(var, 1.0)
-    assert calls[:4] == ["serial", "parallel", "serial", "parallel"]  # each twice first, the second run timed
-    assert calls[4:].count("parallel") == 2 and calls[3 + optim.PROBE_EVERY] == "parallel"
-    calls.clear()
-    threads("always")
-    pick(var, 1.0)
-    threads("never")
-    pick(var, 1.0)
-    assert calls == ["parallel", "serial"]
 
 
 def test_numba_update_takes_any_shape_and_falls_back_where_it_must():
@@ -199,8 +166,7 @@ def _train(make, flag, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", sorted(OPTIMIZERS))
-def test_optimizer_gives_the_same_bits_with_and_without_numba(case, dtype, threads):
-    threads("always")
+def test_optimizer_gives_the_same_bits_with_and_without_numba(case, dtype):
     before = kernels.enabled()
     try:
         with_numpy = _train(OPTIMIZERS[case], False, dtype)

@@ -35,6 +35,7 @@ TIMED = [
     ("chainrule.kernels.activation", "relu_grad_sum"),
     ("chainrule.kernels.softmax", "softmax"), ("chainrule.kernels.softmax", "softmax_xent"),
     ("chainrule.training.trainer", "Trainer.compute_loss"), ("chainrule.optimizers", "Optimizer.apply"),
+    ("chainrule.training.replay", "RecordedStep._forward"), ("chainrule.training.replay", "RecordedStep._backward"),
 ]
 
 

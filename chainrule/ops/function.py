@@ -27,6 +27,10 @@ _creation_order = itertools.count()  # a node made later never feeds one made ea
 
 OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
 
+# While a training step is recorded (chainrule/training/replay.py): (op, inputs, settings, output) of every op run
+# on Tensors, in the order they ran.
+recorded: list | None = None
+
 
 def op(fn: Callable) -> Callable:
     """Register a public op function (its name is what tests and the meta-test refer to)."""
@@ -62,6 +66,8 @@ class Function:
         if True not in is_tensor:
             return out
         result = Tensor._wrap(out)
+        if recorded is not None:
+            recorded.append((fn, inputs, params, result))
         if GradMode.enabled:
             needs = [t and x.requires_grad for x, t in zip(inputs, is_tensor)]
             if True in needs and out.dtype.kind == "f":

@@ -250,10 +250,10 @@ class SparseSoftmaxCrossEntropy(Function):
         if self.graph_out is None:
             d = self.exp / self.total
             backend.xp.put_along_axis(d, self.index, backend.xp.take_along_axis(d, self.index, axis=-1) - 1, axis=-1)
-            return g * d
+            return g * d, None
         onehot = backend.xp.zeros(self.exp.shape, dtype=self.exp.dtype)
         backend.xp.put_along_axis(onehot, self.index, 1, axis=-1)
-        return g * (Softmax.apply(self.args[0], -1) - onehot)
+        return g * (Softmax.apply(self.args[0], -1) - onehot), None
 
 
 @op
@@ -276,7 +276,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"{name}: labels must be in [0, {classes}) for logits {logits.shape}, got values from "
                          f"{labels.min()} to {labels.max()}")
-    return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+    return SparseSoftmaxCrossEntropy.apply(logits, labels)  # labels: an input without a gradient
 
 
 class SigmoidCrossEntropy(Function):

@@ -27,6 +27,7 @@ from chainrule.training.adapters import (ArrayAdapter, EpochIterator, _class_wei
                                          class_weights_for, input_dtype, make_adapter, map_structure, num_rows,
                                          target_dtype, to_numpy, unpack)
 from chainrule.training.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
+from chainrule.training.replay import RecordedStep, Refused, record, why_not_replayable
 
 
 def _resolve_verbose(verbose) -> int:
@@ -69,14 +70,17 @@ class Trainer:
         self._loss_tracker = MeanTracker("loss")
         self._train_vars: list | None = None
         self._penalized: list = []
+        self._step_records: dict = {}  # batch shapes and dtypes -> RecordedStep, or why that step stays eager
+        self._replay_refusal: str | None = None
 
     # --- compile ---------------------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=None, steps_per_execution=1, jit_compile=None, auto_scale_loss=True, **kwargs) -> None:
         """Choose the optimizer, the loss and the metrics (strings or objects, as Keras takes them).
 
-        ``run_eagerly``, ``jit_compile`` and ``steps_per_execution`` are accepted for compatibility: chainrule always
-        runs eagerly, one step at a time.
+        As in Keras, ``fit`` records a training step and replays it (chainrule/training/replay.py) unless
+        ``run_eagerly=True``, which runs every step through the layers (for debugging a layer's ``call``).
+        ``jit_compile`` and ``steps_per_execution`` are accepted for compatibility and change nothing.
         """
         from chainrule import optimizers
 
@@ -87,7 +91,7 @@ class Trainer:
         names = list(getattr(self, "output_names", None) or [])
         self._compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights, names)
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self._compiled_loss, names)
-        self.run_eagerly = True if run_eagerly is None else bool(run_eagerly)
+        self.run_eagerly = bool(run_eagerly)
         self.jit_compile = False
         self.steps_per_execution = steps_per_execution
         self.compiled = True
@@ -127,6 +131,8 @@ class Trainer:
         holders = [self] + self._flat_layers()
         self._penalized = [layer for layer in holders
                            if getattr(layer, "_regularized", None) or getattr(layer, "activity_regularizer", None)]
+        self._step_records = {}
+        self._replay_refusal = why_not_replayable(self)
 
     def _penalty(self):
         """The regularization losses of this forward pass (weight penalties and the latest activity penalties)."""
@@ -153,19 +159,62 @@ class Trainer:
         return loss
 
     def _train_batch(self, x, y, sample_weight) -> float:
-        """Forward, loss, backward, update, metrics; return the batch loss as a float (no update when not finite)."""
-        y_pred = self(_as_model_input(x), training=True)
-        if self._train_vars is None:  # after the first call: a lazily built model has its weights only now
-            self._prepare_training()
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        value = float(loss.data)
-        if math.isfinite(value) and loss.requires_grad and self._train_vars:
-            found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, None)
-            grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
+        """Forward, loss, backward, update, metrics; return the batch loss as a float (no update when not finite).
+        A step with batches of an already recorded shape is replayed; the others run eagerly."""
+        key = self._replay_key(x, y, sample_weight)
+        recorded = self._step_records.get(key)
+        if isinstance(recorded, RecordedStep):
+            value, y_pred, grads = recorded.run(x, y, self._train_vars)
+            y_pred = Tensor._wrap(y_pred)
+        else:
+            value, y_pred, grads = self._eager_step(x, y, sample_weight, key)
+        if grads is not None:
             self.optimizer.apply(grads, self._train_vars)
         self._loss_tracker.update(value, x.shape[0] if isinstance(x, np.ndarray) else num_rows(x))
         self._update_metrics(y, y_pred, sample_weight)
         return value
+
+    def _replay_key(self, x, y, sample_weight) -> tuple | None:
+        """What a recorded step is kept under (batch shapes and dtypes); None where steps run eagerly: under
+        ``run_eagerly``, on the first step (it may build the model), with sample weights or nested data."""
+        if self.run_eagerly or self._train_vars is None or sample_weight is not None:
+            return None
+        if type(x) is not backend.xp.ndarray or type(y) is not backend.xp.ndarray:
+            return None
+        return x.shape, x.dtype.str, y.shape, y.dtype.str
+
+    def _eager_step(self, x, y, sample_weight, key) -> tuple:
+        """(loss value, model output, gradients or None); records the step first time its ``key`` comes."""
+        def forward_and_loss():
+            y_pred = self(_as_model_input(x), training=True)
+            if self._train_vars is None:  # after the first call: a lazily built model has its weights only now
+                self._prepare_training()
+            return y_pred, self.compute_loss(x, y, y_pred, sample_weight)
+
+        recording = key is not None and key not in self._step_records
+        if recording and self._replay_refusal is None:
+            (y_pred, loss), records = record(forward_and_loss)
+        else:
+            (y_pred, loss), records = forward_and_loss(), None
+            if recording:
+                self._step_records[key] = self._replay_refusal
+        value = float(loss.data)
+        grads = None
+        if math.isfinite(value) and loss.requires_grad and self._train_vars:
+            found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, None)
+            grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
+        if records is not None:
+            self._step_records[key] = self._recorded_step(records, x, y, y_pred, loss)
+        return value, y_pred, grads
+
+    @staticmethod
+    def _recorded_step(records: list, x, y, y_pred, loss) -> RecordedStep | str:
+        if not loss.requires_grad:
+            return "the loss does not depend on a trainable weight"
+        try:
+            return RecordedStep(records, x, y, y_pred, loss)
+        except Refused as refusal:
+            return str(refusal)
 
     def _update_metrics(self, y, y_pred, sample_weight) -> None:
         cm = self._compiled_metrics
@@ -272,6 +321,7 @@ class Trainer:
             if self.stop_training:
                 break
         callbacks.on_train_end(training_logs)
+        self._step_records = {}  # the records hold the last step's arrays
         return callbacks.history
 
     @staticmethod

@@ -1,0 +1,180 @@
+"""fit's recorded steps (chainrule/training/replay.py): replaying gives the eager step's results bit for bit, is used
+where it is safe, and is refused (steps stay eager) where a replay could not repeat the step."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import models, zoo
+from chainrule.training.replay import RecordedStep
+
+keras = cr.keras
+L = keras.layers
+
+
+def _data(n=75, shape=(28, 28, 1), classes=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n,) + shape, dtype=np.float32)
+    return x, np.eye(classes, dtype=np.float32)[rng.integers(0, classes, n)]
+
+
+def _train(build, x, y, run_eagerly, optimizer=lambda: keras.optimizers.Adam(1e-3),
+           loss="categorical_crossentropy", epochs=2, batch_size=16, **fit):
+    cr.keras.utils.set_random_seed(7)
+    model = build()
+    model.compile(optimizer=optimizer(), loss=loss, metrics=["accuracy"], run_eagerly=run_eagerly)
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, **fit)
+    return model, history.history
+
+
+def _assert_same_training(build, x, y, **kwargs):
+    eager, eager_history = _train(build, x, y, True, **kwargs)
+    replays = []
+    run = RecordedStep.run
+    RecordedStep.run = lambda self, *args: replays.append(1) or run(self, *args)
+    try:
+        replayed, replayed_history = _train(build, x, y, False, **kwargs)
+    finally:
+        RecordedStep.run = run
+    assert replays  # the test compares something
+    assert replayed_history == eager_history
+    for a, b in zip(eager.get_weights(), replayed.get_weights()):
+        assert a.tobytes() == b.tobytes()
+    return replayed
+
+
+def _functional():
+    inputs = keras.Input((6,))
+    a = L.Dense(8, activation="relu")(inputs)
+    b = L.Dense(8, activation="tanh")(inputs)
+    merged = L.Concatenate()([L.Add()([a, b]), a])
+    return keras.Model(inputs, L.Dense(3, activation="softmax")(merged))
+
+
+@pytest.mark.parametrize("network", ["cnn", "mlp", "deep-cnn"])
+def test_the_benchmark_networks_train_bit_for_bit_as_eagerly(network):
+    x, y = _data(40 if network == "deep-cnn" else 75)  # 75 = 4 batches of 16 and a last batch of 11
+    _assert_same_training(lambda: zoo.build(network), x, y)
+
+
+@pytest.mark.parametrize("case", ["functional-sgd-momentum", "sparse-labels", "mse-l2-rmsprop", "pooling-same"])
+def test_other_models_losses_and_optimizers_train_bit_for_bit_as_eagerly(case):
+    rng = np.random.default_rng(1)
+    if case == "functional-sgd-momentum":
+        x, y = _data(50, (6,), 3)
+        _assert_same_training(_functional, x, y, optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9))
+    elif case == "sparse-labels":
+        x = rng.random((50, 6), dtype=np.float32)
+        y = rng.integers(0, 4, 50)
+        _assert_same_training(lambda: keras.Sequential([L.Dense(5, activation="relu", input_shape=(6,)),
+                                                        L.Dense(4, activation="softmax")]),
+                              x, y, loss="sparse_categorical_crossentropy")
+    elif case == "mse-l2-rmsprop":
+        x = rng.standard_normal((50, 5)).astype(np.float32)
+        y = x @ rng.standard_normal((5, 2)).astype(np.float32)
+        _assert_same_training(lambda: keras.Sequential([
+            L.Dense(7, activation="elu", kernel_regularizer="l2", input_shape=(5,)),
+            L.Dense(2, bias_regularizer=keras.regularizers.L1(0.01))]),
+            x, y, loss="mse", optimizer=lambda: keras.optimizers.RMSprop(1e-2))
+    else:
+        x, y = _data(40, (12, 12, 3), 5)
+        _assert_same_training(lambda: keras.Sequential([
+            L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(12, 12, 3)),
+            L.MaxPooling2D(3, strides=2, padding="same"), L.Conv2D(6, 2), L.AveragePooling2D(),
+            L.GlobalAveragePooling2D(), L.Dense(5, activation="softmax")]), x, y)
+
+
+def _count_calls(monkeypatch, cls=models.Sequential):
+    calls = []
+    original = cls.call
+    monkeypatch.setattr(cls, "call", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    return calls
+
+
+def test_after_the_building_and_recorded_steps_fit_replays_without_calling_the_layers(monkeypatch):
+    x, y = _data(16 * 6, (6,), 3)
+    model = keras.Sequential([L.Dense(4, activation="relu", input_shape=(6,)), L.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    calls = _count_calls(monkeypatch)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert len(calls) == 2  # 12 steps: one builds, one is recorded, ten are replayed
+    assert model._step_records == {}  # fit lets go of the recorded arrays when it ends
+
+
+def test_run_eagerly_calls_the_layers_on_every_step(monkeypatch):
+    x, y = _data(16 * 3, (6,), 3)
+    model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=True)
+    calls = _count_calls(monkeypatch)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert len(calls) == 6 and model.run_eagerly
+
+
+def _records_after_steps(model, x, y, steps=3, **kwargs):
+    for _ in range(steps):
+        model.train_on_batch(x, y, **kwargs)
+    return list(model._step_records.values())
+
+
+class MyDense(L.Dense):
+    pass
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("dropout", "Dropout"), ("batch-norm", "BatchNormalization"), ("subclassed-layer", "MyDense"),
+    ("own-activation", "activation"), ("own-loss", "loss"), ("activity-regularizer", "activity regularizer"),
+    ("float-sparse-labels", "computed outside the ops")])
+def test_steps_a_replay_could_not_repeat_stay_eager_and_say_why(case, reason):
+    x, y = _data(16, (6,), 3)
+    hidden = {"dropout": [L.Dense(5, input_shape=(6,)), L.Dropout(0.5)],
+              "batch-norm": [L.Dense(5, input_shape=(6,)), L.BatchNormalization()],
+              "subclassed-layer": [MyDense(5, input_shape=(6,))],
+              "own-activation": [L.Dense(5, activation=lambda t: t * 2.0, input_shape=(6,))],
+              "activity-regularizer": [L.Dense(5, activity_regularizer="l2", input_shape=(6,))]
+              }.get(case, [L.Dense(5, input_shape=(6,))])
+    model = keras.Sequential(hidden + [L.Dense(3, activation="softmax")])
+    loss = {"own-loss": lambda t, p: cr.reduce_mean((t - p) ** 2, axis=-1),
+            "float-sparse-labels": "sparse_categorical_crossentropy"}.get(case, "categorical_crossentropy")
+    if case == "float-sparse-labels":
+        y = np.argmax(y, axis=-1).astype(np.float32)
+    model.compile(optimizer="sgd", loss=loss)
+    (recorded,) = _records_after_steps(model, x, y)
+    assert isinstance(recorded, str) and reason in recorded
+
+
+def test_sample_weights_and_several_inputs_are_not_recorded():
+    x, y = _data(16, (6,), 3)
+    model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    assert _records_after_steps(model, x, y, sample_weight=np.ones(16, np.float32)) == []
+    assert len(_records_after_steps(model, x, y)) == 1
+    a, b = keras.Input((6,)), keras.Input((6,))
+    two_inputs = keras.Model([a, b], L.Dense(3, activation="softmax")(L.Add()([a, b])))
+    two_inputs.compile(optimizer="sgd", loss="categorical_crossentropy")
+    assert _records_after_steps(two_inputs, [x, x], y) == []
+
+
+def test_a_replayed_step_reads_the_weights_as_they_are_now():
+    x, y = _data(16, (6,), 3)
+    model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    (recorded,) = _records_after_steps(model, x, y)
+    assert isinstance(recorded, RecordedStep)
+    model.set_weights([np.zeros((6, 3), np.float32), np.zeros(3, np.float32)])
+    model.reset_metrics()  # train_on_batch reports the mean loss since the last reset
+    loss = model.train_on_batch(x, y)
+    assert loss == pytest.approx(np.log(3.0), rel=1e-6)  # uniform predictions
+
+
+def test_a_non_finite_loss_in_a_replayed_step_stops_training_without_applying_it():
+    x, y = _data(16 * 5, (6,), 3)
+    x[16 * 3] = np.nan  # the fourth batch: after the building and recorded steps and one replayed step
+    weights = {}
+    for eager in (True, False):
+        cr.keras.utils.set_random_seed(3)
+        model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", run_eagerly=eager)
+        with pytest.warns(RuntimeWarning, match="batch 4"):
+            model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        weights[eager] = model.get_weights()
+    for a, b in zip(weights[True], weights[False]):
+        assert np.isfinite(b).all() and a.tobytes() == b.tobytes()

@@ -243,8 +243,7 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:
             return inputs
-        seed = None if self._rng is None else int(self._rng.integers(2**62))
-        return dropout(inputs, self.rate, training=True, noise_shape=self.noise_shape, seed=seed)
+        return dropout(inputs, self.rate, training=True, noise_shape=self.noise_shape, seed=self._rng)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

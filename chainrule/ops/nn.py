@@ -50,9 +50,13 @@ def _same_shape(labels: Tensor, logits: Tensor, opname: str) -> None:
 
 # --- dropout ----------------------------------------------------------------------------------------------------------
 class Dropout(Function):
-    # y = x * scale   (scale = mask / keep, a constant)   ->   dx = g * scale
-    def forward(self, x, scale):
-        self.scale = scale
+    # y = x * scale,  scale = (u >= rate) / (1 - rate) with u ~ U[0, 1) drawn here   ->   dx = g * scale
+    # (the mask is drawn in forward, so a replayed training step draws a new one: chainrule/training/replay.py)
+    def forward(self, x, rate, noise_shape, seed):
+        keep = _mask_generator(seed).random(_noise_shape(x.shape, noise_shape), dtype=np.float32) >= rate
+        scale = keep.astype(x.dtype)
+        scale *= 1.0 / (1.0 - rate)
+        self.scale = scale = backend.xp.asarray(scale)
         return x * scale
 
     def backward(self, g):
@@ -71,8 +75,19 @@ def _noise_shape(shape: tuple[int, ...], noise_shape) -> tuple[int, ...]:
     return noise
 
 
+def _mask_generator(seed) -> np.random.Generator:
+    """None: the global generator; an int: a generator of its own (same seed, same mask); a Generator: a generator
+    seeded by its next draw (the Dropout layer's own sequence: a new mask per call, the same masks per run)."""
+    if seed is None:
+        return backend.rng()
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(2**62))
+    return np.random.default_rng(seed)
+
+
 @op
-def dropout(x: TensorLike, rate: float, training: bool = True, noise_shape=None, seed: int | None = None) -> Tensor:
+def dropout(x: TensorLike, rate: float, training: bool = True, noise_shape=None,
+            seed: int | np.random.Generator | None = None) -> Tensor:
     """Zero a random fraction ``rate`` of ``x`` and scale the rest by ``1 / (1 - rate)`` (``tf.nn.dropout``).
 
     ``noise_shape`` shares one mask draw along the axes where it is 1; ``seed`` draws the mask from its own generator
@@ -84,11 +99,8 @@ def dropout(x: TensorLike, rate: float, training: bool = True, noise_shape=None,
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
     if not training or rate == 0.0:
         return x
-    gen = backend.rng() if seed is None else np.random.default_rng(seed)
-    keep = gen.random(_noise_shape(x.shape, noise_shape), dtype=np.float32) >= rate
-    scale = keep.astype(x.dtype)
-    scale *= 1.0 / (1.0 - rate)
-    return Dropout.apply(x, scale=backend.xp.asarray(scale))
+    _noise_shape(x.shape, noise_shape)  # a bad noise_shape fails here, naming dropout
+    return Dropout.apply(x, rate=rate, noise_shape=noise_shape, seed=seed)
 
 
 # --- batch normalization ----------------------------------------------------------------------------------------------

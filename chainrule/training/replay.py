@@ -20,9 +20,10 @@ its array work plus about a microsecond per op; the results are the eager step's
 ['LinearRelu', 'Linear', 'Softmax', 'SoftmaxCrossEntropy', 'Sum']
 
 A step is recorded only where replaying it is sure to repeat it; otherwise every step stays eager:
-- every layer, activation, loss and regularizer is one of chainrule's own, whose work is all in ops (a Dropout or
-  BatchNormalization layer, a Lambda, a subclassed model or a user's loss may draw random numbers, keep state or
-  compute outside the ops, which a replay would not repeat);
+- every layer, activation, loss and regularizer is one of chainrule's own, whose work is all in ops (Dropout draws
+  its mask inside its op; BatchNormalization updates its moving averages outside ops, and a Lambda, a subclassed
+  model or a user's loss may draw random numbers, keep state or compute outside the ops, which a replay would not
+  repeat);
 - one array ``x``, one array ``y``, no sample weights;
 - each op input is the batch, a weight, an earlier op's output or a plain number (an array made outside the ops,
   such as labels converted with NumPy, refuses the record), and no op setting is an array.
@@ -160,7 +161,7 @@ def _pure_layer_types() -> frozenset:
     from chainrule.layers import activations, conv, core, merge, pool
 
     return frozenset({
-        models.Sequential, models.Functional, core.InputLayer, core.Dense, core.Activation, core.Flatten,
+        models.Sequential, models.Functional, core.InputLayer, core.Dense, core.Dropout, core.Activation, core.Flatten,
         core.Reshape, core.Rescaling, conv.Conv2D, pool.MaxPooling2D, pool.AveragePooling2D,
         pool.GlobalAveragePooling2D, pool.GlobalMaxPooling2D, pool.GlobalAveragePooling1D, pool.GlobalMaxPooling1D,
         activations.ReLU, activations.LeakyReLU, activations.ELU, activations.Softmax, merge.Add, merge.Subtract,

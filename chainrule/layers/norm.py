@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chainrule import initializers, regularizers
 from chainrule.layers.base import InputSpec, Layer, check_no_constraint, serialize_object
-from chainrule.ops.nn import batch_norm_infer, batch_norm_train
+from chainrule.ops.nn import MovingAverage, batch_norm_infer, batch_norm_train
 
 
 class BatchNormalization(Layer):
@@ -69,10 +69,8 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=False):
         if training and self.trainable:
             y, mean, var = batch_norm_train(inputs, self.gamma, self.beta, self.axis, self.epsilon)
-            m = self.momentum
-            for moving, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
-                moving.data *= m                    # moving = moving * momentum + batch * (1 - momentum), in place
-                moving.data += batch.data * (1.0 - m)
+            MovingAverage.apply(self.moving_mean, mean, momentum=self.momentum)  # in place
+            MovingAverage.apply(self.moving_variance, var, momentum=self.momentum)
             return y
         return batch_norm_infer(inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance, self.axis,
                                 self.epsilon)

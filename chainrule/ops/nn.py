@@ -128,11 +128,12 @@ def _per_channel(v: TensorLike | None, x: Tensor, channels: int, opname: str, ro
 class BatchNormTrain(Function):
     # x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β   (μ, σ²: the batch mean and biased variance over `axes`, N values each)
     # ->  dx = γ/√(σ² + ε) (g - (Σg + x̂ Σ(g x̂)) / N),  dγ = Σ(g x̂),  dβ = Σg
-    def forward(self, x, gamma, beta, mean, var, axes, epsilon):
+    def forward(self, x, gamma, beta, moments, axes, epsilon):
+        kept = _kept_shape(x.shape, axes)
+        mean, var = moments[0].reshape(kept), moments[1].reshape(kept)
         self.axes, self.epsilon, self.channels = axes, epsilon, (mean.size,)
         self.inv_std = 1.0 / backend.xp.sqrt(var + epsilon)
         self.xhat = (x - mean) * self.inv_std
-        kept = mean.shape
         y = self.xhat if gamma is None else self.xhat * gamma.reshape(kept)
         return y if beta is None else y + beta.reshape(kept)
 
@@ -147,7 +148,7 @@ class BatchNormTrain(Function):
 
     def backward(self, g):
         gamma = self.args[1]
-        need_x, need_gamma, need_beta = self.needs_input_grad
+        need_x, need_gamma, need_beta, _ = self.needs_input_grad
         xhat, inv_std = self._normalized()
         axes, channels = self.axes, self.channels
         g_sum = g.sum(axis=axes, keepdims=True)
@@ -159,7 +160,23 @@ class BatchNormTrain(Function):
             dx = scale * (g - (g_sum + xhat * gx_sum) * (1.0 / n))
         return (dx,
                 gx_sum.reshape(channels) if need_gamma else None,
-                g_sum.reshape(channels) if need_beta else None)
+                g_sum.reshape(channels) if need_beta else None,
+                None)  # the moments: constants here, their dependence on x is in dx above
+
+
+class BatchMoments(Function):
+    # the per-channel (μ, σ²) over `axes`, as rows of a (2, channels) array; taken as constants (no gradient)
+    def forward(self, x, axes):
+        return backend.xp.stack([x.mean(axis=axes), x.var(axis=axes)]).reshape(2, -1)
+
+
+class MovingAverage(Function):
+    # moving = moving * momentum + value * (1 - momentum), in place: BatchNormalization's moving statistics (an
+    # update, not differentiated; an op so that a replayed training step repeats it)
+    def forward(self, moving, value, momentum):
+        moving *= momentum
+        moving += value * (1.0 - momentum)
+        return moving
 
 
 @op
@@ -178,11 +195,10 @@ def batch_norm_train(x: TensorLike, gamma: TensorLike | None = None, beta: Tenso
     beta = _per_channel(beta, x, channels, "batch_norm_train", "beta")
     if x.size == 0:
         raise ValueError(f"batch_norm_train: x of shape {x.shape} is empty: no batch statistics")
-    # the statistics are computed here, since the caller needs them too; the op takes them as constants
-    mean = x.data.mean(axis=axes, keepdims=True)
-    var = x.data.var(axis=axes, keepdims=True)
-    y = BatchNormTrain.apply(x, gamma, beta, mean=mean, var=var, axes=axes, epsilon=float(epsilon))
-    return y, Tensor._wrap(mean.reshape(channels)), Tensor._wrap(var.reshape(channels))
+    # the statistics, for the caller too: an op of their own on x without its gradient, taken as constants
+    moments = BatchMoments.apply(Tensor._wrap(x.data), axes=axes)
+    y = BatchNormTrain.apply(x, gamma, beta, moments, axes=axes, epsilon=float(epsilon))
+    return y, moments[0], moments[1]
 
 
 @op

@@ -21,9 +21,8 @@ its array work plus about a microsecond per op; the results are the eager step's
 
 A step is recorded only where replaying it is sure to repeat it; otherwise every step stays eager:
 - every layer, activation, loss and regularizer is one of chainrule's own, whose work is all in ops (Dropout draws
-  its mask inside its op; BatchNormalization updates its moving averages outside ops, and a Lambda, a subclassed
-  model or a user's loss may draw random numbers, keep state or compute outside the ops, which a replay would not
-  repeat);
+  its mask inside its op, BatchNormalization updates its moving averages with one; a Lambda, a subclassed model or
+  a user's loss may draw random numbers, keep state or compute outside the ops, which a replay would not repeat);
 - one array ``x``, one array ``y``, no sample weights;
 - each op input is the batch, a weight, an earlier op's output or a plain number (an array made outside the ops,
   such as labels converted with NumPy, refuses the record), and no op setting is an array.
@@ -158,11 +157,11 @@ def _output_index(t, by_tensor: dict, what: str) -> int:
 def _pure_layer_types() -> frozenset:
     """chainrule's layers whose whole work is ops (no random draws, no state updated outside ops)."""
     from chainrule import models
-    from chainrule.layers import activations, conv, core, merge, pool
+    from chainrule.layers import activations, conv, core, merge, norm, pool
 
     return frozenset({
         models.Sequential, models.Functional, core.InputLayer, core.Dense, core.Dropout, core.Activation, core.Flatten,
-        core.Reshape, core.Rescaling, conv.Conv2D, pool.MaxPooling2D, pool.AveragePooling2D,
+        core.Reshape, core.Rescaling, norm.BatchNormalization, conv.Conv2D, pool.MaxPooling2D, pool.AveragePooling2D,
         pool.GlobalAveragePooling2D, pool.GlobalMaxPooling2D, pool.GlobalAveragePooling1D, pool.GlobalMaxPooling1D,
         activations.ReLU, activations.LeakyReLU, activations.ELU, activations.Softmax, merge.Add, merge.Subtract,
         merge.Multiply, merge.Average, merge.Maximum, merge.Minimum, merge.Concatenate})

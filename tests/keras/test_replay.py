@@ -46,7 +46,8 @@ def _functional():
     inputs = keras.Input((6,))
     a = L.Dense(8, activation="relu")(inputs)
     b = L.Dense(8, activation="tanh")(inputs)
-    merged = L.Concatenate()([L.Add()([a, b]), a])
+    shared = L.Dense(8, activation="sigmoid")  # one layer called twice: its weights get two gradient terms
+    merged = L.Concatenate()([L.Add()([shared(a), shared(b)]), a])
     return keras.Model(inputs, L.Dense(3, activation="softmax")(merged))
 
 

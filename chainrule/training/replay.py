@@ -189,6 +189,8 @@ def why_not_replayable(model) -> str | None:
             return f"layer {layer.name} has its own activation function"
         if not all(_ours(reg) for _, reg in layer._regularized):
             return f"layer {layer.name} has its own regularizer"
+    if model._compiled_loss is None:
+        return "the model has no loss"
     for loss in model._compiled_loss.losses:
         fn = getattr(loss, "fn", None)
         if loss is not None and not (_ours(loss) and (fn is None or _ours(fn))):

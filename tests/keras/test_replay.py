@@ -189,3 +189,11 @@ def test_a_non_finite_loss_in_a_replayed_step_stops_training_without_applying_it
         weights[eager] = model.get_weights()
     for a, b in zip(weights[True], weights[False]):
         assert np.isfinite(b).all() and a.tobytes() == b.tobytes()
+
+
+def test_a_model_compiled_without_a_loss_still_evaluates_and_predicts():
+    x, y = _data(8, (6,), 3)
+    model = keras.Sequential([L.Dense(3, input_shape=(6,))])
+    model.compile(optimizer="sgd", metrics=["mae"])
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["loss"] == 0.0
+    assert model.predict(x, verbose=0).shape == (8, 3)

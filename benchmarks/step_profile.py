@@ -26,9 +26,11 @@ if __package__ in (None, ""):  # run as `python benchmarks/step_profile.py`
 # (module, attribute path): the functions timed, by where they live
 TIMED = [
     ("chainrule.models", "Sequential.call"),
-    ("chainrule.ops.conv", "conv_forward"), ("chainrule.ops.conv", "_patches"), ("chainrule.ops.conv", "_filter_grad"),
+    ("chainrule.ops.conv", "conv_forward"), ("chainrule.ops.conv", "im2col"), ("chainrule.ops.conv", "_filter_grad"),
     ("chainrule.ops.conv", "Conv2DBackpropInput.forward"),
     ("chainrule.ops.pool", "max_pool_with_argmax"), ("chainrule.ops.pool", "MaxPool2DScatter.forward"),
+    ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.forward"), ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.backward"),
+    ("chainrule.kernels.pooling", "tap_max"), ("chainrule.kernels.pooling", "tap_spread"),
     ("chainrule.ops.linalg", "Linear.forward"), ("chainrule.ops.linalg", "Linear.backward"),
     ("chainrule.layers.core", "LinearRelu.forward"), ("chainrule.layers.core", "LinearRelu.backward"),
     ("chainrule.kernels.activation", "bias_relu_"), ("chainrule.kernels.activation", "relu_grad"),

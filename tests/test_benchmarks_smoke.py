@@ -91,5 +91,6 @@ def test_step_profile_times_the_functions_a_step_calls():
                            "--steps", "2"], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {line.split()[0]: float(line.split()[1]) for line in proc.stdout.splitlines()[2:]}
-    for name in ("Sequential.call", "conv_forward", "Optimizer.apply", "LinearRelu.backward", "softmax_xent"):
+    for name in ("Sequential.call", "Conv2DReluMaxPool.forward", "tap_max", "im2col", "Optimizer.apply",
+                 "LinearRelu.backward", "softmax_xent"):
         assert rows.get(name, 0) > 0, proc.stdout

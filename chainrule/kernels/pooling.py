@@ -86,8 +86,17 @@ def max_pool_numpy(x, pool, strides, pads, out_hw):
     xp = backend.xp
     xpad = pad_hw(x, pads, -math.inf)
     taps = [xpad[tap] for tap in window_taps(pool, strides, out_hw)]
-    y = taps[0].copy()
-    argmax = xp.zeros(y.shape, dtype=argmax_dtype(len(taps)))
+    y = xp.empty(taps[0].shape, dtype=x.dtype)
+    argmax = xp.empty(y.shape, dtype=argmax_dtype(len(taps)))
+    _running_max(taps, y, argmax)
+    return y, argmax
+
+
+def _running_max(taps, y, argmax) -> None:
+    """y, argmax (in place) = the maximum over the taps and the index of the first tap that holds it."""
+    xp = backend.xp
+    y[...] = taps[0]
+    argmax[...] = 0
     later = xp.empty(y.shape, dtype=bool)
     step = xp.empty_like(argmax)
     for k, tap in enumerate(taps[1:], start=1):
@@ -96,7 +105,6 @@ def max_pool_numpy(x, pool, strides, pads, out_hw):
         # argmax = k where later: k exceeds every earlier index, so a maximum does it without a (slow) masked copy
         xp.multiply(later, argmax.dtype.type(k), out=step)
         xp.maximum(argmax, step, out=argmax)
-    return y, argmax
 
 
 @jit(parallel=True)
@@ -254,3 +262,95 @@ def max_pool_gather_numba(u, argmax, pool, strides, pads):
     _launch(_max_pool_gather_kernel, u.size, np.ascontiguousarray(u), np.ascontiguousarray(argmax), pool[1],
             strides[0], strides[1], pads[0][0], pads[1][0], y)
     return y
+
+
+# --- window-major pooling: the conv + pool node's layout ------------------------------------------------------------
+# There the conv output comes as blocks z (T, m, C): block t holds, for each of m windows, its pixel at tap t (taps in
+# row-major window order), so pooling compares whole blocks and its gradient fills whole blocks: no strided access.
+#
+#     y, argmax = tap_max(z)        y[r, c] = max_t z[t, r, c],  argmax = the first t that holds it (as max_pool)
+#     gz = tap_spread(g, argmax)    gz[t, r, c] = g[r, c] * (argmax[r, c] == t)           (as max_pool_scatter)
+#
+# The kernels run on the calling thread: the node calls them on chunks of a few images that fit in the cache.
+def tap_max_numpy(z, y, argmax) -> None:
+    """In place: y, argmax (m, C) = the maximum over z's blocks (T, m, C) and its first block index."""
+    _running_max(list(z), y, argmax)
+
+
+@jit
+def _tap_max_kernel(z, y, argmax):
+    taps, m = z.shape[0], y.size
+    z, y, argmax = z.reshape(taps, m), y.reshape(m), argmax.reshape(m)
+    for e in range(m):
+        y[e] = z[0, e]
+        argmax[e] = 0
+    for k in range(1, taps):  # the NumPy steps, one block at a time
+        for e in range(m):
+            v, best = z[k, e], y[e]
+            argmax[e] = max(argmax[e], (v > best) * k)
+            y[e] = np.maximum(best, v)
+
+
+@jit
+def _tap_max_4_kernel(z, y, argmax):
+    # the 2x2 window: its 4 taps in registers, one pass (2.7x faster than the block-by-block loop above)
+    m = y.size
+    z, y, argmax = z.reshape(4, m), y.reshape(m), argmax.reshape(m)
+    for e in range(m):
+        best, x1, x2, x3 = z[0, e], z[1, e], z[2, e], z[3, e]
+        k = (x1 > best) * 1
+        best = np.maximum(best, x1)
+        k = max(k, (x2 > best) * 2)
+        best = np.maximum(best, x2)
+        k = max(k, (x3 > best) * 3)
+        y[e] = np.maximum(best, x3)
+        argmax[e] = k
+
+
+def tap_spread_numpy(g, argmax, out) -> None:
+    """In place: out[t] = g * (argmax == t) for every block t of out (T, m, C)."""
+    for t in range(out.shape[0]):
+        backend.xp.multiply(argmax == t, g, out=out[t])
+
+
+@jit
+def _tap_spread_kernel(g, argmax, out):
+    taps, m = out.shape[0], g.size
+    g, argmax, out = g.reshape(m), argmax.reshape(m), out.reshape(taps, m)
+    for t in range(taps):
+        for e in range(m):
+            out[t, e] = g[e] * (argmax[e] == t)
+
+
+@jit
+def _tap_spread_4_kernel(g, argmax, out):
+    # the 2x2 window: g and argmax read once for the 4 blocks (1.4x faster than block by block)
+    m = g.size
+    g, argmax, out = g.reshape(m), argmax.reshape(m), out.reshape(4, m)
+    for e in range(m):
+        v, k = g[e], argmax[e]
+        out[0, e] = v * (k == 0)
+        out[1, e] = v * (k == 1)
+        out[2, e] = v * (k == 2)
+        out[3, e] = v * (k == 3)
+
+
+def _kernels_take(*arrays) -> bool:
+    """Whether the numba kernels run on these arrays: numba on, float32 / float64 data, all C-contiguous."""
+    if not (kernels.enabled() and arrays[0].dtype in (np.float32, np.float64)):
+        return False
+    return all(a.flags.c_contiguous for a in arrays)
+
+
+def tap_max(z, y, argmax) -> None:
+    """:func:`tap_max_numpy`, in one pass with numba where it runs."""
+    if not _kernels_take(z, y, argmax):
+        return tap_max_numpy(z, y, argmax)
+    (_tap_max_4_kernel if z.shape[0] == 4 else _tap_max_kernel)(z, y, argmax)
+
+
+def tap_spread(g, argmax, out) -> None:
+    """:func:`tap_spread_numpy`, in one pass with numba where it runs."""
+    if not _kernels_take(g, argmax, out):
+        return tap_spread_numpy(g, argmax, out)
+    (_tap_spread_4_kernel if out.shape[0] == 4 else _tap_spread_kernel)(g, argmax, out)

@@ -37,6 +37,7 @@ array([[10., 14., 18.],
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 
 from chainrule import backend
@@ -120,29 +121,38 @@ def window_slice(out_hw, offset, strides, dilations=(1, 1)):
 
 
 # --- the three ops --------------------------------------------------------------------------------------------------
-def _patches(x, k_hw, pads: Pads, strides, dilations):
-    """im2col: a (N*OH*OW, kh*kw*C) matrix whose rows are the (padded) input windows, in the kernel's HWI order."""
+def im2col(x, k_hw, pads: Pads, strides, dilations, pool=(1, 1)):
+    """im2col: a matrix whose rows are the (padded) input windows, in the kernel's HWI order.
+
+    The rows go (a, b, n, P, Q): conv output pixel (P*ph + a, Q*pw + b) of image n, for a pool of (ph, pw) windows
+    that tile the conv output (rows and columns past the last whole window are left out). With the default pool
+    (1, 1) that is the plain (N*OH*OW, kh*kw*C) matrix; with a pool, block (a, b) of the product holds every
+    window's pixel at tap (a, b), so pooling compares whole blocks (the window-major layout of conv_pool.py).
+    """
     xp = pad_hw(x, pads)
     n, hp, wp, c = xp.shape
-    (kh, kw), (sh, sw), (dh, dw) = k_hw, strides, dilations
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = k_hw, strides, dilations, pool
     oh, ow = (hp - (kh - 1) * dh - 1) // sh + 1, (wp - (kw - 1) * dw - 1) // sw + 1
+    s_n, s_h, s_w, s_c = xp.strides
+    view = backend.xp.lib.stride_tricks.as_strided(  # [a, b, n, P, Q, i, j, c]
+        xp, (ph, pw, n, oh // ph, ow // pw, kh, kw, c),
+        (s_h * sh, s_w * sw, s_n, s_h * sh * ph, s_w * sw * pw, s_h * dh, s_w * dw, s_c))
     if c == 1:  # one channel (a first layer): each tap's pixels copied into one row of the transposed matrix
         # (whole image rows at a time: ~7x faster than one 6-D strided copy, 2x faster than tap columns)
-        cols_t = backend.xp.empty((kh, kw, n, oh, ow), dtype=xp.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols_t[i, j] = xp[window_slice((oh, ow), (i, j), strides, dilations)][..., 0]
-        return cols_t.reshape(kh * kw, n * oh * ow).T
-    s_n, s_h, s_w, s_c = xp.strides
-    view = backend.xp.lib.stride_tricks.as_strided(
-        xp, (n, oh, ow, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
-    return view.reshape(n * oh * ow, kh * kw * c)
+        cols_t = backend.xp.empty((kh, kw, ph, pw) + view.shape[2:5], dtype=xp.dtype)
+        first = {}  # pixel offset -> the block that already holds it: taps (i, a) with equal a*sh + i*dh read alike
+        for i, j, a, b in itertools.product(range(kh), range(kw), range(ph), range(pw)):
+            offset = (a * sh + i * dh, b * sw + j * dw)
+            cols_t[i, j, a, b] = cols_t[first[offset]] if offset in first else view[a, b, ..., i, j, 0]
+            first.setdefault(offset, (i, j, a, b))
+        return cols_t.reshape(kh * kw, -1).T
+    return view.reshape(-1, kh * kw * c)
 
 
 def conv_forward(x, w, pads, strides, dilations):
     """conv(x, w), and the patch matrix to keep for the filter gradient (None when it is too big to keep)."""
     kh, kw, _, f = w.shape
-    cols = _patches(x, (kh, kw), pads, strides, dilations)
+    cols = im2col(x, (kh, kw), pads, strides, dilations)
     y = cols @ w.reshape(-1, f)
     n, h, wd, _ = x.shape
     y = y.reshape(n, out_size(h, pads[0], kh, strides[0], dilations[0]),
@@ -178,18 +188,7 @@ class Conv2DBackpropInput(Function):
     # ->  dg = conv(u, w),  dw = backprop_filter(u, g)
     def forward(self, g, w, in_shape, pads, strides, dilations):
         self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
-        n, oh, ow, f = g.shape
-        kh, kw, c, _ = w.shape
-        (top, bottom), (left, right) = pads
-        h, wd = in_shape[1], in_shape[2]
-        dxp = backend.xp.zeros((n, h + top + bottom, wd + left + right, c), dtype=g.dtype)
-        g2 = g.reshape(-1, f)
-        tap = backend.xp.empty((g2.shape[0], c), dtype=g.dtype)  # one tap at a time: no (N*OH*OW, kh*kw*C) temporary
-        for i in range(kh):
-            for j in range(kw):
-                backend.xp.matmul(g2, w[i, j].T, out=tap)
-                dxp[window_slice((oh, ow), (i, j), strides, dilations)] += tap.reshape(n, oh, ow, c)
-        return dxp[:, top:top + h, left:left + wd, :]
+        return backprop_input(g, w, in_shape, pads, strides, dilations)
 
     def backward(self, u):
         g, w = self.args
@@ -199,10 +198,26 @@ class Conv2DBackpropInput(Function):
         return dg, dw
 
 
+def backprop_input(g, w, in_shape, pads: Pads, strides, dilations):
+    """The input gradient of conv(x, w) for the conv output's gradient ``g`` (x of shape ``in_shape``)."""
+    n, oh, ow, f = g.shape
+    kh, kw, c, _ = w.shape
+    (top, bottom), (left, right) = pads
+    h, wd = in_shape[1], in_shape[2]
+    dxp = backend.xp.zeros((n, h + top + bottom, wd + left + right, c), dtype=g.dtype)
+    g2 = g.reshape(-1, f)
+    tap = backend.xp.empty((g2.shape[0], c), dtype=g.dtype)  # one tap at a time: no (N*OH*OW, kh*kw*C) temporary
+    for i in range(kh):
+        for j in range(kw):
+            backend.xp.matmul(g2, w[i, j].T, out=tap)
+            dxp[window_slice((oh, ow), (i, j), strides, dilations)] += tap.reshape(n, oh, ow, c)
+    return dxp[:, top:top + h, left:left + wd, :]
+
+
 def _filter_grad(x, g, k_shape, pads, strides, dilations, cols=None):
     """patches^T @ g, with the patches forward kept or rebuilt."""
     if cols is None:
-        cols = _patches(x, k_shape[:2], pads, strides, dilations)
+        cols = im2col(x, k_shape[:2], pads, strides, dilations)
     return (cols.T @ g.reshape(-1, g.shape[-1])).reshape(k_shape)
 
 

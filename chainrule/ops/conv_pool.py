@@ -10,9 +10,15 @@ the gradient goes, at its window's first maximum, where it is ``y > 0`` of the p
 
 Against Conv2D then MaxPool2D this saves, at full conv size, the bias+relu pass (a read and a write), the masked copy
 of the gradient (two reads and a write), and keeping z alive for backward (y and the one-byte argmax are kept).
-The values are the same to the bit (rounding is monotonic too). The gradient goes to the first maximum of z rather
-than of relu(z + b): those differ only where z + b rounds two different z to one value, or where the window's
-maximum is <= -b, whose gradient the relu zeroes in both.
+The gradient goes to the first maximum of z rather than of relu(z + b): those differ only where z + b rounds two
+different z to one value, or where the window's maximum is <= -b, whose gradient the relu zeroes in both.
+
+Window-major. The patch matrix is built with its rows grouped by the position t of their conv pixel inside its pool
+window (``im2col(..., pool)``), so the product z comes out as T = ph*pw blocks of one pixel per window: pooling is
+an elementwise max over whole blocks (``pooling.tap_max``), and backward fills the blocks of gz = g * (argmax == t)
+(``pooling.tap_spread``) and multiplies them by the same patches. No strided window access anywhere, and conv
+pixels past the last whole window are not computed. The values equal the layer-by-layer path's to float32 rounding,
+not to the bit: BLAS sums a product's terms in an order that depends on the matrix's shape.
 
 The pooling here is 'valid' with windows that tile (strides = pool_size), as ``MaxPooling2D`` by default.
 
@@ -24,33 +30,64 @@ array([[0., 0.],
 """
 from __future__ import annotations
 
+from chainrule import backend
 from chainrule.kernels import activation as act_kernels
-from chainrule.ops.conv import (conv_forward, conv_args, input_and_filter_grads, masked_grad_and_sum, out_size,
-                                pair)
+from chainrule.kernels import pooling
+from chainrule.ops.conv import (KEEP_PATCHES_MAX_BYTES, backprop_input, conv_args, im2col, input_and_filter_grads,
+                                masked_grad_and_sum, out_size, pair)
 from chainrule.ops.function import Function, op
-from chainrule.ops.pool import MaxPool2DScatter, max_pool_with_argmax
+from chainrule.ops.pool import MaxPool2DScatter
 from chainrule.tensor import Tensor, TensorLike, as_tensor
 
 NO_PADS = ((0, 0), (0, 0))
 
 
 class Conv2DReluMaxPool(Function):
-    # y = relu(maxpool(conv(x, w)) + b)
-    # ->  gp = g * (y > 0);  gz = scatter(gp);  dx = backprop_input(gz, w),  dw = backprop_filter(x, gz),  db = Σ gp
+    # y = relu(maxpool(conv(x, w)) + b)          (z = patches @ w as T blocks;  maxpool(z), argmax = tap_max(z))
+    # ->  gp = g * (y > 0);  db = Σ gp;  gz = tap_spread(gp);  dw = patchesᵀ @ gz;  dx = backprop_input(gz, w)
     def forward(self, x, w, b, pads, strides, dilations, pool):
         self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
-        z, self.cols = conv_forward(x, w, pads, strides, dilations)
-        y, self.argmax, self.out_hw = max_pool_with_argmax(z, pool, pool, NO_PADS)
-        self.z_shape, self.pool = z.shape, pool
+        f, taps = w.shape[3], pool[0] * pool[1]
+        self.patches = im2col(x, w.shape[:2], pool=pool, **self.geometry)
+        z = (self.patches @ w.reshape(-1, f)).reshape(taps, -1, f)
+        conv_hw = tuple(out_size(*args) for args in zip(x.shape[1:3], pads, w.shape[:2], strides, dilations))
+        self.pool, self.z_shape = pool, (x.shape[0], *conv_hw, f)
+        self.out_hw = (conv_hw[0] // pool[0], conv_hw[1] // pool[1])
+        y = backend.xp.empty((x.shape[0], *self.out_hw, f), dtype=x.dtype)
+        self.argmax = backend.xp.empty(y.shape, dtype=pooling.argmax_dtype(taps))
+        pooling.tap_max(z, y.reshape(-1, f), self.argmax.reshape(-1, f))
         act_kernels.bias_relu_(y, b)
+        if self.patches.nbytes > KEEP_PATCHES_MAX_BYTES:
+            self.patches = None
+        self.cols = None  # (input_and_filter_grads' plain patches: rebuilt if a create_graph backward needs them)
         return y
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad
         gp, db = masked_grad_and_sum(self, g, True, need_b)
-        gz = MaxPool2DScatter.apply(gp, argmax=self.argmax, in_shape=self.z_shape, out_hw=self.out_hw,
-                                    pool=self.pool, strides=self.pool, pads=NO_PADS)
-        return (*input_and_filter_grads(self, gz, need_x, need_w), db)
+        if self.graph_out is not None:  # create_graph: through the differentiable ops, in the conv's own layout
+            gz = MaxPool2DScatter.apply(gp, argmax=self.argmax, in_shape=self.z_shape, out_hw=self.out_hw,
+                                        pool=self.pool, strides=self.pool, pads=NO_PADS)
+            return (*input_and_filter_grads(self, gz, need_x, need_w), db)
+        x, w = self.arrays[0], self.arrays[1]
+        f = w.shape[3]
+        gz = backend.xp.empty((self.pool[0] * self.pool[1], gp.size // f, f), dtype=gp.dtype)
+        pooling.tap_spread(gp.reshape(-1, f), self.argmax.reshape(-1, f), gz)
+        dw = dx = None
+        if need_w:
+            patches, self.patches = self.patches, None  # dropped: a second backward rebuilds them
+            if patches is None:
+                patches = im2col(x, w.shape[:2], pool=self.pool, **self.geometry)
+            dw = (patches.T @ gz.reshape(-1, f)).reshape(w.shape)
+        if need_x:
+            dx = backprop_input(self._conv_layout(gz), w, x.shape, **self.geometry)
+        return dx, dw, db
+
+    def _conv_layout(self, gz):
+        """gz's blocks (T, N*OH*OW, F) back in the conv output's layout (N, H, W, F), 0 past the last windows."""
+        blocks = gz.reshape(gz.shape[0], self.z_shape[0], *self.out_hw, gz.shape[2])
+        return pooling.add_to_taps(lambda k: blocks[k], gz.dtype, self.z_shape, self.pool, self.pool, NO_PADS,
+                                   self.out_hw)
 
 
 @op

@@ -61,7 +61,8 @@ def test_matches_torch(x_shape, w_shape, strides, padding, dilations, pool, dtyp
 @pytest.mark.parametrize("numba_on", [False, True])
 @pytest.mark.parametrize("x_shape, w_shape, strides, padding, dilations, pool", CASES, ids=IDS)
 def test_equals_the_three_ops_it_replaces(x_shape, w_shape, strides, padding, dilations, pool, numba_on):
-    """Same values and gradients as conv2d, + bias, relu and max_pool2d applied one by one, float32."""
+    """Same values and gradients as conv2d, + bias, relu and max_pool2d applied one by one, float32 (to rounding:
+    the node's products have other shapes, and BLAS's order of summation depends on the shape)."""
     previous = kernels.enabled()
     kernels.set_enabled(numba_on)
     try:
@@ -72,9 +73,56 @@ def test_equals_the_three_ops_it_replaces(x_shape, w_shape, strides, padding, di
             results.append([y.numpy()] + [g.numpy() for g in cr.grad((y * y).sum(), args)])
     finally:
         kernels.set_enabled(previous)
-    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-6)
     for fused_grad, plain_grad in zip(results[0][1:], results[1][1:]):
         np.testing.assert_allclose(fused_grad, plain_grad, rtol=1e-5, atol=1e-5)
+
+
+def _values_and_grads(x, w, b, strides, padding, dilations, pool):
+    args = [cr.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = _fused(strides, padding, dilations, pool)(*args)
+    return [y.numpy()] + [g.numpy() for g in cr.grad((y * y).sum(), args)]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, strides, padding, dilations, pool", CASES, ids=IDS)
+def test_numba_and_numpy_paths_give_the_same_bits_but_the_bias_sum(x_shape, w_shape, strides, padding, dilations, pool):
+    data = [a.astype(np.float32) for a in _data(x_shape, w_shape, seed=6)]
+    previous = kernels.enabled()
+    try:
+        results = []
+        for flag in (False, True):
+            kernels.set_enabled(flag)
+            results.append(_values_and_grads(*data, strides, padding, dilations, pool))
+    finally:
+        kernels.set_enabled(previous)
+    (y, dx, dw, db), (y_fast, dx_fast, dw_fast, db_fast) = results
+    for numpy_result, numba_result in ((y, y_fast), (dx, dx_fast), (dw, dw_fast)):
+        assert numba_result.tobytes() == numpy_result.tobytes()
+    np.testing.assert_allclose(db_fast, db, rtol=1e-6)  # the bias sum: numba adds block by block (activation.py)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, strides, padding, dilations, pool", CASES, ids=IDS)
+def test_gradients_are_the_same_when_patches_are_rebuilt(monkeypatch, x_shape, w_shape, strides, padding, dilations,
+                                                         pool):
+    """Large patch matrices are not kept by forward; backward rebuilds them and gets the same bits."""
+    from chainrule.ops import conv_pool
+
+    data = _data(x_shape, w_shape, seed=7)
+    kept = _values_and_grads(*data, strides, padding, dilations, pool)
+    monkeypatch.setattr(conv_pool, "KEEP_PATCHES_MAX_BYTES", 0)
+    for rebuilt, original in zip(_values_and_grads(*data, strides, padding, dilations, pool), kept):
+        assert rebuilt.tobytes() == original.tobytes()
+
+
+def test_backward_twice_accumulates():
+    """A second backward through the node (its patches dropped by the first) adds the same gradients again."""
+    x, w, b = (cr.Tensor(a, requires_grad=True) for a in _data((2, 7, 7, 3), (3, 3, 3, 2), seed=8))
+    loss = (conv2d_relu_max_pool2d(x, w, b, padding="same") ** 2).sum()
+    loss.backward()
+    first = [t.grad.numpy().copy() for t in (x, w, b)]
+    loss.backward()
+    for t, once in zip((x, w, b), first):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * once, rtol=1e-12)
 
 
 def test_seed_block_float32_matches_torch():

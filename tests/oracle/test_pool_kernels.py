@@ -138,6 +138,41 @@ def test_scatter_leaves_zeros_between_windows_when_the_strides_tile_the_input():
         np.testing.assert_array_equal(dx.numpy()[0, :, :, 0], expected)
 
 
+@pytest.mark.skipif(kernels.numba is None, reason="without numba the kernels are slow plain Python")
+@pytest.mark.parametrize("taps", [4, 6, 1])
+@pytest.mark.parametrize("kind", ["ties", "normal", "extremes"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_window_major_kernels_equal_numpy_and_max_pool(taps, kind, dtype):
+    """tap_max / tap_spread (blocks of one pixel per window) against their NumPy versions, bit for bit, and against
+    max_pool / its scatter on the same pixels laid out as images (windows of 2 x taps/2, or 1x1)."""
+    rng = np.random.default_rng(taps * 7 + len(kind))
+    pool = (1, 1) if taps == 1 else (2, taps // 2)
+    n, oh, ow, c = 3, 4, 5, 6
+    z = _values(kind, (taps, n * oh * ow, c), dtype, rng)
+    y, argmax = (np.empty((n * oh * ow, c), dtype), np.empty((n * oh * ow, c), np.uint8))
+    y_np, argmax_np = np.empty_like(y), np.empty_like(argmax)
+    pooling.tap_max(z, y, argmax)
+    pooling.tap_max_numpy(z, y_np, argmax_np)
+    np.testing.assert_array_equal(y, y_np)
+    np.testing.assert_array_equal(argmax, argmax_np)
+
+    images = z.reshape(*pool, n, oh, ow, c).transpose(2, 3, 0, 4, 1, 5).reshape(n, oh * pool[0], ow * pool[1], c)
+    y_pool, argmax_pool = pooling.max_pool_numpy(images, pool, pool, ((0, 0), (0, 0)), (oh, ow))
+    np.testing.assert_array_equal(y.reshape(y_pool.shape), y_pool)
+    np.testing.assert_array_equal(argmax.reshape(argmax_pool.shape), argmax_pool)
+
+    g = _values("normal" if kind == "ties" else kind, y.shape, dtype, rng)
+    gz, gz_np = np.empty(z.shape, dtype), np.empty(z.shape, dtype)
+    with np.errstate(invalid="ignore"):  # inf * 0 = NaN on the other taps, in every version
+        pooling.tap_spread(g, argmax, gz)
+        pooling.tap_spread_numpy(g, argmax, gz_np)
+        scattered = pooling.max_pool_scatter_numpy(g.reshape(y_pool.shape), argmax_pool, images.shape, pool, pool,
+                                                   ((0, 0), (0, 0)))
+    assert gz.tobytes() == gz_np.tobytes()
+    as_images = gz.reshape(*pool, n, oh, ow, c).transpose(2, 3, 0, 4, 1, 5).reshape(images.shape)
+    assert as_images.tobytes() == scattered.tobytes()
+
+
 # --- the ops with the switch off and on -------------------------------------------------------------------------------
 def _forward_backward_second_order(pool, x, w, pool_size, strides, padding):
     """y, dL/dx and d(sum (dL/dx)²)/dx for L = sum(pool(x) * w): every pool op and both backward ops."""

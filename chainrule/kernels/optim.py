@@ -26,6 +26,12 @@ They run on the calling thread. Threaded versions (``prange`` over 32k-element c
 the update is memory-bound, and in a training step on two cores the threaded Adam of the seed CNN (692k weights) was
 never faster than the serial one, and in about half the runs it made the whole step 50% slower (5.5 against 3.6 ms
 at batch 32), presumably because the next step's BLAS calls then found the weights in the other core's cache.
+Splitting the update over the main thread and a Python thread running a ``nogil`` kernel was worse still (7.5 against
+4.1 ms per step): a second thread that must wake on this 2-core machine waits for the core OpenBLAS's thread holds.
+
+In the step, the seed CNN's Adam (~0.8 ms) is bound by the divider as much as by memory: a stand-in kernel with the
+same loads and stores but no sqrt and division made the step 0.2-0.45 ms shorter. ``fastmath`` (a reciprocal
+estimate for the division) gained nothing alone and would break the bit-for-bit agreement, so the kernels stay exact.
 
 Each kernel has one loop per combination of options, each calling the element function with the options as
 constants: a loop with a branch on an option, or a loop that reads or writes an unused slot, is not vectorized by

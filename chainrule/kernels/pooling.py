@@ -271,7 +271,7 @@ def max_pool_gather_numba(u, argmax, pool, strides, pads):
 #     y, argmax = tap_max(z)        y[r, c] = max_t z[t, r, c],  argmax = the first t that holds it (as max_pool)
 #     gz = tap_spread(g, argmax)    gz[t, r, c] = g[r, c] * (argmax[r, c] == t)           (as max_pool_scatter)
 #
-# The kernels run on the calling thread: the node calls them on chunks of a few images that fit in the cache.
+# The kernels run on the calling thread, like the bias + relu kernels between the same BLAS products (activation.py).
 def tap_max_numpy(z, y, argmax) -> None:
     """In place: y, argmax (m, C) = the maximum over z's blocks (T, m, C) and its first block index."""
     _running_max(list(z), y, argmax)

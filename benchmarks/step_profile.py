@@ -27,7 +27,8 @@ if __package__ in (None, ""):  # run as `python benchmarks/step_profile.py`
 TIMED = [
     ("chainrule.models", "Sequential.call"),
     ("chainrule.ops.conv", "conv_forward"), ("chainrule.ops.conv", "im2col"), ("chainrule.ops.conv", "_filter_grad"),
-    ("chainrule.ops.conv", "Conv2DBackpropInput.forward"),
+    ("chainrule.ops.conv", "Conv2DBackpropInput.forward"), ("chainrule.ops.conv", "backprop_input"),
+    ("chainrule.kernels.col2im", "sum_taps_numba"),
     ("chainrule.ops.pool", "max_pool_with_argmax"), ("chainrule.ops.pool", "MaxPool2DScatter.forward"),
     ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.forward"), ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.backward"),
     ("chainrule.kernels.pooling", "tap_max"), ("chainrule.kernels.pooling", "tap_spread"),

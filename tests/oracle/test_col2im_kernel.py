@@ -1,5 +1,5 @@
 """The numba col2im kernel (the conv input gradient's sum over kernel taps) against its NumPy version, bit for bit,
-over strides, dilations and paddings; and backprop_input on both paths, and with the taps too big to hold at once."""
+over strides, dilations and paddings; and backprop_input on both paths, for the whole batch and a chunk at a time."""
 import numpy as np
 import pytest
 
@@ -56,21 +56,25 @@ def test_sum_taps_against_the_definition():
 
 
 @pytest.mark.parametrize("in_shape, k_hw, strides, dilations, padding", GEOMETRIES, ids=IDS)
-def test_backprop_input_is_the_same_on_every_path(monkeypatch, in_shape, k_hw, strides, dilations, padding):
-    """numba kernel, NumPy (numba off), and NumPy one tap at a time (the taps too big to hold): the same bits."""
+def test_backprop_input_is_the_same_with_and_without_numba_and_in_chunks(monkeypatch, in_shape, k_hw, strides,
+                                                                        dilations, padding):
+    """numba kernel and NumPy sum: the same bits, for the whole batch at once and one image at a time; the chunked
+    result equals the whole batch's to float32 rounding (BLAS sums a product's rows by the matrix's shape)."""
     pads, out_hw = _geometry(in_shape, k_hw, strides, dilations, padding)
     rng = np.random.default_rng(5)
     g = rng.standard_normal((in_shape[0], *out_hw, 4)).astype(np.float32)
     w = rng.standard_normal((*k_hw, in_shape[3], 4)).astype(np.float32)
     previous = kernels.enabled()
-    results = []
+    results = {}
     try:
-        for flag, limit in ((True, conv_module.KEEP_PATCHES_MAX_BYTES), (False, conv_module.KEEP_PATCHES_MAX_BYTES),
-                            (True, 0)):
-            kernels.set_enabled(flag)
-            monkeypatch.setattr(conv_module, "KEEP_PATCHES_MAX_BYTES", limit)
-            results.append(np.ascontiguousarray(backprop_input(g, w, in_shape, pads, strides, dilations)))
+        for chunk_bytes in (conv_module.COL2IM_CHUNK_BYTES, 1):  # the whole batch here; one image per chunk
+            monkeypatch.setattr(conv_module, "COL2IM_CHUNK_BYTES", chunk_bytes)
+            for flag in (True, False):
+                kernels.set_enabled(flag)
+                results[chunk_bytes, flag] = np.ascontiguousarray(
+                    backprop_input(g, w, in_shape, pads, strides, dilations))
     finally:
         kernels.set_enabled(previous)
-    for other in results[1:]:
-        assert other.tobytes() == results[0].tobytes()
+    for chunk_bytes in (conv_module.COL2IM_CHUNK_BYTES, 1):
+        assert results[chunk_bytes, True].tobytes() == results[chunk_bytes, False].tobytes()
+    np.testing.assert_allclose(results[1, True], results[conv_module.COL2IM_CHUNK_BYTES, True], rtol=1e-5, atol=1e-5)

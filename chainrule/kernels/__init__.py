@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from chainrule import backend
 
 try:
@@ -29,6 +31,14 @@ _wanted = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
 def enabled() -> bool:
     """True when the numba kernels run: numba is installed, not switched off, and the backend is NumPy."""
     return _wanted and numba is not None and backend.xp.__name__ == "numpy"
+
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the kernels are compiled for
+
+
+def runs_on(dtype) -> bool:
+    """True when the numba kernels run on arrays of this dtype: kernels enabled, float32 or float64."""
+    return enabled() and dtype in FLOATS
 
 
 def set_enabled(flag: bool) -> None:

@@ -27,16 +27,15 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.kernels import enabled, jit
+from chainrule.kernels import jit, runs_on
 
 SUM_BLOCK = 256  # rows summed apart before joining the column total: a short chain of float32 additions
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _fits(*arrays) -> bool:
     """Whether the numba versions take these arrays: NumPy backend, numba on, contiguous float32/float64 alike."""
     first = arrays[0]
-    if not (enabled() and first.dtype in _FLOATS and first.size > 0):
+    if not (runs_on(first.dtype) and first.size > 0):
         return False
     for a in arrays:  # a loop, not all(<generator>): this runs a few times per layer and step
         if a.dtype != first.dtype or not a.flags.c_contiguous:

@@ -48,7 +48,6 @@ import numpy as np
 
 from chainrule import backend, kernels
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _jit():
@@ -62,13 +61,13 @@ def _jit():
 
 def _ready(var, grad) -> bool:
     """Whether the kernel takes these arrays as they are: 1-D (as the optimizer passes them), float32 or float64."""
-    return var.ndim == 1 and grad.ndim == 1 and grad.dtype is var.dtype and var.dtype in _FLOATS
+    return var.ndim == 1 and grad.ndim == 1 and grad.dtype is var.dtype and var.dtype in kernels.FLOATS
 
 
 def _flat(var, grad, slots):
     """1-D views of ``var`` and its slots and the gradient as a 1-D array; None where the kernel cannot run (another
     dtype, or a weight or slot that is not C-contiguous, which a flat copy would not update)."""
-    if var.dtype not in _FLOATS or grad.dtype != var.dtype:
+    if var.dtype not in kernels.FLOATS or grad.dtype != var.dtype:
         return None
     if not (var.flags.c_contiguous and all(s is None or s.flags.c_contiguous for s in slots)):
         return None

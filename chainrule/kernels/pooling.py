@@ -337,9 +337,7 @@ def _tap_spread_4_kernel(g, argmax, out):
 
 def _kernels_take(*arrays) -> bool:
     """Whether the numba kernels run on these arrays: numba on, float32 / float64 data, all C-contiguous."""
-    if not (kernels.enabled() and arrays[0].dtype in (np.float32, np.float64)):
-        return False
-    return all(a.flags.c_contiguous for a in arrays)
+    return kernels.runs_on(arrays[0].dtype) and all(a.flags.c_contiguous for a in arrays)
 
 
 def tap_max(z, y, argmax) -> None:

@@ -18,15 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.kernels import enabled, jit
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from chainrule.kernels import jit, runs_on
 
 
 def _fits(*arrays) -> bool:
     """Whether the kernels take these arrays: numba on, float32/float64 alike, at least one row and one class."""
     x = arrays[-1]
-    if not (enabled() and x.dtype in _FLOATS and x.ndim >= 1 and x.size > 0):
+    if not (runs_on(x.dtype) and x.ndim >= 1 and x.size > 0):
         return False
     for a in arrays:  # a loop, not all(<generator>): this runs every step
         if a.dtype != x.dtype or a.shape != x.shape:

@@ -44,8 +44,6 @@ from __future__ import annotations
 import itertools
 import numbers
 
-import numpy as np
-
 from chainrule import backend, kernels
 from chainrule.kernels import activation as act_kernels
 from chainrule.kernels import col2im
@@ -228,7 +226,7 @@ def _backprop_input_chunk(g, w, in_shape, pads: Pads, strides, dilations):
     n, oh, ow, f = g.shape
     kh, kw, c, _ = w.shape
     g2 = g.reshape(-1, f)
-    if kernels.enabled() and g.dtype in (np.float32, np.float64):  # every tap's product, then one pass over dx
+    if kernels.runs_on(g.dtype):  # every tap's product, then one pass over dx
         taps = backend.xp.empty((kh * kw, g2.shape[0], c), dtype=g.dtype)
         for t in range(kh * kw):
             backend.xp.matmul(g2, w[divmod(t, kw)].T, out=taps[t])

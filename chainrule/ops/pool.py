@@ -25,8 +25,6 @@ array([[ 5. ,  6.5],
 """
 from __future__ import annotations
 
-import numpy as np
-
 from chainrule import backend, kernels
 from chainrule.kernels import pooling
 from chainrule.ops.conv import check_float_nhwc, out_size, pad_hw, pair, resolve_padding
@@ -48,7 +46,7 @@ class _Pool(Function):
 
 def _fast(numpy_fn, numba_fn, dtype):
     """The numba kernel where it runs (kernels.enabled(), float32 / float64), else the NumPy function: same results."""
-    return numba_fn if kernels.enabled() and dtype in (np.float32, np.float64) else numpy_fn
+    return numba_fn if kernels.runs_on(dtype) else numpy_fn
 
 
 # --- max pooling ------------------------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ never faster than the serial one, and in about half the runs it made the whole s
 at batch 32), presumably because the next step's BLAS calls then found the weights in the other core's cache.
 Splitting the update over the main thread and a Python thread running a ``nogil`` kernel was worse still (7.5 against
 4.1 ms per step): a second thread that must wake on this 2-core machine waits for the core OpenBLAS's thread holds.
+Putting OpenBLAS's idle thread to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``) does not rescue the threaded
+update: in 12 alternating rounds on a busy evening the step took 9.3 ms (threaded, timeout) and 9.8 ms (threaded)
+against 5.6 ms (serial, timeout) and 5.1 ms (serial): a parallel loop waits for whichever thread a neighbour slowed.
 
 In the step, the seed CNN's Adam (~0.8 ms) is bound by the divider as much as by memory: a stand-in kernel with the
 same loads and stores but no sqrt and division made the step 0.2-0.45 ms shorter. ``fastmath`` (a reciprocal

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from typing import Sequence
+from typing import Callable, Sequence
 
 from chainrule import backend
 from chainrule.ops.function import GradMode
@@ -58,11 +58,14 @@ def _initial_grad(output: Tensor, grad: TensorLike | None, create_graph: bool = 
     return grad if create_graph else grad.data
 
 
-def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None):
+def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None,
+              recorded: Callable[[int], bool] | None = None):
     """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``.
 
     Nodes wait in a heap ordered by creation, newest first: a node's consumers were all made after it, so when it
-    is popped its gradient is complete. A loop, not recursion, so graphs of any depth work.
+    is popped its gradient is complete. A loop, not recursion, so graphs of any depth work. ``recorded(order)``,
+    when given, says which nodes count (a GradientTape's: those made while it recorded); the others' outputs are
+    constants, as leaves.
     """
     results: dict[int, tuple] = {}
     pending: dict[int, object] = {}
@@ -70,7 +73,7 @@ def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, ke
 
     def receive(t: Tensor, g) -> None:
         key = id(t)
-        if t.node is None:
+        if t.node is None or (recorded is not None and not recorded(t.node.order)):
             previous = results.get(key)
             results[key] = (t, g if previous is None else previous[1] + g)
         elif key in pending:

@@ -1,8 +1,10 @@
 """GradientTape with TensorFlow's semantics, on top of the engine's graph.
 
-The engine records every op whose inputs require grad; the tape decides what counts as a source: trainable
-Variables (watched automatically) and tensors passed to ``watch``. Calling ``gradient`` while another tape records
-builds a differentiable gradient, so nested tapes give second derivatives as in TensorFlow.
+The engine records every op whose inputs require grad (as PyTorch does); the tape decides what counts. Its window:
+only the ops run while it recorded (inside ``with``, outside ``stop_recording``) are differentiated, and a value
+computed before the tape, or outside its window, is a constant, as in TensorFlow. Its sources: trainable Variables
+(watched automatically) and tensors passed to ``watch``. Calling ``gradient`` while another tape records builds a
+differentiable gradient, so nested tapes give second derivatives as in TensorFlow.
 
 >>> import chainrule as tf
 >>> x = tf.constant(3.0)
@@ -17,11 +19,12 @@ builds a differentiable gradient, so nested tapes give second derivatives as in 
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chainrule import backend
 from chainrule.autograd import _backprop, _check_differentiable, _prepare
-from chainrule.ops.function import GradMode
+from chainrule.ops.function import GradMode, next_order
 from chainrule.tensor import Tensor
 
 _recording: list["GradientTape"] = []
@@ -55,16 +58,19 @@ class GradientTape:
         self._switched_on: list[Tensor] = []  # those whose requires_grad watch() turned on, turned off at exit
         self._used = False
         self._grad_mode_before = True
+        self._windows: list[list] = []  # [first, end) node orders recorded; end None while recording
 
     def __enter__(self) -> "GradientTape":
         _recording.append(self)
         self._grad_mode_before = GradMode.enabled
         GradMode.enabled = True
+        self._windows.append([next_order(), None])
         return self
 
     def __exit__(self, *exc) -> None:
         _recording.remove(self)
         GradMode.enabled = self._grad_mode_before
+        self._close_window()
         for t in self._switched_on:  # a watched constant is a constant again outside the tape, as in TensorFlow
             t.requires_grad = False
         self._switched_on = []
@@ -87,11 +93,26 @@ class GradientTape:
             t.requires_grad = False
         self._watched, self._switched_on = [], []
 
+    @contextlib.contextmanager
     def stop_recording(self):
         """A context in which ops are not recorded."""
         from chainrule.autograd import no_grad
 
-        return no_grad()
+        self._close_window()
+        try:
+            with no_grad():
+                yield
+        finally:
+            if self in _recording:
+                self._windows.append([next_order(), None])
+
+    def _close_window(self) -> None:
+        if self._windows and self._windows[-1][1] is None:
+            self._windows[-1][1] = next_order()
+
+    def _recorded(self, order: int) -> bool:
+        """Whether the node made ``order``-th ran while this tape recorded."""
+        return any(first < order and (end is None or order < end) for first, end in self._windows)
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
         """d(target)/d(sources), shaped like ``sources``; ``None`` (or zeros) for a source the target ignores."""
@@ -112,7 +133,8 @@ class GradientTape:
                 grads = [g for t, g in zip(targets, _flatten(output_gradients)) if t.requires_grad]
             create_graph = bool(_recording)
             outputs, seeds = _prepare(connected, grads, create_graph)
-            found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources})
+            found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources},
+                              recorded=self._recorded)
         if not self.watch_accessed_variables:  # only what was watched explicitly is a source
             watched = {id(t) for t in self._watched}
             found = {key: entry for key, entry in found.items() if key in watched}

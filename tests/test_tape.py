@@ -187,3 +187,46 @@ def test_watch_accessed_variables_false_differentiates_only_watched():
         y = v * w
     dv, dw = tape.gradient(y, [v, w])
     assert float(dv) == 3.0 and dw is None
+
+
+def test_a_value_computed_before_the_tape_is_a_constant():
+    # TensorFlow records only the ops run inside the tape: a DQN-style target made beforehand gets no gradient
+    w = tf.Variable([[0.5, -1.0], [2.0, 0.25]])
+    s, s2 = tf.constant([[1.0, 2.0]]), tf.constant([[3.0, -1.0]])
+    target = 1.0 + 0.9 * tf.reduce_max(tf.matmul(s2, w), axis=1)
+    with tf.GradientTape() as tape:
+        q = tf.reduce_max(tf.matmul(s, w), axis=1)
+        loss = tf.reduce_mean(tf.square(target - q))
+    frozen = tf.constant(target.numpy())
+    with tf.GradientTape() as tape2:
+        loss2 = tf.reduce_mean(tf.square(frozen - tf.reduce_max(tf.matmul(s, w), axis=1)))
+    np.testing.assert_allclose(tape.gradient(loss, w).numpy(), tape2.gradient(loss2, w).numpy())
+
+
+def test_a_variable_reached_only_through_ops_before_the_tape_gets_none():
+    w = tf.Variable([1.0, 2.0])
+    y0 = w * 3
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(y0 * 2)
+    assert tape.gradient(y, w) is None
+
+
+def test_a_watched_tensor_computed_before_the_tape_is_a_source():
+    w = tf.Variable([1.0, 2.0])
+    x = w * 2
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(x * x)
+    dx, dw = tape.gradient(y, [x, w])
+    np.testing.assert_array_equal(dx.numpy(), [4.0, 8.0])
+    assert dw is None
+
+
+def test_ops_under_stop_recording_are_constants():
+    w = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        a = w * 2
+        with tape.stop_recording():
+            b = a * 5
+        c = tf.reduce_sum(b * w)
+    np.testing.assert_array_equal(tape.gradient(c, w).numpy(), [10.0, 20.0])  # b is a constant: dc/dw = b

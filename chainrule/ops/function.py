@@ -25,6 +25,11 @@ from chainrule.tensor import Tensor
 
 _creation_order = itertools.count()  # a node made later never feeds one made earlier: backward runs in reverse
 
+def next_order() -> int:
+    """A number above every node's made so far and below every later one's (a GradientTape marks its window)."""
+    return next(_creation_order)
+
+
 OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
 
 # While a training step is recorded (chainrule/training/replay.py): (op, inputs, settings, output) of every op run

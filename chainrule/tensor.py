@@ -101,7 +101,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if dtype is not None:
+            return arr.astype(dtype, copy=bool(copy))
+        return arr.copy() if copy else arr
 
     def item(self) -> float | int | bool:
         return self.data.item()
@@ -168,6 +170,22 @@ class Tensor:
         return _ops.cast(self, dtype)
 
     # --- operators ------------------------------------------------------------------------------------------------
+    # x += y rebinds x to x + y (TensorFlow's tensors are immutable; the graph stays right), except on a parameter
+    # (a leaf that requires grad), which PyTorch updates in place under no_grad: see _update_in_place
+    def __iadd__(self, other): return self._update_in_place(other, "add", Tensor.__add__)
+    def __isub__(self, other): return self._update_in_place(other, "subtract", Tensor.__sub__)
+    def __imul__(self, other): return self._update_in_place(other, "multiply", Tensor.__mul__)
+    def __itruediv__(self, other): return self._update_in_place(other, "divide", Tensor.__truediv__)
+
+    def _update_in_place(self, other, ufunc: str, rebind):
+        if not (self.requires_grad and self.node is None):
+            return rebind(self, other)
+        if _ops.function.GradMode.enabled:
+            raise RuntimeError(f"a leaf Tensor that requires grad (shape {self.shape}) is being used in an in-place "
+                               f"operation: update it inside `with chainrule.no_grad():`, as in PyTorch")
+        getattr(backend.xp, ufunc)(self.data, _to_array(other), out=self.data)
+        return self
+
     def __add__(self, other): return _ops.add(self, other)
     def __radd__(self, other): return _ops.add(other, self)
     def __sub__(self, other): return _ops.sub(self, other)
@@ -244,6 +262,15 @@ class Variable(Tensor):
         super().__init__(data.copy(), requires_grad=trainable and data.dtype.kind == "f", name=name)
         self.trainable = trainable
 
+    def numpy(self) -> np.ndarray:
+        """A copy of the current values (TensorFlow's snapshot: a later update does not change it)."""
+        return super().numpy().copy()
+
+    def _update_in_place(self, other, ufunc: str, rebind):
+        raise RuntimeError(f"`variable {_OPERATOR[ufunc]}= value` with Variables is not supported: use "
+                           f"variable.{_METHOD[ufunc]}(value) to modify the variable, or "
+                           f"`out = variable {_OPERATOR[ufunc]} value` for a new tensor (as in TensorFlow)")
+
     def assign(self, value: TensorLike) -> "Variable":
         value = _to_array(value)
         if value.shape != self.data.shape and value.size != self.data.size:
@@ -264,6 +291,10 @@ class Variable(Tensor):
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={self.numpy()!r}>"
 
 
+_OPERATOR = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+_METHOD = {"add": "assign_add", "subtract": "assign_sub", "multiply": "assign", "divide": "assign"}
+
+
 def as_tensor(data: TensorLike, dtype=None) -> Tensor:
     """Return data as a Tensor, without copying when it already is one (or an array of the right dtype)."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
@@ -272,10 +303,13 @@ def as_tensor(data: TensorLike, dtype=None) -> Tensor:
 
 
 def constant(value: TensorLike, dtype=None, shape=None, name: str | None = None) -> Tensor:
-    """TensorFlow's ``tf.constant``: a tensor that carries no gradient unless watched."""
+    """TensorFlow's ``tf.constant``: a tensor that carries no gradient unless watched, holding its own copy of the
+    values (a later change to the array or Variable it came from does not reach it)."""
     t = Tensor(value, dtype=dtype, name=name)
     if shape is not None:
         t.data = backend.xp.broadcast_to(t.data, shape).copy()
+    elif isinstance(value, Tensor) and t.data is value.data or isinstance(value, np.ndarray) and t.data is value:
+        t.data = t.data.copy()
     return t
 
 

@@ -230,3 +230,44 @@ def test_ops_under_stop_recording_are_constants():
             b = a * 5
         c = tf.reduce_sum(b * w)
     np.testing.assert_array_equal(tape.gradient(c, w).numpy(), [10.0, 20.0])  # b is a constant: dc/dw = b
+
+
+def test_variable_numpy_and_constant_are_snapshots():
+    v = tf.Variable([1.0, 2.0])
+    before, as_array, const = v.numpy(), np.array(v), tf.constant(v)
+    v.assign_sub([1.0, 1.0])
+    np.testing.assert_array_equal(before, [1.0, 2.0])
+    np.testing.assert_array_equal(as_array, [1.0, 2.0])
+    np.testing.assert_array_equal(const.numpy(), [1.0, 2.0])
+    source = np.array([3.0, 4.0], np.float32)
+    c = tf.constant(source)
+    source[0] = 0.0
+    assert float(c[0]) == 3.0
+
+
+def test_in_place_operator_on_a_variable_raises_like_tensorflow():
+    v = tf.Variable([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"`variable -= value` with Variables is not supported: use "
+                                           r"variable.assign_sub\(value\)"):
+        v -= 0.5
+    np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
+
+
+def test_in_place_operator_on_a_parameter_updates_it_under_no_grad_as_pytorch():
+    w = tf.Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    same = w
+    with tf.no_grad():
+        w -= 0.5 * w.grad
+    assert w is same and w.requires_grad
+    np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="leaf Tensor that requires grad .* in-place operation"):
+        w += 1.0
+
+
+def test_in_place_operator_on_a_graph_tensor_rebinds_and_keeps_the_gradient():
+    w = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(w * w)
+        loss += tf.reduce_sum(3.0 * w)  # TensorFlow: a new tensor, still on the tape
+    np.testing.assert_array_equal(tape.gradient(loss, w).numpy(), [5.0, 7.0])

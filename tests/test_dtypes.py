@@ -135,3 +135,17 @@ def test_integer_tensor_with_a_python_float_gives_floatx_like_pytorch():
     ints = cr.constant([1, 2])
     assert (ints * 0.5).dtype == np.float32 and (0.5 + ints).dtype == np.float32
     assert (ints * 2).dtype == np.int64
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum"])
+@pytest.mark.parametrize("int_dtype", ["int64", "int32", "bool"])
+def test_a_float32_tensor_with_an_integer_tensor_stays_float32_like_pytorch(op, int_dtype):
+    w = cr.Variable([1.0, 2.0])
+    k = cr.Tensor(np.array([1, 2], dtype=int_dtype))
+    fn = {"add": cr.add, "sub": cr.subtract, "mul": cr.multiply, "div": cr.divide, "maximum": cr.maximum}[op]
+    with cr.GradientTape() as tape:
+        y = fn(w, k)
+        z = fn(k, w)
+        total = cr.reduce_sum(y) + cr.reduce_sum(z)
+    assert y.dtype == z.dtype == np.float32
+    assert tape.gradient(total, w).dtype == np.float32

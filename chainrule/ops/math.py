@@ -212,6 +212,9 @@ def _operands(a: TensorLike, b: TensorLike):
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     if ref is None:
         return as_tensor(a), b
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        # a float tensor and an integer or bool one: the float's dtype, as PyTorch (NumPy would give float64)
+        return (a, cast(b, a.dtype)) if a.dtype.kind == "f" else (cast(a, b.dtype), b)
     dtype = ref.dtype if ref.dtype.kind == "f" else None
     if dtype is None and any(type(v) is float for v in (a, b)):  # int tensor and a Python float: floatx, as PyTorch
         a, b = (cast(v, backend.floatx()) if isinstance(v, Tensor) else v for v in (a, b))

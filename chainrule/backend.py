@@ -13,6 +13,7 @@ import numpy as np
 xp = np
 _FLOATX = "float32"
 _rng = np.random.default_rng()
+_op_rngs: dict[int, np.random.Generator] = {}
 
 
 def floatx() -> str:
@@ -33,7 +34,18 @@ def rng() -> np.random.Generator:
     return _rng
 
 
+def op_rng(seed: int) -> np.random.Generator:
+    """The generator of an op-level seed (``tf.random.normal(..., seed=1)``): TensorFlow's rule, each call draws
+    the next values of that seed's sequence, so a run repeats while two calls differ; ``set_seed`` restarts it."""
+    rng = _op_rngs.get(seed)
+    if rng is None:
+        rng = _op_rngs[seed] = np.random.default_rng(seed)
+    return rng
+
+
 def set_seed(seed: int | None) -> None:
-    """Reseed the generator; the same seed gives bit-identical runs on the CPU."""
+    """Reseed the generator (and restart the op-level seeds' sequences); the same seed gives bit-identical runs on
+    the CPU."""
     global _rng
     _rng = np.random.default_rng(seed)
+    _op_rngs.clear()

@@ -11,23 +11,20 @@ from typing import Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.ops.creation import _dtype, _shape
 from chainrule.tensor import Tensor
 
 
 def _generator(seed: int | None) -> np.random.Generator:
-    return backend.rng() if seed is None else np.random.default_rng(seed)
-
-
-def _dtype(dtype) -> np.dtype:
-    return np.dtype(backend.floatx() if dtype is None else dtype)
+    return backend.rng() if seed is None else backend.op_rng(seed)
 
 
 def normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).normal(mean, stddev, tuple(shape)).astype(_dtype(dtype)))
+    return Tensor._wrap(_generator(seed).normal(mean, stddev, _shape(shape)).astype(_dtype(dtype)))
 
 
 def uniform(shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).uniform(minval, maxval, tuple(shape)).astype(_dtype(dtype)))
+    return Tensor._wrap(_generator(seed).uniform(minval, maxval, _shape(shape)).astype(_dtype(dtype)))
 
 
 def set_seed(seed: int) -> None:

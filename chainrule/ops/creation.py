@@ -19,12 +19,17 @@ def _dtype(dtype) -> np.dtype:
     return np.dtype(backend.floatx() if dtype is None else dtype)
 
 
+def _shape(shape) -> tuple:
+    """A shape as a tuple: a sequence, or one int for a 1-D tensor (``ones(3)``, as NumPy and PyTorch)."""
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+
+
 def zeros(shape: Sequence[int], dtype=None) -> Tensor:
-    return Tensor._wrap(backend.xp.zeros(tuple(shape), dtype=_dtype(dtype)))
+    return Tensor._wrap(backend.xp.zeros(_shape(shape), dtype=_dtype(dtype)))
 
 
 def ones(shape: Sequence[int], dtype=None) -> Tensor:
-    return Tensor._wrap(backend.xp.ones(tuple(shape), dtype=_dtype(dtype)))
+    return Tensor._wrap(backend.xp.ones(_shape(shape), dtype=_dtype(dtype)))
 
 
 def zeros_like(x: TensorLike, dtype=None) -> Tensor:
@@ -38,7 +43,7 @@ def ones_like(x: TensorLike, dtype=None) -> Tensor:
 
 
 def fill(dims: Sequence[int], value: float) -> Tensor:
-    return Tensor._wrap(backend.xp.full(tuple(dims), value, dtype=_to_array(value).dtype))
+    return Tensor._wrap(backend.xp.full(_shape(dims), value, dtype=_to_array(value).dtype))
 
 
 def range(start, limit=None, delta=1, dtype=None) -> Tensor:  # noqa: A001  (TensorFlow's name)

@@ -76,13 +76,13 @@ def _noise_shape(shape: tuple[int, ...], noise_shape) -> tuple[int, ...]:
 
 
 def _mask_generator(seed) -> np.random.Generator:
-    """None: the global generator; an int: a generator of its own (same seed, same mask); a Generator: a generator
-    seeded by its next draw (the Dropout layer's own sequence: a new mask per call, the same masks per run)."""
+    """None: the global generator; an int: that op seed's sequence (``backend.op_rng``: a new mask per call, the
+    same masks per run); a Generator: a generator seeded by its next draw (the Dropout layer's own sequence)."""
     if seed is None:
         return backend.rng()
     if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(2**62))
-    return np.random.default_rng(seed)
+        return np.random.default_rng(int(seed.integers(2**62)))
+    return backend.op_rng(seed)
 
 
 @op

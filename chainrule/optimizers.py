@@ -45,10 +45,15 @@ _UNSUPPORTED_AT_DEFAULT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrit
 
 
 class LearningRate(float):
-    """The current learning rate: a float that also answers ``.numpy()`` as a TensorFlow variable would."""
+    """The current learning rate: a float that also answers ``.numpy()`` and ``.assign()`` as Keras's learning-rate
+    variable does (``optimizer.learning_rate.assign(1e-4)`` sets the optimizer's rate)."""
 
     def numpy(self):
         return np.dtype(backend.floatx()).type(self)
+
+    def assign(self, value) -> "LearningRate":
+        self._optimizer.learning_rate = value
+        return self._optimizer.learning_rate
 
 
 def _check_unit_interval(value, name: str, owner: str) -> float:
@@ -125,15 +130,24 @@ class Optimizer:
         """The learning rate for the next update; a schedule is evaluated at ``iterations``."""
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            return LearningRate(lr(int(self._iterations.data)))
-        return LearningRate(lr() if callable(lr) else lr)
+            rate = LearningRate(lr(int(self._iterations.data)))
+        else:
+            rate = LearningRate(lr() if callable(lr) else lr)
+        rate._optimizer = self
+        return rate
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
-        """A number, a schedule, or a no-argument callable; setting a number replaces a schedule."""
+        """A number, a schedule, or a no-argument callable. An optimizer made with a schedule takes another schedule
+        or callable, not a number (Keras's TypeError: a callback setting a number would end the schedule)."""
         if isinstance(value, Tensor):
             value = value.item()
         if not (isinstance(value, LearningRateSchedule) or callable(value)):
+            if isinstance(getattr(self, "_learning_rate", None), LearningRateSchedule):
+                raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
+                                "`learning_rate` constructor argument, hence its learning rate is not settable. If "
+                                "you need the learning rate to be settable, you should instantiate the optimizer "
+                                "with a float `learning_rate` argument.")
             value = float(value)
         self._learning_rate = value
 

@@ -1,4 +1,6 @@
-"""``keras.backend``: the default float type and ``clear_session``."""
+"""``keras.backend``: the default float type, ``clear_session``, and the legacy ``get_value``/``set_value``."""
+import numpy as np
+
 from chainrule.backend import floatx, set_floatx
 
 
@@ -14,4 +16,21 @@ def clear_session() -> None:
     base._name_counts.clear()
 
 
-__all__ = ["clear_session", "epsilon", "floatx", "set_floatx"]
+def get_value(x):
+    """The value of a Variable (or the optimizer's learning rate) as NumPy; anything else as it is."""
+    return x.numpy() if hasattr(x, "numpy") else x
+
+
+def set_value(x, value) -> None:
+    """``x.assign(value)``: a Variable, or ``optimizer.learning_rate`` (TF 2's way to change the rate).
+
+    >>> from chainrule.keras import optimizers
+    >>> opt = optimizers.SGD(0.1)
+    >>> set_value(opt.learning_rate, 0.01)
+    >>> float(opt.learning_rate)
+    0.01
+    """
+    x.assign(value if isinstance(x, float) else np.asarray(value, dtype=x.dtype))
+
+
+__all__ = ["clear_session", "epsilon", "floatx", "get_value", "set_floatx", "set_value"]

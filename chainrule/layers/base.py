@@ -131,9 +131,10 @@ class Layer:
         if self._call_takes_training():
             kwargs["training"] = bool(training)
         outputs = self.call(inputs, **kwargs)
-        if self.activity_regularizer is not None:  # Keras: the penalty of the latest call's outputs
+        if self.activity_regularizer is not None:  # Keras: the penalty of the latest call's outputs, per sample
             flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            self._activity_losses = [self.activity_regularizer(out) for out in flat]
+            self._activity_losses = [self.activity_regularizer(out) / out.shape[0] if out.ndim and out.shape[0]
+                                     else self.activity_regularizer(out) for out in flat]
         return outputs
 
     def _checked_input(self, inputs):

@@ -414,15 +414,17 @@ class Trainer:
         return x, y, sw
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
-        """One update on one batch; returns the loss (and metrics) so far, as ``evaluate`` does. As in Keras 3, the
-        metrics keep accumulating across calls until ``reset_metrics()``."""
+        """One update on one batch; returns this batch's loss (and metrics): as Keras 3, it resets the metrics
+        first, so nothing carries over from earlier calls, ``fit`` or ``evaluate``."""
         self._assert_compiled("train_on_batch")
+        self.reset_metrics()
         logs = self._one_batch("train", self._batch_arrays(x, y, sample_weight, class_weight))
         return logs if return_dict else self._flat_results(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
-        """The loss (and metrics) on one batch, without updating the weights."""
+        """The loss (and metrics) on one batch, without updating the weights (the metrics reset first, as Keras 3)."""
         self._assert_compiled("test_on_batch")
+        self.reset_metrics()
         with no_grad():
             logs = self._one_batch("test", self._batch_arrays(x, y, sample_weight, None))
         return logs if return_dict else self._flat_results(logs)

@@ -153,6 +153,21 @@ def test_on_batch_methods():
     assert model.predict_on_batch(x).shape == (16, 10)
 
 
+def test_on_batch_methods_report_the_batch_alone():
+    # Keras 3 resets the metrics in train_on_batch and test_on_batch: nothing carries over from earlier calls
+    model = mlp()
+    model.compile(keras.optimizers.SGD(0.0), "categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(3)
+    x, y = rng.random((32, 784)).astype("float32"), keras.utils.to_categorical(rng.integers(0, 10, 32), 10)
+    first = model.evaluate(x[:16], y[:16], verbose=0, return_dict=True)
+    second = model.evaluate(x[16:], y[16:], verbose=0, return_dict=True)
+    model.evaluate(x, y, verbose=0)
+    assert model.test_on_batch(x[16:], y[16:], return_dict=True) == pytest.approx(second)
+    model.train_on_batch(x[:16], y[:16])
+    assert model.train_on_batch(x[16:], y[16:], return_dict=True) == pytest.approx(second)  # lr 0: same weights
+    assert model.test_on_batch(x[:16], y[:16], return_dict=True) == pytest.approx(first)
+
+
 def test_fit_before_compile_is_a_clear_error():
     with pytest.raises(RuntimeError, match="compile"):
         mlp().fit(np.zeros((2, 784)), np.zeros((2, 10)), verbose=0)

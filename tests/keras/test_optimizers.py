@@ -282,14 +282,29 @@ def test_adam_with_exponential_decay_matches_torch_with_the_same_rates():
 
 
 def test_learning_rate_is_a_readable_settable_float():
-    opt = Adam(schedules.ExponentialDecay(0.1, 10, 0.5))
+    opt = Adam(0.1)
     assert isinstance(opt.learning_rate, float) and opt.learning_rate == pytest.approx(0.1)
     assert opt.learning_rate.numpy().dtype == np.float32
-    opt.learning_rate = 0.25  # replaces the schedule
+    opt.learning_rate = 0.25
     assert opt.learning_rate == 0.25 and opt.lr == 0.25
     assert opt.get_config()["learning_rate"] == 0.25
     opt.learning_rate = cr.constant(0.5)
     assert opt.learning_rate == 0.5
+    opt.learning_rate.assign(0.125)  # as on Keras's learning-rate variable
+    assert opt.learning_rate == 0.125
+    cr.keras.backend.set_value(opt.learning_rate, 0.0625)  # TF 2's way
+    assert cr.keras.backend.get_value(opt.learning_rate) == np.float32(0.0625)
+
+
+def test_a_scheduled_learning_rate_refuses_a_number_as_keras():
+    opt = Adam(schedules.ExponentialDecay(0.1, 10, 0.5))
+    assert opt.learning_rate == pytest.approx(0.1)
+    with pytest.raises(TypeError, match="created with a `LearningRateSchedule`.*not settable"):
+        opt.learning_rate = 0.25  # a callback setting it would silently end the schedule
+    with pytest.raises(TypeError, match="not settable"):
+        opt.learning_rate.assign(0.25)
+    opt.learning_rate = schedules.ExponentialDecay(0.2, 10, 0.5)  # another schedule is fine
+    assert opt.learning_rate == pytest.approx(0.2)
 
 
 # --- state ------------------------------------------------------------------------------------------------------------

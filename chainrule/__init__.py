@@ -19,8 +19,8 @@ from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal
                                    logical_or, not_equal)
 from chainrule.ops.creation import fill, one_hot, ones, ones_like, range, shape, zeros, zeros_like
 from chainrule.ops import (abs, add, broadcast_to, cast, clip, concat, div, erf, exp, expand_dims, gather, log,
-                           logsumexp, matmul, maximum, minimum, mul, pad, pow, reshape, sigmoid, softmax, split,
-                           sqrt, squeeze, stack, sub, tanh, transpose, where)
+                           logsumexp, maximum, minimum, mul, pad, pow, sigmoid, softmax, split, sqrt, squeeze, stack,
+                           sub, tanh, transpose)
 from chainrule.ops import max as reduce_max
 from chainrule.ops import mean as reduce_mean
 from chainrule.ops import min as reduce_min
@@ -28,11 +28,14 @@ from chainrule.ops import sum as reduce_sum
 from chainrule.ops import var as reduce_variance
 from chainrule.tape import GradientTape
 from chainrule.tensor import Tensor, Variable, as_tensor, constant
+from chainrule.tf_api import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm, identity, is_tensor,
+                              logical_not, logical_xor, matmul, print, rank, reduce_all, reduce_any, reshape, size,
+                              stop_gradient, where)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
+bool = bool_  # noqa: A001  (tf.bool)
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
-clip_by_value = clip
 reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor
 

@@ -232,12 +232,28 @@ class Tensor:
     def tanh(self): return _ops.tanh(self)
     def softmax(self, axis=-1): return _ops.softmax(self, axis)
     def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False): return _ops.var(self, axis, keepdims)
-    def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis, keepdims)
+    # reductions take NumPy's axis/keepdims, PyTorch's dim/keepdim, and NumPy's dtype/out=None (np.mean(t) passes them)
+    def sum(self, axis=None, keepdims=False, **kw): return _reduce(_ops.sum, self, axis, keepdims, kw)
+    def mean(self, axis=None, keepdims=False, **kw): return _reduce(_ops.mean, self, axis, keepdims, kw)
+    def max(self, axis=None, keepdims=False, **kw): return _reduce(_ops.max, self, axis, keepdims, kw)
+    def min(self, axis=None, keepdims=False, **kw): return _reduce(_ops.min, self, axis, keepdims, kw)
+    def var(self, axis=None, keepdims=False, **kw): return _reduce(_ops.var, self, axis, keepdims, kw)
+    def logsumexp(self, axis=None, keepdims=False, **kw): return _reduce(_ops.logsumexp, self, axis, keepdims, kw)
+
+    # PyTorch's shape methods
+    def view(self, *shape): return self.reshape(*shape)
+    def unsqueeze(self, dim: int): return _ops.expand_dims(self, dim)
+    def permute(self, *dims): return self.transpose(*dims)
+    def clone(self): return self * 1  # a new array; the gradient passes through
+
+    # no gradient: piecewise constant (floor division) or boolean (logic)
+    def __floordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(self.data, _raw(other)))
+    def __rfloordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(_raw(other), self.data))
+    def __and__(self, other): return Tensor._wrap(self.data & _raw(other))
+    def __or__(self, other): return Tensor._wrap(self.data | _raw(other))
+    def __xor__(self, other): return Tensor._wrap(self.data ^ _raw(other))
+    def __invert__(self): return Tensor._wrap(~self.data)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     def matmul(self, other): return _ops.matmul(self, other)
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
@@ -289,6 +305,21 @@ class Variable(Tensor):
 
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={self.numpy()!r}>"
+
+
+def _raw(value):
+    """An operand as NumPy takes it: a Tensor's array; a Python number as it is (it adapts to the array's dtype)."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _reduce(op, x, axis, keepdims, extra: dict):
+    """A reduction method's call: ``dim``/``keepdim`` as PyTorch names them; NumPy's ``dtype``/``out`` only as None."""
+    axis = extra.pop("dim", axis)
+    keepdims = extra.pop("keepdim", keepdims)
+    unsupported = {k: v for k, v in extra.items() if not (k in ("dtype", "out") and v is None)}
+    if unsupported:
+        raise TypeError(f"Tensor.{op.__name__}: unsupported arguments {sorted(unsupported)}")
+    return op(x, axis, keepdims)
 
 
 _OPERATOR = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}

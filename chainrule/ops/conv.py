@@ -63,11 +63,14 @@ COL2IM_CHUNK_BYTES = 4 * 2**20
 
 # --- argument handling, shared with pool.py ---------------------------------------------------------------------------
 def pair(value, name: str, opname: str) -> tuple[int, int]:
-    """An int or a pair of ints, as (height, width); each at least 1."""
+    """An int, a pair of ints as (height, width), or TensorFlow's NHWC form [1, height, width, 1]; each >= 1."""
     values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) == 4 and values[0] == values[3] == 1:
+        values = values[1:3]
     if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
                                    for v in values):
-        raise ValueError(f"{opname}: {name} must be a positive int or a pair of positive ints, got {value!r}")
+        raise ValueError(f"{opname}: {name} must be a positive int, a pair of positive ints or [1, h, w, 1], "
+                         f"got {value!r}")
     return int(values[0]), int(values[1])
 
 

@@ -24,6 +24,8 @@ A model is a Layer made of layers, plus the training loop (:class:`chainrule.tra
 """
 from __future__ import annotations
 
+import functools
+
 import inspect
 import json
 
@@ -42,8 +44,11 @@ class Model(Trainer, Layer):
     define ``call`` for anything else (layers assigned to attributes are tracked: their weights are the model's)."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            return object.__new__(Functional)  # Model(inputs, outputs) is a functional model, as in Keras
+        if args or "inputs" in kwargs or "outputs" in kwargs:  # Model(inputs, outputs): a functional model
+            if cls is Model:
+                return object.__new__(Functional)
+            if not issubclass(cls, (Functional, Sequential)):  # a subclass (its own train_step) built the same way
+                return object.__new__(_functional_subclass(cls))
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -410,6 +415,13 @@ def _unique_input_name() -> str:
     from chainrule.functional import _input_name
 
     return _input_name()
+
+
+@functools.cache
+def _functional_subclass(cls: type) -> type:
+    """``cls`` with Functional behind it: ``class Custom(keras.Model)`` overriding ``train_step`` and called as
+    ``Custom(inputs, outputs)``, as in Keras's guide to customizing fit (Keras injects Functional the same way)."""
+    return type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
 
 
 class Functional(Model):

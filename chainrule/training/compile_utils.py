@@ -41,6 +41,16 @@ class MeanTracker:
     def reset(self) -> None:
         self.total = self.count = 0.0
 
+    # Keras's Mean metric API, for a custom train_step (``for m in self.metrics: m.update_state(loss)``)
+    def update_state(self, values, sample_weight=None) -> None:
+        values = np.asarray(values.data if isinstance(values, Tensor) else values, dtype=np.float64)
+        weight = np.broadcast_to(1.0 if sample_weight is None else np.asarray(sample_weight, np.float64),
+                                 values.shape)
+        self.update(float((values * weight).sum() / weight.sum()) if weight.sum() else 0.0, float(weight.sum()))
+
+    def reset_state(self) -> None:
+        self.reset()
+
 
 def _output_names_of(model) -> list[str]:
     names = getattr(model, "output_names", None)
@@ -205,6 +215,31 @@ class CompiledMetrics:
     def reset(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+
+    # Keras 3's CompileMetrics, as ``model.metrics`` holds it before the first batch: a custom train_step's
+    # ``metric.update_state(y, y_pred)`` builds the metrics and updates them; ``result()`` is a dict of them all
+    name = "compile_metrics"
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = _arrays(y_true), _arrays(y_pred)
+        if not self.built:
+            self.build(y_true, y_pred)
+        self.update(y_true, y_pred, sample_weight)
+
+    def result(self) -> dict:
+        return dict(self.results())
+
+    def reset_state(self) -> None:
+        self.reset()
+
+
+def _arrays(value):
+    """Tensors (alone, or in a list or dict) as NumPy arrays."""
+    if isinstance(value, dict):
+        return {k: _arrays(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_arrays(v) for v in value]
+    return value.numpy() if isinstance(value, Tensor) else value
 
 
 def _per_output(spec, n_outputs: int, output_names: list[str]) -> list[list]:

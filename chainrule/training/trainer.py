@@ -104,9 +104,24 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, then the compiled metrics (those exist after the first batch)."""
-        compiled = self._compiled_metrics.metrics if self._compiled_metrics is not None else []
-        return [self._loss_tracker] + compiled
+        """The loss tracker, then the compiled metrics; before the first batch has built them, their container (as
+        Keras 3's ``CompileMetrics``: ``update_state(y, y_pred)`` builds and updates them, ``result()`` a dict)."""
+        compiled = self._compiled_metrics
+        if compiled is None:
+            return [self._loss_tracker]
+        return [self._loss_tracker] + (compiled.metrics if compiled.built else [compiled])
+
+    @property
+    def compiled_metrics(self):
+        """TF 2's ``model.compiled_metrics.update_state(y, y_pred)``, for a custom train_step."""
+        return self._compiled_metrics
+
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """TF 2's ``model.compiled_loss(y, y_pred)``: :meth:`compute_loss` (the regularization losses included),
+        which it also adds to the 'loss' metric, as TF 2 did."""
+        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+        self._loss_tracker.update_state(loss)
+        return loss
 
     @property
     def metrics_names(self) -> list[str]:
@@ -114,9 +129,14 @@ class Trainer:
         return ["loss"] + compiled
 
     def reset_metrics(self) -> None:
+        """Reset every metric in ``model.metrics``: a subclass's own trackers too (Keras does, at each epoch)."""
         self._loss_tracker.reset()
         if self._compiled_metrics is not None:
             self._compiled_metrics.reset()
+        for metric in self.metrics:
+            reset = getattr(metric, "reset_state", None)
+            if reset is not None:
+                reset()
 
     def _logs(self) -> dict:
         logs = {"loss": self._loss_tracker.result()}
@@ -451,9 +471,13 @@ def _pack(x, y, sample_weight):
 
 
 def _plain_logs(logs) -> dict:
-    """A custom step's logs with Tensors and NumPy scalars as Python floats (as History keeps them)."""
+    """A custom step's logs with Tensors and NumPy scalars as Python floats (as History keeps them); a dict value
+    (``compile_metrics``' result) is spread into the logs, as Keras does."""
     plain = {}
     for key, value in dict(logs or {}).items():
+        if isinstance(value, dict):
+            plain.update(_plain_logs(value))
+            continue
         value = value.data if isinstance(value, Tensor) else value
         value = np.asarray(value)
         plain[key] = float(value) if value.size == 1 else value.tolist()

@@ -285,3 +285,89 @@ def test_the_live_bar_shows_the_running_averages_as_they_are(monkeypatch):
     final = out.getvalue().split("\r")[-1]
     assert f"loss: {history.history['loss'][0]:.4f}" in final
     assert f"accuracy: {history.history['accuracy'][0]:.4f}" in final
+
+
+# --- the Keras guide "Customizing what happens in fit()": a Model subclass that overrides train_step ----------------
+def _regression(n=96, features=8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, features)).astype("float32")
+    return x, (x @ rng.random((features, 1)) + 0.1).astype("float32")
+
+
+class GuideModel(keras.Model):
+    """Keras 3's guide: compute_loss, optimizer.apply, then every metric in self.metrics updated and returned."""
+
+    def train_step(self, data):
+        x, y = data
+        with cr.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        self.optimizer.apply(tape.gradient(loss, self.trainable_variables), self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_a_subclass_built_from_inputs_and_outputs_runs_the_guides_train_step():
+    x, y = _regression()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(8,))
+    model = GuideModel(inputs, layers.Dense(1)(inputs))
+    assert isinstance(model, GuideModel) and type(model).__name__ == "GuideModel"
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=32, epochs=3, verbose=0).history
+    assert set(history) == {"loss", "mae"} and history["loss"][-1] < history["loss"][0]
+    loss, mae = model.evaluate(x, y, verbose=0)  # the built-in test step on the same model
+    assert mae == pytest.approx(float(np.abs(model.predict(x, verbose=0) - y).mean()), rel=1e-5)
+    other = GuideModel(inputs=inputs, outputs=layers.Dense(1)(inputs))  # keywords too
+    assert type(other) is type(model)
+
+
+def test_tf2_style_train_step_with_compiled_loss_and_compiled_metrics():
+    class TF2Model(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with cr.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    x, y = _regression()
+    inputs = keras.Input(shape=(8,))
+    model = TF2Model(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=96, epochs=2, verbose=0).history
+    assert set(history) == {"loss", "mae"} and history["loss"][0] > 0
+
+
+def test_a_subclass_with_its_own_trackers_has_them_reset_each_epoch():
+    class OwnTrackers(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+
+        def train_step(self, data):
+            x, y = data
+            with cr.GradientTape() as tape:
+                loss = cr.reduce_mean(cr.square(self(x, training=True) - y))
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables),
+                                               self.trainable_variables))
+            self.loss_tracker.update_state(loss)
+            return {"loss": self.loss_tracker.result()}
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker]
+
+    x, y = _regression()
+    inputs = keras.Input(shape=(8,))
+    model = OwnTrackers(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd")
+    model.fit(x, y, batch_size=24, epochs=3, verbose=0)
+    assert float(np.asarray(model.loss_tracker.count)) == 4  # one epoch's batches: Keras resets them per epoch

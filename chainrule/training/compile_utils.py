@@ -92,6 +92,9 @@ class CompiledLoss:
             self.weights = [float(loss_weights)] * n
         self.fn = self.losses[0] if self.single else None
         self.scale = self.weights[0] if self.single else None
+        # several outputs with a loss: each output's unweighted loss of the last call, for the '<output>_loss' logs
+        self.term_names: list[str] = []
+        self.last_terms: list[Tensor] = []
 
     def __call__(self, y_true, y_pred, sample_weight) -> Tensor:
         if self.single and not isinstance(y_pred, (list, tuple, dict)):
@@ -103,16 +106,21 @@ class CompiledLoss:
         fns = self.losses if len(self.losses) == len(preds) else self.losses * len(preds)
         if len(trues) != len(preds):
             raise ValueError(f"The model has {len(preds)} outputs but {len(trues)} targets were given")
-        total = None
-        for fn, w, t, p in zip(fns, self.weights * (len(preds) // len(self.weights) or 1), trues, preds):
+        total, terms, names = None, [], []
+        for i, (fn, w, t, p) in enumerate(zip(fns, self.weights * (len(preds) // len(self.weights) or 1), trues,
+                                              preds)):
             if fn is None:
                 continue
             check_target_shape(t, p)
             term = fn(t, p, sample_weight)
+            terms.append(term)
+            names.append(f"{self.output_names[i] if i < len(self.output_names) else f'output_{i}'}_loss")
             term = term if w == 1.0 else term * w
             total = term if total is None else total + term
         if total is None:
             raise ValueError("No loss to compute: every output's loss is None")
+        if len(terms) > 1:  # Keras logs each output's loss beside the total when there are several
+            self.term_names, self.last_terms = names, terms
         return total
 
 

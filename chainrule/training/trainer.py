@@ -68,6 +68,7 @@ class Trainer:
         self._compiled_loss: CompiledLoss | None = None
         self._compiled_metrics: CompiledMetrics | None = None
         self._loss_tracker = MeanTracker("loss")
+        self._output_losses: list[MeanTracker] = []  # '<output>_loss' of a model with several losses
         self._train_vars: list | None = None
         self._penalized: list = []
         self._step_records: dict = {}  # batch shapes and dtypes -> RecordedStep, or why that step stays eager
@@ -90,6 +91,7 @@ class Trainer:
         self.loss = loss
         names = list(getattr(self, "output_names", None) or [])
         self._compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights, names)
+        self._output_losses = []
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self._compiled_loss, names)
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = False
@@ -126,11 +128,13 @@ class Trainer:
     @property
     def metrics_names(self) -> list[str]:
         compiled = self._compiled_metrics.names if self._compiled_metrics is not None else []
-        return ["loss"] + compiled
+        return ["loss"] + [t.name for t in self._output_losses] + compiled
 
     def reset_metrics(self) -> None:
         """Reset every metric in ``model.metrics``: a subclass's own trackers too (Keras does, at each epoch)."""
         self._loss_tracker.reset()
+        for tracker in self._output_losses:
+            tracker.reset()
         if self._compiled_metrics is not None:
             self._compiled_metrics.reset()
         for metric in self.metrics:
@@ -140,6 +144,7 @@ class Trainer:
 
     def _logs(self) -> dict:
         logs = {"loss": self._loss_tracker.result()}
+        logs.update((t.name, t.result()) for t in self._output_losses)
         if self._compiled_metrics is not None and self._compiled_metrics.built:
             logs.update(self._compiled_metrics.results())
         return logs
@@ -183,16 +188,28 @@ class Trainer:
         A step with batches of an already recorded shape is replayed; the others run eagerly."""
         key = self._replay_key(x, y, sample_weight)
         recorded = self._step_records.get(key)
-        if isinstance(recorded, RecordedStep):
+        if isinstance(recorded, RecordedStep):  # (a model with several losses has nested targets: never replayed)
             value, y_pred, grads = recorded.run(x, y, self._train_vars)
             y_pred = Tensor._wrap(y_pred)
         else:
             value, y_pred, grads = self._eager_step(x, y, sample_weight, key)
         if grads is not None:
             self.optimizer.apply(grads, self._train_vars)
-        self._loss_tracker.update(value, x.shape[0] if isinstance(x, np.ndarray) else num_rows(x))
+        self._track_losses(value, x)
         self._update_metrics(y, y_pred, sample_weight)
         return value
+
+    def _track_losses(self, value: float, x) -> None:
+        """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
+        rows = x.shape[0] if isinstance(x, np.ndarray) else num_rows(x)
+        self._loss_tracker.update(value, rows)
+        compiled = self._compiled_loss
+        if compiled is None or not compiled.term_names:
+            return
+        if not self._output_losses:
+            self._output_losses = [MeanTracker(name) for name in compiled.term_names]
+        for tracker, term in zip(self._output_losses, compiled.last_terms):
+            tracker.update(float(term.data), rows)
 
     def _replay_key(self, x, y, sample_weight) -> tuple | None:
         """What a recorded step is kept under (batch shapes and dtypes); None where steps run eagerly: under
@@ -227,8 +244,7 @@ class Trainer:
             self._step_records[key] = self._recorded_step(records, x, y, y_pred, loss)
         return value, y_pred, grads
 
-    @staticmethod
-    def _recorded_step(records: list, x, y, y_pred, loss) -> RecordedStep | str:
+    def _recorded_step(self, records: list, x, y, y_pred, loss) -> RecordedStep | str:
         if not loss.requires_grad:
             return "the loss does not depend on a trainable weight"
         try:
@@ -251,7 +267,7 @@ class Trainer:
             self._prepare_training()
         value = float(self.compute_loss(x, y, y_pred, sample_weight, training=False).data) \
             if self._compiled_loss is not None else 0.0
-        self._loss_tracker.update(value, x.shape[0] if isinstance(x, np.ndarray) else num_rows(x))
+        self._track_losses(value, x)
         self._update_metrics(y, y_pred, sample_weight)
         return value
 

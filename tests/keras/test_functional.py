@@ -78,7 +78,7 @@ def test_several_inputs_and_outputs_by_list_and_dict():
     model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[1.0, 0.5],
                   metrics=[["mae"], ["accuracy"]])
     history = model.fit([xa, xb], [np.zeros((5, 1)), np.zeros(5, np.int64)], epochs=2, verbose=0)
-    assert set(history.history) == {"loss", "value_mae", "kind_accuracy"}
+    assert list(history.history) == ["loss", "value_loss", "kind_loss", "value_mae", "kind_accuracy"]  # Keras's order
     preds = model.predict([xa, xb], verbose=0)
     assert [p.shape for p in preds] == [(5, 1), (5, 2)]
     with pytest.raises(ValueError, match="expects 2 input"):
@@ -91,8 +91,29 @@ def test_dict_outputs_and_losses():
     model.compile("sgd", loss={"y": "mse", "z": "mae"})
     out = model.predict(np.ones((4, 3)), verbose=0)
     assert set(out) == {"y", "z"} and out["y"].shape == (4, 1)
-    loss = model.evaluate(np.ones((4, 3)), {"y": np.zeros((4, 1)), "z": np.zeros((4, 1))}, verbose=0)
-    assert np.isfinite(loss)
+    loss, y_loss, z_loss = model.evaluate(np.ones((4, 3)), {"y": np.zeros((4, 1)), "z": np.zeros((4, 1))}, verbose=0)
+    assert loss == pytest.approx(y_loss + z_loss)
+    assert model.metrics_names == ["loss", "y_loss", "z_loss"]
+
+
+def test_each_outputs_loss_is_logged_unweighted_beside_the_total():
+    keras.utils.set_random_seed(0)
+    x = keras.Input(shape=(6,))
+    hidden = layers.Dense(8, activation="relu")(x)
+    model = keras.Model(x, [layers.Dense(3, activation="softmax", name="cls")(hidden),
+                            layers.Dense(1, name="reg")(hidden)])
+    model.compile(keras.optimizers.SGD(0.05), loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
+                  metrics=[["accuracy"], ["mae"]])
+    rng = np.random.default_rng(0)
+    data = rng.random((48, 6)).astype("float32"), [rng.integers(0, 3, 48), rng.random((48, 1)).astype("float32")]
+    history = model.fit(*data, batch_size=12, epochs=2, verbose=0).history
+    assert list(history) == ["loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_mae"]
+    for total, cls, reg in zip(history["loss"], history["cls_loss"], history["reg_loss"]):
+        assert total == pytest.approx(cls + 0.5 * reg, rel=1e-6)
+    logs = model.evaluate(*data, verbose=0, return_dict=True)
+    cls_pred, reg_pred = model.predict(data[0], verbose=0)
+    assert logs["reg_loss"] == pytest.approx(float(((reg_pred - data[1][1]) ** 2).mean()), rel=1e-5)
+    assert model.evaluate(*data, verbose=0) == pytest.approx(list(logs.values()))
 
 
 def test_shared_layer_is_called_twice_and_counted_once():

@@ -159,9 +159,8 @@ class ArrayAdapter(DataAdapter):
             x = self._take(self.x, rows, self._x_cast, self._single_x)
             y = None if self.y is None else self._take(self.y, rows, self._y_cast, self._single_y)
             sw = None if self.sample_weight is None else self.sample_weight[rows]
-            if self.class_weight is not None and y is not None:
-                cw = class_weights_for(y, self.class_weight)
-                sw = cw if sw is None else sw * cw
+            if self.class_weight is not None and y is not None:  # (no sample weights then: check_one_weighting)
+                sw = class_weights_for(y, self.class_weight)
             yield x, y, sw
 
     @staticmethod
@@ -321,9 +320,17 @@ def _is_dataset(x) -> bool:
     return isinstance(x, Dataset) or (hasattr(x, "as_numpy_iterator") and hasattr(x, "__iter__"))
 
 
+def check_one_weighting(sample_weight, class_weight) -> None:
+    """Keras takes sample weights or class weights, not both (it would not say how to combine them)."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at the same time "
+                         "(fold the class weights into the sample weights instead)")
+
+
 def make_adapter(x, y=None, sample_weight=None, batch_size: int | None = None, shuffle=False,
                  class_weight: dict | None = None) -> DataAdapter:
     """The adapter for ``x`` (and ``y``, ``sample_weight``, which only arrays take separately)."""
+    check_one_weighting(sample_weight, class_weight)
     if _is_dataset(x) or isinstance(x, (types.GeneratorType, Iterator)) or _is_sequence(x):
         if y is not None:
             raise ValueError(f"`y` argument is not supported when using a {type(x).__name__} as input (it must "

@@ -24,8 +24,8 @@ from chainrule import backend
 from chainrule.autograd import _backprop, no_grad
 from chainrule.tensor import Tensor
 from chainrule.training.adapters import (ArrayAdapter, EpochIterator, _class_weight_table, cast_structure,
-                                         class_weights_for, input_dtype, make_adapter, map_structure, num_rows,
-                                         target_dtype, to_numpy, unpack)
+                                         check_one_weighting, class_weights_for, input_dtype, make_adapter,
+                                         map_structure, num_rows, target_dtype, to_numpy, unpack)
 from chainrule.training.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
 from chainrule.training.replay import RecordedStep, Refused, record, why_not_replayable
 
@@ -443,10 +443,10 @@ class Trainer:
         x = cast_structure(to_numpy(x, "x"), input_dtype)
         y = None if y is None else cast_structure(to_numpy(y, "y"), target_dtype)
         sw = None if sample_weight is None else np.asarray(to_numpy(sample_weight, "sample_weight"))
+        check_one_weighting(sw, class_weight)
         table = _class_weight_table(class_weight)
         if table is not None and y is not None:
-            cw = class_weights_for(y, table)
-            sw = cw if sw is None else sw * cw
+            sw = class_weights_for(y, table)
         return x, y, sw
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):

@@ -113,6 +113,11 @@ def test_sample_weight_and_class_weight_scale_the_loss():
     assert h1.history["loss"][0] == pytest.approx(float((per_sample * weights).mean()), rel=1e-5)
     h2 = model.fit(x, y, batch_size=30, class_weight={0: 2.0, 1: 0.5, 2: 0.5}, shuffle=False, verbose=0)
     assert h2.history["loss"][0] == pytest.approx(h1.history["loss"][0], rel=1e-6)
+    both = dict(sample_weight=weights, class_weight={0: 2.0, 1: 0.5, 2: 0.5})
+    with pytest.raises(ValueError, match="`sample_weight` and `class_weight` cannot be specified at the same time"):
+        model.fit(x, y, verbose=0, **both)  # Keras refuses the pair rather than guess how to combine them
+    with pytest.raises(ValueError, match="cannot be specified at the same time"):
+        model.train_on_batch(x, y, **both)
 
 
 def test_stop_training_from_a_callback_ends_after_the_batch():

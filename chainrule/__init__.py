@@ -30,7 +30,7 @@ from chainrule.tape import GradientTape
 from chainrule.tensor import Tensor, Variable, as_tensor, constant
 from chainrule.tf_api import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm, identity, is_tensor,
                               logical_not, logical_xor, matmul, print, rank, reduce_all, reduce_any, reshape, size,
-                              stop_gradient, where)
+                              square, stop_gradient, where)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
@@ -38,12 +38,6 @@ bool = bool_  # noqa: A001  (tf.bool)
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
 reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor
-
-
-def square(x):
-    """``x * x``."""
-    x = as_tensor(x)
-    return x * x
 
 
 def function(func=None, input_signature=None, autograph: bool = True, jit_compile=None,

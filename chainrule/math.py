@@ -15,22 +15,13 @@ from chainrule.ops import var as reduce_variance
 from chainrule.ops.activation import softplus
 from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,
                                    logical_or, not_equal)
-
-from chainrule.tf_api import logical_not, logical_xor, reduce_all, reduce_any  # noqa: E402
+from chainrule.tf_api import logical_not, logical_xor, reduce_all, reduce_any, square
 
 multiply, subtract, divide, negative, reduce_logsumexp = mul, sub, div, neg, logsumexp
 floormod = mod
 
-
-def square(x):
-    """``x * x``."""
-    from chainrule import square as _square
-
-    return _square(x)
-
 __all__ = ["abs", "add", "argmax", "argmin", "confusion_matrix", "divide", "equal", "erf", "exp", "floormod",
            "greater", "greater_equal", "less", "less_equal", "log", "logical_and", "logical_not", "logical_or",
-           "logical_xor", "maximum", "minimum",
-           "mod", "multiply", "negative", "not_equal", "pow", "reduce_logsumexp", "reduce_max", "reduce_mean",
-           "reduce_all", "reduce_any", "reduce_min", "reduce_sum", "reduce_variance", "sigmoid", "softplus", "sqrt", "square",
-           "subtract", "tanh"]
+           "logical_xor", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow", "reduce_all",
+           "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum",
+           "reduce_variance", "sigmoid", "softplus", "sqrt", "square", "subtract", "tanh"]

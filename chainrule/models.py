@@ -25,7 +25,6 @@ A model is a Layer made of layers, plus the training loop (:class:`chainrule.tra
 from __future__ import annotations
 
 import functools
-
 import inspect
 import json
 

@@ -63,6 +63,12 @@ def reshape(tensor: TensorLike, shape, name=None) -> Tensor:
     return ops.reshape(tensor, shape)
 
 
+def square(x: TensorLike, name=None) -> Tensor:
+    """``x * x``."""
+    x = as_tensor(x)
+    return x * x
+
+
 def identity(input: TensorLike, name=None) -> Tensor:  # noqa: A002  (TensorFlow's name)
     """A tensor with the same values, that the gradient passes through unchanged (a new array, not a view)."""
     return as_tensor(input) * 1

@@ -25,6 +25,7 @@ from chainrule.tensor import Tensor
 
 _creation_order = itertools.count()  # a node made later never feeds one made earlier: backward runs in reverse
 
+
 def next_order() -> int:
     """A number above every node's made so far and below every later one's (a GradientTape marks its window)."""
     return next(_creation_order)

@@ -227,7 +227,7 @@ class Layer:
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights, in Keras's order (e.g. Dense: kernel, bias)."""
-        return [w.numpy().copy() for w in self.weights]
+        return [w.numpy() for w in self.weights]  # weights are Variables: numpy() is a copy already
 
     def set_weights(self, weights: list) -> None:
         """Load weights given in ``get_weights`` order; shapes must match exactly."""

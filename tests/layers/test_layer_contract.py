@@ -87,3 +87,11 @@ def test_exports():
                  "Flatten", "Reshape", "Dropout", "BatchNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax",
                  "ELU", "Add", "Concatenate", "Multiply", "Average", "InputLayer", "Lambda", "Rescaling"):
         assert hasattr(layers, name) and name in layers.__all__
+
+
+def test_get_weights_returns_copies():
+    layer = layers.Dense(2)
+    layer(rand(1, 3))
+    kernel = layer.get_weights()[0]
+    kernel[...] = 7.0
+    assert not np.any(layer.kernel.numpy() == 7.0)

@@ -25,20 +25,20 @@ if __package__ in (None, ""):  # run as `python benchmarks/step_profile.py`
 
 # (module, attribute path): the functions timed, by where they live
 TIMED = [
-    ("chainrule.models", "Sequential.call"),
+    ("chainrule.keras.models", "Sequential.call"),
     ("chainrule.ops.conv", "conv_forward"), ("chainrule.ops.conv", "im2col"), ("chainrule.ops.conv", "_filter_grad"),
     ("chainrule.ops.conv", "Conv2DBackpropInput.forward"), ("chainrule.ops.conv", "backprop_input"),
-    ("chainrule.kernels.col2im", "sum_taps_numba"),
+    ("chainrule.backend.kernels.col2im", "sum_taps_numba"),
     ("chainrule.ops.pool", "max_pool_with_argmax"), ("chainrule.ops.pool", "MaxPool2DScatter.forward"),
     ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.forward"), ("chainrule.ops.conv_pool", "Conv2DReluMaxPool.backward"),
-    ("chainrule.kernels.pooling", "tap_max"), ("chainrule.kernels.pooling", "tap_spread"),
+    ("chainrule.backend.kernels.pooling", "tap_max"), ("chainrule.backend.kernels.pooling", "tap_spread"),
     ("chainrule.ops.linalg", "Linear.forward"), ("chainrule.ops.linalg", "Linear.backward"),
-    ("chainrule.layers.core", "LinearRelu.forward"), ("chainrule.layers.core", "LinearRelu.backward"),
-    ("chainrule.kernels.activation", "bias_relu_"), ("chainrule.kernels.activation", "relu_grad"),
-    ("chainrule.kernels.activation", "relu_grad_sum"),
-    ("chainrule.kernels.softmax", "softmax"), ("chainrule.kernels.softmax", "softmax_xent"),
-    ("chainrule.training.trainer", "Trainer.compute_loss"), ("chainrule.optimizers", "Optimizer.apply"),
-    ("chainrule.training.replay", "RecordedStep._forward"), ("chainrule.training.replay", "RecordedStep._backward"),
+    ("chainrule.keras.layers.core", "LinearRelu.forward"), ("chainrule.keras.layers.core", "LinearRelu.backward"),
+    ("chainrule.backend.kernels.activation", "bias_relu_"), ("chainrule.backend.kernels.activation", "relu_grad"),
+    ("chainrule.backend.kernels.activation", "relu_grad_sum"),
+    ("chainrule.backend.kernels.softmax", "softmax"), ("chainrule.backend.kernels.softmax", "softmax_xent"),
+    ("chainrule.keras.training.trainer", "Trainer.compute_loss"), ("chainrule.keras.optimizers", "Optimizer.apply"),
+    ("chainrule.engine.tracer", "RecordedStep._forward"), ("chainrule.engine.tracer", "RecordedStep._backward"),
 ]
 
 

@@ -7,7 +7,7 @@ import torch
 from helpers import compare_with_torch
 
 import chainrule as cr
-from chainrule.autograd import enable_grad, no_grad
+from chainrule.engine.autograd import enable_grad, no_grad
 
 
 def leaf(values, dtype=np.float64):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as tf
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 RNG = np.random.default_rng(0)
 

@@ -25,7 +25,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.data import blocks as bl
 from chainrule.data.structure import Structure, leaves, map_structure, stack_structures
-from chainrule.tensor import as_tensor
+from chainrule.engine.tensor import as_tensor
 
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2  # after filter: the count is known only by iterating (tf.data's code)

@@ -11,7 +11,7 @@ def epsilon() -> float:
 
 def clear_session() -> None:
     """Forget the layer names handed out so far: the next Dense is 'dense' again (as in a fresh Keras session)."""
-    from chainrule.layers import base
+    from chainrule.keras.layers import base
 
     base._name_counts.clear()
 

@@ -1,6 +1,7 @@
 """Every differentiable op, importable from one place: ``from chainrule import ops; ops.conv2d(...)``."""
 from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from chainrule.ops.function import OPS, Function, op, unbroadcast
+from chainrule.engine.function import OPS, Function, op
+from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import linear, matmul
 from chainrule.ops.math import (abs, add, cast, clip, div, erf, exp, log, maximum, minimum, mod, mul, neg, pow, sqrt,
                                 sub, where)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 
 from chainrule import backend
-from chainrule.kernels import softmax as softmax_kernels
-from chainrule.ops.function import Function, named, op
+from chainrule.backend.kernels import softmax as softmax_kernels
+from chainrule.engine.function import Function, named, op
 from chainrule.ops.math import Erf, Exp, Where, _unary
 from chainrule.ops.reduce import Sum, _normalize_axis
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
 class Relu(Function):

@@ -7,8 +7,8 @@ array([1, 0])
 from __future__ import annotations
 
 from chainrule import backend
-from chainrule.ops.function import named
-from chainrule.tensor import Tensor, TensorLike, _to_array
+from chainrule.engine.function import named
+from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
 
 def _values(x: TensorLike):

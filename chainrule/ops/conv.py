@@ -44,13 +44,14 @@ from __future__ import annotations
 import itertools
 import numbers
 
-from chainrule import backend, kernels
-from chainrule.kernels import activation as act_kernels
-from chainrule.kernels import col2im
-from chainrule.ops.function import Function, op
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule import backend
+from chainrule.backend.windows import Pads, pad_hw, window_slice
+from chainrule.backend import kernels
+from chainrule.backend.kernels import activation as act_kernels
+from chainrule.backend.kernels import col2im
+from chainrule.engine.function import Function, op
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
-Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
 
 # Forward keeps its patch matrix for the filter gradient when it is at most this big; larger ones are rebuilt in
 # backward (one strided copy) rather than held in memory for the whole forward pass of a deep net.
@@ -116,20 +117,6 @@ def resolve_padding(padding, in_hw, k_hw, strides, dilations, opname: str, expli
 def out_size(size: int, pad: tuple[int, int], k: int, stride: int, dilation: int = 1) -> int:
     """Number of window positions along one axis of the padded input."""
     return (size + pad[0] + pad[1] - (k - 1) * dilation - 1) // stride + 1
-
-
-def pad_hw(x, pads: Pads, value=0.0):
-    """Pad the H and W axes of an NHWC array (no copy when there is nothing to pad)."""
-    if pads == ((0, 0), (0, 0)):
-        return x
-    return backend.xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
-
-
-def window_slice(out_hw, offset, strides, dilations=(1, 1)):
-    """The index that picks, for every output position, the input pixel at ``offset`` = (i, j) inside its window."""
-    (oh, ow), (i, j), (sh, sw), (dh, dw) = out_hw, offset, strides, dilations
-    return (slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
-            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw), slice(None))
 
 
 # --- the three ops --------------------------------------------------------------------------------------------------

@@ -43,13 +43,13 @@ array([[0., 0.],
 from __future__ import annotations
 
 from chainrule import backend
-from chainrule.kernels import activation as act_kernels
-from chainrule.kernels import pooling
+from chainrule.backend.kernels import activation as act_kernels
+from chainrule.backend.kernels import pooling
 from chainrule.ops.conv import (KEEP_PATCHES_MAX_BYTES, backprop_input, conv_args, im2col, input_and_filter_grads,
                                 masked_grad_and_sum, out_size, pair)
-from chainrule.ops.function import Function, op
+from chainrule.engine.function import Function, op
 from chainrule.ops.pool import MaxPool2DScatter
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 NO_PADS = ((0, 0), (0, 0))
 

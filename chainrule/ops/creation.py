@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from chainrule import backend
-from chainrule.tensor import Tensor, TensorLike, _to_array
+from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
 
 def _dtype(dtype) -> np.dtype:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.ops.function import Function, op, unbroadcast
+from chainrule.engine.function import Function, op
+from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import _operands
-from chainrule.tensor import Tensor, TensorLike
+from chainrule.engine.tensor import Tensor, TensorLike
 
 
 def _swap_last(x):

@@ -11,8 +11,9 @@ import math
 import numpy as np
 
 from chainrule import backend
-from chainrule.ops.function import Function, named, op, unbroadcast
-from chainrule.tensor import Tensor, TensorLike, _to_array, as_tensor
+from chainrule.engine.function import Function, named, op
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
 class Add(Function):

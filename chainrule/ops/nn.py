@@ -19,12 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.kernels import softmax as softmax_kernels
+from chainrule.backend.kernels import softmax as softmax_kernels
 from chainrule.ops.activation import LogSoftmax, Sigmoid, Softmax
-from chainrule.ops.function import Function, op, unbroadcast
+from chainrule.engine.function import Function, op
+from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import Exp, cast
 from chainrule.ops.reduce import _kept_shape, _normalize_axis
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
 # --- argument checks --------------------------------------------------------------------------------------------------

@@ -25,11 +25,12 @@ array([[ 5. ,  6.5],
 """
 from __future__ import annotations
 
-from chainrule import backend, kernels
-from chainrule.kernels import pooling
+from chainrule import backend
+from chainrule.backend import kernels
+from chainrule.backend.kernels import pooling
 from chainrule.ops.conv import check_float_nhwc, out_size, pad_hw, pair, resolve_padding
-from chainrule.ops.function import Function, op
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule.engine.function import Function, op
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
 class _Pool(Function):

@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from chainrule import backend
-from chainrule.ops.function import Function, named, op
+from chainrule.engine.function import Function, named, op
 from chainrule.ops.math import Exp, Log
-from chainrule.tensor import Tensor, TensorLike, as_tensor
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 Axis = int | tuple[int, ...] | list[int] | None
 

@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 
 from chainrule import backend
-from chainrule.ops.function import Function, op
+from chainrule.engine.function import Function, op
 from chainrule.ops.reduce import _normalize_axis
-from chainrule.tensor import Tensor, TensorLike, _to_array, as_tensor
+from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
 class Reshape(Function):

@@ -111,8 +111,8 @@ def test_evaluate_summary_and_predict(trained_run, dataset, tmp_path, capsys):
 
 
 def test_a_json_model_config_of_the_seeds_flat_mlp(dataset, tmp_path, capsys):
-    from chainrule import layers
-    from chainrule.models import Sequential
+    from chainrule.keras import layers
+    from chainrule.keras.models import Sequential
 
     flat = Sequential([layers.Dense(10, activation="relu", input_shape=(784,)), layers.Dense(10, activation="softmax")])
     config = tmp_path / "tiny.json"
@@ -148,7 +148,7 @@ def test_bad_input_gets_one_clear_line(dataset, tmp_path, capsys):
         assert "Traceback" not in err and err.count("\n") == 1
 
     model = tmp_path / "m.keras"
-    from chainrule import zoo
+    from chainrule.cli import zoo
 
     zoo.mlp().save(model)
     assert main(["predict", str(model), str(not_an_image)]) == 1

@@ -4,7 +4,7 @@ import pytest
 import chainrule as cr
 from chainrule import backend
 from chainrule.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
-from chainrule.tensor import Tensor
+from chainrule.engine.tensor import Tensor
 
 
 def rows(n=10):

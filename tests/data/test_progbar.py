@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from chainrule.utils import Progbar
+from chainrule.keras.utils import Progbar
 
 
 class Terminal(io.StringIO):

@@ -13,10 +13,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from chainrule import io, layers
-from chainrule.io import ModelFileError, decode, read_file, write_file
+from chainrule.keras import saving as io
+from chainrule.keras import layers
+from chainrule.keras.saving import ModelFileError, decode, read_file, write_file
 from chainrule.keras.models import load_model
-from chainrule.models import Sequential
+from chainrule.keras.models import Sequential
 
 CASES = 400
 

@@ -5,11 +5,12 @@ import os
 import numpy as np
 import pytest
 
-from chainrule import io, layers
-from chainrule.io import ModelFileError
+from chainrule.keras import saving as io
+from chainrule.keras import layers
+from chainrule.keras.saving import ModelFileError
 from chainrule.keras.models import load_model
-from chainrule.models import Sequential
-from chainrule.utils import set_random_seed
+from chainrule.keras.models import Sequential
+from chainrule.keras.utils import set_random_seed
 
 RNG = np.random.default_rng(0)
 X = RNG.random((48, 8, 8, 1), dtype=np.float32)
@@ -75,7 +76,9 @@ def test_fit_resumes_from_a_file_as_if_never_stopped(tmp_path):
 
 def test_a_model_compiled_with_loss_and_metric_objects_reloads(tmp_path):
     """The seeds compile with objects (``loss=CategoricalCrossentropy()``), not names: those must reload too."""
-    from chainrule import losses, metrics, optimizers
+    from chainrule.keras import losses
+    from chainrule.keras import metrics
+    from chainrule.keras import optimizers
 
     model = make_model()
     model.compile(optimizer=optimizers.Adam(1e-3), loss=losses.SparseCategoricalCrossentropy(),
@@ -185,7 +188,7 @@ def test_saving_is_deterministic_and_respects_overwrite(tmp_path):
 
 def test_custom_losses_and_tf_keras_options(tmp_path):
     def halved_crossentropy(y_true, y_pred):
-        from chainrule import losses
+        from chainrule.keras import losses
 
         return losses.sparse_categorical_crossentropy(y_true, y_pred) * 0.5
 

@@ -3,9 +3,9 @@ import random
 
 import numpy as np
 
-from chainrule import layers
-from chainrule.models import Sequential
-from chainrule.utils import set_random_seed
+from chainrule.keras import layers
+from chainrule.keras.models import Sequential
+from chainrule.keras.utils import set_random_seed
 
 DATA = np.random.default_rng(0)
 X = DATA.random((40, 8, 8, 1), dtype=np.float32)

@@ -224,13 +224,13 @@ def test_lambda_callback_calls_its_functions():
 
 def _io_saves():
     try:
-        from chainrule import io
+        from chainrule.keras import saving as io
     except ImportError:
         return False
     return hasattr(io, "save_model") and hasattr(io, "save_weights")
 
 
-needs_io = pytest.mark.skipif(not _io_saves(), reason="chainrule.io (model.save / save_weights) is not written yet")
+needs_io = pytest.mark.skipif(not _io_saves(), reason="chainrule.keras.saving (model.save / save_weights) is not written yet")
 
 
 @needs_io

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from chainrule import keras
-from chainrule.functional import KerasTensor
+from chainrule.keras.graph import KerasTensor
 from chainrule.keras import layers
 
 

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from chainrule import backend, initializers
-from chainrule.initializers import (Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal,
+from chainrule import backend
+from chainrule.keras import initializers
+from chainrule.keras.initializers import (Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal,
                                     LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
                                     VarianceScaling, Zeros, compute_fans)
 

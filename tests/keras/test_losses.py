@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 import chainrule as cr
-from chainrule import losses
-from chainrule.testing import check_gradients
+from chainrule.keras import losses
+from chainrule.engine.gradcheck import check_gradients
 
 RNG = np.random.default_rng(0)
 N, C = 6, 4

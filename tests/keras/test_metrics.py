@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import losses, metrics
+from chainrule.keras import losses
+from chainrule.keras import metrics
 
 RNG = np.random.default_rng(0)
 

@@ -7,9 +7,10 @@ import test_optimizers
 from test_optimizers import *  # noqa: F401,F403  (collected again here, under the `other_path` fixture below)
 
 import chainrule as cr
-from chainrule import kernels, schedules
-from chainrule.kernels import optim
-from chainrule.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from chainrule.backend import kernels
+from chainrule.keras import schedules
+from chainrule.backend.kernels import optim
+from chainrule.keras.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
 SMALL, LARGE = (7, 5), (3 * 2 ** 16 + 3,)  # a matrix; a long vector with a ragged end for the vectorized loop
 STEPS = {SMALL: 20, LARGE: 5}

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule import optimizers, schedules
-from chainrule.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from chainrule.keras import optimizers
+from chainrule.keras import schedules
+from chainrule.keras.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
 SHAPES = ((3, 4), (4,))
 STEPS = 25

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import regularizers
-from chainrule.regularizers import L1, L1L2, L2
+from chainrule.keras import regularizers
+from chainrule.keras.regularizers import L1, L1L2, L2
 
 
 def test_values_follow_keras():

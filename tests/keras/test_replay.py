@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import models, zoo
-from chainrule.training.replay import RecordedStep
+from chainrule.keras import models
+from chainrule.cli import zoo
+from chainrule.engine.tracer import RecordedStep
 
 keras = cr.keras
 L = keras.layers

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from chainrule import schedules
-from chainrule.schedules import (CosineDecay, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
+from chainrule.keras import schedules
+from chainrule.keras.schedules import (CosineDecay, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
                                  PolynomialDecay)
 
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule import activations, layers
+from chainrule.keras import activations
+from chainrule.keras import layers
 from chainrule.ops.activation import Softmax as SoftmaxOp
 from layer_checks import check_config_round_trip, rand
 

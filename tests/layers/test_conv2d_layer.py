@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule as cr
-from chainrule import layers
+from chainrule.keras import layers
 from layer_checks import (check_config_round_trip, check_gradients_reach_weights, check_weights_round_trip, rand)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import layers
+from chainrule.keras import layers
 from layer_checks import check_config_round_trip, rand
 
 

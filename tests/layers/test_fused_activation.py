@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 
 import chainrule as cr
-from chainrule import kernels, layers
-from chainrule.layers.core import LinearRelu
+from chainrule.backend import kernels
+from chainrule.keras import layers
+from chainrule.keras.layers.core import LinearRelu
 from chainrule.ops.conv import Conv2DBiasAct
 from layer_checks import rand
 

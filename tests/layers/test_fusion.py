@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import keras
-from chainrule.layers import Conv2D, MaxPooling2D
+from chainrule.keras.layers import Conv2D, MaxPooling2D
 from chainrule.ops.conv_pool import Conv2DReluMaxPool
 
 
@@ -84,7 +84,7 @@ def test_a_pool_larger_than_the_conv_output_keeps_the_pool_layers_error():
 
 
 def test_a_wrong_input_still_names_the_conv_layer():
-    from chainrule.layers.fusion import run_conv_max_pool
+    from chainrule.keras.layers.fusion import run_conv_max_pool
 
     conv = Conv2D(4, 3, activation="relu", name="first_conv")
     conv(_images(1))
@@ -94,7 +94,7 @@ def test_a_wrong_input_still_names_the_conv_layer():
 
 def test_training_the_fused_model_matches_training_it_unfused(monkeypatch):
     """Five Adam steps with the fusion and five with it switched off give the same weights (float32 rounding)."""
-    from chainrule.layers import fusion
+    from chainrule.keras.layers import fusion
 
     def train(fuse):
         if not fuse:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import layers
-from chainrule.functional import Input
+from chainrule.keras import layers
+from chainrule.keras.graph import Input
 from layer_checks import rand
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import layers
-from chainrule.functional import Input
+from chainrule.keras import layers
+from chainrule.keras.graph import Input
 from layer_checks import check_config_round_trip, rand
 
 A, B, C = rand(2, 3, seed=1), rand(2, 3, seed=2), rand(2, 3, seed=3)

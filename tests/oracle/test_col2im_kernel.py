@@ -3,8 +3,8 @@ over strides, dilations and paddings; and backprop_input on both paths, for the 
 import numpy as np
 import pytest
 
-from chainrule import kernels
-from chainrule.kernels import col2im
+from chainrule.backend import kernels
+from chainrule.backend.kernels import col2im
 from chainrule.ops import conv as conv_module
 from chainrule.ops.conv import backprop_input, out_size, resolve_padding
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import kernels
-from chainrule.kernels import activation as act_kernels
+from chainrule.backend import kernels
+from chainrule.backend.kernels import activation as act_kernels
 from chainrule.ops.conv import Conv2DBiasAct, resolve_padding
 
 numba = pytest.importorskip("numba", reason="the numba kernels need numba (pip install chainrule[fast])")

@@ -6,10 +6,10 @@ import torch.nn.functional as F
 from helpers import compare_with_torch, covers
 
 import chainrule as cr
-from chainrule.autograd import enable_grad
+from chainrule.engine.autograd import enable_grad
 from chainrule.ops import conv as conv_module
 from chainrule.ops.conv import conv2d
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 # (x shape NHWC, kernel shape HWIO, strides, padding, dilations)
 CASES = [

@@ -8,10 +8,10 @@ from helpers import compare_with_torch, covers
 from test_conv_ops import torch_conv2d
 
 import chainrule as cr
-from chainrule import kernels
+from chainrule.backend import kernels
 from chainrule.ops import conv2d, max_pool2d, relu
 from chainrule.ops.conv_pool import conv2d_relu_max_pool2d
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 # (x shape NHWC, kernel shape HWIO, strides, padding, dilations, pool)
 CASES = [

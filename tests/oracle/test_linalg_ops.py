@@ -5,7 +5,7 @@ import torch
 from helpers import compare_with_torch, covers
 
 import chainrule as cr
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 # (a shape, b shape): NumPy's matmul rules, 1-D operands included
 MATMUL_SHAPES = [

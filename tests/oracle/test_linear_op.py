@@ -5,7 +5,7 @@ import torch
 from helpers import compare_with_torch, covers
 
 import chainrule as cr
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 SHAPES = [(5, 4), (2, 3, 4), (4,)]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 HYPOTHESIS = settings(max_examples=25, deadline=None)
 DTYPES = [np.float64, np.float32]

@@ -3,8 +3,8 @@ in the same places, on shapes from one class to many rows, with large and infini
 import numpy as np
 import pytest
 
-from chainrule import kernels
-from chainrule.kernels import softmax as sk
+from chainrule.backend import kernels
+from chainrule.backend.kernels import softmax as sk
 
 numba = pytest.importorskip("numba", reason="the numba kernels need numba (pip install chainrule[fast])")
 

@@ -9,7 +9,7 @@ import chainrule as cr
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, mean_squared_error,
                               sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 
 def rand(*shape, seed=0):

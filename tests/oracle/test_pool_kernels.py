@@ -8,8 +8,8 @@ import test_pool_ops
 from test_pool_ops import *  # noqa: F401,F403  (collected again here, under the `other_path` fixture below)
 
 import chainrule as cr
-from chainrule import kernels
-from chainrule.kernels import pooling
+from chainrule.backend import kernels
+from chainrule.backend.kernels import pooling
 from chainrule.ops.conv import out_size, resolve_padding
 from chainrule.ops.pool import avg_pool2d, max_pool2d
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import chainrule as cr
-from chainrule.testing import check_gradients
+from chainrule.engine.gradcheck import check_gradients
 
 HYPOTHESIS = settings(max_examples=25, deadline=None)
 

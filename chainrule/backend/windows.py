@@ -1,0 +1,21 @@
+"""Sliding windows over NHWC arrays: padding the spatial axes and the strided view of one kernel tap, shared by the
+convolution and pooling ops and their numba kernels."""
+from __future__ import annotations
+
+from chainrule import backend
+
+Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+
+
+def pad_hw(x, pads: Pads, value=0.0):
+    """Pad the H and W axes of an NHWC array (no copy when there is nothing to pad)."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return backend.xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def window_slice(out_hw, offset, strides, dilations=(1, 1)):
+    """The index that picks, for every output position, the input pixel at ``offset`` = (i, j) inside its window."""
+    (oh, ow), (i, j), (sh, sw), (dh, dw) = out_hw, offset, strides, dilations
+    return (slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw), slice(None))

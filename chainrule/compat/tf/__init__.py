@@ -1,0 +1,42 @@
+"""The TensorFlow namespace: ``import chainrule as tf`` re-exports everything here (``tf.Variable``, ``tf.math``,
+``tf.nn``, ``tf.random``, ``tf.GradientTape``, ``tf.function``, the dtypes, ``tf.keras``, ``tf.data``).
+
+>>> from chainrule.compat import tf
+>>> tf.reduce_sum(tf.constant([1.0, 2.0])).numpy()
+array(3., dtype=float32)
+"""
+import numpy as _np
+
+
+from chainrule import backend, ops
+from chainrule.compat.tf import nn, random
+from chainrule.engine.autograd import enable_grad, grad, no_grad
+from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,
+                                   logical_or, not_equal)
+from chainrule.ops.creation import fill, one_hot, ones, ones_like, range, shape, zeros, zeros_like
+from chainrule.ops import (abs, add, broadcast_to, cast, clip, concat, div, erf, exp, expand_dims, gather, log,
+                           logsumexp, maximum, minimum, mul, pad, pow, sigmoid, softmax, split, sqrt, squeeze, stack,
+                           sub, tanh, transpose)
+from chainrule.ops import max as reduce_max
+from chainrule.ops import mean as reduce_mean
+from chainrule.ops import min as reduce_min
+from chainrule.ops import sum as reduce_sum
+from chainrule.ops import var as reduce_variance
+from chainrule.engine.tape import GradientTape
+from chainrule.engine.tensor import Tensor, Variable, as_tensor, constant
+from chainrule.compat.tf.api import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm, identity, is_tensor,
+                              logical_not, logical_xor, matmul, print, rank, reduce_all, reduce_any, reshape, size,
+                              square, stop_gradient, where)
+
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
+bool = bool_  # noqa: A001  (tf.bool)
+negative, multiply, subtract, divide = ops.neg, mul, sub, div
+reduce_logsumexp = logsumexp
+convert_to_tensor = as_tensor
+
+from chainrule.compat.tf.function import function  # noqa: E402
+from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
+from chainrule.compat.tf import math
+
+__all__ = [name for name in dir() if not name.startswith("_") and name != "api"]

@@ -1,0 +1,70 @@
+"""``tf.nn``: activations, convolution, pooling, dropout, normalization and the fused losses, by TensorFlow's names.
+
+>>> import chainrule as tf
+>>> tf.nn.relu(tf.constant([-1.0, 3.0])).numpy()
+array([0., 3.], dtype=float32)
+"""
+from __future__ import annotations
+
+from chainrule.ops import reduce as _reduce
+from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from chainrule.ops import conv as _conv
+from chainrule.ops import pool as _pool
+from chainrule.ops.linalg import linear
+from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmoid_cross_entropy_with_logits,
+                              softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+
+
+def _nhwc(data_format: str, opname: str) -> None:
+    if data_format not in ("NHWC", None):
+        raise NotImplementedError(f"tf.nn.{opname}: data_format={data_format!r}: chainrule computes in NHWC only "
+                                  f"(transpose the input to (N, H, W, C))")
+
+
+def conv2d(input: TensorLike, filters: TensorLike, strides=1, padding="VALID", data_format="NHWC",  # noqa: A002
+           dilations=None, name=None) -> Tensor:
+    """``tf.nn.conv2d`` by its own argument names: strides and dilations as an int, (h, w) or [1, h, w, 1]."""
+    _nhwc(data_format, "conv2d")
+    return _conv.conv2d(input, filters, strides, padding, 1 if dilations is None else dilations)
+
+
+def max_pool2d(input: TensorLike, ksize, strides=None, padding="VALID", data_format="NHWC",  # noqa: A002
+               name=None) -> Tensor:
+    """``tf.nn.max_pool2d``: ksize and strides as an int, (h, w) or [1, h, w, 1]; strides default to ksize."""
+    _nhwc(data_format, "max_pool2d")
+    return _pool.max_pool2d(input, ksize, strides, padding)
+
+
+def avg_pool2d(input: TensorLike, ksize, strides=None, padding="VALID", data_format="NHWC",  # noqa: A002
+               name=None) -> Tensor:
+    """``tf.nn.avg_pool2d``, as :func:`max_pool2d`."""
+    _nhwc(data_format, "avg_pool2d")
+    return _pool.avg_pool2d(input, ksize, strides, padding)
+
+
+max_pool = max_pool2d
+avg_pool = avg_pool2d
+
+
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike | None,
+                        scale: TensorLike | None, variance_epsilon: float) -> Tensor:
+    """``tf.nn.batch_normalization``: ``(x - mean) * scale / sqrt(variance + eps) + offset`` over the last axis."""
+    return batch_norm_infer(x, scale, offset, mean, variance, axis=-1, epsilon=variance_epsilon)
+
+
+def moments(x: TensorLike, axes, keepdims: bool = False) -> tuple[Tensor, Tensor]:
+    """Mean and (biased) variance of ``x`` over ``axes``, as ``tf.nn.moments``."""
+    x = as_tensor(x)
+    return _reduce.mean(x, axes, keepdims), _reduce.var(x, axes, keepdims)
+
+
+def l2_loss(t: TensorLike) -> Tensor:
+    """``sum(t ** 2) / 2``, as ``tf.nn.l2_loss``."""
+    t = as_tensor(t)
+    return _reduce.sum(t * t) * 0.5
+
+
+def bias_add(value: TensorLike, bias: TensorLike) -> Tensor:
+    """Add a per-channel bias along the last axis."""
+    return as_tensor(value) + bias

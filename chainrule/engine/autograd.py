@@ -1,0 +1,163 @@
+"""Reverse-mode differentiation: walk the graph from the output back to the leaves, once, in topological order.
+
+>>> import chainrule as cr
+>>> x = cr.Tensor(3.0, requires_grad=True)
+>>> (dx,) = cr.grad(x * x * x, [x])
+>>> float(dx)
+27.0
+"""
+from __future__ import annotations
+
+import contextlib
+import heapq
+from typing import Callable, Sequence
+
+from chainrule import backend
+from chainrule.engine.function import GradMode
+from chainrule.engine.tensor import Tensor, TensorLike, _to_array
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run ops without recording the graph (inference, optimizer updates)."""
+    previous = GradMode.enabled
+    GradMode.enabled = False
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Record the graph again inside a ``no_grad`` block."""
+    previous = GradMode.enabled
+    GradMode.enabled = True
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+def _initial_grad(output: Tensor, grad: TensorLike | None, create_graph: bool = False):
+    """The seed gradient, in the output's dtype (as PyTorch casts it); a Tensor seed stays in the graph when
+    ``create_graph`` (so the result can be differentiated with respect to the seed too)."""
+    if grad is None:
+        if output.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got an output of shape "
+                               f"{output.shape}: pass grad= (a tensor of that shape)")
+        return backend.xp.ones_like(output.data)
+    if not isinstance(grad, Tensor):
+        grad = Tensor._wrap(_to_array(grad, output.dtype))
+    if grad.shape != output.shape:
+        raise ValueError(f"grad of shape {grad.shape} does not match the output's shape {output.shape}")
+    if grad.dtype != output.dtype:
+        grad = grad.astype(output.dtype)
+    return grad if create_graph else grad.data
+
+
+def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, keep: set[int] | None,
+              recorded: Callable[[int], bool] | None = None):
+    """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``.
+
+    Nodes wait in a heap ordered by creation, newest first: a node's consumers were all made after it, so when it
+    is popped its gradient is complete. A loop, not recursion, so graphs of any depth work. ``recorded(order)``,
+    when given, says which nodes count (a GradientTape's: those made while it recorded); the others' outputs are
+    constants, as leaves.
+    """
+    results: dict[int, tuple] = {}
+    pending: dict[int, object] = {}
+    waiting: list[tuple[int, int, Tensor]] = []
+
+    def receive(t: Tensor, g) -> None:
+        key = id(t)
+        if t.node is None or (recorded is not None and not recorded(t.node.order)):
+            previous = results.get(key)
+            results[key] = (t, g if previous is None else previous[1] + g)
+        elif key in pending:
+            pending[key] = pending[key] + g
+        else:
+            pending[key] = g
+            heapq.heappush(waiting, (-t.node.order, key, t))
+
+    for o, g in zip(outputs, grads):
+        receive(o, g)
+    grad_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    try:
+        while waiting:
+            _, key, t = heapq.heappop(waiting)
+            g = pending.pop(key)
+            if keep is not None and key in keep:
+                results[key] = (t, g)
+            fn = t.node
+            if create_graph:
+                fn.graph_out = t
+            try:
+                input_grads = fn.backward(g)
+            finally:
+                fn.graph_out = None
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+                if needed and gx is not None:
+                    receive(x, gx)
+    finally:
+        GradMode.enabled = grad_mode
+    return results
+
+
+def _as_grad_tensor(g) -> Tensor:
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _check_differentiable(t: Tensor, role: str) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{role} must be a Tensor, got {type(t).__name__}")
+    if t.dtype.kind not in "fc":
+        raise TypeError(f"cannot take a gradient with respect to an integer tensor ({role} has dtype {t.dtype}); "
+                        f"cast it to float32 first")
+
+
+def _prepare(outputs, grad_outputs, create_graph):
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor,)) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, o in enumerate(outputs):
+        _check_differentiable(o, f"output {i}")
+        if not o.requires_grad:
+            raise RuntimeError(f"output {i} (shape {o.shape}) does not require grad and has no graph: no input it "
+                               f"depends on has requires_grad=True")
+    grads = [_initial_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    if create_graph:
+        grads = [_as_grad_tensor(g) for g in grads]
+    return outputs, grads
+
+
+def backward(output: Tensor, grad: TensorLike | None = None, create_graph: bool = False) -> None:
+    """Accumulate the gradient of ``output`` into ``.grad`` of every leaf that requires grad."""
+    outputs, grads = _prepare(output, [grad] if grad is not None else None, create_graph)
+    for leaf, g in _backprop(outputs, grads, create_graph, keep=None).values():
+        g = _as_grad_tensor(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """d(sum of outputs)/d(inputs), as in ``torch.autograd.grad``; nothing is written into ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are differentiable (Hessian-vector products, penalties).
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, x in enumerate(inputs):
+        _check_differentiable(x, f"input {i}")
+    outputs, grads = _prepare(outputs, grad_outputs, create_graph)
+    found = _backprop(outputs, grads, create_graph, keep={id(x) for x in inputs})
+    result = []
+    for i, x in enumerate(inputs):
+        g = found.get(id(x), (x, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} (shape {x.shape}) was not used to compute the outputs; "
+                               f"pass allow_unused=True to get None for it")
+        result.append(None if g is None else _as_grad_tensor(g))
+    return tuple(result)

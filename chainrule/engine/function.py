@@ -1,0 +1,102 @@
+"""Function: the base class of every differentiable op, and the engine's state (grad mode, node order, recorder).
+
+An op is a small class with ``forward`` (arrays in, array out) and ``backward`` (output gradient in, one gradient per
+positional input out). Positional arguments of ``apply`` are the inputs (Tensors or constants); keyword arguments are
+settings (axes, shapes, strides), which ``forward`` keeps on ``self`` for ``backward``. Backward formulas are written with operators and other ops' ``apply``, so the same formula runs on plain
+arrays (the fast path) and on Tensors (``create_graph=True``: the gradient is itself differentiable).
+
+>>> import numpy as np
+>>> class Square(Function):
+...     # y = x²   ->   dx = g * 2x
+...     def forward(self, x):
+...         return x * x
+...     def backward(self, g):
+...         (x,) = self.args
+...         return g * 2 * x
+>>> Square.apply(Tensor([3.0], requires_grad=True)).numpy()
+array([9.], dtype=float32)
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Callable
+
+from chainrule.engine.tensor import Tensor
+
+_creation_order = itertools.count()  # a node made later never feeds one made earlier: backward runs in reverse
+
+
+def next_order() -> int:
+    """A number above every node's made so far and below every later one's (a GradientTape marks its window)."""
+    return next(_creation_order)
+
+
+OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
+
+# While a training step is recorded (chainrule/training/replay.py): (op, inputs, settings, output) of every op run
+# on Tensors, in the order they ran.
+recorded: list | None = None
+
+
+def op(fn: Callable) -> Callable:
+    """Register a public op function (its name is what tests and the meta-test refer to)."""
+    OPS[fn.__name__] = fn
+    return fn
+
+
+def named(fn: Callable, name: str, doc: str) -> Callable:
+    """Give a function made by a factory its public name and docstring."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+class GradMode:
+    """Whether ops record the graph; switched off by ``no_grad()``."""
+
+    enabled = True
+
+
+class Function:
+    """One node of the graph: remembers its inputs and computes their gradients from its output's."""
+
+    graph_out: Tensor | None = None  # set by the engine while it differentiates this node with create_graph
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op. With no Tensor among ``inputs`` it returns a plain array and records nothing."""
+        fn = cls()
+        is_tensor = [isinstance(x, Tensor) for x in inputs]
+        fn.arrays = arrays = [x.data if t else x for x, t in zip(inputs, is_tensor)]
+        out = fn.forward(*arrays, **params)
+        if True not in is_tensor:
+            return out
+        result = Tensor._wrap(out)
+        if recorded is not None:
+            recorded.append((fn, inputs, params, result))
+        if GradMode.enabled:
+            needs = [t and x.requires_grad for x, t in zip(inputs, is_tensor)]
+            if True in needs and out.dtype.kind == "f":
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                fn.out = out
+                fn.order = next(_creation_order)
+                result.requires_grad = True
+                result.node = fn
+        return result
+
+    @property
+    def args(self):
+        """The inputs as backward should see them: arrays, or Tensors when building a differentiable gradient."""
+        return self.arrays if self.graph_out is None else self.inputs
+
+    @property
+    def output(self):
+        """The output as backward should see it (array, or the output Tensor under create_graph)."""
+        return self.out if self.graph_out is None else self.graph_out
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def backward(self, g):
+        raise NotImplementedError(f"{type(self).__name__} must define backward")

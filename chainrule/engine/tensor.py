@@ -1,0 +1,348 @@
+"""Tensor: an array, the gradient that flows into it, and the op node that made it.
+
+>>> import chainrule as cr
+>>> x = cr.Tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad.numpy()
+array([2., 4.], dtype=float32)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule import backend
+
+TensorLike = Any  # a Tensor, a NumPy array, a Python number or a nested list
+
+
+def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
+    """Turn data into a backend array: Python floats become floatx, arrays keep their dtype unless told."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return backend.xp.asarray(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
+        return backend.xp.asarray(data)
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(backend.floatx(), copy=False)
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(np.int64, copy=False)
+    return backend.xp.asarray(arr)
+
+
+def _check_can_require_grad(arr: np.ndarray) -> None:
+    if arr.dtype.kind not in "fc":
+        raise TypeError(f"only floating-point tensors can require gradients, got dtype {arr.dtype}")
+
+
+class Tensor:
+    """An n-dimensional array that records how it was made, so gradients can flow back through it.
+
+    ``node`` is the op (a :class:`chainrule.engine.function.Function`) that produced this tensor, or None for a leaf.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "node", "name", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: TensorLike, requires_grad: bool = False, dtype=None, name: str | None = None):
+        self.data = _to_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self.node = None
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data, requires_grad: bool = False) -> "Tensor":
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.node = None
+        t.name = None
+        return t
+
+    # --- array protocol -------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> "Tensor":
+        return _ops.transpose(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.node is None
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shared memory on the CPU)."""
+        data = self.data
+        if isinstance(data, np.ndarray):
+            return data
+        return np.asarray(data) if isinstance(data, np.generic) else data.get()  # a NumPy scalar or a CuPy array
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None:
+            return arr.astype(dtype, copy=bool(copy))
+        return arr.copy() if copy else arr
+
+    def item(self) -> float | int | bool:
+        return self.data.item()
+
+    def tolist(self) -> list:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """Format like the value for a 0-d tensor (``f"{loss:.4f}"``), like the repr otherwise."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __index__(self) -> int:
+        return self.data.__index__()
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    # --- autograd -------------------------------------------------------------------------------------------------
+    def backward(self, grad: TensorLike | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        from chainrule.engine.autograd import backward
+
+        backward(self, grad, create_graph=create_graph)
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag:
+            _check_can_require_grad(self.data)
+        self.requires_grad = flag
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def astype(self, dtype) -> "Tensor":
+        return _ops.cast(self, dtype)
+
+    # --- operators ------------------------------------------------------------------------------------------------
+    # x += y rebinds x to x + y (TensorFlow's tensors are immutable; the graph stays right), except on a parameter
+    # (a leaf that requires grad), which PyTorch updates in place under no_grad: see _update_in_place
+    def __iadd__(self, other): return self._update_in_place(other, "add", Tensor.__add__)
+    def __isub__(self, other): return self._update_in_place(other, "subtract", Tensor.__sub__)
+    def __imul__(self, other): return self._update_in_place(other, "multiply", Tensor.__mul__)
+    def __itruediv__(self, other): return self._update_in_place(other, "divide", Tensor.__truediv__)
+
+    def _update_in_place(self, other, ufunc: str, rebind):
+        if not (self.requires_grad and self.node is None):
+            return rebind(self, other)
+        if _function.GradMode.enabled:
+            raise RuntimeError(f"a leaf Tensor that requires grad (shape {self.shape}) is being used in an in-place "
+                               f"operation: update it inside `with chainrule.no_grad():`, as in PyTorch")
+        getattr(backend.xp, ufunc)(self.data, _to_array(other), out=self.data)
+        return self
+
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __mod__(self, other): return _ops.mod(self, other)
+    def __rmod__(self, other): return _ops.mod(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # comparisons give boolean tensors and carry no gradient
+    def __eq__(self, other): return Tensor._wrap(self.data == _to_array(other))  # type: ignore[override]
+    def __ne__(self, other): return Tensor._wrap(self.data != _to_array(other))  # type: ignore[override]
+    def __lt__(self, other): return Tensor._wrap(self.data < _to_array(other))
+    def __le__(self, other): return Tensor._wrap(self.data <= _to_array(other))
+    def __gt__(self, other): return Tensor._wrap(self.data > _to_array(other))
+    def __ge__(self, other): return Tensor._wrap(self.data >= _to_array(other))
+
+    # --- methods PyTorch users expect -----------------------------------------------------------------------------
+    def add(self, other): return _ops.add(self, other)
+    def sub(self, other): return _ops.sub(self, other)
+    def mul(self, other): return _ops.mul(self, other)
+    def div(self, other): return _ops.div(self, other)
+    def pow(self, other): return _ops.pow(self, other)
+    def neg(self): return _ops.neg(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def relu(self): return _ops.relu(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def tanh(self): return _ops.tanh(self)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
+    # reductions take NumPy's axis/keepdims, PyTorch's dim/keepdim, and NumPy's dtype/out=None (np.mean(t) passes them)
+    def sum(self, axis=None, keepdims=False, **kw): return _reduce(_ops.sum, self, axis, keepdims, kw)
+    def mean(self, axis=None, keepdims=False, **kw): return _reduce(_ops.mean, self, axis, keepdims, kw)
+    def max(self, axis=None, keepdims=False, **kw): return _reduce(_ops.max, self, axis, keepdims, kw)
+    def min(self, axis=None, keepdims=False, **kw): return _reduce(_ops.min, self, axis, keepdims, kw)
+    def var(self, axis=None, keepdims=False, **kw): return _reduce(_ops.var, self, axis, keepdims, kw)
+    def logsumexp(self, axis=None, keepdims=False, **kw): return _reduce(_ops.logsumexp, self, axis, keepdims, kw)
+
+    # PyTorch's shape methods
+    def view(self, *shape): return self.reshape(*shape)
+    def unsqueeze(self, dim: int): return _ops.expand_dims(self, dim)
+    def permute(self, *dims): return self.transpose(*dims)
+    def clone(self): return self * 1  # a new array; the gradient passes through
+
+    # no gradient: piecewise constant (floor division) or boolean (logic)
+    def __floordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(self.data, _raw(other)))
+    def __rfloordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(_raw(other), self.data))
+    def __and__(self, other): return Tensor._wrap(self.data & _raw(other))
+    def __or__(self, other): return Tensor._wrap(self.data | _raw(other))
+    def __xor__(self, other): return Tensor._wrap(self.data ^ _raw(other))
+    def __invert__(self): return Tensor._wrap(~self.data)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def matmul(self, other): return _ops.matmul(self, other)
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    def transpose(self, *axes):  # x.transpose(1, 0) or x.transpose((1, 0)), as NumPy
+        return _ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes or None)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def argmax(self, axis=None): return Tensor._wrap(self.data.argmax(axis=axis))
+
+
+class Variable(Tensor):
+    """A trainable, mutable tensor, as in TensorFlow: layers keep their weights in Variables.
+
+    >>> v = Variable([1.0, 2.0])
+    >>> v.assign_sub([0.5, 0.5]).numpy()
+    array([0.5, 1.5], dtype=float32)
+    """
+
+    __slots__ = ("trainable",)
+
+    def __init__(self, initial_value: TensorLike, trainable: bool = True, name: str | None = None, dtype=None):
+        data = _to_array(initial_value, dtype)
+        super().__init__(data.copy(), requires_grad=trainable and data.dtype.kind == "f", name=name)
+        self.trainable = trainable
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the current values (TensorFlow's snapshot: a later update does not change it)."""
+        return super().numpy().copy()
+
+    def _update_in_place(self, other, ufunc: str, rebind):
+        raise RuntimeError(f"`variable {_OPERATOR[ufunc]}= value` with Variables is not supported: use "
+                           f"variable.{_METHOD[ufunc]}(value) to modify the variable, or "
+                           f"`out = variable {_OPERATOR[ufunc]} value` for a new tensor (as in TensorFlow)")
+
+    def assign(self, value: TensorLike) -> "Variable":
+        value = _to_array(value)
+        if value.shape != self.data.shape and value.size != self.data.size:
+            raise ValueError(f"cannot assign a value of shape {value.shape} to variable "
+                             f"{self.name or ''} of shape {self.data.shape}")
+        self.data[...] = value.reshape(self.data.shape)
+        return self
+
+    def assign_add(self, delta: TensorLike) -> "Variable":
+        self.data += _to_array(delta)
+        return self
+
+    def assign_sub(self, delta: TensorLike) -> "Variable":
+        self.data -= _to_array(delta)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={self.numpy()!r}>"
+
+
+def _raw(value):
+    """An operand as NumPy takes it: a Tensor's array; a Python number as it is (it adapts to the array's dtype)."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _reduce(op, x, axis, keepdims, extra: dict):
+    """A reduction method's call: ``dim``/``keepdim`` as PyTorch names them; NumPy's ``dtype``/``out`` only as None."""
+    axis = extra.pop("dim", axis)
+    keepdims = extra.pop("keepdim", keepdims)
+    unsupported = {k: v for k, v in extra.items() if not (k in ("dtype", "out") and v is None)}
+    if unsupported:
+        raise TypeError(f"Tensor.{op.__name__}: unsupported arguments {sorted(unsupported)}")
+    return op(x, axis, keepdims)
+
+
+_OPERATOR = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+_METHOD = {"add": "assign_add", "subtract": "assign_sub", "multiply": "assign", "divide": "assign"}
+
+
+def as_tensor(data: TensorLike, dtype=None) -> Tensor:
+    """Return data as a Tensor, without copying when it already is one (or an array of the right dtype)."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    return Tensor._wrap(_to_array(data, dtype))
+
+
+def constant(value: TensorLike, dtype=None, shape=None, name: str | None = None) -> Tensor:
+    """TensorFlow's ``tf.constant``: a tensor that carries no gradient unless watched, holding its own copy of the
+    values (a later change to the array or Variable it came from does not reach it)."""
+    t = Tensor(value, dtype=dtype, name=name)
+    if shape is not None:
+        t.data = backend.xp.broadcast_to(t.data, shape).copy()
+    elif isinstance(value, Tensor) and t.data is value.data or isinstance(value, np.ndarray) and t.data is value:
+        t.data = t.data.copy()
+    return t
+
+
+from chainrule import ops as _ops  # noqa: E402  (ops build on Tensor; Tensor's operators call ops)
+from chainrule.engine import function as _function  # noqa: E402

@@ -1,0 +1,175 @@
+"""Activation functions by name, as ``keras.activations``: ``get('relu')``, ``serialize(fn) -> 'relu'``.
+
+Each activation is one op or a few differentiable ops, so layers stay fast and gradients of every order work.
+``softmax`` is the :class:`chainrule.ops.activation.Softmax` op itself: the losses recognise it and fuse
+cross-entropy stably.
+
+>>> import chainrule as cr
+>>> from chainrule import activations
+>>> activations.get("relu")(cr.constant([-1.0, 2.0])).numpy()
+array([0., 2.], dtype=float32)
+>>> activations.serialize(activations.get(None))
+'linear'
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from chainrule import ops
+from chainrule.ops.activation import Relu
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+
+
+def relu(x: TensorLike, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+    """``max(x, 0)``; with options: ``negative_slope * (x - threshold)`` below ``threshold``, capped at ``max_value``."""
+    x = as_tensor(x)
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return Relu.apply(x)
+    if threshold == 0.0:
+        y = Relu.apply(x) if negative_slope == 0.0 else ops.leaky_relu(x, negative_slope)
+    else:
+        y = ops.where(x.data >= threshold, x, (x - threshold) * negative_slope)
+    return y if max_value is None else ops.minimum(y, float(max_value))
+
+
+def relu6(x: TensorLike) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return ops.minimum(ops.relu(x), 6.0)
+
+
+def leaky_relu(x: TensorLike, negative_slope: float = 0.2) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere (Keras's default slope 0.2)."""
+    return ops.leaky_relu(x, negative_slope)
+
+
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return ops.elu(x, alpha)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def selu(x: TensorLike) -> Tensor:
+    """Scaled ELU with the self-normalizing constants of Klambauer et al."""
+    return ops.elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def gelu(x: TensorLike, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit ``x * Φ(x)`` (exact by default, as Keras 3)."""
+    return ops.gelu(x, approximate)
+
+
+def sigmoid(x: TensorLike) -> Tensor:
+    return ops.sigmoid(x)
+
+
+def tanh(x: TensorLike) -> Tensor:
+    return ops.tanh(x)
+
+
+def softplus(x: TensorLike) -> Tensor:
+    """``log(1 + exp(x))``, stable."""
+    return ops.softplus(x)
+
+
+def softsign(x: TensorLike) -> Tensor:
+    """``x / (1 + |x|)``."""
+    x = as_tensor(x)
+    return x / (ops.abs(x) + 1.0)
+
+
+def silu(x: TensorLike) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish)."""
+    x = as_tensor(x)
+    return x * ops.sigmoid(x)
+
+
+def hard_sigmoid(x: TensorLike) -> Tensor:
+    """``relu6(x + 3) / 6``, as Keras 3."""
+    return relu6(as_tensor(x) + 3.0) * (1.0 / 6.0)
+
+
+def hard_silu(x: TensorLike) -> Tensor:
+    """``x * hard_sigmoid(x)`` (also called hard swish)."""
+    x = as_tensor(x)
+    return x * hard_sigmoid(x)
+
+
+def mish(x: TensorLike) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    x = as_tensor(x)
+    return x * ops.tanh(ops.softplus(x))
+
+
+def exponential(x: TensorLike) -> Tensor:
+    return ops.exp(x)
+
+
+def log_sigmoid(x: TensorLike) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable."""
+    return -ops.softplus(-as_tensor(x))
+
+
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
+    """Probabilities along ``axis``: the Softmax op, which the cross-entropy losses fuse with."""
+    return ops.softmax(x, axis)
+
+
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
+    return ops.log_softmax(x, axis)
+
+
+def linear(x: TensorLike) -> Tensor:
+    """The identity (what ``activation=None`` means)."""
+    return as_tensor(x)
+
+
+_BY_NAME: dict[str, Callable] = {f.__name__: f for f in (
+    relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, tanh, softplus, softsign, silu, hard_sigmoid, hard_silu,
+    mish, exponential, log_sigmoid, softmax, log_softmax, linear)}
+_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+# the plain ops (``tf.nn.relu`` is ``chainrule.ops.relu``) serialize under their activation's name
+_OP_NAMES = {ops.relu: "relu", ops.sigmoid: "sigmoid", ops.tanh: "tanh", ops.softplus: "softplus",
+             ops.softmax: "softmax", ops.log_softmax: "log_softmax", ops.elu: "elu", ops.gelu: "gelu",
+             ops.leaky_relu: "leaky_relu", ops.exp: "exponential"}
+
+
+def get(identifier) -> Callable:
+    """An activation function from a name ('relu'), a serialized dict, a callable (returned as is), or None."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, dict):  # Keras's {"class_name": "function", "config": "relu", ...}
+        identifier = identifier.get("config", identifier.get("class_name"))
+    if isinstance(identifier, str):
+        name = _ALIASES.get(identifier, identifier)
+        if name not in _BY_NAME:
+            raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(set(_BY_NAME) | set(_ALIASES))}")
+        return _BY_NAME[name]
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret activation identifier {identifier!r}: give a name, a callable or None")
+
+
+def serialize(activation: Callable | None) -> str:
+    """The name ``get`` turns back into ``activation`` ('linear' for None)."""
+    if activation is None:
+        return "linear"
+    if _BY_NAME.get(getattr(activation, "__name__", None)) is activation:
+        return activation.__name__
+    if activation in _OP_NAMES:
+        return _OP_NAMES[activation]
+    name = getattr(activation, "__name__", None)
+    if name is None:
+        raise ValueError(f"Cannot serialize activation {activation!r}: it has no name")
+    return name
+
+
+def deserialize(name, custom_objects: dict | None = None) -> Callable:
+    if custom_objects and isinstance(name, str) and name in custom_objects:
+        return custom_objects[name]
+    return get(name)
+
+
+__all__ = sorted(_BY_NAME) + ["swish", "hard_swish", "get", "serialize", "deserialize"]
+swish, hard_swish = silu, hard_silu

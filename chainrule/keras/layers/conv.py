@@ -1,0 +1,113 @@
+"""Conv2D: 2-D convolution over channels-last images, with a bias and an activation.
+
+>>> import numpy as np
+>>> layer = Conv2D(8, 3, padding="same")
+>>> layer(np.ones((2, 5, 5, 3), "float32")).shape
+(2, 5, 5, 8)
+>>> [w.shape for w in layer.get_weights()]
+[(3, 3, 3, 8), (8,)]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.keras.layers.base import InputSpec
+from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
+from chainrule.ops import conv as conv_ops
+
+
+def normalize_tuple(value, name: str, layer: str) -> tuple[int, int]:
+    """An int or a pair of positive ints as a (height, width) pair."""
+    if isinstance(value, (int, np.integer)):
+        return conv_ops.pair(int(value), name, layer)
+    try:
+        return conv_ops.pair(tuple(int(v) for v in value), name, layer)
+    except (TypeError, ValueError):
+        raise ValueError(f"{layer}: {name} must be a positive int or a pair of positive ints, got {value!r}") from None
+
+
+def normalize_padding(padding, layer: str) -> str:
+    mode = str(padding).lower()
+    if mode not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return mode
+
+
+def conv_output_length(size, k: int, padding: str, stride: int, dilation: int = 1):
+    """Keras's output length along one spatial axis (None stays None)."""
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // stride)
+    return max((size - (k - 1) * dilation - 1) // stride + 1, 0)
+
+
+class Conv2D(KernelLayer):
+    """``activation(conv2d(inputs, kernel) + bias)`` on (batch, height, width, channels) inputs.
+
+    kernel: (kernel_h, kernel_w, in_channels, filters), bias: (filters,), as Keras stores them. Besides filters,
+    kernel_size, strides, padding ('valid'/'same'), dilation_rate, it takes Dense's activation, use_bias,
+    initializer and regularizer arguments.
+    """
+
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", data_format=None,
+                 dilation_rate=(1, 1), groups: int = 1, activation=None, use_bias: bool = True, **kwargs):
+        super().__init__(activation=activation, use_bias=use_bias, **kwargs)
+        self.filters = positive_int(filters, "filters", "Conv2D")
+        self.kernel_size = normalize_tuple(kernel_size, "kernel_size", "Conv2D")
+        self.strides = normalize_tuple(strides, "strides", "Conv2D")
+        self.padding = normalize_padding(padding, "Conv2D")
+        self.data_format = check_data_format(data_format, "Conv2D")
+        self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", "Conv2D")
+        if groups != 1:
+            raise NotImplementedError(f"Conv2D: groups={groups} is not supported (grouped convolution); use groups=1")
+        self.groups = 1
+        self._fused_relu = fuses_relu(self.activation)
+        self._pads: dict[tuple, tuple] = {}  # (height, width) of the input -> the explicit padding
+        self.input_spec = InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(f"Layer '{self.name}' needs a known number of input channels, got shape {input_shape}")
+        self._add_kernel_and_bias(self.kernel_size + (channels, self.filters), self.filters)
+        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.built = True
+
+    def _padding_for(self, shape) -> tuple:
+        """Explicit ((top, bottom), (left, right)) padding for inputs of ``shape``, worked out once per image size."""
+        pads = conv_ops.resolve_padding(self.padding, shape[1:3], self.kernel_size, self.strides, self.dilation_rate,
+                                        self.name)
+        for axis, (size, pad, k, d) in enumerate(zip(shape[1:3], pads, self.kernel_size, self.dilation_rate)):
+            if size + pad[0] + pad[1] < (k - 1) * d + 1:
+                raise ValueError(f"Layer '{self.name}': the kernel {self.kernel_size} (dilation {self.dilation_rate})"
+                                 f" is larger than the input along {'height' if axis == 0 else 'width'}: input shape "
+                                 f"{tuple(shape)}, padding '{self.padding}'")
+        self._pads[shape[1:3]] = pads
+        return pads
+
+    def call(self, inputs):
+        # One node: conv, + bias and (when the activation is relu) the relu, fused; other activations follow as ops
+        y = conv_ops.Conv2DBiasAct.apply(inputs, self.kernel, self.bias, relu=self._fused_relu,
+                                         **self._geometry(inputs.shape))
+        return y if self._act is None or self._fused_relu else self._act(y)
+
+    def _geometry(self, shape) -> dict:
+        """The conv ops' pads, strides and dilations for inputs of ``shape``."""
+        pads = self._pads.get(shape[1:3]) or self._padding_for(shape)
+        return dict(pads=pads, strides=self.strides, dilations=self.dilation_rate)
+
+    def compute_output_shape(self, input_shape):
+        hw = tuple(conv_output_length(size, k, self.padding, s, d) for size, k, s, d in
+                   zip(input_shape[1:3], self.kernel_size, self.strides, self.dilation_rate))
+        return (input_shape[0],) + hw + (self.filters,)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups}
+
+
+Convolution2D = Conv2D
+
+__all__ = ["Conv2D", "Convolution2D"]

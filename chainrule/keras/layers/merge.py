@@ -1,0 +1,163 @@
+"""Merge layers: combine a list of inputs elementwise (Add, Subtract, Multiply, Average, Maximum, Minimum) or by
+joining them along an axis (Concatenate). Lower-case functions ``add([a, b])`` etc. build and call them at once.
+
+>>> import numpy as np
+>>> a, b = np.ones((2, 3), "float32"), np.full((2, 3), 2.0, "float32")
+>>> Add()([a, b]).numpy()[0]
+array([3., 3., 3.], dtype=float32)
+>>> Concatenate()([a, b]).shape
+(2, 6)
+"""
+from __future__ import annotations
+
+from chainrule import ops
+from chainrule.keras.layers.base import Layer
+from chainrule.engine.function import named
+
+
+def _as_shape_list(layer: Layer, input_shape) -> list[tuple]:
+    if not isinstance(input_shape, list) or not input_shape or not isinstance(input_shape[0], (tuple, list)):
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) must be called on a list of inputs, got "
+                         f"input shape {input_shape}")
+    return [tuple(s) for s in input_shape]
+
+
+def _broadcast_pair(layer: Layer, a: tuple, b: tuple) -> tuple:
+    """The shape two per-example shapes broadcast to (None where unknown); an error naming both shapes."""
+    shapes = (a, b)
+    if len(a) < len(b):
+        a, b = b, a
+    b = (1,) * (len(a) - len(b)) + b
+    out = []
+    for i, j in zip(a, b):
+        if i is None or j is None:
+            out.append(None)
+        elif i == 1 or j == 1 or i == j:
+            out.append(max(i, j))
+        else:
+            raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}): inputs have incompatible shapes. "
+                             f"Received shapes {shapes[0]} and {shapes[1]}")
+    return tuple(out)
+
+
+class _Merge(Layer):
+    """Elementwise merge of two or more inputs that broadcast together (batch axis included)."""
+
+    _min_inputs, _max_inputs = 1, None
+
+    def _check_count(self, n: int) -> None:
+        if n < self._min_inputs or (self._max_inputs is not None and n > self._max_inputs):
+            wanted = (f"exactly {self._min_inputs}" if self._min_inputs == self._max_inputs
+                      else f"at least {self._min_inputs}")
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs {wanted} inputs, got {n}")
+
+    def build(self, input_shape):
+        shapes = _as_shape_list(self, input_shape)
+        self._check_count(len(shapes))
+        self.compute_output_shape(shapes)
+        self.built = True
+
+    def call(self, inputs):
+        inputs = list(inputs)
+        self._check_count(len(inputs))
+        return self._merge(inputs)
+
+    def _merge(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = self._op(out, x)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        shapes = _as_shape_list(self, input_shape)
+        out = shapes[0][1:]
+        for shape in shapes[1:]:
+            out = _broadcast_pair(self, out, shape[1:])
+        batches = {s[0] for s in shapes} - {None}
+        return (batches.pop() if len(batches) == 1 else None,) + out
+
+
+class Add(_Merge):
+    _op = staticmethod(ops.add)
+
+
+class Subtract(_Merge):
+    _op, _min_inputs, _max_inputs = staticmethod(ops.sub), 2, 2
+
+
+class Multiply(_Merge):
+    _op = staticmethod(ops.mul)
+
+
+class Average(_Merge):
+    _op = staticmethod(ops.add)
+
+    def _merge(self, inputs):
+        return super()._merge(inputs) * (1.0 / len(inputs))
+
+
+class Maximum(_Merge):
+    _op = staticmethod(ops.maximum)
+
+
+class Minimum(_Merge):
+    _op = staticmethod(ops.minimum)
+
+
+class Concatenate(Layer):
+    """Join inputs along ``axis``; all other axes must match."""
+
+    def __init__(self, axis: int = -1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        return ops.concat(list(inputs), self.axis)
+
+    def compute_output_shape(self, input_shape):
+        shapes = _as_shape_list(self, input_shape)
+        ndim = len(shapes[0])
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(f"Layer '{self.name}' (Concatenate): axis {self.axis} is out of range for inputs of "
+                             f"shapes {shapes}")
+        axis = self.axis % ndim
+        out = list(shapes[0])
+        for shape in shapes[1:]:
+            if len(shape) != ndim or any(a is not None and b is not None and a != b
+                                         for i, (a, b) in enumerate(zip(out, shape)) if i != axis):
+                raise ValueError(f"Layer '{self.name}': a Concatenate layer requires inputs with matching shapes "
+                                 f"except for the concatenation axis {self.axis}. Received: input_shape={shapes}")
+            out = [b if a is None else a for a, b in zip(out, shape)]
+        sizes = [s[axis] for s in shapes]
+        out[axis] = None if None in sizes else sum(sizes)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def _functional(cls, doc: str):
+    def merge(inputs, **kwargs):
+        return cls(**kwargs)(inputs)
+    return named(merge, cls.__name__.lower(), doc)
+
+
+add = _functional(Add, "``Add(**kwargs)(inputs)``: the elementwise sum of a list of tensors.")
+subtract = _functional(Subtract, "``Subtract(**kwargs)([a, b])``: ``a - b``.")
+multiply = _functional(Multiply, "``Multiply(**kwargs)(inputs)``: the elementwise product.")
+average = _functional(Average, "``Average(**kwargs)(inputs)``: the elementwise mean.")
+maximum = _functional(Maximum, "``Maximum(**kwargs)(inputs)``: the elementwise maximum.")
+minimum = _functional(Minimum, "``Minimum(**kwargs)(inputs)``: the elementwise minimum.")
+
+
+def concatenate(inputs, axis: int = -1, **kwargs):
+    """``Concatenate(axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract",
+           "multiply", "average", "maximum", "minimum", "concatenate"]

@@ -1,0 +1,103 @@
+"""Pooling layers: MaxPooling2D, AveragePooling2D, and global average / max pooling over space (1-D and 2-D).
+
+>>> import numpy as np
+>>> MaxPooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
+(2, 3, 3, 3)
+>>> GlobalAveragePooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
+(2, 3)
+"""
+from __future__ import annotations
+
+from chainrule import ops
+from chainrule.keras.layers.base import InputSpec, Layer
+from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
+from chainrule.keras.layers.core import check_data_format
+from chainrule.ops.pool import avg_pool2d, max_pool2d
+
+
+class _Pooling2D(Layer):
+    """Windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``) over (batch, height, width, channels)."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        self.pool_size = normalize_tuple(pool_size, "pool_size", kind)
+        self.strides = self.pool_size if strides is None else normalize_tuple(strides, "strides", kind)
+        self.padding = normalize_padding(padding, kind)
+        self.data_format = check_data_format(data_format, kind)
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        return self._pool(inputs, self.pool_size, self.strides, self.padding)
+
+    def compute_output_shape(self, input_shape):
+        hw = tuple(conv_output_length(size, k, self.padding, s)
+                   for size, k, s in zip(input_shape[1:3], self.pool_size, self.strides))
+        return (input_shape[0],) + hw + (input_shape[3],)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
+                "strides": self.strides, "data_format": self.data_format}
+
+
+class MaxPooling2D(_Pooling2D):
+    """The largest value of each window (its gradient goes to the window's first maximum)."""
+
+    _pool = staticmethod(max_pool2d)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each window ('same' padding averages over the real pixels only, as TensorFlow)."""
+
+    _pool = staticmethod(avg_pool2d)
+
+
+class _GlobalPooling(Layer):
+    """Reduce the spatial axes: (batch, *spatial, channels) -> (batch, channels), or keep them as 1 (keepdims)."""
+
+    _rank = 2
+    _reduce = staticmethod(ops.mean)
+
+    def __init__(self, data_format=None, keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = check_data_format(data_format, type(self).__name__, allow_channels_first=True)
+        self.keepdims = bool(keepdims)
+        first = 2 if self.data_format == "channels_first" else 1
+        self._axes = tuple(range(first, first + self._rank))
+        self.input_spec = InputSpec(ndim=self._rank + 2)
+
+    def call(self, inputs):
+        return self._reduce(inputs, self._axes, self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        if self.keepdims:
+            return tuple(1 if i in self._axes else n for i, n in enumerate(input_shape))
+        return tuple(n for i, n in enumerate(input_shape) if i not in self._axes)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    _rank, _reduce = 2, staticmethod(ops.mean)
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    _rank, _reduce = 2, staticmethod(ops.max)
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    _rank, _reduce = 1, staticmethod(ops.mean)
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    _rank, _reduce = 1, staticmethod(ops.max)
+
+
+MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
+GlobalAvgPool2D, GlobalMaxPool2D = GlobalAveragePooling2D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalMaxPool1D = GlobalAveragePooling1D, GlobalMaxPooling1D
+
+__all__ = ["MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+           "GlobalMaxPooling1D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D",
+           "GlobalMaxPool1D"]

@@ -1,0 +1,489 @@
+"""Losses (``keras.losses``): classes called as ``loss(y_true, y_pred, sample_weight=None) -> scalar Tensor``, and
+the functions behind them, which return one loss per sample (the mean over the last axis, as Keras's do).
+
+Labels may be Tensors or NumPy arrays of any numeric dtype; they are cast to ``y_pred``'s dtype. A label of rank one
+less than ``y_pred`` whose last axis is 1 (``(N,)`` against ``(N, 1)``) gains that axis, as in Keras.
+
+Cross-entropies on probabilities are computed the stable way when they can be: if ``y_pred`` is the output of a
+softmax (or sigmoid) op still on the graph, the loss is taken from that op's input logits with the fused op of
+``chainrule.ops.nn``, so saturated outputs give finite losses and true gradients. Other probabilities are clipped to
+``[1e-7, 1 - 1e-7]`` as Keras does.
+
+>>> import numpy as np
+>>> import chainrule as cr
+>>> loss = SparseCategoricalCrossentropy()
+>>> probs = cr.softmax(cr.Variable([[1e4, 0.0, -1e4]]))
+>>> float(loss(np.array([1]), probs))
+10000.0
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from chainrule import backend, ops
+from chainrule.keras import configurable as _config
+from chainrule.keras.configurable import serialize
+from chainrule.ops.activation import Sigmoid, Softmax
+from chainrule.ops import nn
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+
+EPSILON = 1e-7  # Keras's backend.epsilon(): how far probabilities are kept from 0 and 1
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+
+
+# --- helpers shared by every loss (and by metrics) --------------------------------------------------------------------
+def same_rank_shapes(shape1: tuple, shape2: tuple) -> tuple[tuple, tuple]:
+    """Keras's ``squeeze_or_expand_to_same_rank`` on shapes: when the ranks differ by one and the longer shape ends
+    in 1, a rank-1 partner gains a trailing 1; otherwise the longer shape drops its trailing 1."""
+    shape1, shape2 = tuple(shape1), tuple(shape2)
+    if len(shape1) == len(shape2) + 1 and shape1[-1] == 1:
+        return (shape1, shape2 + (1,)) if len(shape2) == 1 else (shape1[:-1], shape2)
+    if len(shape2) == len(shape1) + 1 and shape2[-1] == 1:
+        return (shape1 + (1,), shape2) if len(shape1) == 1 else (shape1, shape2[:-1])
+    return shape1, shape2
+
+
+def _reshaped(x: Tensor, shape: tuple) -> Tensor:
+    return x if x.shape == shape else ops.reshape(x, shape)
+
+
+def _pred_tensor(y_pred: TensorLike) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    return y_pred if y_pred.dtype.kind == "f" else ops.cast(y_pred, backend.floatx())
+
+
+def _label_tensor(y_true: TensorLike, y_pred: Tensor) -> Tensor:
+    """``y_true`` as a tensor of ``y_pred``'s float dtype (a Tensor keeps its gradient; arrays are converted once)."""
+    if isinstance(y_true, Tensor):
+        return ops.cast(y_true, y_pred.dtype)
+    return as_tensor(y_true, dtype=y_pred.dtype)
+
+
+def _prepare(y_true: TensorLike, y_pred: TensorLike, name: str, same_shape: bool = False) -> tuple[Tensor, Tensor]:
+    """Both as tensors of ``y_pred``'s dtype and of the same rank; shapes must broadcast (or match exactly)."""
+    y_pred = _pred_tensor(y_pred)
+    y_true = _label_tensor(y_true, y_pred)
+    true_shape, pred_shape = same_rank_shapes(y_true.shape, y_pred.shape)
+    y_true, y_pred = _reshaped(y_true, true_shape), _reshaped(y_pred, pred_shape)
+    try:
+        ok = np.broadcast_shapes(true_shape, pred_shape) == pred_shape and (not same_shape or true_shape == pred_shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: y_true and y_pred have incompatible shapes: y_true.shape={y_true.shape}, "
+                         f"y_pred.shape={y_pred.shape}")
+    return y_true, y_pred
+
+
+def _logits_of(y_pred: Tensor, op_class, axis: int | None = None) -> Tensor | None:
+    """The input of the softmax/sigmoid op that made ``y_pred`` (None if it was made some other way)."""
+    node = y_pred.node
+    if isinstance(node, op_class) and (axis is None or node.axis == axis % y_pred.ndim):
+        return node.inputs[0]
+    return None
+
+
+def _clip_probabilities(p: Tensor) -> Tensor:
+    return ops.clip(p, EPSILON, 1.0 - EPSILON)
+
+
+# --- per-sample loss functions ----------------------------------------------------------------------------------------
+def mean_squared_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean((y_pred - y_true)², axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "mean_squared_error")
+    return nn.mean_squared_error(y_true, y_pred)
+
+
+def mean_absolute_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean(|y_pred - y_true|, axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "mean_absolute_error")
+    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, eps), axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "mean_absolute_percentage_error")
+    return ops.mean(ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)), axis=-1) * 100.0
+
+
+def mean_squared_logarithmic_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))², axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "mean_squared_logarithmic_error")
+    diff = ops.log(ops.maximum(y_pred, EPSILON) + 1.0) - ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    return ops.mean(diff * diff, axis=-1)
+
+
+def huber(y_true: TensorLike, y_pred: TensorLike, delta: float = 1.0) -> Tensor:
+    """Mean over the last axis of ``e²/2`` where ``|e| <= delta``, else ``delta |e| - delta²/2`` (``e = y_pred - y_true``)."""
+    y_true, y_pred = _prepare(y_true, y_pred, "huber")
+    error = y_pred - y_true
+    abs_error = ops.abs(error)
+    quadratic = error * error * 0.5
+    linear = abs_error * delta - 0.5 * delta * delta
+    return ops.mean(ops.where(abs_error.data <= delta, quadratic, linear), axis=-1)
+
+
+def log_cosh(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed as ``e + softplus(-2e) - log 2`` (no overflow)."""
+    y_true, y_pred = _prepare(y_true, y_pred, "log_cosh")
+    error = y_pred - y_true
+    return ops.mean(error + ops.softplus(error * -2.0) - float(np.log(2.0)), axis=-1)
+
+
+def poisson(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "poisson")
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def kl_divergence(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``sum(y_true * log(y_true / y_pred), axis=-1)``, both clipped to ``[eps, 1]``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "kl_divergence")
+    y_true, y_pred = ops.clip(y_true, EPSILON, 1.0), ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def _signed_labels(y_true: Tensor) -> Tensor:
+    """Hinge losses take labels in {-1, 1}; labels given in {0, 1} are mapped there, as Keras does."""
+    data = y_true.data
+    return y_true * 2.0 - 1.0 if bool(((data == 0) | (data == 1)).all()) else y_true
+
+
+def hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean(max(1 - y_true * y_pred, 0), axis=-1)``, labels in {-1, 1} (or {0, 1})."""
+    y_true, y_pred = _prepare(y_true, y_pred, "hinge")
+    return ops.mean(ops.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``mean(max(1 - y_true * y_pred, 0)², axis=-1)``, labels in {-1, 1} (or {0, 1})."""
+    y_true, y_pred = _prepare(y_true, y_pred, "squared_hinge")
+    margin = ops.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0)
+    return ops.mean(margin * margin, axis=-1)
+
+
+def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+    return x * ops.sum(x * x, axis=axis, keepdims=True).maximum(1e-12) ** -0.5
+
+
+def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> Tensor:
+    """``-sum(normalize(y_true) * normalize(y_pred), axis)``: -1 when the vectors point the same way."""
+    y_true, y_pred = _prepare(y_true, y_pred, "cosine_similarity")
+    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def binary_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                        label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """``mean(-(t log p + (1 - t) log(1 - p)), axis)``; labels smoothed toward 0.5 by ``label_smoothing``."""
+    y_true, y_pred = _prepare(y_true, y_pred, "binary_crossentropy", same_shape=True)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    logits = y_pred if from_logits else _logits_of(y_pred, Sigmoid)
+    if logits is not None:
+        return ops.mean(nn.sigmoid_cross_entropy_with_logits(y_true, logits), axis=axis)
+    p = _clip_probabilities(y_pred)
+    return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=axis)
+
+
+def _check_one_hot(y_true: TensorLike, y_pred: Tensor, axis: int) -> None:
+    """Reject class-id labels given to a categorical (one-hot) cross-entropy, naming the two fixes."""
+    true_shape, pred_shape = tuple(np.shape(y_true)), y_pred.shape
+    data = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    classes = pred_shape[axis] if pred_shape else 1
+    looks_like_ids = (len(true_shape) == len(pred_shape) - 1
+                      or (true_shape[:-1] == pred_shape[:-1] and true_shape[-1:] == (1,) and classes > 1))
+    if true_shape == pred_shape:
+        looks_like_ids = data.dtype.kind in "iub" and not bool(((data == 0) | (data == 1)).all())
+        if not looks_like_ids:
+            return
+    if looks_like_ids:
+        raise ValueError(
+            f"categorical_crossentropy expects one-hot labels shaped like y_pred {pred_shape}, but got labels of "
+            f"shape {true_shape} and dtype {data.dtype} that look like integer class ids. Either one-hot encode "
+            f"them with keras.utils.to_categorical(y, num_classes={classes}), or use "
+            f"SparseCategoricalCrossentropy (loss='sparse_categorical_crossentropy') for integer labels.")
+    raise ValueError(f"categorical_crossentropy: y_true and y_pred must have the same shape, got "
+                     f"y_true.shape={true_shape} and y_pred.shape={pred_shape}")
+
+
+def categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """``-sum(y_true * log(p), axis)`` for one-hot (or soft) labels; probabilities are renormalized to sum to 1
+    and clipped, as Keras does. ``label_smoothing`` moves labels toward ``1 / classes``."""
+    y_pred = _pred_tensor(y_pred)
+    if y_pred.ndim == 0:
+        raise ValueError("categorical_crossentropy: y_pred must have a class axis, got a scalar")
+    _check_one_hot(y_true, y_pred, axis)
+    y_true = _label_tensor(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
+    logits = y_pred if from_logits else _logits_of(y_pred, Softmax, axis)
+    if logits is not None:
+        return nn.softmax_cross_entropy_with_logits(y_true, logits, axis=axis)
+    p = _clip_probabilities(y_pred / ops.sum(y_pred, axis=axis, keepdims=True))
+    return -ops.sum(y_true * ops.log(p), axis=axis)
+
+
+def _class_ids(y_true: TensorLike, y_pred: Tensor) -> np.ndarray:
+    """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped; whole floats are accepted)."""
+    labels = y_true.data if isinstance(y_true, Tensor) else backend.xp.asarray(y_true)
+    if labels.ndim == y_pred.ndim and labels.shape[-1:] == (1,):
+        labels = labels.reshape(labels.shape[:-1])
+    if labels.shape != y_pred.shape[:-1]:
+        hint = (" They look one-hot: use CategoricalCrossentropy (loss='categorical_crossentropy'), or pass "
+                "argmax(y, axis=-1)." if labels.shape == y_pred.shape else "")
+        raise ValueError(f"sparse_categorical_crossentropy expects integer labels of shape {y_pred.shape[:-1]} (or "
+                         f"{y_pred.shape[:-1] + (1,)}) for y_pred of shape {y_pred.shape}, got labels of shape "
+                         f"{labels.shape}.{hint}")
+    if labels.dtype.kind == "f":
+        ids = labels.astype(np.int64)
+        if not bool((ids == labels).all()):
+            raise ValueError("sparse_categorical_crossentropy: labels must be whole class ids, got fractional values")
+        return ids
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"sparse_categorical_crossentropy: labels must be integer class ids, got dtype {labels.dtype}")
+    return labels
+
+
+def _sparse_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool, ignore_class: int | None):
+    """(per-sample losses, the mask of labels that count, or None)."""
+    y_pred = _pred_tensor(y_pred)
+    if y_pred.ndim == 0:
+        raise ValueError("sparse_categorical_crossentropy: y_pred must have a class axis, got a scalar")
+    labels = _class_ids(y_true, y_pred)
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = backend.xp.where(valid, labels, 0)
+    logits = y_pred if from_logits else _logits_of(y_pred, Softmax, -1)
+    if logits is not None:
+        loss = nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+    else:
+        classes = y_pred.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {classes}) for y_pred of shape "
+                             f"{y_pred.shape}, got values from {labels.min()} to {labels.max()}")
+        one_hot = (labels[..., None] == backend.xp.arange(classes)).astype(y_pred.dtype)
+        p = _clip_probabilities(y_pred / ops.sum(y_pred, axis=-1, keepdims=True))
+        loss = -ops.sum(ops.log(p) * one_hot, axis=-1)
+    if valid is not None:
+        loss = ops.where(valid, loss, 0.0)
+    return loss, valid
+
+
+def sparse_categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1) -> Tensor:
+    """Cross-entropy against integer class ids (shape ``y_pred.shape[:-1]``, or with a trailing 1);
+    labels equal to ``ignore_class`` get zero loss."""
+    if axis not in (-1, np.ndim(y_pred) - 1):
+        raise NotImplementedError("sparse_categorical_crossentropy: only the last axis can be the class axis")
+    return _sparse_crossentropy(y_true, y_pred, from_logits, ignore_class)[0]
+
+
+# the short names Keras exports
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
+
+
+# --- reduction --------------------------------------------------------------------------------------------------------
+def _standardize_reduction(reduction: str | None) -> str:
+    reduction = "none" if reduction is None else str(reduction).lower()
+    if reduction == "auto":
+        reduction = "sum_over_batch_size"
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"invalid loss reduction {reduction!r}; expected one of {REDUCTIONS} or None")
+    return reduction
+
+
+def _mask_to_weight(sample_weight, mask, reduction: str, dtype):
+    """Fold a mask of the entries that count into the sample weights; averaging reductions then divide by the
+    number of entries that count rather than by all of them (Keras's ``apply_mask``)."""
+    weight = mask.astype(dtype)
+    if reduction in ("sum_over_batch_size", "mean"):
+        weight *= weight.size / (weight.sum() + EPSILON)
+    if sample_weight is None:
+        return weight
+    sample_weight = as_tensor(sample_weight, dtype=None if isinstance(sample_weight, Tensor) else dtype)
+    w_shape, s_shape = same_rank_shapes(weight.shape, sample_weight.shape)
+    return _reshaped(sample_weight, s_shape) * weight.reshape(w_shape)
+
+
+def reduce_weighted_values(values: Tensor, sample_weight: TensorLike | None = None,
+                           reduction: str = "sum_over_batch_size") -> Tensor:
+    """Weight per-sample losses and reduce them: 'sum_over_batch_size' (sum / number of entries), 'sum', 'none',
+    or 'mean_with_sample_weight' (sum / sum of the weights)."""
+    reduction = _standardize_reduction(reduction)
+    if sample_weight is not None:
+        weight = sample_weight if isinstance(sample_weight, Tensor) else as_tensor(sample_weight, dtype=values.dtype)
+        weight = ops.cast(weight, values.dtype)
+        v_shape, w_shape = same_rank_shapes(values.shape, weight.shape)
+        try:
+            np.broadcast_shapes(v_shape, w_shape)
+        except ValueError:
+            raise ValueError(f"sample_weight of shape {weight.shape} does not match the losses of shape "
+                             f"{values.shape}") from None
+        values = _reshaped(values, v_shape) * _reshaped(weight, w_shape)
+        sample_weight = weight
+    if reduction == "none" or values.ndim == 0 or values.shape == (0,):
+        return values
+    if reduction == "sum":
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = float(sample_weight.data.sum())
+    else:
+        divisor = float(values.size)
+    return ops.mean(values) if divisor == values.size else ops.sum(values) * (1.0 / divisor if divisor else 0.0)
+
+
+# --- loss classes -----------------------------------------------------------------------------------------------------
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+class Loss(_config.Configurable):
+    """Base class. Subclass it and define ``call(y_true, y_pred)`` returning per-sample losses (Tensors in, ``y_true``
+    already cast to ``y_pred``'s dtype); ``__call__`` weights and reduces them."""
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype=None):
+        self.name = name or _snake_case(type(self).__name__)
+        self.reduction = _standardize_reduction(reduction)
+        self.dtype = dtype
+
+    def call(self, y_true, y_pred) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred)")
+
+    def _losses(self, y_true, y_pred):
+        """(per-sample losses, mask of the entries that count or None)."""
+        y_pred = _pred_tensor(y_pred)
+        return self.call(_label_tensor(y_true, y_pred), y_pred), None
+
+    def __call__(self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None) -> Tensor:
+        if self.dtype is not None:
+            y_pred = ops.cast(as_tensor(y_pred), self.dtype)
+        values, mask = self._losses(y_true, y_pred)
+        if mask is not None:
+            sample_weight = _mask_to_weight(sample_weight, mask, self.reduction, values.dtype)
+        return reduce_weighted_values(values, sample_weight, self.reduction)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} reduction={self.reduction!r}>"
+
+
+class LossFunctionWrapper(Loss):
+    """A loss class around a per-sample function ``fn(y_true, y_pred, **kwargs)``; the function sees the raw labels."""
+
+    def __init__(self, fn, reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype=None,
+                 **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def _losses(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs), None
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if type(self) is LossFunctionWrapper:
+            config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
+        return {**config, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        if cls is LossFunctionWrapper:
+            config = dict(config)
+            config["fn"] = _FUNCTIONS[config["fn"]]
+        return cls(**config)
+
+
+def _loss_class(name: str, fn, default_name: str, doc: str, **options):
+    """A Keras loss class around ``fn`` whose constructor takes ``options`` (with these defaults)."""
+    def __init__(self, *args, reduction="sum_over_batch_size", name=default_name, dtype=None, **kwargs):
+        settings = dict(options)
+        settings.update(zip(options, args))
+        unknown = set(kwargs) - set(options)
+        if unknown or len(args) > len(options):
+            raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(unknown) or args}")
+        settings.update(kwargs)
+        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, dtype=dtype, **settings)
+    return type(name, (LossFunctionWrapper,), {"__init__": __init__, "__doc__": doc, "__module__": __name__,
+                                               "function": staticmethod(fn)})
+
+
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "mean_squared_error",
+                               "Mean of the squared errors.")
+MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error",
+                                "Mean of the absolute errors.")
+MeanAbsolutePercentageError = _loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                          "mean_absolute_percentage_error", "Mean absolute percentage error.")
+MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                          "mean_squared_logarithmic_error", "Mean squared logarithmic error.")
+Huber = _loss_class("Huber", huber, "huber_loss", "Quadratic for errors up to ``delta``, linear beyond.", delta=1.0)
+LogCosh = _loss_class("LogCosh", log_cosh, "log_cosh", "Mean of log(cosh(error)).")
+Poisson = _loss_class("Poisson", poisson, "poisson", "Poisson negative log-likelihood (up to a constant).")
+KLDivergence = _loss_class("KLDivergence", kl_divergence, "kl_divergence", "Kullback-Leibler divergence.")
+Hinge = _loss_class("Hinge", hinge, "hinge", "Hinge loss for labels in {-1, 1} (or {0, 1}).")
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "squared_hinge", "Squared hinge loss.")
+CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, "cosine_similarity",
+                               "Negative cosine similarity along ``axis``.", axis=-1)
+BinaryCrossentropy = _loss_class(
+    "BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
+    "Cross-entropy for 0/1 labels against probabilities (``from_logits=False``) or logits.",
+    from_logits=False, label_smoothing=0.0, axis=-1)
+CategoricalCrossentropy = _loss_class(
+    "CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
+    "Cross-entropy for one-hot labels; integer class ids need SparseCategoricalCrossentropy.",
+    from_logits=False, label_smoothing=0.0, axis=-1)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for integer class ids; ``ignore_class`` labels count neither in the loss nor in the average."""
+
+    function = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size", name: str = "sparse_categorical_crossentropy",
+                 dtype=None):
+        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, ignore_class=ignore_class)
+
+    def _losses(self, y_true, y_pred):
+        return _sparse_crossentropy(y_true, y_pred, self._fn_kwargs["from_logits"], self._fn_kwargs["ignore_class"])
+
+
+ALL_LOSSES = {cls.__name__: cls for cls in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
+    Poisson, KLDivergence, Hinge, SquaredHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy)}
+_FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
+ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
+           "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+           "logcosh": LogCosh, "huber_loss": Huber, **{cls.function.__name__: cls for cls in ALL_LOSSES.values()}}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
+    known = {**ALL_LOSSES, "LossFunctionWrapper": LossFunctionWrapper}
+    cls, config = _config.resolve(config, known, "loss", custom_objects)
+    return cls.from_config(config)
+
+
+def _from_function(fn) -> Loss:
+    cls = ALIASES.get(getattr(fn, "__name__", "")) if fn in _FUNCTIONS.values() else None
+    return cls() if cls is not None else LossFunctionWrapper(fn)
+
+
+def get(identifier) -> Loss | None:
+    """A :class:`Loss` object from a name ('mse', 'categorical_crossentropy', 'Huber', ...), a config dict, a class,
+    an instance, or a per-sample function ``f(y_true, y_pred)`` (wrapped so it reduces like a Keras loss).
+
+    Unlike Keras, a name always gives the loss *object* (callable with ``sample_weight``, returning the reduced
+    scalar); the per-sample functions are this module's functions (``losses.mean_squared_error``)."""
+    return _config.lookup(identifier, "loss", Loss, {**ALL_LOSSES, **ALIASES}, deserialize, _from_function)

@@ -1,0 +1,518 @@
+"""Optimizers (``keras.optimizers``) with Keras 3's update formulas, updating each variable's array in place.
+
+The base class does what every optimizer shares, in Keras's order: drop variables without a gradient, clip the
+gradients (``clipnorm`` per variable, ``global_clipnorm`` over all, or ``clipvalue``), decay the weights
+(``weight_decay``: ``w -= w * weight_decay * lr``), run each variable's ``update_step``, and count ``iterations``.
+A subclass names its per-variable state (``slot_names``) and writes ``update_step`` with NumPy ``out=`` so that a
+step allocates nothing: each variable also gets one scratch array, ``slots["scratch"]``.
+
+The built-in optimizers run their update as one function of ``chainrule.backend.kernels.optim`` per variable, which also
+applies the weight decay and the clipping scale: a fused numba kernel (one pass over the weight, gradient and
+slots) when ``kernels.enabled()``, else the NumPy version, bit-identical to it. Per step, the base class computes
+the learning rate and the update's constants once, and keeps for each variable the flat views the kernel takes.
+
+State is created lazily, the first time a variable gets a gradient (or eagerly by ``build(var_list)``); variables
+are numbered in the order the optimizer first sees them, and ``get_state()`` keys its arrays by that number
+(``"0/m"``, ``"0/v"``, ...) plus ``"iterations"``, so ``set_state`` on a fresh optimizer resumes bit-identically.
+
+>>> import chainrule as cr
+>>> w = cr.Variable([1.0, 2.0])
+>>> opt = SGD(learning_rate=0.1)
+>>> _ = opt.apply_gradients([(cr.constant([1.0, 1.0]), w)])
+>>> w.numpy(), int(opt.iterations)
+(array([0.9, 1.9], dtype=float32), 1)
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Iterable
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.keras import configurable as _config
+from chainrule.backend import kernels
+from chainrule.keras import schedules
+from chainrule.keras.configurable import serialize
+from chainrule.engine.autograd import enable_grad, grad as _grad
+from chainrule.backend.kernels import optim as _updates
+from chainrule.keras.schedules import LearningRateSchedule
+from chainrule.engine.tensor import Tensor, Variable
+
+# Keras config keys we accept only at their defaults (features chainrule does not have)
+_UNSUPPORTED_AT_DEFAULT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                           "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": True,
+                           "is_legacy_optimizer": False, "decay": 0.0}
+
+
+class LearningRate(float):
+    """The current learning rate: a float that also answers ``.numpy()`` and ``.assign()`` as Keras's learning-rate
+    variable does (``optimizer.learning_rate.assign(1e-4)`` sets the optimizer's rate)."""
+
+    def numpy(self):
+        return np.dtype(backend.floatx()).type(self)
+
+    def assign(self, value) -> "LearningRate":
+        self._optimizer.learning_rate = value
+        return self._optimizer.learning_rate
+
+
+def _check_unit_interval(value, name: str, owner: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{owner}: `{name}` must be a float between [0, 1], got {name}={value}")
+    return float(value)
+
+
+class Optimizer:
+    """Base optimizer; subclasses set ``slot_names`` and define ``update_step``."""
+
+    def __init__(self, learning_rate=0.001, weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None, name: str | None = None,
+                 **kwargs):
+        if "lr" in kwargs:  # the TF 2.x spelling
+            learning_rate = kwargs.pop("lr")
+        for key, default in _UNSUPPORTED_AT_DEFAULT.items():
+            if key in kwargs and kwargs.pop(key) not in (default, None):
+                raise NotImplementedError(f"{type(self).__name__}: `{key}` is not supported by chainrule")
+        if kwargs:
+            raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}")
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        self.name = name or type(self).__name__.lower()
+        self.weight_decay = weight_decay
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.learning_rate = learning_rate
+        self._iterations = Variable(0, trainable=False, name="iterations", dtype=np.int64)
+        self._variables: list[Tensor] = []          # position order
+        self._index: dict[int, int] = {}            # id(variable) -> position
+        self._slots: list[dict | None] = []         # per position: slot name -> array (+ "scratch"), once created
+        self._plans: list[tuple | None] = []        # per position: what the built-in update takes (see _plan)
+        self._pending: dict[str, np.ndarray] = {}   # set_state entries for variables not seen yet
+        self._no_decay_ids: set[int] = set()
+        self._no_decay_names: list[str] = []
+        self._decay_flags: dict[int, tuple] = {}    # position -> (variable name, decays?), cleared on new exclusions
+
+    # --- per-variable state: what a subclass defines -------------------------------------------------------------
+    slot_names: tuple[str, ...] = ()
+
+    # A built-in update: (NumPy function, numba function) of chainrule.backend.kernels.optim, called per variable as
+    # update(variable, gradient, *slots named in _update_slots (None where absent), scratch, *_constants(lr),
+    #        keep, gscale)
+    _update: tuple | None = None
+    _update_slots: tuple[str, ...] = ()
+
+    def _constants(self, learning_rate: float) -> tuple:
+        """The built-in update's per-step arguments after the slots (Python floats, computed once per step)."""
+        return ()
+
+    def initial_slot(self, name: str, variable: np.ndarray) -> np.ndarray:
+        """A slot's starting value (zeros unless the optimizer says otherwise)."""
+        return backend.xp.zeros(variable.shape, dtype=variable.dtype)
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, slots: dict, learning_rate: float) -> None:
+        """Update ``variable`` (an array, in place) from ``gradient`` (same shape and dtype) and its ``slots``.
+
+        A subclass of ``Optimizer`` defines it; the built-in optimizers run their kernel (numba or NumPy)."""
+        if self._update is None:
+            raise NotImplementedError(f"{type(self).__name__} must define update_step")
+        update = self._update[1] if kernels.enabled() else self._update[0]
+        update(variable, gradient, *[slots.get(name) for name in self._update_slots], slots["scratch"],
+               *self._constants(float(learning_rate)))
+
+    # --- learning rate and step count -----------------------------------------------------------------------------
+    @property
+    def iterations(self) -> Variable:
+        """How many updates have been applied (an int64 Variable, as in Keras)."""
+        return self._iterations
+
+    @property
+    def learning_rate(self) -> LearningRate:
+        """The learning rate for the next update; a schedule is evaluated at ``iterations``."""
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            rate = LearningRate(lr(int(self._iterations.data)))
+        else:
+            rate = LearningRate(lr() if callable(lr) else lr)
+        rate._optimizer = self
+        return rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        """A number, a schedule, or a no-argument callable. An optimizer made with a schedule takes another schedule
+        or callable, not a number (Keras's TypeError: a callback setting a number would end the schedule)."""
+        if isinstance(value, Tensor):
+            value = value.item()
+        if not (isinstance(value, LearningRateSchedule) or callable(value)):
+            if isinstance(getattr(self, "_learning_rate", None), LearningRateSchedule):
+                raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
+                                "`learning_rate` constructor argument, hence its learning rate is not settable. If "
+                                "you need the learning rate to be settable, you should instantiate the optimizer "
+                                "with a float `learning_rate` argument.")
+            value = float(value)
+        self._learning_rate = value
+
+    lr = learning_rate  # the TF 2.x name
+
+    @property
+    def variables(self) -> list[Tensor]:
+        """``iterations`` and every slot array (shared memory), in position order."""
+        found: list[Tensor] = [self._iterations]
+        for slots in self._slots:
+            if slots is not None:
+                found.extend(Tensor._wrap(slots[name]) for name in self.slot_names)
+        return found
+
+    # --- variables and their state --------------------------------------------------------------------------------
+    def _position(self, variable: Tensor) -> int:
+        i = self._index.get(id(variable))
+        if i is None:
+            if not isinstance(variable, Tensor):
+                raise TypeError(f"{type(self).__name__}: expected a chainrule Variable to update, got "
+                                f"{type(variable).__name__}")
+            i = self._index[id(variable)] = len(self._variables)
+            self._variables.append(variable)
+            self._slots.append(None)
+            self._plans.append(None)
+        return i
+
+    def _create_slots(self, i: int) -> dict:
+        w = self._variables[i].data
+        if w.dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}: cannot train variable {i} "
+                            f"({self._variables[i].name or 'unnamed'}) of dtype {w.dtype}")
+        slots = {}
+        for name in self.slot_names:
+            saved = self._pending.pop(f"{i}/{name}", None)
+            if saved is not None and np.shape(saved) != w.shape:
+                raise ValueError(f"{type(self).__name__}: saved slot '{i}/{name}' has shape {np.shape(saved)} but "
+                                 f"variable {i} has shape {w.shape}: the variables are not in the saved order")
+            slot = self.initial_slot(name, w) if saved is None else backend.xp.array(saved, dtype=w.dtype)
+            slots[name] = slot if slot.flags.c_contiguous else slot.copy(order="C")  # flat views share its memory
+        slots["scratch"] = backend.xp.empty(w.shape, dtype=w.dtype)
+        self._slots[i] = slots
+        self._plans[i] = None
+        return slots
+
+    def _plan(self, i: int) -> tuple:
+        """What the built-in update takes for variable i: (its array, the array to update, the slot arrays and
+        scratch, whether these are flat views), kept while the variable holds the same array. Flat (1-D) views
+        let one compiled kernel serve every shape; a variable that is not C-contiguous is updated as it is."""
+        slots = self._slots[i] or self._create_slots(i)
+        w = self._variables[i].data
+        if slots["scratch"].shape != w.shape:
+            raise ValueError(f"{type(self).__name__}: variable {self._variables[i].name or i} now has shape "
+                             f"{w.shape}, its optimizer state {slots['scratch'].shape}")
+        for name, slot in slots.items():
+            if slot.dtype != w.dtype:  # the state follows the variable's dtype (as it does when created or set)
+                slots[name] = slot.astype(w.dtype)
+        arrays = [slots.get(name) for name in self._update_slots] + [slots["scratch"]]
+        flat = bool(w.flags.c_contiguous)
+        if flat:
+            arrays = [None if a is None else a.reshape(-1) for a in arrays]
+        plan = self._plans[i] = (w, w.reshape(-1) if flat else w, tuple(arrays), flat)
+        return plan
+
+    def build(self, var_list: Iterable[Tensor]) -> None:
+        """Number ``var_list`` in this order and create their state now (Keras builds on the first update)."""
+        for v in var_list:
+            i = self._position(v)
+            if self._slots[i] is None:
+                self._create_slots(i)
+
+    def exclude_from_weight_decay(self, var_list: Iterable[Tensor] | None = None,
+                                  var_names: Iterable[str] | None = None) -> None:
+        """Exempt these variables (or those whose name matches any of these regular expressions) from decay."""
+        self._no_decay_ids.update(id(v) for v in var_list or ())
+        self._no_decay_names.extend(var_names or ())
+        self._decay_flags.clear()
+
+    def _decays(self, variable: Tensor, i: int) -> bool:
+        """Whether variable (at position i) decays; remembered until its name or the exclusions change."""
+        name = variable.name
+        known = self._decay_flags.get(i)
+        if known is not None and known[0] == name:
+            return known[1]
+        decays = id(variable) not in self._no_decay_ids and \
+            not any(re.search(pattern, name or "") for pattern in self._no_decay_names)
+        self._decay_flags[i] = (name, decays)
+        return decays
+
+    # --- the update -----------------------------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars: Iterable) -> Variable:
+        """Apply one update from ``(gradient, variable)`` pairs; pairs whose gradient is None are skipped."""
+        pairs = list(grads_and_vars)
+        return self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
+        """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order."""
+        variables = self._variables if trainable_variables is None else trainable_variables
+        if not isinstance(variables, (list, tuple)):
+            variables = list(variables)
+        if not isinstance(grads, (list, tuple)):
+            grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
+        index, array = self._index, backend.xp.ndarray
+        work, missing = [], []
+        for g, v in zip(grads, variables):
+            i = index.get(id(v))
+            if i is None:  # a new variable: number all of them now, in order, even those without a gradient (as
+                for u in variables:  # Keras builds); those before this one are known already
+                    self._position(u)
+                i = index[id(v)]
+            if g is None:
+                missing.append(v.name or f"variable {i}")
+                continue
+            if type(g) is not array:
+                g = g.data if isinstance(g, Tensor) else backend.xp.asarray(g)
+            w = v.data
+            if g.shape != w.shape:
+                raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for variable "
+                                 f"{v.name or i} of shape {w.shape}")
+            if g.dtype is not w.dtype and g.dtype != w.dtype:
+                g = g.astype(w.dtype)
+            work.append((g, v, i))
+        if not work:
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.", stacklevel=2)
+        scales = None
+        if self.clipnorm or self.global_clipnorm or self.clipvalue:
+            work, scales = self._clip(work)
+        lr = self._learning_rate
+        if type(lr) is not float:  # a schedule or a callable
+            lr = float(self.learning_rate)
+        keep = 1.0 - float(self.weight_decay) * lr if self.weight_decay else 1.0  # w - w * wd * lr, as w * keep
+        if self._update is not None and type(self).update_step is Optimizer.update_step:
+            self._apply_update(work, scales, lr, keep)
+        else:  # a subclass's own update_step
+            for _, v, i in work:
+                if keep != 1.0 and self._decays(v, i):
+                    v.data *= keep
+            for k, (g, v, i) in enumerate(work):
+                slots = self._slots[i] or self._create_slots(i)
+                if scales is not None and scales[k] != 1.0:
+                    g = g * scales[k]
+                self.update_step(g, v.data, slots, lr)
+        count = self._iterations.data
+        count[()] = count.item() + 1  # (an in-place += on a 0-d array costs microseconds)
+        return self._iterations
+
+    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
+        """The built-in update of every variable: decay, clipping scale and step in one call each."""
+        update = self._update[1] if kernels.enabled() else self._update[0]
+        constants = self._constants(lr)
+        plans = self._plans
+        for k, (g, v, i) in enumerate(work):
+            plan = plans[i]
+            if plan is None or plan[0] is not v.data:
+                plan = self._plan(i)
+            _, w, slots, flat = plan
+            decay = keep if keep != 1.0 and self._decays(v, i) else 1.0
+            update(w, g.ravel() if flat else g, *slots, *constants, decay, 1.0 if scales is None else scales[k])
+
+    def _clip(self, work: list) -> tuple[list, list | None]:
+        """Keras's clipping: ``g * c / max(|g|, c)`` per variable, the same with the global norm, or ``clip(g, ±c)``.
+        Returns the work and, for the norms, each gradient's scale (applied by the update)."""
+        grads = [g for g, _, _ in work]
+        if self.clipnorm:
+            c = float(self.clipnorm)
+            scales = [c / max(math.sqrt(float(backend.xp.vdot(g, g))), c) for g in grads]
+        elif self.global_clipnorm:
+            c = float(self.global_clipnorm)
+            norm = math.sqrt(sum(float(backend.xp.vdot(g, g)) for g in grads))
+            scale = c * min(1.0 / norm, 1.0 / c) if norm > 0 else 1.0
+            scales = [scale if math.isfinite(norm) else math.nan] * len(grads)  # a non-finite norm poisons the step
+        elif self.clipvalue:
+            c = float(self.clipvalue)
+            return [(backend.xp.clip(g, -c, c), v, i) for g, (_, v, i) in zip(grads, work)], None
+        else:
+            return work, None
+        return work, scales
+
+    def minimize(self, loss, var_list, tape=None) -> None:
+        """One update that lowers ``loss`` (a zero-argument callable, or a Tensor computed from ``var_list``)."""
+        var_list = list(var_list() if callable(var_list) else var_list)
+        if callable(loss):
+            with enable_grad():
+                loss = loss()
+        if tape is not None:
+            grads = tape.gradient(loss, var_list)
+        elif isinstance(loss, Tensor) and loss.requires_grad:
+            grads = _grad(loss, [v for v in var_list], allow_unused=True)
+        else:
+            grads = [None] * len(var_list)
+        self.apply_gradients(zip(grads, var_list))
+
+    # --- saving ---------------------------------------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Every slot (``"<position>/<slot>"``) and ``"iterations"``, as NumPy copies: enough to resume exactly."""
+        state = {"iterations": np.array(int(self._iterations.data), dtype=np.int64)}
+        for i, slots in enumerate(self._slots):
+            if slots is not None:
+                for name in self.slot_names:
+                    state[f"{i}/{name}"] = np.array(slots[name])  # a copy (and off the GPU)
+        state.update({k: np.array(v) for k, v in self._pending.items()})
+        return state
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state`'s arrays; slots of variables not seen yet are kept until they first appear."""
+        pattern = re.compile(r"(\d+)/(\w+)")
+        for key, value in state.items():
+            match = pattern.fullmatch(key)
+            if key != "iterations" and (match is None or match.group(2) not in self.slot_names):
+                raise ValueError(f"{type(self).__name__}.set_state: unexpected entry {key!r}; this optimizer keeps "
+                                 f"'iterations' and '<position>/<slot>' for slots {list(self.slot_names)}")
+        for key, value in state.items():
+            if key == "iterations":
+                self._iterations.data[...] = int(np.asarray(value))
+                continue
+            i = int(key.split("/")[0])
+            slots = self._slots[i] if i < len(self._slots) else None
+            if slots is None:
+                self._pending[key] = np.array(value)
+                continue
+            target = slots[key.split("/")[1]]
+            if np.shape(value) != target.shape:
+                raise ValueError(f"{type(self).__name__}.set_state: {key!r} has shape {np.shape(value)}, the "
+                                 f"variable has shape {target.shape}")
+            target[...] = backend.xp.asarray(value)
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        lr = schedules.serialize(lr) if isinstance(lr, LearningRateSchedule) else float(self.learning_rate)
+        return {"name": self.name, "learning_rate": lr,
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Optimizer":
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={float(self.learning_rate):g}>"
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with momentum: ``m = momentum*m - lr*g; w += m``
+    (Nesterov: ``w += momentum*m - lr*g``)."""
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, name: str = "SGD",
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.momentum = _check_unit_interval(momentum, "momentum", "SGD")
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
+
+    _update = (_updates.sgd_numpy, _updates.sgd_numba)
+    _update_slots = ("momentum",)
+
+    def _constants(self, learning_rate):
+        return learning_rate, float(self.momentum), bool(self.nesterov)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """``v = rho*v + (1-rho)*g²``; ``w -= lr*g / sqrt(v + eps)`` (centered: ``sqrt(v - mean(g)² + eps)``);
+    with momentum the increments accumulate: ``mom = momentum*mom + increment; w -= mom``."""
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, name: str = "rmsprop", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, bool(centered)
+        self.slot_names = ("velocity",) + (("momentum",) if momentum > 0 else ()) + \
+            (("average_gradient",) if centered else ())
+
+    _update = (_updates.rmsprop_numpy, _updates.rmsprop_numba)
+    _update_slots = ("velocity", "momentum", "average_gradient")
+
+    def _constants(self, learning_rate):
+        rho = float(self.rho)
+        return learning_rate, rho, 1 - rho, float(self.momentum), float(self.epsilon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """``acc += g²; w -= lr*g / sqrt(acc + eps)``, the accumulator starting at ``initial_accumulator_value``."""
+
+    slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
+                 name: str = "adagrad", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+    _update = (_updates.adagrad_numpy, _updates.adagrad_numba)
+    _update_slots = ("accumulator",)
+
+    def initial_slot(self, name, variable):
+        return backend.xp.full(variable.shape, self.initial_accumulator_value, dtype=variable.dtype)
+
+    def _constants(self, learning_rate):
+        return learning_rate, float(self.epsilon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Keras's Adam: ``m += (g - m)(1 - b1); v += (g² - v)(1 - b2); w -= alpha m / (sqrt(v) + eps)`` with
+    ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`` at step t = iterations + 1 (amsgrad: v replaced by its running max)."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, name: str = "adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, bool(amsgrad)
+        self.slot_names = ("m", "v", "v_hat") if amsgrad else ("m", "v")
+
+    _update = (_updates.adam_numpy, _updates.adam_numba)
+    _update_slots = ("m", "v", "v_hat")
+
+    def _constants(self, learning_rate):
+        """alpha = lr sqrt(1 - b2^t) / (1 - b1^t) at step t, 1 - b1, 1 - b2, epsilon."""
+        b1, b2, t = float(self.beta_1), float(self.beta_2), self._iterations.data.item() + 1
+        return learning_rate * math.sqrt(1 - b2 ** t) / (1 - b1 ** t), 1 - b1, 1 - b2, float(self.epsilon)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``w -= w * weight_decay * lr`` before each Adam step)."""
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, name: str = "adamw", **kwargs):
+        if weight_decay is None:
+            raise ValueError("AdamW: argument `weight_decay` must be a float, got weight_decay=None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         name=name, weight_decay=weight_decay, **kwargs)
+
+
+ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adam, AdamW)}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
+    cls, config = _config.resolve(config, ALL_OPTIMIZERS, "optimizer", custom_objects)
+    return cls.from_config(config, custom_objects)
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from a name ('adam', 'SGD', 'rmsprop', 'adagrad', 'adamw'; Keras's defaults), a config dict,
+    an instance (returned as is) or a class."""
+    if identifier is None:
+        raise ValueError("Could not interpret optimizer identifier: None")
+    return _config.lookup(identifier, "optimizer", Optimizer, ALL_OPTIMIZERS, deserialize)
+

@@ -1,5 +1,0 @@
-"""The Keras training loop, one idea per module: ``adapters`` (data in, batches out), ``compile_utils`` (the compiled
-loss and metrics), ``trainer`` (the step and the fit/evaluate/predict loops)."""
-from chainrule.training.trainer import Trainer
-
-__all__ = ["Trainer"]

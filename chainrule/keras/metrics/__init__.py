@@ -1,0 +1,86 @@
+"""Metrics (``keras.metrics``): stateful summaries updated batch by batch on plain NumPy values (no graph).
+
+Every metric has ``update_state(y_true, y_pred, sample_weight=None)`` (``Mean`` takes ``update_state(values)``),
+``result()`` (a 0-d float32 Tensor, or a vector for per-class results: ``float(m.result())`` and
+``m.result().numpy()`` both work), ``reset_state()`` and ``name``. Calling a metric updates it and returns the result.
+
+>>> import numpy as np
+>>> m = SparseCategoricalAccuracy()
+>>> m.update_state(np.array([0, 1]), np.array([[0.9, 0.1], [0.8, 0.2]]))
+>>> float(m.result())
+0.5
+"""
+from __future__ import annotations
+
+from chainrule.keras import configurable as _config
+from chainrule.keras import losses
+from chainrule.keras.configurable import serialize
+from chainrule.keras.losses import _snake_case
+from chainrule.keras.metrics.accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
+                                              SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+                                              TopKCategoricalAccuracy, accuracy, binary_accuracy,
+                                              categorical_accuracy, sparse_categorical_accuracy,
+                                              sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from chainrule.keras.metrics.confusion import AUC, F1Score, FBetaScore, Precision, Recall, confusion_matrix
+from chainrule.keras.metrics.metric import Metric
+from chainrule.keras.metrics.probabilistic import (BinaryCrossentropy, CategoricalCrossentropy,
+                                                   SparseCategoricalCrossentropy)
+from chainrule.keras.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from chainrule.keras.metrics.regression import (MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
+                                                mean_absolute_error, mean_squared_error)
+
+
+ALL_METRICS = {cls.__name__: cls for cls in (
+    Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, Precision, Recall, FBetaScore, F1Score, AUC, MeanSquaredError, MeanAbsoluteError,
+    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError,
+           **{_snake_case(name): cls for name, cls in ALL_METRICS.items() if name != "AUC"}, "auc": AUC,
+           "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+           "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy}
+
+
+def _accuracy_for(loss, output_shape, label_shape) -> Metric:
+    """The accuracy that fits the loss (sparse CCE, binary CE, categorical CE) or, failing that, the shapes."""
+    kind = None
+    try:
+        loss = losses.get(loss) if loss is not None else None
+    except ValueError:
+        loss = None
+    function = getattr(loss, "function", None) or getattr(loss, "fn", None)
+    if function is losses.sparse_categorical_crossentropy:
+        kind = "sparse"
+    elif function is losses.binary_crossentropy:
+        from_logits = loss._fn_kwargs.get("from_logits", False)
+        return BinaryAccuracy(threshold=0.0 if from_logits else 0.5)  # a logit > 0 is a probability > 0.5
+    elif function is losses.categorical_crossentropy:
+        kind = "categorical"
+    elif output_shape is not None and tuple(output_shape)[-1:] == (1,):
+        kind = "binary"
+    elif output_shape is not None and label_shape is not None:
+        out, lab = tuple(output_shape), tuple(label_shape)
+        sparse = len(lab) < len(out) or (lab[-1:] == (1,) and out[-1:] != (1,))
+        kind = "sparse" if sparse else "categorical"
+    return {"sparse": SparseCategoricalAccuracy, "binary": BinaryAccuracy}.get(kind, CategoricalAccuracy)()
+
+
+def get(identifier, loss=None, output_shape=None, label_shape=None) -> Metric | None:
+    """A :class:`Metric` from a name, a config dict, a class, an instance or a per-sample function.
+
+    'accuracy'/'acc' resolve as Keras's ``compile`` does: sparse categorical accuracy for a sparse categorical
+    cross-entropy loss (or integer-id labels: ``label_shape`` of lower rank than ``output_shape``, or ending in 1),
+    binary accuracy for a binary cross-entropy loss or a single output unit, categorical accuracy otherwise. A metric
+    made from a name carries that name ('acc' stays 'acc'), as Keras's training logs do."""
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        metric = _accuracy_for(loss, output_shape, label_shape)
+    else:
+        metric = _config.lookup(identifier, "metric", Metric, {**ALL_METRICS, **ALIASES}, deserialize,
+                                MeanMetricWrapper)
+    if isinstance(identifier, str):
+        metric.name = identifier
+    return metric
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
+    cls, config = _config.resolve(config, ALL_METRICS, "metric", custom_objects)
+    return cls.from_config(config)

@@ -1,0 +1,40 @@
+"""What the metrics share: inputs as NumPy arrays, labels and predictions brought to the same rank, weights
+broadcast to the predictions, and division that gives 0 where the divisor is 0 (Keras's ``metrics_utils``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.engine.tensor import Tensor, TensorLike
+from chainrule.keras.losses import same_rank_shapes
+
+
+def as_array(x: TensorLike) -> np.ndarray:
+    """The values as a NumPy array (a Tensor's data without copying; off the GPU if need be)."""
+    if isinstance(x, Tensor):
+        return x.numpy()
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
+def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    true_shape, pred_shape = same_rank_shapes(y_true.shape, y_pred.shape)
+    return y_true.reshape(true_shape), y_pred.reshape(pred_shape)
+
+
+def divide_no_nan(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b != 0)
+
+
+def broadcast_weight(sample_weight, shape: tuple) -> np.ndarray | None:
+    """``sample_weight`` (per sample, or shaped like the predictions) broadcast to ``shape``."""
+    if sample_weight is None:
+        return None
+    weight = as_array(sample_weight).astype(np.float64)
+    shape_w, _ = same_rank_shapes(weight.shape, shape)
+    weight = weight.reshape(shape_w)
+    weight = weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim))
+    try:
+        return np.broadcast_to(weight, shape)
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {np.shape(sample_weight)} does not match predictions of shape "
+                         f"{shape}") from None

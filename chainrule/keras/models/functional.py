@@ -1,0 +1,184 @@
+"""``Functional``: a model defined by its graph, ``Model(inputs, outputs)`` on ``keras.Input`` tensors.
+
+>>> import numpy as np
+>>> from chainrule.keras import layers
+>>> from chainrule.keras.graph import Input
+>>> x = Input(shape=(4,))
+>>> fn = Model(x, layers.Dense(2)(layers.Dense(8)(x)))
+>>> type(fn).__name__, fn(np.ones((3, 4), "float32")).shape
+('Functional', (3, 2))
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from chainrule.keras.graph import Graph, KerasTensor, _flatten
+from chainrule.keras.layers.base import Layer
+from chainrule.keras.models.model import Model, cast_input, input_spec_for
+from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
+
+
+@functools.cache
+def functional_subclass(cls: type) -> type:
+    """``cls`` with Functional behind it: ``class Custom(keras.Model)`` overriding ``train_step`` and called as
+    ``Custom(inputs, outputs)``, as in Keras's guide to customizing fit (Keras injects Functional the same way)."""
+    return type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+
+
+class Functional(Model):
+    """A model defined by its graph: ``Model(inputs, outputs)`` where ``outputs`` come from calling layers on
+    ``keras.Input`` tensors. Inputs and outputs may be one tensor, a list, or a dict (keyed by name)."""
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._nested_inputs, self._nested_outputs = inputs, outputs
+        flat_in = list(inputs.values()) if isinstance(inputs, dict) else _flatten(inputs)
+        flat_out = list(outputs.values()) if isinstance(outputs, dict) else _flatten(outputs)
+        self._graph = Graph(flat_in, flat_out)
+        self.inputs, self.outputs = flat_in, flat_out
+        self._input_dtypes = [np.dtype(t.dtype) for t in flat_in]
+        self._input_names = [t.node.layer.name for t in flat_in]
+        # outputs given as a dict are named by their keys (losses and metrics may be keyed so), else by layer
+        self.output_names = list(outputs) if isinstance(outputs, dict) else [t.node.layer.name for t in flat_out]
+        if len(flat_in) == 1:
+            self.input_spec = input_spec_for(flat_in[0].shape)
+        self._input_batch_shapes = [t.shape for t in flat_in]
+        self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._graph.layers)
+
+    def _sublayers(self) -> list[Layer]:
+        return [layer for layer in self._graph.layers if type(layer).__name__ != "InputLayer"]
+
+    def _maybe_build(self, shape) -> None:
+        pass
+
+    def build(self, input_shape=None) -> None:
+        self.built = True
+
+    def call(self, inputs, training: bool = False):
+        n = len(self._graph.inputs)
+        if isinstance(inputs, dict):
+            missing = [name for name in self._input_names if name not in inputs]
+            if missing:
+                raise ValueError(f"Model '{self.name}' expects inputs named {self._input_names}; missing {missing}")
+            flat = [inputs[name] for name in self._input_names]
+        elif isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+        else:
+            flat = [inputs]
+        if len(flat) != n:
+            raise ValueError(f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors")
+        flat = [cast_input(x, dtype) for x, dtype in zip(flat, self._input_dtypes)]
+        outs = self._graph.run(flat, training=bool(training))
+        return self._pack_outputs(outs)
+
+    def _pack_outputs(self, outs: list):
+        structure = self._nested_outputs
+        if isinstance(structure, dict):
+            return dict(zip(structure.keys(), outs))
+        if isinstance(structure, (list, tuple)):
+            return list(outs) if isinstance(structure, list) else tuple(outs)
+        return outs[0]
+
+    # --- shapes and config -------------------------------------------------------------------------------------------
+    @property
+    def input(self):
+        return self._nested_inputs
+
+    @property
+    def output(self):
+        return self._nested_outputs
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def get_config(self) -> dict:
+        graph = self._graph
+
+        def ref(t: KerasTensor) -> list:
+            layer, _, tensor_index = t._keras_history
+            return [layer.name, graph.node_index_in_model(t.node), tensor_index]
+
+        def arg(structure):
+            if isinstance(structure, (list, tuple)):
+                return [arg(item) for item in structure]
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(structure.shape), "dtype": structure.dtype.name,
+                               "keras_history": ref(structure)}}
+
+        layer_configs = []
+        for layer in graph.layers:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [{"args": [arg(node.inputs)], "kwargs": dict(node.kwargs)}
+                                      for node in layer._inbound_nodes
+                                      if node in graph._node_set and type(layer).__name__ != "InputLayer"]
+            layer_configs.append(entry)
+
+        def refs(structure):
+            if isinstance(structure, dict):
+                return {key: ref(t) for key, t in structure.items()}
+            if isinstance(structure, (list, tuple)):
+                return [ref(t) for t in structure]
+            return ref(structure)
+
+        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
+                "input_layers": refs(self._nested_inputs), "output_layers": refs(self._nested_outputs)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Functional":
+        from chainrule.keras.layers.core import InputLayer
+
+        made: dict[str, Layer] = {}
+        outputs_of: dict[tuple[str, int], list[KerasTensor]] = {}
+        pending: list[tuple[str, int, dict]] = []
+        for entry in config["layers"]:
+            layer = deserialize_layer(entry, custom_objects)
+            name = entry.get("name", layer.name)
+            made[name] = layer
+            if isinstance(layer, InputLayer):
+                outputs_of[(name, 0)] = [layer.output]
+            for i, node in enumerate(entry.get("inbound_nodes", [])):
+                pending.append((name, i, node))
+
+        def resolve(structure):
+            if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
+                layer_name, node_index, tensor_index = structure
+                return outputs_of[(layer_name, node_index)][tensor_index]
+            if isinstance(structure, list):
+                return [resolve(item) for item in structure]
+            if isinstance(structure, dict) and structure.get("class_name") == "__keras_tensor__":
+                return resolve(structure["config"]["keras_history"])
+            if isinstance(structure, dict):
+                return {key: resolve(value) for key, value in structure.items()}
+            return structure
+
+        while pending:
+            progressed = False
+            for item in list(pending):
+                name, i, node = item
+                try:
+                    args = [resolve(a) for a in node.get("args", [])]
+                except KeyError:
+                    continue  # an input of this call is not made yet
+                out = made[name](*args, **node.get("kwargs", {}))
+                outputs_of[(name, i)] = _flatten(out)
+                pending.remove(item)
+                progressed = True
+            if not progressed:
+                raise ValueError(f"Model config '{config.get('name')}' is not a connected graph: cannot make the calls "
+                                 f"of {[p[0] for p in pending]}")
+        return cls(resolve(config["input_layers"]), resolve(config["output_layers"]), name=config.get("name"),
+                   trainable=config.get("trainable", True))

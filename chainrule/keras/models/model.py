@@ -1,0 +1,234 @@
+"""``Model``: a layer of layers that can be trained, and the base of ``Sequential`` and ``Functional``.
+
+A model is a Layer made of layers, plus the training loop (:class:`chainrule.keras.training.Trainer`: ``compile``,
+``fit``, ``evaluate``, ``predict``). Subclass it and define ``call``; layers assigned to attributes are tracked:
+
+>>> import numpy as np
+>>> from chainrule.keras import layers
+>>> class Tiny(Model):
+...     def __init__(self):
+...         super().__init__()
+...         self.dense = layers.Dense(2)
+...     def call(self, inputs):
+...         return self.dense(inputs)
+>>> Tiny()(np.ones((3, 4), "float32")).shape
+(3, 2)
+"""
+from __future__ import annotations
+
+import inspect
+import json
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.engine.tensor import Tensor
+from chainrule.keras.layers.base import InputSpec, Layer
+from chainrule.keras.models.serialization import saving_function, serialize_layer
+from chainrule.keras.training import Trainer
+
+
+class Model(Trainer, Layer):
+    """A layer of layers that can be trained. ``Model(inputs, outputs)`` makes a functional model; subclass it and
+    define ``call`` for anything else (layers assigned to attributes are tracked: their weights are the model's)."""
+
+    def __new__(cls, *args, **kwargs):
+        from chainrule.keras.models.functional import Functional, functional_subclass
+        from chainrule.keras.models.sequential import Sequential
+
+        if args or "inputs" in kwargs or "outputs" in kwargs:  # Model(inputs, outputs): a functional model
+            if cls is Model:
+                return object.__new__(Functional)
+            if not issubclass(cls, (Functional, Sequential)):  # a subclass (its own train_step) built the same way
+                return object.__new__(functional_subclass(cls))
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise TypeError(f"{type(self).__name__}() takes keyword arguments only (name=, trainable=, dtype=); a "
+                            f"functional model is Model(inputs, outputs)")
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+
+    # --- the layers inside ------------------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, in the order they were assigned (subclassed models) or are called (graphs)."""
+        return self._sublayers()
+
+    def _sublayers(self) -> list[Layer]:
+        found: dict[int, Layer] = {}
+        for key, value in vars(self).items():
+            if key in _UNTRACKED:
+                continue
+            for item in _layers_in(value):
+                if item is not self:
+                    found.setdefault(id(item), item)
+        return list(found.values())
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by its name or its index in ``model.layers``."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index, not both")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
+                                 f"layers.")
+            return layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index")
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
+
+    @property
+    def weights(self) -> list:
+        """Every variable once, layer by layer (a layer shared by two paths counts once)."""
+        seen: set[int] = set()
+        out = []
+        for w in Layer.weights.fget(self):
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    def _flat_layers(self) -> list[Layer]:
+        """Every layer inside, depth first (nested models open up), each once."""
+        out: dict[int, Layer] = {}
+        stack = list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in out:
+                continue
+            out[id(layer)] = layer
+            stack.extend(reversed(layer._sublayers()))
+        return list(out.values())
+
+    # --- building and calling ----------------------------------------------------------------------------------------
+    def _maybe_build(self, shape) -> None:
+        # a subclassed model builds its layers by running ``call``; nothing to do before that
+        if not self.built:
+            self.built = True
+
+    def build(self, input_shape) -> None:
+        """Build the layers by running ``call`` once on zeros shaped ``input_shape`` (batch axis may be None)."""
+        from chainrule.engine.autograd import no_grad
+
+        shapes = input_shape if is_shape_list(input_shape) else None
+        sample = ([np.zeros(_batch_of_one(s), backend.floatx()) for s in shapes] if shapes is not None
+                  else np.zeros(_batch_of_one(input_shape), backend.floatx()))
+        with no_grad():
+            self(sample)
+        self.built = True
+
+    def _convert(self, inputs):
+        if isinstance(inputs, dict):
+            return {key: Layer._convert(self, value) for key, value in inputs.items()}
+        inputs = Layer._convert(self, inputs)
+        shapes = self._input_batch_shapes
+        if shapes is not None:
+            if isinstance(inputs, Tensor) and len(shapes) == 1:
+                return _adjust_rank(inputs, shapes[0])
+            if isinstance(inputs, (list, tuple)) and len(inputs) == len(shapes):
+                return type(inputs)(_adjust_rank(x, s) for x, s in zip(inputs, shapes))
+        return inputs
+
+    _input_batch_shapes: list | None = None  # the declared input shapes, once known
+
+    def call(self, inputs, training: bool = False):
+        raise NotImplementedError(f"{type(self).__name__} must define call(inputs), or be made as Model(inputs, "
+                                  f"outputs) or Sequential([...])")
+
+    # --- description ------------------------------------------------------------------------------------------------
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range=None) -> None:
+        """Print Keras's table: Layer (type) | Output Shape | Param #, then the parameter totals and sizes."""
+        from chainrule.keras.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    def get_config(self) -> dict:
+        return Layer.get_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        if cls is Model and {"layers", "input_layers", "output_layers"} <= set(config):
+            from chainrule.keras.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects)  # keras.Model.from_config of a functional model
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            return cls(**config)
+        return cls(**{k: v for k, v in config.items() if k in params})
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON: ``{"class_name": ..., "config": ...}`` (``model_from_json`` reads it back)."""
+        return json.dumps(serialize_layer(self), **kwargs)
+
+    # --- files (chainrule.keras.saving) ---------------------------------------------------------------------------------------
+    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Write the whole model (architecture, weights, optimizer state) to one file (see :mod:`chainrule.keras.saving`)."""
+        saving_function("save_model")(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Write the weights alone (see :mod:`chainrule.keras.saving`)."""
+        saving_function("save_weights")(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, **kwargs) -> None:
+        """Read weights written by ``save_weights`` (or ``save``) into this model."""
+        saving_function("load_weights")(self, filepath, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_UNTRACKED = frozenset({"_inbound_nodes", "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs",
+                        "history", "optimizer", "loss", "_compiled"})
+
+
+def _layers_in(value) -> list[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [layer for item in value for layer in _layers_in(item)]
+    if isinstance(value, dict):
+        return [layer for item in value.values() for layer in _layers_in(item)]
+    return []
+
+
+def is_shape_list(shape) -> bool:
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (tuple, list))
+
+
+def _batch_of_one(shape) -> tuple[int, ...]:
+    return (1,) + tuple(1 if n is None else int(n) for n in tuple(shape)[1:])
+
+
+def cast_input(x, dtype):
+    """Inputs of integer or boolean dtype become the input layer's float dtype (images in uint8, as Keras casts)."""
+    if isinstance(x, Tensor) and x.data.dtype != dtype and x.data.dtype.kind in "ub" and dtype.kind == "f":
+        from chainrule.ops import cast
+
+        return cast(x, dtype)
+    return x
+
+
+def _adjust_rank(x, batch_shape: tuple):
+    """Keras's rank fix for a model input: drop or add a trailing axis of size 1 (images of (N, 28, 28) fed to a
+    model declared for (28, 28, 1), and the reverse); any other mismatch is left for the input spec to report."""
+    if not isinstance(x, Tensor) or x.ndim == len(batch_shape):
+        return x
+    from chainrule.ops import expand_dims, squeeze
+
+    if x.ndim == len(batch_shape) + 1 and x.shape[-1] == 1:
+        return squeeze(x, -1)
+    if x.ndim == len(batch_shape) - 1 and batch_shape[-1] == 1:
+        return expand_dims(x, -1)
+    return x
+
+
+def input_spec_for(batch_shape: tuple) -> InputSpec:
+    return InputSpec(ndim=len(batch_shape), axes={i: n for i, n in enumerate(batch_shape) if i and n is not None})

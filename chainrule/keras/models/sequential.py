@@ -1,0 +1,194 @@
+"""``Sequential``: a plain stack of layers, each feeding the next.
+
+>>> from chainrule.keras import layers
+>>> seq = Sequential([layers.Dense(8, activation="relu", input_shape=(4,)), layers.Dense(2)])
+>>> seq.output_shape
+(None, 2)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.keras.graph import KerasTensor
+from chainrule.keras.layers import fusion
+from chainrule.keras.layers.base import Layer
+from chainrule.keras.models.model import Model, cast_input, input_spec_for, is_shape_list
+from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next: ``Sequential([Dense(128, input_shape=(784,)), Dense(10)])``.
+
+    Built as soon as the input shape is known (an ``input_shape=`` on the first layer, a ``keras.Input``, or the first
+    data it is called on).
+    """
+
+    def __init__(self, layers: list | None = None, trainable: bool = True, name: str | None = None, **kwargs):
+        Model.__init__(self, trainable=trainable, name=name, **kwargs)
+        self._layers: list[Layer] = []
+        self._input_layer = None
+        self._layer_outputs: list[KerasTensor] = []
+        self.inputs = self.outputs = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    # --- the stack ----------------------------------------------------------------------------------------------------
+    def add(self, layer, rebuild: bool = True) -> None:
+        """Put ``layer`` on top. A ``keras.Input(...)`` (or InputLayer) first fixes the input shape."""
+        from chainrule.keras.layers.core import InputLayer
+
+        if isinstance(layer, KerasTensor):
+            history = layer._keras_history
+            if history is None or not isinstance(history[0], InputLayer):
+                raise ValueError("Only the output of keras.Input() can be added to a Sequential model as a tensor")
+            layer = history[0]
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential model. Received: {layer!r} "
+                             f"(of type {type(layer).__name__})")
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential model")
+            self._input_layer = layer
+            self.input_spec = input_spec_for(layer.batch_shape)
+            self._input_batch_shapes = [layer.batch_shape]
+            return self._maybe_rebuild() if rebuild else None
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
+                             f"is already the name of a layer in this model. Update the `name` argument to pass a "
+                             f"unique name.")
+        self._layers.append(layer)
+        if not rebuild:
+            return None
+        if self.built and self._layer_outputs is not None and self.inputs is not None:
+            x = self._layer_outputs[-1] if self._layer_outputs else self.inputs[0]
+            out = layer(x)
+            self._layer_outputs.append(out)
+            self.outputs = [out]
+            return None
+        return self._maybe_rebuild()
+
+    def pop(self) -> Layer:
+        """Remove and return the top layer."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self.built = False
+        self._layer_outputs, self.outputs = [], None
+        self._maybe_rebuild()
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def _sublayers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def _declared_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        first = self._layers[0] if self._layers else None
+        if first is None:
+            return None
+        if first.input_shape_arg is not None:
+            return (None,) + tuple(first.input_shape_arg)
+        if isinstance(first, Model) and first.built and isinstance(getattr(first, "input_shape", None), tuple):
+            return first.input_shape  # a built model as the first layer brings its input shape
+        return None
+
+    def _maybe_rebuild(self) -> None:
+        shape = self._declared_input_shape()
+        if shape is not None and self._layers:
+            self.build(shape)
+
+    # --- building and calling ----------------------------------------------------------------------------------------
+    def _maybe_build(self, shape) -> None:
+        if not self.built:
+            self.build((None,) + tuple(shape[1:]) if not is_shape_list(shape) else shape)
+
+    def build(self, input_shape=None) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch axis first, may be None) by calling them on a
+        symbolic input; the output shapes are kept for ``summary``."""
+        from chainrule.keras.layers.core import InputLayer
+
+        if input_shape is None:
+            input_shape = self._declared_input_shape()
+            if input_shape is None:
+                raise ValueError("You must provide an `input_shape` argument to build a Sequential model whose first "
+                                 "layer has no input shape")
+        if is_shape_list(input_shape):
+            raise ValueError(f"Sequential models take one input; got input shapes {input_shape}. Use the functional "
+                             f"API (keras.Model(inputs, outputs)) for several inputs")
+        input_shape = tuple(input_shape)
+        if self._input_layer is None or tuple(self._input_layer.batch_shape) != input_shape:
+            self._input_layer = InputLayer(batch_shape=input_shape, dtype=backend.floatx(),
+                                           name=_unique_input_name())
+        x = self._input_layer.output
+        self.inputs = [x]
+        self._layer_outputs = []
+        for layer in self._layers:
+            x = layer(x)
+            if isinstance(x, (list, tuple)):
+                raise ValueError(f"All layers in a Sequential model should have a single output tensor; layer "
+                                 f"'{layer.name}' returned {len(x)}. For multi-output layers, use the functional API.")
+            self._layer_outputs.append(x)
+        self.outputs = [x]
+        self.input_spec = input_spec_for(input_shape)
+        self._input_batch_shapes = [input_shape]
+        self.built = True
+
+    def call(self, inputs, training: bool = False):
+        if self._input_layer is not None:
+            inputs = cast_input(inputs, np.dtype(self._input_layer.dtype))
+        x, layers, i = inputs, self._layers, 0
+        while i < len(layers):
+            if i + 1 < len(layers) and fusion.fuses_with_next(layers[i], layers[i + 1], x):
+                x = fusion.run_conv_max_pool(layers[i], layers[i + 1], x)  # one node for both (layers/fusion.py)
+                i += 2
+            else:
+                x = layers[i](x, training=training)
+                i += 1
+        return x
+
+    # --- shapes and config -------------------------------------------------------------------------------------------
+    @property
+    def input_shape(self):
+        return None if self._input_layer is None else self._input_layer.batch_shape
+
+    @property
+    def output_shape(self):
+        return None if not self.outputs else self.outputs[0].shape
+
+    @property
+    def input(self):
+        return None if not self.inputs else self.inputs[0]
+
+    @property
+    def output(self):
+        return None if not self.outputs else self.outputs[0]
+
+    def get_config(self) -> dict:
+        layers = [serialize_layer(self._input_layer)] if self._input_layer is not None else []
+        layers += [serialize_layer(layer) for layer in self._layers]
+        shape = self.input_shape
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers,
+                "build_input_shape": None if shape is None else list(shape)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config.get("layers", []):
+            model.add(deserialize_layer(layer_config, custom_objects), rebuild=False)
+        model._maybe_rebuild()
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._layers:
+            model.build(tuple(shape))
+        return model
+
+
+def _unique_input_name() -> str:
+    from chainrule.keras.layers.core import _input_name
+
+    return _input_name()

@@ -1,0 +1,76 @@
+"""Layers and models as Keras's ``{"class_name": ..., "config": ...}`` dicts and JSON, and model files.
+
+>>> from chainrule.keras import layers
+>>> config = serialize_layer(layers.Dense(3, name="d"))
+>>> config["class_name"], deserialize_layer(config).units
+('Dense', 3)
+"""
+from __future__ import annotations
+
+import inspect
+import json
+from typing import TYPE_CHECKING
+
+from chainrule.keras.layers.base import Layer
+
+if TYPE_CHECKING:
+    from chainrule.keras.models.model import Model
+
+
+def serialize_layer(layer: Layer) -> dict:
+    """A layer (or model) as Keras writes it: ``{"class_name": ..., "config": layer.get_config()}``."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def _known_classes() -> dict[str, type]:
+    from chainrule.keras import layers
+
+    known = {name: obj for name, obj in vars(layers).items() if isinstance(obj, type) and issubclass(obj, Layer)}
+    from chainrule.keras.models.functional import Functional
+    from chainrule.keras.models.sequential import Sequential
+
+    known.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional})
+    return known
+
+
+def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer:
+    """Rebuild a layer (or model) from ``serialize_layer``'s dict; ``custom_objects`` names your own classes."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"A layer config must be a dict with 'class_name' and 'config', got {config!r}")
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or _known_classes().get(name)
+    if cls is None:
+        raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a `keras.utils.custom_object_scope` "
+                         f"and that this object is included in the scope, or pass it as custom_objects={{'{name}': "
+                         f"{name}}}")
+    inner = dict(config.get("config") or {})
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(inner, custom_objects=custom_objects)
+    return cls.from_config(inner)
+
+
+def model_from_config(config: dict, custom_objects: dict | None = None) -> "Model":
+    """A model from ``{"class_name": "Sequential" | "Functional", "config": ...}`` (the ``get_config`` wrapped)."""
+    return deserialize_layer(config, custom_objects)
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None) -> "Model":
+    """A model from ``model.to_json()`` (architecture only: the weights are new)."""
+    return model_from_config(json.loads(json_string), custom_objects)
+
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, **kwargs) -> "Model":
+    """Read a model saved with ``model.save`` (see :mod:`chainrule.keras.saving`)."""
+    return saving_function("load_model")(filepath, custom_objects=custom_objects, compile=compile, **kwargs)
+
+
+def saving_function(name: str):
+    """The function ``name`` of :mod:`chainrule.keras.saving` (imported on use: saving imports the models)."""
+    try:
+        from chainrule.keras import saving as io
+    except ImportError as e:  # pragma: no cover - io ships with the package
+        raise NotImplementedError(f"model files need chainrule.keras.saving, which failed to import: {e}") from e
+    fn = getattr(io, name, None)
+    if fn is None:
+        raise NotImplementedError(f"chainrule.keras.saving has no {name}() yet: model files are not available")
+    return fn

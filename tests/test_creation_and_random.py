@@ -22,3 +22,23 @@ def test_an_op_seed_draws_its_next_values_per_call_and_repeats_per_run(draw):
     np.testing.assert_array_equal(draw([4], seed=7).numpy(), a1)
     np.testing.assert_array_equal(draw([4], seed=7).numpy(), a2)
     assert (draw([4], seed=8).numpy() != a1).any()
+
+
+def test_tensorflow_datatype_numbers_are_dtypes():
+    # the Keras subclassing guide calls tf.zeros(1, 1): TensorFlow reads the 1 as its DataType number for float32
+    assert tf.zeros(1, 1).dtype == np.float32
+    assert tf.ones((2,), 3).dtype == np.int32
+    with pytest.raises(TypeError, match="'flot' is not a dtype"):
+        tf.zeros(2, "flot")
+    with pytest.raises(TypeError, match="99 is not a dtype"):
+        tf.zeros(2, 99)
+
+
+def test_keras_backend_random_normal_follows_the_seeded_generator():
+    tf.keras.utils.set_random_seed(3)
+    a = tf.keras.backend.random_normal(shape=(4, 2), mean=1.0, stddev=0.5).numpy()
+    tf.keras.utils.set_random_seed(3)
+    b = tf.keras.backend.random_normal(shape=(4, 2), mean=1.0, stddev=0.5).numpy()
+    assert a.shape == (4, 2) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert tf.keras.backend.int_shape(tf.keras.Input((None, 3))) == (None, None, 3)

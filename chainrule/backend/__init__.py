@@ -16,6 +16,29 @@ _rng = np.random.default_rng()
 _op_rngs: dict[int, np.random.Generator] = {}
 
 
+# TensorFlow's DataType numbers, which tf.zeros(shape, 1) and similar calls pass as a dtype
+_TF_DATATYPE_NUMBERS = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 9: "int64",
+                        10: "bool", 19: "float16"}
+
+
+def as_dtype(dtype) -> np.dtype:
+    """A NumPy dtype from a dtype, its name, TensorFlow's DataType number, or None (floatx).
+
+    >>> as_dtype(None), as_dtype("int32"), as_dtype(1)
+    (dtype('float32'), dtype('int32'), dtype('float32'))
+    """
+    if dtype is None:
+        return np.dtype(_FLOATX)
+    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+        if int(dtype) not in _TF_DATATYPE_NUMBERS:
+            raise TypeError(f"dtype {dtype!r} is not a dtype: pass a name such as 'float32' or a NumPy dtype")
+        return np.dtype(_TF_DATATYPE_NUMBERS[int(dtype)])
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype {dtype!r} is not a dtype: pass a name such as 'float32' or a NumPy dtype") from None
+
+
 def floatx() -> str:
     """The default float dtype name for new tensors and layer weights."""
     return _FLOATX

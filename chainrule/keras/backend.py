@@ -1,7 +1,28 @@
-"""``keras.backend``: the default float type, ``clear_session``, and the legacy ``get_value``/``set_value``."""
+"""``keras.backend``: the default float type, ``clear_session``, the legacy ``get_value``/``set_value``, and the
+Keras 2 backend functions that programs still call (``random_normal``, ``int_shape``).
+
+>>> random_normal(shape=(2, 3), seed=1).shape
+(2, 3)
+"""
 import numpy as np
 
 from chainrule.backend import floatx, set_floatx
+from chainrule.ops.random import normal, uniform
+
+
+def random_normal(shape, mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None):
+    """Keras 2's ``K.random_normal``: a Tensor of normal draws (the VAE sampling layer's epsilon)."""
+    return normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
+
+
+def random_uniform(shape, minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None):
+    """Keras 2's ``K.random_uniform``."""
+    return uniform(shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed)
+
+
+def int_shape(x) -> tuple:
+    """The static shape as a tuple of ints (None where unknown, for symbolic tensors)."""
+    return tuple(x.shape)
 
 
 def epsilon() -> float:
@@ -33,4 +54,5 @@ def set_value(x, value) -> None:
     x.assign(value if isinstance(x, float) else np.asarray(value, dtype=x.dtype))
 
 
-__all__ = ["clear_session", "epsilon", "floatx", "get_value", "set_floatx", "set_value"]
+__all__ = ["clear_session", "epsilon", "floatx", "get_value", "int_shape", "random_normal", "random_uniform",
+           "set_floatx", "set_value"]

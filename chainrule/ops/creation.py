@@ -16,7 +16,7 @@ from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
 
 def _dtype(dtype) -> np.dtype:
-    return np.dtype(backend.floatx() if dtype is None else dtype)
+    return backend.as_dtype(dtype)
 
 
 def _shape(shape) -> tuple:

@@ -1,32 +1,9 @@
-"""``tf.random``: draws from chainrule's seeded generator (or a per-call seed).
+"""``tf.random``: normal and uniform draws, ``set_seed``.
 
 >>> import chainrule as tf
->>> tf.random.normal((2, 3), seed=0).shape
-(2, 3)
+>>> tf.random.uniform((2,), seed=0).shape
+(2,)
 """
-from __future__ import annotations
+from chainrule.ops.random import normal, set_seed, uniform
 
-from typing import Sequence
-
-import numpy as np
-
-from chainrule import backend
-from chainrule.ops.creation import _dtype, _shape
-from chainrule.engine.tensor import Tensor
-
-
-def _generator(seed: int | None) -> np.random.Generator:
-    return backend.rng() if seed is None else backend.op_rng(seed)
-
-
-def normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).normal(mean, stddev, _shape(shape)).astype(_dtype(dtype)))
-
-
-def uniform(shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).uniform(minval, maxval, _shape(shape)).astype(_dtype(dtype)))
-
-
-def set_seed(seed: int) -> None:
-    """Reseed the generator behind initializers, dropout and shuffling."""
-    backend.set_seed(seed)
+__all__ = ["normal", "set_seed", "uniform"]

@@ -38,5 +38,11 @@ convert_to_tensor = as_tensor
 from chainrule.compat.tf.function import function  # noqa: E402
 from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
 from chainrule.compat.tf import math
+from chainrule.compat.tf.symbolic import wrap_namespace as _wrap_namespace  # noqa: E402
 
-__all__ = [name for name in dir() if not name.startswith("_") and name != "api"]
+# tf functions called on keras.Input tensors become layers of the functional model, as in TF 2
+_wrap_namespace(globals(), "")
+_wrap_namespace(math.__dict__, "math.")
+_wrap_namespace(nn.__dict__, "nn.")
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("api", "symbolic")]

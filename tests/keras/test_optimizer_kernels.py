@@ -1,6 +1,7 @@
-"""The fused numba optimizer updates against their NumPy versions, bit for bit (float32 and float64, small and
-large variables, every option); the optimizers with the switch off and on; and every test of test_optimizers.py again
-on the other path (the numba one runs there by default)."""
+"""Each optimizer's NumPy formula (beside it in chainrule/keras/optimizers/) against its fused numba kernel
+(chainrule/backend/kernels/optim.py), bit for bit (float32 and float64, small and large variables, every option);
+the optimizers with the switch off and on; and every test of test_optimizers.py again on the other path (the numba
+one runs there by default)."""
 import numpy as np
 import pytest
 import test_optimizers
@@ -8,9 +9,13 @@ from test_optimizers import *  # noqa: F401,F403  (collected again here, under t
 
 import chainrule as cr
 from chainrule.backend import kernels
-from chainrule.keras import schedules
 from chainrule.backend.kernels import optim
+from chainrule.keras import optimizers, schedules
 from chainrule.keras.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from chainrule.keras.optimizers.adagrad import adagrad_numpy
+from chainrule.keras.optimizers.adam import adam_numpy
+from chainrule.keras.optimizers.rmsprop import rmsprop_numpy
+from chainrule.keras.optimizers.sgd import sgd_numpy
 
 SMALL, LARGE = (7, 5), (3 * 2 ** 16 + 3,)  # a matrix; a long vector with a ragged end for the vectorized loop
 STEPS = {SMALL: 20, LARGE: 5}
@@ -36,21 +41,30 @@ def other_path(request):
     kernels.set_enabled(before)
 
 
-# --- each kernel against its NumPy version ----------------------------------------------------------------------------
-# name: (NumPy function, numba function, slots given (None where the option is off), constants after the slots)
+# --- each kernel against its NumPy formula ----------------------------------------------------------------------------
+# name: (NumPy formula, numba kernel, slots given (None where the option is off), constants after the slots)
 KERNEL_CASES = {
-    "adam": (optim.adam_numpy, optim.adam_numba, ("m", "v", None), (1e-3, 0.1, 1e-3, 1e-7)),
-    "adam_amsgrad": (optim.adam_numpy, optim.adam_numba, ("m", "v", "v_hat"), (1e-2, 0.2, 1e-2, 1e-7)),
-    "sgd": (optim.sgd_numpy, optim.sgd_numba, (None,), (0.1, 0.0, False)),
-    "sgd_momentum": (optim.sgd_numpy, optim.sgd_numba, ("m",), (0.1, 0.9, False)),
-    "sgd_nesterov": (optim.sgd_numpy, optim.sgd_numba, ("m",), (0.05, 0.8, True)),
-    "rmsprop": (optim.rmsprop_numpy, optim.rmsprop_numba, ("v", None, None), (1e-3, 0.9, 1 - 0.9, 0.0, 1e-7)),
-    "rmsprop_momentum": (optim.rmsprop_numpy, optim.rmsprop_numba, ("v", "mom", None), (1e-2, 0.8, 1 - 0.8, 0.5, 1e-7)),
-    "rmsprop_centered": (optim.rmsprop_numpy, optim.rmsprop_numba, ("v", None, "a"), (1e-2, 0.9, 1 - 0.9, 0.0, 1e-7)),
-    "rmsprop_centered_momentum": (optim.rmsprop_numpy, optim.rmsprop_numba, ("v", "mom", "a"),
+    "adam": (adam_numpy, optim.adam_numba, ("m", "v", None), (1e-3, 0.1, 1e-3, 1e-7)),
+    "adam_amsgrad": (adam_numpy, optim.adam_numba, ("m", "v", "v_hat"), (1e-2, 0.2, 1e-2, 1e-7)),
+    "sgd": (sgd_numpy, optim.sgd_numba, (None,), (0.1, 0.0, False)),
+    "sgd_momentum": (sgd_numpy, optim.sgd_numba, ("m",), (0.1, 0.9, False)),
+    "sgd_nesterov": (sgd_numpy, optim.sgd_numba, ("m",), (0.05, 0.8, True)),
+    "rmsprop": (rmsprop_numpy, optim.rmsprop_numba, ("v", None, None), (1e-3, 0.9, 1 - 0.9, 0.0, 1e-7)),
+    "rmsprop_momentum": (rmsprop_numpy, optim.rmsprop_numba, ("v", "mom", None), (1e-2, 0.8, 1 - 0.8, 0.5, 1e-7)),
+    "rmsprop_centered": (rmsprop_numpy, optim.rmsprop_numba, ("v", None, "a"), (1e-2, 0.9, 1 - 0.9, 0.0, 1e-7)),
+    "rmsprop_centered_momentum": (rmsprop_numpy, optim.rmsprop_numba, ("v", "mom", "a"),
                                   (1e-2, 0.9, 1 - 0.9, 0.9, 1e-7)),
-    "adagrad": (optim.adagrad_numpy, optim.adagrad_numba, ("acc",), (0.1, 1e-7)),
+    "adagrad": (adagrad_numpy, optim.adagrad_numba, ("acc",), (0.1, 1e-7)),
 }
+
+
+def test_every_built_in_optimizer_pairs_a_formula_with_a_kernel_tested_here():
+    """A new optimizer (or a new pairing) fails here until its formula and kernel are among KERNEL_CASES."""
+    tested = {(formula, kernel) for formula, kernel, _, _ in KERNEL_CASES.values()}
+    for name, cls in optimizers.ALL_OPTIMIZERS.items():
+        assert cls._update in tested, f"{name}: its update {cls._update} has no case in KERNEL_CASES"
+        assert cls._update[0].__module__ in (cls.__module__, *(base.__module__ for base in cls.__mro__)), \
+            f"{name}: its NumPy formula should live beside it"
 
 
 def _run_kernel(update, shape, dtype, slot_names, constants, options, seed=0):
@@ -106,26 +120,76 @@ def test_kernel_equals_numpy_on_extreme_values(case):
         _assert_same_bits(g, e)
 
 
-def test_numba_update_takes_any_shape_and_falls_back_where_it_must():
+def test_kernel_takes_any_c_contiguous_shape_and_refuses_what_it_cannot_update_in_place():
     """N-d C-contiguous arrays run the kernel through flat views; a non-contiguous weight, float16, or a gradient of
-    another dtype take the NumPy version, still in place."""
+    another dtype are refused (the optimizer runs the NumPy formula on them), leaving the arrays untouched."""
     rng = np.random.default_rng(1)
-    cases = {"4-d": (rng.standard_normal((3, 3, 2, 4)).astype(np.float32), None),
-             "transposed": (np.asfortranarray(rng.standard_normal((6, 5)).astype(np.float32)), None),
-             "float16": (rng.standard_normal((6, 5)).astype(np.float16), None),
-             "float64 grad": (rng.standard_normal((6, 5)).astype(np.float32), np.float64)}
-    for name, (w0, grad_dtype) in cases.items():
-        results = []
-        for update in (optim.adam_numpy, optim.adam_numba):
-            w, m, v = w0.copy(order="K"), np.zeros_like(w0), np.zeros_like(w0)
-            array = w
-            g = np.linspace(-1, 1, w.size).reshape(w.shape).astype(grad_dtype or w.dtype)
-            for _ in range(3):
-                update(w, g, m, v, None, np.empty_like(w), 1e-2, 0.1, 1e-3, 1e-7, 0.99, 0.5)
-            assert w is array
-            results.append((w, m, v))
-        for e, got in zip(*results):
-            _assert_same_bits(got, e)
+    w0 = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    results = []
+    for update in (adam_numpy, optim.adam_numba):
+        w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+        g = np.linspace(-1, 1, w.size).reshape(w.shape).astype(np.float32)
+        for _ in range(3):
+            update(w, g, m, v, None, np.empty_like(w), 1e-2, 0.1, 1e-3, 1e-7, 0.99, 0.5)
+        results.append((w, m, v))
+    for e, got in zip(*results):
+        _assert_same_bits(got, e)
+
+    refused = {"transposed": (np.asfortranarray(rng.standard_normal((6, 5)).astype(np.float32)), None),
+               "float16": (rng.standard_normal((6, 5)).astype(np.float16), None),
+               "float64 grad": (rng.standard_normal((6, 5)).astype(np.float32), np.float64)}
+    for name, (w, grad_dtype) in refused.items():
+        g = np.ones(w.shape, grad_dtype or w.dtype)
+        m, v = np.zeros(w.shape, w.dtype), np.zeros(w.shape, w.dtype)
+        assert not optim.takes(w, g, (m, v, None)), name
+        before = w.copy()
+        with pytest.raises(TypeError, match="NumPy formula"):
+            optim.adam_numba(w, g, m, v, None, None, 1e-2, 0.1, 1e-3, 1e-7)
+        np.testing.assert_array_equal(w, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_an_optimizer_runs_its_formula_where_the_kernel_cannot(dtype):
+    """float16 and non-contiguous weights train with the kernels on, as with them off."""
+    def train(flag):
+        kernels.set_enabled(flag)
+        w = [cr.Variable(np.linspace(-1, 1, 12).reshape(3, 4).astype(dtype)),
+             cr.Variable(np.linspace(1, 2, 12).reshape(4, 3).astype(dtype))]
+        w[1].data = np.asfortranarray(w[1].data)
+        opt = Adam(0.01, amsgrad=True)
+        for step in range(3):
+            opt.apply_gradients([(np.full(v.shape, step - 1.0, dtype), v) for v in w])
+        return [v.numpy() for v in w]
+
+    before = kernels.enabled()
+    try:
+        expected, got = train(False), train(True)
+    finally:
+        kernels.set_enabled(before)
+    for e, g in zip(expected, got):
+        _assert_same_bits(g, e)
+
+
+def test_the_kernel_runs_for_float32_c_contiguous_weights_and_only_then(monkeypatch):
+    calls = []
+
+    def kernel(var, *args):
+        calls.append(var.dtype)
+        return optim.adam_numba(var, *args)
+
+    monkeypatch.setattr(Adam, "_update", (adam_numpy, kernel))
+    before = kernels.enabled()
+    try:
+        kernels.set_enabled(True)
+        variables = [cr.Variable(np.ones((2, 3), np.float32)), cr.Variable(np.ones(4, np.float16)),
+                     cr.Variable(np.ones((3, 2), np.float32))]
+        variables[2].data = np.asfortranarray(variables[2].data)
+        Adam().apply_gradients([(np.ones(v.shape), v) for v in variables])
+        kernels.set_enabled(False)
+        Adam().apply_gradients([(np.ones(v.shape), v) for v in variables])
+    finally:
+        kernels.set_enabled(before)
+    assert calls == [np.dtype(np.float32)]
 
 
 # --- the optimizers with the switch off and on ------------------------------------------------------------------------

@@ -74,3 +74,13 @@ def test_unknown_schedule_and_custom_objects():
     with pytest.raises(ValueError, match="unknown learning-rate schedule"):
         schedules.deserialize({"class_name": "Halve", "config": {}})
     assert schedules.deserialize({"class_name": "Halve", "config": {}}, {"Halve": Halve})(3) == 0.125
+
+
+def test_schedules_are_keras_optimizers_schedules_under_both_paths():
+    import chainrule.keras as keras
+    from chainrule.keras.optimizers.schedules import ExponentialDecay as FromOptimizers
+
+    assert keras.optimizers.schedules is schedules
+    assert FromOptimizers is ExponentialDecay
+    assert isinstance(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(0.1, 10))._learning_rate,
+                      keras.optimizers.schedules.LearningRateSchedule)

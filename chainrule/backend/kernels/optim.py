@@ -1,10 +1,11 @@
-"""Optimizer updates: each NumPy update next to the fused numba kernel of the same signature that replaces it.
+"""The optimizers' fused numba kernels: each does one optimizer's update in one pass over memory.
 
-The NumPy version makes a dozen passes over memory per variable (one per ufunc, through a scratch array); the
-kernel makes one, reading the gradient, the weight and the slots once and writing them back once. Both update the
-arrays in place and do the same float operations in the same order and the same precision, so they agree bit for
-bit: each constant (a Python float) is rounded to the arrays' dtype first, as NumPy does with a Python scalar
-(NEP 50), and every product and sum is then taken in that dtype (float32 stays float32)::
+The update formulas themselves, in NumPy, live beside their optimizers (``chainrule/keras/optimizers/adam.py``,
+``sgd.py``, ``rmsprop.py``, ``adagrad.py``): NumPy makes a dozen passes over memory per variable (one per ufunc,
+through a scratch array); a kernel makes one, reading the gradient, the weight and the slots once and writing them
+back once. Both update the arrays in place and do the same float operations in the same order and the same
+precision, so they agree bit for bit: each constant (a Python float) is rounded to the arrays' dtype first, as NumPy
+does with a Python scalar (NEP 50), and every product and sum is then taken in that dtype (float32 stays float32)::
 
     Adam      m += (g - m)(1-b1);  v += (g*g - v)(1-b2);  [v_hat = max(v_hat, v)];  w -= m / (sqrt(v) + eps) * alpha
     SGD       step = g*lr;  m = m*momentum - step;  w += m  |  w = (w - step) + m*momentum  |  w -= step
@@ -12,29 +13,18 @@ bit: each constant (a Python float) is rounded to the arrays' dtype first, as Nu
               [mom = mom*momentum + inc; inc = mom];  w -= inc
     Adagrad   acc += g*g;  w -= g / sqrt(acc + eps) * lr
 
-Every function also takes ``keep`` and ``gscale``: the weight is first multiplied by ``keep`` (decoupled weight
-decay, ``w - w*wd*lr`` as ``w * (1 - wd*lr)``) and the gradient by ``gscale`` (``clipnorm``/``global_clipnorm``);
-the NumPy version skips a factor of exactly 1, which changes nothing since ``x * 1 == x``. A slot that an option
-does not use (``v_hat`` without amsgrad, ...) is passed as None. ``scratch`` is the NumPy version's work array.
+Every kernel also takes ``keep`` and ``gscale``: the weight is first multiplied by ``keep`` (decoupled weight
+decay, ``w - w*wd*lr`` as ``w * (1 - wd*lr)``) and the gradient by ``gscale`` (``clipnorm``/``global_clipnorm``).
+A slot that an option does not use (``v_hat`` without amsgrad, ...) is passed as None; ``scratch`` (the NumPy
+formula's work array, in the same signature) is unused.
 
-The ``*_numba`` functions run the kernel on float32/float64 arrays of one dtype whose weight and slots are
-C-contiguous (any shape; the optimizer passes flat views) and fall back to the NumPy version otherwise. The
-kernels run on the NumPy backend only; the NumPy versions also serve CuPy. tests/keras/test_optimizer_kernels.py
-holds each pair equal.
+The kernels take float32/float64 arrays of one dtype whose weight and slots are C-contiguous (any shape: they run on
+flat views; :func:`takes` says whether they do), on the NumPy backend; the optimizer runs the NumPy formula
+otherwise. tests/keras/test_optimizer_kernels.py holds each pair equal.
 
-They run on the calling thread. Threaded versions (``prange`` over 32k-element chunks) were measured and removed:
-the update is memory-bound, and in a training step on two cores the threaded Adam of the seed CNN (692k weights) was
-never faster than the serial one, and in about half the runs it made the whole step 50% slower (5.5 against 3.6 ms
-at batch 32), presumably because the next step's BLAS calls then found the weights in the other core's cache.
-Splitting the update over the main thread and a Python thread running a ``nogil`` kernel was worse still (7.5 against
-4.1 ms per step): a second thread that must wake on this 2-core machine waits for the core OpenBLAS's thread holds.
-Putting OpenBLAS's idle thread to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``) does not rescue the threaded
-update: in 12 alternating rounds on a busy evening the step took 9.3 ms (threaded, timeout) and 9.8 ms (threaded)
-against 5.6 ms (serial, timeout) and 5.1 ms (serial): a parallel loop waits for whichever thread a neighbour slowed.
-
-In the step, the seed CNN's Adam (~0.8 ms) is bound by the divider as much as by memory: a stand-in kernel with the
-same loads and stores but no sqrt and division made the step 0.2-0.45 ms shorter. ``fastmath`` (a reciprocal
-estimate for the division) gained nothing alone and would break the bit-for-bit agreement, so the kernels stay exact.
+They run serially on the calling thread and without ``fastmath``: the update is memory-bound (and divider-bound),
+so threads did not pay in a training step, and a reciprocal estimate would break the bit-for-bit agreement (the
+measurements are in docs/performance.md, "Optimizer updates").
 
 Each kernel has one loop per combination of options, each calling the element function with the options as
 constants: a loop with a branch on an option, or a loop that reads or writes an unused slot, is not vectorized by
@@ -49,9 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import backend
 from chainrule.backend import kernels
-
 
 
 def _jit():
@@ -68,13 +56,20 @@ def _ready(var, grad) -> bool:
     return var.ndim == 1 and grad.ndim == 1 and grad.dtype is var.dtype and var.dtype in kernels.FLOATS
 
 
+def takes(var, grad, slots) -> bool:
+    """Whether the kernels take these arrays: float32 or float64 of one dtype, the weight and the slots (None where
+    absent) C-contiguous, of any shape."""
+    return var.dtype in kernels.FLOATS and grad.dtype == var.dtype and var.flags.c_contiguous and \
+        all(s is None or s.flags.c_contiguous for s in slots)
+
+
 def _flat(var, grad, slots):
-    """1-D views of ``var`` and its slots and the gradient as a 1-D array; None where the kernel cannot run (another
-    dtype, or a weight or slot that is not C-contiguous, which a flat copy would not update)."""
-    if var.dtype not in kernels.FLOATS or grad.dtype != var.dtype:
-        return None
-    if not (var.flags.c_contiguous and all(s is None or s.flags.c_contiguous for s in slots)):
-        return None
+    """1-D views of ``var`` and its slots and the gradient as a 1-D array (a flat copy of a weight that is not
+    C-contiguous would not be updated, hence the refusal)."""
+    if not takes(var, grad, slots):
+        raise TypeError(f"optimizer kernel: expected float32 or float64 arrays of one dtype, the weight and its "
+                        f"slots C-contiguous; got a {var.dtype} weight (C-contiguous: {var.flags.c_contiguous}) and "
+                        f"a {grad.dtype} gradient: run the optimizer's NumPy formula instead")
     return var.reshape(-1), grad.reshape(-1), tuple(None if s is None else s.reshape(-1) for s in slots)
 
 
@@ -85,28 +80,6 @@ def _check_sizes(n, a, b, c, d):
 
 
 # --- Adam (and AdamW) ---------------------------------------------------------------------------------------------
-def adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-               keep=1.0, gscale=1.0):
-    """Keras's Adam step with ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``; amsgrad when ``v_hat`` is given."""
-    xp, t = backend.xp, scratch
-    if keep != 1.0:
-        var *= keep
-    if gscale != 1.0:
-        grad = grad * gscale
-    m += xp.multiply(xp.subtract(grad, m, out=t), one_minus_beta_1, out=t)
-    xp.multiply(grad, grad, out=t)
-    t -= v
-    t *= one_minus_beta_2
-    v += t
-    if v_hat is not None:
-        v = xp.maximum(v_hat, v, out=v_hat)
-    xp.sqrt(v, out=t)
-    t += epsilon
-    step = xp.divide(m, t, out=t)
-    step *= alpha
-    var -= step
-
-
 @_jit()
 def _adam_at(i, var, grad, m, v, v_hat, amsgrad, alpha, one_minus_beta_1, one_minus_beta_2, epsilon, keep, gscale):
     f = var.dtype.type  # the constants in the arrays' dtype (hoisted out of the loop by the compiler)
@@ -137,38 +110,14 @@ def _adam_kernel(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gsca
 
 def adam_numba(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                keep=1.0, gscale=1.0):
-    """:func:`adam_numpy` in one pass (``scratch`` unused)."""
+    """The update of :func:`chainrule.keras.optimizers.adam.adam_numpy` in one pass (``scratch`` unused)."""
     if not _ready(var, grad):
-        flat = _flat(var, grad, (m, v, v_hat))
-        if flat is None:
-            return adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-                              keep, gscale)
-        var, grad, (m, v, v_hat) = flat
+        var, grad, (m, v, v_hat) = _flat(var, grad, (m, v, v_hat))
     _adam_kernel(var, grad, m, v, v if v_hat is None else v_hat, v_hat is not None, alpha, one_minus_beta_1,
                  one_minus_beta_2, epsilon, keep, gscale)
 
 
 # --- SGD ----------------------------------------------------------------------------------------------------------
-def sgd_numpy(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0, gscale=1.0):
-    """Gradient descent; with a momentum slot ``m`` (None without momentum), classical or Nesterov."""
-    xp = backend.xp
-    if keep != 1.0:
-        var *= keep
-    if gscale != 1.0:
-        grad = grad * gscale
-    step = xp.multiply(grad, learning_rate, out=scratch)  # lr * g
-    if m is None:
-        var -= step
-        return
-    m *= momentum
-    m -= step
-    if nesterov:
-        var -= step
-        var += xp.multiply(m, momentum, out=step)
-    else:
-        var += m
-
-
 @_jit()
 def _sgd_at(i, var, grad, m, has_momentum, learning_rate, momentum, nesterov, keep, gscale):
     f = var.dtype.type
@@ -200,44 +149,14 @@ def _sgd_kernel(var, grad, m, has_momentum, lr, momentum, nesterov, keep, gscale
 
 
 def sgd_numba(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0, gscale=1.0):
-    """:func:`sgd_numpy` in one pass (``scratch`` unused)."""
+    """The update of :func:`chainrule.keras.optimizers.sgd.sgd_numpy` in one pass (``scratch`` unused)."""
     if not _ready(var, grad):
-        flat = _flat(var, grad, (m,))
-        if flat is None:
-            return sgd_numpy(var, grad, m, scratch, learning_rate, momentum, nesterov, keep, gscale)
-        var, grad, (m,) = flat
+        var, grad, (m,) = _flat(var, grad, (m,))
     _sgd_kernel(var, grad, var if m is None else m, m is not None, learning_rate, momentum, bool(nesterov), keep,
                 gscale)
 
 
 # --- RMSprop ------------------------------------------------------------------------------------------------------
-def rmsprop_numpy(var, grad, velocity, mom, average_gradient, scratch, learning_rate, rho, one_minus_rho, momentum,
-                  epsilon, keep=1.0, gscale=1.0):
-    """RMSprop; ``mom`` (momentum) and ``average_gradient`` (centered) are None when their option is off."""
-    xp, t, v = backend.xp, scratch, velocity
-    if keep != 1.0:
-        var *= keep
-    if gscale != 1.0:
-        grad = grad * gscale
-    v *= rho
-    v += xp.multiply(xp.multiply(grad, grad, out=t), one_minus_rho, out=t)
-    if average_gradient is not None:
-        a = average_gradient
-        a *= rho
-        a += xp.multiply(grad, one_minus_rho, out=t)
-        xp.subtract(v, xp.multiply(a, a, out=t), out=t)
-        t += epsilon
-    else:
-        xp.add(v, epsilon, out=t)
-    increment = xp.divide(grad, xp.sqrt(t, out=t), out=t)
-    increment *= learning_rate
-    if mom is not None:
-        mom *= momentum
-        mom += increment
-        increment = mom
-    var -= increment
-
-
 @_jit()
 def _rmsprop_at(i, var, grad, v, mom, a, has_momentum, centered, learning_rate, rho, one_minus_rho, momentum,
                 epsilon, keep, gscale):
@@ -277,33 +196,15 @@ def _rmsprop_kernel(var, grad, v, mom, a, has_momentum, centered, lr, rho, c, mo
 
 def rmsprop_numba(var, grad, velocity, mom, average_gradient, scratch, learning_rate, rho, one_minus_rho, momentum,
                   epsilon, keep=1.0, gscale=1.0):
-    """:func:`rmsprop_numpy` in one pass (``scratch`` unused)."""
+    """The update of :func:`chainrule.keras.optimizers.rmsprop.rmsprop_numpy` in one pass (``scratch`` unused)."""
     v, a = velocity, average_gradient
     if not _ready(var, grad):
-        flat = _flat(var, grad, (v, mom, a))
-        if flat is None:
-            return rmsprop_numpy(var, grad, v, mom, a, scratch, learning_rate, rho, one_minus_rho, momentum, epsilon,
-                                 keep, gscale)
-        var, grad, (v, mom, a) = flat
+        var, grad, (v, mom, a) = _flat(var, grad, (v, mom, a))
     _rmsprop_kernel(var, grad, v, v if mom is None else mom, v if a is None else a, mom is not None, a is not None,
                     learning_rate, rho, one_minus_rho, momentum, epsilon, keep, gscale)
 
 
 # --- Adagrad ------------------------------------------------------------------------------------------------------
-def adagrad_numpy(var, grad, accumulator, scratch, learning_rate, epsilon, keep=1.0, gscale=1.0):
-    """Adagrad: ``acc += g*g; w -= g / sqrt(acc + eps) * lr``."""
-    xp, t, acc = backend.xp, scratch, accumulator
-    if keep != 1.0:
-        var *= keep
-    if gscale != 1.0:
-        grad = grad * gscale
-    acc += xp.multiply(grad, grad, out=t)
-    xp.add(acc, epsilon, out=t)
-    step = xp.divide(grad, xp.sqrt(t, out=t), out=t)
-    step *= learning_rate
-    var -= step
-
-
 @_jit()
 def _adagrad_at(i, var, grad, acc, learning_rate, epsilon, keep, gscale):
     f = var.dtype.type
@@ -321,11 +222,8 @@ def _adagrad_kernel(var, grad, acc, learning_rate, epsilon, keep, gscale):
 
 
 def adagrad_numba(var, grad, accumulator, scratch, learning_rate, epsilon, keep=1.0, gscale=1.0):
-    """:func:`adagrad_numpy` in one pass (``scratch`` unused)."""
+    """The update of :func:`chainrule.keras.optimizers.adagrad.adagrad_numpy` in one pass (``scratch`` unused)."""
     acc = accumulator
     if not _ready(var, grad):
-        flat = _flat(var, grad, (acc,))
-        if flat is None:
-            return adagrad_numpy(var, grad, acc, scratch, learning_rate, epsilon, keep, gscale)
-        var, grad, (acc,) = flat
+        var, grad, (acc,) = _flat(var, grad, (acc,))
     _adagrad_kernel(var, grad, acc, learning_rate, epsilon, keep, gscale)

@@ -1,21 +1,26 @@
-"""Optimizers (``keras.optimizers``) with Keras 3's update formulas, updating each variable's array in place.
+"""The optimizer base class (``keras.optimizers.Optimizer``): what every optimizer does around its update formula.
 
-The base class does what every optimizer shares, in Keras's order: drop variables without a gradient, clip the
-gradients (``clipnorm`` per variable, ``global_clipnorm`` over all, or ``clipvalue``), decay the weights
-(``weight_decay``: ``w -= w * weight_decay * lr``), run each variable's ``update_step``, and count ``iterations``.
-A subclass names its per-variable state (``slot_names``) and writes ``update_step`` with NumPy ``out=`` so that a
-step allocates nothing: each variable also gets one scratch array, ``slots["scratch"]``.
+In Keras's order: drop variables without a gradient, clip the gradients (``clipnorm`` per variable,
+``global_clipnorm`` over all, or ``clipvalue``), decay the weights (``weight_decay``: ``w -= w * weight_decay * lr``),
+run each variable's update, and count ``iterations``. ``apply`` is the one door gradients pass through.
 
-The built-in optimizers run their update as one function of ``chainrule.backend.kernels.optim`` per variable, which also
-applies the weight decay and the clipping scale: a fused numba kernel (one pass over the weight, gradient and
-slots) when ``kernels.enabled()``, else the NumPy version, bit-identical to it. Per step, the base class computes
-the learning rate and the update's constants once, and keeps for each variable the flat views the kernel takes.
+A built-in optimizer (one file each: sgd.py, rmsprop.py, adagrad.py, adam.py) names its per-variable state
+(``slot_names``) and pairs its update formula, written in NumPy with ``out=`` so that a step allocates nothing, with
+the fused numba kernel of :mod:`chainrule.backend.kernels.optim` that does the same in one pass over memory (bit for
+bit; tests/keras/test_optimizer_kernels.py holds each pair equal). Both also apply the weight decay and the clipping
+scale. The kernel runs when ``kernels.enabled()`` and the variable is float32/float64 and C-contiguous; otherwise
+the NumPy formula does (it also serves other array backends). Per step, the base class computes the learning rate
+and the update's constants once, and keeps for each variable the flat views the kernel takes.
+
+A subclass of your own may instead define ``update_step(gradient, variable, slots, learning_rate)``, updating the
+array ``variable`` in place (each variable also gets one scratch array, ``slots["scratch"]``).
 
 State is created lazily, the first time a variable gets a gradient (or eagerly by ``build(var_list)``); variables
 are numbered in the order the optimizer first sees them, and ``get_state()`` keys its arrays by that number
 (``"0/m"``, ``"0/v"``, ...) plus ``"iterations"``, so ``set_state`` on a fresh optimizer resumes bit-identically.
 
 >>> import chainrule as cr
+>>> from chainrule.keras.optimizers import SGD
 >>> w = cr.Variable([1.0, 2.0])
 >>> opt = SGD(learning_rate=0.1)
 >>> _ = opt.apply_gradients([(cr.constant([1.0, 1.0]), w)])
@@ -32,14 +37,12 @@ from typing import Iterable
 import numpy as np
 
 from chainrule import backend
-from chainrule.keras import configurable as _config
 from chainrule.backend import kernels
-from chainrule.keras import schedules
-from chainrule.keras.configurable import serialize
+from chainrule.backend.kernels import optim
 from chainrule.engine.autograd import enable_grad, grad as _grad
-from chainrule.backend.kernels import optim as _updates
-from chainrule.keras.schedules import LearningRateSchedule
 from chainrule.engine.tensor import Tensor, Variable
+from chainrule.keras.optimizers import schedules
+from chainrule.keras.optimizers.schedules import LearningRateSchedule
 
 # Keras config keys we accept only at their defaults (features chainrule does not have)
 _UNSUPPORTED_AT_DEFAULT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
@@ -57,12 +60,6 @@ class LearningRate(float):
     def assign(self, value) -> "LearningRate":
         self._optimizer.learning_rate = value
         return self._optimizer.learning_rate
-
-
-def _check_unit_interval(value, name: str, owner: str) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{owner}: `{name}` must be a float between [0, 1], got {name}={value}")
-    return float(value)
 
 
 class Optimizer:
@@ -98,9 +95,9 @@ class Optimizer:
     # --- per-variable state: what a subclass defines -------------------------------------------------------------
     slot_names: tuple[str, ...] = ()
 
-    # A built-in update: (NumPy function, numba function) of chainrule.backend.kernels.optim, called per variable as
-    # update(variable, gradient, *slots named in _update_slots (None where absent), scratch, *_constants(lr),
-    #        keep, gscale)
+    # A built-in update: (the NumPy formula, its numba kernel in chainrule.backend.kernels.optim), called per
+    # variable as update(variable, gradient, *slots named in _update_slots (None where absent), scratch,
+    # *_constants(lr), keep, gscale)
     _update: tuple | None = None
     _update_slots: tuple[str, ...] = ()
 
@@ -115,12 +112,13 @@ class Optimizer:
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, slots: dict, learning_rate: float) -> None:
         """Update ``variable`` (an array, in place) from ``gradient`` (same shape and dtype) and its ``slots``.
 
-        A subclass of ``Optimizer`` defines it; the built-in optimizers run their kernel (numba or NumPy)."""
+        A subclass of ``Optimizer`` defines it; the built-in optimizers run their kernel or their NumPy formula."""
         if self._update is None:
             raise NotImplementedError(f"{type(self).__name__} must define update_step")
-        update = self._update[1] if kernels.enabled() else self._update[0]
-        update(variable, gradient, *[slots.get(name) for name in self._update_slots], slots["scratch"],
-               *self._constants(float(learning_rate)))
+        state = [slots.get(name) for name in self._update_slots]
+        fused = kernels.runs_on(variable.dtype) and optim.takes(variable, gradient, state)
+        update = self._update[1] if fused else self._update[0]
+        update(variable, gradient, *state, slots["scratch"], *self._constants(float(learning_rate)))
 
     # --- learning rate and step count -----------------------------------------------------------------------------
     @property
@@ -198,8 +196,9 @@ class Optimizer:
 
     def _plan(self, i: int) -> tuple:
         """What the built-in update takes for variable i: (its array, the array to update, the slot arrays and
-        scratch, whether these are flat views), kept while the variable holds the same array. Flat (1-D) views
-        let one compiled kernel serve every shape; a variable that is not C-contiguous is updated as it is."""
+        scratch, whether these are flat views, whether the kernel takes them), kept while the variable holds the
+        same array. Flat (1-D) views let one compiled kernel serve every shape; a variable that is not C-contiguous
+        is updated as it is, by the NumPy formula."""
         slots = self._slots[i] or self._create_slots(i)
         w = self._variables[i].data
         if slots["scratch"].shape != w.shape:
@@ -212,7 +211,8 @@ class Optimizer:
         flat = bool(w.flags.c_contiguous)
         if flat:
             arrays = [None if a is None else a.reshape(-1) for a in arrays]
-        plan = self._plans[i] = (w, w.reshape(-1) if flat else w, tuple(arrays), flat)
+        fusable = flat and w.dtype in kernels.FLOATS
+        plan = self._plans[i] = (w, w.reshape(-1) if flat else w, tuple(arrays), flat, fusable)
         return plan
 
     def build(self, var_list: Iterable[Tensor]) -> None:
@@ -303,15 +303,17 @@ class Optimizer:
 
     def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
         """The built-in update of every variable: decay, clipping scale and step in one call each."""
-        update = self._update[1] if kernels.enabled() else self._update[0]
+        formula, kernel = self._update
+        fused = kernels.enabled()
         constants = self._constants(lr)
         plans = self._plans
         for k, (g, v, i) in enumerate(work):
             plan = plans[i]
             if plan is None or plan[0] is not v.data:
                 plan = self._plan(i)
-            _, w, slots, flat = plan
+            _, w, slots, flat, fusable = plan
             decay = keep if keep != 1.0 and self._decays(v, i) else 1.0
+            update = kernel if fused and fusable else formula
             update(w, g.ravel() if flat else g, *slots, *constants, decay, 1.0 if scales is None else scales[k])
 
     def _clip(self, work: list) -> tuple[list, list | None]:
@@ -397,122 +399,3 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={float(self.learning_rate):g}>"
-
-
-class SGD(Optimizer):
-    """Gradient descent, optionally with momentum: ``m = momentum*m - lr*g; w += m``
-    (Nesterov: ``w += momentum*m - lr*g``)."""
-
-    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, name: str = "SGD",
-                 **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.momentum = _check_unit_interval(momentum, "momentum", "SGD")
-        self.nesterov = bool(nesterov)
-        self.slot_names = ("momentum",) if self.momentum else ()
-
-    _update = (_updates.sgd_numpy, _updates.sgd_numba)
-    _update_slots = ("momentum",)
-
-    def _constants(self, learning_rate):
-        return learning_rate, float(self.momentum), bool(self.nesterov)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
-
-
-class RMSprop(Optimizer):
-    """``v = rho*v + (1-rho)*g²``; ``w -= lr*g / sqrt(v + eps)`` (centered: ``sqrt(v - mean(g)² + eps)``);
-    with momentum the increments accumulate: ``mom = momentum*mom + increment; w -= mom``."""
-
-    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
-                 centered: bool = False, name: str = "rmsprop", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, bool(centered)
-        self.slot_names = ("velocity",) + (("momentum",) if momentum > 0 else ()) + \
-            (("average_gradient",) if centered else ())
-
-    _update = (_updates.rmsprop_numpy, _updates.rmsprop_numba)
-    _update_slots = ("velocity", "momentum", "average_gradient")
-
-    def _constants(self, learning_rate):
-        rho = float(self.rho)
-        return learning_rate, rho, 1 - rho, float(self.momentum), float(self.epsilon)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                "centered": self.centered}
-
-
-class Adagrad(Optimizer):
-    """``acc += g²; w -= lr*g / sqrt(acc + eps)``, the accumulator starting at ``initial_accumulator_value``."""
-
-    slot_names = ("accumulator",)
-
-    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
-                 name: str = "adagrad", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
-
-    _update = (_updates.adagrad_numpy, _updates.adagrad_numba)
-    _update_slots = ("accumulator",)
-
-    def initial_slot(self, name, variable):
-        return backend.xp.full(variable.shape, self.initial_accumulator_value, dtype=variable.dtype)
-
-    def _constants(self, learning_rate):
-        return learning_rate, float(self.epsilon)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
-
-
-class Adam(Optimizer):
-    """Keras's Adam: ``m += (g - m)(1 - b1); v += (g² - v)(1 - b2); w -= alpha m / (sqrt(v) + eps)`` with
-    ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)`` at step t = iterations + 1 (amsgrad: v replaced by its running max)."""
-
-    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 amsgrad: bool = False, name: str = "adam", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, bool(amsgrad)
-        self.slot_names = ("m", "v", "v_hat") if amsgrad else ("m", "v")
-
-    _update = (_updates.adam_numpy, _updates.adam_numba)
-    _update_slots = ("m", "v", "v_hat")
-
-    def _constants(self, learning_rate):
-        """alpha = lr sqrt(1 - b2^t) / (1 - b1^t) at step t, 1 - b1, 1 - b2, epsilon."""
-        b1, b2, t = float(self.beta_1), float(self.beta_2), self._iterations.data.item() + 1
-        return learning_rate * math.sqrt(1 - b2 ** t) / (1 - b1 ** t), 1 - b1, 1 - b2, float(self.epsilon)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad}
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (``w -= w * weight_decay * lr`` before each Adam step)."""
-
-    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, name: str = "adamw", **kwargs):
-        if weight_decay is None:
-            raise ValueError("AdamW: argument `weight_decay` must be a float, got weight_decay=None")
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
-                         name=name, weight_decay=weight_decay, **kwargs)
-
-
-ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adam, AdamW)}
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
-    cls, config = _config.resolve(config, ALL_OPTIMIZERS, "optimizer", custom_objects)
-    return cls.from_config(config, custom_objects)
-
-
-def get(identifier) -> Optimizer:
-    """An optimizer from a name ('adam', 'SGD', 'rmsprop', 'adagrad', 'adamw'; Keras's defaults), a config dict,
-    an instance (returned as is) or a class."""
-    if identifier is None:
-        raise ValueError("Could not interpret optimizer identifier: None")
-    return _config.lookup(identifier, "optimizer", Optimizer, ALL_OPTIMIZERS, deserialize)
-

@@ -33,20 +33,25 @@ class Model(Trainer, Layer):
     define ``call`` for anything else (layers assigned to attributes are tracked: their weights are the model's)."""
 
     def __new__(cls, *args, **kwargs):
-        from chainrule.keras.models.functional import Functional, functional_subclass
-        from chainrule.keras.models.sequential import Sequential
+        if cls is Model and functional_init_arguments(args, kwargs):  # Model(inputs, outputs): a functional model
+            from chainrule.keras.models.functional import Functional
 
-        if args or "inputs" in kwargs or "outputs" in kwargs:  # Model(inputs, outputs): a functional model
-            if cls is Model:
-                return object.__new__(Functional)
-            if not issubclass(cls, (Functional, Sequential)):  # a subclass (its own train_step) built the same way
-                return object.__new__(functional_subclass(cls))
-        return object.__new__(cls)
+            return object.__new__(Functional)
+        return object.__new__(cls)  # a subclass takes whatever its own __init__ takes
 
     def __init__(self, *args, **kwargs):
+        if functional_init_arguments(args, kwargs):
+            # a subclass built as Custom(inputs, outputs), or whose __init__ passes them on: Functional behind it
+            from chainrule.keras.models.functional import Functional, functional_subclass
+
+            if not isinstance(self, Functional):
+                self.__class__ = functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args:
-            raise TypeError(f"{type(self).__name__}() takes keyword arguments only (name=, trainable=, dtype=); a "
-                            f"functional model is Model(inputs, outputs)")
+            raise TypeError(f"{type(self).__name__}: Model.__init__() takes keyword arguments only (name=, "
+                            f"trainable=, dtype=), got {len(args)} positional; a functional model is "
+                            f"Model(inputs, outputs)")
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
 
@@ -155,14 +160,24 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        if cls is Model and {"layers", "input_layers", "output_layers"} <= set(config):
-            from chainrule.keras.models.functional import Functional
+        """The model ``get_config`` described: a functional config rebuilds the graph (for ``Model`` and for
+        subclasses made as ``Custom(inputs, outputs)``), any other config is passed to the constructor."""
+        from chainrule.keras.models.functional import Functional
 
-            return Functional.from_config(config, custom_objects)  # keras.Model.from_config of a functional model
+        if {"layers", "input_layers", "output_layers"} <= set(config) and _revivable_as_functional(cls):
+            return Functional.from_config.__func__(Functional if cls is Model else cls, config, custom_objects)
         params = inspect.signature(cls.__init__).parameters
-        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            config = {k: v for k, v in config.items() if k in params}
+        try:
             return cls(**config)
-        return cls(**{k: v for k, v in config.items() if k in params})
+        except TypeError as e:
+            raise TypeError(f"Unable to revive model from config. When overriding the `get_config()` method, make "
+                            f"sure that the returned config contains all items used as arguments in the constructor "
+                            f"to {cls}, which is the default behavior. You can override this default behavior by "
+                            f"defining a `from_config(cls, config)` class method to specify how to create an instance "
+                            f"of {cls.__name__} from its config.\n\nReceived config={config}\n\nError encountered "
+                            f"during deserialization: {e}") from e
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON: ``{"class_name": ..., "config": ...}`` (``model_from_json`` reads it back)."""
@@ -183,6 +198,22 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def functional_init_arguments(args: tuple, kwargs: dict) -> bool:
+    """Keras's test for a constructor call that makes a functional model: ``(inputs, outputs)`` positionally, or
+    ``inputs``/``outputs`` by keyword."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _revivable_as_functional(cls: type) -> bool:
+    """Whether ``cls(inputs, outputs, name=...)`` makes a functional model (Keras's rule in ``Model.from_config``)."""
+    from chainrule.keras.models.functional import Functional
+
+    if cls is Model or issubclass(cls, Functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    return spec.args[1:3] == ["inputs", "outputs"] or (spec.varargs is not None and spec.varkw is not None)
 
 
 _UNTRACKED = frozenset({"_inbound_nodes", "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs",

@@ -11,6 +11,7 @@ both work.
 ``keras.utils``           to_categorical, set_random_seed, Progbar, normalize
 ``keras.datasets``        :mod:`chainrule.data.datasets` (mnist, fashion_mnist)
 ``keras.backend``         floatx, set_floatx, clear_session
+``keras.saving``          :mod:`chainrule.keras.saving` (save_model, load_model, save_weights, load_weights)
 ========================  ===========================================================
 
 >>> import chainrule.keras as keras
@@ -20,10 +21,10 @@ True
 """
 from chainrule.data import datasets
 from chainrule.keras import (activations, backend, callbacks, initializers, layers, losses, metrics, models, optimizers,
-                             regularizers, utils)
+                             regularizers, saving, utils)
 from chainrule.keras.graph import KerasTensor
 from chainrule.keras.layers import Input
 from chainrule.keras.models import Model, Sequential
 
 __all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils"]

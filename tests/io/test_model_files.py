@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chainrule.keras import saving as io
+from chainrule.keras.saving import atomic
 from chainrule.keras import layers
 from chainrule.keras.saving import ModelFileError
 from chainrule.keras.models import load_model
@@ -142,7 +143,7 @@ def test_a_crash_while_saving_leaves_the_previous_file(tmp_path, monkeypatch):
     before = path.read_bytes()
     newer = trained(epochs=2)
 
-    real_write = io.atomic_write
+    real_write = atomic.atomic_write
 
     def dies_halfway(target, chunks, overwrite=True):
         chunks = list(chunks)
@@ -153,7 +154,7 @@ def test_a_crash_while_saving_leaves_the_previous_file(tmp_path, monkeypatch):
 
         return real_write(target, some_then_fail(), overwrite)
 
-    monkeypatch.setattr(io, "atomic_write", dies_halfway)
+    monkeypatch.setattr(atomic, "atomic_write", dies_halfway)  # where write_file looks it up
     with pytest.raises(OSError, match="No space"):
         newer.save(path)
     monkeypatch.undo()
@@ -257,3 +258,11 @@ def test_valid_containers_with_wrong_models_are_refused(tmp_path):
         with pytest.raises(ModelFileError, match=reason) as error:
             load_model(path)
         assert str(path) in str(error.value)
+
+
+def test_keras_saving_names_save_and_load_a_model(tmp_path):
+    import chainrule.keras as keras
+
+    source = trained()
+    keras.saving.save_model(source, tmp_path / "model.keras")
+    assert_same_weights(keras.saving.load_model(tmp_path / "model.keras"), source)

@@ -8,10 +8,14 @@ from chainrule.engine.tensor import Tensor
 from chainrule.keras.losses import EPSILON
 from chainrule.keras.metrics.metric import Metric
 from chainrule.keras.metrics.metrics_utils import as_array, broadcast_weight, divide_no_nan, same_rank
+from chainrule.keras.metrics.reduction import STATE_DTYPE
 
 
 class _ThresholdCounts(Metric):
-    """True/false positives/negatives of ``y_pred > threshold`` for each threshold (Precision, Recall)."""
+    """Confusion counts of ``y_pred > threshold`` for each threshold (Precision, Recall): the variables named in
+    ``COUNTS``, one entry per threshold."""
+
+    COUNTS: tuple[str, ...] = ()
 
     def __init__(self, thresholds=None, top_k: int | None = None, class_id: int | None = None, name=None,
                  dtype=None):
@@ -21,10 +25,8 @@ class _ThresholdCounts(Metric):
         self.thresholds = np.asarray(values, dtype=np.float64)
         self._single = thresholds is None or np.ndim(thresholds) == 0
         super().__init__(name=name, dtype=dtype)
-
-    def reset_state(self) -> None:
-        n = len(self.thresholds)
-        self.true_positives, self.false_positives, self.false_negatives = np.zeros(n), np.zeros(n), np.zeros(n)
+        for count in self.COUNTS:
+            setattr(self, count, self.add_variable(self.thresholds.shape, "zeros", dtype=STATE_DTYPE, name=count))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = same_rank(as_array(y_true), as_array(y_pred).astype(np.float64))
@@ -42,9 +44,9 @@ class _ThresholdCounts(Metric):
         positive = y_true.reshape(-1).astype(bool)
         w = np.ones(positive.shape) if weight is None else weight.reshape(-1)
         predicted = y_pred.reshape(1, -1) > self.thresholds[:, None]  # (thresholds, entries)
-        self.true_positives += predicted @ (w * positive)
-        self.false_positives += predicted @ (w * ~positive)
-        self.false_negatives += (~predicted) @ (w * positive)
+        for count in self.COUNTS:
+            which = ~predicted if count == "false_negatives" else predicted
+            getattr(self, count).data += which @ (w * (~positive if count == "false_positives" else positive))
 
     def _finish(self, value: np.ndarray) -> Tensor:
         return self._value(value[0] if self._single else value)
@@ -57,15 +59,21 @@ class _ThresholdCounts(Metric):
 class Precision(_ThresholdCounts):
     """``TP / (TP + FP)`` of ``y_pred > thresholds`` (0.5 by default); ``top_k``/``class_id`` narrow what counts."""
 
+    COUNTS = ("true_positives", "false_positives")
+
     def result(self) -> Tensor:
-        return self._finish(divide_no_nan(self.true_positives, self.true_positives + self.false_positives))
+        tp = self.true_positives.data
+        return self._finish(divide_no_nan(tp, tp + self.false_positives.data))
 
 
 class Recall(_ThresholdCounts):
     """``TP / (TP + FN)`` of ``y_pred > thresholds`` (0.5 by default); ``top_k``/``class_id`` narrow what counts."""
 
+    COUNTS = ("true_positives", "false_negatives")
+
     def result(self) -> Tensor:
-        return self._finish(divide_no_nan(self.true_positives, self.true_positives + self.false_negatives))
+        tp = self.true_positives.data
+        return self._finish(divide_no_nan(tp, tp + self.false_negatives.data))
 
 
 class FBetaScore(Metric):
@@ -87,9 +95,19 @@ class FBetaScore(Metric):
             raise ValueError(f"{type(self).__name__}: threshold must be in (0, 1], got {threshold}")
         self.average, self.beta, self.threshold = average, float(beta), threshold
         super().__init__(name=name, dtype=dtype)
+        self._built = False
 
-    def reset_state(self) -> None:
-        self.true_positives = self.false_positives = self.false_negatives = self.intermediate_weights = 0.0
+    COUNTS = ("true_positives", "false_positives", "false_negatives", "intermediate_weights")
+
+    def _build(self, classes: int) -> None:
+        """The count variables, once the number of classes is known (one count in all for 'micro')."""
+        shape = () if self.average == "micro" else (classes,)
+        for count in self.COUNTS:
+            setattr(self, count, self.add_variable(shape, "zeros", dtype=STATE_DTYPE, name=count))
+        self._built = True
+
+    def _counts(self) -> list:
+        return [getattr(self, count).data if self._built else 0.0 for count in self.COUNTS]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = as_array(y_true).astype(np.float64), as_array(y_pred).astype(np.float64)
@@ -105,19 +123,23 @@ class FBetaScore(Metric):
         predicted = predicted.astype(np.float64)
         axis = None if self.average == "micro" else 0
         weight = 1.0 if sample_weight is None else as_array(sample_weight).astype(np.float64).reshape(-1, 1)
-        self.true_positives = self.true_positives + (predicted * y_true * weight).sum(axis=axis)
-        self.false_positives = self.false_positives + (predicted * (1 - y_true) * weight).sum(axis=axis)
-        self.false_negatives = self.false_negatives + ((1 - predicted) * y_true * weight).sum(axis=axis)
-        self.intermediate_weights = self.intermediate_weights + (y_true * weight).sum(axis=axis)
+        if not self._built:
+            self._build(y_true.shape[1])
+        tp, fp, fn, weights = self._counts()
+        tp += (predicted * y_true * weight).sum(axis=axis)
+        fp += (predicted * (1 - y_true) * weight).sum(axis=axis)
+        fn += ((1 - predicted) * y_true * weight).sum(axis=axis)
+        weights += (y_true * weight).sum(axis=axis)
 
     def result(self) -> Tensor:
-        tp = np.asarray(self.true_positives)
-        precision = tp / (tp + self.false_positives + EPSILON)
-        recall = tp / (tp + self.false_negatives + EPSILON)
+        tp, fp, fn, weights = self._counts()
+        tp = np.asarray(tp)
+        precision = tp / (tp + fp + EPSILON)
+        recall = tp / (tp + fn + EPSILON)
         b2 = self.beta ** 2
         score = (1 + b2) * precision * recall / (b2 * precision + recall + EPSILON)
         if self.average == "weighted":
-            weights = np.asarray(self.intermediate_weights)
+            weights = np.asarray(weights)
             score = (score * weights / (weights.sum() + EPSILON)).sum()
         elif self.average is not None:
             score = score.mean()
@@ -171,13 +193,26 @@ class AUC(Metric):
         self.curve, self.summation_method = curve, summation_method
         self.multi_label, self.num_labels, self.from_logits = bool(multi_label), num_labels, from_logits
         self.label_weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
-        self._shape = None if not multi_label or num_labels is None else (self.num_thresholds, num_labels)
         super().__init__(name=name, dtype=dtype)
+        self._built = False
+        if not self.multi_label:
+            self._build((self.num_thresholds,))
+        elif num_labels is not None:
+            self._build((self.num_thresholds, num_labels))
 
-    def reset_state(self) -> None:
-        shape = self._shape or (self.num_thresholds,)
-        self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
-        self.true_negatives, self.false_negatives = np.zeros(shape), np.zeros(shape)
+    COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
+    def _build(self, shape: tuple) -> None:
+        """The four count variables (a multi-label AUC makes them on its first batch, when it sees the labels)."""
+        for count in self.COUNTS:
+            setattr(self, count, self.add_variable(shape, "zeros", dtype=STATE_DTYPE, name=count))
+        self._built = True
+
+    def _counts(self) -> list:
+        """tp, fp, tn, fn as arrays (zeros of one threshold column before a multi-label AUC has seen data)."""
+        if not self._built:
+            return [np.zeros((self.num_thresholds, 1)) for _ in self.COUNTS]
+        return [getattr(self, count).data for count in self.COUNTS]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = same_rank(as_array(y_true).astype(np.float64), as_array(y_pred).astype(np.float64))
@@ -188,9 +223,8 @@ class AUC(Metric):
         weight = broadcast_weight(sample_weight, y_pred.shape)
         w = np.ones(y_pred.shape) if weight is None else weight
         labels = y_pred.shape[-1] if self.multi_label and y_pred.ndim else 1
-        if self.multi_label and self._shape is None:
-            self._shape = (self.num_thresholds, labels)
-            self.reset_state()
+        if not self._built:
+            self._build((self.num_thresholds, labels))
         # predicted positive at threshold t  <=>  y_pred > thresholds[t]  <=>  t < (number of thresholds below y_pred)
         below = np.searchsorted(self.thresholds, y_pred.reshape(-1, labels), side="left")
         column = np.arange(labels) * (self.num_thresholds + 1)
@@ -204,13 +238,11 @@ class AUC(Metric):
         (tp, pos), (fp, neg) = counts
         if not self.multi_label:
             tp, fp, pos, neg = tp[:, 0], fp[:, 0], pos[0], neg[0]
-        self.true_positives += tp
-        self.false_positives += fp
-        self.false_negatives += pos - tp
-        self.true_negatives += neg - fp
+        for variable, delta in zip(self._counts(), (tp, fp, neg - fp, pos - tp)):
+            variable += delta
 
     def _interpolate_pr_auc(self) -> np.ndarray:
-        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        tp, fp, _, fn = self._counts()
         dtp = tp[:-1] - tp[1:]
         p = tp + fp
         dp = p[:-1] - p[1:]
@@ -223,7 +255,7 @@ class AUC(Metric):
         if self.curve == "PR" and self.summation_method == "interpolation":
             terms = self._interpolate_pr_auc()
         else:
-            tp, fp, fn, tn = self.true_positives, self.false_positives, self.false_negatives, self.true_negatives
+            tp, fp, tn, fn = self._counts()
             recall = divide_no_nan(tp, tp + fn)
             if self.curve == "ROC":
                 x, y = divide_no_nan(fp, fp + tn), recall

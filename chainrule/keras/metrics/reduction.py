@@ -9,15 +9,19 @@ from chainrule.keras.metrics.metric import Metric
 from chainrule.keras.metrics.metrics_utils import as_array, same_rank
 
 
-def samplewise(values: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray | None]:
-    """Keras's ``reduce_to_samplewise_values``: per-sample means of ``values``, weighted by ``sample_weight``."""
+STATE_DTYPE = "float64"  # running totals and counts: in float32 a count stops growing at 2**24 samples
+
+
+def samplewise(values: np.ndarray, sample_weight, reduce=np.mean) -> tuple[np.ndarray, np.ndarray | None]:
+    """Keras's ``reduce_to_samplewise_values``: one value per sample (``reduce`` over the other axes), weighted by
+    ``sample_weight``; and the weight of each sample (None without weights)."""
     values = np.asarray(values, dtype=np.float64)
     weight = None
     if sample_weight is not None:
         weight = as_array(sample_weight).astype(np.float64)
         values, weight = same_rank(values, weight)
         if values.ndim > weight.ndim:
-            values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+            values = reduce(values, axis=tuple(range(weight.ndim, values.ndim)))
         try:
             weight = np.broadcast_to(weight, values.shape)
         except ValueError:
@@ -25,37 +29,74 @@ def samplewise(values: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarra
                              f"{values.shape}") from None
         values = values * weight
         if weight.ndim > 1:
-            weight = weight.mean(axis=tuple(range(1, weight.ndim)))
+            weight = reduce(weight, axis=tuple(range(1, weight.ndim)))
     if values.ndim > 1:
-        values = values.mean(axis=tuple(range(1, values.ndim)))
+        values = reduce(values, axis=tuple(range(1, values.ndim)))
     return values, weight
 
 
-class Mean(Metric):
-    """The (weighted) mean of every value given to ``update_state(values, sample_weight=None)``."""
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.number))
 
-    def reset_state(self) -> None:
-        self.total = 0.0
-        self.count = 0.0
+
+class Mean(Metric):
+    """The (weighted) mean of every value given to ``update_state(values, sample_weight=None)``; its state is the
+    variables ``total`` and ``count``.
+
+    >>> m = Mean()
+    >>> m.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])
+    >>> float(m.result()), [v.name for v in m.variables]
+    (2.0, ['mean/total', 'mean/count'])
+    """
+
+    def __init__(self, name: str = "mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="total")
+        self.count = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
+        if _is_number(values) and (sample_weight is None or _is_number(sample_weight)):
+            # a Python number (the loss of a batch, weighted by its size) skips the array conversions
+            weight = 1.0 if sample_weight is None else sample_weight
+            self.total.data += values * weight
+            self.count.data += weight
+            return
         values, weight = samplewise(as_array(values), sample_weight)
-        self.total += float(values.sum())
-        self.count += float(weight.sum()) if weight is not None else (values.shape[0] if values.ndim else 1)
+        self.total.data += values.sum()
+        self.count.data += weight.sum() if weight is not None else (values.shape[0] if values.ndim else 1)
+
+    def _mean(self) -> float:
+        count = float(self.count.data)
+        return float(self.total.data) / count if count else 0.0
 
     def result(self) -> Tensor:
-        return self._value(self.total / self.count if self.count else 0.0)
+        return self._value(self._mean())
 
 
-class Sum(Mean):
-    """The (weighted) sum of every value given."""
+class Sum(Metric):
+    """The (weighted) sum of every value given; its state is the variable ``total``.
+
+    >>> m = Sum()
+    >>> m.update_state([[1, 3], [5, 7]], sample_weight=[1, 0])
+    >>> float(m.result())
+    4.0
+    """
+
+    def __init__(self, name: str = "sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="total")
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values, _ = samplewise(as_array(values), sample_weight, reduce=np.sum)
+        self.total.data += values.sum()
 
     def result(self) -> Tensor:
-        return self._value(self.total)
+        return self._value(self.total.data)
 
 
 class MeanMetricWrapper(Mean):
-    """The mean of ``fn(y_true, y_pred, **kwargs)`` (per-sample values, NumPy in and out) over all batches."""
+    """The mean of ``fn(y_true, y_pred, **kwargs)`` (one value per sample) over all batches; ``fn`` gets the
+    labels and predictions as they were given (Tensors from ``fit``) and may return a Tensor or an array."""
 
     def __init__(self, fn, name: str | None = None, dtype=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
@@ -63,7 +104,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        super().update_state(self._fn(as_array(y_true), as_array(y_pred), **self._fn_kwargs), sample_weight)
+        super().update_state(as_array(self._fn(y_true, y_pred, **self._fn_kwargs)), sample_weight)
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self._fn_kwargs}

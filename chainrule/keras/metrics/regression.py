@@ -39,4 +39,4 @@ class RootMeanSquaredError(MeanSquaredError):
         super().__init__(name=name, dtype=dtype)
 
     def result(self) -> Tensor:
-        return self._value(math.sqrt(self.total / self.count) if self.count else 0.0)
+        return self._value(math.sqrt(self._mean()))

@@ -3,9 +3,12 @@
 - :class:`CompiledLoss`: one loss for a single output, or one per output (a list in output order, or a dict keyed by
   output name) weighted by ``loss_weights``; called as ``loss(y_true, y_pred, sample_weight) -> scalar Tensor``.
 - :class:`CompiledMetrics`: the metrics, resolved on the first batch (``'accuracy'`` needs the loss and the output
-  shape to pick binary, categorical or sparse accuracy), updated with NumPy arrays, and named as Keras names them
-  in ``logs`` and ``History`` (``accuracy``, ``val_accuracy``; per output ``<output>_<metric>`` for several outputs).
-- :class:`MeanTracker`: the running mean of the loss over an epoch (weighted by batch size, as Keras's tracker).
+  shape to pick binary, categorical or sparse accuracy), updated with Tensors (as Keras hands them to a metric's
+  ``update_state``), and named as Keras names them in ``logs`` and ``History`` (``accuracy``, ``val_accuracy``; per
+  output ``<output>_<metric>`` for several outputs).
+
+The running mean of the loss is a ``keras.metrics.Mean`` named 'loss', updated with the batch size as its weight,
+as Keras's loss tracker.
 
 >>> import numpy as np
 >>> loss = CompiledLoss("mse")
@@ -18,38 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.engine.tensor import Tensor
-
-
-class MeanTracker:
-    """A weighted running mean of Python floats (the loss over the batches of an epoch)."""
-
-    __slots__ = ("name", "total", "count")
-
-    def __init__(self, name: str = "loss"):
-        self.name = name
-        self.total = 0.0
-        self.count = 0.0
-
-    def update(self, value: float, weight: float = 1.0) -> None:
-        self.total += value * weight
-        self.count += weight
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    def reset(self) -> None:
-        self.total = self.count = 0.0
-
-    # Keras's Mean metric API, for a custom train_step (``for m in self.metrics: m.update_state(loss)``)
-    def update_state(self, values, sample_weight=None) -> None:
-        values = np.asarray(values.data if isinstance(values, Tensor) else values, dtype=np.float64)
-        weight = np.broadcast_to(1.0 if sample_weight is None else np.asarray(sample_weight, np.float64),
-                                 values.shape)
-        self.update(float((values * weight).sum() / weight.sum()) if weight.sum() else 0.0, float(weight.sum()))
-
-    def reset_state(self) -> None:
-        self.reset()
+from chainrule.engine.tensor import Tensor, as_tensor
 
 
 def _output_names_of(model) -> list[str]:
@@ -204,21 +176,31 @@ class CompiledMetrics:
         self.built = True
 
     def update(self, y_true, y_pred, sample_weight) -> None:
-        """Update with NumPy arrays: ``y_pred`` is the model output's array (or a list of them)."""
+        """Update with the model output (an array or Tensor, or a list of them) and the targets; each metric gets
+        Tensors, as in Keras (wrapping an array copies nothing)."""
         if not self.entries:
             return
         preds = y_pred if isinstance(y_pred, list) else None
         trues = _as_list(y_true, self.output_names) if preds is not None else None
+        weight = _tensor(sample_weight)
         for i, metric, weighted in self.entries:
-            t = y_true if preds is None else trues[i]
-            p = y_pred if preds is None else preds[i]
-            if weighted and sample_weight is not None:
-                metric.update_state(t, p, sample_weight=sample_weight)
+            t = _tensor(y_true if preds is None else trues[i])
+            p = _tensor(y_pred if preds is None else preds[i])
+            if weighted and weight is not None:
+                metric.update_state(t, p, sample_weight=weight)
             else:
                 metric.update_state(t, p)
 
     def results(self) -> list[tuple[str, float]]:
-        return [(name, _to_float(metric.result())) for name, (_, metric, _) in zip(self.names, self.entries)]
+        """(name, value) of each metric; a metric whose result is a dict gives its entries (as Keras's logs)."""
+        found = []
+        for name, (_, metric, _) in zip(self.names, self.entries):
+            result = metric.result()
+            if isinstance(result, dict):
+                found.extend((key, _to_float(value)) for key, value in result.items())
+            else:
+                found.append((name, _to_float(result)))
+        return found
 
     def reset(self) -> None:
         for metric in self.metrics:
@@ -268,6 +250,13 @@ def _as_ids(value) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _tensor(value):
+    """An array (or number, or list) as a Tensor; a Tensor and None as they are."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor._wrap(value) if isinstance(value, np.ndarray) else as_tensor(value)
 
 
 def _to_float(value) -> float:

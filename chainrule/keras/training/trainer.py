@@ -26,7 +26,8 @@ from chainrule.engine.tensor import Tensor
 from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _class_weight_table, cast_structure,
                                          check_one_weighting, class_weights_for, input_dtype, make_adapter,
                                          map_structure, num_rows, target_dtype, to_numpy, unpack)
-from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
+from chainrule.keras.metrics import Mean
+from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
 from chainrule.engine.tracer import RecordedStep, Refused, record
 from chainrule.keras.training.replayable import why_not_replayable
 
@@ -68,8 +69,8 @@ class Trainer:
         self.history = None
         self._compiled_loss: CompiledLoss | None = None
         self._compiled_metrics: CompiledMetrics | None = None
-        self._loss_tracker = MeanTracker("loss")
-        self._output_losses: list[MeanTracker] = []  # '<output>_loss' of a model with several losses
+        self._loss_tracker = Mean(name="loss")
+        self._output_losses: list[Mean] = []  # '<output>_loss' of a model with several losses
         self._train_vars: list | None = None
         self._penalized: list = []
         self._step_records: dict = {}  # batch shapes and dtypes -> RecordedStep, or why that step stays eager
@@ -133,9 +134,9 @@ class Trainer:
 
     def reset_metrics(self) -> None:
         """Reset every metric in ``model.metrics``: a subclass's own trackers too (Keras does, at each epoch)."""
-        self._loss_tracker.reset()
+        self._loss_tracker.reset_state()
         for tracker in self._output_losses:
-            tracker.reset()
+            tracker.reset_state()
         if self._compiled_metrics is not None:
             self._compiled_metrics.reset()
         for metric in self.metrics:
@@ -144,8 +145,8 @@ class Trainer:
                 reset()
 
     def _logs(self) -> dict:
-        logs = {"loss": self._loss_tracker.result()}
-        logs.update((t.name, t.result()) for t in self._output_losses)
+        logs = {"loss": float(self._loss_tracker.result())}
+        logs.update((t.name, float(t.result())) for t in self._output_losses)
         if self._compiled_metrics is not None and self._compiled_metrics.built:
             logs.update(self._compiled_metrics.results())
         return logs
@@ -203,14 +204,14 @@ class Trainer:
     def _track_losses(self, value: float, x) -> None:
         """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
         rows = x.shape[0] if isinstance(x, np.ndarray) else num_rows(x)
-        self._loss_tracker.update(value, rows)
+        self._loss_tracker.update_state(value, sample_weight=rows)
         compiled = self._compiled_loss
         if compiled is None or not compiled.term_names:
             return
         if not self._output_losses:
-            self._output_losses = [MeanTracker(name) for name in compiled.term_names]
+            self._output_losses = [Mean(name=name) for name in compiled.term_names]
         for tracker, term in zip(self._output_losses, compiled.last_terms):
-            tracker.update(float(term.data), rows)
+            tracker.update_state(float(term.data), sample_weight=rows)
 
     def _replay_key(self, x, y, sample_weight) -> tuple | None:
         """What a recorded step is kept under (batch shapes and dtypes); None where steps run eagerly: under

@@ -12,6 +12,7 @@ both work.
 ``keras.datasets``        :mod:`chainrule.data.datasets` (mnist, fashion_mnist)
 ``keras.backend``         floatx, set_floatx, clear_session
 ``keras.saving``          :mod:`chainrule.keras.saving` (save_model, load_model, save_weights, load_weights)
+``keras.tree``            :mod:`chainrule.utils.tree` (flatten, map_structure, pack_sequence_as, ...; also tf.nest)
 ========================  ===========================================================
 
 >>> import chainrule.keras as keras
@@ -25,6 +26,7 @@ from chainrule.keras import (activations, backend, callbacks, initializers, laye
 from chainrule.keras.graph import KerasTensor
 from chainrule.keras.layers import Input
 from chainrule.keras.models import Model, Sequential
+from chainrule.utils import tree
 
 __all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils"]
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "tree", "utils"]

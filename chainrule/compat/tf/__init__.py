@@ -38,6 +38,7 @@ convert_to_tensor = as_tensor
 from chainrule.compat.tf.function import function  # noqa: E402
 from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
 from chainrule.compat.tf import math
+from chainrule.utils import tree as nest  # noqa: E402  (tf.nest: flatten, map_structure, pack_sequence_as, ...)
 from chainrule.compat.tf.symbolic import wrap_namespace as _wrap_namespace  # noqa: E402
 
 # tf functions called on keras.Input tensors become layers of the functional model, as in TF 2

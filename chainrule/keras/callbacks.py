@@ -9,8 +9,12 @@
 >>> cb.on_epoch_end(0, {"loss": 1.0}); cb.seen
 1
 
-The training loop builds the per-batch ``logs`` dict only when some callback overrides a batch hook (as Keras
-checks), so plain ``fit`` pays nothing per step for callbacks it does not use.
+Every hook gets a ``logs`` dict, as Keras passes it: ``{}`` where the loop has nothing to report (the ``*_begin``
+hooks), else the running results (``{"loss": ..., "accuracy": ...}``; predict's batch end: ``{"outputs": ...}``). Each
+hook call gets its own copy, shared by the callbacks in order (a callback may add a key for the next one), with
+Tensors and NumPy scalars as Python floats. The training loop builds the per-batch ``logs`` dict only when some
+callback overrides a batch hook (as Keras checks), so plain ``fit`` pays nothing per step for callbacks it does not
+use.
 """
 from __future__ import annotations
 
@@ -129,6 +133,7 @@ class CallbackList(Callback):
         return any(cb._implements_predict_batch_hooks for cb in self.callbacks)
 
     def _call(self, hook: str, *args, logs=None) -> None:
+        logs = python_logs(logs)
         for cb in self.callbacks:
             getattr(cb, hook)(*args, logs)  # positional, as Keras calls them: lambdas may name it anything
 
@@ -146,6 +151,28 @@ class CallbackList(Callback):
     def on_predict_end(self, logs=None): self._call("on_predict_end", logs=logs)
     def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs=logs)
     def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs=logs)
+
+
+def python_logs(logs: dict | None) -> dict:
+    """Keras's ``pythonify_logs``: a new dict (``{}`` for None), nested dicts spread into it, and every scalar
+    (a 0-d Tensor, a NumPy number) a Python float; arrays, lists and strings stay as they are.
+
+    >>> import numpy as np
+    >>> python_logs({"loss": np.float32(0.5), "metrics": {"acc": 1}, "outputs": np.zeros(2)})
+    {'loss': 0.5, 'acc': 1.0, 'outputs': array([0., 0.])}
+    """
+    result: dict = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            result.update(python_logs(value))
+            continue
+        if type(value) is not float and not isinstance(value, str) and np.ndim(value) == 0:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                pass  # a value that is no number (Keras keeps it as it is)
+        result[key] = value
+    return result
 
 
 class History(Callback):

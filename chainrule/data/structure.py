@@ -1,6 +1,7 @@
-"""Nested structures of arrays, as tf.data sees them: a leaf, or a tuple or dict of structures.
+"""Nested structures of arrays as tf.data sees them: a leaf, or a tuple or dict of structures.
 
-Lists are leaves, as in TensorFlow: ``[1, 2, 3]`` is one array, ``(x, y)`` is a pair.
+Lists are leaves, as in TensorFlow's tf.data (``[1, 2, 3]`` is one array, ``(x, y)`` a pair); otherwise these are
+:mod:`chainrule.utils.tree`'s functions, and a dict's values come in the order of its sorted keys.
 
 >>> import numpy as np
 >>> map_structure(lambda a: a * 2, (np.array([1]), {"w": np.array([2])}))
@@ -13,27 +14,27 @@ from typing import Any
 
 import numpy as np
 
-Structure = Any  # a leaf (array or Tensor), or a tuple / dict of structures
+from chainrule.utils import tree
+
+Structure = Any  # a leaf (array, Tensor or list), or a tuple / dict of structures
+
+
+def _is_list(structure: Any) -> bool:
+    return isinstance(structure, list)
 
 
 def map_structure(fn: Callable[[Any], Any], structure: Structure) -> Structure:
     """Apply ``fn`` to every leaf, keeping the tuples and dicts around them."""
-    if isinstance(structure, tuple):
-        return tuple(map_structure(fn, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, item) for key, item in structure.items()}
-    return fn(structure)
+    return tree.map_structure(fn, structure, is_leaf=_is_list)
 
 
 def leaves(structure: Structure) -> list[Any]:
     """The leaves in order.
 
-    >>> leaves((1, {"a": 2, "b": (3,)}))
-    [1, 2, 3]
+    >>> leaves((1, {"a": 2, "b": [3, 4]}))
+    [1, 2, [3, 4]]
     """
-    found: list[Any] = []
-    map_structure(found.append, structure)
-    return found
+    return tree.flatten(structure, is_leaf=_is_list)
 
 
 def stack_structures(elements: Sequence[Structure]) -> Structure:
@@ -43,5 +44,4 @@ def stack_structures(elements: Sequence[Structure]) -> Structure:
     (array([1, 3]), array([2, 4]))
     """
     columns = [leaves(element) for element in elements]
-    stacked = iter([np.stack(column) for column in zip(*columns)])
-    return map_structure(lambda _: next(stacked), elements[0])
+    return tree.pack_sequence_as(elements[0], [np.stack(column) for column in zip(*columns)], is_leaf=_is_list)

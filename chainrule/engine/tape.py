@@ -26,26 +26,9 @@ from chainrule import backend
 from chainrule.engine.autograd import _backprop, _check_differentiable, _prepare
 from chainrule.engine.function import GradMode, next_order
 from chainrule.engine.tensor import Tensor
+from chainrule.utils import tree
 
 _recording: list["GradientTape"] = []
-
-
-def _flatten(structure) -> list:
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
-
-
-def _pack_like(structure, leaves: list):
-    """Rebuild ``structure`` with the next values from ``leaves`` (consumed from the front)."""
-    if isinstance(structure, dict):
-        return {key: _pack_like(structure[key], leaves) for key in structure}
-    if isinstance(structure, (list, tuple)):
-        packed = [_pack_like(item, leaves) for item in structure]
-        return packed if isinstance(structure, list) else type(structure)(packed)
-    return leaves.pop(0)
 
 
 class GradientTape:
@@ -77,7 +60,7 @@ class GradientTape:
 
     def watch(self, tensor: Any) -> None:
         """Make ``tensor`` (or a structure of tensors) a source whose gradient can be asked for."""
-        for t in _flatten(tensor):
+        for t in tree.flatten(tensor):
             _check_differentiable(t, "a watched tensor")
             self._watched.append(t)
             if not t.requires_grad:
@@ -120,17 +103,17 @@ class GradientTape:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
                                "(or jacobians); create it with persistent=True to call gradient() again")
         self._used = True
-        flat_sources = _flatten(sources)
+        flat_sources = tree.flatten(sources)
         for i, s in enumerate(flat_sources):
             _check_differentiable(s, f"source {i}")
-        targets = [t for t in _flatten(target)]
+        targets = [t for t in tree.flatten(target)]
         connected = [t for t in targets if isinstance(t, Tensor) and t.requires_grad]
         found = {}
         if connected:
             if output_gradients is None:  # TensorFlow differentiates the sum of a non-scalar target
                 grads = [backend.xp.ones_like(t.data) for t in connected]
             else:
-                grads = [g for t, g in zip(targets, _flatten(output_gradients)) if t.requires_grad]
+                grads = [g for t, g in zip(targets, tree.flatten(output_gradients)) if t.requires_grad]
             create_graph = bool(_recording)
             outputs, seeds = _prepare(connected, grads, create_graph)
             found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources},
@@ -139,7 +122,7 @@ class GradientTape:
             watched = {id(t) for t in self._watched}
             found = {key: entry for key, entry in found.items() if key in watched}
         results = [self._result(s, found.get(id(s)), unconnected_gradients) for s in flat_sources]
-        return _pack_like(sources, results)
+        return tree.pack_sequence_as(sources, results)
 
     @staticmethod
     def _result(source: Tensor, entry, unconnected: str):

@@ -14,10 +14,11 @@ import functools
 
 import numpy as np
 
-from chainrule.keras.graph import Graph, KerasTensor, _flatten
+from chainrule.keras.graph import Graph, KerasTensor
 from chainrule.keras.layers.base import Layer
 from chainrule.keras.models.model import Model, cast_input, input_spec_for
 from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
+from chainrule.utils import tree
 
 
 @functools.cache
@@ -34,8 +35,8 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         self._nested_inputs, self._nested_outputs = inputs, outputs
-        flat_in = list(inputs.values()) if isinstance(inputs, dict) else _flatten(inputs)
-        flat_out = list(outputs.values()) if isinstance(outputs, dict) else _flatten(outputs)
+        flat_in = list(inputs.values()) if isinstance(inputs, dict) else tree.flatten(inputs)
+        flat_out = list(outputs.values()) if isinstance(outputs, dict) else tree.flatten(outputs)
         self._graph = Graph(flat_in, flat_out)
         self.inputs, self.outputs = flat_in, flat_out
         self._input_dtypes = [np.dtype(t.dtype) for t in flat_in]
@@ -174,7 +175,7 @@ class Functional(Model):
                 except KeyError:
                     continue  # an input of this call is not made yet
                 out = made[name](*args, **node.get("kwargs", {}))
-                outputs_of[(name, i)] = _flatten(out)
+                outputs_of[(name, i)] = tree.flatten(out)
                 pending.remove(item)
                 progressed = True
             if not progressed:

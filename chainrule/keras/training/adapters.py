@@ -25,6 +25,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.engine.tensor import Tensor
+from chainrule.utils import tree
 
 Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)
 
@@ -54,21 +55,8 @@ def _is_array_like(item) -> bool:
 
 
 def _leaves(structure) -> list:
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _leaves(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _leaves(item)]
-    return [] if structure is None else [structure]
-
-
-def map_structure(fn, structure):
-    if structure is None:
-        return None
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return [map_structure(fn, item) for item in structure]
-    return fn(structure)
+    """The arrays of a structure of arrays; None (an absent y or sample weight) has none."""
+    return [leaf for leaf in tree.flatten(structure) if leaf is not None]
 
 
 def input_dtype(dtype: np.dtype) -> np.dtype | None:
@@ -90,7 +78,7 @@ def cast_structure(structure, rule):
         a = np.asarray(a) if not isinstance(a, np.ndarray) else a
         dtype = rule(a.dtype)
         return a if dtype is None else a.astype(dtype)
-    return map_structure(cast, structure)
+    return tree.map_structure(cast, structure, none_is_leaf=False)
 
 
 def num_rows(structure) -> int:
@@ -174,7 +162,7 @@ class ArrayAdapter(DataAdapter):
             batch = a[rows]
             dtype = next(it)
             return batch if dtype is None else batch.astype(dtype)
-        return map_structure(take, data)
+        return tree.map_structure(take, data, none_is_leaf=False)
 
     def split(self, validation_split: float) -> tuple["ArrayAdapter", tuple]:
         """Keep the first ``1 - validation_split`` of the rows for training; return the last part as arrays, as
@@ -187,10 +175,11 @@ class ArrayAdapter(DataAdapter):
                              f"validation and training set as specified by `validation_split={validation_split}`. "
                              f"Either provide more data, or a different value for the `validation_split` argument.")
         head, tail = slice(0, at), slice(at, self.n)
-        val = (map_structure(lambda a: a[tail], self.x), map_structure(lambda a: a[tail], self.y),
+        val = (tree.map_structure(lambda a: a[tail], self.x, none_is_leaf=False),
+               tree.map_structure(lambda a: a[tail], self.y, none_is_leaf=False),
                None if self.sample_weight is None else self.sample_weight[tail])
-        self.x = map_structure(lambda a: a[head], self.x)
-        self.y = map_structure(lambda a: a[head], self.y)
+        self.x = tree.map_structure(lambda a: a[head], self.x, none_is_leaf=False)
+        self.y = tree.map_structure(lambda a: a[head], self.y, none_is_leaf=False)
         if self.sample_weight is not None:
             self.sample_weight = self.sample_weight[head]
         self.n = at

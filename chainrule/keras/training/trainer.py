@@ -25,11 +25,12 @@ from chainrule.engine.autograd import _backprop, no_grad
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _class_weight_table, cast_structure,
                                          check_one_weighting, class_weights_for, input_dtype, make_adapter,
-                                         map_structure, num_rows, target_dtype, to_numpy, unpack)
+                                         num_rows, target_dtype, to_numpy, unpack)
 from chainrule.keras.metrics import Mean
 from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
 from chainrule.engine.tracer import RecordedStep, Refused, record
 from chainrule.keras.training.replayable import why_not_replayable
+from chainrule.utils import tree
 
 
 def _resolve_verbose(verbose) -> int:
@@ -42,7 +43,7 @@ def _resolve_verbose(verbose) -> int:
 
 def _as_model_input(x):
     """Arrays -> Tensors sharing memory (no copy); lists and dicts keep their structure."""
-    return Tensor._wrap(x) if isinstance(x, np.ndarray) else map_structure(_wrap_array, x)
+    return Tensor._wrap(x) if isinstance(x, np.ndarray) else tree.map_structure(_wrap_array, x)
 
 
 def _wrap_array(a):
@@ -55,7 +56,7 @@ def _output_array(y_pred):
         return y_pred.data
     if isinstance(y_pred, dict):
         y_pred = list(y_pred.values())
-    return map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t), y_pred)
+    return tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t), y_pred)
 
 
 class Trainer:
@@ -509,7 +510,7 @@ def _should_validate(epoch: int, freq) -> bool:
 
 
 def _to_numpy_outputs(out):
-    return out.numpy() if isinstance(out, Tensor) else map_structure(np.asarray, out)
+    return out.numpy() if isinstance(out, Tensor) else tree.map_structure(np.asarray, out)
 
 
 def _concat_outputs(chunks: list):

@@ -18,7 +18,6 @@ softmax (or sigmoid) op still on the graph, the loss is taken from that op's inp
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from chainrule.keras.configurable import serialize
 from chainrule.ops.activation import Sigmoid, Softmax
 from chainrule.ops import nn
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+from chainrule.utils.naming import to_snake_case
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): how far probabilities are kept from 0 and 1
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
@@ -342,16 +342,12 @@ def reduce_weighted_values(values: Tensor, sample_weight: TensorLike | None = No
 
 
 # --- loss classes -----------------------------------------------------------------------------------------------------
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
 class Loss(_config.Configurable):
     """Base class. Subclass it and define ``call(y_true, y_pred)`` returning per-sample losses (Tensors in, ``y_true``
     already cast to ``y_pred``'s dtype); ``__call__`` weights and reduces them."""
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
         self.dtype = dtype
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import inspect
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
+from chainrule.utils.naming import to_snake_case
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
 
@@ -28,12 +28,6 @@ def unique_name(base: str) -> str:
     count = _name_counts[base]
     _name_counts[base] += 1
     return base if count == 0 else f"{base}_{count}"
-
-
-def snake_case(name: str) -> str:
-    """Keras's default layer names: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class InputSpec:
@@ -63,7 +57,7 @@ class Layer:
                  input_dim: int | None = None, activity_regularizer=None, **kwargs: Any):
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {sorted(kwargs)}")
-        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self._own_trainable: list[Variable] = []  # weights created trainable: they follow ``layer.trainable``
         self.dtype = dtype or backend.floatx()

@@ -15,7 +15,6 @@ from __future__ import annotations
 from chainrule.keras import configurable as _config
 from chainrule.keras import losses
 from chainrule.keras.configurable import serialize
-from chainrule.keras.losses import _snake_case
 from chainrule.keras.metrics.accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                               SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                                               TopKCategoricalAccuracy, accuracy, binary_accuracy,
@@ -28,6 +27,7 @@ from chainrule.keras.metrics.probabilistic import (BinaryCrossentropy, Categoric
 from chainrule.keras.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from chainrule.keras.metrics.regression import (MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
                                                 mean_absolute_error, mean_squared_error)
+from chainrule.utils.naming import to_snake_case
 
 
 ALL_METRICS = {cls.__name__: cls for cls in (
@@ -35,9 +35,8 @@ ALL_METRICS = {cls.__name__: cls for cls in (
     SparseTopKCategoricalAccuracy, Precision, Recall, FBetaScore, F1Score, AUC, MeanSquaredError, MeanAbsoluteError,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError,
-           **{_snake_case(name): cls for name, cls in ALL_METRICS.items() if name != "AUC"}, "auc": AUC,
-           "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-           "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy}
+           **{to_snake_case(name): cls for name, cls in ALL_METRICS.items()},
+           "fbeta_score": FBetaScore}  # its default name (Keras's key, f_beta_score, is the class's snake case)
 
 
 def _accuracy_for(loss, output_shape, label_shape) -> Metric:

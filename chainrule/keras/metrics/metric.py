@@ -26,7 +26,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.keras import configurable as _config
-from chainrule.keras.losses import _snake_case
+from chainrule.utils.naming import to_snake_case
 
 AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")  # how replicas combine a variable (Keras's names)
 
@@ -38,7 +38,7 @@ class Metric(_config.Configurable):
     def __init__(self, name: str | None = None, dtype=None):
         self._variables: list[Variable] = []
         self._metrics: list[Metric] = []
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self._dtype = np.dtype(backend.floatx() if dtype is None else dtype)
 
     def __setattr__(self, name: str, value) -> None:

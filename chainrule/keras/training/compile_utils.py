@@ -24,11 +24,6 @@ import numpy as np
 from chainrule.engine.tensor import Tensor, as_tensor
 
 
-def _output_names_of(model) -> list[str]:
-    names = getattr(model, "output_names", None)
-    return list(names) if names else []
-
-
 class CompiledLoss:
     """The total loss of a model's outputs: ``sum_i loss_weights[i] * loss_i(y_true[i], y_pred[i], sample_weight)``."""
 

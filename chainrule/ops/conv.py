@@ -13,21 +13,10 @@ Its two gradients are ops of their own, so that gradients of gradients work:
 
 ``Conv2DBiasAct`` is the Conv2D layer's node: conv, + bias and relu, the last two in one pass over the output.
 
-Why im2col even for the first layer of a grey-image network (kh*kw*C = 9): direct numba kernels (one pass over the
-output for conv + bias + relu; the filter gradient summed per image without a masked copy of g) were measured
-against this path on the seed layer (3x3, 1 -> 32, 28x28) and on 5x5x1, 3x3x3 and 3x3x8: single-threaded they took
-1.3-2x as long, forward and filter gradient alike, at batch 32 and 128. The products here are thin but BLAS still
-runs them near peak; numba's loops over a runtime number of filters (re-loading the accumulators at every tap) do not.
-Fusing the pooling into such a kernel (computing each 2x2 window's four conv outputs and keeping the maximum, so that
-the conv output is never written) did not change that: 1.0-3.1 ms against 0.62 ms for im2col + BLAS + pooling at
-batch 32, over four loop orders. Per-image numba kernels that call BLAS (``np.dot``) between their own im2col and
-pooling loops took 0.53 ms with the 2x2 window written out and 1.5 ms for any window and stride. Numba im2col / col2im
-kernels (the input gradient as one product g @ wᵀ then col2im, instead of a product and a strided add per tap) were
-as fast or faster alone for 32+ channels, 2.5x slower for one channel, and made the deep CNN's step 6% slower.
-``backprop_input`` now keeps one product per tap but sums them in one numba pass over dx (kernels/col2im.py), a chunk
-of images at a time: alternating A/B runs of the deep CNN's step (batch 128) gave 86.6 ms with a strided NumPy add per
-tap, 85.7 ms with the kernel on the whole batch's products, 76.5 ms with 4 MiB chunks. Also measured there: one
-product g @ wᵀ then nine NumPy adds, 1.1-1.6x the per-tap time; contiguous shifted adds on the padded grid, 1.2-2.9x.
+Why im2col even for the first layer of a grey-image network (kh*kw*C = 9): BLAS runs even these thin products near
+peak, where numba's loops over a runtime number of filters do not; the direct and fused numba kernels tried instead
+were slower (docs/performance.md, "Convolution"). ``backprop_input`` keeps one product per tap and sums them in one
+numba pass over dx (kernels/col2im.py), a chunk of images at a time.
 
 >>> import numpy as np
 >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
@@ -57,8 +46,7 @@ from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 # backward (one strided copy) rather than held in memory for the whole forward pass of a deep net.
 KEEP_PATCHES_MAX_BYTES = 128 * 2**20
 # The input gradient holds the kernel taps' products of this many bytes at a time (a chunk of images): they are summed
-# while still in the shared cache. On the deep CNN's layers at batch 128, against the whole batch at once: 0.7x the
-# time at 14x14x32, 1.0x at 7x7x64, 1.15x at 3x3x128 (two chunks there); its whole step 12% shorter.
+# while still in the shared cache (figures in docs/performance.md, "Convolution").
 COL2IM_CHUNK_BYTES = 4 * 2**20
 
 
@@ -137,7 +125,7 @@ def im2col(x, k_hw, pads: Pads, strides, dilations, pool=(1, 1)):
         xp, (ph, pw, n, oh // ph, ow // pw, kh, kw, c),
         (s_h * sh, s_w * sw, s_n, s_h * sh * ph, s_w * sw * pw, s_h * dh, s_w * dw, s_c))
     if c == 1:  # one channel (a first layer): each tap's pixels copied into one row of the transposed matrix
-        # (whole image rows at a time: ~7x faster than one 6-D strided copy, 2x faster than tap columns)
+        # (whole image rows at a time: contiguous copies, much faster than one 6-D strided copy or tap columns)
         cols_t = backend.xp.empty((kh, kw, ph, pw) + view.shape[2:5], dtype=xp.dtype)
         first = {}  # pixel offset -> the block that already holds it: taps (i, a) with equal a*sh + i*dh read alike
         for i, j, a, b in itertools.product(range(kh), range(kw), range(ph), range(pw)):

@@ -20,17 +20,9 @@ an elementwise max over whole blocks (``pooling.tap_max``), and backward fills t
 pixels past the last whole window are not computed. The values equal the layer-by-layer path's to float32 rounding,
 not to the bit: BLAS sums a product's terms in an order that depends on the matrix's shape.
 
-Measured on the seed CNN's training step (2 cores, alternating A/B runs) and not kept, against this whole-batch form:
-running the node a chunk of images at a time so that z and gz stay in a core's cache (chunks of 4 to 32 images; no
-faster at batch 32 or 128, slower with small chunks: each chunk's im2col call costs ~20-30 µs; on the deep CNN's step
-at batch 128, 16 MiB chunks took 78.7 ms and 4 MiB 87.6 ms against 72.8 ms for the whole batch); building gz one
-block at a time and multiplying block by block (within the noise on a quiet machine, 8% slower in a run under memory
-contention); one numba pass for relu mask, bias sum and the spread (2-3% slower than relu_grad_sum then tap_spread).
-A numba kernel computing the conv straight from x (no patches, z or gz) does not pay either: at batch 32 the
-block's product alone (21632 rows of 9 by 32 filters) took 0.22-0.24 ms with the nine terms spelled out (K = 9
-only) and 0.5 ms with a loop over K, against 0.15 ms in BLAS; a first whole forward (gather, product, max) took
-1.5 ms against 0.41 ms for im2col, BLAS, tap_max and bias + relu. The compiler keeps neither the filter rows nor the
-sums in registers (the stores may alias them).
+Chunking the batch, block-by-block products and a numba conv straight from x were measured and not kept: the
+whole-batch, window-major form with BLAS products was as fast or faster (docs/performance.md, "Conv2D + relu +
+max-pool node").
 
 The pooling here is 'valid' with windows that tile (strides = pool_size), as ``MaxPooling2D`` by default.
 

@@ -19,8 +19,8 @@ from chainrule import backend
 try:
     import numba
 
-    # numba's default OpenMP layer spins: with another busy process on this 2-core machine a 2-thread kernel took
-    # ~30 ms instead of 0.3 ms. The workqueue layer yields the core instead.
+    # numba's default OpenMP layer spins, starving a busy machine's other threads; the workqueue layer yields the core
+    # instead (docs/performance.md, "Numba kernels").
     numba.config.THREADING_LAYER = "workqueue"
 except ImportError:  # the NumPy versions serve
     numba = None

@@ -11,9 +11,7 @@ NaN stays NaN through the relu (like ``np.maximum``) and ``g * 0`` keeps an infi
 bit for bit; only the column sum adds in another order (blocks of rows, each block's sum added to the total).
 
 The kernels run on the calling thread: these passes are memory-bound, and waking numba's thread pool between two BLAS
-products costs more than it saves. Measured on the seed CNN's training step (2 cores): prange versions (chunks of rows,
-serial below 65536 elements) were 2.3x slower at batch 32 under numba's 'omp' layer, whose spinning threads starve
-OpenBLAS's, and still ~10% slower than these under the 'workqueue' layer chainrule.backend.kernels now selects.
+products costs more than it saves (the threaded versions were slower; docs/performance.md, "Numba kernels").
 
 >>> import numpy as np
 >>> y = np.array([[-1.0, 2.0]], "float32")
@@ -60,7 +58,7 @@ def relu_grad_sum_numpy(g, y):
 
 
 def column_sum(a):
-    """Σ over all axes but the last, as one matrix-vector product (BLAS: ~4x faster than ``a.sum(axis=...)``)."""
+    """Σ over all axes but the last, as one matrix-vector product (BLAS: faster than ``a.sum(axis=...)``)."""
     rows = a.reshape(-1, a.shape[-1])
     return backend.xp.ones(rows.shape[0], dtype=a.dtype) @ rows
 

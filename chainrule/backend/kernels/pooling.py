@@ -28,10 +28,8 @@ from chainrule.backend.kernels import jit, prange
 from chainrule.backend.windows import pad_hw, window_slice
 
 
-# Below this many elements (of the input or its gradient) a kernel runs on the calling thread alone. On 2 idle cores
-# two threads take ~0.55x the time of one, but with another process busy a parallel loop waits for its slower thread
-# (with numba's OpenMP layer: often tens of ms, against 0.3 ms on one thread for the seed CNN's pool at batch 32).
-# So only large arrays go parallel: 1M elements is ~batch 40 of 26x26x32.
+# Below this many elements (of the input or its gradient) a kernel runs on the calling thread alone: with another
+# process busy a parallel loop waits for its slower thread, so only large arrays go parallel (docs/performance.md).
 PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
@@ -135,7 +133,7 @@ def _max_pool_kernel(x, kh, kw, sh, sw, top, left, y, argmax):
 
 @jit(parallel=True)
 def _max_pool_2x2_kernel(x, sh, sw, y, argmax):
-    # the 2x2 window without padding (nearly every CNN's pool): its 4 taps in registers, 3x faster than the above
+    # the 2x2 window without padding (nearly every CNN's pool): its 4 taps in registers, faster than the loop above
     n, h, w, c = x.shape
     oh, ow = y.shape[1], y.shape[2]
     for row in prange(n * oh):
@@ -294,7 +292,7 @@ def _tap_max_kernel(z, y, argmax):
 
 @jit
 def _tap_max_4_kernel(z, y, argmax):
-    # the 2x2 window: its 4 taps in registers, one pass (2.7x faster than the block-by-block loop above)
+    # the 2x2 window: its 4 taps in registers, one pass (faster than the block-by-block loop above)
     m = y.size
     z, y, argmax = z.reshape(4, m), y.reshape(m), argmax.reshape(m)
     for e in range(m):
@@ -325,7 +323,7 @@ def _tap_spread_kernel(g, argmax, out):
 
 @jit
 def _tap_spread_4_kernel(g, argmax, out):
-    # the 2x2 window: g and argmax read once for the 4 blocks (1.4x faster than block by block)
+    # the 2x2 window: g and argmax read once for the 4 blocks (faster than block by block)
     m = g.size
     g, argmax, out = g.reshape(m), argmax.reshape(m), out.reshape(4, m)
     for e in range(m):

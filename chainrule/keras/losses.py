@@ -5,9 +5,10 @@ Labels may be Tensors or NumPy arrays of any numeric dtype; they are cast to ``y
 less than ``y_pred`` whose last axis is 1 (``(N,)`` against ``(N, 1)``) gains that axis, as in Keras.
 
 Cross-entropies on probabilities are computed the stable way when they can be: if ``y_pred`` is the output of a
-softmax (or sigmoid) op still on the graph, the loss is taken from that op's input logits with the fused op of
-``chainrule.ops.nn``, so saturated outputs give finite losses and true gradients. Other probabilities are clipped to
-``[1e-7, 1 - 1e-7]`` as Keras does.
+softmax (along the loss's class axis) or a sigmoid, the loss is taken from that activation's input logits with the
+fused op of ``chainrule.ops.nn``, as Keras's TensorFlow backend does with ``output._keras_logits``: saturated outputs
+give exact, finite losses and true gradients, the same in training and evaluation, with or without gradients.
+Other probabilities are clipped to ``[1e-7, 1 - 1e-7]`` as Keras does.
 
 >>> import numpy as np
 >>> import chainrule as cr
@@ -18,6 +19,7 @@ softmax (or sigmoid) op still on the graph, the loss is taken from that op's inp
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 
@@ -46,7 +48,13 @@ def same_rank_shapes(shape1: tuple, shape2: tuple) -> tuple[tuple, tuple]:
 
 
 def _reshaped(x: Tensor, shape: tuple) -> Tensor:
-    return x if x.shape == shape else ops.reshape(x, shape)
+    if x.shape == shape:
+        return x
+    out = ops.reshape(x, shape)
+    made = getattr(x, "_from_logits", None)
+    if made is not None and made[0] is Sigmoid:  # elementwise: its logits reshape alike
+        out._from_logits = (Sigmoid, ops.reshape(made[1], shape), None)
+    return out
 
 
 def _pred_tensor(y_pred: TensorLike) -> Tensor:
@@ -77,12 +85,18 @@ def _prepare(y_true: TensorLike, y_pred: TensorLike, name: str, same_shape: bool
     return y_true, y_pred
 
 
-def _logits_of(y_pred: Tensor, op_class, axis: int | None = None) -> Tensor | None:
-    """The input of the softmax/sigmoid op that made ``y_pred`` (None if it was made some other way)."""
-    node = y_pred.node
-    if isinstance(node, op_class) and (axis is None or node.axis == axis % y_pred.ndim):
-        return node.inputs[0]
-    return None
+def _logits_of(y_pred: Tensor, op_class, axis: int | None, from_logits: bool, name: str) -> Tensor | None:
+    """The logits to compute ``name`` from: the input of the ``op_class`` activation (Softmax along ``axis``, or
+    Sigmoid) that made ``y_pred``, even with ``from_logits=True`` (with Keras's warning); ``y_pred`` itself for
+    other outputs with ``from_logits=True``; None for other probabilities."""
+    made = getattr(y_pred, "_from_logits", None)
+    if made is not None and made[0] is op_class and (axis is None or made[2] == axis % y_pred.ndim):
+        if from_logits:
+            warnings.warn(f'"`{name}` received `from_logits=True`, but the `output` argument was produced by a '
+                          f'{op_class.__name__} activation and thus does not represent logits. Was this intended?',
+                          stacklevel=3)
+        return made[1]
+    return y_pred if from_logits else None
 
 
 def _clip_probabilities(p: Tensor) -> Tensor:
@@ -180,7 +194,7 @@ def binary_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: boo
     y_true, y_pred = _prepare(y_true, y_pred, "binary_crossentropy", same_shape=True)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    logits = y_pred if from_logits else _logits_of(y_pred, Sigmoid)
+    logits = _logits_of(y_pred, Sigmoid, None, from_logits, "binary_crossentropy")
     if logits is not None:
         return ops.mean(nn.sigmoid_cross_entropy_with_logits(y_true, logits), axis=axis)
     p = _clip_probabilities(y_pred)
@@ -219,7 +233,7 @@ def categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits
     y_true = _label_tensor(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
-    logits = y_pred if from_logits else _logits_of(y_pred, Softmax, axis)
+    logits = _logits_of(y_pred, Softmax, axis, from_logits, "categorical_crossentropy")
     if logits is not None:
         return nn.softmax_cross_entropy_with_logits(y_true, logits, axis=axis)
     p = _clip_probabilities(y_pred / ops.sum(y_pred, axis=axis, keepdims=True))
@@ -257,7 +271,7 @@ def _sparse_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bo
     if ignore_class is not None:
         valid = labels != ignore_class
         labels = backend.xp.where(valid, labels, 0)
-    logits = y_pred if from_logits else _logits_of(y_pred, Softmax, -1)
+    logits = _logits_of(y_pred, Softmax, -1, from_logits, "sparse_categorical_crossentropy")
     if logits is not None:
         loss = nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
     else:

@@ -10,7 +10,7 @@ import math
 
 from chainrule import backend
 from chainrule.backend.kernels import softmax as softmax_kernels
-from chainrule.engine.function import Function, named, op
+from chainrule.engine.function import Function, op
 from chainrule.ops.math import Erf, Exp, Where, _unary
 from chainrule.ops.reduce import Sum, _normalize_axis
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
@@ -96,7 +96,6 @@ class LogSoftmax(Function):
 
 
 relu = _unary(Relu, "relu")
-sigmoid = _unary(Sigmoid, "sigmoid")
 tanh = _unary(Tanh, "tanh")
 softplus = _unary(Softplus, "softplus")
 
@@ -126,12 +125,29 @@ def gelu(x: TensorLike, approximate: bool = False) -> Tensor:
     return 0.5 * x * (1 + Erf.apply(x * (1 / math.sqrt(2))))
 
 
-def _softmax_like(fn_class, name, doc):
-    def f(x: TensorLike, axis: int = -1) -> Tensor:
-        x = as_tensor(x)
-        return fn_class.apply(x, axis=_normalize_axis(axis, x.ndim, name)[0])
-    return op(named(f, name, doc))
+# A sigmoid's or softmax's output remembers its input, whatever the grad mode (Keras's `output._keras_logits`): the
+# cross-entropy losses then compute from the logits, the same stable formula in training, evaluation and no_grad.
+@op
+def sigmoid(x: TensorLike) -> Tensor:
+    """Elementwise ``1 / (1 + exp(-x))``, e.g. ``chainrule.sigmoid(x)``."""
+    x = as_tensor(x)
+    out = Sigmoid.apply(x)
+    out._from_logits = (Sigmoid, x, None)
+    return out
 
 
-softmax = _softmax_like(Softmax, "softmax", "Probabilities along ``axis``: ``exp(x) / sum(exp(x))``, computed stably.")
-log_softmax = _softmax_like(LogSoftmax, "log_softmax", "``x - logsumexp(x)`` along ``axis``, stable for large inputs.")
+@op
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
+    """Probabilities along ``axis``: ``exp(x) / sum(exp(x))``, computed stably."""
+    x = as_tensor(x)
+    axis = _normalize_axis(axis, x.ndim, "softmax")[0]
+    out = Softmax.apply(x, axis=axis)
+    out._from_logits = (Softmax, x, axis)
+    return out
+
+
+@op
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``, stable for large inputs."""
+    x = as_tensor(x)
+    return LogSoftmax.apply(x, axis=_normalize_axis(axis, x.ndim, "log_softmax")[0])

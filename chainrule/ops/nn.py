@@ -52,7 +52,7 @@ def _same_shape(labels: Tensor, logits: Tensor, opname: str) -> None:
 # --- dropout ----------------------------------------------------------------------------------------------------------
 class Dropout(Function):
     # y = x * scale,  scale = (u >= rate) / (1 - rate) with u ~ U[0, 1) drawn here   ->   dx = g * scale
-    # (the mask is drawn in forward, so a replayed training step draws a new one: chainrule/training/replay.py)
+    # (the mask is drawn in forward, so a replayed training step draws a new one: chainrule/engine/tracer.py)
     def forward(self, x, rate, noise_shape, seed):
         keep = _mask_generator(seed).random(_noise_shape(x.shape, noise_shape), dtype=np.float32) >= rate
         scale = keep.astype(x.dtype)

@@ -6,8 +6,8 @@ the backward pass writes the gradient back through the same views, adding where 
 an op of its own whose backward is the forward's cousin, so gradients of gradients work.
 Max pooling remembers, per output, the tap index of its window's first maximum (``argmax``, one uint8), found in the
 forward pass; its backward ops read that index instead of comparing the input with the output again. Its three
-array functions live in chainrule/kernels/pooling.py, each as NumPy code and as a numba kernel that does it in one
-pass over memory (chosen by ``kernels.enabled()``; the results are the same). The ops:
+array functions live in chainrule/backend/kernels/pooling.py, each as NumPy code and as a numba kernel that does it
+in one pass over memory (chosen by ``kernels.enabled()``; the results are the same). The ops:
 
     y = max_pool(x)        ->  dx = scatter(g)     (g to the FIRST maximum of each window, row-major, as PyTorch)
     dx = scatter(g)        ->  dg = gather(u)      (u read at those positions: argmax says where)

@@ -1,4 +1,4 @@
-"""The kernels of the fused conv and dense nodes (chainrule/kernels/activation.py: bias + relu in place, the relu
+"""The kernels of the fused conv and dense nodes (chainrule/backend/kernels/activation.py: bias + relu in place, the relu
 mask with the bias gradient) against their NumPy versions, and the Conv2DBiasAct op with the numba switch off and on:
 forward, every gradient, second order."""
 import numpy as np

@@ -1,4 +1,4 @@
-"""The softmax kernels (chainrule/kernels/softmax.py) against their NumPy versions: the same values to rounding, NaN
+"""The softmax kernels (chainrule/backend/kernels/softmax.py) against their NumPy versions: the same values to rounding, NaN
 in the same places, on shapes from one class to many rows, with large and infinite logits."""
 import numpy as np
 import pytest

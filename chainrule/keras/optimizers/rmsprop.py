@@ -17,8 +17,8 @@ def rmsprop_numpy(var, grad, velocity, mom, average_gradient, scratch, learning_
                   epsilon, keep=1.0, gscale=1.0):
     """One RMSprop step in place; ``mom`` (momentum) and ``average_gradient`` (centered) are None when their option
     is off. The NumPy twin of :func:`chainrule.backend.kernels.optim.rmsprop_numba`."""
-    # v = v*rho + g²(1-rho);  [a = a*rho + g(1-rho)];  inc = g / sqrt(v [- a²] + eps) * lr;  [mom = mom*momentum + inc;
-    # inc = mom];  w -= inc
+    # v = v*rho + g²(1-rho);  [a = a*rho + g(1-rho)];  inc = g / sqrt(v [- a²] + eps) * lr;
+    # [mom = mom*momentum + inc;  inc = mom];  w -= inc
     xp, t, v = backend.xp, scratch, velocity
     if keep != 1.0:
         var *= keep

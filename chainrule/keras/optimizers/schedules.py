@@ -89,7 +89,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 class PolynomialDecay(LearningRateSchedule):
     """From ``initial_learning_rate`` down to ``end_learning_rate`` over ``decay_steps`` along
-    ``(1 - step / decay_steps) ** power``; with ``cycle`` the horizon grows by ``decay_steps`` each time it is passed."""
+    ``(1 - step / decay_steps) ** power``; with ``cycle`` the horizon grows by ``decay_steps`` each time it is
+    passed."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
                  power: float = 1.0, cycle: bool = False, name: str = "PolynomialDecay"):

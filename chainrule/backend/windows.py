@@ -1,5 +1,14 @@
 """Sliding windows over NHWC arrays: padding the spatial axes and the strided view of one kernel tap, shared by the
-convolution and pooling ops and their numba kernels."""
+convolution and pooling ops and their numba kernels.
+
+>>> import numpy as np
+>>> x = np.arange(16).reshape(1, 4, 4, 1)
+>>> x[window_slice((2, 2), (1, 1), (2, 2))][0, :, :, 0]  # tap (1, 1) of each 2x2 window, stride 2
+array([[ 5,  7],
+       [13, 15]])
+>>> pad_hw(x, ((1, 0), (0, 1))).shape
+(1, 5, 5, 1)
+"""
 from __future__ import annotations
 
 from chainrule import backend

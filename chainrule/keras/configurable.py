@@ -1,6 +1,11 @@
 """What the configurable training parts share (initializers, regularizers, losses, metrics, optimizers, schedules):
 a config round trip, the ``{"class_name", "config"}`` form Keras writes into model files, and the lookup behind each
-module's ``get(identifier)``."""
+module's ``get(identifier)``.
+
+>>> from chainrule.keras import regularizers
+>>> spec = serialize(regularizers.L2(0.01))
+>>> spec, is_serialized(spec)
+({'class_name': 'L2', 'config': {'l2': 0.01}}, True)"""
 from __future__ import annotations
 
 from typing import Callable

@@ -44,9 +44,10 @@ class Tensor:
     ``node`` is the op (a :class:`chainrule.engine.function.Function`) that produced this tensor, or None for a leaf.
     """
 
+    # _keras_mask: the Keras mask a layer attached to its output (unset unless a layer sets it; read with getattr)
     # _from_logits: (Softmax or Sigmoid, its input, axis) on an activation's output, so the losses can compute the
     # cross-entropy from the logits (Keras's `output._keras_logits`); unset on every other tensor
-    __slots__ = ("data", "grad", "requires_grad", "node", "name", "_from_logits", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "node", "name", "_keras_mask", "_from_logits", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: TensorLike, requires_grad: bool = False, dtype=None, name: str | None = None):

@@ -113,12 +113,12 @@ def test_regularizer_losses():
     y = layer(x)
     losses = [float(v) for v in layer.losses]
     kernel, bias = layer.get_weights()
-    assert len(losses) == 3
-    np.testing.assert_allclose(losses[0], 0.1 * np.sum(kernel ** 2), rtol=1e-5)
-    np.testing.assert_allclose(losses[1], 0.5 * np.sum(np.abs(bias)), rtol=1e-5)
-    np.testing.assert_allclose(losses[2], 0.01 * np.sum(y.numpy() ** 2) / 3, rtol=1e-5)  # per sample, as Keras
+    assert len(losses) == 3  # Keras's order: the call's losses (the activity penalty), then the weights'
+    np.testing.assert_allclose(losses[0], 0.01 * np.sum(y.numpy() ** 2) / 3, rtol=1e-5)  # per sample, as Keras
+    np.testing.assert_allclose(losses[1], 0.1 * np.sum(kernel ** 2), rtol=1e-5)
+    np.testing.assert_allclose(losses[2], 0.5 * np.sum(np.abs(bias)), rtol=1e-5)
     with cr.GradientTape() as tape:  # the penalties are differentiable
-        penalty = layer.losses[0]
+        penalty = layer.losses[1]
     np.testing.assert_allclose(tape.gradient(penalty, layer.kernel).numpy(), 0.2 * kernel, rtol=1e-5)
 
 

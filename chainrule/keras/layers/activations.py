@@ -22,6 +22,8 @@ def _non_negative(value, name: str, layer: str, allow_none: bool = False):
 
 
 class _Elementwise(Layer):
+    _supports_masking = True  # an elementwise layer keeps its input's mask (Keras)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

@@ -1,4 +1,5 @@
-"""Layer: the Keras contract — lazy ``build`` from the first input's shape, weights, regularization, config.
+"""Layer: the Keras contract — sublayers and Variables tracked through attributes, lazy ``build`` from the first
+input's shape, ``call`` with ``training`` and ``mask`` filled in, losses, masks, output shapes, config.
 
 >>> import numpy as np
 >>> from chainrule.keras.layers import Dense
@@ -7,17 +8,36 @@
 (2, 3)
 >>> [w.shape for w in layer.get_weights()]
 [(4, 3), (3,)]
+
+A layer made of layers owns their weights (Keras 3's ``Layer.__setattr__`` tracking):
+
+>>> class Block(Layer):
+...     def __init__(self):
+...         super().__init__()
+...         self.inner = [Dense(4), Dense(2)]
+...     def call(self, inputs):
+...         return self.inner[1](self.inner[0](inputs))
+>>> block = Block()
+>>> block(np.ones((2, 3), "float32")).shape, len(block.weights), block.count_params()
+((2, 2), 4, 26)
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
+import threading
+import warnings
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
 from chainrule import backend
+from chainrule.engine import function as _engine_function
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
+from chainrule.keras.layers.tracking import Tracker, may_hold_tracked
+from chainrule.utils import tree
 from chainrule.utils.naming import to_snake_case
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
@@ -36,7 +56,8 @@ class InputSpec:
     def __init__(self, ndim: int | None = None, min_ndim: int | None = None, axes: dict[int, int] | None = None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, axes or {}
 
-    def check(self, layer_name: str, shape: tuple[int, ...]) -> None:
+    def check(self, layer_name: str, shape: tuple) -> None:
+        """Raise Keras's error when ``shape`` does not fit; an unknown size (None) fits any expected size."""
         if self.ndim is not None and len(shape) != self.ndim:
             raise ValueError(f"Input 0 of layer '{layer_name}' is incompatible with the layer: expected ndim="
                              f"{self.ndim}, found ndim={len(shape)}. Full shape received: {shape}")
@@ -44,23 +65,89 @@ class InputSpec:
             raise ValueError(f"Input 0 of layer '{layer_name}' is incompatible with the layer: expected "
                              f"min_ndim={self.min_ndim}, found ndim={len(shape)}. Full shape received: {shape}")
         for axis, size in self.axes.items():
-            if shape[axis] != size:
+            if shape[axis] is not None and shape[axis] != size:
                 raise ValueError(f"Input 0 of layer '{layer_name}' is incompatible with the layer: expected axis "
                                  f"{axis} of input shape to have value {size}, but received input with shape {shape}")
 
 
+# --- the call context: what an outer layer's call hands to the layers it calls ---------------------------------------
+class _CallContext(threading.local):
+    entry = None  # the layer whose __call__ is outermost (it clears the losses of the previous call)
+    training = None  # the ``training`` value of the innermost call that had one
+
+
+_context = _CallContext()
+
+
+@contextlib.contextmanager
+def outside_layer_calls():
+    """Run a block as if no layer were being called (shape probes and symbolic calls: an outer ``training=True``
+    must not reach them, nor their losses clear the outer call's)."""
+    saved = _context.entry, _context.training
+    _context.entry = _context.training = None
+    try:
+        yield
+    finally:
+        _context.entry, _context.training = saved
+
+
+class _CallSignature:
+    """What ``Layer.__call__`` needs to know about a class's ``call`` and ``build``, worked out once per class."""
+
+    def __init__(self, cls: type):
+        params = _parameters(cls, "call")
+        self.positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.first = self.positional[0] if self.positional else None
+        self.keywords = {p.name for p in params if p.kind != p.VAR_POSITIONAL}
+        self.any_keyword = any(p.kind == p.VAR_KEYWORD for p in params)
+        self.takes_training = "training" in self.keywords
+        self.takes_mask = "mask" in self.keywords
+        self.mask_keywords = {name: f"{name}_mask" for name in self.positional if f"{name}_mask" in self.keywords}
+        build = [p for p in _parameters(cls, "build") if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        required = [p for p in build if p.default is p.empty]
+        # build(input_shape) gets the first input's shape(s); build(query_shape, value_shape) one per call argument
+        self.build_shapes = [p.name for p in build] if len(required) > 1 else None
+
+
+def _parameters(cls: type, method: str) -> list:
+    params = list(inspect.signature(getattr(cls, method)).parameters.values())
+    return params if isinstance(inspect.getattr_static(cls, method), staticmethod) else params[1:]
+
+
+@functools.cache
+def _signature(cls: type) -> _CallSignature:
+    return _CallSignature(cls)
+
+
 class Layer:
-    """Base class of every layer: subclasses define ``build(input_shape)`` and ``call(inputs, training=None)``."""
+    """Base class of every layer: subclasses define ``build(input_shape)`` and ``call(inputs, ...)``.
+
+    Layers and Variables assigned to attributes (alone or in lists, tuples and dicts) are tracked, in the order
+    assigned: their weights, losses and ``trainable`` setting are this layer's (:mod:`.tracking`).
+    """
+
+    _initialized = False  # set by Layer.__init__; a subclass that forgets super().__init__() gets Keras's error
+    # "my call does all its work in ops", so a step calling it can be traced and replayed (chainrule/engine/tracer.py);
+    # a layer that works outside the ops (NumPy, Python state) sets it False and its steps run eagerly
+    _traceable = True
+    # attributes where the framework keeps what it knows about a layer, never parts of it
+    _untracked_attributes = frozenset({"_tracker", "_layers", "_trainable_variables", "_non_trainable_variables",
+                                       "_losses", "_callable_losses", "_regularized", "_inbound_nodes", "_output"})
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: tuple | None = None, batch_input_shape: tuple | None = None,
-                 input_dim: int | None = None, activity_regularizer=None, **kwargs: Any):
+                 input_dim: int | None = None, activity_regularizer=None, autocast: bool = True, **kwargs: Any):
+        self._initialize_tracker()
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {sorted(kwargs)}")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. Received: "
+                             f"name={name!r} (of type {type(name).__name__})")
+        self._initialized = True
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self._own_trainable: list[Variable] = []  # weights created trainable: they follow ``layer.trainable``
         self.dtype = dtype or backend.floatx()
+        self.autocast = bool(autocast)
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -68,12 +155,70 @@ class Layer:
         self.input_shape_arg = None if input_shape is None else tuple(input_shape)
         self.built = False
         self.input_spec: InputSpec | None = None
-        self._weights: list[Variable] = []
-        self._regularized: list[tuple[Variable, Any]] = []
-        self._activity_losses: list[Tensor] = []
+        self._build_shapes = None
         from chainrule.keras import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
+
+    # --- tracking -------------------------------------------------------------------------------------------------
+    def _initialize_tracker(self) -> None:
+        """The stores of tracked state, made before any attribute is set (also when a subclass sets attributes
+        before calling ``super().__init__()``)."""
+        if "_tracker" in self.__dict__:
+            return
+        setattr_ = object.__setattr__
+        layers: list[Layer] = []
+        trainable: list[Variable] = []
+        non_trainable: list[Variable] = []
+        setattr_(self, "_layers", layers)
+        setattr_(self, "_trainable_variables", trainable)
+        setattr_(self, "_non_trainable_variables", non_trainable)
+        setattr_(self, "_losses", [])  # add_loss tensors of the latest call
+        setattr_(self, "_callable_losses", [])  # add_loss callables (TF 2): evaluated whenever ``losses`` is read
+        setattr_(self, "_regularized", [])  # (variable, regularizer) for add_weight(regularizer=...)
+        setattr_(self, "_tracker", Tracker({
+            "layers": (lambda x: isinstance(x, Layer) and x is not self, layers),
+            "trainable_variables": (lambda x: isinstance(x, Variable) and x.trainable, trainable),
+            "non_trainable_variables": (lambda x: isinstance(x, Variable) and not x.trainable, non_trainable),
+        }))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        tracker = self.__dict__.get("_tracker")
+        if tracker is None:
+            self._initialize_tracker()
+            tracker = self.__dict__["_tracker"]
+        if name not in self._untracked_attributes:
+            old = self.__dict__.get(name)
+            if old is not None and (isinstance(old, (Layer, Variable)) or may_hold_tracked(old)):
+                tracker.release(old)
+            if isinstance(value, (Layer, Variable)) or may_hold_tracked(value):
+                value = tracker.track(value)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        value = self.__dict__.get(name)
+        if name not in self._untracked_attributes and value is not None and "_tracker" in self.__dict__:
+            self._tracker.release(value)
+        object.__delattr__(self, name)
+
+    def _sublayers(self) -> list["Layer"]:
+        """The layers this one holds directly (models override it: a graph's layers, a stack's)."""
+        return list(self._layers)
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> list["Layer"]:
+        """This layer and those inside it, depth first in tracking order, each once."""
+        found = [self] if include_self else []
+        seen = {id(self)}
+        stack = list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            if recursive:
+                stack.extend(reversed(layer._sublayers()))
+        return found
 
     @property
     def trainable(self) -> bool:
@@ -81,11 +226,13 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        """Freeze or unfreeze, as Keras: the layer's trainable weights (and sublayers') stop or start getting
+        """Freeze or unfreeze, as Keras: the layer's trainable weights and its sublayers' stop or start getting
         gradients; weights created non-trainable (BatchNormalization's moving statistics) stay so."""
-        self._trainable = bool(value)
-        for var in self._own_trainable:
-            var.trainable = var.requires_grad = self._trainable
+        value = bool(value)
+        self._trainable = value
+        for var in self._trainable_variables:
+            var.trainable = value
+            var.requires_grad = value and var.dtype.kind == "f"
         for layer in self._sublayers():
             layer.trainable = value
 
@@ -94,87 +241,327 @@ class Layer:
         """Create the weights for inputs of ``input_shape`` (batch axis first, may be None)."""
         self.built = True
 
-    def add_weight(self, shape: tuple, initializer="glorot_uniform", regularizer=None, trainable: bool = True,
-                   name: str | None = None, dtype: str | None = None, constraint=None) -> Variable:
-        """Create a Variable owned by this layer, as ``keras.layers.Layer.add_weight``."""
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   autocast: bool = True, regularizer=None, constraint=None, aggregation: str | None = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None) -> Variable:
+        """Create a Variable owned by this layer, as Keras 3's ``Layer.add_weight``.
+
+        ``shape`` defaults to ``()``; ``initializer`` to 'glorot_uniform' for a float dtype and 'zeros' otherwise;
+        ``dtype`` to the layer's. Positionally it takes ``(shape, initializer, dtype)`` as Keras 3, or TensorFlow 2's
+        ``(name, shape, dtype, initializer, regularizer, trainable)`` when the first argument is a name.
+        """
+        self._check_initialized("add_weight")
+        given = {"shape": shape, "initializer": initializer, "dtype": dtype, "regularizer": regularizer,
+                 "name": name}
+        if args:
+            order = (("name", "shape", "dtype", "initializer", "regularizer", "trainable") if isinstance(args[0], str)
+                     else ("shape", "initializer", "dtype"))
+            if len(args) > len(order):
+                raise TypeError(f"Layer '{self.name}': add_weight() takes at most {len(order)} positional arguments "
+                                f"({', '.join(order)}), got {len(args)}")
+            for key, value in zip(order, args):
+                if key == "trainable":
+                    trainable = value
+                elif given[key] is not None:
+                    raise TypeError(f"Layer '{self.name}': add_weight() got `{key}` both positionally and as a "
+                                    f"keyword argument")
+                else:
+                    given[key] = value
+        name = given["name"]
+        label = f"weight {name!r}" if name else "a weight"
+        shape = _weight_shape(given["shape"], f"Layer '{self.name}': add_weight() for {label}")
+        dtype = backend.as_dtype(given["dtype"] or self.dtype).name
+        initializer = given["initializer"]
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
+            raise ValueError(f"Layer '{self.name}': invalid value for argument `aggregation`: expected one of "
+                             f"'none', 'mean', 'sum', 'only_first_replica'. Received: aggregation={aggregation!r}")
+        check_no_constraint(f"Layer '{self.name}' add_weight", constraint=constraint)
+        if overwrite_with_gradient:
+            raise NotImplementedError(f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) (float8 "
+                                      f"training) is not supported")
         from chainrule.keras import initializers
         from chainrule.keras import regularizers
 
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
-        var = Variable(value, trainable=trainable and self.trainable, name=f"{self.name}/{name or 'weight'}")
-        self._weights.append(var)
-        if trainable:
-            self._own_trainable.append(var)
-        reg = regularizers.get(regularizer)
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        var = Variable(value, trainable=bool(trainable), name=f"{self.name}/{name or 'weight'}", dtype=dtype)
+        # the layer's own reference: the variable stays tracked whatever happens to the attributes holding it
+        self._tracker.track(var)
+        if not self.trainable:
+            var.trainable = var.requires_grad = False
+        reg = regularizers.get(given["regularizer"])
         if reg is not None:
             self._regularized.append((var, reg))
         return var
+
+    def add_variable(self, shape, initializer, dtype=None, trainable: bool = True, autocast: bool = True,
+                     regularizer=None, constraint=None, name: str | None = None) -> Variable:
+        """Keras 3's alias of :meth:`add_weight` (``shape`` and ``initializer`` required)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
 
     def _maybe_build(self, shape) -> None:
         if not self.built:
             self.build(_batch_free(shape))
             self.built = True
 
-    # --- calling --------------------------------------------------------------------------------------------------
-    def __call__(self, inputs, training: bool | None = None, **kwargs):
-        if type(inputs) is not Tensor:  # arrays, several inputs, or symbolic KerasTensors (the functional API)
-            from chainrule.keras.graph import KerasTensor, call_symbolic
+    def _build_on_call(self, inputs, rest: tuple, kwargs: dict) -> None:
+        """Build from the call's inputs: ``build(input_shape)`` gets the first input's shape(s), a
+        ``build(a_shape, b_shape)`` the shapes of call's arguments ``a`` and ``b`` (Keras's ``_maybe_build``)."""
+        names = _signature(type(self)).build_shapes
+        if names is None:
+            if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first
+                self.input_spec.check(self.name, inputs.shape)
+            shape = _shape_of(inputs)
+            self._build_shapes = _batch_free(shape)
+            self._maybe_build(shape)
+            return
+        call = _signature(type(self))
+        arguments = dict(zip(call.positional, (inputs,) + tuple(rest)), **kwargs)
+        shapes = {}
+        for key in names:
+            argument = key[:-len("_shape")] if key.endswith("_shape") else None
+            if argument not in arguments:
+                raise ValueError(f"For a `build()` method with more than one argument, all arguments should have a "
+                                 f"`_shape` suffix and match an argument from `call()`. E.g. `build(self, foo_shape, "
+                                 f"bar_shape)`. For layer '{type(self).__name__}', received `build()` argument "
+                                 f"`{key}`, which does not match an argument of this call")
+            shapes[key] = _batch_free(_shape_of(arguments[argument]))
+        self._build_shapes = shapes
+        self.build(**shapes)
+        self.built = True
 
-            if _any_symbolic(inputs, KerasTensor):
-                return call_symbolic(self, inputs, **kwargs)
-        inputs = self._checked_input(inputs)
-        if self._call_takes_training():
-            kwargs["training"] = bool(training)
-        outputs = self.call(inputs, **kwargs)
-        if self.activity_regularizer is not None:  # Keras: the penalty of the latest call's outputs, per sample
-            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            self._activity_losses = [self.activity_regularizer(out) / out.shape[0] if out.ndim and out.shape[0]
-                                     else self.activity_regularizer(out) for out in flat]
+    def get_build_config(self) -> dict | None:
+        """The input shape(s) the layer was built for (Keras 3), so that ``build_from_config`` can rebuild it."""
+        shapes = self._build_shapes
+        if shapes is None:
+            return None
+        if isinstance(shapes, dict):
+            return {"shapes_dict": {key: _listed(value) for key, value in shapes.items()}}
+        return {"input_shape": _listed(shapes)}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Build the layer as ``get_build_config`` recorded (before loading weights into it), as Keras 3: a model
+        built by calling it builds the layers inside it too."""
+        if not config or self.built:
+            return
+        if "input_shape" in config:
+            self._build_shapes = _shape_from_config(config["input_shape"])
+            self.build(self._build_shapes)
+        else:
+            self._build_shapes = {key: _shape_from_config(value) for key, value in config["shapes_dict"].items()}
+            self.build(**self._build_shapes)
+        self.built = True
+
+    # --- calling --------------------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        """Run ``call`` on the inputs: the first positional argument is the main input (built from, masked, checked
+        against ``input_spec``); further arguments go to ``call`` as given. ``training`` and ``mask`` reach ``call``
+        only when its signature takes them: ``training`` from this call, else from the outer layer's call, else
+        ``call``'s default; ``mask`` from the input's mask when not given."""
+        self._check_initialized("__call__")
+        signature = _signature(type(self))
+        if args:
+            inputs, rest = args[0], args[1:]
+        elif signature.first is not None and signature.first in kwargs:
+            inputs, rest = kwargs.pop(signature.first), ()
+        else:
+            raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) was called without an input: call() is "
+                            f"missing its first argument" + (f" '{signature.first}'" if signature.first else ""))
+        if kwargs and not signature.any_keyword:
+            unknown = [key for key in kwargs if key not in signature.keywords and key != "training"]
+            if unknown:
+                raise TypeError(f"Layer '{self.name}' ({type(self).__name__}): call() got an unexpected keyword "
+                                f"argument '{unknown[0]}'")
+        if (type(inputs) is not Tensor or rest or kwargs) and _holds_symbolic((inputs, rest, kwargs)):
+            from chainrule.keras.graph import call_symbolic
+
+            with outside_layer_calls():
+                try:
+                    return call_symbolic(self, inputs, *rest, **kwargs)
+                finally:
+                    self._clear_losses()  # what the shape probe added is no real call's loss
+        context = _context
+        top = context.entry is None
+        outer_training = context.training
+        if top:
+            context.entry = self
+            self._clear_losses()  # Keras 3: ``losses`` holds the latest call's
+        try:
+            if rest:
+                rest = tuple(self._convert_argument(value) for value in rest)
+            inputs = self._checked_input(inputs, rest, kwargs)
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = outer_training
+            if training is not None:
+                training = bool(training)
+                if signature.takes_training:
+                    kwargs["training"] = training
+            context.training = training
+            previous_mask = self._fill_masks(signature, inputs, rest, kwargs)
+            if not self._traceable and _engine_function.recorded is not None:
+                _engine_function.recorded.refuse(f"layer '{self.name}' ({type(self).__name__}) declares "
+                                                 f"_traceable = False: its call works outside the ops")
+            outputs = self.call(inputs, *rest, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+            if previous_mask is not None or type(self).compute_mask is not Layer.compute_mask:
+                self._set_output_masks(inputs, outputs, previous_mask)
+        finally:
+            context.training = outer_training
+            if top:
+                context.entry = None
         return outputs
 
-    def _checked_input(self, inputs):
+    def _check_initialized(self, what: str) -> None:
+        if not self._initialized:
+            raise RuntimeError(f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` as the "
+                               f"first statement in the `__init__()` method. Go add it! (needed by {what})")
+
+    def _checked_input(self, inputs, rest: tuple = (), kwargs: dict | None = None):
         """``inputs`` as Tensors of this layer's dtype, the layer built for them and its input spec checked."""
         inputs = self._convert(inputs)
         if not self.built:
-            if self.input_spec is not None and isinstance(inputs, Tensor):  # a spec set in __init__: check first
-                self.input_spec.check(self.name, inputs.shape)
-            self._maybe_build(_shape_of(inputs))
+            self._build_on_call(inputs, rest, kwargs or {})
         if self.input_spec is not None and isinstance(inputs, Tensor):
             self.input_spec.check(self.name, inputs.shape)
         return inputs
 
-    def call(self, inputs, training: bool = False):
-        raise NotImplementedError(f"{type(self).__name__} must define call()")
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call` method implemented.")
 
     def _convert(self, inputs):
         if isinstance(inputs, (list, tuple)):
             return type(inputs)(self._convert(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {key: self._convert(value) for key, value in inputs.items()}
         t = as_tensor(inputs)
         if t.dtype.kind == "f" and t.dtype != self.dtype:
             from chainrule.ops import cast
 
+            mask = getattr(t, "_keras_mask", None)
             t = cast(t, self.dtype)
+            if mask is not None:
+                t._keras_mask = mask
         return t
+
+    def _convert_argument(self, value):
+        """A further positional argument of a call: tensors (or arrays) only, as Keras requires; others go by
+        keyword."""
+        if value is None:
+            return None
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._convert_argument(x) for x in value)
+        if isinstance(value, (Tensor, np.ndarray)):
+            return self._convert(value)
+        raise ValueError(f"Layer '{self.name}': only input tensors may be passed as positional arguments. The "
+                         f"following argument value should be passed as a keyword argument: {value!r} (of type "
+                         f"{type(value).__name__})")
 
     @classmethod
     def _call_takes_training(cls) -> bool:
-        cached = cls.__dict__.get("_takes_training")
-        if cached is None:
-            cached = "training" in inspect.signature(cls.call).parameters
-            cls._takes_training = cached
-        return cached
+        return _signature(cls).takes_training
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        """The output shape for ``input_shape``, found by running the layer on a batch of one zero input."""
-        from chainrule.engine.autograd import no_grad
+    # --- losses ---------------------------------------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a loss (a scalar Tensor, or several) computed in ``call``; it is in ``layer.losses`` and
+        ``model.losses`` until the next call of the outermost layer, and ``fit`` adds it to the loss. A
+        zero-argument callable (TensorFlow 2) stays and is evaluated each time ``losses`` is read."""
+        for value in tree.flatten(loss):
+            if isinstance(value, Tensor):
+                self._losses.append(value)
+            elif _is_symbolic(value):
+                raise ValueError(f"Layer '{self.name}': add_loss() got a symbolic tensor ({value!r}). Keras 3 has no "
+                                 f"symbolic losses in the functional API: compute the loss inside a layer's call() and "
+                                 f"add it there with self.add_loss(...)")
+            elif callable(value):
+                self._callable_losses.append(value)
+            else:
+                raise ValueError(f"Layer '{self.name}': `add_loss()` can only be called from inside `build()` or "
+                                 f"`call()`, on a tensor input (or with a zero-argument callable). Received invalid "
+                                 f"value: {value!r} (of type {type(value).__name__})")
 
-        def zeros(shape):
-            return np.zeros((1,) + tuple(shape[1:]), dtype=self.dtype)
+    def _add_activity_losses(self, outputs) -> None:
+        """Keras 3: the activity penalty of each output, per sample (divided by the batch size)."""
+        for out in tree.flatten(outputs):
+            if isinstance(out, Tensor):
+                loss = self.activity_regularizer(out)
+                self.add_loss(loss / out.shape[0] if out.ndim and out.shape[0] else loss)
 
-        sample = [zeros(s) for s in input_shape] if _is_shape_list(input_shape) else zeros(input_shape)
-        with no_grad():
-            out = self(sample)
-        return (None,) + tuple(out.shape[1:])
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The losses of the latest call (``add_loss``, activity penalties) of this layer and the layers inside it,
+        then the callables given to ``add_loss``, then the penalties of the trainable weights with a regularizer,
+        in ``trainable_weights`` order (recomputed, so they are differentiable), as Keras orders them."""
+        layers = self._flatten_layers()
+        found = [loss for layer in layers for loss in layer._losses]
+        found += [as_tensor(fn()) for layer in layers for fn in layer._callable_losses]
+        regularizers = {id(var): reg for layer in layers for var, reg in layer._regularized}
+        if regularizers:
+            found += [regularizers[id(var)](var) for var in self.trainable_weights if id(var) in regularizers]
+        return found
+
+    # --- masks ----------------------------------------------------------------------------------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes a mask on (``compute_mask``); by default, whether the class defines its own
+        ``compute_mask`` (Keras 3)."""
+        value = getattr(self, "_supports_masking", None)  # set on the layer, or on its class
+        return type(self).compute_mask is not Layer.compute_mask if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self._supports_masking = bool(value)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input's mask when the layer supports masking, else None."""
+        return mask if self.supports_masking else None
+
+    def _fill_masks(self, signature: _CallSignature, inputs, rest: tuple, kwargs: dict):
+        """Give ``call`` the inputs' masks it takes and was not given (``mask=`` for the only tensor argument,
+        ``<argument>_mask=`` for several); return the mask ``compute_mask`` gets."""
+        if signature.takes_mask and kwargs.get("mask") is None and not rest:
+            mask = mask_of(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
+        elif signature.mask_keywords and rest:
+            for name, value in zip(signature.positional, (inputs,) + rest):
+                keyword = signature.mask_keywords.get(name)
+                if keyword is not None and kwargs.get(keyword) is None:
+                    mask = mask_of(value)
+                    if mask is not None:
+                        kwargs[keyword] = mask
+        given = kwargs.get("mask")
+        return given if given is not None else mask_of(inputs)
+
+    def _set_output_masks(self, inputs, outputs, previous_mask) -> None:
+        if not self.supports_masking:
+            if previous_mask is not None:
+                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                              f"attached to it. However, this layer does not support masking and will therefore "
+                              f"destroy the mask information. Downstream layers will not see the mask.", stacklevel=3)
+            return
+        flat = [t for t in tree.flatten(outputs) if isinstance(t, Tensor)]
+        if all(getattr(t, "_keras_mask", None) is not None for t in flat):
+            return  # the layer set its outputs' masks itself
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for tensor, mask in zip(flat, tree.flatten(masks)):
+            if mask is not None and getattr(tensor, "_keras_mask", None) is None:
+                tensor._keras_mask = mask
+
+    # --- shapes ---------------------------------------------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        """The output shape for inputs of ``input_shape`` (None for unknown sizes), found by running the layer on
+        zeros (:func:`output_shape_by_probing`); layers with a formula override it."""
+        return output_shape_by_probing(self, input_shape)
 
     # --- the symbolic graph ---------------------------------------------------------------------------------------
     @property
@@ -199,7 +586,16 @@ class Layer:
     # --- weights --------------------------------------------------------------------------------------------------
     @property
     def weights(self) -> list[Variable]:
-        return list(self._weights) + [w for layer in self._sublayers() for w in layer.weights]
+        """The layer's own Variables (trainable, then non-trainable), then its sublayers', depth first; a Variable
+        held twice (a shared layer or weight) once."""
+        seen: set[int] = set()
+        found = []
+        for layer in self._flatten_layers():
+            for var in layer._trainable_variables + layer._non_trainable_variables:
+                if id(var) not in seen:
+                    seen.add(id(var))
+                    found.append(var)
+        return found
 
     @property
     def variables(self) -> list[Variable]:
@@ -215,13 +611,14 @@ class Layer:
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
-        return [w for w in self.weights if not w.trainable or not self.trainable]
+        return [w for w in self.weights if not w.trainable] if self.trainable else self.weights
 
-    def _sublayers(self) -> list["Layer"]:
-        return []
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of the weights, in Keras's order (e.g. Dense: kernel, bias)."""
+        """Copies of the weights, in ``weights`` order (e.g. Dense: kernel, bias)."""
         return [w.numpy() for w in self.weights]  # weights are Variables: numpy() is a copy already
 
     def set_weights(self, weights: list) -> None:
@@ -238,13 +635,11 @@ class Layer:
             var.assign(value.astype(var.dtype, copy=False))
 
     def count_params(self) -> int:
+        """The number of scalars in the weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                             f"You can build it manually via: `layer.build(input_shape)`.")
         return int(sum(w.size for w in self.weights))
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """Regularization penalties of this layer's weights (recomputed, so they are differentiable)."""
-        own = [reg(var) for var, reg in self._regularized] + list(self._activity_losses)
-        return own + [loss for layer in self._sublayers() for loss in layer.losses]
 
     # --- config ---------------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -283,23 +678,129 @@ def check_no_constraint(layer: str, **constraints) -> None:
                                       f"constraints yet); pass None")
 
 
-def _any_symbolic(inputs, kind) -> bool:
+def mask_of(inputs):
+    """The Keras mask carried by ``inputs`` (``tensor._keras_mask``): one mask, a list of them for a list of inputs,
+    or None when none has one."""
     if isinstance(inputs, (list, tuple)):
-        return any(isinstance(x, kind) for x in inputs)
-    return isinstance(inputs, kind)
+        masks = [mask_of(x) for x in inputs]
+        return None if all(m is None for m in masks) else type(inputs)(masks)
+    return getattr(inputs, "_keras_mask", None)
 
 
-def _shape_of(inputs) -> tuple:
+# --- output shapes by running the layer ------------------------------------------------------------------------------
+def output_shape_by_probing(layer: Layer, input_shape, *args, **kwargs):
+    """The output shape(s) of ``layer`` for inputs of ``input_shape`` (a shape with None for unknown sizes, a
+    list/tuple/dict of shapes, or symbolic tensors), None kept for every output size that depends on an unknown input
+    size: a tuple, or the outputs' structure of tuples. Symbolic tensors among ``args``/``kwargs`` are probed too.
+
+    The layer runs on zeros twice, each unknown size taking a different value in each run (the functional graph's
+    probe, :func:`chainrule.keras.graph.probe_output_specs`); the layer is built first from the shapes with None
+    kept, so that no weight's shape comes from a probe's made-up size.
+
+    >>> from chainrule.keras.layers import Dense, Reshape
+    >>> output_shape_by_probing(Reshape((-1, 1)), (None, None)), output_shape_by_probing(Dense(3), (None, 4))
+    ((None, None, 1), (None, 3))
+    """
+    from chainrule.keras import graph
+
+    inputs = _as_symbolic(input_shape, layer.dtype)
+    if not layer.built and _signature(type(layer)).build_shapes is None:
+        shapes = _shape_of(inputs)
+        if layer.input_spec is not None and isinstance(inputs, graph.KerasTensor):
+            layer.input_spec.check(layer.name, shapes)
+        layer._maybe_build(shapes)
+    with outside_layer_calls():
+        try:
+            structure, specs, _ = graph.probe_output_specs(layer, (inputs,) + args, kwargs)
+        finally:
+            layer._clear_losses()  # the probes' losses are no real call's
+    return tree.pack_sequence_as(structure, [shape for shape, _ in specs])
+
+
+def _as_symbolic(inputs, dtype):
+    """Shapes (or tensors) as the symbolic tensors the graph's probe takes."""
+    keras_tensor = _symbolic_type()
+    if isinstance(inputs, keras_tensor):
+        return inputs
+    if isinstance(inputs, (Tensor, np.ndarray)):
+        return keras_tensor(inputs.shape, inputs.dtype)
+    if _is_shape(inputs):
+        return keras_tensor(tuple(inputs), dtype)
     if isinstance(inputs, (list, tuple)):
-        return [x.shape for x in inputs]
-    return inputs.shape
+        return type(inputs)(_as_symbolic(x, dtype) for x in inputs)
+    if isinstance(inputs, dict):
+        return {key: _as_symbolic(value, dtype) for key, value in inputs.items()}
+    raise TypeError(f"expected a shape (a tuple of ints and None), a list or dict of shapes, or symbolic tensors; "
+                    f"got {inputs!r}")
+
+
+def _is_shape(x) -> bool:
+    return isinstance(x, (tuple, list)) and all(n is None or isinstance(n, (int, np.integer)) for n in x)
+
+
+@functools.cache
+def _symbolic_type() -> type:
+    from chainrule.keras.graph import KerasTensor
+
+    return KerasTensor
+
+
+def _is_symbolic(x) -> bool:
+    return isinstance(x, _symbolic_type())
+
+
+def _holds_symbolic(structure) -> bool:
+    return any(_is_symbolic(x) for x in tree.flatten(structure))
+
+
+def _weight_shape(shape, where: str) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints (an int n is ``(n,)``, None is ``()``); anything else is an error."""
+    if shape is None:
+        return ()
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ValueError(f"{where}: cannot convert shape={shape!r} to a shape; pass a tuple of ints") from None
+    if any(n is None for n in dims):
+        raise ValueError(f"{where}: shape={dims} has an unknown size (None); a weight needs every size known")
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in dims):
+        raise ValueError(f"{where}: shape={dims!r} must hold non-negative ints")
+    return tuple(int(n) for n in dims)
+
+
+def _shape_of(inputs):
+    """The shape of a tensor, or the list (dict) of shapes of several, as ``build`` takes them."""
+    if isinstance(inputs, (list, tuple)):
+        return [_shape_of(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {key: _shape_of(value) for key, value in inputs.items()}
+    return tuple(inputs.shape)
 
 
 def _batch_free(shape):
     """The shape(s) with the batch axis replaced by None, as ``build`` receives them."""
     if _is_shape_list(shape):
-        return [(None,) + tuple(s[1:]) for s in shape]
-    return (None,) + tuple(shape[1:])
+        return [_batch_free(s) for s in shape]
+    if isinstance(shape, dict):
+        return {key: _batch_free(value) for key, value in shape.items()}
+    return (None,) + tuple(shape[1:]) if len(shape) else ()
+
+
+def _listed(shape):
+    """A shape (or structure of shapes) as JSON lists."""
+    if isinstance(shape, dict):
+        return {key: _listed(value) for key, value in shape.items()}
+    if _is_shape_list(shape):
+        return [_listed(s) for s in shape]
+    return list(shape)
+
+
+def _shape_from_config(shape):
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
 
 
 def _is_shape_list(shape) -> bool:

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Callable
 
@@ -64,9 +65,11 @@ class KernelLayer(Layer):
         self.kernel = self.bias = None
 
     def _add_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
-        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, self.kernel_regularizer, name="kernel")
+        self.kernel = self.add_weight(shape=kernel_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
         if self.use_bias:
-            self.bias = self.add_weight((units,), self.bias_initializer, self.bias_regularizer, name="bias")
+            self.bias = self.add_weight(shape=(units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, name="bias")
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation),
@@ -106,6 +109,7 @@ class Dense(KernelLayer):
         self.units = positive_int(units, "units", "Dense")
         self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
@@ -134,6 +138,7 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.supports_masking = True
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -241,6 +246,7 @@ class Dropout(Layer):
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
+        self.supports_masking = True
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:
@@ -325,9 +331,20 @@ class Lambda(Layer):
         self.output_shape = None if output_shape is None or callable(output_shape) else tuple(output_shape)
         self._output_shape_fn = output_shape if callable(output_shape) else None
         self.arguments = dict(arguments or {})
+        self.mask = mask  # Keras: the outputs' mask, or a function (inputs, mask) -> mask
+        self.supports_masking = mask is not None
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # a builtin without a signature takes neither
+            params = {}
+        self._fn_takes = {name for name in ("mask", "training") if name in params}
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        extra = {"mask": mask, "training": training}
+        return self.function(inputs, **self.arguments, **{name: extra[name] for name in self._fn_takes})
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def compute_output_shape(self, input_shape):
         if self._output_shape_fn is not None:
@@ -365,6 +382,7 @@ class Rescaling(Layer):
     def __init__(self, scale: float, offset: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = float(scale), float(offset)
+        self.supports_masking = True
 
     def call(self, inputs):
         y = inputs * self.scale

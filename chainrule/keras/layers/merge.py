@@ -10,9 +10,10 @@ array([3., 3., 3.], dtype=float32)
 """
 from __future__ import annotations
 
-from chainrule import ops
-from chainrule.keras.layers.base import Layer
+from chainrule import backend, ops
 from chainrule.engine.function import named
+from chainrule.engine.tensor import Tensor
+from chainrule.keras.layers.base import Layer
 
 
 def _as_shape_list(layer: Layer, input_shape) -> list[tuple]:
@@ -40,10 +41,27 @@ def _broadcast_pair(layer: Layer, a: tuple, b: tuple) -> tuple:
     return tuple(out)
 
 
+def _mask_array(mask):
+    return mask.data if isinstance(mask, Tensor) else backend.xp.asarray(mask)
+
+
+def _check_masks(layer: Layer, inputs, mask) -> list:
+    """``mask`` as one mask (or None) per input, as Keras's merge layers require it."""
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError(f"Layer '{layer.name}': `mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError(f"Layer '{layer.name}': `inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(f"Layer '{layer.name}': the lists `inputs` and `mask` should have the same length. Received: "
+                         f"inputs of length {len(inputs)}, and mask={mask} of length {len(mask)}")
+    return list(mask)
+
+
 class _Merge(Layer):
     """Elementwise merge of two or more inputs that broadcast together (batch axis included)."""
 
     _min_inputs, _max_inputs = 1, None
+    _supports_masking = True
 
     def _check_count(self, n: int) -> None:
         if n < self._min_inputs or (self._max_inputs is not None and n > self._max_inputs):
@@ -67,6 +85,18 @@ class _Merge(Layer):
         for x in inputs[1:]:
             out = self._op(out, x)
         return out
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: a position is kept where any input keeps it; no mask when some input has none."""
+        if mask is None:
+            return None
+        masks = _check_masks(self, inputs, mask)
+        if any(m is None for m in masks):
+            return None
+        out = _mask_array(masks[0]).astype(bool)
+        for m in masks[1:]:
+            out = out | _mask_array(m).astype(bool)
+        return Tensor._wrap(out)
 
     def compute_output_shape(self, input_shape):
         shapes = _as_shape_list(self, input_shape)
@@ -110,6 +140,7 @@ class Concatenate(Layer):
     def __init__(self, axis: int = -1, **kwargs):
         super().__init__(**kwargs)
         self.axis = int(axis)
+        self.supports_masking = True
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
@@ -135,6 +166,25 @@ class Concatenate(Layer):
         sizes = [s[axis] for s in shapes]
         out[axis] = None if None in sizes else sum(sizes)
         return tuple(out)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: the inputs' masks (all-true for an unmasked input, a per-step mask spread over the features)
+        joined along ``axis``, then reduced over the last axis with ``any``."""
+        if mask is None:
+            return None
+        masks = _check_masks(self, inputs, mask)
+        if all(m is None for m in masks):
+            return None
+        xp = backend.xp
+        joined = []
+        for x, m in zip(inputs, masks):
+            shape = tuple(x.shape)
+            if m is None:
+                joined.append(xp.ones(shape, bool))
+                continue
+            m = _mask_array(m).astype(bool)
+            joined.append(xp.broadcast_to(m[..., None], shape) if m.ndim < len(shape) else m)
+        return Tensor._wrap(xp.concatenate(joined, axis=self.axis).any(axis=-1))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

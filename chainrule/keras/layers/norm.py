@@ -45,6 +45,7 @@ class BatchNormalization(Layer):
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+        self.supports_masking = True
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -58,12 +59,15 @@ class BatchNormalization(Layer):
                              f"{tuple(input_shape)}")
         shape = (channels,)
         if self.scale:
-            self.gamma = self.add_weight(shape, self.gamma_initializer, self.gamma_regularizer, name="gamma")
+            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer, name="gamma")
         if self.center:
-            self.beta = self.add_weight(shape, self.beta_initializer, self.beta_regularizer, name="beta")
-        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean")
-        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer, trainable=False,
-                                               name="moving_variance")
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer, name="beta")
+        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
         self.input_spec = InputSpec(ndim=ndim, axes={axis: channels})
         self.built = True
 

@@ -87,7 +87,20 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over the steps; with a mask (batch, steps), over the kept steps only (Keras)."""
+
     _rank, _reduce = 1, staticmethod(ops.mean)
+    _supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps = self._axes[0]
+        keep = ops.expand_dims(ops.cast(mask, inputs.dtype), 2 if steps == 1 else 1)
+        return ops.sum(inputs * keep, steps, self.keepdims) / ops.sum(keep, steps, self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the steps are pooled away
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

@@ -61,16 +61,6 @@ class Model(Trainer, Layer):
         """The layers, in the order they were assigned (subclassed models) or are called (graphs)."""
         return self._sublayers()
 
-    def _sublayers(self) -> list[Layer]:
-        found: dict[int, Layer] = {}
-        for key, value in vars(self).items():
-            if key in _UNTRACKED:
-                continue
-            for item in _layers_in(value):
-                if item is not self:
-                    found.setdefault(id(item), item)
-        return list(found.values())
-
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by its name or its index in ``model.layers``."""
         if index is not None and name is not None:
@@ -88,28 +78,9 @@ class Model(Trainer, Layer):
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
 
-    @property
-    def weights(self) -> list:
-        """Every variable once, layer by layer (a layer shared by two paths counts once)."""
-        seen: set[int] = set()
-        out = []
-        for w in Layer.weights.fget(self):
-            if id(w) not in seen:
-                seen.add(id(w))
-                out.append(w)
-        return out
-
     def _flat_layers(self) -> list[Layer]:
         """Every layer inside, depth first (nested models open up), each once."""
-        out: dict[int, Layer] = {}
-        stack = list(reversed(self._sublayers()))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in out:
-                continue
-            out[id(layer)] = layer
-            stack.extend(reversed(layer._sublayers()))
-        return list(out.values())
+        return self._flatten_layers(include_self=False)
 
     # --- building and calling ----------------------------------------------------------------------------------------
     def _maybe_build(self, shape) -> None:
@@ -216,18 +187,10 @@ def _revivable_as_functional(cls: type) -> bool:
     return spec.args[1:3] == ["inputs", "outputs"] or (spec.varargs is not None and spec.varkw is not None)
 
 
-_UNTRACKED = frozenset({"_inbound_nodes", "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs",
-                        "history", "optimizer", "loss", "_compiled"})
-
-
-def _layers_in(value) -> list[Layer]:
-    if isinstance(value, Layer):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [layer for item in value for layer in _layers_in(item)]
-    if isinstance(value, dict):
-        return [layer for item in value.values() for layer in _layers_in(item)]
-    return []
+# what the graph and the training loop keep on a model, never parts of it (the variables the step updates, ...)
+Model._untracked_attributes = Layer._untracked_attributes | {
+    "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs", "history", "optimizer", "loss", "_compiled",
+    "_train_vars", "_step_records"}
 
 
 def is_shape_list(shape) -> bool:

@@ -37,7 +37,8 @@ def save_model(model, path: str | os.PathLike, overwrite: bool = True, metadata:
     ``save_format`` is accepted for tf.keras programs and ignored: there is one format."""
     header = {"kind": "model", "chainrule_version": _version(),
               "model": {"class_name": type(model).__name__, "config": model.get_config()},
-              "compile": None, "layers": None, "metadata": dict(metadata or {})}
+              "compile": None, "layers": None, "metadata": dict(metadata or {}),
+              "build_config": model.get_build_config()}  # Keras 3's: a subclassed model is built from it on loading
     layers, tensors = _weights_entries(model)
     header["layers"] = layers
     optimizer = getattr(model, "optimizer", None)
@@ -61,6 +62,12 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None, comp
     if kind != "model":
         raise ModelFileError(path, f"unknown kind of file {kind!r} (expected 'model')")
     model = model_from_config(header.get("model"), path, custom_objects)
+    if header.get("build_config") and not model.built:
+        try:
+            model.build_from_config(header["build_config"])
+        except Exception as error:  # the shapes come from the file
+            raise ModelFileError(path, f"cannot build the model for the input shape it was saved with: "
+                                       f"{type(error).__name__}: {error}") from error
     _assign_weights(model, header, arrays, path)
     if compile and header.get("compile") is not None:
         _restore_training(model, header["compile"], arrays, path, custom_objects)
@@ -121,13 +128,14 @@ def _weights_entries(model) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
 
 
 def _layers_with_weights(model) -> list[tuple[int, Any, list]]:
-    """(index in ``model.layers``, layer, its weights) for each layer that has weights, each weight once (a model
-    without ``layers``: itself, index 0)."""
+    """(index in ``model.layers``, layer, its weights) for each layer that has weights, each weight once; first the
+    Variables the model holds itself, if any (index -1; a model without ``layers``: all its weights, index 0)."""
     layers = getattr(model, "layers", None)
     if not layers:
         return [(0, model, list(model.weights))] if model.weights else []
-    seen: set[int] = set()
-    found = []
+    own = list(getattr(model, "_trainable_variables", [])) + list(getattr(model, "_non_trainable_variables", []))
+    seen: set[int] = set(map(id, own))
+    found = [(-1, model, own)] if own else []
     for index, layer in enumerate(layers):
         variables = [v for v in layer.weights if id(v) not in seen]
         seen.update(map(id, variables))

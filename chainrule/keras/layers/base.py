@@ -28,6 +28,7 @@ import functools
 import inspect
 import threading
 import warnings
+import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -77,6 +78,7 @@ class _CallContext(threading.local):
 
 
 _context = _CallContext()
+_holding_losses: weakref.WeakSet = weakref.WeakSet()  # the layers whose ``_losses`` are not empty
 
 
 @contextlib.contextmanager
@@ -374,7 +376,7 @@ class Layer:
             if unknown:
                 raise TypeError(f"Layer '{self.name}' ({type(self).__name__}): call() got an unexpected keyword "
                                 f"argument '{unknown[0]}'")
-        if (type(inputs) is not Tensor or rest or kwargs) and _holds_symbolic((inputs, rest, kwargs)):
+        if _holds_symbolic(inputs) or (rest or kwargs) and _holds_symbolic((rest, tuple(kwargs.values()))):
             from chainrule.keras.graph import call_symbolic
 
             with outside_layer_calls():
@@ -400,7 +402,10 @@ class Layer:
                 if signature.takes_training:
                     kwargs["training"] = training
             context.training = training
-            previous_mask = self._fill_masks(signature, inputs, rest, kwargs)
+            if signature.takes_mask or signature.mask_keywords:
+                previous_mask = self._fill_masks(signature, inputs, rest, kwargs)
+            else:
+                previous_mask = mask_of(inputs)
             if not self._traceable and _engine_function.recorded is not None:
                 _engine_function.recorded.refuse(f"layer '{self.name}' ({type(self).__name__}) declares "
                                                  f"_traceable = False: its call works outside the ops")
@@ -472,6 +477,7 @@ class Layer:
         for value in tree.flatten(loss):
             if isinstance(value, Tensor):
                 self._losses.append(value)
+                _holding_losses.add(self)
             elif _is_symbolic(value):
                 raise ValueError(f"Layer '{self.name}': add_loss() got a symbolic tensor ({value!r}). Keras 3 has no "
                                  f"symbolic losses in the functional API: compute the loss inside a layer's call() and "
@@ -491,8 +497,12 @@ class Layer:
                 self.add_loss(loss / out.shape[0] if out.ndim and out.shape[0] else loss)
 
     def _clear_losses(self) -> None:
+        if not _holding_losses:  # the common case, no layer holds a loss: no walk over the layers
+            return
         for layer in self._flatten_layers():
-            layer._losses.clear()
+            if layer._losses:
+                layer._losses.clear()
+                _holding_losses.discard(layer)
 
     @property
     def losses(self) -> list[Tensor]:
@@ -749,8 +759,15 @@ def _is_symbolic(x) -> bool:
     return isinstance(x, _symbolic_type())
 
 
-def _holds_symbolic(structure) -> bool:
-    return any(_is_symbolic(x) for x in tree.flatten(structure))
+def _holds_symbolic(value) -> bool:
+    """Whether ``value`` is, or (in lists, tuples and dicts) holds, a symbolic tensor; cheap for a Tensor."""
+    if type(value) is Tensor or value is None:
+        return False
+    if isinstance(value, (list, tuple)):
+        return any(_holds_symbolic(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_symbolic(item) for item in value.values())
+    return _is_symbolic(value)
 
 
 def _weight_shape(shape, where: str) -> tuple[int, ...]:

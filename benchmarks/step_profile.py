@@ -38,7 +38,7 @@ TIMED = [
     ("chainrule.backend.kernels.activation", "relu_grad_sum"),
     ("chainrule.backend.kernels.softmax", "softmax"), ("chainrule.backend.kernels.softmax", "softmax_xent"),
     ("chainrule.keras.training.trainer", "Trainer.compute_loss"), ("chainrule.keras.optimizers", "Optimizer.apply"),
-    ("chainrule.engine.tracer", "RecordedStep._forward"), ("chainrule.engine.tracer", "RecordedStep._backward"),
+    ("chainrule.engine.tracer", "Program.run"), ("chainrule.engine.autograd", "walk"),
 ]
 
 

@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import contextlib
-import heapq
 from typing import Callable, Sequence
 
 from chainrule import backend
+from chainrule.engine import function
 from chainrule.engine.function import GradMode
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
@@ -60,51 +60,89 @@ def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, ke
               recorded: Callable[[int], bool] | None = None):
     """Propagate ``grads`` from ``outputs``; return {id(t): (t, gradient)} for leaves and the tensors in ``keep``.
 
-    Nodes wait in a heap ordered by creation, newest first: a node's consumers were all made after it, so when it
-    is popped its gradient is complete. A loop, not recursion, so graphs of any depth work. ``recorded(order)``,
-    when given, says which nodes count (a GradientTape's: those made while it recorded); the others' outputs are
-    constants, as leaves.
+    ``recorded(order)``, when given, says which nodes count (a GradientTape's: those made while it recorded); the
+    others' outputs are constants, as leaves. While a step is traced, the walk is noted so that each replay of the
+    step runs it again (chainrule/engine/tracer.py).
     """
+    nodes, inner = graph_of(outputs, recorded)
+    seeds = list(zip(outputs, grads))
+    trace = function.recorded
+    if trace is None:
+        return walk(nodes, inner, seeds, create_graph, keep)
+    function.recorded = None  # the ops of the backward formulas are the walk's, not the traced function's
+    try:
+        results = walk(nodes, inner, seeds, create_graph, keep)
+    finally:
+        function.recorded = trace
+    trace.gradient(nodes, inner, seeds, create_graph, keep, results)
+    return results
+
+
+def graph_of(outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None) -> tuple[list, set]:
+    """The tensors whose nodes a gradient from ``outputs`` passes through, newest node first (a node's consumers
+    were all made after it, so in this order its gradient is complete when it comes up), and the set of their ids."""
+    found: dict[int, Tensor] = {}
+    stack = list(outputs)
+    while stack:  # a loop, not recursion, so graphs of any depth work
+        t = stack.pop()
+        fn = t.node
+        if fn is None or id(t) in found or (recorded is not None and not recorded(fn.order)):
+            continue
+        found[id(t)] = t
+        stack.extend(x for x, needed in zip(fn.inputs, fn.needs_input_grad) if needed)
+    nodes = sorted(found.values(), key=_newest_first)
+    return nodes, set(found)
+
+
+def _newest_first(t: Tensor) -> int:
+    return -t.node.order
+
+
+def walk(nodes: Sequence[Tensor], inner: set, seeds, create_graph: bool, keep: set[int] | None) -> dict:
+    """The backward walk, the one both eager gradients and replayed steps run: ``seeds`` (tensor, gradient) flow
+    through ``nodes`` (:func:`graph_of`'s order) to the leaves; return {id(t): (t, gradient)} for every leaf reached
+    and the tensors of ``nodes`` whose id is in ``keep``. Gradients meeting at a tensor are summed in arrival order."""
     results: dict[int, tuple] = {}
     pending: dict[int, object] = {}
-    waiting: list[tuple[int, int, Tensor]] = []
-
-    def receive(t: Tensor, g) -> None:
-        key = id(t)
-        if t.node is None or (recorded is not None and not recorded(t.node.order)):
-            previous = results.get(key)
-            results[key] = (t, g if previous is None else previous[1] + g)
-        elif key in pending:
-            pending[key] = pending[key] + g
-        else:
-            pending[key] = g
-            heapq.heappush(waiting, (-t.node.order, key, t))
-
-    for o, g in zip(outputs, grads):
-        receive(o, g)
+    for t, g in seeds:
+        _receive(t, g, inner, pending, results)
     grad_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        while waiting:
-            _, key, t = heapq.heappop(waiting)
-            g = pending.pop(key)
+        for t in nodes:
+            key = id(t)
+            g = pending.pop(key, None)
+            if g is None:  # no gradient reached this node
+                continue
             if keep is not None and key in keep:
                 results[key] = (t, g)
             fn = t.node
             if create_graph:
                 fn.graph_out = t
-            try:
+                try:
+                    input_grads = fn.backward(g)
+                finally:
+                    fn.graph_out = None
+            else:
                 input_grads = fn.backward(g)
-            finally:
-                fn.graph_out = None
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
                 if needed and gx is not None:
-                    receive(x, gx)
+                    _receive(x, gx, inner, pending, results)
     finally:
         GradMode.enabled = grad_mode
     return results
+
+
+def _receive(t: Tensor, g, inner: set, pending: dict, results: dict) -> None:
+    key = id(t)
+    if key in inner:
+        previous = pending.get(key)
+        pending[key] = g if previous is None else previous + g
+    else:
+        previous = results.get(key)
+        results[key] = (t, g if previous is None else previous[1] + g)
 
 
 def _as_grad_tensor(g) -> Tensor:

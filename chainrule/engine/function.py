@@ -18,6 +18,7 @@ array([9.], dtype=float32)
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Callable
 
@@ -33,15 +34,44 @@ def next_order() -> int:
 
 OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the meta-test holds each to its checks
 
-# While a training step is recorded (chainrule/training/replay.py): (op, inputs, settings, output) of every op run
-# on Tensors, in the order they ran.
-recorded: list | None = None
+# While a step is traced (chainrule/engine/tracer.py), the Trace: every op appends (op, inputs, settings, output) as
+# it runs, and the calls marked ``replayed``, the gradients and the values read in Python are noted beside them.
+recorded = None
 
 
 def op(fn: Callable) -> Callable:
     """Register a public op function (its name is what tests and the meta-test refer to)."""
     OPS[fn.__name__] = fn
     return fn
+
+
+def replayed(fn: Callable) -> Callable:
+    """Mark a Python function whose work a traced step repeats on every replay, with that replay's values: an
+    update outside the ops (an optimizer's apply, a metric's update_state, Variable.assign) or a fresh draw (a
+    random tensor). While a step is traced, the call runs with the recording paused (what it does inside is its
+    own) and is noted with its arguments and result.
+
+    >>> @replayed
+    ... def total(values):
+    ...     return sum(values)
+    >>> total([1, 2])
+    3
+    """
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        global recorded
+        trace = recorded
+        if trace is None:
+            return fn(*args, **kwargs)
+        recorded = None
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            recorded = trace
+        trace.call(fn, args, kwargs, result)
+        return result
+    call.replays = fn  # what a replay calls
+    return call
 
 
 def named(fn: Callable, name: str, doc: str) -> Callable:
@@ -70,6 +100,8 @@ class Function:
         fn.arrays = arrays = [x.data if t else x for x, t in zip(inputs, is_tensor)]
         out = fn.forward(*arrays, **params)
         if True not in is_tensor:
+            if recorded is not None:
+                recorded.append((fn, inputs, params, out))
             return out
         result = Tensor._wrap(out)
         if recorded is not None:

@@ -58,6 +58,8 @@ class Tensor:
         self.grad: Tensor | None = None
         self.node = None
         self.name = name
+        if _function.recorded is not None:  # made from values outside the ops, while a step is traced
+            _function.recorded.made_outside(self)
 
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> "Tensor":
@@ -97,10 +99,9 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shared memory on the CPU)."""
-        data = self.data
-        if isinstance(data, np.ndarray):
-            return data
-        return np.asarray(data) if isinstance(data, np.generic) else data.get()  # a NumPy scalar or a CuPy array
+        if _function.recorded is not None:
+            _function.recorded.read(self, "numpy()")
+        return _host(self.data)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
@@ -108,10 +109,16 @@ class Tensor:
             return arr.astype(dtype, copy=bool(copy))
         return arr.copy() if copy else arr
 
+    # reading the values into Python: while a step is traced, the tracer notes it (what the Python code does with
+    # the value, a replay cannot repeat)
     def item(self) -> float | int | bool:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "item()")
         return self.data.item()
 
     def tolist(self) -> list:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "tolist()")
         return self.data.tolist()
 
     def __len__(self) -> int:
@@ -120,6 +127,8 @@ class Tensor:
         return self.data.shape[0]
 
     def __float__(self) -> float:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "float()")
         return float(self.data)
 
     def __format__(self, spec: str) -> str:
@@ -129,12 +138,18 @@ class Tensor:
         return format(repr(self), spec)
 
     def __int__(self) -> int:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "int()")
         return int(self.data)
 
     def __bool__(self) -> bool:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "bool()")
         return bool(self.data)
 
     def __index__(self) -> int:
+        if _function.recorded is not None:
+            _function.recorded.read(self, "an index")
         return self.data.__index__()
 
     def __hash__(self) -> int:
@@ -145,7 +160,7 @@ class Tensor:
             yield self[i]
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(_host(self.data), separator=", ", prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}, dtype={self.dtype}{grad})"
 
@@ -280,6 +295,8 @@ class Variable(Tensor):
         data = _to_array(initial_value, dtype)
         super().__init__(data.copy(), requires_grad=trainable and data.dtype.kind == "f", name=name)
         self.trainable = trainable
+        if _function.recorded is not None:  # a step that makes variables is traced again (as tf.function does)
+            _function.recorded.variable_made(self)
 
     def numpy(self) -> np.ndarray:
         """A copy of the current values (TensorFlow's snapshot: a later update does not change it)."""
@@ -290,7 +307,10 @@ class Variable(Tensor):
                            f"variable.{_METHOD[ufunc]}(value) to modify the variable, or "
                            f"`out = variable {_OPERATOR[ufunc]} value` for a new tensor (as in TensorFlow)")
 
+    # while a step is traced, an update is noted as a call that every replay repeats (chainrule/engine/tracer.py)
     def assign(self, value: TensorLike) -> "Variable":
+        if _function.recorded is not None:
+            return _function.replayed(Variable.assign)(self, value)
         value = _to_array(value)
         if value.shape != self.data.shape and value.size != self.data.size:
             raise ValueError(f"cannot assign a value of shape {value.shape} to variable "
@@ -299,15 +319,26 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta: TensorLike) -> "Variable":
+        if _function.recorded is not None:
+            return _function.replayed(Variable.assign_add)(self, delta)
         self.data += _to_array(delta)
         return self
 
     def assign_sub(self, delta: TensorLike) -> "Variable":
+        if _function.recorded is not None:
+            return _function.replayed(Variable.assign_sub)(self, delta)
         self.data -= _to_array(delta)
         return self
 
     def __repr__(self) -> str:
-        return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={self.numpy()!r}>"
+        return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={_host(self.data).copy()!r}>"
+
+
+def _host(data) -> np.ndarray:
+    """An array's values as a NumPy array (shared memory on the CPU)."""
+    if isinstance(data, np.ndarray):
+        return data
+    return np.asarray(data) if isinstance(data, np.generic) else data.get()  # a NumPy scalar or a CuPy array
 
 
 def _raw(value):

@@ -1,139 +1,567 @@
-"""Recorded training steps: what ``fit`` replays once a batch shape has been seen, as Keras's ``fit`` runs a traced
-``tf.function`` unless the model is compiled with ``run_eagerly=True``.
+"""The step tracer: run a Python function once over Tensors while recording what it does, then replay the record on
+new inputs without running the Python again. ``fit``, ``evaluate``, ``predict`` and ``tf.function`` all run through
+it, as Keras and TensorFlow run a traced ``tf.function``.
 
-A training step is ops all the way down, so the ops it ran say everything about it. The second step of each batch
-shape runs eagerly while ``Function.apply`` records every op it runs: the op object, where each input came from
-(the batch ``x`` or ``y``, a weight, an earlier op's output, or a plain number) and its settings. Later steps with
-batches of that shape replay the record: each op's ``forward`` on the new arrays, in the recorded order, then the
-``backward`` of the ops between the loss and the weights, newest first and with the gradients summed in the order
-the engine's own walk (``autograd._backprop``) uses. No Tensor, layer call or loss wrapper is made, so a step costs
-its array work plus about a microsecond per op; the results are the eager step's, bit for bit.
+A trace is the list of what the function did, in order, with where each input came from (argument k, a Variable
+or other tensor read by reference, an earlier entry's output, a Python constant):
+
+- an **op** (``Function.apply`` appends it): a replay runs its ``forward`` on the new arrays, so a random op
+  (dropout) draws anew and an in-place op (BatchNormalization's moving averages) updates again;
+- a **call** of a function marked :func:`~chainrule.engine.function.replayed` (an optimizer's ``apply``, a metric's
+  ``update_state`` and ``result``, ``Variable.assign``, a random tensor): a replay calls it again with the new
+  values, since its work is outside the ops;
+- a **gradient** (a GradientTape's, ``grad``): a replay runs the same backward walk as eager gradients
+  (:func:`chainrule.engine.autograd.walk`) over the recorded nodes, so the gradients are the eager ones bit for bit.
+
+A trace is refused (the function then runs eagerly, and the reason is logged once at INFO on the
+``chainrule.engine.tracer`` logger) when a replay could not repeat it: an op input computed outside the ops (a NumPy
+array not from the inputs, the variables or earlier entries), a traced value read into Python (``float(loss)``,
+``if tensor:``), a layer that declares ``_traceable = False``, ``Tensor.backward()`` (it writes ``.grad``), or a
+differentiable gradient. A trace is replayed only once a second trace of the same input signature agrees with it:
+a Python value the trace cannot see that changed between the two calls (a counter, a new tensor made outside the
+ops) refuses it. A trace during which variables were created (a model built on its first call) is traced again,
+as ``tf.function`` does.
 
 >>> import numpy as np, chainrule as cr
->>> model = cr.keras.Sequential([cr.keras.layers.Dense(3, activation="relu", input_shape=(4,)),
-...                              cr.keras.layers.Dense(2, activation="softmax")])
->>> model.compile(optimizer="sgd", loss="categorical_crossentropy")
->>> x, y = np.ones((4, 4), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
->>> for _ in range(3):  # the first step builds, the second is recorded, the third replayed
-...     _ = model.train_on_batch(x, y)
->>> [type(fn).__name__ for fn in model._step_records[(x.shape, "<f4", y.shape, "<f4")].ops]
-['LinearRelu', 'Linear', 'Softmax', 'SoftmaxCrossEntropy', 'Sum']
-
-A step is recorded only where replaying it is sure to repeat it; otherwise every step stays eager:
-- every layer, activation, loss and regularizer is one of chainrule's own, whose work is all in ops (Dropout draws
-  its mask inside its op, BatchNormalization updates its moving averages with one; a Lambda, a subclassed model or
-  a user's loss may draw random numbers, keep state or compute outside the ops, which a replay would not repeat);
-- one array ``x``, one array ``y``, no sample weights;
-- each op input is the batch, a weight, an earlier op's output or a plain number (an array made outside the ops,
-  such as labels converted with NumPy, refuses the record), and no op setting is an array.
+>>> w = cr.Variable([1.0, 2.0])
+>>> step = TracedFunction(lambda x: (x * w).sum())
+>>> [float(step(np.array([1.0, 1.0], "float32"))) for _ in range(3)]  # traced, traced again to check, replayed
+[3.0, 3.0, 3.0]
+>>> [type(fn).__name__ for fn in step.program(np.ones(2, "float32")).ops]
+['Mul', 'Sum']
 """
 from __future__ import annotations
+
+import logging
+from typing import Any, Callable
 
 import numpy as np
 
 from chainrule import backend
 from chainrule.engine import function
+from chainrule.engine.autograd import walk
+from chainrule.engine.function import GradMode
 from chainrule.engine.tensor import Tensor, Variable
+from chainrule.utils import tree
 
-# where an op input comes from, as (kind, payload)
-OUTPUT, WEIGHT, BATCH_X, BATCH_Y, NUMBER = range(5)  # payload: op index, Variable, -, -, the value
+log = logging.getLogger(__name__)
+
+_OP, _CALL, _GRADIENT = range(3)  # what a step of a program is
 
 
 class Refused(Exception):
-    """The recorded step cannot be replayed (the message says why)."""
+    """A trace that a replay could not repeat (the message says why)."""
 
 
-class RecordedStep:
-    """The ops of one training step and where their inputs come from; :meth:`run` replays it on a new batch."""
+_eagerly = False  # tf.config.run_functions_eagerly: every traced function runs its Python on every call
 
-    def __init__(self, records: list, x: np.ndarray, y: np.ndarray, y_pred: Tensor, loss: Tensor):
-        by_tensor = {id(result): k for k, (_, _, _, result) in enumerate(records)}
-        by_array = {id(result.data): k for k, (_, _, _, result) in enumerate(records)}
-        self.ops = [fn for fn, _, _, _ in records]
-        self.params = [params for _, _, params, _ in records]
-        self.sources = [[_source(value, x, y, by_tensor, by_array) for value in inputs]
-                        for _, inputs, _, _ in records]
-        for fn, params in zip(self.ops, self.params):
-            if _holds_array(params):
-                raise Refused(f"op {type(fn).__name__} takes an array among its settings")
-        self.pred_index = _output_index(y_pred, by_tensor, "the model's output")
-        self.loss_index = _output_index(loss, by_tensor, "the loss")
-        # the graph's nodes (ops that recorded a gradient path), newest first: the order backward runs them
-        self.backward_order = [k for k in reversed(range(len(records))) if records[k][3].node is self.ops[k]]
 
-    def run(self, x: np.ndarray, y: np.ndarray, variables: list) -> tuple[float, np.ndarray, list | None]:
-        """Forward and backward on a new batch: (the loss, the model's output, one gradient per variable, or None
-        for all when the loss is not finite)."""
-        outputs = self._forward(x, y)
-        loss = outputs[self.loss_index]
-        value = float(loss)
-        grads = None
-        if np.isfinite(value) and variables:
-            found = self._backward(outputs, backend.xp.ones_like(loss))
-            grads = [found.get(id(v)) for v in variables]
-        return value, outputs[self.pred_index], grads
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Run traced functions (``fit``'s steps, ``tf.function``) eagerly, as ``tf.config.run_functions_eagerly``."""
+    global _eagerly
+    _eagerly = bool(run_eagerly)
 
-    def _forward(self, x, y) -> list:
-        outputs = []
-        for fn, sources, params in zip(self.ops, self.sources, self.params):
-            fn.arrays = arrays = [_value(kind, payload, outputs, x, y) for kind, payload in sources]
-            out = fn.forward(*arrays, **params)
-            fn.out = out
-            outputs.append(out)
+
+def functions_run_eagerly() -> bool:
+    """Whether :func:`run_functions_eagerly` is on."""
+    return _eagerly
+
+
+# --- recording ------------------------------------------------------------------------------------------------------
+class _Call:
+    __slots__ = ("fn", "args", "kwargs", "result")
+
+    def __init__(self, fn, args, kwargs, result):
+        self.fn, self.args, self.kwargs, self.result = fn, args, kwargs, result
+
+
+class _Gradient:
+    __slots__ = ("nodes", "inner", "seeds", "keep", "results")
+
+    def __init__(self, nodes, inner, seeds, keep, results):
+        self.nodes, self.inner, self.seeds, self.keep, self.results = nodes, inner, seeds, keep, results
+
+
+class Trace(list):
+    """What a function did while it was traced (``function.recorded`` points here meanwhile): ops appended by
+    ``Function.apply`` as (op, inputs, settings, output), and :class:`_Call` and :class:`_Gradient` entries."""
+
+    def __init__(self, inputs: list):
+        super().__init__()
+        self.inputs = inputs  # the argument leaves the function was given
+        self.refusal: str | None = None
+        self.made_variables = False
+        self.made: dict[int, Tensor] = {}  # id -> a Tensor made from values (not by an op) while tracing
+
+    def refuse(self, reason: str) -> None:
+        if self.refusal is None:
+            self.refusal = reason
+
+    def call(self, fn: Callable, args: tuple, kwargs: dict, result) -> None:
+        self.append(_Call(fn, args, kwargs, result))
+
+    def gradient(self, nodes: list, inner: set, seeds: list, create_graph: bool, keep, results: dict) -> None:
+        if create_graph:
+            self.refuse("it takes a differentiable gradient (create_graph=True, or a tape inside another tape)")
+        elif keep is None:
+            self.refuse("Tensor.backward() accumulates into .grad, which a replay cannot repeat (use "
+                        "tf.GradientTape or chainrule.grad)")
+        else:
+            self.append(_Gradient(nodes, inner, seeds, keep, results))
+
+    def read(self, t: Tensor, how: str) -> None:
+        """A tensor's values were read into Python: what the code does with them, a replay would not redo."""
+        if self.refusal is None and self._holds(t):
+            self.refuse(f"it reads a traced value into Python ({how} of a tensor of shape {t.shape}), so what it "
+                        f"does next may depend on the data")
+
+    def _holds(self, t: Tensor) -> bool:
+        if isinstance(t, Variable) or any(t is x for x in self.inputs):
+            return True
+        for entry in self:
+            if type(entry) is tuple:
+                if entry[3] is t or entry[3] is t.data:
+                    return True
+            elif type(entry) is _Call:
+                if any(t is leaf for leaf in tree.flatten(entry.result)):
+                    return True
+            elif any(t.data is g for _, g in entry.results.values()):
+                return True
+        return False
+
+    def variable_made(self, variable: Variable) -> None:
+        self.made_variables = True
+
+    def made_outside(self, t: Tensor) -> None:
+        self.made[id(t)] = t
+
+
+def trace(fn: Callable, leaves: list, structure) -> tuple[Any, "Program | str | None"]:
+    """Run ``fn`` on the arguments ``structure`` holds (``leaves`` in :func:`chainrule.utils.tree.flatten`'s order),
+    recording it; return its outputs and the :class:`Program` to replay, or why there is none (a string), or None
+    when the function made variables (trace it again)."""
+    inputs = [_as_input(leaf) for leaf in leaves]
+    args, kwargs = tree.pack_sequence_as(structure, inputs)
+    recording = Trace(inputs)
+    function.recorded = recording
+    try:
+        outputs = fn(*args, **kwargs)
+    finally:
+        function.recorded = None
+    if recording.made_variables:
+        return outputs, None
+    if recording.refusal is not None:
+        return outputs, recording.refusal
+    try:
+        return outputs, Program(recording, outputs)
+    except Refused as refusal:
+        return outputs, str(refusal)
+
+
+def _as_input(leaf):
+    """An argument as the traced function sees it: arrays and tensors as a Tensor of their own (two arguments are
+    two inputs, even when they are the same array), Variables and Python values as they are."""
+    if isinstance(leaf, Variable):
+        return leaf
+    if isinstance(leaf, Tensor):
+        return Tensor._wrap(leaf.data, leaf.requires_grad)
+    if isinstance(leaf, backend.xp.ndarray):
+        return Tensor._wrap(leaf)
+    return leaf
+
+
+def as_inputs(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``args`` and ``kwargs`` with arrays as Tensors, as a traced function (and its eager fallback) receives them."""
+    return tree.map_structure(_as_input, (args, kwargs))
+
+
+# --- the program --------------------------------------------------------------------------------------------------------
+class Program:
+    """A trace compiled for replay: every value has a slot in one list, filled from the arguments, the tensors read
+    by reference, the constants and each step's outputs; :meth:`run` replays it on new arguments."""
+
+    def __init__(self, recording: Trace, outputs):
+        self._slots = 0
+        self._by_tensor: dict[int, int] = {}  # id(Tensor) -> its array's slot
+        self._by_array: dict[int, int] = {}   # id(array) -> slot
+        self._by_object: dict[int, int] = {}  # id(a call's result that is not a tensor) -> slot
+        self._captured: list[tuple[int, Tensor]] = []  # (slot, tensor read by reference)
+        self._constants: dict[int, Any] = {}  # slot -> value
+        self._args: list[tuple[int, int]] = []  # (slot, argument leaf index)
+        self._keep_alive: list = []  # what the maps above hold the ids of
+        self._made_outside = recording.made
+        for i, x in enumerate(recording.inputs):
+            if isinstance(x, Tensor) and not isinstance(x, Variable):
+                slot = self._new_slot()
+                self._args.append((slot, i))
+                self._by_tensor[id(x)] = self._by_array[id(x.data)] = slot
+        self.ops: list = []  # the op objects, in the order they run
+        self._steps: list[tuple] = []
+        self._descriptions: list[tuple] = []  # what a second trace must repeat, step by step (see same_as)
+        for entry in recording:
+            kind = type(entry)
+            if kind is tuple:
+                self._compile_op(*entry)
+            elif kind is _Call:
+                self._compile_call(entry)
+            else:
+                self._compile_gradient(entry)
+        self._outputs, description = self._builder(outputs, "the function's output")
+        self._descriptions.append(("outputs", description))
+        template: list = [None] * self._slots
+        for slot, value in self._constants.items():
+            template[slot] = value
+        self._template = template
+
+    def _new_slot(self) -> int:
+        self._slots += 1
+        return self._slots - 1
+
+    # where an input comes from: (slot, description) where the description names it for same_as
+    def _source(self, value, where: str) -> tuple[int, tuple]:
+        if isinstance(value, Tensor):
+            slot = self._by_tensor.get(id(value))
+            if slot is not None:
+                return slot, ("slot", slot)
+            if not isinstance(value, Variable):
+                slot = self._by_array.get(id(value.data))
+                if slot is not None:
+                    return slot, ("slot", slot)
+                if id(value) in self._made_outside:
+                    raise Refused(f"{where} (a tensor of shape {value.shape}) was computed outside the ops: it was "
+                                  f"made from values by the Python code, not by an op")
+            return self._capture(value), ("captured", value)
+        if isinstance(value, backend.xp.ndarray):
+            slot = self._by_array.get(id(value))
+            if slot is None:
+                raise Refused(f"{where} (an array of shape {value.shape}) was computed outside the ops: it is "
+                              f"not an input, a variable or the output of an earlier op")
+            return slot, ("slot", slot)
+        slot = self._by_object.get(id(value)) if _trackable(value) else None
+        if slot is not None:
+            return slot, ("slot", slot)
+        slot = self._new_slot()
+        self._constants[slot] = value
+        return slot, ("constant", value)
+
+    def _capture(self, t: Tensor) -> int:
+        """A tensor from outside the trace, read by reference (a Variable, a parameter, a constant made earlier):
+        its array at each replay."""
+        for slot, captured in self._captured:
+            if captured is t:
+                return slot
+        slot = self._new_slot()
+        self._captured.append((slot, t))
+        return slot
+
+    def _compile_op(self, fn, inputs, params, result) -> None:
+        name = type(fn).__name__
+        if _holds_array(params):
+            raise Refused(f"op {name} takes an array among its settings")
+        slots, described = [], []
+        for i, value in enumerate(inputs):
+            slot, description = self._source(value, f"input {i} of op {name}")
+            slots.append(slot)
+            described.append(description)
+        out = self._new_slot()
+        if isinstance(result, Tensor):
+            self._by_tensor[id(result)] = out
+            result = result.data
+        self._by_array[id(result)] = out
+        self._keep_alive.append(result)
+        self.ops.append(fn)
+        self._steps.append((_OP, fn, tuple(slots), params, out))
+        self._descriptions.append((type(fn), tuple(described), params))
+
+    def _compile_call(self, call: _Call) -> None:
+        name = getattr(call.fn, "__qualname__", repr(call.fn))
+        args, args_description = self._builder(call.args, f"an argument of {name}")
+        kwargs, kwargs_description = self._builder(call.kwargs, f"an argument of {name}")
+        result = call.result
+        leaves = []  # (slot, path, wants the array): the result's parts that later steps may use
+        for path, leaf in _paths(result):
+            if isinstance(leaf, Tensor) and not isinstance(leaf, Variable):
+                if leaf.requires_grad:
+                    raise Refused(f"{name} returns a tensor that carries a gradient: its work is outside the ops")
+                slot = self._by_tensor[id(leaf)] = self._by_array[id(leaf.data)] = self._new_slot()
+                leaves.append((slot, path, True))
+            elif _trackable(leaf) and (path or not isinstance(leaf, (list, tuple, dict))):
+                slot = self._by_object[id(leaf)] = self._new_slot()
+                leaves.append((slot, path, False))
+            else:
+                continue
+            self._keep_alive.append(leaf)
+        self._steps.append((_CALL, call.fn, args, kwargs, tuple(leaves)))
+        self._descriptions.append((call.fn, args_description, kwargs_description))
+
+    def _compile_gradient(self, gradient: _Gradient) -> None:
+        seeds, described = [], []
+        for t, g in gradient.seeds:
+            slot, _ = self._source(t, "a gradient's target")
+            if isinstance(g, backend.xp.ndarray) and id(g) not in self._by_array:
+                if not (g.shape == t.shape and (g == 1).all()):
+                    raise Refused(f"a gradient's seed (an array of shape {g.shape}) was computed outside the ops")
+                seeds.append((t, slot, None))  # ones, made anew like the eager seed
+                described.append((slot, "ones"))
+            else:
+                seed_slot, description = self._source(g, "a gradient's seed")
+                seeds.append((t, slot, seed_slot))
+                described.append((slot, description))
+        nodes = [self._source(t, "a node of a gradient")[1] for t in gradient.nodes]
+        results = []
+        for key, (t, g) in gradient.results.items():
+            slot = self._new_slot()
+            self._by_array[id(g)] = slot
+            self._keep_alive.append(g)
+            results.append((key, slot))
+            described.append(self._source(t, "a gradient's source")[1])
+        self._steps.append((_GRADIENT, gradient.nodes, gradient.inner, tuple(seeds), gradient.keep, tuple(results)))
+        self._descriptions.append(("gradient", tuple(nodes), tuple(described)))
+
+    def _builder(self, structure, where: str) -> tuple[Callable, tuple]:
+        """How a replay rebuilds ``structure`` (a call's arguments, the outputs) from the slots, and its description.
+        A part that holds no traced value is passed as it is (the same object on every replay)."""
+        build, description, _ = self._part(structure, where)
+        return build, description
+
+    def _part(self, structure, where: str) -> tuple[Callable, tuple, bool]:
+        """(the rebuilding function, the description, whether the part holds no traced value)."""
+        if isinstance(structure, (list, tuple, dict)):
+            keys = list(structure) if isinstance(structure, dict) else list(range(len(structure)))
+            parts = [self._part(structure[k], where) for k in keys]
+            description = (type(structure), tuple(keys), tuple(d for _, d, _ in parts))
+            if all(fixed for _, _, fixed in parts):
+                return (lambda values: structure), description, True
+            builders = [build for build, _, _ in parts]
+            kind = type(structure)
+            if kind is dict:
+                build = lambda values: {k: b(values) for k, b in zip(keys, builders)}  # noqa: E731
+            elif kind is list:
+                build = lambda values: [b(values) for b in builders]  # noqa: E731
+            elif kind is tuple:
+                build = lambda values: tuple([b(values) for b in builders])  # noqa: E731
+            elif isinstance(structure, dict):
+                build = lambda values: kind((k, b(values)) for k, b in zip(keys, builders))  # noqa: E731
+            else:  # a namedtuple
+                build = lambda values: kind(*[b(values) for b in builders])  # noqa: E731
+            return build, description, False
+        if _is_iterator(structure):
+            raise Refused(f"{where} is an iterator, which a replay cannot read again")
+        if isinstance(structure, Variable):
+            return (lambda values: structure), ("captured", structure), True
+        slot, description = self._source(structure, where)
+        if description[0] != "slot":
+            return (lambda values: structure), description, True
+        if isinstance(structure, Tensor):
+            return (lambda values: Tensor._wrap(values[slot])), description, False
+        return (lambda values: values[slot]), description, False
+
+    # --- replay ---------------------------------------------------------------------------------------------------
+    def run(self, leaves: list):
+        """Replay on new argument leaves (in the traced arguments' order and kinds); return the outputs."""
+        values = self._template.copy()
+        for slot, i in self._args:
+            leaf = leaves[i]
+            values[slot] = leaf.data if isinstance(leaf, Tensor) else leaf
+        for slot, t in self._captured:
+            values[slot] = t.data
+        for step in self._steps:
+            kind = step[0]
+            if kind is _OP:
+                _, fn, slots, params, out = step
+                fn.arrays = arrays = [values[i] for i in slots]
+                values[out] = fn.out = fn.forward(*arrays, **params)
+            elif kind is _CALL:
+                _, fn, args, kwargs, parts = step
+                result = fn(*args(values), **kwargs(values))
+                for slot, path, array in parts:
+                    part = _at(result, path)
+                    values[slot] = part.data if array else part
+            else:
+                _replay_gradient(step, values)
+        return self._outputs(values)
+
+    def same_as(self, other: "Program") -> str | None:
+        """None when ``other`` (a later trace of the same signature) did the same; else what differs, in words."""
+        mine, theirs = self._descriptions, other._descriptions
+        for k, (a, b) in enumerate(zip(mine, theirs)):
+            if not _same(a, b):
+                return f"step {k} ({_name(a)}) differs between two calls: {_differing(a, b)}"
+        if len(mine) != len(theirs):
+            return f"one call ran {len(mine) - 1} steps and the next {len(theirs) - 1}"
+        return None
+
+
+def _replay_gradient(step: tuple, values: list) -> None:
+    _, nodes, inner, seeds, keep, results = step
+    ones_like = backend.xp.ones_like
+    seeded = [(t, ones_like(values[slot]) if seed is None else values[seed]) for t, slot, seed in seeds]
+    found = walk(nodes, inner, seeded, False, keep)
+    for key, slot in results:
+        entry = found.get(key)
+        values[slot] = None if entry is None else entry[1]
+
+
+# --- traced functions -------------------------------------------------------------------------------------------------
+class _Candidate:
+    """A signature's first program, replayed once a second trace agrees with it."""
+
+    __slots__ = ("program",)
+
+    def __init__(self, program: Program):
+        self.program = program
+
+
+class TracedFunction:
+    """A Python function traced once per input signature and replayed afterwards.
+
+    The signature: the arguments' nesting, each array or tensor's shape and dtype, each Variable (by reference) and
+    each other Python value (by value when hashable, else by reference), and whether gradients are recorded. The
+    first call of a signature traces; the second traces again and, when both agree, keeps the program; later calls
+    replay it. A refused signature runs eagerly, with its reason in :attr:`refusals` and logged once (INFO).
+    ``on_new_signature(args, kwargs)``, when given, is told of each signature before its first trace.
+    """
+
+    def __init__(self, fn: Callable, name: str | None = None, on_new_signature: Callable | None = None):
+        self.python_function = fn
+        self.name = name or getattr(fn, "__qualname__", repr(fn))
+        self.refusals: dict = {}  # signature -> why it runs eagerly
+        self._states: dict = {}   # signature -> _Candidate, Program or the refusal
+        self._on_new_signature = on_new_signature
+        self._logged: set[str] = set()
+
+    def __call__(self, *args, **kwargs):
+        if _eagerly or function.recorded is not None:  # eagerly, or inside a trace: the outer trace records it all
+            return self.python_function(*args, **kwargs)
+        key, leaves = signature(args, kwargs)
+        state = self._states.get(key)
+        if type(state) is Program:
+            return state.run(leaves)
+        return self._trace(key, state, leaves, args, kwargs)
+
+    def _trace(self, key, state, leaves, args, kwargs):
+        if type(state) is str:
+            args, kwargs = as_inputs(args, kwargs)
+            return self.python_function(*args, **kwargs)
+        if state is None and self._on_new_signature is not None and key not in self.refusals:
+            self._on_new_signature(args, kwargs)
+        outputs, program = trace(self.python_function, leaves, (args, kwargs))
+        if program is None:  # variables were made: the next call traces again
+            return outputs
+        if type(program) is str:
+            self._refuse(key, program)
+        elif state is None:
+            self._states[key] = _Candidate(program)
+        else:
+            difference = state.program.same_as(program)
+            if difference is None:
+                self._states[key] = program
+            else:
+                self._refuse(key, f"a Python value it cannot see changed between two calls: {difference}")
         return outputs
 
-    def _backward(self, outputs: list, seed) -> dict:
-        """{id(weight): gradient}, from the loss's gradient ``seed``."""
-        pending: list = [None] * len(outputs)
-        pending[self.loss_index] = seed
-        found: dict = {}
-        for k in self.backward_order:
-            g = pending[k]
-            if g is None:
-                continue
-            pending[k] = None
-            fn = self.ops[k]
-            grads = fn.backward(g)
-            if type(grads) is not tuple:
-                grads = (grads,)
-            for (kind, payload), gx, needed in zip(self.sources[k], grads, fn.needs_input_grad):
-                if not needed or gx is None:
-                    continue
-                if kind == OUTPUT:
-                    pending[payload] = gx if pending[payload] is None else pending[payload] + gx
-                else:  # a weight
-                    key = id(payload)
-                    found[key] = gx if key not in found else found[key] + gx
-        return found
+    def _refuse(self, key, reason: str) -> None:
+        self._states[key] = self.refusals[key] = reason
+        if reason not in self._logged:
+            self._logged.add(reason)
+            log.info("%s runs eagerly: %s", self.name, reason)
+
+    def program(self, *args, **kwargs) -> Program | None:
+        """The program replayed for these arguments' signature (None while there is none)."""
+        state = self._states.get(signature(args, kwargs)[0])
+        return state if type(state) is Program else None
+
+    @property
+    def programs(self) -> list[Program]:
+        return [state for state in self._states.values() if type(state) is Program]
+
+    def clear(self) -> None:
+        """Forget every trace (they hold the arrays of the step that was traced)."""
+        self._states.clear()
+        self.refusals.clear()
 
 
-def _value(kind: int, payload, outputs: list, x, y):
-    if kind == OUTPUT:
-        return outputs[payload]
-    if kind == WEIGHT:
-        return payload.data
-    if kind == BATCH_X:
-        return x
-    return y if kind == BATCH_Y else payload
+def signature(args: tuple, kwargs: dict) -> tuple[tuple, list | tuple]:
+    """(the signature of a call, its argument leaves): see :class:`TracedFunction`."""
+    grad = GradMode.enabled
+    if not kwargs:  # the common call, f(x, y) with arrays or tensors: no nesting to describe
+        for a in args:
+            kind = type(a)
+            if kind is not Tensor and kind is not np.ndarray:
+                break
+        else:
+            return (len(args), grad, *[(a.shape, a.dtype) for a in args]), args
+    leaves = tree.flatten((args, kwargs))
+    return (_nesting((args, kwargs)), grad, *[_leaf_key(leaf) for leaf in leaves]), leaves
 
 
-def _source(value, x, y, by_tensor: dict, by_array: dict) -> tuple:
-    """Where an op input comes from; Refused when it is an array made outside the recorded ops."""
-    if isinstance(value, Tensor):
-        if id(value) in by_tensor:
-            return OUTPUT, by_tensor[id(value)]
-        if isinstance(value, Variable):
-            return WEIGHT, value
-        value = value.data
-    if value is x:
-        return BATCH_X, None
-    if value is y:
-        return BATCH_Y, None
-    if id(value) in by_array:
-        return OUTPUT, by_array[id(value)]
-    if isinstance(value, backend.xp.ndarray):
-        raise Refused(f"an op input of shape {value.shape} was computed outside the ops")
-    return NUMBER, value
+def _leaf_key(leaf):
+    if isinstance(leaf, Variable):
+        return _Same(leaf)
+    if isinstance(leaf, (Tensor, backend.xp.ndarray)):
+        return leaf.shape, leaf.dtype
+    try:
+        hash(leaf)
+    except TypeError:
+        return _Same(leaf)
+    return type(leaf), leaf
+
+
+def _nesting(structure):
+    """A hashable description of how ``structure`` nests (its leaves left out)."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure), tuple(_nesting(x) for x in structure)
+    if isinstance(structure, dict):
+        keys = tuple(sorted(structure, key=repr))
+        return type(structure), keys, tuple(_nesting(structure[k]) for k in keys)
+    return None
+
+
+class _Same:
+    """A key part that matches only the same object (held, so that its id is not reused)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Same and other.obj is self.obj
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------------
+_SMALL_INTS = range(-5, 257)  # CPython shares these objects: their identity says nothing
+
+
+def _trackable(value) -> bool:
+    """Whether a call's result can be told apart by identity (so a later use of it reads the replay's)."""
+    if value is None or isinstance(value, (bool, str, type, Variable)) or callable(value):
+        return False
+    return not (type(value) is int and value in _SMALL_INTS)
+
+
+def _paths(structure, path: tuple = ()):
+    """(path, part) for ``structure`` itself and everything nested in it."""
+    yield path, structure
+    if isinstance(structure, (list, tuple)):
+        for i, item in enumerate(structure):
+            yield from _paths(item, path + (i,))
+    elif isinstance(structure, dict):
+        for key, item in structure.items():
+            yield from _paths(item, path + (key,))
+
+
+def _at(structure, path: tuple):
+    for key in path:
+        structure = structure[key]
+    return structure
+
+
+def _is_iterator(value) -> bool:
+    return hasattr(value, "__next__") and hasattr(value, "__iter__") and not isinstance(value, (Tensor, np.ndarray))
 
 
 def _holds_array(value) -> bool:
@@ -141,21 +569,60 @@ def _holds_array(value) -> bool:
         return any(_holds_array(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_holds_array(v) for v in value)
-    return isinstance(value, backend.xp.ndarray)
+    return isinstance(value, (backend.xp.ndarray, Tensor))
 
 
-def _output_index(t, by_tensor: dict, what: str) -> int:
-    if not isinstance(t, Tensor) or id(t) not in by_tensor:
-        raise Refused(f"{what} is not the output of an op")
-    return by_tensor[id(t)]
+_VALUES = (int, float, complex, str, bytes, np.generic, np.dtype, slice, type(None), type(Ellipsis), range)
 
 
-def record(step):
-    """Run ``step()`` (a training step's forward pass and loss) with every op recorded; return (its result, the
-    records)."""
-    records: list = []
-    function.recorded = records
-    try:
-        return step(), records
-    finally:
-        function.recorded = None
+def _same(a, b) -> bool:
+    """Whether two descriptions say the same: structures alike, numbers and settings equal, objects identical."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, _VALUES) or hasattr(a, "__self__"):  # bound methods compare by their object and function
+        try:
+            return bool(a == b) or (a != a and b != b)  # NaN settings are the same
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _name(description: tuple) -> str:
+    head = description[0]
+    if head in ("outputs", "gradient"):
+        return "the outputs" if head == "outputs" else "a gradient"
+    return getattr(head, "__qualname__", getattr(head, "__name__", repr(head)))
+
+
+def _differing(a, b) -> str:
+    """The first part where two descriptions differ, shown."""
+    if type(a) is tuple and type(b) is tuple and len(a) == len(b) and not _atomic(a):
+        for x, y in zip(a, b):
+            if not _same(x, y):
+                return _differing(x, y)
+    return f"{_shown(a)}, then {_shown(b)}"
+
+
+def _atomic(description) -> bool:
+    return len(description) == 2 and description[0] in ("slot", "captured", "constant")
+
+
+def _shown(description) -> str:
+    """A description as the refusal shows it (short: a tensor by its shape, a constant by its repr)."""
+    if type(description) is tuple and _atomic(description):
+        kind, what = description
+        if kind == "captured":
+            return (f"a tensor of shape {getattr(what, 'shape', '?')} that no op made (computed outside the ops, "
+                    f"anew on each call?)")
+        return f"the value of an earlier step" if kind == "slot" else _short(repr(what))
+    return _short(repr(description))
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

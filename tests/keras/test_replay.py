@@ -1,4 +1,4 @@
-"""fit's recorded steps (chainrule/training/replay.py): replaying gives the eager step's results bit for bit, is used
+"""fit's traced steps (chainrule/engine/tracer.py): replaying gives the eager step's results bit for bit, is used
 where it is safe, and is refused (steps stay eager) where a replay could not repeat the step."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 from chainrule.keras import models
 from chainrule.cli import zoo
-from chainrule.engine.tracer import RecordedStep
+from chainrule.engine.tracer import Program
 
 keras = cr.keras
 L = keras.layers
@@ -30,12 +30,12 @@ def _train(build, x, y, run_eagerly, optimizer=lambda: keras.optimizers.Adam(1e-
 def _assert_same_training(build, x, y, **kwargs):
     eager, eager_history = _train(build, x, y, True, **kwargs)
     replays = []
-    run = RecordedStep.run
-    RecordedStep.run = lambda self, *args: replays.append(1) or run(self, *args)
+    run = Program.run
+    Program.run = lambda self, *args: replays.append(1) or run(self, *args)
     try:
         replayed, replayed_history = _train(build, x, y, False, **kwargs)
     finally:
-        RecordedStep.run = run
+        Program.run = run
     assert replays  # the test compares something
     assert replayed_history == eager_history
     for a, b in zip(eager.get_weights(), replayed.get_weights()):
@@ -110,8 +110,8 @@ def test_after_the_building_and_recorded_steps_fit_replays_without_calling_the_l
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     calls = _count_calls(monkeypatch)
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-    assert len(calls) == 2  # 12 steps: one builds, one is recorded, ten are replayed
-    assert model._step_records == {}  # fit lets go of the recorded arrays when it ends
+    assert len(calls) == 2  # 12 steps: one is traced, one traced again to check it, ten are replayed
+    assert model._step_functions == {}  # fit lets go of the traced arrays when it ends
 
 
 def test_run_eagerly_calls_the_layers_on_every_step(monkeypatch):
@@ -124,45 +124,97 @@ def test_run_eagerly_calls_the_layers_on_every_step(monkeypatch):
 
 
 def _records_after_steps(model, x, y, steps=3, **kwargs):
+    """What train_on_batch keeps for the batch's signature after ``steps`` calls: the Program, or why not."""
     for _ in range(steps):
         model.train_on_batch(x, y, **kwargs)
-    return list(model._step_records.values())
+    traced = model._step_functions["train"]
+    return traced.programs + list(traced.refusals.values())
 
 
 class MyDense(L.Dense):
     pass
 
 
+class NumpyScale(L.Layer):
+    """A user's layer that computes outside the ops (its output is a NumPy result wrapped as a tensor)."""
+
+    def call(self, inputs):
+        return cr.Tensor(inputs.data * 2.0)
+
+
+class CountingScale(L.Layer):
+    """A user's layer whose call uses a Python value that changes on every call (a replay would freeze it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def call(self, inputs):
+        self.calls += 1
+        return inputs * float(self.calls)
+
+
+class Opaque(L.Dense):
+    _traceable = False  # it says it works outside the ops
+
+
+@pytest.mark.parametrize("case", ["subclassed-layer", "own-activation", "own-loss", "activity-regularizer"])
+def test_a_users_layers_activations_and_losses_written_with_ops_are_replayed_bit_for_bit(case):
+    """The user's own parts trace as chainrule's do (Keras traces them in a tf.function too), when made of ops."""
+    x, y = _data(48, (6,), 3)
+    hidden = {"subclassed-layer": lambda: MyDense(5, input_shape=(6,)),
+              "own-activation": lambda: L.Dense(5, activation=lambda t: t * 2.0, input_shape=(6,)),
+              "activity-regularizer": lambda: L.Dense(5, activity_regularizer="l2", input_shape=(6,))
+              }.get(case, lambda: L.Dense(5, input_shape=(6,)))
+    loss = {"own-loss": lambda t, p: cr.reduce_mean((t - p) ** 2, axis=-1)}.get(case, "categorical_crossentropy")
+    _assert_same_training(lambda: keras.Sequential([hidden(), L.Dense(3, activation="softmax")]),
+                          x, y, loss=loss, optimizer=lambda: keras.optimizers.SGD(0.1), epochs=3)
+
+
 @pytest.mark.parametrize("case, reason", [
-    ("subclassed-layer", "MyDense"),
-    ("own-activation", "activation"), ("own-loss", "loss"), ("activity-regularizer", "activity regularizer"),
-    ("float-sparse-labels", "computed outside the ops")])
-def test_steps_a_replay_could_not_repeat_stay_eager_and_say_why(case, reason):
+    ("numpy-layer", "computed outside the ops"), ("python-counter", "changed between two calls"),
+    ("declared-untraceable", "_traceable = False"), ("float-sparse-labels", "computed outside the ops")])
+def test_steps_a_replay_could_not_repeat_stay_eager_and_say_why(case, reason, caplog):
     x, y = _data(16, (6,), 3)
-    hidden = {"subclassed-layer": [MyDense(5, input_shape=(6,))],
-              "own-activation": [L.Dense(5, activation=lambda t: t * 2.0, input_shape=(6,))],
-              "activity-regularizer": [L.Dense(5, activity_regularizer="l2", input_shape=(6,))]
+    hidden = {"numpy-layer": [L.Dense(5, input_shape=(6,)), NumpyScale()],
+              "python-counter": [L.Dense(5, input_shape=(6,)), CountingScale()],
+              "declared-untraceable": [Opaque(5, input_shape=(6,))],
               }.get(case, [L.Dense(5, input_shape=(6,))])
     model = keras.Sequential(hidden + [L.Dense(3, activation="softmax")])
-    loss = {"own-loss": lambda t, p: cr.reduce_mean((t - p) ** 2, axis=-1),
-            "float-sparse-labels": "sparse_categorical_crossentropy"}.get(case, "categorical_crossentropy")
+    loss = "sparse_categorical_crossentropy" if case == "float-sparse-labels" else "categorical_crossentropy"
     if case == "float-sparse-labels":
         y = np.argmax(y, axis=-1).astype(np.float32)
     model.compile(optimizer="sgd", loss=loss)
-    (recorded,) = _records_after_steps(model, x, y)
+    with caplog.at_level("INFO", logger="chainrule.engine.tracer"):
+        (recorded,) = _records_after_steps(model, x, y)
     assert isinstance(recorded, str) and reason in recorded
+    assert sum(reason in r.getMessage() for r in caplog.records) == 1  # logged once
 
 
-def test_sample_weights_and_several_inputs_are_not_recorded():
+def test_a_python_value_that_changes_keeps_the_steps_eager_with_the_eager_results():
     x, y = _data(16, (6,), 3)
-    model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
+    model = keras.Sequential([L.Dense(5, input_shape=(6,)), CountingScale(), L.Dense(3, activation="softmax")])
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    assert _records_after_steps(model, x, y, sample_weight=np.ones(16, np.float32)) == []
-    assert len(_records_after_steps(model, x, y)) == 1
-    a, b = keras.Input((6,)), keras.Input((6,))
-    two_inputs = keras.Model([a, b], L.Dense(3, activation="softmax")(L.Add()([a, b])))
-    two_inputs.compile(optimizer="sgd", loss="categorical_crossentropy")
-    assert _records_after_steps(two_inputs, [x, x], y) == []
+    before = model.layers[1].calls  # (building the model called it on symbolic inputs)
+    for _ in range(5):
+        model.train_on_batch(x, y)
+    assert model.layers[1].calls == before + 5  # every step ran the layer, so the counter went on
+
+
+def test_sample_weights_and_several_inputs_are_traced_and_replayed_bit_for_bit():
+    x, y = _data(48, (6,), 3)
+    weights = np.random.default_rng(2).random(48).astype(np.float32)
+    single = lambda: keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])  # noqa: E731
+    _assert_same_training(single, x, y, sample_weight=weights, optimizer=lambda: keras.optimizers.SGD(0.1), epochs=3)
+
+    def two_inputs():
+        a, b = keras.Input((6,)), keras.Input((6,))
+        return keras.Model([a, b], L.Dense(3, activation="softmax")(L.Add()([a, b])))
+    _assert_same_training(two_inputs, [x, x[::-1].copy()], y, optimizer=lambda: keras.optimizers.SGD(0.1), epochs=3)
+    model = single()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    (recorded,) = _records_after_steps(model, x[:16], y[:16], sample_weight=weights[:16])
+    assert isinstance(recorded, Program)
 
 
 def test_a_replayed_step_reads_the_weights_as_they_are_now():
@@ -170,7 +222,7 @@ def test_a_replayed_step_reads_the_weights_as_they_are_now():
     model = keras.Sequential([L.Dense(3, activation="softmax", input_shape=(6,))])
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     (recorded,) = _records_after_steps(model, x, y)
-    assert isinstance(recorded, RecordedStep)
+    assert isinstance(recorded, Program)
     model.set_weights([np.zeros((6, 3), np.float32), np.zeros(3, np.float32)])
     model.reset_metrics()  # train_on_batch reports the mean loss since the last reset
     loss = model.train_on_batch(x, y)
@@ -179,7 +231,7 @@ def test_a_replayed_step_reads_the_weights_as_they_are_now():
 
 def test_a_non_finite_loss_in_a_replayed_step_stops_training_without_applying_it():
     x, y = _data(16 * 5, (6,), 3)
-    x[16 * 3] = np.nan  # the fourth batch: after the building and recorded steps and one replayed step
+    x[16 * 3] = np.nan  # the fourth batch: after the two traced steps and one replayed step
     weights = {}
     for eager in (True, False):
         cr.keras.utils.set_random_seed(3)

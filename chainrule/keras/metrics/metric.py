@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.keras import configurable as _config
 from chainrule.utils.naming import to_snake_case
@@ -34,6 +35,14 @@ AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")  # how replicas com
 class Metric(_config.Configurable):
     """Base class: subclasses define ``update_state`` and ``result``, and keep their state in variables made by
     :meth:`add_variable` (or assigned to attributes), which :attr:`variables` lists and :meth:`reset_state` zeroes."""
+
+    def __init_subclass__(cls, **kwargs):
+        # a metric's work is its own Python: in a traced step (tf.function, fit) each replay calls it again
+        super().__init_subclass__(**kwargs)
+        for name in ("update_state", "result", "reset_state"):
+            method = cls.__dict__.get(name)
+            if method is not None and not hasattr(method, "replays"):
+                setattr(cls, name, replayed(method))
 
     def __init__(self, name: str | None = None, dtype=None):
         self._variables: list[Variable] = []

@@ -40,6 +40,7 @@ from chainrule import backend
 from chainrule.backend import kernels
 from chainrule.backend.kernels import optim
 from chainrule.engine.autograd import enable_grad, grad as _grad
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.keras.optimizers import schedules
 from chainrule.keras.optimizers.schedules import LearningRateSchedule
@@ -246,6 +247,7 @@ class Optimizer:
         pairs = list(grads_and_vars)
         return self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
+    @replayed  # in a traced step (tf.function, fit), the update is repeated on every replay
     def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
         """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order."""
         variables = self._variables if trainable_variables is None else trainable_variables

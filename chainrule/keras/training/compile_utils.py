@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, as_tensor
 
 
@@ -205,15 +206,18 @@ class CompiledMetrics:
     # ``metric.update_state(y, y_pred)`` builds the metrics and updates them; ``result()`` is a dict of them all
     name = "compile_metrics"
 
+    @replayed
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = _arrays(y_true), _arrays(y_pred)
         if not self.built:
             self.build(y_true, y_pred)
         self.update(y_true, y_pred, sample_weight)
 
+    @replayed
     def result(self) -> dict:
         return dict(self.results())
 
+    @replayed
     def reset_state(self) -> None:
         self.reset()
 

@@ -1,16 +1,18 @@
 """The training loop of every model: ``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` calls.
 
-One training step, as Keras does it::
+One training step is :meth:`Trainer.train_step`, as Keras writes it::
 
     y_pred = model(x, training=True)                      # the forward pass records the graph
-    loss = compiled_loss(y, y_pred, sample_weight) + sum(regularization penalties)
-    grads = backprop(loss) for model.trainable_variables  # chainrule.engine.autograd, one walk of the graph
-    optimizer.apply(grads, trainable_variables)           # in-place updates
-    metrics.update_state(y, y_pred as NumPy)              # no graph, plain arrays
+    loss = compute_loss(x, y, y_pred, sample_weight)      # the compiled loss + model.losses
+    grads = backprop(loss) for the trainable variables    # chainrule.engine.autograd, one walk of the graph
+    optimizer.apply(grads, trainable_variables)           # in-place updates (skipped for a non-finite loss)
+    loss trackers and metrics .update_state(...)          # no graph, plain arrays
 
-A loss that is NaN or infinite is never applied: the step is skipped, training stops, and a RuntimeWarning names
-the epoch and the batch. Per step the loop builds no dicts and copies nothing beyond the batch itself; the logs
-dict is built per batch only when a callback (or the live progress bar) reads it.
+``fit``, ``evaluate`` and ``predict`` (and the ``*_on_batch`` calls) run ``train_step``, ``test_step`` and
+``predict_step``, a subclass's own too, through the engine's tracer (chainrule/engine/tracer.py), as Keras runs them
+in a ``tf.function``: traced on the first batches of each input signature, replayed afterwards, eager where a trace
+is refused or under ``compile(run_eagerly=True)``. A loss that is NaN or infinite is never applied: the step is
+skipped, training stops, and a RuntimeWarning names the epoch and the batch.
 """
 from __future__ import annotations
 
@@ -20,16 +22,16 @@ import warnings
 
 import numpy as np
 
-from chainrule import backend
+from chainrule import backend, ops
 from chainrule.engine.autograd import _backprop, no_grad
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
+from chainrule.engine.tracer import TracedFunction, as_inputs
 from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _class_weight_table, cast_structure,
                                          check_one_weighting, class_weights_for, input_dtype, make_adapter,
                                          num_rows, target_dtype, to_numpy, unpack)
 from chainrule.keras.metrics import Mean
 from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
-from chainrule.engine.tracer import RecordedStep, Refused, record
-from chainrule.keras.training.replayable import why_not_replayable
 from chainrule.utils import tree
 
 
@@ -41,22 +43,18 @@ def _resolve_verbose(verbose) -> int:
     return int(verbose)
 
 
-def _as_model_input(x):
-    """Arrays -> Tensors sharing memory (no copy); lists and dicts keep their structure."""
-    return Tensor._wrap(x) if isinstance(x, np.ndarray) else tree.map_structure(_wrap_array, x)
-
-
-def _wrap_array(a):
-    return Tensor._wrap(a) if isinstance(a, np.ndarray) else a
-
-
 def _output_array(y_pred):
     """The model's output(s) as arrays: one array, or a list in output order (a dict's values)."""
     if isinstance(y_pred, Tensor):
         return y_pred.data
     if isinstance(y_pred, dict):
         y_pred = list(y_pred.values())
-    return tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t), y_pred)
+    return tree.map_structure(_array, y_pred)
+
+
+def _array(value):
+    """A Tensor's array; anything else as it is (None stays None)."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 class Trainer:
@@ -73,16 +71,16 @@ class Trainer:
         self._loss_tracker = Mean(name="loss")
         self._output_losses: list[Mean] = []  # '<output>_loss' of a model with several losses
         self._train_vars: list | None = None
-        self._penalized: list = []
-        self._step_records: dict = {}  # batch shapes and dtypes -> RecordedStep, or why that step stays eager
-        self._replay_refusal: str | None = None
+        self.run_eagerly = False
+        self._step_functions: dict[str, TracedFunction] = {}  # 'train', 'test', 'predict' -> its traced step
+        self._step_loss = 0.0  # the last training batch's loss
 
     # --- compile ---------------------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=None, steps_per_execution=1, jit_compile=None, auto_scale_loss=True, **kwargs) -> None:
         """Choose the optimizer, the loss and the metrics (strings or objects, as Keras takes them).
 
-        As in Keras, ``fit`` records a training step and replays it (chainrule/training/replay.py) unless
+        As in Keras, ``fit`` traces a training step and replays it (chainrule/engine/tracer.py) unless
         ``run_eagerly=True``, which runs every step through the layers (for debugging a layer's ``call``).
         ``jit_compile`` and ``steps_per_execution`` are accepted for compatibility and change nothing.
         """
@@ -101,6 +99,7 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.compiled = True
         self._train_vars = None
+        self._step_functions = {}
 
     def _assert_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -145,6 +144,7 @@ class Trainer:
             if reset is not None:
                 reset()
 
+    @replayed
     def _logs(self) -> dict:
         logs = {"loss": float(self._loss_tracker.result())}
         logs.update((t.name, float(t.result())) for t in self._output_losses)
@@ -154,137 +154,112 @@ class Trainer:
 
     # --- one batch ------------------------------------------------------------------------------------------------
     def _prepare_training(self) -> None:
-        """What the step needs and does not recompute: the variables to update, the layers with penalties."""
+        """What the step needs and does not recompute: the variables to update."""
         self._train_vars = list(self.trainable_variables)
-        holders = [self] + self._flat_layers()
-        self._penalized = [layer for layer in holders
-                           if getattr(layer, "_regularized", None) or getattr(layer, "activity_regularizer", None)]
-        self._step_records = {}
-        self._replay_refusal = why_not_replayable(self)
 
     def _penalty(self):
-        """The regularization losses of this forward pass (weight penalties and the latest activity penalties)."""
+        """The sum of ``self.losses``: the losses the forward pass added (``add_loss``, activity penalties, in nested
+        layers too) and the weight penalties, each summed to a scalar as Keras 3 does; None when there are none."""
         total = None
-        for layer in self._penalized:
-            for var, reg in layer._regularized:
-                term = reg(var)
-                total = term if total is None else total + term
-            for term in layer._activity_losses:
-                total = term if total is None else total + term
+        for term in self.losses:
+            if term.dtype.kind != "f":
+                term = ops.cast(term, backend.floatx())
+            term = ops.sum(term) if term.ndim else term
+            total = term if total is None else total + term
         return total
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
-        """The compiled loss of ``y_pred`` against ``y`` plus the model's regularization losses (a scalar Tensor)."""
-        if self._compiled_loss is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        """The compiled loss of ``y_pred`` against ``y`` plus the model's losses (``self.losses``: ``add_loss``,
+        regularization), a scalar Tensor; either may be missing, not both (Keras 3)."""
         if self._train_vars is None:
             self._prepare_training()
-        loss = self._compiled_loss(y, y_pred, sample_weight)
-        if self._penalized:
-            penalty = self._penalty()
-            if penalty is not None:
-                loss = loss + penalty
+        loss = None if self._compiled_loss is None else self._compiled_loss(y, y_pred, sample_weight)
+        penalty = self._penalty()
+        if penalty is not None:
+            loss = penalty if loss is None else loss + penalty
+        if loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return loss
 
-    def _train_batch(self, x, y, sample_weight) -> float:
-        """Forward, loss, backward, update, metrics; return the batch loss as a float (no update when not finite).
-        A step with batches of an already recorded shape is replayed; the others run eagerly."""
-        key = self._replay_key(x, y, sample_weight)
-        recorded = self._step_records.get(key)
-        if isinstance(recorded, RecordedStep):  # (a model with several losses has nested targets: never replayed)
-            value, y_pred, grads = recorded.run(x, y, self._train_vars)
-            y_pred = Tensor._wrap(y_pred)
-        else:
-            value, y_pred, grads = self._eager_step(x, y, sample_weight, key)
-        if grads is not None:
-            self.optimizer.apply(grads, self._train_vars)
-        self._track_losses(value, x)
+    def train_step(self, data) -> dict:
+        """One training step on ``data = (x, y, sample_weight)``: forward, loss, gradients, the update, the metrics;
+        returns the logs. Override it to customize ``fit`` (return a dict of logs, as in Keras); it is traced and
+        replayed like the built-in one unless it works outside the ops."""
+        x, y, sample_weight = unpack(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        grads = None
+        if loss.requires_grad and self._train_vars:
+            found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, {id(v) for v in self._train_vars})
+            grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
+        self._apply_step(loss, grads, self._loss_terms(), num_rows(x))
         self._update_metrics(y, y_pred, sample_weight)
-        return value
+        return self._logs()
 
-    def _track_losses(self, value: float, x) -> None:
-        """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
-        rows = x.shape[0] if isinstance(x, np.ndarray) else num_rows(x)
-        self._loss_tracker.update_state(value, sample_weight=rows)
+    def test_step(self, data) -> dict:
+        """The loss and the metrics of one batch, without updating the weights; returns the logs."""
+        x, y, sample_weight = unpack(data)
+        y_pred = self(x, training=False)
+        if self._train_vars is None:
+            self._prepare_training()
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False) \
+            if self._compiled_loss is not None or self.losses else None
+        self._track_losses(loss, self._loss_terms(), num_rows(x))
+        self._update_metrics(y, y_pred, sample_weight)
+        return self._logs()
+
+    def predict_step(self, data):
+        """The model's outputs for one batch (``data`` is ``(x,)`` or ``x``)."""
+        x, _, _ = unpack(data)
+        return self(x, training=False)
+
+    def _loss_terms(self) -> list:
+        """Each output's loss of the step just computed, for a model with several losses."""
         compiled = self._compiled_loss
-        if compiled is None or not compiled.term_names:
+        return list(compiled.last_terms) if compiled is not None and compiled.term_names else []
+
+    @replayed
+    def _apply_step(self, loss, grads, terms: list, rows: int) -> None:
+        """The update of a training step and its loss trackers; nothing is applied when the loss is not finite."""
+        value = self._step_loss = float(loss.data)
+        if grads is not None and math.isfinite(value):
+            self.optimizer.apply(grads, self._train_vars)
+        self._track_losses(loss, terms, rows)
+
+    @replayed
+    def _track_losses(self, loss, terms: list, rows: int) -> None:
+        """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
+        self._loss_tracker.update_state(0.0 if loss is None else float(loss.data), sample_weight=rows)
+        compiled = self._compiled_loss
+        if not terms:
             return
         if not self._output_losses:
             self._output_losses = [Mean(name=name) for name in compiled.term_names]
-        for tracker, term in zip(self._output_losses, compiled.last_terms):
+        for tracker, term in zip(self._output_losses, terms):
             tracker.update_state(float(term.data), sample_weight=rows)
 
-    def _replay_key(self, x, y, sample_weight) -> tuple | None:
-        """What a recorded step is kept under (batch shapes and dtypes); None where steps run eagerly: under
-        ``run_eagerly``, on the first step (it may build the model), with sample weights or nested data."""
-        if self.run_eagerly or self._train_vars is None or sample_weight is not None:
-            return None
-        if type(x) is not backend.xp.ndarray or type(y) is not backend.xp.ndarray:
-            return None
-        return x.shape, x.dtype.str, y.shape, y.dtype.str
-
-    def _eager_step(self, x, y, sample_weight, key) -> tuple:
-        """(loss value, model output, gradients or None); records the step first time its ``key`` comes."""
-        def forward_and_loss():
-            y_pred = self(_as_model_input(x), training=True)
-            if self._train_vars is None:  # after the first call: a lazily built model has its weights only now
-                self._prepare_training()
-            return y_pred, self.compute_loss(x, y, y_pred, sample_weight)
-
-        recording = key is not None and key not in self._step_records
-        if recording and self._replay_refusal is None:
-            (y_pred, loss), records = record(forward_and_loss)
-        else:
-            (y_pred, loss), records = forward_and_loss(), None
-            if recording:
-                self._step_records[key] = self._replay_refusal
-        value = float(loss.data)
-        grads = None
-        if math.isfinite(value) and loss.requires_grad and self._train_vars:
-            found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, None)
-            grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
-        if records is not None:
-            self._step_records[key] = self._recorded_step(records, x, y, y_pred, loss)
-        return value, y_pred, grads
-
-    def _recorded_step(self, records: list, x, y, y_pred, loss) -> RecordedStep | str:
-        if not loss.requires_grad:
-            return "the loss does not depend on a trainable weight"
-        try:
-            return RecordedStep(records, x, y, y_pred, loss)
-        except Refused as refusal:
-            return str(refusal)
-
+    @replayed
     def _update_metrics(self, y, y_pred, sample_weight) -> None:
         cm = self._compiled_metrics
         if cm is None:
             return
         preds = _output_array(y_pred)
+        y, sample_weight = tree.map_structure(_array, y), tree.map_structure(_array, sample_weight)
         if not cm.built:
             cm.build(y, preds)
         cm.update(y, preds, sample_weight)
 
-    def _test_batch(self, x, y, sample_weight) -> float:
-        y_pred = self(_as_model_input(x), training=False)
-        if self._train_vars is None:
-            self._prepare_training()
-        value = float(self.compute_loss(x, y, y_pred, sample_weight, training=False).data) \
-            if self._compiled_loss is not None else 0.0
-        self._track_losses(value, x)
-        self._update_metrics(y, y_pred, sample_weight)
-        return value
-
-    def train_step(self, data) -> dict:
-        """One training step on ``data = (x, y, sample_weight)``; override it to customize ``fit``, returning a dict
-        of logs (as in Keras)."""
-        x, y, sample_weight = unpack(data)
-        self._train_batch(x, y, sample_weight)
-        return self._logs()
-
-    def test_step(self, data) -> dict:
-        x, y, sample_weight = unpack(data)
-        self._test_batch(x, y, sample_weight)
-        return self._logs()
+    def _step_function(self, kind: str):
+        """``train_step``, ``test_step`` or ``predict_step`` as ``fit`` and the others run it: traced (one
+        :class:`~chainrule.engine.tracer.TracedFunction` per kind, kept until ``compile`` or the end of ``fit``),
+        or eager under ``run_eagerly``; either way it gets the batch as Tensors."""
+        step = getattr(self, f"{kind}_step")
+        if getattr(self, "run_eagerly", False):
+            return lambda data: step(*as_inputs((data,), {})[0])
+        traced = self._step_functions.get(kind)
+        if traced is None or traced.python_function != step:
+            traced = self._step_functions[kind] = TracedFunction(step, name=f"{type(self).__name__}.{kind}_step")
+        return traced
 
     def _custom(self, name: str) -> bool:
         return getattr(type(self), name) is not getattr(Trainer, name)
@@ -316,6 +291,8 @@ class Trainer:
                                  verbose=verbose, epochs=epochs, steps=train_iterator.steps)
         self.stop_training = False
         self._train_vars = None
+        self._step_functions = {}
+        train_function = self._step_function("train")
         custom_step = self._custom("train_step")
         training_logs = None
         callbacks.on_train_begin()
@@ -333,11 +310,12 @@ class Trainer:
             for step, data in enumerate(train_iterator.epoch()):
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step)
+                logs = train_function(_pack(*data))
                 if custom_step:
-                    logs = _plain_logs(self.train_step(_pack(*data)))
+                    logs = _plain_logs(logs)
                     value = logs.get("loss", 0.0)
                 else:
-                    value = self._train_batch(*data)
+                    value = self._step_loss
                 steps += 1
                 if not math.isfinite(value):
                     self.stop_training = True
@@ -346,7 +324,7 @@ class Trainer:
                                   f"rate, check the data for NaN/inf, or clip gradients (clipnorm=).",
                                   RuntimeWarning, stacklevel=2)
                 if batch_hooks:
-                    callbacks.on_train_batch_end(step, logs if custom_step else self._logs())
+                    callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if callbacks.progbar is not None:
@@ -360,7 +338,7 @@ class Trainer:
             if self.stop_training:
                 break
         callbacks.on_train_end(training_logs)
-        self._step_records = {}  # the records hold the last step's arrays
+        self._step_functions = {}  # the traces hold a step's arrays
         return callbacks.history
 
     @staticmethod
@@ -390,6 +368,7 @@ class Trainer:
     def _evaluate_iterator(self, iterator: EpochIterator, callbacks) -> dict:
         self.reset_metrics()
         custom_step = self._custom("test_step")
+        test_function = self._step_function("test")
         callbacks.on_test_begin()
         batch_hooks = callbacks._implements_test_batch_hooks
         logs = None
@@ -397,12 +376,11 @@ class Trainer:
             for step, data in enumerate(iterator.epoch()):
                 if batch_hooks:
                     callbacks.on_test_batch_begin(step)
+                logs = test_function(_pack(*data))
                 if custom_step:
-                    logs = _plain_logs(self.test_step(_pack(*data)))
-                else:
-                    self._test_batch(*data)
+                    logs = _plain_logs(logs)
                 if batch_hooks:
-                    callbacks.on_test_batch_end(step, logs if custom_step else self._logs())
+                    callbacks.on_test_batch_end(step, logs)
                 if callbacks.progbar is not None and not callbacks.progbar._in_fit:
                     callbacks.progbar.seen = step + 1
         logs = dict(logs) if custom_step and logs is not None else self._logs()
@@ -426,12 +404,12 @@ class Trainer:
         callbacks.on_predict_begin()
         batch_hooks = callbacks._implements_predict_batch_hooks
         chunks = []
+        predict_function = self._step_function("predict")
         with no_grad():
             for step, (bx, _, _) in enumerate(iterator.epoch()):
                 if batch_hooks:
                     callbacks.on_predict_batch_begin(step)
-                out = self(_as_model_input(bx), training=False)
-                chunks.append(_to_numpy_outputs(out))
+                chunks.append(_to_numpy_outputs(predict_function((bx,))))
                 if batch_hooks:
                     callbacks.on_predict_batch_end(step, {"outputs": chunks[-1]})
                 if callbacks.progbar is not None:
@@ -469,17 +447,14 @@ class Trainer:
         return logs if return_dict else self._flat_results(logs)
 
     def _one_batch(self, kind: str, data) -> dict:
-        """``train_step``/``test_step`` when the model overrides it, else the built-in batch; the logs after it."""
-        if self._custom(f"{kind}_step"):
-            return _plain_logs(getattr(self, f"{kind}_step")(_pack(*data)))
-        (self._train_batch if kind == "train" else self._test_batch)(*data)
-        return self._logs()
+        """``train_step`` or ``test_step`` (traced, as in ``fit``) on one batch; its logs."""
+        return _plain_logs(self._step_function(kind)(_pack(*data)))
 
     def predict_on_batch(self, x):
         """The outputs for one batch, as NumPy."""
         x = cast_structure(to_numpy(x, "x"), input_dtype)
         with no_grad():
-            return _to_numpy_outputs(self(_as_model_input(x), training=False))
+            return _to_numpy_outputs(self._step_function("predict")((x,)))
 
 
 def _pack(x, y, sample_weight):

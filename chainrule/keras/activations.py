@@ -147,7 +147,9 @@ def get(identifier) -> Callable:
             raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(set(_BY_NAME) | set(_ALIASES))}")
         return _BY_NAME[name]
     if callable(identifier):
-        return identifier
+        # tf.nn.relu and the other tf functions are the ops behind a wrapper for symbolic inputs: take the op itself,
+        # so fusion and serialization recognise it
+        return getattr(identifier, "__chainrule_op__", identifier)
     raise TypeError(f"Could not interpret activation identifier {identifier!r}: give a name, a callable or None")
 
 

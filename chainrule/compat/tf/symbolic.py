@@ -88,6 +88,7 @@ def symbolic_aware(fn: Callable, symbol: str) -> Callable:
         layer = TFOpLambda(fn, symbol, args_t, kwargs_t)
         return layer(found[0] if len(found) == 1 else found)
 
+    wrapper.__chainrule_op__ = fn  # what keras.activations.get takes it for
     return wrapper
 
 

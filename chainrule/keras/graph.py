@@ -1,19 +1,19 @@
 """The functional API's graph: symbolic tensors, the nodes that layers leave behind, and the graph a model runs.
 
-Calling a layer on a :class:`KerasTensor` (made by :func:`Input`) does not compute anything real: the layer is built,
-run once on a small batch of zeros to learn its output shape, and a :class:`Node` records "this layer, called on
-these tensors, made those". ``Model(inputs, outputs)`` walks the nodes back from ``outputs`` and keeps them in an
-order where each node comes after the nodes it depends on (:class:`Graph`); calling the model replays them on real
-tensors.
+Calling a layer on a :class:`KerasTensor` (made by :func:`Input`) does not compute anything real: the layer is built
+for the symbolic shape, run on small batches of zeros to learn its output shapes (:func:`probe_output_specs`), and a
+:class:`Node` records "this layer, called with these arguments, made those tensors". ``Model(inputs, outputs)`` walks
+the nodes back from ``outputs`` into a :class:`Graph`: a replay plan of steps (:class:`Step`) in dependency order,
+rewritten once by :func:`chainrule.keras.layers.fusion.rewrite`; calling the model runs the plan on real tensors.
 
->>> from chainrule.keras.layers import Dense
->>> x = Input(shape=(4,))
->>> y = Dense(3)(x)
+>>> from chainrule.keras.layers import Dense, Reshape
+>>> x = Input(shape=(None,))
+>>> y = Dense(3)(Reshape((-1, 1))(x))
 >>> y.shape
-(None, 3)
+(None, None, 3)
 >>> graph = Graph([x], [y])
 >>> [type(layer).__name__ for layer in graph.layers]
-['InputLayer', 'Dense']
+['InputLayer', 'Reshape', 'Dense']
 """
 from __future__ import annotations
 
@@ -23,17 +23,23 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.keras.layers import fusion
+from chainrule.engine.tensor import Tensor
 from chainrule.keras.layers.core import Input
+from chainrule.utils import tree
 
 _tensor_ids = itertools.count()
+
+# The sizes an unknown axis takes in the two probe runs of a symbolic call, (batch axis, any other axis): Keras's
+# numpy backend uses 83 and 89, large enough for a stack of convolutions and poolings on an unknown image size.
+PROBE_SIZES = ((2, 83), (3, 89))
 
 
 class KerasTensor:
     """A placeholder with a shape (batch axis first, often None) and a dtype, and the layer call that made it.
 
     ``_keras_history`` is ``(layer, node_index, tensor_index)``: the tensor is output ``tensor_index`` of the
-    ``node_index``-th call of ``layer`` (as Keras names it).
+    ``node_index``-th call of ``layer`` (as Keras names it). ``_keras_mask`` is the symbolic mask the tensor carries
+    (a boolean KerasTensor) when the layer that made it computes one, else None.
     """
 
     def __init__(self, shape, dtype=None, name: str | None = None, layer=None, node_index: int = 0,
@@ -41,9 +47,10 @@ class KerasTensor:
         self.shape = tuple(None if n is None else int(n) for n in shape)
         self.dtype = np.dtype(dtype or backend.floatx())
         self.name = name or f"keras_tensor_{next(_tensor_ids)}"
+        self._keras_mask: KerasTensor | None = None
         self._keras_history = None if layer is None else (layer, node_index, tensor_index)
         if layer is not None and _is_input_layer(layer) and not getattr(layer, "_inbound_nodes", None):
-            Node(layer, [], {}, [self])  # the input layer's own node: no inputs, this tensor out
+            Node(layer, (), {}, [self])  # the input layer's own node: no inputs, this tensor out
 
     @property
     def ndim(self) -> int:
@@ -78,14 +85,14 @@ class KerasTensor:
 
 
 class Node:
-    """One call of a layer in a graph: the symbolic inputs it took (a tensor or a list of them), the keyword
-    arguments, and the symbolic outputs it made."""
+    """One call of a layer in a graph: its positional and keyword arguments as given (symbolic tensors anywhere in
+    them), and the symbolic outputs it made."""
 
-    def __init__(self, layer, inputs, kwargs: dict, outputs: list[KerasTensor]):
+    def __init__(self, layer, args: tuple, kwargs: dict, outputs: list[KerasTensor]):
         self.layer = layer
-        self.inputs = inputs
-        self.flat_inputs = _flatten(inputs)
-        self.kwargs = kwargs
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+        self.flat_inputs = [t for t in tree.flatten((self.args, self.kwargs)) if isinstance(t, KerasTensor)]
         self.outputs = outputs
         if not hasattr(layer, "_inbound_nodes"):
             layer._inbound_nodes = []
@@ -93,6 +100,11 @@ class Node:
         layer._inbound_nodes.append(self)
         for i, t in enumerate(outputs):
             t._keras_history = (layer, self.index, i)
+
+    @property
+    def inputs(self):
+        """The first positional argument: the tensor (or list of tensors) the layer was called on."""
+        return self.args[0] if self.args else []
 
     @property
     def parents(self) -> list["Node"]:
@@ -104,57 +116,109 @@ def _is_input_layer(layer) -> bool:
 
 
 # --- calling a layer on symbolic tensors ---------------------------------------------------------------------------
-def call_symbolic(layer, inputs, **kwargs):
-    """Layer.__call__ on KerasTensors: build the layer, learn its output shape(s) by running it on zeros, record a
-    Node, and return KerasTensors shaped like the outputs (a single tensor, or a list when the layer returns many)."""
-    from chainrule.engine.autograd import no_grad
-
-    flat = _flatten(inputs)
-    for t in flat:
+def call_symbolic(layer, *args, **kwargs):
+    """Layer.__call__ on KerasTensors: build the layer for the symbolic shapes, learn its outputs' shapes, dtypes and
+    masks by probing it on zeros (:func:`probe_output_specs`), record a Node with every argument, and return
+    KerasTensors in the structure the layer returns."""
+    if not args:
+        raise TypeError(f"Layer '{layer.name}' was called without a positional input")
+    for t in tree.flatten(args[0]):
         if not isinstance(t, KerasTensor):
             raise TypeError(f"Layer '{layer.name}' was called on a mix of symbolic tensors and values "
                             f"({type(t).__name__}); in a functional model every input must come from keras.Input or "
                             f"another layer")
-    sample = _map(lambda t: np.zeros(_concrete(t.shape), dtype=t.dtype), inputs)
-    with no_grad():
-        try:
-            out = layer(sample, **kwargs)
-        except ValueError as e:
-            if str(e).startswith("Input 0 of layer") or "incompatible" in str(e):
-                shapes = [t.shape for t in flat]
-                raise ValueError(f"{e} (the symbolic input shape{'s' if len(shapes) > 1 else ''}: "
-                                 f"{shapes[0] if len(shapes) == 1 else shapes})") from None
-            raise
-    batch_unknown = all(t.shape[:1] == (None,) for t in flat) and bool(flat)
-    out_flat = _flatten(out)
-    outputs = [KerasTensor(((None,) if batch_unknown and o.ndim else o.shape[:1]) + tuple(o.shape[1:]), o.dtype)
-               for o in out_flat]
-    Node(layer, inputs, kwargs, outputs)
-    if isinstance(out, (list, tuple)):
-        return type(out)(outputs) if isinstance(out, list) else tuple(outputs)
-    return outputs[0]
+    structure, specs, masks = probe_output_specs(layer, args, kwargs)
+    outputs = [KerasTensor(shape, dtype) for shape, dtype in specs]
+    for t, mask in zip(outputs, masks):
+        t._keras_mask = mask
+    Node(layer, args, kwargs, outputs)
+    return tree.pack_sequence_as(structure, outputs)
 
 
-def _concrete(shape) -> tuple[int, ...]:
-    """A real shape for a symbolic one: an unknown batch becomes 2, other unknown sizes 1."""
-    return tuple((2 if i == 0 else 1) if n is None else n for i, n in enumerate(shape))
+def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, list]:
+    """What ``layer(*args, **kwargs)`` returns for symbolic arguments: the structure of its outputs, the (shape,
+    dtype) of each, and each one's symbolic mask (or None).
+
+    The layer is built for the symbolic shapes (None kept, so no weight's shape comes from a made-up size), then runs
+    on zeros (a mask of ones goes with each input that carries a mask), twice when a size is unknown: each unknown
+    size takes a different value in each run (PROBE_SIZES), and an output axis whose size differs between the runs
+    is None, as Keras's numpy backend infers shapes. The layer's variables are restored afterwards.
+
+    >>> from chainrule.keras.layers import Reshape
+    >>> structure, specs, masks = probe_output_specs(Reshape((-1, 2)), (Input(shape=(None, 4)),), {})
+    >>> specs, masks
+    ([((None, None, 2), dtype('float32'))], [None])
+    """
+    from chainrule.engine.autograd import no_grad
+
+    flat = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+    if not layer.built:
+        if layer.input_spec is not None and isinstance(args[0], KerasTensor):  # a rank fixed in __init__: first
+            layer.input_spec.check(layer.name, args[0].shape)
+        layer._build_on_call(args[0], args[1:], kwargs)
+    unknown = any(n is None for t in flat for n in t.shape)
+    saved = [(w, w.data.copy()) for w in layer.weights]  # a call may update state (moving averages, sums)
+    runs = []
+    try:
+        with no_grad():
+            for sizes in PROBE_SIZES[:2 if unknown else 1]:
+                zeros = tree.map_structure(lambda v: _zeros(v, sizes), (args, kwargs))
+                try:
+                    out = layer(*zeros[0], **zeros[1])
+                except ValueError as e:
+                    raise _with_symbolic_shapes(e, flat) from None
+                runs.append(out)
+    finally:
+        for w, data in saved:
+            w.data[...] = data
+    leaves = [tree.flatten(out) for out in runs]
+    for leaf in leaves[0]:
+        if not isinstance(leaf, Tensor):
+            raise TypeError(f"Layer '{layer.name}' returned {type(leaf).__name__} in a functional model; a layer's "
+                            f"outputs must be tensors")
+    shapes = _unknown_where_different([[leaf.shape for leaf in run] for run in leaves])
+    specs = [(shape, np.dtype(leaf.dtype)) for shape, leaf in zip(shapes, leaves[0])]
+    masks = [[getattr(leaf, "_keras_mask", None) for leaf in run] for run in leaves]
+    mask_shapes = _unknown_where_different([[None if m is None else tuple(m.shape) for m in run] for run in masks])
+    symbolic_masks = [None if shape is None else KerasTensor(shape, bool) for shape in mask_shapes]
+    return tree.map_structure(lambda _: None, runs[0]), specs, symbolic_masks
 
 
-def _flatten(structure) -> list:
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
-    return [structure]
+def _unknown_where_different(runs: list[list]) -> list:
+    """Each output's shape from the first run, with the axes whose size differs in the second run set to None."""
+    if len(runs) == 1:
+        return [None if s is None else tuple(s) for s in runs[0]]
+    shapes = []
+    for a, b in zip(*runs):
+        if a is None or b is None or len(a) != len(b):
+            if a is not None and b is not None:
+                raise ValueError(f"the rank of an output depends on the unknown input sizes ({a} then {b}); define "
+                                 f"compute_output_shape() for the layer")
+            shapes.append(None)
+            continue
+        shapes.append(tuple(m if m == n else None for m, n in zip(a, b)))
+    return shapes
 
 
-def _map(fn, structure):
-    if isinstance(structure, (list, tuple)):
-        mapped = [_map(fn, item) for item in structure]
-        return mapped if isinstance(structure, list) else tuple(mapped)
-    if isinstance(structure, dict):
-        return {key: _map(fn, value) for key, value in structure.items()}
-    return fn(structure)
+def _zeros(value, sizes: tuple[int, int]):
+    """Zeros for a KerasTensor (ones for a boolean one: a mask that keeps everything), unknown sizes from ``sizes``
+    (batch axis, other axes), with a mask of ones when the KerasTensor carries a mask; other values as they are."""
+    if not isinstance(value, KerasTensor):
+        return value
+    shape = tuple(sizes[axis > 0] if n is None else n for axis, n in enumerate(value.shape))
+    t = Tensor._wrap(np.ones(shape, bool) if value.dtype == np.bool_ else np.zeros(shape, value.dtype))
+    if value._keras_mask is not None:
+        t._keras_mask = _zeros(value._keras_mask, sizes)
+    return t
+
+
+def _with_symbolic_shapes(error: ValueError, flat: list) -> ValueError:
+    """The layer's own error about its input, with the symbolic shapes it was called on."""
+    if not (str(error).startswith("Input 0 of layer") or "incompatible" in str(error)):
+        return error
+    shapes = [t.shape for t in flat]
+    return ValueError(f"{error} (the symbolic input shape{'s' if len(shapes) > 1 else ''}: "
+                      f"{shapes[0] if len(shapes) == 1 else shapes})")
 
 
 # --- KerasTensor arithmetic ----------------------------------------------------------------------------------------
@@ -177,12 +241,52 @@ def _unique(base: str) -> str:
     return unique_name(base)
 
 
-# --- the graph a functional model runs -----------------------------------------------------------------------------
+# --- the graph a model runs ----------------------------------------------------------------------------------------
+class _Slot:
+    """Where a symbolic tensor's value sits in the list a graph run fills."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+class Step:
+    """One layer call of a graph's plan: read its arguments from the value slots, call, store its outputs.
+    ``single`` is the slot of the one input when the call is the plain ``layer(x)``, else None. Masks need no slots:
+    they travel on the tensors (``_keras_mask``), as in Keras."""
+
+    __slots__ = ("layer", "node", "args", "kwargs", "single", "reads", "outs")
+
+    def __init__(self, node: Node, slot_of):
+        self.layer, self.node = node.layer, node
+        slot = lambda v: _Slot(slot_of(v)) if isinstance(v, KerasTensor) else v  # noqa: E731
+        self.args, self.kwargs = tree.map_structure(slot, node.args), tree.map_structure(slot, node.kwargs)
+        self.reads = [slot_of(t) for t in node.flat_inputs]
+        self.outs = [slot_of(t) for t in node.outputs]
+        plain = len(node.args) == 1 and isinstance(node.args[0], KerasTensor) and not node.kwargs
+        self.single = self.reads[0] if plain else None
+
+    def run(self, values: list, training: bool) -> None:
+        """Call the layer on the values of its input slots and fill its output slots."""
+        if self.single is not None:
+            y = self.layer(values[self.single], training=training)
+        else:
+            fill = lambda v: values[v.index] if isinstance(v, _Slot) else v  # noqa: E731
+            kwargs = {"training": training, **tree.map_structure(fill, self.kwargs)}  # a training= given wins
+            y = self.layer(*tree.map_structure(fill, self.args), **kwargs)
+        if isinstance(y, (list, tuple, dict)):
+            for s, t in zip(self.outs, tree.flatten(y)):
+                values[s] = t
+        else:
+            values[self.outs[0]] = y
+
+
 class Graph:
     """The nodes between ``inputs`` and ``outputs`` in dependency order, compiled into a replay plan.
 
-    Each symbolic tensor gets a slot number; running the graph fills the input slots with real tensors and calls
-    each layer on the slots of its inputs, storing its outputs in their slots.
+    Each symbolic tensor gets a slot number; running the graph fills the input slots with real tensors and runs each
+    step of the plan (a layer call, or a fused pair of them: layers/fusion.py) on the slots of its inputs.
     """
 
     def __init__(self, inputs: list[KerasTensor], outputs: list[KerasTensor]):
@@ -231,62 +335,26 @@ class Graph:
         return list(dict.fromkeys(input_nodes)) + rest
 
     def _compile_plan(self) -> None:
+        from chainrule.keras.layers import fusion
+
         slot: dict[int, int] = {}
 
         def slot_of(t: KerasTensor) -> int:
             return slot.setdefault(id(t), len(slot))
 
         self.input_slots = [slot_of(t) for t in self.inputs]
-        plan = []
-        for node in self.nodes:
-            if _is_input_layer(node.layer):
-                continue
-            args = _map(slot_of, node.inputs)
-            outs = [slot_of(t) for t in node.outputs]
-            plan.append((node.layer, args, node.kwargs, outs, isinstance(node.inputs, (list, tuple))))
+        steps = [Step(node, slot_of) for node in self.nodes if not _is_input_layer(node.layer)]
         self.output_slots = [slot_of(t) for t in self.outputs]
         self.num_slots = len(slot)
-        self.plan = self._pair_fusable(plan)
-
-    def _pair_fusable(self, plan: list) -> list:
-        """Each plan step with a sixth field: None, or (layer, output slot) of the one step that alone reads this
-        step's output and fuses with it (layers/fusion.py); that step then runs with this one, not on its own."""
-        readers: dict[int, list[int]] = {}
-        for k, (_, args, _, _, is_list) in enumerate(plan):
-            for s in (_flatten(args) if is_list else [args]):
-                readers.setdefault(s, []).append(k)
-        paired, steps = set(), []
-        for k, (layer, args, kwargs, outs, is_list) in enumerate(plan):
-            if k in paired:
-                continue
-            follow = None
-            users = readers.get(outs[0], []) if len(outs) == 1 and not is_list and not kwargs else []
-            if len(users) == 1 and outs[0] not in self.output_slots:
-                f_layer, f_args, f_kwargs, f_outs, f_is_list = plan[users[0]]
-                if not f_is_list and not f_kwargs and len(f_outs) == 1 and fusion.layers_fuse(layer, f_layer):
-                    follow = (f_layer, f_outs[0])
-                    paired.add(users[0])
-            steps.append((layer, args, kwargs, outs, is_list, follow))
-        return steps
+        self.plan = fusion.rewrite(steps, keep=set(self.output_slots))
 
     def run(self, inputs: list, training: bool = False) -> list:
         """Replay the graph on real tensors (one per model input); return one tensor per model output."""
         values: list[Any] = [None] * self.num_slots
         for s, x in zip(self.input_slots, inputs):
             values[s] = x
-        for layer, args, kwargs, outs, is_list, follow in self.plan:
-            x = _map(values.__getitem__, args) if is_list else values[args]
-            if follow is not None and fusion.fuses_with_next(layer, follow[0], x):
-                values[follow[1]] = fusion.run_conv_max_pool(layer, follow[0], x)
-                continue
-            y = layer(x, training=training, **kwargs)
-            if len(outs) == 1 and not isinstance(y, (list, tuple)):
-                values[outs[0]] = y
-            else:
-                for s, t in zip(outs, _flatten(y)):
-                    values[s] = t
-            if follow is not None:
-                values[follow[1]] = follow[0](values[outs[0]], training=training)
+        for step in self.plan:
+            step.run(values, training)
         return [values[s] for s in self.output_slots]
 
     # --- how the model is wired, for summary and get_config --------------------------------------------------------
@@ -310,4 +378,4 @@ class Graph:
         return True
 
 
-__all__ = ["Graph", "Input", "KerasTensor", "Node", "call_symbolic"]
+__all__ = ["Graph", "Input", "KerasTensor", "Node", "Step", "call_symbolic", "probe_output_specs"]

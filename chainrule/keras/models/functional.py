@@ -61,7 +61,7 @@ class Functional(Model):
     def build(self, input_shape=None) -> None:
         self.built = True
 
-    def call(self, inputs, training: bool = False):
+    def call(self, inputs, training: bool = False, mask=None):
         n = len(self._graph.inputs)
         if isinstance(inputs, dict):
             missing = [name for name in self._input_names if name not in inputs]
@@ -75,8 +75,34 @@ class Functional(Model):
         if len(flat) != n:
             raise ValueError(f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors")
         flat = [cast_input(x, dtype) for x, dtype in zip(flat, self._input_dtypes)]
+        if mask is not None:  # masks travel on the tensors; each layer takes its input's
+            for x, m in zip(flat, tree.flatten(mask)):
+                if m is not None:
+                    x._keras_mask = m
         outs = self._graph.run(flat, training=bool(training))
-        return self._pack_outputs(outs)
+        if len(outs) > len(self.outputs):  # the values of the symbolic losses (add_loss) for this call
+            Model.add_loss(self, outs[len(self.outputs):])
+        return self._pack_outputs(outs[:len(self.outputs)])
+
+    def add_loss(self, loss) -> None:
+        """Also TensorFlow 2's ``model.add_loss(symbolic_loss)``: a loss computed from the model's symbolic tensors
+        joins the graph, and every call of the model adds its value to ``model.losses`` (which ``fit`` minimizes)."""
+        flat = tree.flatten(loss)
+        symbolic = [value for value in flat if isinstance(value, KerasTensor)]
+        if not symbolic:
+            return Model.add_loss(self, loss)
+        if len(symbolic) != len(flat):
+            raise ValueError(f"Model '{self.name}': add_loss() got symbolic tensors mixed with other values "
+                             f"({loss!r}); add them in separate calls")
+        losses = getattr(self, "_symbolic_losses", []) + symbolic
+        self._graph = Graph(self.inputs, self.outputs + losses)  # raises when a loss needs another input
+        self._symbolic_losses = losses
+        return None
+
+    def compute_mask(self, inputs, mask=None):
+        """None: the outputs already carry the masks the layers inside gave them (so a mask passed in is not
+        reported as dropped)."""
+        return None
 
     def _pack_outputs(self, outs: list):
         structure = self._nested_outputs
@@ -112,18 +138,23 @@ class Functional(Model):
             layer, _, tensor_index = t._keras_history
             return [layer.name, graph.node_index_in_model(t.node), tensor_index]
 
-        def arg(structure):
-            if isinstance(structure, (list, tuple)):
-                return [arg(item) for item in structure]
-            return {"class_name": "__keras_tensor__",
-                    "config": {"shape": list(structure.shape), "dtype": structure.dtype.name,
-                               "keras_history": ref(structure)}}
+        def arg(value):
+            if isinstance(value, KerasTensor):
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(value.shape), "dtype": value.dtype.name, "keras_history": ref(value)}}
+            if isinstance(value, (list, tuple)):
+                return [arg(item) for item in value]
+            if isinstance(value, dict):
+                return {key: arg(item) for key, item in value.items()}
+            if isinstance(value, np.ndarray):
+                return {"class_name": "__numpy__", "config": {"value": value.tolist(), "dtype": value.dtype.name}}
+            return value
 
         layer_configs = []
         for layer in graph.layers:
             entry = serialize_layer(layer)
             entry["name"] = layer.name
-            entry["inbound_nodes"] = [{"args": [arg(node.inputs)], "kwargs": dict(node.kwargs)}
+            entry["inbound_nodes"] = [{"args": arg(list(node.args)), "kwargs": arg(node.kwargs)}
                                       for node in layer._inbound_nodes
                                       if node in graph._node_set and type(layer).__name__ != "InputLayer"]
             layer_configs.append(entry)
@@ -154,32 +185,42 @@ class Functional(Model):
             for i, node in enumerate(entry.get("inbound_nodes", [])):
                 pending.append((name, i, node))
 
-        def resolve(structure):
+        def tensor(history: list) -> KerasTensor:
+            layer_name, node_index, tensor_index = history
+            return outputs_of[(layer_name, node_index)][tensor_index]  # KeyError: that call is not made yet
+
+        def resolve(value):
+            if isinstance(value, list):
+                return [resolve(item) for item in value]
+            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+                return tensor(value["config"]["keras_history"])
+            if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+                return np.asarray(value["config"]["value"], dtype=value["config"]["dtype"])
+            if isinstance(value, dict):
+                return {key: resolve(item) for key, item in value.items()}
+            return value
+
+        def resolve_refs(structure):  # input_layers / output_layers: [layer_name, node_index, tensor_index] each
             if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
-                layer_name, node_index, tensor_index = structure
-                return outputs_of[(layer_name, node_index)][tensor_index]
+                return tensor(structure)
             if isinstance(structure, list):
-                return [resolve(item) for item in structure]
-            if isinstance(structure, dict) and structure.get("class_name") == "__keras_tensor__":
-                return resolve(structure["config"]["keras_history"])
-            if isinstance(structure, dict):
-                return {key: resolve(value) for key, value in structure.items()}
-            return structure
+                return [resolve_refs(item) for item in structure]
+            return {key: resolve_refs(item) for key, item in structure.items()}
 
         while pending:
             progressed = False
             for item in list(pending):
                 name, i, node = item
                 try:
-                    args = [resolve(a) for a in node.get("args", [])]
+                    args, kwargs = resolve(node.get("args", [])), resolve(node.get("kwargs", {}))
                 except KeyError:
                     continue  # an input of this call is not made yet
-                out = made[name](*args, **node.get("kwargs", {}))
+                out = made[name](*args, **kwargs)
                 outputs_of[(name, i)] = tree.flatten(out)
                 pending.remove(item)
                 progressed = True
             if not progressed:
                 raise ValueError(f"Model config '{config.get('name')}' is not a connected graph: cannot make the calls "
                                  f"of {[p[0] for p in pending]}")
-        return cls(resolve(config["input_layers"]), resolve(config["output_layers"]), name=config.get("name"),
+        return cls(resolve_refs(config["input_layers"]), resolve_refs(config["output_layers"]), name=config.get("name"),
                    trainable=config.get("trainable", True))

@@ -1,5 +1,9 @@
 """``Sequential``: a plain stack of layers, each feeding the next.
 
+Once its input shape is known it holds the same :class:`chainrule.keras.graph.Graph` a functional model runs (as
+Keras 3's Sequential builds a Functional); before that, or when a layer cannot be called symbolically, it calls its
+layers in order.
+
 >>> from chainrule.keras import layers
 >>> seq = Sequential([layers.Dense(8, activation="relu", input_shape=(4,)), layers.Dense(2)])
 >>> seq.output_shape
@@ -10,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.keras.graph import KerasTensor
-from chainrule.keras.layers import fusion
+from chainrule.engine.tensor import Tensor
+from chainrule.keras.graph import Graph, KerasTensor
 from chainrule.keras.layers.base import Layer
 from chainrule.keras.models.model import Model, cast_input, input_spec_for, is_shape_list
 from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
@@ -29,6 +33,7 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_layer = None
         self._layer_outputs: list[KerasTensor] = []
+        self._graph: Graph | None = None  # None until the input shape is known
         self.inputs = self.outputs = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
@@ -61,11 +66,12 @@ class Sequential(Model):
         self._layers.append(layer)
         if not rebuild:
             return None
-        if self.built and self._layer_outputs is not None and self.inputs is not None:
+        if self._graph is not None:  # built: call the new layer on the current output
             x = self._layer_outputs[-1] if self._layer_outputs else self.inputs[0]
-            out = layer(x)
+            out = self._symbolic_call(layer, x)
             self._layer_outputs.append(out)
             self.outputs = [out]
+            self._graph = Graph(self.inputs, self.outputs)
             return None
         return self._maybe_rebuild()
 
@@ -75,7 +81,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         self.built = False
-        self._layer_outputs, self.outputs = [], None
+        self._layer_outputs, self.outputs, self._graph = [], None, None
         self._maybe_rebuild()
         return layer
 
@@ -127,30 +133,44 @@ class Sequential(Model):
                                            name=_unique_input_name())
         x = self._input_layer.output
         self.inputs = [x]
-        self._layer_outputs = []
-        for layer in self._layers:
-            x = layer(x)
-            if isinstance(x, (list, tuple)):
-                raise ValueError(f"All layers in a Sequential model should have a single output tensor; layer "
-                                 f"'{layer.name}' returned {len(x)}. For multi-output layers, use the functional API.")
-            self._layer_outputs.append(x)
-        self.outputs = [x]
+        self._layer_outputs, self._graph = [], None
         self.input_spec = input_spec_for(input_shape)
         self._input_batch_shapes = [input_shape]
+        try:
+            for layer in self._layers:
+                x = self._symbolic_call(layer, x)
+                self._layer_outputs.append(x)
+        except NotImplementedError:  # a layer that cannot run symbolically: call the layers in order (as Keras)
+            self.outputs = None
+        else:
+            self.outputs = [x]
+            self._graph = Graph(self.inputs, self.outputs)
         self.built = True
 
-    def call(self, inputs, training: bool = False):
+    @staticmethod
+    def _symbolic_call(layer: Layer, x: KerasTensor) -> KerasTensor:
+        y = layer(x)
+        if isinstance(y, (list, tuple)):
+            raise ValueError(f"All layers in a Sequential model should have a single output tensor; layer "
+                             f"'{layer.name}' returned {len(y)}. For multi-output layers, use the functional API.")
+        return y
+
+    def call(self, inputs, training: bool = False, mask=None):
         if self._input_layer is not None:
             inputs = cast_input(inputs, np.dtype(self._input_layer.dtype))
-        x, layers, i = inputs, self._layers, 0
-        while i < len(layers):
-            if i + 1 < len(layers) and fusion.fuses_with_next(layers[i], layers[i + 1], x):
-                x = fusion.run_conv_max_pool(layers[i], layers[i + 1], x)  # one node for both (layers/fusion.py)
-                i += 2
-            else:
-                x = layers[i](x, training=training)
-                i += 1
+        if mask is not None and isinstance(inputs, Tensor):
+            inputs._keras_mask = mask  # masks travel on the tensors; each layer takes its input's
+        if self._graph is not None:
+            return self._graph.run([inputs], training=training)[0]
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
         return x
+
+    def compute_mask(self, inputs, mask=None):
+        """None: the outputs already carry the masks the layers inside gave them (so a mask passed in is not
+        reported as dropped)."""
+        return None
 
     # --- shapes and config -------------------------------------------------------------------------------------------
     @property

@@ -38,6 +38,7 @@ from chainrule import backend
 from chainrule.engine import function as _engine_function
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
 from chainrule.keras.layers.tracking import Tracker, may_hold_tracked
+from chainrule.keras.saving.weight_budget import charge_weight
 from chainrule.utils import tree
 from chainrule.utils.naming import to_snake_case
 
@@ -280,6 +281,7 @@ class Layer:
             raise ValueError(f"Layer '{self.name}': invalid value for argument `aggregation`: expected one of "
                              f"'none', 'mean', 'sum', 'only_first_replica'. Received: aggregation={aggregation!r}")
         check_no_constraint(f"Layer '{self.name}' add_weight", constraint=constraint)
+        charge_weight(self.name, name, shape)  # a model file being loaded may not ask for more than it holds
         if overwrite_with_gradient:
             raise NotImplementedError(f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) (float8 "
                                       f"training) is not supported")

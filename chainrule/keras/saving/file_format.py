@@ -45,6 +45,7 @@ _PREFIX = struct.Struct("<14sHQQ")  # magic, version, header length, data length
 _DIGEST = 32
 _ALIGN = 8
 _MAX_HEADER = 64 << 20
+_MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 _DTYPES = ("bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32",
            "float64")
 _FOREIGN = (  # what a file that is not ours most likely is, by its first bytes
@@ -173,6 +174,9 @@ def _read_arrays(entries: Any, data: memoryview, fail, with_arrays: bool = True)
             raise fail(f"tensor {name!r} has invalid data_offsets {offsets!r}")
         begin, end = offsets
         itemsize = np.dtype(dtype).itemsize
+        if math.prod(max(n, 1) for n in shape) * itemsize > _MAX_ARRAY_BYTES:  # NumPy's own limit, zero sizes aside
+            raise fail(f"tensor {name!r} has shape {shape}: no array can have it (its sizes multiply to more than "
+                       f"{_MAX_ARRAY_BYTES:,} bytes of {dtype})")
         if not previous_end <= begin <= end <= len(data) or end - begin != math.prod(shape) * itemsize:
             raise fail(f"tensor {name!r} of shape {shape} and dtype {dtype} does not fit its data_offsets "
                        f"{offsets} in {len(data)} bytes of data")

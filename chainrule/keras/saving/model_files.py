@@ -26,6 +26,7 @@ import numpy as np
 
 from chainrule.keras.configurable import is_serialized
 from chainrule.keras.saving.file_format import ModelFileError, decode, read_file, write_file
+from chainrule.keras.saving.weight_budget import check_input_shapes, weight_budget
 
 
 def save_model(model, path: str | os.PathLike, overwrite: bool = True, metadata: dict | None = None,
@@ -61,13 +62,18 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None, comp
                                    "call model.load_weights() on it")
     if kind != "model":
         raise ModelFileError(path, f"unknown kind of file {kind!r} (expected 'model')")
-    model = model_from_config(header.get("model"), path, custom_objects)
-    if header.get("build_config") and not model.built:
-        try:
-            model.build_from_config(header["build_config"])
-        except Exception as error:  # the shapes come from the file
-            raise ModelFileError(path, f"cannot build the model for the input shape it was saved with: "
-                                       f"{type(error).__name__}: {error}") from error
+    _check_declared_input_shapes(header, path)
+    # building allocates the weights before they are assigned: no more than the file holds (see weight_budget)
+    with weight_budget(sum(a.size for name, a in arrays.items() if not name.startswith("optimizer/")), path):
+        model = model_from_config(header.get("model"), path, custom_objects)
+        if header.get("build_config") and not model.built:
+            try:
+                model.build_from_config(header["build_config"])
+            except ModelFileError:
+                raise
+            except Exception as error:  # the shapes come from the file
+                raise ModelFileError(path, f"cannot build the model for the input shape it was saved with: "
+                                           f"{type(error).__name__}: {error}") from error
     _assign_weights(model, header, arrays, path)
     if compile and header.get("compile") is not None:
         _restore_training(model, header["compile"], arrays, path, custom_objects)
@@ -109,12 +115,23 @@ def model_from_config(config: Any, path: str | os.PathLike = "<config>", custom_
         raise ModelFileError(path, "the model description must be {\"class_name\": ..., \"config\": {...}}")
     try:
         model = rebuild(config, custom_objects)
+    except ModelFileError:  # a layer asked for more weights than the file holds (weight_budget)
+        raise
     except Exception as error:  # the config comes from a file: any failure to rebuild it is the file's fault
         raise ModelFileError(path, f"cannot rebuild the {config['class_name']} model from its config: "
                                    f"{type(error).__name__}: {error}") from error
     if not isinstance(model, Model):
         raise ModelFileError(path, f"the config describes a {type(model).__name__}, not a model")
     return model
+
+
+def _check_declared_input_shapes(header: dict, path) -> None:
+    """The input shapes the model's config and build config declare, checked before building allocates them."""
+    try:
+        check_input_shapes(header.get("model"), path)
+        check_input_shapes(header.get("build_config"), path, batched=True)
+    except RecursionError as error:
+        raise ModelFileError(path, "the model description is nested too deeply") from error
 
 
 def _weights_entries(model) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
@@ -212,10 +229,68 @@ def _restore_training(model, config: Any, arrays: dict[str, np.ndarray], path,
             from error
     state = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
     try:
-        model.optimizer.build(model.trainable_variables)  # create the slots now, so set_state checks their shapes
+        model.optimizer.build(model.trainable_variables)  # create the slots now, so that the state is checked whole
+        _check_optimizer_state(model.optimizer, state, path)
         model.optimizer.set_state(state)
+    except ModelFileError:
+        raise
     except (ValueError, TypeError) as error:
         raise ModelFileError(path, f"the optimizer state does not fit the model: {error}") from error
+
+
+def _check_optimizer_state(optimizer, state: dict[str, np.ndarray], path) -> None:
+    """Refuse saved optimizer state that the built ``optimizer`` would not have made itself: an unknown entry, a
+    missing step count or slot, another shape or dtype (set_state would cast it silently). Variables without any
+    slots are allowed (a variable that never had a gradient has none), with a warning once training had started."""
+    name = type(optimizer).__name__
+    expected = optimizer.get_state()
+
+    def refuse(reason: str) -> ModelFileError:
+        return ModelFileError(path, f"the {name} optimizer state {reason} (damaged or edited? load_model(..., "
+                                    f"compile=False) loads the model without its training state)")
+
+    for key, value in state.items():
+        if key not in expected:
+            raise refuse(f"has an entry {key!r} that {name} does not keep for this model (it keeps "
+                         f"{_described_state(expected)})")
+        want = expected[key]
+        if key == "iterations":
+            if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
+                raise refuse(f"has a step count 'iterations' of {value.dtype.name} {value.tolist()!r}, not a "
+                             f"non-negative integer")
+        elif value.shape != want.shape or value.dtype != want.dtype:
+            raise refuse(f"has slot {key!r} as {value.dtype.name} of shape {value.shape}, where {name} keeps "
+                         f"{want.dtype.name} of shape {want.shape}")
+    missing = [key for key in expected if "/" not in key and key not in state]
+    if missing:
+        raise refuse(f"lacks {_names(missing)}")
+    slots: dict[str, list[str]] = {}
+    for key in expected:
+        if "/" in key:
+            slots.setdefault(key.split("/")[0], []).append(key)
+    saved = {position for position, keys in slots.items() if any(key in state for key in keys)}
+    for position in sorted(saved, key=int):
+        absent = [key for key in slots[position] if key not in state]
+        if absent:
+            raise refuse(f"lacks slot {_names(map(repr, absent))} of variable {position} (it has the others)")
+    steps = int(state.get("iterations", 0))
+    if steps and slots and not saved:
+        raise refuse(f"has {steps} step(s) but none of the slots they make ({_described_state(expected)})")
+    if steps and len(saved) < len(slots):
+        unsaved = sorted(set(slots) - saved, key=int)
+        warnings.warn(f"{os.fspath(path)}: the {name} optimizer state has no slots for variables {_names(unsaved)} "
+                      f"(never updated?); they start from zero", stacklevel=4)
+
+
+def _described_state(state: dict) -> str:
+    """What an optimizer's state holds, in a line: "'iterations' and slots m, v of variables 0 to 3"."""
+    overall = [repr(key) for key in state if "/" not in key]
+    positions = sorted({int(key.split("/")[0]) for key in state if "/" in key})
+    slot_names = dict.fromkeys(key.split("/", 1)[1] for key in state if "/" in key)
+    if not positions:
+        return _names(overall)
+    return (f"{' and '.join(overall) or 'no step count'} and slots {_names(slot_names)} of variables "
+            f"{positions[0]} to {positions[-1]}")
 
 
 def _compile_config(model) -> dict:

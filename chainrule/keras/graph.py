@@ -176,15 +176,16 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
         if not isinstance(leaf, Tensor):
             raise TypeError(f"Layer '{layer.name}' returned {type(leaf).__name__} in a functional model; a layer's "
                             f"outputs must be tensors")
-    shapes = _unknown_where_different([[leaf.shape for leaf in run] for run in leaves])
+    shapes = _unknown_where_different(layer, [[leaf.shape for leaf in run] for run in leaves])
     specs = [(shape, np.dtype(leaf.dtype)) for shape, leaf in zip(shapes, leaves[0])]
     masks = [[getattr(leaf, "_keras_mask", None) for leaf in run] for run in leaves]
-    mask_shapes = _unknown_where_different([[None if m is None else tuple(m.shape) for m in run] for run in masks])
+    mask_shapes = _unknown_where_different(layer, [[None if m is None else tuple(m.shape) for m in run]
+                                                   for run in masks])
     symbolic_masks = [None if shape is None else KerasTensor(shape, bool) for shape in mask_shapes]
     return tree.map_structure(lambda _: None, runs[0]), specs, symbolic_masks
 
 
-def _unknown_where_different(runs: list[list]) -> list:
+def _unknown_where_different(layer, runs: list[list]) -> list:
     """Each output's shape from the first run, with the axes whose size differs in the second run set to None."""
     if len(runs) == 1:
         return [None if s is None else tuple(s) for s in runs[0]]
@@ -192,8 +193,8 @@ def _unknown_where_different(runs: list[list]) -> list:
     for a, b in zip(*runs):
         if a is None or b is None or len(a) != len(b):
             if a is not None and b is not None:
-                raise ValueError(f"the rank of an output depends on the unknown input sizes ({a} then {b}); define "
-                                 f"compute_output_shape() for the layer")
+                raise ValueError(f"Layer '{layer.name}': the rank of an output depends on the unknown input sizes "
+                                 f"({a} then {b}), so a symbolic call cannot tell its shape")
             shapes.append(None)
             continue
         shapes.append(tuple(m if m == n else None for m, n in zip(a, b)))

@@ -221,3 +221,143 @@ def test_header_checks_behind_the_checksum(container):
     with pytest.raises(ModelFileError, match="not an object"):
         decode(sealed([1, 2]))  # type: ignore[arg-type]
     assert decode(sealed({"tensors": [entry]}))[1]["a"].shape == (3, 5)
+
+
+# --- sizes: huge shapes, sizes that do not match the file, configs asking for huge layers ---------------------------
+HUGE = [0, 1, 3, 2**20, 2**31, 2**32, 2**40, 2**62, 2**63 - 1, 2**63, 2**64]
+PEAK_LIMIT = 64 << 20  # bytes a load of these few-KB files may allocate, refused or not
+
+
+def _peak_of(call) -> tuple[object, int]:
+    """(what ``call()`` returned or raised, the most bytes it held allocated at once)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        try:
+            outcome = call()
+        except Exception as error:  # noqa: BLE001 - the caller checks which
+            outcome = error
+        return outcome, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_huge_shapes_and_sizes_that_do_not_match_the_file(container):
+    """Tensor entries with shapes near 2**63 and data_offsets past the data: refused, or arrays that the data
+    really holds; never another exception, never a large allocation."""
+    rng = np.random.default_rng(6)
+    prefix = struct.Struct("<14sHQQ")
+    _, _, head_len, data_len = prefix.unpack_from(container)
+    header = json.loads(container[prefix.size:prefix.size + head_len])
+    body = container[prefix.size + head_len:-32]
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(CASES):
+        entries = json.loads(json.dumps(header["tensors"]))
+        entry = entries[rng.integers(len(entries))]
+        kind = rng.integers(3)
+        if kind < 2:
+            entry["shape"] = [HUGE[i] for i in rng.integers(len(HUGE), size=rng.integers(1, 4))]
+        if kind == 1:  # no data at all, as a shape with a 0 in it needs: only the shape's other sizes are wrong
+            entry["shape"].insert(rng.integers(len(entry["shape"]) + 1), 0)
+            entry["data_offsets"][1] = entry["data_offsets"][0]
+        if kind == 2 or rng.integers(4) == 0:
+            entry["data_offsets"][rng.integers(2)] = HUGE[rng.integers(len(HUGE))]
+        head = json.dumps({**header, "tensors": entries}).encode()
+        sealed = prefix.pack(io.MAGIC, io.FORMAT_VERSION, len(head), data_len) + head + body
+        sealed += hashlib.sha256(sealed).digest()
+        outcome, peak = _peak_of(lambda: decode(sealed, f"case{case}.bin"))
+        assert peak < PEAK_LIMIT, (entry, peak)
+        if isinstance(outcome, ModelFileError):
+            assert f"case{case}.bin" in str(outcome)
+            outcomes["refused"] += 1
+        else:
+            assert not isinstance(outcome, Exception), (entry, outcome)
+            assert sum(a.nbytes for a in outcome[1].values()) <= data_len
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > CASES // 2
+
+
+def _int_fields(node, path=()):
+    """Paths to every integer in a JSON value (sizes, units, axes, shapes...)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _int_fields(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _int_fields(value, path + (i,))
+    elif isinstance(node, int) and not isinstance(node, bool):
+        yield path
+
+
+def test_configs_asking_for_huge_layers_are_refused_before_allocating(model_file, tmp_path):
+    """Integers of the model config (units, input sizes, ...) set to huge values: the load is refused or builds
+    the same small model, and never allocates more than a few MB on the way."""
+    rng = np.random.default_rng(7)
+    path = tmp_path / "huge.keras"
+    path.write_bytes(model_file)
+    header, arrays = read_file(path)
+    fields = list(_int_fields(header["model"]))
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(CASES // 4):
+        edited = json.loads(json.dumps(header))
+        for _ in range(rng.integers(1, 3)):
+            node = edited["model"]
+            *parents, last = fields[rng.integers(len(fields))]
+            for key in parents:
+                node = node[key]
+            node[last] = HUGE[rng.integers(3, len(HUGE))]
+        write_file(path, edited, list(arrays.items()))
+        outcome, peak = _peak_of(lambda: load_model(path))
+        assert peak < PEAK_LIMIT, peak
+        if isinstance(outcome, ModelFileError):
+            assert "huge.keras" in str(outcome)
+            outcomes["refused"] += 1
+        else:
+            assert not isinstance(outcome, Exception), outcome
+            assert outcome.count_params() == sum(a.size for k, a in arrays.items() if k.startswith("weights/"))
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > CASES // 8
+
+
+def test_optimizer_state_with_changed_dtypes_or_missing_slots(model_file, tmp_path):
+    """Optimizer arrays given another dtype, dropped, or added: refused, or (a variable left with no slots at all)
+    loaded with a warning; what loads holds exactly the file's state, never a cast or a reset step count."""
+    import warnings
+
+    dtypes = ["bool", "uint8", "int8", "int32", "int64", "uint64", "float16", "float32", "float64"]
+    rng = np.random.default_rng(8)
+    path = tmp_path / "optimizer.keras"
+    path.write_bytes(model_file)
+    header, arrays = read_file(path)
+    keys = [key for key in arrays if key.startswith("optimizer/")]
+    outcomes = {"loaded": 0, "warned": 0, "refused": 0}
+    for _ in range(CASES // 4):
+        edited = dict(arrays)
+        for _ in range(rng.integers(1, 3)):
+            key = keys[rng.integers(len(keys))]
+            kind = rng.integers(3)
+            if kind == 0 and key in edited:
+                edited[key] = edited[key].astype(dtypes[rng.integers(len(dtypes))])
+            elif kind == 1:
+                edited.pop(key, None)
+            else:
+                edited[f"optimizer/{rng.integers(12)}/{['m', 'v', 'momentum'][rng.integers(3)]}"] = np.zeros(
+                    4, dtypes[rng.integers(len(dtypes))])
+        write_file(path, header, list(edited.items()))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model = load_model(path)
+            except ModelFileError as error:
+                assert "optimizer.keras" in str(error) and "optimizer state" in str(error)
+                outcomes["refused"] += 1
+                continue
+        outcomes["warned" if caught else "loaded"] += 1
+        state = model.optimizer.get_state()
+        for key, value in edited.items():
+            if key.startswith("optimizer/"):
+                saved = state[key.removeprefix("optimizer/")]
+                assert np.array_equal(saved, value), key
+                assert saved.dtype == value.dtype or key == "optimizer/iterations", key  # any integer counts steps
+    assert outcomes["refused"] > CASES // 8

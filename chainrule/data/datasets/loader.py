@@ -3,7 +3,8 @@
 The cache is one folder per dataset, ``$CHAINRULE_HOME/datasets/NAME/`` (default ``~/.cache/chainrule``), holding
 the files gzip'd as distributed (``train-images-idx3-ubyte.gz``) or uncompressed. The hash is that of the
 *uncompressed* file, so every source (a mirror's .gz, a system copy, a conversion) is held to the same value. A
-cached file that fails it (truncated, tampered) is removed and fetched again.
+cached file that fails it (truncated, tampered) is removed and fetched again. A cache folder that cannot be written
+(read-only) only warns: the files then come from the sources into memory.
 
 >>> cache_folder("mnist").parts[-2:]
 ('datasets', 'mnist')
@@ -45,6 +46,7 @@ def fetch(dataset: str, hashes: Mapping[str, str], sources: Sequence[Source]) ->
     cache = Folder(folder)
     found: dict[str, bytes] = {}
     tried: list[str] = []
+    unwritable: set[str] = set()  # damaged in the cache and not removable there: the good copy stays in memory
     for source in (cache, *sources):
         absent = []
         for filename in [name for name in hashes if name not in found]:
@@ -59,10 +61,10 @@ def fetch(dataset: str, hashes: Mapping[str, str], sources: Sequence[Source]) ->
             digest = hashlib.sha256(data).hexdigest()
             if digest != hashes[filename]:
                 tried.append(f"{source}: {filename}: SHA-256 {digest} is not the expected {hashes[filename]}")
-                if source is cache:
-                    _evict(folder, filename)
+                if source is cache and not _evict(folder, filename):
+                    unwritable.add(filename)
                 continue
-            if source is not cache:
+            if source is not cache and filename not in unwritable:
                 _store(folder, filename, data)
             found[filename] = data
         if absent:
@@ -83,9 +85,18 @@ def _store(folder: Path, filename: str, data: bytes) -> None:
         warnings.warn(f"could not cache {filename} in {folder}: {error}", stacklevel=3)
 
 
-def _evict(folder: Path, filename: str) -> None:
+def _evict(folder: Path, filename: str) -> bool:
+    """Remove a cached file that failed its checksum; a cache we cannot change (read-only) only warns, and the
+    file is then read from the other sources each time. Returns whether it is gone."""
     for stale in (folder / f"{filename}.gz", folder / filename):
-        stale.unlink(missing_ok=True)
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError as error:
+            warnings.warn(f"{stale} fails its SHA-256 check and cannot be removed ({error.strerror or error}): it "
+                          f"is ignored, and {filename} is read from the other sources into memory only; remove it "
+                          f"or make {folder} writable", stacklevel=3)
+            return False
+    return True
 
 
 def _explain(dataset: str, folder: Path, hashes: Mapping[str, str], found: Mapping[str, bytes],

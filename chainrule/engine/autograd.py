@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Callable, Sequence
 
 from chainrule import backend
@@ -78,9 +79,9 @@ def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, ke
     return results
 
 
-def graph_of(outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None) -> tuple[list, set]:
+def graph_of(outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None) -> tuple[list, dict]:
     """The tensors whose nodes a gradient from ``outputs`` passes through, newest node first (a node's consumers
-    were all made after it, so in this order its gradient is complete when it comes up), and the set of their ids."""
+    were all made after it, so in this order its gradient is complete when it comes up), and {id: position}."""
     found: dict[int, Tensor] = {}
     stack = list(outputs)
     while stack:  # a loop, not recursion, so graphs of any depth work
@@ -91,58 +92,65 @@ def graph_of(outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None =
         found[id(t)] = t
         stack.extend(x for x, needed in zip(fn.inputs, fn.needs_input_grad) if needed)
     nodes = sorted(found.values(), key=_newest_first)
-    return nodes, set(found)
+    return nodes, {id(t): k for k, t in enumerate(nodes)}
 
 
 def _newest_first(t: Tensor) -> int:
     return -t.node.order
 
 
-def walk(nodes: Sequence[Tensor], inner: set, seeds, create_graph: bool, keep: set[int] | None) -> dict:
+def walk(nodes: Sequence[Tensor], inner: dict, seeds, create_graph: bool, keep: set[int] | None) -> dict:
     """The backward walk, the one both eager gradients and replayed steps run: ``seeds`` (tensor, gradient) flow
-    through ``nodes`` (:func:`graph_of`'s order) to the leaves; return {id(t): (t, gradient)} for every leaf reached
-    and the tensors of ``nodes`` whose id is in ``keep``. Gradients meeting at a tensor are summed in arrival order."""
+    through ``nodes`` (:func:`graph_of`'s order; ``inner`` maps their ids to positions) to the leaves; return
+    {id(t): (t, gradient)} for every leaf reached and for the tensors of ``nodes`` whose id is in ``keep``.
+    Gradients meeting at a tensor are summed in arrival order."""
     results: dict[int, tuple] = {}
-    pending: dict[int, object] = {}
-    for t, g in seeds:
-        _receive(t, g, inner, pending, results)
+    pending: list = [None] * len(nodes)  # the gradient each node has received so far
+    kept = keep is not None and not keep.isdisjoint(inner)  # whether a node's own gradient is asked for
+    _deliver([t for t, _ in seeds], [g for _, g in seeds], _ALWAYS, inner, pending, results)
     grad_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        for t in nodes:
-            key = id(t)
-            g = pending.pop(key, None)
+        for k, t in enumerate(nodes):
+            g = pending[k]
             if g is None:  # no gradient reached this node
                 continue
-            if keep is not None and key in keep:
-                results[key] = (t, g)
+            pending[k] = None
+            if kept and id(t) in keep:
+                results[id(t)] = (t, g)
             fn = t.node
             if create_graph:
                 fn.graph_out = t
                 try:
-                    input_grads = fn.backward(g)
+                    grads = fn.backward(g)
                 finally:
                     fn.graph_out = None
             else:
-                input_grads = fn.backward(g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
-                if needed and gx is not None:
-                    _receive(x, gx, inner, pending, results)
+                grads = fn.backward(g)
+            _deliver(fn.inputs, grads if type(grads) is tuple else (grads,), fn.needs_input_grad, inner, pending,
+                     results)
     finally:
         GradMode.enabled = grad_mode
     return results
 
 
-def _receive(t: Tensor, g, inner: set, pending: dict, results: dict) -> None:
-    key = id(t)
-    if key in inner:
-        previous = pending.get(key)
-        pending[key] = g if previous is None else previous + g
-    else:
-        previous = results.get(key)
-        results[key] = (t, g if previous is None else previous[1] + g)
+_ALWAYS = itertools.repeat(True)  # the seeds' "needs a gradient" flags
+
+
+def _deliver(receivers, grads, needed, inner: dict, pending: list, results: dict) -> None:
+    """Add each gradient to what its tensor has received: a node still to walk keeps it pending, until its turn;
+    a leaf's is a result."""
+    for x, g, need in zip(receivers, grads, needed):
+        if g is None or not need:
+            continue
+        k = inner.get(id(x))
+        if k is not None:
+            previous = pending[k]
+            pending[k] = g if previous is None else previous + g
+        else:
+            key = id(x)
+            previous = results.get(key)
+            results[key] = (x, g if previous is None else previous[1] + g)
 
 
 def _as_grad_tensor(g) -> Tensor:

@@ -369,7 +369,10 @@ def as_tensor(data: TensorLike, dtype=None) -> Tensor:
 
 def constant(value: TensorLike, dtype=None, shape=None, name: str | None = None) -> Tensor:
     """TensorFlow's ``tf.constant``: a tensor that carries no gradient unless watched, holding its own copy of the
-    values (a later change to the array or Variable it came from does not reach it)."""
+    values (a later change to the array or Variable it came from does not reach it). In a traced step it is made
+    again on each replay (from the Python value it was given, as TensorFlow keeps a constant)."""
+    if _function.recorded is not None:
+        return _function.replayed(constant)(value, dtype, shape, name)
     t = Tensor(value, dtype=dtype, name=name)
     if shape is not None:
         t.data = backend.xp.broadcast_to(t.data, shape).copy()

@@ -100,7 +100,7 @@ class Trace(list):
     def call(self, fn: Callable, args: tuple, kwargs: dict, result) -> None:
         self.append(_Call(fn, args, kwargs, result))
 
-    def gradient(self, nodes: list, inner: set, seeds: list, create_graph: bool, keep, results: dict) -> None:
+    def gradient(self, nodes: list, inner: dict, seeds: list, create_graph: bool, keep, results: dict) -> None:
         if create_graph:
             self.refuse("it takes a differentiable gradient (create_graph=True, or a tape inside another tape)")
         elif keep is None:
@@ -318,43 +318,26 @@ class Program:
         self._steps.append((_GRADIENT, gradient.nodes, gradient.inner, tuple(seeds), gradient.keep, tuple(results)))
         self._descriptions.append(("gradient", tuple(nodes), tuple(described)))
 
-    def _builder(self, structure, where: str) -> tuple[Callable, tuple]:
+    def _builder(self, structure, where: str) -> tuple[tuple, tuple]:
         """How a replay rebuilds ``structure`` (a call's arguments, the outputs) from the slots, and its description.
-        A part that holds no traced value is passed as it is (the same object on every replay)."""
-        build, description, _ = self._part(structure, where)
-        return build, description
-
-    def _part(self, structure, where: str) -> tuple[Callable, tuple, bool]:
-        """(the rebuilding function, the description, whether the part holds no traced value)."""
+        The recipe is (_FIXED, the object): a part without traced values, passed as it is (the same object on every
+        replay); (_SLOT, slot, wrap): a traced value (wrapped as a Tensor when it was one); or (_BUILD, function of
+        the slots): a container holding traced values, rebuilt by one call."""
         if isinstance(structure, (list, tuple, dict)):
             keys = list(structure) if isinstance(structure, dict) else list(range(len(structure)))
-            parts = [self._part(structure[k], where) for k in keys]
-            description = (type(structure), tuple(keys), tuple(d for _, d, _ in parts))
-            if all(fixed for _, _, fixed in parts):
-                return (lambda values: structure), description, True
-            builders = [build for build, _, _ in parts]
-            kind = type(structure)
-            if kind is dict:
-                build = lambda values: {k: b(values) for k, b in zip(keys, builders)}  # noqa: E731
-            elif kind is list:
-                build = lambda values: [b(values) for b in builders]  # noqa: E731
-            elif kind is tuple:
-                build = lambda values: tuple([b(values) for b in builders])  # noqa: E731
-            elif isinstance(structure, dict):
-                build = lambda values: kind((k, b(values)) for k, b in zip(keys, builders))  # noqa: E731
-            else:  # a namedtuple
-                build = lambda values: kind(*[b(values) for b in builders])  # noqa: E731
-            return build, description, False
+            parts = [self._builder(structure[k], where) for k in keys]
+            description = (type(structure), tuple(keys), tuple(d for _, d in parts))
+            if all(recipe[0] is _FIXED for recipe, _ in parts):
+                return (_FIXED, structure), description
+            return (_BUILD, _container_builder(structure, keys, [recipe for recipe, _ in parts])), description
         if _is_iterator(structure):
             raise Refused(f"{where} is an iterator, which a replay cannot read again")
         if isinstance(structure, Variable):
-            return (lambda values: structure), ("captured", structure), True
+            return (_FIXED, structure), ("captured", structure)
         slot, description = self._source(structure, where)
         if description[0] != "slot":
-            return (lambda values: structure), description, True
-        if isinstance(structure, Tensor):
-            return (lambda values: Tensor._wrap(values[slot])), description, False
-        return (lambda values: values[slot]), description, False
+            return (_FIXED, structure), description
+        return (_SLOT, slot, isinstance(structure, Tensor)), description
 
     # --- replay ---------------------------------------------------------------------------------------------------
     def run(self, leaves: list):
@@ -373,13 +356,15 @@ class Program:
                 values[out] = fn.out = fn.forward(*arrays, **params)
             elif kind is _CALL:
                 _, fn, args, kwargs, parts = step
-                result = fn(*args(values), **kwargs(values))
+                result = fn(*_rebuilt(args, values), **_rebuilt(kwargs, values))
                 for slot, path, array in parts:
-                    part = _at(result, path)
+                    part = result
+                    for key in path:
+                        part = part[key]
                     values[slot] = part.data if array else part
             else:
                 _replay_gradient(step, values)
-        return self._outputs(values)
+        return _rebuilt(self._outputs, values)
 
     def same_as(self, other: "Program") -> str | None:
         """None when ``other`` (a later trace of the same signature) did the same; else what differs, in words."""
@@ -390,6 +375,44 @@ class Program:
         if len(mine) != len(theirs):
             return f"one call ran {len(mine) - 1} steps and the next {len(theirs) - 1}"
         return None
+
+
+_FIXED, _SLOT, _BUILD = range(3)  # how a replay gets a part of a call's arguments or of the outputs (see _builder)
+
+
+def _rebuilt(recipe: tuple, values: list):
+    kind = recipe[0]
+    if kind is _FIXED:
+        return recipe[1]
+    if kind is _SLOT:
+        return Tensor._wrap(values[recipe[1]]) if recipe[2] else values[recipe[1]]
+    return recipe[1](values)
+
+
+def _container_builder(structure, keys: list, recipes: list) -> Callable:
+    """A function of the slots that rebuilds the container ``structure`` from its parts' recipes."""
+    if type(structure) is list and all(recipe[0] is _SLOT and not recipe[2] for recipe in recipes):
+        slots = [recipe[1] for recipe in recipes]  # arrays only (a list of gradients): one comprehension
+        return lambda values: [values[i] for i in slots]
+    items = [recipe[1] if recipe[0] is _FIXED else None for recipe in recipes]
+    fills = [(i, recipe) for i, recipe in enumerate(recipes) if recipe[0] is not _FIXED]
+    kind = type(structure)
+
+    def build(values: list):
+        made = items.copy()
+        for i, recipe in fills:
+            if recipe[0] is _SLOT:
+                made[i] = Tensor._wrap(values[recipe[1]]) if recipe[2] else values[recipe[1]]
+            else:
+                made[i] = recipe[1](values)
+        if kind is list:
+            return made
+        if kind is tuple:
+            return tuple(made)
+        if isinstance(structure, dict):
+            return kind(zip(keys, made)) if kind is dict else kind((k, v) for k, v in zip(keys, made))
+        return kind(*made)  # a namedtuple
+    return build
 
 
 def _replay_gradient(step: tuple, values: list) -> None:
@@ -428,6 +451,7 @@ class TracedFunction:
         self.refusals: dict = {}  # signature -> why it runs eagerly
         self._states: dict = {}   # signature -> _Candidate, Program or the refusal
         self._on_new_signature = on_new_signature
+        self._announced: set = set()  # the signatures on_new_signature was told of
         self._logged: set[str] = set()
 
     def __call__(self, *args, **kwargs):
@@ -443,7 +467,8 @@ class TracedFunction:
         if type(state) is str:
             args, kwargs = as_inputs(args, kwargs)
             return self.python_function(*args, **kwargs)
-        if state is None and self._on_new_signature is not None and key not in self.refusals:
+        if self._on_new_signature is not None and key not in self._announced:
+            self._announced.add(key)
             self._on_new_signature(args, kwargs)
         outputs, program = trace(self.python_function, leaves, (args, kwargs))
         if program is None:  # variables were made: the next call traces again
@@ -479,20 +504,23 @@ class TracedFunction:
         """Forget every trace (they hold the arrays of the step that was traced)."""
         self._states.clear()
         self.refusals.clear()
+        self._announced.clear()
 
 
-def signature(args: tuple, kwargs: dict) -> tuple[tuple, list | tuple]:
-    """(the signature of a call, its argument leaves): see :class:`TracedFunction`."""
-    grad = GradMode.enabled
-    if not kwargs:  # the common call, f(x, y) with arrays or tensors: no nesting to describe
-        for a in args:
-            kind = type(a)
+def signature(args: tuple, kwargs: dict) -> tuple[tuple, tuple | list]:
+    """(the signature of a call, its argument leaves in :func:`chainrule.utils.tree.flatten`'s order): see
+    :class:`TracedFunction`."""
+    if not kwargs:  # the common calls, f(x, y) and fit's step((x, y)), with arrays or tensors
+        nested = len(args) == 1 and type(args[0]) is tuple
+        leaves = args[0] if nested else args
+        for leaf in leaves:
+            kind = type(leaf)
             if kind is not Tensor and kind is not np.ndarray:
                 break
         else:
-            return (len(args), grad, *[(a.shape, a.dtype) for a in args]), args
+            return (nested, GradMode.enabled, *[(leaf.shape, leaf.dtype) for leaf in leaves]), leaves
     leaves = tree.flatten((args, kwargs))
-    return (_nesting((args, kwargs)), grad, *[_leaf_key(leaf) for leaf in leaves]), leaves
+    return (_nesting((args, kwargs)), GradMode.enabled, *[_leaf_key(leaf) for leaf in leaves]), leaves
 
 
 def _leaf_key(leaf):
@@ -552,12 +580,6 @@ def _paths(structure, path: tuple = ()):
     elif isinstance(structure, dict):
         for key, item in structure.items():
             yield from _paths(item, path + (key,))
-
-
-def _at(structure, path: tuple):
-    for key in path:
-        structure = structure[key]
-    return structure
 
 
 def _is_iterator(value) -> bool:

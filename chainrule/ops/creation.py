@@ -1,4 +1,5 @@
-"""Tensors made from nothing but a shape (zeros, ones, fill, range) and one-hot encodings.
+"""Tensors made from nothing but a shape (zeros, ones, fill, range) and one-hot encodings. Each is ``replayed``: in a
+traced step (tf.function, fit) a replay makes it again from that replay's values.
 
 >>> import chainrule as tf
 >>> tf.one_hot([0, 2], depth=3).numpy()
@@ -12,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
 
@@ -24,28 +26,34 @@ def _shape(shape) -> tuple:
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
 
 
+@replayed
 def zeros(shape: Sequence[int], dtype=None) -> Tensor:
     return Tensor._wrap(backend.xp.zeros(_shape(shape), dtype=_dtype(dtype)))
 
 
+@replayed
 def ones(shape: Sequence[int], dtype=None) -> Tensor:
     return Tensor._wrap(backend.xp.ones(_shape(shape), dtype=_dtype(dtype)))
 
 
+@replayed
 def zeros_like(x: TensorLike, dtype=None) -> Tensor:
     x = _to_array(x)
     return Tensor._wrap(backend.xp.zeros_like(x, dtype=dtype or x.dtype))
 
 
+@replayed
 def ones_like(x: TensorLike, dtype=None) -> Tensor:
     x = _to_array(x)
     return Tensor._wrap(backend.xp.ones_like(x, dtype=dtype or x.dtype))
 
 
+@replayed
 def fill(dims: Sequence[int], value: float) -> Tensor:
     return Tensor._wrap(backend.xp.full(_shape(dims), value, dtype=_to_array(value).dtype))
 
 
+@replayed
 def range(start, limit=None, delta=1, dtype=None) -> Tensor:  # noqa: A001  (TensorFlow's name)
     """``tf.range``: integers by default, like Python's range."""
     if limit is None:
@@ -53,6 +61,7 @@ def range(start, limit=None, delta=1, dtype=None) -> Tensor:  # noqa: A001  (Ten
     return Tensor._wrap(backend.xp.arange(start, limit, delta, dtype=dtype))
 
 
+@replayed
 def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=None) -> Tensor:
     """Rows of a ``depth``-wide identity picked by integer ``indices`` (out-of-range indices give all off)."""
     idx = _to_array(indices)
@@ -64,6 +73,7 @@ def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: f
     return Tensor._wrap(out)
 
 
+@replayed
 def shape(x: TensorLike) -> Tensor:
     """The shape as an integer tensor (``tf.shape``)."""
     return Tensor._wrap(np.asarray(_to_array(x).shape, dtype=np.int64))

@@ -13,6 +13,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.ops.creation import _dtype, _shape
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
 
 
@@ -20,10 +21,12 @@ def _generator(seed: int | None) -> np.random.Generator:
     return backend.rng() if seed is None else backend.op_rng(seed)
 
 
+@replayed  # a traced step draws anew on each replay
 def normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None) -> Tensor:
     return Tensor._wrap(_generator(seed).normal(mean, stddev, _shape(shape)).astype(_dtype(dtype)))
 
 
+@replayed  # a traced step draws anew on each replay
 def uniform(shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None) -> Tensor:
     return Tensor._wrap(_generator(seed).uniform(minval, maxval, _shape(shape)).astype(_dtype(dtype)))
 

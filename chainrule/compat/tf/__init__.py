@@ -1,5 +1,5 @@
 """The TensorFlow namespace: ``import chainrule as tf`` re-exports everything here (``tf.Variable``, ``tf.math``,
-``tf.nn``, ``tf.random``, ``tf.GradientTape``, ``tf.function``, the dtypes, ``tf.keras``, ``tf.data``).
+``tf.nn``, ``tf.random``, ``tf.GradientTape``, ``tf.function``, ``tf.config``, the dtypes, ``tf.keras``, ``tf.data``).
 
 >>> from chainrule.compat import tf
 >>> tf.reduce_sum(tf.constant([1.0, 2.0])).numpy()
@@ -34,8 +34,10 @@ bool = bool_  # noqa: A001  (tf.bool)
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
 reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor
+newaxis = None  # x[..., tf.newaxis], as NumPy's np.newaxis
 
-from chainrule.compat.tf.function import function  # noqa: E402
+from chainrule.compat.tf.function import TensorSpec, function  # noqa: E402
+from chainrule.compat.tf import config  # noqa: E402
 from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
 from chainrule.compat.tf import math
 from chainrule.utils import tree as nest  # noqa: E402  (tf.nest: flatten, map_structure, pack_sequence_as, ...)

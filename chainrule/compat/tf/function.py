@@ -1,23 +1,307 @@
-"""``tf.function``: a Python function that TensorFlow would trace into a graph."""
+"""``tf.function``: a Python function traced once per input signature and replayed afterwards, with TensorFlow's
+rules for when to trace again.
+
+The first call with a new signature runs the Python function while the engine's tracer records it
+(chainrule/engine/tracer.py); once a second call of that signature has traced the same steps, later calls replay
+the record: the ops on the new arrays, the gradients by the engine's one backward walk, and the work outside the
+ops that TensorFlow would run as graph ops (``optimizer.apply_gradients``, a metric's ``update_state``,
+``Variable.assign``, ``tf.random``) called again. The weights come out bit for bit as eagerly.
+
+TensorFlow's rules: a Tensor or array argument counts by shape and dtype (``input_signature=`` with ``TensorSpec``
+and None sizes fixes them; ``reduce_retracing=True`` relaxes a shape that changes to None after its second value),
+a Python number or other object by value (a new value traces again), a Variable by reference, and the Variables the
+function reads are captured by reference. ``experimental_get_tracing_count()`` counts those traces.
+
+Differences from TensorFlow, where chainrule's tracing is Python running eagerly: the Python body (and so its
+``print``) runs on the first two calls of each concrete shape (the second checks that the trace repeats), not once
+per trace; a function whose trace cannot be replayed (it reads a traced value into Python, computes with NumPy, or
+a Python value it uses changes between calls) runs eagerly, with the reason logged once at INFO on the
+``chainrule.engine.tracer`` logger, where TensorFlow would raise or freeze the value.
+``tf.config.run_functions_eagerly(True)`` runs every call eagerly, as in TensorFlow.
+
+>>> import chainrule as tf
+>>> @function
+... def double(x):
+...     return x * 2
+>>> double(tf.constant(3.0)).numpy()
+array(6., dtype=float32)
+>>> _ = double(tf.constant([1.0, 2.0])); double.experimental_get_tracing_count()
+2
+"""
 from __future__ import annotations
 
-from chainrule.engine.tensor import constant
+import functools
+import inspect
+import types
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.engine.tensor import Tensor, Variable
+from chainrule.engine.tracer import TracedFunction
+from chainrule.utils import tree
+
+
+class TensorSpec:
+    """The shape (None for any size) and dtype of a tensor argument, as ``tf.TensorSpec``.
+
+    >>> spec = TensorSpec([None, 3], "float32")
+    >>> spec, spec.is_compatible_with(np.zeros((5, 3), "float32"))
+    (TensorSpec(shape=(None, 3), dtype=tf.float32, name=None), True)
+    """
+
+    def __init__(self, shape, dtype=np.float32, name: str | None = None):
+        self.shape = None if shape is None else tuple(None if n is None else int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.name = name
+
+    @classmethod
+    def from_tensor(cls, tensor, name: str | None = None) -> "TensorSpec":
+        return cls(np.shape(tensor.data if isinstance(tensor, Tensor) else tensor), _dtype_of(tensor), name)
+
+    def is_compatible_with(self, other) -> bool:
+        """Whether ``other`` (a spec, tensor or array) has this dtype and a shape that fits this one."""
+        if not isinstance(other, TensorSpec):
+            other = TensorSpec.from_tensor(other)
+        return self.dtype == other.dtype and _shapes_fit(self.shape, other.shape)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TensorSpec) and (self.shape, self.dtype, self.name) == \
+            (other.shape, other.dtype, other.name)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype, self.name))
+
+    def __repr__(self) -> str:
+        return f"TensorSpec(shape={self.shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
+
+
+def _dtype_of(value) -> np.dtype:
+    return value.data.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
+
+
+def _shapes_fit(spec, shape) -> bool:
+    """Whether ``shape`` fits ``spec`` (None: any rank in the spec, any size on an axis)."""
+    if spec is None:
+        return True
+    if shape is None or len(spec) != len(shape):
+        return False
+    return all(a is None or a == b for a, b in zip(spec, shape))
+
+
+class Function:
+    """What ``tf.function`` returns: call it like the function; see the module's docstring for how it traces."""
+
+    def __init__(self, python_function: Callable, input_signature=None, reduce_retracing: bool = False,
+                 name: str | None = None):
+        functools.update_wrapper(self, python_function)
+        self._python_function = python_function
+        self._input_signature = None if input_signature is None else _signature_specs(input_signature)
+        self._reduce_retracing = bool(reduce_retracing)
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._traced = TracedFunction(python_function, name=f"tf.function {self._name}",
+                                      on_new_signature=self._count_trace)
+        self._traces: list[tuple] = []  # the signatures TensorFlow would have traced (sizes relaxed to None)
+        self._bound: dict[int, tuple] = {}  # id(instance) -> (its weak reference, its Function)
+
+    @property
+    def python_function(self) -> Callable:
+        """The Python function that was decorated."""
+        return self._python_function
+
+    @property
+    def input_signature(self):
+        return self._input_signature
+
+    def __call__(self, *args, **kwargs):
+        if self._input_signature is not None:
+            args, kwargs = self._conform(args, kwargs), {}
+        return self._traced(*args, **kwargs)
+
+    def __get__(self, instance, owner=None):
+        """A method: each instance gets its own traced function of the bound method (TensorFlow's too)."""
+        if instance is None:
+            return self
+        key = id(instance)
+        entry = self._bound.get(key)
+        if entry is None or entry[0]() is not instance:
+            bound = Function(types.MethodType(self._python_function, instance), self._input_signature,
+                             self._reduce_retracing, self._name)
+            try:
+                holder = weakref.ref(instance, lambda _, key=key: self._bound.pop(key, None))
+            except TypeError:  # an instance that cannot be weakly referenced is held
+                holder = lambda instance=instance: instance  # noqa: E731
+            entry = self._bound[key] = (holder, bound)
+        return entry[1]
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times TensorFlow would have traced the function so far (one per signature it saw)."""
+        return len(self._traces)
+
+    def get_concrete_function(self, *args, **kwargs) -> "ConcreteFunction":
+        """The function for one signature: arguments as values or ``TensorSpec`` (the ``input_signature`` when
+        none are given). It counts as a trace, as in TensorFlow; chainrule records the program on its first call
+        (running the Python then), since it records by running."""
+        if not args and not kwargs and self._input_signature is not None:
+            args = self._input_signature
+        signature = self._count_trace(args, kwargs)
+        return ConcreteFunction(self, signature)
+
+    # --- TensorFlow's tracing rules -----------------------------------------------------------------------------------
+    def _count_trace(self, args: tuple, kwargs: dict) -> tuple:
+        """The trace TensorFlow would use for these arguments, counted when it is new (a relaxed one under
+        ``reduce_retracing``)."""
+        if self._input_signature is not None:
+            signature = (_nesting(self._input_signature, {}), tuple(tree.flatten(self._input_signature)))
+        else:
+            signature = _trace_type(args, kwargs)
+        for k, traced in enumerate(self._traces):
+            if _fits(traced, signature):
+                return traced
+        if self._reduce_retracing:
+            for k, traced in enumerate(self._traces):
+                relaxed = _relaxed(traced, signature)
+                if relaxed is not None:
+                    self._traces.append(relaxed)
+                    return relaxed
+        self._traces.append(signature)
+        return signature
+
+    def _conform(self, args: tuple, kwargs: dict) -> tuple:
+        """The arguments bound to the ``input_signature``: each tensor argument checked against its spec (arrays and
+        numbers made Tensors of the spec's dtype), as TensorFlow binds them; a mismatch raises TypeError."""
+        try:
+            bound = inspect.signature(self._python_function).bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"Binding inputs to tf.function `{self._name}` failed: {error}") from None
+        values = list(bound.args)
+        specs = self._input_signature
+        if len(values) != len(specs) or bound.kwargs:
+            raise TypeError(f"Binding inputs to tf.function `{self._name}` failed: the input_signature has "
+                            f"{len(specs)} arguments, the call gave {len(values) + len(bound.kwargs)}")
+        return tuple(_conformed(self._name, spec, value) for spec, value in zip(specs, values))
+
+
+class ConcreteFunction:
+    """One traced signature of a :class:`Function` (``get_concrete_function``): calls must fit it."""
+
+    def __init__(self, function: Function, signature: tuple):
+        self._function = function
+        self._signature = signature
+
+    @property
+    def structured_input_signature(self):
+        return self._signature
+
+    def __call__(self, *args, **kwargs):
+        if not _fits(self._signature, _trace_type(args, kwargs)):
+            raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: the arguments do not "
+                            f"fit the concrete function's signature {self._signature}")
+        return self._function(*args, **kwargs)
+
+
+def _signature_specs(input_signature) -> tuple:
+    if not isinstance(input_signature, (list, tuple)):
+        raise TypeError(f"input_signature must be a list or tuple of TensorSpec, got {type(input_signature).__name__}")
+    for spec in tree.flatten(input_signature):
+        if not isinstance(spec, TensorSpec):
+            raise TypeError(f"input_signature must hold only TensorSpec objects, got {spec!r}")
+    return tuple(input_signature)
+
+
+def _conformed(name: str, spec, value):
+    """``value`` bound to ``spec`` (a TensorSpec, or a list, tuple or dict of them): tensors checked, the rest made
+    Tensors of the spec's dtype."""
+    if isinstance(spec, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(spec):
+            raise TypeError(f"Binding inputs to tf.function `{name}` failed: expected {len(spec)} items for {spec}, "
+                            f"got {value!r}")
+        return type(value)(_conformed(name, s, v) for s, v in zip(spec, value))
+    if isinstance(spec, dict):
+        if not isinstance(value, dict) or set(value) != set(spec):
+            raise TypeError(f"Binding inputs to tf.function `{name}` failed: expected the keys {sorted(spec)}, "
+                            f"got {value!r}")
+        return {key: _conformed(name, spec[key], value[key]) for key in value}
+    if isinstance(value, Variable):
+        given = TensorSpec.from_tensor(value)
+    else:
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(backend.xp.asarray(value, dtype=spec.dtype)) if not \
+                isinstance(value, backend.xp.ndarray) else Tensor._wrap(value)
+        given = TensorSpec.from_tensor(value)
+    if not spec.is_compatible_with(given):
+        raise TypeError(f"Binding inputs to tf.function `{name}` failed: Can not cast {given} to {spec}")
+    return value
+
+
+def _trace_type(args: tuple, kwargs: dict) -> tuple:
+    """TensorFlow's trace type of a call: the nesting, then per leaf a TensorSpec (tensors, arrays), the Variable
+    itself, or the Python value (by identity when it cannot be hashed)."""
+    leaves = tree.flatten((args, kwargs))
+    return _nesting(args, kwargs), tuple(_leaf_type(leaf) for leaf in leaves)
+
+
+def _leaf_type(leaf):
+    if isinstance(leaf, TensorSpec):
+        return leaf
+    if isinstance(leaf, Variable):
+        return ("variable", id(leaf))
+    if isinstance(leaf, (Tensor, backend.xp.ndarray)):
+        return TensorSpec.from_tensor(leaf)
+    try:
+        hash(leaf)
+    except TypeError:
+        return ("object", id(leaf))
+    return ("value", type(leaf), leaf)
+
+
+def _nesting(args, kwargs) -> Any:
+    return tree.map_structure(lambda _: None, (args, kwargs))
+
+
+def _fits(traced: tuple, signature: tuple) -> bool:
+    """Whether a call of ``signature`` can use the trace ``traced`` (same nesting and values, shapes that fit)."""
+    if traced[0] != signature[0] or len(traced[1]) != len(signature[1]):
+        return False
+    for a, b in zip(traced[1], signature[1]):
+        if isinstance(a, TensorSpec) and isinstance(b, TensorSpec):
+            if a.dtype != b.dtype or not _shapes_fit(a.shape, b.shape):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def _relaxed(traced: tuple, signature: tuple) -> tuple | None:
+    """``traced`` with the sizes that differ from ``signature``'s made None, when only sizes differ; else None."""
+    if traced[0] != signature[0] or len(traced[1]) != len(signature[1]):
+        return None
+    leaves = []
+    for a, b in zip(traced[1], signature[1]):
+        if isinstance(a, TensorSpec) and isinstance(b, TensorSpec):
+            if a.dtype != b.dtype or a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+                return None
+            leaves.append(TensorSpec([x if x == y else None for x, y in zip(a.shape, b.shape)], a.dtype, a.name))
+        elif a != b:
+            return None
+        else:
+            leaves.append(a)
+    return traced[0], tuple(leaves)
 
 
 def function(func=None, input_signature=None, autograph: bool = True, jit_compile=None,
-             reduce_retracing: bool = False, **options):
-    """``tf.function``. TensorFlow traces the function into a graph; chainrule executes eagerly, so the function runs
-    as written, as TensorFlow runs it under ``tf.config.run_functions_eagerly(True)``. Works as ``@tf.function`` and
-    as ``@tf.function(jit_compile=True, ...)``; the arguments are accepted for TensorFlow code and change nothing.
-
-    >>> @function
-    ... def double(x):
-    ...     return x * 2
-    >>> double(constant(3.0)).numpy()
-    array(6., dtype=float32)
-    """
+             reduce_retracing: bool = False, experimental_relax_shapes=None, name: str | None = None,
+             **options):
+    """``tf.function``: as ``@tf.function`` and as ``@tf.function(input_signature=..., reduce_retracing=True)``.
+    ``experimental_relax_shapes`` is the older name of ``reduce_retracing``; ``autograph`` and ``jit_compile`` are
+    accepted and change nothing (Python control flow runs as Python while tracing)."""
+    if experimental_relax_shapes is not None:
+        reduce_retracing = reduce_retracing or bool(experimental_relax_shapes)
     if func is None:
-        return function
+        return functools.partial(function, input_signature=input_signature, autograph=autograph,
+                                 jit_compile=jit_compile, reduce_retracing=reduce_retracing, name=name, **options)
     if not callable(func):
         raise TypeError(f"tf.function takes a function, got {type(func).__name__}")
-    return func
+    return Function(func, input_signature=input_signature, reduce_retracing=reduce_retracing, name=name)

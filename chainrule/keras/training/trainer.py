@@ -57,6 +57,11 @@ def _array(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _arrays(structure):
+    """A Tensor (alone or in lists and dicts) as arrays."""
+    return structure.data if type(structure) is Tensor else tree.map_structure(_array, structure)
+
+
 class Trainer:
     """Mixed into :class:`chainrule.keras.models.Model`: everything about training a model on data."""
 
@@ -147,7 +152,8 @@ class Trainer:
     @replayed
     def _logs(self) -> dict:
         logs = {"loss": float(self._loss_tracker.result())}
-        logs.update((t.name, float(t.result())) for t in self._output_losses)
+        if self._output_losses:
+            logs.update((t.name, float(t.result())) for t in self._output_losses)
         if self._compiled_metrics is not None and self._compiled_metrics.built:
             logs.update(self._compiled_metrics.results())
         return logs
@@ -185,6 +191,22 @@ class Trainer:
         """One training step on ``data = (x, y, sample_weight)``: forward, loss, gradients, the update, the metrics;
         returns the logs. Override it to customize ``fit`` (return a dict of logs, as in Keras); it is traced and
         replayed like the built-in one unless it works outside the ops."""
+        self._train_batch(data)
+        return self._logs()
+
+    def test_step(self, data) -> dict:
+        """The loss and the metrics of one batch, without updating the weights; returns the logs."""
+        self._test_batch(data)
+        return self._logs()
+
+    def predict_step(self, data):
+        """The model's outputs for one batch (``data`` is ``(x,)`` or ``x``)."""
+        x, _, _ = unpack(data)
+        return self(x, training=False)
+
+    # the built-in steps without their logs: what fit and evaluate trace when the steps are not overridden, the logs
+    # being read only when a callback asks for them
+    def _train_batch(self, data) -> None:
         x, y, sample_weight = unpack(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
@@ -193,11 +215,10 @@ class Trainer:
             found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, {id(v) for v in self._train_vars})
             grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
         self._apply_step(loss, grads, self._loss_terms(), num_rows(x))
-        self._update_metrics(y, y_pred, sample_weight)
-        return self._logs()
+        if self._has_metrics():
+            self._update_metrics(y, y_pred, sample_weight)
 
-    def test_step(self, data) -> dict:
-        """The loss and the metrics of one batch, without updating the weights; returns the logs."""
+    def _test_batch(self, data) -> None:
         x, y, sample_weight = unpack(data)
         y_pred = self(x, training=False)
         if self._train_vars is None:
@@ -205,13 +226,8 @@ class Trainer:
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False) \
             if self._compiled_loss is not None or self.losses else None
         self._track_losses(loss, self._loss_terms(), num_rows(x))
-        self._update_metrics(y, y_pred, sample_weight)
-        return self._logs()
-
-    def predict_step(self, data):
-        """The model's outputs for one batch (``data`` is ``(x,)`` or ``x``)."""
-        x, _, _ = unpack(data)
-        return self(x, training=False)
+        if self._has_metrics():
+            self._update_metrics(y, y_pred, sample_weight)
 
     def _loss_terms(self) -> list:
         """Each output's loss of the step just computed, for a model with several losses."""
@@ -221,7 +237,8 @@ class Trainer:
     @replayed
     def _apply_step(self, loss, grads, terms: list, rows: int) -> None:
         """The update of a training step and its loss trackers; nothing is applied when the loss is not finite."""
-        value = self._step_loss = float(loss.data)
+        value = float(loss.data)
+        object.__setattr__(self, "_step_loss", value)  # (a float: no layer tracking to run)
         if grads is not None and math.isfinite(value):
             self.optimizer.apply(grads, self._train_vars)
         self._track_losses(loss, terms, rows)
@@ -238,13 +255,15 @@ class Trainer:
         for tracker, term in zip(self._output_losses, terms):
             tracker.update_state(float(term.data), sample_weight=rows)
 
+    def _has_metrics(self) -> bool:
+        cm = self._compiled_metrics
+        return cm is not None and bool(cm.spec or cm.weighted_spec)
+
     @replayed
     def _update_metrics(self, y, y_pred, sample_weight) -> None:
         cm = self._compiled_metrics
-        if cm is None:
-            return
         preds = _output_array(y_pred)
-        y, sample_weight = tree.map_structure(_array, y), tree.map_structure(_array, sample_weight)
+        y, sample_weight = _arrays(y), _arrays(sample_weight)
         if not cm.built:
             cm.build(y, preds)
         cm.update(y, preds, sample_weight)
@@ -252,8 +271,9 @@ class Trainer:
     def _step_function(self, kind: str):
         """``train_step``, ``test_step`` or ``predict_step`` as ``fit`` and the others run it: traced (one
         :class:`~chainrule.engine.tracer.TracedFunction` per kind, kept until ``compile`` or the end of ``fit``),
-        or eager under ``run_eagerly``; either way it gets the batch as Tensors."""
-        step = getattr(self, f"{kind}_step")
+        or eager under ``run_eagerly``; either way it gets the batch as Tensors. A built-in train or test step runs
+        without its logs (None), which the caller reads with ``_logs()`` when it needs them."""
+        step = getattr(self, f"{kind}_step" if kind == "predict" or self._custom(f"{kind}_step") else f"_{kind}_batch")
         if getattr(self, "run_eagerly", False):
             return lambda data: step(*as_inputs((data,), {})[0])
         traced = self._step_functions.get(kind)
@@ -316,6 +336,8 @@ class Trainer:
                     value = logs.get("loss", 0.0)
                 else:
                     value = self._step_loss
+                    if batch_hooks:
+                        logs = self._logs()
                 steps += 1
                 if not math.isfinite(value):
                     self.stop_training = True
@@ -379,6 +401,8 @@ class Trainer:
                 logs = test_function(_pack(*data))
                 if custom_step:
                     logs = _plain_logs(logs)
+                elif batch_hooks:
+                    logs = self._logs()
                 if batch_hooks:
                     callbacks.on_test_batch_end(step, logs)
                 if callbacks.progbar is not None and not callbacks.progbar._in_fit:
@@ -448,7 +472,8 @@ class Trainer:
 
     def _one_batch(self, kind: str, data) -> dict:
         """``train_step`` or ``test_step`` (traced, as in ``fit``) on one batch; its logs."""
-        return _plain_logs(self._step_function(kind)(_pack(*data)))
+        logs = self._step_function(kind)(_pack(*data))
+        return _plain_logs(logs) if self._custom(f"{kind}_step") else self._logs()
 
     def predict_on_batch(self, x):
         """The outputs for one batch, as NumPy."""

@@ -28,6 +28,10 @@ ONE_CALL = {
     "broadcast_to": lambda x: cr.broadcast_to(x[:1] * x[:1], (4, 3)), "concat": lambda x: cr.concat([x, x * x], 1),
     "stack": lambda x: cr.stack([x, x * x], -1), "split": lambda x: cr.split(x * x, 3, axis=1)[2],
     "pad": lambda x: cr.pad(x * x, [[1, 1], [0, 2]], 1.0), "gather": lambda x: cr.gather(x * x, [1, 1, 0], axis=1),
+    "log1p": ops.log1p, "expm1": ops.expm1, "sin": ops.sin, "cos": ops.cos, "tan": lambda x: ops.tan(x * 0.5),
+    "arcsin": lambda x: ops.arcsin(x * 0.4), "arccos": lambda x: ops.arccos(x * 0.4), "arctan": ops.arctan,
+    "sinh": ops.sinh, "cosh": ops.cosh, "arcsinh": ops.arcsinh, "arccosh": lambda x: ops.arccosh(x + 1.0),
+    "arctanh": lambda x: ops.arctanh(x * 0.4), "arctan2": lambda x: ops.arctan2(x, x[::-1] - 1.0),
 }
 
 

@@ -14,3 +14,8 @@ from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, mean_
                               sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)
 from chainrule.ops.pool import avg_pool2d, max_pool2d
+from chainrule.ops.transcendental import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cos, cosh,
+                                         expm1, log1p, sin, sinh, tan)
+from chainrule.ops.cumulative import cumprod, cumsum
+from chainrule.ops.indexing import scatter, scatter_update, segment_sum, slice_update, take, take_along_axis
+from chainrule.ops.einsum import einsum

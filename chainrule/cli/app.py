@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chainrule.keras.callbacks import Callback
+
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 MODEL_FILE = "model.keras"
 LOSS, METRICS = "sparse_categorical_crossentropy", ["accuracy"]
@@ -32,6 +34,11 @@ LOSS, METRICS = "sparse_categorical_crossentropy", ["accuracy"]
 
 class UsageError(Exception):
     """A mistake in what was asked (a missing file, an unknown name): printed as one line, without a traceback."""
+
+
+class TrainingDiverged(Exception):
+    """Training had to stop because the loss or the weights stopped being finite numbers: printed as one line; the
+    model file keeps the last epoch whose weights were all finite."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.run(args)
-    except (UsageError, ModelFileError, DatasetUnavailableError, OSError) as error:
+    except (UsageError, TrainingDiverged, ModelFileError, DatasetUnavailableError, OSError) as error:
         print(f"chainrule {args.command}: error: {_message(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -77,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-split", type=_fraction, default=0.1,
                        help="fraction of the training images held out to validate each epoch, taken from the "
                             "end as Keras does (default: 0.1; 0 for none)")
-    train.add_argument("--seed", type=int, default=None,
+    train.add_argument("--seed", type=_seed, default=None,
                        help="random seed for bit-identical runs (default: a fresh one, written to run.json)")
     train.add_argument("--limit", type=_positive_int, default=None,
                        help="train on the first N training images only (quick runs); the test split stays whole")
@@ -141,15 +148,18 @@ def _train(args: argparse.Namespace) -> None:
           f"training and {held_out} validation images, {args.epochs} epoch{'s' * (args.epochs > 1)} of batch "
           f"{args.batch_size}, "
           f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}")
+    out.mkdir(parents=True, exist_ok=True)
+    keeper = _SaveWhileFinite(out / MODEL_FILE, {"dataset": data.name, "class_names": list(data.class_names)})
     started = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_split=args.validation_split, verbose=args.verbose)
+                        validation_split=args.validation_split, verbose=args.verbose, callbacks=[keeper])
     seconds = time.perf_counter() - started
+    if keeper.failure is not None:
+        raise TrainingDiverged(f"{keeper.failure}, so training stopped (is the learning rate "
+                               f"{float(optimizer.learning_rate):g} too high?); {keeper.outcome()}")
     test_loss, test_accuracy = model.evaluate(x_test, data.y_test, batch_size=args.batch_size, verbose=0)
     print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f} ({len(data.y_test)} images)")
 
-    out.mkdir(parents=True, exist_ok=True)
-    io.save_model(model, out / MODEL_FILE, metadata={"dataset": data.name, "class_names": list(data.class_names)})
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}
     _write_json(out / "history.json", logs)
     _write_json(out / "run.json", {
@@ -164,6 +174,53 @@ def _train(args: argparse.Namespace) -> None:
                          out / "confusion.png", data.class_names)
     plots.plot_mistakes(data.x_test, data.y_test, probabilities, out / "mistakes.png", data.class_names)
     print(f"Wrote {out}/: {MODEL_FILE}, history.json, run.json, curves.png, confusion.png, mistakes.png")
+
+
+class _SaveWhileFinite(Callback):
+    """Write the model file after each epoch whose loss and weights are all finite; stop training at the first
+    batch whose loss is not finite (as TerminateOnNaN), or after an epoch that left a weight that is not, and say
+    which in ``failure``. The file then keeps the last good epoch (or, if none, whatever was there before)."""
+
+    def __init__(self, path: Path, metadata: dict):
+        super().__init__()
+        self.path, self.metadata = path, metadata
+        self.existed = path.exists()
+        self.saved_epoch: int | None = None
+        self.failure: str | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check_loss(logs, f"in epoch {self._epoch + 1}, batch {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check_loss(logs, f"in epoch {epoch + 1}")
+        if self.failure is None:
+            bad = [v.name for v in self.model.weights if not np.isfinite(np.asarray(v.numpy())).all()]
+            if bad:
+                self.failure = f"weight {bad[0]!r} became non-finite in epoch {epoch + 1}"
+                self.model.stop_training = True
+        if self.failure is None:
+            from chainrule.keras import saving as io
+
+            io.save_model(self.model, self.path, metadata=self.metadata)
+            self.saved_epoch = epoch + 1
+
+    def _check_loss(self, logs, where: str) -> None:
+        loss = (logs or {}).get("loss")
+        if self.failure is None and loss is not None and not math.isfinite(float(loss)):
+            self.failure = f"the loss became {float(loss)} {where}"
+            self.model.stop_training = True
+
+    def outcome(self) -> str:
+        """What the model file holds after a failure, in words."""
+        if self.saved_epoch is not None:
+            return f"{self.path} keeps the model after epoch {self.saved_epoch}, the last with finite weights"
+        if self.existed:
+            return f"{self.path} was left as it was"
+        return "no model file was written"
 
 
 def _plots_module():
@@ -288,22 +345,47 @@ def _message(error: BaseException) -> str:
     return str(error)
 
 
+# Each number flag is checked as it is parsed: argparse prints "argument --lr: <message>" and exits with status 2.
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def _finite_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
+def _seed(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _finite_number(text)
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _finite_number(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value

@@ -196,6 +196,13 @@ def test_terminate_on_nan_on_its_own():
     assert cb.model.stop_training
 
 
+def test_terminate_on_nan_can_raise_as_keras_3():
+    cb = callbacks.TerminateOnNaN(raise_error=True)
+    cb.on_train_batch_end(0, {"loss": 1.0})
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 3. Loss value: nan"):
+        cb.on_train_batch_end(3, {"loss": float("nan")})
+
+
 def test_csv_logger_writes_one_row_per_epoch_and_appends(tmp_path):
     x, y = data()
     path = tmp_path / "log.csv"

@@ -25,6 +25,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.engine.tensor import Tensor
+from chainrule.keras.training.array_checks import as_number_array, named_leaves, ragged_list_message, sample_count_message
 from chainrule.utils import tree
 
 Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)
@@ -32,22 +33,26 @@ Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)
 
 # --- structures of arrays --------------------------------------------------------------------------------------------
 def to_numpy(data, role: str = "x"):
-    """Tensors, arrays, nested lists of numbers -> arrays; a list/tuple of arrays or a dict stays a structure."""
+    """Tensors, arrays, nested lists of numbers -> arrays; a list/tuple of arrays or a dict stays a structure.
+    Data that holds no numbers (strings, objects, ragged lists) is a TypeError naming ``role`` (array_checks)."""
     if data is None:
         return None
     if isinstance(data, Tensor):
         return data.numpy()
     if isinstance(data, np.ndarray):
-        return data
+        return as_number_array(data, role)
     if isinstance(data, dict):
-        return {key: to_numpy(value, role) for key, value in data.items()}
+        return {key: to_numpy(value, f"{role}[{key!r}]") for key, value in data.items()}
     if isinstance(data, (list, tuple)) and data and all(_is_array_like(item) for item in data):
-        return [to_numpy(item, role) for item in data]
+        return [to_numpy(item, f"{role}[{i}]") for i, item in enumerate(data)]
     try:
-        return np.asarray(data)
+        array = np.asarray(data)
     except (ValueError, TypeError) as e:
+        if isinstance(data, (list, tuple)):
+            raise TypeError(ragged_list_message(data, role)) from e
         raise TypeError(f"Cannot use {type(data).__name__} as {role}: expected NumPy arrays, Tensors, a "
                         f"chainrule.data.Dataset or a generator of batches") from e
+    return as_number_array(array, role)
 
 
 def _is_array_like(item) -> bool:
@@ -188,18 +193,16 @@ class ArrayAdapter(DataAdapter):
 
 
 def _check_rows(x, y, sample_weight) -> int:
-    counts = {"x": {len(a) for a in _leaves(x)}}
-    if not counts["x"]:
+    if not _leaves(x):
         raise ValueError("No input data: x is empty")
-    if y is not None:
-        counts["y"] = {len(a) for a in _leaves(y)}
-    if sample_weight is not None:
-        counts["sample_weight"] = {len(sample_weight)}
-    sizes = {size for group in counts.values() for size in group}
+    arrays = [pair for structure, role in ((x, "x"), (y, "y"), (sample_weight, "sample_weight"))
+              for pair in named_leaves(structure, role)]
+    for name, a in arrays:
+        if np.ndim(a) == 0:
+            raise ValueError(f"{name} is a single value (shape ()), not an array with one row per sample")
+    sizes = {len(a) for _, a in arrays}
     if len(sizes) != 1:
-        described = ", ".join(f"{name}: {sorted(group)}" for name, group in counts.items())
-        raise ValueError(f"Data cardinality is ambiguous: make sure all arrays contain the same number of samples "
-                         f"({described})")
+        raise ValueError(sample_count_message([(name, np.shape(a)) for name, a in arrays], isinstance(x, list)))
     return sizes.pop()
 
 

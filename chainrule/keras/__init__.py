@@ -26,7 +26,9 @@ from chainrule.keras import (activations, backend, callbacks, initializers, laye
 from chainrule.keras.graph import KerasTensor
 from chainrule.keras.layers import Input
 from chainrule.keras.models import Model, Sequential
+from chainrule.keras import ops, random  # noqa: E402  (keras.ops and keras.random: Keras 3's functions)
 from chainrule.utils import tree
 
 __all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "tree", "utils"]
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
+           "tree", "utils"]

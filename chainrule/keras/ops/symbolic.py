@@ -1,0 +1,113 @@
+"""Functions on symbolic tensors: ``ops.relu(x)`` where ``x`` comes from ``keras.Input`` adds a layer to the functional
+model that applies the function to the real tensors later (Keras 3 records an operation in the graph; TF 2 a
+``TFOpLambda`` layer), so ops can sit between layers of a functional model.
+
+>>> import numpy as np
+>>> from chainrule import keras
+>>> from chainrule.keras import ops
+>>> x = keras.Input((3,))
+>>> y = ops.sum(ops.square(x), axis=-1)
+>>> y.shape
+(None,)
+>>> keras.Model(x, y)(np.full((1, 3), 2.0, "float32")).numpy()
+array([12.], dtype=float32)
+"""
+from __future__ import annotations
+
+import functools
+import types
+from typing import Any, Callable
+
+from chainrule.keras.graph import KerasTensor
+from chainrule.keras.layers.base import unique_name
+from chainrule.keras.layers.core import Lambda
+
+
+class _Slot:
+    """Where the k-th symbolic input sits among a call's arguments."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def template(value, found: list):
+    """``value`` with each KerasTensor replaced by a slot (inside lists, tuples and dicts too), appended to ``found``."""
+    if isinstance(value, KerasTensor):
+        found.append(value)
+        return _Slot(len(found) - 1)
+    if isinstance(value, (list, tuple)):
+        return type(value)(template(v, found) for v in value)
+    if isinstance(value, dict):
+        return {k: template(v, found) for k, v in value.items()}
+    return value
+
+
+def fill(value, tensors: list):
+    """A :func:`template` with its slots filled from ``tensors``."""
+    if isinstance(value, _Slot):
+        return tensors[value.index]
+    if isinstance(value, (list, tuple)):
+        return type(value)(fill(v, tensors) for v in value)
+    if isinstance(value, dict):
+        return {k: fill(v, tensors) for k, v in value.items()}
+    return value
+
+
+def holds_symbolic(args: tuple, kwargs: dict) -> bool:
+    """Whether a KerasTensor is among the arguments (or directly inside a list or tuple argument)."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, KerasTensor):
+            return True
+        if isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
+            return True
+    return False
+
+
+class OpLayer(Lambda):
+    """One call of a function in a functional model: the arguments kept, the symbolic ones filled in at each call."""
+
+    def __init__(self, function: Callable, symbol: str, args: tuple = (), kwargs: dict | None = None,
+                 **layer_kwargs):
+        layer_kwargs.setdefault("name", unique_name(symbol.rsplit(".", 1)[-1]))
+        super().__init__(function, **layer_kwargs)
+        self.symbol = symbol
+        self._args, self._kwargs = args, dict(kwargs or {})
+
+    def call(self, inputs):
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        return self.function(*fill(self._args, tensors), **fill(self._kwargs, tensors))
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(f"Layer '{self.name}' applies {self.symbol} inside a functional model; its arguments "
+                                  f"are not saved in a model config. Save the weights (save_weights), or wrap the "
+                                  f"computation in a Layer subclass with get_config")
+
+
+def symbolic_aware(fn: Callable, symbol: str, layer_class: type = OpLayer) -> Callable:
+    """``fn`` that, given a KerasTensor among its arguments, adds a ``layer_class`` layer instead of computing."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not holds_symbolic(args, kwargs):
+            return fn(*args, **kwargs)
+        found: list[KerasTensor] = []
+        args_t, kwargs_t = template(args, found), template(kwargs, found)
+        layer = layer_class(fn, symbol, args_t, kwargs_t)
+        return layer(found[0] if len(found) == 1 else found)
+
+    wrapper.symbolic_call_of = fn
+    return wrapper
+
+
+# functions that answer from the static shape, run Python control flow or make no tensor from their arguments
+_PLAIN = frozenset({"shape", "dtype", "ndim", "is_tensor", "convert_to_numpy", "standardize_dtype", "cond", "switch",
+                    "fori_loop", "while_loop", "scan", "map", "vectorized_map", "custom_gradient"})
+
+
+def wrap_namespace(namespace: dict[str, Any], names, prefix: str) -> None:
+    """Replace each listed function of a module's namespace by its symbolic-aware wrapper."""
+    for name in names:
+        value = namespace.get(name)
+        if name in _PLAIN or not isinstance(value, types.FunctionType) or hasattr(value, "symbolic_call_of"):
+            continue
+        namespace[name] = symbolic_aware(value, f"{prefix}{name}")

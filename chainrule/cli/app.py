@@ -8,7 +8,8 @@
     chainrule summary runs/cnn-mnist/model.keras
 
 ``train`` writes into ``--out`` (default ``runs/<model>-<dataset>``): ``model.keras`` (architecture, weights and
-optimizer state: see :mod:`chainrule.keras.saving`), ``history.json`` (loss and metrics per epoch, as ``History.history``),
+optimizer state: see :mod:`chainrule.keras.saving`; written after each epoch whose weights are all finite, and a run
+whose loss or weights stop being finite stops there with an error), ``history.json`` (loss and metrics per epoch, as ``History.history``),
 ``run.json`` (the settings, the seed and the test results), and three pictures: ``curves.png``,
 ``confusion.png`` and ``mistakes.png``. ``python -m chainrule`` is the same command.
 """

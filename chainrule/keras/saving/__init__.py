@@ -5,7 +5,10 @@
                        read_header, model_from_config
 ``file_format.py``     the checksummed container (a JSON header and raw arrays): write_file, read_file, decode,
                        ModelFileError
-``atomic.py``          atomic_write: a file is replaced whole or not at all
+``atomic.py``          atomic_write: a file is replaced whole or not at all; temporary files of killed writers
+                       are removed by the next write
+``weight_budget.py``   what a file's config may make the layers allocate while it is loaded: no more weights than
+                       the file holds, no absurd input shapes
 =====================  ========================================================================================
 
 >>> from chainrule.keras import saving

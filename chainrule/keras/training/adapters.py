@@ -25,7 +25,8 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.engine.tensor import Tensor
-from chainrule.keras.training.array_checks import as_number_array, named_leaves, ragged_list_message, sample_count_message
+from chainrule.keras.training.array_checks import (as_number_array, named_leaves, ragged_list_message,
+                                                   sample_count_message)
 from chainrule.utils import tree
 
 Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)

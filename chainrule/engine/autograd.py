@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 from typing import Callable, Sequence
 
 from chainrule import backend
@@ -65,57 +64,90 @@ def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, ke
     others' outputs are constants, as leaves. While a step is traced, the walk is noted so that each replay of the
     step runs it again (chainrule/engine/tracer.py).
     """
-    nodes, inner = graph_of(outputs, recorded)
+    graph = Graph(outputs, recorded)
     seeds = list(zip(outputs, grads))
     trace = function.recorded
     if trace is None:
-        return walk(nodes, inner, seeds, create_graph, keep)
+        return walk(graph, seeds, create_graph, keep)
     function.recorded = None  # the ops of the backward formulas are the walk's, not the traced function's
     try:
-        results = walk(nodes, inner, seeds, create_graph, keep)
+        results = walk(graph, seeds, create_graph, keep)
     finally:
         function.recorded = trace
-    trace.gradient(nodes, inner, seeds, create_graph, keep, results)
+    trace.gradient(graph, seeds, create_graph, keep, results)
     return results
 
 
-def graph_of(outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None) -> tuple[list, dict]:
-    """The tensors whose nodes a gradient from ``outputs`` passes through, newest node first (a node's consumers
-    were all made after it, so in this order its gradient is complete when it comes up), and {id: position}."""
-    found: dict[int, Tensor] = {}
-    stack = list(outputs)
-    while stack:  # a loop, not recursion, so graphs of any depth work
-        t = stack.pop()
-        fn = t.node
-        if fn is None or id(t) in found or (recorded is not None and not recorded(fn.order)):
-            continue
-        found[id(t)] = t
-        stack.extend(x for x, needed in zip(fn.inputs, fn.needs_input_grad) if needed)
-    nodes = sorted(found.values(), key=_newest_first)
-    return nodes, {id(t): k for k, t in enumerate(nodes)}
+class Graph:
+    """The part of the graph a gradient from ``outputs`` flows through: ``nodes``, the tensors made by its nodes,
+    newest first (a node's consumers were all made after it, so in this order its gradient is complete when it comes
+    up); ``routes``, for each node, where each input's gradient goes (the position of the input's node, the input
+    itself when it is a leaf, None when it needs none); ``inner``, {id(tensor): position}."""
+
+    __slots__ = ("nodes", "routes", "inner")
+
+    def __init__(self, outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None):
+        found: dict[int, Tensor] = {}
+        stack = [t for t in outputs if t.node is not None]
+        while stack:  # a loop, not recursion, so graphs of any depth work
+            t = stack.pop()
+            key = id(t)
+            if key in found:
+                continue
+            fn = t.node
+            if recorded is not None and not recorded(fn.order):
+                continue
+            found[key] = t
+            for x, needed in zip(fn.inputs, fn.needs_input_grad):
+                if needed and x.node is not None:
+                    stack.append(x)
+        self.nodes = nodes = sorted(found.values(), key=_newest_first)
+        self.inner = inner = {id(t): k for k, t in enumerate(nodes)}
+        routes = []
+        for t in nodes:
+            fn = t.node
+            routes.append(tuple([inner.get(id(x), x) if needed else None
+                                 for x, needed in zip(fn.inputs, fn.needs_input_grad)]))
+        self.routes = routes
 
 
 def _newest_first(t: Tensor) -> int:
     return -t.node.order
 
 
-def walk(nodes: Sequence[Tensor], inner: dict, seeds, create_graph: bool, keep: set[int] | None) -> dict:
+def walk(graph: Graph, seeds, create_graph: bool, keep: set[int] | None) -> dict:
     """The backward walk, the one both eager gradients and replayed steps run: ``seeds`` (tensor, gradient) flow
-    through ``nodes`` (:func:`graph_of`'s order; ``inner`` maps their ids to positions) to the leaves; return
-    {id(t): (t, gradient)} for every leaf reached and for the tensors of ``nodes`` whose id is in ``keep``.
-    Gradients meeting at a tensor are summed in arrival order."""
+    through ``graph`` to the leaves; return {id(t): (t, gradient)} for every leaf reached and for the tensors of the
+    graph's nodes whose id is in ``keep``. Gradients meeting at a tensor are summed in arrival order."""
     results: dict[int, tuple] = {}
-    pending: list = [None] * len(nodes)  # the gradient each node has received so far
+    nodes, routes, inner = graph.nodes, graph.routes, graph.inner
+    count = len(nodes)
+    pending: list = [None] * count  # the gradient each node has received so far
     kept = keep is not None and not keep.isdisjoint(inner)  # whether a node's own gradient is asked for
-    _deliver([t for t, _ in seeds], [g for _, g in seeds], _ALWAYS, inner, pending, results)
+    # deliver the seeds, then walk the nodes in order, each delivering its inputs' gradients
+    route, grads = [inner.get(id(t), t) for t, _ in seeds], [g for _, g in seeds]
+    k = 0
     grad_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        for k, t in enumerate(nodes):
-            g = pending[k]
-            if g is None:  # no gradient reached this node
-                continue
+        while True:
+            for target, g in zip(route, grads):
+                if g is None or target is None:
+                    continue
+                if type(target) is int:  # a node still to walk: its gradient adds up until its turn
+                    previous = pending[target]
+                    pending[target] = g if previous is None else previous + g
+                else:  # a leaf
+                    key = id(target)
+                    previous = results.get(key)
+                    results[key] = (target, g if previous is None else previous[1] + g)
+            while k < count and pending[k] is None:  # nodes no gradient reached
+                k += 1
+            if k == count:
+                return results
+            g, t, route = pending[k], nodes[k], routes[k]
             pending[k] = None
+            k += 1
             if kept and id(t) in keep:
                 results[id(t)] = (t, g)
             fn = t.node
@@ -127,30 +159,10 @@ def walk(nodes: Sequence[Tensor], inner: dict, seeds, create_graph: bool, keep: 
                     fn.graph_out = None
             else:
                 grads = fn.backward(g)
-            _deliver(fn.inputs, grads if type(grads) is tuple else (grads,), fn.needs_input_grad, inner, pending,
-                     results)
+            if type(grads) is not tuple:
+                grads = (grads,)
     finally:
         GradMode.enabled = grad_mode
-    return results
-
-
-_ALWAYS = itertools.repeat(True)  # the seeds' "needs a gradient" flags
-
-
-def _deliver(receivers, grads, needed, inner: dict, pending: list, results: dict) -> None:
-    """Add each gradient to what its tensor has received: a node still to walk keeps it pending, until its turn;
-    a leaf's is a result."""
-    for x, g, need in zip(receivers, grads, needed):
-        if g is None or not need:
-            continue
-        k = inner.get(id(x))
-        if k is not None:
-            previous = pending[k]
-            pending[k] = g if previous is None else previous + g
-        else:
-            key = id(x)
-            previous = results.get(key)
-            results[key] = (x, g if previous is None else previous[1] + g)
 
 
 def _as_grad_tensor(g) -> Tensor:

@@ -20,12 +20,13 @@ differentiable gradient, so nested tapes give second derivatives as in TensorFlo
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import itertools
+from typing import Any, Iterator
 
 from chainrule import backend
 from chainrule.engine.autograd import _backprop, _check_differentiable, _prepare
-from chainrule.engine.function import GradMode, next_order
-from chainrule.engine.tensor import Tensor
+from chainrule.engine.function import GradMode, next_order, replayed
+from chainrule.engine.tensor import Tensor, Variable
 from chainrule.utils import tree
 
 _recording: list["GradientTape"] = []
@@ -95,7 +96,10 @@ class GradientTape:
 
     def _recorded(self, order: int) -> bool:
         """Whether the node made ``order``-th ran while this tape recorded."""
-        return any(first < order and (end is None or order < end) for first, end in self._windows)
+        for first, end in self._windows:
+            if first < order and (end is None or order < end):
+                return True
+        return False
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
         """d(target)/d(sources), shaped like ``sources``; ``None`` (or zeros) for a source the target ignores."""
@@ -103,7 +107,8 @@ class GradientTape:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
                                "(or jacobians); create it with persistent=True to call gradient() again")
         self._used = True
-        flat_sources = tree.flatten(sources)
+        flat = type(sources) in (list, tuple) and all(type(s) is Variable for s in sources)  # trainable_variables
+        flat_sources = list(sources) if flat else tree.flatten(sources)
         for i, s in enumerate(flat_sources):
             _check_differentiable(s, f"source {i}")
         targets = [t for t in tree.flatten(target)]
@@ -122,7 +127,86 @@ class GradientTape:
             watched = {id(t) for t in self._watched}
             found = {key: entry for key, entry in found.items() if key in watched}
         results = [self._result(s, found.get(id(s)), unconnected_gradients) for s in flat_sources]
+        if flat:
+            return results if type(sources) is list else tuple(results)
         return tree.pack_sequence_as(sources, results)
+
+    def jacobian(self, target, sources, unconnected_gradients: str = "none", parallel_iterations=None,
+                 experimental_use_pfor: bool = True):
+        """d(target)/d(sources) element by element: for each source a tensor of shape ``target.shape +
+        source.shape`` (one backward pass per element of ``target``); ``None`` (or zeros) for an unconnected one.
+
+        >>> import chainrule as tf
+        >>> x = tf.constant([1.0, 2.0])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.jacobian(y, x).numpy()
+        array([[2., 0.],
+               [0., 4.]], dtype=float32)
+        """
+        flat_sources = tree.flatten(sources)
+        target = _as_tensor(target)
+        rows = self._rows("jacobian", experimental_use_pfor, target, flat_sources, list(_ndindex(target.shape)))
+        results = []
+        for s, source_rows in zip(flat_sources, rows):
+            if source_rows is None:
+                results.append(None if unconnected_gradients == "none" else
+                               Tensor._wrap(backend.xp.zeros(target.shape + s.shape, dtype=s.dtype)))
+            else:
+                results.append(_ops().reshape(_ops().stack(source_rows), target.shape + s.shape))
+        return tree.pack_sequence_as(sources, results)
+
+    def batch_jacobian(self, target, source, unconnected_gradients: str = "none", parallel_iterations=None,
+                       experimental_use_pfor: bool = True):
+        """Per-example jacobians, shape ``(batch,) + target.shape[1:] + source.shape[1:]``, of a target whose row i
+        depends on row i of ``source`` only (one backward pass per element of a target row); zeros when the target
+        does not depend on the source.
+
+        >>> import chainrule as tf
+        >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.batch_jacobian(y, x).numpy()
+        array([[[2., 0.],
+                [0., 4.]],
+        <BLANKLINE>
+               [[6., 0.],
+                [0., 8.]]], dtype=float32)
+        """
+        target = _as_tensor(target)
+        if target.ndim < 2 or source.ndim < 2 or target.shape[0] != source.shape[0]:
+            raise ValueError(f"Need first dimension of target shape ({target.shape}) and source shape "
+                             f"({source.shape}) to match.")
+        positions = [(slice(None),) + index for index in _ndindex(target.shape[1:])]  # one element of every row
+        (rows,) = self._rows("batch_jacobian", experimental_use_pfor, target, [source], positions)
+        shape = target.shape + source.shape[1:]
+        if rows is None:
+            return Tensor._wrap(backend.xp.zeros(shape, dtype=source.dtype))
+        return _ops().reshape(_ops().stack(rows, axis=1), shape)
+
+    def _rows(self, what: str, use_pfor: bool, target: Tensor, flat_sources: list, positions: list) -> list:
+        """For each source, the gradients of ``target`` seeded with ones at each of ``positions`` (one backward
+        pass each, the whole being one use of the tape), or None for a source no pass reaches."""
+        if not use_pfor and not self.persistent:
+            raise RuntimeError(f"GradientTape must be created with persistent=True to compute the {what} with eager "
+                               f"execution enabled and  with experimental_use_pfor set to False.")
+        if self._used and not self.persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
+                               "(or jacobians); create it with persistent=True to call gradient() again")
+        rows: list = [[] for _ in flat_sources]
+        for position in positions:
+            seed = backend.xp.zeros(target.shape, dtype=target.dtype)
+            seed[position] = 1
+            self._used = False  # the passes of one jacobian count as one use
+            grads = self.gradient(target, flat_sources, output_gradients=seed)
+            for k, g in enumerate(grads):
+                rows[k].append(g)
+        self._used = True
+        return [None if all(g is None for g in r) else
+                [Tensor._wrap(backend.xp.zeros_like(s.data)) if g is None else g for g in r]
+                for s, r in zip(flat_sources, rows)]
 
     @staticmethod
     def _result(source: Tensor, entry, unconnected: str):
@@ -130,5 +214,29 @@ class GradientTape:
             g = entry[1]
             return g if isinstance(g, Tensor) else Tensor._wrap(g)
         if unconnected == "zero":
-            return Tensor._wrap(backend.xp.zeros_like(source.data))
+            return _zeros_like(source)
         return None
+
+
+@replayed  # made anew on each replay of a traced step
+def _zeros_like(source: Tensor) -> Tensor:
+    return Tensor._wrap(backend.xp.zeros_like(source.data))
+
+
+def _as_tensor(target) -> Tensor:
+    if not isinstance(target, Tensor):
+        raise TypeError(f"the jacobian's target must be a Tensor computed while the tape recorded, got "
+                        f"{type(target).__name__}")
+    return target
+
+
+def _ndindex(shape: tuple) -> Iterator[tuple[int, ...]]:
+    """Every index of an array of ``shape``, in C order."""
+    return itertools.product(*(range(n) for n in shape))
+
+
+def _ops():
+    """chainrule.ops (stack, reshape), imported on use: the engine sits below the ops."""
+    from chainrule import ops
+
+    return ops

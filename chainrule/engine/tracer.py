@@ -33,13 +33,14 @@ as ``tf.function`` does.
 from __future__ import annotations
 
 import logging
+import operator
 from typing import Any, Callable
 
 import numpy as np
 
 from chainrule import backend
 from chainrule.engine import function
-from chainrule.engine.autograd import walk
+from chainrule.engine.autograd import Graph, walk
 from chainrule.engine.function import GradMode
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.utils import tree
@@ -76,10 +77,10 @@ class _Call:
 
 
 class _Gradient:
-    __slots__ = ("nodes", "inner", "seeds", "keep", "results")
+    __slots__ = ("graph", "seeds", "keep", "results")
 
-    def __init__(self, nodes, inner, seeds, keep, results):
-        self.nodes, self.inner, self.seeds, self.keep, self.results = nodes, inner, seeds, keep, results
+    def __init__(self, graph, seeds, keep, results):
+        self.graph, self.seeds, self.keep, self.results = graph, seeds, keep, results
 
 
 class Trace(list):
@@ -100,14 +101,14 @@ class Trace(list):
     def call(self, fn: Callable, args: tuple, kwargs: dict, result) -> None:
         self.append(_Call(fn, args, kwargs, result))
 
-    def gradient(self, nodes: list, inner: dict, seeds: list, create_graph: bool, keep, results: dict) -> None:
+    def gradient(self, graph: Graph, seeds: list, create_graph: bool, keep, results: dict) -> None:
         if create_graph:
             self.refuse("it takes a differentiable gradient (create_graph=True, or a tape inside another tape)")
         elif keep is None:
             self.refuse("Tensor.backward() accumulates into .grad, which a replay cannot repeat (use "
                         "tf.GradientTape or chainrule.grad)")
         else:
-            self.append(_Gradient(nodes, inner, seeds, keep, results))
+            self.append(_Gradient(graph, seeds, keep, results))
 
     def read(self, t: Tensor, how: str) -> None:
         """A tensor's values were read into Python: what the code does with them, a replay would not redo."""
@@ -270,7 +271,9 @@ class Program:
         self._by_array[id(result)] = out
         self._keep_alive.append(result)
         self.ops.append(fn)
-        self._steps.append((_OP, fn, tuple(slots), params, out))
+        # the inputs as one C call (itemgetter) when there are several; one input is read directly
+        getter = operator.itemgetter(*slots) if len(slots) > 1 else _no_inputs if not slots else None
+        self._steps.append((_OP, fn, getter, slots[0] if len(slots) == 1 else None, params, out))
         self._descriptions.append((type(fn), tuple(described), params))
 
     def _compile_call(self, call: _Call) -> None:
@@ -291,7 +294,7 @@ class Program:
             else:
                 continue
             self._keep_alive.append(leaf)
-        self._steps.append((_CALL, call.fn, args, kwargs, tuple(leaves)))
+        self._steps.append((_CALL, _invoker(call.fn, args, kwargs), tuple(leaves)))
         self._descriptions.append((call.fn, args_description, kwargs_description))
 
     def _compile_gradient(self, gradient: _Gradient) -> None:
@@ -307,7 +310,7 @@ class Program:
                 seed_slot, description = self._source(g, "a gradient's seed")
                 seeds.append((t, slot, seed_slot))
                 described.append((slot, description))
-        nodes = [self._source(t, "a node of a gradient")[1] for t in gradient.nodes]
+        nodes = [self._source(t, "a node of a gradient")[1] for t in gradient.graph.nodes]
         results = []
         for key, (t, g) in gradient.results.items():
             slot = self._new_slot()
@@ -315,7 +318,7 @@ class Program:
             self._keep_alive.append(g)
             results.append((key, slot))
             described.append(self._source(t, "a gradient's source")[1])
-        self._steps.append((_GRADIENT, gradient.nodes, gradient.inner, tuple(seeds), gradient.keep, tuple(results)))
+        self._steps.append((_GRADIENT, gradient.graph, tuple(seeds), gradient.keep, tuple(results)))
         self._descriptions.append(("gradient", tuple(nodes), tuple(described)))
 
     def _builder(self, structure, where: str) -> tuple[tuple, tuple]:
@@ -351,12 +354,12 @@ class Program:
         for step in self._steps:
             kind = step[0]
             if kind is _OP:
-                _, fn, slots, params, out = step
-                fn.arrays = arrays = [values[i] for i in slots]
+                _, fn, getter, slot, params, out = step
+                fn.arrays = arrays = getter(values) if getter is not None else (values[slot],)
                 values[out] = fn.out = fn.forward(*arrays, **params)
             elif kind is _CALL:
-                _, fn, args, kwargs, parts = step
-                result = fn(*_rebuilt(args, values), **_rebuilt(kwargs, values))
+                _, invoke, parts = step
+                result = invoke(values)
                 for slot, path, array in parts:
                     part = result
                     for key in path:
@@ -389,6 +392,21 @@ def _rebuilt(recipe: tuple, values: list):
     return recipe[1](values)
 
 
+def _no_inputs(values: list) -> tuple:
+    return ()
+
+
+def _invoker(fn: Callable, args: tuple, kwargs: tuple) -> Callable:
+    """A function of the slots that calls ``fn`` with the arguments its recipes rebuild."""
+    if kwargs[0] is _FIXED and not kwargs[1]:  # no keyword arguments: the common call
+        if args[0] is _FIXED:
+            fixed = args[1]
+            return lambda values: fn(*fixed)
+        build = args[1]
+        return lambda values: fn(*build(values))
+    return lambda values: fn(*_rebuilt(args, values), **_rebuilt(kwargs, values))
+
+
 def _container_builder(structure, keys: list, recipes: list) -> Callable:
     """A function of the slots that rebuilds the container ``structure`` from its parts' recipes."""
     if type(structure) is list and all(recipe[0] is _SLOT and not recipe[2] for recipe in recipes):
@@ -416,10 +434,10 @@ def _container_builder(structure, keys: list, recipes: list) -> Callable:
 
 
 def _replay_gradient(step: tuple, values: list) -> None:
-    _, nodes, inner, seeds, keep, results = step
+    _, graph, seeds, keep, results = step
     ones_like = backend.xp.ones_like
     seeded = [(t, ones_like(values[slot]) if seed is None else values[seed]) for t, slot, seed in seeds]
-    found = walk(nodes, inner, seeded, False, keep)
+    found = walk(graph, seeded, False, keep)
     for key, slot in results:
         entry = found.get(key)
         values[slot] = None if entry is None else entry[1]

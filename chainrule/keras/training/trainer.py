@@ -241,10 +241,9 @@ class Trainer:
         object.__setattr__(self, "_step_loss", value)  # (a float: no layer tracking to run)
         if grads is not None and math.isfinite(value):
             self.optimizer.apply(grads, self._train_vars)
-        self._track_losses(loss, terms, rows)
+        self._add_losses(loss, terms, rows)
 
-    @replayed
-    def _track_losses(self, loss, terms: list, rows: int) -> None:
+    def _add_losses(self, loss, terms: list, rows: int) -> None:
         """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
         self._loss_tracker.update_state(0.0 if loss is None else float(loss.data), sample_weight=rows)
         compiled = self._compiled_loss
@@ -254,6 +253,8 @@ class Trainer:
             self._output_losses = [Mean(name=name) for name in compiled.term_names]
         for tracker, term in zip(self._output_losses, terms):
             tracker.update_state(float(term.data), sample_weight=rows)
+
+    _track_losses = replayed(_add_losses)  # (test_step's: its own replayed call)
 
     def _has_metrics(self) -> bool:
         cm = self._compiled_metrics

@@ -154,7 +154,7 @@ class GradientTape:
                 results.append(None if unconnected_gradients == "none" else
                                Tensor._wrap(backend.xp.zeros(target.shape + s.shape, dtype=s.dtype)))
             else:
-                results.append(_ops().reshape(_ops().stack(source_rows), target.shape + s.shape))
+                results.append(_stack(source_rows, 0).reshape(target.shape + s.shape))
         return tree.pack_sequence_as(sources, results)
 
     def batch_jacobian(self, target, source, unconnected_gradients: str = "none", parallel_iterations=None,
@@ -184,7 +184,7 @@ class GradientTape:
         shape = target.shape + source.shape[1:]
         if rows is None:
             return Tensor._wrap(backend.xp.zeros(shape, dtype=source.dtype))
-        return _ops().reshape(_ops().stack(rows, axis=1), shape)
+        return _stack(rows, 1).reshape(shape)
 
     def _rows(self, what: str, use_pfor: bool, target: Tensor, flat_sources: list, positions: list) -> list:
         """For each source, the gradients of ``target`` seeded with ones at each of ``positions`` (one backward
@@ -235,8 +235,18 @@ def _ndindex(shape: tuple) -> Iterator[tuple[int, ...]]:
     return itertools.product(*(range(n) for n in shape))
 
 
-def _ops():
-    """chainrule.ops (stack, reshape), imported on use: the engine sits below the ops."""
-    from chainrule import ops
-
-    return ops
+def _stack(rows: list[Tensor], axis: int) -> Tensor:
+    """``rows`` stacked along a new ``axis``; differentiably when they are gradients with a graph (a tape inside
+    another), as a sum of each row times a one-hot column, built from the Tensor's operators (the engine's one way
+    to the ops)."""
+    if not any(r.requires_grad for r in rows):
+        return Tensor._wrap(backend.xp.stack([r.data for r in rows], axis=axis))
+    n, shape = len(rows), rows[0].shape
+    kept = shape[:axis] + (1,) + shape[axis:]
+    total = None
+    for i, row in enumerate(rows):
+        one_hot = backend.xp.zeros((n,) + (1,) * (len(shape) - axis), dtype=row.dtype)
+        one_hot[i] = 1
+        term = row.reshape(kept) * one_hot
+        total = term if total is None else total + term
+    return total

@@ -89,6 +89,20 @@ def flatten(structure: Any, *, is_leaf: IsLeaf = None) -> list:
     return leaves
 
 
+def flatten_with_path(structure: Any, *, is_leaf: IsLeaf = None) -> list[tuple[tuple, Any]]:
+    """``(path, leaf)`` for each leaf in :func:`flatten`'s order; a path holds the list indices and dict keys that
+    lead to the leaf (Keras 3's ``keras.tree.flatten_with_path``).
+
+    >>> flatten_with_path({"b": [1, 2], "a": 3})
+    [(('a',), 3), (('b', 0), 1), (('b', 1), 2)]
+    """
+    if not _is_node(structure, is_leaf):
+        return [((), structure)]
+    keys = _keys(structure) if isinstance(structure, Mapping) else range(len(structure))
+    return [((key,) + path, leaf) for key, child in zip(keys, _children(structure))
+            for path, leaf in flatten_with_path(child, is_leaf=is_leaf)]
+
+
 def pack_sequence_as(structure: Any, flat_sequence: Iterable, *, is_leaf: IsLeaf = None) -> Any:
     """``flat_sequence`` rebuilt into the shape of ``structure`` (the inverse of :func:`flatten`)."""
     if isinstance(flat_sequence, (str, bytes)) or not isinstance(flat_sequence, Iterable):

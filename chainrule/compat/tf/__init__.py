@@ -13,7 +13,7 @@ from chainrule.compat.tf import nn, random
 from chainrule.engine.autograd import enable_grad, grad, no_grad
 from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,
                                    logical_or, not_equal)
-from chainrule.ops.creation import fill, one_hot, ones, ones_like, range, shape, zeros, zeros_like
+from chainrule.ops.creation import fill, one_hot, ones, ones_like, shape, zeros, zeros_like
 from chainrule.ops import (abs, add, broadcast_to, cast, clip, concat, div, erf, exp, expand_dims, gather, log,
                            logsumexp, maximum, minimum, mul, pad, pow, sigmoid, softmax, split, sqrt, squeeze, stack,
                            sub, tanh, transpose)
@@ -24,9 +24,11 @@ from chainrule.ops import sum as reduce_sum
 from chainrule.ops import var as reduce_variance
 from chainrule.engine.tape import GradientTape
 from chainrule.engine.tensor import Tensor, Variable, as_tensor, constant
-from chainrule.compat.tf.api import (clip_by_global_norm, clip_by_norm, clip_by_value, global_norm, identity, is_tensor,
-                              logical_not, logical_xor, matmul, print, rank, reduce_all, reduce_any, reshape, size,
-                              square, stop_gradient, where)
+from chainrule.compat.tf.math import (acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, cumprod, cumsum, sin,
+                                      sinh, tan)
+from chainrule.compat.tf.api import (add_n, clip_by_global_norm, clip_by_norm, clip_by_value, einsum, global_norm,
+                                     identity, is_tensor, logical_not, logical_xor, matmul, print, rank, reduce_all,
+                                     reduce_any, reshape, size, square, stop_gradient, where)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
@@ -38,6 +40,13 @@ newaxis = None  # x[..., tf.newaxis], as NumPy's np.newaxis
 
 from chainrule.compat.tf.function import TensorSpec, function  # noqa: E402
 from chainrule.compat.tf import config  # noqa: E402
+from chainrule.compat.tf import errors, linalg, version  # noqa: E402
+from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
+from chainrule.compat.tf.module import Module, name_scope  # noqa: E402
+from chainrule.compat.tf.placement import DeviceSpec, device  # noqa: E402
+from chainrule.compat.tf.sequences import linspace, range  # noqa: E402
+from chainrule.compat.tf.tensor_shape import TensorShape  # noqa: E402
+__version__ = version.VERSION
 from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
 from chainrule.compat.tf import math
 from chainrule.utils import tree as nest  # noqa: E402  (tf.nest: flatten, map_structure, pack_sequence_as, ...)
@@ -48,4 +57,5 @@ _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("api", "symbolic")]
+_HELPER_MODULES = ("api", "symbolic", "config_experimental", "module", "placement", "sequences", "tensor_shape")
+__all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

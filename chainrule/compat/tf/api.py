@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
@@ -37,6 +37,60 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
     if transpose_b or adjoint_b:
         b = _swap_last(b)
     return ops.matmul(a, b)
+
+
+def add_n(inputs: Sequence[TensorLike], name=None) -> Tensor:
+    """``tf.add_n``: the elementwise sum of tensors of one shape and dtype (no broadcasting, as in TensorFlow)."""
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with the same dtype and shape")
+    tensors = [as_tensor(x) for x in inputs]
+    first = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != first.shape or t.dtype != first.dtype:
+            raise ValueError(f"add_n: inputs[{i}] has shape {t.shape} and dtype {t.dtype}, inputs[0] shape "
+                             f"{first.shape} and dtype {first.dtype}; they must all match")
+    total = first
+    for t in tensors[1:]:
+        total = total + t
+    return total
+
+
+def _running(op, identity: float, x: TensorLike, axis: int, exclusive: bool, reverse: bool) -> Tensor:
+    """A running sum or product along ``axis``, TensorFlow's way: ``exclusive`` leaves each entry out of its own
+    total (the first is ``identity``), ``reverse`` runs from the end."""
+    x = as_tensor(x)
+    axis = axis % x.ndim if x.ndim else 0
+    flip = tuple(slice(None, None, -1) if d == axis else slice(None) for d in builtins.range(x.ndim))
+    if reverse:
+        x = x[flip]
+    out = op(x, axis)
+    if exclusive and x.shape[axis]:
+        first = tuple(slice(0, 1) if d == axis else slice(None) for d in builtins.range(x.ndim))
+        rest = tuple(slice(0, -1) if d == axis else slice(None) for d in builtins.range(x.ndim))
+        head = Tensor._wrap(backend.xp.full(out[first].shape, identity, dtype=out.dtype))
+        out = ops.concat([head, out[rest]], axis)
+    return out[flip] if reverse else out
+
+
+def cumsum(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False, name=None) -> Tensor:
+    """``tf.math.cumsum``: running sums along ``axis`` (``exclusive``: each entry left out of its own sum;
+    ``reverse``: summed from the end)."""
+    return _running(ops.cumsum, 0.0, x, axis, exclusive, reverse)
+
+
+def cumprod(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False, name=None) -> Tensor:
+    """``tf.math.cumprod``: running products along ``axis`` (``exclusive`` and ``reverse`` as in cumsum)."""
+    return _running(ops.cumprod, 1.0, x, axis, exclusive, reverse)
+
+
+def einsum(equation: str, *inputs: TensorLike, **kwargs) -> Tensor:
+    """``tf.einsum``: Einstein summation in NumPy's notation (``'bij,bjk->bik'``); ``optimize=`` and ``name=`` are
+    accepted and change nothing."""
+    unknown = set(kwargs) - {"optimize", "name"}
+    if unknown:
+        raise TypeError(f"Invalid keyword arguments for this function: {', '.join(sorted(unknown))}. Expected: "
+                        f"name, optimize")
+    return ops.einsum(equation, *inputs)
 
 
 def clip_by_value(t: TensorLike, clip_value_min=None, clip_value_max=None, name=None) -> Tensor:

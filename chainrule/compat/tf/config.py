@@ -13,7 +13,9 @@ from typing import NamedTuple
 
 from chainrule.engine.tracer import functions_run_eagerly, run_functions_eagerly
 
-__all__ = ["functions_run_eagerly", "list_physical_devices", "PhysicalDevice", "run_functions_eagerly"]
+__all__ = ["functions_run_eagerly", "list_physical_devices", "PhysicalDevice", "run_functions_eagerly",
+           "experimental", "get_soft_device_placement", "get_visible_devices", "list_logical_devices", "LogicalDevice",
+           "set_soft_device_placement", "set_visible_devices"]
 
 
 class PhysicalDevice(NamedTuple):
@@ -27,3 +29,11 @@ def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice
     """The devices of ``device_type`` ('CPU', 'GPU'; all when None): chainrule computes on the CPU."""
     devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
     return [d for d in devices if device_type is None or d.device_type == device_type.upper()]
+
+
+# the device settings (tf.config.experimental and its names that tf.config has too): chainrule/compat/tf/placement.py,
+# config_experimental.py
+from chainrule.compat.tf import config_experimental as experimental  # noqa: E402
+from chainrule.compat.tf.config_experimental import (LogicalDevice, get_visible_devices,  # noqa: E402
+                                                     list_logical_devices, set_visible_devices)
+from chainrule.compat.tf.placement import get_soft_device_placement, set_soft_device_placement  # noqa: E402

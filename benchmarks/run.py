@@ -1,8 +1,9 @@
 """Train the same networks in chainrule and in PyTorch in one run, alternating between them, and compare.
 
-    python -m benchmarks.run            # full run: ~2 minutes on an idle 2-core machine, JSON to benchmarks/results/
-    python -m benchmarks.run --quick    # fewer rounds and steps: under a minute
+    python -m benchmarks.run            # full run: ~3 minutes on an idle 2-core machine, JSON to benchmarks/results/
+    python -m benchmarks.run --quick    # fewer rounds and steps: about a minute
     python benchmarks/run.py --json out.json --workloads cnn-b32,mlp-b32 --ops none
+    python -m benchmarks.run --workloads loop-mlp-b32,loop-cnn-b32 --ops none    # seed 003's loop only
 
 Each framework runs in its own persistent worker process (benchmarks/worker.py, started with 'spawn', so each
 imports only its own framework; a fresh pair per training workload, so each peak RSS belongs to one workload);
@@ -15,6 +16,14 @@ each worker's peak RSS (``ru_maxrss``) and its increase over the worker's peak r
 GFLOP/s (3x the analytic forward FLOPs, see benchmarks/workloads.py) next to NumPy's float32 matmul peak measured
 in the same run. Per op: forward and backward (given a forward) times of the ops the seed CNN spends its time in.
 A full run's JSON, table included, is kept in benchmarks/reference/ to compare with.
+
+Seed 003's loop (the ``loop-*`` workloads, ``LOOPS`` in benchmarks/workloads.py; JSON ``loops``): a hand-written
+``train_step`` (``tf.GradientTape``, then ``optimizer.apply_gradients``) over ``tf.data.Dataset.from_tensor_slices(
+(x, y)).batch(32)``, in three chainrule modes, each its own model in the one chainrule worker: ``fit`` (model.fit on
+the same arrays), ``eager`` (the loop as written) and ``function`` (``train_step`` under ``@tf.function``), next to
+torch's hand-written loop; the four take turns in each round (the starting one moves by one every round). Per
+network: each mode's time per epoch, eager/fit and tf.function/fit against the project's goals (``LOOP_GOALS``), and
+each mode / torch.
 """
 from __future__ import annotations
 
@@ -34,12 +43,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python benchmarks/run.py`: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.workloads import (EPOCH_IMAGES, MODES, NETWORKS, OPS, TRAINING, count_params, forward_flops,
-                                  steps_for, train_gflop_per_epoch)
+from benchmarks.workloads import (EPOCH_IMAGES, LOOP_GOALS, LOOP_MODES, LOOPS, MODES, NETWORKS, OPS, TRAINING,
+                                  count_params, forward_flops, steps_for, train_gflop_per_epoch)
 
 SIDES = ("chainrule", "torch")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 SCHEMA = "chainrule-benchmark/1"
+LOOP_LABELS = {"fit": "fit", "eager": "eager", "function": "tf.function"}  # the loop modes' names in the table
 
 
 # --- workers ----------------------------------------------------------------------------------------------------------
@@ -118,12 +128,21 @@ def alternate(pair: dict[str, Worker], command: str, kwargs: dict, warmup: int, 
     """Run ``command`` on both workers for warmup + rounds rounds, taking turns (the order flips every round, and
     ``settle`` seconds pass between turns so the other side's spinning threads go quiet); return the timed rounds'
     results per side."""
-    results = {side: [] for side in SIDES}
+    return take_turns(pair, command, [(side, side, kwargs) for side in SIDES], warmup, rounds, settle)
+
+
+def take_turns(pair: dict[str, Worker], command: str, turns: list[tuple[str, str, dict]], warmup: int, rounds: int,
+               settle: float) -> dict[str, list]:
+    """``turns``: (label, side, kwargs). Each round runs ``command`` once per turn, round r starting at turn
+    r mod len(turns) (two turns: the order flips every round), ``settle`` seconds between turns; return the timed
+    rounds' results per label."""
+    results = {label: [] for label, _, _ in turns}
     for r in range(warmup + rounds):
-        for side in (SIDES if r % 2 == 0 else SIDES[::-1]):
+        start = r % len(turns)
+        for label, side, kwargs in turns[start:] + turns[:start]:
             result = pair[side].call(command, **kwargs)
             if r >= warmup:
-                results[side].append(result)
+                results[label].append(result)
             if settle:
                 time.sleep(settle)
     return results
@@ -135,32 +154,73 @@ def measure_sgemm(pair, n: int, repeats: int) -> dict:
             "torch_gflops": pair["torch"].call("sgemm", n=n, repeats=repeats)}
 
 
+def workload_row(name: str, network: str, batch: int, steps: int, cfg: dict) -> dict:
+    return {"name": name, "network": network, "batch": batch, "steps_per_round": steps, "rounds": cfg["rounds"],
+            "warmup_rounds": cfg["warmup"], "params_expected": count_params(NETWORKS[network]),
+            "forward_mflop_per_image": forward_flops(NETWORKS[network]) / 1e6,
+            "train_gflop_per_epoch": train_gflop_per_epoch(NETWORKS[network])}
+
+
+def round_stats(rounds: list[dict], steps: int, batch: int, gflop_epoch: float, peak_gflops: float | None) -> dict:
+    """The timed rounds of one trainer: wall and CPU times, and the median step scaled to an epoch."""
+    wall, cpu = [r["wall_s"] for r in rounds], [r["cpu_s"] for r in rounds]
+    step_s = statistics.median(t / steps for t in wall)
+    epoch_s = step_s * EPOCH_IMAGES / batch
+    gflops = gflop_epoch / epoch_s
+    return {"round_s": wall, "round_cpu_s": cpu,
+            "cores_busy_median": statistics.median(c / w for c, w in zip(cpu, wall)),
+            "step_s_median": step_s, "epoch_s": epoch_s, "gflops": gflops,
+            "percent_of_numpy_sgemm": 100 * gflops / peak_gflops if peak_gflops else None}
+
+
+def worker_memory(worker: Worker) -> dict:
+    after_import = worker.hello["memory_after_import"]["peak_rss_mb"]
+    mem = worker.call("memory")
+    return {"after_import_peak_rss_mb": after_import, **mem, "increase_mb": mem["peak_rss_mb"] - after_import}
+
+
+def paired_median(a: list[dict], b: list[dict]) -> float:
+    """The median over rounds of a's time / b's time in the same round."""
+    return statistics.median(x["wall_s"] / y["wall_s"] for x, y in zip(a, b))
+
+
 def measure_training(pair, name: str, cfg: dict, peak_gflops: float | None) -> dict:
     network, batch, full_steps = TRAINING[name]
     steps = steps_for(full_steps, cfg["step_scale"])
-    gflop_epoch = train_gflop_per_epoch(NETWORKS[network])
-    row = {"name": name, "network": network, "batch": batch, "steps_per_round": steps, "rounds": cfg["rounds"],
-           "warmup_rounds": cfg["warmup"], "params_expected": count_params(NETWORKS[network]),
-           "forward_mflop_per_image": forward_flops(NETWORKS[network]) / 1e6, "train_gflop_per_epoch": gflop_epoch}
+    row = workload_row(name, network, batch, steps, cfg)
     setup = {side: pair[side].call("setup_train", network=network, batch=batch, steps=steps, seed=0)
              for side in SIDES}
     rounds = alternate(pair, "train_round", {}, cfg["warmup"], cfg["rounds"], cfg["settle"])
-    wall = {side: [r["wall_s"] for r in rounds[side]] for side in SIDES}
     for side in SIDES:
-        after_import = pair[side].hello["memory_after_import"]["peak_rss_mb"]
-        mem = pair[side].call("memory")
-        step_s = [t / steps for t in wall[side]]
-        epoch_s = statistics.median(step_s) * EPOCH_IMAGES / batch
-        gflops = gflop_epoch / epoch_s
-        cpu = [r["cpu_s"] for r in rounds[side]]
-        row[side] = {**setup[side], "round_s": wall[side], "round_cpu_s": cpu,
-                     "cores_busy_median": statistics.median(c / w for c, w in zip(cpu, wall[side])),
-                     "step_s_median": statistics.median(step_s), "epoch_s": epoch_s, "gflops": gflops,
-                     "percent_of_numpy_sgemm": 100 * gflops / peak_gflops if peak_gflops else None,
-                     "memory": {"after_import_peak_rss_mb": after_import, **mem,
-                                "increase_mb": mem["peak_rss_mb"] - after_import}}
+        row[side] = {**setup[side], **round_stats(rounds[side], steps, batch, row["train_gflop_per_epoch"],
+                                                  peak_gflops), "memory": worker_memory(pair[side])}
     row["ratio"] = row["chainrule"]["epoch_s"] / row["torch"]["epoch_s"]
-    row["ratio_paired_median"] = statistics.median(c / t for c, t in zip(wall["chainrule"], wall["torch"]))
+    row["ratio_paired_median"] = paired_median(rounds["chainrule"], rounds["torch"])
+    return row
+
+
+def measure_loop(pair, name: str, cfg: dict, peak_gflops: float | None) -> dict:
+    """Seed 003's loop: chainrule's LOOP_MODES (one worker, a model each) and torch's loop, taking turns."""
+    network, batch, full_steps = LOOPS[name]
+    steps = steps_for(full_steps, cfg["step_scale"])
+    row = {**workload_row(name, network, batch, steps, cfg), "modes": list(LOOP_MODES), "goals": dict(LOOP_GOALS)}
+    setup = {side: pair[side].call("setup_loop", network=network, batch=batch, steps=steps, seed=0)
+             for side in SIDES}
+    turns = [(mode, "chainrule", {"mode": mode}) for mode in LOOP_MODES] + [("torch", "torch", {})]
+    rounds = take_turns(pair, "train_round", turns, cfg["warmup"], cfg["rounds"], cfg["settle"])
+    stats = {label: round_stats(rounds[label], steps, batch, row["train_gflop_per_epoch"], peak_gflops)
+             for label in rounds}
+    # the chainrule worker's memory covers all its modes: their models, and the arrays and dataset they share
+    row["chainrule"] = {**setup["chainrule"], "memory": worker_memory(pair["chainrule"]),
+                        **{mode: stats[mode] for mode in LOOP_MODES}}
+    row["torch"] = {**setup["torch"], **stats["torch"], "memory": worker_memory(pair["torch"])}
+    fit = stats["fit"]["epoch_s"]
+    row["ratio_to_fit"] = {mode: stats[mode]["epoch_s"] / fit for mode in LOOP_MODES if mode != "fit"}
+    row["ratio_to_fit_paired_median"] = {mode: paired_median(rounds[mode], rounds["fit"])
+                                         for mode in row["ratio_to_fit"]}
+    row["meets_goal"] = {mode: row["ratio_to_fit"][mode] <= goal for mode, goal in LOOP_GOALS.items()}
+    row["ratio_to_torch"] = {mode: stats[mode]["epoch_s"] / stats["torch"]["epoch_s"] for mode in LOOP_MODES}
+    row["ratio_to_torch_paired_median"] = {mode: paired_median(rounds[mode], rounds["torch"]) for mode in LOOP_MODES}
     return row
 
 
@@ -221,7 +281,7 @@ def run(cfg: dict, workloads: list[str], ops: list[str], log=print) -> dict:
     ctx = multiprocessing.get_context("spawn")
     report = {"schema": SCHEMA, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "settings": {**cfg, "epoch_images": EPOCH_IMAGES}, "git": git_info(), "machine": machine_info(),
-              "loadavg_start": loadavg(), "sgemm": None, "training": [], "ops": [], "errors": []}
+              "loadavg_start": loadavg(), "sgemm": None, "training": [], "loops": [], "ops": [], "errors": []}
     shared = None
 
     def attempt(label: str, measure):
@@ -262,9 +322,14 @@ def run(cfg: dict, workloads: list[str], ops: list[str], log=print) -> dict:
         attempt(f"machine info, sgemm and {len(ops)} ops", machine_and_ops)
         peak = (report["sgemm"] or {}).get("numpy_gflops")
         for name in workloads:
-            row = attempt(f"train {name}", lambda pair: measure_training(pair, name, cfg, peak))
-            if row:
-                report["training"].append(row)
+            if name in LOOPS:
+                row = attempt(f"loop {name}", lambda pair: measure_loop(pair, name, cfg, peak))
+                if row:
+                    report["loops"].append(row)
+            else:
+                row = attempt(f"train {name}", lambda pair: measure_training(pair, name, cfg, peak))
+                if row:
+                    report["training"].append(row)
     finally:
         close_pair(shared)
     return _finish(report)
@@ -343,6 +408,28 @@ def format_report(report: dict) -> str:
         lines += _table(["workload", "batch", "steps", "GFLOP/ep", "chainrule s/ep", "torch s/ep", "ratio",
                          "paired", "cr GFLOP/s", "torch GFLOP/s", "cr %sgemm", "cores cr/torch", "cr peak MB",
                          "torch peak MB"], rows)
+    if report.get("loops"):
+        goals = ", ".join(f"{LOOP_LABELS[mode]} <= {goal}x" for mode, goal in LOOP_GOALS.items())
+        lines += ["", f"Seed 003's loop: time per epoch of {EPOCH_IMAGES:,} images (median step time scaled), "
+                      "Adam(1e-3), categorical cross-entropy; chainrule's train_step (GradientTape + "
+                      "optimizer.apply_gradients)",
+                  "over Dataset.from_tensor_slices((x, y)).batch(B), run eagerly and under @tf.function, next to "
+                  "model.fit on the same data and torch's hand-written loop (zero_grad, backward, step);",
+                  f"MODE/fit = the mode's time / fit's (goals: {goals}; 'over' = goal missed), MODE/torch = the "
+                  "mode's time / torch's; paired medians in the JSON; cr peak MB: the one worker of all three modes"]
+        rows = []
+        for r in report["loops"]:
+            c, t = r["chainrule"], r["torch"]
+            to_fit = lambda mode: (f"{r['ratio_to_fit'][mode]:.2f}x"  # noqa: E731
+                                   + ("" if r["meets_goal"].get(mode, True) else " over"))
+            mem = lambda side: f"{side['memory']['peak_rss_mb']:.0f} (+{side['memory']['increase_mb']:.0f})"  # noqa
+            rows.append([r["name"], r["batch"], r["steps_per_round"],
+                         *(_num(c[mode]["epoch_s"]) for mode in LOOP_MODES), _num(t["epoch_s"]),
+                         *(to_fit(mode) for mode in LOOP_MODES if mode != "fit"),
+                         *(f"{r['ratio_to_torch'][mode]:.2f}x" for mode in LOOP_MODES), mem(c), mem(t)])
+        lines += _table(["workload", "batch", "steps", *(f"{LOOP_LABELS[m]} s/ep" for m in LOOP_MODES), "torch s/ep",
+                         *(f"{LOOP_LABELS[m]}/fit" for m in LOOP_MODES if m != "fit"),
+                         *(f"{LOOP_LABELS[m]}/torch" for m in LOOP_MODES), "cr peak MB", "torch peak MB"], rows)
     if report["ops"]:
         lines += ["", f"Per op (median ms over {cfg['rounds']} rounds x {cfg['op_reps']} reps; backward = one "
                       "backward pass given a forward; chainrule NHWC, torch NCHW)"]
@@ -381,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--tiny", action="store_true", help="2 steps, tiny op shapes, one round: proves it runs")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
                         help="where to write the results (default benchmarks/results/latest.json)")
-    parser.add_argument("--workloads", help=f"comma-separated, of {', '.join(TRAINING)} (default all; 'none')")
+    parser.add_argument("--workloads", help=f"comma-separated, of {', '.join([*TRAINING, *LOOPS])} (default all; "
+                                            "'none')")
     parser.add_argument("--ops", help=f"comma-separated, of {', '.join(OPS)} (default all; 'none')")
     parser.add_argument("--rounds", type=int, help="timed rounds (override the mode's)")
     parser.add_argument("--warmup", type=int, help="untimed warm-up rounds (override the mode's)")
@@ -395,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg[key] = getattr(args, key)
     if cfg["rounds"] < 1 or cfg["warmup"] < 0:
         parser.error("--rounds must be at least 1 and --warmup at least 0")
-    workloads = _names(args.workloads, TRAINING, "workload", parser)
+    workloads = _names(args.workloads, {**TRAINING, **LOOPS}, "workload", parser)
     ops = _names(args.ops, OPS, "op", parser)
     started = time.perf_counter()
     report = run(cfg, workloads, ops, log=lambda message: print(message, file=sys.stderr, flush=True))

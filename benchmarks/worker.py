@@ -2,8 +2,13 @@
 
 It answers ``(command, kwargs)`` messages on a Pipe with ``("ok", result)`` or ``("error", traceback)``; the main
 process (benchmarks/run.py) decides when each worker runs, so the two frameworks never run at the same time.
-Each side (chainrule, torch) implements the same five things: ``info``, ``setup_train``, ``train_round``,
-``make_op`` and ``sgemm``.
+Each side (chainrule, torch) implements the same six things: ``info``, ``setup_train``, ``setup_loop``,
+``train_round``, ``make_op`` and ``sgemm``.
+
+``setup_loop`` prepares seed 003's loop (benchmarks/workloads.py, ``LOOPS``): on the chainrule side one model per
+mode of ``LOOP_MODES``, each trained by ``train_round(mode=...)``, written with the public API only (``import
+chainrule as tf``: ``tf.keras``, ``tf.data.Dataset``, ``tf.GradientTape``, ``tf.function``), since chainrule's
+internal modules move; on the torch side the same hand-written loop as ``setup_train``.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import traceback
 
 import numpy as np
 
-from benchmarks.workloads import CLASSES, IMAGE, NETWORKS, OPS
+from benchmarks.workloads import CLASSES, IMAGE, LOOP_MODES, NETWORKS, OPS
 
 _MB = 1024 * 1024
 
@@ -136,20 +141,25 @@ class ChainruleSide:
         # `tf.keras` when the package exposes it, else the same modules by their own name
         self.keras = getattr(self.tf, "keras", None) or importlib.import_module("chainrule.keras")
         self.model = self.x = self.y = None
+        self.trainers = {}  # mode -> (function that trains one round, its optimizer, the steps it must take)
 
     def info(self) -> dict:
         return {"version": getattr(self.tf, "__version__", None) or _dist_version("chainrule"),
                 "numpy": np.__version__, "blas": blas_info()}
 
     def build(self, network: str):
-        """The model a user would write: chainrule.zoo's named model when it has one (the same Sequential of
+        """The model a user would write: chainrule.cli.zoo's named model when it has one (the same Sequential of
         keras layers the seed programs build), else a keras.Sequential from the layer list."""
         try:
-            from chainrule import zoo
+            from chainrule.cli import zoo
             if network in zoo.MODELS:
-                return zoo.build(network), f"chainrule.zoo.build({network!r})"
+                return zoo.build(network), f"chainrule.cli.zoo.build({network!r})"
         except ImportError:
             pass
+        return self.build_sequential(network), "keras.Sequential (benchmarks/workloads.py)"
+
+    def build_sequential(self, network: str):
+        """``keras.Sequential`` of keras layers from the network's layer list (the public API only)."""
         layers, model = self.keras.layers, []
         for i, layer in enumerate(NETWORKS[network]):
             extra = {"input_shape": IMAGE} if i == 0 else {}
@@ -162,7 +172,7 @@ class ChainruleSide:
                 model.append(layers.Flatten(**extra))
             else:
                 model.append(layers.Dense(layer[1], activation=layer[2], **extra))
-        return self.keras.Sequential(model), "keras.Sequential (benchmarks/workloads.py)"
+        return self.keras.Sequential(model)
 
     def setup_train(self, network: str, batch: int, steps: int, seed: int) -> dict:
         keras = self.keras
@@ -172,11 +182,73 @@ class ChainruleSide:
         x, labels = synthetic_images(steps * batch, seed)
         self.x, self.y = x, np.eye(CLASSES, dtype=np.float32)[labels]
         self.batch = batch
+        self.trainers = {"fit": (self.fit_round(self.model, self.x, self.y, batch), self.model.optimizer, steps)}
         return {"model": source, "params": int(self.model.count_params()),
                 "data_mb": (self.x.nbytes + self.y.nbytes) / _MB}
 
-    def train_round(self) -> None:
-        self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, verbose=0, shuffle=False)
+    @staticmethod
+    def fit_round(model, x, y, batch: int):
+        return lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+
+    def setup_loop(self, network: str, batch: int, steps: int, seed: int) -> dict:
+        """Seed 003's program once per mode of LOOP_MODES, each with its own model (the same initial weights) and
+        Adam(1e-3): 'fit' compiles the model and calls ``model.fit`` on the arrays; 'eager' runs the hand-written
+        ``train_step`` over ``tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)``; 'function' runs the same
+        loop with ``train_step`` under ``@tf.function`` (whatever tf.function does today: it is not looked into)."""
+        tf, keras = self.tf, self.keras
+        x, labels = synthetic_images(steps * batch, seed)
+        y = np.eye(CLASSES, dtype=np.float32)[labels]
+        train_dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
+        self.model = self.x = self.y = None  # a previous workload's model (the shared worker of a tiny run)
+        self.trainers, params = {}, {}
+        for mode in LOOP_MODES:
+            keras.utils.set_random_seed(seed)
+            model = self.build_sequential(network)
+            if mode == "fit":
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                              loss=keras.losses.CategoricalCrossentropy())
+                self.trainers[mode] = (self.fit_round(model, x, y, batch), model.optimizer, steps)
+            else:
+                epoch, optimizer = self.custom_loop(model, train_dataset, use_function=mode == "function")
+                self.trainers[mode] = (epoch, optimizer, steps)
+            params[mode] = int(model.count_params())
+        if len(set(params.values())) != 1:
+            raise RuntimeError(f"the modes' models differ: {params}")
+        return {"model": "keras.Sequential (benchmarks/workloads.py), one per mode", "params": params["fit"],
+                "modes": list(LOOP_MODES), "data_mb": (x.nbytes + y.nbytes) / _MB}
+
+    def custom_loop(self, model, train_dataset, use_function: bool):
+        """The seed's loop: one call trains one epoch of ``train_dataset``; returns it and its optimizer."""
+        tf, keras = self.tf, self.keras
+        loss_fn = keras.losses.CategoricalCrossentropy()
+        optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+
+        def train_step(images, labels):
+            with tf.GradientTape() as tape:
+                predictions = model(images, training=True)
+                loss = loss_fn(labels, predictions)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+        if use_function:
+            train_step = tf.function(train_step)  # what `@tf.function` above `def train_step` does
+
+        def epoch():
+            for images, labels in train_dataset:
+                train_step(images, labels)
+
+        return epoch, optimizer
+
+    def train_round(self, mode: str = "fit") -> None:
+        """One round of ``mode`` (the model of the last setup_train / setup_loop). Checks it took the optimizer
+        steps it should (reading ``optimizer.iterations`` twice: microseconds), so a mode that trains nothing fails
+        instead of looking fast."""
+        epoch, optimizer, steps = self.trainers[mode]
+        before = int(optimizer.iterations)
+        epoch()
+        done = int(optimizer.iterations) - before
+        if done != steps:
+            raise RuntimeError(f"chainrule {mode}: {done} optimizer steps in a round of {steps}")
 
     def make_op(self, cfg: dict):
         from chainrule import ops
@@ -275,6 +347,10 @@ class TorchSide:
         self.batches = list(zip(x.split(batch), y.split(batch)))
         return {"model": "torch.nn.Sequential", "params": sum(p.numel() for p in self.model.parameters()),
                 "data_mb": (x.numel() * 4 + y.numel() * 8) / _MB}
+
+    def setup_loop(self, network: str, batch: int, steps: int, seed: int) -> dict:
+        """Torch's side of seed 003's loop: its usual hand-written loop, as in setup_train."""
+        return self.setup_train(network, batch, steps, seed)
 
     def train_round(self) -> None:
         model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
@@ -384,9 +460,11 @@ def serve(conn, side_name: str) -> None:
                 result = memory()
             elif command == "setup_train":
                 result = side.setup_train(**kwargs)
-            elif command == "train_round":
+            elif command == "setup_loop":
+                result = side.setup_loop(**kwargs)
+            elif command == "train_round":  # kwargs: chainrule's mode, for a loop workload
                 cpu, start = cpu_seconds(), time.perf_counter()
-                side.train_round()
+                side.train_round(**kwargs)
                 result = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu}
             elif command == "op":  # kwargs: name, batch, reps
                 key = (kwargs["name"], kwargs["batch"])

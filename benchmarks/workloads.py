@@ -42,6 +42,21 @@ TRAINING: dict[str, tuple[str, int, int]] = {
     "mlp-b32": ("mlp", 32, 1000),
 }
 
+# seed 003's loop: name -> (network, batch size, steps per round in a full run). Each round is one pass over
+# ``Dataset.from_tensor_slices((x, y)).batch(batch)`` with a hand-written ``train_step`` (GradientTape, then
+# ``optimizer.apply_gradients``), timed in three chainrule modes next to torch's hand-written loop; fewer steps than
+# the CNN's fit row, since a round runs four trainers (0.1-0.4 s each for chainrule on a 2-core machine)
+LOOPS: dict[str, tuple[str, int, int]] = {
+    "loop-mlp-b32": ("mlp", 32, 1000),
+    "loop-cnn-b32": ("cnn", 32, 80),
+}
+# the chainrule modes of a loop workload, in the order they run: model.fit on the same arrays, the loop as written,
+# and the loop with ``train_step`` under ``@tf.function``
+LOOP_MODES = ("fit", "eager", "function")
+# the project's goals: the mode's time per step at most this many times fit's
+LOOP_GOALS = {"eager": 1.5, "function": 1.15}
+assert not set(LOOPS) & set(TRAINING), "workload names must be unique"
+
 # name -> (description, kind, shapes given the batch n); shapes are NHWC / (rows, features) as chainrule sees them
 # kind "conv": x, kernel (kh, kw, cin, cout), padding, which inputs need a gradient; "conv_pool": the same plus a
 # bias, relu and max pooling of window `size` (chainrule: the fused node a Sequential model runs; torch: three ops)

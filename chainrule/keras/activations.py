@@ -144,6 +144,11 @@ def get(identifier) -> Callable:
     if isinstance(identifier, str):
         name = _ALIASES.get(identifier, identifier)
         if name not in _BY_NAME:
+            from chainrule.keras.saving.object_registration import get_registered_object
+
+            registered = get_registered_object(identifier)  # your own, registered or in a custom_object_scope
+            if callable(registered):
+                return registered
             raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(set(_BY_NAME) | set(_ALIASES))}")
         return _BY_NAME[name]
     if callable(identifier):
@@ -164,7 +169,9 @@ def serialize(activation: Callable | None) -> str:
     name = getattr(activation, "__name__", None)
     if name is None:
         raise ValueError(f"Cannot serialize activation {activation!r}: it has no name")
-    return name
+    from chainrule.keras.saving.object_registration import get_registered_name
+
+    return get_registered_name(activation)  # "package>name" for a registered function
 
 
 def deserialize(name, custom_objects: dict | None = None) -> Callable:

@@ -30,22 +30,29 @@ class Configurable:
 
 
 def serialize(obj) -> dict:
-    """``{"class_name": ..., "config": ...}``."""
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    """``{"class_name": ..., "config": ...}`` (and the ``registered_name`` of a class registered with
+    ``keras.saving.register_keras_serializable``)."""
+    from chainrule.keras.saving.object_registration import registered_name_entry  # (saving imports this module)
+
+    return {"class_name": type(obj).__name__, **registered_name_entry(obj), "config": obj.get_config()}
 
 
 def is_serialized(value) -> bool:
     """True for the ``{"class_name", "config"}`` form of one object (not a mapping of names to objects)."""
-    return isinstance(value, dict) and "class_name" in value and set(value) <= {"class_name", "config", "module"}
+    return isinstance(value, dict) and "class_name" in value and \
+        set(value) <= {"class_name", "config", "module", "registered_name"}
 
 
 def resolve(config: dict, known: dict, kind: str, custom_objects: dict | None = None) -> tuple[type, dict]:
-    """The class a serialized ``config`` names (looked up as given, then lowercased) and its constructor config."""
+    """The class a serialized ``config`` names (a registered or scoped one, one of ``custom_objects``, then one of
+    ``known``, looked up as given, then lowercased) and its constructor config."""
+    from chainrule.keras.saving.object_registration import lookup_class
+
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"a serialized {kind} is a dict with 'class_name' and 'config', got {config!r}")
     known = {**known, **(custom_objects or {})}
     name = str(config["class_name"])
-    cls = known.get(name) or known.get(name.lower())
+    cls = lookup_class(config, custom_objects, known) or known.get(name.lower())
     if cls is None:
         raise ValueError(f"unknown {kind} {name!r}; known: {sorted(known)} (pass your own class in custom_objects)")
     return cls, dict(config.get("config") or {})
@@ -61,6 +68,11 @@ def lookup(identifier, kind: str, base: type, names: dict[str, Callable], from_d
     if isinstance(identifier, dict):
         return from_dict(identifier)
     if isinstance(identifier, str):
+        from chainrule.keras.saving.object_registration import get_registered_object
+
+        found = get_registered_object(identifier)  # registered ("package>name") or in a custom_object_scope
+        if found is not None:
+            return lookup(found, kind, base, names, from_dict, on_callable)
         make = names.get(identifier) or names.get(identifier.lower())
         if make is None:
             raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}; known names: {sorted(names)}")

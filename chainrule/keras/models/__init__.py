@@ -16,6 +16,7 @@ from chainrule.keras.models.model import Model
 from chainrule.keras.models.sequential import Sequential
 from chainrule.keras.models.serialization import (deserialize_layer, load_model, model_from_config, model_from_json,
                                                   serialize_layer)
+from chainrule.keras.models.cloning import clone_model
 
-__all__ = ["Functional", "Model", "Sequential", "deserialize_layer", "load_model", "model_from_config",
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "deserialize_layer", "load_model", "model_from_config",
            "model_from_json", "serialize_layer"]

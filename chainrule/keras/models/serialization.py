@@ -12,14 +12,16 @@ import json
 from typing import TYPE_CHECKING
 
 from chainrule.keras.layers.base import Layer
+from chainrule.keras.saving.object_registration import lookup_class, registered_name_entry
 
 if TYPE_CHECKING:
     from chainrule.keras.models.model import Model
 
 
 def serialize_layer(layer: Layer) -> dict:
-    """A layer (or model) as Keras writes it: ``{"class_name": ..., "config": layer.get_config()}``."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """A layer (or model) as Keras writes it: ``{"class_name": ..., "config": layer.get_config()}``, with the
+    ``registered_name`` of a class registered by ``keras.saving.register_keras_serializable``."""
+    return {"class_name": type(layer).__name__, **registered_name_entry(layer), "config": layer.get_config()}
 
 
 def _known_classes() -> dict[str, type]:
@@ -34,11 +36,12 @@ def _known_classes() -> dict[str, type]:
 
 
 def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer:
-    """Rebuild a layer (or model) from ``serialize_layer``'s dict; ``custom_objects`` names your own classes."""
+    """Rebuild a layer (or model) from ``serialize_layer``'s dict; your own classes are found when registered, in a
+    ``custom_object_scope``, or named in ``custom_objects``."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"A layer config must be a dict with 'class_name' and 'config', got {config!r}")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _known_classes().get(name)
+    cls = lookup_class(config, custom_objects, _known_classes())
     if cls is None:
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a `keras.utils.custom_object_scope` "
                          f"and that this object is included in the scope, or pass it as custom_objects={{'{name}': "

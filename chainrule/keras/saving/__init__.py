@@ -11,6 +11,9 @@
                        the file holds, no absurd input shapes
 =====================  ========================================================================================
 
+``object_registration.py`` holds ``register_keras_serializable``, ``custom_object_scope`` and
+``get_custom_objects``: your own classes and functions, found by name when a model is loaded.
+
 >>> from chainrule.keras import saving
 >>> saving.load_model("nowhere.keras")
 Traceback (most recent call last):
@@ -19,8 +22,13 @@ FileNotFoundError: [Errno 2] No such file or directory: 'nowhere.keras'
 """
 from chainrule.keras.saving.atomic import atomic_write
 from chainrule.keras.saving.file_format import FORMAT_VERSION, MAGIC, ModelFileError, decode, read_file, write_file
+from chainrule.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                                        get_registered_name, get_registered_object,
+                                                        register_keras_serializable)
 from chainrule.keras.saving.model_files import (load_model, load_weights, model_from_config, read_header, save_model,
                                                 save_weights)
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "ModelFileError", "atomic_write", "decode", "load_model", "load_weights",
-           "model_from_config", "read_file", "read_header", "save_model", "save_weights", "write_file"]
+__all__ = ["CustomObjectScope", "FORMAT_VERSION", "MAGIC", "ModelFileError", "atomic_write", "custom_object_scope",
+           "decode", "get_custom_objects", "get_registered_name", "get_registered_object", "load_model",
+           "load_weights", "model_from_config", "read_file", "read_header", "register_keras_serializable",
+           "save_model", "save_weights", "write_file"]

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.keras.configurable import is_serialized
+from chainrule.keras.configurable import is_serialized, serialize
+from chainrule.keras.saving.object_registration import get_registered_name, registered_name_entry
 from chainrule.keras.saving.file_format import ModelFileError, decode, read_file, write_file
 from chainrule.keras.saving.weight_budget import check_input_shapes, weight_budget
 
@@ -37,7 +38,8 @@ def save_model(model, path: str | os.PathLike, overwrite: bool = True, metadata:
     ``include_optimizer=False`` leaves out the compile config and the optimizer (tf.keras's option);
     ``save_format`` is accepted for tf.keras programs and ignored: there is one format."""
     header = {"kind": "model", "chainrule_version": _version(),
-              "model": {"class_name": type(model).__name__, "config": model.get_config()},
+              "model": {"class_name": type(model).__name__, **registered_name_entry(model),
+                        "config": model.get_config()},
               "compile": None, "layers": None, "metadata": dict(metadata or {}),
               "build_config": model.get_build_config()}  # Keras 3's: a subclassed model is built from it on loading
     layers, tensors = _weights_entries(model)
@@ -312,9 +314,9 @@ def _serialized(identifier: Any) -> Any:
     if isinstance(identifier, dict):
         return {key: _serialized(value) for key, value in identifier.items()}
     if hasattr(identifier, "get_config"):
-        return {"class_name": type(identifier).__name__, "config": identifier.get_config()}
+        return serialize(identifier)
     if callable(identifier) and hasattr(identifier, "__name__"):
-        return identifier.__name__
+        return get_registered_name(identifier)  # "package>name" for a registered function
     raise TypeError(f"cannot save the compile argument {identifier!r}: it is not a name, a config or a function")
 
 

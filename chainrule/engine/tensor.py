@@ -224,12 +224,12 @@ class Tensor:
     def __getitem__(self, index): return _ops.getitem(self, index)
 
     # comparisons give boolean tensors and carry no gradient
-    def __eq__(self, other): return Tensor._wrap(self.data == _to_array(other))  # type: ignore[override]
-    def __ne__(self, other): return Tensor._wrap(self.data != _to_array(other))  # type: ignore[override]
-    def __lt__(self, other): return Tensor._wrap(self.data < _to_array(other))
-    def __le__(self, other): return Tensor._wrap(self.data <= _to_array(other))
-    def __gt__(self, other): return Tensor._wrap(self.data > _to_array(other))
-    def __ge__(self, other): return Tensor._wrap(self.data >= _to_array(other))
+    def __eq__(self, other): return _no_gradient(backend.xp.equal, self, _operand(other))  # type: ignore[override]
+    def __ne__(self, other): return _no_gradient(backend.xp.not_equal, self, _operand(other))  # type: ignore[override]
+    def __lt__(self, other): return _no_gradient(backend.xp.less, self, _operand(other))
+    def __le__(self, other): return _no_gradient(backend.xp.less_equal, self, _operand(other))
+    def __gt__(self, other): return _no_gradient(backend.xp.greater, self, _operand(other))
+    def __ge__(self, other): return _no_gradient(backend.xp.greater_equal, self, _operand(other))
 
     # --- methods PyTorch users expect -----------------------------------------------------------------------------
     def add(self, other): return _ops.add(self, other)
@@ -265,12 +265,12 @@ class Tensor:
     def clone(self): return self * 1  # a new array; the gradient passes through
 
     # no gradient: piecewise constant (floor division) or boolean (logic)
-    def __floordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(self.data, _raw(other)))
-    def __rfloordiv__(self, other): return Tensor._wrap(backend.xp.floor_divide(_raw(other), self.data))
-    def __and__(self, other): return Tensor._wrap(self.data & _raw(other))
-    def __or__(self, other): return Tensor._wrap(self.data | _raw(other))
-    def __xor__(self, other): return Tensor._wrap(self.data ^ _raw(other))
-    def __invert__(self): return Tensor._wrap(~self.data)
+    def __floordiv__(self, other): return _no_gradient(backend.xp.floor_divide, self, other)
+    def __rfloordiv__(self, other): return _no_gradient(backend.xp.floor_divide, other, self)
+    def __and__(self, other): return _no_gradient(backend.xp.bitwise_and, self, other)
+    def __or__(self, other): return _no_gradient(backend.xp.bitwise_or, self, other)
+    def __xor__(self, other): return _no_gradient(backend.xp.bitwise_xor, self, other)
+    def __invert__(self): return _no_gradient(backend.xp.invert, self)
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     def matmul(self, other): return _ops.matmul(self, other)
     def reshape(self, *shape):
@@ -278,7 +278,7 @@ class Tensor:
     def transpose(self, *axes):  # x.transpose(1, 0) or x.transpose((1, 0)), as NumPy
         return _ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes or None)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
-    def argmax(self, axis=None): return Tensor._wrap(self.data.argmax(axis=axis))
+    def argmax(self, axis=None): return _no_gradient(backend.xp.argmax, self, axis=axis)
 
 
 class Variable(Tensor):
@@ -332,6 +332,20 @@ class Variable(Tensor):
 
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={_host(self.data).copy()!r}>"
+
+
+def _operand(value):
+    """A comparison's other operand: a tensor or a number as it is (NumPy adapts a number to the array's dtype),
+    anything else (a list) as an array."""
+    return value if isinstance(value, (Tensor, int, float, bool, np.generic)) else _to_array(value)
+
+
+def _no_gradient(fn, *operands, **settings) -> Tensor:
+    """``fn`` (a NumPy function: a comparison, logic, an index) of the operands' arrays, as a Tensor that carries no
+    gradient. While a step is traced it is a call that every replay repeats with that replay's values."""
+    if _function.recorded is not None:
+        return _function.replayed(_no_gradient)(fn, *operands, **settings)
+    return Tensor._wrap(fn(*[_raw(x) for x in operands], **settings))
 
 
 def _host(data) -> np.ndarray:

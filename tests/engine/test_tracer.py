@@ -261,3 +261,23 @@ def test_run_functions_eagerly_turns_tracing_off():
     finally:
         tracer.run_functions_eagerly(False)
     assert len(runs) == 4 and not step.programs
+
+
+def test_comparisons_are_recomputed_on_replay_and_branching_on_them_refuses(replays):
+    def relu_by_mask(x):
+        return x * (x > 0.0)  # a mask from a comparison: no gradient, recomputed from each replay's x
+
+    step = TracedFunction(relu_by_mask)
+    for k in range(5):
+        x = np.array([k - 2.0, 2.0 - k], np.float32)
+        np.testing.assert_array_equal(step(x).numpy(), np.maximum(x, 0.0))
+    assert len(replays) == 3
+
+    def branches(x):
+        return x * 2.0 if cr.reduce_sum(x) > 0.0 else x * -1.0  # Python control flow on the data
+
+    reason, outputs = _refusal(branches, np.ones(2, np.float32))
+    assert "reads a traced value into Python" in reason
+    step = TracedFunction(branches)
+    assert [float(cr.reduce_sum(step(np.full(2, v, np.float32)))) for v in (1.0, -1.0, 1.0, -1.0)] == \
+        [4.0, 2.0, 4.0, 2.0]

@@ -13,6 +13,7 @@ from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, In
 from chainrule.keras.layers.merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,
                                     concatenate, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
+from chainrule.keras.layers.normalization import Normalization
 from chainrule.keras.layers.pool import (AveragePooling2D, AvgPool2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                                    GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
@@ -22,4 +23,5 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D", "BatchNormalization",
            "ReLU", "LeakyReLU", "ELU", "Softmax", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-           "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]
+           "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
+           "Normalization"]

@@ -10,8 +10,11 @@ the convolution's:
 
 The output size is Keras's (``_get_output_shape_given_tf_padding``): 'valid' gives ``(n - 1) * s + max(k, s)``,
 'same' gives ``n * s``, and an ``output_padding`` p gives ``(n - 1) * s + k + p`` ('valid') or
-``(n - 1) * s + k % 2 + p`` ('same'), k the dilated kernel extent. The padding is then TensorFlow's: the pads that
-make ``conv2d`` of an output-sized input give ``x``'s size ('same': the odd pixel after).
+``(n - 1) * s + k % 2 + p`` ('same'), k the dilated kernel extent. Which rows of the full transposed output
+``(n - 1) * s + k`` are kept is Keras's JAX-backend rule (``_convert_conv_transpose_padding_args_from_keras_to_jax``):
+it is TensorFlow's (the pads that make ``conv2d`` of the output give ``x``'s size, the odd pixel after) wherever
+TensorFlow accepts the sizes, and it also serves the sizes TensorFlow refuses (an even kernel with 'same' and
+``output_padding=0``). An explicit ``output_shape`` (``tf.nn.conv2d_transpose``) takes TensorFlow's rule.
 
 >>> import numpy as np
 >>> x = np.ones((1, 2, 2, 1))
@@ -50,6 +53,24 @@ def transpose_output_length(size: int | None, k: int, padding: str, stride: int,
     if output_padding is None:
         return size * stride
     return (size - 1) * stride + extent % 2 + output_padding
+
+
+def keras_pads(size: int, out: int, k: int, stride: int, output_padding: int | None, dilation: int,
+               padding: str) -> tuple[int, int]:
+    """(before, after): the output rows cut from the start of the full transposed output (Keras's JAX rule), and the
+    pad after that makes a convolution of the output give ``size`` positions again.
+
+    >>> keras_pads(7, 14, 4, 2, None, 1, "same"), keras_pads(4, 9, 3, 2, None, 1, "valid")
+    ((1, 1), (0, 0))
+    """
+    extent = (k - 1) * dilation + 1
+    if padding == "valid":
+        kept = extent - 1
+    else:
+        total = stride + extent - 2 if output_padding is None else extent + extent % 2 - 2 + output_padding
+        kept = min(total // 2 + total % 2, extent - 1)
+    before = extent - 1 - kept
+    return before, max((size - 1) * stride + extent - out - before, 0)
 
 
 def _output_padding(value, opname: str, strides) -> tuple[int, int] | None:
@@ -99,7 +120,11 @@ def transpose_args(opname: str, x: TensorLike, kernel: TensorLike, strides, padd
     if min(out_hw) < 1:
         raise ValueError(f"{opname}: the output would be empty: output size {out_hw} (input shape {x.shape}, kernel "
                          f"shape {kernel.shape})")
-    pads = resolve_padding(mode, out_hw, (kh, kw), strides, dilations, opname)
+    if output_shape is None:
+        pads = tuple(keras_pads(n, size, k, s, None if extra is None else p, d, mode) for n, size, k, s, p, d in
+                     zip(x.shape[1:3], out_hw, (kh, kw), strides, extra or (0, 0), dilations))
+    else:
+        pads = resolve_padding(mode, out_hw, (kh, kw), strides, dilations, opname)
     for axis, (size, n, pad, k, s, d) in enumerate(zip(out_hw, x.shape[1:3], pads, (kh, kw), strides, dilations)):
         if size + sum(pad) < (k - 1) * d + 1 or out_size(size, pad, k, s, d) != n:
             raise ValueError(f"{opname}: an output of size {size} along {'height' if axis == 0 else 'width'} does "

@@ -89,6 +89,29 @@ def test_conv2d_transpose_symmetric_cases_match_torch_padding_argument():
                                                        padding=1).permute(0, 2, 3, 1), x, w)
 
 
+@covers("conv2d_transpose", kind="torch")
+@covers("conv2d_transpose", kind="fd")
+def test_conv2d_transpose_sizes_tensorflow_refuses_follow_keras_jax_rule():
+    """An even kernel with 'same' and output_padding=0 gives (n - 1) * s rows, which TensorFlow cannot convolve back;
+    Keras's JAX backend keeps rows [k - 1 - left, ...) of the full output, left = min(ceil(pad / 2), k - 1) with
+    pad = k + k % 2 - 2 + output_padding. PyTorch's full output cropped that way is the reference."""
+    x, w = _data((1, 4, 3, 2), (2, 4, 3, 2), seed=11)
+    strides = (1, 2)
+
+    def reference(a, b):
+        full = F.conv_transpose2d(a.permute(0, 3, 1, 2), b.permute(3, 2, 0, 1).contiguous(), stride=strides)
+        crops = []
+        for n, k, s in zip(a.shape[1:3], b.shape[:2], strides):
+            pad = k + k % 2 - 2
+            crops.append((k - 1 - min(pad // 2 + pad % 2, k - 1), (n - 1) * s + k % 2))
+        (top, h), (left, wd) = crops
+        return full[:, :, top:top + h, left:left + wd].permute(0, 2, 3, 1)
+
+    out = compare_with_torch(lambda a, b: conv2d_transpose(a, b, strides, "same", output_padding=0), reference, x, w)
+    assert out.shape == (1, 3, 4, 3)
+    assert check_gradients(lambda a, b: conv2d_transpose(a, b, strides, "same", output_padding=0), x, w)
+
+
 def test_conv2d_transpose_is_the_input_gradient_of_conv2d():
     """<conv2d(u, w), x> = <u, conv2d_transpose(x, w)>: the two ops are adjoint (strides 2, 'same')."""
     u, w, x = _data((2, 8, 7, 3), (3, 3, 3, 4), (2, 4, 4, 4), seed=3)

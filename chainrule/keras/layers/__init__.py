@@ -6,22 +6,38 @@
 (1, 2)
 """
 from chainrule.keras.layers.activations import ELU, LeakyReLU, ReLU, Softmax
+from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
 from chainrule.keras.layers.conv import Conv2D, Convolution2D
+from chainrule.keras.layers.conv1d import Conv1D, Convolution1D
+from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose,
+                                                   Convolution2DTranspose)
 from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Rescaling,
                                          Reshape)
-from chainrule.keras.layers.merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,
-                                    concatenate, maximum, minimum, multiply, subtract)
+from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
+from chainrule.keras.layers.identity import Identity
+from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                                          average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
-from chainrule.keras.layers.pool import (AveragePooling2D, AvgPool2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                   GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
-                                   GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
+from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                                         GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                                         GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                                         GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
+                                                   SpatialDropout1D, SpatialDropout2D)
+from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,
+                                              UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 
 __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Reshape", "Dropout", "InputLayer", "Lambda",
            "Rescaling", "Conv2D", "Convolution2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
            "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D", "BatchNormalization",
            "ReLU", "LeakyReLU", "ELU", "Softmax", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-           "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
-           "Normalization"]
+           "Concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "Normalization",
+           "Conv1D", "Convolution1D", "Conv2DTranspose", "Conv1DTranspose", "Convolution2DTranspose",
+           "Convolution1DTranspose", "DepthwiseConv2D", "SeparableConv2D", "SeparableConvolution2D", "MaxPooling1D",
+           "AveragePooling1D", "MaxPool1D", "AvgPool1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+           "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
+           "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
+           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom"]

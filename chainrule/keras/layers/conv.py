@@ -16,20 +16,29 @@ from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_re
 from chainrule.ops import conv as conv_ops
 
 
-def normalize_tuple(value, name: str, layer: str) -> tuple[int, int]:
-    """An int or a pair of positive ints as a (height, width) pair."""
-    if isinstance(value, (int, np.integer)):
-        return conv_ops.pair(int(value), name, layer)
+def normalize_tuple(value, name: str, layer: str, n: int = 2, allow_zero: bool = False) -> tuple[int, ...]:
+    """An int, or ``n`` ints, as a tuple of ``n`` ints, each positive (or >= 0 with ``allow_zero``): Keras's
+    ``standardize_tuple`` (a pair (height, width) by default)."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     try:
-        return conv_ops.pair(tuple(int(v) for v in value), name, layer)
-    except (TypeError, ValueError):
-        raise ValueError(f"{layer}: {name} must be a positive int or a pair of positive ints, got {value!r}") from None
+        values = tuple(values)
+        ok = len(values) == n and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
+    except TypeError:
+        ok = False
+    if not ok or any(v < (0 if allow_zero else 1) for v in values):
+        wanted = "a non-negative int" if allow_zero else "a positive int"
+        wanted += " or a pair of them" if n == 2 else f" or {n} of them"
+        raise ValueError(f"{layer}: {name} must be {wanted}, got {value!r} (the `{name}` argument must be a tuple "
+                         f"of {n} integers, each {'>= 0' if allow_zero else '> 0'})")
+    return tuple(int(v) for v in values)
 
 
-def normalize_padding(padding, layer: str) -> str:
+def normalize_padding(padding, layer: str, allow_causal: bool = False) -> str:
+    """'valid' or 'same' (either case), and 'causal' where the layer allows it (1-D convolutions)."""
+    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     mode = str(padding).lower()
-    if mode not in ("valid", "same"):
-        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    if mode not in allowed:
+        raise ValueError(f"{layer}: padding must be {' or '.join(repr(a) for a in allowed)}, got {padding!r}")
     return mode
 
 
@@ -37,7 +46,7 @@ def conv_output_length(size, k: int, padding: str, stride: int, dilation: int = 
     """Keras's output length along one spatial axis (None stays None)."""
     if size is None:
         return None
-    if padding == "same":
+    if padding in ("same", "causal"):
         return -(-size // stride)
     return max((size - (k - 1) * dilation - 1) // stride + 1, 0)
 

@@ -1,5 +1,6 @@
-"""Merge layers: combine a list of inputs elementwise (Add, Subtract, Multiply, Average, Maximum, Minimum) or by
-joining them along an axis (Concatenate). Lower-case functions ``add([a, b])`` etc. build and call them at once.
+"""Merge layers: combine a list of inputs elementwise (Add, Subtract, Multiply, Average, Maximum, Minimum), by
+joining them along an axis (Concatenate), or by a dot product per example (Dot). Lower-case functions
+``add([a, b])`` etc. build and call them at once.
 
 >>> import numpy as np
 >>> a, b = np.ones((2, 3), "float32"), np.full((2, 3), 2.0, "float32")
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from chainrule import backend, ops
 from chainrule.engine.function import named
-from chainrule.engine.tensor import Tensor
+from chainrule.engine.tensor import Tensor, as_tensor
 from chainrule.keras.layers.base import Layer
 
 
@@ -209,5 +210,118 @@ def concatenate(inputs, axis: int = -1, **kwargs):
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
-__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract",
-           "multiply", "average", "maximum", "minimum", "concatenate"]
+# --- Dot -------------------------------------------------------------------------------------------------------------
+def batch_dot(x, y, axes=None):
+    """Keras's ``batch_dot``: for each example, the dot product of ``x`` and ``y`` along ``axes`` (x's axis, y's
+    axis; default: x's last with y's last for 2-D y, else y's second-to-last). The batch axis is kept, the two
+    summed axes go; a result of rank 1 gets a trailing axis of 1 (x and y both 2-D).
+
+    >>> import numpy as np
+    >>> batch_dot(np.ones((2, 3)), np.ones((2, 3)), 1).shape
+    (2, 1)
+    >>> batch_dot(np.ones((2, 4, 3)), np.ones((2, 5, 3)), (2, 2)).shape
+    (2, 4, 5)
+    """
+    x, y = as_tensor(x), as_tensor(y)
+    x_ndim, y_ndim = x.ndim, y.ndim
+    if x_ndim < 2 or y_ndim < 2:
+        raise ValueError(f"Cannot do batch_dot on inputs with rank < 2. Received inputs with shapes {x.shape} and "
+                         f"{y.shape}.")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"Cannot do batch_dot on inputs with different batch sizes. Received inputs with shapes "
+                         f"{x.shape} and {y.shape}.")
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    if axes is None:
+        axes = (x_ndim - 1, y_ndim - 1) if y_ndim == 2 else (x_ndim - 1, y_ndim - 2)
+    if any(isinstance(a, (list, tuple)) for a in axes):
+        raise ValueError(f"Multiple target dimensions are not supported. Expected: None, int, (int, int), Provided: "
+                         f"{axes} ")
+    a0, a1 = (a + n if a < 0 else a for a, n in zip(axes, (x_ndim, y_ndim)))
+    if 0 in (a0, a1):
+        raise ValueError("Cannot perform batch_dot over axis 0. If your inputs are not batched, add a dummy batch "
+                         "dimension to your inputs using keras.ops.expand_dims(x, 0)")
+    if x.shape[a0] != y.shape[a1]:
+        raise ValueError(f"Cannot do batch_dot on inputs with shapes {x.shape} and {y.shape} with axes={[a0, a1]}. "
+                         f"x.shape[{a0}] != y.shape[{a1}] ({x.shape[a0]} != {y.shape[a1]}).")
+    # x as (batch, rest of x, summed axis), y as (batch, summed axis, rest of y): one batched matrix product
+    x_rest = [i for i in range(1, x_ndim) if i != a0]
+    y_rest = [i for i in range(1, y_ndim) if i != a1]
+    xt = ops.transpose(x, [0] + x_rest + [a0])
+    yt = ops.transpose(y, [0, a1] + y_rest)
+    x_mid, y_trail = [x.shape[i] for i in x_rest], [y.shape[i] for i in y_rest]
+    product = ops.matmul(ops.reshape(xt, (x.shape[0], -1, x.shape[a0])),
+                         ops.reshape(yt, (y.shape[0], y.shape[a1], -1)))
+    out_shape = (x.shape[0],) + tuple(x_mid) + tuple(y_trail)
+    return ops.reshape(product, out_shape if len(out_shape) > 1 else out_shape + (1,))
+
+
+class Dot(_Merge):
+    """The dot product of two inputs along ``axes`` (an int for both, or one per input), per example; with
+    ``normalize=True`` each input is L2-normalized along its axis first, so the result is the cosine similarity."""
+
+    _min_inputs, _max_inputs = 2, 2
+
+    def __init__(self, axes, normalize: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axes, int):
+            if not isinstance(axes, (list, tuple)):
+                raise TypeError(f"Invalid type for argument `axes`: it should be a list or an int. Received: "
+                                f"axes={axes}")
+            if len(axes) != 2:
+                raise ValueError(f"Invalid format for argument `axes`: it should contain two elements. Received: "
+                                 f"axes={axes}")
+            if not isinstance(axes[0], int) or not isinstance(axes[1], int):
+                raise ValueError(f"Invalid format for argument `axes`: list elements should be integers. Received: "
+                                 f"axes={axes}")
+        self.axes = axes if isinstance(axes, int) else tuple(axes)
+        self.normalize = bool(normalize)
+
+    def _axes_for(self, ranks) -> tuple[int, int]:
+        axes = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
+        return tuple(a % n if a < 0 else a for a, n in zip(axes, ranks))
+
+    def build(self, input_shape):
+        shapes = _as_shape_list(self, input_shape)
+        self._check_count(len(shapes))
+        self.compute_output_shape(shapes)
+        self.built = True
+
+    def _merge(self, inputs):
+        x1, x2 = inputs
+        axes = self._axes_for((x1.ndim, x2.ndim))
+        if self.normalize:
+            from chainrule.keras.ops import nn as keras_nn  # keras.ops imports the layers: not at module level
+
+            x1, x2 = keras_nn.normalize(x1, axis=axes[0]), keras_nn.normalize(x2, axis=axes[1])
+        return batch_dot(x1, x2, axes)
+
+    def compute_output_shape(self, input_shape):
+        shapes = _as_shape_list(self, input_shape)
+        self._check_count(len(shapes))
+        shape1, shape2 = list(shapes[0]), list(shapes[1])
+        axes = self._axes_for((len(shape1), len(shape2)))
+        if shape1[axes[0]] is not None and shape2[axes[1]] is not None and shape1[axes[0]] != shape2[axes[1]]:
+            raise ValueError(f"Incompatible input shapes: axis values {shape1[axes[0]]} (at axis {axes[0]}) != "
+                             f"{shape2[axes[1]]} (at axis {axes[1]}). Full input shapes: {tuple(shape1)}, "
+                             f"{tuple(shape2)}")
+        shape1.pop(axes[0])
+        shape2.pop(axes[1])
+        shape2.pop(0)
+        out = shape1 + shape2
+        return tuple(out + [1] if len(out) == 1 else out)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """``Dot(axes, **kwargs)(inputs)``: the dot product of two tensors along ``axes``."""
+    return Dot(axes=axes, **kwargs)(inputs)
+
+
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract",
+           "multiply", "average", "maximum", "minimum", "concatenate", "dot", "batch_dot"]

@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPooling2D, AveragePooling2D, and global average / max pooling over space (1-D and 2-D).
+"""Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D, and global average / max pooling over space (1-D and 2-D).
 
 >>> import numpy as np
 >>> MaxPooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
@@ -13,27 +13,31 @@ from chainrule.keras.layers.base import InputSpec, Layer
 from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
 from chainrule.keras.layers.core import check_data_format
 from chainrule.ops.pool import avg_pool2d, max_pool2d
+from chainrule.ops.pool1d import avg_pool1d, max_pool1d
 
 
 class _Pooling2D(Layer):
-    """Windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``) over (batch, height, width, channels)."""
+    """Windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``) over (batch, height, width, channels),
+    or over (batch, steps, channels) for ``_rank`` 1."""
+
+    _rank = 2
 
     def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        kind = type(self).__name__
-        self.pool_size = normalize_tuple(pool_size, "pool_size", kind)
-        self.strides = self.pool_size if strides is None else normalize_tuple(strides, "strides", kind)
+        kind, rank = type(self).__name__, self._rank
+        self.pool_size = normalize_tuple(pool_size, "pool_size", kind, n=rank)
+        self.strides = self.pool_size if strides is None else normalize_tuple(strides, "strides", kind, n=rank)
         self.padding = normalize_padding(padding, kind)
         self.data_format = check_data_format(data_format, kind)
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=rank + 2)
 
     def call(self, inputs):
         return self._pool(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
-        hw = tuple(conv_output_length(size, k, self.padding, s)
-                   for size, k, s in zip(input_shape[1:3], self.pool_size, self.strides))
-        return (input_shape[0],) + hw + (input_shape[3],)
+        spatial = tuple(conv_output_length(size, k, self.padding, s)
+                        for size, k, s in zip(input_shape[1:-1], self.pool_size, self.strides))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
@@ -50,6 +54,25 @@ class AveragePooling2D(_Pooling2D):
     """The mean of each window ('same' padding averages over the real pixels only, as TensorFlow)."""
 
     _pool = staticmethod(avg_pool2d)
+
+
+class _Pooling1D(_Pooling2D):
+    _rank = 1
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class MaxPooling1D(_Pooling1D):
+    """The largest value of each window of steps (its gradient goes to the window's first maximum)."""
+
+    _pool = staticmethod(max_pool1d)
+
+
+class AveragePooling1D(_Pooling1D):
+    """The mean of each window of steps ('same' padding averages over the real steps only, as TensorFlow)."""
+
+    _pool = staticmethod(avg_pool1d)
 
 
 class _GlobalPooling(Layer):
@@ -108,9 +131,10 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 
 MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
+MaxPool1D, AvgPool1D = MaxPooling1D, AveragePooling1D
 GlobalAvgPool2D, GlobalMaxPool2D = GlobalAveragePooling2D, GlobalMaxPooling2D
 GlobalAvgPool1D, GlobalMaxPool1D = GlobalAveragePooling1D, GlobalMaxPooling1D
 
-__all__ = ["MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D",
-           "GlobalMaxPool1D"]
+__all__ = ["MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPool2D",
+           "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D"]

@@ -201,6 +201,54 @@ def binary_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: boo
     return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=axis)
 
 
+def binary_focal_crossentropy(y_true: TensorLike, y_pred: TensorLike, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """``mean((1 - p_t)^gamma * bce, axis)`` with ``p_t = t p + (1 - t)(1 - p)``, the binary cross-entropy down-weighted
+    where the prediction is already right (Lin et al., 2017); ``apply_class_balancing`` weighs positives by
+    ``alpha`` and negatives by ``1 - alpha``. The cross-entropy is taken from the logits when there are any."""
+    y_true, y_pred = _prepare(y_true, y_pred, "binary_focal_crossentropy", same_shape=True)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    logits = _logits_of(y_pred, Sigmoid, None, from_logits, "binary_focal_crossentropy")
+    if logits is not None:
+        p = ops.sigmoid(logits) if from_logits and logits is y_pred else y_pred
+        bce = nn.sigmoid_cross_entropy_with_logits(y_true, logits)
+    else:
+        p = y_pred
+        clipped = _clip_probabilities(y_pred)
+        bce = -(y_true * ops.log(clipped) + (1.0 - y_true) * ops.log(1.0 - clipped))
+    p_t = y_true * p + (1.0 - y_true) * (1.0 - p)
+    focal = (1.0 - p_t) ** float(gamma) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true: TensorLike, y_pred: TensorLike, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """``sum(alpha (1 - p)^gamma * -y_true log(p), axis)`` over renormalized, clipped probabilities ``p`` (softmax of
+    the logits with ``from_logits``), as Keras computes it: the categorical cross-entropy down-weighted on classes
+    predicted with confidence."""
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    y_pred = _pred_tensor(y_pred)
+    if y_pred.ndim == 0:
+        raise ValueError("categorical_focal_crossentropy: y_pred must have a class axis, got a scalar")
+    if y_pred.shape[axis] == 1:
+        warnings.warn(f"In loss categorical_focal_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
+                      f"with num_classes > 1. Received: y_pred.shape={y_pred.shape}. Consider using "
+                      f"'binary_crossentropy' if you only have 2 classes.", SyntaxWarning, stacklevel=2)
+    _check_one_hot(y_true, y_pred, axis)
+    y_true = _label_tensor(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
+    if from_logits:
+        y_pred = ops.softmax(y_pred, axis)
+    p = _clip_probabilities(y_pred / ops.sum(y_pred, axis=axis, keepdims=True))
+    return ops.sum((1.0 - p) ** float(gamma) * alpha * (-y_true * ops.log(p)), axis=axis)
+
+
 def _check_one_hot(y_true: TensorLike, y_pred: Tensor, axis: int) -> None:
     """Reject class-id labels given to a categorical (one-hot) cross-entropy, naming the two fixes."""
     true_shape, pred_shape = tuple(np.shape(y_true)), y_pred.shape
@@ -452,6 +500,14 @@ CategoricalCrossentropy = _loss_class(
     "CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
     "Cross-entropy for one-hot labels; integer class ids need SparseCategoricalCrossentropy.",
     from_logits=False, label_smoothing=0.0, axis=-1)
+BinaryFocalCrossentropy = _loss_class(
+    "BinaryFocalCrossentropy", binary_focal_crossentropy, "binary_focal_crossentropy",
+    "Binary cross-entropy scaled by ``(1 - p_t)^gamma`` (and by alpha / 1 - alpha with ``apply_class_balancing``).",
+    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+CategoricalFocalCrossentropy = _loss_class(
+    "CategoricalFocalCrossentropy", categorical_focal_crossentropy, "categorical_focal_crossentropy",
+    "Categorical cross-entropy scaled by ``alpha (1 - p)^gamma`` per class.",
+    alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -472,7 +528,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 ALL_LOSSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     Poisson, KLDivergence, Hinge, SquaredHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy)}
+    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy)}
 _FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
            "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,

@@ -259,3 +259,18 @@ def test_a_function_that_reads_a_value_into_python_runs_eagerly_with_the_right_r
     np.testing.assert_allclose(results[1], [0.5, 0.5])
     np.testing.assert_allclose(results[2], [0.1, 0.1])
     assert any("reads a traced value into Python" in r.getMessage() for r in caplog.records)
+
+
+def test_tf_print_prints_on_every_call_python_print_while_tracing(capsys):
+    @tf.function
+    def f(x):
+        print("tracing")
+        tf.print("value:", x)
+        return x + 1.0
+
+    for k in range(4):
+        f(tf.constant(float(k)))
+    out = capsys.readouterr().out.splitlines()
+    assert out.count("tracing") == 2  # the Python body runs for the two traces only
+    shown = [f"value: {np.array2string(np.float32(k))}" for k in range(4)]
+    assert [line for line in out if line.startswith("value:")] == shown  # tf.print: every call, its own value

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from chainrule import backend, ops
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
@@ -172,6 +173,7 @@ def _axes(axis):
     return tuple(axis) if isinstance(axis, (list, tuple)) else axis
 
 
+@replayed  # as in TensorFlow, where it is an op: a traced step prints on every call, with that call's values
 def print(*inputs, sep: str = " ", end: str = "\n", output_stream=None, summarize=None, name=None) -> None:  # noqa: A001
     """``tf.print``: tensors shown as their values (``tf.print("loss:", loss)``)."""
     shown = [np.array2string(x.numpy(), threshold=summarize or 1000) if isinstance(x, Tensor) else x

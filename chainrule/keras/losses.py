@@ -178,6 +178,14 @@ def squared_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     return ops.mean(margin * margin, axis=-1)
 
 
+def categorical_hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """``max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`` over the last axis, for one-hot labels."""
+    y_true, y_pred = _prepare(y_true, y_pred, "categorical_hinge")
+    positive = ops.sum(y_true * y_pred, axis=-1)
+    negative = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(negative - positive + 1.0, 0.0)
+
+
 def _l2_normalize(x: Tensor, axis: int) -> Tensor:
     return x * ops.sum(x * x, axis=axis, keepdims=True).maximum(1e-12) ** -0.5
 
@@ -490,6 +498,8 @@ Poisson = _loss_class("Poisson", poisson, "poisson", "Poisson negative log-likel
 KLDivergence = _loss_class("KLDivergence", kl_divergence, "kl_divergence", "Kullback-Leibler divergence.")
 Hinge = _loss_class("Hinge", hinge, "hinge", "Hinge loss for labels in {-1, 1} (or {0, 1}).")
 SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "squared_hinge", "Squared hinge loss.")
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "categorical_hinge",
+                               "Hinge loss between the true class's score and the best other one.")
 CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, "cosine_similarity",
                                "Negative cosine similarity along ``axis``.", axis=-1)
 BinaryCrossentropy = _loss_class(
@@ -527,7 +537,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
 ALL_LOSSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
-    Poisson, KLDivergence, Hinge, SquaredHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
+    Poisson, KLDivergence, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy)}
 _FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,

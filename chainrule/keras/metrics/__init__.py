@@ -20,21 +20,37 @@ from chainrule.keras.metrics.accuracy import (Accuracy, BinaryAccuracy, Categori
                                               TopKCategoricalAccuracy, accuracy, binary_accuracy,
                                               categorical_accuracy, sparse_categorical_accuracy,
                                               sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
-from chainrule.keras.metrics.confusion import AUC, F1Score, FBetaScore, Precision, Recall, confusion_matrix
+from chainrule.keras.metrics.confusion import (AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision,
+                                               PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
+                                               SpecificityAtSensitivity, TrueNegatives, TruePositives,
+                                               confusion_matrix)
+from chainrule.keras.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge
+from chainrule.keras.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from chainrule.keras.metrics.metric import Metric
-from chainrule.keras.metrics.probabilistic import (BinaryCrossentropy, CategoricalCrossentropy,
+from chainrule.keras.metrics.probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                                                    SparseCategoricalCrossentropy)
 from chainrule.keras.metrics.reduction import Mean, MeanMetricWrapper, Sum
-from chainrule.keras.metrics.regression import (MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
-                                                mean_absolute_error, mean_squared_error)
+from chainrule.keras.metrics.regression import (CosineSimilarity, LogCoshError, MeanAbsoluteError,
+                                                MeanAbsolutePercentageError, MeanSquaredError,
+                                                MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError,
+                                                cosine_similarity, mean_absolute_error, mean_squared_error)
+# Keras exports these loss functions as metric functions too
+from chainrule.keras.losses import (categorical_hinge, hinge, kl_divergence, log_cosh, mean_absolute_percentage_error,
+                                    mean_squared_logarithmic_error, poisson, squared_hinge)
 from chainrule.utils.naming import to_snake_case
 
 
 ALL_METRICS = {cls.__name__: cls for cls in (
     Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, Precision, Recall, FBetaScore, F1Score, AUC, MeanSquaredError, MeanAbsoluteError,
-    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score, Hinge,
+    SquaredHinge, CategoricalHinge, KLDivergence, Poisson, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
+    TruePositives, FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    PrecisionAtRecall, RecallAtPrecision)}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError,
+           "mape": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError, "kld": KLDivergence,
+           "logcosh": LogCoshError,
            **{to_snake_case(name): cls for name, cls in ALL_METRICS.items()},
            "fbeta_score": FBetaScore}  # its default name (Keras's key, f_beta_score, is the class's snake case)
 

@@ -1,4 +1,6 @@
-"""Metrics from confusion counts: Precision, Recall, F-beta/F1, AUC, and ``confusion_matrix``."""
+"""Metrics from confusion counts: Precision, Recall, the counts themselves (TruePositives, ...), the best sensitivity,
+specificity, precision or recall under a constraint on the other (SensitivityAtSpecificity, PrecisionAtRecall, ...),
+F-beta/F1, AUC, and ``confusion_matrix``."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +47,9 @@ class _ThresholdCounts(Metric):
         w = np.ones(positive.shape) if weight is None else weight.reshape(-1)
         predicted = y_pred.reshape(1, -1) > self.thresholds[:, None]  # (thresholds, entries)
         for count in self.COUNTS:
-            which = ~predicted if count == "false_negatives" else predicted
-            getattr(self, count).data += which @ (w * (~positive if count == "false_positives" else positive))
+            which = predicted if count in ("true_positives", "false_positives") else ~predicted
+            actual = positive if count in ("true_positives", "false_negatives") else ~positive
+            getattr(self, count).data += which @ (w * actual)
 
     def _finish(self, value: np.ndarray) -> Tensor:
         return self._value(value[0] if self._single else value)
@@ -74,6 +77,113 @@ class Recall(_ThresholdCounts):
     def result(self) -> Tensor:
         tp = self.true_positives.data
         return self._finish(divide_no_nan(tp, tp + self.false_negatives.data))
+
+
+class _ConditionCount(_ThresholdCounts):
+    """One confusion count of ``y_pred > thresholds`` (0.5 by default): one value, or one per threshold."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def result(self) -> Tensor:
+        return self._finish(getattr(self, self.COUNTS[0]).data.copy())
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConditionCount):
+    """The (weighted) number of positives predicted positive."""
+
+    COUNTS = ("true_positives",)
+
+
+class FalsePositives(_ConditionCount):
+    """The (weighted) number of negatives predicted positive."""
+
+    COUNTS = ("false_positives",)
+
+
+class TrueNegatives(_ConditionCount):
+    """The (weighted) number of negatives predicted negative."""
+
+    COUNTS = ("true_negatives",)
+
+
+class FalseNegatives(_ConditionCount):
+    """The (weighted) number of positives predicted negative."""
+
+    COUNTS = ("false_negatives",)
+
+
+class _RateAtRate(_ThresholdCounts):
+    """The best of one rate over the thresholds where another rate reaches ``value`` (Keras's
+    SensitivitySpecificityBase): counts at ``num_thresholds`` thresholds evenly spaced in [0, 1] (0.5 alone for one).
+    ``DEPENDENT`` and ``CONSTRAINED`` name the two rates, ``ARGUMENT`` the constructor's name for ``value``."""
+
+    COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+    ARGUMENT, CONSTRAINED, DEPENDENT = "", "", ""
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None, name=None, dtype=None):
+        if value < 0 or value > 1:
+            raise ValueError(f"Argument `{self.ARGUMENT}` must be in the range [0, 1]. Received: "
+                             f"{self.ARGUMENT}={value}")
+        if num_thresholds <= 0:
+            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. Received: "
+                             f"num_thresholds={num_thresholds}")
+        self.value, self.num_thresholds = value, num_thresholds
+        thresholds = [0.5] if num_thresholds == 1 else \
+            [0.0] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0]
+        super().__init__(thresholds=thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rate(self, which: str) -> np.ndarray:
+        tp, fp, tn, fn = (getattr(self, count).data for count in self.COUNTS)
+        return {"sensitivity": divide_no_nan(tp, tp + fn), "recall": divide_no_nan(tp, tp + fn),
+                "specificity": divide_no_nan(tn, tn + fp), "precision": divide_no_nan(tp, tp + fp)}[which]
+
+    def result(self) -> Tensor:
+        feasible = self._rate(self.CONSTRAINED) >= self.value
+        return self._value(np.max(np.where(feasible, self._rate(self.DEPENDENT), 0.0), initial=0.0))
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self.ARGUMENT: self.value}
+
+
+class SensitivityAtSpecificity(_RateAtRate):
+    """The best sensitivity (recall) where the specificity is at least ``specificity``."""
+
+    ARGUMENT, CONSTRAINED, DEPENDENT = "specificity", "specificity", "sensitivity"
+
+    def __init__(self, specificity: float, num_thresholds: int = 200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+
+class SpecificityAtSensitivity(_RateAtRate):
+    """The best specificity where the sensitivity (recall) is at least ``sensitivity``."""
+
+    ARGUMENT, CONSTRAINED, DEPENDENT = "sensitivity", "sensitivity", "specificity"
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+
+class PrecisionAtRecall(_RateAtRate):
+    """The best precision where the recall is at least ``recall``."""
+
+    ARGUMENT, CONSTRAINED, DEPENDENT = "recall", "recall", "precision"
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+
+class RecallAtPrecision(_RateAtRate):
+    """The best recall where the precision is at least ``precision``."""
+
+    ARGUMENT, CONSTRAINED, DEPENDENT = "precision", "precision", "recall"
+
+    def __init__(self, precision: float, num_thresholds: int = 200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
 
 
 class FBetaScore(Metric):

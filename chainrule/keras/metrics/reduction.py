@@ -1,9 +1,11 @@
 """Metrics that reduce values over batches: ``Mean``, ``Sum`` and ``MeanMetricWrapper`` (the running mean of a
-per-sample function), and the factory that makes a Keras metric class out of such a function."""
+per-sample function), and the factories that make a Keras metric class out of such a function or out of one of
+:mod:`chainrule.keras.losses`'s per-sample losses."""
 from __future__ import annotations
 
 import numpy as np
 
+from chainrule.engine.autograd import no_grad
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.metrics.metric import Metric
 from chainrule.keras.metrics.metrics_utils import as_array, same_rank
@@ -122,3 +124,14 @@ def mean_metric_class(name: str, fn, default_name: str, doc: str, **options) -> 
         MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **settings)
     return type(name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc, "__module__": fn.__module__,
                                              "function": staticmethod(fn)})
+
+
+def loss_metric_class(module: str, name: str, loss_fn, default_name: str, **options) -> type:
+    """A metric class (living in ``module``) that averages one of :mod:`chainrule.keras.losses`'s per-sample losses,
+    computed without a graph."""
+    def fn(y_true, y_pred, **kwargs):
+        with no_grad():
+            return loss_fn(y_true, y_pred, **kwargs).numpy()
+    fn.__name__, fn.__module__ = loss_fn.__name__, module
+    return mean_metric_class(name, fn, default_name, f"The mean of ``losses.{loss_fn.__name__}`` over all batches.",
+                             **options)

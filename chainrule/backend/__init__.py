@@ -8,6 +8,9 @@ Every op is written against ``xp`` so that NumPy and CuPy share one definition.
 """
 from __future__ import annotations
 
+import threading
+from typing import Callable
+
 import numpy as np
 
 xp = np
@@ -52,9 +55,41 @@ def set_floatx(dtype: str) -> None:
     _FLOATX = dtype
 
 
+class _ThreadRng(threading.local):
+    make: Callable[[], np.random.Generator] | None = None  # set on a tf.data worker thread (use_thread_rng)
+    generator: np.random.Generator | None = None  # made from ``make`` when first asked for
+
+
+_thread = _ThreadRng()
+
+
 def rng() -> np.random.Generator:
-    """The generator behind every random initializer, dropout mask and shuffle."""
-    return _rng
+    """The generator behind every random initializer, dropout mask and shuffle (on a tf.data worker thread, that
+    thread's own: see :func:`use_thread_rng`)."""
+    local = _thread
+    if local.make is None:
+        return _rng
+    if local.generator is None:
+        local.generator = local.make()
+    return local.generator
+
+
+def use_thread_rng(make: Callable[[], np.random.Generator] | None) -> None:
+    """On the calling thread, make :func:`rng` return the generator ``make()`` builds when first asked (None: the
+    shared one again). tf.data's worker threads use it, so that what a ``map`` function draws there neither takes
+    from the model's sequence nor depends on how the threads happen to interleave.
+
+    >>> import threading
+    >>> main, seen = rng(), []
+    >>> def worker():
+    ...     use_thread_rng(lambda: np.random.default_rng(7))
+    ...     seen.append(rng().integers(100))
+    >>> t = threading.Thread(target=worker); t.start(); t.join()
+    >>> seen == [np.random.default_rng(7).integers(100)] and rng() is main
+    True
+    """
+    _thread.make = make
+    _thread.generator = None
 
 
 def op_rng(seed: int) -> np.random.Generator:

@@ -2,11 +2,13 @@
 
 >>> import numpy as np
 >>> from chainrule.data import Dataset
->>> Dataset.from_tensor_slices(np.arange(6)).batch(4).cardinality()
+>>> len(Dataset.from_tensor_slices(np.arange(6)).batch(4))
 2
 """
-from chainrule.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from chainrule.data import experimental
+from chainrule.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from chainrule.data.options import Options, ThreadingOptions
+from chainrule.data.spec import DatasetSpec, TensorSpec
 
-AUTOTUNE = -1  # tf.data.AUTOTUNE: accepted where TensorFlow takes it (prefetch, map); NumPy runs one thing at a time
-
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset"]
+__all__ = ["AUTOTUNE", "DatasetSpec", "INFINITE_CARDINALITY", "Options", "TensorSpec", "ThreadingOptions",
+           "UNKNOWN_CARDINALITY", "Dataset", "experimental"]

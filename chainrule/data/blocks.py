@@ -19,6 +19,41 @@ Blocks = Iterator[np.ndarray]
 _SHUFFLE_OUTPUT = 1024  # items per block that the buffer shuffle hands on
 
 
+_ROWS_PER_BLOCK = 1 << 16  # row numbers handed on at a time by an endless (or huge) source
+
+
+def as_objects(items: list) -> np.ndarray:
+    """A block of whole elements (dtype=object keeps tuples and dicts as single items)."""
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+def row_numbers(n: int | None) -> Blocks:
+    """The row numbers ``0 .. n - 1`` (None: endless), in blocks of at most ``_ROWS_PER_BLOCK``.
+
+    >>> [len(b) for b in row_numbers(70000)]
+    [65536, 4464]
+    """
+    for start in itertools.count(0, _ROWS_PER_BLOCK):
+        if n is not None and start >= n:
+            return
+        stop = start + _ROWS_PER_BLOCK if n is None else min(start + _ROWS_PER_BLOCK, n)
+        yield np.arange(start, stop)
+
+
+def shard(blocks: Blocks, num_shards: int, index: int) -> Blocks:
+    """The items at positions ``index``, ``index + num_shards``, ... of the stream.
+
+    >>> [b.tolist() for b in shard(iter([np.arange(4), np.arange(4, 10)]), 3, 1)]
+    [[1], [4, 7]]
+    """
+    seen = 0
+    for block in blocks:
+        chosen = block[(index - seen) % num_shards::num_shards]
+        seen += len(block)
+        if len(chosen):
+            yield chosen
+
+
 def take(blocks: Blocks, n: int) -> Blocks:
     """The first ``n`` items."""
     for block in blocks:

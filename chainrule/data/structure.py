@@ -23,9 +23,10 @@ def _is_list(structure: Any) -> bool:
     return isinstance(structure, list)
 
 
-def map_structure(fn: Callable[[Any], Any], structure: Structure) -> Structure:
-    """Apply ``fn`` to every leaf, keeping the tuples and dicts around them."""
-    return tree.map_structure(fn, structure, is_leaf=_is_list)
+def map_structure(fn: Callable[..., Any], *structures: Structure) -> Structure:
+    """Apply ``fn`` to every leaf (to the leaves in the same place, given several structures that nest alike),
+    keeping the tuples and dicts around them."""
+    return tree.map_structure(fn, *structures, is_leaf=_is_list)
 
 
 def leaves(structure: Structure) -> list[Any]:
@@ -37,11 +38,37 @@ def leaves(structure: Structure) -> list[Any]:
     return tree.flatten(structure, is_leaf=_is_list)
 
 
+def pack(structure: Structure, flat: Sequence[Any]) -> Structure:
+    """``flat`` (leaves in :func:`leaves`' order) in the shape of ``structure``.
+
+    >>> pack((0, {"a": 0}), [1, 2])
+    (1, {'a': 2})
+    """
+    return tree.pack_sequence_as(structure, flat, is_leaf=_is_list)
+
+
+def columns(elements: Sequence[Structure]) -> list[list[Any]]:
+    """The leaves of same-structured elements, one list per leaf position."""
+    return [list(column) for column in zip(*(leaves(element) for element in elements))]
+
+
 def stack_structures(elements: Sequence[Structure]) -> Structure:
     """Stack same-shaped structures leaf by leaf along a new first axis (a batch).
 
     >>> stack_structures([(np.array(1), np.array(2)), (np.array(3), np.array(4))])
     (array([1, 3]), array([2, 4]))
     """
-    columns = [leaves(element) for element in elements]
-    return tree.pack_sequence_as(elements[0], [np.stack(column) for column in zip(*columns)], is_leaf=_is_list)
+    stacked = []
+    for component, column in enumerate(columns(elements)):
+        if any(hasattr(leaf, "element_spec") for leaf in column):
+            raise TypeError("Cannot batch a component that is a dataset (such as the windows of "
+                            "Dataset.window); flatten it first, e.g. with flat_map(lambda w: w.batch(size))")
+        try:
+            stacked.append(np.stack(column))
+        except ValueError:
+            shapes = [np.shape(leaf) for leaf in column]
+            other = next((i for i, shape in enumerate(shapes) if shape != shapes[0]), 0)
+            raise ValueError(f"Cannot batch tensors with different shapes in component {component}. First element "
+                             f"had shape {list(shapes[0])} and element {other} had shape {list(shapes[other])}."
+                             ) from None
+    return pack(elements[0], stacked)

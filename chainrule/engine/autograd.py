@@ -66,7 +66,7 @@ def _backprop(outputs: Sequence[Tensor], grads: Sequence, create_graph: bool, ke
     """
     graph = Graph(outputs, recorded)
     seeds = list(zip(outputs, grads))
-    trace = function.recorded
+    trace = function.tracing()
     if trace is None:
         return walk(graph, seeds, create_graph, keep)
     function.recorded = None  # the ops of the backward formulas are the walk's, not the traced function's

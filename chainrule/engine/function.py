@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from typing import Callable
 
 from chainrule.engine.tensor import Tensor
@@ -36,7 +37,14 @@ OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the me
 
 # While a step is traced (chainrule/engine/tracer.py), the Trace: every op appends (op, inputs, settings, output) as
 # it runs, and the calls marked ``replayed``, the gradients and the values read in Python are noted beside them.
+# A Trace belongs to the thread that traces; what other threads (tf.data's workers) run meanwhile is not noted.
 recorded = None
+
+
+def tracing():
+    """The Trace recording on this thread, or None."""
+    trace = recorded
+    return trace if trace is not None and trace.thread == threading.get_ident() else None
 
 
 def op(fn: Callable) -> Callable:
@@ -60,7 +68,7 @@ def replayed(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def call(*args, **kwargs):
         global recorded
-        trace = recorded
+        trace = tracing()
         if trace is None:
             return fn(*args, **kwargs)
         recorded = None
@@ -81,10 +89,14 @@ def named(fn: Callable, name: str, doc: str) -> Callable:
     return fn
 
 
-class GradMode:
-    """Whether ops record the graph; switched off by ``no_grad()``."""
+class _GradMode(threading.local):
+    """Whether ops record the graph; switched off by ``no_grad()``. Per thread, as in PyTorch: a tf.data worker
+    thread's ``no_grad`` (or comparison op) does not switch it off for the thread that trains."""
 
     enabled = True
+
+
+GradMode = _GradMode()
 
 
 class Function:

@@ -309,7 +309,7 @@ class Variable(Tensor):
 
     # while a step is traced, an update is noted as a call that every replay repeats (chainrule/engine/tracer.py)
     def assign(self, value: TensorLike) -> "Variable":
-        if _function.recorded is not None:
+        if _function.tracing() is not None:
             return _function.replayed(Variable.assign)(self, value)
         value = _to_array(value)
         if value.shape != self.data.shape and value.size != self.data.size:
@@ -319,13 +319,13 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta: TensorLike) -> "Variable":
-        if _function.recorded is not None:
+        if _function.tracing() is not None:
             return _function.replayed(Variable.assign_add)(self, delta)
         self.data += _to_array(delta)
         return self
 
     def assign_sub(self, delta: TensorLike) -> "Variable":
-        if _function.recorded is not None:
+        if _function.tracing() is not None:
             return _function.replayed(Variable.assign_sub)(self, delta)
         self.data -= _to_array(delta)
         return self
@@ -343,7 +343,7 @@ def _operand(value):
 def _no_gradient(fn, *operands, **settings) -> Tensor:
     """``fn`` (a NumPy function: a comparison, logic, an index) of the operands' arrays, as a Tensor that carries no
     gradient. While a step is traced it is a call that every replay repeats with that replay's values."""
-    if _function.recorded is not None:
+    if _function.tracing() is not None:
         return _function.replayed(_no_gradient)(fn, *operands, **settings)
     return Tensor._wrap(fn(*[_raw(x) for x in operands], **settings))
 
@@ -385,7 +385,7 @@ def constant(value: TensorLike, dtype=None, shape=None, name: str | None = None)
     """TensorFlow's ``tf.constant``: a tensor that carries no gradient unless watched, holding its own copy of the
     values (a later change to the array or Variable it came from does not reach it). In a traced step it is made
     again on each replay (from the Python value it was given, as TensorFlow keeps a constant)."""
-    if _function.recorded is not None:
+    if _function.tracing() is not None:  # (this thread's trace: a tf.data worker's constant is just made)
         return _function.replayed(constant)(value, dtype, shape, name)
     t = Tensor(value, dtype=dtype, name=name)
     if shape is not None:

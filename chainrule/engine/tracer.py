@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -93,9 +94,14 @@ class Trace(list):
         self.refusal: str | None = None
         self.made_variables = False
         self.made: dict[int, Tensor] = {}  # id -> a Tensor made from values (not by an op) while tracing
+        self.thread = threading.get_ident()  # what other threads (tf.data workers) do meanwhile is not this step's
+
+    def append(self, entry) -> None:
+        if threading.get_ident() == self.thread:
+            list.append(self, entry)
 
     def refuse(self, reason: str) -> None:
-        if self.refusal is None:
+        if self.refusal is None and threading.get_ident() == self.thread:
             self.refusal = reason
 
     def call(self, fn: Callable, args: tuple, kwargs: dict, result) -> None:
@@ -112,7 +118,7 @@ class Trace(list):
 
     def read(self, t: Tensor, how: str) -> None:
         """A tensor's values were read into Python: what the code does with them, a replay would not redo."""
-        if self.refusal is None and self._holds(t):
+        if self.refusal is None and threading.get_ident() == self.thread and self._holds(t):
             self.refuse(f"it reads a traced value into Python ({how} of a tensor of shape {t.shape}), so what it "
                         f"does next may depend on the data")
 
@@ -131,10 +137,12 @@ class Trace(list):
         return False
 
     def variable_made(self, variable: Variable) -> None:
-        self.made_variables = True
+        if threading.get_ident() == self.thread:
+            self.made_variables = True
 
     def made_outside(self, t: Tensor) -> None:
-        self.made[id(t)] = t
+        if threading.get_ident() == self.thread:
+            self.made[id(t)] = t
 
 
 def trace(fn: Callable, leaves: list, structure) -> tuple[Any, "Program | str | None"]:

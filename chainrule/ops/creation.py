@@ -62,14 +62,20 @@ def range(start, limit=None, delta=1, dtype=None) -> Tensor:  # noqa: A001  (Ten
 
 
 @replayed
-def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=None) -> Tensor:
-    """Rows of a ``depth``-wide identity picked by integer ``indices`` (out-of-range indices give all off)."""
+def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: float = 0.0, axis: int | None = None,
+            dtype=None, name: str | None = None) -> Tensor:
+    """Rows of a ``depth``-wide identity picked by integer ``indices`` (out-of-range indices give all off), on a new
+    last axis (or at ``axis``). Float indices are refused, as TensorFlow does (``tf.cast`` them first)."""
     idx = _to_array(indices)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: indices must be integers, got dtype {idx.dtype}")
+        raise TypeError(f"Value passed to parameter 'indices' has DataType {idx.dtype.name} not in list of allowed "
+                        f"values: uint8, int8, int32, int64 (tf.one_hot takes integer class ids: tf.cast float "
+                        f"labels to tf.int64 first)")
     out = backend.xp.full(idx.shape + (depth,), off_value, dtype=_dtype(dtype))
     valid = (idx >= 0) & (idx < depth)
     out[valid, idx[valid]] = on_value
+    if axis is not None and axis != -1:
+        out = backend.xp.moveaxis(out, -1, axis)
     return Tensor._wrap(out)
 
 

@@ -145,9 +145,10 @@ def test_batches_cross_epochs_after_repeat_and_each_epoch_is_reshuffled():
     assert sizes == [4] * 7 + [2] and len(ds.batch(4)) == 8
 
 
-def test_prefetch_is_the_dataset_itself():
+def test_prefetch_keeps_the_elements_and_the_count():
     ds = Dataset.from_tensor_slices(rows(3))
-    assert ds.prefetch(AUTOTUNE) is ds and AUTOTUNE == -1
+    assert firsts(ds.prefetch(AUTOTUNE)) == firsts(ds) == [0, 1, 2] and AUTOTUNE == -1
+    assert len(ds.prefetch(1)) == 3
 
 
 def test_bad_sizes_are_rejected():
@@ -156,8 +157,7 @@ def test_bad_sizes_are_rejected():
         ds.batch(0)
     with pytest.raises(ValueError):
         ds.shuffle(0)
-    with pytest.raises(ValueError):
-        ds.skip(-1)
+    assert firsts(ds.skip(-1)) == [] and len(ds.skip(-1)) == 0  # TensorFlow: -1 skips the whole dataset
 
 
 # --- filter and cache ------------------------------------------------------------------------------------------------

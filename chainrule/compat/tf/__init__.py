@@ -33,6 +33,7 @@ from chainrule.compat.tf.api import (add_n, clip_by_global_norm, clip_by_norm, c
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
 bool = bool_  # noqa: A001  (tf.bool)
+string = _np.str_  # tf.string: text elements (tf.data's from_generator, TensorSpec); NumPy keeps them as str
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
 reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor

@@ -39,56 +39,11 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule import backend
+from chainrule.data.spec import TensorSpec  # tf.TensorSpec: tf.data's element_spec and from_generator use it too
+from chainrule.data.spec import shapes_fit as _shapes_fit
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.engine.tracer import TracedFunction
 from chainrule.utils import tree
-
-
-class TensorSpec:
-    """The shape (None for any size) and dtype of a tensor argument, as ``tf.TensorSpec``.
-
-    >>> spec = TensorSpec([None, 3], "float32")
-    >>> spec, spec.is_compatible_with(np.zeros((5, 3), "float32"))
-    (TensorSpec(shape=(None, 3), dtype=tf.float32, name=None), True)
-    """
-
-    def __init__(self, shape, dtype=np.float32, name: str | None = None):
-        self.shape = None if shape is None else tuple(None if n is None else int(n) for n in shape)
-        self.dtype = np.dtype(dtype)
-        self.name = name
-
-    @classmethod
-    def from_tensor(cls, tensor, name: str | None = None) -> "TensorSpec":
-        return cls(np.shape(tensor.data if isinstance(tensor, Tensor) else tensor), _dtype_of(tensor), name)
-
-    def is_compatible_with(self, other) -> bool:
-        """Whether ``other`` (a spec, tensor or array) has this dtype and a shape that fits this one."""
-        if not isinstance(other, TensorSpec):
-            other = TensorSpec.from_tensor(other)
-        return self.dtype == other.dtype and _shapes_fit(self.shape, other.shape)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, TensorSpec) and (self.shape, self.dtype, self.name) == \
-            (other.shape, other.dtype, other.name)
-
-    def __hash__(self) -> int:
-        return hash((self.shape, self.dtype, self.name))
-
-    def __repr__(self) -> str:
-        return f"TensorSpec(shape={self.shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
-
-
-def _dtype_of(value) -> np.dtype:
-    return value.data.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
-
-
-def _shapes_fit(spec, shape) -> bool:
-    """Whether ``shape`` fits ``spec`` (None: any rank in the spec, any size on an axis)."""
-    if spec is None:
-        return True
-    if shape is None or len(spec) != len(shape):
-        return False
-    return all(a is None or a == b for a, b in zip(spec, shape))
 
 
 class Function:

@@ -8,7 +8,9 @@ backward: ``y > 0`` is the relu's gradient mask. Arrays are seen as (rows, chann
     relu_grad_sum(g, y)      (g * (y > 0), Σ_rows)      numba: one pass; the sum is deterministic
 
 NaN stays NaN through the relu (like ``np.maximum``) and ``g * 0`` keeps an infinite g's NaN, so both versions agree
-bit for bit; only the column sum adds in another order (blocks of rows, each block's sum added to the total).
+bit for bit; only the column sum adds in another order (blocks of rows, each block's sum added to the total). While
+the kernel compiles in the background, relu_grad_sum adds in the kernel's order in NumPy, so that a run's bits do
+not depend on when the kernel became ready.
 
 The kernels run on the calling thread: these passes are memory-bound, and waking numba's thread pool between two BLAS
 products costs more than it saves (the threaded versions were slower; docs/performance.md, "Numba kernels").
@@ -25,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.backend.kernels import jit, runs_on
+from chainrule.backend.kernels import NotReady, falls_back_to, jit, runs_on
 
 SUM_BLOCK = 256  # rows summed apart before joining the column total: a short chain of float32 additions
 
@@ -55,6 +57,17 @@ def relu_grad_numpy(g, y):
 def relu_grad_sum_numpy(g, y):
     gm = g * (y > 0)
     return gm, column_sum(gm)
+
+
+def relu_grad_sum_in_blocks(g, y):
+    """relu_grad_sum_numpy adding as the kernel does (each block of SUM_BLOCK rows in order, then the blocks), for
+    the calls that run before the kernel is ready: the same bits. (A cumulative sum adds in order by definition.)"""
+    gm = relu_grad_numpy(g, y)
+    rows = gm.reshape(-1, gm.shape[-1])
+    total = backend.xp.zeros(rows.shape[1], dtype=gm.dtype)
+    for lo in range(0, rows.shape[0], SUM_BLOCK):
+        total += rows[lo:lo + SUM_BLOCK].cumsum(axis=0)[-1]
+    return gm, total
 
 
 def column_sum(a):
@@ -95,6 +108,7 @@ def _relu_grad_nb(g, y, summing):
 
 
 # --- dispatch ---------------------------------------------------------------------------------------------------------
+@falls_back_to(bias_relu_numpy)
 def bias_relu_(y, b) -> None:
     """In place: ``y = max(y + b, 0)`` along the last axis (``b`` may be None)."""
     if not _fits(y) or (b is not None and b.dtype != y.dtype):
@@ -104,6 +118,7 @@ def bias_relu_(y, b) -> None:
     _bias_relu_nb(y2, backend.xp.ascontiguousarray(b) if has_bias else y2[0], has_bias)  # (y2[0]: not read)
 
 
+@falls_back_to(relu_grad_numpy)
 def relu_grad(g, y):
     """``g * (y > 0)``: the gradient through ``y = relu(...)``, as a new array."""
     if g.shape == y.shape and _fits(g, y):
@@ -113,7 +128,10 @@ def relu_grad(g, y):
 
 def relu_grad_sum(g, y):
     """``(gm, Σ gm over all but the last axis)`` with ``gm = g * (y > 0)``."""
-    if g.shape == y.shape and _fits(g, y):
+    if not (g.shape == y.shape and _fits(g, y)):
+        return relu_grad_sum_numpy(g, y)
+    try:
         gm, total = _relu_grad_nb(g.reshape(-1, g.shape[-1]), y.reshape(-1, y.shape[-1]), True)
-        return gm.reshape(g.shape), total
-    return relu_grad_sum_numpy(g, y)
+    except NotReady:
+        return relu_grad_sum_in_blocks(g, y)
+    return gm.reshape(g.shape), total

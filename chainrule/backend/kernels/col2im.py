@@ -21,6 +21,7 @@ array([[1., 2., 1.],
 from __future__ import annotations
 
 from chainrule import backend
+from chainrule.backend import kernels
 from chainrule.backend.kernels import jit
 from chainrule.backend.windows import window_slice
 
@@ -60,6 +61,7 @@ def _sum_taps_kernel(taps, kw, top, left, sh, sw, dh, dw, dx):
                             dx[b, r, s, ch] += taps[t, b, p, q, ch]
 
 
+@kernels.falls_back_to(sum_taps_numpy)
 def sum_taps_numba(taps, kw: int, in_shape, pads, strides, dilations):
     """:func:`sum_taps_numpy` in one pass over dx (``taps`` a C-contiguous float32/float64 array)."""
     dx = backend.xp.empty(in_shape, dtype=taps.dtype)

@@ -20,7 +20,8 @@ formula's work array, in the same signature) is unused.
 
 The kernels take float32/float64 arrays of one dtype whose weight and slots are C-contiguous (any shape: they run on
 flat views; :func:`takes` says whether they do), on the NumPy backend; the optimizer runs the NumPy formula
-otherwise. tests/keras/test_optimizer_kernels.py holds each pair equal.
+otherwise, and also while a kernel compiles in the background (its ``*_numba`` function then raises
+``kernels.NotReady``). tests/keras/test_optimizer_kernels.py holds each pair equal.
 
 They run serially on the calling thread and without ``fastmath``: the update is memory-bound (and divider-bound),
 so threads did not pay in a training step, and a reciprocal estimate would break the bit-for-bit agreement (the
@@ -37,18 +38,14 @@ array([0.95, 0.95, 0.95], dtype=float32)
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from chainrule.backend import kernels
 
 
-def _jit():
-    """``kernels.jit`` with NumPy's error model: ``x / 0`` gives inf or nan as in NumPy (numba's default raises)."""
-    def wrap(f):
-        if kernels.numba is None:
-            return f
-        return kernels.numba.njit(cache=True, fastmath=False, error_model="numpy")(f)
-    return wrap
+_jit = functools.partial(kernels.jit, error_model="numpy")  # x / 0 gives inf or nan as in NumPy (numba's raises)
 
 
 def _ready(var, grad) -> bool:
@@ -227,3 +224,131 @@ def adagrad_numba(var, grad, accumulator, scratch, learning_rate, epsilon, keep=
     if not _ready(var, grad):
         var, grad, (acc,) = _flat(var, grad, (acc,))
     _adagrad_kernel(var, grad, acc, learning_rate, epsilon, keep, gscale)
+
+
+# --- Adamax -------------------------------------------------------------------------------------------------------
+@_jit()
+def _adamax_kernel(var, grad, m, u, alpha, one_minus_beta_1, beta_2, epsilon, keep, gscale):
+    _check_sizes(var.size, grad, m, u, u)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        mi = m[i] + (g - m[i]) * f(one_minus_beta_1)
+        m[i] = mi
+        ui = u[i] * f(beta_2)
+        ag = abs(g)
+        if not (ui > ag or ui != ui):  # np.maximum: the larger, NaN if either is NaN
+            ui = ag
+        u[i] = ui
+        var[i] = var[i] * f(keep) - mi / (ui + f(epsilon)) * f(alpha)
+
+
+def adamax_numba(var, grad, m, u, scratch, alpha, one_minus_beta_1, beta_2, epsilon, keep=1.0, gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.adamax.adamax_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m, u) = _flat(var, grad, (m, u))
+    _adamax_kernel(var, grad, m, u, alpha, one_minus_beta_1, beta_2, epsilon, keep, gscale)
+
+
+# --- Nadam --------------------------------------------------------------------------------------------------------
+@_jit()
+def _nadam_kernel(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon, keep,
+                  gscale):
+    _check_sizes(var.size, grad, m, v, v)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        mi = m[i] + (g - m[i]) * f(one_minus_beta_1)
+        m[i] = mi
+        vi = v[i] + (g * g - v[i]) * f(one_minus_beta_2)
+        v[i] = vi
+        var[i] = var[i] * f(keep) - (mi * f(m_coef) + g * f(g_coef)) / (np.sqrt(vi * f(v_scale)) + f(epsilon))
+
+
+def nadam_numba(var, grad, m, v, scratch, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon,
+                keep=1.0, gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.nadam.nadam_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m, v) = _flat(var, grad, (m, v))
+    _nadam_kernel(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon, keep,
+                  gscale)
+
+
+# --- Adadelta -----------------------------------------------------------------------------------------------------
+@_jit()
+def _adadelta_kernel(var, grad, acc_grad, acc_delta, learning_rate, rho, one_minus_rho, epsilon, keep, gscale):
+    _check_sizes(var.size, grad, acc_grad, acc_delta, acc_delta)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        ag = acc_grad[i] * f(rho) + (g * g) * f(one_minus_rho)
+        acc_grad[i] = ag
+        delta = np.sqrt(acc_delta[i] + f(epsilon)) * g / np.sqrt(ag + f(epsilon))
+        acc_delta[i] = acc_delta[i] * f(rho) + (delta * delta) * f(one_minus_rho)
+        var[i] = var[i] * f(keep) - delta * f(learning_rate)
+
+
+def adadelta_numba(var, grad, acc_grad, acc_delta, scratch, learning_rate, rho, one_minus_rho, epsilon, keep=1.0,
+                   gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.adadelta.adadelta_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (acc_grad, acc_delta) = _flat(var, grad, (acc_grad, acc_delta))
+    _adadelta_kernel(var, grad, acc_grad, acc_delta, learning_rate, rho, one_minus_rho, epsilon, keep, gscale)
+
+
+# --- Lion ---------------------------------------------------------------------------------------------------------
+@_jit()
+def _lion_kernel(var, grad, m, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep, gscale):
+    _check_sizes(var.size, grad, m, m, m)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        c = m[i] * f(beta_1) + g * f(one_minus_beta_1)
+        s = np.sign(c)
+        var[i] = var[i] * f(keep) - s * f(learning_rate)
+        m[i] = m[i] * f(beta_2) + g * f(one_minus_beta_2)
+
+
+def lion_numba(var, grad, m, scratch, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep=1.0,
+               gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.lion.lion_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m,) = _flat(var, grad, (m,))
+    _lion_kernel(var, grad, m, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep, gscale)
+
+
+# --- Ftrl ---------------------------------------------------------------------------------------------------------
+@_jit()
+def _ftrl_power(x, power, square_root):
+    return np.sqrt(x) if square_root else x ** power
+
+
+@_jit()
+def _ftrl_kernel(var, grad, acc, linear, learning_rate, power, square_root, l1, two_l2, two_shrinkage, keep, gscale):
+    _check_sizes(var.size, grad, acc, linear, linear)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        w = var[i] * f(keep)
+        new_acc = acc[i] + g * g
+        shrunk = g + w * f(two_shrinkage)
+        root = _ftrl_power(new_acc, f(power), square_root)
+        lin = linear[i] + (shrunk - (root - _ftrl_power(acc[i], f(power), square_root)) / f(learning_rate) * w)
+        linear[i] = lin
+        quadratic = root / f(learning_rate) + f(two_l2)
+        if lin > f(l1):  # np.clip(lin, -l1, l1) - lin
+            var[i] = (f(l1) - lin) / quadratic
+        elif lin < -f(l1):
+            var[i] = (-f(l1) - lin) / quadratic
+        else:
+            var[i] = (lin - lin) / quadratic
+        acc[i] = new_acc
+
+
+def ftrl_numba(var, grad, accumulator, linear, scratch, learning_rate, power, l1, two_l2, two_shrinkage, keep=1.0,
+               gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.ftrl.ftrl_numpy` in one pass (``scratch`` unused)."""
+    acc = accumulator
+    if not _ready(var, grad):
+        var, grad, (acc, linear) = _flat(var, grad, (acc, linear))
+    _ftrl_kernel(var, grad, acc, linear, learning_rate, power, power == 0.5, l1, two_l2, two_shrinkage, keep, gscale)

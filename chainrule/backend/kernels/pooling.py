@@ -34,15 +34,10 @@ PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
 def _launch(kernel, elements, *args):
-    """Run a parallel kernel, on one thread when the work is small."""
-    if kernels.numba is None or elements >= PARALLEL_MIN_ELEMENTS:
-        return kernel(*args)
-    threads = kernels.numba.get_num_threads()
-    kernels.numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        kernels.numba.set_num_threads(threads)
+    """Run a kernel on the calling thread, or its threaded twin on a large array (compiled only if a run has one)."""
+    if elements >= PARALLEL_MIN_ELEMENTS and hasattr(kernel, "parallel"):
+        return kernel.parallel(*args)
+    return kernel(*args)
 
 
 def argmax_dtype(taps: int):
@@ -153,8 +148,9 @@ def _max_pool_2x2_kernel(x, sh, sw, y, argmax):
                 argmax[b, p, q, ch] = k
 
 
+@kernels.falls_back_to(max_pool_numpy)
 def max_pool_numba(x, pool, strides, pads, out_hw):
-    """max_pool_numpy in one pass over x (parallel over output rows)."""
+    """max_pool_numpy in one pass over x (threaded over output rows for a large x)."""
     x = np.ascontiguousarray(x)
     y = np.empty((x.shape[0], *out_hw, x.shape[3]), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=argmax_dtype(pool[0] * pool[1]))
@@ -225,8 +221,9 @@ def _scatter_overlapping_kernel(g, argmax, kh, kw, sh, sw, top, left, dx):
                         dx[b, r, s, ch] += g[b, p, q, ch] * (argmax[b, p, q, ch] == k)
 
 
+@kernels.falls_back_to(max_pool_scatter_numpy)
 def max_pool_scatter_numba(g, argmax, in_shape, pool, strides, pads):
-    """max_pool_scatter_numpy in one pass over dx (parallel over input rows)."""
+    """max_pool_scatter_numpy in one pass over dx (threaded over input rows for a large dx)."""
     dx = np.empty(in_shape, dtype=g.dtype)
     kernel = _scatter_overlapping_kernel if overlapping(pool, strides) else _scatter_tiles_kernel
     _launch(kernel, dx.size, np.ascontiguousarray(g), np.ascontiguousarray(argmax), pool[0], pool[1], strides[0],
@@ -255,6 +252,7 @@ def _max_pool_gather_kernel(u, argmax, kw, sh, sw, top, left, y):
                 y[b, p, q, ch] = u[b, r, s, ch] if 0 <= r < h and 0 <= s < w else 0
 
 
+@kernels.falls_back_to(max_pool_gather_numpy)
 def max_pool_gather_numba(u, argmax, pool, strides, pads):
     """max_pool_gather_numpy without the stacked copy of u's taps."""
     y = np.empty((u.shape[0], *argmax.shape[1:3], u.shape[3]), dtype=u.dtype)
@@ -339,6 +337,7 @@ def _kernels_take(*arrays) -> bool:
     return kernels.runs_on(arrays[0].dtype) and all(a.flags.c_contiguous for a in arrays)
 
 
+@kernels.falls_back_to(tap_max_numpy)
 def tap_max(z, y, argmax) -> None:
     """:func:`tap_max_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(z, y, argmax):
@@ -346,6 +345,7 @@ def tap_max(z, y, argmax) -> None:
     (_tap_max_4_kernel if z.shape[0] == 4 else _tap_max_kernel)(z, y, argmax)
 
 
+@kernels.falls_back_to(tap_spread_numpy)
 def tap_spread(g, argmax, out) -> None:
     """:func:`tap_spread_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(g, argmax, out):

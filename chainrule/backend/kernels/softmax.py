@@ -61,7 +61,7 @@ def _row_max(x, r):
     return m
 
 
-@jit
+@jit(bit_exact=False)  # rounds unlike NumPy: compiled in the calling thread, never swapped mid-run
 def _softmax_kernel(x, p):
     for r in range(x.shape[0]):
         m = _row_max(x, r)
@@ -73,7 +73,7 @@ def _softmax_kernel(x, p):
             p[r, j] = p[r, j] / total
 
 
-@jit
+@jit(bit_exact=False)  # rounds unlike NumPy: compiled in the calling thread, never swapped mid-run
 def _softmax_xent_kernel(labels, logits, loss, log_p, p, label_sums):
     for r in range(logits.shape[0]):
         m = _row_max(logits, r)

@@ -118,7 +118,8 @@ class Optimizer:
             raise NotImplementedError(f"{type(self).__name__} must define update_step")
         state = [slots.get(name) for name in self._update_slots]
         fused = kernels.runs_on(variable.dtype) and optim.takes(variable, gradient, state)
-        update = self._update[1] if fused else self._update[0]
+        formula, kernel = self._update
+        update = kernels.falls_back_to(formula)(kernel) if fused else formula  # (the formula while it compiles)
         update(variable, gradient, *state, slots["scratch"], *self._constants(float(learning_rate)))
 
     # --- learning rate and step count -----------------------------------------------------------------------------
@@ -306,6 +307,7 @@ class Optimizer:
     def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
         """The built-in update of every variable: decay, clipping scale and step in one call each."""
         formula, kernel = self._update
+        kernel = kernels.falls_back_to(formula)(kernel)  # the formula, bit-identical, while the kernel compiles
         fused = kernels.enabled()
         constants = self._constants(lr)
         plans = self._plans

@@ -27,8 +27,9 @@ from chainrule.keras.graph import KerasTensor
 from chainrule.keras.layers import Input
 from chainrule.keras.models import Model, Sequential
 from chainrule.keras import ops, random  # noqa: E402  (keras.ops and keras.random: Keras 3's functions)
+from chainrule.keras import preprocessing  # noqa: E402  (keras.preprocessing.image / .sequence: Keras 2's names)
 from chainrule.utils import tree
 
 __all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
-           "tree", "utils"]
+           "tree", "utils", "preprocessing"]

@@ -6,7 +6,8 @@ arrays, one epoch at a time.
   never copied).
 - a ``chainrule.data.Dataset`` (or another re-iterable of batches): one pass per epoch; ``batch_size`` is ignored.
 - a generator or iterator of batches: consumed once, across epochs.
-- a Keras-style ``Sequence`` (``__len__`` + ``__getitem__``): batch ``i`` per step, ``on_epoch_end()`` after each.
+- a Keras ``PyDataset``/``Sequence`` (``__len__`` + ``__getitem__``): batch ``i`` per step, ``on_epoch_begin()``/
+  ``on_epoch_end()`` around each epoch, its ``workers`` fetching ahead on threads.
 
 >>> import numpy as np
 >>> adapter = ArrayAdapter(np.zeros((10, 3), np.uint8), np.arange(10), batch_size=4)
@@ -15,6 +16,7 @@ arrays, one epoch at a time.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import types
 import warnings
@@ -24,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.data import parallel
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.training.array_checks import (as_number_array, named_leaves, ragged_list_message,
                                                    sample_count_message)
+from chainrule.keras.utils.py_dataset import PyDataset
 from chainrule.utils import tree
 
 Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)
@@ -285,26 +289,44 @@ class GeneratorAdapter(DataAdapter):
 
 
 class SequenceAdapter(DataAdapter):
-    """A Keras ``Sequence``/``PyDataset``: ``len(seq)`` batches, ``seq[i]`` is batch i; shuffling reorders batches."""
+    """A Keras ``Sequence``/``PyDataset``: ``num_batches`` (``len(seq)``) batches, ``seq[i]`` is batch i (endless
+    when ``num_batches`` is None); shuffling reorders batches; ``on_epoch_begin()``/``on_epoch_end()`` around each
+    epoch; a PyDataset's ``workers`` > 1 fetch up to ``max_queue_size`` batches ahead on threads, in order."""
 
     def __init__(self, sequence, shuffle: bool = False, class_weight: dict | None = None):
         self.sequence = sequence
         self.shuffle = shuffle
         self.class_weight = _class_weight_table(class_weight)
-        self.steps = len(sequence)
+        self.steps = sequence.num_batches if isinstance(sequence, PyDataset) else len(sequence)
+        threads = isinstance(sequence, PyDataset) and (sequence.workers > 1 or (sequence.workers > 0 and
+                                                                                  sequence.use_multiprocessing))
+        self.workers = max(sequence.workers, 1) if threads else 1
+        self.max_queue_size = sequence.max_queue_size if threads else 0
 
     def epoch(self) -> Iterator[Batch]:
-        order = backend.rng().permutation(self.steps) if self.shuffle else range(self.steps)
-        for i in order:
-            yield _standardize(self.sequence[int(i)], self.class_weight)
+        on_epoch_begin = getattr(self.sequence, "on_epoch_begin", None)
+        if on_epoch_begin is not None:
+            on_epoch_begin()
+        if self.steps is None:
+            order = itertools.count()
+        else:
+            order = backend.rng().permutation(self.steps) if self.shuffle else range(self.steps)
+
+        def fetch(index):
+            return self.sequence[int(index)]
+
+        batches = (map(fetch, order) if self.workers == 1 else
+                   parallel.ordered_map(fetch, iter(order), self.workers, in_flight=self.max_queue_size or None))
+        for batch in batches:
+            yield _standardize(batch, self.class_weight)
         on_epoch_end = getattr(self.sequence, "on_epoch_end", None)
         if on_epoch_end is not None:
             on_epoch_end()
 
 
 def _is_sequence(x) -> bool:
-    return (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(x, (np.ndarray, Tensor, list,
-                                                                                          tuple, dict, str)))
+    return isinstance(x, PyDataset) or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(
+        x, (np.ndarray, Tensor, list, tuple, dict, str)))
 
 
 def _is_dataset(x) -> bool:

@@ -445,19 +445,14 @@ def test_parallel_map_keeps_the_order_and_propagates_errors():
 
 
 def test_parallel_map_runs_calls_at_once():
-    inside, peak, lock = [0], [0], threading.Lock()
+    meet = threading.Barrier(3, timeout=10)  # three calls must be running at the same time
 
-    def wait(x):
-        with lock:
-            inside[0] += 1
-            peak[0] = max(peak[0], inside[0])
-        time.sleep(0.02)
-        with lock:
-            inside[0] -= 1
+    def together(x):
+        if int(x) < 3:
+            meet.wait()
         return x
 
-    assert values(Dataset.range(12).map(wait, num_parallel_calls=4)) == list(range(12))
-    assert peak[0] > 1
+    assert values(Dataset.range(12).map(together, num_parallel_calls=3)) == list(range(12))
 
 
 # --- randomness and the engine's state on worker threads ----------------------------------------------------------

@@ -119,7 +119,9 @@ def op_arrays(cfg: dict, seed: int = 0) -> dict:
     kind = cfg["kind"]
     if kind in ("conv", "conv_pool"):
         return dict(x=rand(cfg["x"]), kernel=rand(cfg["kernel"], 0.1), bias=rand(cfg["kernel"][3:], 0.1))
-    if kind == "pool":
+    if kind in ("conv_transpose", "depthwise", "conv1d"):
+        return dict(x=rand(cfg["x"]), kernel=rand(cfg["kernel"], 0.1))
+    if kind in ("pool", "pool1d", "upsample"):
         return dict(x=rand(cfg["x"]))
     if kind == "dense":
         n, d = cfg["x"]
@@ -268,6 +270,16 @@ class ChainruleSide:
         elif kind == "pool":
             x = Tensor(arrays["x"], requires_grad=True)
             leaves, forward = [x], lambda: ops.max_pool2d(x, cfg["size"])
+        elif kind in ("conv_transpose", "depthwise", "conv1d"):
+            x, k = Tensor(arrays["x"], requires_grad=True), Tensor(arrays["kernel"], requires_grad=True)
+            run = {"conv_transpose": lambda: ops.conv2d_transpose(x, k, strides=2, padding="same"),
+                   "depthwise": lambda: ops.depthwise_conv2d(x, k, padding="same"),
+                   "conv1d": lambda: ops.conv1d(x, k, padding="same")}
+            leaves, forward = [x, k], run[kind]
+        elif kind in ("pool1d", "upsample"):
+            x = Tensor(arrays["x"], requires_grad=True)
+            op = ops.max_pool1d if kind == "pool1d" else ops.upsample_nearest
+            leaves, forward = [x], lambda: op(x, cfg["size"])
         elif kind == "dense":
             x, k, b = (Tensor(arrays[name], requires_grad=True) for name in ("x", "kernel", "bias"))
             leaves, forward = [x, k, b], lambda: ops.linear(x, k, b)
@@ -384,6 +396,26 @@ class TorchSide:
         elif kind == "pool":
             x = t("x", nchw=True)
             leaves, forward = [x], lambda: F.max_pool2d(x, cfg["size"])
+        elif kind == "conv_transpose":  # (kh, kw, out, in) -> PyTorch's (in, out, kh, kw); 4x4 stride 2: padding 1
+            x, k = t("x", nchw=True), t("kernel", nchw=True)
+            leaves, forward = [x, k], lambda: F.conv_transpose2d(x, k, stride=2, padding=1)
+        elif kind == "depthwise":  # (kh, kw, C, 1) -> (C, 1, kh, kw), groups = C
+            kh, kw, c, _ = cfg["kernel"]
+            x = t("x", nchw=True)
+            k = torch.from_numpy(np.ascontiguousarray(arrays["kernel"].reshape(kh, kw, c).transpose(2, 0, 1)[:, None]))
+            k.requires_grad_(True)
+            leaves, forward = [x, k], lambda: F.conv2d(x, k, padding=kh // 2, groups=c)
+        elif kind in ("conv1d", "pool1d", "upsample"):  # sequences (N, L, C) -> (N, C, L); images as NCHW
+            x = torch.from_numpy(np.ascontiguousarray(np.moveaxis(arrays["x"], -1, 1))).requires_grad_(True)
+            leaves = [x]
+            if kind == "conv1d":
+                k = torch.from_numpy(np.ascontiguousarray(arrays["kernel"].transpose(2, 1, 0))).requires_grad_(True)
+                leaves.append(k)
+                forward = lambda: F.conv1d(x, k, padding=k.shape[2] // 2)  # noqa: E731
+            elif kind == "pool1d":
+                forward = lambda: F.max_pool1d(x, cfg["size"])  # noqa: E731
+            else:
+                forward = lambda: F.interpolate(x, scale_factor=cfg["size"], mode="nearest")  # noqa: E731
         elif kind == "dense":
             x, b = t("x"), t("bias")
             k = torch.from_numpy(np.ascontiguousarray(arrays["kernel"].T)).requires_grad_(True)  # (out, in)

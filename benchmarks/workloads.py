@@ -76,6 +76,18 @@ OPS: dict[str, tuple[str, Callable[[int], dict]]] = {
               lambda n: dict(kind="dense", x=(n, 5408), units=128)),
     "softmax-xent": ("softmax cross-entropy 10 classes",
                      lambda n: dict(kind="xent", logits=(n, CLASSES))),
+    # the layers beyond the seed programs: kernels in Keras's layouts (transpose (kh, kw, out, in); depthwise
+    # (kh, kw, C, multiplier); conv1d (k, C, F)), inputs channels last
+    "conv2d-transpose": ("conv2d_transpose 4x4 stride 2 same 32->16, 14x14 -> 28x28 (the DCGAN generator's layer)",
+                         lambda n: dict(kind="conv_transpose", x=(n, 14, 14, 32), kernel=(4, 4, 16, 32))),
+    "depthwise-conv2d": ("depthwise_conv2d 3x3 same on 28x28x32 (multiplier 1)",
+                         lambda n: dict(kind="depthwise", x=(n, 28, 28, 32), kernel=(3, 3, 32, 1))),
+    "conv1d": ("conv1d k=5 same 32->64 on 100 steps",
+               lambda n: dict(kind="conv1d", x=(n, 100, 32), kernel=(5, 32, 64))),
+    "max-pool1d": ("max_pool1d 2 on 100 steps x 32",
+                   lambda n: dict(kind="pool1d", x=(n, 100, 32), size=2)),
+    "upsampling2d": ("upsampling nearest 2x2 on 14x14x32",
+                     lambda n: dict(kind="upsample", x=(n, 14, 14, 32), size=2)),
 }
 
 # run modes: rounds timed (after `warmup` untimed ones), steps = ceil(full steps * step_scale), per-op batch and

@@ -10,6 +10,12 @@ from chainrule.ops.shape import (broadcast_to, concat, expand_dims, gather, geti
                                  stack, transpose)
 from chainrule.ops.conv import conv2d
 from chainrule.ops.conv_pool import conv2d_relu_max_pool2d
+from chainrule.ops.conv1d import conv1d
+from chainrule.ops.conv_transpose import conv1d_transpose, conv2d_transpose
+from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
+from chainrule.ops.image_transform import affine_transform
+from chainrule.ops.pool1d import avg_pool1d, max_pool1d
+from chainrule.ops.upsampling import resize_bilinear, upsample_nearest
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, mean_squared_error,
                               sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)

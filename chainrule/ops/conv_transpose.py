@@ -4,7 +4,7 @@ A transposed convolution is the input gradient of a convolution, run forward: wi
 (kh, kw, out_channels, in_channels), ``conv2d_transpose(x, w)`` is the gradient, with respect to an input of the
 transpose's output shape, of ``conv2d(·, w)`` at the output gradient ``x``. So it *is* ops/conv.py's
 ``Conv2DBackpropInput`` node (one product per kernel tap, summed by col2im in one numba pass), and its gradients are
-the convolution's:
+the convolution's (one patch matrix of g serves both):
 
     y = backprop_input(x, w)  ->  dx = conv(g, w),  dw = backprop_filter(g, x)
 
@@ -33,8 +33,23 @@ import numbers
 
 from chainrule.engine.function import op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.conv import Conv2DBackpropInput, check_float_nhwc, out_size, pair, resolve_padding
+from chainrule.ops.conv import Conv2DBackpropInput, check_float_nhwc, im2col, out_size, pair, resolve_padding
 from chainrule.ops.conv1d import as_int, lift_1d, lower_1d
+
+
+class Conv2DTranspose(Conv2DBackpropInput):
+    # y = backprop_input(x, w)  ->  dx = conv(g, w),  dw = backprop_filter(g, x)
+    # Both gradients multiply the same patch matrix of g, so backward builds it once (under create_graph it runs
+    # the differentiable backward ops of Conv2DBackpropInput instead).
+    def backward(self, g):
+        if self.graph_out is not None:
+            return super().backward(g)
+        x, w = self.arrays
+        need_x, need_w = self.needs_input_grad
+        cols = im2col(g, w.shape[:2], **self.geometry)
+        dx = (cols @ w.reshape(-1, w.shape[3])).reshape(x.shape) if need_x else None
+        dw = (cols.T @ x.reshape(-1, x.shape[3])).reshape(w.shape) if need_w else None
+        return dx, dw
 
 
 def transpose_output_length(size: int | None, k: int, padding: str, stride: int, output_padding: int | None = None,
@@ -146,7 +161,7 @@ def conv2d_transpose(x: TensorLike, kernel: TensorLike, strides=1, padding="vali
     """
     x, kernel, settings = transpose_args("conv2d_transpose", x, kernel, strides, padding, output_padding, dilations,
                                          output_shape)
-    return Conv2DBackpropInput.apply(x, kernel, **settings)
+    return Conv2DTranspose.apply(x, kernel, **settings)
 
 
 @op

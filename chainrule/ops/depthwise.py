@@ -31,43 +31,76 @@ from chainrule.backend.kernels import col2im
 from chainrule.backend.windows import pad_hw, window_slice
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.conv import Conv2D, check_float_nhwc, conv_args, out_size, pair, resolve_padding
+from chainrule.ops.conv import (COL2IM_CHUNK_BYTES, Conv2D, check_float_nhwc, conv_args, out_size, pair,
+                                resolve_padding)
 
 
 def _out_hw(in_hw, k_hw, pads, strides, dilations) -> tuple[int, int]:
     return tuple(out_size(*args) for args in zip(in_hw, pads, k_hw, strides, dilations))  # type: ignore
 
 
+def _in_chunks(fn, arrays, out_shape, dtype, per_image_bytes: int):
+    """``fn(*arrays)`` a chunk of images at a time, each chunk's working set about ``COL2IM_CHUNK_BYTES`` (it stays
+    in the shared cache between the taps' passes), written into one output of ``out_shape``."""
+    n = out_shape[0]
+    step = max(1, COL2IM_CHUNK_BYTES // per_image_bytes)
+    if step >= n:
+        return fn(*arrays)
+    out = backend.xp.empty(out_shape, dtype=dtype)
+    for lo in range(0, n, step):
+        images = slice(lo, min(lo + step, n))
+        out[images] = fn(*(a[images] for a in arrays))
+    return out
+
+
 def depthwise_forward(x, w, pads, strides, dilations):
     """y[n, p, q, c*M + m] = Σ over taps (i, j) of xpad[tap (i, j) of window (p, q), c] * w[i, j, c, m]."""
     kh, kw, c, m = w.shape
-    xpad = pad_hw(x, pads)
     out_hw = _out_hw(x.shape[1:3], (kh, kw), pads, strides, dilations)
-    y = backend.xp.zeros((x.shape[0],) + out_hw + (c, m), dtype=x.dtype)
-    tap = backend.xp.empty_like(y)
-    for i in range(kh):
-        for j in range(kw):
-            view = xpad[window_slice(out_hw, (i, j), strides, dilations)]
-            backend.xp.multiply(view[..., None], w[i, j], out=tap)
-            y += tap
-    return y.reshape(y.shape[:3] + (c * m,))
+
+    taps = w[..., 0] if m == 1 else w  # one output per channel: no multiplier axis (NumPy's inner loop runs over C)
+
+    def chunk(xc):
+        xpad = pad_hw(xc, pads)
+        y = tap = None
+        for i in range(kh):
+            for j in range(kw):
+                view = xpad[window_slice(out_hw, (i, j), strides, dilations)]
+                view = view if m == 1 else view[..., None]
+                if y is None:
+                    y = view * taps[i, j]
+                    tap = backend.xp.empty_like(y)
+                else:
+                    y += backend.xp.multiply(view, taps[i, j], out=tap)
+        return y.reshape(y.shape[:3] + (c * m,))
+
+    out_shape = (x.shape[0],) + out_hw + (c * m,)
+    return _in_chunks(chunk, (x,), out_shape, x.dtype, 2 * out_hw[0] * out_hw[1] * c * m * x.itemsize)
 
 
 def depthwise_backprop_input(g, w, in_shape, pads, strides, dilations):
     """dx: the product g * w[i, j] of each tap (summed over the multiplier), added into the pixels the tap read."""
     kh, kw, c, m = w.shape
-    g5 = g.reshape(g.shape[:3] + (c, m))
-    products = (_tap_product(g5, w[divmod(t, kw)]) for t in range(kh * kw))
-    if kernels.runs_on(g.dtype):  # every tap's product, then one pass over dx
-        taps = backend.xp.stack(list(products))
-        return col2im.sum_taps_numba(taps, kw, in_shape, pads, strides, dilations)
-    return col2im.sum_taps_numpy(products, kw, in_shape, pads, strides, dilations)
+
+    def chunk(gc):
+        g5 = gc.reshape(gc.shape[:3] + (c, m))
+        shape = (gc.shape[0],) + tuple(in_shape[1:])
+        if kernels.runs_on(gc.dtype):  # every tap's product, then one pass over dx
+            taps = backend.xp.empty((kh * kw,) + g5.shape[:4], dtype=gc.dtype)
+            for t in range(kh * kw):
+                _tap_product(g5, w[divmod(t, kw)], taps[t])
+            return col2im.sum_taps_numba(taps, kw, shape, pads, strides, dilations)
+        products = (_tap_product(g5, w[divmod(t, kw)]) for t in range(kh * kw))
+        return col2im.sum_taps_numpy(products, kw, shape, pads, strides, dilations)
+
+    return _in_chunks(chunk, (g,), tuple(in_shape), g.dtype, kh * kw * g.shape[1] * g.shape[2] * c * g.itemsize)
 
 
-def _tap_product(g5, w_tap):
+def _tap_product(g5, w_tap, out=None):
+    """Σ_m g[..., c, m] * w_tap[c, m]: the input gradient one kernel tap sends back."""
     if g5.shape[-1] == 1:
-        return g5[..., 0] * w_tap[:, 0]
-    return (g5 * w_tap).sum(axis=-1)
+        return backend.xp.multiply(g5[..., 0], w_tap[:, 0], out=out)
+    return backend.xp.einsum("npqcm,cm->npqc", g5, w_tap, out=out)
 
 
 def depthwise_backprop_filter(x, g, k_shape, pads, strides, dilations):

@@ -26,8 +26,6 @@ asked for, so the function runs once more then, and a size that varies between e
 from __future__ import annotations
 
 import itertools
-import math
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -418,7 +416,7 @@ class Dataset:
         [1, 1, 2, 2, 1, 2, 3, 3, 3]
         """
         cycle = AUTOTUNE if cycle_length is None else _count_arg(cycle_length, "cycle_length")
-        cycle = (os.cpu_count() or 1) if cycle == AUTOTUNE else cycle
+        cycle = parallel.cores() if cycle == AUTOTUNE else cycle
         block = 1 if block_length is None else _count_arg(block_length, "block_length")
         if cycle < 1 or block < 1:
             raise ValueError(f"interleave: cycle_length and block_length must be positive, got {cycle_length!r} "
@@ -805,7 +803,7 @@ def _thread_count(num_parallel_calls: int | None, name: str) -> int:
         return 1
     count = _count_arg(num_parallel_calls, name)
     if count == AUTOTUNE:
-        return os.cpu_count() or 1
+        return parallel.cores()
     if count < 1:
         raise ValueError(f"`{name}` must be a positive integer or tf.data.AUTOTUNE, got {count}")
     return count

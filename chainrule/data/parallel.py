@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import functools
+import os
 import queue
 import threading
 import time
@@ -44,6 +45,13 @@ class _Failure:
 
 
 _END = object()
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (what AUTOTUNE sizes thread pools by)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def worker_seeds() -> np.random.SeedSequence:

@@ -148,3 +148,15 @@ def test_keras_preprocessing_image_names():
     assert (image.array_to_img, image.img_to_array, image.load_img, image.save_img) == \
         (array_to_img, img_to_array, load_img, save_img)
     assert tf.keras.utils.array_to_img is array_to_img
+
+
+# --- labels -----------------------------------------------------------------------------------------------------------
+def test_one_hot_follows_tensorflow_integer_indices_and_axis():
+    float_labels = np.array([0.0, 2.0, 1.0], np.float32)
+    with pytest.raises(TypeError, match="has DataType float32 not in list of allowed values: uint8, int8, int32"):
+        tf.one_hot(float_labels, 3)  # TensorFlow refuses float indices too
+    np.testing.assert_array_equal(tf.one_hot(tf.cast(float_labels, tf.int64), 3).numpy(), np.eye(3)[[0, 2, 1]])
+    assert tf.one_hot([0, 2], 3, axis=0).numpy().tolist() == [[1, 0], [0, 0], [0, 1]]
+    assert tf.one_hot([[0, 5]], 3).shape == (1, 2, 3) and tf.one_hot([5], 3).numpy().sum() == 0
+    # Keras's own helpers take integer-valued floats, as Keras does
+    np.testing.assert_array_equal(keras.utils.to_categorical(float_labels, 3), np.eye(3)[[0, 2, 1]])

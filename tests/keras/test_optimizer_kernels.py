@@ -12,8 +12,13 @@ from chainrule.backend import kernels
 from chainrule.backend.kernels import optim
 from chainrule.keras import optimizers, schedules
 from chainrule.keras.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from chainrule.keras.optimizers.adadelta import adadelta_numpy
 from chainrule.keras.optimizers.adagrad import adagrad_numpy
 from chainrule.keras.optimizers.adam import adam_numpy
+from chainrule.keras.optimizers.adamax import adamax_numpy
+from chainrule.keras.optimizers.ftrl import ftrl_numpy
+from chainrule.keras.optimizers.lion import lion_numpy
+from chainrule.keras.optimizers.nadam import nadam_numpy
 from chainrule.keras.optimizers.rmsprop import rmsprop_numpy
 from chainrule.keras.optimizers.sgd import sgd_numpy
 
@@ -55,6 +60,11 @@ KERNEL_CASES = {
     "rmsprop_centered_momentum": (rmsprop_numpy, optim.rmsprop_numba, ("v", "mom", "a"),
                                   (1e-2, 0.9, 1 - 0.9, 0.9, 1e-7)),
     "adagrad": (adagrad_numpy, optim.adagrad_numba, ("acc",), (0.1, 1e-7)),
+    "nadam": (nadam_numpy, optim.nadam_numba, ("m", "v"), (0.1, 1e-3, 3e-3, 4e-4, 1.001, 1e-7)),
+    "adamax": (adamax_numpy, optim.adamax_numba, ("m", "u"), (2e-3, 0.1, 0.999, 1e-7)),
+    "adadelta": (adadelta_numpy, optim.adadelta_numba, ("ag", "ad"), (1.0, 0.95, 0.05, 1e-6)),
+    "lion": (lion_numpy, optim.lion_numba, ("m",), (1e-3, 0.9, 0.1, 0.99, 0.01)),
+    "ftrl": (ftrl_numpy, optim.ftrl_numba, ("acc", "linear"), (0.1, 0.5, 0.01, 0.2, 0.1)),
 }
 
 

@@ -12,6 +12,13 @@ does with a Python scalar (NEP 50), and every product and sum is then taken in t
     RMSprop   v = v*rho + (g*g)(1-rho);  [a = a*rho + g(1-rho)];  inc = g / sqrt(v [- a*a] + eps) * lr;
               [mom = mom*momentum + inc; inc = mom];  w -= inc
     Adagrad   acc += g*g;  w -= g / sqrt(acc + eps) * lr
+    Adamax    m += (g - m)(1-b1);  u = max(u*b2, |g|);  w -= m / (u + eps) * alpha
+    Nadam     m += (g - m)(1-b1);  v += (g*g - v)(1-b2);  w -= (m*m_coef + g*g_coef) / (sqrt(v*v_scale) + eps)
+    Adadelta  ag = ag*rho + (g*g)(1-rho);  d = sqrt(ad + eps) * g / sqrt(ag + eps);  ad = ad*rho + (d*d)(1-rho);
+              w -= d*lr
+    Lion      w -= sign(m*b1 + g(1-b1)) * lr;  m = m*b2 + g(1-b2)
+    Ftrl      n' = n + g*g;  z += (g + w*2s) - (sqrt(n') - sqrt(n)) / lr * w;
+              w = (clip(z, ±l1) - z) / (sqrt(n')/lr + 2l2);  n = n'   (learning_rate_power=-0.5's square root only)
 
 Every kernel also takes ``keep`` and ``gscale``: the weight is first multiplied by ``keep`` (decoupled weight
 decay, ``w - w*wd*lr`` as ``w * (1 - wd*lr)``) and the gradient by ``gscale`` (``clipnorm``/``global_clipnorm``).
@@ -352,3 +359,130 @@ def ftrl_numba(var, grad, accumulator, linear, scratch, learning_rate, power, l1
     if not _ready(var, grad):
         var, grad, (acc, linear) = _flat(var, grad, (acc, linear))
     _ftrl_kernel(var, grad, acc, linear, learning_rate, power, power == 0.5, l1, two_l2, two_shrinkage, keep, gscale)
+
+# --- Adamax -------------------------------------------------------------------------------------------------------
+@_jit()
+def _adamax_kernel(var, grad, m, u, alpha, one_minus_beta_1, beta_2, epsilon, keep, gscale):
+    _check_sizes(var.size, grad, m, u, u)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        mi = m[i] + (g - m[i]) * f(one_minus_beta_1)
+        m[i] = mi
+        ui = u[i] * f(beta_2)
+        ag = abs(g)
+        if not (ui > ag or ui != ui):  # np.maximum: the larger, NaN if either is NaN
+            ui = ag
+        u[i] = ui
+        var[i] = var[i] * f(keep) - mi / (ui + f(epsilon)) * f(alpha)
+
+
+def adamax_numba(var, grad, m, u, scratch, alpha, one_minus_beta_1, beta_2, epsilon, keep=1.0, gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.adamax.adamax_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m, u) = _flat(var, grad, (m, u))
+    _adamax_kernel(var, grad, m, u, alpha, one_minus_beta_1, beta_2, epsilon, keep, gscale)
+
+
+# --- Nadam --------------------------------------------------------------------------------------------------------
+@_jit()
+def _nadam_kernel(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon, keep,
+                  gscale):
+    _check_sizes(var.size, grad, m, v, v)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        mi = m[i] + (g - m[i]) * f(one_minus_beta_1)
+        m[i] = mi
+        vi = v[i] + (g * g - v[i]) * f(one_minus_beta_2)
+        v[i] = vi
+        var[i] = var[i] * f(keep) - (mi * f(m_coef) + g * f(g_coef)) / (np.sqrt(vi * f(v_scale)) + f(epsilon))
+
+
+def nadam_numba(var, grad, m, v, scratch, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon,
+                keep=1.0, gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.nadam.nadam_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m, v) = _flat(var, grad, (m, v))
+    _nadam_kernel(var, grad, m, v, one_minus_beta_1, one_minus_beta_2, m_coef, g_coef, v_scale, epsilon, keep,
+                  gscale)
+
+
+# --- Adadelta -----------------------------------------------------------------------------------------------------
+@_jit()
+def _adadelta_kernel(var, grad, acc_grad, acc_delta, learning_rate, rho, one_minus_rho, epsilon, keep, gscale):
+    _check_sizes(var.size, grad, acc_grad, acc_delta, acc_delta)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        ag = acc_grad[i] * f(rho) + (g * g) * f(one_minus_rho)
+        acc_grad[i] = ag
+        delta = np.sqrt(acc_delta[i] + f(epsilon)) * g / np.sqrt(ag + f(epsilon))
+        acc_delta[i] = acc_delta[i] * f(rho) + (delta * delta) * f(one_minus_rho)
+        var[i] = var[i] * f(keep) - delta * f(learning_rate)
+
+
+def adadelta_numba(var, grad, acc_grad, acc_delta, scratch, learning_rate, rho, one_minus_rho, epsilon, keep=1.0,
+                   gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.adadelta.adadelta_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (acc_grad, acc_delta) = _flat(var, grad, (acc_grad, acc_delta))
+    _adadelta_kernel(var, grad, acc_grad, acc_delta, learning_rate, rho, one_minus_rho, epsilon, keep, gscale)
+
+
+# --- Lion ---------------------------------------------------------------------------------------------------------
+@_jit()
+def _lion_kernel(var, grad, m, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep, gscale):
+    _check_sizes(var.size, grad, m, m, m)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        c = m[i] * f(beta_1) + g * f(one_minus_beta_1)
+        s = np.sign(c)
+        var[i] = var[i] * f(keep) - s * f(learning_rate)
+        m[i] = m[i] * f(beta_2) + g * f(one_minus_beta_2)
+
+
+def lion_numba(var, grad, m, scratch, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep=1.0,
+               gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.lion.lion_numpy` in one pass (``scratch`` unused)."""
+    if not _ready(var, grad):
+        var, grad, (m,) = _flat(var, grad, (m,))
+    _lion_kernel(var, grad, m, learning_rate, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, keep, gscale)
+
+
+# --- Ftrl ---------------------------------------------------------------------------------------------------------
+@_jit()
+def _ftrl_kernel(var, grad, acc, linear, learning_rate, l1, two_l2, two_shrinkage, keep, gscale):
+    _check_sizes(var.size, grad, acc, linear, linear)
+    f = var.dtype.type
+    for i in range(var.size):
+        g = grad[i] * f(gscale)
+        w = var[i] * f(keep)
+        new_acc = acc[i] + g * g
+        shrunk = g + w * f(two_shrinkage)
+        root = np.sqrt(new_acc)
+        lin = linear[i] + (shrunk - (root - np.sqrt(acc[i])) / f(learning_rate) * w)
+        linear[i] = lin
+        quadratic = root / f(learning_rate) + f(two_l2)
+        if lin > f(l1):  # np.clip(lin, -l1, l1) - lin
+            var[i] = (f(l1) - lin) / quadratic
+        elif lin < -f(l1):
+            var[i] = (-f(l1) - lin) / quadratic
+        else:
+            var[i] = (lin - lin) / quadratic
+        acc[i] = new_acc
+
+
+def ftrl_numba(var, grad, accumulator, linear, scratch, learning_rate, power, l1, two_l2, two_shrinkage, keep=1.0,
+               gscale=1.0):
+    """The update of :func:`chainrule.keras.optimizers.ftrl.ftrl_numpy` in one pass (``scratch`` unused), for the
+    default ``learning_rate_power=-0.5`` (a square root; other powers run the NumPy formula: NumPy's vectorized
+    power and numba's ``powf`` differ in the last bit)."""
+    if power != 0.5:
+        raise TypeError(f"optimizer kernel: Ftrl's kernel takes learning_rate_power=-0.5 only, got {-power}: run the "
+                        f"optimizer's NumPy formula instead")
+    acc = accumulator
+    if not _ready(var, grad):
+        var, grad, (acc, linear) = _flat(var, grad, (acc, linear))
+    _ftrl_kernel(var, grad, acc, linear, learning_rate, l1, two_l2, two_shrinkage, keep, gscale)

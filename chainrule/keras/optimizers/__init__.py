@@ -12,15 +12,21 @@ from __future__ import annotations
 from chainrule.keras import configurable as _config
 from chainrule.keras.configurable import serialize
 from chainrule.keras.optimizers import schedules
+from chainrule.keras.optimizers.adadelta import Adadelta
 from chainrule.keras.optimizers.adagrad import Adagrad
 from chainrule.keras.optimizers.adam import Adam
+from chainrule.keras.optimizers.adamax import Adamax
 from chainrule.keras.optimizers.adamw import AdamW
+from chainrule.keras.optimizers.ftrl import Ftrl
+from chainrule.keras.optimizers.lion import Lion
+from chainrule.keras.optimizers.nadam import Nadam
 from chainrule.keras.optimizers.optimizer import LearningRate, Optimizer
 from chainrule.keras.optimizers.rmsprop import RMSprop
 from chainrule.keras.optimizers.schedules import LearningRateSchedule
 from chainrule.keras.optimizers.sgd import SGD
 
-ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adam, AdamW)}
+ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adam, AdamW, Nadam, Adamax, Adadelta,
+                                                        Lion, Ftrl)}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
@@ -30,12 +36,14 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name ('adam', 'SGD', 'rmsprop', 'adagrad', 'adamw'; Keras's defaults), a config dict,
+    """An optimizer from a name ('adam', 'SGD', 'rmsprop', 'adagrad', 'adamw', 'nadam', 'adamax', 'adadelta', 'lion',
+    'ftrl'; Keras's defaults), a config dict,
     an instance (returned as is) or a class."""
     if identifier is None:
         raise ValueError("Could not interpret optimizer identifier: None")
     return _config.lookup(identifier, "optimizer", Optimizer, ALL_OPTIMIZERS, deserialize)
 
 
-__all__ = ["ALL_OPTIMIZERS", "Adagrad", "Adam", "AdamW", "LearningRate", "LearningRateSchedule", "Optimizer",
-           "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["ALL_OPTIMIZERS", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "LearningRate",
+           "LearningRateSchedule", "Lion", "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules",
+           "serialize"]

@@ -239,6 +239,8 @@ class Dataset:
     def batch(self, batch_size: int, drop_remainder: bool = False, num_parallel_calls: int | None = None,
               deterministic: bool | None = None, name: str | None = None) -> "Dataset":
         """Stack ``batch_size`` consecutive elements into one; the last batch is smaller unless ``drop_remainder``.
+        ``num_parallel_calls`` and ``deterministic`` are accepted for TensorFlow code: a batch is one gather (or one
+        stack), made in order.
 
         >>> [x.shape for x in Dataset.from_tensor_slices(np.zeros((5, 2))).batch(2)]
         [(2, 2), (2, 2), (1, 2)]
@@ -758,7 +760,10 @@ class Dataset:
         return (bl.as_objects([self._gather_rows(row) for row in block]) for block in self._make_blocks())
 
     def _gather_rows(self, rows: Any) -> Structure:
-        return map_structure(lambda array: array[rows], self._source)
+        source = self._source
+        if type(source) is tuple and all(type(array) is np.ndarray for array in source):  # (x, y): no tree walk
+            return tuple(array[rows] for array in source)
+        return map_structure(lambda array: array[rows], source)
 
     def _first_spec(self) -> Structure:
         first = next(self._elements(), _NOTHING)
@@ -884,6 +889,8 @@ def _types(spec: Structure) -> str:
 
 
 def _to_tensors(element: Structure) -> Structure:
+    if type(element) is tuple and all(type(leaf) is np.ndarray for leaf in element):  # (x, y): no tree walk
+        return tuple(as_tensor(leaf) for leaf in element)
     return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) else as_tensor(leaf), element)
 
 

@@ -499,6 +499,7 @@ def test_softmax_over_an_axis_of_size_one_warns_as_keras():
 
 
 def test_ops_on_symbolic_tensors_build_a_functional_model():
+    keras.backend.clear_session()  # layer names count from zero again
     inputs = keras.Input((4,))
     h = layers.Dense(8)(inputs)
     h = ops.relu(h) + ops.sin(h)

@@ -95,7 +95,7 @@ def symbolic_aware(fn: Callable, symbol: str, layer_class: type = OpLayer) -> Ca
         layer = layer_class(fn, symbol, args_t, kwargs_t)
         return layer(found[0] if len(found) == 1 else found)
 
-    wrapper.symbolic_call_of = fn
+    wrapper.__chainrule_op__ = fn  # the function itself: keras.activations.get takes it, wrap_namespace skips it
     return wrapper
 
 
@@ -108,6 +108,6 @@ def wrap_namespace(namespace: dict[str, Any], names, prefix: str) -> None:
     """Replace each listed function of a module's namespace by its symbolic-aware wrapper."""
     for name in names:
         value = namespace.get(name)
-        if name in _PLAIN or not isinstance(value, types.FunctionType) or hasattr(value, "symbolic_call_of"):
+        if name in _PLAIN or not isinstance(value, types.FunctionType) or hasattr(value, "__chainrule_op__"):
             continue
         namespace[name] = symbolic_aware(value, f"{prefix}{name}")

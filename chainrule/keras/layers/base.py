@@ -106,6 +106,8 @@ class _CallSignature:
         self.takes_training = "training" in self.keywords
         self.takes_mask = "mask" in self.keywords
         self.mask_keywords = {name: f"{name}_mask" for name in self.positional if f"{name}_mask" in self.keywords}
+        # whether ``layer(x)`` may skip the general argument handling: no mask to fill in
+        self.plain = not self.takes_mask and not self.mask_keywords
         build = [p for p in _parameters(cls, "build") if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         required = [p for p in build if p.default is p.empty]
         # build(input_shape) gets the first input's shape(s); build(query_shape, value_shape) one per call argument
@@ -364,8 +366,14 @@ class Layer:
         against ``input_spec``); further arguments go to ``call`` as given. ``training`` and ``mask`` reach ``call``
         only when its signature takes them: ``training`` from this call, else from the outer layer's call, else
         ``call``'s default; ``mask`` from the input's mask when not given."""
-        self._check_initialized("__call__")
         signature = _signature(type(self))
+        if (len(args) == 1 and type(args[0]) is Tensor and self._initialized and self.built and signature.plain
+                and (not kwargs or len(kwargs) == 1 and "training" in kwargs) and args[0].dtype == self.dtype
+                and getattr(args[0], "_keras_mask", None) is None):
+            # the usual call (``layer(x)``, ``layer(x, training=True)`` on a built layer): nothing to convert,
+            # build, mask or trace symbolically
+            return self._call_in_context(args[0], (), kwargs, signature, prepared=True)
+        self._check_initialized("__call__")
         if args:
             inputs, rest = args[0], args[1:]
         elif signature.first is not None and signature.first in kwargs:
@@ -378,7 +386,8 @@ class Layer:
             if unknown:
                 raise TypeError(f"Layer '{self.name}' ({type(self).__name__}): call() got an unexpected keyword "
                                 f"argument '{unknown[0]}'")
-        if _holds_symbolic(inputs) or (rest or kwargs) and _holds_symbolic((rest, tuple(kwargs.values()))):
+        if (_holds_symbolic(inputs) or rest and _holds_symbolic(rest)
+                or kwargs and _holds_symbolic(tuple(kwargs.values()))):
             from chainrule.keras.graph import call_symbolic
 
             with outside_layer_calls():
@@ -386,6 +395,11 @@ class Layer:
                     return call_symbolic(self, inputs, *rest, **kwargs)
                 finally:
                     self._clear_losses()  # what the shape probe added is no real call's loss
+        return self._call_in_context(inputs, rest, kwargs, signature, prepared=False)
+
+    def _call_in_context(self, inputs, rest: tuple, kwargs: dict, signature: "_CallSignature", prepared: bool):
+        """``call`` with the call context set (the outermost call clears the losses; ``training`` flows inward);
+        ``prepared``: ``inputs`` is already a Tensor of the layer's dtype and the layer is built."""
         context = _context
         top = context.entry is None
         outer_training = context.training
@@ -395,7 +409,10 @@ class Layer:
         try:
             if rest:
                 rest = tuple(self._convert_argument(value) for value in rest)
-            inputs = self._checked_input(inputs, rest, kwargs)
+            if not prepared:
+                inputs = self._checked_input(inputs, rest, kwargs)
+            elif self.input_spec is not None:
+                self.input_spec.check(self.name, inputs.shape)
             training = kwargs.pop("training", None)
             if training is None:
                 training = outer_training
@@ -440,6 +457,8 @@ class Layer:
         raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call` method implemented.")
 
     def _convert(self, inputs):
+        if type(inputs) is Tensor and inputs.dtype == self.dtype:  # the usual call: nothing to convert
+            return inputs
         if isinstance(inputs, (list, tuple)):
             return type(inputs)(self._convert(x) for x in inputs)
         if isinstance(inputs, dict):
@@ -761,9 +780,13 @@ def _is_symbolic(x) -> bool:
     return isinstance(x, _symbolic_type())
 
 
+# the types of a call's usual arguments (a Tensor, ``training=True``), answered without an isinstance walk
+_NEVER_SYMBOLIC = frozenset({Tensor, type(None), bool, int, float, str})
+
+
 def _holds_symbolic(value) -> bool:
     """Whether ``value`` is, or (in lists, tuples and dicts) holds, a symbolic tensor; cheap for a Tensor."""
-    if type(value) is Tensor or value is None:
+    if type(value) in _NEVER_SYMBOLIC:
         return False
     if isinstance(value, (list, tuple)):
         return any(_holds_symbolic(item) for item in value)

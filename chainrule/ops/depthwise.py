@@ -2,16 +2,15 @@
 ``tf.nn.separable_conv2d``; Keras's DepthwiseConv2D and SeparableConv2D).
 
 A depthwise convolution filters each input channel on its own: kernel (kh, kw, C, M) makes M outputs per channel,
-output channel ``c * M + m`` (TensorFlow's order). There is no sum over channels, so no matrix product: each of the
-kh*kw kernel taps is one pass of multiply-adds over a strided view of the padded input (``window_slice``, as
-pooling reads it). Its two gradients are ops of their own, adjoint as the convolution's (ops/conv.py), so that
-gradients of gradients work:
+output channel ``c * M + m`` (TensorFlow's order). There is no sum over channels, so no matrix product: the arrays
+are computed by numba kernels that visit each pixel once, or their NumPy twins, one pass per kernel tap over a
+strided view of the padded input (chainrule/backend/kernels/depthwise.py). Its two gradients are ops of their own,
+adjoint as the convolution's (ops/conv.py), so that gradients of gradients work:
 
     y  = depthwise(x, w)              ->  dx = backprop_input(g, w),  dw = backprop_filter(x, g)
     dx = backprop_input(g, w)         ->  dg = depthwise(u, w),       dw = backprop_filter(u, g)
     dw = backprop_filter(x, g)        ->  dx = backprop_input(g, v),  dg = depthwise(x, v)
 
-The input gradient sums its per-tap products into the input pixels with the convolution's col2im (one numba pass).
 A separable convolution is a depthwise one followed by a 1x1 convolution (``separable_conv2d``).
 
 >>> import numpy as np
@@ -25,96 +24,31 @@ array([[10., 14., 18.],
 """
 from __future__ import annotations
 
-from chainrule import backend
 from chainrule.backend import kernels
-from chainrule.backend.kernels import col2im
-from chainrule.backend.windows import pad_hw, window_slice
+from chainrule.backend.kernels import depthwise as depthwise_kernels
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.conv import (COL2IM_CHUNK_BYTES, Conv2D, check_float_nhwc, conv_args, out_size, pair,
-                                resolve_padding)
+from chainrule.ops.conv import Conv2D, check_float_nhwc, conv_args, pair, resolve_padding
 
 
-def _out_hw(in_hw, k_hw, pads, strides, dilations) -> tuple[int, int]:
-    return tuple(out_size(*args) for args in zip(in_hw, pads, k_hw, strides, dilations))  # type: ignore
-
-
-def _in_chunks(fn, arrays, out_shape, dtype, per_image_bytes: int):
-    """``fn(*arrays)`` a chunk of images at a time, each chunk's working set about ``COL2IM_CHUNK_BYTES`` (it stays
-    in the shared cache between the taps' passes), written into one output of ``out_shape``."""
-    n = out_shape[0]
-    step = max(1, COL2IM_CHUNK_BYTES // per_image_bytes)
-    if step >= n:
-        return fn(*arrays)
-    out = backend.xp.empty(out_shape, dtype=dtype)
-    for lo in range(0, n, step):
-        images = slice(lo, min(lo + step, n))
-        out[images] = fn(*(a[images] for a in arrays))
-    return out
+def _kernel(name: str, dtype):
+    """The numba kernel ``<name>_numba`` where it runs (float32 / float64), else its NumPy twin ``<name>_numpy``."""
+    return getattr(depthwise_kernels, f"{name}_{'numba' if kernels.runs_on(dtype) else 'numpy'}")
 
 
 def depthwise_forward(x, w, pads, strides, dilations):
-    """y[n, p, q, c*M + m] = Σ over taps (i, j) of xpad[tap (i, j) of window (p, q), c] * w[i, j, c, m]."""
-    kh, kw, c, m = w.shape
-    out_hw = _out_hw(x.shape[1:3], (kh, kw), pads, strides, dilations)
-
-    taps = w[..., 0] if m == 1 else w  # one output per channel: no multiplier axis (NumPy's inner loop runs over C)
-
-    def chunk(xc):
-        xpad = pad_hw(xc, pads)
-        y = tap = None
-        for i in range(kh):
-            for j in range(kw):
-                view = xpad[window_slice(out_hw, (i, j), strides, dilations)]
-                view = view if m == 1 else view[..., None]
-                if y is None:
-                    y = view * taps[i, j]
-                    tap = backend.xp.empty_like(y)
-                else:
-                    y += backend.xp.multiply(view, taps[i, j], out=tap)
-        return y.reshape(y.shape[:3] + (c * m,))
-
-    out_shape = (x.shape[0],) + out_hw + (c * m,)
-    return _in_chunks(chunk, (x,), out_shape, x.dtype, 2 * out_hw[0] * out_hw[1] * c * m * x.itemsize)
+    """The depthwise convolution of arrays."""
+    return _kernel("depthwise", x.dtype)(x, w, pads, strides, dilations)
 
 
 def depthwise_backprop_input(g, w, in_shape, pads, strides, dilations):
-    """dx: the product g * w[i, j] of each tap (summed over the multiplier), added into the pixels the tap read."""
-    kh, kw, c, m = w.shape
-
-    def chunk(gc):
-        g5 = gc.reshape(gc.shape[:3] + (c, m))
-        shape = (gc.shape[0],) + tuple(in_shape[1:])
-        if kernels.runs_on(gc.dtype):  # every tap's product, then one pass over dx
-            taps = backend.xp.empty((kh * kw,) + g5.shape[:4], dtype=gc.dtype)
-            for t in range(kh * kw):
-                _tap_product(g5, w[divmod(t, kw)], taps[t])
-            return col2im.sum_taps_numba(taps, kw, shape, pads, strides, dilations)
-        products = (_tap_product(g5, w[divmod(t, kw)]) for t in range(kh * kw))
-        return col2im.sum_taps_numpy(products, kw, shape, pads, strides, dilations)
-
-    return _in_chunks(chunk, (g,), tuple(in_shape), g.dtype, kh * kw * g.shape[1] * g.shape[2] * c * g.itemsize)
-
-
-def _tap_product(g5, w_tap, out=None):
-    """Σ_m g[..., c, m] * w_tap[c, m]: the input gradient one kernel tap sends back."""
-    if g5.shape[-1] == 1:
-        return backend.xp.multiply(g5[..., 0], w_tap[:, 0], out=out)
-    return backend.xp.einsum("npqcm,cm->npqc", g5, w_tap, out=out)
+    """Its input gradient for the output gradient ``g`` (x of shape ``in_shape``)."""
+    return _kernel("backprop_input", g.dtype)(g, w, tuple(in_shape), pads, strides, dilations)
 
 
 def depthwise_backprop_filter(x, g, k_shape, pads, strides, dilations):
-    """dw[i, j, c, m] = Σ over images and output pixels of xpad[tap (i, j), c] * g[..., c*M + m]."""
-    kh, kw, c, m = k_shape
-    xpad = pad_hw(x, pads)
-    out_hw = g.shape[1:3]
-    g5 = g.reshape(g.shape[:3] + (c, m))
-    dw = backend.xp.empty(k_shape, dtype=g.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            view = xpad[window_slice(out_hw, (i, j), strides, dilations)]
-            dw[i, j] = backend.xp.einsum("npqc,npqcm->cm", view, g5)
-    return dw
+    """Its kernel gradient for the output gradient ``g``."""
+    return _kernel("backprop_filter", g.dtype)(x, g, tuple(k_shape), pads, strides, dilations)
 
 
 class DepthwiseConv2D(Function):

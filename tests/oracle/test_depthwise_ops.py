@@ -7,6 +7,7 @@ from helpers import compare_with_torch, covers
 
 import chainrule as cr
 from chainrule.backend import kernels
+from chainrule.backend.kernels import depthwise as depthwise_kernels
 from chainrule.engine.autograd import enable_grad
 from chainrule.engine.gradcheck import check_gradients
 from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
@@ -58,16 +59,44 @@ def test_depthwise_matches_torch(x_shape, w_shape, strides, padding, dilations, 
 
 
 @pytest.mark.parametrize("use_kernels", [True, False])
-def test_depthwise_numpy_and_kernel_paths_agree(use_kernels):
-    """With the numba kernels off, the NumPy path gives the same values (and the same as torch)."""
+def test_depthwise_numpy_and_kernel_paths_match_torch(use_kernels):
+    """With the numba kernels on or off the values are PyTorch's."""
     x, w = _data((2, 7, 6, 3), (3, 3, 3, 2), seed=2)
     before = kernels.enabled()
     kernels.set_enabled(use_kernels)
     try:
-        compare_with_torch(lambda a, b: depthwise_conv2d(a, b, 2, "same"),
-                           lambda a, b: torch_depthwise_conv2d(a, b, 2, "same"), x, w)
+        for dtype in (np.float64, np.float32):
+            compare_with_torch(lambda a, b: depthwise_conv2d(a, b, 2, "same"),
+                               lambda a, b: torch_depthwise_conv2d(a, b, 2, "same"), x, w, dtype=dtype)
     finally:
         kernels.set_enabled(before)
+
+
+@pytest.mark.skipif(kernels.numba is None, reason="without numba the kernels are slow plain Python")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, strides, padding, dilations", CASES, ids=IDS)
+def test_depthwise_kernels_equal_their_numpy_twins(x_shape, w_shape, strides, padding, dilations, dtype):
+    """Forward and input gradient bit for bit (but for the sign of a zero), the filter gradient (summed in float64 by
+    the kernel) to rounding; with chunks of images on the NumPy side too."""
+    x, w = (a.astype(dtype) for a in _data(x_shape, w_shape, seed=12))
+    x[0, 0, 0, 0] = -0.0
+    pads = _tf_pads(x_shape[1:3], w_shape[:2], strides, padding, dilations)
+    strides, dilations = _pairs(strides), _pairs(dilations)
+    for chunk_bytes in (depthwise_kernels.CHUNK_BYTES, 1):  # the whole batch, then an image at a time
+        depthwise_kernels.CHUNK_BYTES, saved = chunk_bytes, depthwise_kernels.CHUNK_BYTES
+        try:
+            y = depthwise_kernels.depthwise_numpy(x, w, pads, strides, dilations)
+            np.testing.assert_array_equal(depthwise_kernels.depthwise_numba(x, w, pads, strides, dilations), y)
+            g = np.random.default_rng(13).standard_normal(y.shape).astype(dtype)
+            dx = depthwise_kernels.backprop_input_numpy(g, w, x.shape, pads, strides, dilations)
+            np.testing.assert_array_equal(depthwise_kernels.backprop_input_numba(g, w, x.shape, pads, strides,
+                                                                                 dilations), dx)
+        finally:
+            depthwise_kernels.CHUNK_BYTES = saved
+    dw = depthwise_kernels.backprop_filter_numpy(x, g, w.shape, pads, strides, dilations)
+    got = depthwise_kernels.backprop_filter_numba(x, g, w.shape, pads, strides, dilations)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, dw, **({"rtol": 1e-12} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-5}))
 
 
 @covers("depthwise_conv2d", kind="torch")

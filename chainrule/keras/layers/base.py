@@ -106,8 +106,8 @@ class _CallSignature:
         self.takes_training = "training" in self.keywords
         self.takes_mask = "mask" in self.keywords
         self.mask_keywords = {name: f"{name}_mask" for name in self.positional if f"{name}_mask" in self.keywords}
-        # whether ``layer(x)`` may skip the general argument handling: no mask to fill in
-        self.plain = not self.takes_mask and not self.mask_keywords
+        # whether the class converts its inputs its own way (a model fixes their rank), on the short path too
+        self.own_convert = cls._convert is not Layer._convert
         build = [p for p in _parameters(cls, "build") if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         required = [p for p in build if p.default is p.empty]
         # build(input_shape) gets the first input's shape(s); build(query_shape, value_shape) one per call argument
@@ -367,11 +367,11 @@ class Layer:
         only when its signature takes them: ``training`` from this call, else from the outer layer's call, else
         ``call``'s default; ``mask`` from the input's mask when not given."""
         signature = _signature(type(self))
-        if (len(args) == 1 and type(args[0]) is Tensor and self._initialized and self.built and signature.plain
+        if (len(args) == 1 and type(args[0]) is Tensor and self._initialized and self.built
                 and (not kwargs or len(kwargs) == 1 and "training" in kwargs) and args[0].dtype == self.dtype
                 and getattr(args[0], "_keras_mask", None) is None):
-            # the usual call (``layer(x)``, ``layer(x, training=True)`` on a built layer): nothing to convert,
-            # build, mask or trace symbolically
+            # the usual call (``layer(x)``, ``layer(x, training=True)`` on a built layer): no argument to resolve,
+            # nothing to cast, build, mask or trace symbolically
             return self._call_in_context(args[0], (), kwargs, signature, prepared=True)
         self._check_initialized("__call__")
         if args:
@@ -399,7 +399,7 @@ class Layer:
 
     def _call_in_context(self, inputs, rest: tuple, kwargs: dict, signature: "_CallSignature", prepared: bool):
         """``call`` with the call context set (the outermost call clears the losses; ``training`` flows inward);
-        ``prepared``: ``inputs`` is already a Tensor of the layer's dtype and the layer is built."""
+        ``prepared``: ``inputs`` is a Tensor of the layer's dtype without a mask and the layer is built."""
         context = _context
         top = context.entry is None
         outer_training = context.training
@@ -411,8 +411,11 @@ class Layer:
                 rest = tuple(self._convert_argument(value) for value in rest)
             if not prepared:
                 inputs = self._checked_input(inputs, rest, kwargs)
-            elif self.input_spec is not None:
-                self.input_spec.check(self.name, inputs.shape)
+            else:
+                if signature.own_convert:
+                    inputs = self._convert(inputs)
+                if self.input_spec is not None and isinstance(inputs, Tensor):
+                    self.input_spec.check(self.name, inputs.shape)
             training = kwargs.pop("training", None)
             if training is None:
                 training = outer_training
@@ -576,7 +579,7 @@ class Layer:
             if previous_mask is not None:
                 warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
                               f"attached to it. However, this layer does not support masking and will therefore "
-                              f"destroy the mask information. Downstream layers will not see the mask.", stacklevel=3)
+                              f"destroy the mask information. Downstream layers will not see the mask.", stacklevel=4)
             return
         flat = [t for t in tree.flatten(outputs) if isinstance(t, Tensor)]
         if all(getattr(t, "_keras_mask", None) is not None for t in flat):

@@ -424,7 +424,9 @@ class Layer:
                 if signature.takes_training:
                     kwargs["training"] = training
             context.training = training
-            if signature.takes_mask or signature.mask_keywords:
+            if prepared:  # no mask on the input, none given: none to fill in
+                previous_mask = None
+            elif signature.takes_mask or signature.mask_keywords:
                 previous_mask = self._fill_masks(signature, inputs, rest, kwargs)
             else:
                 previous_mask = mask_of(inputs)

@@ -118,6 +118,23 @@ def reshape(tensor: TensorLike, shape, name=None) -> Tensor:
     return ops.reshape(tensor, shape)
 
 
+def tile(input: TensorLike, multiples, name=None) -> Tensor:  # noqa: A002
+    """``input`` repeated ``multiples[i]`` times along axis i, as ``tf.tile`` (one multiple per axis).
+
+    >>> import chainrule as tf
+    >>> tf.tile(tf.constant([[1.0, 2.0]]), [2, 2]).numpy()
+    array([[1., 2., 1., 2.],
+           [1., 2., 1., 2.]], dtype=float32)
+    """
+    from chainrule.keras.ops.numpy import tile as _tile  # (keras imports this package's siblings at import)
+
+    x = as_tensor(input)
+    reps = [int(m) for m in np.asarray(multiples.data if isinstance(multiples, Tensor) else multiples).reshape(-1)]
+    if len(reps) != x.ndim:
+        raise ValueError(f"Expected multiples argument to be a vector of length {x.ndim} but got length {len(reps)}")
+    return _tile(x, reps)
+
+
 def square(x: TensorLike, name=None) -> Tensor:
     """``x * x``."""
     x = as_tensor(x)

@@ -11,6 +11,7 @@ from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, s
 from chainrule.ops import conv as _conv
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
+from chainrule.ops.shape import gather
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmoid_cross_entropy_with_logits,
                               softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
@@ -63,6 +64,28 @@ def l2_loss(t: TensorLike) -> Tensor:
     """``sum(t ** 2) / 2``, as ``tf.nn.l2_loss``."""
     t = as_tensor(t)
     return _reduce.sum(t * t) * 0.5
+
+
+def embedding_lookup(params, ids: TensorLike, max_norm: float | None = None, name=None) -> Tensor:
+    """Rows of ``params`` at the integer ``ids`` (``tf.gather(params, ids)``), as ``tf.nn.embedding_lookup``; with
+    ``max_norm`` each row is scaled down to at most that L2 norm.
+
+    >>> import chainrule as tf
+    >>> tf.nn.embedding_lookup(tf.constant([[1.0, 2.0], [3.0, 4.0]]), [1, 0]).numpy()
+    array([[3., 4.],
+           [1., 2.]], dtype=float32)
+    """
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:  # TF's partition_strategy splits the table over several tensors
+            raise NotImplementedError(f"tf.nn.embedding_lookup: params sharded over {len(params)} tensors; pass the "
+                                      f"whole table as one tensor")
+        params = params[0]
+    rows = gather(params, ids)
+    if max_norm is None:
+        return rows
+    from chainrule.compat.tf.api import clip_by_norm  # (api's helpers import nothing from nn)
+
+    return clip_by_norm(rows, max_norm, axes=tuple(range(rows.ndim - as_tensor(params).ndim + 1, rows.ndim)))
 
 
 def bias_add(value: TensorLike, bias: TensorLike) -> Tensor:

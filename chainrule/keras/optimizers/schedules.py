@@ -12,6 +12,8 @@ from __future__ import annotations
 import bisect
 import math
 
+import numpy as np
+
 from chainrule.keras import configurable as _config
 from chainrule.keras.configurable import serialize
 
@@ -24,6 +26,13 @@ class LearningRateSchedule(_config.Configurable):
 
     def get_config(self) -> dict:
         raise NotImplementedError(f"{type(self).__name__} must define get_config() to be saved")
+
+
+def _step_values(step):
+    """A step count as a float; an array or tensor of steps as a float64 array, evaluated elementwise as TensorFlow
+    evaluates a schedule on a tensor of steps (``lr_schedule(np.linspace(0, 100000))`` to plot it)."""
+    values = np.asarray(step.numpy() if hasattr(step, "numpy") else step, dtype=np.float64)
+    return float(values) if values.ndim == 0 else values
 
 
 def _positive(value, name: str, owner: str) -> float:
@@ -43,9 +52,11 @@ class _RateDecay(LearningRateSchedule):
         self.staircase = staircase
         self.name = name or type(self).__name__
 
-    def _progress(self, step) -> float:
-        p = float(step) / self.decay_steps
-        return math.floor(p) if self.staircase else p
+    def _progress(self, step):
+        p = _step_values(step) / self.decay_steps
+        if self.staircase:
+            return np.floor(p) if isinstance(p, np.ndarray) else math.floor(p)
+        return p
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -53,14 +64,16 @@ class _RateDecay(LearningRateSchedule):
 
 
 class ExponentialDecay(_RateDecay):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; ``staircase`` floors the exponent."""
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; ``staircase`` floors the exponent. An array of
+    steps gives an array of rates."""
 
     def __call__(self, step) -> float:
         return float(self.initial_learning_rate) * float(self.decay_rate) ** self._progress(step)
 
 
 class InverseTimeDecay(_RateDecay):
-    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``; ``staircase`` floors the fraction."""
+    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``; ``staircase`` floors the fraction. An array
+    of steps gives an array of rates."""
 
     def __call__(self, step) -> float:
         return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * self._progress(step))

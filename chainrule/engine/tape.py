@@ -123,10 +123,9 @@ class GradientTape:
             outputs, seeds = _prepare(connected, grads, create_graph)
             found = _backprop(outputs, seeds, create_graph, keep={id(s) for s in flat_sources},
                               recorded=self._recorded)
-        if not self.watch_accessed_variables:  # only what was watched explicitly is a source
-            watched = {id(t) for t in self._watched}
-            found = {key: entry for key, entry in found.items() if key in watched}
-        results = [self._result(s, found.get(id(s)), unconnected_gradients) for s in flat_sources]
+        watched = {id(t) for t in self._watched}
+        results = [self._result(s, found.get(id(s)) if self._is_source(s, watched) else None, unconnected_gradients)
+                   for s in flat_sources]
         if flat:
             return results if type(sources) is list else tuple(results)
         return tree.pack_sequence_as(sources, results)
@@ -207,6 +206,16 @@ class GradientTape:
         return [None if all(g is None for g in r) else
                 [Tensor._wrap(backend.xp.zeros_like(s.data)) if g is None else g for g in r]
                 for s, r in zip(flat_sources, rows)]
+
+    def _is_source(self, s: Tensor, watched: set[int]) -> bool:
+        """Whether this tape differentiates with respect to ``s``, by TensorFlow's rule: a tensor given to watch(), a
+        trainable Variable (when the tape watches the variables it sees), or a tensor an op made while it recorded;
+        a non-trainable Variable or a tensor computed outside the tape is a constant to it."""
+        if id(s) in watched:
+            return True
+        if isinstance(s, Variable):
+            return s.trainable and self.watch_accessed_variables
+        return s.node is not None and self._recorded(s.node.order)
 
     @staticmethod
     def _result(source: Tensor, entry, unconnected: str):

@@ -28,7 +28,8 @@ from chainrule.compat.tf.math import (acos, acosh, asin, asinh, atan, atan2, ata
                                       sinh, tan)
 from chainrule.compat.tf.api import (add_n, clip_by_global_norm, clip_by_norm, clip_by_value, einsum, global_norm,
                                      identity, is_tensor, logical_not, logical_xor, matmul, print, rank, reduce_all,
-                                     reduce_any, reshape, size, square, stop_gradient, tile, where)
+                                     reduce_any, reshape, size, square, stop_gradient, tile, where,
+                                     UnconnectedGradients)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_

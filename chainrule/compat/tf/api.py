@@ -13,6 +13,7 @@ Nothing here is a new differentiable op: each differentiable function is a compo
 from __future__ import annotations
 
 import builtins
+import enum
 from typing import Sequence
 
 import numpy as np
@@ -116,6 +117,23 @@ def reshape(tensor: TensorLike, shape, name=None) -> Tensor:
     if isinstance(shape, np.ndarray):
         shape = shape.tolist()
     return ops.reshape(tensor, shape)
+
+
+class UnconnectedGradients(str, enum.Enum):
+    """What ``GradientTape.gradient`` gives for a source the target does not depend on, as
+    ``tf.UnconnectedGradients``: ``NONE`` (None) or ``ZERO`` (zeros shaped like the source); equal to the strings
+    "none" and "zero", which the tape also takes.
+
+    >>> import chainrule as tf
+    >>> x, y = tf.Variable([2.0, 2.0]), tf.Variable(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     z = y ** 2
+    >>> tape.gradient(z, x, unconnected_gradients=tf.UnconnectedGradients.ZERO).numpy()
+    array([0., 0.], dtype=float32)
+    """
+
+    NONE = "none"
+    ZERO = "zero"
 
 
 def tile(input: TensorLike, multiples, name=None) -> Tensor:  # noqa: A002

@@ -9,11 +9,14 @@ A kernel compiles on its first calls, for the argument types it meets (nothing a
 machine code on disk (``NUMBA_CACHE_DIR``, else the package's ``__pycache__``, else ``~/.cache/numba``; with no
 writable folder it compiles in every process). ``CHAINRULE_KERNELS`` (or :func:`set_mode`) says how:
 
-- ``background`` (the default): a kernel called a few times (``COMPILE_AFTER_CALLS``, so that a model's shape probe
-  compiles nothing) starts compiling in a background thread, and until it is ready each call raises
-  :class:`NotReady`, on which the caller runs the NumPy twin. Only kernels that give their twin's bits do so, so
-  when a run switches paths cannot change its results; the others (``bit_exact=False``) compile in the caller.
-- ``wait``: a kernel compiles in the calling thread on its first call, so a run takes one path throughout.
+- ``wait`` (the default): a kernel compiles in the calling thread on its first call, so a run takes one path
+  throughout.
+- ``background``: a kernel called a few times (``COMPILE_AFTER_CALLS``, so that a model's shape probe compiles
+  nothing) starts compiling in a background thread, and until it is ready each call raises :class:`NotReady`, on
+  which the caller runs the NumPy twin. Only kernels that give their twin's bits do so, so when a run switches paths
+  cannot change its results; the others (``bit_exact=False``) compile in the caller. Not the default: numba's
+  compiler holds the GIL, and a training step, which waits for the GIL after each BLAS call, runs several times
+  slower while a thread compiles (docs/performance.md, "Kernel compilation").
 - ``off``: NumPy only.
 
 >>> from chainrule.backend import kernels
@@ -55,7 +58,7 @@ COMPILE_AFTER_CALLS = 3
 def _mode_from_environment() -> str:
     if os.environ.get("CHAINRULE_NUMBA", "1") == "0":
         return "off"
-    return _checked(os.environ.get("CHAINRULE_KERNELS", "background"), "CHAINRULE_KERNELS")
+    return _checked(os.environ.get("CHAINRULE_KERNELS", "wait"), "CHAINRULE_KERNELS")
 
 
 def _checked(mode: str, name: str) -> str:
@@ -65,7 +68,7 @@ def _checked(mode: str, name: str) -> str:
 
 
 _mode = _mode_from_environment()
-_mode_on = "background" if _mode == "off" else _mode  # what set_enabled(True) restores
+_mode_on = "wait" if _mode == "off" else _mode  # what set_enabled(True) restores
 
 
 def mode() -> str:

@@ -24,8 +24,6 @@ array([[0., 1.]], dtype=float32)
 """
 from __future__ import annotations
 
-import numpy as np
-
 from chainrule import backend
 from chainrule.backend.kernels import NotReady, falls_back_to, jit, runs_on
 
@@ -88,12 +86,9 @@ def _bias_relu_nb(y, b, has_bias):
 
 
 @jit
-def _relu_grad_nb(g, y, summing):
-    """gm = g * (y > 0), and (when summing) its column sums, one block of rows at a time."""
+def _relu_grad_nb(g, y, summing, gm, total, block):
+    """gm = g * (y > 0), and (when summing) its column sums into total (zeros), one block of rows at a time."""
     rows, cols = g.shape
-    gm = np.empty_like(g)
-    total = np.zeros(cols, dtype=g.dtype)
-    block = np.zeros(cols, dtype=g.dtype)
     for r in range(rows):
         for c in range(cols):
             gm[r, c] = g[r, c] if y[r, c] > 0 else g[r, c] * 0  # g * 0: an infinite g gives NaN, as g * False
@@ -104,7 +99,16 @@ def _relu_grad_nb(g, y, summing):
                 for c in range(cols):
                     total[c] += block[c]
                     block[c] = 0
-    return gm, total
+
+
+def _relu_grad_kernel(g, y, summing: bool):
+    """(gm, total) from the kernel on (rows, channels) views; the arrays are made here, since a kernel that
+    allocates takes longer to compile (docs/performance.md, "Kernel compilation")."""
+    g2 = g.reshape(-1, g.shape[-1])
+    gm = backend.xp.empty_like(g2)
+    total = backend.xp.zeros(g2.shape[1], dtype=g.dtype)
+    _relu_grad_nb(g2, y.reshape(g2.shape), summing, gm, total, backend.xp.zeros_like(total))
+    return gm.reshape(g.shape), total
 
 
 # --- dispatch ---------------------------------------------------------------------------------------------------------
@@ -122,7 +126,7 @@ def bias_relu_(y, b) -> None:
 def relu_grad(g, y):
     """``g * (y > 0)``: the gradient through ``y = relu(...)``, as a new array."""
     if g.shape == y.shape and _fits(g, y):
-        return _relu_grad_nb(g.reshape(-1, g.shape[-1]), y.reshape(-1, y.shape[-1]), False)[0].reshape(g.shape)
+        return _relu_grad_kernel(g, y, False)[0]
     return relu_grad_numpy(g, y)
 
 
@@ -131,7 +135,6 @@ def relu_grad_sum(g, y):
     if not (g.shape == y.shape and _fits(g, y)):
         return relu_grad_sum_numpy(g, y)
     try:
-        gm, total = _relu_grad_nb(g.reshape(-1, g.shape[-1]), y.reshape(-1, y.shape[-1]), True)
+        return _relu_grad_kernel(g, y, True)
     except NotReady:
         return relu_grad_sum_in_blocks(g, y)
-    return gm.reshape(g.shape), total

@@ -101,15 +101,18 @@ def _adam_at(i, var, grad, m, v, v_hat, amsgrad, alpha, one_minus_beta_1, one_mi
     var[i] = var[i] * f(keep) - mi / (np.sqrt(vi) + f(epsilon)) * f(alpha)
 
 
-@_jit()
-def _adam_kernel(var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gscale):
-    _check_sizes(var.size, grad, m, v, v_hat)
-    if amsgrad:
+def _adam_loop(amsgrad: bool):
+    # one kernel per option, amsgrad a constant in it: a run compiles only the loop it uses (docs/performance.md,
+    # "Kernel compilation")
+    def kernel(var, grad, m, v, v_hat, alpha, c1, c2, eps, keep, gscale):
+        _check_sizes(var.size, grad, m, v, v_hat)
         for i in range(var.size):
-            _adam_at(i, var, grad, m, v, v_hat, True, alpha, c1, c2, eps, keep, gscale)
-    else:
-        for i in range(var.size):
-            _adam_at(i, var, grad, m, v, v_hat, False, alpha, c1, c2, eps, keep, gscale)
+            _adam_at(i, var, grad, m, v, v_hat, amsgrad, alpha, c1, c2, eps, keep, gscale)
+    kernel.__qualname__ = kernel.__name__ = "_adam_amsgrad_kernel" if amsgrad else "_adam_kernel"
+    return _jit()(kernel)
+
+
+_ADAM_KERNELS = {amsgrad: _adam_loop(amsgrad) for amsgrad in (False, True)}
 
 
 def adam_numba(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
@@ -117,8 +120,8 @@ def adam_numba(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_min
     """The update of :func:`chainrule.keras.optimizers.adam.adam_numpy` in one pass (``scratch`` unused)."""
     if not _ready(var, grad):
         var, grad, (m, v, v_hat) = _flat(var, grad, (m, v, v_hat))
-    _adam_kernel(var, grad, m, v, v if v_hat is None else v_hat, v_hat is not None, alpha, one_minus_beta_1,
-                 one_minus_beta_2, epsilon, keep, gscale)
+    _ADAM_KERNELS[v_hat is not None](var, grad, m, v, v if v_hat is None else v_hat, alpha, one_minus_beta_1,
+                                     one_minus_beta_2, epsilon, keep, gscale)
 
 
 # --- SGD ----------------------------------------------------------------------------------------------------------

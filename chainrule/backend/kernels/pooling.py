@@ -276,8 +276,7 @@ def tap_max_numpy(z, y, argmax) -> None:
 
 @jit
 def _tap_max_kernel(z, y, argmax):
-    taps, m = z.shape[0], y.size
-    z, y, argmax = z.reshape(taps, m), y.reshape(m), argmax.reshape(m)
+    taps, m = z.shape
     for e in range(m):
         y[e] = z[0, e]
         argmax[e] = 0
@@ -291,9 +290,7 @@ def _tap_max_kernel(z, y, argmax):
 @jit
 def _tap_max_4_kernel(z, y, argmax):
     # the 2x2 window: its 4 taps in registers, one pass (faster than the block-by-block loop above)
-    m = y.size
-    z, y, argmax = z.reshape(4, m), y.reshape(m), argmax.reshape(m)
-    for e in range(m):
+    for e in range(y.size):
         best, x1, x2, x3 = z[0, e], z[1, e], z[2, e], z[3, e]
         k = (x1 > best) * 1
         best = np.maximum(best, x1)
@@ -312,8 +309,7 @@ def tap_spread_numpy(g, argmax, out) -> None:
 
 @jit
 def _tap_spread_kernel(g, argmax, out):
-    taps, m = out.shape[0], g.size
-    g, argmax, out = g.reshape(m), argmax.reshape(m), out.reshape(taps, m)
+    taps, m = out.shape
     for t in range(taps):
         for e in range(m):
             out[t, e] = g[e] * (argmax[e] == t)
@@ -322,14 +318,19 @@ def _tap_spread_kernel(g, argmax, out):
 @jit
 def _tap_spread_4_kernel(g, argmax, out):
     # the 2x2 window: g and argmax read once for the 4 blocks (faster than block by block)
-    m = g.size
-    g, argmax, out = g.reshape(m), argmax.reshape(m), out.reshape(4, m)
-    for e in range(m):
+    for e in range(g.size):
         v, k = g[e], argmax[e]
         out[0, e] = v * (k == 0)
         out[1, e] = v * (k == 1)
         out[2, e] = v * (k == 2)
         out[3, e] = v * (k == 3)
+
+
+def _flat_blocks(blocks, *per_window):
+    """Views (T, m) of the blocks and (m,) of the per-window arrays: reshaped here, as a kernel that reshapes takes
+    longer to compile (docs/performance.md, "Kernel compilation")."""
+    m = per_window[0].size
+    return (blocks.reshape(blocks.shape[0], m), *(a.reshape(m) for a in per_window))
 
 
 def _kernels_take(*arrays) -> bool:
@@ -342,6 +343,7 @@ def tap_max(z, y, argmax) -> None:
     """:func:`tap_max_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(z, y, argmax):
         return tap_max_numpy(z, y, argmax)
+    z, y, argmax = _flat_blocks(z, y, argmax)
     (_tap_max_4_kernel if z.shape[0] == 4 else _tap_max_kernel)(z, y, argmax)
 
 
@@ -350,4 +352,5 @@ def tap_spread(g, argmax, out) -> None:
     """:func:`tap_spread_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(g, argmax, out):
         return tap_spread_numpy(g, argmax, out)
+    out, g, argmax = _flat_blocks(out, g, argmax)
     (_tap_spread_4_kernel if out.shape[0] == 4 else _tap_spread_kernel)(g, argmax, out)

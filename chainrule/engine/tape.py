@@ -210,12 +210,15 @@ class GradientTape:
     def _is_source(self, s: Tensor, watched: set[int]) -> bool:
         """Whether this tape differentiates with respect to ``s``, by TensorFlow's rule: a tensor given to watch(), a
         trainable Variable (when the tape watches the variables it sees), or a tensor an op made while it recorded;
-        a non-trainable Variable or a tensor computed outside the tape is a constant to it."""
+        a non-trainable Variable or a tensor computed outside the tape is a constant to it. A leaf made with
+        ``requires_grad=True`` (PyTorch's way to mark a source) counts as watched."""
         if id(s) in watched:
             return True
         if isinstance(s, Variable):
             return s.trainable and self.watch_accessed_variables
-        return s.node is not None and self._recorded(s.node.order)
+        if s.node is None:
+            return s.requires_grad
+        return self._recorded(s.node.order)
 
     @staticmethod
     def _result(source: Tensor, entry, unconnected: str):

@@ -18,7 +18,7 @@ The tutorial's code is kept as written, except:
   notebook's %tensorboard magics) are left out: `get_callbacks` keeps the EarlyStopping
   callback; the plots of the histories are left out (the learning-rate plot is drawn, on
   matplotlib's Agg backend);
-- `max_epochs=10000` is 5, and the size comparison is shrunk: the "large" models (and the
+- `max_epochs=10000` is 3, and the size comparison is shrunk: the "large" models (and the
   regularized ones built from them) have 128 units per layer instead of 512;
 - lines marked `# test:` check what the program produces.
 """
@@ -106,7 +106,7 @@ def test_overfit_and_underfit():
         tf.keras.callbacks.EarlyStopping(monitor='val_binary_crossentropy', patience=200),
       ]
 
-    def compile_and_fit(model, name, optimizer=None, max_epochs=5):
+    def compile_and_fit(model, name, optimizer=None, max_epochs=3):
       if optimizer is None:
         optimizer = get_optimizer()
       model.compile(optimizer=optimizer,
@@ -164,12 +164,12 @@ def test_overfit_and_underfit():
 
     size_histories['large'] = compile_and_fit(large_model, "sizes/large")
 
-    # test: every model trained 5 epochs and logged the tutorial's metrics; the bigger
+    # test: every model trained 3 epochs and logged the tutorial's metrics; the bigger
     # models fit the training set at least as well as the tiny one
     for name, h in size_histories.items():
         assert sorted(h.history) == ["accuracy", "binary_crossentropy", "loss", "val_accuracy",
                                      "val_binary_crossentropy", "val_loss"], name
-        assert len(h.history["loss"]) == 5
+        assert len(h.history["loss"]) == 3
         assert h.history["binary_crossentropy"][-1] < h.history["binary_crossentropy"][0]
     assert (size_histories['large'].history["binary_crossentropy"][-1]
             < size_histories['Tiny'].history["binary_crossentropy"][-1])

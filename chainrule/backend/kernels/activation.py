@@ -106,8 +106,11 @@ def _relu_grad_kernel(g, y, summing: bool):
     allocates takes longer to compile (docs/performance.md, "Kernel compilation")."""
     g2 = g.reshape(-1, g.shape[-1])
     gm = backend.xp.empty_like(g2)
+    if not summing:  # total and its block are not read: a row of gm stands in for them
+        _relu_grad_nb(g2, y.reshape(g2.shape), False, gm, gm[0], gm[0])
+        return gm.reshape(g.shape), None
     total = backend.xp.zeros(g2.shape[1], dtype=g.dtype)
-    _relu_grad_nb(g2, y.reshape(g2.shape), summing, gm, total, backend.xp.zeros_like(total))
+    _relu_grad_nb(g2, y.reshape(g2.shape), True, gm, total, backend.xp.zeros_like(total))
     return gm.reshape(g.shape), total
 
 

@@ -218,7 +218,7 @@ def test_off_mode_and_set_enabled(mode):
     assert kernels.mode() == "wait" and kernels.enabled()
     mode("off")
     assert not kernels.enabled()
-    with pytest.raises(ValueError, match="expected one of background, wait, off"):
+    with pytest.raises(ValueError, match="expected one of wait, background, off"):
         kernels.set_mode("later")
 
 
@@ -238,7 +238,7 @@ def test_an_unknown_mode_in_the_environment_is_an_error():
     done = subprocess.run([sys.executable, "-c", "import chainrule"], env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode != 0
-    assert "CHAINRULE_KERNELS='sometimes': expected one of background, wait, off" in done.stderr
+    assert "CHAINRULE_KERNELS='sometimes': expected one of wait, background, off" in done.stderr
 
 
 def test_the_threaded_twin_compiles_only_for_large_arrays(mode, monkeypatch):

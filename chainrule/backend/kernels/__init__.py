@@ -5,7 +5,7 @@ numba is optional (``pip install chainrule[fast]``): without it, or with ``CHAIN
 ``CHAINRULE_NUMBA=0``) in the environment, every op runs its NumPy version, which is also what the GPU backend uses.
 Tests hold each pair equal.
 
-A kernel compiles on its first calls, for the argument types it meets (nothing at import), and numba caches the
+A kernel compiles when first called, for the argument types it meets (nothing at import), and numba caches the
 machine code on disk (``NUMBA_CACHE_DIR``, else the package's ``__pycache__``, else ``~/.cache/numba``; with no
 writable folder it compiles in every process). ``CHAINRULE_KERNELS`` (or :func:`set_mode`) says how:
 
@@ -49,7 +49,7 @@ try:
 except ImportError:  # the NumPy versions serve
     numba = None
 
-MODES = ("background", "wait", "off")
+MODES = ("wait", "background", "off")
 # A kernel called fewer times than this in a process runs NumPy instead of compiling (background mode only): a
 # model's shape probe calls each layer's kernels once or twice, a training step's on every step.
 COMPILE_AFTER_CALLS = 3

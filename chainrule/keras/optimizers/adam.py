@@ -15,12 +15,11 @@ from chainrule.backend.kernels import optim
 from chainrule.keras.optimizers.optimizer import Optimizer
 
 
-def adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-               keep=1.0, gscale=1.0):
-    """One Adam step in place with ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, amsgrad when ``v_hat`` is given;
-    the NumPy twin of :func:`chainrule.backend.kernels.optim.adam_numba`."""
-    # m += (g - m)(1-b1);  v += (g² - v)(1-b2);  [v_hat = max(v_hat, v)];  w -= m / (sqrt(v) + eps) * alpha
-    xp, t = backend.xp, scratch
+def update_moments(var, grad, m, v, t, one_minus_beta_1, one_minus_beta_2, keep=1.0, gscale=1.0):
+    """The step Adam and Nadam share: weight decay by ``keep``, the gradient scaled, then both moments updated in
+    place (``t`` is scratch); returns the scaled gradient."""
+    # m += (g - m)(1-b1);  v += (g² - v)(1-b2)
+    xp = backend.xp
     if keep != 1.0:
         var *= keep
     if gscale != 1.0:
@@ -30,6 +29,16 @@ def adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_min
     t -= v
     t *= one_minus_beta_2
     v += t
+    return grad
+
+
+def adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
+               keep=1.0, gscale=1.0):
+    """One Adam step in place with ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, amsgrad when ``v_hat`` is given;
+    the NumPy twin of :func:`chainrule.backend.kernels.optim.adam_numba`."""
+    # m += (g - m)(1-b1);  v += (g² - v)(1-b2);  [v_hat = max(v_hat, v)];  w -= m / (sqrt(v) + eps) * alpha
+    xp, t = backend.xp, scratch
+    update_moments(var, grad, m, v, t, one_minus_beta_1, one_minus_beta_2, keep, gscale)
     if v_hat is not None:
         v = xp.maximum(v_hat, v, out=v_hat)
     xp.sqrt(v, out=t)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from chainrule import backend
 from chainrule.backend.kernels import optim
+from chainrule.keras.optimizers.adam import update_moments
 from chainrule.keras.optimizers.optimizer import Optimizer
 
 
@@ -20,15 +21,7 @@ def nadam_numpy(var, grad, m, v, scratch, one_minus_beta_1, one_minus_beta_2, m_
     :func:`chainrule.backend.kernels.optim.nadam_numba` (it needs one temporary array beside the scratch)."""
     # m += (g - m)(1-b1);  v += (g² - v)(1-b2);  w -= (m*m_coef + g*g_coef) / (sqrt(v*v_scale) + eps)
     xp, t = backend.xp, scratch
-    if keep != 1.0:
-        var *= keep
-    if gscale != 1.0:
-        grad = grad * gscale
-    m += xp.multiply(xp.subtract(grad, m, out=t), one_minus_beta_1, out=t)
-    xp.multiply(grad, grad, out=t)
-    t -= v
-    t *= one_minus_beta_2
-    v += t
+    grad = update_moments(var, grad, m, v, t, one_minus_beta_1, one_minus_beta_2, keep, gscale)
     step = m * m_coef
     step += xp.multiply(grad, g_coef, out=t)
     xp.multiply(v, v_scale, out=t)

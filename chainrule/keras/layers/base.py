@@ -386,8 +386,8 @@ class Layer:
             if unknown:
                 raise TypeError(f"Layer '{self.name}' ({type(self).__name__}): call() got an unexpected keyword "
                                 f"argument '{unknown[0]}'")
-        if (_holds_symbolic(inputs) or rest and _holds_symbolic(rest)
-                or kwargs and _holds_symbolic(tuple(kwargs.values()))):
+        if (holds_symbolic(inputs) or rest and holds_symbolic(rest)
+                or kwargs and holds_symbolic(tuple(kwargs.values()))):
             from chainrule.keras.graph import call_symbolic
 
             with outside_layer_calls():
@@ -789,14 +789,14 @@ def _is_symbolic(x) -> bool:
 _NEVER_SYMBOLIC = frozenset({Tensor, type(None), bool, int, float, str})
 
 
-def _holds_symbolic(value) -> bool:
+def holds_symbolic(value) -> bool:
     """Whether ``value`` is, or (in lists, tuples and dicts) holds, a symbolic tensor; cheap for a Tensor."""
     if type(value) in _NEVER_SYMBOLIC:
         return False
     if isinstance(value, (list, tuple)):
-        return any(_holds_symbolic(item) for item in value)
+        return any(holds_symbolic(item) for item in value)
     if isinstance(value, dict):
-        return any(_holds_symbolic(item) for item in value.values())
+        return any(holds_symbolic(item) for item in value.values())
     return _is_symbolic(value)
 
 

@@ -19,7 +19,7 @@ import types
 from typing import Any, Callable
 
 from chainrule.keras.graph import KerasTensor
-from chainrule.keras.layers.base import unique_name
+from chainrule.keras.layers.base import holds_symbolic, unique_name
 from chainrule.keras.layers.core import Lambda
 
 
@@ -53,16 +53,6 @@ def fill(value, tensors: list):
     return value
 
 
-def holds_symbolic(args: tuple, kwargs: dict) -> bool:
-    """Whether a KerasTensor is among the arguments (or directly inside a list or tuple argument)."""
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, KerasTensor):
-            return True
-        if isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
-            return True
-    return False
-
-
 class OpLayer(Lambda):
     """One call of a function in a functional model: the arguments kept, the symbolic ones filled in at each call."""
 
@@ -88,7 +78,7 @@ def symbolic_aware(fn: Callable, symbol: str, layer_class: type = OpLayer) -> Ca
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if not holds_symbolic(args, kwargs):
+        if not (holds_symbolic(args) or kwargs and holds_symbolic(kwargs)):
             return fn(*args, **kwargs)
         found: list[KerasTensor] = []
         args_t, kwargs_t = template(args, found), template(kwargs, found)

@@ -11,7 +11,7 @@ from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, s
 from chainrule.ops import conv as _conv
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
-from chainrule.ops.shape import gather
+from chainrule.ops.embedding import embedding_lookup as embedding_lookup_op
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmoid_cross_entropy_with_logits,
                               softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
@@ -67,7 +67,7 @@ def l2_loss(t: TensorLike) -> Tensor:
 
 
 def embedding_lookup(params, ids: TensorLike, max_norm: float | None = None, name=None) -> Tensor:
-    """Rows of ``params`` at the integer ``ids`` (``tf.gather(params, ids)``), as ``tf.nn.embedding_lookup``; with
+    """Rows of ``params`` at the integer ``ids`` (in ``[0, len(params))``), as ``tf.nn.embedding_lookup``; with
     ``max_norm`` each row is scaled down to at most that L2 norm.
 
     >>> import chainrule as tf
@@ -80,7 +80,7 @@ def embedding_lookup(params, ids: TensorLike, max_norm: float | None = None, nam
             raise NotImplementedError(f"tf.nn.embedding_lookup: params sharded over {len(params)} tensors; pass the "
                                       f"whole table as one tensor")
         params = params[0]
-    rows = gather(params, ids)
+    rows = embedding_lookup_op(params, ids, caller="tf.nn.embedding_lookup")
     if max_norm is None:
         return rows
     from chainrule.compat.tf.api import clip_by_norm  # (api's helpers import nothing from nn)

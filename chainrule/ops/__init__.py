@@ -25,4 +25,6 @@ from chainrule.ops.transcendental import (arccos, arccosh, arcsin, arcsinh, arct
 from chainrule.ops.cumulative import cumprod, cumsum
 from chainrule.ops.indexing import scatter, scatter_update, segment_sum, slice_update, take, take_along_axis
 from chainrule.ops.einsum import einsum
+from chainrule.ops.layer_norm import layer_norm
+from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.embedding import embedding_lookup

@@ -126,7 +126,21 @@ def _per_channel(v: TensorLike | None, x: Tensor, channels: int, opname: str, ro
     return v
 
 
-class BatchNormTrain(Function):
+class Standardizing(Function):
+    """A normalization node that keeps x̂ and 1/√(σ² + ε) (``xhat``, ``inv_std``) from forward, over ``axes``."""
+
+    def _normalized(self):
+        """(x̂, 1/√(σ² + ε)): saved on the fast path; rebuilt from x with differentiable ops under create_graph,
+        where they must carry their dependence on x."""
+        if self.graph_out is None:
+            return self.xhat, self.inv_std
+        x, axes = self.args[0], self.axes
+        centered = x - x.mean(axis=axes, keepdims=True)
+        inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.epsilon) ** -0.5
+        return centered * inv_std, inv_std
+
+
+class BatchNormTrain(Standardizing):
     # x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β   (μ, σ²: the batch mean and biased variance over `axes`, N values each)
     # ->  dx = γ/√(σ² + ε) (g - (Σg + x̂ Σ(g x̂)) / N),  dγ = Σ(g x̂),  dβ = Σg
     def forward(self, x, gamma, beta, moments, axes, epsilon):
@@ -137,15 +151,6 @@ class BatchNormTrain(Function):
         self.xhat = (x - mean) * self.inv_std
         y = self.xhat if gamma is None else self.xhat * gamma.reshape(kept)
         return y if beta is None else y + beta.reshape(kept)
-
-    def _normalized(self):
-        """(x̂, 1/√(σ² + ε)): saved on the fast path; rebuilt from x with differentiable ops under create_graph."""
-        if self.graph_out is None:
-            return self.xhat, self.inv_std
-        x, axes = self.args[0], self.axes
-        centered = x - x.mean(axis=axes, keepdims=True)
-        inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.epsilon) ** -0.5
-        return centered * inv_std, inv_std
 
     def backward(self, g):
         gamma = self.args[1]

@@ -24,7 +24,9 @@ from chainrule.keras.ops.symbolic import wrap_namespace
 from chainrule.keras.ops.numpy import (clip, expand_dims, greater, less, less_equal, maximum, minimum, moveaxis, split,
                                        sqrt, where)
 from chainrule.ops import activation as _activation
+from chainrule.ops import attention as _attention
 from chainrule.ops import conv as _conv
+from chainrule.ops.layer_norm import layer_norm as _fused_layer_norm
 from chainrule.ops import nn as _nn
 from chainrule.ops import pool as _pool
 from chainrule.ops import reduce as _reduce
@@ -427,16 +429,22 @@ def normalize(x: TensorLike, axis: int = -1, order: int = 2, epsilon: float | No
 
 def layer_normalization(x: TensorLike, gamma=None, beta=None, axis=-1, epsilon: float | None = None,
                         **kwargs) -> Tensor:
-    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with the statistics over ``axis``."""
-    if kwargs.pop("rms_scaling", False):
-        raise ValueError("layer_normalization: `rms_scaling=True` is deprecated in Keras; use rms_normalization")
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with the statistics over ``axis``: one fused node
+    (``chainrule.ops.layer_norm``). Keras's deprecated ``rms_scaling=True`` divides by ``sqrt(var + epsilon)`` without
+    centering and ignores ``beta``, with Keras's warning."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
     if kwargs:
         raise TypeError(f"layer_normalization: unexpected keyword arguments {sorted(kwargs)}")
     x = to_float(x)
-    axes = _reduce._normalize_axis(as_axis(axis), x.ndim, "layer_normalization")
-    mean, variance = moments(x, axes, keepdims=True)
-    out = (x - mean) / _ops.sqrt(variance + (EPSILON if epsilon is None else epsilon))
-    return _scaled(out, axes, gamma, beta)
+    axes = tuple(sorted(_reduce._normalize_axis(as_axis(axis), x.ndim, "layer_normalization")))
+    epsilon = EPSILON if epsilon is None else epsilon
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the input "
+                      "by the variance, not the root mean square. To correctly use RMS Normalization, please use "
+                      "`keras.layers.RMSNormalization` instead.", stacklevel=2)
+        return _scaled(x / _ops.sqrt(_reduce.var(x, axes, keepdims=True) + epsilon), axes, gamma, None)
+    gamma, beta = (None if v is None else cast(to_tensor(v), x.dtype) for v in (gamma, beta))
+    return _fused_layer_norm(x, gamma, beta, axes, epsilon)
 
 
 def rms_normalization(x: TensorLike, scale=None, axis=-1, epsilon: float | None = None) -> Tensor:
@@ -467,16 +475,6 @@ def psnr(x1: TensorLike, x2: TensorLike, max_val: float) -> Tensor:
     return 20 * math.log10(max_val) - 10 / math.log(10) * _ops.log(mse)
 
 
-def _attention_mask(mask, is_causal: bool, logits_shape: tuple) -> Tensor | None:
-    keep = None if mask is None else cast(to_tensor(mask, "mask"), "bool")
-    if is_causal:
-        from chainrule.keras.ops.numpy import logical_and, tri
-
-        causal = tri(logits_shape[-2], logits_shape[-1], 0, "bool")
-        keep = causal if keep is None else logical_and(keep, causal)
-    return keep
-
-
 def dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike, bias=None, mask=None, scale=None,
                           is_causal: bool = False, flash_attention=None, attn_logits_soft_cap=None) -> Tensor:
     """``softmax(q kᵀ * scale + bias, masked) v`` over (batch, steps, heads, head_dim) tensors; ``scale`` defaults
@@ -489,16 +487,17 @@ def dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike,
     if q.ndim != 4:
         raise ValueError(f"`dot_product_attention` only supports 4D inputs. Received: query.shape={q.shape}, "
                          f"key.shape={k.shape}, value.shape={v.shape}.")
-    common = np.result_type(q.dtype, k.dtype, v.dtype)
-    q, k, v = (t if t.dtype == common else cast(t, common) for t in (q, k, v))
-    scale = 1.0 / math.sqrt(k.shape[-1]) if scale is None else float(scale)
-    logits = _einsum("BTNH,BSNH->BNTS", q, k) * scale
-    if bias is not None:
-        logits = logits + cast(to_tensor(bias, "bias"), common)
-    keep = _attention_mask(mask, is_causal, logits.shape)
-    if keep is not None:
-        logits = Where.apply(keep, logits, common.type(-0.7 * float(np.finfo(common).max)))
-    return _einsum("BNTS,BSNH->BTNH", _activation.softmax(logits, -1), v)
+    if bias is not None and mask is not None:  # the fused op takes one of them: fold the boolean mask into the bias
+        bias = cast(to_tensor(bias, "bias"), np.result_type(q.dtype, k.dtype, v.dtype))
+        keep = cast(to_tensor(mask, "mask"), "bool")
+        bias, mask = Where.apply(keep, bias, _attention.masked_score(bias.dtype)), None
+    elif mask is not None:
+        mask = cast(to_tensor(mask, "mask"), "bool")
+    # (batch, steps, heads, head_dim) -> (batch, heads, steps, head_dim): the fused op's layout, and back
+    heads_first = [_shape.transpose(t, (0, 2, 1, 3)) for t in (q, k, v)]
+    out = _attention.scaled_dot_product_attention(*heads_first, mask=bias if mask is None else mask, scale=scale,
+                                                   is_causal=is_causal)
+    return _shape.transpose(out, (0, 2, 1, 3))
 
 
 __all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",

@@ -1,0 +1,138 @@
+"""Scaled dot-product attention as one node: ``softmax(q kᵀ * scale + bias, masked) v`` over (..., steps, features).
+
+One node instead of five (two matmuls, scale, mask, softmax): the forward keeps the probabilities, and the backward
+needs only ``Σ g·out`` per query row for the softmax's term (``Σ_j dP_ij P_ij = Σ_d g_id out_id``), the identity
+that flash attention uses.
+
+Masks follow PyTorch's ``attn_mask``: a boolean mask keeps the positions where it is True; a float mask is added to
+the scores (and gets a gradient, as Keras's ``bias``). ``is_causal`` keeps key j for query i when j <= i. A masked
+score becomes a large finite negative number rather than -inf, so a row with every key masked averages all values
+(as Keras does) instead of giving NaN.
+
+>>> import numpy as np
+>>> q = k = np.eye(2)[None]
+>>> v = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+>>> scaled_dot_product_attention(q, k, v, is_causal=True).numpy()[0, 0]
+array([1., 0.])
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.backend.kernels import softmax as softmax_kernels
+from chainrule.engine.function import Function, op
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+from chainrule.ops.activation import Softmax
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.ops.linalg import _swap_last
+from chainrule.ops.math import Where, cast
+
+
+def masked_score(dtype) -> float:
+    """The score a masked position gets: far below any real score, yet finite (Keras's ``-0.7 * max``)."""
+    return float(-0.7 * np.finfo(dtype).max)
+
+
+def _keep(mask, is_causal: bool, steps: tuple[int, int]):
+    """The boolean positions attention keeps (the mask and the causal triangle together), or None for all."""
+    if not is_causal:
+        return mask
+    causal = backend.xp.tri(steps[0], steps[1], 0, dtype=bool)
+    return causal if mask is None else mask & causal
+
+
+class ScaledDotProductAttention(Function):
+    # S = q kᵀ s + b (masked),  P = softmax(S),  y = P v
+    # ->  dv = Pᵀ g,  dS = P (g vᵀ - Σ_d g y),  dq = s dS k,  dk = s dSᵀ q,  db = dS   (dS = 0 where masked)
+    def forward(self, q, k, v, bias, mask, scale, is_causal):
+        self.scale = scale
+        self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]))
+        scores = (q * scale) @ k.swapaxes(-1, -2) if q.size <= k.size else q @ (k.swapaxes(-1, -2) * scale)
+        if bias is not None:
+            scores = scores + bias
+        if keep is not None:
+            scores = backend.xp.where(keep, scores, scores.dtype.type(masked_score(scores.dtype)))
+        self.probs = softmax_kernels.softmax(scores)
+        return self.probs @ v
+
+    def _probabilities(self):
+        """P: saved on the fast path; rebuilt from the inputs with differentiable ops under create_graph."""
+        if self.graph_out is None:
+            return self.probs
+        q, k, _, bias = self.args[:4]
+        scores = (q * self.scale) @ _swap_last(k)
+        if bias is not None:
+            scores = scores + bias
+        if self.keep is not None:
+            scores = Where.apply(self.keep, scores, masked_score(scores.dtype))
+        return Softmax.apply(scores, axis=scores.ndim - 1)
+
+    def backward(self, g):
+        q, k, v, bias = self.args[:4]
+        need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
+        shapes = [None if a is None else a.shape for a in self.arrays[:4]]
+        probs = self._probabilities()
+        dv = unbroadcast(_swap_last(probs) @ g, shapes[2]) if need_v else None
+        if not (need_q or need_k or need_bias):
+            return None, None, dv, None, None
+        row = (g * self.output).sum(axis=-1, keepdims=True)
+        dscores = probs * (g @ _swap_last(v) - row)
+        if self.keep is not None:  # a fully masked row has P > 0 at masked positions, which feed nothing
+            dscores = dscores * self.keep
+        dq = unbroadcast((dscores @ k) * self.scale, shapes[0]) if need_q else None
+        dk = unbroadcast((_swap_last(dscores) @ q) * self.scale, shapes[1]) if need_k else None
+        dbias = unbroadcast(dscores, shapes[3]) if need_bias else None
+        return dq, dk, dv, dbias, None
+
+
+def _checked_mask(mask, scores_shape: tuple[int, ...], dtype) -> tuple[Tensor | None, Tensor | None]:
+    """(an additive float mask, a boolean mask), tensors broadcastable to the scores (a tensor, not an array, so that
+    a replayed step reads each batch's mask rather than the traced one's)."""
+    if mask is None:
+        return None, None
+    is_tensor = isinstance(mask, Tensor)
+    kind = mask.dtype.kind if is_tensor else np.asarray(mask).dtype.kind
+    try:
+        np.broadcast_shapes(tuple(mask.shape if is_tensor else np.shape(mask)), scores_shape)
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: mask of shape {tuple(np.shape(mask))} does not broadcast "
+                         f"to the attention scores' shape {scores_shape} (..., query steps, key steps)") from None
+    if kind == "b":
+        return None, mask if is_tensor else as_tensor(mask)
+    if kind != "f":
+        raise TypeError(f"scaled_dot_product_attention: mask must be boolean (True = attend) or float (added to the "
+                        f"scores), got dtype {mask.dtype if is_tensor else np.asarray(mask).dtype}")
+    bias = mask if is_tensor else as_tensor(mask, dtype=dtype)
+    return (bias if bias.dtype == dtype else cast(bias, dtype)), None
+
+
+@op
+def scaled_dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike, mask: TensorLike | None = None,
+                                 scale: float | None = None, is_causal: bool = False) -> Tensor:
+    """``softmax(query keyᵀ * scale + mask) value`` over tensors shaped (..., steps, features), as
+    ``torch.nn.functional.scaled_dot_product_attention``: leading axes (batch, heads) broadcast, ``scale`` defaults
+    to ``1 / sqrt(features)``, ``mask`` is boolean (True = attend) or float (added), ``is_causal`` masks later keys.
+    """
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    for name, t in (("query", q), ("key", k), ("value", v)):
+        if t.dtype.kind != "f":
+            raise TypeError(f"scaled_dot_product_attention: {name} must be a floating-point tensor, got {t.dtype}")
+        if t.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} needs at least 2 dimensions (steps, features), "
+                             f"got shape {t.shape}")
+    dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+    q, k, v = (t if t.dtype == dtype else cast(t, dtype) for t in (q, k, v))
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {q.shape} and key {k.shape} need the same last axis, "
+                         f"key and value {v.shape} the same number of steps")
+    try:
+        lead = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: the leading axes of query {q.shape}, key {k.shape} and "
+                         f"value {v.shape} do not broadcast") from None
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    bias, keep = _checked_mask(mask, lead + (q.shape[-2], k.shape[-2]), dtype)
+    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale, is_causal=bool(is_causal))

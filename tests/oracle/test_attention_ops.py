@@ -1,0 +1,99 @@
+"""scaled_dot_product_attention: finite differences (first and second order), PyTorch's
+F.scaled_dot_product_attention with boolean, additive and causal masks, broadcasting, fully masked rows, errors."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import compare_with_torch, covers
+
+import test_second_order
+
+import chainrule as cr
+from chainrule.engine.gradcheck import check_gradients
+from chainrule.ops.attention import scaled_dot_product_attention as sdpa
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def keep_mask(*shape, seed=5):
+    """A random boolean mask that keeps the first key of every row (no row fully masked: PyTorch gives NaN there)."""
+    keep = np.random.default_rng(seed).random(shape) > 0.4
+    keep[..., 0] = True
+    return keep
+
+
+@covers("scaled_dot_product_attention", kind="fd")
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_finite_differences(causal):
+    check_gradients(lambda q, k, v: sdpa(q, k, v, is_causal=causal), rand(2, 4, 3), rand(2, 5, 3, seed=1),
+                    rand(2, 5, 2, seed=2))
+
+
+def test_attention_finite_differences_with_masks_and_bias():
+    keep = keep_mask(2, 1, 4, 5)
+    check_gradients(lambda q, k, v: sdpa(q, k, v, mask=keep, scale=0.7), rand(2, 3, 4, 3), rand(2, 3, 5, 3, seed=1),
+                    rand(2, 3, 5, 2, seed=2))
+    check_gradients(lambda q, k, v, b: sdpa(q, k, v, mask=b), rand(2, 4, 3), rand(2, 5, 3, seed=1),
+                    rand(2, 5, 2, seed=2), rand(4, 5, seed=3))
+
+
+@pytest.mark.parametrize("masking", ["causal", "float"])
+def test_attention_second_order_matches_torch(masking):
+    bias = rand(3, 4, seed=3)
+    test_second_order.assert_second_order_matches_torch(
+        lambda q, k, v: sdpa(q, k, v, mask=None if masking == "causal" else bias, is_causal=masking == "causal"),
+        lambda q, k, v: F.scaled_dot_product_attention(
+            q, k, v, attn_mask=None if masking == "causal" else torch.tensor(bias), is_causal=masking == "causal"),
+        rand(2, 3, 3), rand(2, 4, 3, seed=1), rand(2, 4, 2, seed=2))
+
+
+@covers("scaled_dot_product_attention", kind="torch")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("masking", ["none", "bool", "float", "causal", "bool+causal"])
+def test_attention_matches_torch(dtype, masking):
+    q, k, v = rand(2, 3, 6, 4), rand(2, 3, 6, 4, seed=1), rand(2, 3, 6, 5, seed=2)
+    causal = "causal" in masking
+    tol = {} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    if masking in ("none", "causal"):
+        compare_with_torch(lambda q, k, v: sdpa(q, k, v, is_causal=causal),
+                           lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal), q, k, v,
+                           dtype=dtype, **tol)
+    elif masking == "float":
+        compare_with_torch(lambda q, k, v, m: sdpa(q, k, v, mask=m),
+                           lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), q, k, v,
+                           rand(3, 6, 6, seed=3), dtype=dtype, **tol)
+    else:
+        keep = keep_mask(2, 1, 6, 6)
+        torch_keep = torch.tensor(keep & np.tri(6, 6, dtype=bool)) if causal else torch.tensor(keep)
+        compare_with_torch(lambda q, k, v: sdpa(q, k, v, mask=keep, is_causal=causal),
+                           lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=torch_keep), q, k, v,
+                           dtype=dtype, **tol)
+
+
+def test_attention_with_a_custom_scale_and_broadcast_key_matches_torch():
+    compare_with_torch(lambda q, k, v: sdpa(q, k, v, scale=0.3),
+                       lambda q, k, v: F.scaled_dot_product_attention(q, k, v, scale=0.3),
+                       rand(2, 3, 5, 4), rand(1, 3, 7, 4, seed=1), rand(1, 3, 7, 2, seed=2))
+
+
+def test_a_fully_masked_row_averages_the_values_and_passes_no_gradient_to_scores():
+    q, k, v = (cr.Tensor(a, requires_grad=True) for a in (rand(1, 2, 3), rand(1, 4, 3, seed=1), rand(1, 4, 2, seed=2)))
+    keep = np.ones((2, 4), bool)
+    keep[1] = False
+    y = sdpa(q, k, v, mask=keep)
+    np.testing.assert_allclose(y.numpy()[0, 1], v.numpy()[0].mean(axis=0))
+    dq, = cr.grad(y[:, 1].sum(), [q])
+    np.testing.assert_array_equal(dq.numpy(), 0.0)
+
+
+def test_attention_errors_name_the_argument():
+    with pytest.raises(ValueError, match="same last axis"):
+        sdpa(rand(2, 3, 4), rand(2, 3, 5), rand(2, 3, 5))
+    with pytest.raises(ValueError, match="mask of shape"):
+        sdpa(rand(2, 3, 4), rand(2, 5, 4), rand(2, 5, 4), mask=np.ones((3, 4), bool))
+    with pytest.raises(TypeError, match="mask must be boolean"):
+        sdpa(rand(2, 3, 4), rand(2, 5, 4), rand(2, 5, 4), mask=np.ones((3, 5), np.int64))
+    with pytest.raises(TypeError, match="query must be a floating-point"):
+        sdpa(np.ones((2, 3), np.int64), rand(3, 3), rand(3, 3))

@@ -701,6 +701,8 @@ class LambdaCallback(Callback):
             self._hooks["on_batch_end"](batch, logs)
 
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+from chainrule.keras.callbacks.gradient_health import GradientHealth  # noqa: E402  (its own module)
+
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History", "LambdaCallback",
            "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]

@@ -330,6 +330,7 @@ class Trainer:
             logs = None
             for step, data in enumerate(train_iterator.epoch()):
                 if batch_hooks:
+                    object.__setattr__(self, "_train_batch_data", data)  # the batch, for callbacks (GradientHealth)
                     callbacks.on_train_batch_begin(step)
                 logs = train_function(_pack(*data))
                 if custom_step:

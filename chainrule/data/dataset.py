@@ -7,7 +7,7 @@
 >>> for images, labels in ds:
 ...     pass
 >>> labels.shape
-(2,)
+TensorShape([2])
 >>> list(Dataset.range(7).window(3, shift=2, drop_remainder=True).flat_map(lambda w: w.batch(3))
 ...      .as_numpy_iterator())
 [array([0, 1, 2]), array([2, 3, 4]), array([4, 5, 6])]
@@ -243,7 +243,7 @@ class Dataset:
         stack), made in order.
 
         >>> [x.shape for x in Dataset.from_tensor_slices(np.zeros((5, 2))).batch(2)]
-        [(2, 2), (2, 2), (1, 2)]
+        [TensorShape([2, 2]), TensorShape([2, 2]), TensorShape([1, 2])]
         """
         batch_size = _count_arg(batch_size, "batch_size")
         if batch_size < 1:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.utils.tensor_shape import TensorShape
 
 TensorLike = Any  # a Tensor, a NumPy array, a Python number or a nested list
 
@@ -74,8 +75,13 @@ class Tensor:
 
     # --- array protocol -------------------------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> TensorShape:
+        """The sizes, a tuple that is also a ``tf.TensorShape`` (``as_list()``, ``rank``), as TensorFlow's tensors."""
+        return TensorShape.of_array(self.data.shape)
+
+    def get_shape(self) -> TensorShape:
+        """``tf.Tensor.get_shape``: the same as ``shape``."""
+        return TensorShape.of_array(self.data.shape)
 
     @property
     def dtype(self):

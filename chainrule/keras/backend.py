@@ -2,7 +2,7 @@
 Keras 2 backend functions that programs still call (``random_normal``, ``int_shape``).
 
 >>> random_normal(shape=(2, 3), seed=1).shape
-(2, 3)
+TensorShape([2, 3])
 """
 import numpy as np
 

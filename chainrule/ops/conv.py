@@ -26,7 +26,7 @@ array([[10., 14., 18.],
        [26., 30., 34.],
        [42., 46., 50.]])
 >>> conv2d(x, w, strides=2, padding="same").shape
-(1, 2, 2, 1)
+TensorShape([1, 2, 2, 1])
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ array([[1., 1., 1., 1.],
        [1., 1., 1., 1.],
        [1., 1., 1., 1.]])
 >>> conv1d_transpose(np.ones((1, 3, 2)), np.ones((3, 4, 2)), strides=2, padding="same").shape
-(1, 6, 4)
+TensorShape([1, 6, 4])
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ array([[10., 14., 18.],
        [26., 30., 34.],
        [42., 46., 50.]])
 >>> separable_conv2d(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2)), np.ones((1, 1, 6, 4)), padding="same").shape
-(1, 5, 5, 4)
+TensorShape([1, 5, 5, 4])
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 
 >>> import chainrule as tf
 >>> tf.random.normal((2, 3), seed=0).shape
-(2, 3)
+TensorShape([2, 3])
 """
 from __future__ import annotations
 

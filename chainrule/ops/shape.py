@@ -167,7 +167,7 @@ def concat(values: Sequence[TensorLike], axis: int = 0) -> Tensor:
     axis = _normalize_axis(axis, ndim, "concat")[0]
     for t in tensors:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
-            raise ValueError(f"concat: shapes {[t.shape for t in tensors]} differ outside axis {axis}")
+            raise ValueError(f"concat: shapes {[tuple(t.shape) for t in tensors]} differ outside axis {axis}")
     return Concat.apply(*tensors, axis=axis)
 
 
@@ -177,7 +177,7 @@ def stack(values: Sequence[TensorLike], axis: int = 0) -> Tensor:
     tensors = [as_tensor(v) for v in values]
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise ValueError(f"stack: all tensors need the same shape, got {[tuple(t.shape) for t in tensors]}")
     axis = _normalize_axis(axis, tensors[0].ndim + 1, "stack")[0]
     return concat([expand_dims(t, axis) for t in tensors], axis=axis)
 

@@ -194,10 +194,6 @@ def test_indexing(capsys):
     np.testing.assert_array_equal(rank_3_tensor[:, :, 4].numpy(), [[4, 9], [14, 19], [24, 29]])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: 'tuple' object has no attribute 'as_list': Tensor.shape is a plain "
-    "tuple, not a tf.TensorShape (chainrule's TensorShape lives in compat/tf, above the "
-    "engine's Tensor)"))
 def test_manipulating_shapes_tensorshape(capsys):
     # Shape returns a `TensorShape` object that shows the size along each axis
     x = tf.constant([[1], [2], [3]])

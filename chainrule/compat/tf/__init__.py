@@ -47,7 +47,7 @@ from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.module import Module, name_scope  # noqa: E402
 from chainrule.compat.tf.placement import DeviceSpec, device  # noqa: E402
 from chainrule.compat.tf.sequences import linspace, range  # noqa: E402
-from chainrule.compat.tf.tensor_shape import TensorShape  # noqa: E402
+from chainrule.utils.tensor_shape import TensorShape  # noqa: E402
 __version__ = version.VERSION
 from chainrule import data, keras  # noqa: E402  (the TF-style namespaces: tf.keras, tf.data, tf.math)
 from chainrule.compat.tf import math
@@ -59,5 +59,5 @@ _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
 
-_HELPER_MODULES = ("api", "symbolic", "config_experimental", "module", "placement", "sequences", "tensor_shape")
+_HELPER_MODULES = ("api", "symbolic", "config_experimental", "module", "placement", "sequences")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

@@ -2,7 +2,7 @@
 
 >>> import chainrule as tf
 >>> tf.random.uniform((2,), seed=0).shape
-(2,)
+TensorShape([2])
 """
 from chainrule.ops.random import normal, set_seed, uniform
 

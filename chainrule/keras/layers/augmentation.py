@@ -16,7 +16,7 @@ itself gets no gradient.
 >>> images = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
 >>> layer = RandomRotation(0.1, seed=1)
 >>> layer(images, training=True).shape
-(2, 8, 8, 3)
+TensorShape([2, 8, 8, 3])
 >>> bool((layer(images, training=False).numpy() == images).all())
 True
 """

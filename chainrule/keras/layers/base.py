@@ -5,7 +5,7 @@ input's shape, ``call`` with ``training`` and ``mask`` filled in, losses, masks,
 >>> from chainrule.keras.layers import Dense
 >>> layer = Dense(3)
 >>> layer(np.ones((2, 4), "float32")).shape
-(2, 3)
+TensorShape([2, 3])
 >>> [w.shape for w in layer.get_weights()]
 [(4, 3), (3,)]
 
@@ -19,7 +19,7 @@ A layer made of layers owns their weights (Keras 3's ``Layer.__setattr__`` track
 ...         return self.inner[1](self.inner[0](inputs))
 >>> block = Block()
 >>> block(np.ones((2, 3), "float32")).shape, len(block.weights), block.count_params()
-((2, 2), 4, 26)
+(TensorShape([2, 2]), 4, 26)
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> layer = Conv2D(8, 3, padding="same")
 >>> layer(np.ones((2, 5, 5, 3), "float32")).shape
-(2, 5, 5, 8)
+TensorShape([2, 5, 5, 8])
 >>> [w.shape for w in layer.get_weights()]
 [(3, 3, 3, 8), (8,)]
 """

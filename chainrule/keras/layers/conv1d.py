@@ -7,7 +7,7 @@ output step t depends on input steps <= t.
 >>> import numpy as np
 >>> layer = Conv1D(4, 3, padding="causal")
 >>> layer(np.ones((2, 10, 3), "float32")).shape
-(2, 10, 4)
+TensorShape([2, 10, 4])
 >>> [w.shape for w in layer.get_weights()]
 [(3, 3, 4), (4,)]
 """

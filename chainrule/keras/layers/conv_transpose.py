@@ -8,7 +8,7 @@ rows or columns at the end explicitly.
 >>> import numpy as np
 >>> layer = Conv2DTranspose(8, 4, strides=2, padding="same")
 >>> layer(np.ones((2, 7, 7, 16), "float32")).shape
-(2, 14, 14, 8)
+TensorShape([2, 14, 14, 8])
 >>> [w.shape for w in layer.get_weights()]
 [(4, 4, 8, 16), (8,)]
 """

@@ -3,9 +3,9 @@
 >>> import numpy as np
 >>> layer = Dense(4, activation="relu")
 >>> layer(np.ones((2, 3), "float32")).shape
-(2, 4)
+TensorShape([2, 4])
 >>> Flatten()(np.ones((2, 3, 5), "float32")).shape
-(2, 15)
+TensorShape([2, 15])
 """
 from __future__ import annotations
 

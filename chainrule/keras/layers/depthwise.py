@@ -4,7 +4,7 @@ separable one, then mix the channels with a 1x1 convolution), as in MobileNet an
 >>> import numpy as np
 >>> layer = DepthwiseConv2D(3, depth_multiplier=2, padding="same")
 >>> layer(np.ones((2, 8, 8, 3), "float32")).shape
-(2, 8, 8, 6)
+TensorShape([2, 8, 8, 6])
 >>> layer = SeparableConv2D(5, 3)
 >>> _ = layer(np.ones((1, 8, 8, 3), "float32"))
 >>> [w.shape for w in layer.get_weights()]

@@ -2,7 +2,7 @@
 
 >>> import numpy as np
 >>> Identity()(np.ones((2, 3), "float32")).shape
-(2, 3)
+TensorShape([2, 3])
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ joining them along an axis (Concatenate), or by a dot product per example (Dot).
 >>> Add()([a, b]).numpy()[0]
 array([3., 3., 3.], dtype=float32)
 >>> Concatenate()([a, b]).shape
-(2, 6)
+TensorShape([2, 6])
 """
 from __future__ import annotations
 
@@ -218,9 +218,9 @@ def batch_dot(x, y, axes=None):
 
     >>> import numpy as np
     >>> batch_dot(np.ones((2, 3)), np.ones((2, 3)), 1).shape
-    (2, 1)
+    TensorShape([2, 1])
     >>> batch_dot(np.ones((2, 4, 3)), np.ones((2, 5, 3)), (2, 2)).shape
-    (2, 4, 5)
+    TensorShape([2, 4, 5])
     """
     x, y = as_tensor(x), as_tensor(y)
     x_ndim, y_ndim = x.ndim, y.ndim

@@ -2,9 +2,9 @@
 
 >>> import numpy as np
 >>> MaxPooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
-(2, 3, 3, 3)
+TensorShape([2, 3, 3, 3])
 >>> GlobalAveragePooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
-(2, 3)
+TensorShape([2, 3])
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ the same sequence for the same seed; a traced training step draws anew at each r
 >>> bool((layer(x, training=False).numpy() == x).all()), bool((layer(x, training=True).numpy() != x).all())
 (True, True)
 >>> SpatialDropout2D(0.5)(np.ones((1, 4, 4, 3), "float32"), training=True).shape
-(1, 4, 4, 3)
+TensorShape([1, 4, 4, 3])
 """
 from __future__ import annotations
 

@@ -3,13 +3,13 @@ RepeatVector, with Keras 3's arguments (``data_format='channels_first'`` works f
 
 >>> import numpy as np
 >>> UpSampling2D()(np.ones((1, 3, 3, 2), "float32")).shape
-(1, 6, 6, 2)
+TensorShape([1, 6, 6, 2])
 >>> ZeroPadding1D(2)(np.ones((1, 3, 2), "float32")).shape
-(1, 7, 2)
+TensorShape([1, 7, 2])
 >>> Cropping2D(((1, 0), (2, 1)))(np.ones((1, 5, 6, 2), "float32")).shape
-(1, 4, 3, 2)
+TensorShape([1, 4, 3, 2])
 >>> RepeatVector(3)(np.ones((2, 4), "float32")).shape
-(2, 3, 4)
+TensorShape([2, 3, 4])
 """
 from __future__ import annotations
 

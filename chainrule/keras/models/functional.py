@@ -6,7 +6,7 @@
 >>> x = Input(shape=(4,))
 >>> fn = Model(x, layers.Dense(2)(layers.Dense(8)(x)))
 >>> type(fn).__name__, fn(np.ones((3, 4), "float32")).shape
-('Functional', (3, 2))
+('Functional', TensorShape([3, 2]))
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ A model is a Layer made of layers, plus the training loop (:class:`chainrule.ker
 ...     def call(self, inputs):
 ...         return self.dense(inputs)
 >>> Tiny()(np.ones((3, 4), "float32")).shape
-(3, 2)
+TensorShape([3, 2])
 """
 from __future__ import annotations
 

@@ -39,20 +39,23 @@ def _dimension(value: Any) -> int | None:
 class TensorShape(tuple):
     """A possibly partial shape: ``TensorShape([None, 3])``; ``TensorShape(None)`` for an unknown rank."""
 
+    _known_rank = True  # an unknown rank is the subclass _UnknownRank, so that known shapes keep tuple's C slots
+
     def __new__(cls, dims=None) -> "TensorShape":
         if isinstance(dims, TensorShape):
-            known, values = dims._known_rank, tuple(dims) if dims._known_rank else ()
-        elif dims is None:
-            known, values = False, ()
-        else:
-            try:
-                items = list(dims)
-            except TypeError:  # one size alone: a rank-1 shape
-                items = [dims]
-            known, values = True, tuple(_dimension(d) for d in items)
-        shape = super().__new__(cls, values)
-        shape._known_rank = known
-        return shape
+            return dims if type(dims) in (TensorShape, _UnknownRank) else TensorShape(dims.dims)
+        if dims is None:
+            return tuple.__new__(_UnknownRank, ())
+        try:
+            items = list(dims)
+        except TypeError:  # one size alone: a rank-1 shape
+            items = [dims]
+        return tuple.__new__(cls, [_dimension(d) for d in items])
+
+    @classmethod
+    def of_array(cls, shape: tuple[int, ...]) -> "TensorShape":
+        """A concrete array's shape (a tuple of ints, trusted as it is): the fast path of ``Tensor.shape``."""
+        return tuple.__new__(cls, shape)
 
     def __getnewargs__(self):
         return (self.dims,)
@@ -150,30 +153,19 @@ class TensorShape(tuple):
         if not self.is_fully_defined():
             raise ValueError(f"Shape {self} is not fully defined")
 
-    # --- a tuple that knows when its rank is unknown ------------------------------------------------------------
-    def __len__(self) -> int:
-        if not self._known_rank:
-            raise ValueError("Cannot take the length of shape with unknown rank.")
-        return tuple.__len__(self)
-
-    def __iter__(self):
-        if not self._known_rank:
-            raise ValueError("Cannot iterate over a shape with unknown rank.")
-        return tuple.__iter__(self)
-
+    # --- a tuple: len, iter and bool are tuple's own; slices stay TensorShapes ---------------------------------
     def __bool__(self) -> bool:
-        """True unless the rank is unknown (a scalar's ``TensorShape([])`` is true, as in TensorFlow)."""
-        return self._known_rank
+        """True: a known rank, even a scalar's ``TensorShape([])``, as in TensorFlow (only an unknown rank is false)."""
+        return True
 
     def __getitem__(self, key):
-        """A size (int or None) for an index, a TensorShape for a slice; unknown everywhere for an unknown rank."""
-        if not self._known_rank:
-            return TensorShape(None) if isinstance(key, slice) else None
-        if isinstance(key, slice):
-            return TensorShape(tuple.__getitem__(self, key))
-        return tuple.__getitem__(self, key)
+        """A size (int or None) for an index, a TensorShape for a slice."""
+        item = tuple.__getitem__(self, key)
+        return tuple.__new__(TensorShape, item) if type(key) is slice else item
 
     def __eq__(self, other) -> bool:
+        if type(other) is tuple:
+            return self._known_rank and tuple.__eq__(self, other)
         try:
             other = as_shape(other)
         except (TypeError, ValueError):
@@ -184,8 +176,7 @@ class TensorShape(tuple):
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
-    def __hash__(self) -> int:
-        return hash((self._known_rank, tuple(tuple.__iter__(self))))
+    __hash__ = tuple.__hash__  # equal to a tuple means hashing like it (dict keys)
 
     def __add__(self, other) -> "TensorShape":
         return self.concatenate(other)
@@ -201,6 +192,24 @@ class TensorShape(tuple):
             return "<unknown>"
         sizes = [str(d) for d in tuple.__iter__(self)]
         return f"({sizes[0]},)" if len(sizes) == 1 else f"({', '.join(sizes)})"
+
+
+class _UnknownRank(TensorShape):
+    """``TensorShape(None)``: no length and no items, as in TensorFlow."""
+
+    _known_rank = False
+
+    def __len__(self) -> int:
+        raise ValueError("Cannot take the length of shape with unknown rank.")
+
+    def __iter__(self):
+        raise ValueError("Cannot iterate over a shape with unknown rank.")
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __getitem__(self, key):
+        return TensorShape(None) if isinstance(key, slice) else None
 
 
 def as_shape(shape) -> TensorShape:

@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> from chainrule import layers
 >>> layers.Dense(2)(np.ones((1, 3), "float32")).shape
-TensorShape([1, 2])
+(1, 2)
 """
 from chainrule.keras.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
@@ -15,7 +15,9 @@ from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTransp
 from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Rescaling,
                                          Reshape)
 from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
+from chainrule.keras.layers.embedding import Embedding
 from chainrule.keras.layers.identity import Identity
+from chainrule.keras.layers.masking import Masking
 from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
@@ -26,6 +28,7 @@ from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, Avg
                                          GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                                    SpatialDropout1D, SpatialDropout2D)
+from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,
                                               UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 
@@ -40,4 +43,5 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "AveragePooling1D", "MaxPool1D", "AvgPool1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
            "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
-           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom"]
+           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Embedding", "Masking",
+           "TimeDistributed", "Bidirectional", "Wrapper"]

@@ -41,6 +41,11 @@ OPS: dict[str, Callable] = {}  # every public differentiable op, by name; the me
 recorded = None
 
 
+# The GradientTapes recording with watch_accessed_variables: each is told the inputs of every op that makes a node,
+# so that watched_variables() lists the trainable variables read (TensorFlow's tape watches them on access).
+variable_watchers: list = []
+
+
 def tracing():
     """The Trace recording on this thread, or None."""
     trace = recorded
@@ -127,6 +132,9 @@ class Function:
                 fn.order = next(_creation_order)
                 result.requires_grad = True
                 result.node = fn
+                if variable_watchers:
+                    for watcher in variable_watchers:
+                        watcher.saw(inputs)
         return result
 
     @property

@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 from chainrule import backend
 from chainrule.engine.autograd import _backprop, _check_differentiable, _prepare
+from chainrule.engine import function
 from chainrule.engine.function import GradMode, next_order, replayed
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.utils import tree
@@ -39,6 +40,7 @@ class GradientTape:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
         self._watched: list[Tensor] = []  # every tensor given to watch()
+        self._accessed: dict[int, Variable] = {}  # the trainable variables its ops read, in the order first read
         self._switched_on: list[Tensor] = []  # those whose requires_grad watch() turned on, turned off at exit
         self._used = False
         self._grad_mode_before = True
@@ -49,10 +51,14 @@ class GradientTape:
         self._grad_mode_before = GradMode.enabled
         GradMode.enabled = True
         self._windows.append([next_order(), None])
+        if self.watch_accessed_variables:
+            function.variable_watchers.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
         _recording.remove(self)
+        if self in function.variable_watchers:
+            function.variable_watchers.remove(self)
         GradMode.enabled = self._grad_mode_before
         self._close_window()
         for t in self._switched_on:  # a watched constant is a constant again outside the tape, as in TensorFlow
@@ -69,13 +75,29 @@ class GradientTape:
                 self._switched_on.append(t)
 
     def watched_variables(self) -> tuple[Tensor, ...]:
-        return tuple(self._watched)
+        """The tensors given to ``watch`` and the trainable variables the recorded ops read, each once.
+
+        >>> import chainrule as tf
+        >>> w, frozen = tf.Variable(1.0, name="w"), tf.Variable(2.0, name="frozen", trainable=False)
+        >>> with tf.GradientTape() as tape:
+        ...     y = w * frozen
+        >>> [v.name for v in tape.watched_variables()]
+        ['w']
+        """
+        seen = {id(t) for t in self._watched}
+        return tuple(self._watched) + tuple(v for k, v in self._accessed.items() if k not in seen)
+
+    def saw(self, inputs: tuple) -> None:
+        """Note the trainable variables among an op's inputs (called by the engine while this tape records)."""
+        for x in inputs:
+            if isinstance(x, Variable) and x.requires_grad and id(x) not in self._accessed:
+                self._accessed[id(x)] = x
 
     def reset(self) -> None:
         """Forget what was watched."""
         for t in self._switched_on:
             t.requires_grad = False
-        self._watched, self._switched_on = [], []
+        self._watched, self._switched_on, self._accessed = [], [], {}
 
     @contextlib.contextmanager
     def stop_recording(self):

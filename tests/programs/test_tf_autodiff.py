@@ -140,10 +140,6 @@ def test_controlling_what_the_tape_watches(capsys):
     np.testing.assert_allclose(grad['x1'].numpy(), 1 / (1 + np.exp(-10.0)), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AssertionError: assert [] == ['x0']: GradientTape.watched_variables() lists only the "
-    "tensors given to watch(); the tape does not track which trainable variables were read "
-    "while it recorded (TensorFlow lists ['x0:0'])"))
 def test_watched_variables_lists_the_variables_the_tape_saw():
     # test: the guide's `[var.name for var in tape.watched_variables()]`, checked
     x0 = tf.Variable(3.0, name='x0')

@@ -226,6 +226,12 @@ if numba is not None:
 
         bit_exact = True
 
+        def __call__(self, *args, **kws):
+            try:
+                return super().__call__(*args, **kws)
+            except SystemError as error:
+                raise interrupt_behind(error) or error
+
         def _compile_for_args(self, *args, **kws):  # numba calls this when no compiled version matches the call
             if _mode == "background" and self.bit_exact and not kws:
                 argtypes = tuple(self.typeof_pyval(a) for a in args)
@@ -245,6 +251,27 @@ if numba is not None:
         _compiler.forget()
 
     os.register_at_fork(before=_fork_lock, after_in_parent=_fork_unlock, after_in_child=_fork_child)
+
+
+def interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt that ``error`` stands for, or None. A Ctrl-C whose handler runs while numba's
+    dispatcher is in C code can leave the dispatcher returning with the interrupt set, which Python reports as
+    ``SystemError: CPUDispatcher(...) returned a result with an exception set`` caused by the interrupt; a kernel
+    call raises the interrupt itself instead, so that ``except KeyboardInterrupt`` sees it.
+
+    >>> try:
+    ...     raise SystemError("returned a result with an exception set") from KeyboardInterrupt()
+    ... except SystemError as e:
+    ...     type(interrupt_behind(e)).__name__
+    'KeyboardInterrupt'
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 _warned_no_cache = False

@@ -28,6 +28,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.data import parallel
 from chainrule.engine.tensor import Tensor
+from chainrule.keras.training.argument_checks import positive_count
 from chainrule.keras.training.array_checks import (as_number_array, named_leaves, ragged_list_message,
                                                    sample_count_message)
 from chainrule.keras.utils.py_dataset import PyDataset
@@ -130,9 +131,7 @@ class ArrayAdapter(DataAdapter):
         self.y = to_numpy(y, "y")
         self.sample_weight = None if sample_weight is None else np.asarray(to_numpy(sample_weight, "sample_weight"))
         self.n = _check_rows(self.x, self.y, self.sample_weight)
-        self.batch_size = int(batch_size or 32)
-        if self.batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        self.batch_size = 32 if batch_size is None else positive_count(batch_size, "batch_size")
         self.shuffle = shuffle
         self.class_weight = _class_weight_table(class_weight)
         self.steps = math.ceil(self.n / self.batch_size)
@@ -208,6 +207,9 @@ def _check_rows(x, y, sample_weight) -> int:
     sizes = {len(a) for _, a in arrays}
     if len(sizes) != 1:
         raise ValueError(sample_count_message([(name, np.shape(a)) for name, a in arrays], isinstance(x, list)))
+    if 0 in sizes:
+        name, a = arrays[0]
+        raise ValueError(f"Expected input data to be non-empty: {name} has 0 samples (shape {np.shape(a)})")
     return sizes.pop()
 
 

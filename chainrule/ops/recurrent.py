@@ -1,0 +1,377 @@
+"""SimpleRNN, LSTM and GRU over a whole sequence, each one node: Keras's recurrent layers without a graph node per step.
+
+Forward: one GEMM projects the inputs of every step (x W + b), then each step does one recurrent GEMM (h U, BLAS,
+into a buffer made once) and the gate math in one pass (chainrule/backend/kernels/recurrent.py). Backward runs
+through time inside the node: per step the gate math back and one GEMM (dz Uᵀ); the weight gradients are then one
+GEMM each over all steps (dW = Xᵀ dZ, dU = Hᵀ dZ).
+
+Weights as Keras keeps them: kernel (features, k·units), recurrent_kernel (units, k·units), gates side by side in
+Keras's order (LSTM i, f, c, o; GRU z, r, h). GRU's bias is (2, 3·units) with ``reset_after=True`` (input and
+recurrent biases; this GRU equals PyTorch's) and (3·units,) with ``reset_after=False``.
+
+Masks follow Keras (``keras.src.backend.tensorflow.rnn``): at a masked step the state stays, and the output repeats
+the previous step's (zeros before the first step, or always zeros with ``zero_output_for_mask``). ``go_backwards``
+reads the sequence from its end and returns the outputs in that (reversed) order, as Keras does.
+
+Each op returns (outputs (batch, time, units), final h[, final c]). Inside, the node's one output packs them as
+(batch, time + states, units), sliced apart by the function.
+
+>>> import numpy as np
+>>> x = np.ones((2, 3, 4), "float32")
+>>> out, h, c = lstm(x, None, None, np.full((4, 8), 0.1, "float32"), np.zeros((2, 8), "float32"))
+>>> tuple(out.shape), tuple(h.shape), bool((out.numpy()[:, -1] == h.numpy()).all())
+((2, 3, 2), (2, 2), True)
+"""
+from __future__ import annotations
+
+from chainrule import backend
+from chainrule.backend.kernels import recurrent as kernels
+from chainrule.backend.kernels.activation import column_sum
+from chainrule.engine.function import Function, op
+from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+
+
+# --- layout shared by the three ops ---------------------------------------------------------------------------------
+def _time_major(x, go_backwards: bool):
+    """(batch, time, features) as a contiguous (time, batch, features) copy in the order the steps run."""
+    return backend.xp.ascontiguousarray((x[:, ::-1] if go_backwards else x).transpose(1, 0, 2))
+
+
+def _batch_major(a, go_backwards: bool):
+    """The inverse of ``_time_major`` (a view)."""
+    a = a.transpose(1, 0, 2)
+    return a[:, ::-1] if go_backwards else a
+
+
+def _keep(mask, batch: int, steps: int, dtype, go_backwards: bool):
+    """The mask as 0/1 per (step, row) in the order the steps run; all ones without a mask."""
+    xp = backend.xp
+    if mask is None:
+        return xp.ones((steps, batch), dtype=dtype)
+    return xp.ascontiguousarray((mask[:, ::-1] if go_backwards else mask).T.astype(dtype))
+
+
+def _pack(ys, finals):
+    """(batch, time + len(finals), units): the outputs (time-major ``ys``), then the final states."""
+    steps, batch, units = ys.shape
+    out = backend.xp.empty((batch, steps + len(finals), units), dtype=ys.dtype)
+    out[:, :steps] = ys.transpose(1, 0, 2)
+    for k, state in enumerate(finals):
+        out[:, steps + k] = state
+    return out
+
+
+def _unpack(g, steps: int, count: int):
+    """The packed gradient as the outputs' (time-major, contiguous) and copies of the final states'."""
+    xp = backend.xp
+    return xp.ascontiguousarray(g[:, :steps].transpose(1, 0, 2)), [g[:, steps + k].copy() for k in range(count)]
+
+
+def _initial(state, batch: int, units: int, dtype):
+    return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
+
+
+class _Recurrence(Function):
+    """What the three nodes share: the input projection, the weight gradients over all steps, the input's."""
+
+    def _project(self, x, kernel, bias, go_backwards: bool):
+        """x W + b for every step, time-major (time, batch, k·units); keeps the inputs for dW."""
+        self.x_tm = x_tm = _time_major(x, go_backwards)
+        steps, batch, features = x_tm.shape
+        xz = x_tm.reshape(steps * batch, features) @ kernel
+        if bias is not None:
+            xz += bias
+        return xz.reshape(steps, batch, -1)
+
+    def _start(self, x, recurrent_kernel, bias, mask, settings: tuple):
+        """Keep the settings (go_backwards first) and the mask; return the states' array (time + 1, batch, units)
+        and the outputs' (time, batch, units)."""
+        batch, steps, _ = x.shape
+        self.settings = settings
+        self.has_bias = bias is not None
+        self.keep = _keep(mask, batch, steps, x.dtype, settings[0])
+        self.hs = backend.xp.empty((steps + 1, batch, recurrent_kernel.shape[0]), dtype=x.dtype)
+        return self.hs, backend.xp.empty(self.hs[1:].shape, dtype=x.dtype)
+
+    def _check_first_order(self):
+        if self.graph_out is not None:
+            raise NotImplementedError(f"{type(self).__name__}: the fused recurrent op has no second derivative; "
+                                      f"call the RNN layer with unroll=True to differentiate twice")
+
+    def _input_grads(self, dxz, kernel, go_backwards: bool):
+        """(dx, dW, db) from the gradient of the input projection, time-major (time, batch, k·units)."""
+        steps, batch, width = dxz.shape
+        need = self.needs_input_grad
+        flat = dxz.reshape(steps * batch, width)
+        dx = dw = db = None
+        if need[0]:
+            dx = backend.xp.ascontiguousarray(_batch_major((flat @ kernel.T).reshape(steps, batch, -1), go_backwards))
+        if need[self.WEIGHTS]:
+            dw = self.x_tm.reshape(steps * batch, -1).T @ flat
+        if self.has_bias and need[self.WEIGHTS + 2]:
+            db = column_sum(flat)
+        return dx, dw, db
+
+    @staticmethod
+    def _recurrent_grad(states, dz):
+        """Σ_t h_{t-1}ᵀ dz_t as one GEMM (states: (time + 1, batch, units), the first ``time`` are the h_{t-1})."""
+        steps, batch, width = dz.shape
+        return states[:steps].reshape(steps * batch, -1).T @ dz.reshape(steps * batch, width)
+
+
+class LSTMSequence(_Recurrence):
+    # z_t = x_t W + h_{t-1} U + b;  i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c);  c_t = f c_{t-1} + i g;  h_t = o tanh c_t
+    # -> per step back: dc = dc_t + dh_t o (1 - tanh² c_t);  dz = (dc g i(1-i), dc c_{t-1} f(1-f), dc i (1-g²),
+    #    dh_t tanh c_t o(1-o));  dh_{t-1} = dz Uᵀ, dc_{t-1} = dc f;  then dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz, db = Σ dz
+    WEIGHTS = 3  # the kernel's position among the inputs (x, h0, c0, kernel, recurrent_kernel, bias, mask)
+
+    def forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+        xp = backend.xp
+        batch, steps, _ = x.shape
+        units = recurrent_kernel.shape[0]
+        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
+        self.acts = acts = self._project(x, kernel, bias, go_backwards)
+        keep = self.keep
+        self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
+        self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
+        hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
+        hz = xp.empty((batch, 4 * units), dtype=x.dtype)
+        no_output = xp.zeros((batch, units), dtype=x.dtype)
+        for t in range(steps):
+            xp.matmul(hs[t], recurrent_kernel, out=hz)
+            kernels.lstm_forward_step(acts[t], hz, cs[t], hs[t], ys[t - 1] if t else no_output, keep[t], cs[t + 1],
+                                      hs[t + 1], ys[t], tcs[t], zero_output_for_mask)
+        return _pack(ys, (hs[steps], cs[steps]))
+
+    def backward(self, g):
+        self._check_first_order()
+        xp = backend.xp
+        x, kernel, recurrent_kernel = self.arrays[0], self.arrays[3], self.arrays[4]
+        go_backwards, zero_output = self.settings
+        steps = self.acts.shape[0]
+        gy, (dh, dc) = _unpack(g, steps, 2)
+        dz = xp.empty_like(self.acts)
+        rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
+        u_t = recurrent_kernel.T
+        for t in range(steps - 1, -1, -1):
+            kernels.lstm_backward_step(gy[t], carry, dh, dc, rec, self.acts[t], self.tcs[t], self.cs[t],
+                                       self.keep[t], dz[t], zero_output)
+            xp.matmul(dz[t], u_t, out=rec)
+        dh += rec
+        dx, dw, db = self._input_grads(dz, kernel, go_backwards)
+        du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[4] else None
+        return dx, dh, dc, dw, du, db, None
+
+
+class GRUSequence(_Recurrence):
+    # reset_after:  z, r = σ(x W_zr + b_zr + h U_zr + b'_zr);  hh = tanh(x W_h + b_h + r (h U_h + b'_h));
+    #               h_t = z h_{t-1} + (1 - z) hh
+    # reset_before: hh = tanh(x W_h + b_h + (r h_{t-1}) U_h) (one bias, two recurrent GEMMs per step)
+    # -> per step back: dz = dh_t (h_{t-1} - hh) z(1-z);  da = dh_t (1-z)(1-hh²);  the reset gate's gradient through
+    #    whichever product it scales;  dh_{t-1} = dh_t z + (recurrent products)ᵀ;  weights summed over the steps
+    WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
+
+    def forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after):
+        xp = backend.xp
+        batch, steps, _ = x.shape
+        units = recurrent_kernel.shape[0]
+        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, reset_after))
+        xz = self._project(x, kernel, bias[0] if self.has_bias and reset_after else bias, go_backwards)
+        keep = self.keep
+        hs[0] = _initial(h0, batch, units, x.dtype)
+        no_output = xp.zeros((batch, units), dtype=x.dtype)
+        if reset_after:
+            # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
+            self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
+            acts[:, :, :3 * units] = xz
+            rec_bias = bias[1] if self.has_bias else xp.zeros(3 * units, dtype=x.dtype)
+            hz = xp.empty((batch, 3 * units), dtype=x.dtype)
+            for t in range(steps):
+                xp.matmul(hs[t], recurrent_kernel, out=hz)
+                kernels.gru_forward_step(acts[t], hz, rec_bias, hs[t], ys[t - 1] if t else no_output, keep[t],
+                                         hs[t + 1], ys[t], zero_output_for_mask)
+        else:
+            self.acts = acts = xz
+            self.rh = rh = xp.empty((steps, batch, units), dtype=x.dtype)
+            u_zr, u_h = recurrent_kernel[:, :2 * units], recurrent_kernel[:, 2 * units:]
+            hzr = xp.empty((batch, 2 * units), dtype=x.dtype)
+            hrec = xp.empty((batch, units), dtype=x.dtype)
+            for t in range(steps):
+                xp.matmul(hs[t], u_zr, out=hzr)
+                kernels.gru_gates_step(acts[t], hzr, hs[t], rh[t])
+                xp.matmul(rh[t], u_h, out=hrec)
+                kernels.gru_candidate_step(acts[t], hrec, hs[t], ys[t - 1] if t else no_output, keep[t], hs[t + 1],
+                                           ys[t], zero_output_for_mask)
+        return _pack(ys, (hs[steps],))
+
+    def backward(self, g):
+        self._check_first_order()
+        xp = backend.xp
+        kernel, recurrent_kernel = self.arrays[2], self.arrays[3]
+        go_backwards, zero_output, reset_after = self.settings
+        steps, batch, _ = self.acts.shape
+        units = recurrent_kernel.shape[0]
+        gy, (dh,) = _unpack(g, steps, 1)
+        rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
+        dxz = xp.empty((steps, batch, 3 * units), dtype=dh.dtype)
+        need_u = self.needs_input_grad[3]
+        if reset_after:
+            dhz = xp.empty_like(dxz)
+            u_t = recurrent_kernel.T
+            for t in range(steps - 1, -1, -1):
+                kernels.gru_backward_step(gy[t], carry, dh, rec, self.acts[t], self.hs[t], self.keep[t], dxz[t],
+                                          dhz[t], zero_output)
+                xp.matmul(dhz[t], u_t, out=rec)
+            du = self._recurrent_grad(self.hs, dhz) if need_u else None
+            rec_db = column_sum(dhz.reshape(-1, 3 * units)) if self.has_bias else None
+        else:
+            u_zr_t, u_h_t = recurrent_kernel[:, :2 * units].T, recurrent_kernel[:, 2 * units:].T
+            drh = xp.empty((batch, units), dtype=dh.dtype)
+            for t in range(steps - 1, -1, -1):
+                kept, dhn = kernels.gru_candidate_backward_step(gy[t], carry, dh, rec, self.acts[t], self.hs[t],
+                                                                self.keep[t], dxz[t], zero_output)
+                xp.matmul(dxz[t, :, 2 * units:], u_h_t, out=drh)
+                kernels.gru_reset_backward_step(drh, dhn, kept, self.acts[t], self.hs[t], dh, dxz[t])
+                xp.matmul(dxz[t, :, :2 * units], u_zr_t, out=rec)
+            du = None
+            if need_u:
+                du = xp.concatenate([self._recurrent_grad(self.hs, dxz[:, :, :2 * units]),
+                                     self._recurrent_grad(self.rh, dxz[:, :, 2 * units:])], axis=1)
+            rec_db = None
+        dh += rec
+        dx, dw, db = self._input_grads(dxz, kernel, go_backwards)
+        if db is not None and reset_after:
+            db = xp.stack([db, rec_db])
+        return dx, dh, dw, du, db, None
+
+
+class SimpleRNNSequence(_Recurrence):
+    # h_t = tanh(x_t W + h_{t-1} U + b)   ->   dz = dh_t (1 - h_t²);  dh_{t-1} = dz Uᵀ;  dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz
+    WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
+
+    def forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+        xp = backend.xp
+        batch, steps, _ = x.shape
+        units = recurrent_kernel.shape[0]
+        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
+        self.acts = acts = self._project(x, kernel, bias, go_backwards)
+        keep = self.keep
+        hs[0] = _initial(h0, batch, units, x.dtype)
+        hz = xp.empty((batch, units), dtype=x.dtype)
+        no_output = xp.zeros((batch, units), dtype=x.dtype)
+        for t in range(steps):
+            xp.matmul(hs[t], recurrent_kernel, out=hz)
+            kernels.simple_forward_step(acts[t], hz, hs[t], ys[t - 1] if t else no_output, keep[t], hs[t + 1], ys[t],
+                                        zero_output_for_mask)
+        return _pack(ys, (hs[steps],))
+
+    def backward(self, g):
+        self._check_first_order()
+        xp = backend.xp
+        kernel, recurrent_kernel = self.arrays[2], self.arrays[3]
+        go_backwards, zero_output = self.settings
+        steps = self.acts.shape[0]
+        gy, (dh,) = _unpack(g, steps, 1)
+        dz = xp.empty_like(self.acts)
+        rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
+        u_t = recurrent_kernel.T
+        for t in range(steps - 1, -1, -1):
+            kernels.simple_backward_step(gy[t], carry, dh, rec, self.acts[t], self.keep[t], dz[t], zero_output)
+            xp.matmul(dz[t], u_t, out=rec)
+        dh += rec
+        dx, dw, db = self._input_grads(dz, kernel, go_backwards)
+        du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[3] else None
+        return dx, dh, dw, du, db, None
+
+
+# --- the public ops -----------------------------------------------------------------------------------------------
+def _checked(name: str, x, states: dict, kernel, recurrent_kernel, bias, mask, gates: int, bias_shape):
+    """The arguments as Tensors (None kept), with errors naming the op and the argument for wrong shapes or dtypes."""
+    x = as_tensor(x)
+    if x.ndim != 3 or x.dtype.kind != "f":
+        raise ValueError(f"{name}: inputs must be a float tensor of shape (batch, time, features), got shape "
+                         f"{x.shape} and dtype {x.dtype}")
+    batch, steps, features = x.shape
+    if steps == 0:
+        raise ValueError(f"{name}: inputs have no time steps (shape {x.shape})")
+    kernel, recurrent_kernel = as_tensor(kernel, dtype=x.dtype), as_tensor(recurrent_kernel, dtype=x.dtype)
+    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != gates * recurrent_kernel.shape[0]:
+        raise ValueError(f"{name}: recurrent_kernel must have shape (units, {gates} * units), got "
+                         f"{recurrent_kernel.shape}")
+    units = recurrent_kernel.shape[0]
+    if kernel.shape != (features, gates * units):
+        raise ValueError(f"{name}: kernel must have shape ({features}, {gates * units}) for inputs with {features} "
+                         f"features and {units} units, got {kernel.shape}")
+    if bias is not None:
+        bias = as_tensor(bias, dtype=x.dtype)
+        if bias.shape != bias_shape(units):
+            raise ValueError(f"{name}: bias must have shape {bias_shape(units)}, got {bias.shape}")
+    checked = {}
+    for key, state in states.items():
+        if state is not None:
+            state = as_tensor(state, dtype=x.dtype)
+            if state.shape != (batch, units):
+                raise ValueError(f"{name}: {key} must have shape ({batch}, {units}), got {state.shape}")
+        checked[key] = state
+    for role, t in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{name}: {role} has dtype {t.dtype} but inputs have {x.dtype}")
+    if mask is not None:
+        mask = as_tensor(mask)
+        if mask.shape != (batch, steps):
+            raise ValueError(f"{name}: mask must have shape (batch, time) = ({batch}, {steps}), got {mask.shape}")
+        if mask.dtype != bool:
+            mask = Tensor._wrap(mask.data != 0)
+    return x, checked, kernel, recurrent_kernel, bias, mask
+
+
+def _split(packed: Tensor, steps: int, count: int) -> tuple[Tensor, ...]:
+    return (packed[:, :steps],) + tuple(packed[:, steps + k] for k in range(count))
+
+
+@op
+def lstm(inputs: TensorLike, initial_h: TensorLike | None, initial_c: TensorLike | None, kernel: TensorLike,
+         recurrent_kernel: TensorLike, bias: TensorLike | None = None, mask: TensorLike | None = None,
+         go_backwards: bool = False, zero_output_for_mask: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """An LSTM (tanh, sigmoid gates) over ``inputs`` (batch, time, features): (outputs, final h, final c).
+
+    kernel (features, 4·units), recurrent_kernel (units, 4·units), bias (4·units,), gates i, f, c, o (Keras's
+    LSTMCell); initial states (batch, units) or None for zeros; mask (batch, time), True where a step is real.
+    """
+    x, states, kernel, recurrent_kernel, bias, mask = _checked(
+        "lstm", inputs, {"initial_h": initial_h, "initial_c": initial_c}, kernel, recurrent_kernel, bias, mask, 4,
+        lambda n: (4 * n,))
+    packed = LSTMSequence.apply(x, states["initial_h"], states["initial_c"], kernel, recurrent_kernel, bias, mask,
+                                go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask))
+    return _split(packed, x.shape[1], 2)
+
+
+@op
+def gru(inputs: TensorLike, initial_h: TensorLike | None, kernel: TensorLike, recurrent_kernel: TensorLike,
+        bias: TensorLike | None = None, mask: TensorLike | None = None, go_backwards: bool = False,
+        zero_output_for_mask: bool = False, reset_after: bool = True) -> tuple[Tensor, Tensor]:
+    """A GRU (tanh, sigmoid gates) over ``inputs`` (batch, time, features): (outputs, final h).
+
+    kernel (features, 3·units), recurrent_kernel (units, 3·units), gates z, r, h (Keras's GRUCell); bias (2, 3·units)
+    with ``reset_after`` (input and recurrent biases, PyTorch's GRU), else (3·units,).
+    """
+    reset_after = bool(reset_after)
+    x, states, kernel, recurrent_kernel, bias, mask = _checked(
+        "gru", inputs, {"initial_h": initial_h}, kernel, recurrent_kernel, bias, mask, 3,
+        (lambda n: (2, 3 * n)) if reset_after else (lambda n: (3 * n,)))
+    packed = GRUSequence.apply(x, states["initial_h"], kernel, recurrent_kernel, bias, mask,
+                               go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask),
+                               reset_after=reset_after)
+    return _split(packed, x.shape[1], 1)
+
+
+@op
+def simple_rnn(inputs: TensorLike, initial_h: TensorLike | None, kernel: TensorLike, recurrent_kernel: TensorLike,
+               bias: TensorLike | None = None, mask: TensorLike | None = None, go_backwards: bool = False,
+               zero_output_for_mask: bool = False) -> tuple[Tensor, Tensor]:
+    """A tanh SimpleRNN over ``inputs`` (batch, time, features): (outputs, final h); h_t = tanh(x_t W + h U + b)."""
+    x, states, kernel, recurrent_kernel, bias, mask = _checked(
+        "simple_rnn", inputs, {"initial_h": initial_h}, kernel, recurrent_kernel, bias, mask, 1, lambda n: (n,))
+    packed = SimpleRNNSequence.apply(x, states["initial_h"], kernel, recurrent_kernel, bias, mask,
+                                     go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask))
+    return _split(packed, x.shape[1], 1)

@@ -1,0 +1,319 @@
+"""``Tuner``: runs the trials an oracle proposes: builds each model from its hyperparameters, trains it with the
+arguments given to ``search`` (those of ``Model.fit``), reports the metrics, and keeps the best epoch's model.
+
+The search's folder ``<directory>/<project_name>`` holds ``oracle.json`` and, per trial, ``trial_<id>/trial.json``
+and ``trial_<id>/model.keras`` (chainrule's model file, with the weights of the trial's best epoch). With
+``overwrite=False`` (the default, as keras_tuner) a tuner made again on the same folder resumes the search:
+finished trials are kept and not run again, a trial that was interrupted runs again. ``overwrite=True`` deletes the
+folder first.
+
+Each trial's metrics are those ``fit`` reports per epoch (averaged over ``executions_per_trial`` models, epoch by
+epoch); its score is the objective at its best epoch. With ``workers=N`` (N > 1), N trials train at once in worker
+processes, each limited to one BLAS thread; the default is one trial at a time, in this process.
+
+>>> import numpy as np, tempfile
+>>> from chainrule import keras
+>>> from chainrule.keras_tuner import RandomSearch
+>>> def build(hp):
+...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(hp.Int("units", 2, 8, step=2)),
+...                               keras.layers.Dense(1)])
+...     model.compile(optimizer="sgd", loss="mse")
+...     return model
+>>> x, y = np.ones((16, 4), "float32"), np.ones((16, 1), "float32")
+>>> tuner = RandomSearch(build, objective="loss", max_trials=2, seed=0, directory=tempfile.mkdtemp(), verbose=0)
+>>> tuner.search(x, y, epochs=1, verbose=0)
+>>> len(tuner.oracle.trials), sorted(tuner.get_best_hyperparameters()[0].values)
+(2, ['units'])
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import shutil
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from chainrule.keras.callbacks import Callback
+from chainrule.keras_tuner.hypermodel import HyperModel, get_hypermodel
+from chainrule.keras_tuner.hyperparameters import HyperParameters
+from chainrule.keras_tuner.oracle import STATE_FILE, Oracle
+from chainrule.keras_tuner.trial import Trial, TrialStatus
+
+MODEL_FILE = "model.keras"
+
+
+class Tuner:
+    """Runs an oracle's trials; see the module's docstring. ``optimizer``, ``loss`` and ``metrics``, when given,
+    compile each model the hypermodel builds (else ``build`` compiles it); ``max_model_size`` fails trials whose
+    model has more weights."""
+
+    def __init__(self, oracle: Oracle, hypermodel=None, max_model_size: int | None = None, optimizer=None,
+                 loss=None, metrics=None, directory: str | Path | None = None, project_name: str | None = None,
+                 overwrite: bool = False, executions_per_trial: int = 1, workers: int = 1,
+                 tuner_id: str | None = None, verbose: int = 1):
+        if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
+            raise ValueError(f"executions_per_trial must be a whole number of at least 1, got "
+                             f"{executions_per_trial!r}")
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+        if not isinstance(oracle, Oracle):
+            raise TypeError(f"oracle must be a keras_tuner Oracle, got {type(oracle).__name__}")
+        self.oracle = oracle
+        self.hypermodel: HyperModel = get_hypermodel(hypermodel)
+        self.max_model_size = max_model_size
+        self.optimizer, self.loss, self.metrics = optimizer, loss, metrics
+        self.executions_per_trial = executions_per_trial
+        self.workers = workers
+        self.tuner_id = tuner_id or "tuner0"
+        self.verbose = verbose
+        self.directory = str(directory or ".")
+        self.project_name = project_name or "untitled_project"
+        self.oracle._set_project_dir(self.project_dir)
+        if overwrite and self.project_dir.exists():
+            shutil.rmtree(self.project_dir)
+        if (self.project_dir / STATE_FILE).exists():
+            if verbose:
+                print(f"Reloading Tuner from {self.project_dir / STATE_FILE}")
+            self.oracle.reload()
+        else:
+            self._populate_initial_space()
+            self.project_dir.mkdir(parents=True, exist_ok=True)
+            self.oracle.save()
+
+    @property
+    def project_dir(self) -> Path:
+        return Path(self.directory) / self.project_name
+
+    def get_trial_dir(self, trial_id: str) -> Path:
+        return self.oracle.trial_dir(trial_id)
+
+    def _populate_initial_space(self) -> None:
+        """Build the hypermodel once with the defaults, so that the oracle knows the space before the first
+        trial (grid search needs it)."""
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.hypermodel.build(hp)
+        self.oracle.update_space(hp)
+
+    # --- the search ---------------------------------------------------------------------------------------------
+    def search(self, *fit_args, **fit_kwargs) -> None:
+        """Run trials until the oracle stops (``max_trials`` reached, space exhausted, Hyperband's brackets done).
+        The arguments are ``Model.fit``'s (x, y, epochs, validation_split, validation_data, callbacks, ...)."""
+        if "verbose" in fit_kwargs:
+            self.verbose = fit_kwargs["verbose"]
+        started = time.perf_counter()
+        if self.workers > 1:
+            from chainrule.keras_tuner.parallel import search_in_workers
+
+            search_in_workers(self, fit_args, fit_kwargs)
+            return
+        while True:
+            trial = self.oracle.create_trial(self.tuner_id)
+            if trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE with nothing running to wait for
+                break
+            self._show_begin(trial)
+            outcome = self.execute_trial(trial, fit_args, fit_kwargs)
+            self.finish_trial(trial, outcome)
+            self._show_end(trial, started)
+
+    def execute_trial(self, trial: Trial, fit_args, fit_kwargs) -> dict:
+        """Run ``trial``: ``{"metrics": {epoch: {name: value}}}``, or ``{"error": message}`` when it failed."""
+        try:
+            curves = self.run_trial(trial, *fit_args, **fit_kwargs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # a trial that fails is recorded as failed; the search goes on
+            message = "".join(traceback.format_exception_only(error)).strip()
+            if self.verbose:
+                traceback.print_exc()
+            return {"error": message}
+        return {"metrics": curves}
+
+    def finish_trial(self, trial: Trial, outcome: dict) -> None:
+        """Report ``outcome`` (of execute_trial) to the oracle and end the trial."""
+        if "error" in outcome:
+            trial.status, trial.message = TrialStatus.FAILED, outcome["error"]
+        else:
+            try:
+                for epoch, metrics in sorted(outcome["metrics"].items()):
+                    self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
+            except ValueError as error:  # the objective is not among the metrics
+                trial.status, trial.message = TrialStatus.FAILED, str(error)
+        self.oracle.end_trial(trial)
+
+    def run_trial(self, trial: Trial, *fit_args, **fit_kwargs) -> dict[int, dict[str, float]]:
+        """Build and train ``executions_per_trial`` models with the trial's values; save the best epoch's model to
+        the trial's folder; return the metrics per epoch, averaged over the executions."""
+        hp = trial.hyperparameters
+        curves: list[dict[int, dict[str, float]]] = []
+        best_score = None
+        for execution in range(self.executions_per_trial):
+            self._seed(trial, execution)
+            model = self._build_model(hp)
+            keeper = _KeepBest(self.oracle.objective.name, self.oracle.objective.better)
+            kwargs = dict(fit_kwargs)
+            kwargs["callbacks"] = [*copy.deepcopy(list(fit_kwargs.get("callbacks") or [])), keeper]
+            results = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
+            curves.append(_per_epoch(results, kwargs.get("initial_epoch", 0)))
+            if keeper.best_weights is not None and (best_score is None or
+                                                    self.oracle.objective.better(keeper.best, best_score)):
+                best_score = keeper.best
+                model.set_weights(keeper.best_weights)
+                self.save_model(trial.trial_id, model)
+            elif best_score is None and execution == self.executions_per_trial - 1:
+                self.save_model(trial.trial_id, model)  # no epoch reported the objective: keep the last
+        return _average(curves)
+
+    def _build_model(self, hp: HyperParameters):
+        model = self.hypermodel.build(hp)
+        if model is None or not hasattr(model, "fit"):
+            raise TypeError(f"the hypermodel's build(hp) must return a model, got {type(model).__name__}")
+        if self.loss is not None or self.optimizer is not None or self.metrics is not None:
+            self._compile(model)
+        elif getattr(model, "optimizer", None) is None:
+            raise ValueError("the model built by the hypermodel is not compiled: compile it in build(hp), or pass "
+                             "optimizer= and loss= to the tuner")
+        if self.max_model_size is not None and model.count_params() > self.max_model_size:
+            raise ValueError(f"Oversized model: {model.count_params()} parameters, more than max_model_size="
+                             f"{self.max_model_size}")
+        return model
+
+    def _compile(self, model) -> None:
+        from chainrule.keras import optimizers
+
+        optimizer = self.optimizer or getattr(model, "optimizer", None) or "adam"
+        if not isinstance(optimizer, str):  # each model gets its own optimizer state
+            optimizer = type(optimizer).from_config(optimizer.get_config())
+        model.compile(optimizer=optimizers.get(optimizer), loss=self.loss or getattr(model, "loss", None),
+                      metrics=self.metrics)
+
+    def _seed(self, trial: Trial, execution: int) -> None:
+        """Seed the weights' initialisation from the oracle's seed, the trial and the execution: a search with
+        a seed gives the same models each time it runs."""
+        from chainrule.keras.utils import set_random_seed
+
+        text = f"{self.oracle.seed}/{trial.trial_id}/{execution}"
+        set_random_seed(int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little"))
+
+    # --- models and results -------------------------------------------------------------------------------------
+    def save_model(self, trial_id: str, model) -> None:
+        from chainrule.keras import saving
+
+        saving.save_model(model, self.get_trial_dir(trial_id) / MODEL_FILE)
+
+    def load_model(self, trial: Trial):
+        """The model ``trial`` saved (its best epoch's weights)."""
+        from chainrule.keras import saving
+
+        path = self.get_trial_dir(trial.trial_id) / MODEL_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"trial {trial.trial_id} saved no model ({path} is missing; its status is "
+                                    f"{trial.status})")
+        return saving.load_model(path)
+
+    def get_best_models(self, num_models: int = 1) -> list:
+        """The ``num_models`` best trials' models, best first, loaded from their folders."""
+        return [self.load_model(trial) for trial in self.oracle.get_best_trials(num_models)]
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
+        """The hyperparameters of the ``num_trials`` best trials, best first."""
+        return [trial.hyperparameters for trial in self.oracle.get_best_trials(num_trials)]
+
+    def search_space_summary(self, extended: bool = False) -> None:
+        """Print the search space: each parameter, its kind and its settings."""
+        hp = self.oracle.get_space()
+        print("Search space summary")
+        print(f"Default search space size: {len(hp.space)}")
+        for entry in hp.space:
+            config = entry.get_config()
+            config.pop("name")
+            print(f"{entry.name} ({type(entry).__name__})")
+            print(config)
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """Print the ``num_trials`` best trials, best first: their values and scores."""
+        print("Results summary")
+        print(f"Results in {self.project_dir}")
+        print(f"Showing {num_trials} best trials")
+        print(self.oracle.objective)
+        for trial in self.oracle.get_best_trials(num_trials):
+            print()
+            trial.summary()
+
+    # --- display ------------------------------------------------------------------------------------------------
+    def _show_begin(self, trial: Trial) -> None:
+        if not self.verbose:
+            return
+        best = self.oracle.get_best_trials()
+        best_values = best[0].hyperparameters.values if best and best[0].score is not None else {}
+        print(f"\nSearch: Running Trial #{len(self.oracle.trials)}\n")
+        print(f"{'Value':18}|{'Best Value So Far':18}|Hyperparameter")
+        for name, value in trial.hyperparameters.values.items():
+            print(f"{_shown(value):18}|{_shown(best_values.get(name, '?')):18}|{name}")
+        print()
+
+    def _show_end(self, trial: Trial, started: float) -> None:
+        if not self.verbose:
+            return
+        stored = self.oracle.trials[trial.trial_id]
+        name = self.oracle.objective.name
+        print(f"Trial {trial.trial_id} {stored.status.capitalize()}" +
+              (f": {stored.message}" if stored.message else ""))
+        if stored.score is not None:
+            print(f"{name}: {stored.score}")
+        best = self.oracle.get_best_trials()
+        print(f"Best {name} So Far: {best[0].score if best else None}")
+        print(f"Total elapsed time: {time.strftime('%Hh %Mm %Ss', time.gmtime(time.perf_counter() - started))}")
+
+
+class _KeepBest(Callback):
+    """Keeps a copy of the weights at the epoch where ``monitor`` was best (the model a trial saves)."""
+
+    def __init__(self, monitor: str, better):
+        super().__init__()
+        self.monitor, self.better = monitor, better
+        self.best, self.best_weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        if self.best is None or self.better(float(value), self.best):
+            self.best, self.best_weights = float(value), [np.array(w, copy=True) for w in self.model.get_weights()]
+
+
+def _per_epoch(results, initial_epoch: int) -> dict[int, dict[str, float]]:
+    """``fit``'s History (or a dict of final metrics, or one number) as {epoch: {metric: value}}."""
+    history = getattr(results, "history", results)
+    if isinstance(history, (int, float, np.floating)):
+        raise TypeError("the hypermodel's fit returned one number; return fit's History or a dict of metrics so "
+                        "that the objective can be found by name")
+    if not isinstance(history, dict):
+        raise TypeError(f"the hypermodel's fit must return fit's History or a dict of metrics, got "
+                        f"{type(results).__name__}")
+    if all(np.ndim(v) == 0 for v in history.values()):  # final metrics only
+        return {initial_epoch: {name: float(v) for name, v in history.items()}}
+    epochs = max(len(v) for v in history.values())
+    return {initial_epoch + i: {name: float(values[i]) for name, values in history.items() if i < len(values)}
+            for i in range(epochs)}
+
+
+def _average(curves: list[dict[int, dict[str, float]]]) -> dict[int, dict[str, float]]:
+    """The executions' metrics averaged epoch by epoch (over the executions that reached each epoch)."""
+    averaged = {}
+    for epoch in sorted({e for curve in curves for e in curve}):
+        names = {name for curve in curves for name in curve.get(epoch, {})}
+        averaged[epoch] = {name: float(np.mean([c[epoch][name] for c in curves if name in c.get(epoch, {})]))
+                           for name in sorted(names)}
+    return averaged
+
+
+def _shown(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.5g}"
+    text = str(value)
+    return text if len(text) <= 18 else text[:15] + "..."

@@ -30,6 +30,7 @@ from chainrule.engine.tracer import TracedFunction, as_inputs
 from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _class_weight_table, cast_structure,
                                          check_one_weighting, class_weights_for, input_dtype, make_adapter,
                                          num_rows, target_dtype, to_numpy, unpack)
+from chainrule.keras import distribution as _distribution
 from chainrule.keras.metrics import Mean
 from chainrule.keras.training.argument_checks import check_arguments, expected_inputs, input_count
 from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
@@ -80,6 +81,7 @@ class Trainer:
         self.run_eagerly = False
         self._step_functions: dict[str, TracedFunction] = {}  # 'train', 'test', 'predict' -> its traced step
         self._step_loss = 0.0  # the last training batch's loss
+        self._distribution = None  # the distribution compile ran under (chainrule.keras.distribution)
 
     # --- compile ---------------------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -95,6 +97,9 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
+        self._distribution = _distribution.distribution()
+        if self._distribution is not None:  # (a strategy's scope: the optimizer combines the ranks' gradients)
+            self.optimizer = self._distribution.distribute_optimizer(self.optimizer)
         self.loss = loss
         names = list(getattr(self, "output_names", None) or [])
         self._compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights, names)
@@ -152,6 +157,12 @@ class Trainer:
 
     @replayed
     def _logs(self) -> dict:
+        if self._distribution is not None:  # the metrics' state summed over the ranks while the logs are read
+            with self._distribution.summed_metrics(self.metrics + self._output_losses):
+                return self._local_logs()
+        return self._local_logs()
+
+    def _local_logs(self) -> dict:
         logs = {"loss": float(self._loss_tracker.result())}
         if self._output_losses:
             logs.update((t.name, float(t.result())) for t in self._output_losses)
@@ -239,6 +250,8 @@ class Trainer:
     def _apply_step(self, loss, grads, terms: list, rows: int) -> None:
         """The update of a training step and its loss trackers; nothing is applied when the loss is not finite."""
         value = float(loss.data)
+        if self._distribution is not None:  # the global batch's loss, so that every rank skips the same steps
+            value = self._distribution.global_loss(value, rows)
         object.__setattr__(self, "_step_loss", value)  # (a float: no layer tracking to run)
         if grads is not None and math.isfinite(value):
             self.optimizer.apply(grads, self._train_vars)
@@ -277,10 +290,13 @@ class Trainer:
         without its logs (None), which the caller reads with ``_logs()`` when it needs them."""
         step = getattr(self, f"{kind}_step" if kind == "predict" or self._custom(f"{kind}_step") else f"_{kind}_batch")
         if getattr(self, "run_eagerly", False):
-            return lambda data: step(*as_inputs((data,), {})[0])
-        traced = self._step_functions.get(kind)
-        if traced is None or traced.python_function != step:
-            traced = self._step_functions[kind] = TracedFunction(step, name=f"{type(self).__name__}.{kind}_step")
+            traced = lambda data: step(*as_inputs((data,), {})[0])  # noqa: E731
+        else:
+            traced = self._step_functions.get(kind)
+            if traced is None or traced.python_function != step:
+                traced = self._step_functions[kind] = TracedFunction(step, name=f"{type(self).__name__}.{kind}_step")
+        if self._distribution is not None and kind != "predict":  # each rank runs its share of the global batch
+            return lambda data: self._distribution.run_step(traced, data, self)
         return traced
 
     def _custom(self, name: str) -> bool:
@@ -314,6 +330,8 @@ class Trainer:
                                                                   batch_size or 32), validation_steps)
         train_iterator = EpochIterator(adapter, steps_per_epoch)
         verbose = _resolve_verbose(verbose)
+        if self._distribution is not None:  # callbacks, progress bar and their files on rank 0 only
+            callbacks, verbose = self._distribution.rank_callbacks(callbacks, verbose)
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=epochs, steps=train_iterator.steps)
         self.stop_training = False
@@ -323,6 +341,8 @@ class Trainer:
         custom_step = self._custom("train_step")
         training_logs = None
         callbacks.on_train_begin()
+        if self._distribution is not None:  # every rank from rank 0's weights, optimizer state and generator
+            self._distribution.begin_training(self)
         for epoch in range(initial_epoch, epochs):
             if train_iterator.exhausted:
                 warnings.warn(f"Your input ran out of data at epoch {epoch + 1}; interrupting training. Give "
@@ -355,6 +375,8 @@ class Trainer:
                                   RuntimeWarning, stacklevel=2)
                 if batch_hooks:
                     callbacks.on_train_batch_end(step, logs)
+                if self._distribution is not None:  # what rank 0's callbacks changed
+                    self._distribution.sync_training_state(self)
                 if self.stop_training:
                     break
             if steps == 0 and epoch == initial_epoch:
@@ -366,6 +388,8 @@ class Trainer:
                 val_logs = self._evaluate_iterator(val_iterator, callbacks)
                 epoch_logs.update({"val_" + name: value for name, value in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
+            if self._distribution is not None:
+                self._distribution.sync_training_state(self)
             training_logs = epoch_logs
             if self.stop_training:
                 break
@@ -394,6 +418,8 @@ class Trainer:
         input_count(x, expected_inputs(self), self.name)
         iterator = EpochIterator(make_adapter(x, y, sample_weight, batch_size=batch_size or 32), steps)
         verbose = _resolve_verbose(verbose)
+        if self._distribution is not None:
+            callbacks, verbose = self._distribution.rank_callbacks(callbacks, verbose)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                  steps=iterator.steps)
         logs = self._evaluate_iterator(iterator, callbacks)

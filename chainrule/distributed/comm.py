@@ -1,0 +1,188 @@
+"""The communicator: which process this is among how many, and the collectives that move arrays between them.
+
+Under ``mpiexec`` (any MPI launcher) the calls go through mpi4py's ``COMM_WORLD``; in a plain process, or when
+mpi4py is not installed, a single-process communicator answers the same calls (rank 0 of 1, every collective
+returns its input), so a script runs unchanged with or without MPI. Arrays travel with mpi4py's buffer calls
+(``Allreduce``, ``Bcast``, ``Allgatherv``), never pickled; other Python objects use the pickling ones.
+
+>>> from chainrule import distributed as dist
+>>> dist.init(); dist.rank(), dist.size()
+(0, 1)
+>>> dist.allreduce([1.0, 3.0], op="sum")
+array([1., 3.])
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+# the variables MPI launchers set in the processes they start (MPICH/Hydra, Open MPI, PMIx, Slurm's srun)
+_LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALRANKID")
+OPS = ("sum", "average", "min", "max", "prod")
+
+
+def launched_by_mpi() -> bool:
+    """Whether an MPI launcher (mpiexec, mpirun, srun) started this process; ``CHAINRULE_MPI=1`` says so too."""
+    return os.environ.get("CHAINRULE_MPI") == "1" or any(name in os.environ for name in _LAUNCHER_VARIABLES)
+
+
+class LocalCommunicator:
+    """One process alone: rank 0 of 1, every collective returns (a copy of) its input."""
+
+    rank, size, local_rank, local_size = 0, 1, 0, 1
+    mpi = None
+
+    def Barrier(self) -> None:
+        return None
+
+    def allreduce_array(self, array: np.ndarray, op: str) -> np.ndarray:
+        return array
+
+    def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
+        return array
+
+    def allgather_arrays(self, array: np.ndarray) -> list[np.ndarray]:
+        return [array]
+
+    def bcast_object(self, obj, root: int):
+        return obj
+
+    def allgather_object(self, obj) -> list:
+        return [obj]
+
+    def abort(self, code: int) -> None:
+        os._exit(code)
+
+
+class MPICommunicator:
+    """``MPI.COMM_WORLD`` through mpi4py's buffer interface."""
+
+    def __init__(self):
+        from mpi4py import MPI
+
+        self.mpi = MPI
+        self.comm = MPI.COMM_WORLD
+        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        node = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)  # the ranks on this machine
+        self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
+        node.Free()
+        self._ops = {"sum": MPI.SUM, "average": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX, "prod": MPI.PROD}
+        self._float16_sum = None
+
+    def Barrier(self) -> None:
+        self.comm.Barrier()
+
+    def allreduce_array(self, array: np.ndarray, op: str) -> np.ndarray:
+        """Reduce a C-contiguous array in place across ranks (``average`` divides the sum by the size)."""
+        if array.dtype == np.float16:  # MPI has no half-precision type: a user-defined sum over 2-byte words
+            self.comm.Allreduce(self.mpi.IN_PLACE, [array, self.mpi.UINT16_T], op=self._half_sum(op))
+        else:
+            self.comm.Allreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
+        if op == "average":
+            array /= array.dtype.type(self.size)
+        return array
+
+    def _half_sum(self, op: str):
+        if op not in ("sum", "average"):
+            raise ValueError(f"allreduce of float16 supports op='sum' or 'average', got {op!r}")
+        if self._float16_sum is None:
+            def add(inbuf, outbuf, datatype):
+                out = np.frombuffer(outbuf, dtype=np.float16)
+                out += np.frombuffer(inbuf, dtype=np.float16)
+            self._float16_sum = self.mpi.Op.Create(add, commute=True)
+        return self._float16_sum
+
+    def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
+        self.comm.Bcast(array, root=root)
+        return array
+
+    def allgather_arrays(self, array: np.ndarray) -> list[np.ndarray]:
+        """Every rank's array (their first dimensions may differ), in rank order."""
+        shapes = self.comm.allgather(array.shape)
+        if any(s[1:] != array.shape[1:] for s in shapes):
+            raise ValueError(f"allgather: every rank's array must have the same shape past the first dimension, "
+                             f"got {shapes}")
+        counts = [int(np.prod(s)) for s in shapes]
+        out = np.empty(sum(counts), dtype=array.dtype)
+        self.comm.Allgatherv(np.ascontiguousarray(array).reshape(-1), [out, counts])
+        offsets = np.cumsum([0] + counts)
+        return [out[a:b].reshape(s) for a, b, s in zip(offsets[:-1], offsets[1:], shapes)]
+
+    def bcast_object(self, obj, root: int):
+        return self.comm.bcast(obj, root=root)
+
+    def allgather_object(self, obj) -> list:
+        return self.comm.allgather(obj)
+
+    def abort(self, code: int) -> None:
+        self.comm.Abort(code)
+
+
+_communicator: LocalCommunicator | MPICommunicator | None = None
+
+
+def communicator() -> LocalCommunicator | MPICommunicator:
+    """The process's communicator, made on first use."""
+    return _communicator if _communicator is not None else _start()
+
+
+def init() -> None:
+    """Start MPI when an MPI launcher started this process (and mpi4py is installed), else the single-process
+    communicator; calling it again changes nothing (Horovod's ``hvd.init()``)."""
+    communicator()
+
+
+def _start() -> LocalCommunicator | MPICommunicator:
+    """The communicator: with several ranks, an exception that no one catches then ends every rank (see
+    :mod:`chainrule.distributed.failure`)."""
+    global _communicator
+    if _communicator is None:
+        if launched_by_mpi():
+            try:
+                _communicator = MPICommunicator()
+            except ImportError as error:
+                raise ImportError("chainrule.distributed: this process was started by an MPI launcher but mpi4py "
+                                  "is not installed; install it with: pip install 'chainrule[mpi]'") from error
+        else:
+            _communicator = LocalCommunicator()
+        if _communicator.size > 1:
+            from chainrule.distributed import failure
+
+            failure.install(_communicator)
+    return _communicator
+
+
+def is_initialized() -> bool:
+    """Whether :func:`init` has run (Horovod's ``is_initialized``)."""
+    return _communicator is not None
+
+
+def mpi_enabled() -> bool:
+    """Whether the communicator is MPI's (Horovod's ``mpi_enabled``)."""
+    return communicator().mpi is not None
+
+
+def rank() -> int:
+    """This process's number among all, 0 to ``size() - 1``."""
+    return communicator().rank
+
+
+def size() -> int:
+    """How many processes take part."""
+    return communicator().size
+
+
+def local_rank() -> int:
+    """This process's number among those on the same machine."""
+    return communicator().local_rank
+
+
+def local_size() -> int:
+    """How many processes run on this machine."""
+    return communicator().local_size
+
+
+def barrier() -> None:
+    """Wait until every rank has got here."""
+    communicator().Barrier()

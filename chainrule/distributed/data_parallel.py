@@ -1,0 +1,170 @@
+"""Data parallelism for ``fit``: what the trainer asks of the active distribution (see
+:mod:`chainrule.keras.distribution`), so that N ranks with a global batch B train as one process with batch B.
+
+- every global batch is split by rows, rank r taking rows ``[B*r//N, B*(r+1)//N)``, and the gradient exchange
+  weighs each rank's gradients by its share of the rows (exact when B is not a multiple of N);
+- before the first step, every rank takes rank 0's weights, optimizer state and random generator, so shuffles agree;
+  random ops inside a step (Dropout) draw from a stream of each rank's own, so masks differ between ranks;
+- each step's loss is the mean over the global batch on every rank (so all ranks agree to skip a non-finite step);
+  the logs sum every metric's state over the ranks before ``result()`` (Keras metric variables add up), so the
+  logs equal a one-process run's;
+- callbacks, the progress bar and whatever they write run on rank 0 alone; after each batch and epoch, rank 0's
+  ``stop_training`` and learning rate (what callbacks change) are copied to the others.
+
+>>> dp = DataParallel()
+>>> dp.bounds(10), dp.num_replicas_in_sync
+((0, 10), 1)
+"""
+from __future__ import annotations
+
+import contextlib
+import zlib
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.distributed.collectives import allreduce_arrays, broadcast_arrays, broadcast_object
+from chainrule.distributed.comm import communicator
+from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES
+from chainrule.distributed.optimizer import DistributedOptimizer, is_distributed
+from chainrule.distributed.replica import step_weight
+from chainrule.engine.tensor import Tensor
+from chainrule.utils import tree
+
+
+class DataParallel:
+    """The distribution ``fit`` runs under: one replica per MPI rank, gradients combined in fused allreduces."""
+
+    def __init__(self, compression: str = "none", fusion_threshold_bytes: int = DEFAULT_THRESHOLD_BYTES):
+        self.comm = communicator()
+        self.compression = compression
+        self.fusion_threshold_bytes = fusion_threshold_bytes
+        self._rank_rng: np.random.Generator | None = None
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return self.comm.size
+
+    @property
+    def is_chief(self) -> bool:
+        return self.comm.rank == 0
+
+    # --- compile and the start of fit ---------------------------------------------------------------------------
+    def distribute_optimizer(self, optimizer):
+        """The optimizer whose ``apply`` combines the ranks' gradients."""
+        if is_distributed(optimizer):
+            return optimizer
+        return DistributedOptimizer(optimizer, compression=self.compression,
+                                    fusion_threshold_bytes=self.fusion_threshold_bytes)
+
+    def begin_training(self, model) -> None:
+        """Rank 0's weights, optimizer state and generator on every rank; a stream of this rank's own for the
+        random ops inside steps."""
+        comm = self.comm
+        if comm.size == 1:
+            return
+        generator = backend.rng()
+        generator.bit_generator.state = broadcast_object(generator.bit_generator.state)
+        # a stream per rank, seeded from the shared state without drawing from it (so that the shared sequence, and
+        # with it the shuffles, stays a one-process run's)
+        self._rank_rng = np.random.default_rng([zlib.crc32(repr(generator.bit_generator.state).encode()), comm.rank])
+        if getattr(model, "built", True) and model.variables:
+            broadcast_arrays([v.data for v in model.variables])
+        optimizer = getattr(model, "optimizer", None)
+        if is_distributed(optimizer) and model.trainable_variables:
+            optimizer.sync_from_root(list(model.trainable_variables))
+
+    def rank_callbacks(self, callbacks, verbose: int) -> tuple[list, int]:
+        """The callbacks and verbosity of this rank: all on rank 0, none (and no progress bar) elsewhere."""
+        return (list(callbacks or []), verbose) if self.is_chief else ([], 0)
+
+    # --- each step ----------------------------------------------------------------------------------------------
+    def bounds(self, rows: int) -> tuple[int, int]:
+        """This rank's rows ``[start, stop)`` of a global batch of ``rows`` rows."""
+        n, r = self.comm.size, self.comm.rank
+        return rows * r // n, rows * (r + 1) // n
+
+    def run_step(self, function, data, model=None):
+        """``function`` (a traced step) on this rank's rows of the global batch ``data``, its gradients weighted by
+        this rank's share of the rows; a dict of logs it returns is averaged over the ranks the same way."""
+        comm = self.comm
+        if comm.size == 1:
+            return function(data)
+        leaves = [leaf for leaf in tree.flatten(data) if leaf is not None]
+        rows = len(leaves[0])
+        start, stop = self.bounds(rows)
+        if stop == start:
+            raise ValueError(f"A global batch of {rows} rows cannot be split across {comm.size} ranks: give a "
+                             f"batch_size of at least {comm.size}, and a number of samples whose last batch has at "
+                             f"least {comm.size} rows (or batch a Dataset with drop_remainder=True)")
+        local = tree.map_structure(lambda a: None if a is None else a[start:stop], data)
+        weight = (stop - start) / rows
+        built = getattr(model, "built", True)
+        with step_weight(weight), self._rank_stream(built):
+            result = function(local)
+        if isinstance(result, dict):
+            result = self.average_logs(result, weight)
+        return result
+
+    @contextlib.contextmanager
+    def _rank_stream(self, enabled: bool):
+        """Within the block, random ops draw from this rank's own stream (an unbuilt model's weights from the
+        shared one, so that they come out the same on every rank)."""
+        if not enabled or self._rank_rng is None:
+            yield
+            return
+        stream = self._rank_rng
+        backend.use_thread_rng(lambda: stream)
+        try:
+            yield
+        finally:
+            backend.use_thread_rng(None)
+
+    def average_logs(self, logs: dict, weight: float) -> dict:
+        """A custom step's logs (numbers) as their row-weighted mean over the ranks."""
+        names = [k for k, v in logs.items() if np.size(_value(v)) == 1]
+        if not names:
+            return logs
+        values = np.array([float(np.asarray(_value(logs[k])).reshape(())) * weight for k in names], np.float64)
+        self.comm.allreduce_array(values, "sum")
+        return {**logs, **dict(zip(names, (float(v) for v in values)))}
+
+    def global_loss(self, value: float, rows: int) -> float:
+        """The mean loss over the global batch from each rank's mean over its rows."""
+        if self.comm.size == 1:
+            return value
+        both = np.array([value * rows, rows], dtype=np.float64)
+        self.comm.allreduce_array(both, "sum")
+        return float(both[0] / both[1])
+
+    @contextlib.contextmanager
+    def summed_metrics(self, metrics):
+        """Within the block, every metric holds the sum of its state over the ranks (its own state afterwards)."""
+        variables = list({id(v): v for m in metrics for v in getattr(m, "variables", ())}.values())
+        if self.comm.size == 1 or not variables:
+            yield
+            return
+        saved = [np.array(v.data) for v in variables]
+        allreduce_arrays([v.data for v in variables], "sum")
+        try:
+            yield
+        finally:
+            for v, old in zip(variables, saved):
+                v.data[...] = old
+
+    def sync_training_state(self, model) -> None:
+        """Rank 0's ``stop_training`` and learning rate on every rank (the callbacks that change them ran there)."""
+        if self.comm.size == 1:
+            return
+        optimizer = getattr(model, "optimizer", None)
+        lr = float(optimizer.learning_rate) if optimizer is not None else 0.0
+        state = np.array([float(bool(model.stop_training)), lr], dtype=np.float64)
+        self.comm.bcast_array(state, 0)
+        model.stop_training = bool(state[0])
+        if optimizer is not None and state[1] != lr and not callable(optimizer._learning_rate):
+            optimizer.learning_rate = float(state[1])
+
+
+def _value(v):
+    return v.data if isinstance(v, Tensor) else v
+

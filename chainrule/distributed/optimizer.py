@@ -1,0 +1,110 @@
+"""``DistributedOptimizer(optimizer)`` (Horovod's name and semantics): the same optimizer, whose ``apply`` first
+combines the gradients of all ranks, so that every rank applies the same update to the same weights.
+
+``apply`` is the one door every gradient passes through (``fit``, ``train_on_batch``, ``apply_gradients`` and
+``minimize`` in a GradientTape loop), so wrapping it is all data parallelism needs. The first ``apply`` also copies
+rank 0's variables and optimizer state to every rank (Horovod's ``broadcast_variables`` at the first step), so that
+a model initialized or restored differently on each rank trains as one.
+
+The result is an instance of a subclass of the optimizer's own class, with the same class name (so a model saved
+with it loads with the plain optimizer), sharing the original's state.
+
+>>> from chainrule import distributed as dist
+>>> from chainrule.keras.optimizers import SGD
+>>> import chainrule as cr
+>>> opt = dist.DistributedOptimizer(SGD(0.1))
+>>> w = cr.Variable([1.0])
+>>> _ = opt.apply([cr.constant([2.0])], [w]); w.numpy(), type(opt).__name__, isinstance(opt, SGD)
+(array([0.8], dtype=float32), 'SGD', True)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.distributed.collectives import broadcast_arrays
+from chainrule.distributed.comm import communicator
+from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES, GradientReducer
+from chainrule.distributed.replica import current_weight
+from chainrule.engine.function import replayed
+from chainrule.engine.tensor import Tensor
+from chainrule.keras.optimizers import Optimizer, get as get_optimizer
+
+_AVERAGE, _SUM = "average", "sum"
+
+
+class Compression:
+    """Horovod's ``Compression.none`` and ``Compression.fp16``: how gradients travel."""
+
+    none = "none"
+    fp16 = "fp16"
+
+
+class _Distributed:
+    """Mixed in before the optimizer's class: combine gradients across ranks, then the optimizer's own apply."""
+
+    _reducer: GradientReducer
+    _op: str
+    _synced: bool
+
+    @replayed  # (a traced step repeats the exchange on every replay, as it does the update)
+    def apply(self, grads: list, trainable_variables: list | None = None):
+        variables = self._variables if trainable_variables is None else list(trainable_variables)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
+        comm = communicator()
+        if comm.size > 1:
+            if not self._synced:
+                self.sync_from_root(variables)
+            weight = current_weight()
+            if weight is None:
+                weight = 1.0 / comm.size if self._op == _AVERAGE else 1.0
+            arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
+            grads = self._reducer.reduce(arrays, weight)
+        return super().apply(grads, variables)
+
+    def sync_from_root(self, variables: list, root_rank: int = 0) -> None:
+        """Give every rank rank ``root_rank``'s variables and optimizer state (its slots, made now if need be, and
+        ``iterations``)."""
+        self.build(variables)
+        arrays = [v.data for v in variables] + [self._iterations.data]
+        arrays += [slots[name] for slots in self._slots if slots is not None for name in self.slot_names]
+        broadcast_arrays(arrays, root_rank)
+        self._synced = True
+
+
+_classes: dict[type, type] = {}
+
+
+def _distributed_class(cls: type) -> type:
+    found = _classes.get(cls)
+    if found is None:
+        found = _classes[cls] = type(cls.__name__, (_Distributed, cls), {"__module__": cls.__module__,
+                                                                      "__qualname__": cls.__qualname__})
+    return found
+
+
+def DistributedOptimizer(optimizer, name: str | None = None, compression=Compression.none,
+                         op: str = _AVERAGE, fusion_threshold_bytes: int = DEFAULT_THRESHOLD_BYTES) -> Optimizer:
+    """``optimizer`` (an instance or a name) whose ``apply`` averages (``op='average'``, Horovod's default) or sums
+    the gradients over all ranks in fused buffers before updating; ``compression=Compression.fp16`` (or ``'fp16'``)
+    sends them as float16."""
+    optimizer = get_optimizer(optimizer)
+    op = getattr(op, "name", op)
+    if op not in (_AVERAGE, _SUM):
+        raise ValueError(f"DistributedOptimizer: op must be 'average' or 'sum', got {op!r}")
+    if isinstance(optimizer, _Distributed):
+        return optimizer
+    wrapped = object.__new__(_distributed_class(type(optimizer)))
+    wrapped.__dict__.update(optimizer.__dict__)  # the same state (variables, slots, iterations), not a copy
+    if name is not None:
+        wrapped.name = name
+    wrapped._reducer = GradientReducer(compression, fusion_threshold_bytes)
+    wrapped._op = op
+    wrapped._synced = False
+    return wrapped
+
+
+def is_distributed(optimizer) -> bool:
+    """Whether ``optimizer`` was made by :func:`DistributedOptimizer`."""
+    return isinstance(optimizer, _Distributed)

@@ -29,6 +29,7 @@ from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, Avg
 from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                                    SpatialDropout1D, SpatialDropout2D)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
+from chainrule.keras.layers.serialization import deserialize, serialize
 from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,
                                               UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 
@@ -44,4 +45,4 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
            "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Embedding", "Masking",
-           "TimeDistributed", "Bidirectional", "Wrapper"]
+           "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize"]

@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 
 def serialize_layer(layer: Layer) -> dict:
     """A layer (or model) as Keras writes it: ``{"class_name": ..., "config": layer.get_config()}``, with the
-    ``registered_name`` of a class registered by ``keras.saving.register_keras_serializable``."""
-    return {"class_name": type(layer).__name__, **registered_name_entry(layer), "config": layer.get_config()}
+    ``registered_name`` of a class registered by ``keras.saving.register_keras_serializable``. A user's layer may
+    return other layers or regularizers from ``get_config`` (Keras's guide does): they are serialized within."""
+    config = layer.get_config()
+    if not type(layer).__module__.startswith("chainrule."):
+        from chainrule.keras.saving.serialization_lib import serialize_dict
+
+        config = serialize_dict(config)
+    return {"class_name": type(layer).__name__, **registered_name_entry(layer), "config": config}
 
 
 def _known_classes() -> dict[str, type]:

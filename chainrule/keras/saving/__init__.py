@@ -27,8 +27,9 @@ from chainrule.keras.saving.object_registration import (CustomObjectScope, custo
                                                         register_keras_serializable)
 from chainrule.keras.saving.model_files import (load_model, load_weights, model_from_config, read_header, save_model,
                                                 save_weights)
+from chainrule.keras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
 __all__ = ["CustomObjectScope", "FORMAT_VERSION", "MAGIC", "ModelFileError", "atomic_write", "custom_object_scope",
            "decode", "get_custom_objects", "get_registered_name", "get_registered_object", "load_model",
            "load_weights", "model_from_config", "read_file", "read_header", "register_keras_serializable",
-           "save_model", "save_weights", "write_file"]
+           "save_model", "save_weights", "write_file", "serialize_keras_object", "deserialize_keras_object"]

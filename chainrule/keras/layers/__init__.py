@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> from chainrule import layers
 >>> layers.Dense(2)(np.ones((1, 3), "float32")).shape
-(1, 2)
+TensorShape([1, 2])
 """
 from chainrule.keras.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom

@@ -28,3 +28,4 @@ from chainrule.ops.einsum import einsum
 from chainrule.ops.layer_norm import layer_norm
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.embedding import embedding_lookup
+from chainrule.ops.ctc import ctc_loss

@@ -32,6 +32,8 @@ def as_dtype(dtype) -> np.dtype:
     """
     if dtype is None:
         return np.dtype(_FLOATX)
+    if isinstance(dtype, str) and dtype == "string":  # Keras's and TensorFlow's name for text: NumPy str arrays
+        return np.dtype(np.str_)
     if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
         if int(dtype) not in _TF_DATATYPE_NUMBERS:
             raise TypeError(f"dtype {dtype!r} is not a dtype: pass a name such as 'float32' or a NumPy dtype")

@@ -45,7 +45,7 @@ class KerasTensor:
     def __init__(self, shape, dtype=None, name: str | None = None, layer=None, node_index: int = 0,
                  tensor_index: int = 0):
         self.shape = tuple(None if n is None else int(n) for n in shape)
-        self.dtype = np.dtype(dtype or backend.floatx())
+        self.dtype = backend.as_dtype(dtype)
         self.name = name or f"keras_tensor_{next(_tensor_ids)}"
         self._keras_mask: KerasTensor | None = None
         self._keras_history = None if layer is None else (layer, node_index, tensor_index)

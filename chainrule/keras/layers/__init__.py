@@ -22,6 +22,7 @@ from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximu
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
+from chainrule.keras.layers.preprocessing import Hashing, IntegerLookup, StringLookup, TextVectorization
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -44,5 +45,6 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "AveragePooling1D", "MaxPool1D", "AvgPool1D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
            "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
-           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "Embedding", "Masking",
+           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+           "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "Embedding", "Masking",
            "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize"]

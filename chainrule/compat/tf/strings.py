@@ -1,0 +1,88 @@
+"""``tf.strings``: the string operations of TensorFlow that text pipelines use, on chainrule's string tensors (NumPy
+``str`` arrays in a Tensor): ``lower``, ``upper``, ``regex_replace``, ``strip``, ``length``, ``join``,
+``as_string``, ``to_hash_bucket_fast`` (FarmHash Fingerprint64) and ``to_hash_bucket_strong`` (SipHash-2-4), the
+buckets TensorFlow gives.
+
+>>> import chainrule as tf
+>>> tf.strings.regex_replace(tf.strings.lower(["Hi<br />THERE"]), "<br />", " ").numpy()
+array(['hi there'], dtype='<U8')
+>>> tf.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3).numpy()
+array([0, 2, 2])
+>>> tf.strings.to_hash_bucket_strong(["Hello", "TF"], 3, [1, 2]).numpy()
+array([2, 0])
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.engine.tensor import Tensor
+from chainrule.keras.layers.preprocessing import strings as _strings
+from chainrule.keras.layers.preprocessing.hash_functions import hash_bucket
+
+
+def _text(input, who: str) -> np.ndarray:  # noqa: A002  (TensorFlow's argument name)
+    return _strings.as_string_array(input, f"tf.strings.{who}")
+
+
+def _map(array: np.ndarray, function, dtype) -> Tensor:
+    flat = [function(x) for x in array.ravel().tolist()]
+    return Tensor._wrap(np.array(flat, dtype=dtype).reshape(array.shape))
+
+
+def lower(input, encoding: str = "", name=None) -> Tensor:  # noqa: A002
+    """Lower-case: ASCII letters, or all of Unicode with ``encoding='utf-8'``."""
+    return Tensor._wrap(_strings.lower(_text(input, "lower"), encoding))
+
+
+def upper(input, encoding: str = "", name=None) -> Tensor:  # noqa: A002
+    """Upper-case: ASCII letters, or all of Unicode with ``encoding='utf-8'``."""
+    return Tensor._wrap(_strings.upper(_text(input, "upper"), encoding))
+
+
+def regex_replace(input, pattern: str, rewrite: str, replace_global: bool = True, name=None) -> Tensor:  # noqa: A002
+    """Replace the matches of ``pattern`` with ``rewrite`` (Python's ``re`` syntax, close to RE2's)."""
+    return Tensor._wrap(_strings.regex_replace(_text(input, "regex_replace"), pattern, rewrite, replace_global))
+
+
+def strip(input, name=None) -> Tensor:  # noqa: A002
+    """Leading and trailing whitespace removed."""
+    return Tensor._wrap(np.char.strip(_text(input, "strip")))
+
+
+def length(input, unit: str = "BYTE", name=None) -> Tensor:  # noqa: A002
+    """The length of each string in UTF-8 bytes (``unit='BYTE'``) or in characters (``'UTF8_CHAR'``)."""
+    if unit not in ("BYTE", "UTF8_CHAR"):
+        raise ValueError(f"tf.strings.length: unit must be 'BYTE' or 'UTF8_CHAR'. Received: unit={unit!r}")
+    count = (lambda s: len(s.encode("utf-8"))) if unit == "BYTE" else len
+    return _map(_text(input, "length"), count, np.int32)
+
+
+def join(inputs, separator: str = "", name=None) -> Tensor:
+    """The strings of ``inputs`` (a list of string tensors of one shape) joined element by element."""
+    arrays = np.broadcast_arrays(*[_text(x, "join") for x in inputs])
+    joined = [separator.join(parts) for parts in zip(*[a.ravel().tolist() for a in arrays])]
+    return Tensor._wrap(np.array(joined, dtype=str).reshape(arrays[0].shape))
+
+
+def as_string(input, name=None) -> Tensor:  # noqa: A002
+    """Numbers (or booleans) as their text."""
+    array = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
+    if array.dtype.kind == "b":
+        return _map(array, lambda b: "true" if b else "false", str)
+    return Tensor._wrap(array.astype(str))
+
+
+def to_hash_bucket_fast(input, num_buckets: int, name=None) -> Tensor:  # noqa: A002
+    """FarmHash ``Fingerprint64`` of each string modulo ``num_buckets``, int64."""
+    return _map(_text(input, "to_hash_bucket_fast"), lambda s: hash_bucket(s, num_buckets), np.int64)
+
+
+def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:  # noqa: A002
+    """SipHash-2-4 of each string under ``key`` (two integers) modulo ``num_buckets``, int64."""
+    if len(key) != 2:
+        raise ValueError(f"tf.strings.to_hash_bucket_strong: key must be a list of 2 integers. Received: key={key}")
+    return _map(_text(input, "to_hash_bucket_strong"), lambda s: hash_bucket(s, num_buckets, list(key)), np.int64)
+
+
+__all__ = ["as_string", "join", "length", "lower", "regex_replace", "strip", "to_hash_bucket_fast",
+           "to_hash_bucket_strong", "upper"]

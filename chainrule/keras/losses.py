@@ -28,6 +28,7 @@ from chainrule.keras import configurable as _config
 from chainrule.keras.configurable import serialize
 from chainrule.ops.activation import Sigmoid, Softmax
 from chainrule.ops import nn
+from chainrule.ops.no_gradient import no_gradient
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.utils.naming import to_snake_case
 
@@ -535,10 +536,42 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return _sparse_crossentropy(y_true, y_pred, self._fn_kwargs["from_logits"], self._fn_kwargs["ignore_class"])
 
 
+def _label_counts(labels, mask_index: int):
+    return (labels != mask_index).sum(axis=-1)
+
+
+def ctc(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """The CTC loss per sequence, as Keras 3's ``keras.losses.ctc``: ``y_true`` (batch, max_length) integer labels
+    padded with 0, which is also the blank class; ``y_pred`` (batch, steps, classes), every step counting. Keras 3
+    takes ``y_pred`` as logits (a log-softmax is applied); the output of a softmax is taken from its logits, so that
+    its log-probabilities are ``log(y_pred)``."""
+    y_pred = _pred_tensor(y_pred)
+    y_true = as_tensor(y_true)
+    if y_true.ndim != 2:
+        raise ValueError(f"Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
+                         f"integer format. Received: y_true.shape={tuple(y_true.shape)}")
+    if y_pred.ndim != 3:
+        raise ValueError(f"Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+                         f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
+    logits = _logits_of(y_pred, Softmax, -1, False, "ctc")
+    labels = y_true if y_true.dtype.kind in "iu" else ops.cast(y_true, "int32")
+    label_length = no_gradient(_label_counts, labels, mask_index=0)
+    return ops.ctc_loss(labels, y_pred if logits is None else logits, label_length, y_pred.shape[1], blank_index=0)
+
+
+class CTC(LossFunctionWrapper):
+    """CTC (Connectionist Temporal Classification) loss: :func:`ctc` averaged over the batch by default."""
+
+    function = staticmethod(ctc)
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 ALL_LOSSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     Poisson, KLDivergence, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy)}
+    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CTC)}
 _FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
            "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,

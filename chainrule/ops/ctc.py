@@ -22,14 +22,18 @@ from chainrule.backend.kernels.ctc import ctc
 from chainrule.backend.kernels.softmax import log_softmax_numpy
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+from chainrule.ops.math import cast
 
 
 class CTCLoss(Function):
     # loss_b = -log Σ_paths Π_t softmax(logits)[b, t, path_t]
     # ->  dlogits[b, t, c] = g_b * (softmax[b, t, c] - Σ_{s: l'_s = c} alpha[t, s] beta[t, s] / p_b)   (t < T_b)
     def forward(self, logits, labels, label_length, logit_length, blank):
-        lp = backend.xp.ascontiguousarray(log_softmax_numpy(logits, axis=-1))
+        # checked here, not in ctc_loss: a traced step's replay checks each batch's values too
+        _check_range(label_length, labels.shape[1], "label_length", "the labels' padded length")
+        _check_range(logit_length, logits.shape[1], "logit_length", "the number of time steps")
         _check_labels(labels, label_length, logits.shape[-1], blank)
+        lp = backend.xp.ascontiguousarray(log_softmax_numpy(logits, axis=-1))
         loss, self.grad = ctc(lp, labels, label_length, logit_length, blank)
         return loss
 
@@ -50,17 +54,19 @@ def _check_labels(labels, label_length, classes: int, blank: int) -> None:
                          f"than the blank index {blank}")
 
 
-def _lengths(value, batch: int, limit: int, name: str, limit_name: str) -> Tensor:
-    lengths = as_tensor(value if not isinstance(value, (int, np.integer)) else [value] * batch)
+def _check_range(lengths, limit: int, name: str, limit_name: str) -> None:
+    if lengths.size and (lengths.min() < 0 or lengths.max() > limit):
+        raise ValueError(f"ctc_loss: `{name}` must lie in [0, {limit}] ({limit_name}), got values from "
+                         f"{lengths.min()} to {lengths.max()}")
+
+
+def _lengths(value, batch: int, name: str) -> Tensor:
+    lengths = as_tensor([value] * batch if isinstance(value, (int, np.integer)) else value)
     if lengths.dtype.kind not in "iu":
-        lengths = as_tensor(lengths.numpy().astype(np.int64))
+        lengths = cast(lengths, "int64")
     if lengths.shape != (batch,):
         raise ValueError(f"ctc_loss: `{name}` must have shape ({batch},) (one length per sequence), got "
                          f"{tuple(lengths.shape)}")
-    data = lengths.numpy()
-    if data.size and (data.min() < 0 or data.max() > limit):
-        raise ValueError(f"ctc_loss: `{name}` must lie in [0, {limit}] ({limit_name}), got values from {data.min()} "
-                         f"to {data.max()}")
     return lengths
 
 
@@ -72,19 +78,19 @@ def ctc_loss(labels: TensorLike, logits: TensorLike, label_length, logit_length,
     an infinite loss and no gradient."""
     logits = as_tensor(logits)
     if logits.dtype.kind != "f":
-        logits = as_tensor(logits.numpy().astype(backend.floatx()))
+        logits = cast(logits, backend.floatx())
     labels = as_tensor(labels)
     if logits.ndim != 3:
         raise ValueError(f"ctc_loss: `logits` must have shape (batch, time, classes), got {tuple(logits.shape)}")
     if labels.ndim != 2 or labels.shape[0] != logits.shape[0] or labels.dtype.kind not in "iu":
         raise ValueError(f"ctc_loss: `labels` must be integers of shape (batch={logits.shape[0]}, max_label_length), "
                          f"got {labels.dtype} of shape {tuple(labels.shape)}")
-    batch, steps, classes = logits.shape
+    batch, _, classes = logits.shape
     blank = int(blank_index)
     if not -classes <= blank < classes:
         raise ValueError(f"ctc_loss: `blank_index` {blank_index} is not a class of the {classes} in `logits`")
-    label_length = _lengths(label_length, batch, labels.shape[1], "label_length", "the labels' padded length")
-    logit_length = _lengths(logit_length, batch, steps, "logit_length", "the number of time steps")
+    label_length, logit_length = _lengths(label_length, batch, "label_length"), _lengths(logit_length, batch,
+                                                                                          "logit_length")
     return CTCLoss.apply(logits, labels, label_length, logit_length, blank=blank % classes)
 
 

@@ -11,7 +11,9 @@ from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, s
 from chainrule.ops import conv as _conv
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
+from chainrule.ops import ctc as _ctc
 from chainrule.ops.embedding import embedding_lookup as embedding_lookup_op
+from chainrule.ops.shape import transpose
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmoid_cross_entropy_with_logits,
                               softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits)
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
@@ -86,6 +88,25 @@ def embedding_lookup(params, ids: TensorLike, max_norm: float | None = None, nam
     from chainrule.compat.tf.api import clip_by_norm  # (api's helpers import nothing from nn)
 
     return clip_by_norm(rows, max_norm, axes=tuple(range(rows.ndim - as_tensor(params).ndim + 1, rows.ndim)))
+
+
+def ctc_loss(labels: TensorLike, logits: TensorLike, label_length, logit_length, logits_time_major: bool = True,
+             unique=None, blank_index: int | None = None, name=None) -> Tensor:
+    """``tf.nn.ctc_loss``: the CTC loss per sequence of dense padded ``labels`` (batch, max_label_length) against
+    unnormalized ``logits``, (time, batch, classes) when ``logits_time_major`` else (batch, time, classes);
+    ``blank_index`` defaults to 0 (negative counts from the last class)."""
+    if label_length is None:
+        raise NotImplementedError("tf.nn.ctc_loss: sparse labels (label_length=None) are not supported; pass dense "
+                                  "padded labels and their label_length")
+    if unique is not None:
+        raise NotImplementedError("tf.nn.ctc_loss: `unique` (a TPU optimization) is not supported; pass None")
+    logits = as_tensor(logits)
+    if logits_time_major:
+        if logits.ndim != 3:
+            raise ValueError(f"tf.nn.ctc_loss: `logits` must have shape (time, batch, classes), got {logits.shape}")
+        logits = transpose(logits, (1, 0, 2))
+    return _ctc.ctc_loss(labels, logits, label_length, logit_length, blank_index=0 if blank_index is None
+                         else blank_index)
 
 
 def bias_add(value: TensorLike, bias: TensorLike) -> Tensor:

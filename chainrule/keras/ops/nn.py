@@ -26,6 +26,7 @@ from chainrule.keras.ops.numpy import (clip, expand_dims, greater, less, less_eq
 from chainrule.ops import activation as _activation
 from chainrule.ops import attention as _attention
 from chainrule.ops import conv as _conv
+from chainrule.ops import ctc as _ctc
 from chainrule.ops.layer_norm import layer_norm as _fused_layer_norm
 from chainrule.ops import nn as _nn
 from chainrule.ops import pool as _pool
@@ -500,7 +501,27 @@ def dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike,
     return _shape.transpose(out, (0, 2, 1, 3))
 
 
+def ctc_loss(target: TensorLike, output: TensorLike, target_length, output_length, mask_index: int = 0) -> Tensor:
+    """The CTC loss per sequence: ``target`` (batch, max_length) integer labels, ``output`` (batch, steps, classes)
+    logits (a log-softmax is taken inside), the lengths per sequence, ``mask_index`` the blank class."""
+    target = to_tensor(target, "target")
+    if target.dtype.kind not in "iu":
+        target = cast(target, "int32")
+    output = to_float(output, "output")
+    return _ctc.ctc_loss(target, output, target_length, output_length, blank_index=mask_index)
+
+
+def ctc_decode(inputs: TensorLike, sequence_lengths, strategy: str = "greedy", beam_width: int = 100,
+               top_paths: int = 1, merge_repeated: bool = True, mask_index: int = 0) -> tuple[Tensor, Tensor]:
+    """Decode CTC outputs (batch, steps, classes): 'greedy' gives ``(1, batch, steps)`` labels padded with -1 and
+    ``(batch, 1)`` scores (minus the sum of each step's largest input); 'beam_search' gives the ``top_paths`` best
+    labellings ``(top_paths, batch, steps)`` and their log-probabilities ``(batch, top_paths)``."""
+    return _ctc.ctc_decode(inputs, sequence_lengths, strategy=strategy, beam_width=beam_width, top_paths=top_paths,
+                           merge_repeated=merge_repeated, mask_index=mask_index)
+
+
 __all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
+           "ctc_decode", "ctc_loss",
            "dot_product_attention", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments",
            "multi_hot", "normalize", "one_hot", "psnr", "relu", "relu6", "rms_normalization", "selu", "sigmoid",

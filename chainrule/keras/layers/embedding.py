@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> layer = Embedding(10, 4, mask_zero=True)
 >>> out = layer(np.array([[3, 1, 0]]))
->>> out.shape, np.asarray(out._keras_mask).tolist()
+>>> tuple(out.shape), np.asarray(out._keras_mask).tolist()
 ((1, 3, 4), [[True, True, False]])
 """
 from __future__ import annotations

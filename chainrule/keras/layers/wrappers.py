@@ -3,7 +3,7 @@ recurrent layer run forwards and backwards, the two outputs merged), as Keras 3'
 
 >>> import numpy as np
 >>> from chainrule.keras.layers import Dense
->>> TimeDistributed(Dense(3))(np.ones((2, 5, 4), "float32")).shape
+>>> tuple(TimeDistributed(Dense(3))(np.ones((2, 5, 4), "float32")).shape)
 (2, 5, 3)
 """
 from __future__ import annotations

@@ -167,6 +167,15 @@ class Model(Trainer, Layer):
         """Read weights written by ``save_weights`` (or ``save``) into this model."""
         saving_function("load_weights")(self, filepath, **kwargs)
 
+    def find_learning_rate(self, x, y=None, **kwargs):
+        """The learning-rate range test (an exponential sweep; the weights and optimizer are left as they were):
+        returns a LearningRateFinder with ``lrs``, ``losses``, ``suggestion`` and ``plot()``. The arguments
+        (start_lr=1e-7, end_lr=10, num_steps=100 or epochs=, batch_size=32, stop_factor=4, smoothing=0.98,
+        method='valley') are :func:`chainrule.keras.lr_finder.find_learning_rate`'s."""
+        from chainrule.keras.lr_finder import find_learning_rate
+
+        return find_learning_rate(self, x, y, **kwargs)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 

@@ -112,6 +112,8 @@ class _CallSignature:
         required = [p for p in build if p.default is p.empty]
         # build(input_shape) gets the first input's shape(s); build(query_shape, value_shape) one per call argument
         self.build_shapes = [p.name for p in build] if len(required) > 1 else None
+        # build(query_shape, value_shape, key_shape=None): a shape with a default is left out when its argument is
+        self.optional_build_shapes = {p.name for p in build if p.default is not p.empty}
 
 
 def _parameters(cls: type, method: str) -> list:
@@ -328,6 +330,8 @@ class Layer:
         shapes = {}
         for key in names:
             argument = key[:-len("_shape")] if key.endswith("_shape") else None
+            if key in call.optional_build_shapes and arguments.get(argument) is None:
+                continue
             if argument not in arguments:
                 raise ValueError(f"For a `build()` method with more than one argument, all arguments should have a "
                                  f"`_shape` suffix and match an argument from `call()`. E.g. `build(self, foo_shape, "

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 from pathlib import Path
 
@@ -233,10 +232,3 @@ class Oracle:
                              f"pass overwrite=True to start a new search there, or another project_name")
         self.set_state(state)
 
-
-def finite(value) -> bool:
-    """Whether ``value`` is a finite number."""
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

@@ -222,3 +222,36 @@ def test_bad_tuner_arguments():
         kt.RandomSearch(mlp, executions_per_trial=0)
     with pytest.raises(ValueError, match="`hypermodel` argument"):
         kt.RandomSearch(42)
+
+
+def test_workers_run_trials_in_processes_with_one_blas_thread_and_find_what_one_process_finds(tmp_path):
+    import os
+
+    from chainrule.keras_tuner.parallel import blas_threads
+
+    x, y = blobs(128)
+    seen = tmp_path / "seen.txt"
+
+    def build(hp):
+        with open(seen, "a") as f:
+            f.write(f"{os.getpid()} {blas_threads()}\n")
+        return mlp(hp)
+
+    kwargs = dict(objective="val_loss", max_trials=4, seed=7, verbose=0)
+    alone = kt.RandomSearch(build, directory=tmp_path, project_name="alone", **kwargs)
+    alone.search(x, y, epochs=2, validation_split=0.25, verbose=0)
+    seen.write_text("")
+    shared = kt.RandomSearch(build, directory=tmp_path, project_name="shared", workers=2, **kwargs)
+    shared.search(x, y, epochs=2, validation_split=0.25, verbose=0)
+    builds = [line.split() for line in seen.read_text().splitlines()]
+    assert builds[0][0] == str(os.getpid())  # this process builds once, to learn the space
+    workers = dict(builds[1:])
+    assert len(builds) == 5 and str(os.getpid()) not in workers and 1 <= len(workers) <= 2
+    assert set(workers.values()) <= {"1", "None"}  # one BLAS thread each
+    one, two = alone.oracle.trials, shared.oracle.trials
+    assert sorted(two) == sorted(one) and all(t.status == "COMPLETED" for t in two.values())
+    for trial_id in one:
+        assert two[trial_id].hyperparameters.values == one[trial_id].hyperparameters.values
+        assert two[trial_id].score == pytest.approx(one[trial_id].score, rel=1e-4)
+    assert (tmp_path / "shared" / f"trial_{shared.oracle.get_best_trials()[0].trial_id}" / "model.keras").exists()
+    assert len(shared.get_best_models(2)) == 2

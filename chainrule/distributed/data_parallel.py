@@ -26,7 +26,7 @@ from chainrule import backend
 from chainrule.distributed.collectives import allreduce_arrays, broadcast_arrays, broadcast_object
 from chainrule.distributed.comm import communicator
 from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES
-from chainrule.distributed.optimizer import DistributedOptimizer, is_distributed
+from chainrule.distributed.optimizer import DistributedOptimizer, is_distributed, sync_from_root
 from chainrule.distributed.replica import step_weight
 from chainrule.engine.tensor import Tensor
 from chainrule.utils import tree
@@ -72,7 +72,7 @@ class DataParallel:
             broadcast_arrays([v.data for v in model.variables])
         optimizer = getattr(model, "optimizer", None)
         if is_distributed(optimizer) and model.trainable_variables:
-            optimizer.sync_from_root(list(model.trainable_variables))
+            sync_from_root(optimizer, list(model.trainable_variables))
 
     def rank_callbacks(self, callbacks, verbose: int) -> tuple[list, int]:
         """The callbacks and verbosity of this rank: all on rank 0, none (and no progress bar) elsewhere."""

@@ -39,38 +39,44 @@ class Compression:
     fp16 = "fp16"
 
 
+def sync_from_root(optimizer: Optimizer, variables: list, root_rank: int = 0) -> None:
+    """Give every rank rank ``root_rank``'s variables and ``optimizer``'s state (its slots, made now if need be,
+    and ``iterations``): what the first distributed update does, so that every rank starts from the same place."""
+    optimizer.build(variables)
+    arrays = [v.data for v in variables] + [optimizer.iterations.data]
+    arrays += [slots[name] for slots in optimizer._slots if slots is not None for name in optimizer.slot_names]
+    broadcast_arrays(arrays, root_rank)
+    optimizer.__dict__["_distributed_synced"] = True
+
+
+def combine_gradients(optimizer: Optimizer, grads: list, variables: list, reducer: GradientReducer,
+                      default_weight: float) -> list:
+    """``grads`` summed over the ranks, each rank's weighted by the running step's weight (``default_weight``
+    outside a distributed step); rank 0's variables and optimizer state first, at the first call."""
+    comm = communicator()
+    if comm.size == 1:
+        return grads
+    if len(grads) != len(variables):
+        raise ValueError(f"{type(optimizer).__name__}: got {len(grads)} gradients for {len(variables)} variables")
+    if not optimizer.__dict__.get("_distributed_synced"):
+        sync_from_root(optimizer, list(variables))
+    weight = current_weight()
+    arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
+    return reducer.reduce(arrays, default_weight if weight is None else weight)
+
+
 class _Distributed:
     """Mixed in before the optimizer's class: combine gradients across ranks, then the optimizer's own apply."""
 
     _reducer: GradientReducer
     _op: str
-    _synced: bool
 
     @replayed  # (a traced step repeats the exchange on every replay, as it does the update)
     def apply(self, grads: list, trainable_variables: list | None = None):
         variables = self._variables if trainable_variables is None else list(trainable_variables)
-        grads = list(grads)
-        if len(grads) != len(variables):
-            raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
-        comm = communicator()
-        if comm.size > 1:
-            if not self._synced:
-                self.sync_from_root(variables)
-            weight = current_weight()
-            if weight is None:
-                weight = 1.0 / comm.size if self._op == _AVERAGE else 1.0
-            arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
-            grads = self._reducer.reduce(arrays, weight)
+        default = 1.0 / communicator().size if self._op == _AVERAGE else 1.0
+        grads = combine_gradients(self, list(grads), variables, self._reducer, default)
         return super().apply(grads, variables)
-
-    def sync_from_root(self, variables: list, root_rank: int = 0) -> None:
-        """Give every rank rank ``root_rank``'s variables and optimizer state (its slots, made now if need be, and
-        ``iterations``)."""
-        self.build(variables)
-        arrays = [v.data for v in variables] + [self._iterations.data]
-        arrays += [slots[name] for slots in self._slots if slots is not None for name in self.slot_names]
-        broadcast_arrays(arrays, root_rank)
-        self._synced = True
 
 
 _classes: dict[type, type] = {}
@@ -101,7 +107,6 @@ def DistributedOptimizer(optimizer, name: str | None = None, compression=Compres
         wrapped.name = name
     wrapped._reducer = GradientReducer(compression, fusion_threshold_bytes)
     wrapped._op = op
-    wrapped._synced = False
     return wrapped
 
 

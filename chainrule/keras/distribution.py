@@ -3,12 +3,18 @@
 ``DataParallel``, which ``tf.distribute.MultiWorkerMirroredStrategy().scope()`` sets) that the trainer asks to
 split batches, combine gradients, metrics and losses across processes, and keep callbacks on rank 0.
 
->>> distribution() is None
-True
+Inside ``strategy.run`` the strategy also sets :func:`replica_gradients`, a function that the optimizer's ``apply``
+hands its gradients to, so that a custom training loop combines them across replicas as TensorFlow does.
+
+>>> distribution() is None, replica_gradients() is None
+(True, True)
 """
 from __future__ import annotations
 
+import contextlib
+
 _current = None
+_replica_gradients = None
 
 
 def distribution():
@@ -20,3 +26,19 @@ def set_distribution(value) -> None:
     """Make ``value`` the distribution that models compiled from now on train under (None: one process)."""
     global _current
     _current = value
+
+
+def replica_gradients():
+    """The function ``combine(optimizer, grads, variables) -> grads`` of the running ``strategy.run``, or None."""
+    return _replica_gradients
+
+
+@contextlib.contextmanager
+def replica_step(combine):
+    """Within the block, optimizers hand their gradients to ``combine`` before updating."""
+    global _replica_gradients
+    previous, _replica_gradients = _replica_gradients, combine
+    try:
+        yield
+    finally:
+        _replica_gradients = previous

@@ -23,9 +23,12 @@ import contextlib
 
 import numpy as np
 
-from chainrule.distributed import DataParallel, Compression
+from chainrule.distributed import Compression, DataParallel, is_distributed
+from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES, GradientReducer
+from chainrule.distributed.optimizer import combine_gradients
 from chainrule.distributed.comm import communicator
 from chainrule.distributed.replica import step_weight
+from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
 from chainrule.keras import distribution as _distribution
 
@@ -75,10 +78,10 @@ class Strategy:
 
     def __init__(self, communication_options: CommunicationOptions | None = None):
         options = communication_options or CommunicationOptions()
-        threshold = options.bytes_per_pack or None
-        self._distribution = DataParallel(options.compression) if threshold is None else \
-            DataParallel(options.compression, threshold)
+        threshold = options.bytes_per_pack or DEFAULT_THRESHOLD_BYTES
+        self._distribution = DataParallel(options.compression, threshold)
         self.cluster_resolver = ClusterResolver()
+        self._reducer = GradientReducer(options.compression, threshold)
 
     @property
     def num_replicas_in_sync(self) -> int:
@@ -97,11 +100,19 @@ class Strategy:
             _current = previous
             _distribution.set_distribution(previous_distribution)
 
+    @replayed  # (in a tf.function, every call runs the replica's step and its exchange again)
     def run(self, fn, args=(), kwargs=None):
-        """``fn(*args, **kwargs)`` on this rank (its replica); ``apply_gradients`` inside sums over the ranks."""
-        with step_weight(1.0):
+        """``fn(*args, **kwargs)`` on this rank (its replica); an optimizer's ``apply`` inside sums the gradients
+        over the ranks (TensorFlow's rule: scale the loss by the global batch size)."""
+        with step_weight(1.0), _distribution.replica_step(self._combine):
             return fn(*args, **(kwargs or {}))
 
+    def _combine(self, optimizer, grads: list, variables: list) -> list:
+        if is_distributed(optimizer):  # (it combines them itself)
+            return grads
+        return combine_gradients(optimizer, grads, variables, self._reducer, 1.0)
+
+    @replayed
     def reduce(self, reduce_op, value, axis=None):
         """``value`` (this replica's) combined over the replicas: summed or averaged, first over ``axis`` of each
         replica's value when given (then MEAN is the mean over all the replicas' elements along it)."""

@@ -42,6 +42,7 @@ from chainrule.backend.kernels import optim
 from chainrule.engine.autograd import enable_grad, grad as _grad
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, Variable
+from chainrule.keras import distribution as _distribution
 from chainrule.keras.optimizers import schedules
 from chainrule.keras.optimizers.schedules import LearningRateSchedule
 
@@ -256,6 +257,9 @@ class Optimizer:
             variables = list(variables)
         if not isinstance(grads, (list, tuple)):
             grads = list(grads)
+        combine = _distribution.replica_gradients()
+        if combine is not None:  # inside strategy.run: every replica's gradients combined (TensorFlow sums them)
+            grads = combine(self, grads, variables)
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
         index, array = self._index, backend.xp.ndarray

@@ -17,7 +17,7 @@ array([[-0.1966,  0.1966],
 >>> tf.keras.ops.matmul is ops.matmul
 True
 """
-from chainrule.keras.ops import core, linalg, math, nn, numpy
+from chainrule.keras.ops import core, image, linalg, math, nn, numpy
 from chainrule.keras.ops.core import *  # noqa: F401,F403
 from chainrule.keras.ops.linalg import *  # noqa: F401,F403
 from chainrule.keras.ops.math import *  # noqa: F401,F403
@@ -25,4 +25,4 @@ from chainrule.keras.ops.nn import *  # noqa: F401,F403
 from chainrule.keras.ops.numpy import *  # noqa: F401,F403
 
 __all__ = sorted({*core.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *numpy.__all__,
-                  "core", "linalg", "math", "nn", "numpy"})
+                  "core", "image", "linalg", "math", "nn", "numpy"})

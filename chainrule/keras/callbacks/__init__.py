@@ -100,6 +100,10 @@ class CallbackList(Callback):
             self.callbacks.append(ProgbarLogger())
         if add_history and not any(isinstance(cb, History) for cb in self.callbacks):
             self.callbacks.append(History())
+        self.callbacks.sort(key=lambda cb: getattr(cb, "runs_last", False))  # (BackupAndRestore: the others' state)
+        for cb in self.callbacks:
+            if hasattr(cb, "_set_callback_list"):
+                cb._set_callback_list(self)
         self.history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
         self.progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
         if model is not None:
@@ -701,8 +705,9 @@ class LambdaCallback(Callback):
             self._hooks["on_batch_end"](batch, logs)
 
 
+from chainrule.keras.callbacks.backup_and_restore import BackupAndRestore  # noqa: E402  (its own module)
 from chainrule.keras.callbacks.gradient_health import GradientHealth  # noqa: E402  (its own module)
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History", "LambdaCallback",
-           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History",
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]

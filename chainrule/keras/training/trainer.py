@@ -341,6 +341,9 @@ class Trainer:
         custom_step = self._custom("train_step")
         training_logs = None
         callbacks.on_train_begin()
+        resume = self.__dict__.pop("_resume_point", None)  # BackupAndRestore's: where an interrupted fit stopped
+        if resume is not None:
+            initial_epoch = resume.epoch
         if self._distribution is not None:  # every rank from rank 0's weights, optimizer state and generator
             self._distribution.begin_training(self)
         for epoch in range(initial_epoch, epochs):
@@ -354,7 +357,10 @@ class Trainer:
             batch_hooks = callbacks._implements_train_batch_hooks
             steps = 0
             logs = None
-            for step, data in enumerate(train_iterator.epoch()):
+            batches, first = train_iterator.epoch(), 0
+            if resume is not None and epoch == resume.epoch:  # the batches done before the interruption skipped
+                batches, first = resume.continue_epoch(batches), resume.batch
+            for step, data in enumerate(batches, first):
                 if batch_hooks:
                     object.__setattr__(self, "_train_batch_data", data)  # the batch, for callbacks (GradientHealth)
                     callbacks.on_train_batch_begin(step)
@@ -379,7 +385,7 @@ class Trainer:
                     self._distribution.sync_training_state(self)
                 if self.stop_training:
                     break
-            if steps == 0 and epoch == initial_epoch:
+            if steps == 0 and first == 0 and epoch == initial_epoch:
                 raise ValueError(f"Expected input data to be non-empty: x ({type(x).__name__}) gave no batch")
             if callbacks.progbar is not None:
                 callbacks.progbar.seen = steps

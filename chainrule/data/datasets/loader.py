@@ -1,10 +1,11 @@
 """Get a dataset's files, each checked against its known SHA-256: from the cache, else from each source in turn.
 
 The cache is one folder per dataset, ``$CHAINRULE_HOME/datasets/NAME/`` (default ``~/.cache/chainrule``), holding
-the files gzip'd as distributed (``train-images-idx3-ubyte.gz``) or uncompressed. The hash is that of the
-*uncompressed* file, so every source (a mirror's .gz, a system copy, a conversion) is held to the same value. A
-cached file that fails it (truncated, tampered) is removed and fetched again. A cache folder that cannot be written
-(read-only) only warns: the files then come from the sources into memory.
+the files gzip'd as distributed (``train-images-idx3-ubyte.gz``) or uncompressed. The hash (SHA-256, or MD5 where
+only that is published) is that of the *uncompressed* file, so every source (a mirror's .gz, a system copy, a
+conversion) is held to the same value. A cached file that fails it (truncated, tampered) is removed and fetched
+again. A cache folder that cannot be written (read-only) only warns: the files then come from the sources into
+memory.
 
 >>> cache_folder("mnist").parts[-2:]
 ('datasets', 'mnist')
@@ -58,9 +59,9 @@ def fetch(dataset: str, hashes: Mapping[str, str], sources: Sequence[Source]) ->
             except Exception as error:  # any failure of one source sends us on to the next
                 tried.append(f"{source}: {type(error).__name__}: {error}")
                 break
-            digest = hashlib.sha256(data).hexdigest()
+            algorithm, digest = file_digest(data, hashes[filename])
             if digest != hashes[filename]:
-                tried.append(f"{source}: {filename}: SHA-256 {digest} is not the expected {hashes[filename]}")
+                tried.append(f"{source}: {filename}: {algorithm} {digest} is not the expected {hashes[filename]}")
                 if source is cache and not _evict(folder, filename):
                     unwritable.add(filename)
                 continue
@@ -72,6 +73,14 @@ def fetch(dataset: str, hashes: Mapping[str, str], sources: Sequence[Source]) ->
         if len(found) == len(hashes):
             return {name: found[name] for name in hashes}
     raise DatasetUnavailableError(_explain(dataset, folder, hashes, found, tried))
+
+
+def file_digest(data: bytes, expected: str) -> tuple[str, str]:
+    """``data``'s SHA-256, or its MD5 when ``expected`` has MD5's 32 hex digits (a few of Keras's published
+    checksums are MD5, as its ``get_file`` tells them apart)."""
+    if len(expected) == 32:
+        return "MD5", hashlib.md5(data).hexdigest()
+    return "SHA-256", hashlib.sha256(data).hexdigest()
 
 
 def _store(folder: Path, filename: str, data: bytes) -> None:
@@ -105,5 +114,6 @@ def _explain(dataset: str, folder: Path, hashes: Mapping[str, str], found: Mappi
     lines = [f"Could not get {', '.join(missing)} of the {dataset} dataset. Tried, in order:"]
     lines += [f"  - {attempt}" for attempt in tried]
     lines.append(f"To place the files by hand, put them in {folder} (gzip'd as distributed, or uncompressed):")
-    lines += [f"  {name}.gz  (SHA-256 of the uncompressed file: {digest})" for name, digest in hashes.items()]
+    lines += [f"  {name}.gz  ({'MD5' if len(digest) == 32 else 'SHA-256'} of the uncompressed file: {digest})"
+              for name, digest in hashes.items()]
     return "\n".join(lines)

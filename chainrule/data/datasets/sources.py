@@ -1,4 +1,4 @@
-"""Where dataset files can come from: a folder on disk, or an HTTPS mirror of the gzip'd files.
+"""Where dataset files can come from: a folder on disk, an HTTPS mirror of the gzip'd files, or one file's URL.
 
 A source is any callable that takes a file name such as ``"train-images-idx3-ubyte"`` and returns that file's
 uncompressed bytes. It raises FileNotFoundError when it lacks that one file, anything else when it cannot serve at
@@ -57,6 +57,20 @@ class Mirror:
 
     def __call__(self, filename: str) -> bytes:
         return gzip.decompress(download(f"{self.base_url}{filename}.gz"))
+
+
+@dataclass(frozen=True)
+class Url:
+    """One file at a fixed HTTPS address, served as it is (not gzip'd) whatever name it is cached under (Keras's
+    ``get_file(fname, origin)``)."""
+
+    url: str
+
+    def __str__(self) -> str:
+        return f"url {self.url}"
+
+    def __call__(self, filename: str) -> bytes:
+        return download(self.url)
 
 
 def download(url: str, timeout: float = CONNECT_TIMEOUT_S) -> bytes:

@@ -753,9 +753,6 @@ def test_learning_rate_schedules():
     np.testing.assert_allclose(float(lr_schedule(100000)), 0.096, rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: module 'chainrule.keras.callbacks' has no attribute 'TensorBoard': "
-    "chainrule has no TensorBoard callback (no event-file writer)"))
 def test_tensorboard_callback():
     keras.callbacks.TensorBoard(
         log_dir="/full_path_to_your_logs",

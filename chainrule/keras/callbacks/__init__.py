@@ -707,7 +707,8 @@ class LambdaCallback(Callback):
 
 from chainrule.keras.callbacks.backup_and_restore import BackupAndRestore  # noqa: E402  (its own module)
 from chainrule.keras.callbacks.gradient_health import GradientHealth  # noqa: E402  (its own module)
+from chainrule.keras.callbacks.tensorboard import TensorBoard  # noqa: E402  (its own module)
 
 __all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History",
            "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
-           "TerminateOnNaN"]
+           "TensorBoard", "TerminateOnNaN"]

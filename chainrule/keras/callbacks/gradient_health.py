@@ -16,14 +16,15 @@ to try. :meth:`GradientHealth.plot` draws the per-layer gradient norms over trai
 
 >>> import numpy as np
 >>> from chainrule import keras
->>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="hidden"),
+...                           keras.layers.Dense(1, name="out")])
 >>> model.compile(optimizer="sgd", loss="mse")
 >>> health = GradientHealth()
 >>> _ = model.fit(np.ones((16, 4)), np.ones((16, 1)), epochs=2, verbose=0, callbacks=[health])
 >>> [epoch["epoch"] for epoch in health.history]
 [0, 1]
->>> sorted(health.history[0]["layers"])
-['dense', 'dense_1']
+>>> list(health.history[0]["layers"])
+['hidden', 'out']
 """
 from __future__ import annotations
 
@@ -201,33 +202,13 @@ class GradientHealth(Callback):
     # --- the extra pass -------------------------------------------------------------------------------------------
     def _probe(self, data, layers: list, sample: dict) -> None:
         """Forward (capturing each layer's output) and backward on the batch; gradients grouped by layer."""
-        from chainrule.engine.tape import GradientTape
-        from chainrule.keras.training.adapters import unpack
-
-        model = self.model
-        x, y, sample_weight = unpack(tuple(data))
-        outputs: dict[str, np.ndarray] = {}
-        moving = [(v, np.array(v.numpy())) for v in model.non_trainable_variables]
-        restore = [_capture_output(layer, outputs) for layer in layers]
-        try:
-            variables = model.trainable_variables
-            with GradientTape() as tape:
-                y_pred = model(x, training=True)
-                loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight) \
-                    if getattr(model, "_compiled_loss", None) is not None or model.losses else None
-            grads = tape.gradient(loss, variables) if loss is not None and variables else [None] * len(variables)
-        finally:
-            for undo in restore:
-                undo()
-            for variable, value in moving:  # the step itself updates the moving statistics, once
-                variable.assign(value)
-        by_id = {id(v): g for v, g in zip(variables, grads)}
+        by_id, outputs = batch_gradients(self.model, data, capture=layers)
         for layer in layers:
             stats = sample["layers"][layer.name]
             own = [by_id[id(v)] for v in layer._trainable_variables if by_id.get(id(v)) is not None]
             if own:
-                squares = sum(float(np.sum(np.asarray(g.numpy(), np.float64) ** 2)) for g in own)
-                count = sum(int(np.prod(g.shape)) for g in own)
+                squares = sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in own)
+                count = sum(int(np.size(g)) for g in own)
                 stats["grad_norm"] = math.sqrt(squares)
                 stats["grad_rms"] = math.sqrt(squares / count)
             if layer.name in outputs:
@@ -364,6 +345,34 @@ class GradientHealth(Callback):
         figure.suptitle(f"GradientHealth: {verdict}", fontsize=10)
         figure.tight_layout()
         figure.savefig(path, dpi=100)
+
+
+def batch_gradients(model, data, capture=()) -> tuple[dict, dict]:
+    """The gradients of ``model``'s loss on one training batch ``data`` (``(x, y[, sample_weight])``), by ``id`` of
+    each trainable variable (as arrays; absent where the loss does not reach it), and the outputs of the layers in
+    ``capture`` by layer name. The pass runs in training mode, as a step does, without updating anything: the
+    non-trainable variables (BatchNormalization's moving statistics) are put back afterwards."""
+    from chainrule.engine.tape import GradientTape
+    from chainrule.keras.training.adapters import unpack
+
+    x, y, sample_weight = unpack(tuple(data))
+    outputs: dict[str, np.ndarray] = {}
+    moving = [(v, np.array(v.numpy())) for v in model.non_trainable_variables]
+    restore = [_capture_output(layer, outputs) for layer in capture]
+    try:
+        variables = model.trainable_variables
+        with GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight) \
+                if getattr(model, "_compiled_loss", None) is not None or model.losses else None
+        grads = tape.gradient(loss, variables) if loss is not None and variables else []
+    finally:
+        for undo in restore:
+            undo()
+        for variable, value in moving:  # the step itself updates the moving statistics, once
+            variable.assign(value)
+    found = {id(v): np.asarray(g.numpy()) for v, g in zip(variables, grads) if g is not None}
+    return found, outputs
 
 
 def _measured_layers(model) -> list:

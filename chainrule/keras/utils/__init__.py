@@ -1,6 +1,6 @@
 """``keras.utils``: to_categorical, normalize, set_random_seed, Progbar, PyDataset (Sequence), pad_sequences,
-array_to_img / img_to_array / load_img / save_img, and the custom-object registry that Keras
-exports here too (custom_object_scope, register_keras_serializable, get_custom_objects)."""
+array_to_img / img_to_array / load_img / save_img, text_dataset_from_directory, and the custom-object registry that
+Keras exports here too (custom_object_scope, register_keras_serializable, get_custom_objects)."""
 from chainrule.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                         get_registered_name, get_registered_object,
                                                         register_keras_serializable)
@@ -10,9 +10,11 @@ from chainrule.keras.utils.numerical_utils import normalize, to_categorical
 from chainrule.keras.utils.py_dataset import PyDataset, Sequence
 from chainrule.keras.utils.rng_utils import set_random_seed
 from chainrule.keras.utils.sequence_utils import pad_sequences
+from chainrule.keras.utils.text_dataset_utils import text_dataset_from_directory
 from chainrule.utils.progbar import Progbar
 
 __all__ = ["CustomObjectScope", "Progbar", "custom_object_scope", "get_custom_objects", "get_registered_name",
            "get_registered_object", "normalize", "register_keras_serializable", "set_random_seed", "to_categorical",
            "PyDataset", "Sequence", "pad_sequences", "array_to_img", "img_to_array", "load_img", "save_img",
+           "text_dataset_from_directory",
            "serialize_keras_object", "deserialize_keras_object"]

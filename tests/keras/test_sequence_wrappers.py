@@ -255,3 +255,147 @@ def test_no_mask_warning_from_layers_that_pass_masks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         layers.TimeDistributed(layers.Dense(2))(layers.Embedding(10, 3, mask_zero=True)(IDS))
+
+
+# --- Bidirectional ----------------------------------------------------------------------------------------------------
+def _torch_bidirectional_lstm(bi, x):
+    """PyTorch's bidirectional LSTM with the two Keras LSTMs' weights (gate order i, f, c, o in both), run on ``x``
+    (a float64 torch tensor)."""
+    lstm = torch.nn.LSTM(x.shape[-1], bi.forward_layer.cell.units, batch_first=True, bidirectional=True).double()
+    with torch.no_grad():
+        for suffix, layer in (("", bi.forward_layer), ("_reverse", bi.backward_layer)):
+            kernel, recurrent, bias = (w.numpy().astype("float64") for w in layer.cell.weights)
+            getattr(lstm, f"weight_ih_l0{suffix}").copy_(torch.tensor(kernel.T))
+            getattr(lstm, f"weight_hh_l0{suffix}").copy_(torch.tensor(recurrent.T))
+            getattr(lstm, f"bias_ih_l0{suffix}").copy_(torch.tensor(bias))
+            getattr(lstm, f"bias_hh_l0{suffix}").zero_()
+    return lstm(x)
+
+
+def _sequences(shape=(3, 6, 4), seed=7):
+    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
+
+
+def test_bidirectional_lstm_equals_torchs_bidirectional_lstm_with_the_same_weights():
+    x = _sequences()
+    bi = layers.Bidirectional(layers.LSTM(5, return_sequences=True, return_state=True))
+    out, h_f, c_f, h_b, c_b = bi(x)
+    ref, (h, c) = _torch_bidirectional_lstm(bi, torch.tensor(x, dtype=torch.float64))
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for mine, theirs in ((h_f, h[0]), (h_b, h[1]), (c_f, c[0]), (c_b, c[1])):
+        np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert bi.forward_layer.name.startswith("forward_") and bi.backward_layer.name.startswith("backward_")
+    assert bi.backward_layer.go_backwards and not bi.forward_layer.go_backwards
+
+
+def test_bidirectional_last_outputs_and_input_gradient_match_torch():
+    x = _sequences()
+    bi = layers.Bidirectional(layers.LSTM(4))
+    xv = cr.Variable(x)
+    with cr.GradientTape() as tape:
+        out = bi(xv)
+        loss = cr.reduce_sum(out ** 2)
+    grad = tape.gradient(loss, xv)
+    xs = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    full, _ = _torch_bidirectional_lstm(bi, xs)
+    last = torch.cat([full[:, -1, :4], full[:, 0, 4:]], dim=-1)  # the forward's last step, the backward's first
+    (last ** 2).sum().backward()
+    np.testing.assert_allclose(out.numpy(), last.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad.numpy(), xs.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mul", "ave", None])
+def test_bidirectional_merge_modes(mode):
+    x = _sequences()
+    concat = layers.Bidirectional(layers.LSTM(3, return_sequences=True))
+    both = concat(x).numpy()
+    forward, backward = both[..., :3], both[..., 3:]
+    other = layers.Bidirectional(layers.LSTM(3, return_sequences=True), merge_mode=mode)
+    other.build((None, 6, 4))
+    other.set_weights(concat.get_weights())
+    out = other(x)
+    if mode is None:
+        np.testing.assert_allclose(out[0].numpy(), forward, rtol=1e-6)
+        np.testing.assert_allclose(out[1].numpy(), backward, rtol=1e-6)
+    else:
+        expected = {"sum": forward + backward, "mul": forward * backward, "ave": (forward + backward) / 2}[mode]
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-7)
+        assert other.compute_output_shape((None, 6, 4)) == (None, 6, 3)
+
+
+def test_bidirectional_splits_initial_state_first_half_forwards():
+    x = _sequences()
+    h0 = [np.random.default_rng(k).standard_normal((3, 4)).astype("float32") for k in range(4)]
+    bi = layers.Bidirectional(layers.LSTM(4, return_sequences=True))
+    out = bi(x, initial_state=h0).numpy()
+    forward = bi.forward_layer(x, initial_state=h0[:2]).numpy()
+    backward = bi.backward_layer(x, initial_state=h0[2:]).numpy()[:, ::-1]
+    np.testing.assert_allclose(out, np.concatenate([forward, backward], -1), rtol=1e-6)
+
+
+def test_bidirectional_with_a_mask_gives_each_sequence_what_it_gives_unpadded():
+    ids = np.array([[4, 2, 7, 0, 0], [3, 3, 1, 5, 9]])
+    embedding = layers.Embedding(10, 4, mask_zero=True)
+    bi = layers.Bidirectional(layers.LSTM(3, return_sequences=True))
+    out = bi(embedding(ids))
+    assert np.asarray(out._keras_mask).tolist() == (ids != 0).tolist()
+    alone = bi(embedding(ids[:1, :3])).numpy()
+    np.testing.assert_allclose(out.numpy()[0, :3], alone[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out.numpy()[0, 3:], 0.0)  # masked steps of a merged sequence are 0, as Keras
+    last = layers.Bidirectional(layers.GRU(3))
+    np.testing.assert_allclose(last(embedding(ids)).numpy()[0], last(embedding(ids[:1, :3])).numpy()[0],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_backward_layer_and_argument_errors():
+    backward = layers.LSTM(3, activation="relu", go_backwards=True, return_sequences=True, name="back")
+    bi = layers.Bidirectional(layers.LSTM(3, return_sequences=True), backward_layer=backward)
+    assert bi.backward_layer is backward and bi(_sequences()).shape == (3, 6, 6)
+    with pytest.raises(ValueError, match="Forward layer and backward layer should have different `go_backwards`"):
+        layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3))
+    with pytest.raises(ValueError, match='expected to have the same value for attribute "return_sequences"'):
+        layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3, go_backwards=True, return_sequences=True))
+    with pytest.raises(ValueError, match="Invalid merge mode. Received: max"):
+        layers.Bidirectional(layers.LSTM(3), merge_mode="max")
+    with pytest.raises(ValueError, match="Please initialize `Bidirectional` layer with a `keras.layers.Layer`"):
+        layers.Bidirectional("lstm")
+
+
+def test_bidirectional_in_a_functional_model_with_states_config_and_model_file(tmp_path):
+    inputs = keras.Input((None, 4))
+    outputs = layers.Bidirectional(layers.GRU(3, return_state=True), merge_mode="sum")(inputs)
+    assert [tuple(t.shape) for t in outputs] == [(None, 3), (None, 3), (None, 3)]
+    model = keras.Model(inputs, outputs[0])
+    bi = model.layers[1]
+    config = bi.get_config()
+    assert config["merge_mode"] == "sum" and config["layer"]["class_name"] == "GRU"
+    assert config["backward_layer"]["config"]["go_backwards"] is True
+    clone = layers.Bidirectional.from_config(config)
+    assert clone.forward_layer.name == bi.forward_layer.name and clone.backward_layer.go_backwards
+    x = _sequences()
+    path = tmp_path / "bi.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_text_classifier_with_bidirectional_lstm_trains_and_replays_like_eager():
+    def build():
+        keras.utils.set_random_seed(11)
+        return keras.Sequential([keras.Input((None,), dtype="int32"), layers.Embedding(50, 8, mask_zero=True),
+                                 layers.Bidirectional(layers.LSTM(6, return_sequences=True)),
+                                 layers.Bidirectional(layers.LSTM(4)), layers.Dense(1, activation="sigmoid")])
+
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 50, (32, 7))
+    x[::2, 5:] = 0
+    y = (x[:, 0] > 25).astype("float32")
+    traced, eager = build(), build()
+    traced.compile("adam", "binary_crossentropy")
+    eager.compile("adam", "binary_crossentropy", run_eagerly=True)
+    h1 = traced.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False).history["loss"]
+    h2 = eager.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False).history["loss"]
+    assert h1[-1] < h1[0]
+    np.testing.assert_array_equal(h1, h2)
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)

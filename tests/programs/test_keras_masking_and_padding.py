@@ -12,8 +12,7 @@ The guide's code is kept as written, one test per section, except:
   `pad()`, `masked_embedding` made again where a later section uses it);
 - lines marked `# test:` check what the program produces.
 
-The sections that need the LSTM layer, which chainrule does not have yet, and the one that
-passes an array as `training` are marked xfail with the first error.
+The section that passes an array as `training` is marked xfail with its first error.
 """
 
 import numpy as np
@@ -23,8 +22,6 @@ import chainrule as tf
 from chainrule import keras
 from chainrule.keras import layers
 
-NO_LSTM = ("AttributeError: module 'chainrule.keras.layers' has no attribute 'LSTM': "
-           "chainrule has no LSTM layer yet")
 ARRAY_AS_TRAINING = ("ValueError: The truth value of an array with more than one element is "
                      "ambiguous: the guide passes an array as the model call's second positional "
                      "argument (`training`), which Keras 3 carries along unread and chainrule's "
@@ -87,7 +84,6 @@ def test_mask_generating_layers_embedding_and_masking():
     np.testing.assert_array_equal(np.asarray(masked_embedding._keras_mask), expected)  # test
 
 
-@pytest.mark.xfail(strict=True, reason=NO_LSTM)
 def test_mask_propagation_and_passing_masks_directly():
     model = keras.Sequential(
         [layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True), layers.LSTM(32),]
@@ -191,7 +187,6 @@ def test_supporting_masking_in_custom_layers_custom_embedding():
     np.testing.assert_array_equal(np.asarray(y._keras_mask), x != 0)
 
 
-@pytest.mark.xfail(strict=True, reason=NO_LSTM)
 def test_opting_in_to_mask_propagation():
     class MyActivation(keras.layers.Layer):
         def __init__(self, **kwargs):

@@ -230,6 +230,20 @@ def test_time_distributed_training_flag_reaches_the_wrapped_dropout():
 
 
 # --- a model of them, in fit (traced and replayed) --------------------------------------------------------------------
+def assert_fit_replays_like_eager(build, x, y, optimizer: str, loss: str, batch_size: int) -> None:
+    """Two models from ``build`` (which seeds), one fit traced and replayed, one eagerly: the loss falls and both
+    end with the same losses and weights, bit for bit."""
+    traced, eager = build(), build()
+    traced.compile(optimizer, loss)
+    eager.compile(optimizer, loss, run_eagerly=True)
+    h1 = traced.fit(x, y, epochs=3, batch_size=batch_size, verbose=0, shuffle=False).history["loss"]
+    h2 = eager.fit(x, y, epochs=3, batch_size=batch_size, verbose=0, shuffle=False).history["loss"]
+    assert h1[-1] < h1[0]
+    np.testing.assert_array_equal(h1, h2)
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_embedding_masking_time_distributed_model_trains_and_replays_like_eager():
     def build():
         keras.utils.set_random_seed(3)
@@ -240,15 +254,7 @@ def test_embedding_masking_time_distributed_model_trains_and_replays_like_eager(
 
     rng = np.random.default_rng(4)
     x, y = rng.integers(0, 10, (16, 4)), rng.standard_normal((16, 1)).astype("float32")
-    traced, eager = build(), build()
-    traced.compile("sgd", "mse")
-    eager.compile("sgd", "mse", run_eagerly=True)
-    h1 = traced.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False).history["loss"]
-    h2 = eager.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False).history["loss"]
-    assert h1[-1] < h1[0]
-    np.testing.assert_array_equal(h1, h2)
-    for a, b in zip(traced.get_weights(), eager.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_fit_replays_like_eager(build, x, y, "sgd", "mse", batch_size=8)
 
 
 def test_no_mask_warning_from_layers_that_pass_masks():
@@ -390,12 +396,4 @@ def test_text_classifier_with_bidirectional_lstm_trains_and_replays_like_eager()
     x = rng.integers(1, 50, (32, 7))
     x[::2, 5:] = 0
     y = (x[:, 0] > 25).astype("float32")
-    traced, eager = build(), build()
-    traced.compile("adam", "binary_crossentropy")
-    eager.compile("adam", "binary_crossentropy", run_eagerly=True)
-    h1 = traced.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False).history["loss"]
-    h2 = eager.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False).history["loss"]
-    assert h1[-1] < h1[0]
-    np.testing.assert_array_equal(h1, h2)
-    for a, b in zip(traced.get_weights(), eager.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_fit_replays_like_eager(build, x, y, "adam", "binary_crossentropy", batch_size=16)

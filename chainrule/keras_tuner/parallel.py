@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
-import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -33,7 +32,6 @@ def search_in_workers(tuner, fit_args: tuple, fit_kwargs: dict) -> None:
         warnings.warn(f"workers={tuner.workers} is more than the {cores} cores here: trials will share cores",
                       stacklevel=3)
     _JOB = (tuner, fit_args, fit_kwargs)
-    started = time.perf_counter()
     pool = ProcessPoolExecutor(max_workers=tuner.workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_one_blas_thread)
     running: dict = {}
@@ -45,7 +43,7 @@ def search_in_workers(tuner, fit_args: tuple, fit_kwargs: dict) -> None:
                 trial = tuner.oracle.create_trial(f"{tuner.tuner_id}-{asked}")  # one id per trial in flight
                 if trial.status != TrialStatus.RUNNING:  # IDLE (wait for results) or STOPPED
                     break
-                tuner._show_begin(trial)
+                tuner.on_trial_begin(trial)
                 running[pool.submit(_run_trial, trial.get_state())] = trial
             if not running:
                 break
@@ -53,7 +51,7 @@ def search_in_workers(tuner, fit_args: tuple, fit_kwargs: dict) -> None:
             for future in done:
                 trial = running.pop(future)
                 tuner.finish_trial(trial, future.result())
-                tuner._show_end(trial, started)
+                tuner.on_trial_end(tuner.oracle.trials[trial.trial_id])
     finally:
         pool.shutdown(wait=not running, cancel_futures=True)
         _JOB = None

@@ -70,6 +70,7 @@ class Tuner:
         self.workers = workers
         self.tuner_id = tuner_id or "tuner0"
         self.verbose = verbose
+        self._search_started = time.perf_counter()
         self.directory = str(directory or ".")
         self.project_name = project_name or "untitled_project"
         self.oracle._set_project_dir(self.project_dir)
@@ -105,7 +106,7 @@ class Tuner:
         The arguments are ``Model.fit``'s (x, y, epochs, validation_split, validation_data, callbacks, ...)."""
         if "verbose" in fit_kwargs:
             self.verbose = fit_kwargs["verbose"]
-        started = time.perf_counter()
+        self._search_started = time.perf_counter()
         if self.workers > 1:
             from chainrule.keras_tuner.parallel import search_in_workers
 
@@ -115,10 +116,10 @@ class Tuner:
             trial = self.oracle.create_trial(self.tuner_id)
             if trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE with nothing running to wait for
                 break
-            self._show_begin(trial)
+            self.on_trial_begin(trial)
             outcome = self.execute_trial(trial, fit_args, fit_kwargs)
             self.finish_trial(trial, outcome)
-            self._show_end(trial, started)
+            self.on_trial_end(self.oracle.trials[trial.trial_id])
 
     def execute_trial(self, trial: Trial, fit_args, fit_kwargs) -> dict:
         """Run ``trial``: ``{"metrics": {epoch: {name: value}}}``, or ``{"error": message}`` when it failed."""
@@ -244,8 +245,9 @@ class Tuner:
             print()
             trial.summary()
 
-    # --- display ------------------------------------------------------------------------------------------------
-    def _show_begin(self, trial: Trial) -> None:
+    # --- hooks and display ------------------------------------------------------------------------------------------
+    def on_trial_begin(self, trial: Trial) -> None:
+        """Called before a trial trains (keras_tuner's hook): shows its values when ``verbose``."""
         if not self.verbose:
             return
         best = self.oracle.get_best_trials()
@@ -256,10 +258,11 @@ class Tuner:
             print(f"{_shown(value):18}|{_shown(best_values.get(name, '?')):18}|{name}")
         print()
 
-    def _show_end(self, trial: Trial, started: float) -> None:
+    def on_trial_end(self, trial: Trial) -> None:
+        """Called once a trial has ended, with its score (keras_tuner's hook): shows it when ``verbose``."""
         if not self.verbose:
             return
-        stored = self.oracle.trials[trial.trial_id]
+        stored = trial
         name = self.oracle.objective.name
         print(f"Trial {trial.trial_id} {stored.status.capitalize()}" +
               (f": {stored.message}" if stored.message else ""))
@@ -267,7 +270,8 @@ class Tuner:
             print(f"{name}: {stored.score}")
         best = self.oracle.get_best_trials()
         print(f"Best {name} So Far: {best[0].score if best else None}")
-        print(f"Total elapsed time: {time.strftime('%Hh %Mm %Ss', time.gmtime(time.perf_counter() - started))}")
+        elapsed = time.gmtime(time.perf_counter() - self._search_started)
+        print(f"Total elapsed time: {time.strftime('%Hh %Mm %Ss', elapsed)}")
 
 
 class _KeepBest(Callback):

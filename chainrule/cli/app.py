@@ -6,6 +6,8 @@
     chainrule evaluate runs/cnn-mnist/model.keras
     chainrule predict runs/cnn-mnist/model.keras my_digit.png
     chainrule summary runs/cnn-mnist/model.keras
+    chainrule tune --model cnn --lr 1e-4:1e-1 --search random --trials 12 --limit 5000
+    chainrule lr-find --model cnn --limit 6400
 
 ``train`` writes into ``--out`` (default ``runs/<model>-<dataset>``): ``model.keras`` (architecture, weights and
 optimizer state: see :mod:`chainrule.keras.saving`; written after each epoch whose weights are all finite, and a run
@@ -116,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="the layers of a saved model and what its file holds")
     summary.add_argument("model", type=Path, metavar="MODEL", help="a model file written by train or model.save")
     summary.set_defaults(run=_summary)
+
+    from chainrule.cli import tune
+
+    tune.add_commands(commands, sys.modules[__name__])  # tune, lr-find (they reuse this module's helpers)
     return parser
 
 

@@ -191,3 +191,23 @@ def test_errors_say_what_is_wrong():
         layers.TextVectorization(ragged=True)
     with pytest.raises(RuntimeError, match="must set the layer's vocabulary before calling it"):
         layers.TextVectorization(output_mode="multi_hot")(["a"])
+
+
+def test_a_model_with_a_string_input_fits_evaluates_and_predicts_on_text_arrays():
+    texts = np.array(["good fun", "bad dull", "fun good good", "dull bad", "good", "bad"] * 4)
+    labels = np.array([1, 0, 1, 0, 1, 0] * 4, dtype="float32")
+    layer = layers.TextVectorization(output_mode="multi_hot")
+    layer.adapt(texts)
+    inputs = keras.Input(shape=(1,), dtype="string")
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(layer(inputs)))
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(texts[:, None], labels, epochs=20, batch_size=6, verbose=0)
+    assert history.history["accuracy"][-1] == 1.0
+    assert model.evaluate(texts[:, None], labels, verbose=0)[1] == 1.0
+    as_bytes = np.array([[b"good fun"], [b"bad dull"]], dtype=object)
+    np.testing.assert_allclose(model.predict(as_bytes, verbose=0), model.predict(texts[:2, None], verbose=0))
+    assert model.predict(texts[:2, None], verbose=0).round().ravel().tolist() == [1.0, 0.0]
+    numeric = keras.Sequential([keras.Input(shape=(1,)), layers.Dense(1)])
+    numeric.compile(loss="mse")
+    with pytest.raises(TypeError, match="x holds strings"):  # a model without a string input still refuses text
+        numeric.fit(texts[:, None], labels, verbose=0)

@@ -15,12 +15,43 @@ sequences to one length, or pass one NumPy array
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+# set while a model with a string input (keras.Input(dtype="string")) runs fit/evaluate/predict: x may hold text
+_TEXT_INPUTS: contextvars.ContextVar[bool] = contextvars.ContextVar("text_inputs", default=False)
+
+
+def accepts_text_inputs(method: Callable) -> Callable:
+    """Decorates fit/evaluate/predict: a model that has a string input takes strings as ``x`` (its first layers,
+    TextVectorization or StringLookup, turn them into numbers); other models keep refusing them."""
+    @functools.wraps(method)
+    def run(model, *args, **kwargs):
+        takes_text = any(np.dtype(t.dtype).kind in "US" for t in getattr(model, "inputs", None) or ())
+        token = _TEXT_INPUTS.set(takes_text)
+        try:
+            return method(model, *args, **kwargs)
+        finally:
+            _TEXT_INPUTS.reset(token)
+    return run
+
+
+def _as_text(array: np.ndarray) -> np.ndarray | None:
+    """``array`` as a NumPy str array when it holds only text (str or UTF-8 bytes), else None."""
+    if array.dtype.kind not in "USO":
+        return None
+    from chainrule.keras.layers.preprocessing.strings import as_string_array
+
+    try:
+        return as_string_array(array)
+    except TypeError:  # objects that are not all text
+        return None
 
 
 def as_number_array(array: np.ndarray, role: str) -> np.ndarray:
@@ -29,12 +60,16 @@ def as_number_array(array: np.ndarray, role: str) -> np.ndarray:
     kind = array.dtype.kind
     if kind in NUMBER_KINDS:
         return array
+    if _TEXT_INPUTS.get() and role.startswith("x") and (text := _as_text(array)) is not None:
+        return text
     if kind == "O":
         return _from_objects(array, role)
     if kind in "US":
         hint = ("Map the labels to integer class ids first (ids = np.unique(y, return_inverse=True)[1])"
                 if role.startswith("y") else f"Turn the text into numbers first ({role}.astype('float32') if the "
-                                             f"strings are numbers, else a vocabulary lookup)")
+                                             f"strings are numbers, else a vocabulary lookup; a model whose input is "
+                                             f"keras.Input(shape=(1,), dtype='string') takes text, for its "
+                                             f"TextVectorization or StringLookup layer)")
         example = array.flat[0] if array.size else ""
         raise TypeError(f"{role} holds strings (dtype {array.dtype.str.lstrip('<>|=')}, e.g. {_short(example)}): a "
                         f"model takes numbers. {hint}")

@@ -31,6 +31,7 @@ from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _cla
                                          check_one_weighting, class_weights_for, input_dtype, make_adapter,
                                          num_rows, target_dtype, to_numpy, unpack)
 from chainrule.keras import distribution as _distribution
+from chainrule.keras.training.array_checks import accepts_text_inputs
 from chainrule.keras.metrics import Mean
 from chainrule.keras.training.argument_checks import check_arguments, expected_inputs, input_count
 from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
@@ -303,6 +304,7 @@ class Trainer:
         return getattr(type(self), name) is not getattr(Trainer, name)
 
     # --- fit ------------------------------------------------------------------------------------------------------
+    @accepts_text_inputs  # a model with a string input takes text as x
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
@@ -412,6 +414,7 @@ class Trainer:
         return make_adapter(validation_data, batch_size=batch_size, shuffle=False)
 
     # --- evaluate ---------------------------------------------------------------------------------------------------
+    @accepts_text_inputs
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict: bool = False, **kwargs):
         """The loss (and metrics) on the data: a float, ``[loss, metric...]``, or a dict with ``return_dict``."""
@@ -464,6 +467,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # --- predict ------------------------------------------------------------------------------------------------------
+    @accepts_text_inputs
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as a NumPy array (a list or dict of arrays for several outputs)."""
         from chainrule.keras.callbacks import CallbackList
@@ -503,6 +507,7 @@ class Trainer:
             sw = class_weights_for(y, table)
         return x, y, sw
 
+    @accepts_text_inputs
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One update on one batch; returns this batch's loss (and metrics): as Keras 3, it resets the metrics
         first, so nothing carries over from earlier calls, ``fit`` or ``evaluate``."""
@@ -511,6 +516,7 @@ class Trainer:
         logs = self._one_batch("train", self._batch_arrays(x, y, sample_weight, class_weight))
         return logs if return_dict else self._flat_results(logs)
 
+    @accepts_text_inputs
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (and metrics) on one batch, without updating the weights (the metrics reset first, as Keras 3)."""
         self._assert_compiled("test_on_batch")
@@ -524,6 +530,7 @@ class Trainer:
         logs = self._step_function(kind)(_pack(*data))
         return _plain_logs(logs) if self._custom(f"{kind}_step") else self._logs()
 
+    @accepts_text_inputs
     def predict_on_batch(self, x):
         """The outputs for one batch, as NumPy."""
         x = cast_structure(to_numpy(x, "x"), input_dtype)

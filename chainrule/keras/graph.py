@@ -119,7 +119,8 @@ def _is_input_layer(layer) -> bool:
 def call_symbolic(layer, *args, **kwargs):
     """Layer.__call__ on KerasTensors: build the layer for the symbolic shapes, learn its outputs' shapes, dtypes and
     masks by probing it on zeros (:func:`probe_output_specs`), record a Node with every argument, and return
-    KerasTensors in the structure the layer returns."""
+    KerasTensors in the structure the layer returns. A layer with ``compute_output_spec`` (text layers, whose
+    output length depends on the text) gives its output KerasTensors itself instead of being probed."""
     if not args:
         raise TypeError(f"Layer '{layer.name}' was called without a positional input")
     for t in tree.flatten(args[0]):
@@ -127,6 +128,11 @@ def call_symbolic(layer, *args, **kwargs):
             raise TypeError(f"Layer '{layer.name}' was called on a mix of symbolic tensors and values "
                             f"({type(t).__name__}); in a functional model every input must come from keras.Input or "
                             f"another layer")
+    if hasattr(layer, "compute_output_spec"):  # a layer whose output shape depends on its data says it (Keras 3)
+        declared = layer.compute_output_spec(*args, **kwargs)
+        outputs = tree.flatten(declared)
+        Node(layer, args, kwargs, outputs)
+        return declared
     structure, specs, masks = probe_output_specs(layer, args, kwargs)
     outputs = [KerasTensor(shape, dtype) for shape, dtype in specs]
     for t, mask in zip(outputs, masks):

@@ -211,3 +211,14 @@ def test_a_model_with_a_string_input_fits_evaluates_and_predicts_on_text_arrays(
     numeric.compile(loss="mse")
     with pytest.raises(TypeError, match="x holds strings"):  # a model without a string input still refuses text
         numeric.fit(texts[:, None], labels, verbose=0)
+
+
+def test_symbolic_output_keeps_an_unknown_sequence_length():
+    layer = layers.TextVectorization(vocabulary=["a", "b"])
+    inputs = keras.Input(shape=(1,), dtype="string")
+    indices = layer(inputs)
+    assert indices.shape == (None, None) and indices.dtype == np.int64  # the longest text of each batch
+    model = keras.Model(inputs, indices)
+    np.testing.assert_array_equal(values(model(np.array([["a b a"], ["b"]]))), [[2, 3, 2], [3, 0, 0]])
+    counts = layers.TextVectorization(vocabulary=["a", "b"], output_mode="count")(inputs)
+    assert counts.shape == (None, 3) and counts.dtype == np.float32  # [UNK], a, b

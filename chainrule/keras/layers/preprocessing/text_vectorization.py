@@ -191,6 +191,14 @@ class TextVectorization(Layer):
         depth = lookup.max_tokens if lookup.pad_to_max_tokens else lookup.vocabulary_size()
         return (input_shape[0], depth)
 
+    def compute_output_spec(self, inputs):
+        """The symbolic output: int64 indices of ``(batch, output_sequence_length)`` (None: the longest text of
+        each batch), or float vectors of the vocabulary's size."""
+        from chainrule.keras.graph import KerasTensor
+
+        dtype = "int64" if self._output_mode == "int" else keras_backend.floatx()
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
+
     def get_config(self) -> dict:
         lookup = self._lookup_layer
         vocabulary, idf = lookup._saved_vocabulary()

@@ -175,9 +175,6 @@ def test_all_models_are_callable_just_like_layers():
     np.testing.assert_allclose(ensemble_model(data).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: module 'chainrule.keras.layers' has no attribute 'Embedding': "
-    "chainrule has no Embedding (nor LSTM) layer yet"))
 def test_models_with_multiple_inputs_and_outputs():
     num_tags = 12  # Number of unique issue tags
     num_words = 10000  # Size of vocabulary obtained when preprocessing text data

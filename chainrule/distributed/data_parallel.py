@@ -29,6 +29,7 @@ from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES
 from chainrule.distributed.optimizer import DistributedOptimizer, is_distributed, sync_from_root
 from chainrule.distributed.replica import step_weight
 from chainrule.engine.tensor import Tensor
+from chainrule.keras.callbacks import Callback as _Callback
 from chainrule.utils import tree
 
 
@@ -75,8 +76,18 @@ class DataParallel:
             sync_from_root(optimizer, list(model.trainable_variables))
 
     def rank_callbacks(self, callbacks, verbose: int) -> tuple[list, int]:
-        """The callbacks and verbosity of this rank: all on rank 0, none (and no progress bar) elsewhere."""
-        return (list(callbacks or []), verbose) if self.is_chief else ([], 0)
+        """The callbacks and verbosity of this rank: all on rank 0; elsewhere none (and no progress bar) but one
+        that asks for the logs after the same batches as rank 0's do, since reading the logs is a collective."""
+        from chainrule.keras.callbacks import CallbackList
+
+        callbacks = list(callbacks or [])
+        hooks = None
+        if self.is_chief:
+            chief = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose)
+            hooks = (chief._implements_train_batch_hooks, chief._implements_test_batch_hooks)
+        if self.comm.size > 1:
+            hooks = broadcast_object(hooks)
+        return (callbacks, verbose) if self.is_chief else ([_BatchHooksOf(*hooks)], 0)
 
     # --- each step ----------------------------------------------------------------------------------------------
     def bounds(self, rows: int) -> tuple[int, int]:
@@ -163,6 +174,23 @@ class DataParallel:
         model.stop_training = bool(state[0])
         if optimizer is not None and state[1] != lr and not callable(optimizer._learning_rate):
             optimizer.learning_rate = float(state[1])
+
+
+class _BatchHooksOf(_Callback):
+    """A callback that does nothing but has batch hooks where rank 0's callbacks have them, so that every rank reads
+    the logs (summing the metrics over the ranks) after the same batches."""
+
+    def __init__(self, train: bool, test: bool):
+        super().__init__()
+        self._train, self._test = train, test
+
+    @property
+    def _implements_train_batch_hooks(self) -> bool:
+        return self._train
+
+    @property
+    def _implements_test_batch_hooks(self) -> bool:
+        return self._test
 
 
 def _value(v):

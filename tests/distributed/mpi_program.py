@@ -72,8 +72,15 @@ def fit(tf, keras, dist, out: Path) -> None:
     with strategy.scope():
         model = compiled(keras, optimizer="sgd")
     written = out / f"log_rank{dist.rank()}.csv"
+    batch_logs = []  # Horovod's idiom: a callback given on rank 0 only (with batch hooks, which read the logs)
+    callbacks = [keras.callbacks.CSVLogger(str(written))]
+    if dist.rank() == 0:
+        callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batch_logs.append(
+            [logs["loss"], logs["accuracy"]])))
     history = model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=2, validation_split=0.25, shuffle=True, verbose=0,
-                        callbacks=[keras.callbacks.CSVLogger(str(written))])
+                        callbacks=callbacks)
+    if dist.rank() == 0:
+        np.save(out / "fit_batch_logs.npy", np.array(batch_logs))
     same_on_every_rank(dist, flat_weights(model), "weights after fit")
     evaluated = model.evaluate(x, y, batch_size=GLOBAL_BATCH, verbose=0, return_dict=True)
     np.savez(out / f"fit_rank{dist.rank()}.npz", weights=flat_weights(model),

@@ -81,6 +81,13 @@ def test_fit_history_and_evaluate_equal_one_process(single, ranks):
             np.testing.assert_allclose(together[key], alone[key], rtol=1e-5, atol=2e-6, err_msg=key)
 
 
+def test_batch_logs_of_a_rank_zero_callback_equal_one_process(single, ranks):
+    n, out = ranks
+    alone, together = np.load(single / "fit_batch_logs.npy"), np.load(out / "fit_batch_logs.npy")
+    assert together.shape == alone.shape == (30, 2)
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=2e-6)
+
+
 def test_rank_zero_alone_writes_callback_files(ranks):
     n, out = ranks
     assert (out / "log_rank0.csv").exists()

@@ -424,7 +424,8 @@ class Layer:
             if training is None:
                 training = outer_training
             if training is not None:
-                training = bool(training)
+                training = training_flag(training)
+            if training is not None:
                 if signature.takes_training:
                     kwargs["training"] = training
             context.training = training
@@ -708,6 +709,19 @@ def serialize_object(module, obj):
     if hasattr(obj, "get_config"):
         return module.serialize(obj)
     return getattr(obj, "__name__", repr(obj))
+
+
+def training_flag(value) -> bool | None:
+    """A call's ``training`` argument as a bool; None for a value that is not one flag, such as the array Keras's
+    masking guide passes as a model call's second argument (Keras 3 carries it along without reading it).
+
+    >>> training_flag(1), training_flag(np.bool_(False)), training_flag(np.zeros((2, 3)))
+    (True, False, None)
+    """
+    if value is None or isinstance(value, (bool, int, np.bool_, np.integer)):
+        return None if value is None else bool(value)
+    data = getattr(value, "data", value)
+    return bool(data) if isinstance(data, np.ndarray) and data.size == 1 else None
 
 
 def check_no_constraint(layer: str, **constraints) -> None:

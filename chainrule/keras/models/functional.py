@@ -15,7 +15,7 @@ import functools
 import numpy as np
 
 from chainrule.keras.graph import Graph, KerasTensor
-from chainrule.keras.layers.base import Layer
+from chainrule.keras.layers.base import Layer, training_flag
 from chainrule.keras.models.model import Model, cast_input, input_spec_for
 from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
 from chainrule.utils import tree
@@ -79,7 +79,7 @@ class Functional(Model):
             for x, m in zip(flat, tree.flatten(mask)):
                 if m is not None:
                     x._keras_mask = m
-        outs = self._graph.run(flat, training=bool(training))
+        outs = self._graph.run(flat, training=bool(training_flag(training)))
         if len(outs) > len(self.outputs):  # the values of the symbolic losses (add_loss) for this call
             Model.add_loss(self, outs[len(self.outputs):])
         return self._pack_outputs(outs[:len(self.outputs)])

@@ -84,14 +84,24 @@ class _Recurrence(Function):
         return xz.reshape(steps, batch, -1)
 
     def _start(self, x, recurrent_kernel, bias, mask, settings: tuple):
-        """Keep the settings (go_backwards first) and the mask; return the states' array (time + 1, batch, units)
-        and the outputs' (time, batch, units)."""
+        """Keep the settings (go_backwards, zero_output_for_mask, ...) and the mask; return the states' array
+        (time + 1, batch, units) and the outputs' (time, batch, units): the states themselves without a mask."""
+        xp = backend.xp
         batch, steps, _ = x.shape
         self.settings = settings
         self.has_bias = bias is not None
-        self.keep = _keep(mask, batch, steps, x.dtype, settings[0])
-        self.hs = backend.xp.empty((steps + 1, batch, recurrent_kernel.shape[0]), dtype=x.dtype)
-        return self.hs, backend.xp.empty(self.hs[1:].shape, dtype=x.dtype)
+        self.keep = keep = _keep(mask, batch, steps, x.dtype, settings[0])
+        self.hs = hs = xp.empty((steps + 1, batch, recurrent_kernel.shape[0]), dtype=x.dtype)
+        self.masked_rows = None if mask is None else [xp.flatnonzero(k == 0) for k in keep]
+        self.no_output = xp.zeros(hs.shape[1:], dtype=x.dtype)
+        return hs, hs[1:] if mask is None else xp.empty(hs[1:].shape, dtype=x.dtype)
+
+    def _mask_step(self, t: int, ys, *pairs) -> None:
+        """Keras's masking of step t (nothing without a mask): masked rows keep their states, repeat the output."""
+        if self.masked_rows is not None:
+            hs = self.hs
+            kernels.masked_step(self.masked_rows[t], hs[t + 1], ys[t], ys[t - 1] if t else self.no_output,
+                                self.settings[1], ((hs[t + 1], hs[t]),) + pairs)
 
     def _check_first_order(self):
         if self.graph_out is not None:
@@ -131,16 +141,14 @@ class LSTMSequence(_Recurrence):
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
         self.acts = acts = self._project(x, kernel, bias, go_backwards)
-        keep = self.keep
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
         hz = xp.empty((batch, 4 * units), dtype=x.dtype)
-        no_output = xp.zeros((batch, units), dtype=x.dtype)
         for t in range(steps):
             xp.matmul(hs[t], recurrent_kernel, out=hz)
-            kernels.lstm_forward_step(acts[t], hz, cs[t], hs[t], ys[t - 1] if t else no_output, keep[t], cs[t + 1],
-                                      hs[t + 1], ys[t], tcs[t], zero_output_for_mask)
+            kernels.lstm_forward_step(acts[t], hz, cs[t], cs[t + 1], hs[t + 1], tcs[t])
+            self._mask_step(t, ys, (cs[t + 1], cs[t]))
         return _pack(ys, (hs[steps], cs[steps]))
 
     def backward(self, g):
@@ -177,9 +185,7 @@ class GRUSequence(_Recurrence):
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, reset_after))
         xz = self._project(x, kernel, bias[0] if self.has_bias and reset_after else bias, go_backwards)
-        keep = self.keep
         hs[0] = _initial(h0, batch, units, x.dtype)
-        no_output = xp.zeros((batch, units), dtype=x.dtype)
         if reset_after:
             # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
@@ -188,8 +194,8 @@ class GRUSequence(_Recurrence):
             hz = xp.empty((batch, 3 * units), dtype=x.dtype)
             for t in range(steps):
                 xp.matmul(hs[t], recurrent_kernel, out=hz)
-                kernels.gru_forward_step(acts[t], hz, rec_bias, hs[t], ys[t - 1] if t else no_output, keep[t],
-                                         hs[t + 1], ys[t], zero_output_for_mask)
+                kernels.gru_forward_step(acts[t], hz, rec_bias, hs[t], hs[t + 1])
+                self._mask_step(t, ys)
         else:
             self.acts = acts = xz
             self.rh = rh = xp.empty((steps, batch, units), dtype=x.dtype)
@@ -200,8 +206,8 @@ class GRUSequence(_Recurrence):
                 xp.matmul(hs[t], u_zr, out=hzr)
                 kernels.gru_gates_step(acts[t], hzr, hs[t], rh[t])
                 xp.matmul(rh[t], u_h, out=hrec)
-                kernels.gru_candidate_step(acts[t], hrec, hs[t], ys[t - 1] if t else no_output, keep[t], hs[t + 1],
-                                           ys[t], zero_output_for_mask)
+                kernels.gru_candidate_step(acts[t], hrec, hs[t], hs[t + 1])
+                self._mask_step(t, ys)
         return _pack(ys, (hs[steps],))
 
     def backward(self, g):
@@ -255,14 +261,12 @@ class SimpleRNNSequence(_Recurrence):
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
         self.acts = acts = self._project(x, kernel, bias, go_backwards)
-        keep = self.keep
         hs[0] = _initial(h0, batch, units, x.dtype)
         hz = xp.empty((batch, units), dtype=x.dtype)
-        no_output = xp.zeros((batch, units), dtype=x.dtype)
         for t in range(steps):
             xp.matmul(hs[t], recurrent_kernel, out=hz)
-            kernels.simple_forward_step(acts[t], hz, hs[t], ys[t - 1] if t else no_output, keep[t], hs[t + 1], ys[t],
-                                        zero_output_for_mask)
+            kernels.simple_forward_step(acts[t], hz, hs[t + 1])
+            self._mask_step(t, ys)
         return _pack(ys, (hs[steps],))
 
     def backward(self, g):

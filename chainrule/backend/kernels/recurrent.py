@@ -1,31 +1,28 @@
-"""One time step of the fused recurrent ops (chainrule/ops/recurrent.py): the gate math between two GEMMs, forward and
-backward, as numba kernels beside their NumPy versions.
+"""One time step of the fused recurrent ops (chainrule/ops/recurrent.py): the gate math between two GEMMs.
 
-The op does the products (the input projection of all steps at once, one recurrent product per step) with BLAS; a
-step kernel reads the two products and the previous state and writes the gate activations, the new state and the
-step's output in one pass. Arrays are (batch, units) rows of one step; ``keep`` is the step's mask as 0/1 per row.
+The op does the products with BLAS (the input projection of all steps at once, one recurrent product per step); a
+step here turns them into the gates and the new state. Arrays are (batch, units) rows of one step.
 
-Masked rows (``keep == 0``) follow Keras: the state stays, and the output repeats the previous output (zeros with
-``zero_output``). In backward a masked row passes its state gradient on unchanged, and its output gradient to the
-previous output (``carry``), and gets no gate gradient.
+Forward runs on NumPy's ufuncs with ``out=``, in place: its tanh is vectorized (SIMD), where numba's scalar
+exp/tanh made the step several times slower; sigmoid is computed through tanh, σ(x) = (1 + tanh(x/2)) / 2, which
+never overflows. Masked rows are then put back (``masked_step``). Backward has no transcendental left (the
+activations are kept), so it is one numba pass per step, with a NumPy twin.
+
+Masks follow Keras: at a masked row (``keep == 0``) the state stays, and the output repeats the previous output
+(zeros with ``zero_output``). In backward a masked row passes its state gradient on unchanged, and its output
+gradient to the previous output (``carry``), and gets no gate gradient.
 
     lstm_forward_step      z = xz + hz;  i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c);  c = f c' + i g;  h = o tanh c
     gru_forward_step       z, r = σ(xz + hz + b);  hh = tanh(xz_h + r (hz_h + b_h));  h = z h' + (1 - z) hh
     simple_forward_step    h = tanh(xz + hz)
 
-The numba versions sum in the same order but use their own exp/tanh, so they equal the NumPy ones to rounding
-(``bit_exact=False``).
-
 >>> import numpy as np
->>> acts = np.zeros((1, 4)); h = np.zeros((1, 1)); c = np.zeros((1, 1)); y = np.zeros((1, 1)); tc = np.zeros((1, 1))
->>> lstm_forward_step(acts, np.zeros((1, 4)), np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.ones(1),
-...                   c, h, y, tc, False)
+>>> acts = np.zeros((1, 4)); c, h, tc = np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))
+>>> lstm_forward_step(acts, np.zeros((1, 4)), np.ones((1, 1)), c, h, tc)
 >>> c, acts   # c = f c' + i g = 0.5 * 1 + 0.5 * 0
 (array([[0.5]]), array([[0.5, 0.5, 0. , 0.5]]))
 """
 from __future__ import annotations
-
-import math
 
 from chainrule import backend
 from chainrule.backend.kernels import jit, runs_on
@@ -42,18 +39,30 @@ def _fits(*arrays) -> bool:
     return True
 
 
-def _sigmoid(x):
-    """σ(x) through tanh, which never overflows (1 / (1 + e^-x) overflows e^-x for x below about -88 in float32)."""
-    xp = backend.xp
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+def _sigmoid_(v) -> None:
+    """σ in place, through the vectorized tanh."""
+    v *= 0.5
+    backend.xp.tanh(v, out=v)
+    v *= 0.5
+    v += 0.5
 
 
-def _masked_outputs(keep, new_h, h_prev, y_prev, h_out, y_out, zero_output: bool) -> None:
-    """Keras's masking of a step: kept rows take the new state and output it, masked rows keep both."""
+def _mix_(h_out, z, h_prev, hh) -> None:
+    """h = z h' + (1 - z) hh, as hh + z (h' - hh), into ``h_out``."""
     xp = backend.xp
-    kept = keep[:, None] > 0
-    h_out[...] = xp.where(kept, new_h, h_prev)
-    y_out[...] = xp.where(kept, new_h, 0 if zero_output else y_prev)
+    xp.subtract(h_prev, hh, out=h_out)
+    h_out *= z
+    h_out += hh
+
+
+def masked_step(rows, new_h, y_out, y_prev, zero_output: bool, pairs) -> None:
+    """Keras's masking of one step: ``y_out`` is the new h on kept rows and the previous output (or 0) on the
+    masked ``rows``; each (new, previous) state pair in ``pairs`` gets its previous value back on those rows."""
+    y_out[...] = new_h
+    if len(rows):
+        y_out[rows] = 0 if zero_output else y_prev[rows]
+        for new, previous in pairs:
+            new[rows] = previous[rows]
 
 
 def _masked_state_grad(keep, gy, carry, dh, zero_output: bool):
@@ -67,19 +76,20 @@ def _masked_state_grad(keep, gy, carry, dh, zero_output: bool):
 
 
 # --- LSTM ---------------------------------------------------------------------------------------------------------
-def lstm_forward_step_numpy(acts, hz, c_prev, h_prev, y_prev, keep, c_out, h_out, y_out, tc_out, zero_output):
+def lstm_forward_step(acts, hz, c_prev, c_out, h_out, tc_out) -> None:
+    """One LSTM step before masking: ``acts`` holds x_t W + b on entry and (i, f, g, o) on exit; writes c, h, tanh c."""
     xp = backend.xp
     n = c_prev.shape[1]
     acts += hz
-    acts[:, :2 * n] = _sigmoid(acts[:, :2 * n])
-    acts[:, 2 * n:3 * n] = xp.tanh(acts[:, 2 * n:3 * n])
-    acts[:, 3 * n:] = _sigmoid(acts[:, 3 * n:])
+    _sigmoid_(acts[:, :2 * n])
+    xp.tanh(acts[:, 2 * n:3 * n], out=acts[:, 2 * n:3 * n])
+    _sigmoid_(acts[:, 3 * n:])
     i, f, g, o = acts[:, :n], acts[:, n:2 * n], acts[:, 2 * n:3 * n], acts[:, 3 * n:]
-    c = f * c_prev + i * g
-    tc_out[...] = xp.tanh(c)
-    kept = keep[:, None] > 0
-    c_out[...] = xp.where(kept, c, c_prev)
-    _masked_outputs(keep, o * tc_out, h_prev, y_prev, h_out, y_out, zero_output)
+    xp.multiply(f, c_prev, out=c_out)
+    xp.multiply(i, g, out=tc_out)
+    c_out += tc_out
+    xp.tanh(c_out, out=tc_out)
+    xp.multiply(o, tc_out, out=h_out)
 
 
 def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
@@ -94,29 +104,6 @@ def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz,
     dz[:, 3 * n:] = dhn * tc * o * (1 - o)
     dc[...] = backend.xp.where(kept, dcn * f, dc)
     dh *= ~kept
-
-
-@jit(bit_exact=False)
-def _lstm_forward_nb(acts, hz, c_prev, h_prev, y_prev, keep, c_out, h_out, y_out, tc_out, zero_output):
-    n = c_prev.shape[1]
-    for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(n):
-            i = 1.0 / (1.0 + math.exp(-(acts[b, j] + hz[b, j])))
-            f = 1.0 / (1.0 + math.exp(-(acts[b, n + j] + hz[b, n + j])))
-            g = math.tanh(acts[b, 2 * n + j] + hz[b, 2 * n + j])
-            o = 1.0 / (1.0 + math.exp(-(acts[b, 3 * n + j] + hz[b, 3 * n + j])))
-            acts[b, j], acts[b, n + j], acts[b, 2 * n + j], acts[b, 3 * n + j] = i, f, g, o
-            c = f * c_prev[b, j] + i * g
-            tc = math.tanh(c)
-            tc_out[b, j] = tc
-            if kept:
-                c_out[b, j] = c
-                h_out[b, j] = y_out[b, j] = o * tc
-            else:
-                c_out[b, j] = c_prev[b, j]
-                h_out[b, j] = h_prev[b, j]
-                y_out[b, j] = 0.0 if zero_output else y_prev[b, j]
 
 
 @jit(bit_exact=False)
@@ -144,12 +131,6 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
             dh[b, j] = 0.0
 
 
-def lstm_forward_step(acts, hz, c_prev, h_prev, y_prev, keep, c_out, h_out, y_out, tc_out, zero_output) -> None:
-    """One LSTM step: ``acts`` holds x_t W + b on entry and (i, f, g, o) on exit; writes c, h, the output, tanh c."""
-    args = (acts, hz, c_prev, h_prev, y_prev, keep, c_out, h_out, y_out, tc_out)
-    (_lstm_forward_nb if _fits(*args) else lstm_forward_step_numpy)(*args, bool(zero_output))
-
-
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:
     """One LSTM step back: adds ``rec`` (the later step's dz Uᵀ) to ``dh``, writes the gate gradients ``dz``; leaves
     in ``dh``/``dc`` what flows to the previous state apart from ``dz Uᵀ``."""
@@ -158,15 +139,19 @@ def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_
 
 
 # --- GRU (reset_after=True: the reset gate multiplies the recurrent product) ------------------------------------------
-def gru_forward_step_numpy(acts, hz, rec_bias, h_prev, y_prev, keep, h_out, y_out, zero_output):
-    xp = backend.xp
+def gru_forward_step(acts, hz, rec_bias, h_prev, h_out) -> None:
+    """One GRU step (reset_after) before masking: ``acts`` (batch, 4·units) holds x_t W + b_in in its first 3·units
+    on entry and (z, r, hh, h U_h + b_h) on exit; ``hz`` is h U (the recurrent bias is added here)."""
     n = h_prev.shape[1]
     hz += rec_bias
-    acts[:, :2 * n] = _sigmoid(acts[:, :2 * n] + hz[:, :2 * n])
+    acts[:, :2 * n] += hz[:, :2 * n]
+    _sigmoid_(acts[:, :2 * n])
     acts[:, 3 * n:] = hz[:, 2 * n:]
-    acts[:, 2 * n:3 * n] = xp.tanh(acts[:, 2 * n:3 * n] + acts[:, n:2 * n] * hz[:, 2 * n:])
-    z, hh = acts[:, :n], acts[:, 2 * n:3 * n]
-    _masked_outputs(keep, z * h_prev + (1 - z) * hh, h_prev, y_prev, h_out, y_out, zero_output)
+    backend.xp.multiply(acts[:, n:2 * n], hz[:, 2 * n:], out=h_out)
+    hh = acts[:, 2 * n:3 * n]
+    hh += h_out
+    backend.xp.tanh(hh, out=hh)
+    _mix_(h_out, acts[:, :n], h_prev, hh)
 
 
 def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
@@ -180,24 +165,6 @@ def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, ze
     dxz[:, 2 * n:] = da
     dhz[:, 2 * n:] = da * r
     dh[...] = backend.xp.where(kept, dhn * z, dh)
-
-
-@jit(bit_exact=False)
-def _gru_forward_nb(acts, hz, rec_bias, h_prev, y_prev, keep, h_out, y_out, zero_output):
-    n = h_prev.shape[1]
-    for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(n):
-            z = 1.0 / (1.0 + math.exp(-(acts[b, j] + hz[b, j] + rec_bias[j])))
-            r = 1.0 / (1.0 + math.exp(-(acts[b, n + j] + hz[b, n + j] + rec_bias[n + j])))
-            hrec = hz[b, 2 * n + j] + rec_bias[2 * n + j]
-            hh = math.tanh(acts[b, 2 * n + j] + r * hrec)
-            acts[b, j], acts[b, n + j], acts[b, 2 * n + j], acts[b, 3 * n + j] = z, r, hh, hrec
-            if kept:
-                h_out[b, j] = y_out[b, j] = z * h_prev[b, j] + (1 - z) * hh
-            else:
-                h_out[b, j] = h_prev[b, j]
-                y_out[b, j] = 0.0 if zero_output else y_prev[b, j]
 
 
 @jit(bit_exact=False)
@@ -226,13 +193,6 @@ def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_outp
             dh[b, j] = dhn * z
 
 
-def gru_forward_step(acts, hz, rec_bias, h_prev, y_prev, keep, h_out, y_out, zero_output) -> None:
-    """One GRU step (reset_after): ``acts`` holds x_t W + b_in on entry and (z, r, hh, h U_h + b_h) on exit; ``hz``
-    is h U (the recurrent bias is added here)."""
-    args = (acts, hz, rec_bias, h_prev, y_prev, keep, h_out, y_out)
-    (_gru_forward_nb if _fits(*args) else gru_forward_step_numpy)(*args, bool(zero_output))
-
-
 def gru_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output) -> None:
     """One GRU step back (reset_after): writes the gradients of the input projection (``dxz``) and of the recurrent
     product (``dhz``)."""
@@ -244,16 +204,18 @@ def gru_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_out
 def gru_gates_step(acts, hzr, h_prev, rh_out) -> None:
     """First half of a reset_before GRU step: z, r from x_t W + b and h U_zr; writes r h (the candidate's input)."""
     n = h_prev.shape[1]
-    acts[:, :2 * n] = _sigmoid(acts[:, :2 * n] + hzr)
-    rh_out[...] = acts[:, n:2 * n] * h_prev
+    acts[:, :2 * n] += hzr
+    _sigmoid_(acts[:, :2 * n])
+    backend.xp.multiply(acts[:, n:2 * n], h_prev, out=rh_out)
 
 
-def gru_candidate_step(acts, hrec, h_prev, y_prev, keep, h_out, y_out, zero_output) -> None:
-    """Second half: hh = tanh(x_t W_h + b_h + (r h) U_h) and the new state."""
+def gru_candidate_step(acts, hrec, h_prev, h_out) -> None:
+    """Second half: hh = tanh(x_t W_h + b_h + (r h) U_h) and the new state (before masking)."""
     n = h_prev.shape[1]
-    acts[:, 2 * n:] = backend.xp.tanh(acts[:, 2 * n:] + hrec)
-    z, hh = acts[:, :n], acts[:, 2 * n:]
-    _masked_outputs(keep, z * h_prev + (1 - z) * hh, h_prev, y_prev, h_out, y_out, zero_output)
+    hh = acts[:, 2 * n:]
+    hh += hrec
+    backend.xp.tanh(hh, out=hh)
+    _mix_(h_out, acts[:, :n], h_prev, hh)
 
 
 def gru_candidate_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dz, zero_output):
@@ -277,10 +239,11 @@ def gru_reset_backward_step(drh, dhn, kept, acts, h_prev, dh, dz) -> None:
 
 
 # --- SimpleRNN ----------------------------------------------------------------------------------------------------
-def simple_forward_step_numpy(acts, hz, h_prev, y_prev, keep, h_out, y_out, zero_output):
+def simple_forward_step(acts, hz, h_out) -> None:
+    """One SimpleRNN step (tanh) before masking: ``acts`` holds x_t W + b on entry and the new h on exit."""
     acts += hz
-    acts[...] = backend.xp.tanh(acts)
-    _masked_outputs(keep, acts, h_prev, y_prev, h_out, y_out, zero_output)
+    backend.xp.tanh(acts, out=acts)
+    h_out[...] = acts
 
 
 def simple_backward_step_numpy(gy, carry, dh, rec, acts, keep, dz, zero_output):
@@ -288,20 +251,6 @@ def simple_backward_step_numpy(gy, carry, dh, rec, acts, keep, dz, zero_output):
     kept, dhn = _masked_state_grad(keep, gy, carry, dh, zero_output)
     dz[...] = dhn * (1 - acts * acts)
     dh *= ~kept
-
-
-@jit(bit_exact=False)
-def _simple_forward_nb(acts, hz, h_prev, y_prev, keep, h_out, y_out, zero_output):
-    for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(acts.shape[1]):
-            h = math.tanh(acts[b, j] + hz[b, j])
-            acts[b, j] = h
-            if kept:
-                h_out[b, j] = y_out[b, j] = h
-            else:
-                h_out[b, j] = h_prev[b, j]
-                y_out[b, j] = 0.0 if zero_output else y_prev[b, j]
 
 
 @jit(bit_exact=False)
@@ -319,12 +268,6 @@ def _simple_backward_nb(gy, carry, dh, rec, acts, keep, dz, zero_output):
             h = acts[b, j]
             dz[b, j] = (dh[b, j] + rec[b, j] + total) * (1 - h * h)
             dh[b, j] = 0.0
-
-
-def simple_forward_step(acts, hz, h_prev, y_prev, keep, h_out, y_out, zero_output) -> None:
-    """One SimpleRNN step (tanh): ``acts`` holds x_t W + b on entry and the new h (before masking) on exit."""
-    args = (acts, hz, h_prev, y_prev, keep, h_out, y_out)
-    (_simple_forward_nb if _fits(*args) else simple_forward_step_numpy)(*args, bool(zero_output))
 
 
 def simple_backward_step(gy, carry, dh, rec, acts, keep, dz, zero_output) -> None:

@@ -315,6 +315,7 @@ class GradientHealth(Callback):
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError as error:
             raise ImportError("GradientHealth.plot draws with matplotlib: pip install matplotlib") from error
         if not self.history:
@@ -330,6 +331,7 @@ class GradientHealth(Callback):
             over_time.plot(epochs, values, marker="o", color=color, label=name)
         over_time.set_yscale("log")
         over_time.set_xlabel("epoch")
+        over_time.xaxis.set_major_locator(MaxNLocator(integer=True))
         over_time.set_title("gradient norm per layer")
         over_time.grid(alpha=0.3)
         if len(names) <= 12:

@@ -6,9 +6,6 @@
     chainrule evaluate runs/cnn-mnist/model.keras
     chainrule predict runs/cnn-mnist/model.keras my_digit.png
     chainrule summary runs/cnn-mnist/model.keras
-    chainrule train --diagnose --epochs 2          # also watch the gradients: gradients.png, diagnosis.txt
-    chainrule explain runs/cnn-mnist/model.keras my_digit.png
-    chainrule attack runs/cnn-mnist/model.keras --eps 0.1
     chainrule tune --model cnn --lr 1e-4:1e-1 --search random --trials 12 --limit 5000
     chainrule lr-find --model cnn --limit 6400
 
@@ -16,7 +13,11 @@
 optimizer state: see :mod:`chainrule.keras.saving`; written after each epoch whose weights are all finite, and a run
 whose loss or weights stop being finite stops there with an error), ``history.json`` (loss and metrics per epoch, as ``History.history``),
 ``run.json`` (the settings, the seed and the test results), and three pictures: ``curves.png``,
-``confusion.png`` and ``mistakes.png``. ``python -m chainrule`` is the same command.
+``confusion.png`` and ``mistakes.png``. ``history.json`` and ``run.json`` are rewritten (atomically) after each epoch,
+so that a run killed at any moment leaves both readable, ``run.json`` saying how far it got (``status``,
+``epochs_done``). While it trains, ``backup/`` holds the training state (``keras.callbacks.BackupAndRestore``, every
+``--backup-every`` batches): ``chainrule train --resume DIR`` continues an interrupted run from there, with its
+settings, and ends with the files an uninterrupted run writes. ``python -m chainrule`` is the same command.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.keras.callbacks import Callback
+from chainrule.keras.callbacks import BackupAndRestore, Callback
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 MODEL_FILE = "model.keras"
@@ -66,7 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from chainrule.cli import workers
     from chainrule.cli.data import NAMES
     from chainrule.cli.zoo import MODELS
 
@@ -99,10 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=None, help="output folder (default: runs/<model>-<dataset>)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="1: a progress bar, 2: one line per epoch, 0: quiet (default: 1)")
-    train.add_argument("--diagnose", action="store_true",
-                       help="watch each layer's gradients and activations; print what is wrong and how to cure it, "
-                            "and write gradients.png and diagnosis.txt")
-    workers.add_arguments(train)
+    train.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                       help="continue the interrupted run whose --out is DIR from its last backup, with the settings "
+                            "in its run.json; it ends as the run would have ended uninterrupted")
+    train.add_argument("--backup-every", type=_positive_int, default=100, metavar="N",
+                       help="back the training state up every N batches (and after each epoch) for --resume "
+                            "(default: 100)")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model on a test split")
@@ -131,10 +133,6 @@ def _parser() -> argparse.ArgumentParser:
     from chainrule.cli import tune
 
     tune.add_commands(commands, sys.modules[__name__])  # tune, lr-find (they reuse this module's helpers)
-    from chainrule.cli import attack, explain
-
-    explain.add_command(commands, sys.modules[__name__])  # explain, attack (they reuse this module's helpers)
-    attack.add_command(commands, sys.modules[__name__])
     return parser
 
 
@@ -143,17 +141,13 @@ def _train(args: argparse.Namespace) -> None:
     from chainrule.cli import data as cli_data
     from chainrule.keras import saving as io
     from chainrule.keras import optimizers
-    from chainrule.cli import diagnose, zoo
+    from chainrule.cli import zoo
     from chainrule.keras.utils import set_random_seed
 
-    from chainrule.cli import workers
-
-    status = workers.launch(args, args.argv)  # --workers N: this command again under mpiexec -n N
-    if status is not None:
-        raise SystemExit(status)
-    chief = workers.is_chief()  # (rank 0 of several processes prints and writes; the others train)
+    if args.resume is not None:
+        _resume_settings(args)
     plots = _plots_module()
-    seed = workers.from_chief(secrets.randbelow(2**31) if args.seed is None else args.seed)
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     set_random_seed(seed)
     data = _load_data(args.dataset)
     x_train, y_train = data.x_train[:args.limit], data.y_train[:args.limit]
@@ -164,51 +158,111 @@ def _train(args: argparse.Namespace) -> None:
     optimizer = optimizers.get(args.optimizer)
     if args.lr is not None:
         optimizer.learning_rate = args.lr
-    with workers.scope():
-        model.compile(optimizer=optimizer, loss=LOSS, metrics=METRICS)
+    model.compile(optimizer=optimizer, loss=LOSS, metrics=METRICS)
     x_train, x_test = _as_model_input(x_train, model), _as_model_input(data.x_test, model)
     model_name = args.model if args.model in zoo.MODELS else Path(args.model).stem
     dataset_name = args.dataset if args.dataset in cli_data.NAMES else Path(args.dataset).resolve().name
     out = args.out or Path("runs") / f"{model_name}-{dataset_name}"
     held_out = len(x_train) - math.floor(len(x_train) * (1.0 - args.validation_split))  # as Keras splits
-    if chief:
-        print(f"Training {args.model} ({model.count_params():,} weights) on {data.name}: {len(x_train) - held_out} "
-              f"training and {held_out} validation images, {args.epochs} epoch{'s' * (args.epochs > 1)} of batch "
-              f"{args.batch_size}, "
-              f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}"
-              f"{f', {workers.processes()} processes' if workers.processes() > 1 else ''}")
-        out.mkdir(parents=True, exist_ok=True)
-    health = diagnose.callbacks(args.diagnose)
+    print(f"Training {args.model} ({model.count_params():,} weights) on {data.name}: {len(x_train) - held_out} "
+          f"training and {held_out} validation images, {args.epochs} epoch{'s' * (args.epochs > 1)} of batch "
+          f"{args.batch_size}, "
+          f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}")
+    out.mkdir(parents=True, exist_ok=True)
     keeper = _SaveWhileFinite(out / MODEL_FILE, {"dataset": data.name, "class_names": list(data.class_names)})
-    started = time.perf_counter()
+    run = _RunRecord.start(out, args, seed, {
+        "model": args.model, "dataset": data.name, "epochs": args.epochs, "batch_size": args.batch_size,
+        "optimizer": args.optimizer, "learning_rate": float(optimizer.learning_rate),
+        "validation_split": args.validation_split, "seed": seed, "limit": args.limit,
+        "training_images": len(x_train) - held_out, "validation_images": held_out})
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_split=args.validation_split, verbose=args.verbose, callbacks=[keeper, *health])
-    seconds = time.perf_counter() - started
-    if workers.from_chief(keeper.failure) is not None:  # (the callback ran on rank 0 only)
-        if not chief:
-            raise SystemExit(1)
+                        validation_split=args.validation_split, verbose=args.verbose,
+                        callbacks=[keeper, run, BackupAndRestore(out / "backup", save_freq=args.backup_every)])
+    seconds = run.seconds()
+    if keeper.failure is not None:
         raise TrainingDiverged(f"{keeper.failure}, so training stopped (is the learning rate "
                                f"{float(optimizer.learning_rate):g} too high?); {keeper.outcome()}")
     test_loss, test_accuracy = model.evaluate(x_test, data.y_test, batch_size=args.batch_size, verbose=0)
-    if not chief:
-        return
     print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f} ({len(data.y_test)} images)")
 
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}
     _write_json(out / "history.json", logs)
     _write_json(out / "run.json", {
-        "model": args.model, "dataset": data.name, "epochs": args.epochs, "batch_size": args.batch_size,
-        "optimizer": args.optimizer, "learning_rate": float(optimizer.learning_rate),
-        "validation_split": args.validation_split, "seed": seed, "limit": args.limit,
-        "training_images": len(x_train) - held_out, "validation_images": held_out, "train_seconds": seconds,
+        **run.run, "status": "finished", "train_seconds": seconds,
         "test": {"loss": float(test_loss), "accuracy": float(test_accuracy), "images": len(data.y_test)}})
     probabilities = np.asarray(model.predict(x_test, batch_size=256, verbose=0))
     plots.plot_curves(logs, out / "curves.png")
     plots.plot_confusion(_confusion(data.y_test, probabilities.argmax(axis=1), len(data.class_names)),
                          out / "confusion.png", data.class_names)
     plots.plot_mistakes(data.x_test, data.y_test, probabilities, out / "mistakes.png", data.class_names)
-    diagnose.report(health, out)
     print(f"Wrote {out}/: {MODEL_FILE}, history.json, run.json, curves.png, confusion.png, mistakes.png")
+
+
+# the flags whose values make a run: --resume takes them from run.json ("arguments")
+_RUN_FLAGS = {"--model": "model", "--dataset": "dataset", "--epochs": "epochs", "--batch-size": "batch_size",
+              "--optimizer": "optimizer", "--lr": "lr", "--validation-split": "validation_split", "--seed": "seed",
+              "--limit": "limit", "--out": "out", "--backup-every": "backup_every"}
+
+
+def _resume_settings(args: argparse.Namespace) -> None:
+    """``--resume DIR``: the interrupted run's settings from DIR/run.json, its --out DIR."""
+    given = [flag for flag in _RUN_FLAGS if any(a == flag or a.startswith(flag + "=") for a in args.argv)]
+    if given:
+        raise UsageError(f"--resume continues a run with the settings in its run.json; drop {', '.join(given)}")
+    path = args.resume / "run.json"
+    try:
+        run = json.loads(path.read_text())
+        arguments = run["arguments"]
+        for name in _RUN_FLAGS.values():
+            if name != "out":
+                setattr(args, name, arguments[name])
+    except FileNotFoundError:
+        raise UsageError(f"{args.resume} has no run.json: it is not the --out folder of a chainrule train run") \
+            from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{path} does not describe a run to resume ({type(error).__name__}: {error})") from None
+    if run.get("status") == "finished":
+        raise UsageError(f"the run in {args.resume} has finished ({run.get('epochs_done')} epochs); nothing to "
+                         f"resume")
+    args.out = args.resume
+
+
+class _RunRecord(Callback):
+    """``run.json`` and ``history.json`` rewritten after each epoch (atomically: a kill leaves the old or the new
+    file, whole), ``run.json`` saying how far training got. ``history`` is the logs so far, which BackupAndRestore
+    keeps with the training state so that a resumed run writes the whole history."""
+
+    state_attributes = ("history",)
+
+    def __init__(self, out: Path, run: dict):
+        super().__init__()
+        self.out, self.run, self.history = out, run, {}
+        self._before, self._started = run.get("train_seconds", 0.0), time.perf_counter()
+
+    def seconds(self) -> float:
+        """The time spent training, over the sessions of a resumed run."""
+        return self._before + time.perf_counter() - self._started
+
+    @classmethod
+    def start(cls, out: Path, args: argparse.Namespace, seed: int, settings: dict) -> "_RunRecord":
+        """The record of this run, written now (a resumed run's keeps the time it trained before)."""
+        arguments = {name: getattr(args, name) for name in _RUN_FLAGS.values() if name != "out"}
+        run = {**settings, "status": "training", "epochs_done": 0, "arguments": {**arguments, "seed": seed}}
+        previous = out / "run.json"
+        if args.resume is not None and previous.exists():
+            before = json.loads(previous.read_text())
+            run.update(epochs_done=before.get("epochs_done", 0), train_seconds=before.get("train_seconds", 0.0))
+        record = cls(out, run)
+        if out.is_dir():  # (made by the process that writes the files)
+            _write_json(out / "run.json", run)
+        return record
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.run.update(epochs_done=epoch + 1, train_seconds=self.seconds())
+        _write_json(self.out / "history.json", self.history)
+        _write_json(self.out / "run.json", self.run)
 
 
 class _SaveWhileFinite(Callback):

@@ -39,7 +39,7 @@ def add_commands(commands, app) -> None:
                            "brackets) (default: 12)")
     tune.add_argument("--epochs", type=app._positive_int, default=2,
                       help="epochs per trial; hyperband's max_epochs (default: 2)")
-    tune.add_argument("--factor", type=_at_least_two, default=3, help="hyperband's reduction factor (default: 3)")
+    tune.add_argument("--factor", type=_at_least_two(app), default=3, help="hyperband's reduction factor (default: 3)")
     tune.add_argument("--validation-split", type=app._fraction, default=0.1,
                       help="fraction of the training images that judges each trial (default: 0.1)")
     tune.add_argument("--workers", type=app._positive_int, default=1,
@@ -54,7 +54,7 @@ def add_commands(commands, app) -> None:
     _common(find, app, MODELS, NAMES)
     find.add_argument("--start-lr", type=app._positive_float, default=1e-7, help="default: 1e-7")
     find.add_argument("--end-lr", type=app._positive_float, default=10.0, help="default: 10")
-    find.add_argument("--steps", type=_at_least_two, default=100, help="batches in the sweep (default: 100)")
+    find.add_argument("--steps", type=_at_least_two(app), default=100, help="batches in the sweep (default: 100)")
     find.set_defaults(run=lambda args: _lr_find(args, app))
 
 
@@ -278,11 +278,11 @@ def _lr_range(text: str) -> tuple[float, float]:
     return low_value, high_value
 
 
-def _at_least_two(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
-    return value
+def _at_least_two(app):
+    """An argparse type: a whole number of at least 2 (app._whole_number checks the whole number)."""
+    def parse(text: str) -> int:
+        value = app._whole_number(text)
+        if value < 2:
+            raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
+        return value
+    return parse

@@ -64,9 +64,10 @@ class LearningRateFinder:
             if rate is not None:
                 axes.axvline(rate, color=colour, linestyle="--" if name != self.method else "-",
                              label=f"{name}: {rate:.2g}" + (" (suggested)" if name == self.method else ""))
-        finite = [v for v in self.smoothed_losses if math.isfinite(v)]
-        if finite:  # the divergence at the end would squash the rest of the curve
-            low, high = min(finite), min(max(finite), 4 * min(finite) if min(finite) > 0 else max(finite))
+        smoothed = [v for v in self.smoothed_losses if math.isfinite(v)]
+        if smoothed:  # the divergence at the end would squash the rest of the curve
+            low = min(smoothed + [v for v in self.losses if math.isfinite(v)])
+            high = max(smoothed) if min(smoothed) <= 0 else min(max(smoothed), 4 * min(smoothed))
             axes.set_ylim(low - 0.05 * (high - low + 1e-12), high + 0.1 * (high - low + 1e-12))
         axes.set_xscale("log")
         axes.set_xlabel("learning rate")

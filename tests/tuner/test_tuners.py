@@ -255,3 +255,11 @@ def test_workers_run_trials_in_processes_with_one_blas_thread_and_find_what_one_
         assert two[trial_id].score == pytest.approx(one[trial_id].score, rel=1e-4)
     assert (tmp_path / "shared" / f"trial_{shared.oracle.get_best_trials()[0].trial_id}" / "model.keras").exists()
     assert len(shared.get_best_models(2)) == 2
+
+
+def test_both_import_spellings_give_the_package():
+    import chainrule
+    from chainrule import keras_tuner
+
+    assert keras_tuner is kt and chainrule.keras_tuner is kt
+    assert {"HyperParameters", "RandomSearch", "GridSearch", "Hyperband", "Objective", "HyperModel"} <= set(dir(kt))

@@ -7,6 +7,8 @@
 - ``deep-cnn``: seed 001's network: four blocks of Conv2D(3x3, 'same', relu) + MaxPooling2D(2x2) with 32, 64, 128
   and 256 filters (28 -> 14 -> 7 -> 3 -> 1 pixels), Flatten, Dense(10, softmax). (The seed reshaped the last
   block to ``(-1, num_classes)``, which cannot work for 256 channels; Flatten is what it meant.)
+- ``lstm``: Keras's guide "Working with RNNs" model on images read row by row (28 steps of 28 features for
+  MNIST): LSTM(64), BatchNormalization, Dense(10, softmax) (the guide's logits, with the softmax the CLI's loss takes).
 
 >>> model = build("mlp")                       # doctest: +SKIP
 >>> model.count_params()                       # doctest: +SKIP
@@ -53,7 +55,19 @@ def deep_cnn(input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Sequent
                       name="deep_cnn")
 
 
-MODELS: dict[str, Callable[..., Sequential]] = {"cnn": cnn, "mlp": mlp, "deep-cnn": deep_cnn}
+def lstm(input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Sequential:
+    rows, rest = input_shape[0], 1
+    for size in input_shape[1:]:
+        rest *= size
+    return Sequential([
+        layers.Reshape((rows, rest), input_shape=input_shape),  # each image row is one time step
+        layers.LSTM(64),
+        layers.BatchNormalization(),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="lstm")
+
+
+MODELS: dict[str, Callable[..., Sequential]] = {"cnn": cnn, "mlp": mlp, "deep-cnn": deep_cnn, "lstm": lstm}
 
 
 def build(name: str | os.PathLike, input_shape: Shape = (28, 28, 1), num_classes: int = 10):

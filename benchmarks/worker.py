@@ -13,6 +13,7 @@ internal modules move; on the torch side the same hand-written loop as ``setup_t
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 import resource
 import sys
@@ -477,6 +478,7 @@ def serve(conn, side_name: str) -> None:
     baseline = memory()
     conn.send(("ok", {"import_s": time.perf_counter() - started, "pid": os.getpid(), "memory_after_import": baseline}))
     ops = {}
+    workload_state = {}  # what a workload module's handle() keeps between its commands
     while True:
         try:
             command, kwargs = conn.recv()
@@ -505,6 +507,8 @@ def serve(conn, side_name: str) -> None:
                 result = time_op(*ops[key], kwargs["reps"])
             elif command == "sgemm":
                 result = side.sgemm(**kwargs)
+            elif command == "workload":  # kwargs: module (with a handle(side, state, ...)), its own arguments
+                result = importlib.import_module(kwargs.pop("module")).handle(side, workload_state, **kwargs)
             else:
                 raise ValueError(f"unknown command {command!r}")
             conn.send(("ok", result))

@@ -43,7 +43,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python benchmarks/run.py`: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import sequences, transformer
+from benchmarks import sequences, text_classifier, transformer
 from benchmarks.workloads import (EPOCH_IMAGES, LOOP_GOALS, LOOP_MODES, LOOPS, MODES, NETWORKS, OPS, TRAINING,
                                   count_params, forward_flops, steps_for, train_gflop_per_epoch)
 
@@ -283,7 +283,7 @@ def run(cfg: dict, workloads: list[str], ops: list[str], log=print) -> dict:
     report = {"schema": SCHEMA, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "settings": {**cfg, "epoch_images": EPOCH_IMAGES}, "git": git_info(), "machine": machine_info(),
               "loadavg_start": loadavg(), "sgemm": None, "training": [], "loops": [], "transformer": [], "ops": [],
-              "sequences": [], "errors": []}
+              "sequences": [], "text": [], "errors": []}
     shared = None
 
     def attempt(label: str, measure):
@@ -336,6 +336,10 @@ def run(cfg: dict, workloads: list[str], ops: list[str], log=print) -> dict:
                 row = attempt(f"train {name}", lambda pair: sequences.measure(pair, name, cfg, peak))
                 if row:
                     report["sequences"].append(row)
+            elif name in text_classifier.WORKLOADS:
+                row = attempt(f"train {name}", lambda pair: text_classifier.measure(pair, name, cfg, peak))
+                if row:
+                    report["text"].append(row)
             else:
                 row = attempt(f"train {name}", lambda pair: measure_training(pair, name, cfg, peak))
                 if row:
@@ -442,6 +446,8 @@ def format_report(report: dict) -> str:
                          *(f"{LOOP_LABELS[m]}/torch" for m in LOOP_MODES), "cr peak MB", "torch peak MB"], rows)
     if report.get("transformer"):
         lines += transformer.table_lines(report["transformer"], _num)
+    if report.get("text"):
+        lines += text_classifier.table_lines(report["text"], _num)
     if report.get("sequences"):
         lines += sequences.table_lines(report["sequences"], _num)
     if report["ops"]:
@@ -484,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the results (default benchmarks/results/latest.json)")
     parser.add_argument("--workloads", help=f"comma-separated, of "
                                             f"{', '.join([*TRAINING, *LOOPS, *transformer.WORKLOADS])}, "
-                                            f"{', '.join(sequences.WORKLOADS)} (default all; 'none')")
+                                            f"{', '.join([*sequences.WORKLOADS, *text_classifier.WORKLOADS])} "
+                                            f"(default all; 'none')")
     parser.add_argument("--ops", help=f"comma-separated, of {', '.join(OPS)} (default all; 'none')")
     parser.add_argument("--rounds", type=int, help="timed rounds (override the mode's)")
     parser.add_argument("--warmup", type=int, help="untimed warm-up rounds (override the mode's)")
@@ -498,8 +505,8 @@ def main(argv: list[str] | None = None) -> int:
             cfg[key] = getattr(args, key)
     if cfg["rounds"] < 1 or cfg["warmup"] < 0:
         parser.error("--rounds must be at least 1 and --warmup at least 0")
-    workloads = _names(args.workloads, {**TRAINING, **LOOPS, **transformer.WORKLOADS, **sequences.WORKLOADS},
-                       "workload", parser)
+    workloads = _names(args.workloads, {**TRAINING, **LOOPS, **transformer.WORKLOADS, **text_classifier.WORKLOADS,
+                                        **sequences.WORKLOADS}, "workload", parser)
     ops = _names(args.ops, OPS, "op", parser)
     started = time.perf_counter()
     report = run(cfg, workloads, ops, log=lambda message: print(message, file=sys.stderr, flush=True))

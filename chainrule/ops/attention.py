@@ -6,8 +6,8 @@ that flash attention uses.
 
 Masks follow PyTorch's ``attn_mask``: a boolean mask keeps the positions where it is True; a float mask is added to
 the scores (and gets a gradient, as Keras's ``bias``). ``is_causal`` keeps key j for query i when j <= i. A masked
-score becomes a large finite negative number rather than -inf, so a row with every key masked averages all values
-(as Keras does) instead of giving NaN.
+score becomes a large finite negative number rather than -inf and its probability is then set to 0, so a query whose
+keys are all masked gets zeros, as PyTorch's kernels and Keras's masked softmax give, rather than NaN.
 
 >>> import numpy as np
 >>> q = k = np.eye(2)[None]
@@ -22,7 +22,6 @@ import math
 import numpy as np
 
 from chainrule import backend
-from chainrule.backend.kernels import softmax as softmax_kernels
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.activation import Softmax
@@ -46,17 +45,24 @@ def _keep(mask, is_causal: bool, steps: tuple[int, int]):
 
 class ScaledDotProductAttention(Function):
     # S = q kᵀ s + b (masked),  P = softmax(S),  y = P v
-    # ->  dv = Pᵀ g,  dS = P (g vᵀ - Σ_d g y),  dq = s dS k,  dk = s dSᵀ q,  db = dS   (dS = 0 where masked)
+    # ->  dv = Pᵀ g,  dS = P (g vᵀ - Σ_d g y),  dq = s dS k,  dk = s dSᵀ q,  db = dS   (P = 0, so dS = 0, where masked)
     def forward(self, q, k, v, bias, mask, scale, is_causal):
+        xp = backend.xp
         self.scale = scale
         self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]))
         scores = (q * scale) @ k.swapaxes(-1, -2) if q.size <= k.size else q @ (k.swapaxes(-1, -2) * scale)
         if bias is not None:
             scores = scores + bias
         if keep is not None:
-            scores = backend.xp.where(keep, scores, scores.dtype.type(masked_score(scores.dtype)))
-        self.probs = softmax_kernels.softmax(scores)
-        return self.probs @ v
+            xp.copyto(scores, scores.dtype.type(masked_score(scores.dtype)), where=~keep)
+        # the softmax in place on the fresh scores: NumPy's vectorized exp beats a row kernel's scalar one here
+        scores -= scores.max(axis=-1, keepdims=True)
+        xp.exp(scores, out=scores)
+        scores *= 1.0 / scores.sum(axis=-1, keepdims=True)
+        if keep is not None:  # a row with every key masked: zeros, not a uniform average
+            scores *= keep
+        self.probs = scores
+        return scores @ v
 
     def _probabilities(self):
         """P: saved on the fast path; rebuilt from the inputs with differentiable ops under create_graph."""
@@ -68,7 +74,8 @@ class ScaledDotProductAttention(Function):
             scores = scores + bias
         if self.keep is not None:
             scores = Where.apply(self.keep, scores, masked_score(scores.dtype))
-        return Softmax.apply(scores, axis=scores.ndim - 1)
+        probs = Softmax.apply(scores, axis=scores.ndim - 1)
+        return probs if self.keep is None else probs * self.keep
 
     def backward(self, g):
         q, k, v, bias = self.args[:4]
@@ -79,13 +86,24 @@ class ScaledDotProductAttention(Function):
         if not (need_q or need_k or need_bias):
             return None, None, dv, None, None
         row = (g * self.output).sum(axis=-1, keepdims=True)
-        dscores = probs * (g @ _swap_last(v) - row)
-        if self.keep is not None:  # a fully masked row has P > 0 at masked positions, which feed nothing
-            dscores = dscores * self.keep
-        dq = unbroadcast((dscores @ k) * self.scale, shapes[0]) if need_q else None
-        dk = unbroadcast((_swap_last(dscores) @ q) * self.scale, shapes[1]) if need_k else None
+        if self.graph_out is None:  # arrays: the fresh product updated in place
+            dscores = g @ _swap_last(v)
+            dscores -= row
+            dscores *= probs
+        else:
+            dscores = probs * (g @ _swap_last(v) - row)
+        dq = unbroadcast(_scaled(dscores @ k, self.scale), shapes[0]) if need_q else None
+        dk = unbroadcast(_scaled(_swap_last(dscores) @ q, self.scale), shapes[1]) if need_k else None
         dbias = unbroadcast(dscores, shapes[3]) if need_bias else None
         return dq, dk, dv, dbias, None
+
+
+def _scaled(x, scale: float):
+    """``x * scale``, in place on a fresh array."""
+    if isinstance(x, Tensor):
+        return x * scale
+    x *= scale
+    return x
 
 
 def _checked_mask(mask, scores_shape: tuple[int, ...], dtype) -> tuple[Tensor | None, Tensor | None]:

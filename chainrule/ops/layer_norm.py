@@ -10,7 +10,10 @@ array([[-1.2247,  0.    ,  1.2247]])
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule import backend
+from chainrule.backend.kernels import layer_norm as ln_kernels
 from chainrule.engine.function import op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.math import cast
@@ -31,6 +34,13 @@ class LayerNorm(Standardizing):
         self.axes, self.epsilon = axes, epsilon
         self.others = tuple(d for d in range(x.ndim) if d not in axes)
         self.affine = _affine_shape(x.shape, axes)
+        # the trailing axes (the usual case): (rows, features) through the row kernels, keeping only μ and 1/σ
+        self.rows = axes == tuple(range(x.ndim - len(axes), x.ndim)) and x.ndim > len(axes)
+        if self.rows:
+            features = int(np.prod(x.shape[x.ndim - len(axes):]))
+            self.x2 = xp.ascontiguousarray(x).reshape(-1, features)
+            y, self.mean, self.inv = ln_kernels.layer_norm(self.x2, _flat(gamma), _flat(beta), epsilon)
+            return y.reshape(x.shape)
         centered = x - x.mean(axis=axes, keepdims=True)
         var = xp.mean(centered * centered, axis=axes, keepdims=True)
         self.inv_std = 1.0 / xp.sqrt(var + epsilon)
@@ -44,6 +54,12 @@ class LayerNorm(Standardizing):
     def backward(self, g):
         gamma = self.args[1]
         need_x, need_gamma, need_beta = self.needs_input_grad
+        if self.rows and self.graph_out is None:
+            dx, dgamma, dbeta = ln_kernels.layer_norm_grad(backend.xp.ascontiguousarray(g).reshape(self.x2.shape),
+                                                           self.x2, _flat(gamma), self.mean, self.inv)
+            return (dx.reshape(g.shape) if need_x else None,
+                    dgamma.reshape(self.arrays[1].shape) if need_gamma else None,
+                    dbeta.reshape(self.arrays[2].shape) if need_beta else None)
         xhat, inv_std = self._normalized()
         shape = self.arrays[1].shape if gamma is not None else None
         dgamma = (g * xhat).sum(axis=self.others).reshape(shape) if need_gamma else None
@@ -54,6 +70,11 @@ class LayerNorm(Standardizing):
             dx = (gh - gh.mean(axis=self.axes, keepdims=True)
                   - xhat * (gh * xhat).mean(axis=self.axes, keepdims=True)) * inv_std
         return dx, dgamma, dbeta
+
+
+def _flat(v):
+    """gamma or beta as one contiguous row of features (None stays None)."""
+    return None if v is None else backend.xp.ascontiguousarray(v).reshape(-1)
 
 
 def _affine_weight(v: TensorLike | None, x: Tensor, axes: tuple[int, ...], role: str) -> Tensor | None:

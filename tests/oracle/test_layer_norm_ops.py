@@ -7,6 +7,8 @@ from helpers import compare_with_torch, covers
 
 import test_second_order
 
+import chainrule as cr
+from chainrule.backend.kernels import layer_norm as ln_kernels
 from chainrule.engine.gradcheck import check_gradients
 from chainrule.ops.layer_norm import layer_norm
 
@@ -43,6 +45,28 @@ def test_layer_norm_matches_torch(dtype, shape, axis):
                        lambda x, g, b: F.layer_norm(x, normalized, g, b, eps=1e-5),
                        rand(*shape), rand(*normalized, seed=1), rand(*normalized, seed=2), dtype=dtype,
                        **({} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_row_kernels_agree_with_their_numpy_twins(dtype):
+    x, gamma, beta = rand(40, 24).astype(dtype), rand(24, seed=1).astype(dtype), rand(24, seed=2).astype(dtype)
+    g = rand(40, 24, seed=3).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    y, mean, inv = ln_kernels.layer_norm(x, gamma, beta, 1e-3)
+    y_np, mean_np, inv_np = ln_kernels.layer_norm_numpy(x, gamma, beta, 1e-3)
+    for mine, want in ((y, y_np), (mean, mean_np), (inv, inv_np)):
+        assert mine.dtype == dtype
+        np.testing.assert_allclose(mine, want, **tol)
+    for mine, want in zip(ln_kernels.layer_norm_grad(g, x, gamma, mean, inv),
+                          ln_kernels.layer_norm_grad_numpy(g, x, gamma, mean, inv)):
+        assert mine.dtype == dtype
+        np.testing.assert_allclose(mine, want, **tol)
+    cr.backend.kernels.set_enabled(False)
+    try:
+        off = layer_norm(x[:, ::2], None, beta[::2]).numpy()  # a strided input too
+    finally:
+        cr.backend.kernels.set_enabled(True)
+    np.testing.assert_allclose(layer_norm(x[:, ::2], None, beta[::2]).numpy(), off, **tol)
 
 
 def test_layer_norm_keeps_float32_and_normalizes_each_example():

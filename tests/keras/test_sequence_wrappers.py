@@ -103,6 +103,17 @@ def test_embedding_config_round_trip():
     assert clone.get_config() == config
 
 
+def test_embedding_model_file_round_trip_keeps_the_table_and_the_mask(tmp_path):
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), layers.Embedding(12, 3, mask_zero=True),
+                              layers.Bidirectional(layers.LSTM(2))])
+    path = tmp_path / "embedding.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.layers[0].mask_zero and loaded.layers[0].input_dim == 12
+    np.testing.assert_array_equal(loaded.layers[0].embeddings.numpy(), model.layers[0].embeddings.numpy())
+    np.testing.assert_allclose(loaded.predict(IDS, verbose=0), model.predict(IDS, verbose=0), rtol=1e-6)
+
+
 def test_embedding_output_shape_keeps_none():
     layer = layers.Embedding(7, 3)
     assert layer.compute_output_shape((None, None)) == (None, None, 3)

@@ -408,3 +408,16 @@ def test_text_classifier_with_bidirectional_lstm_trains_and_replays_like_eager()
     x[::2, 5:] = 0
     y = (x[:, 0] > 25).astype("float32")
     assert_fit_replays_like_eager(build, x, y, "adam", "binary_crossentropy", batch_size=16)
+
+
+def test_bidirectional_stateful_carries_and_resets_both_directions_states():
+    x = _sequences()
+    bi = layers.Bidirectional(layers.LSTM(3, stateful=True))
+    assert bi.states is None
+    first = bi(x).numpy()
+    assert len(bi.states) == 4 and bi.states[0].shape == (3, 3)
+    assert not np.allclose(bi(x).numpy(), first)
+    bi.reset_states()
+    np.testing.assert_allclose(bi(x).numpy(), first, rtol=1e-6)
+    with pytest.raises(AttributeError, match="Layer must be stateful."):
+        layers.Bidirectional(layers.LSTM(3)).reset_state()

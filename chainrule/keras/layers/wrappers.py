@@ -241,9 +241,8 @@ class Bidirectional(Layer):
         else:
             output_mask = [None, None] if self.merge_mode is None else None
         if self.return_state:
-            states = len(getattr(self.forward_layer, "states", None) or ()) or _state_count(self.forward_layer)
             head = output_mask if isinstance(output_mask, list) else [output_mask]
-            return head + [None] * (2 * states)
+            return head + [None] * (2 * _state_count(self.forward_layer))
         return output_mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
@@ -266,6 +265,12 @@ class Bidirectional(Layer):
         self.backward_layer.reset_state()
 
     reset_states = reset_state
+
+    @property
+    def states(self):
+        """A stateful layer's states, the forward layer's then the backward layer's (None before the first call)."""
+        forward, backward = getattr(self.forward_layer, "states", None), getattr(self.backward_layer, "states", None)
+        return tuple(forward) + tuple(backward) if forward and backward else None
 
     def get_config(self) -> dict:
         return {**super().get_config(), "merge_mode": self.merge_mode, "layer": _serialize(self.forward_layer),

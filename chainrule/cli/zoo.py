@@ -9,6 +9,9 @@
   block to ``(-1, num_classes)``, which cannot work for 256 channels; Flatten is what it meant.)
 - ``lstm``: Keras's guide "Working with RNNs" model on images read row by row (28 steps of 28 features for
   MNIST): LSTM(64), BatchNormalization, Dense(10, softmax) (the guide's logits, with the softmax the CLI's loss takes).
+- ``transformer``: a small Transformer encoder over the image rows as tokens: Dense(64) per row plus a learned
+  position embedding, two post-norm blocks (MultiHeadAttention with 4 heads of 16, LayerNormalization, Dense(128,
+  relu) -> Dense(64)), GlobalAveragePooling1D, Dense(10, softmax).
 
 >>> model = build("mlp")                       # doctest: +SKIP
 >>> model.count_params()                       # doctest: +SKIP
@@ -22,7 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chainrule.keras import layers
-from chainrule.keras.models import Sequential
+from chainrule.keras.layers import Input
+from chainrule.keras.models import Model, Sequential
+from chainrule.keras.saving import register_keras_serializable
 
 Shape = tuple[int, ...]
 
@@ -67,7 +72,57 @@ def lstm(input_shape: Shape = (28, 28, 1), num_classes: int = 10) -> Sequential:
     ], name="lstm")
 
 
-MODELS: dict[str, Callable[..., Sequential]] = {"cnn": cnn, "mlp": mlp, "deep-cnn": deep_cnn, "lstm": lstm}
+@register_keras_serializable(package="chainrule")
+class AddPositionEmbedding(layers.Layer):
+    """Add a learned embedding of each step's position to a (batch, steps, features) sequence (a Transformer's
+    learned positions, as keras-io's ``TokenAndPositionEmbedding`` adds them); one weight (steps, features)."""
+
+    def __init__(self, sequence_length: int, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.sequence_length = int(sequence_length)
+        self.initializer = initializer
+        self.embeddings = None
+
+    def build(self, input_shape):
+        if input_shape[-2] != self.sequence_length:
+            raise ValueError(f"Layer '{self.name}' embeds {self.sequence_length} positions but got sequences of "
+                             f"{input_shape[-2]} steps (input shape {tuple(input_shape)})")
+        self.embeddings = self.add_weight(shape=(self.sequence_length, input_shape[-1]), initializer=self.initializer,
+                                          name="embeddings")
+        self.built = True
+
+    def call(self, inputs):
+        return inputs + self.embeddings
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "sequence_length": self.sequence_length, "initializer": self.initializer}
+
+
+def transformer(input_shape: Shape = (28, 28, 1), num_classes: int = 10, width: int = 64, heads: int = 4,
+                feed_forward: int = 128, blocks: int = 2) -> Model:
+    """A small Transformer encoder over image rows as tokens: each row projected to ``width`` features plus a
+    learned position, ``blocks`` post-norm blocks (MultiHeadAttention, add & LayerNormalization, Dense(relu) ->
+    Dense, add & LayerNormalization, dropout 0.1 as keras-io's text classifier), average pooling, softmax."""
+    rows, rest = input_shape[0], 1
+    for size in input_shape[1:]:
+        rest *= size
+    inputs = Input(input_shape)
+    x = layers.Dense(width)(layers.Reshape((rows, rest))(inputs))  # each image row is one token
+    x = AddPositionEmbedding(rows)(x)
+    for _ in range(blocks):
+        attention = layers.MultiHeadAttention(heads, width // heads)(x, x)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, layers.Dropout(0.1)(attention)]))
+        ff = layers.Dense(width)(layers.Dense(feed_forward, activation="relu")(x))
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, layers.Dropout(0.1)(ff)]))
+    x = layers.Dropout(0.1)(layers.GlobalAveragePooling1D()(x))
+    return Model(inputs, layers.Dense(num_classes, activation="softmax")(x), name="transformer")
+
+
+MODELS: dict[str, Callable[..., Model]] = {"cnn": cnn, "mlp": mlp, "deep-cnn": deep_cnn, "lstm": lstm,
+                                          "transformer": transformer}
 
 
 def build(name: str | os.PathLike, input_shape: Shape = (28, 28, 1), num_classes: int = 10):

@@ -41,6 +41,7 @@ class DataParallel:
         self.compression = compression
         self.fusion_threshold_bytes = fusion_threshold_bytes
         self._rank_rng: np.random.Generator | None = None
+        self._chief_batch_hooks = True  # (rank_callbacks learns it at the start of fit)
 
     @property
     def num_replicas_in_sync(self) -> int:
@@ -64,6 +65,10 @@ class DataParallel:
         comm = self.comm
         if comm.size == 1:
             return
+        if broadcast_object("_resume_point" in model.__dict__):  # (BackupAndRestore ran on rank 0 alone)
+            raise NotImplementedError("Resuming from a BackupAndRestore backup on several ranks is not supported: "
+                                      "resume on one process, or load a model file saved by rank 0 on every rank "
+                                      "(keras.models.load_model) and fit again")
         generator = backend.rng()
         generator.bit_generator.state = broadcast_object(generator.bit_generator.state)
         # a stream per rank, seeded from the shared state without drawing from it (so that the shared sequence, and
@@ -87,6 +92,7 @@ class DataParallel:
             hooks = (chief._implements_train_batch_hooks, chief._implements_test_batch_hooks)
         if self.comm.size > 1:
             hooks = broadcast_object(hooks)
+        self._chief_batch_hooks = hooks[0]
         return (callbacks, verbose) if self.is_chief else ([_BatchHooksOf(*hooks)], 0)
 
     # --- each step ----------------------------------------------------------------------------------------------
@@ -163,9 +169,10 @@ class DataParallel:
             for v, old in zip(variables, saved):
                 v.data[...] = old
 
-    def sync_training_state(self, model) -> None:
-        """Rank 0's ``stop_training`` and learning rate on every rank (the callbacks that change them ran there)."""
-        if self.comm.size == 1:
+    def sync_training_state(self, model, batch: bool = False) -> None:
+        """Rank 0's ``stop_training`` and learning rate on every rank (the callbacks that change them ran there):
+        after each epoch, and after each batch (``batch``) when rank 0's callbacks have batch hooks."""
+        if self.comm.size == 1 or (batch and not self._chief_batch_hooks):
             return
         optimizer = getattr(model, "optimizer", None)
         lr = float(optimizer.learning_rate) if optimizer is not None else 0.0

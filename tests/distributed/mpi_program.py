@@ -162,6 +162,27 @@ def rng(tf, keras, dist, out: Path) -> None:
     np.savez(out / f"rng_rank{dist.rank()}.npz", draw=seen["draw"], global_rows=seen["global_rows"])
 
 
+def save(tf, keras, dist, out: Path) -> None:
+    """An epoch whose model file (weights and optimizer state) ModelCheckpoint writes on rank 0."""
+    x, y = data()
+    with tf.distribute.MultiWorkerMirroredStrategy().scope():
+        model = compiled(keras)
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(out / "checkpoint.keras"))])
+
+
+def resume(tf, keras, dist, out: Path) -> None:
+    """The model file loaded on every rank (any number of them) and trained for another epoch."""
+    x, y = data()
+    model = keras.models.load_model(str(out / "checkpoint.keras"))
+    with tf.distribute.MultiWorkerMirroredStrategy().scope():
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+    same_on_every_rank(dist, flat_weights(model), "weights after resuming")
+    np.savez(out / f"resume_rank{dist.rank()}.npz", weights=flat_weights(model),
+             iterations=int(model.optimizer.iterations.numpy()))
+
+
 def fail(tf, keras, dist, out: Path, die: bool = False) -> None:
     """Rank 1 raises (or, with ``die``, is killed) in the middle of the first epoch; the others are inside a
     collective by then."""
@@ -189,7 +210,8 @@ def fail(tf, keras, dist, out: Path, die: bool = False) -> None:
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=3, verbose=0)
 
 
-SCENARIOS = {"steps": steps, "fit": fit, "syncbn": syncbn, "tape": tape, "rng": rng, "fail": fail,
+SCENARIOS = {"steps": steps, "fit": fit, "syncbn": syncbn, "tape": tape, "rng": rng, "save": save, "resume": resume,
+             "fail": fail,
              "die": lambda *args: fail(*args, die=True)}
 
 if __name__ == "__main__":

@@ -115,6 +115,24 @@ def test_dropout_draws_differ_between_ranks_while_shuffles_agree(single, ranks):
         np.testing.assert_array_equal(rows[r], _load(single, "rng")["global_rows"])
 
 
+def test_a_checkpoint_written_by_rank_zero_resumes_on_any_number_of_ranks(tmp_path):
+    # one process saves and resumes; 2 ranks save, then 3 ranks (and 1 process) resume from that file
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    for scenario in ("save", "resume"):
+        assert _run([sys.executable, str(PROGRAM), scenario, str(alone)]).returncode == 0
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for n, scenario in ((2, "save"), (3, "resume")):
+        done = _run([MPIEXEC, "-n", str(n), sys.executable, str(PROGRAM), scenario, str(shared)])
+        assert done.returncode == 0, done.stdout + done.stderr
+    expected = _load(alone, "resume")
+    for rank in range(3):
+        resumed = _load(shared, "resume", rank)
+        assert resumed["iterations"] == expected["iterations"] == 2 * 240 // 12  # (two epochs of 20 steps)
+        np.testing.assert_allclose(resumed["weights"], expected["weights"], atol=2e-6)
+
+
 @pytest.mark.parametrize("scenario, says", [("fail", "rank 1 of 3 failed with RuntimeError: rank one's layer broke"),
                                             ("die", "Killed")])
 def test_a_failing_rank_ends_every_rank_quickly(tmp_path, scenario, says):

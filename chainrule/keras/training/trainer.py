@@ -343,11 +343,11 @@ class Trainer:
         custom_step = self._custom("train_step")
         training_logs = None
         callbacks.on_train_begin()
+        if self._distribution is not None:  # every rank from rank 0's weights, optimizer state and generator
+            self._distribution.begin_training(self)
         resume = self.__dict__.pop("_resume_point", None)  # BackupAndRestore's: where an interrupted fit stopped
         if resume is not None:
             initial_epoch = resume.epoch
-        if self._distribution is not None:  # every rank from rank 0's weights, optimizer state and generator
-            self._distribution.begin_training(self)
         for epoch in range(initial_epoch, epochs):
             if train_iterator.exhausted:
                 warnings.warn(f"Your input ran out of data at epoch {epoch + 1}; interrupting training. Give "
@@ -384,7 +384,7 @@ class Trainer:
                 if batch_hooks:
                     callbacks.on_train_batch_end(step, logs)
                 if self._distribution is not None:  # what rank 0's callbacks changed
-                    self._distribution.sync_training_state(self)
+                    self._distribution.sync_training_state(self, batch=True)
                 if self.stop_training:
                     break
             if steps == 0 and first == 0 and epoch == initial_epoch:

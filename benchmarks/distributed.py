@@ -1,0 +1,297 @@
+"""Data-parallel training on MPI, measured: ``python -m benchmarks.distributed [--quick]``.
+
+1. The gradient exchange against mpi4py's raw ``Allreduce`` of the same bytes on 2 ranks, by message size: the
+   exchange is chainrule's :class:`~chainrule.distributed.fusion.GradientReducer` on four arrays of that many bytes
+   in all (packing into the fused buffer, the allreduce, views back out), the raw one a single in-place
+   ``Allreduce`` of one float32 buffer. A line ``t = alpha + beta * bytes`` fitted to the raw times gives the
+   latency and bandwidth docs/distributed.md models with.
+2. Images per second of the seed CNN and MLP, global batch fixed, on 1 process with 1 BLAS thread, 1 process with 2
+   threads, and 2 ranks with 1 thread each (chainrule: ``fit`` under ``MultiWorkerMirroredStrategy``; PyTorch:
+   DistributedDataParallel on gloo, each rank half the batch), with the scaling efficiency ``2 ranks / (2 x 1 rank)``.
+
+The machine may be shared: the figures are from one run, and the ratios (chainrule / raw, 2 ranks / 1 rank) are
+what to read. Results go to stdout and benchmarks/results/distributed.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = [2 ** k for k in range(4, 27, 2)]  # bytes: 16 B to 64 MiB
+# network -> (global batch, timed steps, full-run steps); the seed CNN's and MLP's batch sizes of benchmarks/run.py
+TRAINING = {"cnn": (64, 60), "mlp": (128, 400)}
+QUICK_STEPS = {"cnn": 8, "mlp": 40}
+
+
+def _mpiexec() -> str:
+    return shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
+
+
+def _env(threads: int) -> dict:
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads), "NUMBA_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
+
+
+def _run(args: list[str], ranks: int, threads: int) -> dict:
+    """This module with ``args`` on ``ranks`` processes (mpiexec when more than one); rank 0's JSON line."""
+    command = [sys.executable, "-m", "benchmarks.distributed", *args]
+    if ranks > 1:
+        command = [_mpiexec(), "-n", str(ranks), *command]
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(threads), cwd=ROOT, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- part 1: the exchange against raw Allreduce (runs on each rank) --------------------------------------------------
+def _timed(fns: list, repeats: int) -> list[tuple[float, float]]:
+    """The (median, fastest) seconds of each of ``fns`` over ``repeats`` rounds, taken in turn within each round
+    (A/B/C, A/B/C, ...) so that a slow spell of the shared machine hits them alike; the ranks line up before each
+    call. The fastest is what the machine does when no one else runs: the model is fitted to it."""
+    from chainrule import distributed
+
+    times = [[] for _ in fns]
+    for fn in fns:
+        fn()
+    for _ in range(repeats):
+        for fn, spent in zip(fns, times):
+            distributed.barrier()
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [(statistics.median(spent), min(spent)) for spent in times]
+
+
+def _exchange_row(comm, MPI, grads: list[np.ndarray], repeats: int) -> dict:
+    """Raw Allreduce of one buffer of the gradients' bytes against the exchange of the gradients themselves."""
+    from chainrule.distributed.fusion import GradientReducer
+
+    buffer = np.ones(sum(g.size for g in grads), np.float32)
+    reducer, half = GradientReducer(), GradientReducer("fp16")
+    raw, exchange, fp16 = _timed([lambda: comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM),
+                                  lambda: reducer.reduce(grads, 0.5), lambda: half.reduce(grads, 0.5)], repeats)
+    return {"bytes": buffer.nbytes, "arrays": len(grads), "raw_s": raw[0], "exchange_s": exchange[0],
+            "fp16_s": fp16[0], "raw_fastest_s": raw[1], "exchange_fastest_s": exchange[1]}
+
+
+def allreduce_part(quick: bool) -> dict:
+    from mpi4py import MPI
+
+    from chainrule import distributed
+    from benchmarks.worker import ChainruleSide
+
+    distributed.init()
+    comm = MPI.COMM_WORLD
+    rows = []
+    for size in SIZES:
+        n = max(4, size // 4)
+        grads = [np.ones(part.size, np.float32) for part in np.array_split(np.empty(n, np.float32), 4)]
+        repeats = 5 if quick else (300 if size < 2 ** 20 else 30)
+        rows.append(_exchange_row(comm, MPI, grads, repeats))
+    sizes = np.array([r["bytes"] for r in rows], float)
+    raw = np.array([r["raw_fastest_s"] for r in rows])
+    beta, alpha = np.polyfit(sizes, raw, 1, w=1 / raw)  # (relative errors: small messages count too)
+    models = {}
+    for network in TRAINING:  # the seed models' own gradient lists
+        model, _ = ChainruleSide().build(network)
+        grads = [np.ones(w.shape, np.float32) for w in model.trainable_weights]
+        models[network] = _exchange_row(comm, MPI, grads, 5 if quick else 100)
+    return {"ranks": comm.Get_size(), "rows": rows, "models": models, "latency_s": float(alpha),
+            "bandwidth_GBps": float(1 / beta / 1e9) if beta > 0 else None}
+
+
+# --- part 2: training throughput -------------------------------------------------------------------------------------
+def chainrule_part(network: str, steps: int) -> dict:
+    """Images per second of ``fit`` under MultiWorkerMirroredStrategy (one process: the same without MPI)."""
+    import chainrule as tf
+    from chainrule import distributed
+    from benchmarks.worker import ChainruleSide, synthetic_images
+
+    distributed.init()
+    batch = TRAINING[network][0]
+    side = ChainruleSide()
+    keras = side.keras
+    keras.utils.set_random_seed(0)
+    with tf.distribute.MultiWorkerMirroredStrategy().scope():
+        model, _ = side.build(network)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy())
+    x, y = synthetic_images(steps * batch, 0)
+    model.fit(x[:4 * batch], y[:4 * batch], batch_size=batch, epochs=1, verbose=0, shuffle=False)  # warm-up
+    distributed.barrier()
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    seconds = distributed.allreduce(time.perf_counter() - start, op="max").item()
+    return {"images_per_s": steps * batch / seconds, "params": model.count_params()}
+
+
+def torch_part(network: str, steps: int) -> dict:
+    """Images per second of PyTorch's loop, wrapped in DistributedDataParallel (gloo) when started by mpiexec."""
+    import torch
+
+    from benchmarks.worker import TorchSide, synthetic_images
+
+    rank, size = int(os.environ.get("PMI_RANK", 0)), int(os.environ.get("PMI_SIZE", 1))
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    batch = TRAINING[network][0]
+    torch.manual_seed(0)
+    model = TorchSide().build(network)
+    if size > 1:
+        torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank,
+                                             world_size=size)
+        model = torch.nn.parallel.DistributedDataParallel(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = synthetic_images(steps * batch, 0)
+    x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    y = torch.from_numpy(y.astype(np.int64))
+    lo, hi = batch * rank // size, batch * (rank + 1) // size  # this rank's rows of each global batch
+
+    def train(count: int) -> None:
+        for k in range(count):
+            xb, yb = x[k * batch:(k + 1) * batch][lo:hi], y[k * batch:(k + 1) * batch][lo:hi]
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            optimizer.step()
+
+    train(4)
+    if size > 1:
+        torch.distributed.barrier()
+    start = time.perf_counter()
+    train(steps)
+    seconds = time.perf_counter() - start
+    if size > 1:
+        both = torch.tensor([seconds])
+        torch.distributed.all_reduce(both, op=torch.distributed.ReduceOp.MAX)
+        seconds = float(both[0])
+        torch.distributed.destroy_process_group()
+    return {"images_per_s": steps * batch / seconds}
+
+
+# --- part 3: past this machine, on paper --------------------------------------------------------------------------
+# name -> (weights, training FLOPs per image: 3x the forward pass's multiply-adds x 2); the LSTM reads MNIST's 28 rows
+# as 28 steps of 28 features: LSTM(128) then Dense(10)
+LSTM_UNITS, ROWS = 128, 28
+PAPER_MODELS = {
+    "cnn": (693_962, 3 * 2 * (26 * 26 * 32 * 9 + 5408 * 128 + 128 * 10)),
+    "lstm": (4 * (LSTM_UNITS * (ROWS + LSTM_UNITS) + LSTM_UNITS) + LSTM_UNITS * 10 + 10,
+             3 * 2 * (ROWS * 4 * LSTM_UNITS * (ROWS + LSTM_UNITS) + LSTM_UNITS * 10)),
+}
+LINKS = {"10 Gbit/s": (10e9 / 8, 25e-6), "100 Gbit/s": (100e9 / 8, 5e-6)}  # bytes/s, latency per message (assumed)
+MACHINES = (8, 64, 512)
+PER_MACHINE_BATCH = 32
+
+
+def step_seconds(n: int, compute_s: float, grad_bytes: float, bandwidth: float, latency: float,
+                 fixed_s: float) -> float:
+    """Ring allreduce model of one step on ``n`` machines: the computation of one machine's share, then
+    ``2 (n - 1)`` messages each paying ``latency``, carrying ``2 (n - 1) / n`` of the gradient bytes per link, plus
+    the exchange's fixed cost (packing, the Python around it, the loss's own small allreduce)."""
+    if n == 1:
+        return compute_s
+    return compute_s + 2 * (n - 1) * latency + 2 * (n - 1) / n * grad_bytes / bandwidth + fixed_s
+
+
+def predictions(flops_per_s: float, fixed_s: float) -> list[dict]:
+    """Weak scaling (each machine its own batch of PER_MACHINE_BATCH) of the paper models on each link:
+    efficiency = one machine's step time / the step time on n machines."""
+    rows = []
+    for name, (weights, flops) in PAPER_MODELS.items():
+        compute = PER_MACHINE_BATCH * flops / flops_per_s
+        for link, (bandwidth, latency) in LINKS.items():
+            for n in MACHINES:
+                t = step_seconds(n, compute, 4 * weights, bandwidth, latency, fixed_s)
+                rows.append({"model": name, "link": link, "machines": n, "compute_ms": compute * 1e3,
+                             "step_ms": t * 1e3, "efficiency": compute / t})
+    return rows
+
+
+def model_report(report: dict) -> dict:
+    """The step-time model fitted to a run's measurements (one core's FLOP rate from the seed CNN on 1 rank, the
+    exchange's fixed cost from the seed CNN's gradients), and its predictions, printed."""
+    exchange = report["allreduce"]
+    cnn_rate = report["training"]["chainrule cnn"]["1 rank, 1 thread"]  # images/s of one core
+    flops_per_s = cnn_rate * PAPER_MODELS["cnn"][1]
+    row = exchange["models"]["cnn"]
+    fixed = max(row["exchange_fastest_s"] - row["raw_fastest_s"], 0.0) + 2 * exchange["latency_s"]
+    print(f"Predicted weak-scaling efficiency, batch {PER_MACHINE_BATCH} per machine, one core each at "
+          f"{flops_per_s / 1e9:.1f} GFLOP/s (the seed CNN's measured rate), fixed cost {fixed * 1e6:.0f} us per step:")
+    rows = predictions(flops_per_s, fixed)
+    for r in rows:
+        print(f"  {r['model']:>4} {r['link']:>10} {r['machines']:>4} machines: step {r['step_ms']:.2f} ms "
+              f"(compute {r['compute_ms']:.2f} ms), efficiency {r['efficiency']:.2f}")
+    return {"flops_per_s": flops_per_s, "fixed_s": fixed, "rows": rows}
+
+
+SETUPS = (("1 rank, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks, 1 thread each", 2, 1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few steps only (checks that it runs)")
+    parser.add_argument("--part", choices=("allreduce", "chainrule", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--network", choices=tuple(TRAINING), help=argparse.SUPPRESS)
+    parser.add_argument("--model-from", type=Path, metavar="JSON",
+                        help="print the step-time model's predictions from a results file, without measuring")
+    args = parser.parse_args(argv)
+    if args.model_from is not None:
+        model_report(json.loads(args.model_from.read_text()))
+        return 0
+    if args.part is not None:  # a worker: print rank 0's JSON
+        steps = QUICK_STEPS[args.network] if args.quick and args.network else \
+            TRAINING.get(args.network, (0, 0))[1]
+        result = allreduce_part(args.quick) if args.part == "allreduce" else \
+            (chainrule_part if args.part == "chainrule" else torch_part)(args.network, steps)
+        if int(os.environ.get("PMI_RANK", 0)) == 0:
+            print(json.dumps(result))
+        return 0
+
+    report = {"machine": f"{os.cpu_count()} cores, shared with other work: one run, read the ratios"}
+    exchange = _run(["--part", "allreduce", *(["--quick"] if args.quick else [])], ranks=2, threads=1)
+    report["allreduce"] = exchange
+    print("Gradient exchange on 2 ranks against raw MPI Allreduce of the same bytes (median times)")
+    print(f"{'bytes':>10} {'raw Allreduce':>14} {'exchange':>10} {'ratio':>6} {'fp16':>10}   fastest: raw, exchange")
+    for row in exchange["rows"]:
+        print(f"{row['bytes']:>10} {row['raw_s'] * 1e6:>12.1f}us {row['exchange_s'] * 1e6:>8.1f}us "
+              f"{row['exchange_s'] / row['raw_s']:>6.2f} {row['fp16_s'] * 1e6:>8.1f}us   "
+              f"{row['raw_fastest_s'] * 1e6:.1f}us, {row['exchange_fastest_s'] * 1e6:.1f}us")
+    for network, row in exchange["models"].items():
+        print(f"seed {network}'s {row['arrays']} gradients, {row['bytes']} bytes: raw {row['raw_s'] * 1e6:.1f}us, "
+              f"exchange {row['exchange_s'] * 1e6:.1f}us (ratio {row['exchange_s'] / row['raw_s']:.2f}), "
+              f"fp16 {row['fp16_s'] * 1e6:.1f}us")
+    print(f"fit of the raw times: latency {exchange['latency_s'] * 1e6:.1f} us, bandwidth "
+          f"{exchange['bandwidth_GBps']:.2f} GB/s")
+
+    report["training"] = {}
+    for network in TRAINING:
+        for framework in ("chainrule", "torch"):
+            results = {}
+            for label, ranks, threads in SETUPS:
+                part = ["--part", framework, "--network", network, *(["--quick"] if args.quick else [])]
+                results[label] = _run(part, ranks, threads)["images_per_s"]
+            one, two = results["1 rank, 1 thread"], results["2 ranks, 1 thread each"]
+            results["efficiency_2_ranks"] = two / (2 * one)
+            results["2_ranks_over_2_threads"] = two / results["1 process, 2 threads"]
+            report["training"][f"{framework} {network}"] = results
+            print(f"{framework:>9} {network:>4} (global batch {TRAINING[network][0]}): " +
+                  ", ".join(f"{label} {results[label]:.0f} img/s" for label, _, _ in SETUPS) +
+                  f"; efficiency of 2 ranks {results['efficiency_2_ranks']:.2f}, "
+                  f"2 ranks / 2 threads {results['2_ranks_over_2_threads']:.2f}")
+    report["model"] = model_report(report)
+    out = ROOT / "benchmarks" / "results" / ("distributed-quick.json" if args.quick else "distributed.json")
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

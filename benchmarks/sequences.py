@@ -18,7 +18,7 @@ Both sides run in the benchmark's worker processes (benchmarks/worker.py's ``wor
 """
 from __future__ import annotations
 
-import time
+from benchmarks.transformer import measure_workload, timed_round, torch_trainer
 
 GATES = {"lstm": 4, "gru": 3}
 # name -> settings; full_steps: steps per round of a full run (about a second per round and framework on 2 cores)
@@ -120,57 +120,22 @@ def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed:
             torch = side.torch
             model = build_torch(torch, cfg, weights)
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-            batches = list(zip(torch.from_numpy(x).split(cfg["batch"]),
-                               torch.from_numpy(y.astype("int64")).split(cfg["batch"])))
-            loss_fn = torch.nn.CrossEntropyLoss()
-
-            def train():
-                for xb, yb in batches:
-                    optimizer.zero_grad()
-                    loss_fn(model(xb), yb).backward()
-                    optimizer.step()
+            train = torch_trainer(torch, model, optimizer, x, y, cfg["batch"])
             params = sum(p.numel() for p in model.parameters())
         state.clear()
         state.update(train=train, optimizer=optimizer, steps=steps)
         return {"model": f"{cfg['cell'].upper()}({cfg['units']}) + Dense({cfg['classes']}) (benchmarks/sequences.py)",
                 "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
     if action == "round":
-        from benchmarks.worker import cpu_seconds
-
-        cpu, start = cpu_seconds(), time.perf_counter()
-        state["train"]()
-        result = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu}
-        if side.name == "chainrule" and int(state["optimizer"].iterations) % state["steps"]:
-            raise RuntimeError("chainrule sequences: the round did not take its optimizer steps")
-        return result
+        return timed_round(side, state, "sequences")
     raise ValueError(f"unknown sequences action {action!r}")
 
 
 # --- in the orchestrator ---------------------------------------------------------------------------------------------
 def measure(pair, name: str, cfg: dict, peak_gflops: float | None) -> dict:
     """One workload's row: medians of alternating rounds, ratio chainrule / torch, GFLOP/s, memory."""
-    from benchmarks import run as bench
-    from benchmarks.workloads import steps_for
-
     settings = WORKLOADS[name]
-    steps = steps_for(settings["full_steps"], cfg["step_scale"])
-    sequences_per_epoch = 60_000  # MNIST's training set, as the image workloads
-    gflop_epoch = 3 * forward_flops(settings) * sequences_per_epoch / 1e9
-    row = {"name": name, "network": f"{settings['cell']}-{settings['units']}", "batch": settings["batch"],
-           "steps_per_round": steps, "rounds": cfg["rounds"], "warmup_rounds": cfg["warmup"],
-           "settings": dict(settings), "params_expected": count_params(settings),
-           "forward_mflop_per_sequence": forward_flops(settings) / 1e6, "train_gflop_per_epoch": gflop_epoch}
-    for side in bench.SIDES:
-        row[side] = pair[side].call("workload", module=__name__, name=name, action="setup", steps=steps, seed=0)
-    rounds = bench.alternate(pair, "workload", {"module": __name__, "action": "round"}, cfg["warmup"],
-                             cfg["rounds"], cfg["settle"])
-    for side in bench.SIDES:
-        stats = bench.round_stats(rounds[side], steps, settings["batch"], gflop_epoch, peak_gflops)
-        row[side] = {**row[side], **stats, "step_ms": stats["step_s_median"] * 1e3,
-                     "memory": bench.worker_memory(pair[side])}
-    row["ratio"] = row["chainrule"]["epoch_s"] / row["torch"]["epoch_s"]
-    row["ratio_paired_median"] = bench.paired_median(rounds["chainrule"], rounds["torch"])
-    return row
+    return measure_workload(pair, __name__, name, cfg, peak_gflops, f"{settings['cell']}-{settings['units']}")
 
 
 def table_lines(rows: list[dict], number) -> list[str]:

@@ -151,49 +151,68 @@ def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed:
             torch = side.torch
             model = build_torch(torch, cfg, weights)
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-            batches = list(zip(torch.from_numpy(x.astype("int64")).split(cfg["batch"]),
-                               torch.from_numpy(y.astype("int64")).split(cfg["batch"])))
-            loss_fn = torch.nn.CrossEntropyLoss()
-
-            def train():
-                model.train()
-                for xb, yb in batches:
-                    optimizer.zero_grad()
-                    loss_fn(model(xb), yb).backward()
-                    optimizer.step()
+            train = torch_trainer(torch, model, optimizer, x.astype("int64"), y, cfg["batch"])
             params = sum(p.numel() for p in model.parameters())
         state.clear()
         state.update(train=train, optimizer=optimizer, steps=steps)
         return {"model": f"{'keras.Model' if side.name == 'chainrule' else 'torch.nn.TransformerEncoder'} "
                          f"(benchmarks/transformer.py)", "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
     if action == "round":
-        from benchmarks.worker import cpu_seconds
-
-        cpu, start = cpu_seconds(), time.perf_counter()
-        state["train"]()
-        result = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu}
-        if side.name == "chainrule" and int(state["optimizer"].iterations) % state["steps"]:
-            raise RuntimeError("chainrule transformer: the round did not take its optimizer steps")
-        return result
+        return timed_round(side, state, "transformer")
     raise ValueError(f"unknown transformer action {action!r}")
+
+
+def torch_trainer(torch, model, optimizer, x, y, batch: int):
+    """A function training ``model`` one epoch over (x, y) in batches: PyTorch's usual loop with cross-entropy."""
+    batches = list(zip(torch.from_numpy(x).split(batch), torch.from_numpy(y.astype("int64")).split(batch)))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def train():
+        model.train()
+        for xb, yb in batches:
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            optimizer.step()
+    return train
+
+
+def timed_round(side, state: dict, label: str) -> dict:
+    """One round of ``state["train"]``: its wall and CPU seconds; chainrule's optimizer must have taken every step."""
+    from benchmarks.worker import cpu_seconds
+
+    cpu, start = cpu_seconds(), time.perf_counter()
+    state["train"]()
+    result = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu}
+    if side.name == "chainrule" and int(state["optimizer"].iterations) % state["steps"]:
+        raise RuntimeError(f"chainrule {label}: the round did not take its optimizer steps")
+    return result
 
 
 # --- in the orchestrator ---------------------------------------------------------------------------------------------
 def measure(pair, name: str, cfg: dict, peak_gflops: float | None) -> dict:
     """One workload's row, as benchmarks/run.py's training rows: medians of alternating rounds, ratio, memory."""
+    return measure_workload(pair, __name__, name, cfg, peak_gflops, "transformer-encoder")
+
+
+def measure_workload(pair, module_name: str, name: str, cfg: dict, peak_gflops: float | None, network: str) -> dict:
+    """The row of workload ``name`` of the module ``module_name`` (its WORKLOADS, forward_flops, count_params and a
+    ``handle`` with actions setup and round): medians of alternating rounds, ratio chainrule / torch, memory."""
+    import importlib
+
     from benchmarks import run as bench
     from benchmarks.workloads import EPOCH_IMAGES, steps_for
 
-    settings = WORKLOADS[name]
+    module = importlib.import_module(module_name)
+    settings = module.WORKLOADS[name]
     steps = steps_for(settings["full_steps"], cfg["step_scale"])
-    gflop_epoch = 3 * forward_flops(settings) * EPOCH_IMAGES / 1e9
-    row = {"name": name, "network": "transformer-encoder", "batch": settings["batch"], "steps_per_round": steps,
+    gflop_epoch = 3 * module.forward_flops(settings) * EPOCH_IMAGES / 1e9
+    row = {"name": name, "network": network, "batch": settings["batch"], "steps_per_round": steps,
            "rounds": cfg["rounds"], "warmup_rounds": cfg["warmup"], "settings": dict(settings),
-           "params_expected": count_params(settings), "forward_mflop_per_sequence": forward_flops(settings) / 1e6,
-           "train_gflop_per_epoch": gflop_epoch}
-    call = lambda side, **kw: pair[side].call("workload", module=__name__, name=name, **kw)  # noqa: E731
+           "params_expected": module.count_params(settings),
+           "forward_mflop_per_sequence": module.forward_flops(settings) / 1e6, "train_gflop_per_epoch": gflop_epoch}
+    call = lambda side, **kw: pair[side].call("workload", module=module_name, name=name, **kw)  # noqa: E731
     setup = {side: call(side, action="setup", steps=steps, seed=0) for side in bench.SIDES}
-    rounds = bench.alternate(pair, "workload", {"module": __name__, "action": "round"}, cfg["warmup"],
+    rounds = bench.alternate(pair, "workload", {"module": module_name, "action": "round"}, cfg["warmup"],
                              cfg["rounds"], cfg["settle"])
     for side in bench.SIDES:
         stats = bench.round_stats(rounds[side], steps, settings["batch"], gflop_epoch, peak_gflops)

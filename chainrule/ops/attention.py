@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.kernels import attention as attention_kernels
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.activation import Softmax
@@ -55,8 +56,8 @@ class ScaledDotProductAttention(Function):
             scores = scores + bias
         if keep is not None:
             xp.copyto(scores, scores.dtype.type(masked_score(scores.dtype)), where=~keep)
-        # the softmax in place on the fresh scores: NumPy's vectorized exp beats a row kernel's scalar one here
-        scores -= scores.max(axis=-1, keepdims=True)
+        # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
+        attention_kernels.subtract_row_max_(scores)
         xp.exp(scores, out=scores)
         scores *= 1.0 / scores.sum(axis=-1, keepdims=True)
         if keep is not None:  # a row with every key masked: zeros, not a uniform average

@@ -9,6 +9,7 @@ from helpers import compare_with_torch, covers
 import test_second_order
 
 import chainrule as cr
+from chainrule.backend.kernels import attention as attention_kernels
 from chainrule.engine.gradcheck import check_gradients
 from chainrule.ops.attention import scaled_dot_product_attention as sdpa
 
@@ -18,7 +19,7 @@ def rand(*shape, seed=0):
 
 
 def keep_mask(*shape, seed=5):
-    """A random boolean mask that keeps the first key of every row (no row fully masked: PyTorch gives NaN there)."""
+    """A random boolean mask that keeps the first key of every row."""
     keep = np.random.default_rng(seed).random(shape) > 0.4
     keep[..., 0] = True
     return keep
@@ -78,14 +79,14 @@ def test_attention_with_a_custom_scale_and_broadcast_key_matches_torch():
                        rand(2, 3, 5, 4), rand(1, 3, 7, 4, seed=1), rand(1, 3, 7, 2, seed=2))
 
 
-def test_a_fully_masked_row_averages_the_values_and_passes_no_gradient_to_scores():
-    q, k, v = (cr.Tensor(a, requires_grad=True) for a in (rand(1, 2, 3), rand(1, 4, 3, seed=1), rand(1, 4, 2, seed=2)))
-    keep = np.ones((2, 4), bool)
-    keep[1] = False
-    y = sdpa(q, k, v, mask=keep)
-    np.testing.assert_allclose(y.numpy()[0, 1], v.numpy()[0].mean(axis=0))
-    dq, = cr.grad(y[:, 1].sum(), [q])
-    np.testing.assert_array_equal(dq.numpy(), 0.0)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_fully_masked_row_gives_zeros_as_torch(dtype):
+    keep = keep_mask(2, 3, 5, seed=6)
+    keep[0, 1] = False
+    out = compare_with_torch(lambda q, k, v: sdpa(q, k, v, mask=keep),
+                             lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(keep)),
+                             rand(2, 3, 4), rand(2, 5, 4, seed=1), rand(2, 5, 2, seed=2), dtype=dtype)
+    np.testing.assert_array_equal(out.numpy()[0, 1], 0.0)
 
 
 def test_attention_errors_name_the_argument():
@@ -97,3 +98,20 @@ def test_attention_errors_name_the_argument():
         sdpa(rand(2, 3, 4), rand(2, 5, 4), rand(2, 5, 4), mask=np.ones((3, 5), np.int64))
     with pytest.raises(TypeError, match="query must be a floating-point"):
         sdpa(np.ones((2, 3), np.int64), rand(3, 3), rand(3, 3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_row_max_kernel_gives_numpys_bits(dtype):
+    x = rand(4, 6, 9).astype(dtype)
+    x[1, 2, 3], x[2, 0] = np.nan, -np.inf
+    ours, numpys = x.copy(), x.copy()
+    with np.errstate(invalid="ignore"):
+        attention_kernels.subtract_row_max_(ours)
+        attention_kernels.subtract_row_max_numpy(numpys)
+    assert ours.tobytes() == numpys.tobytes()
+    strided = x[:, :, ::2].copy()[..., ::-1]  # not contiguous: the NumPy twin
+    twin = strided.copy()
+    with np.errstate(invalid="ignore"):
+        attention_kernels.subtract_row_max_(strided)
+        attention_kernels.subtract_row_max_numpy(twin)
+    np.testing.assert_array_equal(strided, twin)

@@ -2,6 +2,7 @@
 
     python -m benchmarks.accuracy                               # chainrule and torch, seeds 0-2, 5 epochs
     python -m benchmarks.accuracy --frameworks chainrule,keras --seeds 0,1,2,3 --json out.json
+    python -m benchmarks.accuracy --recipe lstm --epochs 1    # Keras's RNN-guide LSTM (benchmarks/rnn_accuracy.py)
 
 The recipe is seed 000's, as printed: Conv2D(32, 3x3, relu), MaxPooling2D, Flatten, Dense(128, relu),
 Dense(10, softmax); Adam(1e-3), categorical cross-entropy, ``fit(x, y, epochs=5)`` (batch 32, shuffled every epoch);
@@ -26,6 +27,7 @@ if __package__ in (None, ""):  # run as `python benchmarks/accuracy.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 FRAMEWORKS = ("chainrule", "torch", "keras")
+RECIPES = {"cnn": "benchmarks.accuracy", "lstm": "benchmarks.rnn_accuracy"}  # modules with the three functions below
 
 
 def mnist_arrays():
@@ -109,8 +111,12 @@ def train_torch(seed: int, epochs: int, data) -> list[float]:
     return accuracies
 
 
-def run_one(framework: str, seed: int, epochs: int) -> dict:
+def run_one(framework: str, seed: int, epochs: int, recipe: str = "cnn") -> dict:
     """Train one (framework, seed) in this process: the test accuracy after each epoch, and the version trained."""
+    import importlib
+
+    module = importlib.import_module(RECIPES[recipe])
+    mnist_arrays, train_keras_style, train_torch = module.mnist_arrays, module.train_keras_style, module.train_torch
     data = mnist_arrays()
     if framework == "chainrule":
         import chainrule
@@ -143,10 +149,12 @@ def main(argv=None) -> int:
     parser.add_argument("--keras-python", default=sys.executable,
                         help="the Python that has tensorflow (e.g. a separate virtual environment)")
     parser.add_argument("--json", type=Path, help="write the per-epoch accuracies here")
+    parser.add_argument("--recipe", default="cnn", choices=RECIPES, help="the seed CNN (default) or Keras's "
+                                                                            "RNN-guide LSTM on MNIST rows")
     parser.add_argument("--one", nargs=3, metavar=("FRAMEWORK", "SEED", "EPOCHS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:  # a child process: train one (framework, seed) and print its accuracies as JSON
-        print(json.dumps(run_one(args.one[0], int(args.one[1]), int(args.one[2]))))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), int(args.one[2]), args.recipe)))
         return 0
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     unknown = sorted(set(frameworks) - set(FRAMEWORKS))
@@ -165,7 +173,8 @@ def main(argv=None) -> int:
         for seed in seeds:
             start = time.time()
             proc = subprocess.run([python, "-m", "benchmarks.accuracy", "--one", framework, str(seed),
-                                   str(args.epochs)], cwd=root, capture_output=True, text=True)
+                                   str(args.epochs), "--recipe", args.recipe], cwd=root, capture_output=True,
+                                  text=True)
             if proc.returncode != 0:
                 print(f"{framework} seed {seed}: failed\n{proc.stderr[-2000:]}", flush=True)
                 continue
@@ -181,7 +190,7 @@ def main(argv=None) -> int:
             print(f"  {framework:9s} {statistics.mean(final):.4f}  {min(final):.4f}-{max(final):.4f}  "
                   f"({len(final)} seeds)")
     if args.json:
-        args.json.write_text(json.dumps({"schema": "chainrule-accuracy/1", "epochs": args.epochs,
+        args.json.write_text(json.dumps({"schema": "chainrule-accuracy/1", "recipe": args.recipe, "epochs": args.epochs,
                                          "seeds": seeds, "versions": versions, "test_accuracy": results},
                                         indent=1))
     return 0

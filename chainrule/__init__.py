@@ -21,7 +21,7 @@ __all__ = sorted({*_tf_names, "backend", "compat", "data", "engine", "keras", "o
 
 def __getattr__(name: str):
     """``chainrule.layers``, ``chainrule.losses``, ...: the modules that moved, under their old names."""
-    if f"chainrule.{name}" in _moved_modules.MOVED:
+    if f"chainrule.{name}" in _moved_modules.MOVED or name in ("explain", "attacks"):  # (the latter: loaded on use)
         import importlib
 
         return importlib.import_module(f"chainrule.{name}")

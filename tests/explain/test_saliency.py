@@ -95,3 +95,10 @@ def test_bad_arguments(cnn):
         explain.saliency(model, x, target=1.5)
     with pytest.raises(ValueError, match="steps"):
         explain.saliency(model, x, method="integrated_gradients", steps=0)
+
+
+def test_reached_from_the_top_level():
+    import chainrule
+
+    assert chainrule.explain.saliency is explain.saliency
+    assert chainrule.attacks.fgsm.__module__ == "chainrule.attacks"

@@ -86,8 +86,8 @@ def _tune(args: argparse.Namespace, app) -> None:
     def hypermodel(hp):
         if args.search == "grid":  # --trials rates, evenly spaced on a log scale, both ends included
             step = (high / low) ** (1 / (args.trials - 1)) if args.trials > 1 and high > low else None
-            lr = hp.Float("learning_rate", low, high, step=step * (1 + 1e-12) if step else None, sampling="log") \
-                if step else hp.Fixed("learning_rate", low)
+            lr = hp.Float("learning_rate", low, high, step=step, sampling="log") if step else \
+                hp.Fixed("learning_rate", low)
         else:
             lr = hp.Float("learning_rate", low, high, sampling="log")
         return build(lr)

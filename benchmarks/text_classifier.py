@@ -9,20 +9,18 @@ network (its LSTM's gates are Keras's i, f, c, o in the same order: kernels tran
 ``bias_ih`` and ``bias_hh`` zero), the classifier on the final hidden states of both directions.
 
 Both sides run in the benchmark's worker processes (benchmarks/worker.py's ``workload`` command calls
-:func:`handle` there); this module imports neither framework at import time, as the orchestrator must stay light.
-:func:`handle`, :func:`measure` and :func:`table_lines` take any network module laid out as this one.
+:func:`handle` there); this module imports neither framework at import time. The round timing, the PyTorch loop,
+the row and the table are benchmarks/transformer.py's.
 """
 from __future__ import annotations
 
-import sys
-import time
+from benchmarks import transformer
+from benchmarks.transformer import measure_workload, synthetic_tokens, timed_round, torch_trainer
 
 # name -> settings; steps per round of a full run: about a second per round and framework on 2 cores
 WORKLOADS: dict[str, dict] = {
     "text-bilstm-b32": dict(batch=32, steps=100, vocab=10000, width=64, units=64, classes=2, full_steps=12),
 }
-NETWORK = "embedding-bilstm"
-TITLE = "Text classifier (benchmarks/text_classifier.py): Embedding + Bidirectional(LSTM) + Dense"
 
 
 def forward_flops(cfg: dict) -> int:
@@ -98,112 +96,47 @@ def build_torch(torch, cfg: dict, weights: dict):
     return model
 
 
-def synthetic_tokens(cfg: dict, count: int, seed: int):
-    """``count`` sequences of token ids (never 0) and their class labels."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed + 1)
-    return (rng.integers(1, cfg["vocab"], (count, cfg["steps"])).astype(np.int32),
-            rng.integers(0, cfg["classes"], count))
-
-
-# --- in the worker (any network module with WORKLOADS, initial_weights, synthetic_tokens, build_*) ------------------
-def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed: int = 0, network=None):
-    """benchmarks/worker.py's ``workload`` command for ``network`` (this module by default): ``setup`` builds the
-    model and data of workload ``name`` on this side (``side``: the worker's ChainruleSide or TorchSide), Keras's
-    ``fit`` on one side and the usual PyTorch loop on the other; ``round`` trains one round and returns its wall
-    and CPU seconds."""
-    network = network or sys.modules[__name__]
+# --- in the worker --------------------------------------------------------------------------------------------------
+def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed: int = 0):
+    """benchmarks/worker.py's ``workload`` command: ``setup`` builds workload ``name``'s model and data on this side,
+    Keras's ``fit`` on one and PyTorch's usual loop on the other; ``round`` trains one round (``steps`` steps) and
+    returns its wall and CPU seconds."""
     if action == "setup":
-        cfg = network.WORKLOADS[name]
-        weights = network.initial_weights(cfg, seed)
-        x, y = network.synthetic_tokens(cfg, steps * cfg["batch"], seed)
+        cfg = WORKLOADS[name]
+        weights = initial_weights(cfg, seed)
+        x, y = synthetic_tokens(cfg, steps * cfg["batch"], seed)
         if side.name == "chainrule":
-            model = network.build_chainrule(side.keras, cfg, weights)
+            model = build_chainrule(side.keras, cfg, weights)
             model.compile(optimizer=side.keras.optimizers.Adam(learning_rate=1e-3),
                           loss="sparse_categorical_crossentropy")
             optimizer = model.optimizer
             train = lambda: model.fit(x, y, batch_size=cfg["batch"], epochs=1, verbose=0, shuffle=False)  # noqa
             params = int(model.count_params())
         else:
-            train, optimizer, params = _torch_loop(side.torch, network.build_torch(side.torch, cfg, weights), x, y,
-                                                   cfg["batch"])
+            torch = side.torch
+            model = build_torch(torch, cfg, weights)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            train = torch_trainer(torch, model, optimizer, x.astype("int64"), y, cfg["batch"])
+            params = sum(p.numel() for p in model.parameters())
         state.clear()
         state.update(train=train, optimizer=optimizer, steps=steps)
-        return {"model": f"{type(model).__name__ if side.name == 'chainrule' else 'torch.nn.Module'} "
-                         f"({network.__name__.replace('.', '/')}.py)", "params": params,
-                "data_mb": (x.nbytes + y.nbytes) / 2**20}
+        return {"model": f"{'keras.Sequential' if side.name == 'chainrule' else 'torch.nn.Module'} "
+                         f"(benchmarks/text_classifier.py)", "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
     if action == "round":
-        from benchmarks.worker import cpu_seconds
-
-        cpu, start = cpu_seconds(), time.perf_counter()
-        state["train"]()
-        result = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu}
-        if side.name == "chainrule" and int(state["optimizer"].iterations) % state["steps"]:
-            raise RuntimeError(f"chainrule {name}: the round did not take its optimizer steps")
-        return result
-    raise ValueError(f"unknown workload action {action!r}")
-
-
-def _torch_loop(torch, model, x, y, batch: int):
-    """(train one epoch, optimizer, parameter count) for PyTorch: Adam(1e-3) and cross-entropy over the batches."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = list(zip(torch.from_numpy(x.astype("int64")).split(batch), torch.from_numpy(y.astype("int64")).split(batch)))
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def train():
-        model.train()
-        for xb, yb in batches:
-            optimizer.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            optimizer.step()
-    return train, optimizer, sum(p.numel() for p in model.parameters())
+        return timed_round(side, state, "text classifier")
+    raise ValueError(f"unknown text classifier action {action!r}")
 
 
 # --- in the orchestrator ---------------------------------------------------------------------------------------------
-def measure(pair, name: str, cfg: dict, peak_gflops: float | None, network=None) -> dict:
-    """One workload's row, as benchmarks/run.py's training rows: medians of alternating rounds, ratio, memory."""
-    from benchmarks import run as bench
-    from benchmarks.workloads import EPOCH_IMAGES, steps_for
-
-    network = network or sys.modules[__name__]
-    settings = network.WORKLOADS[name]
-    steps = steps_for(settings["full_steps"], cfg["step_scale"])
-    flops = network.forward_flops(settings)
-    gflop_epoch = 3 * flops * EPOCH_IMAGES / 1e9
-    row = {"name": name, "network": network.NETWORK, "batch": settings["batch"], "steps_per_round": steps,
-           "rounds": cfg["rounds"], "warmup_rounds": cfg["warmup"], "settings": dict(settings),
-           "params_expected": network.count_params(settings), "forward_mflop_per_sequence": flops / 1e6,
-           "train_gflop_per_epoch": gflop_epoch}
-    command = {"module": network.__name__, "name": name}
-    setup = {side: pair[side].call("workload", action="setup", steps=steps, seed=0, **command) for side in bench.SIDES}
-    rounds = bench.alternate(pair, "workload", {**command, "action": "round"}, cfg["warmup"], cfg["rounds"],
-                             cfg["settle"])
-    for side in bench.SIDES:
-        stats = bench.round_stats(rounds[side], steps, settings["batch"], gflop_epoch, peak_gflops)
-        row[side] = {**setup[side], **stats, "step_ms": stats["step_s_median"] * 1e3,
-                     "memory": bench.worker_memory(pair[side])}
-    row["ratio"] = row["chainrule"]["epoch_s"] / row["torch"]["epoch_s"]
-    row["ratio_paired_median"] = bench.paired_median(rounds["chainrule"], rounds["torch"])
-    return row
+def measure(pair, name: str, cfg: dict, peak_gflops: float | None) -> dict:
+    """One workload's row, as the Transformer's (benchmarks/transformer.py's measure_workload)."""
+    return measure_workload(pair, __name__, name, cfg, peak_gflops, "embedding-bilstm")
 
 
-def table_lines(rows: list[dict], number, title: str = TITLE) -> list[str]:
-    """The report's section for these rows (``number`` formats a float as the rest of the table does)."""
-    from benchmarks import run as bench
-
-    lines = ["", f"{title}: time per step and per epoch of 60,000 sequences, Adam(1e-3), sparse categorical "
-                 "cross-entropy; chainrule model.fit vs PyTorch's loop, the same initial weights;",
-             "ratio = chainrule / torch; GFLOP/s = 3 x analytic forward FLOPs / time; peak MB = each worker's "
-             "ru_maxrss (increase over its value after import)"]
-    body = []
-    for r in rows:
-        c, t = r["chainrule"], r["torch"]
-        mem = lambda side: f"{side['memory']['peak_rss_mb']:.0f} (+{side['memory']['increase_mb']:.0f})"  # noqa
-        body.append([r["name"], r["batch"], r["steps_per_round"], number(c["step_ms"]), number(t["step_ms"]),
-                     number(c["epoch_s"]), number(t["epoch_s"]), f"{r['ratio']:.2f}x",
-                     f"{r['ratio_paired_median']:.2f}x", number(c["gflops"]), number(t["gflops"]),
-                     f"{number(c['percent_of_numpy_sgemm'])}%", mem(c), mem(t)])
-    return lines + bench._table(["workload", "batch", "steps", "cr ms/step", "torch ms/step", "cr s/ep",
-                                 "torch s/ep", "ratio", "paired", "cr GFLOP/s", "torch GFLOP/s", "cr %sgemm",
-                                 "cr peak MB", "torch peak MB"], body)
+def table_lines(rows: list[dict], number) -> list[str]:
+    """The report's section for these rows: the Transformer's table under this workload's heading."""
+    lines = transformer.table_lines(rows, number)
+    lines[1] = ("Text classifier (benchmarks/text_classifier.py): Embedding + Bidirectional(LSTM) + Dense, time per step "
+                "and per epoch of 60,000 sequences, Adam(1e-3), sparse categorical cross-entropy; chainrule model.fit "
+                "vs PyTorch's nn.Embedding + bidirectional nn.LSTM + nn.Linear in a loop, the same initial weights;")
+    return lines

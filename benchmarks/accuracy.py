@@ -56,13 +56,18 @@ def keras_style_model(keras):
 
 def train_keras_style(keras, seed: int, epochs: int, data) -> list[float]:
     keras.utils.set_random_seed(seed)
-    x_train, y_train, x_test, y_test = data
     model = keras_style_model(keras)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001),
                   loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return accuracy_per_epoch(model, data, epochs)
+
+
+def accuracy_per_epoch(model, data, epochs: int, **fit) -> list[float]:
+    """Fit a compiled Keras-style model one epoch at a time; the test accuracy after each."""
+    x_train, y_train, x_test, y_test = data
     accuracies = []
     for _ in range(epochs):
-        model.fit(x_train, y_train, epochs=1, verbose=0)
+        model.fit(x_train, y_train, epochs=1, verbose=0, **fit)
         accuracies.append(float(model.evaluate(x_test, y_test, verbose=0)[1]))
     return accuracies
 

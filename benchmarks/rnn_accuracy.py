@@ -24,17 +24,14 @@ def mnist_arrays():
 
 def train_keras_style(keras, seed: int, epochs: int, data) -> list[float]:
     """The guide's model and compile/fit in a Keras-like namespace (chainrule or tf.keras): accuracy per epoch."""
+    from benchmarks.accuracy import accuracy_per_epoch
+
     keras.utils.set_random_seed(seed)
-    x_train, y_train, x_test, y_test = data
     model = keras.models.Sequential([keras.Input((None, 28)), keras.layers.LSTM(UNITS),
                                      keras.layers.BatchNormalization(), keras.layers.Dense(10)])
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE), metrics=["accuracy"])
-    accuracies = []
-    for _ in range(epochs):
-        model.fit(x_train, y_train, batch_size=BATCH, epochs=1, verbose=0)
-        accuracies.append(float(model.evaluate(x_test, y_test, verbose=0)[1]))
-    return accuracies
+    return accuracy_per_epoch(model, data, epochs, batch_size=BATCH)
 
 
 def train_torch(seed: int, epochs: int, data) -> list[float]:

@@ -315,7 +315,9 @@ def _train(build, x, y, run_eagerly):
                               L.SimpleRNN(4), L.Dense(3, activation="softmax")]),
     lambda: keras.Sequential([keras.Input((T, D)), L.Masking(0.0), L.LSTM(6, recurrent_dropout=0.2),
                               L.Dense(3, activation="softmax")]),
-], ids=["lstm", "gru-dropout-simple", "masked-cell-loop"])
+    lambda: keras.Sequential([keras.Input((T, D)), L.Masking(0.0), L.Bidirectional(L.GRU(5)),
+                              L.Dense(3, activation="softmax")]),
+], ids=["lstm", "gru-dropout-simple", "masked-cell-loop", "masked-fused-bidirectional"])
 def test_fit_replays_recurrent_models_bit_for_bit_as_eagerly(build):
     x = _x(9, (40, T, D))
     x[::3, 3:] = 0.0  # padding the mask layer hides

@@ -180,8 +180,10 @@ def _train(args: argparse.Namespace) -> None:
                         callbacks=[keeper, run, BackupAndRestore(out / "backup", save_freq=args.backup_every)])
     seconds = run.seconds()
     if keeper.failure is not None:
-        raise TrainingDiverged(f"{keeper.failure}, so training stopped (is the learning rate "
-                               f"{float(optimizer.learning_rate):g} too high?); {keeper.outcome()}")
+        message = (f"{keeper.failure}, so training stopped (is the learning rate "
+                   f"{float(optimizer.learning_rate):g} too high?); {keeper.outcome()}")
+        _write_json(out / "run.json", {**run.run, "status": "diverged", "failure": message})
+        raise TrainingDiverged(message)
     test_loss, test_accuracy = model.evaluate(x_test, data.y_test, batch_size=args.batch_size, verbose=0)
     print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f} ({len(data.y_test)} images)")
 
@@ -221,9 +223,9 @@ def _resume_settings(args: argparse.Namespace) -> None:
             from None
     except (ValueError, KeyError, TypeError) as error:
         raise UsageError(f"{path} does not describe a run to resume ({type(error).__name__}: {error})") from None
-    if run.get("status") == "finished":
-        raise UsageError(f"the run in {args.resume} has finished ({run.get('epochs_done')} epochs); nothing to "
-                         f"resume")
+    if run.get("status") in ("finished", "diverged"):
+        raise UsageError(f"the run in {args.resume} has {run['status']} ({run.get('epochs_done')} epochs); "
+                         f"nothing to resume")
     args.out = args.resume
 
 

@@ -69,7 +69,8 @@ def test_a_learning_rate_that_blows_up_stops_with_a_message_and_exit_1(dataset, 
         assert _all_finite(load_model(out / "model.keras"))
     else:
         assert "no model file was written" in err
-    assert not (out / "history.json").exists() and not (out / "run.json").exists()
+    run = json.loads((out / "run.json").read_text())  # (kept up to date from the start: it says what happened)
+    assert run["status"] == "diverged" and "training stopped" in run["failure"] and "test" not in run
 
 
 def test_a_run_that_diverges_keeps_the_previous_good_file(dataset, tmp_path, capsys):  # noqa: F811

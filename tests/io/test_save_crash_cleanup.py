@@ -35,8 +35,10 @@ def version_of(model) -> int:
     return int(values.pop())
 
 
-def save_forever(path: str, version: int) -> None:
+def save_forever(path: str, version: int, ready=None) -> None:
     model = versioned_model(version)
+    if ready is not None:
+        ready.set()  # (building the model takes longer than a save on a busy machine: kill during the saves)
     while True:
         model.save(path)
 
@@ -52,8 +54,10 @@ def test_kill_9_while_saving_leaves_a_loadable_target_and_no_pile_of_temporaries
     context = multiprocessing.get_context("fork")
     mid_write, killed = 0, []
     for version in range(1, KILLS + 1):
-        saver = context.Process(target=save_forever, args=(str(path), version), daemon=True)
+        ready = context.Event()
+        saver = context.Process(target=save_forever, args=(str(path), version, ready), daemon=True)
         saver.start()
+        assert ready.wait(60)
         time.sleep(rng.uniform(0.0, 0.25))
         os.kill(saver.pid, signal.SIGKILL)
         saver.join()  # reaped: its process id is free, as after any real crash

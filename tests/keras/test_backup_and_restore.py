@@ -1,8 +1,10 @@
 """keras.callbacks.BackupAndRestore (issue 15): an interrupted fit run again with the same callback resumes at the
 interrupted epoch (Keras's semantics) or batch, and ends bit-identical to an uninterrupted run: weights, optimizer
 state, History and the callbacks' states, with shuffle=True, Dropout (seeded or not) and a SeedGenerator layer."""
+import copy
 import os
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -47,6 +49,7 @@ class Interrupt(keras.callbacks.Callback):
 def callbacks(backup_dir, save_freq, **kwargs):
     return [keras.callbacks.EarlyStopping("loss", patience=20),
             keras.callbacks.ReduceLROnPlateau("loss", patience=1, factor=0.5),
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.8),  # (each epoch from the last rate)
             BackupAndRestore(backup_dir, save_freq=save_freq, **kwargs)]
 
 
@@ -205,3 +208,102 @@ def test_an_unbuilt_model_with_a_backup_is_refused(tmp_path):
     model.compile("adam", "mse")
     with pytest.raises(ValueError, match="must be built"):
         model.fit(X, np.zeros((60, 3)), verbose=0, callbacks=[BackupAndRestore(backup_dir)])
+
+
+# --- damaged backups: refused with ModelFileError, or (an edit that still makes sense) resumed ------------------------
+JUNK = [-1, 2**70, "x", None, [], {}, 1.5, True, {"a": 1}, [1, 2], float("nan")]
+
+
+def _paths(value, prefix=()):
+    """Every place in a JSON value: (path, value), containers and leaves."""
+    yield prefix, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from _paths(item, prefix + (key,))
+
+
+def _edited(header, path, junk):
+    header = copy.deepcopy(header)
+    target = header
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    return header
+
+
+@pytest.fixture(scope="module")
+def saved_backup(tmp_path_factory):
+    backup_dir = tmp_path_factory.mktemp("fuzz") / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        fit(build(), str(backup_dir), 1, Interrupt(8))
+    path = backup_dir / "training_state.chainrule"
+    return backup_dir, path.read_bytes()
+
+
+def _resume(backup_dir, data: bytes):
+    """Resume from a backup holding ``data``: 'refused' (ModelFileError) or 'accepted' (fit ran to its end)."""
+    backup_dir.mkdir(exist_ok=True)
+    (backup_dir / "training_state.chainrule").write_bytes(data)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (an edited rate may make the loss overflow: fit says so)
+            fit(build(), str(backup_dir), 1000)
+    except ModelFileError as error:
+        assert "training_state.chainrule" in str(error)
+        return "refused"
+    return "accepted"
+
+
+def test_damaged_backups_are_refused(saved_backup, tmp_path):
+    """Bytes flipped, cut, inserted or zeroed anywhere: the checksum refuses every one."""
+    _, data = saved_backup
+    rng = np.random.default_rng(7)
+    outcomes = []
+    for i in range(30):
+        kind = i % 4
+        at = int(rng.integers(len(data)))
+        if kind == 0:
+            damaged = data[:at] + bytes([data[at] ^ int(rng.integers(1, 256))]) + data[at + 1:]
+        elif kind == 1:
+            damaged = data[:at]
+        elif kind == 2:
+            damaged = data[:at] + rng.integers(256, size=int(rng.integers(1, 9)), dtype=np.uint8).tobytes() + data[at:]
+        else:
+            damaged = data[:at] + bytes(min(64, len(data) - at)) + data[at + 64:]
+            if damaged == data:
+                continue
+        outcomes.append(_resume(tmp_path / f"b{i}", damaged))
+    assert outcomes and set(outcomes) == {"refused"}
+    print(f"\ndamaged backups: {len(outcomes)} refused of {len(outcomes)}")
+
+
+def test_edited_backups_are_refused_or_resumed(saved_backup, tmp_path):
+    """A header value or an array replaced (a valid checksum over edited content): each backup is refused with a
+    ModelFileError naming it, or resumed; never another error, never a crash inside fit."""
+    from chainrule.keras.saving.file_format import decode, write_file
+
+    backup_dir, data = saved_backup
+    header, arrays = decode(data)
+    places = [path for path, _ in _paths(header) if path]
+    rng = np.random.default_rng(11)
+    counts = {"refused": 0, "accepted": 0}
+    for i in range(60):
+        edited_header, edited_arrays = header, dict(arrays)
+        if i % 3 == 2:  # an array dropped, retyped or reshaped
+            name = sorted(arrays)[int(rng.integers(len(arrays)))]
+            how = i % 9
+            if how == 2:
+                del edited_arrays[name]
+            elif how == 5:
+                edited_arrays[name] = arrays[name].astype(np.float64 if arrays[name].dtype != np.float64 else np.int32)
+            else:
+                edited_arrays[name] = np.zeros((2,) + arrays[name].shape, arrays[name].dtype)
+        else:
+            path = places[int(rng.integers(len(places)))]
+            edited_header = _edited(header, path, JUNK[int(rng.integers(len(JUNK)))])
+        out = tmp_path / f"edit{i}"
+        out.mkdir()
+        write_file(out / "file", edited_header, list(edited_arrays.items()))
+        counts[_resume(tmp_path / f"b{i}", (out / "file").read_bytes())] += 1
+    assert counts["refused"] >= 20
+    print(f"\nedited backups: {counts['refused']} refused, {counts['accepted']} resumed")

@@ -45,6 +45,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.keras.callbacks import Callback, History, ProgbarLogger
 from chainrule.keras.saving.file_format import ModelFileError, read_file, write_file
+from chainrule.keras.saving.model_files import check_optimizer_state
 from chainrule.utils.interrupts import deferred_interrupts
 
 FORMAT = "chainrule-training-state"
@@ -96,11 +97,15 @@ class BackupAndRestore(Callback):
         state = self._load()
         if state is None:
             return
-        header, arrays = state
+        header, arrays, path = state
         if not self.model.weights:
             raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
                              "`fit()` (give it an Input or call model.build(input_shape))")
-        point = _ResumePoint(self, header, arrays)
+        try:
+            _check_state(header, arrays)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError) as error:
+            raise ModelFileError(path, f"the training state is damaged: {type(error).__name__}: {error}") from error
+        point = _ResumePoint(self, header, arrays, path)
         point.restore_at_train_begin()
         self._resumed_epoch = point.epoch if point.batch else None
         self._epoch_start_rng = header["rng"]["epoch_start"]
@@ -166,9 +171,9 @@ class BackupAndRestore(Callback):
             write_file(latest, header, tensors)
 
     # --- loading ----------------------------------------------------------------------------------------------------
-    def _load(self) -> tuple[dict, dict] | None:
-        """The latest readable backup (header, arrays), or None when there is none; with ``double_checkpoint`` the
-        previous one when the latest is damaged."""
+    def _load(self) -> tuple[dict, dict, str] | None:
+        """The latest readable backup (header, arrays, its path), or None when there is none; with
+        ``double_checkpoint`` the previous one when the latest is damaged."""
         names = [LATEST, PREVIOUS] if self.double_checkpoint else [LATEST]
         failure = None
         for name in names:
@@ -176,7 +181,7 @@ class BackupAndRestore(Callback):
             if not os.path.exists(path):
                 continue
             try:
-                return read_backup_file(path)
+                return (*read_backup_file(path), path)
             except ModelFileError as error:
                 if failure is not None or not self.double_checkpoint:
                     raise
@@ -198,6 +203,8 @@ def read_backup_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarra
     header, arrays = read_file(path)
     if header.get("format") != FORMAT:
         raise ModelFileError(path, f"not a BackupAndRestore training state (format {header.get('format')!r})")
+    if header.get("version") != 1:
+        raise ModelFileError(path, f"training state version {header.get('version')!r}: this chainrule reads 1")
     for key in ("epoch", "batch"):
         if not isinstance(header.get(key), int) or header[key] < 0:
             raise ModelFileError(path, f"the training state's {key!r} is {header.get(key)!r}, not a count")
@@ -210,68 +217,85 @@ class _ResumePoint:
     """Where a resumed fit starts (``epoch``, ``batch``) and the state to put back: most of it when training
     begins, the rest once the epoch's batches done are skipped (the generators, the metrics' sums, the rate)."""
 
-    def __init__(self, owner: BackupAndRestore, header: dict, arrays: dict[str, np.ndarray]):
-        self.owner, self.header, self.arrays = owner, header, arrays
+    def __init__(self, owner: BackupAndRestore, header: dict, arrays: dict[str, np.ndarray], path: str):
+        self.owner, self.header, self.arrays, self.path = owner, header, arrays, path
         self.epoch, self.batch = header["epoch"], header["batch"]
-        self.path = os.path.join(owner.backup_dir, LATEST)
 
     def _fail(self, reason: str) -> ModelFileError:
         return ModelFileError(self.path, f"the training state does not fit this model: {reason}")
 
     def restore_at_train_begin(self) -> None:
+        """Check every part of the backup against the model and its callbacks, then put back the weights, the
+        optimizer, the rate and the callbacks' states (and, at an epoch's start, the generators)."""
         model, arrays = self.owner.model, self.arrays
         weights = model.get_weights()
         saved = [arrays.get(f"weights/{i}") for i in range(len(weights))]
         if any(s is None for s in saved) or f"weights/{len(weights)}" in arrays:
             raise self._fail(f"the model has {len(weights)} weights, the backup another number")
         for i, (s, w) in enumerate(zip(saved, weights)):
-            if s.shape != w.shape:
-                raise self._fail(f"weight {i} has shape {w.shape}, the backup's {s.shape}")
-        model.set_weights(saved)
+            if s.shape != w.shape or s.dtype != w.dtype:
+                raise self._fail(f"weight {i} is {w.dtype} of shape {w.shape}, the backup's {s.dtype} {s.shape}")
         state = {key[len("optimizer/"):]: value for key, value in arrays.items() if key.startswith("optimizer/")}
-        try:
-            model.optimizer.set_state(state)
-        except ValueError as error:
-            raise self._fail(str(error)) from error
+        model.optimizer.build(model.trainable_variables)  # (its slots now, to check the saved ones against)
+        check_optimizer_state(model.optimizer, state, self.path)
+        callbacks = self._callback_plan()
+        model.set_weights(saved)
+        model.optimizer.set_state(state)
         _set_rate(model.optimizer, self.header.get("learning_rate"))
-        self._restore_callbacks()
+        for cb, name, value in callbacks:
+            setattr(cb, name, value)
+            if isinstance(cb, History) and cb.model is not None and cb.history:
+                cb.model.history = cb
         if not self.batch:
             _set_random_state(model, self.header["rng"], arrays)
 
-    def _restore_callbacks(self) -> None:
-        """Each callback that keeps state gets the state of the callback of its class and rank among those of the
-        class in the interrupted run; one without a counterpart starts afresh."""
+    def _callback_plan(self) -> list[tuple[Callback, str, Any]]:
+        """(callback, attribute, value) to set: each callback that keeps state gets the state of the callback of its
+        class and rank among those of the class in the interrupted run (one without a counterpart starts afresh); a
+        value of another kind than the attribute holds now is refused."""
         current = _stateful_callbacks(self.owner._callbacks)
-        unmatched = []
+        plan, unmatched = [], []
         for i, entry in enumerate(self.header["callbacks"]):
-            cb = current.get(entry.get("key"))
+            cb = current.get(entry["key"])
             if cb is None:
-                unmatched.append(entry.get("key"))
+                unmatched.append(entry["key"])
                 continue
             for name, value in entry["state"].items():
-                setattr(cb, name, _from_json(value))
+                value = _from_json(value)
+                if not _same_kind(getattr(cb, name, None), value) or (isinstance(cb, History) and not (
+                        all(isinstance(v, list) for v in value.values()) if name == "history" else
+                        all(isinstance(v, int) for v in value))):
+                    raise self._fail(f"{entry['key']}.{name} is {value!r}, where the callback holds "
+                                     f"{getattr(cb, name, None)!r}")
+                plan.append((cb, name, value))
             for name in entry["arrays"]:
                 values, j = [], 0
                 while f"callbacks/{i}/{name}/{j}" in self.arrays:
                     values.append(self.arrays[f"callbacks/{i}/{name}/{j}"])
                     j += 1
-                setattr(cb, name, values)
-            if isinstance(cb, History) and cb.model is not None and cb.history:
-                cb.model.history = cb
+                plan.append((cb, name, values))
         if unmatched:
             warnings.warn(f"BackupAndRestore: the interrupted run had callbacks {unmatched} that this fit has not; "
-                          f"their states are dropped", stacklevel=4)
+                          f"their states are dropped", stacklevel=5)
+        return plan
 
     def continue_epoch(self, batches):
         """The epoch's batches after those done before the interruption: the shuffle order drawn again from the
-        epoch's starting generator state, the batches done skipped, then the state at the save put back."""
+        epoch's starting generator state, the batches done skipped, then the state at the save put back. (At an
+        epoch's start all of it was put back before the epoch began, and callbacks may have changed it since.)"""
+        if not self.batch:
+            yield from batches
+            return
         model = self.owner.model
         rng = self.header["rng"]
         _set_generator_state(backend.rng(), rng["epoch_start"])
         iterator = iter(batches)
         last = None
         for _ in range(self.batch):
-            last = next(iterator, last)
+            batch = next(iterator, None)
+            if batch is None:
+                break
+            last = batch
         _set_random_state(model, rng, self.arrays)
         _set_rate(model.optimizer, self.header.get("learning_rate"))
         self._restore_metrics(last)
@@ -294,15 +318,57 @@ class _ResumePoint:
 
             model._output_losses = [Mean(name=name) for name in loss.term_names]
         metrics = {m.name: m for m in _stateful_metrics(model)}
+        plan = []
         for i, entry in enumerate(saved):
             metric = metrics.get(entry["name"])
             if metric is None or len(metric.variables) != entry["count"]:
                 raise self._fail(f"the metric {entry['name']!r} of the backup is not among the model's")
             for j, variable in enumerate(metric.variables):
-                variable.data[...] = self.arrays[f"metrics/{i}/{j}"]
+                value = self.arrays[f"metrics/{i}/{j}"]
+                if value.shape != variable.data.shape or value.dtype != variable.data.dtype:
+                    raise self._fail(f"the metric {entry['name']!r} keeps {variable.data.dtype} of shape "
+                                     f"{variable.data.shape}, the backup {value.dtype} of shape {value.shape}")
+                plan.append((variable, value))
+        for variable, value in plan:
+            variable.data[...] = value
 
 
 # --- the pieces of the state -------------------------------------------------------------------------------------------
+def _check_state(header: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Raise (ValueError, TypeError, KeyError, ...) unless every entry of a backup has the form this module writes:
+    a backup whose header was edited is refused before anything of the model changes."""
+    def expect(condition: bool, what: str) -> None:
+        if not condition:
+            raise ValueError(what)
+
+    rate = header.get("learning_rate")
+    expect(rate is None or isinstance(rate, float), f"learning_rate {rate!r} is not a number")
+    for i, entry in enumerate(header.get("metrics") or []):
+        expect(isinstance(entry["name"], str) and isinstance(entry["count"], int), f"metric entry {i} is malformed")
+        for j in range(entry["count"]):
+            expect(f"metrics/{i}/{j}" in arrays, f"metric {entry['name']!r} lacks its array {j}")
+    for entry in header["callbacks"]:
+        expect(isinstance(entry["key"], str) and isinstance(entry["state"], dict) and
+               isinstance(entry["arrays"], list), f"callback entry {entry!r} is malformed")
+    rng = header["rng"]
+    for state in [rng["global"], rng["epoch_start"], *rng["op_seeds"].values()]:
+        np.random.default_rng().bit_generator.state = state  # (raises on a state it could not have written)
+    for key in rng["op_seeds"]:
+        int(key)
+    for key, state in rng["layers"].items():
+        if isinstance(state, list):
+            expect(len(state) == 2 and all(isinstance(n, int) and 0 <= n < 2**32 for n in state),
+                   f"the SeedGenerator state of {key} is {state!r}")
+        else:
+            np.random.default_rng().bit_generator.state = state
+    version, words, gauss_next = rng["python"]
+    python_random.Random().setstate((version, tuple(words), gauss_next))
+    name, pos, has_gauss, cached = rng["numpy_legacy"]
+    words = arrays["rng/numpy_legacy"]
+    expect(words.dtype == np.uint32 and words.shape == (624,), f"NumPy's legacy state is {words.dtype} {words.shape}")
+    np.random.RandomState().set_state((name, words, pos, has_gauss, cached))
+
+
 def _stateful_metrics(model) -> list:
     """The model's metrics (built ones: an unbuilt compiled container has no state yet) and per-output loss
     trackers, each once."""
@@ -339,6 +405,17 @@ def _state_attributes(callback: Callback) -> tuple[str, ...]:
         if isinstance(callback, cls):
             return names
     return tuple(getattr(callback, "state_attributes", ()))
+
+
+def _same_kind(current: Any, saved: Any) -> bool:
+    """Whether a saved callback attribute may replace the current value: either is None, both are numbers, or
+    both are of one type."""
+    if current is None or saved is None:
+        return True
+    numbers = (int, float)
+    if isinstance(current, numbers) and isinstance(saved, numbers):
+        return not isinstance(current, bool) and not isinstance(saved, bool) or type(current) is type(saved)
+    return type(current) is type(saved)
 
 
 def _stateful_callbacks(callbacks: list) -> dict[str, Callback]:

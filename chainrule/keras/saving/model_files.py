@@ -232,7 +232,7 @@ def _restore_training(model, config: Any, arrays: dict[str, np.ndarray], path,
     state = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
     try:
         model.optimizer.build(model.trainable_variables)  # create the slots now, so that the state is checked whole
-        _check_optimizer_state(model.optimizer, state, path)
+        check_optimizer_state(model.optimizer, state, path)
         model.optimizer.set_state(state)
     except ModelFileError:
         raise
@@ -240,7 +240,7 @@ def _restore_training(model, config: Any, arrays: dict[str, np.ndarray], path,
         raise ModelFileError(path, f"the optimizer state does not fit the model: {error}") from error
 
 
-def _check_optimizer_state(optimizer, state: dict[str, np.ndarray], path) -> None:
+def check_optimizer_state(optimizer, state: dict[str, np.ndarray], path) -> None:
     """Refuse saved optimizer state that the built ``optimizer`` would not have made itself: an unknown entry, a
     missing step count or slot, another shape or dtype (set_state would cast it silently). Variables without any
     slots are allowed (a variable that never had a gradient has none), with a warning once training had started."""

@@ -169,11 +169,12 @@ class TextVectorization(Layer):
         length = self._output_sequence_length
         if length is None:
             length = max((len(row) for row in rows), default=0)
+        rows = [row[:length] for row in rows]
+        sizes = np.array([len(row) for row in rows], dtype=np.int64)
         out = np.zeros((len(rows), length), np.int64)
-        for i, row in enumerate(rows):
-            row = row[:length]
-            if row:
-                out[i, :len(row)] = lookup.lookup(np.array(row, dtype=str))
+        if sizes.sum():  # one lookup for the whole batch, then each row's indices into its padded line
+            flat = lookup.lookup(np.array([token for row in rows for token in row], dtype=str))
+            out[np.arange(length) < sizes[:, None]] = flat
         return Tensor._wrap(out)
 
     def _encode_rows(self, indices: list[np.ndarray]) -> np.ndarray:

@@ -307,3 +307,29 @@ def test_edited_backups_are_refused_or_resumed(saved_backup, tmp_path):
         counts[_resume(tmp_path / f"b{i}", (out / "file").read_bytes())] += 1
     assert counts["refused"] >= 20
     print(f"\nedited backups: {counts['refused']} refused, {counts['accepted']} resumed")
+
+
+class Rows(keras.utils.PyDataset):
+    """X, Y in batches of 8, as a Keras PyDataset (shuffled by fit: batch order drawn at each epoch's start)."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return X[8 * i:8 * i + 8], Y[8 * i:8 * i + 8]
+
+
+def test_a_py_dataset_resumes_bit_identical(tmp_path):
+    def run(backup_dir, interrupt=None):
+        model = build()
+        history = model.fit(Rows(), epochs=3, shuffle=True, verbose=0,
+                            callbacks=[interrupt or Interrupt(), BackupAndRestore(backup_dir, save_freq=1)])
+        return model, history
+
+    reference_model, reference_history = run(str(tmp_path / "ref"))
+    for at in (4, 5):
+        with pytest.raises(KeyboardInterrupt):
+            run(str(tmp_path / "backup"), Interrupt(at))
+    model, history = run(str(tmp_path / "backup"))
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(reference_model.get_weights(), model.get_weights()))
+    assert history.history == reference_history.history

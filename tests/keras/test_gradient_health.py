@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import chainrule as tf
 from chainrule import keras
 from chainrule.keras.callbacks import GradientHealth
 from chainrule.keras.utils import set_random_seed
@@ -156,3 +157,46 @@ def test_bad_arguments_and_empty_history():
     assert "no epoch recorded" in str(health.report())
     with pytest.raises(ValueError, match="nothing recorded"):
         health.plot("never.png")
+
+
+def test_a_model_that_computes_its_own_loss_gets_update_ratios_and_activations():
+    class OwnLoss(keras.Model):
+        """Computes its loss inside train_step, with no compiled loss: the callback cannot redo the loss."""
+
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2, activation="tanh", name="dense")
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((self(x, training=True) - y) ** 2)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            return {"loss": loss}
+
+    model = OwnLoss()
+    model.compile(optimizer="sgd")
+    health = GradientHealth()
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    model.fit(x, np.full((64, 2), 0.5, "float32"), epochs=1, batch_size=16, verbose=0, callbacks=[health])
+    stats = health.history[0]["layers"]["dense"]
+    assert stats["update_ratio"] > 0 and "saturated_fraction" in stats and "grad_norm" not in stats
+
+
+def test_a_failing_measurement_warns_once_and_training_goes_on(monkeypatch):
+    from chainrule.keras.callbacks import gradient_health
+
+    def broken(*args, **kwargs):
+        raise ValueError("no loss here")
+
+    monkeypatch.setattr(gradient_health, "batch_gradients", broken)
+    x, y = _data(rows=64)
+    model = _deep_mlp("relu", batch_norm=False, depth=3)
+    with pytest.warns(RuntimeWarning, match="measurement pass failed") as caught:
+        health = _fit(model, x, y, epochs=2)
+    assert len([w for w in caught if "measurement" in str(w.message)]) == 1
+    assert len(health.history) == 2 and health.history[1]["layers"][model.layers[0].name]["update_ratio"] > 0

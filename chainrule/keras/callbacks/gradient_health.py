@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -141,6 +142,7 @@ class GradientHealth(Callback):
         self._before: list[np.ndarray] | None = None
         self._sampled_steps: set[int] = set()
         self._epoch = 0
+        self._warned = False
 
     # --- hooks ----------------------------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -161,7 +163,13 @@ class GradientHealth(Callback):
             return
         layers = _measured_layers(self.model)
         sample = {"layers": {layer.name: {} for layer in layers}}
-        self._probe(data, layers, sample)
+        try:
+            self._probe(data, layers, sample)
+        except Exception as error:  # (a custom train_step whose loss compute_loss cannot make): the updates only
+            if not self._warned:
+                warnings.warn(f"GradientHealth: the measurement pass failed ({type(error).__name__}: {error}); only "
+                              f"update-to-weight ratios are recorded", RuntimeWarning, stacklevel=2)
+                self._warned = True
         self._before = [np.array(v.numpy()) for v in self.model.trainable_variables]
         self._samples.append(sample)
 
@@ -332,7 +340,8 @@ class GradientHealth(Callback):
         over_time.set_yscale("log")
         over_time.set_xlabel("epoch")
         over_time.xaxis.set_major_locator(MaxNLocator(integer=True))
-        over_time.set_title("gradient norm per layer")
+        over_time.set_title("gradient norm per layer" + (" (dark: input side, light: output side)"
+                                                         if len(names) > 12 else ""))
         over_time.grid(alpha=0.3)
         if len(names) <= 12:
             over_time.legend(fontsize=7)

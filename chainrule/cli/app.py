@@ -102,9 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", type=Path, default=None, metavar="DIR",
                        help="continue the interrupted run whose --out is DIR from its last backup, with the settings "
                             "in its run.json; it ends as the run would have ended uninterrupted")
-    train.add_argument("--backup-every", type=_positive_int, default=100, metavar="N",
+    train.add_argument("--backup-every", type=_positive_int, default=200, metavar="N",
                        help="back the training state up every N batches (and after each epoch) for --resume "
-                            "(default: 100)")
+                            "(default: 200)")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model on a test split")

@@ -421,3 +421,36 @@ def test_bidirectional_stateful_carries_and_resets_both_directions_states():
     np.testing.assert_allclose(bi(x).numpy(), first, rtol=1e-6)
     with pytest.raises(AttributeError, match="Layer must be stateful."):
         layers.Bidirectional(layers.LSTM(3)).reset_state()
+
+
+@pytest.mark.parametrize("front", ["embedding", "masking"])
+def test_a_padded_batch_gives_the_unpadded_sequences_gradients(front):
+    """Padding masked by Embedding(mask_zero=True) or Masking changes neither the outputs nor any weight's gradient:
+    the padded batch's loss gradient equals the sum of each real sequence's alone."""
+    keras.utils.set_random_seed(21)
+    if front == "embedding":
+        sequences = [np.array([[4, 2, 7]]), np.array([[3, 3, 1, 5, 9]])]
+        padded = np.array([[4, 2, 7, 0, 0], [3, 3, 1, 5, 9]])
+        first = [keras.Input((None,), dtype="int32"), layers.Embedding(10, 4, mask_zero=True)]
+    else:
+        rng = np.random.default_rng(22)
+        sequences = [rng.standard_normal((1, 3, 4)).astype("float32") + 2,
+                     rng.standard_normal((1, 5, 4)).astype("float32") + 2]
+        padded = np.zeros((2, 5, 4), "float32")
+        padded[0, :3], padded[1] = sequences[0][0], sequences[1][0]
+        first = [keras.Input((None, 4)), layers.Masking()]
+    model = keras.Sequential([*first, layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+                              layers.TimeDistributed(layers.Dense(2)), layers.Bidirectional(layers.GRU(2))])
+    model(padded)
+
+    def loss_and_grads(x):
+        with cr.GradientTape() as tape:
+            out = model(x)
+            loss = cr.reduce_sum(out * out)
+        return out.numpy(), [g.numpy() for g in tape.gradient(loss, model.trainable_weights)]
+
+    out, grads = loss_and_grads(padded)
+    alone = [loss_and_grads(x) for x in sequences]
+    np.testing.assert_allclose(out, np.concatenate([a[0] for a in alone]), rtol=1e-5, atol=1e-6)
+    for mine, *theirs in zip(grads, *(a[1] for a in alone)):
+        np.testing.assert_allclose(mine, sum(theirs), rtol=1e-4, atol=1e-6)

@@ -84,8 +84,9 @@ class Hashing(Layer):
         if self.mask_value is not None and bins > 1:
             bins -= 1
             mask = values == self.mask_value
-        flat = [hash_bucket(str(v), bins, self.salt) for v in values.ravel().tolist()]
-        out = np.array(flat, dtype=np.int64).reshape(values.shape)
+        unique, inverse = np.unique(values.ravel(), return_inverse=True)  # each distinct value hashed once
+        hashed = np.array([hash_bucket(str(v), bins, self.salt) for v in unique.tolist()], dtype=np.int64)
+        out = hashed[inverse].reshape(values.shape) if values.size else np.zeros(values.shape, np.int64)
         if mask is not None:
             out = np.where(mask, 0, out + 1)
         return out

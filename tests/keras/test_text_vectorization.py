@@ -191,6 +191,9 @@ def test_errors_say_what_is_wrong():
         layers.TextVectorization(ragged=True)
     with pytest.raises(RuntimeError, match="must set the layer's vocabulary before calling it"):
         layers.TextVectorization(output_mode="multi_hot")(["a"])
+    labelled = tf.data.Dataset.from_tensor_slices((np.array(CORPUS), np.array([0, 1, 0]))).batch(2)
+    with pytest.raises(TypeError, match=r"a batch is a tuple of 2 \(texts and labels\?\).*map\(lambda x, y: x\)"):
+        layers.TextVectorization().adapt(labelled)
 
 
 def test_a_model_with_a_string_input_fits_evaluates_and_predicts_on_text_arrays():

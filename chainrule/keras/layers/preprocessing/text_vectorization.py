@@ -89,6 +89,10 @@ class TextVectorization(Layer):
         self.finalize_state()
 
     def update_state(self, data) -> None:
+        if isinstance(data, tuple):  # (texts, labels) batches: Keras's guides map them to the texts first
+            raise TypeError(f"Layer '{self.name}' (TextVectorization): adapt() takes batches of text, but a batch is a "
+                            f"tuple of {len(data)} (texts and labels?). Adapt on the texts only: "
+                            f"layer.adapt(dataset.map(lambda x, y: x))")
         self._lookup_layer.update_rows(self._tokenize(data))
 
     def finalize_state(self) -> None:

@@ -223,3 +223,33 @@ def test_lookup_as_the_first_layer_of_a_model():
     model = keras.Model(inputs, layers.Dense(2)(lookup(inputs)))
     assert model.output_shape == (None, 2)
     assert values(model(np.array(DATA))).shape == (2, 2)
+
+
+# --- CategoryEncoding -----------------------------------------------------------------------------------------------
+def test_category_encoding_like_keras():
+    np.testing.assert_array_equal(values(layers.CategoryEncoding(4, output_mode="one_hot")([3, 2, 0, 1])),
+                                  np.eye(4)[[3, 2, 0, 1]])
+    multi = values(layers.CategoryEncoding(4)([[0, 1], [0, 0], [1, 2], [3, 1]]))
+    np.testing.assert_array_equal(multi, [[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 1]])
+    assert multi.dtype == np.float32
+    counts = layers.CategoryEncoding(4, output_mode="count")
+    np.testing.assert_array_equal(values(counts([[0, 1], [0, 0], [1, 2], [3, 1]])),
+                                  [[1, 1, 0, 0], [2, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 1]])
+    weighted = counts([[0, 1], [0, 0]], count_weights=np.array([[0.1, 0.2], [0.1, 0.4]]))
+    np.testing.assert_allclose(values(weighted), [[0.1, 0.2, 0, 0], [0.5, 0, 0, 0]], rtol=1e-6)
+    inputs = keras.Input(shape=(2,), dtype="int64")
+    assert layers.CategoryEncoding(5)(inputs).shape == (None, 5)
+    assert layers.CategoryEncoding.from_config(counts.get_config()).output_mode == "count"
+
+
+def test_category_encoding_errors():
+    with pytest.raises(ValueError, match=r"input values must be in the range 0 <= values < num_tokens"):
+        layers.CategoryEncoding(3)([[0, 3]])
+    with pytest.raises(ValueError, match=r"input values must be in the range"):
+        layers.CategoryEncoding(3)([[-1]])
+    with pytest.raises(ValueError, match="num_tokens must be set"):
+        layers.CategoryEncoding()
+    with pytest.raises(ValueError, match="Unknown arg for output_mode"):
+        layers.CategoryEncoding(3, output_mode="tf_idf")
+    with pytest.raises(ValueError, match="`count_weights` is not used"):
+        layers.CategoryEncoding(3)([[0]], count_weights=[[1.0]])

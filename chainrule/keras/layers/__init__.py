@@ -22,7 +22,8 @@ from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximu
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
-from chainrule.keras.layers.preprocessing import Hashing, IntegerLookup, StringLookup, TextVectorization
+from chainrule.keras.layers.preprocessing import (CategoryEncoding, Hashing, IntegerLookup, StringLookup,
+                                                 TextVectorization)
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -48,6 +49,6 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
            "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
-           "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "Embedding", "Masking",
+           "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding", "Embedding", "Masking",
            "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize"]
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]

@@ -402,9 +402,11 @@ class IndexLookup(Layer):
         return vocabulary, idf
 
 
-def encode_categorical(indices: np.ndarray, output_mode: str, depth: int, dtype) -> np.ndarray:
+def encode_categorical(indices: np.ndarray, output_mode: str, depth: int, dtype,
+                       count_weights: np.ndarray | None = None) -> np.ndarray:
     """``one_hot`` (a trailing axis of 1 replaced), or ``multi_hot``/``count``/``tf_idf`` counts over the last axis
-    (a 1-D input is one sample); indices outside ``[0, depth)`` (a dropped mask) count nowhere.
+    (a 1-D input is one sample; ``count_weights``, of the indices' shape, weigh each count); indices outside
+    ``[0, depth)`` (a dropped mask) count nowhere.
 
     >>> encode_categorical(np.array([[1, 1, 3], [0, -1, 2]]), "count", 4, "float32")
     array([[0., 2., 0., 1.],
@@ -423,7 +425,8 @@ def encode_categorical(indices: np.ndarray, output_mode: str, depth: int, dtype)
     out = np.zeros((rows.shape[0], depth), dtype)
     valid = (rows >= 0) & (rows < depth)
     row_ids = np.broadcast_to(np.arange(rows.shape[0])[:, None], rows.shape)
-    np.add.at(out, (row_ids[valid], rows[valid]), 1)
+    weights = 1 if count_weights is None else np.asarray(count_weights, dtype).reshape(rows.shape)[valid]
+    np.add.at(out, (row_ids[valid], rows[valid]), weights)
     if output_mode == "multi_hot":
         out = np.minimum(out, 1)
     return out.reshape(indices.shape[:-1] + (depth,))

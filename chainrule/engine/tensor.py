@@ -19,7 +19,8 @@ TensorLike = Any  # a Tensor, a NumPy array, a Python number or a nested list
 
 
 def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
-    """Turn data into a backend array: Python floats become floatx, arrays keep their dtype unless told."""
+    """Turn data into a backend array: Python floats become floatx, Python ints int32 (int64 when a value does not
+    fit), as TensorFlow's and Keras's conversions do; arrays keep their dtype unless told."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
@@ -30,8 +31,12 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
     if arr.dtype.kind == "f":
         arr = arr.astype(backend.floatx(), copy=False)
     elif arr.dtype.kind in "iu":
-        arr = arr.astype(np.int64, copy=False)
+        fits = arr.size == 0 or (_INT32.min <= arr.min() and arr.max() <= _INT32.max)
+        arr = arr.astype(np.int32 if fits else np.int64, copy=False)
     return backend.xp.asarray(arr)
+
+
+_INT32 = np.iinfo(np.int32)
 
 
 def _check_can_require_grad(arr: np.ndarray) -> None:

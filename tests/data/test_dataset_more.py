@@ -222,9 +222,9 @@ def test_map_structures_and_element_spec_as_tensorflow_documents_them():
     ds = Dataset.from_generator(lambda: elements, (tf.int32, np.str_))
     assert values(ds.map(lambda x_int, y_str: x_int)) == [1, 2, 3]
     spec = Dataset.range(3).map(lambda x: (tf.constant(37.0), tf.constant([1, 2, 3]))).element_spec
-    assert spec == (TensorSpec((), tf.float32), TensorSpec((3,), tf.int64))
+    assert spec == (TensorSpec((), tf.float32), TensorSpec((3,), tf.int32))
     nested = Dataset.range(3).map(lambda x: ((37.0, [42, 16]), np.float64(1))).element_spec
-    assert nested == ((TensorSpec((), tf.float32), TensorSpec((2,), tf.int64)), TensorSpec((), tf.float64))
+    assert nested == ((TensorSpec((), tf.float32), TensorSpec((2,), tf.int32)), TensorSpec((), tf.float64))
 
 
 def test_flat_map_and_interleave_as_tensorflow_documents_them():

@@ -381,9 +381,6 @@ def test_sparse_tensors():
                                   [[1, 0, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0]])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assert dtype('int64') == <class 'numpy.int32'>: chainrule makes Python ints int64 "
-    "(NumPy's default), where TensorFlow makes them int32"))
 def test_python_ints_become_int32_tensors():
     # test: the guide's "This will be an int32 tensor by default; see "dtypes" below."
     rank_0_tensor = tf.constant(4)

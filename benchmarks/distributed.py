@@ -101,12 +101,18 @@ def allreduce_part(quick: bool) -> dict:
     sizes = np.array([r["bytes"] for r in rows], float)
     raw = np.array([r["raw_fastest_s"] for r in rows])
     beta, alpha = np.polyfit(sizes, raw, 1, w=1 / raw)  # (relative errors: small messages count too)
+    # what the exchange adds to a raw allreduce: Python around it (the small messages' difference) and one pass
+    # over the gradients into the fused buffer (its bandwidth timed here, fastest of several)
+    small = [r["exchange_fastest_s"] - r["raw_fastest_s"] for r in rows if r["bytes"] <= 4096]
+    source, into = np.ones(2 ** 22, np.float32), np.empty(2 ** 22, np.float32)
+    pack = min(_timed([lambda: np.multiply(source, 0.5, out=into)], 5 if quick else 30)[0])
     models = {}
     for network in TRAINING:  # the seed models' own gradient lists
         model, _ = ChainruleSide().build(network)
         grads = [np.ones(w.shape, np.float32) for w in model.trainable_weights]
         models[network] = _exchange_row(comm, MPI, grads, 5 if quick else 100)
     return {"ranks": comm.Get_size(), "rows": rows, "models": models, "latency_s": float(alpha),
+            "exchange_overhead_s": float(np.median(small)), "pack_GBps": source.nbytes / pack / 1e9,
             "bandwidth_GBps": float(1 / beta / 1e9) if beta > 0 else None}
 
 
@@ -192,16 +198,18 @@ PER_MACHINE_BATCH = 32
 
 
 def step_seconds(n: int, compute_s: float, grad_bytes: float, bandwidth: float, latency: float,
-                 fixed_s: float) -> float:
+                 overhead_s: float, pack_bandwidth: float) -> float:
     """Ring allreduce model of one step on ``n`` machines: the computation of one machine's share, then
     ``2 (n - 1)`` messages each paying ``latency``, carrying ``2 (n - 1) / n`` of the gradient bytes per link, plus
-    the exchange's fixed cost (packing, the Python around it, the loss's own small allreduce)."""
+    what the exchange adds (the Python around it, one pass packing the gradients) and the loss's own allreduce
+    (``2 (n - 1)`` more latencies: a few bytes)."""
     if n == 1:
         return compute_s
-    return compute_s + 2 * (n - 1) * latency + 2 * (n - 1) / n * grad_bytes / bandwidth + fixed_s
+    ring = 2 * (n - 1) * latency + 2 * (n - 1) / n * grad_bytes / bandwidth
+    return compute_s + ring + overhead_s + grad_bytes / pack_bandwidth + 2 * (n - 1) * latency
 
 
-def predictions(flops_per_s: float, fixed_s: float) -> list[dict]:
+def predictions(flops_per_s: float, overhead_s: float, pack_bandwidth: float) -> list[dict]:
     """Weak scaling (each machine its own batch of PER_MACHINE_BATCH) of the paper models on each link:
     efficiency = one machine's step time / the step time on n machines."""
     rows = []
@@ -209,27 +217,39 @@ def predictions(flops_per_s: float, fixed_s: float) -> list[dict]:
         compute = PER_MACHINE_BATCH * flops / flops_per_s
         for link, (bandwidth, latency) in LINKS.items():
             for n in MACHINES:
-                t = step_seconds(n, compute, 4 * weights, bandwidth, latency, fixed_s)
+                t = step_seconds(n, compute, 4 * weights, bandwidth, latency, overhead_s, pack_bandwidth)
                 rows.append({"model": name, "link": link, "machines": n, "compute_ms": compute * 1e3,
                              "step_ms": t * 1e3, "efficiency": compute / t})
     return rows
 
 
 def model_report(report: dict) -> dict:
-    """The step-time model fitted to a run's measurements (one core's FLOP rate from the seed CNN on 1 rank, the
-    exchange's fixed cost from the seed CNN's gradients), and its predictions, printed."""
+    """The step-time model fitted to a run's measurements (one core's FLOP rate from the seed CNN on 1 rank, this
+    machine's latency and bandwidth, what the exchange adds), checked against the 2-rank runs measured here, and its
+    predictions for the paper models on real links, printed."""
     exchange = report["allreduce"]
     cnn_rate = report["training"]["chainrule cnn"]["1 rank, 1 thread"]  # images/s of one core
     flops_per_s = cnn_rate * PAPER_MODELS["cnn"][1]
-    row = exchange["models"]["cnn"]
-    fixed = max(row["exchange_fastest_s"] - row["raw_fastest_s"], 0.0) + 2 * exchange["latency_s"]
+    overhead, pack = exchange["exchange_overhead_s"], exchange["pack_GBps"] * 1e9
     print(f"Predicted weak-scaling efficiency, batch {PER_MACHINE_BATCH} per machine, one core each at "
-          f"{flops_per_s / 1e9:.1f} GFLOP/s (the seed CNN's measured rate), fixed cost {fixed * 1e6:.0f} us per step:")
-    rows = predictions(flops_per_s, fixed)
+          f"{flops_per_s / 1e9:.1f} GFLOP/s (the seed CNN's measured rate); the exchange adds {overhead * 1e6:.1f} us "
+          f"and a pass at {pack / 1e9:.1f} GB/s:")
+    rows = predictions(flops_per_s, overhead, pack)
+    check = {}
+    for network, (batch, _) in TRAINING.items():  # the model on this machine's shared memory, against the runs
+        measured = report["training"][f"chainrule {network}"]
+        one = batch / measured["1 rank, 1 thread"]
+        t = step_seconds(2, one / 2, 4 * exchange["models"][network]["bytes"] / 4, exchange["bandwidth_GBps"] * 1e9,
+                         exchange["latency_s"], overhead, pack)
+        check[network] = {"predicted_images_per_s": batch / t, "measured_images_per_s": measured[
+            "2 ranks, 1 thread each"]}
+        print(f"  here, {network} on 2 ranks: predicted {batch / t:.0f} img/s, measured "
+              f"{measured['2 ranks, 1 thread each']:.0f} img/s (the gap: the machine is shared)")
     for r in rows:
         print(f"  {r['model']:>4} {r['link']:>10} {r['machines']:>4} machines: step {r['step_ms']:.2f} ms "
               f"(compute {r['compute_ms']:.2f} ms), efficiency {r['efficiency']:.2f}")
-    return {"flops_per_s": flops_per_s, "fixed_s": fixed, "rows": rows}
+    return {"flops_per_s": flops_per_s, "overhead_s": overhead, "pack_bandwidth": pack, "rows": rows,
+            "check_here": check}
 
 
 SETUPS = (("1 rank, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks, 1 thread each", 2, 1))

@@ -32,34 +32,46 @@ class GradientReducer:
             raise ValueError(f"threshold_bytes must be positive, got {threshold_bytes}")
         self.compression = compression
         self.threshold_bytes = int(threshold_bytes)
-        self._buffers: dict[tuple, np.ndarray] = {}  # (wire dtype, layout) -> its flat buffer, kept between steps
+        self._plans: dict[tuple, tuple] = {}  # layout of the gradients -> buffers and views, kept between steps
 
     def reduce(self, grads: list, weight: float) -> list:
         """``sum over ranks of weight * g`` for each array ``g`` of ``grads`` (None stays None), as arrays shaped
         like the inputs: views of the fused buffer, valid until the next call."""
+        key = tuple(None if g is None else (g.shape, g.dtype.num) for g in grads)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(grads)
+        packs, buffers, results = plan
+        for k, into in packs:  # pack, scaled by this rank's weight (and cast, for compression)
+            np.multiply(grads[k], weight, out=into, casting="unsafe")
+        comm = communicator()
+        for flat, step in buffers:
+            for start in range(0, flat.size, step):
+                comm.allreduce_array(flat[start:start + step], "sum")
         out = list(grads)
+        for k, view, source in results:
+            if source is not None:  # (compressed: back to the gradient's dtype)
+                np.copyto(view, source, casting="unsafe")
+            out[k] = view
+        return out
+
+    def _plan(self, grads: list) -> tuple:
+        """For one layout of gradients: (where each is packed, the flat buffers with their piece size, and where
+        each result is read), all views made once."""
         groups: dict[np.dtype, list[int]] = {}
         for k, g in enumerate(grads):
             if g is not None:
                 groups.setdefault(g.dtype, []).append(k)
-        comm = communicator()
+        packs, buffers, results = [], [], []
         for dtype, members in groups.items():
             wire = np.dtype(np.float16) if self.compression == "fp16" and dtype.kind == "f" else dtype
-            sizes = [grads[k].size for k in members]
-            key = (wire, tuple(grads[k].shape for k in members))
-            flat = self._buffers.get(key)
-            if flat is None:
-                flat = self._buffers[key] = np.empty(sum(sizes), dtype=wire)
+            flat = np.empty(sum(grads[k].size for k in members), dtype=wire)
+            buffers.append((flat, max(1, self.threshold_bytes // wire.itemsize)))
             offset = 0
-            for k, n in zip(members, sizes):  # pack, scaled by this rank's weight (and cast for compression)
-                np.multiply(grads[k].reshape(-1), weight, out=flat[offset:offset + n], casting="unsafe")
+            for k in members:
+                n, shape = grads[k].size, grads[k].shape
+                into = flat[offset:offset + n].reshape(shape)
+                packs.append((k, into))
+                results.append((k, into, None) if wire == dtype else (k, np.empty(shape, dtype), into))
                 offset += n
-            step = max(1, self.threshold_bytes // wire.itemsize)
-            for start in range(0, flat.size, step):
-                comm.allreduce_array(flat[start:start + step], "sum")
-            result = flat if wire == dtype else flat.astype(dtype)
-            offset = 0
-            for k, n in zip(members, sizes):
-                out[k] = result[offset:offset + n].reshape(grads[k].shape)
-                offset += n
-        return out
+        return packs, buffers, results

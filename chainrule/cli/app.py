@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from chainrule.cli import workers
     from chainrule.cli.data import NAMES
     from chainrule.cli.zoo import MODELS
 
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--backup-every", type=_positive_int, default=200, metavar="N",
                        help="back the training state up every N batches (and after each epoch) for --resume "
                             "(default: 200)")
+    workers.add_arguments(train)
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model on a test split")
@@ -146,8 +148,14 @@ def _train(args: argparse.Namespace) -> None:
 
     if args.resume is not None:
         _resume_settings(args)
+    from chainrule.cli import workers
+
+    status = workers.launch(args, args.argv)  # --workers N: this command again under mpiexec -n N
+    if status is not None:
+        raise SystemExit(status)
+    chief = workers.is_chief()  # (rank 0 of several processes prints and writes; the others train)
     plots = _plots_module()
-    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
+    seed = workers.from_chief(secrets.randbelow(2**31) if args.seed is None else args.seed)
     set_random_seed(seed)
     data = _load_data(args.dataset)
     x_train, y_train = data.x_train[:args.limit], data.y_train[:args.limit]
@@ -158,17 +166,20 @@ def _train(args: argparse.Namespace) -> None:
     optimizer = optimizers.get(args.optimizer)
     if args.lr is not None:
         optimizer.learning_rate = args.lr
-    model.compile(optimizer=optimizer, loss=LOSS, metrics=METRICS)
+    with workers.scope():
+        model.compile(optimizer=optimizer, loss=LOSS, metrics=METRICS)
     x_train, x_test = _as_model_input(x_train, model), _as_model_input(data.x_test, model)
     model_name = args.model if args.model in zoo.MODELS else Path(args.model).stem
     dataset_name = args.dataset if args.dataset in cli_data.NAMES else Path(args.dataset).resolve().name
     out = args.out or Path("runs") / f"{model_name}-{dataset_name}"
     held_out = len(x_train) - math.floor(len(x_train) * (1.0 - args.validation_split))  # as Keras splits
-    print(f"Training {args.model} ({model.count_params():,} weights) on {data.name}: {len(x_train) - held_out} "
-          f"training and {held_out} validation images, {args.epochs} epoch{'s' * (args.epochs > 1)} of batch "
-          f"{args.batch_size}, "
-          f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}")
-    out.mkdir(parents=True, exist_ok=True)
+    if chief:
+        print(f"Training {args.model} ({model.count_params():,} weights) on {data.name}: {len(x_train) - held_out} "
+              f"training and {held_out} validation images, {args.epochs} epoch{'s' * (args.epochs > 1)} of batch "
+              f"{args.batch_size}, "
+              f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}"
+              f"{f', {workers.processes()} processes' if workers.processes() > 1 else ''}")
+        out.mkdir(parents=True, exist_ok=True)
     keeper = _SaveWhileFinite(out / MODEL_FILE, {"dataset": data.name, "class_names": list(data.class_names)})
     run = _RunRecord.start(out, args, seed, {
         "model": args.model, "dataset": data.name, "epochs": args.epochs, "batch_size": args.batch_size,
@@ -179,12 +190,16 @@ def _train(args: argparse.Namespace) -> None:
                         validation_split=args.validation_split, verbose=args.verbose,
                         callbacks=[keeper, run, BackupAndRestore(out / "backup", save_freq=args.backup_every)])
     seconds = run.seconds()
-    if keeper.failure is not None:
+    if workers.from_chief(keeper.failure) is not None:  # (the callback ran on rank 0 only)
+        if not chief:
+            raise SystemExit(1)
         message = (f"{keeper.failure}, so training stopped (is the learning rate "
                    f"{float(optimizer.learning_rate):g} too high?); {keeper.outcome()}")
         _write_json(out / "run.json", {**run.run, "status": "diverged", "failure": message})
         raise TrainingDiverged(message)
     test_loss, test_accuracy = model.evaluate(x_test, data.y_test, batch_size=args.batch_size, verbose=0)
+    if not chief:
+        return
     print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f} ({len(data.y_test)} images)")
 
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}

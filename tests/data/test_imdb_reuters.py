@@ -159,3 +159,18 @@ def test_a_pickled_callable_is_refused_before_it_runs(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         read_npz(zipped("x_train", npy_with_pickle(payload)))
     assert not marker.exists()
+
+
+def test_path_names_a_file_and_keras_bucket_is_the_default_source(imdb_files, monkeypatch):
+    (x_train, _), _ = imdb.load_data(path=str(imdb_files / "imdb.npz"), sources=[])  # a path: its folder first
+    assert len(x_train) == 4
+    asked = []
+
+    def fake_download(url, timeout=None):
+        asked.append(url)
+        return (imdb_files / "imdb_word_index.json").read_bytes()
+
+    monkeypatch.setattr("chainrule.data.datasets.sources.download", fake_download)
+    assert imdb.get_word_index(path="words.json") == {"the": 1, "movie": 2, "good": 3}  # cached under that name
+    assert asked == ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb_word_index.json"]
+    assert (cache_folder("imdb") / "words.json.gz").is_file()

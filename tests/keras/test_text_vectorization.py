@@ -210,6 +210,11 @@ def test_a_model_with_a_string_input_fits_evaluates_and_predicts_on_text_arrays(
     as_bytes = np.array([[b"good fun"], [b"bad dull"]], dtype=object)
     np.testing.assert_allclose(model.predict(as_bytes, verbose=0), model.predict(texts[:2, None], verbose=0))
     assert model.predict(texts[:2, None], verbose=0).round().ravel().tolist() == [1.0, 0.0]
+    sequential = keras.Sequential([layers.TextVectorization(output_mode="multi_hot", vocabulary=["good", "bad"]),
+                                   layers.Dense(1, activation="sigmoid")])  # no Input: it starts with a text layer
+    sequential.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    sequential.fit(texts, labels, epochs=20, batch_size=6, verbose=0)
+    assert sequential.predict(texts[:2], verbose=0).round().ravel().tolist() == [1.0, 0.0]
     numeric = keras.Sequential([keras.Input(shape=(1,)), layers.Dense(1)])
     numeric.compile(loss="mse")
     with pytest.raises(TypeError, match="x holds strings"):  # a model without a string input still refuses text

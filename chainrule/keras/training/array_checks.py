@@ -29,17 +29,26 @@ _TEXT_INPUTS: contextvars.ContextVar[bool] = contextvars.ContextVar("text_inputs
 
 
 def accepts_text_inputs(method: Callable) -> Callable:
-    """Decorates fit/evaluate/predict: a model that has a string input takes strings as ``x`` (its first layers,
-    TextVectorization or StringLookup, turn them into numbers); other models keep refusing them."""
+    """Decorates fit/evaluate/predict: a model that has a string input, or starts with a text layer (one whose
+    ``takes_text`` is true: TextVectorization, StringLookup, Hashing), takes strings as ``x``; other models keep
+    refusing them."""
     @functools.wraps(method)
     def run(model, *args, **kwargs):
-        takes_text = any(np.dtype(t.dtype).kind in "US" for t in getattr(model, "inputs", None) or ())
+        takes_text = _takes_text(model)
         token = _TEXT_INPUTS.set(takes_text)
         try:
             return method(model, *args, **kwargs)
         finally:
             _TEXT_INPUTS.reset(token)
     return run
+
+
+def _takes_text(model) -> bool:
+    """Whether ``model`` has a string input, or (a Sequential without an Input) starts with a text layer."""
+    if any(np.dtype(t.dtype).kind in "US" for t in getattr(model, "inputs", None) or ()):
+        return True
+    first = next(iter(getattr(model, "layers", None) or ()), None)
+    return bool(getattr(first, "takes_text", False))
 
 
 def _as_text(array: np.ndarray) -> np.ndarray | None:

@@ -25,6 +25,8 @@ from chainrule.keras.layers.preprocessing.strings import as_string_array
 class Hashing(Layer):
     """Hash strings or integers into ``num_bins`` bins; ``output_mode`` 'int', 'one_hot', 'multi_hot' or 'count'."""
 
+    takes_text = True  # fit/evaluate/predict of a model that starts with it accept strings as x
+
     _traceable = False  # it computes in NumPy: a traced step runs it eagerly
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):

@@ -15,6 +15,8 @@ from chainrule.keras.layers.preprocessing.index_lookup import IndexLookup
 class StringLookup(IndexLookup):
     """Keras 3's StringLookup: ``num_oov_indices=1``, ``oov_token='[UNK]'``, no mask token by default."""
 
+    takes_text = True  # fit/evaluate/predict of a model that starts with it accept strings as x
+
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
                  encoding="utf-8", name=None, salt=None, **kwargs):

@@ -36,6 +36,8 @@ from chainrule.keras.layers.preprocessing.string_lookup import StringLookup
 class TextVectorization(Layer):
     """Standardize, split, n-gram and index text (Keras 3's arguments and defaults)."""
 
+    takes_text = True  # fit/evaluate/predict of a model that starts with it accept strings as x
+
     _traceable = False  # it computes in NumPy: a traced step runs it eagerly
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None,

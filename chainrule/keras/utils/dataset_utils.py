@@ -6,6 +6,7 @@ labelled by their class folder, then shuffled with ``np.random.RandomState(seed)
 last fraction of that order for validation, so two calls with one seed give disjoint subsets.
 
 >>> get_training_or_validation_split(list("abcde"), [0, 1, 0, 1, 0], 0.4, "validation")
+Using 2 files for validation.
 (['d', 'e'], [1, 0])
 """
 from __future__ import annotations
@@ -101,8 +102,10 @@ def get_training_or_validation_split(samples: list, labels, validation_split: fl
     num_val_samples = int(validation_split * len(samples))
     num_train_samples = len(samples) - num_val_samples
     if subset == "training":
+        print(f"Using {num_train_samples} files for training.")  # Keras prints it whatever `verbose` says
         return samples[:num_train_samples], None if labels is None else labels[:num_train_samples]
     if subset == "validation":
+        print(f"Using {num_val_samples} files for validation.")
         return samples[num_train_samples:], None if labels is None else labels[num_train_samples:]
     raise ValueError(f'`subset` must be either "training" or "validation", received: {subset}')
 
@@ -115,3 +118,64 @@ def encode_labels(labels, label_mode: str, num_classes: int) -> np.ndarray:
     if label_mode == "categorical":
         return np.eye(num_classes, dtype="float32")[labels]
     return labels
+
+
+def dataset_from_directory(directory, load, formats: tuple[str, ...], kind: str, labels="inferred",
+                           label_mode="int", class_names=None, batch_size=32, shuffle=True, seed=None,
+                           validation_split=None, subset=None, follow_links=False, format="tf", verbose=True):
+    """What every ``*_dataset_from_directory`` does around reading one file: Keras's argument checks, indexing,
+    the split (``subset='both'`` gives two datasets), labels, shuffling, batching and ``class_names`` /
+    ``file_paths`` on the result. ``load(path)`` reads one file into one sample; ``kind`` names the files in
+    messages ('image', 'text')."""
+    from chainrule.data.dataset import Dataset
+
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of the same size as the "
+                             f"number of {kind} files in the target directory. If you wish to infer the labels from "
+                             f"the subdirectory names in the target directory, pass `labels=\"inferred\"`. If you "
+                             f"wish to get a dataset that only contains {kind}s (no labels), pass `labels=None`. "
+                             f"Received: labels={labels}")
+        if class_names:
+            raise ValueError(f"You can only pass `class_names` if `labels=\"inferred\"`. Received: labels={labels}, "
+                             f"and class_names={class_names}")
+    if label_mode not in LABEL_MODES:
+        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", "binary", or None. Received: '
+                         f"label_mode={label_mode}")
+    if format != "tf":
+        raise ValueError(f'`format` must be "tf" in chainrule (a chainrule.data Dataset; Grain is not available). '
+                         f"Received: format={format}")
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    file_paths, labels, class_names = index_directory(
+        directory, labels, formats=formats, class_names=class_names, shuffle=shuffle, seed=seed,
+        follow_links=follow_links, verbose=verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: '
+                         f"class_names={class_names}")
+    buffer_size = batch_size * 8 if batch_size is not None else 1024
+    num_classes = len(class_names) if class_names else 0
+    datasets = []
+    for part in (["training", "validation"] if subset == "both" else [subset]):
+        paths, part_labels = get_training_or_validation_split(file_paths, labels, validation_split, part)
+        if not paths:
+            which = f"{part} " if subset == "both" else ""
+            raise ValueError(f"No {which}{kind} files found in directory {directory}. Allowed formats: {formats}")
+        dataset = Dataset.from_tensor_slices(np.array(paths, dtype=str))
+        if label_mode:
+            dataset = Dataset.zip((dataset, Dataset.from_tensor_slices(encode_labels(part_labels, label_mode,
+                                                                                     num_classes))))
+        # Keras shuffles a validation subset too, unless it comes with the training one (subset='both')
+        if shuffle and not (subset == "both" and part == "validation"):
+            dataset = dataset.shuffle(buffer_size=buffer_size, seed=seed)
+        dataset = dataset.map((lambda path, label: (load(path), label)) if label_mode else load)
+        if batch_size is not None:
+            dataset = dataset.batch(batch_size)
+        dataset = dataset.prefetch(-1)
+        dataset.class_names = class_names  # users read them, as in Keras
+        dataset.file_paths = paths
+        datasets.append(dataset)
+    return tuple(datasets) if subset == "both" else datasets[0]

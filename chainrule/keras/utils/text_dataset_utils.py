@@ -23,7 +23,6 @@ import codecs
 
 import numpy as np
 
-from chainrule.data.dataset import Dataset
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.utils import dataset_utils
 
@@ -33,67 +32,10 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
                                 follow_links=False, format="tf", verbose=True):
     """The texts of ``directory``'s ``.txt`` files with their labels, batched, shuffled and split as Keras does;
     ``subset='both'`` returns the training and the validation dataset."""
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"`labels` argument should be a list/tuple of integer labels, of the same size as the "
-                             f"number of text files in the target directory. If you wish to infer the labels from "
-                             f"the subdirectory names in the target directory, pass `labels=\"inferred\"`. If you "
-                             f"wish to get a dataset that only contains text samples (no labels), pass "
-                             f"`labels=None`. Received: labels={labels}")
-        if class_names:
-            raise ValueError(f"You can only pass `class_names` if `labels=\"inferred\"`. Received: labels={labels}, "
-                             f"and class_names={class_names}")
-    if label_mode not in dataset_utils.LABEL_MODES:
-        raise ValueError(f'`label_mode` argument must be one of "int", "categorical", "binary", or None. Received: '
-                         f"label_mode={label_mode}")
-    if format != "tf":
-        raise ValueError(f'`format` must be "tf" in chainrule (a chainrule.data Dataset; Grain is not available). '
-                         f"Received: format={format}")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    file_paths, labels, class_names = dataset_utils.index_directory(
-        directory, labels, formats=(".txt",), class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: '
-                         f"class_names={class_names}")
-    shuffle_buffer_size = batch_size * 8 if batch_size is not None else 1024
-    num_classes = len(class_names) if class_names else 0
-    subsets = ["training", "validation"] if subset == "both" else [subset]
-    datasets = []
-    for part in subsets:
-        paths, part_labels = dataset_utils.get_training_or_validation_split(file_paths, labels, validation_split,
-                                                                            part)
-        if not paths:
-            which = f"{part} " if subset == "both" else ""
-            raise ValueError(f"No {which}text files found in directory {directory}. Allowed format: .txt")
-        # Keras shuffles a validation subset too, unless it comes with the training one (subset='both')
-        part_shuffle = shuffle and not (subset == "both" and part == "validation")
-        dataset = _paths_and_labels_to_dataset(paths, part_labels, label_mode, num_classes, max_length,
-                                               part_shuffle, shuffle_buffer_size, seed)
-        if batch_size is not None:
-            dataset = dataset.batch(batch_size)
-        dataset = dataset.prefetch(-1)
-        dataset.class_names = class_names  # users read it, as in Keras
-        datasets.append(dataset)
-    return tuple(datasets) if subset == "both" else datasets[0]
-
-
-def _paths_and_labels_to_dataset(paths, labels, label_mode, num_classes, max_length, shuffle, buffer_size, seed):
-    path_ds = Dataset.from_tensor_slices(np.array(paths, dtype=str))
-    if label_mode:
-        ds = Dataset.zip((path_ds, Dataset.from_tensor_slices(
-            dataset_utils.encode_labels(labels, label_mode, num_classes))))
-    else:
-        ds = path_ds
-    if shuffle:
-        ds = ds.shuffle(buffer_size=buffer_size, seed=seed)
-    if label_mode:
-        return ds.map(lambda path, label: (read_text(path, max_length), label))
-    return ds.map(lambda path: read_text(path, max_length))
+    return dataset_utils.dataset_from_directory(
+        directory, lambda path: read_text(path, max_length), (".txt",), "text", labels=labels, label_mode=label_mode,
+        class_names=class_names, batch_size=batch_size, shuffle=shuffle, seed=seed,
+        validation_split=validation_split, subset=subset, follow_links=follow_links, format=format, verbose=verbose)
 
 
 def read_text(path, max_length: int | None = None) -> Tensor:

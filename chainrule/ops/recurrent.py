@@ -122,6 +122,13 @@ class _Recurrence(Function):
             db = column_sum(flat)
         return dx, dw, db
 
+    def _initial_grad(self, dh, rec):
+        """The initial state's gradient: what the loop left in ``dh`` plus step 0's ``dz Uᵀ`` (None if not needed)."""
+        if not self.needs_input_grad[1]:
+            return None
+        dh += rec
+        return dh
+
     @staticmethod
     def _recurrent_grad(states, dz):
         """Σ_t h_{t-1}ᵀ dz_t as one GEMM (states: (time + 1, batch, units), the first ``time`` are the h_{t-1})."""
@@ -164,11 +171,11 @@ class LSTMSequence(_Recurrence):
         for t in range(steps - 1, -1, -1):
             kernels.lstm_backward_step(gy[t], carry, dh, dc, rec, self.acts[t], self.tcs[t], self.cs[t],
                                        self.keep[t], dz[t], zero_output)
-            xp.matmul(dz[t], u_t, out=rec)
-        dh += rec
+            if t or self.needs_input_grad[1]:  # the product of step 0 only reaches the initial state
+                xp.matmul(dz[t], u_t, out=rec)
         dx, dw, db = self._input_grads(dz, kernel, go_backwards)
         du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[4] else None
-        return dx, dh, dc, dw, du, db, None
+        return dx, self._initial_grad(dh, rec), dc if self.needs_input_grad[2] else None, dw, du, db, None
 
 
 class GRUSequence(_Recurrence):
@@ -227,7 +234,8 @@ class GRUSequence(_Recurrence):
             for t in range(steps - 1, -1, -1):
                 kernels.gru_backward_step(gy[t], carry, dh, rec, self.acts[t], self.hs[t], self.keep[t], dxz[t],
                                           dhz[t], zero_output)
-                xp.matmul(dhz[t], u_t, out=rec)
+                if t or self.needs_input_grad[1]:
+                    xp.matmul(dhz[t], u_t, out=rec)
             du = self._recurrent_grad(self.hs, dhz) if need_u else None
             rec_db = column_sum(dhz.reshape(-1, 3 * units)) if self.has_bias else None
         else:
@@ -238,17 +246,17 @@ class GRUSequence(_Recurrence):
                                                                 self.keep[t], dxz[t], zero_output)
                 xp.matmul(dxz[t, :, 2 * units:], u_h_t, out=drh)
                 kernels.gru_reset_backward_step(drh, dhn, kept, self.acts[t], self.hs[t], dh, dxz[t])
-                xp.matmul(dxz[t, :, :2 * units], u_zr_t, out=rec)
+                if t or self.needs_input_grad[1]:
+                    xp.matmul(dxz[t, :, :2 * units], u_zr_t, out=rec)
             du = None
             if need_u:
                 du = xp.concatenate([self._recurrent_grad(self.hs, dxz[:, :, :2 * units]),
                                      self._recurrent_grad(self.rh, dxz[:, :, 2 * units:])], axis=1)
             rec_db = None
-        dh += rec
         dx, dw, db = self._input_grads(dxz, kernel, go_backwards)
         if db is not None and reset_after:
             db = xp.stack([db, rec_db])
-        return dx, dh, dw, du, db, None
+        return dx, self._initial_grad(dh, rec), dw, du, db, None
 
 
 class SimpleRNNSequence(_Recurrence):
@@ -281,11 +289,11 @@ class SimpleRNNSequence(_Recurrence):
         u_t = recurrent_kernel.T
         for t in range(steps - 1, -1, -1):
             kernels.simple_backward_step(gy[t], carry, dh, rec, self.acts[t], self.keep[t], dz[t], zero_output)
-            xp.matmul(dz[t], u_t, out=rec)
-        dh += rec
+            if t or self.needs_input_grad[1]:
+                xp.matmul(dz[t], u_t, out=rec)
         dx, dw, db = self._input_grads(dz, kernel, go_backwards)
         du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[3] else None
-        return dx, dh, dw, du, db, None
+        return dx, self._initial_grad(dh, rec), dw, du, db, None
 
 
 # --- the public ops -----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 TensorShape([1, 2])
 """
 from chainrule.keras.layers.activations import ELU, LeakyReLU, ReLU, Softmax
+from chainrule.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
 from chainrule.keras.layers.conv import Conv2D, Convolution2D
@@ -15,8 +16,13 @@ from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTransp
 from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Rescaling,
                                          Reshape)
 from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
+from chainrule.keras.layers.einsum_dense import EinsumDense
+from chainrule.keras.layers import experimental
 from chainrule.keras.layers.embedding import Embedding
 from chainrule.keras.layers.identity import Identity
+from chainrule.keras.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast, RandomCrop,
+                                                        Resizing)
+from chainrule.keras.layers.layer_normalization import GroupNormalization, LayerNormalization, UnitNormalization
 from chainrule.keras.layers.masking import Masking
 from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
@@ -50,5 +56,8 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
            "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
            "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding", "Embedding", "Masking",
-           "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize"]
+           "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize",
+           "MultiHeadAttention", "Attention", "AdditiveAttention", "EinsumDense", "LayerNormalization",
+           "GroupNormalization", "UnitNormalization"]
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
+__all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]

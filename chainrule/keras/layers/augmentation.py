@@ -53,19 +53,25 @@ class _ImageAugmentation(Layer):
             raise ValueError(f"Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
                              f"Received: data.shape={inputs.shape}")
         images = inputs if inputs.dtype == np.dtype(self.dtype) else ops.cast(inputs, self.dtype)
-        if not training:
+        if not training and not self._changes_in_inference:
             return images
         single = images.ndim == 3
         if single:
             images = ops.expand_dims(images, 0)
         if self.data_format == "channels_first":
             images = ops.transpose(images, (0, 2, 3, 1))
-        images = self._augment(images)
+        images = self._augment(images) if training else self._infer(images)
         if self.data_format == "channels_first":
             images = ops.transpose(images, (0, 3, 1, 2))
         return ops.squeeze(images, 0) if single else images
 
+    _changes_in_inference = False  # True for the resizing and cropping layers, whose output size never changes
+
     def _augment(self, images):
+        raise NotImplementedError
+
+    def _infer(self, images):
+        """What a layer whose ``_changes_in_inference`` does to a channels-last batch outside training."""
         raise NotImplementedError
 
     def compute_output_shape(self, input_shape):

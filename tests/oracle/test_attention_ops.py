@@ -115,3 +115,22 @@ def test_the_row_max_kernel_gives_numpys_bits(dtype):
         attention_kernels.subtract_row_max_(strided)
         attention_kernels.subtract_row_max_numpy(twin)
     np.testing.assert_array_equal(strided, twin)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_keras_dot_product_attention_goes_through_the_fused_node(dtype):
+    """keras.ops.dot_product_attention's (batch, steps, heads, features) layout, bias, mask and is_causal."""
+    from chainrule.keras import ops
+
+    q, k, v = rand(2, 5, 3, 4), rand(2, 6, 3, 4, seed=1), rand(2, 6, 3, 4, seed=2)
+    bias, keep = rand(2, 3, 5, 6, seed=3), keep_mask(2, 3, 5, 6)
+    to_torch = lambda t: t.transpose(1, 2)  # noqa: E731
+    tol = {} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    compare_with_torch(
+        lambda q, k, v, b: ops.dot_product_attention(q, k, v, bias=b, mask=keep, is_causal=True),
+        lambda q, k, v, b: F.scaled_dot_product_attention(
+            to_torch(q), to_torch(k), to_torch(v),
+            attn_mask=b.masked_fill(~torch.tensor(keep & np.tri(5, 6, dtype=bool)), float("-inf"))).transpose(1, 2),
+        q, k, v, bias, dtype=dtype, **tol)
+    with pytest.raises(ValueError, match="only supports 4D inputs"):
+        ops.dot_product_attention(q[0], k[0], v[0])

@@ -86,3 +86,14 @@ def test_layer_norm_errors_name_the_argument():
         layer_norm(rand(2, 3), epsilon=-1.0)
     with pytest.raises(ValueError, match="axis"):
         layer_norm(rand(2, 3), axis=3)
+
+
+def test_keras_layer_normalization_goes_through_the_fused_node_and_warns_on_rms_scaling():
+    from chainrule.keras import ops
+
+    x, gamma, beta = rand(3, 4, 5), rand(4, 5, seed=1), rand(4, 5, seed=2)
+    compare_with_torch(lambda x, g, b: ops.layer_normalization(x, g, b, axis=(1, 2), epsilon=1e-5),
+                       lambda x, g, b: F.layer_norm(x, (4, 5), g, b, eps=1e-5), x, gamma, beta)
+    with pytest.warns(UserWarning, match="rms_scaling=True.*deprecated"):
+        y = ops.layer_normalization(x, gamma[0], None, epsilon=1e-3, rms_scaling=True).numpy()
+    np.testing.assert_allclose(y, x / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * gamma[0], rtol=1e-12)

@@ -365,9 +365,6 @@ def test_string_tensors():
     np.testing.assert_array_equal(byte_ints.numpy(), [68, 117, 99, 107])  # test
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: module 'chainrule' has no attribute 'sparse': tf.sparse "
-    "(SparseTensor) is missing"))
 def test_sparse_tensors():
     # Sparse tensors store values by index in a memory-efficient manner
     sparse_tensor = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]],

@@ -295,3 +295,35 @@ def test_einsum_dense_errors_name_the_problem():
         layers.EinsumDense("ab,bc->ac", 3, bias_axes="z")(rand(2, 3))
     with pytest.raises(ValueError, match="Weight dimension 'q'"):
         layers.EinsumDense("ab,bq->ab", 3)(rand(2, 3))
+
+
+def test_sliding_window_and_gate_as_keras():
+    keras.utils.set_random_seed(8)
+    x = rand(2, 6, 8)
+    band = np.abs(np.arange(6)[:, None] - np.arange(6)[None]) < 2
+    windowed = layers.MultiHeadAttention(2, 4, sliding_window=2, dtype="float64")
+    _, scores = windowed(x, x, use_causal_mask=True, return_attention_scores=True)
+    assert np.all(scores.numpy()[..., ~(band & np.tri(6, dtype=bool))] == 0)
+    plain = layers.MultiHeadAttention(2, 4, dtype="float64")
+    plain(x, x)
+    plain.set_weights(windowed.get_weights())
+    np.testing.assert_allclose(windowed(x, x, use_causal_mask=True).numpy(),
+                               plain(x, x, attention_mask=np.broadcast_to(band & np.tri(6, dtype=bool), (2, 6, 6)),
+                                     use_causal_mask=True).numpy(), rtol=1e-12)
+    gated = layers.MultiHeadAttention(2, 4, use_gate=True, dtype="float64")
+    out = gated(x, x)
+    assert [tuple(w.shape) for w in gated.weights][4:6] == [(8, 2, 4), (2, 4)]  # query, key, gate, value, output
+    plain.set_weights(gated.get_weights()[:4] + gated.get_weights()[6:])
+    gate = 1 / (1 + np.exp(-(np.einsum("btd,dnh->btnh", x, gated._gate_dense.kernel.numpy())
+                             + gated._gate_dense.bias.numpy())))
+    heads = plain._compute_attention(*(d(cr.Tensor(x)) for d in (plain.query_dense, plain.key_dense,
+                                                                  plain.value_dense)))[0].numpy()
+    want = np.einsum("btnh,nhd->btd", heads * gate, plain.output_dense.kernel.numpy()) + plain.output_dense.bias.numpy()
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-10)
+    config = gated.get_config()
+    assert config["use_gate"] is True and config["sliding_window"] is None
+    assert layers.MultiHeadAttention.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="sliding_window"):
+        layers.MultiHeadAttention(2, 4, sliding_window=0)
+    with pytest.raises(ValueError, match="Flash attention is not supported"):
+        layers.MultiHeadAttention(2, 4, flash_attention=True)

@@ -102,9 +102,10 @@ class MultiHeadAttention(Layer):
     """
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
-                 use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, seed: int | None = None, **kwargs):
+                 use_bias: bool = True, output_shape=None, attention_axes=None, sliding_window: int | None = None,
+                 flash_attention=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, use_gate: bool = False, seed: int | None = None, **kwargs):
         for name, value, optional in (("num_heads", num_heads, False), ("key_dim", key_dim, False),
                                       ("value_dim", value_dim, True)):
             if not (optional and value is None) and (isinstance(value, bool) or not isinstance(value, int)
@@ -135,6 +136,13 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"`attention_axes` must be an int, list, or tuple.Received: "
                              f"attention_axes={attention_axes}")
         self._attention_axes = tuple(attention_axes) if attention_axes else None
+        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(sliding_window, int)
+                                           or sliding_window <= 0):
+            raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
+                             f"sliding_window={sliding_window}")
+        if flash_attention:
+            raise ValueError("Flash attention is not supported by chainrule.")
+        self._sliding_window, self._use_gate = sliding_window, bool(use_gate)
         self._kernel_initializer = initializers.get(kernel_initializer)
         self._bias_initializer = initializers.get(bias_initializer)
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -153,9 +161,10 @@ class MultiHeadAttention(Layer):
     value_dense = property(lambda self: self._value_dense)
     output_dense = property(lambda self: self._output_dense)
 
-    def _dense(self, equation: str, bias_axes: str, output_shape, name: str) -> EinsumDense:
+    def _dense(self, equation: str, bias_axes: str, output_shape, name: str, activation=None) -> EinsumDense:
         # each projection gets its own initializer made from the config (a seeded one would repeat its values)
         return EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes if self._use_bias else None,
+                           activation=activation,
                            kernel_initializer=initializers.get(serialize_object(initializers, self._kernel_initializer)),
                            bias_initializer=initializers.get(serialize_object(initializers, self._bias_initializer)),
                            kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
@@ -166,14 +175,19 @@ class MultiHeadAttention(Layer):
         if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
             raise ValueError(f"All dimensions of `value` and `key`, except the last one, must be equal. Received: "
                              f"value_shape={tuple(value_shape)} and key_shape={tuple(key_shape)}")
-        projected = {}
+        projected = {}  # in Keras's order, which is the weights' order: query, key, gate (use_gate), value
         for role, shape, width in (("query", query_shape, self._key_dim), ("key", key_shape, self._key_dim),
-                                   ("value", value_shape, self._value_dim)):
+                                   ("gate", query_shape, self._value_dim), ("value", value_shape, self._value_dim)):
+            if role == "gate" and not self._use_gate:
+                continue
             equation, bias_axes, rank = projection_equation(len(shape) - 1, 1, 2)
-            dense = self._dense(equation, bias_axes, [None] * (rank - 3) + [self._num_heads, width], role)
+            dense = self._dense(equation, bias_axes, [None] * (rank - 3) + [self._num_heads, width], role,
+                                activation="sigmoid" if role == "gate" else None)
             dense.build(tuple(shape))
             projected[role] = dense
-        self._query_dense, self._key_dense, self._value_dense = (projected[r] for r in ("query", "key", "value"))
+        self._query_dense, self._key_dense = projected["query"], projected["key"]
+        self._gate_dense = projected.get("gate")
+        self._value_dense = projected["value"]
         out_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, rank = projection_equation(len(query_shape) - 1, 2, len(out_shape))
         self._output_dense = self._dense(equation, bias_axes, [None] * (rank - 1 - len(out_shape)) + list(out_shape),
@@ -197,10 +211,11 @@ class MultiHeadAttention(Layer):
             if getattr(tensor, "_keras_mask", None) is not None:
                 tensor._keras_mask = None
         attention_mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask)
+        gate = None if self._gate_dense is None else self._gate_dense(query)  # (B, T, N, value_dim) in (0, 1)
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
         out, scores = self._compute_attention(q, k, v, attention_mask, training, return_attention_scores,
                                               use_causal_mask)
-        out = self._output_dense(out)
+        out = self._output_dense(out if gate is None else out * gate)
         if query_mask is not None:
             out._keras_mask = _as_bool(query_mask)
         return (out, scores) if return_attention_scores else out
@@ -212,6 +227,10 @@ class MultiHeadAttention(Layer):
         for mask in (value_mask, key_mask):
             if mask is not None:
                 auto = _both(auto, expand_dims(_as_bool(mask), -2))
+        if self._sliding_window is not None:  # (1, T, S): keys within sliding_window - 1 steps either side
+            steps = np.arange(max(query.shape[1], value.shape[1]))
+            band = np.abs(steps[:query.shape[1], None] - steps[None, :value.shape[1]]) < self._sliding_window
+            auto = _both(auto, backend.xp.asarray(band)[None])
         return _both(_as_bool(attention_mask), auto)
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
@@ -251,7 +270,8 @@ class MultiHeadAttention(Layer):
                 "bias_initializer": serialize_object(initializers, self._bias_initializer),
                 "kernel_regularizer": serialize_object(regularizers, self._kernel_regularizer),
                 "bias_regularizer": serialize_object(regularizers, self._bias_regularizer),
-                "kernel_constraint": None, "bias_constraint": None, "seed": self.seed}
+                "kernel_constraint": None, "bias_constraint": None, "use_gate": self._use_gate,
+                "sliding_window": self._sliding_window, "seed": self.seed}
 
 
 class Attention(Layer):

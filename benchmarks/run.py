@@ -500,9 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "tiny" if args.tiny else "full"
     cfg = dict(MODES[mode], mode=mode, settle=0.0 if mode == "tiny" else 0.25)
-    for key in ("rounds", "warmup", "steps_scale", "settle"):
-        if getattr(args, key) is not None:
-            cfg[key] = getattr(args, key)
+    for option, key in (("rounds", "rounds"), ("warmup", "warmup"), ("steps_scale", "step_scale"),
+                        ("settle", "settle")):  # (--steps-scale sets the modes' step_scale)
+        if getattr(args, option) is not None:
+            cfg[key] = getattr(args, option)
     if cfg["rounds"] < 1 or cfg["warmup"] < 0:
         parser.error("--rounds must be at least 1 and --warmup at least 0")
     workloads = _names(args.workloads, {**TRAINING, **LOOPS, **transformer.WORKLOADS, **text_classifier.WORKLOADS,

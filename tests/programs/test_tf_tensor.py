@@ -297,9 +297,6 @@ def test_dtypes_and_broadcasting(capsys):
                                   [[1, 2, 3]] * 3)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: module 'chainrule' has no attribute 'ragged': tf.ragged "
-    "(RaggedTensor) is missing"))
 def test_ragged_tensors(capsys):
     ragged_list = [
         [0, 1, 2, 3],

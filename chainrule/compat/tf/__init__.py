@@ -49,6 +49,8 @@ from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, c
 from chainrule.compat.tf import saved_model  # noqa: E402  (tf.saved_model: export a Keras model to a folder)
 from chainrule.compat.tf import sparse  # noqa: E402  (tf.sparse: SparseTensor)
 from chainrule.compat.tf.sparse import SparseTensor  # noqa: E402
+from chainrule.compat.tf import ragged  # noqa: E402  (tf.ragged: RaggedTensor)
+from chainrule.compat.tf.ragged import RaggedTensor  # noqa: E402
 from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on NumPy str tensors)
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.module import Module, name_scope  # noqa: E402

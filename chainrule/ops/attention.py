@@ -29,6 +29,7 @@ from chainrule.ops.activation import Softmax
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import _swap_last
 from chainrule.ops.math import Where, cast
+from chainrule.ops.nn import _mask_generator
 
 
 def masked_score(dtype) -> float:
@@ -45,9 +46,11 @@ def _keep(mask, is_causal: bool, steps: tuple[int, int]):
 
 
 class ScaledDotProductAttention(Function):
-    # S = q kᵀ s + b (masked),  P = softmax(S),  y = P v
-    # ->  dv = Pᵀ g,  dS = P (g vᵀ - Σ_d g y),  dq = s dS k,  dk = s dSᵀ q,  db = dS   (P = 0, so dS = 0, where masked)
-    def forward(self, q, k, v, bias, mask, scale, is_causal):
+    # S = q kᵀ s + b (masked),  P = softmax(S),  W = P D (D: dropout's kept/(1-rate), or 1),  y = W v
+    # ->  dv = Wᵀ g,  dP = (g vᵀ) D,  dS = P (dP - Σ_j dP P),  dq = s dS k,  dk = s dSᵀ q,  db = dS
+    # (Σ_j dP P = Σ_d g y without dropout; P = 0, so dS = 0, where masked; the dropout mask is drawn in forward, so a
+    # replayed step draws a new one, as the dropout op does)
+    def forward(self, q, k, v, bias, mask, scale, is_causal, dropout_rate, seed):
         xp = backend.xp
         self.scale = scale
         self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]))
@@ -63,6 +66,11 @@ class ScaledDotProductAttention(Function):
         if keep is not None:  # a row with every key masked: zeros, not a uniform average
             scores *= keep
         self.probs = scores
+        self.drop = None
+        if dropout_rate:
+            drop = _mask_generator(seed).random(scores.shape, dtype=np.float32) >= dropout_rate
+            self.drop = drop = xp.asarray(drop.astype(scores.dtype) * scores.dtype.type(1.0 / (1.0 - dropout_rate)))
+            return (scores * drop) @ v
         return scores @ v
 
     def _probabilities(self):
@@ -82,17 +90,19 @@ class ScaledDotProductAttention(Function):
         q, k, v, bias = self.args[:4]
         need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
         shapes = [None if a is None else a.shape for a in self.arrays[:4]]
-        probs = self._probabilities()
-        dv = unbroadcast(_swap_last(probs) @ g, shapes[2]) if need_v else None
+        probs, drop = self._probabilities(), self.drop
+        dv = unbroadcast(_swap_last(probs if drop is None else probs * drop) @ g, shapes[2]) if need_v else None
         if not (need_q or need_k or need_bias):
             return None, None, dv, None, None
-        row = (g * self.output).sum(axis=-1, keepdims=True)
-        if self.graph_out is None:  # arrays: the fresh product updated in place
+        if drop is not None:
+            dprobs = (g @ _swap_last(v)) * drop
+            dscores = probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))
+        elif self.graph_out is None:  # arrays: the fresh product updated in place
             dscores = g @ _swap_last(v)
-            dscores -= row
+            dscores -= (g * self.output).sum(axis=-1, keepdims=True)
             dscores *= probs
         else:
-            dscores = probs * (g @ _swap_last(v) - row)
+            dscores = probs * (g @ _swap_last(v) - (g * self.output).sum(axis=-1, keepdims=True))
         dq = unbroadcast(_scaled(dscores @ k, self.scale), shapes[0]) if need_q else None
         dk = unbroadcast(_scaled(_swap_last(dscores) @ q, self.scale), shapes[1]) if need_k else None
         dbias = unbroadcast(dscores, shapes[3]) if need_bias else None
@@ -130,10 +140,13 @@ def _checked_mask(mask, scores_shape: tuple[int, ...], dtype) -> tuple[Tensor | 
 
 @op
 def scaled_dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike, mask: TensorLike | None = None,
-                                 scale: float | None = None, is_causal: bool = False) -> Tensor:
+                                 scale: float | None = None, is_causal: bool = False, dropout_rate: float = 0.0,
+                                 seed: int | np.random.Generator | None = None) -> Tensor:
     """``softmax(query keyᵀ * scale + mask) value`` over tensors shaped (..., steps, features), as
     ``torch.nn.functional.scaled_dot_product_attention``: leading axes (batch, heads) broadcast, ``scale`` defaults
     to ``1 / sqrt(features)``, ``mask`` is boolean (True = attend) or float (added), ``is_causal`` masks later keys.
+    ``dropout_rate`` (torch's ``dropout_p``) drops attention probabilities and scales the rest by 1 / (1 - rate),
+    the mask drawn as the ``dropout`` op draws it (``seed``: None, an op seed, or a Generator).
     """
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     for name, t in (("query", q), ("key", k), ("value", v)):
@@ -154,4 +167,8 @@ def scaled_dot_product_attention(query: TensorLike, key: TensorLike, value: Tens
                          f"value {v.shape} do not broadcast") from None
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     bias, keep = _checked_mask(mask, lead + (q.shape[-2], k.shape[-2]), dtype)
-    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale, is_causal=bool(is_causal))
+    dropout_rate = float(dropout_rate)
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_rate must be in [0, 1), got {dropout_rate}")
+    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale, is_causal=bool(is_causal),
+                                           dropout_rate=dropout_rate, seed=seed)

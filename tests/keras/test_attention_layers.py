@@ -327,3 +327,17 @@ def test_sliding_window_and_gate_as_keras():
         layers.MultiHeadAttention(2, 4, sliding_window=0)
     with pytest.raises(ValueError, match="Flash attention is not supported"):
         layers.MultiHeadAttention(2, 4, flash_attention=True)
+
+
+def test_attention_dropout_runs_in_the_fused_node_only_in_training():
+    keras.utils.set_random_seed(9)
+    mha = layers.MultiHeadAttention(2, 4, dropout=0.5, seed=3, dtype="float64")
+    x = rand(2, 6, 8)
+    inference = mha(x, x).numpy()
+    np.testing.assert_array_equal(mha(x, x, training=False).numpy(), inference)
+    first, second = mha(x, x, training=True).numpy(), mha(x, x, training=True).numpy()
+    assert not np.allclose(first, inference) and not np.allclose(first, second)  # a new mask per call
+    replica = layers.MultiHeadAttention(2, 4, dropout=0.5, seed=3, dtype="float64")
+    replica(x, x)
+    replica.set_weights(mha.get_weights())
+    np.testing.assert_array_equal(replica(x, x, training=True).numpy(), first)  # the seed's sequence

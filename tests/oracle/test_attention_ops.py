@@ -134,3 +134,30 @@ def test_keras_dot_product_attention_goes_through_the_fused_node(dtype):
         q, k, v, bias, dtype=dtype, **tol)
     with pytest.raises(ValueError, match="only supports 4D inputs"):
         ops.dot_product_attention(q[0], k[0], v[0])
+
+
+def first_mask_attention(q, k, v, rate, **kwargs):
+    """Attention with the first dropout mask of op seed 5's sequence: the same mask on every call."""
+    cr.backend.set_seed(0)
+    return sdpa(q, k, v, dropout_rate=rate, seed=5, **kwargs)
+
+
+def test_attention_with_dropout_finite_differences():
+    check_gradients(lambda q, k, v: first_mask_attention(q, k, v, 0.3, is_causal=True), rand(2, 4, 3),
+                    rand(2, 5, 3, seed=1), rand(2, 5, 2, seed=2))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_attention_with_dropout_matches_torch_with_the_same_mask(dtype):
+    rate, q, k, v = 0.25, rand(2, 3, 6, 4), rand(2, 3, 7, 4, seed=1), rand(2, 3, 7, 5, seed=2)
+    # the kept-and-scaled mask, read back through values that are the identity (each output row is a row of P D)
+    probs = first_mask_attention(q, k, np.broadcast_to(np.eye(7), (2, 3, 7, 7)).copy(), rate).numpy()
+    plain = sdpa(q, k, np.broadcast_to(np.eye(7), (2, 3, 7, 7)).copy()).numpy()
+    scale = np.where(plain > 0, probs / np.where(plain > 0, plain, 1), 0)
+    assert set(np.round(np.unique(scale), 6)) <= {0.0, round(1 / (1 - rate), 6)} and (scale == 0).any()
+    tol = {} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    compare_with_torch(lambda q, k, v: first_mask_attention(q, k, v, rate),
+                       lambda q, k, v: (torch.softmax(q @ k.transpose(-1, -2) / 2, -1)
+                                        * torch.tensor(scale, dtype=q.dtype)) @ v, q, k, v, dtype=dtype, **tol)
+    with pytest.raises(ValueError, match="dropout_rate must be in"):
+        sdpa(q, k, v, dropout_rate=1.0)

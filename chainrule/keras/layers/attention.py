@@ -148,6 +148,7 @@ class MultiHeadAttention(Layer):
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
         self._bias_regularizer = regularizers.get(bias_regularizer)
         self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)  # the fused node's dropout masks
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
 
     num_heads = property(lambda self: self._num_heads)
@@ -238,11 +239,12 @@ class MultiHeadAttention(Layer):
         """Attention over projected (batch, ..., heads, channels) tensors: (output, scores or None)."""
         dropping = bool(training) and self._dropout > 0.0
         n_axes = len(self._attention_axes)
-        if query.ndim == 4 and self._attention_axes == (1,) and not dropping and not return_attention_scores:
-            # (B, T, N, H) -> (B, N, T, H), the fused node, and back; the mask (B, T, S) gets the heads axis
+        if query.ndim == 4 and self._attention_axes == (1,) and not return_attention_scores:
+            # (B, T, N, H) -> (B, N, T, H), the fused node (dropout in it), and back; the mask gets the heads axis
             mask = None if attention_mask is None else expand_dims(attention_mask, -3)
             out = scaled_dot_product_attention(*(transpose(t, (0, 2, 1, 3)) for t in (query, key, value)), mask=mask,
-                                               scale=self._inverse_sqrt_key_dim, is_causal=use_causal_mask)
+                                               scale=self._inverse_sqrt_key_dim, is_causal=use_causal_mask,
+                                               dropout_rate=self._dropout if dropping else 0.0, seed=self._rng)
             return transpose(out, (0, 2, 1, 3)), None
         if use_causal_mask:
             attention_mask = _both(attention_mask, causal_mask(query.shape[1], value.shape[1]))

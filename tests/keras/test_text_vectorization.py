@@ -64,6 +64,12 @@ def test_lower_is_ascii_only_as_in_tensorflow():
     assert sorted(layer.get_vocabulary()[2:]) == ["ÉtÉ", "Été"]
 
 
+def test_callable_standardize_may_use_numpy_string_functions():
+    layer = layers.TextVectorization(standardize=lambda text: np.char.upper(text))
+    layer.adapt(np.array([["a b"], ["b"]]))
+    assert layer.get_vocabulary() == ["", "[UNK]", "B", "A"]
+
+
 def test_callable_standardize_gets_a_string_tensor_and_tf_strings_works_on_it():
     import re
     import string
@@ -191,6 +197,10 @@ def test_errors_say_what_is_wrong():
         layers.TextVectorization(ragged=True)
     with pytest.raises(RuntimeError, match="must set the layer's vocabulary before calling it"):
         layers.TextVectorization(output_mode="multi_hot")(["a"])
+    with pytest.raises(ValueError, match="must return one string per string it is given"):
+        layers.TextVectorization(standardize=lambda text: ["one"])(["a", "b"])
+    with pytest.raises(TypeError, match="The `standardize` callable of layer .* expects strings"):
+        layers.TextVectorization(standardize=lambda text: np.zeros(2))(["a", "b"])
     labelled = tf.data.Dataset.from_tensor_slices((np.array(CORPUS), np.array([0, 1, 0]))).batch(2)
     with pytest.raises(TypeError, match=r"a batch is a tuple of 2 \(texts and labels\?\).*map\(lambda x, y: x\)"):
         layers.TextVectorization().adapt(labelled)

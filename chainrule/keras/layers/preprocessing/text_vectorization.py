@@ -123,11 +123,12 @@ class TextVectorization(Layer):
         if self._standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
             text = strings.regex_replace(text, strings.PUNCTUATION_PATTERN, "")
         if callable(self._standardize):
-            result = self._standardize(Tensor._wrap(text))
-            text = strings.as_string_array(result, f"The `standardize` callable of layer '{self.name}'")
-            if text.shape != np.shape(result):
-                raise ValueError(f"The `standardize` callable of layer '{self.name}' must return strings of the "
-                                 f"shape it was given, {text.shape}")
+            result = strings.as_string_array(self._standardize(Tensor._wrap(text)),
+                                             f"The `standardize` callable of layer '{self.name}'")
+            if result.size != text.size:
+                raise ValueError(f"The `standardize` callable of layer '{self.name}' must return one string per "
+                                 f"string it is given: it got shape {text.shape} and returned shape {result.shape}")
+            text = result.reshape(text.shape)
         return text
 
     def _tokenize(self, inputs) -> list[list[str]]:

@@ -94,6 +94,9 @@ def test_split_options_and_ngrams():
     comma = layers.TextVectorization(split=lambda text: [t.split(",") for t in text.numpy().tolist()],
                                      standardize=None, vocabulary=["x", "y z"])
     np.testing.assert_array_equal(values(comma(["x,y z", "q"])), [[2, 3], [1, 0]])
+    tf_split = layers.TextVectorization(split=lambda text: tf.strings.split(text, sep=","), standardize=None,
+                                        vocabulary=["x", "y z"])  # the TensorFlow way: a RaggedTensor of rows
+    np.testing.assert_array_equal(values(tf_split(["x,y z", "q"])), [[2, 3], [1, 0]])
     bigrams = layers.TextVectorization(ngrams=2)
     bigrams.adapt(["a b c"])
     assert set(bigrams.get_vocabulary()[2:]) == {"a", "b", "c", "a b", "b c"}

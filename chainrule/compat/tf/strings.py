@@ -1,11 +1,13 @@
 """``tf.strings``: the string operations of TensorFlow that text pipelines use, on chainrule's string tensors (NumPy
-``str`` arrays in a Tensor): ``lower``, ``upper``, ``regex_replace``, ``strip``, ``length``, ``join``,
-``as_string``, ``to_hash_bucket_fast`` (FarmHash Fingerprint64) and ``to_hash_bucket_strong`` (SipHash-2-4), the
-buckets TensorFlow gives.
+``str`` arrays in a Tensor): ``lower``, ``upper``, ``regex_replace``, ``strip``, ``length``, ``join``, ``split`` (a
+RaggedTensor of rows), ``as_string``, ``to_hash_bucket_fast`` (FarmHash Fingerprint64) and ``to_hash_bucket_strong``
+(SipHash-2-4), the buckets TensorFlow gives.
 
 >>> import chainrule as tf
 >>> tf.strings.regex_replace(tf.strings.lower(["Hi<br />THERE"]), "<br />", " ").numpy()
 array(['hi there'], dtype='<U8')
+>>> tf.strings.split(["hello  world", "a"]).to_list()
+[['hello', 'world'], ['a']]
 >>> tf.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3).numpy()
 array([0, 2, 2])
 >>> tf.strings.to_hash_bucket_strong(["Hello", "TF"], 3, [1, 2]).numpy()
@@ -72,6 +74,24 @@ def as_string(input, name=None) -> Tensor:  # noqa: A002
     return Tensor._wrap(array.astype(str))
 
 
+def split(input, sep: str | None = None, maxsplit: int = -1, name=None):  # noqa: A002
+    """The pieces of each string: on runs of whitespace (``sep=None``, ends stripped) or on ``sep`` (empty pieces
+    kept), at most ``maxsplit`` splits; a scalar gives a 1-D tensor, a 1-D tensor a RaggedTensor of rows."""
+    from chainrule.compat.tf.ragged import RaggedTensor
+
+    text = _text(input, "split")
+    if sep == "":
+        raise ValueError("tf.strings.split: `sep` must not be empty (None splits on whitespace)")
+    pieces = [x.split(sep, maxsplit) for x in text.ravel().tolist()]
+    if text.ndim == 0:
+        return Tensor._wrap(np.array(pieces[0], dtype=str))
+    if text.ndim > 1:
+        raise ValueError(f"tf.strings.split: chainrule splits a scalar or a 1-D tensor of strings; received shape "
+                         f"{text.shape} (reshape it to 1-D first)")
+    values = np.array([piece for row in pieces for piece in row], dtype=str)
+    return RaggedTensor.from_row_lengths(values, [len(row) for row in pieces])
+
+
 def to_hash_bucket_fast(input, num_buckets: int, name=None) -> Tensor:  # noqa: A002
     """FarmHash ``Fingerprint64`` of each string modulo ``num_buckets``, int64."""
     return _map(_text(input, "to_hash_bucket_fast"), lambda s: hash_bucket(s, num_buckets), np.int64)
@@ -84,5 +104,5 @@ def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:  #
     return _map(_text(input, "to_hash_bucket_strong"), lambda s: hash_bucket(s, num_buckets, list(key)), np.int64)
 
 
-__all__ = ["as_string", "join", "length", "lower", "regex_replace", "strip", "to_hash_bucket_fast",
+__all__ = ["as_string", "join", "length", "lower", "regex_replace", "split", "strip", "to_hash_bucket_fast",
            "to_hash_bucket_strong", "upper"]

@@ -115,4 +115,4 @@ def test_killed_and_interrupted_training_resumes_bit_identical(tmp_path):
 @pytest.mark.parametrize("seed", range(4))
 def test_many_faults(tmp_path, seed):
     injected, interrupted = check(tmp_path, faults=30, seed=seed)
-    assert interrupted >= 20
+    assert interrupted >= injected // 2  # (the others came after the run had finished: it is then run again)

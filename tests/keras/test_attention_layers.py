@@ -341,3 +341,27 @@ def test_attention_dropout_runs_in_the_fused_node_only_in_training():
     replica(x, x)
     replica.set_weights(mha.get_weights())
     np.testing.assert_array_equal(replica(x, x, training=True).numpy(), first)  # the seed's sequence
+
+
+def test_a_keras_encoder_equals_torch_transformer_encoder_with_mapped_weights():
+    """The benchmark's model (benchmarks/transformer.py): Embedding, two post-norm blocks of MultiHeadAttention,
+    LayerNormalization and a relu feed-forward, against torch.nn.TransformerEncoder, outputs and a training step."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks import transformer as bench
+
+    cfg = dict(bench.WORKLOADS["transformer-b32"], steps=12, vocab=50)
+    weights = bench.initial_weights(cfg, seed=1)
+    ids, labels = bench.synthetic_tokens(cfg, 8, seed=1)
+    ours, theirs = bench.build_chainrule(keras, cfg, weights), bench.build_torch(torch, cfg, weights)
+    assert ours.count_params() == sum(p.numel() for p in theirs.parameters()) == bench.count_params(cfg)
+    ids_t = torch.from_numpy(ids.astype(np.int64))
+    np.testing.assert_allclose(ours(ids).numpy(), torch.softmax(theirs(ids_t), -1).detach().numpy(), atol=2e-6)
+    ours.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    ours.fit(ids, labels, batch_size=8, epochs=1, verbose=0)
+    optimizer = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    torch.nn.functional.cross_entropy(theirs(ids_t), torch.from_numpy(labels)).backward()
+    optimizer.step()
+    np.testing.assert_allclose(ours(ids).numpy(), torch.softmax(theirs(ids_t), -1).detach().numpy(), atol=2e-5)

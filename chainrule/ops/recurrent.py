@@ -260,7 +260,7 @@ class GRUSequence(_Recurrence):
 
 
 class SimpleRNNSequence(_Recurrence):
-    # h_t = tanh(x_t W + h_{t-1} U + b)   ->   dz = dh_t (1 - h_t²);  dh_{t-1} = dz Uᵀ;  dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz
+    # h_t = tanh(x_t W + h_{t-1} U + b)  ->  dz = dh_t (1 - h_t²); dh_{t-1} = dz Uᵀ; dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
 
     def forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):

@@ -22,7 +22,6 @@ MOVED = {  # old name -> where the module lives now
     "chainrule.cli_plots": "chainrule.cli.plots",
     "chainrule.functional": "chainrule.keras.graph",
     "chainrule.initializers": "chainrule.keras.initializers",
-    "chainrule.io": "chainrule.keras.saving",
     "chainrule.keras.datasets": "chainrule.data.datasets",
     "chainrule.keras.schedules": "chainrule.keras.optimizers.schedules",
     "chainrule.kernels": "chainrule.backend.kernels",

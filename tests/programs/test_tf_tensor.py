@@ -318,9 +318,6 @@ def test_ragged_tensors(capsys):
     assert ragged_tensor.shape.as_list() == [4, None]  # test
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: module 'chainrule' has no attribute 'strings': string tensors' "
-    "ops (tf.strings, tf.io.decode_raw) are missing"))
 def test_string_tensors():
     # Tensors can be strings, too here is a scalar string.
     scalar_string_tensor = tf.constant("Gray wolf")

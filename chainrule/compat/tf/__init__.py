@@ -46,6 +46,7 @@ from chainrule.compat.tf import distribute  # noqa: E402  (tf.distribute: MultiW
 from chainrule.compat.tf import errors, linalg, version  # noqa: E402
 from chainrule.compat.tf import summary  # noqa: E402  (tf.summary: event files for TensorBoard)
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
+from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
 from chainrule.compat.tf import saved_model  # noqa: E402  (tf.saved_model: export a Keras model to a folder)
 from chainrule.compat.tf import sparse  # noqa: E402  (tf.sparse: SparseTensor)
 from chainrule.compat.tf.sparse import SparseTensor  # noqa: E402

@@ -15,6 +15,8 @@ array([2, 0])
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from chainrule.engine.tensor import Tensor
@@ -92,6 +94,90 @@ def split(input, sep: str | None = None, maxsplit: int = -1, name=None):  # noqa
     return RaggedTensor.from_row_lengths(values, [len(row) for row in pieces])
 
 
+def _per_string(input, who: str, piece, dtype):  # noqa: A002
+    """``piece(text)`` (a list) of a scalar string as a 1-D tensor, of a 1-D tensor as a RaggedTensor of rows."""
+    from chainrule.compat.tf.ragged import RaggedTensor
+
+    text = _text(input, who)
+    if text.ndim > 1:
+        raise ValueError(f"tf.strings.{who}: chainrule takes a scalar or a 1-D tensor of strings; received shape "
+                         f"{text.shape} (reshape it to 1-D first)")
+    rows = [piece(x) for x in text.ravel().tolist()]
+    if text.ndim == 0:
+        return Tensor._wrap(np.array(rows[0], dtype=dtype))
+    return RaggedTensor.from_row_lengths(np.array([p for row in rows for p in row], dtype=dtype),
+                                         [len(row) for row in rows])
+
+
+def _utf8(encoding: str, who: str) -> None:
+    if encoding.replace("-", "").upper() != "UTF8":
+        raise ValueError(f"tf.strings.{who}: chainrule's strings are Unicode text; input_encoding must be 'UTF-8', "
+                         f"got {encoding!r}")
+
+
+def bytes_split(input, name=None):  # noqa: A002
+    """The UTF-8 bytes of each string, one byte string each (a RaggedTensor of rows for a 1-D input)."""
+    return _per_string(input, "bytes_split", lambda x: [bytes([b]) for b in x.encode("utf-8")], np.bytes_)
+
+
+def unicode_split(input, input_encoding: str, errors: str = "replace", replacement_char: int = 65533,
+                  name=None):  # noqa: A002
+    """The characters of each string."""
+    _utf8(input_encoding, "unicode_split")
+    return _per_string(input, "unicode_split", list, str)
+
+
+def unicode_decode(input, input_encoding: str, errors: str = "replace", replacement_char: int = 65533,
+                   replace_control_characters: bool = False, name=None):  # noqa: A002
+    """The Unicode code points of each string, int32."""
+    _utf8(input_encoding, "unicode_decode")
+    return _per_string(input, "unicode_decode", lambda x: [ord(c) for c in x], np.int32)
+
+
+def unicode_encode(input, output_encoding: str, errors: str = "replace", replacement_char: int = 65533,
+                   name=None) -> Tensor:  # noqa: A002
+    """The string of a vector of code points (or a string per row of a RaggedTensor or 2-D tensor of them)."""
+    from chainrule.compat.tf.ragged import RaggedTensor
+
+    _utf8(output_encoding, "unicode_encode")
+    if isinstance(input, RaggedTensor):
+        rows = input.to_list()
+        return Tensor._wrap(np.array(["".join(map(chr, row)) for row in rows], dtype=str))
+    points = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
+    if points.ndim == 1:
+        return Tensor._wrap(np.array("".join(map(chr, points.tolist())), dtype=str))
+    return Tensor._wrap(np.array(["".join(map(chr, row)) for row in points.tolist()], dtype=str))
+
+
+def to_number(string_tensor, out_type="float32", name=None) -> Tensor:
+    """Each string parsed as a number of ``out_type`` (float32 by default); a string that is not one is an error
+    naming it, as TensorFlow's StringToNumber."""
+    from chainrule import backend
+
+    dtype = np.dtype(backend.as_dtype(out_type))
+    parse = float if dtype.kind == "f" else int
+
+    def number(text: str):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            raise ValueError(f"StringToNumberOp could not correctly convert string: {text}") from None
+
+    return _map(_text(string_tensor, "to_number"), number, dtype)
+
+
+def substr(input, pos: int, len: int, unit: str = "BYTE", name=None) -> Tensor:  # noqa: A002
+    """``len`` characters of each string from ``pos`` (negative from the end); bytes and characters are the same
+    for ASCII, characters otherwise (``unit='UTF8_CHAR'``)."""
+    def cut(text: str) -> str:
+        data = text.encode("utf-8") if unit == "BYTE" else text
+        start = pos if pos >= 0 else max(0, builtins.len(data) + pos)  # `len` is TensorFlow's argument here
+        piece = data[start:start + len]
+        return piece.decode("utf-8", errors="replace") if unit == "BYTE" else piece
+
+    return _map(_text(input, "substr"), cut, str)
+
+
 def to_hash_bucket_fast(input, num_buckets: int, name=None) -> Tensor:  # noqa: A002
     """FarmHash ``Fingerprint64`` of each string modulo ``num_buckets``, int64."""
     return _map(_text(input, "to_hash_bucket_fast"), lambda s: hash_bucket(s, num_buckets), np.int64)
@@ -104,5 +190,6 @@ def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:  #
     return _map(_text(input, "to_hash_bucket_strong"), lambda s: hash_bucket(s, num_buckets, list(key)), np.int64)
 
 
-__all__ = ["as_string", "join", "length", "lower", "regex_replace", "split", "strip", "to_hash_bucket_fast",
-           "to_hash_bucket_strong", "upper"]
+__all__ = ["as_string", "bytes_split", "join", "length", "lower", "regex_replace", "split", "strip", "substr",
+           "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "unicode_decode", "unicode_encode",
+           "unicode_split", "upper"]

@@ -14,6 +14,7 @@ array([1., 3.])
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
@@ -69,6 +70,9 @@ class MPICommunicator:
         node.Free()
         self._ops = {"sum": MPI.SUM, "average": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX, "prod": MPI.PROD}
         self._float16_sum = None
+        # CHAINRULE_MPI_WAIT=spin: MPI's own blocking wait (for machines whose cores the ranks have to themselves);
+        # yielding was faster on a machine shared with other work (docs/distributed.md)
+        self._spin = os.environ.get("CHAINRULE_MPI_WAIT") == "spin"
 
     def Barrier(self) -> None:
         self.comm.Barrier()
@@ -77,8 +81,12 @@ class MPICommunicator:
         """Reduce a C-contiguous array in place across ranks (``average`` divides the sum by the size)."""
         if array.dtype == np.float16:  # MPI has no half-precision type: a user-defined sum over 2-byte words
             self.comm.Allreduce(self.mpi.IN_PLACE, [array, self.mpi.UINT16_T], op=self._half_sum(op))
-        else:
+        elif self._spin:
             self.comm.Allreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
+        else:  # a rank that waits for a slower one gives its core away instead of spinning in MPI's progress loop
+            request = self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
+            while not request.Test():
+                time.sleep(0)
         if op == "average":
             array /= array.dtype.type(self.size)
         return array

@@ -290,7 +290,10 @@ def test_float32_predictions_give_float32_losses_and_gradients(name):
         y_true = Y_ONEHOT  # float64 labels
     else:
         y_true = Y_BIN[:, :1].repeat(C, axis=1)
-    pred = cr.Variable(_probs((N, C)).astype(np.float32))
+    shape = (N, C)
+    if cls is losses.CTC:  # label sequences padded with the blank 0, outputs over 4 time steps
+        y_true, shape = np.arange(2 * N).reshape(N, 2) % (C - 1) + 1, (N, 4, C)
+    pred = cr.Variable(_probs(shape).astype(np.float32))
     for loss in (cls(), cls(reduction="sum")):
         value = loss(y_true, pred, sample_weight=np.linspace(0.5, 1.5, N))  # float64 weights
         (g,) = cr.grad(value, [pred])

@@ -25,6 +25,14 @@ def int_shape(x) -> tuple:
     return tuple(x.shape)
 
 
+def std(x, axis=None, keepdims: bool = False):
+    """Keras 2's ``K.std``: the standard deviation (population, as NumPy's default); on a ``keras.Input`` tensor a
+    layer of the functional model, as ``keras.ops.std``."""
+    from chainrule.keras.ops import numpy as knp
+
+    return knp.std(x, axis=axis, keepdims=keepdims)
+
+
 def epsilon() -> float:
     """The fuzz factor Keras uses to keep divisions and logs finite (1e-7)."""
     return 1e-7
@@ -54,5 +62,5 @@ def set_value(x, value) -> None:
     x.assign(value if isinstance(x, float) else np.asarray(value, dtype=x.dtype))
 
 
-__all__ = ["clear_session", "epsilon", "floatx", "get_value", "int_shape", "random_normal", "random_uniform",
+__all__ = ["clear_session", "epsilon", "std", "floatx", "get_value", "int_shape", "random_normal", "random_uniform",
            "set_floatx", "set_value"]

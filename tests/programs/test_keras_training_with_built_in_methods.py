@@ -265,10 +265,6 @@ def test_losses_that_dont_fit_the_standard_signature():
     assert np.isfinite(history.history["loss"][0])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: 'MetricLoggingLayer' object has no attribute 'add_metric': tf.keras 2's "
-    "Layer/Model.add_metric (which Keras 3 removed too) is missing in chainrule, and so is "
-    "keras.backend.std"))
 def test_add_metric():
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_data()
 
@@ -318,9 +314,6 @@ def test_add_metric():
     assert "std_of_activation" in history.history  # test
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AttributeError: 'LogisticEndpoint' object has no attribute 'add_metric': tf.keras 2's "
-    "Layer.add_metric (which Keras 3 removed too) is missing in chainrule"))
 def test_logistic_endpoint_compiled_without_loss():
     class LogisticEndpoint(keras.layers.Layer):
         def __init__(self, name=None):

@@ -80,6 +80,7 @@ class _CallContext(threading.local):
 
 _context = _CallContext()
 _holding_losses: weakref.WeakSet = weakref.WeakSet()  # the layers whose ``_losses`` are not empty
+_holding_metrics: weakref.WeakSet = weakref.WeakSet()  # the layers that have called ``add_metric``
 
 
 @contextlib.contextmanager
@@ -520,6 +521,26 @@ class Layer:
                                  f"`call()`, on a tensor input (or with a zero-argument callable). Received invalid "
                                  f"value: {value!r} (of type {type(value).__name__})")
 
+    def add_metric(self, value, name: str | None = None, aggregation: str | None = "mean") -> None:
+        """TensorFlow 2's ``add_metric``: the mean of ``value`` over each epoch, reported in ``fit``'s and
+        ``evaluate``'s logs as ``name`` (Keras 3 removed it; TF 2 tutorials call it from ``call``)."""
+        if aggregation not in ("mean", None):
+            raise ValueError(f'We currently support only `mean` sample-wise metric aggregation. You provided '
+                             f'aggregation=`{aggregation}`')
+        if not name:
+            raise ValueError(f"Layer '{self.name}': please provide a name for your metric like "
+                             f"`self.add_metric(tf.reduce_sum(inputs), name='mean_activation')`")
+        if _is_symbolic(value):
+            raise ValueError(f"Layer '{self.name}': add_metric() got a symbolic tensor; call it inside call(), or "
+                             f"on a functional model (model.add_metric(tensor, name=...))")
+        trackers = self.__dict__.setdefault("_added_metrics", {})
+        if name not in trackers:
+            from chainrule.keras.metrics import Mean
+
+            trackers[name] = Mean(name=name)
+            _holding_metrics.add(self)
+        trackers[name].update_state(value)
+
     def _add_activity_losses(self, outputs) -> None:
         """Keras 3: the activity penalty of each output, per sample (divided by the batch size)."""
         for out in tree.flatten(outputs):
@@ -709,6 +730,13 @@ def serialize_object(module, obj):
     if hasattr(obj, "get_config"):
         return module.serialize(obj)
     return getattr(obj, "__name__", repr(obj))
+
+
+def added_metrics(layer) -> list:
+    """The ``add_metric`` trackers of ``layer`` and the layers inside it (none to walk in the common case)."""
+    if not _holding_metrics:
+        return []
+    return [tracker for inner in layer._flatten_layers() for tracker in inner.__dict__.get("_added_metrics", {}).values()]
 
 
 def training_flag(value) -> bool | None:

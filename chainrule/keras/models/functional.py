@@ -80,9 +80,12 @@ class Functional(Model):
                 if m is not None:
                     x._keras_mask = m
         outs = self._graph.run(flat, training=bool(training_flag(training)))
-        if len(outs) > len(self.outputs):  # the values of the symbolic losses (add_loss) for this call
-            Model.add_loss(self, outs[len(self.outputs):])
-        return self._pack_outputs(outs[:len(self.outputs)])
+        n_out, n_loss = len(self.outputs), len(getattr(self, "_symbolic_losses", ()))
+        if n_loss:  # the values of the symbolic losses (add_loss) for this call
+            Model.add_loss(self, outs[n_out:n_out + n_loss])
+        for name, value in zip(getattr(self, "_symbolic_metric_names", ()), outs[n_out + n_loss:]):
+            Model.add_metric(self, value, name=name)
+        return self._pack_outputs(outs[:n_out])
 
     def add_loss(self, loss) -> None:
         """Also TensorFlow 2's ``model.add_loss(symbolic_loss)``: a loss computed from the model's symbolic tensors
@@ -95,8 +98,21 @@ class Functional(Model):
             raise ValueError(f"Model '{self.name}': add_loss() got symbolic tensors mixed with other values "
                              f"({loss!r}); add them in separate calls")
         losses = getattr(self, "_symbolic_losses", []) + symbolic
-        self._graph = Graph(self.inputs, self.outputs + losses)  # raises when a loss needs another input
+        self._graph = Graph(self.inputs, self.outputs + losses + getattr(self, "_symbolic_metrics", []))
         self._symbolic_losses = losses
+        return None
+
+    def add_metric(self, value, name: str | None = None, aggregation: str | None = "mean") -> None:
+        """Also TensorFlow 2's ``model.add_metric(symbolic_tensor, name=...)``: a value computed from the model's
+        symbolic tensors joins the graph, and each call of the model adds it to the metric ``name``."""
+        if not isinstance(value, KerasTensor):
+            return Model.add_metric(self, value, name=name, aggregation=aggregation)
+        if aggregation not in ("mean", None) or not name:
+            return Model.add_metric(self, None, name=name, aggregation=aggregation)  # its checks and messages
+        metrics = getattr(self, "_symbolic_metrics", []) + [value]
+        self._graph = Graph(self.inputs, self.outputs + getattr(self, "_symbolic_losses", []) + metrics)
+        self._symbolic_metrics = metrics
+        self._symbolic_metric_names = getattr(self, "_symbolic_metric_names", []) + [name]
         return None
 
     def compute_mask(self, inputs, mask=None):

@@ -32,6 +32,7 @@ from chainrule.keras.training.adapters import (ArrayAdapter, EpochIterator, _cla
                                          num_rows, target_dtype, to_numpy, unpack)
 from chainrule.keras import distribution as _distribution
 from chainrule.keras.training.array_checks import accepts_text_inputs
+from chainrule.keras.layers.base import added_metrics
 from chainrule.keras.metrics import Mean
 from chainrule.keras.training.argument_checks import check_arguments, expected_inputs, input_count
 from chainrule.keras.training.compile_utils import CompiledLoss, CompiledMetrics
@@ -151,7 +152,7 @@ class Trainer:
             tracker.reset_state()
         if self._compiled_metrics is not None:
             self._compiled_metrics.reset()
-        for metric in self.metrics:
+        for metric in self.metrics + added_metrics(self):
             reset = getattr(metric, "reset_state", None)
             if reset is not None:
                 reset()
@@ -169,6 +170,7 @@ class Trainer:
             logs.update((t.name, float(t.result())) for t in self._output_losses)
         if self._compiled_metrics is not None and self._compiled_metrics.built:
             logs.update(self._compiled_metrics.results())
+        logs.update((tracker.name, float(tracker.result())) for tracker in added_metrics(self))
         return logs
 
     # --- one batch ------------------------------------------------------------------------------------------------
@@ -539,9 +541,10 @@ class Trainer:
 
 
 def _pack(x, y, sample_weight):
-    """A batch as Keras hands it to ``train_step``: ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
+    """A batch as Keras hands it to ``train_step``: ``x`` (``(x,)`` when x is a tuple or list), ``(x, y)`` or
+    ``(x, y, sample_weight)``; as Keras's ``pack_x_y_sample_weight``, so a VAE's step gets its images as they are."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     return (x, y) if sample_weight is None else (x, y, sample_weight)
 
 

@@ -15,14 +15,22 @@ def _values(x: TensorLike):
     return _to_array(x)
 
 
-def argmax(x: TensorLike, axis: int | None = 0) -> Tensor:
-    """Index of the largest value along ``axis`` (TensorFlow's default axis is 0)."""
-    return Tensor._wrap(_values(x).argmax(axis=axis))
+def _index_of(x: TensorLike, axis, output_type, reduce: str) -> Tensor:
+    """``x.argmax``/``x.argmin`` along ``axis`` as TensorFlow returns it: ``output_type`` int64 or int32."""
+    dtype = backend.as_dtype(output_type)
+    if dtype.name not in ("int32", "int64"):
+        raise TypeError(f"{reduce}: output_type must be int32 or int64, got {output_type!r}")
+    return Tensor._wrap(getattr(_values(x), reduce)(axis=0 if axis is None else axis).astype(dtype))
 
 
-def argmin(x: TensorLike, axis: int | None = 0) -> Tensor:
-    """Index of the smallest value along ``axis``."""
-    return Tensor._wrap(_values(x).argmin(axis=axis))
+def argmax(x: TensorLike, axis: int | None = None, output_type="int64", name: str | None = None) -> Tensor:
+    """Index of the largest value along ``axis`` (TensorFlow's: axis None means 0), as ``output_type``."""
+    return _index_of(x, axis, output_type, "argmax")
+
+
+def argmin(x: TensorLike, axis: int | None = None, output_type="int64", name: str | None = None) -> Tensor:
+    """Index of the smallest value along ``axis`` (axis None means 0), as ``output_type``."""
+    return _index_of(x, axis, output_type, "argmin")
 
 
 def _comparison(ufunc_name: str, doc: str):

@@ -290,8 +290,6 @@ class NestedCell(keras.layers.Layer):
         return {"unit_1": self.unit_1, "unit_2": unit_2, "unit_3": self.unit_3}  # noqa: F821 (as in the guide)
 
 
-@pytest.mark.xfail(strict=True, reason="AttributeError: 'tuple' object has no attribute 'shape': compile's metrics "
-                   "take a model's several outputs only as a list, and this model returns the RNN's tuple")
 def test_rnns_with_list_dict_inputs_or_nested_inputs():
     unit_1 = 10
     unit_2 = 20

@@ -150,7 +150,7 @@ class CompiledMetrics:
     def build(self, y_true, y_pred) -> None:
         from chainrule.keras import metrics as metrics_module
 
-        preds = y_pred if isinstance(y_pred, list) else [y_pred]
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]  # a tuple of outputs too
         trues = _as_list(y_true, self.output_names) if len(preds) > 1 else [y_true]
         losses = self.loss.losses if isinstance(self.loss, CompiledLoss) else [self.loss]
         self.entries, self.names = [], []
@@ -176,7 +176,7 @@ class CompiledMetrics:
         Tensors, as in Keras (wrapping an array copies nothing)."""
         if not self.entries:
             return
-        preds = y_pred if isinstance(y_pred, list) else None
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else None
         trues = _as_list(y_true, self.output_names) if preds is not None else None
         weight = _tensor(sample_weight)
         for i, metric, weighted in self.entries:

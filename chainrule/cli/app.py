@@ -6,6 +6,9 @@
     chainrule evaluate runs/cnn-mnist/model.keras
     chainrule predict runs/cnn-mnist/model.keras my_digit.png
     chainrule summary runs/cnn-mnist/model.keras
+    chainrule train --diagnose --epochs 2          # also watch the gradients: gradients.png, diagnosis.txt
+    chainrule explain runs/cnn-mnist/model.keras my_digit.png
+    chainrule attack runs/cnn-mnist/model.keras --eps 0.1
     chainrule tune --model cnn --lr 1e-4:1e-1 --search random --trials 12 --limit 5000
     chainrule lr-find --model cnn --limit 6400
 
@@ -100,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=None, help="output folder (default: runs/<model>-<dataset>)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="1: a progress bar, 2: one line per epoch, 0: quiet (default: 1)")
+    train.add_argument("--diagnose", action="store_true",
+                       help="watch each layer's gradients and activations; print what is wrong and how to cure it, "
+                            "and write gradients.png and diagnosis.txt")
     train.add_argument("--resume", type=Path, default=None, metavar="DIR",
                        help="continue the interrupted run whose --out is DIR from its last backup, with the settings "
                             "in its run.json; it ends as the run would have ended uninterrupted")
@@ -135,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     from chainrule.cli import tune
 
     tune.add_commands(commands, sys.modules[__name__])  # tune, lr-find (they reuse this module's helpers)
+    from chainrule.cli import attack, explain
+
+    explain.add_command(commands, sys.modules[__name__])  # explain, attack (they reuse this module's helpers)
+    attack.add_command(commands, sys.modules[__name__])
     return parser
 
 
@@ -143,7 +153,7 @@ def _train(args: argparse.Namespace) -> None:
     from chainrule.cli import data as cli_data
     from chainrule.keras import saving as io
     from chainrule.keras import optimizers
-    from chainrule.cli import zoo
+    from chainrule.cli import diagnose, zoo
     from chainrule.keras.utils import set_random_seed
 
     if args.resume is not None:
@@ -180,6 +190,7 @@ def _train(args: argparse.Namespace) -> None:
               f"{args.optimizer} lr {float(optimizer.learning_rate):g}, seed {seed}"
               f"{f', {workers.processes()} processes' if workers.processes() > 1 else ''}")
         out.mkdir(parents=True, exist_ok=True)
+    health = diagnose.callbacks(args.diagnose)
     keeper = _SaveWhileFinite(out / MODEL_FILE, {"dataset": data.name, "class_names": list(data.class_names)})
     run = _RunRecord.start(out, args, seed, {
         "model": args.model, "dataset": data.name, "epochs": args.epochs, "batch_size": args.batch_size,
@@ -188,7 +199,8 @@ def _train(args: argparse.Namespace) -> None:
         "training_images": len(x_train) - held_out, "validation_images": held_out})
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=args.validation_split, verbose=args.verbose,
-                        callbacks=[keeper, run, BackupAndRestore(out / "backup", save_freq=args.backup_every)])
+                        callbacks=[keeper, run, BackupAndRestore(out / "backup", save_freq=args.backup_every),
+                                   *health])
     seconds = run.seconds()
     if workers.from_chief(keeper.failure) is not None:  # (the callback ran on rank 0 only)
         if not chief:
@@ -212,6 +224,7 @@ def _train(args: argparse.Namespace) -> None:
     plots.plot_confusion(_confusion(data.y_test, probabilities.argmax(axis=1), len(data.class_names)),
                          out / "confusion.png", data.class_names)
     plots.plot_mistakes(data.x_test, data.y_test, probabilities, out / "mistakes.png", data.class_names)
+    diagnose.report(health, out)
     print(f"Wrote {out}/: {MODEL_FILE}, history.json, run.json, curves.png, confusion.png, mistakes.png")
 
 

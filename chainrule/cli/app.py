@@ -156,14 +156,14 @@ def _train(args: argparse.Namespace) -> None:
     from chainrule.cli import diagnose, zoo
     from chainrule.keras.utils import set_random_seed
 
-    if args.resume is not None:
-        _resume_settings(args)
     from chainrule.cli import workers
 
     status = workers.launch(args, args.argv)  # --workers N: this command again under mpiexec -n N
     if status is not None:
         raise SystemExit(status)
     chief = workers.is_chief()  # (rank 0 of several processes prints and writes; the others train)
+    if args.resume is not None:
+        _resume_settings(args)
     plots = _plots_module()
     seed = workers.from_chief(secrets.randbelow(2**31) if args.seed is None else args.seed)
     set_random_seed(seed)

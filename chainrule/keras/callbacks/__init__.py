@@ -710,5 +710,5 @@ from chainrule.keras.callbacks.gradient_health import GradientHealth  # noqa: E4
 from chainrule.keras.callbacks.tensorboard import TensorBoard  # noqa: E402  (its own module)
 
 __all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History",
-           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
-           "TensorBoard", "TerminateOnNaN"]
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

@@ -29,7 +29,17 @@ from chainrule.keras.models import Model, Sequential
 from chainrule.keras import ops, random  # noqa: E402  (keras.ops and keras.random: Keras 3's functions)
 from chainrule.keras import preprocessing  # noqa: E402  (keras.preprocessing.image / .sequence: Keras 2's names)
 from chainrule.utils import tree
+from chainrule.keras import config  # noqa: E402  (keras.config: Keras 3's global settings)
+# Keras 3's top-level names for the base classes that programs subclass: class MyLayer(keras.Layer)
+from chainrule.engine.tensor import Variable  # noqa: E402
+from chainrule.keras.initializers import Initializer  # noqa: E402
+from chainrule.keras.layers import Layer  # noqa: E402
+from chainrule.keras.losses import Loss  # noqa: E402
+from chainrule.keras.metrics import Metric  # noqa: E402
+from chainrule.keras.optimizers import Optimizer  # noqa: E402
+from chainrule.keras.regularizers import Regularizer  # noqa: E402
 
-__all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
+__all__ = ["Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
+           "Sequential", "Variable", "config", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
            "tree", "utils", "preprocessing"]

@@ -38,6 +38,18 @@ def epsilon() -> float:
     return 1e-7
 
 
+def backend() -> str:
+    """The name of the backend running Keras's layers: 'chainrule' (so that a program branching on it takes no
+    TensorFlow- or JAX-only path by mistake)."""
+    return "chainrule"
+
+
+def image_data_format() -> str:
+    """The default layout of image tensors, as the layers read it: 'channels_last' (batch, height, width,
+    channels)."""
+    return "channels_last"
+
+
 def clear_session() -> None:
     """Forget the layer names handed out so far: the next Dense is 'dense' again (as in a fresh Keras session)."""
     from chainrule.keras.layers import base
@@ -62,5 +74,5 @@ def set_value(x, value) -> None:
     x.assign(value if isinstance(x, float) else np.asarray(value, dtype=x.dtype))
 
 
-__all__ = ["clear_session", "epsilon", "std", "floatx", "get_value", "int_shape", "random_normal", "random_uniform",
-           "set_floatx", "set_value"]
+__all__ = ["backend", "clear_session", "epsilon", "floatx", "get_value", "image_data_format", "int_shape",
+           "random_normal", "random_uniform", "set_floatx", "set_value", "std"]

@@ -54,6 +54,9 @@ from chainrule.compat.tf import ragged  # noqa: E402  (tf.ragged: RaggedTensor)
 from chainrule.compat.tf.ragged import RaggedTensor  # noqa: E402
 from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on NumPy str tensors)
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
+from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
+                                           tensordot, unstack)
+from chainrule.compat.tf.math import floor, reduce_prod, round, sign, truediv  # noqa: E402,A004
 from chainrule.compat.tf.module import Module, name_scope  # noqa: E402
 from chainrule.compat.tf.placement import DeviceSpec, device  # noqa: E402
 from chainrule.compat.tf.sequences import linspace, range  # noqa: E402
@@ -69,5 +72,5 @@ _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
 
-_HELPER_MODULES = ("api", "symbolic", "config_experimental", "module", "placement", "sequences")
+_HELPER_MODULES = ("api", "array_ops", "symbolic", "config_experimental", "module", "placement", "sequences")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

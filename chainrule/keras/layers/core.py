@@ -39,6 +39,10 @@ def fuses_relu(activation) -> bool:
 
 
 def positive_int(value, name: str, layer: str) -> int:
+    """``value`` as an int; an integer scalar array or tensor counts (TF's autoencoder tutorial passes
+    ``tf.math.reduce_prod(shape).numpy()`` as Dense's units), as TF-Keras's ``int(units)`` takes it."""
+    if getattr(value, "ndim", None) == 0 and not isinstance(value, (int, np.integer)):  # a 0-d array or tensor
+        value = np.asarray(value.numpy() if hasattr(value, "numpy") else value).item()
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
     return int(value)

@@ -1,19 +1,34 @@
 """The array backend: which array module runs the math, the default float type, and the seeded generator.
 
-Every op is written against ``xp`` so that NumPy and CuPy share one definition.
+Every op is written on the array namespace of its inputs (:func:`array_namespace`, Chainer's ``get_array_module``),
+so that NumPy, CuPy and the array API standard share one definition; ``xp`` is the chosen backend's namespace, for
+arrays made from nothing. :func:`set_backend` ('numpy', 'strict', 'cupy') or ``CHAINRULE_BACKEND`` chooses one for the
+process (``CHAINRULE_DEVICE=gpu`` means 'cupy', ``cpu`` means 'numpy'); what the standard lacks, each backend provides
+as the extras of :mod:`chainrule.backend.extras`.
 
 >>> from chainrule import backend
->>> backend.floatx()
-'float32'
+>>> backend.floatx(), backend.current()
+('float32', 'numpy')
 """
 from __future__ import annotations
 
+import os
 import threading
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
 
+from chainrule.backend.cupy_backend import CUPY
+from chainrule.backend.extras import Backend
+from chainrule.backend.numpy_backend import NUMPY
+from chainrule.backend.strict_backend import STRICT
+from chainrule.backend.strict_backend import numpy_dtype as strict_numpy_dtype
+
 xp = np
+_BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, STRICT, CUPY)}
+_DEVICE_BACKENDS = {"cpu": "numpy", "gpu": "cupy", "cuda": "cupy"}
+_current: Backend = NUMPY
 _FLOATX = "float32"
 _rng = np.random.default_rng()
 _op_rngs: dict[int, np.random.Generator] = {}
@@ -109,3 +124,127 @@ def set_seed(seed: int | None) -> None:
     global _rng
     _rng = np.random.default_rng(seed)
     _op_rngs.clear()
+
+
+def set_backend(name: str) -> None:
+    """Compute with the backend ``name`` ('numpy', 'strict' or 'cupy') from now on in this process.
+
+    >>> set_backend("numpy"); current()
+    'numpy'
+    >>> set_backend("jax")
+    Traceback (most recent call last):
+    ...
+    ValueError: backend must be one of 'numpy', 'strict', 'cupy', got 'jax'
+    """
+    global xp, _current
+    chosen = _BACKENDS.get(name)
+    if chosen is None:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, _BACKENDS))}, got {name!r}")
+    namespace = chosen.xp  # raises the backend's ImportError (how to install it) before anything changes
+    _current, xp = chosen, namespace
+
+
+def current() -> str:
+    """The name of the backend new arrays are made on."""
+    return _current.name
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The backend object ``name`` (the current one when None), with its extras."""
+    if name is None:
+        return _current
+    if name not in _BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, _BACKENDS))}, got {name!r}")
+    return _BACKENDS[name]
+
+
+_backend_of_type: dict[type, Backend | None] = {np.ndarray: NUMPY}
+
+
+def _owner(array) -> Backend | None:
+    """The backend whose array ``array`` is (None for Python numbers, lists, None), remembered per type."""
+    kind = type(array)
+    try:
+        return _backend_of_type[kind]
+    except KeyError:
+        owner = next((b for b in _BACKENDS.values() if b.owns(array)), None)
+        _backend_of_type[kind] = owner
+        return owner
+
+
+def extras_for(*arrays) -> Backend:
+    """The backend of the first non-NumPy array among ``arrays`` (NumPy if they all are; the current backend when
+    none is an array): whose extras an op calls on them.
+
+    >>> extras_for(np.ones(2), 1.0).name
+    'numpy'
+    """
+    found = None
+    for array in arrays:
+        owner = _owner(array)
+        if owner is NUMPY:
+            found = NUMPY
+        elif owner is not None:
+            return owner
+    return found or _current
+
+
+def array_namespace(*arrays) -> ModuleType:
+    """The array namespace of ``arrays`` (array-api-compat's ``array_namespace``, Chainer's ``get_array_module``):
+    the module whose functions an op calls on them.
+
+    >>> array_namespace(np.ones(2), 2.0).__name__
+    'numpy'
+    """
+    return extras_for(*arrays).xp
+
+
+def copy(array):
+    """A new array with ``array``'s values (C order for a NumPy array, as ``ndarray.copy``), on its backend."""
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    return array_namespace(array).asarray(array, copy=True)
+
+
+def to_host(array) -> np.ndarray:
+    """An array's values as a NumPy array, from whichever backend it lives on (no copy for a NumPy array)."""
+    if type(array) is np.ndarray:
+        return array
+    return extras_for(array).to_host(array)
+
+
+def numpy_dtype(dtype) -> np.dtype:
+    """The NumPy dtype of a dtype of any backend: what a Tensor's ``dtype`` is everywhere (CuPy's are NumPy's; the
+    standard's dtypes have no ``kind``, ``itemsize`` or NumPy equality).
+
+    >>> numpy_dtype(np.float32), numpy_dtype(STRICT.xp.int64)
+    (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if "array_api_strict" in type(dtype).__module__:
+        return strict_numpy_dtype(dtype)
+    return np.dtype(dtype)
+
+
+def dtype_kind(dtype) -> str:
+    """NumPy's one-letter kind ('f', 'c', 'i', 'u', 'b', ...) of a dtype of any backend.
+
+    >>> dtype_kind(np.dtype("float32")), dtype_kind(STRICT.xp.int64)
+    ('f', 'i')
+    """
+    return dtype.kind if isinstance(dtype, np.dtype) else numpy_dtype(dtype).kind
+
+
+def _backend_from_environment() -> str:
+    """CHAINRULE_BACKEND, else the backend of CHAINRULE_DEVICE (cpu, gpu), else 'numpy'."""
+    name = os.environ.get("CHAINRULE_BACKEND", "").strip().lower()
+    if name:
+        return name
+    device = os.environ.get("CHAINRULE_DEVICE", "").strip().lower()
+    if device and device not in _DEVICE_BACKENDS:
+        raise ValueError(f"CHAINRULE_DEVICE must be 'cpu' or 'gpu', got {device!r}")
+    return _DEVICE_BACKENDS.get(device, "numpy")
+
+
+set_backend(_backend_from_environment())

@@ -172,7 +172,7 @@ def _as_grad_tensor(g) -> Tensor:
 def _check_differentiable(t: Tensor, role: str) -> None:
     if not isinstance(t, Tensor):
         raise TypeError(f"{role} must be a Tensor, got {type(t).__name__}")
-    if t.dtype.kind not in "fc":
+    if backend.dtype_kind(t.dtype) not in "fc":
         raise TypeError(f"cannot take a gradient with respect to an integer tensor ({role} has dtype {t.dtype}); "
                         f"cast it to float32 first")
 

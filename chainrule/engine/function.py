@@ -23,6 +23,7 @@ import itertools
 import threading
 from typing import Callable
 
+from chainrule.backend import dtype_kind
 from chainrule.engine.tensor import Tensor
 
 _creation_order = itertools.count()  # a node made later never feeds one made earlier: backward runs in reverse
@@ -125,7 +126,7 @@ class Function:
             recorded.append((fn, inputs, params, result))
         if GradMode.enabled:
             needs = [t and x.requires_grad for x, t in zip(inputs, is_tensor)]
-            if True in needs and out.dtype.kind == "f":
+            if True in needs and dtype_kind(out.dtype) == "f":
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 fn.out = out

@@ -25,7 +25,7 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
         data = data.data
     if dtype is not None:
         return backend.xp.asarray(data, dtype=dtype)
-    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith(("cupy", "array_api_strict")):
         return backend.xp.asarray(data)
     arr = np.asarray(data)
     if arr.dtype.kind == "f":
@@ -40,7 +40,7 @@ _INT32 = np.iinfo(np.int32)
 
 
 def _check_can_require_grad(arr: np.ndarray) -> None:
-    if arr.dtype.kind not in "fc":
+    if backend.dtype_kind(arr.dtype) not in "fc":
         raise TypeError(f"only floating-point tensors can require gradients, got dtype {arr.dtype}")
 
 
@@ -90,7 +90,8 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.data.dtype
+        dtype = self.data.dtype
+        return dtype if isinstance(dtype, np.dtype) else backend.numpy_dtype(dtype)  # a NumPy dtype on every backend
 
     @property
     def ndim(self) -> int:
@@ -304,7 +305,8 @@ class Variable(Tensor):
 
     def __init__(self, initial_value: TensorLike, trainable: bool = True, name: str | None = None, dtype=None):
         data = _to_array(initial_value, dtype)
-        super().__init__(data.copy(), requires_grad=trainable and data.dtype.kind == "f", name=name)
+        requires_grad = trainable and backend.dtype_kind(data.dtype) == "f"
+        super().__init__(backend.copy(data), requires_grad=requires_grad, name=name)
         self.trainable = trainable
         if _function.recorded is not None:  # a step that makes variables is traced again (as tf.function does)
             _function.recorded.variable_made(self)
@@ -326,7 +328,7 @@ class Variable(Tensor):
         if value.shape != self.data.shape and value.size != self.data.size:
             raise ValueError(f"cannot assign a value of shape {value.shape} to variable "
                              f"{self.name or ''} of shape {self.data.shape}")
-        self.data[...] = value.reshape(self.data.shape)
+        self.data[...] = backend.array_namespace(value).reshape(value, self.data.shape)
         return self
 
     def assign_add(self, delta: TensorLike) -> "Variable":
@@ -361,9 +363,7 @@ def _no_gradient(fn, *operands, **settings) -> Tensor:
 
 def _host(data) -> np.ndarray:
     """An array's values as a NumPy array (shared memory on the CPU)."""
-    if isinstance(data, np.ndarray):
-        return data
-    return np.asarray(data) if isinstance(data, np.generic) else data.get()  # a NumPy scalar or a CuPy array
+    return backend.to_host(data)
 
 
 def _raw(value):

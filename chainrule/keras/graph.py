@@ -163,7 +163,8 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
             layer.input_spec.check(layer.name, args[0].shape)
         layer._build_on_call(args[0], args[1:], kwargs)
     unknown = any(n is None for t in flat for n in t.shape)
-    saved = [(w, w.data.copy()) for w in layer.weights]  # a call may update state (moving averages, sums)
+    # a call may update state (moving averages, sums)
+    saved = [(w, backend.copy(w.data)) for w in layer.weights]
     runs = []
     try:
         with no_grad():
@@ -213,7 +214,8 @@ def _zeros(value, sizes: tuple[int, int]):
     if not isinstance(value, KerasTensor):
         return value
     shape = tuple(sizes[axis > 0] if n is None else n for axis, n in enumerate(value.shape))
-    t = Tensor._wrap(np.ones(shape, bool) if value.dtype == np.bool_ else np.zeros(shape, value.dtype))
+    xp = backend.xp
+    t = Tensor._wrap(xp.ones(shape, dtype=xp.bool) if value.dtype == np.bool_ else xp.zeros(shape, dtype=value.dtype))
     if value._keras_mask is not None:
         t._keras_mask = _zeros(value._keras_mask, sizes)
     return t

@@ -22,7 +22,8 @@ class Relu(Function):
         return backend.xp.maximum(x, 0)
 
     def backward(self, g):
-        return g * (self.arrays[0] > 0)
+        (x,) = self.arrays
+        return g * backend.extras_for(x).as_numeric(x > 0, x.dtype)
 
 
 class LeakyRelu(Function):

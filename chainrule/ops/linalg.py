@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.function import Function, op
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import _operands
@@ -17,7 +18,7 @@ from chainrule.engine.tensor import Tensor, TensorLike
 def _swap_last(x):
     """Transpose the last two axes (a view for arrays, a differentiable op for Tensors)."""
     if not isinstance(x, Tensor):
-        return x.swapaxes(-1, -2)
+        return backend.array_namespace(x).matrix_transpose(x)
     from chainrule.ops.shape import Transpose
 
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)

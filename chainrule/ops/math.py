@@ -181,7 +181,8 @@ class Minimum(Function):
 
 
 def _split_by_winner(g, a, b, a_wins):
-    share_a = (a_wins + 0.5 * (a == b)).astype(g.dtype)
+    owner = backend.extras_for(a, b)
+    share_a = owner.xp.astype(owner.as_numeric(a_wins, g.dtype) + 0.5 * owner.as_numeric(a == b, g.dtype), g.dtype)
     return unbroadcast(g * share_a, np.shape(a)), unbroadcast(g * (1 - share_a), np.shape(b))
 
 

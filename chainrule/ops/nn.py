@@ -25,6 +25,7 @@ from chainrule.engine.function import Function, op
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import Exp, cast
 from chainrule.ops.reduce import _kept_shape, _normalize_axis
+from chainrule.ops.shape import Reshape
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
@@ -243,7 +244,7 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, g):
         labels, logits = self.args
         need_labels, need_logits = self.needs_input_grad
-        g = g.reshape(self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:])
+        g = Reshape.apply(g, shape=self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:])
         if self.graph_out is None:
             log_probs, probs, label_sums = self.log_probs, self.probs, self.label_sums
         else:  # differentiable: through ops

@@ -40,8 +40,9 @@ def _expand_to_input(g, in_shape, axes):
     """Bring a reduction's output gradient back to the input's shape (reshape to keepdims, then broadcast)."""
     kept = _kept_shape(in_shape, axes)
     if not isinstance(g, Tensor):  # plain arrays: one filled allocation is cheaper than broadcast views
-        out = backend.xp.empty(in_shape, dtype=g.dtype)
-        out[...] = g.reshape(kept)
+        xp = backend.array_namespace(g)
+        out = xp.empty(in_shape, dtype=g.dtype)
+        out[...] = xp.reshape(g, kept)
         return out
     from chainrule.ops.shape import BroadcastTo, Reshape
 
@@ -52,8 +53,9 @@ class Sum(Function):
     # y = scale * Σ_axes x   ->   dx = scale * g broadcast back over the summed axes   (mean: scale = 1 / count)
     def forward(self, x, axes, keepdims, scale=1.0):
         self.axes, self.scale = axes, scale
-        y = x.sum(axis=axes, keepdims=keepdims)
-        return y if scale == 1.0 else backend.xp.multiply(y, scale, out=y) if y.ndim else y * scale
+        owner = backend.extras_for(x)
+        y = owner.xp.sum(x, axis=axes, keepdims=keepdims)
+        return y if scale == 1.0 else owner.xp.multiply(y, scale, out=y) if y.ndim and owner.takes_out else y * scale
 
     def backward(self, g):
         return _expand_to_input(g if self.scale == 1.0 else g * self.scale, self.arrays[0].shape, self.axes)
@@ -64,7 +66,8 @@ class SumTo(Function):
     def forward(self, x, shape):
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-        return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+        xp = backend.array_namespace(x)
+        return xp.reshape(xp.sum(x, axis=axes, keepdims=True) if axes else x, shape)
 
     def backward(self, g):
         from chainrule.ops.shape import BroadcastTo
@@ -74,35 +77,37 @@ class SumTo(Function):
 
 class _Extreme(Function):
     # y = max_axes x   ->   dx = g shared equally among the positions that hold the extreme (as TensorFlow does)
-    reduce = None
+    reduce = ""  # the namespace's function: "max" or "min"
 
     def forward(self, x, axes, keepdims):
         self.axes = axes
-        kept = type(self).reduce(x, axis=axes, keepdims=True)
-        winners = x == kept
-        self.share = winners / winners.sum(axis=axes, keepdims=True).astype(x.dtype)
-        return kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        xp = backend.array_namespace(x)
+        kept = getattr(xp, self.reduce)(x, axis=axes, keepdims=True)
+        winners = xp.astype(x == kept, x.dtype)
+        self.share = winners / xp.sum(winners, axis=axes, keepdims=True)
+        return kept if keepdims else xp.reshape(kept, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
     def backward(self, g):
         return _expand_to_input(g, self.arrays[0].shape, self.axes) * self.share
 
 
 class Max(_Extreme):
-    reduce = staticmethod(np.max)
+    reduce = "max"
 
 
 class Min(_Extreme):
-    reduce = staticmethod(np.min)
+    reduce = "min"
 
 
 class LogSumExp(Function):
     # y = log Σ e^x   ->   dx = g * e^(x - y)   (softmax; computed with the max subtracted, so it never overflows)
     def forward(self, x, axes, keepdims):
         self.axes = axes
-        m = x.max(axis=axes, keepdims=True)
-        m = backend.xp.where(backend.xp.isfinite(m), m, 0)
-        kept = backend.xp.log(backend.xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        return kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        xp = backend.array_namespace(x)
+        m = xp.max(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        kept = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        return kept if keepdims else xp.reshape(kept, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
     def backward(self, g):
         from chainrule.ops.shape import Reshape

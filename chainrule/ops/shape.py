@@ -19,7 +19,7 @@ from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 class Reshape(Function):
     # y = x viewed as `shape`   ->   dx = g viewed as x's shape
     def forward(self, x, shape):
-        return x.reshape(shape)
+        return backend.array_namespace(x).reshape(x, shape)
 
     def backward(self, g):
         return Reshape.apply(g, shape=self.arrays[0].shape)
@@ -29,7 +29,7 @@ class Transpose(Function):
     # y = x with axes permuted   ->   dx = g with the inverse permutation
     def forward(self, x, axes):
         self.axes = axes
-        return x.transpose(axes)
+        return backend.array_namespace(x).permute_dims(x, axes)
 
     def backward(self, g):
         return Transpose.apply(g, axes=tuple(int(a) for a in np.argsort(self.axes)))
@@ -38,7 +38,7 @@ class Transpose(Function):
 class BroadcastTo(Function):
     # y = x repeated to `shape`   ->   dx = g summed back to x's shape
     def forward(self, x, shape):
-        return backend.xp.broadcast_to(x, shape)
+        return backend.array_namespace(x).broadcast_to(x, shape)
 
     def backward(self, g):
         from chainrule.ops.reduce import SumTo
@@ -50,7 +50,7 @@ class Concat(Function):
     # y = [x1 | x2 | ...] along axis   ->   dxi = the slice of g where xi went
     def forward(self, *xs, axis):
         self.axis = axis
-        return backend.xp.concatenate(xs, axis=axis)
+        return backend.array_namespace(*xs).concat(xs, axis=axis)
 
     def backward(self, g):
         bounds = np.cumsum([0] + [x.shape[self.axis] for x in self.arrays])

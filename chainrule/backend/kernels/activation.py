@@ -45,15 +45,19 @@ def _fits(*arrays) -> bool:
 def bias_relu_numpy(y, b) -> None:
     if b is not None:
         y += b
-    backend.xp.maximum(y, 0, out=y)
+    owner = backend.extras_for(y)
+    if owner.takes_out:
+        owner.xp.maximum(y, 0, out=y)
+    else:
+        y[...] = owner.xp.maximum(y, 0)
 
 
 def relu_grad_numpy(g, y):
-    return g * (y > 0)
+    return g * backend.extras_for(y).as_numeric(y > 0, y.dtype)
 
 
 def relu_grad_sum_numpy(g, y):
-    gm = g * (y > 0)
+    gm = relu_grad_numpy(g, y)
     return gm, column_sum(gm)
 
 
@@ -70,8 +74,9 @@ def relu_grad_sum_in_blocks(g, y):
 
 def column_sum(a):
     """Σ over all axes but the last, as one matrix-vector product (BLAS: faster than ``a.sum(axis=...)``)."""
-    rows = a.reshape(-1, a.shape[-1])
-    return backend.xp.ones(rows.shape[0], dtype=a.dtype) @ rows
+    xp = backend.array_namespace(a)
+    rows = xp.reshape(a, (-1, a.shape[-1]))
+    return xp.ones(rows.shape[0], dtype=a.dtype) @ rows
 
 
 # --- numba versions ---------------------------------------------------------------------------------------------------

@@ -34,22 +34,23 @@ def _fits(*arrays) -> bool:
 
 # --- NumPy versions ---------------------------------------------------------------------------------------------------
 def softmax_numpy(x, axis: int = -1):
-    e = backend.xp.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    xp = backend.array_namespace(x)
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax_numpy(x, axis: int = -1):
-    xp = backend.xp
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    xp = backend.array_namespace(x)
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax_xent_numpy(labels, logits, axis: int = -1):
     """(loss, log_p, p, Σ labels), the last three keeping the class axis (as size 1 for the sum)."""
-    xp = backend.xp
+    xp = backend.array_namespace(labels, logits)
     log_p = log_softmax_numpy(logits, axis)
-    loss = xp.asarray(0.0 - (labels * log_p).sum(axis=axis))  # 0 - s: no -0.0 for a sure class
-    return loss, log_p, xp.exp(log_p), labels.sum(axis=axis, keepdims=True)
+    loss = xp.asarray(0.0 - xp.sum(labels * log_p, axis=axis))  # 0 - s: no -0.0 for a sure class
+    return loss, log_p, xp.exp(log_p), xp.sum(labels, axis=axis, keepdims=True)
 
 
 # --- numba versions ---------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, as_tensor
 
@@ -255,7 +256,8 @@ def _tensor(value):
     """An array (or number, or list) as a Tensor; a Tensor and None as they are."""
     if value is None or isinstance(value, Tensor):
         return value
-    return Tensor._wrap(value) if isinstance(value, np.ndarray) else as_tensor(value)
+    # a NumPy batch moves to the backend's device once here (no copy on the NumPy backend)
+    return Tensor._wrap(backend.get_backend().from_host(value)) if isinstance(value, np.ndarray) else as_tensor(value)
 
 
 def _to_float(value) -> float:

@@ -1,0 +1,75 @@
+"""What a backend provides beyond its array namespace: the short, named list of pieces the array API standard lacks.
+
+Every op is written on the array namespace of its inputs (``backend.array_namespace(*arrays)``); where it needs one
+of the pieces below it asks the backend of those arrays (``backend.extras_for(*arrays)``). A new backend subclasses
+:class:`Backend` and fills in each of them (docs/architecture.md, "Backends").
+
+>>> import numpy as np
+>>> from chainrule.backend.numpy_backend import NUMPY
+>>> NUMPY.scatter_add(np.zeros(3), np.array([0, 2, 0]), np.ones(3))
+array([2., 0., 1.])
+"""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Sequence
+
+import numpy as np
+
+EXTRAS = ("sliding_window_view", "scatter_add", "matmul_into", "random_generator", "to_host", "from_host",
+          "as_numeric")
+
+
+class Backend:
+    """One array backend: its name, its array namespace ``xp``, its devices, and the extras in :data:`EXTRAS`."""
+
+    name: str = ""
+    device_type: str = "CPU"  # what tf.config.list_physical_devices calls its devices
+    takes_out: bool = True  # its functions write into a buffer (``out=``), as NumPy's and CuPy's do
+
+    @property
+    def xp(self) -> ModuleType:
+        raise NotImplementedError(f"backend {self.name!r} must name its array namespace")
+
+    def device_count(self) -> int:
+        """How many devices of ``device_type`` this backend sees."""
+        return 1
+
+    def owns(self, array) -> bool:
+        """True when ``array`` is one of this backend's arrays."""
+        raise NotImplementedError
+
+    # --- the extras ---------------------------------------------------------------------------------------------
+    def sliding_window_view(self, x, window_shape: Sequence[int], axis: Sequence[int]):
+        """Every window of ``window_shape`` over ``axis`` of ``x``, the window axes appended at the end (NumPy's
+        ``sliding_window_view``): the im2col of convolution and pooling."""
+        raise NotImplementedError
+
+    def scatter_add(self, target, indices, values):
+        """``target[indices] += values`` with repeated indices summed (NumPy's ``add.at``) along axis 0; returns the
+        result (``target`` itself where the backend can write in place)."""
+        raise NotImplementedError
+
+    def matmul_into(self, a, b, out):
+        """``a @ b``, written into ``out`` where the backend can (returns the result, which may be a new array)."""
+        raise NotImplementedError
+
+    def random_generator(self, seed: int | None = None) -> Any:
+        """A random stream with NumPy Generator's methods (``normal``, ``uniform``, ``integers``, ``permutation``)
+        whose draws are this backend's arrays, or NumPy arrays that :meth:`from_host` moves over."""
+        raise NotImplementedError
+
+    def to_host(self, x) -> np.ndarray:
+        """``x``'s values as a NumPy array (no copy where it already lives on the host)."""
+        raise NotImplementedError
+
+    def from_host(self, x: np.ndarray):
+        """A NumPy array's values as this backend's array (one copy to the device where there is one)."""
+        return self.xp.asarray(x)
+
+    def as_numeric(self, mask, dtype):
+        """A boolean mask as an operand of arithmetic with ``dtype`` arrays (the standard has no bool arithmetic)."""
+        return self.xp.astype(mask, dtype)
+
+    def __repr__(self) -> str:
+        return f"<chainrule backend {self.name!r}>"

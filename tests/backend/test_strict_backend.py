@@ -1,0 +1,118 @@
+"""The strict backend's CPU lane: ops forward and backward on array-api-strict equal to the NumPy backend's.
+
+array-api-strict's arrays live on its second device, where NumPy cannot read them, and its namespace has only the
+standard's functions: an op that calls NumPy on its arrays, a NumPy-only method (``.sum``, ``.astype``, ``.T``) or
+keyword (``out=``, ``keepdims`` spelled otherwise) fails here, outside the extras each backend provides
+(chainrule/backend/extras.py).
+
+Covered (COVERED below, one case each, forward and the gradient of every input): elementwise math, reductions,
+matmul and the Dense layer's linear map, the activations, the softmax cross-entropies, reshape, transpose and concat,
+and a short training run of a small Dense model. Not yet covered (NOT_YET): convolution and pooling (the im2col
+paths), recurrent.py, attention.py, layer_norm.py (other engineers are tuning those), batch normalization, the
+optimizers' fused updates, embedding, ctc, the image transforms, einsum, linalg, cumulative and indexing ops.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("array_api_strict")
+
+import chainrule as cr  # noqa: E402
+from chainrule import backend  # noqa: E402
+
+
+@pytest.fixture
+def strict():
+    """Switch to the strict backend for one test, and back to the one before."""
+    before = backend.current()
+    backend.set_backend("strict")
+    yield backend.get_backend()
+    backend.set_backend(before)
+
+
+def _positive(shape, rng):
+    return rng.uniform(0.5, 2.0, shape).astype(np.float32)
+
+
+def _normal(shape, rng):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def _one_hot(shape, rng):
+    return np.eye(shape[-1], dtype=np.float32)[rng.integers(0, shape[-1], shape[:-1])]
+
+
+# name: (function of Tensors, [(make_input, shape, differentiable)])
+COVERED = {
+    "add": (lambda a, b: a + b, [(_normal, (3, 4), True), (_normal, (1, 4), True)]),
+    "sub": (lambda a, b: a - b, [(_normal, (3, 4), True), (_normal, (3, 1), True)]),
+    "mul": (lambda a, b: a * b, [(_normal, (3, 4), True), (_normal, (4,), True)]),
+    "div": (lambda a, b: a / b, [(_normal, (3, 4), True), (_positive, (3, 4), True)]),
+    "pow": (lambda a, b: a ** b, [(_positive, (3, 4), True), (_positive, (3, 4), True)]),
+    "neg": (lambda a: -a, [(_normal, (3, 4), True)]),
+    "exp": (cr.exp, [(_normal, (3, 4), True)]),
+    "log": (cr.math.log, [(_positive, (3, 4), True)]),
+    "sqrt": (cr.sqrt, [(_positive, (3, 4), True)]),
+    "abs": (cr.abs, [(_normal, (3, 4), True)]),
+    "square": (cr.square, [(_normal, (3, 4), True)]),
+    "maximum": (cr.maximum, [(_normal, (3, 4), True), (_normal, (3, 4), True)]),
+    "minimum": (cr.minimum, [(_normal, (3, 4), True), (_normal, (3, 4), True)]),
+    "reduce_sum": (lambda x: cr.reduce_sum(x, axis=1), [(_normal, (3, 4), True)]),
+    "reduce_sum_all": (cr.reduce_sum, [(_normal, (3, 4), True)]),
+    "reduce_mean": (lambda x: cr.reduce_mean(x, axis=0, keepdims=True), [(_normal, (3, 4), True)]),
+    "reduce_max": (lambda x: cr.reduce_max(x, axis=-1), [(_normal, (3, 4), True)]),
+    "reduce_min": (lambda x: cr.reduce_min(x, axis=0), [(_normal, (3, 4), True)]),
+    "matmul": (cr.matmul, [(_normal, (3, 4), True), (_normal, (4, 5), True)]),
+    "matmul_batched": (cr.matmul, [(_normal, (2, 3, 4), True), (_normal, (2, 4, 5), True)]),
+    "linear": (lambda x, w, b: cr.matmul(x, w) + b, [(_normal, (3, 4), True), (_normal, (4, 5), True),
+                                                      (_normal, (5,), True)]),
+    "relu": (cr.nn.relu, [(_normal, (3, 4), True)]),
+    "sigmoid": (cr.sigmoid, [(_normal, (3, 4), True)]),
+    "tanh": (cr.tanh, [(_normal, (3, 4), True)]),
+    "softmax": (cr.nn.softmax, [(_normal, (3, 4), True)]),
+    "log_softmax": (cr.nn.log_softmax, [(_normal, (3, 4), True)]),
+    "softmax_cross_entropy": (lambda y, z: cr.nn.softmax_cross_entropy_with_logits(y, z),
+                              [(_one_hot, (3, 4), False), (_normal, (3, 4), True)]),
+    "sigmoid_cross_entropy": (lambda y, z: cr.nn.sigmoid_cross_entropy_with_logits(y, z),
+                              [(_positive, (3, 4), False), (_normal, (3, 4), True)]),
+    "reshape": (lambda x: cr.reshape(x, (4, 3)), [(_normal, (3, 4), True)]),
+    "transpose": (lambda x: cr.transpose(x, (1, 0, 2)), [(_normal, (2, 3, 4), True)]),
+    "concat": (lambda a, b: cr.concat([a, b], axis=1), [(_normal, (3, 2), True), (_normal, (3, 4), True)]),
+}
+
+NOT_YET = ("conv2d", "max_pool2d", "avg_pool2d", "lstm", "gru", "simple_rnn", "attention", "layer_norm",
+           "batch_norm", "embedding", "ctc", "einsum", "linalg", "cumsum", "gather", "image_transform", "dropout")
+
+
+def _run(name: str, on_device) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Forward and backward of case ``name`` (inputs from a fixed seed); values and gradients on the host."""
+    fn, specs = COVERED[name]
+    rng = np.random.default_rng(0)
+    host = [make(shape, rng) for make, shape, _ in specs]
+    inputs = [cr.Tensor(on_device(x), requires_grad=grad) for x, (_, _, grad) in zip(host, specs)]
+    out = fn(*inputs)
+    weights = cr.Tensor(on_device(_normal(tuple(out.shape), rng)))
+    cr.reduce_sum(out * weights).backward()
+    return (out.numpy(), [None if t.grad is None else t.grad.numpy() for t in inputs])
+
+
+@pytest.mark.parametrize("name", sorted(COVERED))
+def test_op_on_strict_equals_numpy(name, strict):
+    got, got_grads = _run(name, strict.from_host)
+    assert backend.current() == "strict"
+    backend.set_backend("numpy")
+    want, want_grads = _run(name, lambda x: x)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=f"{name}: forward")
+    for i, (g, w) in enumerate(zip(got_grads, want_grads)):
+        assert (g is None) == (w is None), f"{name}: gradient of input {i}"
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg=f"{name}: gradient of input {i}")
+
+
+def test_numpy_calls_on_strict_arrays_fail(strict):
+    """The lane's premise: NumPy cannot read the strict backend's arrays, so an op that calls it fails here."""
+    x = cr.Tensor(strict.from_host(np.ones(3, np.float32)))
+    with pytest.raises(RuntimeError, match="NumPy array"):
+        np.exp(x.data)
+    np.testing.assert_array_equal(x.numpy(), np.ones(3, np.float32))  # the one way out: the backend's to_host

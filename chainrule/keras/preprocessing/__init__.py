@@ -9,5 +9,7 @@ img_to_array, load_img, save_img), ``keras.preprocessing.sequence`` (pad_sequenc
 from chainrule.keras.preprocessing import image, sequence
 from chainrule.keras.utils.image_dataset_utils import image_dataset_from_directory
 from chainrule.keras.utils.text_dataset_utils import text_dataset_from_directory
+from chainrule.keras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 
-__all__ = ["image", "image_dataset_from_directory", "sequence", "text_dataset_from_directory"]
+__all__ = ["image", "image_dataset_from_directory", "sequence", "text_dataset_from_directory",
+           "timeseries_dataset_from_array"]

@@ -14,10 +14,11 @@ from chainrule.keras.utils.py_dataset import PyDataset, Sequence
 from chainrule.keras.utils.rng_utils import set_random_seed
 from chainrule.keras.utils.sequence_utils import pad_sequences
 from chainrule.keras.utils.text_dataset_utils import text_dataset_from_directory
+from chainrule.keras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 from chainrule.utils.progbar import Progbar
 
 __all__ = ["CustomObjectScope", "Progbar", "custom_object_scope", "get_custom_objects", "get_registered_name",
            "get_registered_object", "normalize", "register_keras_serializable", "set_random_seed", "to_categorical",
            "PyDataset", "Sequence", "pad_sequences", "array_to_img", "img_to_array", "load_img", "save_img",
-           "text_dataset_from_directory", "image_dataset_from_directory", "get_file",
+           "text_dataset_from_directory", "image_dataset_from_directory", "get_file", "timeseries_dataset_from_array",
            "serialize_keras_object", "deserialize_keras_object"]

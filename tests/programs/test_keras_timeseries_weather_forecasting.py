@@ -10,7 +10,9 @@ The example's Keras code is kept as written, except:
   cycles plus noise), so the DataFrame selections become NumPy column selections
   (`features[:, [1]]` for `features.iloc[...][[1]]`); the raw and heat-map plots are left out;
 - sizes shrunk: past=120 and future=12 steps (720 and 72), batch_size=64 (256), epochs=1 (10);
-  the checkpoint file is written in the test's temporary folder; the plots draw on
+  the checkpoint file is written in the test's temporary folder, named `model_checkpoint.weights.h5`
+  (the example's `model_checkpoint.h5` with `save_weights_only=True` is refused by Keras 3's
+  ModelCheckpoint, which asks weights files to end in `.weights.h5`); the plots draw on
   matplotlib's Agg backend without `plt.show()`;
 - lines marked `# test:` check what the program produces.
 """

@@ -337,6 +337,11 @@ def _is_dataset(x) -> bool:
     return isinstance(x, Dataset) or (hasattr(x, "as_numpy_iterator") and hasattr(x, "__iter__"))
 
 
+def _is_torch_dataloader(x) -> bool:
+    """A ``torch.utils.data.DataLoader`` (Keras 3 trains on them); told by its class, so torch is never imported."""
+    return any(c.__name__ == "DataLoader" and c.__module__.startswith("torch.utils.data") for c in type(x).__mro__)
+
+
 def check_one_weighting(sample_weight, class_weight) -> None:
     """Keras takes sample weights or class weights, not both (it would not say how to combine them)."""
     if sample_weight is not None and class_weight is not None:
@@ -348,14 +353,15 @@ def make_adapter(x, y=None, sample_weight=None, batch_size: int | None = None, s
                  class_weight: dict | None = None) -> DataAdapter:
     """The adapter for ``x`` (and ``y``, ``sample_weight``, which only arrays take separately)."""
     check_one_weighting(sample_weight, class_weight)
-    if _is_dataset(x) or isinstance(x, (types.GeneratorType, Iterator)) or _is_sequence(x):
+    if (_is_dataset(x) or isinstance(x, (types.GeneratorType, Iterator)) or _is_sequence(x)
+            or _is_torch_dataloader(x)):
         if y is not None:
             raise ValueError(f"`y` argument is not supported when using a {type(x).__name__} as input (it must "
                              f"yield (x, y) batches itself)")
         if sample_weight is not None:
             raise ValueError(f"`sample_weight` argument is not supported when using a {type(x).__name__} as input "
                              f"(yield (x, y, sample_weight) batches instead)")
-        if _is_dataset(x):
+        if _is_dataset(x) or _is_torch_dataloader(x):  # a DataLoader starts over on each iter(), as a Dataset
             return IterableAdapter(x, class_weight)
         if _is_sequence(x):
             return SequenceAdapter(x, shuffle=bool(shuffle), class_weight=class_weight)

@@ -71,3 +71,15 @@ def test_boolean_mask_values_gradient_and_shape_check():
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [2.0, 0.0, 5.0])
     with pytest.raises(ValueError, match="mask shape"):
         tf.boolean_mask([1, 2, 3], [True, False])
+
+
+def test_tensorflow_initializer_names():
+    # as Keras's guide "Introduction to Keras for researchers" builds a layer's weights
+    w = tf.Variable(initial_value=tf.random_normal_initializer()(shape=(200, 50), dtype="float32"), trainable=True)
+    b = tf.Variable(initial_value=tf.zeros_initializer()(shape=(50,), dtype="float32"), trainable=True)
+    assert w.shape == (200, 50) and w.dtype == "float32"
+    assert abs(float(tf.math.reduce_std(w)) - 0.05) < 0.005  # TensorFlow 2's stddev=0.05
+    np.testing.assert_array_equal(b.numpy(), np.zeros(50))
+    np.testing.assert_array_equal(np.asarray(tf.ones_initializer()(shape=(2,))), [1.0, 1.0])
+    u = np.asarray(tf.random_uniform_initializer(minval=-1.0, maxval=1.0)(shape=(1000,)))
+    assert -1.0 <= u.min() and u.max() <= 1.0 and u.std() > 0.5

@@ -57,6 +57,9 @@ from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
                                            tensordot, unstack)
 from chainrule.compat.tf.math import floor, reduce_prod, round, sign, truediv  # noqa: E402,A004
+# TensorFlow 2's initializer names (tf.random_normal_initializer()(shape)), which are Keras's initializers
+from chainrule.keras.initializers import (Ones as ones_initializer, RandomNormal as random_normal_initializer,  # noqa
+                                          RandomUniform as random_uniform_initializer, Zeros as zeros_initializer)
 from chainrule.compat.tf.module import Module, name_scope  # noqa: E402
 from chainrule.compat.tf.placement import DeviceSpec, device  # noqa: E402
 from chainrule.compat.tf.sequences import linspace, range  # noqa: E402

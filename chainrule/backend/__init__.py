@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from chainrule.backend import cupy_backend
 from chainrule.backend.cupy_backend import CUPY
 from chainrule.backend.extras import Backend
 from chainrule.backend.numpy_backend import NUMPY
@@ -181,6 +182,9 @@ def extras_for(*arrays) -> Backend:
     """
     found = None
     for array in arrays:
+        if type(array) is np.ndarray:  # the common case first: no lookup
+            found = NUMPY
+            continue
         owner = _owner(array)
         if owner is NUMPY:
             found = NUMPY
@@ -196,7 +200,28 @@ def array_namespace(*arrays) -> ModuleType:
     >>> array_namespace(np.ones(2), 2.0).__name__
     'numpy'
     """
-    return extras_for(*arrays).xp
+    return extras_for(*arrays).namespace
+
+
+def is_array(value) -> bool:
+    """True for an array of any backend (not a NumPy scalar, a Tensor or a list): ``isinstance(value, xp.ndarray)``
+    for every namespace at once.
+
+    >>> is_array(np.ones(2)), is_array(np.float32(1)), is_array([1.0])
+    (True, False, False)
+    """
+    if isinstance(value, np.ndarray):
+        return True
+    owner = _owner(value)
+    return owner is not None and owner is not NUMPY
+
+
+def to_device(array):
+    """``array`` on the current backend: a NumPy array copied over once when the backend is another, anything else
+    as it is (a batch from a NumPy dataset enters a step through here)."""
+    if _current is NUMPY or not isinstance(array, np.ndarray):
+        return array
+    return _current.from_host(array)
 
 
 def copy(array):
@@ -234,6 +259,38 @@ def dtype_kind(dtype) -> str:
     ('f', 'i')
     """
     return dtype.kind if isinstance(dtype, np.dtype) else numpy_dtype(dtype).kind
+
+
+def physical_devices() -> list[tuple[str, int]]:
+    """(device type, index) of every device there is: the CPU, and each GPU CuPy sees (none without CuPy).
+
+    >>> physical_devices()[0]
+    ('CPU', 0)
+    """
+    return [("CPU", 0)] + [("GPU", i) for i in range(CUPY.device_count())]
+
+
+def move(array, device: str):
+    """``array`` on ``device`` ('cpu', or 'cuda'/'gpu' with an optional ':index'): a NumPy array on the CPU, a CuPy
+    array on the GPU; no copy when it is there already (PyTorch's ``Tensor.to``).
+
+    >>> move(np.ones(2), "cpu").tolist()
+    [1.0, 1.0]
+    """
+    kind, _, index = str(device).lower().partition(":")
+    if kind == "cpu":
+        return to_host(array)
+    if kind not in ("cuda", "gpu"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:<index>', got {device!r}")
+    count = CUPY.device_count()
+    if count == 0:
+        raise RuntimeError(f"cannot move a tensor to {device!r}: no GPU is visible (the GPU needs CuPy and an NVIDIA "
+                           f"GPU: {cupy_backend.INSTALL_HINT})")
+    gpu = int(index or 0)
+    if not 0 <= gpu < count:
+        raise RuntimeError(f"cannot move a tensor to {device!r}: there are {count} GPUs")
+    with CUPY.xp.cuda.Device(gpu):
+        return CUPY.xp.asarray(array if CUPY.owns(array) else to_host(array))
 
 
 def _backend_from_environment() -> str:

@@ -59,6 +59,10 @@ class CupyBackend(Backend):
         cupyx.scatter_add(target, indices, values)  # atomic adds: repeated indices sum
         return target
 
+    def put_along_axis(self, target, indices, values, axis):
+        self.xp.put_along_axis(target, indices, values, axis=axis)
+        return target
+
     def matmul_into(self, a, b, out):
         return self.xp.matmul(a, b, out=out)  # cuBLAS writes into the buffer
 

@@ -16,8 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-EXTRAS = ("sliding_window_view", "scatter_add", "matmul_into", "random_generator", "to_host", "from_host",
-          "as_numeric")
+EXTRAS = ("sliding_window_view", "scatter_add", "put_along_axis", "matmul_into", "random_generator", "to_host",
+          "from_host", "as_numeric")
 
 
 class Backend:
@@ -30,6 +30,11 @@ class Backend:
     @property
     def xp(self) -> ModuleType:
         raise NotImplementedError(f"backend {self.name!r} must name its array namespace")
+
+    @property
+    def namespace(self) -> ModuleType:
+        """The namespace the ops call (``xp``, or a faster equivalent of it on the same arrays)."""
+        return self.xp
 
     def device_count(self) -> int:
         """How many devices of ``device_type`` this backend sees."""
@@ -49,6 +54,19 @@ class Backend:
         """``target[indices] += values`` with repeated indices summed (NumPy's ``add.at``) along axis 0; returns the
         result (``target`` itself where the backend can write in place)."""
         raise NotImplementedError
+
+    def put_along_axis(self, target, indices, values, axis: int):
+        """``target`` with ``values`` written at ``indices`` along ``axis`` (NumPy's ``put_along_axis``); returns the
+        result (``target`` itself where the backend writes in place)."""
+        xp = self.xp
+        axis = axis % target.ndim
+        positions = xp.reshape(xp.arange(target.shape[axis], dtype=indices.dtype),
+                               (1,) * axis + (-1,) + (1,) * (target.ndim - axis - 1))
+        values = xp.broadcast_to(xp.asarray(values, dtype=target.dtype), indices.shape)
+        for k in range(indices.shape[axis]):  # one masked select per index along the axis: standard functions only
+            pick = (slice(None),) * axis + (slice(k, k + 1),)
+            target = xp.where(positions == indices[pick], values[pick], target)
+        return target
 
     def matmul_into(self, a, b, out):
         """``a @ b``, written into ``out`` where the backend can (returns the result, which may be a new array)."""

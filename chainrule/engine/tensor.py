@@ -183,6 +183,20 @@ class Tensor:
 
         backward(self, grad, create_graph=create_graph)
 
+    def cpu(self) -> "Tensor":
+        """The tensor on the CPU (itself when it is there already), as PyTorch's ``Tensor.cpu``."""
+        return self.to("cpu")
+
+    def to(self, device: str) -> "Tensor":
+        """The tensor on ``device`` ('cpu', 'cuda', 'cuda:1'; itself when it is there already), as PyTorch's
+        ``Tensor.to``; a copy made on another device is cut from the graph.
+
+        >>> x = Tensor([1.0]); x.to("cpu") is x
+        True
+        """
+        moved = backend.move(self.data, device)
+        return self if moved is self.data else Tensor._wrap(moved, self.requires_grad)
+
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory)."""
         return Tensor._wrap(self.data)

@@ -174,8 +174,8 @@ def _as_input(leaf):
         return leaf
     if isinstance(leaf, Tensor):
         return Tensor._wrap(leaf.data, leaf.requires_grad)
-    if isinstance(leaf, backend.xp.ndarray):
-        return Tensor._wrap(leaf)
+    if backend.is_array(leaf):
+        return Tensor._wrap(backend.to_device(leaf))
     return leaf
 
 
@@ -240,7 +240,7 @@ class Program:
                     raise Refused(f"{where} (a tensor of shape {value.shape}) was computed outside the ops: it was "
                                   f"made from values by the Python code, not by an op")
             return self._capture(value), ("captured", value)
-        if isinstance(value, backend.xp.ndarray):
+        if backend.is_array(value):
             slot = self._by_array.get(id(value))
             if slot is None:
                 raise Refused(f"{where} (an array of shape {value.shape}) was computed outside the ops: it is "
@@ -309,7 +309,7 @@ class Program:
         seeds, described = [], []
         for t, g in gradient.seeds:
             slot, _ = self._source(t, "a gradient's target")
-            if isinstance(g, backend.xp.ndarray) and id(g) not in self._by_array:
+            if backend.is_array(g) and id(g) not in self._by_array:
                 if not (g.shape == t.shape and (g == 1).all()):
                     raise Refused(f"a gradient's seed (an array of shape {g.shape}) was computed outside the ops")
                 seeds.append((t, slot, None))  # ones, made anew like the eager seed
@@ -552,7 +552,7 @@ def signature(args: tuple, kwargs: dict) -> tuple[tuple, tuple | list]:
 def _leaf_key(leaf):
     if isinstance(leaf, Variable):
         return _Same(leaf)
-    if isinstance(leaf, (Tensor, backend.xp.ndarray)):
+    if isinstance(leaf, Tensor) or backend.is_array(leaf):
         return leaf.shape, leaf.dtype
     try:
         hash(leaf)
@@ -617,7 +617,7 @@ def _holds_array(value) -> bool:
         return any(_holds_array(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_holds_array(v) for v in value)
-    return isinstance(value, (backend.xp.ndarray, Tensor))
+    return backend.is_array(value) or isinstance(value, Tensor)
 
 
 _VALUES = (int, float, complex, str, bytes, np.generic, np.dtype, slice, type(None), type(Ellipsis), range)

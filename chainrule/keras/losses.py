@@ -300,20 +300,22 @@ def categorical_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits
 def _class_ids(y_true: TensorLike, y_pred: Tensor) -> np.ndarray:
     """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of 1 is dropped; whole floats are accepted)."""
     labels = y_true.data if isinstance(y_true, Tensor) else backend.xp.asarray(y_true)
+    xp = backend.array_namespace(labels)
     if labels.ndim == y_pred.ndim and labels.shape[-1:] == (1,):
-        labels = labels.reshape(labels.shape[:-1])
+        labels = xp.reshape(labels, labels.shape[:-1])
     if labels.shape != y_pred.shape[:-1]:
         hint = (" They look one-hot: use CategoricalCrossentropy (loss='categorical_crossentropy'), or pass "
                 "argmax(y, axis=-1)." if labels.shape == y_pred.shape else "")
         raise ValueError(f"sparse_categorical_crossentropy expects integer labels of shape {y_pred.shape[:-1]} (or "
                          f"{y_pred.shape[:-1] + (1,)}) for y_pred of shape {y_pred.shape}, got labels of shape "
                          f"{labels.shape}.{hint}")
-    if labels.dtype.kind == "f":
-        ids = labels.astype(np.int64)
-        if not bool((ids == labels).all()):
+    kind = backend.dtype_kind(labels.dtype)
+    if kind == "f":
+        ids = xp.astype(labels, np.int64)
+        if not bool(xp.all(ids == labels)):
             raise ValueError("sparse_categorical_crossentropy: labels must be whole class ids, got fractional values")
         return ids
-    if labels.dtype.kind not in "iu":
+    if kind not in "iu":
         raise TypeError(f"sparse_categorical_crossentropy: labels must be integer class ids, got dtype {labels.dtype}")
     return labels
 

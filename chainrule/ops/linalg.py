@@ -75,7 +75,13 @@ class Linear(Function):
         x, kernel, _ = self.args
         need_x, need_w, need_b = self.needs_input_grad
         rows = self.arrays[0].size // self.arrays[0].shape[-1]
-        g2 = g.reshape((rows, g.shape[-1]))
+        if self.graph_out is None:  # arrays: the namespace's functions
+            xp = backend.array_namespace(g)
+            g2 = xp.reshape(g, (rows, g.shape[-1]))
+            return (g @ _swap_last(kernel) if need_x else None,
+                    _swap_last(xp.reshape(x, (rows, x.shape[-1]))) @ g2 if need_w else None,
+                    xp.sum(g2, axis=0) if need_b else None)
+        g2 = g.reshape((rows, g.shape[-1]))  # Tensors: differentiable ops
         return (g @ _swap_last(kernel) if need_x else None,
                 _swap_last(x.reshape((rows, x.shape[-1]))) @ g2 if need_w else None,
                 g2.sum(axis=0) if need_b else None)

@@ -182,7 +182,8 @@ class Minimum(Function):
 
 def _split_by_winner(g, a, b, a_wins):
     owner = backend.extras_for(a, b)
-    share_a = owner.xp.astype(owner.as_numeric(a_wins, g.dtype) + 0.5 * owner.as_numeric(a == b, g.dtype), g.dtype)
+    share_a = owner.namespace.astype(owner.as_numeric(a_wins, g.dtype) + 0.5 * owner.as_numeric(a == b, g.dtype),
+                                     g.dtype)
     return unbroadcast(g * share_a, np.shape(a)), unbroadcast(g * (1 - share_a), np.shape(b))
 
 

@@ -25,7 +25,6 @@ from chainrule.engine.function import Function, op
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import Exp, cast
 from chainrule.ops.reduce import _kept_shape, _normalize_axis
-from chainrule.ops.shape import Reshape
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
@@ -244,7 +243,8 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, g):
         labels, logits = self.args
         need_labels, need_logits = self.needs_input_grad
-        g = Reshape.apply(g, shape=self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:])
+        kept = self.log_probs.shape[:self.axis] + (1,) + self.log_probs.shape[self.axis + 1:]
+        g = backend.array_namespace(g).reshape(g, kept) if self.graph_out is None else g.reshape(kept)
         if self.graph_out is None:
             log_probs, probs, label_sums = self.log_probs, self.probs, self.label_sums
         else:  # differentiable: through ops
@@ -273,21 +273,23 @@ def softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorLike, ax
 class SparseSoftmaxCrossEntropy(Function):
     # loss = logsumexp(logits) - logits[label]   ->   dlogits = g (softmax(logits) - onehot(label))
     def forward(self, logits, labels):
+        self.owner = owner = backend.extras_for(logits)
+        xp = owner.namespace
         self.index = labels[..., None]
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        self.exp = backend.xp.exp(shifted)
-        self.total = self.exp.sum(axis=-1, keepdims=True)
-        picked = backend.xp.take_along_axis(shifted, self.index, axis=-1)
-        return (backend.xp.log(self.total) - picked)[..., 0]
+        shifted = logits - xp.max(logits, axis=-1, keepdims=True)
+        self.exp = xp.exp(shifted)
+        self.total = xp.sum(self.exp, axis=-1, keepdims=True)
+        picked = xp.take_along_axis(shifted, self.index, axis=-1)
+        return (xp.log(self.total) - picked)[..., 0]
 
     def backward(self, g):
-        g = g.reshape(g.shape + (1,))
+        owner, xp = self.owner, self.owner.namespace
+        g = xp.reshape(g, g.shape + (1,)) if self.graph_out is None else g.reshape(tuple(g.shape) + (1,))
         if self.graph_out is None:
             d = self.exp / self.total
-            backend.xp.put_along_axis(d, self.index, backend.xp.take_along_axis(d, self.index, axis=-1) - 1, axis=-1)
+            d = owner.put_along_axis(d, self.index, xp.take_along_axis(d, self.index, axis=-1) - 1, axis=-1)
             return g * d, None
-        onehot = backend.xp.zeros(self.exp.shape, dtype=self.exp.dtype)
-        backend.xp.put_along_axis(onehot, self.index, 1, axis=-1)
+        onehot = owner.put_along_axis(xp.zeros(self.exp.shape, dtype=self.exp.dtype), self.index, 1, axis=-1)
         return g * (Softmax.apply(self.args[0], -1) - onehot), None
 
 
@@ -301,16 +303,17 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     name = "sparse_softmax_cross_entropy_with_logits"
     logits = _float_tensor(logits, name, "logits")
     labels = as_tensor(labels).data
-    if labels.dtype.kind not in "iu":
+    if backend.dtype_kind(labels.dtype) not in "iu":
         raise TypeError(f"{name}: labels must be integer class indices, got dtype {labels.dtype} "
                         f"(use softmax_cross_entropy_with_logits for probabilities, or cast to int)")
     if logits.ndim == 0 or labels.shape != logits.shape[:-1]:
         raise ValueError(f"{name}: labels must have the shape of logits without the class axis: got labels "
                          f"{labels.shape} and logits {logits.shape}")
     classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    xp = backend.array_namespace(labels)
+    if labels.size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= classes):
         raise ValueError(f"{name}: labels must be in [0, {classes}) for logits {logits.shape}, got values from "
-                         f"{labels.min()} to {labels.max()}")
+                         f"{int(xp.min(labels))} to {int(xp.max(labels))}")
     return SparseSoftmaxCrossEntropy.apply(logits, labels)  # labels: an input without a gradient
 
 

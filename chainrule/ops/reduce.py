@@ -54,7 +54,7 @@ class Sum(Function):
     def forward(self, x, axes, keepdims, scale=1.0):
         self.axes, self.scale = axes, scale
         owner = backend.extras_for(x)
-        y = owner.xp.sum(x, axis=axes, keepdims=keepdims)
+        y = owner.namespace.sum(x, axis=axes, keepdims=keepdims)
         return y if scale == 1.0 else owner.xp.multiply(y, scale, out=y) if y.ndim and owner.takes_out else y * scale
 
     def backward(self, g):

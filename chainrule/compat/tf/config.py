@@ -1,4 +1,4 @@
-"""``tf.config``: whether traced functions run eagerly, and the devices there are (this one CPU).
+"""``tf.config``: whether traced functions run eagerly, and the devices there are (the CPU, and CuPy's GPUs).
 
 >>> import chainrule as tf
 >>> tf.config.run_functions_eagerly(True); tf.config.functions_run_eagerly()
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from chainrule import backend
 from chainrule.engine.tracer import functions_run_eagerly, run_functions_eagerly
 
 __all__ = ["functions_run_eagerly", "list_physical_devices", "PhysicalDevice", "run_functions_eagerly",
@@ -26,8 +27,8 @@ class PhysicalDevice(NamedTuple):
 
 
 def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
-    """The devices of ``device_type`` ('CPU', 'GPU'; all when None): chainrule computes on the CPU."""
-    devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    """The devices of ``device_type`` ('CPU', 'GPU'; all when None): the CPU, and the GPUs CuPy sees."""
+    devices = [PhysicalDevice(f"/physical_device:{kind}:{i}", kind) for kind, i in backend.physical_devices()]
     return [d for d in devices if device_type is None or d.device_type == device_type.upper()]
 
 

@@ -212,7 +212,7 @@ def _batch_of_one(shape) -> tuple[int, ...]:
 
 def cast_input(x, dtype):
     """Inputs of integer or boolean dtype become the input layer's float dtype (images in uint8, as Keras casts)."""
-    if isinstance(x, Tensor) and x.data.dtype != dtype and x.data.dtype.kind in "ub" and dtype.kind == "f":
+    if isinstance(x, Tensor) and x.dtype != dtype and x.dtype.kind in "ub" and dtype.kind == "f":
         from chainrule.ops import cast
 
         return cast(x, dtype)

@@ -181,7 +181,7 @@ class Optimizer:
 
     def _create_slots(self, i: int) -> dict:
         w = self._variables[i].data
-        if w.dtype.kind != "f":
+        if backend.dtype_kind(w.dtype) != "f":
             raise TypeError(f"{type(self).__name__}: cannot train variable {i} "
                             f"({self._variables[i].name or 'unnamed'}) of dtype {w.dtype}")
         slots = {}
@@ -209,9 +209,10 @@ class Optimizer:
                              f"{w.shape}, its optimizer state {slots['scratch'].shape}")
         for name, slot in slots.items():
             if slot.dtype != w.dtype:  # the state follows the variable's dtype (as it does when created or set)
-                slots[name] = slot.astype(w.dtype)
+                slots[name] = backend.array_namespace(slot).astype(slot, w.dtype)
         arrays = [slots.get(name) for name in self._update_slots] + [slots["scratch"]]
-        flat = bool(w.flags.c_contiguous)
+        flags = getattr(w, "flags", None)  # the standard's arrays have no memory layout to view flat
+        flat = flags is not None and bool(flags.c_contiguous)
         if flat:
             arrays = [None if a is None else a.reshape(-1) for a in arrays]
         fusable = flat and w.dtype in kernels.FLOATS
@@ -262,7 +263,7 @@ class Optimizer:
             grads = combine(self, grads, variables)
         if len(grads) != len(variables):
             raise ValueError(f"{type(self).__name__}: got {len(grads)} gradients for {len(variables)} variables")
-        index, array = self._index, backend.xp.ndarray
+        index = self._index
         work, missing = [], []
         for g, v in zip(grads, variables):
             i = index.get(id(v))
@@ -273,14 +274,14 @@ class Optimizer:
             if g is None:
                 missing.append(v.name or f"variable {i}")
                 continue
-            if type(g) is not array:
-                g = g.data if isinstance(g, Tensor) else backend.xp.asarray(g)
             w = v.data
+            if type(g) is not type(w):  # a Tensor, a list, or a NumPy array for a variable on another backend
+                g = g.data if isinstance(g, Tensor) else backend.xp.asarray(g)
             if g.shape != w.shape:
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for variable "
                                  f"{v.name or i} of shape {w.shape}")
             if g.dtype is not w.dtype and g.dtype != w.dtype:
-                g = g.astype(w.dtype)
+                g = backend.array_namespace(g).astype(g, w.dtype)
             work.append((g, v, i))
         if not work:
             raise ValueError("No gradients provided for any variable.")
@@ -305,7 +306,7 @@ class Optimizer:
                     g = g * scales[k]
                 self.update_step(g, v.data, slots, lr)
         count = self._iterations.data
-        count[()] = count.item() + 1  # (an in-place += on a 0-d array costs microseconds)
+        count[()] = int(count) + 1  # (an in-place += on a 0-d array costs microseconds)
         return self._iterations
 
     def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:

@@ -19,12 +19,12 @@ def sgd_numpy(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0
     """One SGD step in place, with a momentum slot ``m`` (None without momentum); the NumPy twin of
     :func:`chainrule.backend.kernels.optim.sgd_numba`."""
     # step = g*lr;  m = m*momentum - step;  w += m  (Nesterov: w = (w - step) + m*momentum; no momentum: w -= step)
-    xp = backend.xp
+    owner = backend.extras_for(var)
     if keep != 1.0:
         var *= keep
     if gscale != 1.0:
         grad = grad * gscale
-    step = xp.multiply(grad, learning_rate, out=scratch)
+    step = owner.xp.multiply(grad, learning_rate, out=scratch) if owner.takes_out else grad * learning_rate
     if m is None:
         var -= step
         return
@@ -32,7 +32,7 @@ def sgd_numpy(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0
     m -= step
     if nesterov:
         var -= step
-        var += xp.multiply(m, momentum, out=step)
+        var += owner.xp.multiply(m, momentum, out=step) if owner.takes_out else m * momentum
     else:
         var += m
 

@@ -257,7 +257,7 @@ def _tensor(value):
     if value is None or isinstance(value, Tensor):
         return value
     # a NumPy batch moves to the backend's device once here (no copy on the NumPy backend)
-    return Tensor._wrap(backend.get_backend().from_host(value)) if isinstance(value, np.ndarray) else as_tensor(value)
+    return Tensor._wrap(backend.to_device(value)) if isinstance(value, np.ndarray) else as_tensor(value)
 
 
 def _to_float(value) -> float:

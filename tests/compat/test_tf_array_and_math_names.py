@@ -83,3 +83,21 @@ def test_tensorflow_initializer_names():
     np.testing.assert_array_equal(np.asarray(tf.ones_initializer()(shape=(2,))), [1.0, 1.0])
     u = np.asarray(tf.random_uniform_initializer(minval=-1.0, maxval=1.0)(shape=(1000,)))
     assert -1.0 <= u.min() and u.max() <= 1.0 and u.std() > 0.5
+
+
+def test_nn_activation_names():
+    x = tf.constant([-8.0, -1.0, 0.0, 2.0, 7.0])
+    xs = x.numpy()
+    np.testing.assert_allclose(tf.nn.relu6(x).numpy(), np.clip(xs, 0, 6))
+    np.testing.assert_allclose(tf.nn.softsign(x).numpy(), xs / (1 + np.abs(xs)), rtol=1e-6)
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    np.testing.assert_allclose(tf.nn.selu(x).numpy(), scale * np.where(xs > 0, xs, alpha * np.expm1(xs)), rtol=1e-5)
+    np.testing.assert_allclose(tf.nn.swish(x, beta=2.0).numpy(), xs / (1 + np.exp(-2 * xs)), rtol=1e-5, atol=1e-7)
+    assert tf.nn.swish is tf.nn.silu
+    np.testing.assert_array_equal(tf.nn.top_k(x, k=2).values.numpy(), [7.0, 2.0])
+    np.testing.assert_allclose(np.linalg.norm(tf.nn.l2_normalize(x).numpy()), 1.0, rtol=1e-6)
+    v = tf.Variable([1.0, -2.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.nn.silu(v))
+    s = 1 / (1 + np.exp(-v.numpy()))
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), s + v.numpy() * s * (1 - s), rtol=1e-5)

@@ -112,3 +112,17 @@ def ctc_loss(labels: TensorLike, logits: TensorLike, label_length, logit_length,
 def bias_add(value: TensorLike, bias: TensorLike) -> Tensor:
     """Add a per-channel bias along the last axis."""
     return as_tensor(value) + bias
+
+
+# tf.nn's names for activations and helpers that live elsewhere: the keras.ops activations and tf.math's functions
+from chainrule.keras.ops import relu6, selu, softsign  # noqa: E402
+from chainrule.compat.tf.math import l2_normalize, top_k  # noqa: E402
+
+
+def silu(features: TensorLike, beta: float = 1.0, name=None) -> Tensor:
+    """``features * sigmoid(beta * features)``, also named ``tf.nn.swish``."""
+    features = as_tensor(features)
+    return features * sigmoid(features * beta)
+
+
+swish = silu

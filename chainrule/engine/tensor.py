@@ -88,6 +88,19 @@ class Tensor:
         """``tf.Tensor.get_shape``: the same as ``shape``."""
         return TensorShape.of_array(self.data.shape)
 
+    def set_shape(self, shape) -> None:
+        """``tf.Tensor.set_shape``: assert that this tensor has ``shape`` (None matches any size; a None shape any
+        rank), with TensorFlow's error otherwise; an eager tensor's shape is already fully known, so nothing changes.
+
+        >>> Tensor([[1.0, 2.0]]).set_shape([None, 2])
+        """
+        if shape is None or getattr(shape, "_known_rank", True) is False:  # TensorShape(None): any rank
+            return
+        dims = list(shape)
+        actual = tuple(self.data.shape)
+        if len(dims) != len(actual) or any(d is not None and int(d) != a for d, a in zip(dims, actual)):
+            raise ValueError(f"Tensor's shape {actual} is not compatible with supplied shape {dims}.")
+
     @property
     def dtype(self):
         dtype = self.data.dtype

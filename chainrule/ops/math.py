@@ -286,7 +286,9 @@ erf = _unary(Erf, "erf")
 @op
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """Pick ``x`` where ``condition`` holds, else ``y`` (broadcasting); the condition carries no gradient."""
-    c = _to_array(condition).astype(bool)
+    c = _to_array(condition)
+    xp = backend.array_namespace(c)
+    c = xp.astype(c, xp.bool)
     x, y = _operands(x, y)
     _check_broadcast(c, x, "where")
     _check_broadcast(c, y, "where")

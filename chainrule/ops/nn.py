@@ -352,12 +352,15 @@ class MeanSquaredError(Function):
     # loss = mean((p - t)²) over the last axis (n values)   ->   dp = g 2(p - t)/n,  dt = -dp   (then unbroadcast)
     def forward(self, y_true, y_pred):
         self.diff = y_pred - y_true
-        return backend.xp.asarray((self.diff * self.diff).mean(axis=-1))
+        xp = backend.array_namespace(self.diff)
+        return xp.asarray(xp.mean(self.diff * self.diff, axis=-1))
 
     def backward(self, g):
         y_true, y_pred = self.args
         diff = self.diff if self.graph_out is None else y_pred - y_true
-        d_pred = g.reshape(g.shape + (1,)) * diff * (2.0 / self.diff.shape[-1])
+        kept = tuple(g.shape) + (1,)
+        d_pred = (backend.array_namespace(g).reshape(g, kept) if self.graph_out is None else g.reshape(kept)) * diff * \
+            (2.0 / self.diff.shape[-1])
         need_true, need_pred = self.needs_input_grad
         return (unbroadcast(-d_pred, np.shape(self.arrays[0])) if need_true else None,
                 unbroadcast(d_pred, np.shape(self.arrays[1])) if need_pred else None)

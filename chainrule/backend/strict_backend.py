@@ -60,6 +60,8 @@ def _on_device(make, device):
 def _taking_numpy_dtypes(fn, dtypes: dict):
     """``fn`` with NumPy dtypes (np.float32, np.dtype('int64'), 'float32') among its arguments turned into strict's."""
     def as_strict(value):
+        if value is bool:  # Python's bool names the bool dtype in NumPy and CuPy
+            return dtypes["bool"]
         if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
             return dtypes[np.dtype(value).name]
         if isinstance(value, str) and value in dtypes:

@@ -190,15 +190,15 @@ def _split_by_winner(g, a, b, a_wins):
 class Clip(Function):
     # y = min(max(x, lo), hi)   ->   dx = g where lo <= x <= hi, else 0
     def forward(self, x, lo, hi):
-        self.inside = np.ones(x.shape, dtype=bool)
+        self.inside = backend.array_namespace(x).ones(x.shape, dtype=bool)
         if lo is not None:
             self.inside &= x >= lo
         if hi is not None:
             self.inside &= x <= hi
-        return backend.xp.clip(x, lo, hi)
+        return backend.array_namespace(x).clip(x, lo, hi)
 
     def backward(self, g):
-        return g * self.inside
+        return g * backend.extras_for(self.inside).as_numeric(self.inside, self.arrays[0].dtype)
 
 
 class Cast(Function):

@@ -55,7 +55,7 @@ class Concat(Function):
     def backward(self, g):
         bounds = np.cumsum([0] + [x.shape[self.axis] for x in self.arrays])
         lead = (slice(None),) * self.axis
-        return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:]))
+        return tuple(g[lead + (slice(lo, hi), ...)] for lo, hi in zip(bounds[:-1], bounds[1:]))
 
 
 class Pad(Function):

@@ -18,7 +18,7 @@ Both sides run in the benchmark's worker processes (benchmarks/worker.py's ``wor
 """
 from __future__ import annotations
 
-from benchmarks.transformer import measure_workload, timed_round, torch_trainer
+from benchmarks.transformer import measure_workload, prepare_sides, timed_round
 
 GATES = {"lstm": 4, "gru": 3}
 # name -> settings; full_steps: steps per round of a full run (about a second per round and framework on 2 cores)
@@ -106,26 +106,12 @@ def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed:
     ``round`` trains one round (``steps`` steps) and returns its wall and CPU seconds."""
     if action == "setup":
         cfg = WORKLOADS[name]
-        weights = initial_weights(cfg, seed)
         x, y = synthetic_rows(cfg, steps * cfg["batch"], seed)
-        if side.name == "chainrule":
-            keras = side.keras
-            model = build_chainrule(keras, cfg, weights)
-            model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01),
-                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-            optimizer = model.optimizer
-            train = lambda: model.fit(x, y, batch_size=cfg["batch"], epochs=1, verbose=0, shuffle=False)  # noqa
-            params = int(model.count_params())
-        else:
-            torch = side.torch
-            model = build_torch(torch, cfg, weights)
-            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-            train = torch_trainer(torch, model, optimizer, x, y, cfg["batch"])
-            params = sum(p.numel() for p in model.parameters())
-        state.clear()
-        state.update(train=train, optimizer=optimizer, steps=steps)
+        logits_loss = lambda keras: keras.losses.SparseCategoricalCrossentropy(from_logits=True)  # noqa: E731
+        info = prepare_sides(side, state, cfg, initial_weights(cfg, seed), x, y, steps, build_chainrule, build_torch,
+                             "SGD", 0.01, loss=logits_loss)
         return {"model": f"{cfg['cell'].upper()}({cfg['units']}) + Dense({cfg['classes']}) (benchmarks/sequences.py)",
-                "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
+                **info}
     if action == "round":
         return timed_round(side, state, "sequences")
     raise ValueError(f"unknown sequences action {action!r}")

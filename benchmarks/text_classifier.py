@@ -15,7 +15,7 @@ the row and the table are benchmarks/transformer.py's.
 from __future__ import annotations
 
 from benchmarks import transformer
-from benchmarks.transformer import measure_workload, synthetic_tokens, timed_round, torch_trainer
+from benchmarks.transformer import measure_workload, prepare_sides, synthetic_tokens, timed_round
 
 # name -> settings; steps per round of a full run: about a second per round and framework on 2 cores
 WORKLOADS: dict[str, dict] = {
@@ -103,25 +103,11 @@ def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed:
     returns its wall and CPU seconds."""
     if action == "setup":
         cfg = WORKLOADS[name]
-        weights = initial_weights(cfg, seed)
         x, y = synthetic_tokens(cfg, steps * cfg["batch"], seed)
-        if side.name == "chainrule":
-            model = build_chainrule(side.keras, cfg, weights)
-            model.compile(optimizer=side.keras.optimizers.Adam(learning_rate=1e-3),
-                          loss="sparse_categorical_crossentropy")
-            optimizer = model.optimizer
-            train = lambda: model.fit(x, y, batch_size=cfg["batch"], epochs=1, verbose=0, shuffle=False)  # noqa
-            params = int(model.count_params())
-        else:
-            torch = side.torch
-            model = build_torch(torch, cfg, weights)
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-            train = torch_trainer(torch, model, optimizer, x.astype("int64"), y, cfg["batch"])
-            params = sum(p.numel() for p in model.parameters())
-        state.clear()
-        state.update(train=train, optimizer=optimizer, steps=steps)
+        info = prepare_sides(side, state, cfg, initial_weights(cfg, seed), x, y, steps, build_chainrule, build_torch,
+                             "Adam", 1e-3, torch_x=x.astype("int64"))
         return {"model": f"{'keras.Sequential' if side.name == 'chainrule' else 'torch.nn.Module'} "
-                         f"(benchmarks/text_classifier.py)", "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
+                         f"(benchmarks/text_classifier.py)", **info}
     if action == "round":
         return timed_round(side, state, "text classifier")
     raise ValueError(f"unknown text classifier action {action!r}")

@@ -138,28 +138,39 @@ def handle(side, state: dict, action: str, name: str = "", steps: int = 0, seed:
     and CPU seconds."""
     if action == "setup":
         cfg = WORKLOADS[name]
-        weights = initial_weights(cfg, seed)
         x, y = synthetic_tokens(cfg, steps * cfg["batch"], seed)
-        if side.name == "chainrule":
-            model = build_chainrule(side.keras, cfg, weights)
-            model.compile(optimizer=side.keras.optimizers.Adam(learning_rate=1e-3),
-                          loss="sparse_categorical_crossentropy")
-            optimizer = model.optimizer
-            train = lambda: model.fit(x, y, batch_size=cfg["batch"], epochs=1, verbose=0, shuffle=False)  # noqa
-            params = int(model.count_params())
-        else:
-            torch = side.torch
-            model = build_torch(torch, cfg, weights)
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-            train = torch_trainer(torch, model, optimizer, x.astype("int64"), y, cfg["batch"])
-            params = sum(p.numel() for p in model.parameters())
-        state.clear()
-        state.update(train=train, optimizer=optimizer, steps=steps)
+        info = prepare_sides(side, state, cfg, initial_weights(cfg, seed), x, y, steps, build_chainrule, build_torch,
+                             "Adam", 1e-3, torch_x=x.astype("int64"))
         return {"model": f"{'keras.Model' if side.name == 'chainrule' else 'torch.nn.TransformerEncoder'} "
-                         f"(benchmarks/transformer.py)", "params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
+                         f"(benchmarks/transformer.py)", **info}
     if action == "round":
         return timed_round(side, state, "transformer")
     raise ValueError(f"unknown transformer action {action!r}")
+
+
+def prepare_sides(side, state: dict, cfg: dict, weights, x, y, steps: int, build_chainrule, build_torch,
+                  optimizer: str, learning_rate: float, loss=None, torch_x=None) -> dict:
+    """The setup every sequence workload shares: this side's model from the same ``weights``, Keras's ``fit`` over
+    (x, y) on chainrule's side and PyTorch's usual loop on torch's, with the optimizer of that name (``Adam``,
+    ``SGD``) in both, kept in ``state`` for ``timed_round``. ``loss(keras)`` gives chainrule's loss (default: sparse
+    cross-entropy of softmax outputs). Returns the parameter count and the data size."""
+    if side.name == "chainrule":
+        keras = side.keras
+        model = build_chainrule(keras, cfg, weights)
+        model.compile(optimizer=getattr(keras.optimizers, optimizer)(learning_rate=learning_rate),
+                      loss="sparse_categorical_crossentropy" if loss is None else loss(keras))
+        opt = model.optimizer
+        train = lambda: model.fit(x, y, batch_size=cfg["batch"], epochs=1, verbose=0, shuffle=False)  # noqa: E731
+        params = int(model.count_params())
+    else:
+        torch = side.torch
+        model = build_torch(torch, cfg, weights)
+        opt = getattr(torch.optim, optimizer)(model.parameters(), lr=learning_rate)
+        train = torch_trainer(torch, model, opt, x if torch_x is None else torch_x, y, cfg["batch"])
+        params = sum(p.numel() for p in model.parameters())
+    state.clear()
+    state.update(train=train, optimizer=opt, steps=steps)
+    return {"params": params, "data_mb": (x.nbytes + y.nbytes) / 2**20}
 
 
 def torch_trainer(torch, model, optimizer, x, y, batch: int):

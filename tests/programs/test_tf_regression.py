@@ -24,12 +24,21 @@ matplotlib.use("Agg")  # test: no display
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 import chainrule as tf
 from chainrule import keras
 from chainrule.keras import layers
 
 HORSEPOWER = 2  # test: the column train_features['Horsepower'] selects
+
+
+@pytest.fixture(autouse=True)
+def _restore_print_options():
+    """test: the tutorial's np.set_printoptions would otherwise change how later tests and doctests print."""
+    saved = np.get_printoptions()
+    yield
+    np.set_printoptions(**saved)
 
 
 def auto_mpg_like(n=200, seed=0):

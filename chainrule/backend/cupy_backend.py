@@ -63,6 +63,9 @@ class CupyBackend(Backend):
         self.xp.put_along_axis(target, indices, values, axis=axis)
         return target
 
+    def pad(self, x, pads, value=0.0):
+        return self.xp.pad(x, pads, constant_values=value)
+
     def matmul_into(self, a, b, out):
         return self.xp.matmul(a, b, out=out)  # cuBLAS writes into the buffer
 

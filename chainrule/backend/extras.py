@@ -16,8 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-EXTRAS = ("sliding_window_view", "scatter_add", "put_along_axis", "matmul_into", "random_generator", "to_host",
-          "from_host", "as_numeric")
+EXTRAS = ("sliding_window_view", "scatter_add", "put_along_axis", "pad", "matmul_into", "random_generator",
+          "to_host", "from_host", "as_numeric")
 
 
 class Backend:
@@ -67,6 +67,16 @@ class Backend:
             pick = (slice(None),) * axis + (slice(k, k + 1),)
             target = xp.where(positions == indices[pick], values[pick], target)
         return target
+
+    def pad(self, x, pads, value=0.0):
+        """``x`` with ``pads[i] = (before, after)`` elements of ``value`` around axis i (NumPy's ``pad``, constant
+        mode); here one concatenation per padded axis: standard functions only."""
+        xp = self.xp
+        for axis, (before, after) in enumerate(pads):
+            if before or after:
+                border = lambda n: xp.full(x.shape[:axis] + (n,) + x.shape[axis + 1:], value, dtype=x.dtype)  # noqa: E731
+                x = xp.concat([border(before), x, border(after)], axis=axis)
+        return x
 
     def matmul_into(self, a, b, out):
         """``a @ b``, written into ``out`` where the backend can (returns the result, which may be a new array)."""

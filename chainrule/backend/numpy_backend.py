@@ -72,6 +72,9 @@ class NumpyBackend(Backend):
         np.put_along_axis(target, indices, values, axis=axis)
         return target
 
+    def pad(self, x, pads, value=0.0):
+        return np.pad(x, pads, constant_values=value)
+
     def matmul_into(self, a, b, out):
         return np.matmul(a, b, out=out)
 

@@ -20,7 +20,7 @@ def pad_hw(x, pads: Pads, value=0.0):
     """Pad the H and W axes of an NHWC array (no copy when there is nothing to pad)."""
     if pads == ((0, 0), (0, 0)):
         return x
-    return backend.xp.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+    return backend.extras_for(x).pad(x, ((0, 0), pads[0], pads[1], (0, 0)), value)
 
 
 def window_slice(out_hw, offset, strides, dilations=(1, 1)):

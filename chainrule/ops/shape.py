@@ -62,7 +62,7 @@ class Pad(Function):
     # y = x with a border of constants   ->   dx = the middle of g
     def forward(self, x, paddings, constant_values):
         self.paddings = paddings
-        return backend.xp.pad(x, paddings, constant_values=constant_values)
+        return backend.extras_for(x).pad(x, paddings, constant_values)
 
     def backward(self, g):
         return g[tuple(slice(lo, lo + n) for (lo, _), n in zip(self.paddings, self.arrays[0].shape))]

@@ -45,6 +45,7 @@ from chainrule.compat.tf import config  # noqa: E402
 from chainrule.compat.tf import distribute  # noqa: E402  (tf.distribute: MultiWorkerMirroredStrategy on MPI)
 from chainrule.compat.tf import errors, linalg, version  # noqa: E402
 from chainrule.compat.tf import summary  # noqa: E402  (tf.summary: event files for TensorBoard)
+from chainrule.compat.tf.control_flow import *  # noqa: E402,F401,F403  (tf.cond, tf.while_loop, tf.gather_nd, ...)
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
 from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
 from chainrule.compat.tf import saved_model  # noqa: E402  (tf.saved_model: export a Keras model to a folder)
@@ -75,5 +76,5 @@ _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
 
-_HELPER_MODULES = ("api", "array_ops", "symbolic", "config_experimental", "module", "placement", "sequences")
+_HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

@@ -26,6 +26,7 @@
 ``tuner.py``             Tuner: builds, trains and saves each trial's model; summaries; best models
 ``hypermodel.py``        HyperModel
 ``parallel.py``          trials in worker processes (``workers=N``), one BLAS thread each
+``mpi_search.py``        trials over the ranks of ``mpiexec`` (``workers="mpi"``), rank 0 keeping the oracle
 =======================  =====================================================================================
 
 >>> import chainrule.keras_tuner as kt

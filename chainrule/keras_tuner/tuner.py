@@ -9,7 +9,9 @@ folder first.
 
 Each trial's metrics are those ``fit`` reports per epoch (averaged over ``executions_per_trial`` models, epoch by
 epoch); its score is the objective at its best epoch. With ``workers=N`` (N > 1), N trials train at once in worker
-processes, each limited to one BLAS thread; the default is one trial at a time, in this process.
+processes, each limited to one BLAS thread; with ``workers="mpi"`` in a program started by ``mpiexec -n N``, rank 0
+keeps the oracle and ranks 1..N-1 train trials (:mod:`chainrule.keras_tuner.mpi_search`); the default is one trial
+at a time, in this process.
 
 >>> import numpy as np, tempfile
 >>> from chainrule import keras
@@ -53,13 +55,13 @@ class Tuner:
 
     def __init__(self, oracle: Oracle, hypermodel=None, max_model_size: int | None = None, optimizer=None,
                  loss=None, metrics=None, directory: str | Path | None = None, project_name: str | None = None,
-                 overwrite: bool = False, executions_per_trial: int = 1, workers: int = 1,
+                 overwrite: bool = False, executions_per_trial: int = 1, workers: int | str = 1,
                  tuner_id: str | None = None, verbose: int = 1):
         if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
             raise ValueError(f"executions_per_trial must be a whole number of at least 1, got "
                              f"{executions_per_trial!r}")
-        if not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+        if workers != "mpi" and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers must be a whole number of at least 1, or 'mpi', got {workers!r}")
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle must be a keras_tuner Oracle, got {type(oracle).__name__}")
         self.oracle = oracle
@@ -74,6 +76,15 @@ class Tuner:
         self.directory = str(directory or ".")
         self.project_name = project_name or "untitled_project"
         self.oracle._set_project_dir(self.project_dir)
+        if workers == "mpi":  # rank 0 alone prepares the folder; the other ranks read it after
+            from chainrule.keras_tuner.mpi_search import chief_then_others
+
+            chief_then_others(lambda: self._prepare_folder(overwrite, verbose), self.oracle.reload)
+        else:
+            self._prepare_folder(overwrite, verbose)
+
+    def _prepare_folder(self, overwrite: bool, verbose: int) -> None:
+        """Start the results folder, or reload the search it holds."""
         if overwrite and self.project_dir.exists():
             shutil.rmtree(self.project_dir)
         if (self.project_dir / STATE_FILE).exists():
@@ -107,7 +118,12 @@ class Tuner:
         if "verbose" in fit_kwargs:
             self.verbose = fit_kwargs["verbose"]
         self._search_started = time.perf_counter()
-        if self.workers > 1:
+        if self.workers == "mpi":
+            from chainrule.keras_tuner.mpi_search import search_over_ranks
+
+            if search_over_ranks(self, fit_args, fit_kwargs):
+                return
+        elif self.workers > 1:
             from chainrule.keras_tuner.parallel import search_in_workers
 
             search_in_workers(self, fit_args, fit_kwargs)

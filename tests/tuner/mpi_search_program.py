@@ -13,11 +13,16 @@ def build(hp):
     return model
 
 
-rng = np.random.default_rng(0)
-x = rng.normal(size=(64, 4)).astype("float32")
-y = (x @ np.array([[1.0], [-2.0], [0.5], [3.0]])).astype("float32")
-tuner = RandomSearch(build, objective="val_loss", max_trials=6, seed=1, directory=sys.argv[1], project_name="p",
-                     overwrite=True, workers="mpi", verbose=0)
-tuner.search(x, y, epochs=2, validation_split=0.25, verbose=0)
-best = tuner.get_best_hyperparameters()[0].values["lr"]
-print(f"RESULT trials={len(tuner.oracle.trials)} best_lr={best:.6g}", flush=True)
+def main(directory: str) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [3.0]])).astype("float32")
+    tuner = RandomSearch(build, objective="val_loss", max_trials=6, seed=1, directory=directory, project_name="p",
+                         overwrite=True, workers="mpi", verbose=0)
+    tuner.search(x, y, epochs=2, validation_split=0.25, verbose=0)
+    best = tuner.get_best_hyperparameters()[0].values["lr"]
+    print(f"RESULT trials={len(tuner.oracle.trials)} best_lr={best:.6g}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -85,6 +85,9 @@ def test_kill_9_at_random_moments_then_resume(dataset, reference, tmp_path):  # 
                 for name in ("run.json", "history.json"):  # whole, whenever the kill came
                     if (out / name).exists():
                         json.loads((out / name).read_text())
+                if (out / "run.json").exists() and \
+                        json.loads((out / "run.json").read_text()).get("status") == "finished":
+                    break  # the kill came after the run had finished its work (a quiet, fast machine)
                 arguments = ["--resume", str(out)]
                 continue
             _, stderr = proc.communicate(timeout=300)

@@ -17,7 +17,8 @@ from chainrule import backend
 from chainrule.engine.tensor import Tensor
 
 
-def _bytes(value) -> list[bytes]:
+def _bytes(value) -> tuple[list[bytes], tuple]:
+    """The strings of ``value`` as bytes (text UTF-8 encoded), and its shape."""
     array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
     return [x.encode("utf-8") if isinstance(x, str) else bytes(x) for x in array.ravel().tolist()], array.shape
 

@@ -242,8 +242,7 @@ class RaggedTensor:
     # --- elementwise arithmetic on the flat values ----------------------------------------------------------------
     def _elementwise(self, other, fn: Callable, reverse: bool = False) -> "RaggedTensor":
         if isinstance(other, RaggedTensor):
-            if [s.tolist() for s in map(np.asarray, _splits(self))] != \
-                    [s.tolist() for s in map(np.asarray, _splits(other))]:
+            if not _same_rows(self, other):
                 raise ValueError("RaggedTensor arithmetic: the two ragged tensors have different row lengths")
             other = other.flat_values
         elif not isinstance(other, numbers.Number):
@@ -281,8 +280,11 @@ def _nrows(values) -> int:
     return values.nrows() if isinstance(values, RaggedTensor) else int(values.shape[0])
 
 
-def _splits(rt: RaggedTensor) -> list:
-    return [s.numpy() for s in rt.nested_row_splits]
+def _same_rows(a: RaggedTensor, b: RaggedTensor) -> bool:
+    """Whether two RaggedTensors cut their values alike at every ragged level."""
+    splits_a, splits_b = a.nested_row_splits, b.nested_row_splits
+    return len(splits_a) == len(splits_b) and all(np.array_equal(x.numpy(), y.numpy())
+                                                  for x, y in zip(splits_a, splits_b))
 
 
 def _stack_rows(rows: list, like: RaggedTensor) -> RaggedTensor:
@@ -328,8 +330,7 @@ def map_flat_values(op: Callable, *args, **kwargs) -> Any:
     ragged = [a for a in (*args, *kwargs.values()) if isinstance(a, RaggedTensor)]
     if not ragged:
         return op(*args, **kwargs)
-    first = _splits(ragged[0])
-    if any([s.tolist() for s in _splits(r)] != [s.tolist() for s in first] for r in ragged[1:]):
+    if not all(_same_rows(ragged[0], r) for r in ragged[1:]):
         raise ValueError("tf.ragged.map_flat_values: the RaggedTensor arguments have different row lengths")
     flat = lambda a: a.flat_values if isinstance(a, RaggedTensor) else a  # noqa: E731
     return ragged[0].with_flat_values(op(*map(flat, args), **{k: flat(v) for k, v in kwargs.items()}))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import ops
+from chainrule.compat.tf.control_flow import gather_nd
 from chainrule.engine.tensor import Tensor, as_tensor
 
 
@@ -74,15 +75,9 @@ class SparseTensor:
         if other.ndim == 0:
             return self.with_values(self.values * other)
         dense = ops.broadcast_to(other, tuple(self.dense_shape.numpy().tolist()))
-        return self.with_values(self.values * _at(dense, self.indices.numpy()))
+        return self.with_values(self.values * gather_nd(dense, self.indices.numpy()))
 
     __rmul__ = __mul__
-
-
-def _at(dense: Tensor, coords: np.ndarray) -> Tensor:
-    """The entries of ``dense`` at the (N, rank) coordinates, differentiable (a take from the flattened tensor)."""
-    flat = np.ravel_multi_index(np.asarray(coords).T, tuple(dense.shape)) if len(coords) else np.zeros(0, int)
-    return ops.take(ops.reshape(dense, (-1,)), flat)
 
 
 def _sparse(value, who: str) -> SparseTensor:
@@ -110,7 +105,7 @@ def from_dense(tensor, name=None) -> SparseTensor:
     """The non-zero entries of a dense tensor, in row-major order."""
     tensor = as_tensor(tensor)
     coords = np.argwhere(tensor.numpy() != 0)
-    return SparseTensor(coords, _at(tensor, coords), tensor.shape)
+    return SparseTensor(coords, gather_nd(tensor, coords), tensor.shape)
 
 
 def reorder(sp_input: SparseTensor, name=None) -> SparseTensor:
@@ -131,7 +126,7 @@ def add(a, b, threshold=0, name=None):
         dense = ops.scatter(np.concatenate([a.indices.numpy(), b.indices.numpy()]),
                             ops.concat([a.values, b.values], axis=0), tuple(a.dense_shape.numpy().tolist()))
         keep = np.argwhere(np.abs(dense.numpy()) > threshold) if threshold else np.argwhere(dense.numpy() != 0)
-        return SparseTensor(keep, _at(dense, keep), a.dense_shape)
+        return SparseTensor(keep, gather_nd(dense, keep), a.dense_shape)
     sparse, dense = (a, b) if isinstance(a, SparseTensor) else (b, a)
     return to_dense(_sparse(sparse, "add")) + as_tensor(dense)
 

@@ -79,19 +79,9 @@ def as_string(input, name=None) -> Tensor:  # noqa: A002
 def split(input, sep: str | None = None, maxsplit: int = -1, name=None):  # noqa: A002
     """The pieces of each string: on runs of whitespace (``sep=None``, ends stripped) or on ``sep`` (empty pieces
     kept), at most ``maxsplit`` splits; a scalar gives a 1-D tensor, a 1-D tensor a RaggedTensor of rows."""
-    from chainrule.compat.tf.ragged import RaggedTensor
-
-    text = _text(input, "split")
     if sep == "":
         raise ValueError("tf.strings.split: `sep` must not be empty (None splits on whitespace)")
-    pieces = [x.split(sep, maxsplit) for x in text.ravel().tolist()]
-    if text.ndim == 0:
-        return Tensor._wrap(np.array(pieces[0], dtype=str))
-    if text.ndim > 1:
-        raise ValueError(f"tf.strings.split: chainrule splits a scalar or a 1-D tensor of strings; received shape "
-                         f"{text.shape} (reshape it to 1-D first)")
-    values = np.array([piece for row in pieces for piece in row], dtype=str)
-    return RaggedTensor.from_row_lengths(values, [len(row) for row in pieces])
+    return _per_string(input, "split", lambda x: x.split(sep, maxsplit), str)
 
 
 def _per_string(input, who: str, piece, dtype):  # noqa: A002

@@ -3,8 +3,8 @@ and, on request, extracted, as Keras 3 does it.
 
 chainrule itself downloads nothing but its documented datasets; ``get_file`` fetches what the calling program asks
 for (``http(s)://`` or ``file://``), once: a file already in the cache (and matching ``file_hash`` when given) is
-used as it is. The download goes to a temporary name and is renamed when complete, so an interrupted one leaves no
-partial file behind. Archives (tar, tar.gz, tar.bz2, zip) are extracted refusing members that would land outside
+used as it is. The download is written atomically (:func:`chainrule.keras.saving.atomic.atomic_write`), so an
+interrupted one leaves no partial file behind. Archives (tar, tar.gz, tar.bz2, zip) are extracted refusing members that would land outside
 the extraction folder (absolute paths, ``..``, links out).
 
 >>> import os, tempfile, pathlib
@@ -26,6 +26,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+
+from chainrule.keras.saving.atomic import atomic_write
 
 
 def _cache_root(cache_dir) -> str:
@@ -159,21 +161,14 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
 
 def _download(origin: str, target: str) -> None:
-    """Fetch ``origin`` into ``target`` through a temporary file renamed at the end."""
-    handle, partial = tempfile.mkstemp(dir=os.path.dirname(target), prefix=os.path.basename(target) + ".",
-                                       suffix=".part")
-    os.close(handle)
+    """Fetch ``origin`` into ``target`` through chainrule's atomic write (a temporary file renamed at the end)."""
     try:
-        try:
-            urllib.request.urlretrieve(origin, partial)
-        except urllib.error.HTTPError as error:
-            raise OSError(f"URL fetch failure on {origin}: {error.code} -- {error.msg}") from error
-        except urllib.error.URLError as error:
-            raise OSError(f"URL fetch failure on {origin}: {error.reason}") from error
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        with urllib.request.urlopen(origin) as response:
+            atomic_write(target, iter(lambda: response.read(1 << 20), b""))
+    except urllib.error.HTTPError as error:
+        raise OSError(f"URL fetch failure on {origin}: {error.code} -- {error.msg}") from error
+    except urllib.error.URLError as error:
+        raise OSError(f"URL fetch failure on {origin}: {error.reason}") from error
 
 
 __all__ = ["extract_archive", "get_file", "hash_file", "validate_file"]

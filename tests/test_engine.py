@@ -277,7 +277,8 @@ def test_version_matches_the_package_metadata():
     from pathlib import Path
 
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
-    assert cr.__version__ == project["version"]
+    assert cr.CHAINRULE_VERSION == project["version"]
+    assert cr.__version__ == f"2.21.0+chainrule.{project['version']}"  # tf.__version__: TensorFlow 2's first
 
 
 def test_tf_function_runs_the_function_eagerly_with_or_without_arguments():

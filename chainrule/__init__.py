@@ -9,10 +9,9 @@ Write TensorFlow/Keras code with ``import chainrule as tf``:
 >>> tape.gradient(y, x).numpy()
 array([2., 4.], dtype=float32)
 """
-CHAINRULE_VERSION = "0.1.0"  # chainrule's own release, as in pyproject.toml (tests/test_engine.py checks they agree)
-# what `tf.__version__` answers (tf is this module): the TensorFlow API level first, so that programs take their
-# TF 2 branch, then chainrule's release as a PEP 440 local label (see chainrule/compat/tf/version.py)
-__version__ = f"2.21.0+chainrule.{CHAINRULE_VERSION}"
+# `tf.__version__` (tf is this module) is TensorFlow 2's version with chainrule's release as its local label, so that
+# programs take their TF 2 branch; chainrule's own release is CHAINRULE_VERSION (chainrule/compat/tf/version.py)
+from chainrule.utils.release import CHAINRULE_VERSION, TENSORFLOW_VERSION as __version__  # noqa: E402
 
 from chainrule import _moved_modules  # noqa: F401  (old module paths, e.g. chainrule.layers, still import)
 from chainrule.compat.tf import *  # noqa: E402,F401,F403  (the TensorFlow names live in chainrule/compat/tf/)

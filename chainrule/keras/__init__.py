@@ -38,11 +38,7 @@ from chainrule.keras.losses import Loss  # noqa: E402
 from chainrule.keras.metrics import Metric  # noqa: E402
 from chainrule.keras.optimizers import Optimizer  # noqa: E402
 from chainrule.keras.regularizers import Regularizer  # noqa: E402
-from chainrule import CHAINRULE_VERSION as _CHAINRULE_VERSION  # noqa: E402
-
-# Keras 3's version first (programs test keras.__version__.startswith("3")), then chainrule's release, as
-# tf.__version__ is (chainrule/compat/tf/version.py)
-__version__ = f"3.15.0+chainrule.{_CHAINRULE_VERSION}"
+from chainrule.utils.release import KERAS_VERSION as __version__  # noqa: E402  (Keras 3's, then chainrule's release)
 
 
 def version() -> str:

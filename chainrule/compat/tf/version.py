@@ -14,6 +14,6 @@ True
 >>> tf.__version__.split("+chainrule.")[1] == tf.version.CHAINRULE_VERSION
 True
 """
-from chainrule import CHAINRULE_VERSION, __version__ as VERSION  # (set before chainrule imports its TensorFlow names)
+from chainrule.utils.release import CHAINRULE_VERSION, TENSORFLOW_VERSION as VERSION
 
 __all__ = ["CHAINRULE_VERSION", "VERSION"]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.string_dtype import string_dtype
 from chainrule.utils.tensor_shape import TensorShape
 
 TensorLike = Any  # a Tensor, a NumPy array, a Python number or a nested list
@@ -104,7 +105,9 @@ class Tensor:
     @property
     def dtype(self):
         dtype = self.data.dtype
-        return dtype if isinstance(dtype, np.dtype) else backend.numpy_dtype(dtype)  # a NumPy dtype on every backend
+        if not isinstance(dtype, np.dtype):
+            dtype = backend.numpy_dtype(dtype)  # a NumPy dtype on every backend
+        return dtype if dtype.kind not in "US" else string_dtype(dtype)  # text: tf.string, which equals "string"
 
     @property
     def ndim(self) -> int:
@@ -328,13 +331,19 @@ class Variable(Tensor):
     array([0.5, 1.5], dtype=float32)
     """
 
-    __slots__ = ("trainable",)
+    # constraint: a projection ``f(variable) -> value`` the optimizer assigns after each update (Keras 3's
+    # ``variable.constraint``, set by ``add_weight(constraint=...)``), or None
+    __slots__ = ("trainable", "constraint")
 
-    def __init__(self, initial_value: TensorLike, trainable: bool = True, name: str | None = None, dtype=None):
+    def __init__(self, initial_value: TensorLike, trainable: bool = True, name: str | None = None, dtype=None,
+                 constraint=None):
         data = _to_array(initial_value, dtype)
         requires_grad = trainable and backend.dtype_kind(data.dtype) == "f"
         super().__init__(backend.copy(data), requires_grad=requires_grad, name=name)
         self.trainable = trainable
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable. Received: constraint={constraint!r}")
+        self.constraint = constraint
         if _function.recorded is not None:  # a step that makes variables is traced again (as tf.function does)
             _function.recorded.variable_made(self)
 

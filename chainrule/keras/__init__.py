@@ -7,7 +7,7 @@ both work.
 ``keras.layers``          :mod:`chainrule.keras.layers` plus ``Input``
 ``keras.models``          :mod:`chainrule.keras.models` (Sequential, Model, load_model)
 ``keras.losses`` ...      :mod:`chainrule.keras.losses`, ``optimizers``, ``metrics``, ``callbacks``, ``initializers``,
-                          ``regularizers``, ``activations``
+                          ``regularizers``, ``constraints``, ``activations``
 ``keras.utils``           to_categorical, set_random_seed, Progbar, normalize
 ``keras.datasets``        :mod:`chainrule.data.datasets` (mnist, fashion_mnist)
 ``keras.backend``         floatx, set_floatx, clear_session
@@ -21,8 +21,8 @@ both work.
 True
 """
 from chainrule.data import datasets
-from chainrule.keras import (activations, backend, callbacks, initializers, layers, losses, metrics, models, optimizers,
-                             regularizers, saving, utils)
+from chainrule.keras import (activations, backend, callbacks, constraints, initializers, layers, losses, metrics, models,
+                             optimizers, regularizers, saving, utils)
 from chainrule.keras.graph import KerasTensor
 from chainrule.keras.layers import Input
 from chainrule.keras.models import Model, Sequential
@@ -47,6 +47,6 @@ def version() -> str:
 
 
 __all__ = ["Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
-           "Sequential", "Variable", "config", "activations", "backend", "callbacks", "datasets",
+           "Sequential", "Variable", "config", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
            "tree", "utils", "preprocessing", "version"]

@@ -222,8 +222,8 @@ def test_add_weight_refuses_bad_arguments_naming_the_layer():
         layer.add_weight(shape=object())
     with pytest.raises(ValueError, match="aggregation"):
         layer.add_weight(shape=(1,), aggregation="max")
-    with pytest.raises(NotImplementedError, match="constraint"):
-        layer.add_weight(shape=(1,), constraint=lambda w: w)
+    with pytest.raises(ValueError, match="Could not interpret constraint identifier"):
+        layer.add_weight(shape=(1,), constraint="nope")
     with pytest.raises(TypeError, match="both positionally and as a keyword"):
         layer.add_weight((1,), shape=(1,))
 

@@ -90,9 +90,9 @@ def test_embedding_initial_weights_and_regularizer():
     np.testing.assert_allclose(float(sum(layer.losses)), 0.5 * (table ** 2).sum())
 
 
-def test_embedding_constraint_other_than_none_is_refused():
-    with pytest.raises(NotImplementedError, match="embeddings_constraint"):
-        layers.Embedding(4, 2, embeddings_constraint="non_neg")
+def test_embedding_constraint_of_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="Could not interpret constraint identifier: 'nope'"):
+        layers.Embedding(4, 2, embeddings_constraint="nope")
 
 
 def test_embedding_config_round_trip():

@@ -147,8 +147,8 @@ def test_invalid_arguments():
         layers.Dense(0)
     with pytest.raises(ValueError, match="activation"):
         layers.Dense(2, activation="nope")
-    with pytest.raises(NotImplementedError, match="constraint"):
-        layers.Dense(2, kernel_constraint=lambda w: w)
+    with pytest.raises(ValueError, match="Could not interpret constraint identifier: 3"):
+        layers.Dense(2, kernel_constraint=3)
     with pytest.raises(TypeError, match="unexpected keyword"):
         layers.Dense(2, unitz=3)
 

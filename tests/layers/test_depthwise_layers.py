@@ -83,8 +83,8 @@ def test_separable_config_weights_gradients(tmp_path):
 def test_depthwise_errors():
     with pytest.raises(ValueError, match=r"DepthwiseConv2D: depth_multiplier must be a positive integer"):
         layers.DepthwiseConv2D(3, depth_multiplier=0)
-    with pytest.raises(NotImplementedError, match=r"depthwise_constraint"):
-        layers.DepthwiseConv2D(3, depthwise_constraint="non_neg")
+    with pytest.raises(ValueError, match=r"Could not interpret constraint identifier: 'nope'"):
+        layers.DepthwiseConv2D(3, depthwise_constraint="nope")
     with pytest.raises(ValueError, match=r"channels_first"):
         layers.SeparableConv2D(3, 3, data_format="channels_first")
     with pytest.raises(TypeError, match=r"unexpected keyword arguments: \['kernel_initializer'\]"):

@@ -24,8 +24,9 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.keras import initializers
+from chainrule.keras import constraints
 from chainrule.keras import regularizers
-from chainrule.keras.layers.base import Layer, check_no_constraint, mask_of, serialize_object
+from chainrule.keras.layers.base import Layer, mask_of, serialize_object
 from chainrule.keras.layers.core import Dropout
 from chainrule.keras.layers.einsum_dense import EinsumDense
 from chainrule.ops.activation import softmax, tanh
@@ -115,8 +116,8 @@ class MultiHeadAttention(Layer):
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        check_no_constraint("MultiHeadAttention", kernel_constraint=kernel_constraint,
-                            bias_constraint=bias_constraint)
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
         self.supports_masking = True
         self._num_heads, self._key_dim = num_heads, key_dim
         self._value_dim = value_dim if value_dim else key_dim
@@ -169,6 +170,7 @@ class MultiHeadAttention(Layer):
                            kernel_initializer=initializers.get(serialize_object(initializers, self._kernel_initializer)),
                            bias_initializer=initializers.get(serialize_object(initializers, self._bias_initializer)),
                            kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
+                           kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint,
                            name=name, dtype=self.dtype)
 
     def build(self, query_shape, value_shape, key_shape=None):
@@ -272,7 +274,8 @@ class MultiHeadAttention(Layer):
                 "bias_initializer": serialize_object(initializers, self._bias_initializer),
                 "kernel_regularizer": serialize_object(regularizers, self._kernel_regularizer),
                 "bias_regularizer": serialize_object(regularizers, self._bias_regularizer),
-                "kernel_constraint": None, "bias_constraint": None, "use_gate": self._use_gate,
+                "kernel_constraint": serialize_object(constraints, self._kernel_constraint),
+                "bias_constraint": serialize_object(constraints, self._bias_constraint), "use_gate": self._use_gate,
                 "sliding_window": self._sliding_window, "seed": self.seed}
 
 

@@ -285,16 +285,16 @@ class Layer:
         if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
             raise ValueError(f"Layer '{self.name}': invalid value for argument `aggregation`: expected one of "
                              f"'none', 'mean', 'sum', 'only_first_replica'. Received: aggregation={aggregation!r}")
-        check_no_constraint(f"Layer '{self.name}' add_weight", constraint=constraint)
         charge_weight(self.name, name, shape)  # a model file being loaded may not ask for more than it holds
         if overwrite_with_gradient:
             raise NotImplementedError(f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) (float8 "
                                       f"training) is not supported")
         from chainrule.keras import initializers
-        from chainrule.keras import regularizers
+        from chainrule.keras import constraints, regularizers
 
         value = initializers.get(initializer)(shape, dtype=dtype)
-        var = Variable(value, trainable=bool(trainable), name=f"{self.name}/{name or 'weight'}", dtype=dtype)
+        var = Variable(value, trainable=bool(trainable), name=f"{self.name}/{name or 'weight'}", dtype=dtype,
+                       constraint=constraints.get(constraint))
         # the layer's own reference: the variable stays tracked whatever happens to the attributes holding it
         self._tracker.track(var)
         if not self.trainable:
@@ -750,14 +750,6 @@ def training_flag(value) -> bool | None:
         return None if value is None else bool(value)
     data = getattr(value, "data", value)
     return bool(data) if isinstance(data, np.ndarray) and data.size == 1 else None
-
-
-def check_no_constraint(layer: str, **constraints) -> None:
-    """Weight constraints are not implemented: accept None (as Keras configs write it) and refuse anything else."""
-    for key, value in constraints.items():
-        if value is not None:
-            raise NotImplementedError(f"{layer}: {key}={value!r} is not supported (chainrule has no weight "
-                                      f"constraints yet); pass None")
 
 
 def mask_of(inputs):

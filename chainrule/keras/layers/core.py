@@ -17,9 +17,10 @@ import numpy as np
 
 from chainrule.keras import activations
 from chainrule.keras import initializers
+from chainrule.keras import constraints
 from chainrule.keras import regularizers
 from chainrule.backend.kernels import activation as act_kernels
-from chainrule.keras.layers.base import InputSpec, Layer, check_no_constraint, serialize_object, unique_name
+from chainrule.keras.layers.base import InputSpec, Layer, serialize_object, unique_name
 from chainrule.ops import activation as act_ops
 from chainrule.ops.linalg import Linear
 from chainrule.ops.nn import dropout
@@ -58,7 +59,6 @@ class KernelLayer(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        check_no_constraint(type(self).__name__, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.activation = activations.get(activation)
         self._act = activation_or_none(activation)
         self.use_bias = bool(use_bias)
@@ -66,14 +66,18 @@ class KernelLayer(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
 
     def _add_kernel_and_bias(self, kernel_shape: tuple, units: int) -> None:
         self.kernel = self.add_weight(shape=kernel_shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
         if self.use_bias:
             self.bias = self.add_weight(shape=(units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation),
@@ -82,7 +86,8 @@ class KernelLayer(Layer):
                 "bias_initializer": serialize_object(initializers, self.bias_initializer),
                 "kernel_regularizer": serialize_object(regularizers, self.kernel_regularizer),
                 "bias_regularizer": serialize_object(regularizers, self.bias_regularizer),
-                "kernel_constraint": None, "bias_constraint": None}
+                "kernel_constraint": serialize_object(constraints, self.kernel_constraint),
+                "bias_constraint": serialize_object(constraints, self.bias_constraint)}
 
 
 class LinearRelu(Linear):

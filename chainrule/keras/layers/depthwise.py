@@ -12,8 +12,8 @@ TensorShape([2, 8, 8, 6])
 """
 from __future__ import annotations
 
-from chainrule.keras import activations, initializers, regularizers
-from chainrule.keras.layers.base import InputSpec, Layer, check_no_constraint, serialize_object
+from chainrule.keras import activations, constraints, initializers, regularizers
+from chainrule.keras.layers.base import InputSpec, Layer, serialize_object
 from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
 from chainrule.keras.layers.core import activation_or_none, check_data_format, positive_int
 from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
@@ -35,8 +35,6 @@ class _DepthwiseBase(Layer):
                                    kwargs.pop(f"{kernel}_regularizer", None), kwargs.pop(f"{kernel}_constraint", None))
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         kind = type(self).__name__
-        check_no_constraint(kind, bias_constraint=bias_constraint,
-                            **{f"{k}_constraint": args[2] for k, args in kernel_args.items()})
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", kind)
         self.kernel_size = normalize_tuple(kernel_size, "kernel_size", kind)
         self.strides = normalize_tuple(strides, "strides", kind)
@@ -46,11 +44,13 @@ class _DepthwiseBase(Layer):
         self.activation = activations.get(activation)
         self._act = activation_or_none(activation)
         self.use_bias = bool(use_bias)
-        for kernel, (initializer, regularizer, _) in kernel_args.items():
+        for kernel, (initializer, regularizer, constraint) in kernel_args.items():
             setattr(self, f"{kernel}_initializer", initializers.get(initializer))
             setattr(self, f"{kernel}_regularizer", regularizers.get(regularizer))
+            setattr(self, f"{kernel}_constraint", constraints.get(constraint))
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
         self.input_spec = InputSpec(ndim=4)
 
@@ -63,12 +63,14 @@ class _DepthwiseBase(Layer):
 
     def _add_kernel(self, kernel: str, shape: tuple, name: str):
         return self.add_weight(shape=shape, initializer=getattr(self, f"{kernel}_initializer"),
-                               regularizer=getattr(self, f"{kernel}_regularizer"), name=name)
+                               regularizer=getattr(self, f"{kernel}_regularizer"),
+                               constraint=getattr(self, f"{kernel}_constraint"), name=name)
 
     def _add_bias(self, units: int) -> None:
         if self.use_bias:
             self.bias = self.add_weight(shape=(units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
 
     def _finish(self, y):
         """+ bias, then the activation."""
@@ -89,9 +91,10 @@ class _DepthwiseBase(Layer):
         for kernel in self._kernels:
             config[f"{kernel}_initializer"] = serialize_object(initializers, getattr(self, f"{kernel}_initializer"))
             config[f"{kernel}_regularizer"] = serialize_object(regularizers, getattr(self, f"{kernel}_regularizer"))
-            config[f"{kernel}_constraint"] = None
+            config[f"{kernel}_constraint"] = serialize_object(constraints, getattr(self, f"{kernel}_constraint"))
         config.update(bias_initializer=serialize_object(initializers, self.bias_initializer),
-                      bias_regularizer=serialize_object(regularizers, self.bias_regularizer), bias_constraint=None)
+                      bias_regularizer=serialize_object(regularizers, self.bias_regularizer),
+                      bias_constraint=serialize_object(constraints, self.bias_constraint))
         return config
 
 

@@ -126,10 +126,12 @@ class EinsumDense(KernelLayer):
                              f"shape {tuple(input_shape)} for the equation '{self.equation}'")
         self.full_output_shape = tuple(full)
         self.kernel = self.add_weight(shape=tuple(kernel_shape), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
         if bias_shape is not None:
             self.bias = self.add_weight(shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
         self._matrix = _as_matrix_product(self.equation, len(input_shape), bias_shape)
         self.built = True
 

@@ -15,8 +15,9 @@ import numpy as np
 from chainrule.backend import as_dtype
 from chainrule.engine.tensor import Tensor, as_tensor
 from chainrule.keras import initializers
+from chainrule.keras import constraints
 from chainrule.keras import regularizers
-from chainrule.keras.layers.base import Layer, check_no_constraint, serialize_object
+from chainrule.keras.layers.base import Layer, serialize_object
 from chainrule.ops.embedding import embedding_lookup
 from chainrule.ops.math import cast
 from chainrule.ops.no_gradient import no_gradient
@@ -39,7 +40,7 @@ class Embedding(Layer):
     ``(input_dim, output_dim)``; inputs ``(batch, steps)`` give ``(batch, steps, output_dim)``.
 
     Arguments as ``keras.layers.Embedding``: input_dim (vocabulary size: ids lie in ``[0, input_dim)``), output_dim,
-    embeddings_initializer ('uniform', in -0.05..0.05), embeddings_regularizer, embeddings_constraint (None only),
+    embeddings_initializer ('uniform', in -0.05..0.05), embeddings_regularizer, embeddings_constraint,
     mask_zero (id 0 is padding: the output carries a mask, False where the id is 0), weights (the initial table).
     ``input_length`` is accepted and ignored with Keras 3's deprecation warning. An id outside ``[0, input_dim)``
     raises an IndexError naming the layer.
@@ -53,13 +54,13 @@ class Embedding(Layer):
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
-        check_no_constraint(f"Embedding layer '{self.name}'", embeddings_constraint=embeddings_constraint)
         if lora_rank is not None:
             raise NotImplementedError(f"Embedding layer '{self.name}': lora_rank={lora_rank!r} (LoRA fine-tuning) is "
                                       f"not supported; pass None")
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.autocast = False
@@ -72,7 +73,8 @@ class Embedding(Layer):
         if self.embeddings is None:
             self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                               initializer=self.embeddings_initializer,
-                                              regularizer=self.embeddings_regularizer, name="embeddings")
+                                              regularizer=self.embeddings_regularizer,
+                                              constraint=self.embeddings_constraint, name="embeddings")
         self.built = True
 
     def _convert(self, inputs):
@@ -97,4 +99,5 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": serialize_object(initializers, self.embeddings_initializer),
                 "embeddings_regularizer": serialize_object(regularizers, self.embeddings_regularizer),
-                "embeddings_constraint": None, "mask_zero": self.mask_zero}
+                "embeddings_constraint": serialize_object(constraints, self.embeddings_constraint),
+                "mask_zero": self.mask_zero}

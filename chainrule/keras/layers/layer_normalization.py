@@ -14,8 +14,9 @@ from __future__ import annotations
 import warnings
 
 from chainrule.keras import initializers
+from chainrule.keras import constraints
 from chainrule.keras import regularizers
-from chainrule.keras.layers.base import Layer, check_no_constraint, serialize_object
+from chainrule.keras.layers.base import Layer, serialize_object
 from chainrule.ops import math as math_ops
 from chainrule.ops import reduce as reduce_ops
 from chainrule.ops.layer_norm import layer_norm
@@ -40,7 +41,6 @@ class _AffineNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        check_no_constraint(type(self).__name__, beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         if isinstance(axis, bool) or not isinstance(axis, (int, list, tuple)):
             raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis', but received: "
                             f"{axis!r}")
@@ -51,6 +51,8 @@ class _AffineNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
         self.supports_masking = True
 
@@ -59,10 +61,12 @@ class _AffineNormalization(Layer):
             raise ValueError(f"Layer '{self.name}' needs known sizes along axis={self.axis}, got {shape}")
         if with_gamma:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, name="gamma")
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint, name="gamma")
         if with_beta:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, name="beta")
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint, name="beta")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -73,7 +77,8 @@ class _AffineNormalization(Layer):
                 "gamma_initializer": serialize_object(initializers, self.gamma_initializer),
                 "beta_regularizer": serialize_object(regularizers, self.beta_regularizer),
                 "gamma_regularizer": serialize_object(regularizers, self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None}
+                "beta_constraint": serialize_object(constraints, self.beta_constraint),
+                "gamma_constraint": serialize_object(constraints, self.gamma_constraint)}
 
 
 class LayerNormalization(_AffineNormalization):

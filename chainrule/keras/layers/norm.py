@@ -10,8 +10,9 @@ array([0.03, 0.04], dtype=float32)
 from __future__ import annotations
 
 from chainrule.keras import initializers
+from chainrule.keras import constraints
 from chainrule.keras import regularizers
-from chainrule.keras.layers.base import InputSpec, Layer, check_no_constraint, serialize_object
+from chainrule.keras.layers.base import InputSpec, Layer, serialize_object
 from chainrule.ops.nn import MovingAverage, batch_norm_infer, batch_norm_train
 
 
@@ -29,7 +30,6 @@ class BatchNormalization(Layer):
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, synchronized: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
-        check_no_constraint("BatchNormalization", beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         if isinstance(axis, (list, tuple)):
             if len(axis) != 1:
                 raise NotImplementedError(f"BatchNormalization: one axis is supported, got axis={axis}")
@@ -44,6 +44,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
         self.supports_masking = True
 
@@ -60,10 +62,12 @@ class BatchNormalization(Layer):
         shape = (channels,)
         if self.scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, name="gamma")
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint, name="gamma")
         if self.center:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, name="beta")
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint, name="beta")
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
                                            name="moving_mean")
         self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
@@ -92,7 +96,8 @@ class BatchNormalization(Layer):
                 "moving_variance_initializer": serialize_object(initializers, self.moving_variance_initializer),
                 "beta_regularizer": serialize_object(regularizers, self.beta_regularizer),
                 "gamma_regularizer": serialize_object(regularizers, self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None, "synchronized": self.synchronized}
+                "beta_constraint": serialize_object(constraints, self.beta_constraint),
+                "gamma_constraint": serialize_object(constraints, self.gamma_constraint), "synchronized": self.synchronized}
 
 
 __all__ = ["BatchNormalization"]

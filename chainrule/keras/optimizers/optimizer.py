@@ -39,7 +39,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.backend import kernels
 from chainrule.backend.kernels import optim
-from chainrule.engine.autograd import enable_grad, grad as _grad
+from chainrule.engine.autograd import enable_grad, grad as _grad, no_grad
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.keras import distribution as _distribution
@@ -62,6 +62,13 @@ class LearningRate(float):
     def assign(self, value) -> "LearningRate":
         self._optimizer.learning_rate = value
         return self._optimizer.learning_rate
+
+
+def _apply_constraint(variable: Variable) -> None:
+    """``variable.assign(variable.constraint(variable))``, recording no graph (the projection is no part of a loss)."""
+    with no_grad():
+        value = variable.constraint(variable)
+    variable.assign(value.data if isinstance(value, Tensor) else value)
 
 
 class Optimizer:
@@ -305,6 +312,9 @@ class Optimizer:
                 if scales is not None and scales[k] != 1.0:
                     g = g * scales[k]
                 self.update_step(g, v.data, slots, lr)
+        for _, v, _ in work:  # Keras 3: each updated variable's constraint, assigned after the update
+            if getattr(v, "constraint", None) is not None:
+                _apply_constraint(v)
         count = self._iterations.data
         count[()] = int(count) + 1  # (an in-place += on a 0-d array costs microseconds)
         return self._iterations

@@ -17,8 +17,8 @@ import numpy as np
 
 from chainrule.engine.tensor import Tensor
 from chainrule.ops.creation import ones, zeros
-from chainrule.keras import activations, initializers, regularizers
-from chainrule.keras.layers.base import Layer, check_no_constraint, serialize_object
+from chainrule.keras import activations, constraints, initializers, regularizers
+from chainrule.keras.layers.base import Layer, serialize_object
 from chainrule.keras.layers.core import positive_int
 
 
@@ -42,8 +42,6 @@ class RecurrentCell(Layer):
                  recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         layer = type(self).__name__
-        check_no_constraint(layer, kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                            bias_constraint=bias_constraint)
         self.units = positive_int(units, "units", layer)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -54,6 +52,9 @@ class RecurrentCell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = _rate(dropout, "dropout", layer)
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", layer)
         self.seed = seed
@@ -70,13 +71,16 @@ class RecurrentCell(Layer):
             raise ValueError(f"Layer '{self.name}' needs a known last dimension of its input, got shape {input_shape}")
         width = self.GATES * self.units
         self.kernel = self.add_weight(shape=(features, width), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
         self.recurrent_kernel = self.add_weight(shape=(self.units, width), initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel")
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint, name="recurrent_kernel")
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(shape=self._bias_shape(), initializer=self._bias_initializer(),
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
         self.built = True
 
     def _bias_shape(self) -> tuple:
@@ -132,7 +136,9 @@ class RecurrentCell(Layer):
                 "kernel_regularizer": serialize_object(regularizers, self.kernel_regularizer),
                 "recurrent_regularizer": serialize_object(regularizers, self.recurrent_regularizer),
                 "bias_regularizer": serialize_object(regularizers, self.bias_regularizer),
-                "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None,
+                "kernel_constraint": serialize_object(constraints, self.kernel_constraint),
+                "recurrent_constraint": serialize_object(constraints, self.recurrent_constraint),
+                "bias_constraint": serialize_object(constraints, self.bias_constraint),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
 
 

@@ -91,5 +91,6 @@ class FusedRNN(RNN):
 
 _CELL_ATTRIBUTES = frozenset({"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                               "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-                              "recurrent_regularizer", "bias_regularizer", "dropout", "recurrent_dropout", "seed",
+                              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed",
                               "unit_forget_bias", "reset_after"})

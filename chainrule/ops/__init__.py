@@ -11,6 +11,7 @@ from chainrule.ops.shape import (broadcast_to, concat, expand_dims, gather, geti
 from chainrule.ops.conv import conv2d
 from chainrule.ops.conv_pool import conv2d_relu_max_pool2d
 from chainrule.ops.conv1d import conv1d
+from chainrule.ops.conv3d import avg_pool3d, conv3d, conv3d_transpose, max_pool3d
 from chainrule.ops.conv_transpose import conv1d_transpose, conv2d_transpose
 from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
 from chainrule.ops.image_transform import affine_transform

@@ -53,14 +53,24 @@ COL2IM_CHUNK_BYTES = 4 * 2**20
 # --- argument handling, shared with pool.py ---------------------------------------------------------------------------
 def pair(value, name: str, opname: str) -> tuple[int, int]:
     """An int, a pair of ints as (height, width), or TensorFlow's NHWC form [1, height, width, 1]; each >= 1."""
-    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(values) == 4 and values[0] == values[3] == 1:
-        values = values[1:3]
-    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
-                                   for v in values):
-        raise ValueError(f"{opname}: {name} must be a positive int, a pair of positive ints or [1, h, w, 1], "
-                         f"got {value!r}")
-    return int(values[0]), int(values[1])
+    return per_axis(value, 2, name, opname)  # type: ignore[return-value]
+
+
+def per_axis(value, rank: int, name: str, opname: str) -> tuple[int, ...]:
+    """An int, ``rank`` ints (one per spatial axis), or TensorFlow's form [1, *sizes, 1]; each >= 1.
+
+    >>> per_axis(2, 3, "strides", "conv3d"), per_axis([1, 2, 3, 1], 2, "strides", "conv2d")
+    ((2, 2, 2), (2, 3))
+    """
+    values = (value,) * rank if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) == rank + 2 and values[0] == values[-1] == 1:
+        values = values[1:-1]
+    if len(values) != rank or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                                      for v in values):
+        sizes = ", ".join("dhw"[3 - rank:])
+        forms = f"{'a pair of positive ints' if rank == 2 else f'{rank} positive ints'} or [1, {sizes}, 1]"
+        raise ValueError(f"{opname}: {name} must be a positive int, {forms}, got {value!r}")
+    return tuple(int(v) for v in values)
 
 
 def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:

@@ -88,19 +88,22 @@ def keras_pads(size: int, out: int, k: int, stride: int, output_padding: int | N
     return before, max((size - 1) * stride + extent - out - before, 0)
 
 
-def _output_padding(value, opname: str, strides) -> tuple[int, int] | None:
+def output_padding_per_axis(value, opname: str, strides) -> tuple[int, ...] | None:
+    """None, or one non-negative int per spatial axis (of ``strides``), each less than its stride."""
     if value is None:
         return None
-    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
-                                   for v in values):
-        raise ValueError(f"{opname}: output_padding must be a non-negative int or a pair of them, got {value!r}")
+    rank = len(strides)
+    values = (value,) * rank if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != rank or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
+                                      for v in values):
+        raise ValueError(f"{opname}: output_padding must be a non-negative int or "
+                         f"{'a pair' if rank == 2 else rank} of them, got {value!r}")
     for axis, (p, s) in enumerate(zip(values, strides)):
         if p >= s:
             raise ValueError(f"{opname}: `output_padding` must be strictly less than `strides` for all dimensions. At "
                              f"dimension {axis}, `output_padding` is {p} but `strides` is {s}. Received: "
                              f"output_padding={value}, strides={tuple(strides)}")
-    return int(values[0]), int(values[1])
+    return tuple(int(v) for v in values)
 
 
 def transpose_args(opname: str, x: TensorLike, kernel: TensorLike, strides, padding, output_padding, dilations,
@@ -122,7 +125,7 @@ def transpose_args(opname: str, x: TensorLike, kernel: TensorLike, strides, padd
     mode = padding.lower() if isinstance(padding, str) else padding
     if mode not in ("valid", "same"):
         raise ValueError(f"{opname}: padding must be 'valid' or 'same', got {padding!r}")
-    extra = _output_padding(output_padding, opname, strides)
+    extra = output_padding_per_axis(output_padding, opname, strides)
     kh, kw, filters, _ = kernel.shape
     out_hw = tuple(transpose_output_length(n, k, mode, s, None if extra is None else p, d)
                    for n, k, s, p, d in zip(x.shape[1:3], (kh, kw), strides, extra or (0, 0), dilations))

@@ -69,8 +69,6 @@ def test_the_adapt_method():
     np.testing.assert_array_equal(vectorized_data.numpy(), [[1, 3, 4], [4, 0, 2]])  # test
 
 
-@pytest.mark.xfail(strict=True, reason="AttributeError: module 'chainrule.keras' has no attribute 'applications' "
-                                       "(keras.applications.ResNet50 is missing)")
 def test_image_data_augmentation():
     data_augmentation = keras.Sequential(
         [

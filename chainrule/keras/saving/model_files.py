@@ -27,6 +27,7 @@ import numpy as np
 from chainrule.keras.configurable import is_serialized, serialize
 from chainrule.keras.saving.object_registration import get_registered_name, registered_name_entry
 from chainrule.keras.saving.file_format import ModelFileError, decode, read_file, write_file
+from chainrule.keras.saving import legacy_h5
 from chainrule.keras.saving.weight_budget import check_input_shapes, weight_budget
 
 
@@ -90,11 +91,16 @@ def save_weights(model, path: str | os.PathLike, overwrite: bool = True) -> None
     write_file(path, header, tensors, overwrite=overwrite)
 
 
-def load_weights(model, path: str | os.PathLike, skip_mismatch: bool = False) -> None:
+def load_weights(model, path: str | os.PathLike, skip_mismatch: bool = False, by_name: bool = False) -> None:
     """Load weights written by :func:`save_weights` (or :func:`save_model`) into ``model``, which must have as many
     layers with weights, in the same order, of the same classes and shapes. Nothing is changed when they do not
     match, unless ``skip_mismatch=True`` (Keras's option): then the layers that differ keep their weights, with a
-    warning."""
+    warning. A Keras HDF5 file (``.h5``/``.hdf5``: keras.applications' weights) is read as Keras reads it, by
+    layer order or, with ``by_name=True``, by layer name (:mod:`chainrule.keras.saving.legacy_h5`, needs h5py)."""
+    if legacy_h5.is_legacy_h5_path(path):
+        return legacy_h5.load_weights(model, path, skip_mismatch=skip_mismatch, by_name=by_name)
+    if by_name:
+        raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")
     header, arrays = read_file(path)
     if header.get("kind") not in ("model", "weights"):
         raise ModelFileError(path, f"unknown kind of file {header.get('kind')!r} (expected 'weights' or 'model')")

@@ -1,0 +1,105 @@
+"""The steps every application function shares around its own layers: check the arguments, make the input, put the
+classifier or the pooling on top, make the model and load its weights (Keras writes them out in each file).
+
+>>> from chainrule.keras import layers
+>>> image = model_input(None, (32, 32, 3))
+>>> top = classifier_top(layers.Conv2D(4, 3)(image), include_top=False, pooling="avg", classes=1000,
+...                      classifier_activation="softmax", weights=None)
+>>> finished_model(None, image, top, "tiny", weights=None).output_shape
+(None, 4)
+"""
+from __future__ import annotations
+
+import os
+
+from chainrule.keras import layers
+from chainrule.keras.applications import imagenet_utils
+from chainrule.keras.graph import KerasTensor
+from chainrule.keras.models import Model
+from chainrule.keras.saving import legacy_h5
+from chainrule.keras.utils.file_utils import get_file
+
+POOLINGS = (None, "avg", "max")
+
+
+def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> None:
+    """Keras's checks of ``weights`` and ``classes``, and of ``pooling`` (Keras ignores a value it does not know;
+    here it is an error). ImageNet weights need h5py: said before anything is built or downloaded."""
+    if not (weights in {"imagenet", None} or (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights))):
+        raise ValueError("The `weights` argument should be either `None` (random initialization), 'imagenet' "
+                         "(pre-training on ImageNet), or the path to the weights file to be loaded.  Received: "
+                         f"weights={weights}")
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError(f"If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
+                         f"Received classes={classes}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"The `pooling` argument should be one of None, 'avg' or 'max'. Received: pooling={pooling!r}")
+    if weights is not None and (weights == "imagenet" or legacy_h5.is_legacy_h5_path(weights)):
+        legacy_h5.require_h5py()
+
+
+def model_input(input_tensor, input_shape) -> KerasTensor:
+    """The tensor the model starts from: a new ``Input(shape=input_shape)``, or ``input_tensor`` when given (a
+    KerasTensor, as Keras 3's InputLayer requires)."""
+    if input_tensor is None:
+        return layers.Input(shape=input_shape)
+    if not isinstance(input_tensor, KerasTensor):
+        raise ValueError(f"Argument `input_tensor` must be a KerasTensor. Received invalid type: "
+                         f"input_tensor={input_tensor} (of type {type(input_tensor)})")
+    return input_tensor
+
+
+def classifier_top(x, include_top: bool, pooling, classes: int, classifier_activation, weights,
+                   avg_name: str | None = None, max_name: str | None = None, dropout: float = 0.0,
+                   dense_initializer="glorot_uniform"):
+    """Keras's head: with the top, global average pooling (``avg_name``), optional dropout ('top_dropout') and the
+    'predictions' Dense layer; without it, ``pooling`` 'avg' or 'max' (named ``avg_name``/``max_name``) or none."""
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name=avg_name)(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout, name="top_dropout")(x)
+        imagenet_utils.validate_activation(classifier_activation, weights)
+        return layers.Dense(classes, activation=classifier_activation, kernel_initializer=dense_initializer,
+                            name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name=avg_name)(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name=max_name)(x)
+    return x
+
+
+def get_source_inputs(tensor) -> list[KerasTensor]:
+    """The ``keras.Input`` tensors that ``tensor`` is computed from, in the order a depth-first walk meets them
+    (Keras's ``operation_utils.get_source_inputs``, walked with a stack: residual graphs are deep and branchy).
+
+    >>> x = layers.Input(shape=(3,))
+    >>> get_source_inputs(layers.Dense(2)(x)) == [x]
+    True
+    """
+    sources: list[KerasTensor] = []
+    visited: set[int] = set()
+    stack = [tensor]
+    while stack:
+        t = stack.pop()
+        node = getattr(t, "node", None)
+        if node is not None and node.flat_inputs:  # a layer's output: walk on to that layer's inputs
+            if id(node) not in visited:
+                visited.add(id(node))
+                stack.extend(reversed(node.flat_inputs))
+        elif all(t is not known for known in sources):  # an Input (or a tensor with no history)
+            sources.append(t)
+    return sources
+
+
+def finished_model(input_tensor, image, outputs, name: str, weights, file_name: str | None = None,
+                   origin: str | None = None, file_hash: str | None = None) -> Model:
+    """The model from the source inputs of ``input_tensor`` (or ``image``) to ``outputs``, with its weights:
+    ImageNet's (``file_name`` downloaded from ``origin`` into ``~/.keras/models`` through ``get_file``, checked
+    against ``file_hash``) or those of the file ``weights`` names."""
+    inputs = get_source_inputs(input_tensor) if input_tensor is not None else image
+    model = Model(inputs, outputs, name=name)
+    if weights == "imagenet":
+        weights = get_file(file_name, origin, cache_subdir="models", file_hash=file_hash)
+    if weights is not None:
+        model.load_weights(weights)
+    return model

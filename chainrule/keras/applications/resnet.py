@@ -1,0 +1,160 @@
+"""``keras.applications.resnet``: ResNet50, ResNet101 and ResNet152 (He et al., "Deep Residual Learning for Image
+Recognition", CVPR 2015), layer for layer and name for name as Keras 3 builds them, so that Keras's ImageNet weight
+files load one to one.
+
+Each expects ``preprocess_input`` ("caffe" mode: RGB to BGR, channels zero-centered on ImageNet's means).
+
+>>> model = ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
+>>> model.output_shape, model.layers[2].name
+((None, 2048), 'conv1_conv')
+"""
+from __future__ import annotations
+
+from chainrule.keras import backend, layers
+from chainrule.keras.applications import building, imagenet_utils
+
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+WEIGHTS_HASHES = {  # (with the top, without it), Keras's md5 sums of its files
+    "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
+    "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
+    "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+}
+# blocks per stack (conv2..conv5) of each depth
+STACK_BLOCKS = {"resnet50": (3, 4, 6, 3), "resnet101": (3, 4, 23, 3), "resnet152": (3, 8, 36, 3)}
+
+
+def ResNet(stack_fn, preact: bool, use_bias: bool, include_top: bool = True, weights="imagenet",
+           input_tensor=None, input_shape=None, pooling=None, classes: int = 1000,
+           classifier_activation="softmax", name: str = "resnet", weights_name: str | None = None):
+    """The ResNet skeleton around ``stack_fn`` (the residual stacks): the 7x7 stem and max pooling, then the stacks,
+    then the top. ``preact``: batch normalization and ReLU after the stacks instead of after the stem (ResNetV2)."""
+    building.check_arguments(weights, include_top, classes, pooling)
+    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
+                                                    data_format=backend.image_data_format(),
+                                                    require_flatten=include_top, weights=weights)
+    image = building.model_input(input_tensor, input_shape)
+    bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
+
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(image)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
+    if not preact:
+        x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = stack_fn(x)
+    if preact:
+        x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="post_bn")(x)
+        x = layers.Activation("relu", name="post_relu")(x)
+    x = building.classifier_top(x, include_top, pooling, classes, classifier_activation, weights,
+                                avg_name="avg_pool", max_name="max_pool")
+
+    file_name = origin = file_hash = None
+    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
+        suffix = "" if include_top else "_notop"
+        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+        origin, file_hash = BASE_WEIGHTS_PATH + file_name, WEIGHTS_HASHES[weights_name][0 if include_top else 1]
+    elif weights == "imagenet":
+        raise ValueError(f"There are no ImageNet weights for the ResNet named {weights_name!r}; "
+                         f"known: {sorted(WEIGHTS_HASHES)}")
+    return building.finished_model(input_tensor, image, x, name, weights, file_name, origin, file_hash)
+
+
+def residual_block_v1(x, filters: int, kernel_size: int = 3, stride: int = 1, conv_shortcut: bool = True,
+                      name: str | None = None):
+    """The bottleneck block: 1x1 (``stride``), ``kernel_size``, 1x1 to ``4 * filters`` channels, plus the shortcut
+    (a strided 1x1 convolution when ``conv_shortcut``, else the input), then ReLU."""
+    bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(filters, 1, strides=stride, name=f"{name}_1_conv")(x)
+    x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_1_bn")(x)
+    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = layers.Conv2D(filters, kernel_size, padding="SAME", name=f"{name}_2_conv")(x)
+    x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_2_bn")(x)
+    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
+    x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_3_bn")(x)
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
+    return layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def stack_residual_blocks_v1(x, filters: int, blocks: int, stride1: int = 2, name: str | None = None):
+    """``blocks`` bottleneck blocks; the first has the convolution shortcut and stride ``stride1``."""
+    x = residual_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
+    return x
+
+
+def _resnet_v1(weights_name: str, include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name):
+    blocks = STACK_BLOCKS[weights_name]
+
+    def stack_fn(x):
+        x = stack_residual_blocks_v1(x, 64, blocks[0], stride1=1, name="conv2")
+        x = stack_residual_blocks_v1(x, 128, blocks[1], name="conv3")
+        x = stack_residual_blocks_v1(x, 256, blocks[2], name="conv4")
+        return stack_residual_blocks_v1(x, 512, blocks[3], name="conv5")
+
+    return ResNet(stack_fn, preact=False, use_bias=True, weights_name=weights_name, name=name,
+                  include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+                  pooling=pooling, classes=classes, classifier_activation=classifier_activation)
+
+
+def ResNet50(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+             classes: int = 1000, classifier_activation="softmax", name: str = "resnet50"):
+    """Instantiates the ResNet50 architecture (25,636,712 parameters with the top)."""
+    return _resnet_v1("resnet50", include_top, weights, input_tensor, input_shape, pooling, classes,
+                      classifier_activation, name)
+
+
+def ResNet101(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+              classes: int = 1000, classifier_activation="softmax", name: str = "resnet101"):
+    """Instantiates the ResNet101 architecture (44,707,176 parameters with the top)."""
+    return _resnet_v1("resnet101", include_top, weights, input_tensor, input_shape, pooling, classes,
+                      classifier_activation, name)
+
+
+def ResNet152(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+              classes: int = 1000, classifier_activation="softmax", name: str = "resnet152"):
+    """Instantiates the ResNet152 architecture (60,419,944 parameters with the top)."""
+    return _resnet_v1("resnet152", include_top, weights, input_tensor, input_shape, pooling, classes,
+                      classifier_activation, name)
+
+
+def preprocess_input(x, data_format: str | None = None):
+    """``imagenet_utils.preprocess_input`` in "caffe" mode: RGB to BGR, each channel zero-centered on ImageNet's
+    means, no scaling."""
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
+
+
+def decode_predictions(preds, top: int = 5):
+    """``imagenet_utils.decode_predictions``: the ``top`` ImageNet classes of each prediction."""
+    return imagenet_utils.decode_predictions(preds, top=top)
+
+
+_ARGUMENTS_DOC = """
+
+    Args (Keras's):
+        include_top: whether to include the fully-connected layer at the top of the network.
+        weights: `None` (random initialization), `"imagenet"` (pre-training on ImageNet, downloaded through
+            `keras.utils.get_file`; needs h5py) or the path to a weights file to load.
+        input_tensor: optional Keras tensor (output of `layers.Input()`) to use as the model's image input.
+        input_shape: optional shape tuple, only to be specified if `include_top` is False (otherwise it has to be
+            `(224, 224, 3)`); exactly 3 channels for ImageNet weights, width and height no smaller than 32.
+        pooling: optional pooling for feature extraction when `include_top` is False: `None` (the 4D output of the
+            last block), `"avg"` (global average pooling) or `"max"` (global max pooling).
+        classes: number of classes, only with `include_top=True` and no `weights`. Defaults to 1000.
+        classifier_activation: the activation of the "top" layer (`None` gives logits); with pretrained weights
+            only `None` or `"softmax"`.
+        name: the name of the model.
+
+    Returns:
+        A `Model` instance.
+"""
+for _function in (ResNet50, ResNet101, ResNet152):
+    _function.__doc__ += _ARGUMENTS_DOC

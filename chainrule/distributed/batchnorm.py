@@ -3,9 +3,9 @@ rank's rows together (TF 2's ``tf.keras.layers.experimental.SyncBatchNormalizati
 ``BatchNormalization(synchronized=True)``). Plain ``BatchNormalization`` keeps each rank's own statistics, as Keras
 does by default.
 
-The statistics are per-channel means over all ranks, computed by :class:`AllreduceMean`, an op whose backward is an
-allreduce too, so the gradient of every rank's rows includes what they did to the other ranks' losses through the
-shared mean and variance. With one process it equals BatchNormalization.
+The statistics are per-channel means over all ranks, computed by the registered op ``allreduce_mean``
+(chainrule/distributed/collective_ops.py), whose backward is an allreduce too, so the gradient of every rank's rows
+includes what they did to the other ranks' losses through the shared mean and variance. With one process it equals BatchNormalization.
 
 >>> import numpy as np
 >>> x = np.arange(8, dtype="float32").reshape(4, 2)
@@ -17,29 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.distributed.collective_ops import allreduce_mean
 from chainrule.distributed.comm import communicator
-from chainrule.distributed.replica import current_weight
-from chainrule.engine.function import Function
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.ops.nn import MovingAverage
-
-
-class AllreduceMean(Function):
-    # m = Σ_ranks s / Σ_ranks count  ->  ds_r = Σ_q w_q g_q / (w_r Σ count), w_q each rank's weight in the step's
-    # gradient sum (so that the optimizer's Σ_q w_q dθ_q carries every rank's loss through the shared statistics)
-    def forward(self, local_sum, count):
-        comm = communicator()
-        buffer = np.append(local_sum.astype(np.float64).reshape(-1), float(count))
-        comm.allreduce_array(buffer, "sum")
-        self.total = buffer[-1]
-        weight = current_weight()
-        self.weight = 1.0 / comm.size if weight is None else weight
-        return (buffer[:-1] / self.total).astype(local_sum.dtype).reshape(local_sum.shape)
-
-    def backward(self, g):
-        combined = (g * self.weight).astype(np.float64)
-        communicator().allreduce_array(combined, "sum")
-        return ((combined / (self.weight * self.total)).astype(g.dtype), None)
 
 
 class SyncBatchNormalization(BatchNormalization):
@@ -53,9 +34,9 @@ class SyncBatchNormalization(BatchNormalization):
         axes = tuple(i for i in range(inputs.ndim) if i != axis)
         kept = tuple(1 if i != axis else inputs.shape[axis] for i in range(inputs.ndim))
         count = int(np.prod([inputs.shape[i] for i in axes]))
-        mean = AllreduceMean.apply(inputs.sum(axis=axes), count)
+        mean = allreduce_mean(inputs.sum(axis=axes), count)
         centered = inputs - mean.reshape(kept)
-        var = AllreduceMean.apply((centered * centered).sum(axis=axes), count)
+        var = allreduce_mean((centered * centered).sum(axis=axes), count)
         scale = (var + float(self.epsilon)) ** -0.5
         if self.gamma is not None:
             scale = scale * self.gamma

@@ -1,16 +1,35 @@
-"""The meta-test: every registered op has a finite-difference check and a PyTorch comparison."""
+"""The meta-test: every registered op has a finite-difference check and a PyTorch comparison.
+
+Ops register themselves (``@op``) when their module is imported, and some live above ``chainrule.ops`` (the
+differentiable collectives in chainrule/distributed/), so every module of the package is imported first. The checks
+are the oracle tests, and tests elsewhere that mark what they check with ``covers`` (tests/distributed/).
+"""
+import importlib
 import importlib.util
+import pkgutil
 from pathlib import Path
 
 from helpers import COVERAGE
 
+import chainrule
 from chainrule.ops import OPS
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def _import_every_module() -> None:
+    for module in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
 
 
 def _import_all_oracle_tests() -> None:
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+    _import_every_module()
+    elsewhere = [path for path in sorted(TESTS.rglob("test_*.py"))
+                 if path.parent.name != "oracle" and "@covers(" in path.read_text()]
+    for path in sorted(Path(__file__).parent.glob("test_*.py")) + elsewhere:
         if path.name != Path(__file__).name:
-            spec = importlib.util.spec_from_file_location(f"_coverage_{path.stem}", path)
+            spec = importlib.util.spec_from_file_location(f"_coverage_{path.parent.name}_{path.stem}", path)
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
 
 

@@ -388,14 +388,17 @@ class Rescaling(Layer):
     array([[0., 1.]], dtype=float32)
     """
 
-    def __init__(self, scale: float, offset: float = 0.0, **kwargs):
+    def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        # a number, or values broadcast against the input (one per channel), as Keras 3 takes them (EfficientNet)
+        self.scale, self.offset = (float(v) if np.ndim(v) == 0 else np.asarray(v, float).tolist()
+                                   for v in (scale, offset))
         self.supports_masking = True
 
     def call(self, inputs):
-        y = inputs * self.scale
-        return y + self.offset if self.offset else y
+        scale, offset = (v if isinstance(v, float) else np.asarray(v, self.dtype) for v in (self.scale, self.offset))
+        y = inputs * scale
+        return y + offset if np.any(offset) else y
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

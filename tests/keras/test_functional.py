@@ -158,14 +158,20 @@ def test_nested_models_as_layers():
     assert seq.output_shape == (None, 2)
 
 
-def test_disconnected_graph_and_non_input_inputs_are_errors():
+def test_disconnected_graph_is_an_error_and_intermediate_inputs_become_new_inputs():
     a, b = keras.Input(shape=(3,)), keras.Input(shape=(3,))
     out = layers.Add()([a, b])
     with pytest.raises(ValueError, match="disconnected"):
         keras.Model(a, out)
-    h = layers.Dense(2)(a)
-    with pytest.raises(ValueError, match="keras.Input"):
-        keras.Model(h, layers.Dense(1)(h))
+    first, head = layers.Dense(2), layers.Dense(1)
+    h = first(a)
+    model = keras.Model(h, head(h))  # Keras 3 (clone_graph_nodes): h's place is taken by a new keras.Input
+    assert model.inputs[0] is not h and model.inputs[0].shape == (None, 2)
+    assert model.layers[0].name == f"{h.name}CLONE" and first not in model.layers and head in model.layers
+    x = np.ones((4, 2), "float32")
+    np.testing.assert_allclose(model(x).numpy(), head(x).numpy())
+    whole = keras.Model(a, head(h))  # the original graph is unchanged
+    assert first in whole.layers and whole(np.ones((4, 3), "float32")).shape == (4, 1)
 
 
 def test_wrong_symbolic_shape_is_the_layers_error():

@@ -14,11 +14,11 @@ The example's code is kept as written, except:
 - `epochs=50` is 2; `keras.utils.plot_model` is left out (chainrule has none);
 - lines marked `# test:` check what the program produces.
 
-The whole program is marked xfail: its first error is `features[feature_name].dtype == "string"`
-being False for a string tensor (chainrule's Tensor.dtype is a NumPy dtype, not TensorFlow's
-DType that equals "string"), so `thal` goes to IntegerLookup; past that, keras.Model refuses the
-example's inputs dict, whose numeric entries are Normalization outputs rather than keras.Input
-tensors (Keras 3 clones such graph nodes into new inputs).
+What it relies on: a string tensor's dtype equals "string" (tf.string), so `thal` goes to
+StringLookup; keras.Model takes the example's inputs dict, whose numeric entries are Normalization
+outputs rather than keras.Input tensors, as Keras 3 does (clone_graph_nodes: each becomes a new
+Input, the Normalization layers are not part of the model), and takes data by the dict's keys,
+adding the trailing axis of size 1 that the Inputs declare.
 """
 
 import numpy as np
@@ -41,8 +41,6 @@ def heart_like(n=120, seed=0):
     }
 
 
-@pytest.mark.xfail(strict=True, reason="ValueError: invalid literal for int() with base 10: 'fixed' (a string "
-                                       "tensor's dtype does not equal 'string', so thal goes to IntegerLookup)")
 def test_structured_data_classification():
     dataframe = heart_like()
     val_dataframe = {k: v[:24] for k, v in dataframe.items()}

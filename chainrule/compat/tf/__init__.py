@@ -31,10 +31,9 @@ from chainrule.compat.tf.api import (add_n, clip_by_global_norm, clip_by_norm, c
                                      reduce_any, reshape, size, square, stop_gradient, tile, where,
                                      UnconnectedGradients)
 
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
-bool = bool_  # noqa: A001  (tf.bool)
-string = _np.str_  # tf.string: text elements (tf.data's from_generator, TensorSpec); NumPy keeps them as str
+from chainrule.compat.tf import dtypes  # noqa: E402  (tf.dtypes: the dtype names, tf.as_dtype, tf.string)
+from chainrule.compat.tf.dtypes import (as_dtype, bool, bool_, complex64, complex128, float16, float32,  # noqa: A004
+                                        float64, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64)
 negative, multiply, subtract, divide = ops.neg, mul, sub, div
 reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor

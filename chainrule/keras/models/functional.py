@@ -21,6 +21,44 @@ from chainrule.keras.models.serialization import deserialize_layer, serialize_la
 from chainrule.utils import tree
 
 
+def _is_input(t: KerasTensor) -> bool:
+    return t.node is not None and type(t.node.layer).__name__ == "InputLayer"
+
+
+def clone_graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]):
+    """Keras 3's ``clone_graph_nodes``: a model made from intermediate tensors (``Model(dense(x), out)``) gets a new
+    ``keras.Input`` in place of each input that no ``keras.Input`` made (same shape and dtype, named
+    ``<name>CLONE``), and the layer calls between the inputs and the outputs are made again on the new tensors;
+    what came before those inputs is not part of the model. Returns the new inputs and outputs."""
+    from chainrule.keras.graph import Node
+    from chainrule.keras.layers.core import Input
+
+    new: dict[int, KerasTensor] = {}
+    for t in inputs:
+        new[id(t)] = t if _is_input(t) else Input(batch_shape=t.shape, dtype=t.dtype, name=f"{t.name}CLONE")
+    order, seen, stack = [], set(), [(t.node, False) for t in reversed(outputs) if id(t) not in new]
+    while stack:  # the calls between inputs and outputs, each after those it takes tensors from
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif id(node) not in seen and not _is_input(node.outputs[0]):
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((t.node, False) for t in reversed(node.flat_inputs) if id(t) not in new)
+
+    def swap(x):
+        return new.get(id(x), x) if isinstance(x, KerasTensor) else x
+
+    for node in order:
+        outs = []
+        for t in node.outputs:
+            copy = new[id(t)] = KerasTensor(t.shape, t.dtype, name=t.name)
+            copy._keras_mask = swap(t._keras_mask)
+            outs.append(copy)
+        Node(node.layer, tree.map_structure(swap, node.args), tree.map_structure(swap, node.kwargs), outs)
+    return [new[id(t)] for t in inputs], [new.get(id(t), t) for t in outputs]
+
+
 @functools.cache
 def functional_subclass(cls: type) -> type:
     """``cls`` with Functional behind it: ``class Custom(keras.Model)`` overriding ``train_step`` and called as
@@ -34,13 +72,19 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
-        self._nested_inputs, self._nested_outputs = inputs, outputs
         flat_in = list(inputs.values()) if isinstance(inputs, dict) else tree.flatten(inputs)
         flat_out = list(outputs.values()) if isinstance(outputs, dict) else tree.flatten(outputs)
+        if not all(isinstance(t, KerasTensor) and _is_input(t) for t in flat_in):  # Keras 3: intermediate tensors
+            flat_in, flat_out = clone_graph_nodes(flat_in, flat_out)          # become new keras.Input tensors
+            inputs = dict(zip(inputs, flat_in)) if isinstance(inputs, dict) else tree.pack_sequence_as(inputs, flat_in)
+            outputs = (dict(zip(outputs, flat_out)) if isinstance(outputs, dict)
+                       else tree.pack_sequence_as(outputs, flat_out))
+        self._nested_inputs, self._nested_outputs = inputs, outputs
         self._graph = Graph(flat_in, flat_out)
         self.inputs, self.outputs = flat_in, flat_out
         self._input_dtypes = [np.dtype(t.dtype) for t in flat_in]
-        self._input_names = [t.node.layer.name for t in flat_in]
+        # inputs given as a dict take data by its keys (Keras 3 matches the keys), else by the Input layers' names
+        self._input_names = list(inputs) if isinstance(inputs, dict) else [t.node.layer.name for t in flat_in]
         # outputs given as a dict are named by their keys (losses and metrics may be keyed so), else by layer
         self.output_names = list(outputs) if isinstance(outputs, dict) else [t.node.layer.name for t in flat_out]
         if len(flat_in) == 1:

@@ -100,10 +100,15 @@ class Model(Trainer, Layer):
         self.built = True
 
     def _convert(self, inputs):
-        if isinstance(inputs, dict):
-            return {key: Layer._convert(self, value) for key, value in inputs.items()}
-        inputs = Layer._convert(self, inputs)
         shapes = self._input_batch_shapes
+        if isinstance(inputs, dict):
+            inputs = {key: Layer._convert(self, value) for key, value in inputs.items()}
+            names = getattr(self, "_input_names", None)  # a functional model's: the inputs' keys, in order
+            if shapes is None or names is None or len(names) != len(shapes):
+                return inputs
+            declared = dict(zip(names, shapes))
+            return {key: _adjust_rank(x, declared[key]) if key in declared else x for key, x in inputs.items()}
+        inputs = Layer._convert(self, inputs)
         if shapes is not None:
             if isinstance(inputs, Tensor) and len(shapes) == 1:
                 return _adjust_rank(inputs, shapes[0])

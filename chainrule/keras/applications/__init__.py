@@ -2,10 +2,14 @@
 them, so that Keras's published weight files load one to one (``weights="imagenet"`` downloads them through
 ``keras.utils.get_file``; reading them needs h5py: ``pip install 'chainrule[applications]'``).
 
-=======================  ==================================================================================
-``resnet`` (``resnet50``) ResNet50, ResNet101, ResNet152 (preprocessing: "caffe")
-``imagenet_utils``       preprocess_input (caffe/tf/torch), decode_predictions, obtain_input_shape, correct_pad
-=======================  ==================================================================================
+==========================  ==============================================================================
+``resnet`` (``resnet50``)   ResNet50, ResNet101, ResNet152 (preprocessing: "caffe")
+``mobilenet_v2``            MobileNetV2 (``alpha``; preprocessing: "tf")
+``vgg16``, ``vgg19``        VGG16, VGG19 (preprocessing: "caffe")
+``xception``                Xception (299x299 by default; preprocessing: "tf")
+``efficientnet``            EfficientNetB0 ... B7 (they rescale and normalize 0..255 pixels themselves)
+``imagenet_utils``          preprocess_input (caffe/tf/torch), decode_predictions, obtain_input_shape
+==========================  ==============================================================================
 
 Each model's module has its ``preprocess_input`` and ``decode_predictions``.
 
@@ -14,7 +18,17 @@ Each model's module has its ``preprocess_input`` and ``decode_predictions``.
 >>> base.output_shape
 (None, 1, 1, 2048)
 """
-from chainrule.keras.applications import imagenet_utils, resnet, resnet50
+from chainrule.keras.applications import (efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50, vgg16, vgg19,
+                                          xception)
+from chainrule.keras.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
+                                                       EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from chainrule.keras.applications.mobilenet_v2 import MobileNetV2
 from chainrule.keras.applications.resnet import ResNet50, ResNet101, ResNet152
+from chainrule.keras.applications.vgg16 import VGG16
+from chainrule.keras.applications.vgg19 import VGG19
+from chainrule.keras.applications.xception import Xception
 
-__all__ = ["ResNet50", "ResNet101", "ResNet152", "imagenet_utils", "resnet", "resnet50"]
+__all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+           "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152",
+           "VGG16", "VGG19", "Xception", "efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50",
+           "vgg16", "vgg19", "xception"]

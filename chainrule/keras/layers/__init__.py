@@ -11,8 +11,10 @@ from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, Rand
 from chainrule.keras.layers.base import InputSpec, Layer
 from chainrule.keras.layers.conv import Conv2D, Convolution2D
 from chainrule.keras.layers.conv1d import Conv1D, Convolution1D
-from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose,
-                                                   Convolution2DTranspose)
+from chainrule.keras.layers.conv3d import Conv3D, Convolution3D
+from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,
+                                                   Convolution1DTranspose, Convolution2DTranspose,
+                                                   Convolution3DTranspose)
 from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Rescaling,
                                          Reshape)
 from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
@@ -33,15 +35,18 @@ from chainrule.keras.layers.preprocessing import (CategoryEncoding, Hashing, Int
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
-                                         GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+                                         GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
+                                         AveragePooling3D, AvgPool3D, GlobalAveragePooling3D, GlobalAvgPool3D,
+                                         GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D, MaxPooling3D)
 from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                                    SpatialDropout1D, SpatialDropout2D)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from chainrule.keras.layers.serialization import deserialize, serialize
 from chainrule.keras.layers.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
                                        StackedRNNCells)
-from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,
-                                              UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector,
+                                              UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
+                                              ZeroPadding3D)
 
 __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Reshape", "Dropout", "InputLayer", "Lambda",
            "Rescaling", "Conv2D", "Convolution2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D",
@@ -61,3 +66,6 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "GroupNormalization", "UnitNormalization"]
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
 __all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]
+__all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
+            "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
+            "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import ops
 from chainrule.keras.layers.base import InputSpec
 from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
 from chainrule.ops import conv as conv_ops
@@ -40,6 +41,32 @@ def normalize_padding(padding, layer: str, allow_causal: bool = False) -> str:
     if mode not in allowed:
         raise ValueError(f"{layer}: padding must be {' or '.join(repr(a) for a in allowed)}, got {padding!r}")
     return mode
+
+
+def to_channels_last(x, data_format: str):
+    """A (batch, channels, *spatial) tensor as (batch, *spatial, channels) when data_format is 'channels_first'."""
+    return ops.transpose(x, (0, *range(2, x.ndim), 1)) if data_format == "channels_first" else x
+
+
+def from_channels_last(x, data_format: str):
+    """The inverse of :func:`to_channels_last`: back to (batch, channels, *spatial) for 'channels_first'."""
+    return ops.transpose(x, (0, x.ndim - 1, *range(1, x.ndim - 1))) if data_format == "channels_first" else x
+
+
+def shape_channels_last(shape, data_format: str) -> tuple:
+    """A shape as :func:`to_channels_last` would give it.
+
+    >>> shape_channels_last((None, 3, 8, 8, 8), "channels_first")
+    (None, 8, 8, 8, 3)
+    """
+    shape = tuple(shape)
+    return (shape[0], *shape[2:], shape[1]) if data_format == "channels_first" else shape
+
+
+def shape_from_channels_last(shape, data_format: str) -> tuple:
+    """A channels-last shape in the layout of ``data_format``."""
+    shape = tuple(shape)
+    return (shape[0], shape[-1], *shape[1:-1]) if data_format == "channels_first" else shape
 
 
 def conv_output_length(size, k: int, padding: str, stride: int, dilation: int = 1):

@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D, and global average / max pooling over space (1-D and 2-D).
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, and global average / max pooling over space (1-D, 2-D
+and 3-D).
 
 >>> import numpy as np
 >>> MaxPooling2D()(np.ones((2, 6, 6, 3), "float32")).shape
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 from chainrule import ops
 from chainrule.keras.layers.base import InputSpec, Layer
-from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
+from chainrule.keras.layers.conv import (conv_output_length, from_channels_last, normalize_padding, normalize_tuple,
+                                         shape_channels_last, shape_from_channels_last, to_channels_last)
 from chainrule.keras.layers.core import check_data_format
+from chainrule.ops.conv3d import avg_pool3d, max_pool3d
 from chainrule.ops.pool import avg_pool2d, max_pool2d
 from chainrule.ops.pool1d import avg_pool1d, max_pool1d
 
 
 class _Pooling2D(Layer):
     """Windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``) over (batch, height, width, channels),
-    or over (batch, steps, channels) for ``_rank`` 1."""
+    or over (batch, steps, channels) for ``_rank`` 1; channels first where ``_channels_first_ok`` (3-D)."""
 
-    _rank = 2
+    _rank, _channels_first_ok = 2, False
 
     def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -28,16 +31,18 @@ class _Pooling2D(Layer):
         self.pool_size = normalize_tuple(pool_size, "pool_size", kind, n=rank)
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, "strides", kind, n=rank)
         self.padding = normalize_padding(padding, kind)
-        self.data_format = check_data_format(data_format, kind)
+        self.data_format = check_data_format(data_format, kind, allow_channels_first=self._channels_first_ok)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def call(self, inputs):
-        return self._pool(inputs, self.pool_size, self.strides, self.padding)
+        y = self._pool(to_channels_last(inputs, self.data_format), self.pool_size, self.strides, self.padding)
+        return from_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
+        input_shape = shape_channels_last(input_shape, self.data_format)
         spatial = tuple(conv_output_length(size, k, self.padding, s)
                         for size, k, s in zip(input_shape[1:-1], self.pool_size, self.strides))
-        return (input_shape[0],) + spatial + (input_shape[-1],)
+        return shape_from_channels_last((input_shape[0],) + spatial + (input_shape[-1],), self.data_format)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
@@ -54,6 +59,25 @@ class AveragePooling2D(_Pooling2D):
     """The mean of each window ('same' padding averages over the real pixels only, as TensorFlow)."""
 
     _pool = staticmethod(avg_pool2d)
+
+
+class _Pooling3D(_Pooling2D):
+    _rank, _channels_first_ok = 3, True
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding: str = "valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class MaxPooling3D(_Pooling3D):
+    """The largest value of each (depth, height, width) box (its gradient goes to the box's first maximum)."""
+
+    _pool = staticmethod(max_pool3d)
+
+
+class AveragePooling3D(_Pooling3D):
+    """The mean of each box ('same' padding averages over the real voxels only, as TensorFlow)."""
+
+    _pool = staticmethod(avg_pool3d)
 
 
 class _Pooling1D(_Pooling2D):
@@ -109,6 +133,14 @@ class GlobalMaxPooling2D(_GlobalPooling):
     _rank, _reduce = 2, staticmethod(ops.max)
 
 
+class GlobalAveragePooling3D(_GlobalPooling):
+    _rank, _reduce = 3, staticmethod(ops.mean)
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    _rank, _reduce = 3, staticmethod(ops.max)
+
+
 class GlobalAveragePooling1D(_GlobalPooling):
     """The mean over the steps; with a mask (batch, steps), over the kept steps only (Keras)."""
 
@@ -134,7 +166,11 @@ MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
 MaxPool1D, AvgPool1D = MaxPooling1D, AveragePooling1D
 GlobalAvgPool2D, GlobalMaxPool2D = GlobalAveragePooling2D, GlobalMaxPooling2D
 GlobalAvgPool1D, GlobalMaxPool1D = GlobalAveragePooling1D, GlobalMaxPooling1D
+MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
+GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 __all__ = ["MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D", "MaxPooling2D", "AveragePooling2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPool2D",
-           "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D"]
+           "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D", "MaxPooling3D",
+           "AveragePooling3D", "MaxPool3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D",
+           "GlobalAvgPool3D", "GlobalMaxPool3D"]

@@ -1,5 +1,5 @@
-"""Layers that move values without learning anything: UpSampling1D/2D, ZeroPadding1D/2D, Cropping1D/2D, Permute and
-RepeatVector, with Keras 3's arguments (``data_format='channels_first'`` works for the image layers).
+"""Layers that move values without learning anything: UpSampling1D/2D/3D, ZeroPadding1D/2D/3D, Cropping1D/2D/3D,
+Permute and RepeatVector, with Keras 3's arguments (``data_format='channels_first'`` works for the image layers).
 
 >>> import numpy as np
 >>> UpSampling2D()(np.ones((1, 3, 3, 2), "float32")).shape
@@ -17,7 +17,7 @@ import numbers
 
 from chainrule import ops
 from chainrule.keras.layers.base import InputSpec, Layer
-from chainrule.keras.layers.conv import normalize_tuple
+from chainrule.keras.layers.conv import from_channels_last, normalize_tuple, to_channels_last
 from chainrule.keras.layers.core import check_data_format
 from chainrule.ops.upsampling import resize_bilinear, upsample_nearest
 
@@ -30,14 +30,6 @@ def _spatial_axes(data_format: str, rank: int) -> tuple[int, ...]:
     """The spatial axes of a (batch, ..., channels) or (batch, channels, ...) tensor."""
     first = 2 if data_format == "channels_first" else 1
     return tuple(range(first, first + rank))
-
-
-def _to_channels_last(x, data_format: str):
-    return ops.transpose(x, (0, 2, 3, 1)) if data_format == "channels_first" else x
-
-
-def _from_channels_last(x, data_format: str):
-    return ops.transpose(x, (0, 3, 1, 2)) if data_format == "channels_first" else x
 
 
 def _int_size(value, name: str, layer: str) -> int:
@@ -72,35 +64,51 @@ class UpSampling2D(Layer):
     """Repeat rows and columns ``size`` = (rows, columns) times ('nearest'), or resize by bilinear interpolation
     with half-pixel centres ('bilinear', as ``tf.image.resize``)."""
 
-    _interpolations = ("nearest", "bilinear")
+    _rank, _interpolations = 2, ("nearest", "bilinear")
 
     def __init__(self, size=(2, 2), data_format=None, interpolation: str = "nearest", **kwargs):
         super().__init__(**kwargs)
-        self.data_format = check_data_format(data_format, "UpSampling2D", allow_channels_first=True)
-        self.size = normalize_tuple(size, "size", "UpSampling2D")
+        kind = type(self).__name__
+        self.data_format = check_data_format(data_format, kind, allow_channels_first=True)
+        self.size = normalize_tuple(size, "size", kind, n=self._rank)
         self.interpolation = str(interpolation).lower()
         if self.interpolation not in self._interpolations:
-            raise NotImplementedError(f"UpSampling2D: interpolation={interpolation!r} is not supported; chainrule "
+            raise NotImplementedError(f"{kind}: interpolation={interpolation!r} is not supported; chainrule "
                                       f"has {' and '.join(map(repr, self._interpolations))}")
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def call(self, inputs):
-        x = _to_channels_last(inputs, self.data_format)
+        x = to_channels_last(inputs, self.data_format)
         if self.interpolation == "nearest":
             x = upsample_nearest(x, self.size)
         else:
             x = resize_bilinear(x, (x.shape[1] * self.size[0], x.shape[2] * self.size[1]))
-        return _from_channels_last(x, self.data_format)
+        return from_channels_last(x, self.data_format)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        for axis, factor in zip(_spatial_axes(self.data_format, 2), self.size):
+        for axis, factor in zip(_spatial_axes(self.data_format, self._rank), self.size):
             shape[axis] = _times(shape[axis], factor)
         return tuple(shape)
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "data_format": self.data_format,
                 "interpolation": self.interpolation}
+
+
+class UpSampling3D(UpSampling2D):
+    """Repeat depth slices, rows and columns ``size`` = (depth, rows, columns) times: (batch, d, h, w, channels) ->
+    (batch, d * size[0], h * size[1], w * size[2], channels) (or channels first)."""
+
+    _rank, _interpolations = 3, ("nearest",)
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(size, data_format, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["interpolation"]  # Keras's UpSampling3D has none
+        return config
 
 
 # --- padding and cropping -------------------------------------------------------------------------------------------
@@ -175,6 +183,15 @@ class ZeroPadding2D(_Padding):
         super().__init__(padding, data_format, **kwargs)
 
 
+class ZeroPadding3D(_Padding):
+    """Zeros around volumes: ``padding`` an int, (depth, rows, columns) or a (before, after) pair for each."""
+
+    _rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
 class _Cropping(_Border):
     _argument, _sign = "cropping", -1
 
@@ -211,6 +228,16 @@ class Cropping2D(_Cropping):
     _rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class Cropping3D(_Cropping):
+    """Drop depth slices, rows and columns at the borders: ``cropping`` an int, (depth, rows, columns) or a
+    (before, after) pair for each."""
+
+    _rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(cropping, data_format, **kwargs)
 
 
@@ -255,5 +282,5 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
-__all__ = ["UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute",
-           "RepeatVector"]
+__all__ = ["UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+           "Cropping1D", "Cropping2D", "Cropping3D", "Permute", "RepeatVector"]

@@ -1,6 +1,6 @@
-"""``keras.ops.nn``: activations, convolution and pooling (1-D and 2-D, channels last or first), one-hot encodings,
-the cross-entropies, normalizations and attention, with Keras 3's signatures and defaults (``gelu`` is the tanh
-approximation unless ``approximate=False``; ``leaky_relu``'s slope is 0.2).
+"""``keras.ops.nn``: activations, convolution and pooling (1-D, 2-D and 3-D, channels last or first), one-hot
+encodings, the cross-entropies, normalizations and attention, with Keras 3's signatures and defaults (``gelu`` is the
+tanh approximation unless ``approximate=False``; ``leaky_relu``'s slope is 0.2).
 
 >>> import numpy as np
 >>> from chainrule.keras import ops
@@ -26,6 +26,9 @@ from chainrule.keras.ops.numpy import (clip, expand_dims, greater, less, less_eq
 from chainrule.ops import activation as _activation
 from chainrule.ops import attention as _attention
 from chainrule.ops import conv as _conv
+from chainrule.ops.conv3d import avg_pool3d as _avg_pool3d, conv3d as _conv3d, conv3d_transpose as _conv3d_transpose
+from chainrule.ops.conv3d import max_pool3d as _max_pool3d
+from chainrule.ops.conv_transpose import conv2d_transpose as _conv2d_transpose
 from chainrule.ops import ctc as _ctc
 from chainrule.ops.layer_norm import layer_norm as _fused_layer_norm
 from chainrule.ops import nn as _nn
@@ -238,20 +241,22 @@ def _padding(padding) -> str:
     return padding
 
 
-def _spatial(value, rank: int, name: str) -> tuple[int, ...]:
+def _spatial(value, rank: int, name: str, minimum: int = 1) -> tuple[int, ...]:
     values = (value,) * rank if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != rank or not all(isinstance(v, (int, np.integer)) and v > 0 for v in values):
-        raise ValueError(f"The `{name}` argument must be a positive int or a tuple of {rank} positive ints. "
+    if len(values) != rank or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in values):
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"The `{name}` argument must be a {kind} int or a tuple of {rank} {kind} ints. "
                          f"Received: {name}={value}")
     return tuple(int(v) for v in values)
 
 
-def _channels_last_2d(inputs: Tensor, data_format: str, opname: str) -> tuple[Tensor, int]:
-    """The input as (N, H, W, C) for the 2-D kernels, and its spatial rank (a 1-D input gains a height of 1)."""
+def _channels_last(inputs: Tensor, data_format: str, opname: str) -> tuple[Tensor, int]:
+    """The input channels last, for the 2-D kernels (a 1-D input gains a height of 1) or the 3-D ops, and its
+    spatial rank."""
     rank = inputs.ndim - 2
-    if rank not in (1, 2):
-        raise ValueError(f"{opname}: `inputs` must be 3-D (batch, steps, channels) or 4-D (batch, height, width, "
-                         f"channels), got shape {inputs.shape}{' (3-D convolutions are not supported)' if rank == 3 else ''}")
+    if rank not in (1, 2, 3):
+        raise ValueError(f"{opname}: `inputs` must be 3-D (batch, steps, channels), 4-D (batch, height, width, "
+                         f"channels) or 5-D (batch, depth, height, width, channels), got shape {inputs.shape}")
     if data_format == "channels_first":
         inputs = moveaxis(inputs, 1, -1)
     if rank == 1:
@@ -265,42 +270,70 @@ def _restore(out: Tensor, rank: int, data_format: str) -> Tensor:
     return moveaxis(out, -1, 1) if data_format == "channels_first" else out
 
 
-def conv(inputs: TensorLike, kernel: TensorLike, strides=1, padding: str = "valid", data_format=None,
-         dilation_rate=1) -> Tensor:
-    """1-D or 2-D convolution: ``inputs`` (batch, *spatial, channels) (channels first with ``data_format=
-    'channels_first'``), ``kernel`` (*kernel_size, in_channels, out_channels); no bias."""
+def _lift_1d(rank: int, *per_axis):
+    """A 1-D op's kernel (or None) and per-axis arguments with the height of 1 the 2-D kernels see; others as
+    they are."""
+    if rank != 1:
+        return per_axis
+    kernel, *rest = per_axis
+    return (None if kernel is None else expand_dims(kernel, 0), *((1,) + tuple(values) for values in rest))
+
+
+def _conv_with(conv_fns, opname: str, channels: str, inputs, kernel, strides, padding, data_format, dilation_rate,
+               *extra) -> Tensor:
+    """Run a 1-D / 2-D (``conv_fns[0]``) or 3-D (``conv_fns[1]``) convolution op channels last, and restore the
+    layout; ``channels`` names the kernel's last two axes, ``extra`` follow padding in the op's arguments."""
     data_format, padding = _data_format(data_format), _padding(padding)
     inputs, kernel = to_float(inputs, "inputs"), to_float(kernel, "kernel")
-    x, rank = _channels_last_2d(inputs, data_format, "conv")
+    x, rank = _channels_last(inputs, data_format, opname)
     if kernel.ndim != rank + 2:
-        raise ValueError(f"conv: `kernel` must have rank {rank + 2} (*kernel_size, in_channels, out_channels) for "
-                         f"inputs of shape {inputs.shape}, got shape {kernel.shape}")
+        raise ValueError(f"{opname}: `kernel` must have rank {rank + 2} (*kernel_size, {channels}) for inputs of "
+                         f"shape {inputs.shape}, got shape {kernel.shape}")
     strides, dilations = _spatial(strides, rank, "strides"), _spatial(dilation_rate, rank, "dilation_rate")
-    if rank == 1:
-        kernel = expand_dims(kernel, 0)
-        strides, dilations = (1,) + strides, (1,) + dilations
-    return _restore(_conv.conv2d(x, kernel, strides, padding, dilations), rank, data_format)
+    kernel, strides, dilations = _lift_1d(rank, kernel, strides, dilations)
+    return _restore(conv_fns[rank == 3](x, kernel, strides, padding, *extra, dilations), rank, data_format)
 
 
-def _pool_with(pool_fn, opname: str, inputs, pool_size, strides, padding, data_format) -> Tensor:
+def conv(inputs: TensorLike, kernel: TensorLike, strides=1, padding: str = "valid", data_format=None,
+         dilation_rate=1) -> Tensor:
+    """1-D, 2-D or 3-D convolution: ``inputs`` (batch, *spatial, channels) (channels first with ``data_format=
+    'channels_first'``), ``kernel`` (*kernel_size, in_channels, out_channels); no bias. A 3-D kernel with fewer
+    input channels than ``inputs`` is a grouped convolution."""
+    return _conv_with((_conv.conv2d, _conv3d), "conv", "in_channels, out_channels", inputs, kernel, strides, padding,
+                      data_format, dilation_rate)
+
+
+def conv_transpose(inputs: TensorLike, kernel: TensorLike, strides=1, padding: str = "valid", output_padding=None,
+                   data_format=None, dilation_rate=1) -> Tensor:
+    """1-D, 2-D or 3-D transposed convolution: ``kernel`` (*kernel_size, out_channels, in_channels); output sizes
+    as Keras's (``output_padding``: None or one int per spatial axis, each less than its stride)."""
+    if output_padding is not None:
+        rank = np.ndim(inputs) - 2
+        output_padding = (0,) * (rank == 1) + _spatial(output_padding, rank, "output_padding", minimum=0)
+    return _conv_with((_conv2d_transpose, _conv3d_transpose), "conv_transpose", "out_channels, in_channels", inputs,
+                      kernel, strides, padding, data_format, dilation_rate, output_padding)
+
+
+def _pool_with(pool_fns, opname: str, inputs, pool_size, strides, padding, data_format) -> Tensor:
     data_format, padding = _data_format(data_format), _padding(padding)
     inputs = to_float(inputs, "inputs")
-    x, rank = _channels_last_2d(inputs, data_format, opname)
+    x, rank = _channels_last(inputs, data_format, opname)
     pool = _spatial(pool_size, rank, "pool_size")
     strides = pool if strides is None else _spatial(strides, rank, "strides")
-    if rank == 1:
-        pool, strides = (1,) + pool, (1,) + strides
-    return _restore(pool_fn(x, pool, strides, padding), rank, data_format)
+    _, pool, strides = _lift_1d(rank, None, pool, strides)
+    return _restore(pool_fns[rank == 3](x, pool, strides, padding), rank, data_format)
 
 
 def max_pool(inputs: TensorLike, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:
-    """Max pooling over 1-D or 2-D windows; ``strides`` default to ``pool_size``."""
-    return _pool_with(_pool.max_pool2d, "max_pool", inputs, pool_size, strides, padding, data_format)
+    """Max pooling over 1-D, 2-D or 3-D windows; ``strides`` default to ``pool_size``."""
+    return _pool_with((_pool.max_pool2d, _max_pool3d), "max_pool", inputs, pool_size, strides, padding,
+                      data_format)
 
 
 def average_pool(inputs: TensorLike, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:
-    """Average pooling over 1-D or 2-D windows ('same' averages over the real values only, as TensorFlow)."""
-    return _pool_with(_pool.avg_pool2d, "average_pool", inputs, pool_size, strides, padding, data_format)
+    """Average pooling over 1-D, 2-D or 3-D windows ('same' averages over the real values only, as TensorFlow)."""
+    return _pool_with((_pool.avg_pool2d, _avg_pool3d), "average_pool", inputs, pool_size, strides, padding,
+                      data_format)
 
 
 # --- encodings ---------------------------------------------------------------------------------------------------------
@@ -521,7 +554,7 @@ def ctc_decode(inputs: TensorLike, sequence_lengths, strategy: str = "greedy", b
 
 
 __all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
-           "ctc_decode", "ctc_loss",
+           "conv_transpose", "ctc_decode", "ctc_loss",
            "dot_product_attention", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments",
            "multi_hot", "normalize", "one_hot", "psnr", "relu", "relu6", "rms_normalization", "selu", "sigmoid",

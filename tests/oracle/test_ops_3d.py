@@ -270,3 +270,15 @@ def test_pool3d_errors_name_the_axis():
         avg_pool3d(np.ones((1, 5, 5, 1)), 2)
     with pytest.raises(ValueError, match="pool_size must be a positive int, 3 positive ints"):
         max_pool3d(np.ones((1, 4, 4, 4, 1)), (2, 2))
+
+
+def test_tf_nn_names_run_the_3d_ops():
+    """tf.nn.conv3d / conv3d_transpose / max_pool3d / avg_pool3d by TensorFlow's argument names and NDHWC forms."""
+    x, w = _data((1, 4, 5, 4, 2), (2, 3, 2, 2, 3), seed=6)
+    np.testing.assert_array_equal(cr.nn.conv3d(x, w, [1, 2, 1, 1, 1], "SAME").numpy(), conv3d(x, w, (2, 1, 1), "same"))
+    np.testing.assert_array_equal(cr.nn.max_pool3d(x, [1, 2, 2, 2, 1], 2, "VALID").numpy(), max_pool3d(x, 2))
+    np.testing.assert_array_equal(cr.nn.avg_pool3d(x, 2, 1, "SAME").numpy(), avg_pool3d(x, 2, 1, "same"))
+    y = cr.nn.conv3d_transpose(np.ones((1, 2, 3, 2, 3)), w, cr.constant([1, 4, 5, 4, 2]), 2)
+    assert y.shape == (1, 4, 5, 4, 2)
+    with pytest.raises(NotImplementedError, match="NDHWC only"):
+        cr.nn.conv3d(x, w, 1, "SAME", data_format="NCDHW")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from chainrule.ops import reduce as _reduce
 from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from chainrule.ops import conv as _conv
+from chainrule.ops.conv3d import avg_pool3d as _avg_pool3d, conv3d as _conv3d, conv3d_transpose as _conv3d_transpose
+from chainrule.ops.conv3d import max_pool3d as _max_pool3d
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
 from chainrule.ops import ctc as _ctc
@@ -19,10 +21,10 @@ from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmo
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
 
-def _nhwc(data_format: str, opname: str) -> None:
-    if data_format not in ("NHWC", None):
-        raise NotImplementedError(f"tf.nn.{opname}: data_format={data_format!r}: chainrule computes in NHWC only "
-                                  f"(transpose the input to (N, H, W, C))")
+def _nhwc(data_format: str, opname: str, layout: str = "NHWC") -> None:
+    if data_format not in (layout, None):
+        raise NotImplementedError(f"tf.nn.{opname}: data_format={data_format!r}: chainrule computes in {layout} only "
+                                  f"(transpose the input to ({', '.join(layout)}))")
 
 
 def conv2d(input: TensorLike, filters: TensorLike, strides=1, padding="VALID", data_format="NHWC",  # noqa: A002
@@ -48,6 +50,34 @@ def avg_pool2d(input: TensorLike, ksize, strides=None, padding="VALID", data_for
 
 max_pool = max_pool2d
 avg_pool = avg_pool2d
+
+
+def conv3d(input: TensorLike, filters: TensorLike, strides, padding, data_format="NDHWC",  # noqa: A002
+           dilations=None, name=None) -> Tensor:
+    """``tf.nn.conv3d``: filters (d, h, w, in, out); strides and dilations as an int, (d, h, w) or
+    [1, d, h, w, 1]."""
+    _nhwc(data_format, "conv3d", "NDHWC")
+    return _conv3d(input, filters, strides, padding, 1 if dilations is None else dilations)
+
+
+def conv3d_transpose(input: TensorLike, filters: TensorLike, output_shape, strides, padding="SAME",  # noqa: A002
+                     data_format="NDHWC", dilations=None, name=None) -> Tensor:
+    """``tf.nn.conv3d_transpose``: filters (d, h, w, out, in), the explicit (N, D, H, W, C_out) output_shape."""
+    _nhwc(data_format, "conv3d_transpose", "NDHWC")
+    return _conv3d_transpose(input, filters, strides, padding, None, 1 if dilations is None else dilations,
+                             [int(n) for n in getattr(output_shape, "numpy", lambda: output_shape)()])
+
+
+def max_pool3d(input: TensorLike, ksize, strides, padding, data_format="NDHWC", name=None) -> Tensor:  # noqa: A002
+    """``tf.nn.max_pool3d``: ksize and strides as an int, (d, h, w) or [1, d, h, w, 1]."""
+    _nhwc(data_format, "max_pool3d", "NDHWC")
+    return _max_pool3d(input, ksize, strides, padding)
+
+
+def avg_pool3d(input: TensorLike, ksize, strides, padding, data_format="NDHWC", name=None) -> Tensor:  # noqa: A002
+    """``tf.nn.avg_pool3d``, as :func:`max_pool3d` ('SAME' windows average their real voxels only)."""
+    _nhwc(data_format, "avg_pool3d", "NDHWC")
+    return _avg_pool3d(input, ksize, strides, padding)
 
 
 def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike | None,

@@ -53,6 +53,7 @@ from chainrule.compat.tf.sparse import SparseTensor  # noqa: E402
 from chainrule.compat.tf import ragged  # noqa: E402  (tf.ragged: RaggedTensor)
 from chainrule.compat.tf.ragged import RaggedTensor  # noqa: E402
 from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on NumPy str tensors)
+from chainrule.compat.tf import train  # noqa: E402  (tf.train: Checkpoint, CheckpointManager, latest_checkpoint)
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
                                            tensordot, unstack)

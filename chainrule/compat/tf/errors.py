@@ -27,4 +27,8 @@ class InvalidArgumentError(OpError, ValueError):
     """An operation received an argument it cannot work with."""
 
 
-__all__ = ["InvalidArgumentError", "OpError"]
+class NotFoundError(OpError):
+    """Something asked for (a file, a checkpoint) does not exist."""
+
+
+__all__ = ["InvalidArgumentError", "NotFoundError", "OpError"]

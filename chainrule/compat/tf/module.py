@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 from chainrule.engine.tensor import Variable
 from chainrule.keras.layers.base import Layer
+from chainrule.keras.layers.tracking import deferred_restores, restore_deferred
 from chainrule.utils import tree
 from chainrule.utils.naming import to_snake_case
 
@@ -103,6 +104,11 @@ class Module:
         self._name = name
         with name_scope(name) as scope:  # the scope it is made in, fixed now
             self._name_scope = name_scope(scope)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if deferred_restores:  # a checkpoint restored before this attribute was set (restore-on-create)
+            restore_deferred(self, name, value)
 
     @property
     def name(self) -> str:

@@ -37,7 +37,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine import function as _engine_function
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
-from chainrule.keras.layers.tracking import Tracker, may_hold_tracked
+from chainrule.keras.layers.tracking import Tracker, deferred_restores, may_hold_tracked, restore_deferred
 from chainrule.keras.saving.weight_budget import charge_weight
 from chainrule.utils import tree
 from chainrule.utils.naming import to_snake_case
@@ -202,6 +202,8 @@ class Layer:
             if isinstance(value, (Layer, Variable)) or may_hold_tracked(value):
                 value = tracker.track(value)
         object.__setattr__(self, name, value)
+        if deferred_restores:  # a checkpoint restored before this attribute was set (restore-on-create)
+            restore_deferred(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         value = self.__dict__.get(name)

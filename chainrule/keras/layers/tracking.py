@@ -23,8 +23,19 @@ True
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
+
+# restore-on-create (tf.train.Checkpoint): object -> {attribute name: what restores the value first assigned to it}
+deferred_restores: "weakref.WeakKeyDictionary[Any, dict[str, Callable[[Any], None]]]" = weakref.WeakKeyDictionary()
+
+
+def restore_deferred(owner: Any, name: str, value: Any) -> None:
+    """Hand ``value``, just assigned to ``owner.<name>``, to the checkpoint restore that waits for it, if any."""
+    waiting = deferred_restores.get(owner)
+    if waiting and name in waiting:
+        waiting.pop(name)(value)
 
 
 class Tracker:
@@ -212,4 +223,4 @@ class TrackedDict(dict):
             self._release(value)
 
 
-__all__ = ["Tracker", "TrackedDict", "TrackedList", "may_hold_tracked"]
+__all__ = ["Tracker", "TrackedDict", "TrackedList", "deferred_restores", "may_hold_tracked", "restore_deferred"]

@@ -1,0 +1,17 @@
+"""``tf.train``: training checkpoints (``Checkpoint``, ``CheckpointManager``, ``latest_checkpoint``) and reading
+them (``list_variables``, ``load_variable``, ``load_checkpoint``).
+
+==================  ====================================================================================
+``object_graph.py``  what a checkpoint saves: the objects' dependencies by attribute name, and the keys
+``checkpoint.py``    ``Checkpoint``: save/write/restore/read, restore-on-create, the load status, the files
+``management.py``    the folder's ``checkpoint`` state file, ``latest_checkpoint``, ``CheckpointManager``
+``reader.py``        ``load_checkpoint``, ``list_variables``, ``load_variable``
+==================  ====================================================================================
+"""
+from chainrule.compat.tf.train.checkpoint import Checkpoint, CheckpointOptions
+from chainrule.compat.tf.train.management import (CheckpointManager, CheckpointState, get_checkpoint_state,
+                                                  latest_checkpoint)
+from chainrule.compat.tf.train.reader import CheckpointReader, list_variables, load_checkpoint, load_variable
+
+__all__ = ["Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointReader", "CheckpointState",
+           "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable"]

@@ -27,6 +27,7 @@ an object assigned to a checkpoint's or a layer's attribute later is restored wh
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import weakref
@@ -463,7 +464,7 @@ class Checkpoint:
         root, extra = self._graph()
         path = write_checkpoint(os.fspath(file_prefix), root, extra)
         for callback in (options.experimental_write_callbacks or []) if options else []:
-            callback(path) if callback.__code__.co_argcount else callback()
+            callback(path) if inspect.signature(callback).parameters else callback()
         return path
 
     def save(self, file_prefix, options: CheckpointOptions | None = None) -> str:

@@ -140,29 +140,23 @@ def chainrule_part(network: str, steps: int) -> dict:
     return {"images_per_s": steps * batch / seconds, "params": model.count_params()}
 
 
-def torch_part(network: str, steps: int) -> dict:
-    """Images per second of PyTorch's loop, wrapped in DistributedDataParallel (gloo) when started by mpiexec."""
+def torch_trainer(network: str, steps: int, lo: int, hi: int, wrap=None):
+    """PyTorch's loop (Adam) over ``steps`` batches of the seed data, each cut to rows ``[lo, hi)``, on a fresh
+    model (``wrap``: e.g. DistributedDataParallel), warmed up; a function that trains ``count`` steps."""
     import torch
 
     from benchmarks.worker import TorchSide, synthetic_images
 
-    rank, size = int(os.environ.get("PMI_RANK", 0)), int(os.environ.get("PMI_SIZE", 1))
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     batch = TRAINING[network][0]
-    torch.manual_seed(0)
     model = TorchSide().build(network)
-    if size > 1:
-        torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank,
-                                             world_size=size)
-        model = torch.nn.parallel.DistributedDataParallel(model)
+    model = wrap(model) if wrap is not None else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = synthetic_images(steps * batch, 0)
     x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
     y = torch.from_numpy(y.astype(np.int64))
-    lo, hi = batch * rank // size, batch * (rank + 1) // size  # this rank's rows of each global batch
 
-    def train(count: int) -> None:
+    def train(count: int = steps) -> None:
         for k in range(count):
             xb, yb = x[k * batch:(k + 1) * batch][lo:hi], y[k * batch:(k + 1) * batch][lo:hi]
             optimizer.zero_grad()
@@ -170,6 +164,23 @@ def torch_part(network: str, steps: int) -> dict:
             optimizer.step()
 
     train(4)
+    return train
+
+
+def torch_part(network: str, steps: int) -> dict:
+    """Images per second of PyTorch's loop, wrapped in DistributedDataParallel (gloo) when started by mpiexec."""
+    import torch
+
+    rank, size = int(os.environ.get("PMI_RANK", 0)), int(os.environ.get("PMI_SIZE", 1))
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    batch = TRAINING[network][0]
+    torch.manual_seed(0)
+    if size > 1:
+        torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank,
+                                             world_size=size)
+    # this rank's rows of each global batch
+    train = torch_trainer(network, steps, batch * rank // size, batch * (rank + 1) // size,
+                          torch.nn.parallel.DistributedDataParallel if size > 1 else None)
     if size > 1:
         torch.distributed.barrier()
     start = time.perf_counter()
@@ -181,6 +192,141 @@ def torch_part(network: str, steps: int) -> dict:
         seconds = float(both[0])
         torch.distributed.destroy_process_group()
     return {"images_per_s": steps * batch / seconds}
+
+
+# --- part 2b: overlap on/off and DDP, alternated within one run ------------------------------------------------------
+AB_STEPS = {"cnn": 40, "mlp": 300}
+AB_ROUNDS = 5
+
+
+def _idle_until_all_arrive(comm) -> None:
+    """A barrier whose waiting ranks sleep (so that rank 0, training alone meanwhile, has a core to itself)."""
+    request = comm.Ibarrier()
+    while not request.Test():
+        time.sleep(0.002)
+
+
+def _ab_rounds(rank: int, comm, alone_rounds: dict, together_rounds: dict, rounds: int) -> dict:
+    """Per round: rank 0 trains alone (each of ``alone_rounds``; the others sleep), then each of
+    ``together_rounds`` on all ranks, their order turned round every other round; seconds of each, the slowest
+    rank's."""
+    names = ["1 rank", "1 rank, half batch", *together_rounds]
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        for name, train in alone_rounds.items():
+            start = time.perf_counter()
+            train()
+            times[name].append(time.perf_counter() - start)
+        _idle_until_all_arrive(comm)
+        order = list(together_rounds) if r % 2 == 0 else list(reversed(together_rounds))
+        for name in order:
+            comm.Barrier()
+            start = time.perf_counter()
+            together_rounds[name]()
+            times[name].append(comm.allreduce(time.perf_counter() - start, op=max_op()))
+    return comm.bcast(times if rank == 0 else None)
+
+
+def max_op():
+    from mpi4py import MPI
+
+    return MPI.MAX
+
+
+def ab_chainrule_part(network: str, steps: int, rounds: int) -> dict:
+    """Seconds per round of ``fit`` on rank 0 alone (no strategy; full and half batches) and on all ranks under
+    MultiWorkerMirroredStrategy with the exchange overlapped with backward and not."""
+    from mpi4py import MPI
+
+    import chainrule as tf
+    from chainrule import distributed
+    from benchmarks.worker import ChainruleSide, synthetic_images
+
+    distributed.init()
+    comm, rank = MPI.COMM_WORLD, MPI.COMM_WORLD.Get_rank()
+    batch = TRAINING[network][0]
+    side = ChainruleSide()
+    keras = side.keras
+    x, y = synthetic_images(steps * batch, 0)
+
+    def compiled(model):
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy())
+        model.fit(x[:4 * batch], y[:4 * batch], batch_size=batch, epochs=1, verbose=0, shuffle=False)  # warm-up
+        return model
+
+    keras.utils.set_random_seed(0)
+    with tf.distribute.MultiWorkerMirroredStrategy().scope():
+        together = compiled(side.build(network)[0])
+    alone = compiled(side.build(network)[0]) if rank == 0 else None
+    reducer = together.optimizer._reducer
+
+    def fit(model, overlap=None, rows: int = batch):
+        if overlap is not None:
+            reducer.overlap = overlap
+        model.fit(x[:steps * rows], y[:steps * rows], batch_size=rows, epochs=1, verbose=0, shuffle=False)
+
+    alone_rounds = {"1 rank": lambda: fit(alone), "1 rank, half batch": lambda: fit(alone, rows=batch // 2)}
+    times = _ab_rounds(rank, comm, alone_rounds if rank == 0 else {},
+                       {"2 ranks, overlap": lambda: fit(together, True),
+                        "2 ranks, no overlap": lambda: fit(together, False)}, rounds)
+    return {"times": times, "images": steps * batch, "buckets": [b.size for b in next(iter(
+        reducer._plans.values())).buckets]}
+
+
+def ab_torch_part(network: str, steps: int, rounds: int) -> dict:
+    """Seconds per round of PyTorch's loop on rank 0 alone (full and half batches) and wrapped in
+    DistributedDataParallel (gloo)."""
+    import torch
+    from mpi4py import MPI
+
+    comm, rank, size = MPI.COMM_WORLD, MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    batch = TRAINING[network][0]
+    torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29518", rank=rank, world_size=size)
+    torch.manual_seed(0)
+    ddp = torch_trainer(network, steps, batch * rank // size, batch * (rank + 1) // size,
+                        torch.nn.parallel.DistributedDataParallel)
+    alone = {"1 rank": torch_trainer(network, steps, 0, batch),
+             "1 rank, half batch": torch_trainer(network, steps, 0, batch // size)} if rank == 0 else {}
+    times = _ab_rounds(rank, comm, alone, {"2 ranks, DDP": ddp}, rounds)
+    torch.distributed.destroy_process_group()
+    return {"times": times, "images": steps * batch}
+
+
+def ab_report(quick: bool) -> dict:
+    """Overlap on/off against DDP: per network, a chainrule job and a torch job twice, in turn (each job alternates
+    its own setups round by round). Within each round, from the seconds T of the same images: efficiency
+    ``T(1 rank) / (2 T(2 ranks))``, split into what one rank's share of the batch allows at best,
+    ``T(1 rank) / (2 T(1 rank, half batch))`` (the per-step costs that do not shrink with the batch), and what the
+    exchange and the waiting leave of it, ``T(1 rank, half batch) / T(2 ranks)``; medians over the rounds."""
+    report = {}
+    for network in TRAINING:
+        steps = QUICK_STEPS[network] if quick else AB_STEPS[network]
+        runs: dict[str, list[float]] = {}
+        for _ in range(2):
+            for framework in ("chainrule", "torch"):
+                args = ["--part", f"ab-{framework}", "--network", network, *(["--quick"] if quick else [])]
+                times = _run(args, ranks=2, threads=1)["times"]
+                one, half = times["1 rank"], times["1 rank, half batch"]
+                for name, spent in times.items():
+                    runs.setdefault(f"{framework}: {name}, ms per step", []).extend(t / steps * 1e3 for t in spent)
+                    if name.startswith("2 ranks"):
+                        runs.setdefault(f"{framework}: {name}, efficiency", []).extend(
+                            a / (2 * t) for a, t in zip(one, spent))
+                        runs.setdefault(f"{framework}: {name}, half batch / 2 ranks", []).extend(
+                            h / t for h, t in zip(half, spent))
+                runs.setdefault(f"{framework}: share bound, 1 rank / (2 x half batch)", []).extend(
+                    a / (2 * h) for a, h in zip(one, half))
+                if framework == "chainrule":
+                    runs.setdefault("chainrule: overlap / no overlap, time", []).extend(
+                        a / b for a, b in zip(times["2 ranks, overlap"], times["2 ranks, no overlap"]))
+        report[network] = {name: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+                           for name, v in sorted(runs.items())}
+        print(f"{network} (global batch {TRAINING[network][0]}, {steps} steps a round; median [min .. max] over "
+              f"rounds):")
+        for name, row in report[network].items():
+            print(f"  {name:<52} {row['median']:8.3f}   [{row['min']:.3f} .. {row['max']:.3f}], n={row['n']}")
+    return report
 
 
 # --- part 3: past this machine, on paper --------------------------------------------------------------------------
@@ -258,13 +404,24 @@ SETUPS = (("1 rank, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few steps only (checks that it runs)")
-    parser.add_argument("--part", choices=("allreduce", "chainrule", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--overlap-ab", action="store_true",
+                        help="only the A/B run: 2 ranks with the exchange overlapped with backward and not, and "
+                             "PyTorch DDP, each against one rank alone, alternated")
+    parser.add_argument("--part", choices=("allreduce", "chainrule", "torch", "ab-chainrule", "ab-torch"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--network", choices=tuple(TRAINING), help=argparse.SUPPRESS)
     parser.add_argument("--model-from", type=Path, metavar="JSON",
                         help="print the step-time model's predictions from a results file, without measuring")
     args = parser.parse_args(argv)
     if args.model_from is not None:
         model_report(json.loads(args.model_from.read_text()))
+        return 0
+    if args.part is not None and args.part.startswith("ab-"):
+        steps = QUICK_STEPS[args.network] if args.quick else AB_STEPS[args.network]
+        part = ab_chainrule_part if args.part == "ab-chainrule" else ab_torch_part
+        result = part(args.network, steps, 2 if args.quick else AB_ROUNDS)
+        if int(os.environ.get("PMI_RANK", 0)) == 0:
+            print(json.dumps(result))
         return 0
     if args.part is not None:  # a worker: print rank 0's JSON
         steps = QUICK_STEPS[args.network] if args.quick and args.network else \
@@ -276,6 +433,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     report = {"machine": f"{os.cpu_count()} cores, shared with other work: one run, read the ratios"}
+    if args.overlap_ab:
+        report["overlap_ab"] = ab_report(args.quick)
+        out = ROOT / "benchmarks" / "results" / "distributed-overlap-ab.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}")
+        return 0
     exchange = _run(["--part", "allreduce", *(["--quick"] if args.quick else [])], ranks=2, threads=1)
     report["allreduce"] = exchange
     print("Gradient exchange on 2 ranks against raw MPI Allreduce of the same bytes (median times)")

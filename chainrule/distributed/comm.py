@@ -14,13 +14,13 @@ array([1., 3.])
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
 # the variables MPI launchers set in the processes they start (MPICH/Hydra, Open MPI, PMIx, Slurm's srun)
 _LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALRANKID")
 OPS = ("sum", "average", "min", "max", "prod")
+_yield = getattr(os, "sched_yield", lambda: None)  # (not on Windows, where MPI's Test loop then spins)
 
 
 def launched_by_mpi() -> bool:
@@ -39,6 +39,15 @@ class LocalCommunicator:
 
     def allreduce_array(self, array: np.ndarray, op: str) -> np.ndarray:
         return array
+
+    def start_sum(self, array: np.ndarray) -> None:
+        return None
+
+    def done(self, request) -> bool:
+        return True
+
+    def wait(self, request) -> None:
+        return None
 
     def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
         return array
@@ -73,6 +82,7 @@ class MPICommunicator:
         # CHAINRULE_MPI_WAIT=spin: MPI's own blocking wait (for machines whose cores the ranks have to themselves);
         # yielding was faster on a machine shared with other work (docs/distributed.md)
         self._spin = os.environ.get("CHAINRULE_MPI_WAIT") == "spin"
+        self._sum = MPI.SUM
 
     def Barrier(self) -> None:
         self.comm.Barrier()
@@ -83,13 +93,29 @@ class MPICommunicator:
             self.comm.Allreduce(self.mpi.IN_PLACE, [array, self.mpi.UINT16_T], op=self._half_sum(op))
         elif self._spin:
             self.comm.Allreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
-        else:  # a rank that waits for a slower one gives its core away instead of spinning in MPI's progress loop
-            request = self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
-            while not request.Test():
-                time.sleep(0)
+        else:
+            self.wait(self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._ops[op]))
         if op == "average":
             array /= array.dtype.type(self.size)
         return array
+
+    def start_sum(self, array: np.ndarray):
+        """Start summing a C-contiguous array (not float16) in place across ranks; the request to :meth:`wait` on
+        (or to poll with :meth:`done`, which also moves MPI's progress along)."""
+        return self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._sum)
+
+    def done(self, request) -> bool:
+        return request.Test()
+
+    def wait(self, request) -> None:
+        """Until ``request`` completes: MPI's own (spinning) wait with ``CHAINRULE_MPI_WAIT=spin``, else polls that
+        offer the core to any other runnable process between them (``sched_yield``, which returns at once when none
+        waits; ``time.sleep(0)`` would sleep for the kernel's timer slack on every poll)."""
+        if self._spin:
+            request.Wait()
+            return
+        while not request.Test():
+            _yield()
 
     def _half_sum(self, op: str):
         if op not in ("sum", "average"):

@@ -1,10 +1,17 @@
-"""Tensor fusion (Horovod's): the gradients of one step travel in a few large allreduces instead of one per
-variable, because each MPI call pays a fixed latency that dwarfs the transfer time of a small bias vector.
+"""Tensor fusion (Horovod's) in buckets (PyTorch DDP's): the gradients of one step travel in a few large allreduces
+instead of one per variable, because each MPI call pays a fixed latency that dwarfs the transfer time of a small
+bias vector.
 
-:class:`GradientReducer` copies a step's gradients into one flat buffer per dtype (split into pieces of at most
-``threshold_bytes``), scaling each by this rank's weight on the way in, sums the buffer across ranks in place, and
-hands back views of it shaped like the gradients: one copy in, none out. With ``compression="fp16"`` the buffer is
+:class:`GradientReducer` lays a step's gradients out in flat buckets, in reverse order of the variables (the order
+in which backward finishes them), closing the first bucket at ``first_bucket_bytes`` (so that it can start early in
+backward) and each later one at ``bucket_bytes``. Each gradient is copied into its bucket scaled by this rank's
+weight, each bucket is summed across ranks in place (in pieces of at most ``threshold_bytes``), and the results are
+views of the buckets shaped like the gradients: one copy in, none out. With ``compression="fp16"`` the buckets are
 float16 (half the bytes on the wire) and the sums come back in the gradients' dtype.
+
+The buckets start in order as they fill: all at once in :meth:`GradientReducer.reduce`, or one by one while
+backward is still running when the exchange is overlapped (:mod:`chainrule.distributed.overlap`). Either way the
+same buckets are summed, so the results are the same bit for bit.
 
 >>> import numpy as np
 >>> reducer = GradientReducer()
@@ -13,65 +20,190 @@ float16 (half the bytes on the wire) and the sums come back in the gradients' dt
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
+from chainrule.distributed import overlap
 from chainrule.distributed.comm import communicator
 
-DEFAULT_THRESHOLD_BYTES = 64 * 1024 * 1024  # Horovod's HOROVOD_FUSION_THRESHOLD
+DEFAULT_THRESHOLD_BYTES = 64 * 1024 * 1024  # Horovod's HOROVOD_FUSION_THRESHOLD: the most one allreduce carries
+FIRST_BUCKET_BYTES = 1024 * 1024  # DDP's first bucket (torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES)
+BUCKET_BYTES = 25 * 1024 * 1024  # DDP's bucket_cap_mb
 COMPRESSIONS = ("none", "fp16")
 
 
-class GradientReducer:
-    """Weighted sums of gradient lists across ranks through reused fused buffers."""
+OVERLAP = False  # whether exchanges overlap backward unless told (docs/distributed.md: measured no gain here)
 
-    def __init__(self, compression: str = "none", threshold_bytes: int = DEFAULT_THRESHOLD_BYTES):
-        compression = getattr(compression, "name", compression)  # (Horovod's Compression.fp16 objects too)
-        if compression not in COMPRESSIONS:
-            raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
-        if int(threshold_bytes) <= 0:
-            raise ValueError(f"threshold_bytes must be positive, got {threshold_bytes}")
-        self.compression = compression
-        self.threshold_bytes = int(threshold_bytes)
-        self._plans: dict[tuple, tuple] = {}  # layout of the gradients -> buffers and views, kept between steps
 
-    def reduce(self, grads: list, weight: float) -> list:
-        """``sum over ranks of weight * g`` for each array ``g`` of ``grads`` (None stays None), as arrays shaped
-        like the inputs: views of the fused buffer, valid until the next call."""
-        key = tuple(None if g is None else (g.shape, g.dtype.num) for g in grads)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._plan(grads)
-        packs, buffers, results = plan
-        for k, into in packs:  # pack, scaled by this rank's weight (and cast, for compression)
-            np.multiply(grads[k], weight, out=into, casting="unsafe")
-        comm = communicator()
-        for flat, step in buffers:
+def overlap_default() -> bool:
+    """Whether exchanges overlap backward unless told: ``CHAINRULE_OVERLAP=1`` or ``0`` in the environment, else
+    :data:`OVERLAP`."""
+    setting = os.environ.get("CHAINRULE_OVERLAP")
+    return OVERLAP if setting is None else setting != "0"
+
+
+class Plan:
+    """Where each gradient of one layout goes: ``into[k]`` (its place in its bucket), ``bucket_of[k]``, the
+    buckets (flat arrays, in the order they start), how many gradients fill each, and where each result is read."""
+
+    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece")
+
+    def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int):
+        self.key = key
+        members: list[list[int]] = []
+        wires: list[np.dtype] = []
+        filled = 0
+        for k in reversed(range(len(grads))):  # the last variables' gradients are the first backward finishes
+            g = grads[k]
+            if g is None:
+                continue
+            wire = np.dtype(np.float16) if compression == "fp16" and g.dtype.kind == "f" else g.dtype
+            cap = first_bytes if len(members) <= 1 else bytes_
+            if not members or wire != wires[-1] or filled >= cap:
+                members.append([])
+                wires.append(wire)
+                filled = 0
+            members[-1].append(k)
+            filled += g.size * wire.itemsize
+        self.buckets, self.sizes = [], []
+        self.into, self.bucket_of, self.results = [None] * len(grads), [None] * len(grads), []
+        for b, (ks, wire) in enumerate(zip(members, wires)):
+            flat = np.empty(sum(grads[k].size for k in ks), dtype=wire)
+            offset = 0
+            for k in ks:
+                n, shape, dtype = grads[k].size, grads[k].shape, grads[k].dtype
+                into = self.into[k] = flat[offset:offset + n].reshape(shape)
+                self.bucket_of[k] = b
+                self.results.append((k, into, None) if wire == dtype else (k, np.empty(shape, dtype), into))
+                offset += n
+            self.buckets.append(flat)
+            self.sizes.append(len(ks))
+        self.piece = max(1, threshold)  # bytes
+
+    def exchange(self, weight: float) -> "Exchange":
+        return Exchange(self, weight)
+
+
+class Exchange:
+    """One step's exchange through a :class:`Plan`: :meth:`pack` each gradient (in any order); a bucket starts as
+    soon as it and every bucket before it are full; :meth:`finish` waits for all and returns the results."""
+
+    __slots__ = ("plan", "weight", "packed", "missing", "started", "requests", "comm")
+
+    def __init__(self, plan: Plan, weight: float):
+        self.plan, self.weight = plan, weight
+        self.packed = [None] * len(plan.into)  # the array packed for each gradient (to check it is the one applied)
+        self.missing = list(plan.sizes)  # gradients still to pack, per bucket
+        self.started = 0  # the buckets started so far (in order: every rank issues the same collectives in turn)
+        self.requests: list = []
+        self.comm = communicator()
+
+    def pack(self, k: int, g: np.ndarray) -> None:
+        """Copy gradient ``k``, scaled by the weight, into its bucket; start whatever buckets are now ready."""
+        plan = self.plan
+        np.multiply(g, self.weight, out=plan.into[k], casting="unsafe")
+        self.packed[k] = g
+        b = plan.bucket_of[k]
+        self.missing[b] -= 1
+        if b == self.started and not self.missing[b]:
+            self._start_ready()
+
+    def _start_ready(self) -> None:
+        plan, comm, missing = self.plan, self.comm, self.missing
+        while self.started < len(missing) and not missing[self.started]:
+            flat = plan.buckets[self.started]
+            step = max(1, plan.piece // flat.itemsize)
             for start in range(0, flat.size, step):
-                comm.allreduce_array(flat[start:start + step], "sum")
+                piece = flat[start:start + step]
+                if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
+                    comm.allreduce_array(piece, "sum")
+                else:
+                    self.requests.append(comm.start_sum(piece))
+            self.started += 1
+
+    def progress(self) -> None:
+        """Let MPI move the oldest unfinished sum along (nonblocking MPI progresses only inside MPI calls)."""
+        requests = self.requests
+        while requests and self.comm.done(requests[0]):
+            requests.pop(0)
+
+    def holds(self, grads: list) -> bool:
+        """Whether every gradient packed so far is the very array in ``grads`` (the ones an apply now combines)."""
+        return all(p is None or p is g for p, g in zip(self.packed, grads))
+
+    def finish(self, grads: list) -> list:
+        """Pack the gradients not packed yet, start the remaining buckets, wait for all; the results as
+        :meth:`GradientReducer.reduce` returns them."""
+        plan, packed = self.plan, self.packed
+        for k, into in enumerate(plan.into):
+            if into is not None and packed[k] is None:
+                self.pack(k, grads[k])
+        self.complete()
         out = list(grads)
-        for k, view, source in results:
+        for k, view, source in plan.results:
             if source is not None:  # (compressed: back to the gradient's dtype)
                 np.copyto(view, source, casting="unsafe")
             out[k] = view
         return out
 
-    def _plan(self, grads: list) -> tuple:
-        """For one layout of gradients: (where each is packed, the flat buffers with their piece size, and where
-        each result is read), all views made once."""
-        groups: dict[np.dtype, list[int]] = {}
-        for k, g in enumerate(grads):
-            if g is not None:
-                groups.setdefault(g.dtype, []).append(k)
-        packs, buffers, results = [], [], []
-        for dtype, members in groups.items():
-            wire = np.dtype(np.float16) if self.compression == "fp16" and dtype.kind == "f" else dtype
-            flat = np.empty(sum(grads[k].size for k in members), dtype=wire)
-            buffers.append((flat, max(1, self.threshold_bytes // wire.itemsize)))
-            offset = 0
-            for k in members:
-                n, shape = grads[k].size, grads[k].shape
-                into = flat[offset:offset + n].reshape(shape)
-                packs.append((k, into))
-                results.append((k, into, None) if wire == dtype else (k, np.empty(shape, dtype), into))
-                offset += n
-        return packs, buffers, results
+    def complete(self) -> None:
+        """Wait for every sum started (an exchange that no apply takes must still end on every rank alike)."""
+        wait = self.comm.wait
+        for request in self.requests:
+            wait(request)
+        self.requests = []
+
+
+class GradientReducer:
+    """Weighted sums of gradient lists across ranks through reused fused buffers; with ``overlap`` (default:
+    :func:`overlap_default`), the sums start during the next backward walk (:mod:`chainrule.distributed.overlap`)."""
+
+    def __init__(self, compression: str = "none", threshold_bytes: int = DEFAULT_THRESHOLD_BYTES,
+                 overlap: bool | None = None, first_bucket_bytes: int = FIRST_BUCKET_BYTES,
+                 bucket_bytes: int = BUCKET_BYTES):
+        compression = getattr(compression, "name", compression)  # (Horovod's Compression.fp16 objects too)
+        if compression not in COMPRESSIONS:
+            raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+        for name, value in (("threshold_bytes", threshold_bytes), ("first_bucket_bytes", first_bucket_bytes),
+                            ("bucket_bytes", bucket_bytes)):
+            if int(value) <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        self.compression = compression
+        self.threshold_bytes = int(threshold_bytes)
+        self.first_bucket_bytes, self.bucket_bytes = int(first_bucket_bytes), int(bucket_bytes)
+        self.overlap = overlap_default() if overlap is None else bool(overlap)
+        self._plans: dict[tuple, Plan] = {}  # layout of the gradients -> its buckets and views, kept between steps
+        self.armed = None  # (plan, {id(variable): k}, weight) for the next backward walk (overlap.py)
+        self.pending: Exchange | None = None  # the exchange that walk started, for the next reduce to finish
+        self.last_weight = 1.0  # the weight of the last reduce: the next walk's, when no step says otherwise
+        self.started_in_backward = 0  # how many of the last exchange's buckets had started before reduce
+
+    def plan(self, grads: list) -> Plan:
+        """The buckets for this layout of gradients (made once per layout)."""
+        key = tuple(None if g is None else (g.shape, g.dtype.num) for g in grads)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(key, grads, self.compression, min(self.first_bucket_bytes,
+                                           self.bucket_bytes), self.bucket_bytes, self.threshold_bytes)
+        return plan
+
+    def reduce(self, grads: list, weight: float, variables: list | None = None) -> list:
+        """``sum over ranks of weight * g`` for each array ``g`` of ``grads`` (None stays None), as arrays shaped
+        like the inputs: views of the fused buffers, valid until the next backward walk or call. With
+        ``variables`` (those the gradients are for) and ``overlap``, the next backward walk that computes all of
+        their gradients starts the sums while it runs, and the next call finishes them."""
+        plan = self.plan(grads)
+        exchange, self.pending = self.pending, None
+        if exchange is not None and not (exchange.plan is plan and exchange.weight == weight and
+                                         exchange.holds(grads)):
+            exchange.complete()  # (what it sent was not these gradients: sent again below, as every rank does)
+            exchange = None
+        if exchange is None:
+            exchange = plan.exchange(weight)
+        self.started_in_backward = exchange.started
+        out = exchange.finish(grads)
+        self.last_weight = weight
+        if variables is not None and self.overlap:
+            overlap.arm(self, plan, variables, grads)
+        return out

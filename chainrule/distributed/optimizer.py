@@ -62,7 +62,7 @@ def combine_gradients(optimizer: Optimizer, grads: list, variables: list, reduce
         sync_from_root(optimizer, list(variables))
     weight = current_weight()
     arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
-    return reducer.reduce(arrays, default_weight if weight is None else weight)
+    return reducer.reduce(arrays, default_weight if weight is None else weight, variables)
 
 
 class _Distributed:
@@ -91,10 +91,13 @@ def _distributed_class(cls: type) -> type:
 
 
 def DistributedOptimizer(optimizer, name: str | None = None, compression=Compression.none,
-                         op: str = _AVERAGE, fusion_threshold_bytes: int = DEFAULT_THRESHOLD_BYTES) -> Optimizer:
+                         op: str = _AVERAGE, fusion_threshold_bytes: int = DEFAULT_THRESHOLD_BYTES,
+                         overlap: bool | None = None) -> Optimizer:
     """``optimizer`` (an instance or a name) whose ``apply`` averages (``op='average'``, Horovod's default) or sums
     the gradients over all ranks in fused buffers before updating; ``compression=Compression.fp16`` (or ``'fp16'``)
-    sends them as float16."""
+    sends them as float16; ``overlap=True`` starts the exchange during backward (chainrule/distributed/overlap.py;
+    without, it starts in ``apply``, with the same results; the default: ``CHAINRULE_OVERLAP=1`` or ``0``, else
+    off)."""
     optimizer = get_optimizer(optimizer)
     op = getattr(op, "name", op)
     if op not in (_AVERAGE, _SUM):
@@ -105,7 +108,7 @@ def DistributedOptimizer(optimizer, name: str | None = None, compression=Compres
     wrapped.__dict__.update(optimizer.__dict__)  # the same state (variables, slots, iterations), not a copy
     if name is not None:
         wrapped.name = name
-    wrapped._reducer = GradientReducer(compression, fusion_threshold_bytes)
+    wrapped._reducer = GradientReducer(compression, fusion_threshold_bytes, overlap)
     wrapped._op = op
     return wrapped
 

@@ -16,6 +16,30 @@ from chainrule.engine import function
 from chainrule.engine.function import GradMode
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array
 
+# called at the start of every backward walk that returns gradients (not ``create_graph``, not ``backward()``) with
+# (graph, ids of the tensors whose gradients are asked for); it returns None, or a function that the walk calls with
+# (leaves, results) whenever those leaves' gradients are complete (chainrule/distributed/overlap.py starts the
+# gradient exchange from there)
+_final_gradient_hook: Callable | None = None
+
+
+def set_final_gradient_hook(hook: Callable | None) -> Callable | None:
+    """Install ``hook`` (None removes it) for the backward walks from now on; return the one it replaces.
+
+    >>> import chainrule as cr
+    >>> x = cr.Variable([2.0])
+    >>> done = []
+    >>> previous = set_final_gradient_hook(lambda graph, keep: lambda leaves, results: done.extend(
+    ...     results[id(leaf)][1].tolist() for leaf in leaves))
+    >>> _ = cr.grad((x * x).sum(), [x]); done
+    [[4.0]]
+    >>> set_final_gradient_hook(previous) is not None
+    True
+    """
+    global _final_gradient_hook
+    previous, _final_gradient_hook = _final_gradient_hook, hook
+    return previous
+
 
 @contextlib.contextmanager
 def no_grad():
@@ -84,7 +108,7 @@ class Graph:
     up); ``routes``, for each node, where each input's gradient goes (the position of the input's node, the input
     itself when it is a leaf, None when it needs none); ``inner``, {id(tensor): position}."""
 
-    __slots__ = ("nodes", "routes", "inner")
+    __slots__ = ("nodes", "routes", "inner", "_completions")
 
     def __init__(self, outputs: Sequence[Tensor], recorded: Callable[[int], bool] | None = None):
         found: dict[int, Tensor] = {}
@@ -109,6 +133,22 @@ class Graph:
             routes.append(tuple([inner.get(id(x), x) if needed else None
                                  for x, needed in zip(fn.inputs, fn.needs_input_grad)]))
         self.routes = routes
+        self._completions = None
+
+    def completions(self) -> list[tuple]:
+        """For each node, the leaves whose gradient is complete once that node has delivered its own (the leaves
+        it is the last, in walk order, to send a gradient to); made on first use."""
+        if self._completions is None:
+            last: dict[int, tuple[int, Tensor]] = {}
+            for k, route in enumerate(self.routes):
+                for target in route:
+                    if target is not None and type(target) is not int:
+                        last[id(target)] = (k, target)
+            done: list[list] = [[] for _ in self.routes]
+            for k, leaf in last.values():
+                done[k].append(leaf)
+            self._completions = [tuple(leaves) for leaves in done]
+        return self._completions
 
 
 def _newest_first(t: Tensor) -> int:
@@ -124,6 +164,9 @@ def walk(graph: Graph, seeds, create_graph: bool, keep: set[int] | None) -> dict
     count = len(nodes)
     pending: list = [None] * count  # the gradient each node has received so far
     kept = keep is not None and not keep.isdisjoint(inner)  # whether a node's own gradient is asked for
+    hook = _final_gradient_hook
+    on_final = None if hook is None or create_graph or keep is None else hook(graph, keep)
+    finals = None if on_final is None else graph.completions()
     # deliver the seeds, then walk the nodes in order, each delivering its inputs' gradients
     route, grads = [inner.get(id(t), t) for t, _ in seeds], [g for _, g in seeds]
     k = 0
@@ -141,7 +184,11 @@ def walk(graph: Graph, seeds, create_graph: bool, keep: set[int] | None) -> dict
                     key = id(target)
                     previous = results.get(key)
                     results[key] = (target, g if previous is None else previous[1] + g)
+            if finals is not None and k and finals[k - 1]:  # the leaves the node just walked completes
+                on_final(finals[k - 1], results)
             while k < count and pending[k] is None:  # nodes no gradient reached
+                if finals is not None and finals[k]:
+                    on_final(finals[k], results)
                 k += 1
             if k == count:
                 return results

@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 
 from chainrule.keras import activations, backend
-from chainrule.keras.ops import numpy as knp
+from chainrule.keras import ops
+from chainrule.keras.graph import KerasTensor
 from chainrule.keras.utils.file_utils import get_file
 
 CLASS_INDEX = None
@@ -51,7 +52,7 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
             x = x.astype(backend.floatx(), copy=False)
         numpy_input = True
     else:
-        x = knp.convert_to_tensor(x)
+        x = x if isinstance(x, KerasTensor) else ops.convert_to_tensor(x)  # symbolic inputs stay symbolic
         numpy_input = False
     channel_axis = -1 if data_format == "channels_last" else (0 if x.ndim == 3 else 1)
     if mode == "tf":
@@ -59,7 +60,7 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
     if mode == "torch":
         scale, mean, std = 255.0, _TORCH_MEAN, _TORCH_STD
     else:
-        x = knp.flip(x, axis=channel_axis) if not numpy_input else np.flip(x, axis=channel_axis)
+        x = np.flip(x, axis=channel_axis) if numpy_input else ops.flip(x, axis=channel_axis)
         scale, mean, std = 1.0, _CAFFE_MEAN_BGR, (1.0, 1.0, 1.0)
     shape = [1] * x.ndim
     shape[channel_axis] = 3

@@ -215,8 +215,8 @@ def test_checkpoint(tmp_path):
         disc_loss = -gen_loss  # test
     generator_optimizer.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables),  # test
                                             generator.trainable_variables))  # test
-    discriminator_optimizer.apply_gradients(zip(disc_tape.gradient(disc_loss, discriminator.trainable_variables),  # test
-                                                discriminator.trainable_variables))  # test
+    disc_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)  # test
+    discriminator_optimizer.apply_gradients(zip(disc_grads, discriminator.trainable_variables))  # test
     saved = [v.numpy().copy() for v in generator.weights + discriminator.weights]  # test
     saved_state = generator_optimizer.get_state()  # test
 

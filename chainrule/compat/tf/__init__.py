@@ -54,6 +54,7 @@ from chainrule.compat.tf import ragged  # noqa: E402  (tf.ragged: RaggedTensor)
 from chainrule.compat.tf.ragged import RaggedTensor  # noqa: E402
 from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on NumPy str tensors)
 from chainrule.compat.tf import train  # noqa: E402  (tf.train: Checkpoint, CheckpointManager, latest_checkpoint)
+from chainrule.compat.tf.tensor_array import TensorArray  # noqa: E402
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
                                            tensordot, unstack)
@@ -76,5 +77,6 @@ _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
 
-_HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences")
+_HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences",
+                   "tensor_array")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

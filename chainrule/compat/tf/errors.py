@@ -31,4 +31,8 @@ class NotFoundError(OpError):
     """Something asked for (a file, a checkpoint) does not exist."""
 
 
-__all__ = ["InvalidArgumentError", "NotFoundError", "OpError"]
+class OutOfRangeError(OpError):
+    """An index or an iteration went past the end (a TensorArray's index, a sequence's end)."""
+
+
+__all__ = ["InvalidArgumentError", "NotFoundError", "OpError", "OutOfRangeError"]

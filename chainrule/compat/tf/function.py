@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 import weakref
 from typing import Any, Callable
@@ -44,6 +45,19 @@ from chainrule.data.spec import shapes_fit as _shapes_fit
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.engine.tracer import TracedFunction
 from chainrule.utils import tree
+
+
+class _Calls(threading.local):
+    depth = 0  # tf.function calls under way on this thread
+
+
+_calls = _Calls()
+
+
+def inside_function() -> bool:
+    """Whether a ``tf.function`` is being called on this thread (what TensorFlow runs as a graph: a TensorArray
+    there keeps graph semantics, whether chainrule traces, replays or runs the call eagerly)."""
+    return _calls.depth > 0
 
 
 class Function:
@@ -73,7 +87,11 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self._input_signature is not None:
             args, kwargs = self._conform(args, kwargs), {}
-        return self._traced(*args, **kwargs)
+        _calls.depth += 1
+        try:
+            return self._traced(*args, **kwargs)
+        finally:
+            _calls.depth -= 1
 
     def __get__(self, instance, owner=None):
         """A method: each instance gets its own traced function of the bound method (TensorFlow's too)."""

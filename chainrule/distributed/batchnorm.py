@@ -5,7 +5,8 @@ does by default.
 
 The statistics are per-channel means over all ranks, computed by the registered op ``allreduce_mean``
 (chainrule/distributed/collective_ops.py), whose backward is an allreduce too, so the gradient of every rank's rows
-includes what they did to the other ranks' losses through the shared mean and variance. With one process it equals BatchNormalization.
+includes what they did to the other ranks' losses through the shared mean and variance. With one process it equals
+BatchNormalization.
 
 >>> import numpy as np
 >>> x = np.arange(8, dtype="float32").reshape(4, 2)

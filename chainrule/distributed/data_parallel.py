@@ -8,7 +8,8 @@
 - each step's loss is the mean over the global batch on every rank (so all ranks agree to skip a non-finite step);
   the logs sum every metric's state over the ranks before ``result()`` (Keras metric variables add up), so the
   logs equal a one-process run's;
-- callbacks, the progress bar and whatever they write run on rank 0 alone; after each batch and epoch, rank 0's
+- callbacks, the progress bar and whatever they write run on rank 0 alone (but BackupAndRestore, which runs on
+  every rank: rank 0 writes the backup, every rank resumes from it); after each batch and epoch, rank 0's
   ``stop_training`` and learning rate (what callbacks change) are copied to the others.
 
 >>> dp = DataParallel()
@@ -23,7 +24,8 @@ import zlib
 import numpy as np
 
 from chainrule import backend
-from chainrule.distributed.collectives import allreduce_arrays, broadcast_arrays, broadcast_object
+from chainrule.distributed.collectives import (allgather_object, allreduce_arrays, broadcast_arrays,
+                                               broadcast_object)
 from chainrule.distributed.comm import communicator
 from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES
 from chainrule.distributed.optimizer import DistributedOptimizer, is_distributed, sync_from_root
@@ -65,10 +67,6 @@ class DataParallel:
         comm = self.comm
         if comm.size == 1:
             return
-        if broadcast_object("_resume_point" in model.__dict__):  # (BackupAndRestore ran on rank 0 alone)
-            raise NotImplementedError("Resuming from a BackupAndRestore backup on several ranks is not supported: "
-                                      "resume on one process, or load a model file saved by rank 0 on every rank "
-                                      "(keras.models.load_model) and fit again")
         generator = backend.rng()
         generator.bit_generator.state = broadcast_object(generator.bit_generator.state)
         # a stream per rank, seeded from the shared state without drawing from it (so that the shared sequence, and
@@ -81,19 +79,31 @@ class DataParallel:
             sync_from_root(optimizer, list(model.trainable_variables))
 
     def rank_callbacks(self, callbacks, verbose: int) -> tuple[list, int]:
-        """The callbacks and verbosity of this rank: all on rank 0; elsewhere none (and no progress bar) but one
-        that asks for the logs after the same batches as rank 0's do, since reading the logs is a collective."""
+        """The callbacks and verbosity of this rank: all on rank 0; elsewhere (and without a progress bar) only
+        those that run on every rank (BackupAndRestore: rank 0 writes the backup, every rank resumes from it),
+        and one that asks for the logs after the same batches as rank 0's do, since reading the logs is a
+        collective."""
         from chainrule.keras.callbacks import CallbackList
 
         callbacks = list(callbacks or [])
+        every_rank = [cb for cb in callbacks if getattr(cb, "runs_on_every_rank", False)]
         hooks = None
         if self.is_chief:
             chief = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose)
             hooks = (chief._implements_train_batch_hooks, chief._implements_test_batch_hooks)
         if self.comm.size > 1:
             hooks = broadcast_object(hooks)
+            kinds = allgather_object([type(cb).__name__ for cb in every_rank])
+            if any(k != kinds[0] for k in kinds):
+                raise ValueError(f"fit: callbacks that run on every rank must be given on every rank, the same on "
+                                 f"each (BackupAndRestore: rank 0 writes the backup, every rank resumes from it); "
+                                 f"rank by rank they are {kinds}")
         self._chief_batch_hooks = hooks[0]
-        return (callbacks, verbose) if self.is_chief else ([_BatchHooksOf(*hooks)], 0)
+        return (callbacks, verbose) if self.is_chief else ([_BatchHooksOf(*hooks), *every_rank], 0)
+
+    def from_chief(self, value):
+        """Rank 0's ``value`` (any object that pickles) on every rank."""
+        return broadcast_object(value) if self.comm.size > 1 else value
 
     # --- each step ----------------------------------------------------------------------------------------------
     def bounds(self, rows: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """The distribution that ``compile`` and ``fit`` run under (Keras 3's ``keras.distribution.distribution()`` and
 ``set_distribution()``): None for one process, or an object from a layer above (``chainrule.distributed``'s
 ``DataParallel``, which ``tf.distribute.MultiWorkerMirroredStrategy().scope()`` sets) that the trainer asks to
-split batches, combine gradients, metrics and losses across processes, and keep callbacks on rank 0.
+split batches, combine gradients, metrics and losses across processes, and keep callbacks on rank 0
+(BackupAndRestore, which runs on every rank, asks it for rank 0's backup: ``is_chief``, ``from_chief``).
 
 Inside ``strategy.run`` the strategy also sets :func:`replica_gradients`, a function that the optimizer's ``apply``
 hands its gradients to, so that a custom training loop combines them across replicas as TensorFlow does.

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +13,14 @@ import pytest
 import torch
 import torch.distributed
 from helpers import compare_with_torch, covers
+from mpi_ranks import needs_mpi, run_ranks
 
 import chainrule as cr
 from chainrule.distributed.collective_ops import allreduce_mean, allreduce_sum
 from chainrule.distributed.replica import step_weight
 from chainrule.engine.gradcheck import check_gradients
 
-ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).with_name("collective_program.py")
-MPIEXEC = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
 
 
 def rand(*shape, seed=0):
@@ -117,13 +112,8 @@ def test_sync_batch_normalization_runs_its_statistics_through_the_registered_op(
 @pytest.mark.mpi
 @pytest.mark.parametrize("n", [2, 3])
 def test_collectives_and_sync_batch_norm_across_ranks_match_torch(tmp_path, n):
-    pytest.importorskip("mpi4py")
-    if not os.path.exists(MPIEXEC):
-        pytest.skip("mpiexec not found (pip install 'chainrule[mpi]' brings MPICH's)")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(PROGRAM), str(tmp_path)], capture_output=True,
-                          text=True, timeout=240, env=env, cwd=ROOT)
+    needs_mpi()
+    done = run_ranks(n, PROGRAM, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     for rank in range(n):
         report = json.loads((tmp_path / f"checks_rank{rank}.json").read_text())

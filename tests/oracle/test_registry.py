@@ -7,6 +7,7 @@ are the oracle tests, and tests elsewhere that mark what they check with ``cover
 import importlib
 import importlib.util
 import pkgutil
+import sys
 from pathlib import Path
 
 from helpers import COVERAGE
@@ -29,6 +30,8 @@ def _import_all_oracle_tests() -> None:
                  if path.parent.name != "oracle" and "@covers(" in path.read_text()]
     for path in sorted(Path(__file__).parent.glob("test_*.py")) + elsewhere:
         if path.name != Path(__file__).name:
+            if str(path.parent) not in sys.path:  # (its helpers beside it, as pytest's own import finds them)
+                sys.path.append(str(path.parent))
             spec = importlib.util.spec_from_file_location(f"_coverage_{path.parent.name}_{path.stem}", path)
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
 

@@ -18,6 +18,11 @@ pickle), written atomically with Ctrl-C held back while it is written, so a kill
 backup or the new one whole. ``double_checkpoint=True`` keeps the previous backup too, used when the latest cannot
 be read. ``delete_checkpoint=True`` removes the backup when ``fit`` ends normally.
 
+Under a distribution of several processes (``tf.distribute.MultiWorkerMirroredStrategy``, chainrule.distributed)
+the callback runs on every rank, as in TensorFlow, and must be given on each: rank 0 alone writes the backup (the
+metrics' running state summed over the ranks, so that it is the global batch's), and rank 0 alone reads it, handing
+it to the others, so that every rank resumes from the same backup whatever the number of ranks that wrote it.
+
 Bit-identical resumption holds for arrays (shuffled or not) and Keras ``PyDataset``s in one process at a time;
 a ``Dataset`` is resumed by skipping the batches already done, a generator (read once) and ``steps_per_epoch``
 (which carries an epoch of the data over fit's epochs) resume at the saved epoch and batch but see other data.
@@ -34,6 +39,7 @@ a ``Dataset`` is resumed by skipping the batches already done, a generator (read
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random as python_random
@@ -62,6 +68,7 @@ class BackupAndRestore(Callback):
     """
 
     runs_last = True  # after the other callbacks, so that their state at a batch's or an epoch's end is saved whole
+    runs_on_every_rank = True  # with several processes: every rank takes part in saving and resumes (see the module)
 
     def __init__(self, backup_dir: str | os.PathLike, save_freq="epoch", double_checkpoint: bool = False,
                  delete_checkpoint: bool = True):
@@ -94,7 +101,7 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         self._batches_since_save = 0
         self._resumed_epoch = None
-        state = self._load()
+        state = self._load_on_every_rank()
         if state is None:
             return
         header, arrays, path = state
@@ -128,7 +135,7 @@ class BackupAndRestore(Callback):
         self._save(epoch + 1, 0)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and self._writes():
             for name in (LATEST, PREVIOUS):
                 path = os.path.join(self.backup_dir, name)
                 if os.path.exists(path):
@@ -138,20 +145,61 @@ class BackupAndRestore(Callback):
             except OSError:
                 pass  # not empty (the user's files) or gone
 
+    # --- several processes ------------------------------------------------------------------------------------------
+    def _distribution(self):
+        """The distribution of several processes that fit runs under, or None."""
+        distribution = getattr(self.model, "_distribution", None)
+        return distribution if distribution is not None and distribution.num_replicas_in_sync > 1 else None
+
+    def _writes(self) -> bool:
+        """Whether this process writes the backup: rank 0, or the only process."""
+        distribution = self._distribution()
+        return distribution is None or distribution.is_chief
+
+    def _load_on_every_rank(self) -> tuple[dict, dict, str] | None:
+        """``_load`` on rank 0 and its result on every rank (so that no shared file system is needed); a backup
+        rank 0 cannot read stops every rank."""
+        distribution = self._distribution()
+        if distribution is None:
+            return self._load()
+        found = None
+        if distribution.is_chief:
+            try:
+                found = ("state", self._load())
+            except Exception as error:
+                distribution.from_chief(("error", f"{type(error).__name__}: {error}"))
+                raise
+        kind, value = distribution.from_chief(found)
+        if kind == "error":
+            raise RuntimeError(f"BackupAndRestore: rank 0 could not read the backup in {self.backup_dir}: {value}")
+        return value
+
+    def _metric_state(self) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
+        """The metrics' running state (summed over the ranks, a collective, under a distribution)."""
+        metrics = _stateful_metrics(self.model)
+        distribution = self._distribution()
+        summed = distribution.summed_metrics(metrics) if distribution is not None else contextlib.nullcontext()
+        entries, tensors = [], []
+        with summed:
+            for i, metric in enumerate(metrics):
+                entries.append({"name": metric.name, "count": len(metric.variables)})
+                tensors += [(f"metrics/{i}/{j}", np.array(v.data)) for j, v in enumerate(metric.variables)]
+        return entries, tensors
+
     # --- saving -----------------------------------------------------------------------------------------------------
     def _save(self, epoch: int, batch: int) -> None:
         """Write the state in which training continues at ``batch`` of ``epoch`` (0-based; batch 0 = a new epoch)."""
         self._batches_since_save = 0
+        # within an epoch: the metrics' running sums (they are reset at each epoch's start)
+        metrics, metric_tensors = self._metric_state() if batch else ([], [])
+        if not self._writes():
+            return
         model = self.model
         tensors: list[tuple[str, np.ndarray]] = [(f"weights/{i}", np.asarray(w)) for i, w in
                                                  enumerate(model.get_weights())]
         optimizer = model.optimizer
         tensors += [(f"optimizer/{key}", value) for key, value in optimizer.get_state().items()]
-        metrics = []
-        if batch:  # within an epoch: the metrics' running sums (they are reset at each epoch's start)
-            for i, metric in enumerate(_stateful_metrics(model)):
-                metrics.append({"name": metric.name, "count": len(metric.variables)})
-                tensors += [(f"metrics/{i}/{j}", np.array(v.data)) for j, v in enumerate(metric.variables)]
+        tensors += metric_tensors
         callbacks = []
         for i, (key, cb) in enumerate(_stateful_callbacks(self._callbacks).items()):
             plain, arrays = _callback_state(cb)
@@ -274,7 +322,7 @@ class _ResumePoint:
                     values.append(self.arrays[f"callbacks/{i}/{name}/{j}"])
                     j += 1
                 plan.append((cb, name, values))
-        if unmatched:
+        if unmatched and self.owner._writes():  # (the other ranks run none but History and this callback)
             warnings.warn(f"BackupAndRestore: the interrupted run had callbacks {unmatched} that this fit has not; "
                           f"their states are dropped", stacklevel=5)
         return plan
@@ -329,8 +377,9 @@ class _ResumePoint:
                     raise self._fail(f"the metric {entry['name']!r} keeps {variable.data.dtype} of shape "
                                      f"{variable.data.shape}, the backup {value.dtype} of shape {value.shape}")
                 plan.append((variable, value))
-        for variable, value in plan:
-            variable.data[...] = value
+        chief = self.owner._writes()
+        for variable, value in plan:  # (the saved sums on rank 0, nothing on the others: their sum is the same)
+            variable.data[...] = value if chief else 0
 
 
 # --- the pieces of the state -------------------------------------------------------------------------------------------

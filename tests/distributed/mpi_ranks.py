@@ -1,0 +1,35 @@
+"""Starting a test program on N ranks: ``run_ranks(3, program, args...)`` runs it under ``mpiexec -n 3`` (alone for
+one rank) with one BLAS thread per rank and this checkout on the path; ``needs_mpi()`` skips a test without mpi4py
+or mpiexec."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MPIEXEC = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
+
+
+def rank_env(**extra: str) -> dict:
+    """The environment of the ranks: one BLAS thread each (they share the machine's cores), this checkout first."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT), **extra}
+
+
+def needs_mpi() -> None:
+    """Skip the calling test unless mpi4py and mpiexec are there."""
+    pytest.importorskip("mpi4py")
+    if not os.path.exists(MPIEXEC):
+        pytest.skip("mpiexec not found (pip install 'chainrule[mpi]' brings MPICH's)")
+
+
+def run_ranks(ranks: int, program: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """``python program args...`` on ``ranks`` ranks (one plain process for 1), its output captured."""
+    launcher = [] if ranks == 1 else [MPIEXEC, "-n", str(ranks)]
+    return subprocess.run([*launcher, sys.executable, str(program), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=rank_env(), cwd=ROOT)

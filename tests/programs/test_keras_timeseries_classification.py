@@ -12,8 +12,9 @@ The example's code is kept as written, except:
   NumPy;
 - `epochs = 500` is 3; the checkpoint file is written in the test's temporary folder; the plots
   draw on matplotlib's Agg backend without `plt.show()`;
-- `keras.utils.plot_model` (which needs pydot and graphviz) is in a section of its own, marked
-  xfail: chainrule has no plot_model;
+- `keras.utils.plot_model` (which in Keras needs pydot and graphviz; chainrule draws with
+  matplotlib where they are missing) is in a section of its own, writing model.png in the test's
+  temporary folder;
 - lines marked `# test:` check what the program produces.
 """
 
@@ -23,7 +24,6 @@ matplotlib.use("Agg")  # test: no display
 
 import numpy as np
 import matplotlib.pyplot as plt
-import pytest
 
 import chainrule as tf
 from chainrule import keras
@@ -133,8 +133,8 @@ def test_timeseries_classification(tmp_path, monkeypatch):
     plt.close()
 
 
-@pytest.mark.xfail(strict=True, reason="AttributeError: module 'chainrule.keras.utils' has no attribute "
-                                       "'plot_model'")
-def test_plot_model():
+def test_plot_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # test: model.png in a temporary folder
     model = make_model(input_shape=(176, 1), num_classes=2)
     keras.utils.plot_model(model, show_shapes=True)
+    assert (tmp_path / "model.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # test

@@ -47,7 +47,7 @@ class Plan:
     """Where each gradient of one layout goes: ``into[k]`` (its place in its bucket), ``bucket_of[k]``, the
     buckets (flat arrays, in the order they start), how many gradients fill each, and where each result is read."""
 
-    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece")
+    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full")
 
     def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int):
         self.key = key
@@ -80,6 +80,8 @@ class Plan:
             self.buckets.append(flat)
             self.sizes.append(len(ks))
         self.piece = max(1, threshold)  # bytes
+        self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
+        self.full = [0] * len(self.buckets)  # (every bucket packed)
 
     def exchange(self, weight: float) -> "Exchange":
         return Exchange(self, weight)
@@ -135,10 +137,12 @@ class Exchange:
     def finish(self, grads: list) -> list:
         """Pack the gradients not packed yet, start the remaining buckets, wait for all; the results as
         :meth:`GradientReducer.reduce` returns them."""
-        plan, packed = self.plan, self.packed
-        for k, into in enumerate(plan.into):
-            if into is not None and packed[k] is None:
-                self.pack(k, grads[k])
+        plan, packed, weight, multiply = self.plan, self.packed, self.weight, np.multiply
+        for k, into in plan.packs:  # (the plain exchange packs everything here: no bookkeeping per gradient)
+            if packed[k] is None:
+                multiply(grads[k], weight, out=into, casting="unsafe")
+        self.missing = plan.full
+        self._start_ready()
         self.complete()
         out = list(grads)
         for k, view, source in plan.results:

@@ -9,8 +9,10 @@ The guide's code is kept as written, one test per section, except:
   `from tensorflow.keras import layers` -> `from chainrule.keras import layers`;
 - MNIST is replaced by 512 training and 128 test synthetic 28x28 images of 3 classes
   (tests/programs/mnist_like.py), CIFAR10 by 64 random 32x32x3 images with random labels;
-- `keras.utils.plot_model(...)` calls (they need pydot and graphviz) are left out, and so is
-  the VGG19 feature-extraction example (it downloads ImageNet weights);
+- the `keras.utils.plot_model(...)` calls of the sections on multiple inputs and outputs and on
+  the toy ResNet write their PNGs into pytest's temporary folder (drawn with matplotlib where
+  pydot and graphviz are missing); the others are left out, and so is the VGG19
+  feature-extraction example (it downloads ImageNet weights);
 - the multi-input model trains on 64 samples instead of 1280, the toy ResNet 1 epoch on 64
   samples instead of 1000;
 - `model.save("path_to_my_model")` writes `path_to_my_model.keras` into pytest's temporary
@@ -175,7 +177,8 @@ def test_all_models_are_callable_just_like_layers():
     np.testing.assert_allclose(ensemble_model(data).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_models_with_multiple_inputs_and_outputs():
+def test_models_with_multiple_inputs_and_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # test: the plot's PNG in a temporary folder
     num_tags = 12  # Number of unique issue tags
     num_words = 10000  # Size of vocabulary obtained when preprocessing text data
     num_departments = 4  # Number of departments for predictions
@@ -211,6 +214,9 @@ def test_models_with_multiple_inputs_and_outputs():
         inputs=[title_input, body_input, tags_input],
         outputs=[priority_pred, department_pred],
     )
+
+    keras.utils.plot_model(model, "multi_input_and_output_model.png", show_shapes=True)
+    assert (tmp_path / "multi_input_and_output_model.png").stat().st_size > 10000  # test
 
     model.compile(
         optimizer=keras.optimizers.RMSprop(1e-3),
@@ -249,7 +255,8 @@ def test_models_with_multiple_inputs_and_outputs():
     assert np.isfinite(history.history["loss"]).all()  # test
 
 
-def test_toy_resnet_model():
+def test_toy_resnet_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # test: the plot's PNG in a temporary folder
     inputs = keras.Input(shape=(32, 32, 3), name="img")
     x = layers.Conv2D(32, 3, activation="relu")(inputs)
     x = layers.Conv2D(64, 3, activation="relu")(x)
@@ -271,6 +278,9 @@ def test_toy_resnet_model():
 
     model = keras.Model(inputs, outputs, name="toy_resnet")
     model.summary()
+
+    keras.utils.plot_model(model, "mini_resnet.png", show_shapes=True)
+    assert (tmp_path / "mini_resnet.png").stat().st_size > 10000  # test
 
     # test: stands in for keras.datasets.cifar10.load_data()
     rng = np.random.default_rng(0)

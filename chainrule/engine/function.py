@@ -105,6 +105,11 @@ class _GradMode(threading.local):
 GradMode = _GradMode()
 
 
+# Keras's autocast: ``hook(op class, inputs) -> inputs``, installed by chainrule.keras.mixed_precision once a mixed
+# policy is used (it casts float Variables to a mixed-precision layer's compute dtype); None costs nothing
+autocast_hook = None
+
+
 class Function:
     """One node of the graph: remembers its inputs and computes their gradients from its output's."""
 
@@ -113,6 +118,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op. With no Tensor among ``inputs`` it returns a plain array and records nothing."""
+        if autocast_hook is not None:
+            inputs = autocast_hook(cls, inputs)
         fn = cls()
         is_tensor = [isinstance(x, Tensor) for x in inputs]
         fn.arrays = arrays = [x.data if t else x for x, t in zip(inputs, is_tensor)]

@@ -30,6 +30,9 @@ from chainrule.keras import ops, random  # noqa: E402  (keras.ops and keras.rand
 from chainrule.keras import preprocessing  # noqa: E402  (keras.preprocessing.image / .sequence: Keras 2's names)
 from chainrule.utils import tree
 from chainrule.keras import config  # noqa: E402  (keras.config: Keras 3's global settings)
+from chainrule.keras import mixed_precision  # noqa: E402  (dtype policies, LossScaleOptimizer)
+from chainrule.keras.mixed_precision import policy as dtype_policies  # noqa: E402  (Keras 3's module of them)
+from chainrule.keras.mixed_precision import DTypePolicy  # noqa: E402
 from chainrule.keras import applications  # noqa: E402  (keras.applications: ResNet50, MobileNetV2, ...)
 # Keras 3's top-level names for the base classes that programs subclass: class MyLayer(keras.Layer)
 from chainrule.engine.tensor import Variable  # noqa: E402
@@ -50,4 +53,5 @@ def version() -> str:
 __all__ = ["Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
            "Sequential", "Variable", "config", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
-           "tree", "utils", "preprocessing", "version", "applications"]
+           "tree", "utils", "preprocessing", "version", "applications", "mixed_precision", "dtype_policies",
+           "DTypePolicy"]

@@ -60,7 +60,9 @@ def _reshaped(x: Tensor, shape: tuple) -> Tensor:
 
 def _pred_tensor(y_pred: TensorLike) -> Tensor:
     y_pred = as_tensor(y_pred)
-    return y_pred if y_pred.dtype.kind == "f" else ops.cast(y_pred, backend.floatx())
+    if y_pred.dtype.kind == "f" and y_pred.dtype.itemsize >= 4:
+        return y_pred
+    return ops.cast(y_pred, backend.floatx())  # integers, and float16 (Keras 3 computes losses in floatx)
 
 
 def _label_tensor(y_true: TensorLike, y_pred: Tensor) -> Tensor:

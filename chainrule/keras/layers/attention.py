@@ -171,7 +171,7 @@ class MultiHeadAttention(Layer):
                            bias_initializer=initializers.get(serialize_object(initializers, self._bias_initializer)),
                            kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
                            kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint,
-                           name=name, dtype=self.dtype)
+                           name=name, dtype=self.dtype_policy)
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
@@ -200,7 +200,7 @@ class MultiHeadAttention(Layer):
         axes = tuple(range(1, rank - 2)) if self._attention_axes is None else self._attention_axes
         self._attention_axes = tuple(a if a >= 0 else (rank - 1) + a for a in axes)
         self._dot_product_equation, self._combine_equation, _ = attention_equations(rank, self._attention_axes)
-        self._dropout_layer = Dropout(self._dropout, seed=self.seed, dtype=self.dtype)
+        self._dropout_layer = Dropout(self._dropout, seed=self.seed, dtype=self.dtype_policy)
         self.built = True
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,

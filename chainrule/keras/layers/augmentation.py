@@ -52,7 +52,7 @@ class _ImageAugmentation(Layer):
         if inputs.ndim not in (3, 4):
             raise ValueError(f"Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
                              f"Received: data.shape={inputs.shape}")
-        images = inputs if inputs.dtype == np.dtype(self.dtype) else ops.cast(inputs, self.dtype)
+        images = inputs if inputs.dtype == np.dtype(self.compute_dtype) else ops.cast(inputs, self.compute_dtype)
         if not training and not self._changes_in_inference:
             return images
         single = images.ndim == 3

@@ -38,6 +38,8 @@ from chainrule import backend
 from chainrule.engine import function as _engine_function
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
 from chainrule.keras.layers.tracking import Tracker, deferred_restores, may_hold_tracked, restore_deferred
+from chainrule.keras.mixed_precision import autocast as _autocast
+from chainrule.keras.mixed_precision import policy as _policy
 from chainrule.keras.saving.weight_budget import charge_weight
 from chainrule.utils import tree
 from chainrule.utils.naming import to_snake_case
@@ -154,7 +156,7 @@ class Layer:
         self._initialized = True
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = dtype or backend.floatx()
+        self._set_dtype_policy(_policy.get(dtype))
         self.autocast = bool(autocast)
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -246,6 +248,51 @@ class Layer:
         for layer in self._sublayers():
             layer.trainable = value
 
+    # --- dtypes (Keras 3's dtype policy) ----------------------------------------------------------------------------
+    @property
+    def dtype_policy(self) -> _policy.DTypePolicy:
+        """The layer's :class:`~chainrule.keras.mixed_precision.DTypePolicy` (from ``dtype=``, else the global one)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        self._set_dtype_policy(_policy.get(value))
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights (Keras 3: an alias of ``variable_dtype``)."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value) -> None:
+        self._set_dtype_policy(_policy.get(value))
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype the layer creates its weights in."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in: its float inputs are cast to it, and so are its float weights as its
+        ops read them when it differs from ``variable_dtype`` (mixed precision)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype the layer casts its float inputs to (its compute dtype)."""
+        return self.compute_dtype
+
+    def _set_dtype_policy(self, policy: _policy.DTypePolicy) -> None:
+        setattr_ = object.__setattr__  # (derived settings, never tracked)
+        setattr_(self, "_dtype_policy", policy)
+        setattr_(self, "_input_dtype", backend.as_dtype(self.input_dtype))
+        compute = backend.as_dtype(policy.compute_dtype)
+        setattr_(self, "_compute_np_dtype", compute)
+        setattr_(self, "_mixed_policy", compute.kind == "f" and policy.compute_dtype != policy.variable_dtype)
+        if self._mixed_policy:
+            _autocast.install()
+
     # --- building -------------------------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis first, may be None)."""
@@ -280,7 +327,7 @@ class Layer:
         name = given["name"]
         label = f"weight {name!r}" if name else "a weight"
         shape = _weight_shape(given["shape"], f"Layer '{self.name}': add_weight() for {label}")
-        dtype = backend.as_dtype(given["dtype"] or self.dtype).name
+        dtype = backend.as_dtype(given["dtype"] or self.variable_dtype).name
         initializer = given["initializer"]
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
@@ -301,6 +348,8 @@ class Layer:
         self._tracker.track(var)
         if not self.trainable:
             var.trainable = var.requires_grad = False
+        if not autocast:  # read in its own dtype even inside a mixed-precision call
+            _autocast.keep_dtype(var)
         reg = regularizers.get(given["regularizer"])
         if reg is not None:
             self._regularized.append((var, reg))
@@ -375,7 +424,7 @@ class Layer:
         ``call``'s default; ``mask`` from the input's mask when not given."""
         signature = _signature(type(self))
         if (len(args) == 1 and type(args[0]) is Tensor and self._initialized and self.built
-                and (not kwargs or len(kwargs) == 1 and "training" in kwargs) and args[0].dtype == self.dtype
+                and (not kwargs or len(kwargs) == 1 and "training" in kwargs) and args[0].dtype == self._input_dtype
                 and getattr(args[0], "_keras_mask", None) is None):
             # the usual call (``layer(x)``, ``layer(x, training=True)`` on a built layer): no argument to resolve,
             # nothing to cast, build, mask or trace symbolically
@@ -441,7 +490,14 @@ class Layer:
             if not self._traceable and _engine_function.recorded is not None:
                 _engine_function.recorded.refuse(f"layer '{self.name}' ({type(self).__name__}) declares "
                                                  f"_traceable = False: its call works outside the ops")
-            outputs = self.call(inputs, *rest, **kwargs)
+            previous = _autocast.enter(self) if _engine_function.autocast_hook is not None else _autocast.UNCHANGED
+            if previous is _autocast.UNCHANGED:
+                outputs = self.call(inputs, *rest, **kwargs)
+            else:  # Keras 3's autocast scope: the ops read the float weights in the compute dtype
+                try:
+                    outputs = self.call(inputs, *rest, **kwargs)
+                finally:
+                    _autocast.leave(previous)
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
             if previous_mask is not None or type(self).compute_mask is not Layer.compute_mask:
@@ -470,18 +526,18 @@ class Layer:
         raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call` method implemented.")
 
     def _convert(self, inputs):
-        if type(inputs) is Tensor and inputs.dtype == self.dtype:  # the usual call: nothing to convert
+        if type(inputs) is Tensor and inputs.dtype == self._input_dtype:  # the usual call: nothing to convert
             return inputs
         if isinstance(inputs, (list, tuple)):
             return type(inputs)(self._convert(x) for x in inputs)
         if isinstance(inputs, dict):
             return {key: self._convert(value) for key, value in inputs.items()}
         t = as_tensor(inputs)
-        if t.dtype.kind == "f" and t.dtype != self.dtype:
+        if t.dtype.kind == "f" and t.dtype != self._input_dtype and self.autocast:
             from chainrule.ops import cast
 
             mask = getattr(t, "_keras_mask", None)
-            t = cast(t, self.dtype)
+            t = cast(t, self._input_dtype)
             if mask is not None:
                 t._keras_mask = mask
         return t
@@ -707,7 +763,7 @@ class Layer:
 
     # --- config ---------------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy.name}
         if self.activity_regularizer is not None:
             from chainrule.keras import regularizers
 

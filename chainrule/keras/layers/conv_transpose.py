@@ -20,6 +20,7 @@ from chainrule.keras.layers.conv import (from_channels_last, normalize_padding, 
                                          shape_from_channels_last, to_channels_last)
 from chainrule.keras.layers.conv1d import check_strides_and_dilation
 from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
+from chainrule.keras.mixed_precision.autocast import read
 from chainrule.ops.conv3d import conv3d_transpose
 from chainrule.ops.conv_transpose import conv1d_transpose, conv2d_transpose, transpose_output_length
 
@@ -61,7 +62,7 @@ class _ConvTranspose(KernelLayer):
         self.built = True
 
     def call(self, inputs):
-        y = self._op(to_channels_last(inputs, self.data_format), self.kernel, self.strides, self.padding,
+        y = self._op(to_channels_last(inputs, self.data_format), read(self.kernel), self.strides, self.padding,
                      self.output_padding, self.dilation_rate)
         if self.use_bias:
             y = y + self.bias

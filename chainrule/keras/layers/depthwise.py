@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from chainrule.keras import activations, constraints, initializers, regularizers
 from chainrule.keras.layers.base import InputSpec, Layer, serialize_object
+from chainrule.keras.mixed_precision.autocast import read
 from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
 from chainrule.keras.layers.core import activation_or_none, check_data_format, positive_int
 from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
@@ -119,7 +120,8 @@ class DepthwiseConv2D(_DepthwiseBase):
         self.built = True
 
     def call(self, inputs):
-        return self._finish(depthwise_conv2d(inputs, self.kernel, self.strides, self.padding, self.dilation_rate))
+        return self._finish(depthwise_conv2d(inputs, read(self.kernel), self.strides, self.padding,
+                                             self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
         channels = None if input_shape[-1] is None else input_shape[-1] * self.depth_multiplier
@@ -153,8 +155,8 @@ class SeparableConv2D(_DepthwiseBase):
         self.built = True
 
     def call(self, inputs):
-        return self._finish(separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides,
-                                             self.padding, self.dilation_rate))
+        return self._finish(separable_conv2d(inputs, read(self.depthwise_kernel), read(self.pointwise_kernel),
+                                             self.strides, self.padding, self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape, self.filters)

@@ -85,7 +85,7 @@ class Embedding(Layer):
             inputs = cast(inputs, "int32")
         out = embedding_lookup(self.embeddings, inputs,
                                caller=f"Embedding layer '{self.name}' (input_dim={self.input_dim})")
-        return out if out.dtype == as_dtype(self.dtype) else cast(out, self.dtype)
+        return out if out.dtype == as_dtype(self.compute_dtype) else cast(out, self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

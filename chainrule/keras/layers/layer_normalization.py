@@ -17,6 +17,7 @@ from chainrule.keras import initializers
 from chainrule.keras import constraints
 from chainrule.keras import regularizers
 from chainrule.keras.layers.base import Layer, serialize_object
+from chainrule.keras.mixed_precision.autocast import at_least_float32, in_compute_dtype
 from chainrule.ops import math as math_ops
 from chainrule.ops import reduce as reduce_ops
 from chainrule.ops.layer_norm import layer_norm
@@ -62,11 +63,11 @@ class _AffineNormalization(Layer):
         if with_gamma:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint, name="gamma")
-        if with_beta:
+                                         constraint=self.gamma_constraint, autocast=False, name="gamma")
+        if with_beta:  # (gamma and beta stay float32 under mixed precision: the normalization runs in float32)
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint, name="beta")
+                                        constraint=self.beta_constraint, autocast=False, name="beta")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -105,12 +106,13 @@ class LayerNormalization(_AffineNormalization):
         self.built = True
 
     def call(self, inputs):
+        inputs = at_least_float32(inputs)  # float16 statistics overflow: computed in float32, as Keras 3
         if self.rms_scaling:  # Keras's formula: x / sqrt(var + epsilon) * gamma, no centering
             axes = tuple(self.axis)
             out = inputs / math_ops.sqrt(reduce_ops.var(inputs, axes, keepdims=True) + self.epsilon)
             shape = tuple(n if d in axes else 1 for d, n in enumerate(inputs.shape))
-            return out if self.gamma is None else out * reshape(self.gamma, shape)
-        return layer_norm(inputs, self.gamma, self.beta, tuple(self.axis), self.epsilon)
+            return in_compute_dtype(self, out if self.gamma is None else out * reshape(self.gamma, shape))
+        return in_compute_dtype(self, layer_norm(inputs, self.gamma, self.beta, tuple(self.axis), self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "rms_scaling": self.rms_scaling}
@@ -156,6 +158,7 @@ class GroupNormalization(_AffineNormalization):
         self.built = True
 
     def call(self, inputs):
+        inputs = at_least_float32(inputs)  # (as LayerNormalization)
         axis, shape = self._channel_axis, inputs.shape
         # (..., channels, ...) -> (..., groups, channels / groups, ...): statistics over all but batch and group
         grouped = reshape(inputs, shape[:axis] + (self.groups, shape[axis] // self.groups) + shape[axis + 1:])
@@ -166,7 +169,7 @@ class GroupNormalization(_AffineNormalization):
             out = out * reshape(self.gamma, per_channel)
         if self.beta is not None:
             out = out + reshape(self.beta, per_channel)
-        return out
+        return in_compute_dtype(self, out)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}

@@ -13,6 +13,7 @@ from chainrule.keras import initializers
 from chainrule.keras import constraints
 from chainrule.keras import regularizers
 from chainrule.keras.layers.base import InputSpec, Layer, serialize_object
+from chainrule.keras.mixed_precision.autocast import at_least_float32, in_compute_dtype
 from chainrule.ops.nn import MovingAverage, batch_norm_infer, batch_norm_train
 
 
@@ -63,26 +64,28 @@ class BatchNormalization(Layer):
         if self.scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint, name="gamma")
+                                         constraint=self.gamma_constraint, autocast=False, name="gamma")
         if self.center:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint, name="beta")
+                                        constraint=self.beta_constraint, autocast=False, name="beta")
+        # (read as they are under mixed precision: the statistics are updated in place, and computed in float32)
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
-                                           name="moving_mean")
+                                           autocast=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
-                                               trainable=False, name="moving_variance")
+                                               trainable=False, autocast=False, name="moving_variance")
         self.input_spec = InputSpec(ndim=ndim, axes={axis: channels})
         self.built = True
 
     def call(self, inputs, training=False):
+        inputs = at_least_float32(inputs)  # float16 statistics overflow: computed in float32, as Keras 3
         if training and self.trainable:
             y, mean, var = batch_norm_train(inputs, self.gamma, self.beta, self.axis, self.epsilon)
             MovingAverage.apply(self.moving_mean, mean, momentum=self.momentum)  # in place
             MovingAverage.apply(self.moving_variance, var, momentum=self.momentum)
-            return y
-        return batch_norm_infer(inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance, self.axis,
-                                self.epsilon)
+            return in_compute_dtype(self, y)
+        return in_compute_dtype(self, batch_norm_infer(inputs, self.gamma, self.beta, self.moving_mean,
+                                                       self.moving_variance, self.axis, self.epsilon))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

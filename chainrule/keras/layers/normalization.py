@@ -188,9 +188,11 @@ class Normalization(Layer):
         return total_mean, total_var
 
     def call(self, inputs):
-        if inputs.dtype != np.dtype(self.dtype):
-            inputs = ops.cast(inputs, self.dtype)
+        if inputs.dtype != np.dtype(self.compute_dtype):
+            inputs = ops.cast(inputs, self.compute_dtype)
         mean, variance = self._statistics()
+        if mean.dtype != inputs.dtype:  # (given statistics stay in the variable dtype; mixed precision reads float16)
+            mean, variance = ops.cast(mean, inputs.dtype), ops.cast(variance, inputs.dtype)
         scale = ops.maximum(ops.sqrt(variance), keras_backend.epsilon())
         return mean + inputs * scale if self.invert else (inputs - mean) / scale
 

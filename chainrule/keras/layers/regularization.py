@@ -57,7 +57,7 @@ class GaussianNoise(_Noise):
     def call(self, inputs, training=False):
         if not training or self.stddev == 0:
             return inputs
-        return inputs + keras_random.normal(inputs.shape, 0.0, self.stddev, dtype=self.dtype, seed=self.seed_generator)
+        return inputs + keras_random.normal(inputs.shape, 0.0, self.stddev, dtype=inputs.dtype, seed=self.seed_generator)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
@@ -74,7 +74,7 @@ class GaussianDropout(_Noise):
         if not training or self.rate == 0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return inputs * keras_random.normal(inputs.shape, 1.0, stddev, dtype=self.dtype, seed=self.seed_generator)
+        return inputs * keras_random.normal(inputs.shape, 1.0, stddev, dtype=inputs.dtype, seed=self.seed_generator)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}

@@ -215,8 +215,8 @@ class Bidirectional(Layer):
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
-        if y.dtype != y_rev.dtype or y.dtype.name != self.dtype:
-            y, y_rev = Cast.apply(y, dtype=self.dtype), Cast.apply(y_rev, dtype=self.dtype)
+        if y.dtype != y_rev.dtype or y.dtype.name != self.compute_dtype:
+            y, y_rev = Cast.apply(y, dtype=self.compute_dtype), Cast.apply(y_rev, dtype=self.compute_dtype)
         if self.return_sequences:
             y_rev = _reversed_in_time(y_rev)
         if self.merge_mode == "concat":

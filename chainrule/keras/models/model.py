@@ -99,6 +99,12 @@ class Model(Trainer, Layer):
             self(sample)
         self.built = True
 
+    @property
+    def input_dtype(self) -> str:
+        """A model takes float inputs in its variable dtype (its Input's, as Keras 3's functional models); each
+        layer inside casts to its own compute dtype."""
+        return self.variable_dtype
+
     def _convert(self, inputs):
         shapes = self._input_batch_shapes
         if isinstance(inputs, dict):

@@ -19,6 +19,7 @@ from chainrule.keras.optimizers.adamax import Adamax
 from chainrule.keras.optimizers.adamw import AdamW
 from chainrule.keras.optimizers.ftrl import Ftrl
 from chainrule.keras.optimizers.lion import Lion
+from chainrule.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from chainrule.keras.optimizers.nadam import Nadam
 from chainrule.keras.optimizers.optimizer import LearningRate, Optimizer
 from chainrule.keras.optimizers.rmsprop import RMSprop
@@ -31,7 +32,8 @@ ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, A
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """The optimizer that :func:`serialize` described (``custom_objects`` maps names of your own classes)."""
-    cls, config = _config.resolve(config, ALL_OPTIMIZERS, "optimizer", custom_objects)
+    known = {**ALL_OPTIMIZERS, "lossscaleoptimizer": LossScaleOptimizer}  # (a wrapper: not made from a name alone)
+    cls, config = _config.resolve(config, known, "optimizer", custom_objects)
     return cls.from_config(config, custom_objects)
 
 
@@ -45,5 +47,5 @@ def get(identifier) -> Optimizer:
 
 
 __all__ = ["ALL_OPTIMIZERS", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "LearningRate",
-           "LearningRateSchedule", "Lion", "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules",
-           "serialize"]
+           "LearningRateSchedule", "Lion", "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize",
+           "get", "schedules", "serialize"]

@@ -48,7 +48,7 @@ from chainrule.keras.optimizers.schedules import LearningRateSchedule
 
 # Keras config keys we accept only at their defaults (features chainrule does not have)
 _UNSUPPORTED_AT_DEFAULT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                           "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": True,
+                           "gradient_accumulation_steps": None, "jit_compile": True,
                            "is_legacy_optimizer": False, "decay": 0.0}
 
 
@@ -76,7 +76,7 @@ class Optimizer:
 
     def __init__(self, learning_rate=0.001, weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None, name: str | None = None,
-                 **kwargs):
+                 loss_scale_factor: float | None = None, **kwargs):
         if "lr" in kwargs:  # the TF 2.x spelling
             learning_rate = kwargs.pop("lr")
         for key, default in _UNSUPPORTED_AT_DEFAULT.items():
@@ -90,6 +90,8 @@ class Optimizer:
         self.name = name or type(self).__name__.lower()
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        # Keras 3: fit multiplies the loss by it (scale_loss) and apply divides the gradients by it
+        self.loss_scale_factor = loss_scale_factor
         self.learning_rate = learning_rate
         self._iterations = Variable(0, trainable=False, name="iterations", dtype=np.int64)
         self._variables: list[Tensor] = []          # position order
@@ -289,6 +291,8 @@ class Optimizer:
                                  f"{v.name or i} of shape {w.shape}")
             if g.dtype is not w.dtype and g.dtype != w.dtype:
                 g = backend.array_namespace(g).astype(g, w.dtype)
+            if self.loss_scale_factor is not None:  # the gradients of the scaled loss, unscaled
+                g = g / self.loss_scale_factor
             work.append((g, v, i))
         if not work:
             raise ValueError("No gradients provided for any variable.")
@@ -354,6 +358,10 @@ class Optimizer:
             return work, None
         return work, scales
 
+    def scale_loss(self, loss):
+        """The loss ``fit`` differentiates: multiplied by ``loss_scale_factor`` when set (Keras 3), else as it is."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
     def minimize(self, loss, var_list, tape=None) -> None:
         """One update that lowers ``loss`` (a zero-argument callable, or a Tensor computed from ``var_list``)."""
         var_list = list(var_list() if callable(var_list) else var_list)
@@ -405,9 +413,12 @@ class Optimizer:
     def get_config(self) -> dict:
         lr = self._learning_rate
         lr = schedules.serialize(lr) if isinstance(lr, LearningRateSchedule) else float(self.learning_rate)
-        return {"name": self.name, "learning_rate": lr,
-                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        config = {"name": self.name, "learning_rate": lr,
+                  "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                  "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        if self.loss_scale_factor is not None:
+            config["loss_scale_factor"] = self.loss_scale_factor
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Optimizer":

@@ -102,6 +102,9 @@ class Trainer:
         self._distribution = _distribution.distribution()
         if self._distribution is not None:  # (a strategy's scope: the optimizer combines the ranks' gradients)
             self.optimizer = self._distribution.distribute_optimizer(self.optimizer)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):  # Keras 3: float16 needs loss scaling
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self.loss = loss
         names = list(getattr(self, "output_names", None) or [])
         self._compiled_loss = None if loss is None else CompiledLoss(loss, loss_weights, names)
@@ -227,7 +230,9 @@ class Trainer:
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         grads = None
         if loss.requires_grad and self._train_vars:
-            found = _backprop((loss,), (backend.xp.ones_like(loss.data),), False, {id(v) for v in self._train_vars})
+            scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss  # Keras 3
+            found = _backprop((scaled,), (backend.xp.ones_like(scaled.data),), False,
+                              {id(v) for v in self._train_vars})
             grads = [found[id(v)][1] if id(v) in found else None for v in self._train_vars]
         self._apply_step(loss, grads, self._loss_terms(), num_rows(x))
         if self._has_metrics():

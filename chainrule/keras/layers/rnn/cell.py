@@ -123,7 +123,7 @@ class RecurrentCell(Layer):
 
     def get_initial_state(self, batch_size: int | None = None) -> list[Tensor]:
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
-        return [zeros((batch_size, n), dtype=self.dtype) for n in sizes]
+        return [zeros((batch_size, n), dtype=self.compute_dtype) for n in sizes]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,

@@ -127,7 +127,7 @@ class RNN(Layer):
         if own is not None:
             state = own(batch_size=batch_size)
             return list(state) if isinstance(state, (list, tuple)) else [state]
-        return [_zeros_for(size, batch_size, self.dtype) for size in self.state_size]
+        return [_zeros_for(size, batch_size, self.compute_dtype) for size in self.state_size]
 
     def reset_state(self) -> None:
         """Set a stateful layer's states to zeros."""
@@ -168,7 +168,7 @@ class RNN(Layer):
             self._stateful_initial_state(batch)
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
-        initial_state = tree.map_structure(lambda s: as_tensor(s, dtype=self.dtype), list(initial_state))
+        initial_state = tree.map_structure(lambda s: as_tensor(s, dtype=self.compute_dtype), list(initial_state))
         if len(initial_state) != len(self.state_size):
             raise ValueError(f"Layer '{self.name}' expects {len(self.state_size)} initial state(s) (the cell's "
                              f"state_size {self.cell.state_size}), got {len(initial_state)}")
@@ -199,7 +199,7 @@ class RNN(Layer):
             output, new_states = step(x_t, states_in, **cell_kwargs)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             if mask is not None:
-                keep = cast(expand_dims(mask[:, t], -1), self.dtype)
+                keep = cast(expand_dims(mask[:, t], -1), self.compute_dtype)
                 if previous is None or self.zero_output_for_mask:
                     previous = tree.map_structure(lambda o: o * 0, output)
                 output = tree.map_structure(lambda o, p: _select(keep, o, p), output, previous)

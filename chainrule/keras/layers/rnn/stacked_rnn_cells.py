@@ -45,7 +45,7 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             own = getattr(cell, "get_initial_state", None)
             states.append(own(batch_size=batch_size) if own is not None else
-                          _zeros_for(cell.state_size, batch_size, self.dtype))
+                          _zeros_for(cell.state_size, batch_size, self.compute_dtype))
         return states
 
     def build(self, input_shape):

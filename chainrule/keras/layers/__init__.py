@@ -30,8 +30,8 @@ from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximu
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
-from chainrule.keras.layers.preprocessing import (CategoryEncoding, Hashing, IntegerLookup, StringLookup,
-                                                 TextVectorization)
+from chainrule.keras.layers.preprocessing import (CategoryEncoding, Discretization, Hashing, IntegerLookup,
+                                                 StringLookup, TextVectorization)
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -60,7 +60,8 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Identity", "GaussianNoise",
            "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "Dot", "dot",
            "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
-           "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding", "Embedding", "Masking",
+           "TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding", "Discretization",
+           "Embedding", "Masking",
            "TimeDistributed", "Bidirectional", "Wrapper", "serialize", "deserialize",
            "MultiHeadAttention", "Attention", "AdditiveAttention", "EinsumDense", "LayerNormalization",
            "GroupNormalization", "UnitNormalization"]

@@ -1,5 +1,5 @@
 """Keras's preprocessing layers for text and categories: ``TextVectorization``, ``StringLookup``,
-``IntegerLookup``, ``Hashing`` and ``CategoryEncoding`` (``Normalization`` lives in layers/normalization.py, the
+``IntegerLookup``, ``Hashing``, ``CategoryEncoding`` and ``Discretization`` (``Normalization`` lives in layers/normalization.py, the
 image augmentations in layers/augmentation.py). They compute in NumPy on string or integer arrays, in a ``tf.data``
 pipeline or as the first layers of a model.
 
@@ -8,9 +8,10 @@ pipeline or as the first layers of a model.
 array([2, 0])
 """
 from chainrule.keras.layers.preprocessing.category_encoding import CategoryEncoding
+from chainrule.keras.layers.preprocessing.discretization import Discretization
 from chainrule.keras.layers.preprocessing.hashing import Hashing
 from chainrule.keras.layers.preprocessing.integer_lookup import IntegerLookup
 from chainrule.keras.layers.preprocessing.string_lookup import StringLookup
 from chainrule.keras.layers.preprocessing.text_vectorization import TextVectorization
 
-__all__ = ["CategoryEncoding", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+__all__ = ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]

@@ -240,7 +240,10 @@ def test_decode_predictions_through_get_file(tmp_path, monkeypatch):
 
 
 # --- Keras's HDF5 weight files ----------------------------------------------------------------------------------
-def _randomize(model, seed=0):
+def _randomize(model, seed=None):
+    """``model`` with random weights from ``seed`` (as it was built when ``seed`` is None)."""
+    if seed is None:
+        return model
     rng = np.random.default_rng(seed)
     for variable in model.weights:
         shape = tuple(variable.shape)
@@ -250,6 +253,7 @@ def _randomize(model, seed=0):
             variable.assign(rng.uniform(0.5, 1.5, shape).astype(variable.dtype))
         else:
             variable.assign(rng.normal(0, 0.1, shape).astype(variable.dtype))
+    return model
 
 
 def _short_name(variable) -> str:
@@ -277,10 +281,7 @@ def write_keras_h5(model, path, whole_model: bool = False, order=None):
 
 def _mobilenet(seed=None, **kwargs):
     kwargs = {"alpha": 0.35, "input_shape": (32, 32, 3), "classes": 5, "weights": None, **kwargs}
-    model = applications.MobileNetV2(**kwargs)
-    if seed is not None:
-        _randomize(model, seed)
-    return model
+    return _randomize(applications.MobileNetV2(**kwargs), seed)
 
 
 def test_h5_round_trip_gives_the_same_outputs(tmp_path):
@@ -301,12 +302,9 @@ def test_h5_round_trip_gives_the_same_outputs(tmp_path):
 
 def _small_resnet(seed=None):
     """ResNet's builder with two bottleneck blocks: the first has the convolution shortcut."""
-    model = resnet.ResNet(lambda x: resnet.stack_residual_blocks_v1(x, 8, 2, stride1=1, name="conv2"),
-                          preact=False, use_bias=True, weights=None, include_top=False, input_shape=(32, 32, 3),
-                          pooling="avg")
-    if seed is not None:
-        _randomize(model, seed)
-    return model
+    return _randomize(resnet.ResNet(lambda x: resnet.stack_residual_blocks_v1(x, 8, 2, stride1=1, name="conv2"),
+                                    preact=False, use_bias=True, weights=None, include_top=False,
+                                    input_shape=(32, 32, 3), pooling="avg"), seed)
 
 
 def test_h5_loading_follows_keras_order_in_residual_graphs(tmp_path):

@@ -20,6 +20,31 @@ from chainrule.keras.saving import legacy_h5
 from chainrule.keras.utils.file_utils import get_file
 
 POOLINGS = (None, "avg", "max")
+ARGUMENTS_DOC = """
+
+    Args (Keras's):
+        include_top: whether to include {top} at the top of the network.
+        weights: `None` (random initialization), `"imagenet"` (pre-training on ImageNet, downloaded through
+            `keras.utils.get_file`; needs h5py) or the path to a weights file to load.
+        input_tensor: optional Keras tensor (output of `layers.Input()`) to use as the model's image input.
+        input_shape: optional shape tuple, only to be specified if `include_top` is False (otherwise it has to be
+            `({size}, {size}, 3)`); exactly 3 channels for ImageNet weights, width and height no smaller than
+            {min_size}.
+        pooling: `None`, `"avg"` or `"max"`: the pooling of the last block's output when `include_top` is False.
+        classes: number of classes, only with `include_top=True` and no `weights`. Defaults to 1000.
+        classifier_activation: the activation of the "top" layer (`None` gives logits); with pretrained weights
+            only `None` or `"softmax"`.
+        name: the name of the model.
+
+    Returns:
+        A `Model` instance.
+"""
+
+
+def document(function, size: int = 224, min_size: int = 32, top: str = "the fully-connected layer"):
+    """``function`` with Keras's description of the arguments the applications share appended to its docstring."""
+    function.__doc__ += ARGUMENTS_DOC.format(top=top, size=size, min_size=min_size)
+    return function
 
 
 def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> None:

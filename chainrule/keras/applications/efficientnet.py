@@ -166,28 +166,10 @@ def _efficientnet(variant: str):
                             classifier_activation=classifier_activation, weights_name=variant)
 
     constructor.__name__ = constructor.__qualname__ = f"EfficientNet{variant.upper()}"
-    constructor.__doc__ = BASE_DOCSTRING.format(name=constructor.__name__, size=SCALING[variant][2])
-    return constructor
+    constructor.__doc__ = f"Instantiates the {constructor.__name__} architecture."
+    return building.document(constructor, size=SCALING[variant][2])
 
 
-BASE_DOCSTRING = """Instantiates the {name} architecture.
-
-    Args (Keras's):
-        include_top: whether to include the fully-connected layer at the top of the network.
-        weights: `None` (random initialization), `"imagenet"` (pre-training on ImageNet, downloaded through
-            `keras.utils.get_file`; needs h5py) or the path to a weights file to load.
-        input_tensor: optional Keras tensor (output of `layers.Input()`) to use as the model's image input.
-        input_shape: optional shape tuple, only to be specified if `include_top` is False (otherwise it has to be
-            `({size}, {size}, 3)`); 3 channels, width and height no smaller than 32.
-        pooling: `None`, `"avg"` or `"max"`: the pooling of the last block's output when `include_top` is False.
-        classes: number of classes, only with `include_top=True` and no `weights`. Defaults to 1000.
-        classifier_activation: the activation of the "top" layer (`None` gives logits); with pretrained weights
-            only `None` or `"softmax"`.
-        name: the name of the model.
-
-    Returns:
-        A `Model` instance.
-"""
 EfficientNetB0 = _efficientnet("b0")
 EfficientNetB1 = _efficientnet("b1")
 EfficientNetB2 = _efficientnet("b2")
@@ -204,6 +186,4 @@ def preprocess_input(x, data_format: str | None = None):
     return x
 
 
-def decode_predictions(preds, top: int = 5):
-    """``imagenet_utils.decode_predictions``: the ``top`` ImageNet classes of each prediction."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions

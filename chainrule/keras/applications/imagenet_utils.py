@@ -69,6 +69,25 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
     return _in_place(x, (x - mean) / std, numpy_input)
 
 
+MODE_DESCRIPTIONS = {"caffe": "RGB to BGR, each channel zero-centered on ImageNet's means, no scaling",
+                     "tf": "pixels scaled to [-1, 1]",
+                     "torch": "pixels scaled to [0, 1], each channel standardized on ImageNet's means and stds"}
+
+
+def preprocess_input_for(mode: str):
+    """The ``preprocess_input(x, data_format=None)`` of a model's module: :func:`preprocess_input` in ``mode``.
+
+    >>> preprocess_input_for("tf")(np.array([0.0, 255.0]))
+    array([-1.,  1.])
+    """
+    def model_preprocess_input(x, data_format: str | None = None):
+        return preprocess_input(x, data_format=data_format, mode=mode)
+
+    model_preprocess_input.__name__ = model_preprocess_input.__qualname__ = "preprocess_input"
+    model_preprocess_input.__doc__ = f"``imagenet_utils.preprocess_input`` in {mode!r} mode: {MODE_DESCRIPTIONS[mode]}."
+    return model_preprocess_input
+
+
 def _in_place(x, value, numpy_input: bool):
     """Keras writes the result over a float NumPy input; a tensor input gets the new tensor."""
     if not numpy_input:

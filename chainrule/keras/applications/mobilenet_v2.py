@@ -138,11 +138,5 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
     return new_v
 
 
-def preprocess_input(x, data_format: str | None = None):
-    """``imagenet_utils.preprocess_input`` in "tf" mode: pixels scaled to [-1, 1]."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top: int = 5):
-    """``imagenet_utils.decode_predictions``: the ``top`` ImageNet classes of each prediction."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("tf")
+decode_predictions = imagenet_utils.decode_predictions

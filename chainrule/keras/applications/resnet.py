@@ -126,35 +126,7 @@ def ResNet152(include_top: bool = True, weights="imagenet", input_tensor=None, i
                       classifier_activation, name)
 
 
-def preprocess_input(x, data_format: str | None = None):
-    """``imagenet_utils.preprocess_input`` in "caffe" mode: RGB to BGR, each channel zero-centered on ImageNet's
-    means, no scaling."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top: int = 5):
-    """``imagenet_utils.decode_predictions``: the ``top`` ImageNet classes of each prediction."""
-    return imagenet_utils.decode_predictions(preds, top=top)
-
-
-_ARGUMENTS_DOC = """
-
-    Args (Keras's):
-        include_top: whether to include the fully-connected layer at the top of the network.
-        weights: `None` (random initialization), `"imagenet"` (pre-training on ImageNet, downloaded through
-            `keras.utils.get_file`; needs h5py) or the path to a weights file to load.
-        input_tensor: optional Keras tensor (output of `layers.Input()`) to use as the model's image input.
-        input_shape: optional shape tuple, only to be specified if `include_top` is False (otherwise it has to be
-            `(224, 224, 3)`); exactly 3 channels for ImageNet weights, width and height no smaller than 32.
-        pooling: optional pooling for feature extraction when `include_top` is False: `None` (the 4D output of the
-            last block), `"avg"` (global average pooling) or `"max"` (global max pooling).
-        classes: number of classes, only with `include_top=True` and no `weights`. Defaults to 1000.
-        classifier_activation: the activation of the "top" layer (`None` gives logits); with pretrained weights
-            only `None` or `"softmax"`.
-        name: the name of the model.
-
-    Returns:
-        A `Model` instance.
-"""
+preprocess_input = imagenet_utils.preprocess_input_for("caffe")
+decode_predictions = imagenet_utils.decode_predictions
 for _function in (ResNet50, ResNet101, ResNet152):
-    _function.__doc__ += _ARGUMENTS_DOC
+    building.document(_function)

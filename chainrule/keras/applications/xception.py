@@ -21,22 +21,6 @@ WEIGHTS_HASHES = ("0a58e3b7378bc2990ea3b43d5981f1f6", "b0042744bf5b25fce3cb969f3
 def Xception(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
              classes: int = 1000, classifier_activation="softmax", name: str = "xception"):
     """Instantiates the Xception architecture (22,910,480 parameters with the top).
-
-    Args (Keras's):
-        include_top: whether to include the fully-connected layer at the top of the network.
-        weights: `None` (random initialization), `"imagenet"` (pre-training on ImageNet, downloaded through
-            `keras.utils.get_file`; needs h5py) or the path to a weights file to load.
-        input_tensor: optional Keras tensor (output of `layers.Input()`) to use as the model's image input.
-        input_shape: optional shape tuple, only to be specified if `include_top` is False (otherwise it has to be
-            `(299, 299, 3)`); exactly 3 channels for ImageNet weights, width and height no smaller than 71.
-        pooling: `None`, `"avg"` or `"max"`: the pooling of the last block's output when `include_top` is False.
-        classes: number of classes, only with `include_top=True` and no `weights`. Defaults to 1000.
-        classifier_activation: the activation of the "top" layer (`None` gives logits); with pretrained weights
-            only `None` or `"softmax"`.
-        name: the name of the model.
-
-    Returns:
-        A `Model` instance.
     """
     building.check_arguments(weights, include_top, classes, pooling)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
@@ -97,11 +81,6 @@ def _separable(x, filters: int, name: str, channel_axis: int):
     return layers.BatchNormalization(axis=channel_axis, name=f"{name}_bn")(x)
 
 
-def preprocess_input(x, data_format: str | None = None):
-    """``imagenet_utils.preprocess_input`` in "tf" mode: pixels scaled to [-1, 1]."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top: int = 5):
-    """``imagenet_utils.decode_predictions``: the ``top`` ImageNet classes of each prediction."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+building.document(Xception, size=299, min_size=71)
+preprocess_input = imagenet_utils.preprocess_input_for("tf")
+decode_predictions = imagenet_utils.decode_predictions

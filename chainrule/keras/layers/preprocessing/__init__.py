@@ -1,7 +1,7 @@
-"""Keras's preprocessing layers for text and categories: ``TextVectorization``, ``StringLookup``,
-``IntegerLookup``, ``Hashing``, ``CategoryEncoding`` and ``Discretization`` (``Normalization`` lives in layers/normalization.py, the
-image augmentations in layers/augmentation.py). They compute in NumPy on string or integer arrays, in a ``tf.data``
-pipeline or as the first layers of a model.
+"""Keras's preprocessing layers for text, categories and ranges: ``TextVectorization``, ``StringLookup``,
+``IntegerLookup``, ``Hashing``, ``CategoryEncoding`` and ``Discretization`` (``Normalization`` lives in
+layers/normalization.py, the image augmentations in layers/augmentation.py). They compute in NumPy on string, integer
+or float arrays, in a ``tf.data`` pipeline or as the first layers of a model.
 
 >>> from chainrule.keras.layers.preprocessing import StringLookup
 >>> StringLookup(vocabulary=["a", "b"])(["b", "c"]).numpy()

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from chainrule.distributed.collective_ops import allreduce_sum
 from chainrule.distributed.comm import OPS, communicator
 from chainrule.engine.tensor import Tensor
 
@@ -33,10 +34,15 @@ def _like(array: np.ndarray, is_tensor: bool):
 
 def allreduce(value, op: str = "average", name: str | None = None):
     """``value`` combined over all ranks: 'average' (Horovod's default), 'sum', 'min', 'max' or 'prod'.
-    Integers averaged become floats, as in Horovod."""
+    Integers averaged become floats, as in Horovod. A Tensor that requires grad averaged or summed stays in the
+    graph, its gradient the allreduce of the ranks' gradients (Horovod's; the op ``allreduce_sum``); a minimum,
+    maximum or product is a constant of the graph."""
     op = op.lower() if isinstance(op, str) else op
     if op not in OPS:
         raise ValueError(f"allreduce: op must be one of {OPS}, got {op!r}")
+    if isinstance(value, Tensor) and value.requires_grad and op in ("sum", "average"):
+        total = allreduce_sum(value)
+        return total / communicator().size if op == "average" else total
     array, is_tensor = _as_array(value, "allreduce")
     if op == "average" and array.dtype.kind in "iub":
         array = array.astype(np.float64)

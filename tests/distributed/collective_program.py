@@ -96,6 +96,14 @@ def collectives_against_torch(cr, dist, checks: Checks, dtype: str) -> None:
         checks.close(f"allreduce_sum gradient {tag}", dx.numpy() * share, dx_ref, dtype)
         checks.close(f"allreduce_mean forward {tag}", m.numpy(), m_ref.detach().numpy(), dtype)
         checks.close(f"allreduce_mean gradient {tag}", ds.numpy() * share, ds_ref, dtype)
+    # Horovod's allreduce (an average by default) on a Tensor that requires grad, against PyTorch's all_reduce / N
+    mine = cr.Tensor(x, requires_grad=True)
+    y = dist.allreduce(mine)
+    (dx,) = cr.grad(y, [mine], grad_outputs=cr.Tensor(g))
+    theirs = torch.tensor(x, requires_grad=True)
+    y_ref = all_reduce(theirs) / dist.size()
+    checks.close(f"allreduce average forward {dtype}", y.numpy(), y_ref.detach().numpy(), dtype)
+    checks.close(f"allreduce average gradient {dtype}", dx.numpy(), torch_grads(y_ref, [theirs], g)[0], dtype)
 
 
 def finite_differences_across_ranks(cr, dist, checks: Checks) -> None:

@@ -80,6 +80,15 @@ def test_collectives_match_torch_all_reduce(torch_group, dtype):
                        rand(5, seed=1), dtype=dtype)
 
 
+@pytest.mark.parametrize("op", ["average", "sum"])
+def test_horovods_allreduce_of_a_tensor_that_requires_grad_is_differentiable(torch_group, op):
+    from chainrule import distributed
+
+    compare_with_torch(lambda x: distributed.allreduce(x, op=op), torch_all_reduce, rand(2, 3))
+    maximum = distributed.allreduce(cr.Tensor(rand(3), requires_grad=True), op="max")
+    assert not maximum.requires_grad  # (a constant of the graph, as before)
+
+
 @pytest.mark.parametrize("count", [-1, 2.5, True, "3"])
 def test_allreduce_mean_refuses_a_count_that_is_not_a_row_count(count):
     with pytest.raises(ValueError, match="allreduce_mean: count must be this rank's number of rows"):
@@ -123,6 +132,7 @@ def test_collectives_and_sync_batch_norm_across_ranks_match_torch(tmp_path, n):
             for what in ("allreduce_sum forward", "allreduce_sum gradient", "allreduce_mean forward",
                          "allreduce_mean gradient"):
                 assert f"{what} {dtype}" in passed and f"{what} {dtype} weighted" in passed
+            assert f"allreduce average forward {dtype}" in passed and f"allreduce average gradient {dtype}" in passed
             for what in ("forward", "input gradient", "gamma gradient", "beta gradient", "moving mean",
                          "moving variance"):
                 assert f"SyncBatchNormalization {what} {dtype}" in passed

@@ -168,13 +168,15 @@ def test_channel_warning_without_imagenet_weights():
     assert model.input_shape == (None, 32, 32, 4)
 
 
-def test_missing_h5py_names_the_extra(monkeypatch):
+def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)  # `import h5py` raises ImportError
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[applications\]'"):
         applications.ResNet50(weights="imagenet")
     model = applications.MobileNetV2(weights=None, alpha=0.35, include_top=False, input_shape=(32, 32, 3))
+    hdf5 = tmp_path / "weights.h5"
+    hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))  # an HDF5 file's signature
     with pytest.raises(ImportError, match="requires the h5py package"):
-        model.load_weights("weights.h5")
+        model.load_weights(hdf5)
 
 
 # --- preprocess_input and decode_predictions ------------------------------------------------------------------
@@ -392,8 +394,12 @@ def test_h5_by_name_loads_the_layers_that_match(tmp_path):
     np.testing.assert_array_equal(model.get_layer("block_5_expand").kernel.numpy(),
                                   backbone.get_layer("block_5_expand").kernel.numpy())
     np.testing.assert_array_equal(model.get_layer("head").kernel.numpy(), head_kernel)
+    model.save_weights(tmp_path / "own.h5")  # chainrule's own format under an .h5 name loads as before
     with pytest.raises(ValueError, match="`by_name` only supports loading legacy '.h5' or '.hdf5' files"):
-        model.load_weights(tmp_path / "weights.bin", by_name=True)
+        model.load_weights(tmp_path / "own.h5", by_name=True)
+    fresh = keras.models.clone_model(model)
+    fresh.load_weights(tmp_path / "own.h5")
+    np.testing.assert_array_equal(fresh.get_layer("head").kernel.numpy(), model.get_layer("head").kernel.numpy())
 
 
 # --- training ---------------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> N
                          f"Received classes={classes}")
     if pooling not in POOLINGS:
         raise ValueError(f"The `pooling` argument should be one of None, 'avg' or 'max'. Received: pooling={pooling!r}")
-    if weights is not None and (weights == "imagenet" or legacy_h5.is_legacy_h5_path(weights)):
+    if weights is not None and (weights == "imagenet" or legacy_h5.is_legacy_h5_file(weights)):
         legacy_h5.require_h5py()
 
 

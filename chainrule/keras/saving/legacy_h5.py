@@ -20,18 +20,22 @@ from typing import Any
 
 import numpy as np
 
-H5_SUFFIXES = (".h5", ".hdf5")
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def is_legacy_h5_path(path: str | os.PathLike) -> bool:
-    """True for a path Keras 3 reads as a legacy HDF5 file: ``.h5`` or ``.hdf5``, but not ``.weights.h5`` (Keras
-    3's own weights format, another layout).
+def is_legacy_h5_file(path: str | os.PathLike) -> bool:
+    """True for an HDF5 file that Keras 3 reads as a legacy one: any HDF5 file but a ``.weights.h5`` (Keras 3's own
+    weights format, another layout). Files of chainrule's format named ``.h5`` (``ModelCheckpoint("best.h5")``)
+    are told apart by their first bytes and stay chainrule's.
 
-    >>> is_legacy_h5_path("resnet50_weights.h5"), is_legacy_h5_path("model.weights.h5"), is_legacy_h5_path("m.keras")
-    (True, False, False)
+    >>> is_legacy_h5_file("missing.h5")
+    False
     """
     name = os.fspath(path)
-    return name.endswith(H5_SUFFIXES) and not name.endswith(".weights.h5")
+    if name.endswith(".weights.h5") or not os.path.isfile(name):
+        return False
+    with open(name, "rb") as file:
+        return file.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
 
 
 def require_h5py():

@@ -95,9 +95,9 @@ def load_weights(model, path: str | os.PathLike, skip_mismatch: bool = False, by
     """Load weights written by :func:`save_weights` (or :func:`save_model`) into ``model``, which must have as many
     layers with weights, in the same order, of the same classes and shapes. Nothing is changed when they do not
     match, unless ``skip_mismatch=True`` (Keras's option): then the layers that differ keep their weights, with a
-    warning. A Keras HDF5 file (``.h5``/``.hdf5``: keras.applications' weights) is read as Keras reads it, by
-    layer order or, with ``by_name=True``, by layer name (:mod:`chainrule.keras.saving.legacy_h5`, needs h5py)."""
-    if legacy_h5.is_legacy_h5_path(path):
+    warning. A Keras HDF5 file (keras.applications' ``.h5`` weights) is read as Keras reads it, by layer order or,
+    with ``by_name=True``, by layer name (:mod:`chainrule.keras.saving.legacy_h5`, needs h5py)."""
+    if legacy_h5.is_legacy_h5_file(path):
         return legacy_h5.load_weights(model, path, skip_mismatch=skip_mismatch, by_name=by_name)
     if by_name:
         raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")

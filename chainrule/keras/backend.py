@@ -4,9 +4,10 @@ math (``K.mean``, ``K.square``, ``K.clip``, ...), shapes (``K.int_shape``, ``K.b
 variables (``K.variable``, ``K.get_value``, ``K.set_value``), losses (``K.binary_crossentropy``, ...) and random
 draws. They work on Tensors, arrays and ``keras.Input`` tensors (there, each becomes a layer of the functional model).
 
->>> random_normal(shape=(2, 3), seed=1).shape
+>>> from chainrule.keras import backend as K
+>>> K.random_normal(shape=(2, 3), seed=1).shape
 TensorShape([2, 3])
->>> float(mean(square(constant([1.0, 3.0]))))
+>>> float(K.mean(K.square(K.constant([1.0, 3.0]))))
 5.0
 """
 import builtins
@@ -111,16 +112,29 @@ def set_value(x, value) -> None:
 
 
 # --- Keras 2's backend functions (Keras 3's keras.src.legacy.backend), on keras.ops ---------------------------------
+
+# the functions that are keras.ops's own (same arguments and defaults): K.square is keras.ops.square
+_SAME_AS_KERAS_OPS = {"abs": "abs", "square": "square", "exp": "exp", "log": "log", "sign": "sign", "round": "round",
+                     "sin": "sin", "cos": "cos", "maximum": "maximum", "minimum": "minimum", "equal": "equal",
+                     "not_equal": "not_equal", "greater": "greater", "greater_equal": "greater_equal",
+                     "less": "less", "less_equal": "less_equal", "sigmoid": "sigmoid", "tanh": "tanh",
+                     "softplus": "softplus", "softsign": "softsign", "transpose": "transpose", "reshape": "reshape",
+                     "cast": "cast", "prod": "prod", "max": "max", "min": "min", "squeeze": "squeeze",
+                     "stack": "stack", "pow": "power", "elu": "elu", "permute_dimensions": "transpose",
+                     "one_hot": "one_hot"}
+
+
+def __getattr__(name: str):
+    if name in _SAME_AS_KERAS_OPS:
+        return getattr(_ops, _SAME_AS_KERAS_OPS[name])
+    raise AttributeError(f"module 'keras.backend' has no attribute '{name}'")
+
 def _floats(x):
     """``x`` as a tensor, booleans as floatx (Keras's reductions average and sum booleans as floats)."""
     if isinstance(x, _graph.KerasTensor):
         return x if x.dtype != np.bool_ else _ops.cast(x, floatx())
     x = _ops.convert_to_tensor(x)
     return _ops.cast(x, floatx()) if x.dtype == np.bool_ else x
-
-
-def abs(x):
-    return _ops.abs(x)
 
 
 def all(x, axis=None, keepdims: bool = False):
@@ -147,24 +161,12 @@ def sum(x, axis=None, keepdims: bool = False):
     return _ops.sum(_floats(x), axis=axis, keepdims=keepdims)
 
 
-def prod(x, axis=None, keepdims: bool = False):
-    return _ops.prod(x, axis=axis, keepdims=keepdims)
-
-
 def mean(x, axis=None, keepdims: bool = False):
     return _ops.mean(_floats(x), axis=axis, keepdims=keepdims)
 
 
 def var(x, axis=None, keepdims: bool = False):
     return _ops.var(_floats(x), axis=axis, keepdims=keepdims)
-
-
-def max(x, axis=None, keepdims: bool = False):
-    return _ops.max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims: bool = False):
-    return _ops.min(x, axis=axis, keepdims=keepdims)
 
 
 def cumsum(x, axis: int = 0):
@@ -175,73 +177,9 @@ def cumprod(x, axis: int = 0):
     return _ops.cumprod(x, axis=axis)
 
 
-def square(x):
-    return _ops.square(x)
-
-
 def sqrt(x):
     """The square root, negative values taken as 0 (Keras 2's guard)."""
     return _ops.sqrt(_ops.maximum(x, 0.0))
-
-
-def exp(x):
-    return _ops.exp(x)
-
-
-def log(x):
-    return _ops.log(x)
-
-
-def pow(x, a):
-    return _ops.power(x, a)
-
-
-def sign(x):
-    return _ops.sign(x)
-
-
-def round(x):
-    return _ops.round(x)
-
-
-def sin(x):
-    return _ops.sin(x)
-
-
-def cos(x):
-    return _ops.cos(x)
-
-
-def maximum(x, y):
-    return _ops.maximum(x, y)
-
-
-def minimum(x, y):
-    return _ops.minimum(x, y)
-
-
-def equal(x, y):
-    return _ops.equal(x, y)
-
-
-def not_equal(x, y):
-    return _ops.not_equal(x, y)
-
-
-def greater(x, y):
-    return _ops.greater(x, y)
-
-
-def greater_equal(x, y):
-    return _ops.greater_equal(x, y)
-
-
-def less(x, y):
-    return _ops.less(x, y)
-
-
-def less_equal(x, y):
-    return _ops.less_equal(x, y)
 
 
 def clip(x, min_value, max_value):
@@ -273,28 +211,8 @@ def count_params(x) -> int:
     return int(math.prod(x.shape))
 
 
-def reshape(x, shape):
-    return _ops.reshape(x, shape)
-
-
-def permute_dimensions(x, pattern):
-    return _ops.transpose(x, pattern)
-
-
-def transpose(x):
-    return _ops.transpose(x)
-
-
 def expand_dims(x, axis: int = -1):
     return _ops.expand_dims(x, axis)
-
-
-def squeeze(x, axis):
-    return _ops.squeeze(x, axis)
-
-
-def stack(x, axis: int = 0):
-    return _ops.stack(x, axis=axis)
 
 
 def concatenate(tensors, axis: int = -1):
@@ -332,14 +250,6 @@ def reverse(x, axes):
 
 def gather(reference, indices):
     return _ops.take(reference, indices, axis=0)
-
-
-def one_hot(indices, num_classes: int):
-    return _ops.one_hot(indices, num_classes)
-
-
-def cast(x, dtype):
-    return _ops.cast(x, dtype)
 
 
 def cast_to_floatx(x):
@@ -513,35 +423,15 @@ def relu(x, alpha: float = 0.0, max_value=None, threshold: float = 0.0):
     return y if negative is None else y - negative * alpha
 
 
-def elu(x, alpha: float = 1.0):
-    return _ops.elu(x, alpha=alpha)
-
-
 def softmax(x, axis: int = -1):
     if ndim(x) <= 1:
         raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received input: {x}")
     return _ops.softmax(x, axis=axis)
 
 
-def sigmoid(x):
-    return _ops.sigmoid(x)
-
-
 def hard_sigmoid(x):
     """``clip(0.2 * x + 0.5, 0, 1)``: Keras 2's slope."""
     return _ops.clip(x * 0.2 + 0.5, 0.0, 1.0)
-
-
-def tanh(x):
-    return _ops.tanh(x)
-
-
-def softplus(x):
-    return _ops.softplus(x)
-
-
-def softsign(x):
-    return _ops.softsign(x)
 
 
 def l2_normalize(x, axis=None):

@@ -192,3 +192,16 @@ def test_model_json_round_trip_keeps_constraints():
     model = dense_model(kernel_constraint=constraints.MaxNorm(3, axis=[0]))
     again = keras.models.model_from_json(model.to_json())
     assert again.layers[0].kernel_constraint.get_config() == {"max_value": 3, "axis": [0]}
+
+
+def test_keras_file_round_trip_keeps_constraints(tmp_path):
+    model = dense_model(kernel_constraint=constraints.MaxNorm(0.5), bias_constraint="non_neg")
+    model.fit(np.ones((4, 3), "float32"), np.full((4, 2), 9.0, "float32"), verbose=0)
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    dense = again.layers[0]
+    assert dense.kernel_constraint.get_config() == {"max_value": 0.5, "axis": 0}
+    assert isinstance(dense.kernel.constraint, constraints.MaxNorm)
+    assert isinstance(dense.bias.constraint, constraints.NonNeg)
+    again.fit(np.ones((4, 3), "float32"), np.full((4, 2), 9.0, "float32"), epochs=3, verbose=0)
+    assert np.all(np.linalg.norm(dense.kernel.numpy(), axis=0) <= 0.5 + 1e-6)

@@ -261,3 +261,15 @@ def test_the_mixed_precision_guide_program():
     model.set_weights(initial_weights)
     loss_scale_optimizer = model.optimizer
     assert isinstance(loss_scale_optimizer, keras.mixed_precision.LossScaleOptimizer)
+
+
+def test_keras_file_round_trip_keeps_policies_and_the_loss_scale_optimizer(tmp_path):
+    model = small_mixed_model()
+    x = np.random.default_rng(6).normal(size=(8, 6)).astype("float32")
+    model.fit(x, np.arange(8) % 3, verbose=0)
+    model.save(tmp_path / "mixed.keras")
+    mixed_precision.set_global_policy("float32")
+    again = keras.models.load_model(tmp_path / "mixed.keras")
+    assert [layer.dtype_policy.name for layer in again.layers[1:]] == ["mixed_float16", "mixed_float16", "float32"]
+    assert isinstance(again.optimizer, LossScaleOptimizer)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-3, atol=1e-3)

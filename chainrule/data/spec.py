@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend.string_dtype import tensor_dtype
 from chainrule.engine.tensor import Tensor
 
 Shape = tuple | None  # a tuple of sizes (None: any size), or None for any rank
@@ -30,7 +31,7 @@ class TensorSpec:
 
     def __init__(self, shape, dtype=np.float32, name: str | None = None):
         self.shape = None if shape is None else tuple(None if n is None else int(n) for n in shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = tensor_dtype(np.dtype(dtype))  # text: tf.string, as a text tensor's dtype
         self.name = name
 
     @classmethod

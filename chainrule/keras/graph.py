@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.string_dtype import tensor_dtype
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.layers.core import Input
 from chainrule.utils import tree
@@ -45,7 +46,7 @@ class KerasTensor:
     def __init__(self, shape, dtype=None, name: str | None = None, layer=None, node_index: int = 0,
                  tensor_index: int = 0):
         self.shape = tuple(None if n is None else int(n) for n in shape)
-        self.dtype = backend.as_dtype(dtype)
+        self.dtype = tensor_dtype(backend.as_dtype(dtype))  # text: tf.string, as a text tensor's dtype
         self.name = name or f"keras_tensor_{next(_tensor_ids)}"
         self._keras_mask: KerasTensor | None = None
         self._keras_history = None if layer is None else (layer, node_index, tensor_index)

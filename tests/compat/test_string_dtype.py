@@ -58,3 +58,11 @@ def test_the_structured_data_branch_on_string():
     features = {"thal": tf.constant(["fixed", "normal"]), "cp": tf.constant([1, 2])}
     chosen = {name: ("StringLookup" if x.dtype == "string" else "IntegerLookup") for name, x in features.items()}
     assert chosen == {"thal": "StringLookup", "cp": "IntegerLookup"}
+
+
+def test_specs_and_symbolic_inputs_of_text_say_tf_string():
+    ds = tf.data.Dataset.from_tensor_slices(["ab", "c"])
+    assert ds.element_spec.dtype == tf.string and tf.TensorSpec([], tf.string) == ds.element_spec
+    x = keras.Input(shape=(1,), dtype="string")
+    assert x.dtype == tf.string and x.dtype == "string" and "dtype=string" in repr(x)
+    assert keras.Input(shape=(1,)).dtype == np.float32

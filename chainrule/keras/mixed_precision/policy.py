@@ -124,8 +124,15 @@ def set_dtype_policy(policy) -> None:
 def dtype_policy() -> DTypePolicy:
     """The default dtype policy: the one set last, else one of ``keras.config.floatx()``."""
     if _global_policy is None:
-        return DTypePolicy(backend.floatx())
+        floatx = backend.floatx()
+        policy = _FLOATX_POLICIES.get(floatx)
+        if policy is None:  # (made once per floatx: every layer made without dtype= asks)
+            policy = _FLOATX_POLICIES[floatx] = DTypePolicy(floatx)
+        return policy
     return _global_policy
+
+
+_FLOATX_POLICIES: dict[str, DTypePolicy] = {}
 
 
 def serialize(policy: DTypePolicy) -> dict:

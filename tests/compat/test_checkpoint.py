@@ -229,3 +229,24 @@ def test_manager_preserves_one_every_n_hours_and_saves_every_n_steps(tmp_path, m
         step.assign(i)
         saved.append(stepped.save() is not None)
     assert [i for i, s in enumerate(saved) if s] == [0, 5, 10]
+
+
+def test_a_compiled_models_optimizer_is_saved_with_it_and_fit_resumes(tmp_path):
+    def make():
+        return tf.keras.Sequential([tf.keras.layers.Dense(4, input_shape=(3,)), tf.keras.layers.Dense(1)])
+
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = make()
+    model.compile(tf.keras.optimizers.Adam(0.01), "mse")
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    path = tf.train.Checkpoint(model=model).save(str(tmp_path / "fit"))
+    assert "model/optimizer/iterations/.ATTRIBUTES/VARIABLE_VALUE" in dict(tf.train.list_variables(path))
+    expected = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0).history["loss"]
+
+    again = make()
+    status = tf.train.Checkpoint(model=again).restore(path)
+    again.compile(tf.keras.optimizers.Adam(0.01), "mse")  # the optimizer arrives after restore(): restored then
+    assert int(again.optimizer.iterations) == 4
+    assert again.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0).history["loss"] == expected
+    status.assert_consumed()

@@ -6,9 +6,9 @@ What counts (a *trackable*): a Variable (a leaf holding a value), a Keras layer 
 ``tf.Module``, a ``tf.train.Checkpoint``, and lists, tuples and dicts of them. A layer's dependencies are its
 attributes (``self.dense = Dense(4)`` is ``dense``; Dense's ``kernel`` and ``bias``), then the layers of a stack or
 graph that no attribute holds (``layer-0``, ``layer-1``, ... in the model's order), then its own weights that no
-attribute holds (by the weight's name); a module's and a checkpoint's are their attributes; an optimizer's is its
-``iterations`` (its slots are saved with the variables they belong to); a list's items are ``0``, ``1``, ...;
-a dict's are its keys.
+attribute holds (by the weight's name), and a compiled model's ``optimizer``; a module's and a checkpoint's are
+their attributes; an optimizer's is its ``iterations`` (its slots are saved with the variables they belong to); a
+list's items are ``0``, ``1``, ...; a dict's are its keys.
 
 >>> import chainrule as tf
 >>> layer = tf.keras.layers.Dense(2)
@@ -56,8 +56,8 @@ def children(obj: Any) -> list[tuple[str, Any]]:
     if isinstance(obj, Optimizer):
         return [("iterations", obj.iterations)]
     skip = frozenset()
-    if isinstance(obj, Layer):
-        skip = obj._untracked_attributes | _LAYER_INTERNALS
+    if isinstance(obj, Layer):  # a compiled model's optimizer is its dependency too (TensorFlow's Keras tracks it)
+        skip = (obj._untracked_attributes | _LAYER_INTERNALS) - {"optimizer"}
     elif isinstance(obj, Module):
         skip = obj._TF_MODULE_IGNORED_PROPERTIES
     found = [(name, value) for name, value in vars(obj).items() if name not in skip and is_trackable(value)]

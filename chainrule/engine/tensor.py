@@ -190,7 +190,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(_host(self.data), separator=", ", prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"tensor({body}, dtype={self.dtype}{grad})"
+        dtype = self.dtype
+        return f"tensor({body}, dtype={dtype if isinstance(dtype, np.dtype) else dtype.name}{grad})"  # text: string
 
     # --- autograd -------------------------------------------------------------------------------------------------
     def backward(self, grad: TensorLike | None = None, create_graph: bool = False) -> None:

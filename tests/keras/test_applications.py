@@ -18,6 +18,7 @@ from chainrule.keras.saving.legacy_h5 import keras_layer_order, legacy_weights
 # Keras's published sizes (model.summary() of keras.applications): parameters, number of weight variables
 KERAS_COUNTS = {
     "ResNet50": (25_636_712, 320), "ResNet101": (44_707_176, 626), "ResNet152": (60_419_944, 932),
+    "ResNet50V2": (25_613_800, 272), "ResNet101V2": (44_675_560, 544), "ResNet152V2": (60_380_648, 816),
     "MobileNetV2": (3_538_984, 262), "Xception": (22_910_480, 236), "EfficientNetB0": (5_330_571, 314),
     "EfficientNetB1": (7_856_239, 442), "VGG16": (138_357_544, 32), "VGG19": (143_667_240, 38),
 }
@@ -52,7 +53,7 @@ def test_parameter_counts_are_keras(name, kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ResNet101", "ResNet152", "VGG16", "VGG19"])
+@pytest.mark.parametrize("name", ["ResNet101", "ResNet152", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19"])
 def test_parameter_counts_of_the_big_models(name):
     kwargs = {"input_shape": (32, 32, 3)} if name.startswith("ResNet") else {}  # VGG's Flatten needs 224x224
     model = getattr(applications, name)(weights=None, **kwargs)
@@ -79,6 +80,17 @@ def test_resnet50_count_and_layers_in_keras_order(resnet50):
         "conv2_block1_2_bn", "conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
         "conv2_block1_0_bn", "conv2_block1_3_bn", "conv2_block1_add", "conv2_block1_out", "conv2_block2_1_conv"]
     assert names[-3:] == ["conv5_block3_out", "avg_pool", "predictions"]
+
+
+def test_resnet50v2_count_and_layers_in_keras_order():
+    model = applications.ResNet50V2(weights=None, input_shape=(32, 32, 3))
+    assert _counts(model) == KERAS_COUNTS["ResNet50V2"] and model.name == "resnet50v2"
+    names = [layer.name for layer in keras_layer_order(model)]
+    start = names.index("conv2_block1_2_relu")
+    assert names[start:start + 5] == ["conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
+                                      "conv2_block1_out", "conv2_block2_preact_bn"]  # Keras's summary
+    assert names[-4:] == ["post_bn", "post_relu", "avg_pool", "predictions"]
+    assert applications.resnet_v2.preprocess_input(np.array([255.0])) == 1.0  # "tf" mode
 
 
 def test_mobilenet_v2_names_and_shapes():

@@ -4,6 +4,7 @@ them, so that Keras's published weight files load one to one (``weights="imagene
 
 ==========================  ==============================================================================
 ``resnet`` (``resnet50``)   ResNet50, ResNet101, ResNet152 (preprocessing: "caffe")
+``resnet_v2``               ResNet50V2, ResNet101V2, ResNet152V2 (preprocessing: "tf")
 ``mobilenet_v2``            MobileNetV2 (``alpha``; preprocessing: "tf")
 ``vgg16``, ``vgg19``        VGG16, VGG19 (preprocessing: "caffe")
 ``xception``                Xception (299x299 by default; preprocessing: "tf")
@@ -18,17 +19,18 @@ Each model's module has its ``preprocess_input`` and ``decode_predictions``.
 >>> base.output_shape
 (None, 1, 1, 2048)
 """
-from chainrule.keras.applications import (efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50, vgg16, vgg19,
-                                          xception)
+from chainrule.keras.applications import (efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50, resnet_v2,
+                                          vgg16, vgg19, xception)
 from chainrule.keras.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
                                                        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
 from chainrule.keras.applications.mobilenet_v2 import MobileNetV2
 from chainrule.keras.applications.resnet import ResNet50, ResNet101, ResNet152
+from chainrule.keras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from chainrule.keras.applications.vgg16 import VGG16
 from chainrule.keras.applications.vgg19 import VGG19
 from chainrule.keras.applications.xception import Xception
 
 __all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
            "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152",
-           "VGG16", "VGG19", "Xception", "efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50",
-           "vgg16", "vgg19", "xception"]
+           "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19", "Xception", "efficientnet", "imagenet_utils",
+           "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception"]

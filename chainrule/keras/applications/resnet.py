@@ -18,8 +18,11 @@ WEIGHTS_HASHES = {  # (with the top, without it), Keras's md5 sums of its files
     "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
     "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
     "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    "resnet50v2": ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+    "resnet101v2": ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+    "resnet152v2": ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
 }
-# blocks per stack (conv2..conv5) of each depth
+# blocks per stack (conv2..conv5) of each depth, the same in both versions
 STACK_BLOCKS = {"resnet50": (3, 4, 6, 3), "resnet101": (3, 4, 23, 3), "resnet152": (3, 8, 36, 3)}
 
 
@@ -90,43 +93,72 @@ def stack_residual_blocks_v1(x, filters: int, blocks: int, stride1: int = 2, nam
     return x
 
 
-def _resnet_v1(weights_name: str, include_top, weights, input_tensor, input_shape, pooling, classes,
-               classifier_activation, name):
-    blocks = STACK_BLOCKS[weights_name]
+def residual_block_v2(x, filters: int, kernel_size: int = 3, stride: int = 1, conv_shortcut: bool = False,
+                      name: str | None = None):
+    """The pre-activation bottleneck block (ResNetV2): batch normalization and ReLU first, then 1x1, padded
+    ``kernel_size`` (``stride``), 1x1 to ``4 * filters`` channels, plus the shortcut (a 1x1 convolution of the
+    pre-activation when ``conv_shortcut``, else the input, max-pooled by ``stride``)."""
+    bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
+    preact = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_preact_bn")(x)
+    preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)
+    else:
+        shortcut = layers.MaxPooling2D(1, strides=stride)(x) if stride > 1 else x
+    x = layers.Conv2D(filters, 1, strides=1, use_bias=False, name=f"{name}_1_conv")(preact)
+    x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_1_bn")(x)
+    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
+    x = layers.Conv2D(filters, kernel_size, strides=stride, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_2_bn")(x)
+    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
+    return layers.Add(name=f"{name}_out")([shortcut, x])
+
+
+def stack_residual_blocks_v2(x, filters: int, blocks: int, stride1: int = 2, name: str | None = None):
+    """``blocks`` pre-activation blocks; the first has the convolution shortcut, the last stride ``stride1``."""
+    x = residual_block_v2(x, filters, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks):
+        x = residual_block_v2(x, filters, name=f"{name}_block{i}")
+    return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
+
+
+def resnet_of_depth(weights_name: str, include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name):
+    """ResNet50/101/152 (``weights_name`` 'resnet50', ...) or their V2 ('resnet50v2', ...): Keras's stacks."""
+    v2 = weights_name.endswith("v2")
+    blocks = STACK_BLOCKS[weights_name.removesuffix("v2")]
 
     def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, blocks[0], stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, blocks[1], name="conv3")
-        x = stack_residual_blocks_v1(x, 256, blocks[2], name="conv4")
-        return stack_residual_blocks_v1(x, 512, blocks[3], name="conv5")
+        if v2:  # V2 downsamples at the end of conv2..conv4
+            for stack, (filters, count) in enumerate(zip((64, 128, 256, 512), blocks), start=2):
+                x = stack_residual_blocks_v2(x, filters, count, stride1=1 if stack == 5 else 2, name=f"conv{stack}")
+            return x
+        for stack, (filters, count) in enumerate(zip((64, 128, 256, 512), blocks), start=2):
+            x = stack_residual_blocks_v1(x, filters, count, stride1=1 if stack == 2 else 2, name=f"conv{stack}")
+        return x
 
-    return ResNet(stack_fn, preact=False, use_bias=True, weights_name=weights_name, name=name,
+    return ResNet(stack_fn, preact=v2, use_bias=True, weights_name=weights_name, name=name,
                   include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
                   pooling=pooling, classes=classes, classifier_activation=classifier_activation)
 
 
-def ResNet50(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-             classes: int = 1000, classifier_activation="softmax", name: str = "resnet50"):
-    """Instantiates the ResNet50 architecture (25,636,712 parameters with the top)."""
-    return _resnet_v1("resnet50", include_top, weights, input_tensor, input_shape, pooling, classes,
-                      classifier_activation, name)
+def resnet_constructor(weights_name: str, public_name: str, parameters: str):
+    """The public constructor ``public_name`` (ResNet50, ...), with Keras's signature and default model name."""
+
+    def constructor(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes: int = 1000, classifier_activation="softmax", name: str = weights_name):
+        return resnet_of_depth(weights_name, include_top, weights, input_tensor, input_shape, pooling, classes,
+                               classifier_activation, name)
+
+    constructor.__name__ = constructor.__qualname__ = public_name
+    constructor.__doc__ = f"Instantiates the {public_name} architecture ({parameters} parameters with the top)."
+    return building.document(constructor)
 
 
-def ResNet101(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-              classes: int = 1000, classifier_activation="softmax", name: str = "resnet101"):
-    """Instantiates the ResNet101 architecture (44,707,176 parameters with the top)."""
-    return _resnet_v1("resnet101", include_top, weights, input_tensor, input_shape, pooling, classes,
-                      classifier_activation, name)
-
-
-def ResNet152(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-              classes: int = 1000, classifier_activation="softmax", name: str = "resnet152"):
-    """Instantiates the ResNet152 architecture (60,419,944 parameters with the top)."""
-    return _resnet_v1("resnet152", include_top, weights, input_tensor, input_shape, pooling, classes,
-                      classifier_activation, name)
-
-
+ResNet50 = resnet_constructor("resnet50", "ResNet50", "25,636,712")
+ResNet101 = resnet_constructor("resnet101", "ResNet101", "44,707,176")
+ResNet152 = resnet_constructor("resnet152", "ResNet152", "60,419,944")
 preprocess_input = imagenet_utils.preprocess_input_for("caffe")
 decode_predictions = imagenet_utils.decode_predictions
-for _function in (ResNet50, ResNet101, ResNet152):
-    building.document(_function)

@@ -14,6 +14,7 @@ array([1., 3.])
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
@@ -21,6 +22,7 @@ import numpy as np
 _LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALRANKID")
 OPS = ("sum", "average", "min", "max", "prod")
 _yield = getattr(os, "sched_yield", lambda: None)  # (not on Windows, where MPI's Test loop then spins)
+YIELDING_S = 200e-6  # how long a wait polls without sleeping (docs/distributed.md)
 
 
 def launched_by_mpi() -> bool:
@@ -108,14 +110,21 @@ class MPICommunicator:
         return request.Test()
 
     def wait(self, request) -> None:
-        """Until ``request`` completes: MPI's own (spinning) wait with ``CHAINRULE_MPI_WAIT=spin``, else polls that
-        offer the core to any other runnable process between them (``sched_yield``, which returns at once when none
-        waits; ``time.sleep(0)`` would sleep for the kernel's timer slack on every poll)."""
+        """Until ``request`` completes: MPI's own (spinning) wait with ``CHAINRULE_MPI_WAIT=spin``; else polls, for
+        the first :data:`YIELDING_S` offering the core between polls (``sched_yield``, back at once when no one
+        else wants it: a peer a moment behind is met without delay), then sleeping between them (``time.sleep(0)``,
+        the kernel's timer slack: a peer that is not running gets this core)."""
         if self._spin:
             request.Wait()
             return
+        if request.Test():
+            return
+        until = time.perf_counter() + YIELDING_S
         while not request.Test():
-            _yield()
+            if time.perf_counter() < until:
+                _yield()
+            else:
+                time.sleep(0)
 
     def _half_sum(self, op: str):
         if op not in ("sum", "average"):

@@ -315,6 +315,8 @@ def ab_report(quick: bool) -> dict:
                             a / (2 * t) for a, t in zip(one, spent))
                         runs.setdefault(f"{framework}: {name}, half batch / 2 ranks", []).extend(
                             h / t for h, t in zip(half, spent))
+                        runs.setdefault(f"{framework}: {name}, ms per step beyond the half batch", []).extend(
+                            (t - h) / steps * 1e3 for h, t in zip(half, spent))
                 runs.setdefault(f"{framework}: share bound, 1 rank / (2 x half batch)", []).extend(
                     a / (2 * h) for a, h in zip(one, half))
                 if framework == "chainrule":

@@ -31,6 +31,7 @@ import inspect
 import logging
 import os
 import weakref
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -199,9 +200,9 @@ class _Restore:
 
     def restore(self, node_id: int, obj: Any, extra: list[tuple[str, Any]] = ()) -> None:
         """Match saved object ``node_id`` to ``obj``, then what each depends on, by name; restore the Variables."""
-        queue = [(node_id, obj)]
+        queue = deque([(node_id, obj)])
         while queue:
-            nid, current = queue.pop(0)
+            nid, current = queue.popleft()
             if nid in self.matched:
                 continue
             node = self.nodes[nid]
@@ -271,9 +272,9 @@ class _Progress:
 
     def names(self) -> dict[int, str]:
         """A readable path for every saved object (``(root).model.dense.kernel``)."""
-        names, queue = {0: "(root)"}, [0]
+        names, queue = {0: "(root)"}, deque([0])
         while queue:
-            nid = queue.pop(0)
+            nid = queue.popleft()
             for name, child in self.nodes[nid]["children"].items():
                 if child not in names:
                     names[child] = f"{names[nid]}.{name}"

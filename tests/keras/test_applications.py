@@ -21,6 +21,7 @@ KERAS_COUNTS = {
     "ResNet50V2": (25_613_800, 272), "ResNet101V2": (44_675_560, 544), "ResNet152V2": (60_380_648, 816),
     "MobileNetV2": (3_538_984, 262), "Xception": (22_910_480, 236), "EfficientNetB0": (5_330_571, 314),
     "EfficientNetB1": (7_856_239, 442), "VGG16": (138_357_544, 32), "VGG19": (143_667_240, 38),
+    "DenseNet121": (8_062_504, 606), "DenseNet169": (14_307_880, 846), "DenseNet201": (20_242_984, 1006),
 }
 
 
@@ -45,6 +46,7 @@ def resnet50():
     ("MobileNetV2", {"input_shape": (32, 32, 3)}),
     ("EfficientNetB0", {"input_shape": (32, 32, 3)}),
     ("EfficientNetB1", {"input_shape": (32, 32, 3)}),
+    ("DenseNet121", {"input_shape": (32, 32, 3)}),
 ])
 def test_parameter_counts_are_keras(name, kwargs):
     model = getattr(applications, name)(weights=None, **kwargs)
@@ -53,9 +55,10 @@ def test_parameter_counts_are_keras(name, kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ResNet101", "ResNet152", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19"])
+@pytest.mark.parametrize("name", ["ResNet101", "ResNet152", "ResNet101V2", "ResNet152V2", "DenseNet169",
+                                  "DenseNet201", "VGG16", "VGG19"])
 def test_parameter_counts_of_the_big_models(name):
-    kwargs = {"input_shape": (32, 32, 3)} if name.startswith("ResNet") else {}  # VGG's Flatten needs 224x224
+    kwargs = {} if name.startswith("VGG") else {"input_shape": (32, 32, 3)}  # VGG's Flatten needs 224x224
     model = getattr(applications, name)(weights=None, **kwargs)
     assert _counts(model) == KERAS_COUNTS[name]
 
@@ -216,6 +219,8 @@ def test_preprocess_input_numpy_in_place_tensors_and_ints():
     np.testing.assert_allclose(np.asarray(applications.vgg16.preprocess_input(tensor)),
                                np.full((1, 2, 2, 3), 127.5) - [103.939, 116.779, 123.68], rtol=1e-6)
     assert applications.efficientnet.preprocess_input(pixels) is pixels
+    np.testing.assert_allclose(applications.densenet.preprocess_input(np.full((1, 3), 255.0)),
+                               [[(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225]])  # "torch" mode
     with pytest.raises(ValueError, match="Expected mode to be one of `caffe`, `tf` or `torch`"):
         imagenet_utils.preprocess_input(x, mode="keras")
     with pytest.raises(ValueError, match="Expected data_format to be one of"):

@@ -7,6 +7,7 @@ them, so that Keras's published weight files load one to one (``weights="imagene
 ``resnet_v2``               ResNet50V2, ResNet101V2, ResNet152V2 (preprocessing: "tf")
 ``mobilenet_v2``            MobileNetV2 (``alpha``; preprocessing: "tf")
 ``vgg16``, ``vgg19``        VGG16, VGG19 (preprocessing: "caffe")
+``densenet``                DenseNet121, DenseNet169, DenseNet201 (preprocessing: "torch")
 ``xception``                Xception (299x299 by default; preprocessing: "tf")
 ``efficientnet``            EfficientNetB0 ... B7 (they rescale and normalize 0..255 pixels themselves)
 ``imagenet_utils``          preprocess_input (caffe/tf/torch), decode_predictions, obtain_input_shape
@@ -19,8 +20,9 @@ Each model's module has its ``preprocess_input`` and ``decode_predictions``.
 >>> base.output_shape
 (None, 1, 1, 2048)
 """
-from chainrule.keras.applications import (efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50, resnet_v2,
-                                          vgg16, vgg19, xception)
+from chainrule.keras.applications import (densenet, efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50,
+                                          resnet_v2, vgg16, vgg19, xception)
+from chainrule.keras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from chainrule.keras.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
                                                        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
 from chainrule.keras.applications.mobilenet_v2 import MobileNetV2
@@ -30,7 +32,8 @@ from chainrule.keras.applications.vgg16 import VGG16
 from chainrule.keras.applications.vgg19 import VGG19
 from chainrule.keras.applications.xception import Xception
 
-__all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
-           "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152",
-           "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19", "Xception", "efficientnet", "imagenet_utils",
-           "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception"]
+__all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2",
+           "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2",
+           "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19",
+           "Xception", "densenet", "efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50",
+           "resnet_v2", "vgg16", "vgg19", "xception"]

@@ -47,6 +47,21 @@ def document(function, size: int = 224, min_size: int = 32, top: str = "the full
     return function
 
 
+def application(public_name: str, default_name: str, build, summary: str, **document_options):
+    """A public constructor with Keras's signature (``ResNet50(include_top=True, weights="imagenet", ...,
+    name="resnet50")``) that calls ``build`` with those arguments by keyword; ``summary`` starts its docstring,
+    ``document_options`` go to :func:`document`."""
+
+    def constructor(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes: int = 1000, classifier_activation="softmax", name: str = default_name):
+        return build(include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+                     pooling=pooling, classes=classes, classifier_activation=classifier_activation, name=name)
+
+    constructor.__name__ = constructor.__qualname__ = public_name
+    constructor.__doc__ = summary
+    return document(constructor, **document_options)
+
+
 def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> None:
     """Keras's checks of ``weights`` and ``classes``, and of ``pooling`` (Keras ignores a value it does not know;
     here it is an error). ImageNet weights need h5py: said before anything is built or downloaded."""

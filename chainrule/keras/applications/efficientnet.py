@@ -12,6 +12,7 @@ input unchanged, kept for compatibility).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 from chainrule.keras import backend, layers
@@ -155,19 +156,10 @@ def block(inputs, activation="swish", drop_rate: float = 0.0, name: str = "", fi
 
 
 def _efficientnet(variant: str):
-    """The public constructor of EfficientNet{variant.upper()}, with Keras's signature."""
-
-    def constructor(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None,
-                    pooling=None, classes: int = 1000, classifier_activation="softmax",
-                    name: str = f"efficientnet{variant}"):
-        width, depth, size, dropout = SCALING[variant]
-        return EfficientNet(width, depth, size, dropout, name=name, include_top=include_top, weights=weights,
-                            input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
-                            classifier_activation=classifier_activation, weights_name=variant)
-
-    constructor.__name__ = constructor.__qualname__ = f"EfficientNet{variant.upper()}"
-    constructor.__doc__ = f"Instantiates the {constructor.__name__} architecture."
-    return building.document(constructor, size=SCALING[variant][2])
+    width, depth, size, dropout = SCALING[variant]
+    build = functools.partial(EfficientNet, width, depth, size, dropout, weights_name=variant)
+    return building.application(f"EfficientNet{variant.upper()}", f"efficientnet{variant}", build,
+                                f"Instantiates the EfficientNet{variant.upper()} architecture.", size=size)
 
 
 EfficientNetB0 = _efficientnet("b0")

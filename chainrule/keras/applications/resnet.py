@@ -10,6 +10,8 @@ Each expects ``preprocess_input`` ("caffe" mode: RGB to BGR, channels zero-cente
 """
 from __future__ import annotations
 
+import functools
+
 from chainrule.keras import backend, layers
 from chainrule.keras.applications import building, imagenet_utils
 
@@ -124,8 +126,8 @@ def stack_residual_blocks_v2(x, filters: int, blocks: int, stride1: int = 2, nam
     return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-def resnet_of_depth(weights_name: str, include_top, weights, input_tensor, input_shape, pooling, classes,
-                    classifier_activation, name):
+def resnet_of_depth(weights_name: str, include_top: bool, weights, input_tensor, input_shape, pooling, classes: int,
+                    classifier_activation, name: str):
     """ResNet50/101/152 (``weights_name`` 'resnet50', ...) or their V2 ('resnet50v2', ...): Keras's stacks."""
     v2 = weights_name.endswith("v2")
     blocks = STACK_BLOCKS[weights_name.removesuffix("v2")]
@@ -146,15 +148,8 @@ def resnet_of_depth(weights_name: str, include_top, weights, input_tensor, input
 
 def resnet_constructor(weights_name: str, public_name: str, parameters: str):
     """The public constructor ``public_name`` (ResNet50, ...), with Keras's signature and default model name."""
-
-    def constructor(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                    classes: int = 1000, classifier_activation="softmax", name: str = weights_name):
-        return resnet_of_depth(weights_name, include_top, weights, input_tensor, input_shape, pooling, classes,
-                               classifier_activation, name)
-
-    constructor.__name__ = constructor.__qualname__ = public_name
-    constructor.__doc__ = f"Instantiates the {public_name} architecture ({parameters} parameters with the top)."
-    return building.document(constructor)
+    return building.application(public_name, weights_name, functools.partial(resnet_of_depth, weights_name),
+                                f"Instantiates the {public_name} architecture ({parameters} parameters with the top).")
 
 
 ResNet50 = resnet_constructor("resnet50", "ResNet50", "25,636,712")

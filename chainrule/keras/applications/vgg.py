@@ -9,6 +9,8 @@ pooling, then three Dense layers; layer names as Keras 3's, so that its ImageNet
 """
 from __future__ import annotations
 
+import functools
+
 from chainrule.keras import backend, layers
 from chainrule.keras.applications import building, imagenet_utils
 
@@ -47,16 +49,9 @@ def VGG(convs_per_block: tuple[int, ...], name: str, include_top: bool = True, w
 
 
 def _vgg(depth: int, convs_per_block: tuple[int, ...], hashes: tuple[str, str]):
-    """The public constructor of VGG{depth}, with Keras's signature."""
-
-    def constructor(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                    classes: int = 1000, classifier_activation="softmax", name: str = f"vgg{depth}"):
-        return VGG(convs_per_block, name, include_top, weights, input_tensor, input_shape, pooling, classes,
-                   classifier_activation, hashes)
-
-    constructor.__name__ = constructor.__qualname__ = f"VGG{depth}"
-    constructor.__doc__ = f"Instantiates the VGG{depth} model."
-    return building.document(constructor, top="the 3 fully-connected layers")
+    return building.application(f"VGG{depth}", f"vgg{depth}",
+                                functools.partial(VGG, convs_per_block, weights_hashes=hashes),
+                                f"Instantiates the VGG{depth} model.", top="the 3 fully-connected layers")
 
 
 # Keras's md5 sums of its ImageNet files, with the top and without it

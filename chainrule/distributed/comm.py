@@ -22,7 +22,9 @@ import numpy as np
 _LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALRANKID")
 OPS = ("sum", "average", "min", "max", "prod")
 _yield = getattr(os, "sched_yield", lambda: None)  # (not on Windows, where MPI's Test loop then spins)
-YIELDING_S = 200e-6  # how long a wait polls without sleeping (docs/distributed.md)
+# how long a wait polls without sleeping: a fixed time, and the time to move its bytes at a quarter of this
+# machine's shared-memory allreduce bandwidth (docs/distributed.md)
+YIELDING_S, YIELDING_BYTES_PER_S = 200e-6, 1e9
 
 
 def launched_by_mpi() -> bool:
@@ -48,7 +50,7 @@ class LocalCommunicator:
     def done(self, request) -> bool:
         return True
 
-    def wait(self, request) -> None:
+    def wait(self, request, nbytes: int = 0) -> None:
         return None
 
     def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
@@ -96,7 +98,7 @@ class MPICommunicator:
         elif self._spin:
             self.comm.Allreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
         else:
-            self.wait(self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._ops[op]))
+            self.wait(self.comm.Iallreduce(self.mpi.IN_PLACE, array, op=self._ops[op]), array.nbytes)
         if op == "average":
             array /= array.dtype.type(self.size)
         return array
@@ -109,17 +111,18 @@ class MPICommunicator:
     def done(self, request) -> bool:
         return request.Test()
 
-    def wait(self, request) -> None:
-        """Until ``request`` completes: MPI's own (spinning) wait with ``CHAINRULE_MPI_WAIT=spin``; else polls, for
-        the first :data:`YIELDING_S` offering the core between polls (``sched_yield``, back at once when no one
-        else wants it: a peer a moment behind is met without delay), then sleeping between them (``time.sleep(0)``,
-        the kernel's timer slack: a peer that is not running gets this core)."""
+    def wait(self, request, nbytes: int = 0) -> None:
+        """Until ``request`` (a sum of ``nbytes``) completes: MPI's own (spinning) wait with
+        ``CHAINRULE_MPI_WAIT=spin``; else polls, offering the core between polls (``sched_yield``, back at once when
+        no one else wants it) for as long as the sum itself could take (:data:`YIELDING_S` plus its bytes at
+        :data:`YIELDING_BYTES_PER_S`: MPI moves the bytes only inside these polls), then sleeping between them
+        (``time.sleep(0)``, the kernel's timer slack: a peer that is not running gets this core)."""
         if self._spin:
             request.Wait()
             return
         if request.Test():
             return
-        until = time.perf_counter() + YIELDING_S
+        until = time.perf_counter() + YIELDING_S + nbytes / YIELDING_BYTES_PER_S
         while not request.Test():
             if time.perf_counter() < until:
                 _yield()

@@ -121,13 +121,13 @@ class Exchange:
                 if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
                     comm.allreduce_array(piece, "sum")
                 else:
-                    self.requests.append(comm.start_sum(piece))
+                    self.requests.append((comm.start_sum(piece), piece.nbytes))
             self.started += 1
 
     def progress(self) -> None:
         """Let MPI move the oldest unfinished sum along (nonblocking MPI progresses only inside MPI calls)."""
         requests = self.requests
-        while requests and self.comm.done(requests[0]):
+        while requests and self.comm.done(requests[0][0]):
             requests.pop(0)
 
     def holds(self, grads: list) -> bool:
@@ -154,8 +154,8 @@ class Exchange:
     def complete(self) -> None:
         """Wait for every sum started (an exchange that no apply takes must still end on every rank alike)."""
         wait = self.comm.wait
-        for request in self.requests:
-            wait(request)
+        for request, nbytes in self.requests:
+            wait(request, nbytes)
         self.requests = []
 
 

@@ -19,12 +19,14 @@ from typing import Callable
 
 import numpy as np
 
-from chainrule.backend import cupy_backend
+from chainrule.backend import allocator, cupy_backend
 from chainrule.backend.cupy_backend import CUPY
 from chainrule.backend.extras import Backend
 from chainrule.backend.numpy_backend import NUMPY
 from chainrule.backend.strict_backend import STRICT
 from chainrule.backend.strict_backend import numpy_dtype as strict_numpy_dtype
+
+allocator.keep_freed_memory()  # freed arrays serve the next training step (allocator.py)
 
 xp = np
 _BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, STRICT, CUPY)}

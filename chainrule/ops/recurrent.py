@@ -27,6 +27,7 @@ from __future__ import annotations
 from chainrule import backend
 from chainrule.backend.kernels import recurrent as kernels
 from chainrule.backend.kernels.activation import column_sum
+from chainrule.backend.threads import run_on_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
@@ -71,14 +72,22 @@ def _initial(state, batch: int, units: int, dtype):
     return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
 
 
-class _Recurrence(Function):
-    """What the three nodes share: the input projection, the weight gradients over all steps, the input's."""
+def _vector(bias, width: int, dtype):
+    """The bias, or zeros when there is none (the step kernels always add one)."""
+    return backend.xp.zeros(width, dtype=dtype) if bias is None else bias
 
-    def _project(self, x, kernel, bias, go_backwards: bool):
-        """x W + b for every step, time-major (time, batch, k·units); keeps the inputs for dW."""
+
+class _Recurrence(Function):
+    """What the three nodes share: the input projection, the weight gradients over all steps, the input's, and the
+    steps' loop run on parts of the batch's rows side by side (``backend.threads``; a row's steps never read
+    another row, so any split gives the same numbers)."""
+
+    def _project(self, x, kernel, go_backwards: bool, bias=None, out=None):
+        """x W (+ b) for every step, time-major (time, batch, k·units), or written into ``out`` (time · batch,
+        k·units), which may be a column block of a wider array; keeps the inputs for dW."""
         self.x_tm = x_tm = _time_major(x, go_backwards)
         steps, batch, features = x_tm.shape
-        xz = x_tm.reshape(steps * batch, features) @ kernel
+        xz = backend.xp.matmul(x_tm.reshape(steps * batch, features), kernel, out=out)
         if bias is not None:
             xz += bias
         return xz.reshape(steps, batch, -1)
@@ -96,31 +105,47 @@ class _Recurrence(Function):
         self.no_output = xp.zeros(hs.shape[1:], dtype=x.dtype)
         return hs, hs[1:] if mask is None else xp.empty(hs[1:].shape, dtype=x.dtype)
 
-    def _mask_step(self, t: int, ys, *pairs) -> None:
-        """Keras's masking of step t (nothing without a mask): masked rows keep their states, repeat the output."""
+    def _mask_step(self, t: int, ys, rows: slice, *pairs) -> None:
+        """Keras's masking of step t on ``rows`` (nothing without a mask): masked rows keep their states (each
+        (new, previous) pair of full arrays in ``pairs``) and repeat the output."""
         if self.masked_rows is not None:
+            masked = self.masked_rows[t]
+            masked = masked[(masked >= rows.start) & (masked < rows.stop)] - rows.start
             hs = self.hs
-            kernels.masked_step(self.masked_rows[t], hs[t + 1], ys[t], ys[t - 1] if t else self.no_output,
-                                self.settings[1], ((hs[t + 1], hs[t]),) + pairs)
+            kernels.masked_step(masked, hs[t + 1, rows], ys[t, rows], (ys[t - 1] if t else self.no_output)[rows],
+                                self.settings[1], tuple((new[rows], old[rows]) for new, old in ((hs[t + 1], hs[t]),)
+                                                        + pairs))
 
     def _check_first_order(self):
         if self.graph_out is not None:
             raise NotImplementedError(f"{type(self).__name__}: the fused recurrent op has no second derivative; "
                                       f"call the RNN layer with unroll=True to differentiate twice")
 
-    def _input_grads(self, dxz, kernel, go_backwards: bool):
-        """(dx, dW, db) from the gradient of the input projection, time-major (time, batch, k·units)."""
+    def _input_grad(self, dxz, kernel, go_backwards: bool):
+        """dx from the gradient of the input projection, time-major (time, batch, k·units); None if not needed."""
+        if not self.needs_input_grad[0]:
+            return None
         steps, batch, width = dxz.shape
-        need = self.needs_input_grad
         flat = dxz.reshape(steps * batch, width)
-        dx = dw = db = None
-        if need[0]:
-            dx = backend.xp.ascontiguousarray(_batch_major((flat @ kernel.T).reshape(steps, batch, -1), go_backwards))
-        if need[self.WEIGHTS]:
-            dw = self.x_tm.reshape(steps * batch, -1).T @ flat
-        if self.has_bias and need[self.WEIGHTS + 2]:
-            db = column_sum(flat)
-        return dx, dw, db
+        return backend.xp.ascontiguousarray(_batch_major((flat @ kernel.T).reshape(steps, batch, -1), go_backwards))
+
+    def _bias_grad(self, dz):
+        return column_sum(dz.reshape(-1, dz.shape[-1])) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
+            else None
+
+    def _weight_grads(self, dz):
+        """(dW, dU) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): both from one
+        GEMM, [x_t, h_{t-1}]ᵀ dz summed over the steps, which runs faster than two (dW's has only ``features`` rows)."""
+        xp = backend.xp
+        steps, batch, width = dz.shape
+        need_w, need_u = self.needs_input_grad[self.WEIGHTS], self.needs_input_grad[self.WEIGHTS + 1]
+        flat = dz.reshape(steps * batch, width)
+        if need_w and need_u:
+            features = self.x_tm.shape[2]
+            both = xp.concatenate([self.x_tm, self.hs[:steps]], axis=2).reshape(steps * batch, -1).T @ flat
+            return xp.ascontiguousarray(both[:features]), xp.ascontiguousarray(both[features:])
+        dw = self.x_tm.reshape(steps * batch, -1).T @ flat if need_w else None
+        return dw, self._recurrent_grad(self.hs, dz) if need_u else None
 
     def _initial_grad(self, dh, rec):
         """The initial state's gradient: what the loop left in ``dh`` plus step 0's ``dz Uᵀ`` (None if not needed)."""
@@ -128,6 +153,11 @@ class _Recurrence(Function):
             return None
         dh += rec
         return dh
+
+    def _backward_products(self):
+        """Whether step 0's product dz Uᵀ is needed (it only reaches the initial state), and Uᵀ made contiguous
+        (BLAS runs the per-step product faster on it than on the transposed view)."""
+        return self.needs_input_grad[1], backend.xp.ascontiguousarray(self.arrays[self.WEIGHTS + 1].T)
 
     @staticmethod
     def _recurrent_grad(states, dz):
@@ -147,35 +177,45 @@ class LSTMSequence(_Recurrence):
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
-        self.acts = acts = self._project(x, kernel, bias, go_backwards)
+        self.acts = acts = self._project(x, kernel, go_backwards)
+        b = _vector(bias, 4 * units, x.dtype)
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
-        hz = xp.empty((batch, 4 * units), dtype=x.dtype)
-        for t in range(steps):
-            xp.matmul(hs[t], recurrent_kernel, out=hz)
-            kernels.lstm_forward_step(acts[t], hz, cs[t], cs[t + 1], hs[t + 1], tcs[t])
-            self._mask_step(t, ys, (cs[t + 1], cs[t]))
+
+        def steps_of(lo: int, hi: int) -> None:
+            r = slice(lo, hi)
+            hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)
+            for t in range(steps):
+                xp.matmul(hs[t, r], recurrent_kernel, out=hz)
+                kernels.lstm_forward_step(acts[t, r], hz, b, cs[t, r], cs[t + 1, r], hs[t + 1, r], tcs[t, r])
+                self._mask_step(t, ys, r, (cs[t + 1], cs[t]))
+
+        run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps], cs[steps]))
 
     def backward(self, g):
         self._check_first_order()
         xp = backend.xp
-        x, kernel, recurrent_kernel = self.arrays[0], self.arrays[3], self.arrays[4]
         go_backwards, zero_output = self.settings
-        steps = self.acts.shape[0]
+        steps, batch, _ = self.acts.shape
         gy, (dh, dc) = _unpack(g, steps, 2)
         dz = xp.empty_like(self.acts)
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
-        u_t = recurrent_kernel.T
-        for t in range(steps - 1, -1, -1):
-            kernels.lstm_backward_step(gy[t], carry, dh, dc, rec, self.acts[t], self.tcs[t], self.cs[t],
-                                       self.keep[t], dz[t], zero_output)
-            if t or self.needs_input_grad[1]:  # the product of step 0 only reaches the initial state
-                xp.matmul(dz[t], u_t, out=rec)
-        dx, dw, db = self._input_grads(dz, kernel, go_backwards)
-        du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[4] else None
-        return dx, self._initial_grad(dh, rec), dc if self.needs_input_grad[2] else None, dw, du, db, None
+        first_product, u_t = self._backward_products()
+
+        def steps_of(lo: int, hi: int) -> None:
+            r = slice(lo, hi)
+            for t in range(steps - 1, -1, -1):
+                kernels.lstm_backward_step(gy[t, r], carry[r], dh[r], dc[r], rec[r], self.acts[t, r], self.tcs[t, r],
+                                           self.cs[t, r], self.keep[t, r], dz[t, r], zero_output)
+                if t or first_product:
+                    xp.matmul(dz[t, r], u_t, out=rec[r])
+
+        run_on_rows(steps_of, batch)
+        dw, du = self._weight_grads(dz)
+        return (self._input_grad(dz, self.arrays[3], go_backwards), self._initial_grad(dh, rec),
+                dc if self.needs_input_grad[2] else None, dw, du, self._bias_grad(dz), None)
 
 
 class GRUSequence(_Recurrence):
@@ -191,36 +231,43 @@ class GRUSequence(_Recurrence):
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, reset_after))
-        xz = self._project(x, kernel, bias[0] if self.has_bias and reset_after else bias, go_backwards)
         hs[0] = _initial(h0, batch, units, x.dtype)
         if reset_after:
             # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
-            acts[:, :, :3 * units] = xz
-            rec_bias = bias[1] if self.has_bias else xp.zeros(3 * units, dtype=x.dtype)
-            hz = xp.empty((batch, 3 * units), dtype=x.dtype)
-            for t in range(steps):
-                xp.matmul(hs[t], recurrent_kernel, out=hz)
-                kernels.gru_forward_step(acts[t], hz, rec_bias, hs[t], hs[t + 1])
-                self._mask_step(t, ys)
+            self._project(x, kernel, go_backwards, out=acts.reshape(steps * batch, -1)[:, :3 * units])
+            in_bias, rec_bias = (bias[0], bias[1]) if self.has_bias else (_vector(None, 3 * units, x.dtype),) * 2
+
+            def steps_of(lo: int, hi: int) -> None:
+                r = slice(lo, hi)
+                hz = xp.empty((hi - lo, 3 * units), dtype=x.dtype)
+                for t in range(steps):
+                    xp.matmul(hs[t, r], recurrent_kernel, out=hz)
+                    kernels.gru_forward_step(acts[t, r], hz, in_bias, rec_bias, hs[t, r], hs[t + 1, r])
+                    self._mask_step(t, ys, r)
         else:
-            self.acts = acts = xz
+            self.acts = acts = self._project(x, kernel, go_backwards, bias)
             self.rh = rh = xp.empty((steps, batch, units), dtype=x.dtype)
             u_zr, u_h = recurrent_kernel[:, :2 * units], recurrent_kernel[:, 2 * units:]
-            hzr = xp.empty((batch, 2 * units), dtype=x.dtype)
-            hrec = xp.empty((batch, units), dtype=x.dtype)
-            for t in range(steps):
-                xp.matmul(hs[t], u_zr, out=hzr)
-                kernels.gru_gates_step(acts[t], hzr, hs[t], rh[t])
-                xp.matmul(rh[t], u_h, out=hrec)
-                kernels.gru_candidate_step(acts[t], hrec, hs[t], hs[t + 1])
-                self._mask_step(t, ys)
+
+            def steps_of(lo: int, hi: int) -> None:
+                r = slice(lo, hi)
+                hzr = xp.empty((hi - lo, 2 * units), dtype=x.dtype)
+                hrec = xp.empty((hi - lo, units), dtype=x.dtype)
+                for t in range(steps):
+                    xp.matmul(hs[t, r], u_zr, out=hzr)
+                    kernels.gru_gates_step(acts[t, r], hzr, hs[t, r], rh[t, r])
+                    xp.matmul(rh[t, r], u_h, out=hrec)
+                    kernels.gru_candidate_step(acts[t, r], hrec, hs[t, r], hs[t + 1, r])
+                    self._mask_step(t, ys, r)
+
+        run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps],))
 
     def backward(self, g):
         self._check_first_order()
         xp = backend.xp
-        kernel, recurrent_kernel = self.arrays[2], self.arrays[3]
+        recurrent_kernel = self.arrays[3]
         go_backwards, zero_output, reset_after = self.settings
         steps, batch, _ = self.acts.shape
         units = recurrent_kernel.shape[0]
@@ -228,35 +275,47 @@ class GRUSequence(_Recurrence):
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
         dxz = xp.empty((steps, batch, 3 * units), dtype=dh.dtype)
         need_u = self.needs_input_grad[3]
+        first_product, u_t = self._backward_products()
         if reset_after:
             dhz = xp.empty_like(dxz)
-            u_t = recurrent_kernel.T
-            for t in range(steps - 1, -1, -1):
-                kernels.gru_backward_step(gy[t], carry, dh, rec, self.acts[t], self.hs[t], self.keep[t], dxz[t],
-                                          dhz[t], zero_output)
-                if t or self.needs_input_grad[1]:
-                    xp.matmul(dhz[t], u_t, out=rec)
-            du = self._recurrent_grad(self.hs, dhz) if need_u else None
-            rec_db = column_sum(dhz.reshape(-1, 3 * units)) if self.has_bias else None
+
+            def steps_of(lo: int, hi: int) -> None:
+                r = slice(lo, hi)
+                for t in range(steps - 1, -1, -1):
+                    kernels.gru_backward_step(gy[t, r], carry[r], dh[r], rec[r], self.acts[t, r], self.hs[t, r],
+                                              self.keep[t, r], dxz[t, r], dhz[t, r], zero_output)
+                    if t or first_product:
+                        xp.matmul(dhz[t, r], u_t, out=rec[r])
         else:
-            u_zr_t, u_h_t = recurrent_kernel[:, :2 * units].T, recurrent_kernel[:, 2 * units:].T
-            drh = xp.empty((batch, units), dtype=dh.dtype)
-            for t in range(steps - 1, -1, -1):
-                kept, dhn = kernels.gru_candidate_backward_step(gy[t], carry, dh, rec, self.acts[t], self.hs[t],
-                                                                self.keep[t], dxz[t], zero_output)
-                xp.matmul(dxz[t, :, 2 * units:], u_h_t, out=drh)
-                kernels.gru_reset_backward_step(drh, dhn, kept, self.acts[t], self.hs[t], dh, dxz[t])
-                if t or self.needs_input_grad[1]:
-                    xp.matmul(dxz[t, :, :2 * units], u_zr_t, out=rec)
-            du = None
+            u_zr_t, u_h_t = u_t[:2 * units], u_t[2 * units:]
+
+            def steps_of(lo: int, hi: int) -> None:
+                r = slice(lo, hi)
+                drh = xp.empty((hi - lo, units), dtype=dh.dtype)
+                for t in range(steps - 1, -1, -1):
+                    kept, dhn = kernels.gru_candidate_backward_step(gy[t, r], carry[r], dh[r], rec[r],
+                                                                    self.acts[t, r], self.hs[t, r], self.keep[t, r],
+                                                                    dxz[t, r], zero_output)
+                    xp.matmul(dxz[t, r, 2 * units:], u_h_t, out=drh)
+                    kernels.gru_reset_backward_step(drh, dhn, kept, self.acts[t, r], self.hs[t, r], dh[r], dxz[t, r])
+                    if t or first_product:
+                        xp.matmul(dxz[t, r, :2 * units], u_zr_t, out=rec[r])
+
+        run_on_rows(steps_of, batch)
+        flat = dxz.reshape(steps * batch, 3 * units)
+        dw = self.x_tm.reshape(steps * batch, -1).T @ flat if self.needs_input_grad[2] else None
+        du = db = None
+        if reset_after:
+            du = self._recurrent_grad(self.hs, dhz) if need_u else None
+            db = self._bias_grad(dxz)
+            if db is not None:
+                db = xp.stack([db, column_sum(dhz.reshape(-1, 3 * units))])
+        else:
             if need_u:
                 du = xp.concatenate([self._recurrent_grad(self.hs, dxz[:, :, :2 * units]),
                                      self._recurrent_grad(self.rh, dxz[:, :, 2 * units:])], axis=1)
-            rec_db = None
-        dx, dw, db = self._input_grads(dxz, kernel, go_backwards)
-        if db is not None and reset_after:
-            db = xp.stack([db, rec_db])
-        return dx, self._initial_grad(dh, rec), dw, du, db, None
+            db = self._bias_grad(dxz)
+        return (self._input_grad(dxz, self.arrays[2], go_backwards), self._initial_grad(dh, rec), dw, du, db, None)
 
 
 class SimpleRNNSequence(_Recurrence):
@@ -268,32 +327,43 @@ class SimpleRNNSequence(_Recurrence):
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
-        self.acts = acts = self._project(x, kernel, bias, go_backwards)
+        self.acts = acts = self._project(x, kernel, go_backwards)
+        b = _vector(bias, units, x.dtype)
         hs[0] = _initial(h0, batch, units, x.dtype)
-        hz = xp.empty((batch, units), dtype=x.dtype)
-        for t in range(steps):
-            xp.matmul(hs[t], recurrent_kernel, out=hz)
-            kernels.simple_forward_step(acts[t], hz, hs[t + 1])
-            self._mask_step(t, ys)
+
+        def steps_of(lo: int, hi: int) -> None:
+            r = slice(lo, hi)
+            hz = xp.empty((hi - lo, units), dtype=x.dtype)
+            for t in range(steps):
+                xp.matmul(hs[t, r], recurrent_kernel, out=hz)
+                kernels.simple_forward_step(acts[t, r], hz, b, hs[t + 1, r])
+                self._mask_step(t, ys, r)
+
+        run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps],))
 
     def backward(self, g):
         self._check_first_order()
         xp = backend.xp
-        kernel, recurrent_kernel = self.arrays[2], self.arrays[3]
         go_backwards, zero_output = self.settings
-        steps = self.acts.shape[0]
+        steps, batch, _ = self.acts.shape
         gy, (dh,) = _unpack(g, steps, 1)
         dz = xp.empty_like(self.acts)
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
-        u_t = recurrent_kernel.T
-        for t in range(steps - 1, -1, -1):
-            kernels.simple_backward_step(gy[t], carry, dh, rec, self.acts[t], self.keep[t], dz[t], zero_output)
-            if t or self.needs_input_grad[1]:
-                xp.matmul(dz[t], u_t, out=rec)
-        dx, dw, db = self._input_grads(dz, kernel, go_backwards)
-        du = self._recurrent_grad(self.hs, dz) if self.needs_input_grad[3] else None
-        return dx, self._initial_grad(dh, rec), dw, du, db, None
+        first_product, u_t = self._backward_products()
+
+        def steps_of(lo: int, hi: int) -> None:
+            r = slice(lo, hi)
+            for t in range(steps - 1, -1, -1):
+                kernels.simple_backward_step(gy[t, r], carry[r], dh[r], rec[r], self.acts[t, r], self.keep[t, r],
+                                             dz[t, r], zero_output)
+                if t or first_product:
+                    xp.matmul(dz[t, r], u_t, out=rec[r])
+
+        run_on_rows(steps_of, batch)
+        dw, du = self._weight_grads(dz)
+        return (self._input_grad(dz, self.arrays[2], go_backwards), self._initial_grad(dh, rec), dw, du,
+                self._bias_grad(dz), None)
 
 
 # --- the public ops -----------------------------------------------------------------------------------------------

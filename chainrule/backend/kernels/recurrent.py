@@ -1,31 +1,35 @@
 """One time step of the fused recurrent ops (chainrule/ops/recurrent.py): the gate math between two GEMMs.
 
 The op does the products with BLAS (the input projection of all steps at once, one recurrent product per step); a
-step here turns them into the gates and the new state. Arrays are (batch, units) rows of one step.
+step here adds the biases, turns the products into the gates and the new state. Arrays are (batch, units) rows of
+one step; each function takes any contiguous part of the batch's rows (the op runs parts in threads).
 
-Forward runs on NumPy's ufuncs with ``out=``, in place: its tanh is vectorized (SIMD), where numba's scalar
-exp/tanh made the step several times slower; sigmoid is computed through tanh, σ(x) = (1 + tanh(x/2)) / 2, which
-never overflows. Masked rows are then put back (``masked_step``). Backward has no transcendental left (the
-activations are kept), so it is one numba pass per step, with a NumPy twin.
+Forward, float32: one numba pass per step, with tanh as a rational function (``_tanh32``) that vectorizes, and
+σ(x) = (1 + tanh(x/2)) / 2, which never overflows. Float64, or without numba: NumPy's ufuncs in place (their tanh is
+exact, which the float64 gradient checks need). Masked rows are then put back (``masked_step``). Backward has no
+transcendental left (the activations are kept), so it is one numba pass per step for both dtypes, with a NumPy twin.
+Every numba kernel here releases the GIL.
 
 Masks follow Keras: at a masked row (``keep == 0``) the state stays, and the output repeats the previous output
 (zeros with ``zero_output``). In backward a masked row passes its state gradient on unchanged, and its output
 gradient to the previous output (``carry``), and gets no gate gradient.
 
-    lstm_forward_step      z = xz + hz;  i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c);  c = f c' + i g;  h = o tanh c
-    gru_forward_step       z, r = σ(xz + hz + b);  hh = tanh(xz_h + r (hz_h + b_h));  h = z h' + (1 - z) hh
-    simple_forward_step    h = tanh(xz + hz)
+    lstm_forward_step      z = xz + hz + b;  i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c);  c = f c' + i g;  h = o tanh c
+    gru_forward_step       z, r = σ(xz + b + hz + b');  hh = tanh(xz_h + b_h + r (hz_h + b'_h));  h = z h' + (1 - z) hh
+    simple_forward_step    h = tanh(xz + hz + b)
 
 >>> import numpy as np
 >>> acts = np.zeros((1, 4)); c, h, tc = np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))
->>> lstm_forward_step(acts, np.zeros((1, 4)), np.ones((1, 1)), c, h, tc)
+>>> lstm_forward_step(acts, np.zeros((1, 4)), np.zeros(4), np.ones((1, 1)), c, h, tc)
 >>> c, acts   # c = f c' + i g = 0.5 * 1 + 0.5 * 0
 (array([[0.5]]), array([[0.5, 0.5, 0. , 0.5]]))
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule import backend
-from chainrule.backend.kernels import jit, runs_on
+from chainrule.backend.kernels import jit, numba, runs_on
 
 
 def _fits(*arrays) -> bool:
@@ -37,6 +41,45 @@ def _fits(*arrays) -> bool:
         if a.dtype != first.dtype or a.strides[-1] != a.itemsize:
             return False
     return True
+
+
+def _fits32(*arrays) -> bool:
+    """Whether the float32 forward kernels take these arrays (float64 keeps NumPy's tanh: its gradient checks need the
+    exact function, where the float32 kernels use a rational approximation within float32 rounding)."""
+    return arrays[0].dtype == np.float32 and _fits(*arrays)
+
+
+def _inline(f):
+    """A scalar helper that numba inlines into the kernels calling it (so their loops vectorize); plain Python without
+    numba."""
+    return f if numba is None else numba.njit(inline="always")(f)
+
+
+# tanh on float32 as Eigen's and XLA's rational function p(x)/q(x) of x clamped to ±7.905 (where float32's tanh is
+# ±1): within 3.3e-7 of tanh, and only multiplies, adds and one divide, so numba's loops over it vectorize (AVX), where
+# libm's scalar tanhf keeps them scalar and several times slower than NumPy's SIMD ufunc.
+_F32 = np.float32
+_CLAMP = _F32(7.90531110763549805)
+_P13, _P11, _P9, _P7 = _F32(-2.76076847742355e-16), _F32(2.00018790482477e-13), _F32(-8.60467152213735e-11), \
+    _F32(5.12229709037114e-08)
+_P5, _P3, _P1 = _F32(1.48572235717979e-05), _F32(6.37261928875436e-04), _F32(4.89352455891786e-03)
+_Q6, _Q4, _Q2, _Q0 = _F32(1.19825839466702e-06), _F32(1.18534705686654e-04), _F32(2.26843463243900e-03), \
+    _F32(4.89352518554385e-03)
+_HALF = _F32(0.5)
+
+
+@_inline
+def _tanh32(x):
+    x = min(max(x, -_CLAMP), _CLAMP)
+    x2 = x * x
+    p = ((((((_P13 * x2 + _P11) * x2 + _P9) * x2 + _P7) * x2 + _P5) * x2 + _P3) * x2 + _P1) * x
+    return p / (((_Q6 * x2 + _Q4) * x2 + _Q2) * x2 + _Q0)
+
+
+@_inline
+def _sigmoid32(x):
+    """σ(x) = (1 + tanh(x/2)) / 2."""
+    return _HALF + _HALF * _tanh32(_HALF * x)
 
 
 def _sigmoid_(v) -> None:
@@ -76,11 +119,11 @@ def _masked_state_grad(keep, gy, carry, dh, zero_output: bool):
 
 
 # --- LSTM ---------------------------------------------------------------------------------------------------------
-def lstm_forward_step(acts, hz, c_prev, c_out, h_out, tc_out) -> None:
-    """One LSTM step before masking: ``acts`` holds x_t W + b on entry and (i, f, g, o) on exit; writes c, h, tanh c."""
+def lstm_forward_step_numpy(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
     xp = backend.xp
     n = c_prev.shape[1]
     acts += hz
+    acts += bias
     _sigmoid_(acts[:, :2 * n])
     xp.tanh(acts[:, 2 * n:3 * n], out=acts[:, 2 * n:3 * n])
     _sigmoid_(acts[:, 3 * n:])
@@ -90,6 +133,37 @@ def lstm_forward_step(acts, hz, c_prev, c_out, h_out, tc_out) -> None:
     c_out += tc_out
     xp.tanh(c_out, out=tc_out)
     xp.multiply(o, tc_out, out=h_out)
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
+    # each loop runs from 0 over rows' contiguous slices: numba vectorizes those, not loops with offset indices
+    n = c_prev.shape[1]
+    b_if, b_g, b_o = bias[:2 * n], bias[2 * n:3 * n], bias[3 * n:]
+    for b in range(acts.shape[0]):
+        a, z = acts[b], hz[b]
+        i_f, g, o = a[:2 * n], a[2 * n:3 * n], a[3 * n:]
+        z_if, z_g, z_o = z[:2 * n], z[2 * n:3 * n], z[3 * n:]
+        for j in range(2 * n):
+            i_f[j] = _sigmoid32(i_f[j] + z_if[j] + b_if[j])
+        for j in range(n):
+            g[j] = _tanh32(g[j] + z_g[j] + b_g[j])
+        for j in range(n):
+            o[j] = _sigmoid32(o[j] + z_o[j] + b_o[j])
+        i, f = i_f[:n], i_f[n:]
+        cp, co, ho, tco = c_prev[b], c_out[b], h_out[b], tc_out[b]
+        for j in range(n):
+            c = f[j] * cp[j] + i[j] * g[j]
+            co[j] = c
+            t = _tanh32(c)
+            tco[j] = t
+            ho[j] = o[j] * t
+
+
+def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
+    """One LSTM step before masking: ``acts`` holds x_t W on entry and (i, f, g, o) on exit; writes c, h, tanh c."""
+    args = (acts, hz, bias, c_prev, c_out, h_out, tc_out)
+    (_lstm_forward_nb if _fits32(*args) else lstm_forward_step_numpy)(*args)
 
 
 def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
@@ -106,29 +180,33 @@ def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz,
     dh *= ~kept
 
 
-@jit(bit_exact=False)
+@jit(bit_exact=False, nogil=True)
 def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
+    # loops from 0 over rows' slices, the mask decided per row: numba vectorizes these (see _lstm_forward_nb)
     n = c_prev.shape[1]
     for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(n):
-            total = gy[b, j] + carry[b, j]
-            if not kept:
-                carry[b, j] = 0.0 if zero_output else total
-                dh[b, j] += rec[b, j]
-                dz[b, j] = dz[b, n + j] = dz[b, 2 * n + j] = dz[b, 3 * n + j] = 0.0
-                continue
-            carry[b, j] = 0.0
-            dhn = dh[b, j] + rec[b, j] + total
-            i, f, g, o = acts[b, j], acts[b, n + j], acts[b, 2 * n + j], acts[b, 3 * n + j]
-            t = tc[b, j]
-            dcn = dc[b, j] + dhn * o * (1 - t * t)
-            dz[b, j] = dcn * g * i * (1 - i)
-            dz[b, n + j] = dcn * c_prev[b, j] * f * (1 - f)
-            dz[b, 2 * n + j] = dcn * i * (1 - g * g)
-            dz[b, 3 * n + j] = dhn * t * o * (1 - o)
-            dc[b, j] = dcn * f
-            dh[b, j] = 0.0
+        a, d = acts[b], dz[b]
+        i, f, g, o = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
+        di, df, dg, do = d[:n], d[n:2 * n], d[2 * n:3 * n], d[3 * n:]
+        gy_b, carry_b, dh_b, dc_b, rec_b = gy[b], carry[b], dh[b], dc[b], rec[b]
+        if keep[b] > 0:
+            t, cp = tc[b], c_prev[b]
+            for j in range(n):
+                dhn = dh_b[j] + rec_b[j] + gy_b[j] + carry_b[j]
+                dcn = dc_b[j] + dhn * o[j] * (1 - t[j] * t[j])
+                di[j] = dcn * g[j] * i[j] * (1 - i[j])
+                df[j] = dcn * cp[j] * f[j] * (1 - f[j])
+                dg[j] = dcn * i[j] * (1 - g[j] * g[j])
+                do[j] = dhn * t[j] * o[j] * (1 - o[j])
+                dc_b[j] = dcn * f[j]
+                dh_b[j] = 0.0
+                carry_b[j] = 0.0
+        else:
+            for j in range(n):
+                total = gy_b[j] + carry_b[j]
+                carry_b[j] = 0.0 if zero_output else total
+                dh_b[j] += rec_b[j]
+            d[:] = 0.0
 
 
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:
@@ -139,10 +217,9 @@ def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_
 
 
 # --- GRU (reset_after=True: the reset gate multiplies the recurrent product) ------------------------------------------
-def gru_forward_step(acts, hz, rec_bias, h_prev, h_out) -> None:
-    """One GRU step (reset_after) before masking: ``acts`` (batch, 4·units) holds x_t W + b_in in its first 3·units
-    on entry and (z, r, hh, h U_h + b_h) on exit; ``hz`` is h U (the recurrent bias is added here)."""
+def gru_forward_step_numpy(acts, hz, in_bias, rec_bias, h_prev, h_out) -> None:
     n = h_prev.shape[1]
+    acts[:, :3 * n] += in_bias
     hz += rec_bias
     acts[:, :2 * n] += hz[:, :2 * n]
     _sigmoid_(acts[:, :2 * n])
@@ -152,6 +229,33 @@ def gru_forward_step(acts, hz, rec_bias, h_prev, h_out) -> None:
     hh += h_out
     backend.xp.tanh(hh, out=hh)
     _mix_(h_out, acts[:, :n], h_prev, hh)
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _gru_forward_nb(acts, hz, in_bias, rec_bias, h_prev, h_out):
+    n = h_prev.shape[1]
+    bi_zr, bi_h, br_zr, br_h = in_bias[:2 * n], in_bias[2 * n:], rec_bias[:2 * n], rec_bias[2 * n:]
+    for b in range(acts.shape[0]):
+        a, z = acts[b], hz[b]
+        zr, hh, hrec = a[:2 * n], a[2 * n:3 * n], a[3 * n:]
+        z_zr, z_h = z[:2 * n], z[2 * n:]
+        for j in range(2 * n):
+            zr[j] = _sigmoid32(zr[j] + bi_zr[j] + z_zr[j] + br_zr[j])
+        for j in range(n):
+            hrec[j] = z_h[j] + br_h[j]
+        update, reset = zr[:n], zr[n:]
+        hp, ho = h_prev[b], h_out[b]
+        for j in range(n):
+            v = _tanh32(hh[j] + bi_h[j] + reset[j] * hrec[j])
+            hh[j] = v
+            ho[j] = v + update[j] * (hp[j] - v)
+
+
+def gru_forward_step(acts, hz, in_bias, rec_bias, h_prev, h_out) -> None:
+    """One GRU step (reset_after) before masking: ``acts`` (batch, 4·units) holds x_t W in its first 3·units on entry
+    and (z, r, hh, h U_h + b_h) on exit; ``hz`` is h U; the input and recurrent biases are added here."""
+    args = (acts, hz, in_bias, rec_bias, h_prev, h_out)
+    (_gru_forward_nb if _fits32(*args) else gru_forward_step_numpy)(*args)
 
 
 def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
@@ -167,7 +271,7 @@ def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, ze
     dh[...] = backend.xp.where(kept, dhn * z, dh)
 
 
-@jit(bit_exact=False)
+@jit(bit_exact=False, nogil=True)
 def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
     n = h_prev.shape[1]
     for b in range(acts.shape[0]):
@@ -239,11 +343,27 @@ def gru_reset_backward_step(drh, dhn, kept, acts, h_prev, dh, dz) -> None:
 
 
 # --- SimpleRNN ----------------------------------------------------------------------------------------------------
-def simple_forward_step(acts, hz, h_out) -> None:
-    """One SimpleRNN step (tanh) before masking: ``acts`` holds x_t W + b on entry and the new h on exit."""
+def simple_forward_step_numpy(acts, hz, bias, h_out) -> None:
     acts += hz
+    acts += bias
     backend.xp.tanh(acts, out=acts)
     h_out[...] = acts
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _simple_forward_nb(acts, hz, bias, h_out):
+    for b in range(acts.shape[0]):
+        a, z, h = acts[b], hz[b], h_out[b]
+        for j in range(a.shape[0]):
+            v = _tanh32(a[j] + z[j] + bias[j])
+            a[j] = v
+            h[j] = v
+
+
+def simple_forward_step(acts, hz, bias, h_out) -> None:
+    """One SimpleRNN step (tanh) before masking: ``acts`` holds x_t W on entry and the new h on exit."""
+    args = (acts, hz, bias, h_out)
+    (_simple_forward_nb if _fits32(*args) else simple_forward_step_numpy)(*args)
 
 
 def simple_backward_step_numpy(gy, carry, dh, rec, acts, keep, dz, zero_output):
@@ -253,7 +373,7 @@ def simple_backward_step_numpy(gy, carry, dh, rec, acts, keep, dz, zero_output):
     dh *= ~kept
 
 
-@jit(bit_exact=False)
+@jit(bit_exact=False, nogil=True)
 def _simple_backward_nb(gy, carry, dh, rec, acts, keep, dz, zero_output):
     for b in range(acts.shape[0]):
         kept = keep[b] > 0

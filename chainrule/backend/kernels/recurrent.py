@@ -273,28 +273,37 @@ def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, ze
 
 @jit(bit_exact=False, nogil=True)
 def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
+    # loops from 0 over rows' slices, the mask decided per row (see _lstm_backward_nb)
     n = h_prev.shape[1]
     for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(n):
-            total = gy[b, j] + carry[b, j]
-            if not kept:
-                carry[b, j] = 0.0 if zero_output else total
-                dh[b, j] += rec[b, j]
-                dxz[b, j] = dxz[b, n + j] = dxz[b, 2 * n + j] = 0.0
-                dhz[b, j] = dhz[b, n + j] = dhz[b, 2 * n + j] = 0.0
-                continue
-            carry[b, j] = 0.0
-            dhn = dh[b, j] + rec[b, j] + total
-            z, r, hh, hrec = acts[b, j], acts[b, n + j], acts[b, 2 * n + j], acts[b, 3 * n + j]
-            da = dhn * (1 - z) * (1 - hh * hh)
-            dzz = dhn * (h_prev[b, j] - hh) * z * (1 - z)
-            dr = da * hrec * r * (1 - r)
-            dxz[b, j] = dhz[b, j] = dzz
-            dxz[b, n + j] = dhz[b, n + j] = dr
-            dxz[b, 2 * n + j] = da
-            dhz[b, 2 * n + j] = da * r
-            dh[b, j] = dhn * z
+        a, dx, dr = acts[b], dxz[b], dhz[b]
+        z, r, hh, hrec = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
+        dx_z, dx_r, dx_h, dr_z, dr_r, dr_h = dx[:n], dx[n:2 * n], dx[2 * n:], dr[:n], dr[n:2 * n], dr[2 * n:]
+        gy_b, carry_b, dh_b, rec_b = gy[b], carry[b], dh[b], rec[b]
+        if keep[b] > 0:
+            hp = h_prev[b]
+            for j in range(n):
+                dh_b[j] += rec_b[j] + gy_b[j] + carry_b[j]   # dh_b holds the new state's whole gradient now
+            for j in range(n):
+                dx_h[j] = dh_b[j] * (1 - z[j]) * (1 - hh[j] * hh[j])
+            for j in range(n):
+                dx_z[j] = dh_b[j] * (hp[j] - hh[j]) * z[j] * (1 - z[j])
+            for j in range(n):
+                dx_r[j] = dx_h[j] * hrec[j] * r[j] * (1 - r[j])
+            for j in range(n):
+                dr_h[j] = dx_h[j] * r[j]
+            for j in range(n):
+                dh_b[j] *= z[j]
+            dr_z[:] = dx_z
+            dr_r[:] = dx_r
+            carry_b[:] = 0.0
+        else:
+            for j in range(n):
+                total = gy_b[j] + carry_b[j]
+                carry_b[j] = 0.0 if zero_output else total
+                dh_b[j] += rec_b[j]
+            dx[:] = 0.0
+            dr[:] = 0.0
 
 
 def gru_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output) -> None:
@@ -376,18 +385,18 @@ def simple_backward_step_numpy(gy, carry, dh, rec, acts, keep, dz, zero_output):
 @jit(bit_exact=False, nogil=True)
 def _simple_backward_nb(gy, carry, dh, rec, acts, keep, dz, zero_output):
     for b in range(acts.shape[0]):
-        kept = keep[b] > 0
-        for j in range(acts.shape[1]):
-            total = gy[b, j] + carry[b, j]
-            if not kept:
-                carry[b, j] = 0.0 if zero_output else total
-                dh[b, j] += rec[b, j]
-                dz[b, j] = 0.0
-                continue
-            carry[b, j] = 0.0
-            h = acts[b, j]
-            dz[b, j] = (dh[b, j] + rec[b, j] + total) * (1 - h * h)
-            dh[b, j] = 0.0
+        gy_b, carry_b, dh_b, rec_b, h, d = gy[b], carry[b], dh[b], rec[b], acts[b], dz[b]
+        if keep[b] > 0:
+            for j in range(h.shape[0]):
+                d[j] = (dh_b[j] + rec_b[j] + gy_b[j] + carry_b[j]) * (1 - h[j] * h[j])
+            dh_b[:] = 0.0
+            carry_b[:] = 0.0
+        else:
+            for j in range(h.shape[0]):
+                total = gy_b[j] + carry_b[j]
+                carry_b[j] = 0.0 if zero_output else total
+                dh_b[j] += rec_b[j]
+            d[:] = 0.0
 
 
 def simple_backward_step(gy, carry, dh, rec, acts, keep, dz, zero_output) -> None:

@@ -5,6 +5,7 @@ here uses the network; the big models are only built (the 224x224 ones are marke
 import hashlib
 import json
 import sys
+import urllib.request
 import warnings
 
 import numpy as np
@@ -12,23 +13,32 @@ import pytest
 
 from chainrule import keras
 from chainrule.keras import applications, layers
-from chainrule.keras.applications import efficientnet, imagenet_utils, mobilenet_v2, resnet
+from chainrule.keras.applications import building, efficientnet, imagenet_utils, mobilenet_v2, resnet
 from chainrule.keras.saving.legacy_h5 import keras_layer_order, legacy_weights
 
 # Keras's published sizes (model.summary() of keras.applications): parameters, number of weight variables
 KERAS_COUNTS = {
     "ResNet50": (25_636_712, 320), "ResNet101": (44_707_176, 626), "ResNet152": (60_419_944, 932),
     "ResNet50V2": (25_613_800, 272), "ResNet101V2": (44_675_560, 544), "ResNet152V2": (60_380_648, 816),
-    "MobileNetV2": (3_538_984, 262), "Xception": (22_910_480, 236), "EfficientNetB0": (5_330_571, 314),
+    "MobileNetV2": (3_538_984, 262), "MobileNet": (4_253_864, 137), "Xception": (22_910_480, 236), "EfficientNetB0": (5_330_571, 314),
     "EfficientNetB1": (7_856_239, 442), "VGG16": (138_357_544, 32), "VGG19": (143_667_240, 38),
     "DenseNet121": (8_062_504, 606), "DenseNet169": (14_307_880, 846), "DenseNet201": (20_242_984, 1006),
 }
 
 
 @pytest.fixture(autouse=True)
-def fresh_names():
-    """Keras's automatic names ('input_layer', 'rescaling', ...) count from a fresh session in each test."""
+def fresh_names_and_no_network(monkeypatch):
+    """Keras's automatic names ('input_layer', 'rescaling', ...) count from a fresh session in each test, and
+    get_file may open file:// URLs only: a test that would download fails instead."""
     keras.backend.clear_session()
+    urlopen = urllib.request.urlopen
+
+    def local_only(url, *args, **kwargs):
+        if not str(getattr(url, "full_url", url)).startswith("file:"):
+            raise AssertionError(f"a test tried to download {url}")
+        return urlopen(url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", local_only)
 
 
 def _counts(model):
@@ -44,6 +54,7 @@ def resnet50():
 
 @pytest.mark.parametrize("name, kwargs", [
     ("MobileNetV2", {"input_shape": (32, 32, 3)}),
+    ("MobileNet", {"input_shape": (32, 32, 3)}),
     ("EfficientNetB0", {"input_shape": (32, 32, 3)}),
     ("EfficientNetB1", {"input_shape": (32, 32, 3)}),
     ("DenseNet121", {"input_shape": (32, 32, 3)}),
@@ -172,6 +183,10 @@ def test_imagenet_argument_errors_come_before_any_download():
         applications.ResNet50(weights="imagenet", include_top=False, input_shape=(64, 64, 1))
     with pytest.raises(ValueError, match="alpha must be one of `0.35`, `0.50`"):
         applications.MobileNetV2(weights="imagenet", alpha=0.6)
+    with pytest.raises(ValueError, match="alpha can be one of`0.25`, `0.50`, `0.75` or `1.0` only"):
+        applications.MobileNet(weights="imagenet", alpha=0.35)
+    with pytest.raises(ValueError, match="depth multiplier must be 1"):
+        applications.MobileNet(weights="imagenet", depth_multiplier=2)
     with pytest.raises(ValueError, match="Only `None` and `softmax` activations are allowed"):
         applications.MobileNetV2(weights="imagenet", alpha=0.35, input_shape=(96, 96, 3),
                                  classifier_activation="sigmoid")
@@ -363,6 +378,28 @@ def test_imagenet_weights_come_from_get_files_cache(tmp_path, monkeypatch):
     write_keras_h5(slim, home / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5")
     loaded = applications.MobileNetV2(weights="imagenet", alpha=0.35, include_top=False, input_shape=(96, 96, 3))
     np.testing.assert_array_equal(loaded.get_layer("Conv_1").kernel.numpy(), slim.get_layer("Conv_1").kernel.numpy())
+
+
+
+def test_mobilenet_imagenet_file_names(tmp_path, monkeypatch):
+    pytest.importorskip("h5py")
+    home = tmp_path / "keras_home"
+    (home / "models").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    v1 = _randomize(applications.MobileNet(weights=None, alpha=0.25, include_top=False, input_shape=(128, 128, 3)),
+                    seed=6)
+    write_keras_h5(v1, home / "models" / "mobilenet_2_5_128_tf_no_top.h5")
+    loaded = applications.MobileNet(weights="imagenet", alpha=0.25, include_top=False, input_shape=(128, 128, 3))
+    assert loaded.name == "mobilenet_0.25_128"
+    np.testing.assert_array_equal(loaded.get_layer("conv_pw_13").kernel.numpy(),
+                                  v1.get_layer("conv_pw_13").kernel.numpy())
+    asked = []  # a 100x100 image asks for the 224x224 file, as Keras does (the weights fit any size)
+    monkeypatch.setattr(building, "get_file", lambda name, origin, **kwargs: asked.append((name, origin)) or str(
+        home / "models" / "mobilenet_2_5_128_tf_no_top.h5"))
+    with pytest.warns(UserWarning, match=r"Weights for input shape \(224, 224\) will be loaded as the default"):
+        applications.MobileNet(weights="imagenet", alpha=0.25, include_top=False, input_shape=(100, 100, 3))
+    assert asked == [("mobilenet_2_5_224_tf_no_top.h5", "https://storage.googleapis.com/tensorflow/"
+                      "keras-applications/mobilenet/mobilenet_2_5_224_tf_no_top.h5")]
 
 
 def test_h5_mismatches_change_nothing(tmp_path):

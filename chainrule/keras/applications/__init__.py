@@ -5,6 +5,7 @@ them, so that Keras's published weight files load one to one (``weights="imagene
 ==========================  ==============================================================================
 ``resnet`` (``resnet50``)   ResNet50, ResNet101, ResNet152 (preprocessing: "caffe")
 ``resnet_v2``               ResNet50V2, ResNet101V2, ResNet152V2 (preprocessing: "tf")
+``mobilenet``               MobileNet (``alpha``, ``depth_multiplier``; preprocessing: "tf")
 ``mobilenet_v2``            MobileNetV2 (``alpha``; preprocessing: "tf")
 ``vgg16``, ``vgg19``        VGG16, VGG19 (preprocessing: "caffe")
 ``densenet``                DenseNet121, DenseNet169, DenseNet201 (preprocessing: "torch")
@@ -16,15 +17,16 @@ them, so that Keras's published weight files load one to one (``weights="imagene
 Each model's module has its ``preprocess_input`` and ``decode_predictions``.
 
 >>> from chainrule import keras
->>> base = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3))
+>>> base = keras.applications.MobileNetV2(weights=None, alpha=0.35, include_top=False, input_shape=(32, 32, 3))
 >>> base.output_shape
-(None, 1, 1, 2048)
+(None, 1, 1, 1280)
 """
-from chainrule.keras.applications import (densenet, efficientnet, imagenet_utils, mobilenet_v2, resnet, resnet50,
-                                          resnet_v2, vgg16, vgg19, xception)
+from chainrule.keras.applications import (densenet, efficientnet, imagenet_utils, mobilenet, mobilenet_v2, resnet,
+                                          resnet50, resnet_v2, vgg16, vgg19, xception)
 from chainrule.keras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from chainrule.keras.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
                                                        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from chainrule.keras.applications.mobilenet import MobileNet
 from chainrule.keras.applications.mobilenet_v2 import MobileNetV2
 from chainrule.keras.applications.resnet import ResNet50, ResNet101, ResNet152
 from chainrule.keras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
@@ -33,7 +35,7 @@ from chainrule.keras.applications.vgg19 import VGG19
 from chainrule.keras.applications.xception import Xception
 
 __all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2",
-           "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2",
-           "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19",
-           "Xception", "densenet", "efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50",
-           "resnet_v2", "vgg16", "vgg19", "xception"]
+           "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNet",
+           "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16",
+           "VGG19", "Xception", "densenet", "efficientnet", "imagenet_utils", "mobilenet", "mobilenet_v2", "resnet",
+           "resnet50", "resnet_v2", "vgg16", "vgg19", "xception"]

@@ -11,6 +11,7 @@ classifier or the pooling on top, make the model and load its weights (Keras wri
 from __future__ import annotations
 
 import os
+import warnings
 
 from chainrule.keras import layers
 from chainrule.keras.applications import imagenet_utils
@@ -76,6 +77,22 @@ def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> N
         raise ValueError(f"The `pooling` argument should be one of None, 'avg' or 'max'. Received: pooling={pooling!r}")
     if weights is not None and (weights == "imagenet" or legacy_h5.is_legacy_h5_file(weights)):
         legacy_h5.require_h5py()
+
+
+def default_size(rows, cols, sizes: tuple[int, ...]) -> int:
+    """The image size a MobileNet assumes: ``rows`` when the image is square and of a size that has ImageNet
+    weights (``sizes``), else 224."""
+    return rows if rows == cols and rows in sizes else 224
+
+
+def imagenet_rows(rows, cols, sizes: tuple[int, ...]) -> int:
+    """The image size whose ImageNet weights a MobileNet loads: ``rows`` when square and in ``sizes``, else 224
+    with Keras's warning."""
+    if rows == cols and rows in sizes:
+        return rows
+    warnings.warn(f"`input_shape` is undefined or non-square, or `rows` is not in {list(sizes)}. Weights for input "
+                  "shape (224, 224) will be loaded as the default.", stacklevel=3)
+    return 224
 
 
 def model_input(input_tensor, input_shape) -> KerasTensor:

@@ -10,8 +10,6 @@ It expects ``preprocess_input`` ("tf" mode: pixels scaled to [-1, 1]).
 """
 from __future__ import annotations
 
-import warnings
-
 from chainrule.keras import backend, layers
 from chainrule.keras.applications import building, imagenet_utils
 from chainrule.keras.graph import KerasTensor
@@ -62,7 +60,7 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
         rows, cols = input_shape[1:3] if channels_first else input_shape[0:2]
     else:
         rows = cols = None
-    default_size = rows if rows == cols and rows in IMAGENET_SIZES else 224
+    default_size = building.default_size(rows, cols, IMAGENET_SIZES)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
                                                     data_format=backend.image_data_format(),
                                                     require_flatten=include_top, weights=weights)
@@ -71,10 +69,7 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
         if alpha not in IMAGENET_ALPHAS:
             raise ValueError("If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
                              f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
-        if rows != cols or rows not in IMAGENET_SIZES:
-            rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+        rows = building.imagenet_rows(rows, cols, IMAGENET_SIZES)
     image = building.model_input(input_tensor, input_shape)
     channel_axis = 1 if channels_first else -1
 

@@ -3,8 +3,9 @@ Residual Networks", ECCV 2016): pre-activation blocks on :mod:`.resnet`'s skelet
 
 They expect ``preprocess_input`` ("tf" mode: pixels scaled to [-1, 1]).
 
->>> ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg").output_shape
-(None, 2048)
+>>> import numpy as np
+>>> preprocess_input(np.array([0.0, 127.5, 255.0]))
+array([-1.,  0.,  1.])
 """
 from chainrule.keras.applications import imagenet_utils
 from chainrule.keras.applications.resnet import resnet_constructor

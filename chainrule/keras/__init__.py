@@ -13,6 +13,7 @@ both work.
 ``keras.backend``         floatx, set_floatx, clear_session
 ``keras.saving``          :mod:`chainrule.keras.saving` (save_model, load_model, save_weights, load_weights)
 ``keras.tree``            :mod:`chainrule.utils.tree` (flatten, map_structure, pack_sequence_as, ...; also tf.nest)
+``keras.applications``    :mod:`chainrule.keras.applications` (ResNet50, MobileNetV2, VGG16, Xception, ...)
 ========================  ===========================================================
 
 >>> import chainrule.keras as keras

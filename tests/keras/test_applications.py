@@ -233,6 +233,9 @@ def test_preprocess_input_numpy_in_place_tensors_and_ints():
     tensor = keras.ops.convert_to_tensor(np.full((1, 2, 2, 3), 127.5, "float32"))
     np.testing.assert_allclose(np.asarray(applications.vgg16.preprocess_input(tensor)),
                                np.full((1, 2, 2, 3), 127.5) - [103.939, 116.779, 123.68], rtol=1e-6)
+    integer_tensor = keras.ops.convert_to_tensor(np.full((1, 1, 1, 3), 255, "uint8"))
+    np.testing.assert_allclose(np.asarray(resnet.preprocess_input(integer_tensor)),
+                               [[[[255 - 103.939, 255 - 116.779, 255 - 123.68]]]], rtol=1e-6)
     assert applications.efficientnet.preprocess_input(pixels) is pixels
     np.testing.assert_allclose(applications.densenet.preprocess_input(np.full((1, 3), 255.0)),
                                [[(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225]])  # "torch" mode

@@ -53,6 +53,8 @@ def preprocess_input(x, data_format: str | None = None, mode: str = "caffe"):
         numpy_input = True
     else:
         x = x if isinstance(x, KerasTensor) else ops.convert_to_tensor(x)  # symbolic inputs stay symbolic
+        if np.dtype(x.dtype).kind != "f":  # pixels as integers: the ImageNet statistics need floats
+            x = ops.cast(x, backend.floatx())
         numpy_input = False
     channel_axis = -1 if data_format == "channels_last" else (0 if x.ndim == 3 else 1)
     if mode == "tf":

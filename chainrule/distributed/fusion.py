@@ -31,6 +31,9 @@ DEFAULT_THRESHOLD_BYTES = 64 * 1024 * 1024  # Horovod's HOROVOD_FUSION_THRESHOLD
 FIRST_BUCKET_BYTES = 1024 * 1024  # DDP's first bucket (torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES)
 BUCKET_BYTES = 25 * 1024 * 1024  # DDP's bucket_cap_mb
 COMPRESSIONS = ("none", "fp16")
+# a loop that changes its gradients between backward and apply (clipping them, say) would send every step twice:
+# after this many such steps, the exchange no longer starts during backward
+RESENDS_BEFORE_STOPPING = 2
 
 
 OVERLAP = False  # whether exchanges overlap backward unless told (docs/distributed.md: measured no gain here)
@@ -182,6 +185,7 @@ class GradientReducer:
         self.pending: Exchange | None = None  # the exchange that walk started, for the next reduce to finish
         self.last_weight = 1.0  # the weight of the last reduce: the next walk's, when no step says otherwise
         self.started_in_backward = 0  # how many of the last exchange's buckets had started before reduce
+        self.resent = 0  # exchanges sent again because the gradients applied were not those backward finished
 
     def plan(self, grads: list) -> Plan:
         """The buckets for this layout of gradients (made once per layout)."""
@@ -202,12 +206,15 @@ class GradientReducer:
         if exchange is not None and not (exchange.plan is plan and exchange.weight == weight and
                                          exchange.holds(grads)):
             exchange.complete()  # (what it sent was not these gradients: sent again below, as every rank does)
+            self.resent += exchange.plan is plan and exchange.weight == weight  # (the loop changed its gradients)
             exchange = None
         if exchange is None:
             exchange = plan.exchange(weight)
         self.started_in_backward = exchange.started
         out = exchange.finish(grads)
         self.last_weight = weight
-        if variables is not None and self.overlap:
+        if variables is not None and self.overlap and self.resent < RESENDS_BEFORE_STOPPING:
             overlap.arm(self, plan, variables, grads)
+        else:
+            self.armed = None
         return out

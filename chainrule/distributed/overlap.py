@@ -10,8 +10,8 @@ the same bit for bit.
 
 An ``apply`` that gets other arrays than the walk finished (a loop that clips or edits its gradients between the
 tape and the optimizer), another layout or another weight, waits for the sums already started and sends its own
-gradients again; so does an exchange that no ``apply`` took (a step skipped for a non-finite loss) when the next walk
-begins. Every rank walks the same graph, so every rank starts, drops and repeats the same collectives in the same
+gradients again (after two steps with other arrays, the reducer stops starting sums during backward); an exchange
+that no ``apply`` took (a step skipped for a non-finite loss) is waited for when the next walk begins. Every rank walks the same graph, so every rank starts, drops and repeats the same collectives in the same
 order.
 
 >>> import numpy as np

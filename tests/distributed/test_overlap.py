@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mpi_ranks import needs_mpi, run_ranks
 
 import chainrule as cr
 from chainrule.distributed import DistributedOptimizer, overlap
@@ -135,7 +132,18 @@ def test_gradients_changed_after_backward_are_sent_again():
     clipped = [g * np.float32(0.25) for g in grads]
     for a, b in zip(overlapped.reduce(clipped, 0.5, variables), plain.reduce(clipped, 0.5)):
         np.testing.assert_array_equal(a, b)
-    assert overlapped.started_in_backward == 0
+    assert overlapped.started_in_backward == 0 and overlapped.resent == 1
+
+
+def test_a_loop_that_keeps_changing_its_gradients_stops_the_overlap():
+    overlapped, _ = _reducers()
+    loss, variables = two_layers()
+    overlapped.reduce([g.numpy() for g in cr.grad(loss, variables)], 0.5, variables)
+    for step in range(3):
+        grads = [g.numpy() for g in cr.grad(loss, variables)]
+        assert (overlapped.pending is not None) == (step < 2)
+        overlapped.reduce([g * np.float32(0.25) for g in grads], 0.5, variables)
+    assert overlapped.resent == 2
 
 
 def test_a_walk_for_other_variables_starts_nothing():
@@ -168,20 +176,14 @@ def test_the_hook_goes_once_no_armed_reducer_is_left():
 
 
 # --- on several ranks --------------------------------------------------------------------------------------------------
-MPIEXEC = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
 PROGRAM = Path(__file__).with_name("overlap_program.py")
 
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("n", [2, 3])
 def test_overlapped_training_equals_plain_bit_for_bit_on_ranks(n, tmp_path):
-    pytest.importorskip("mpi4py")
-    if not os.path.exists(MPIEXEC):
-        pytest.skip("mpiexec not found (pip install 'chainrule[mpi]' brings MPICH's)")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(PROGRAM), str(tmp_path)], capture_output=True,
-                          text=True, timeout=240, env=env)
+    needs_mpi()
+    done = run_ranks(n, PROGRAM, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr  # (the program compares the weights on every rank)
     for rank in range(n):
         report = json.loads((tmp_path / f"overlap_rank{rank}.json").read_text())

@@ -69,6 +69,12 @@ def shape_from_channels_last(shape, data_format: str) -> tuple:
     return (shape[0], shape[-1], *shape[1:-1]) if data_format == "channels_first" else shape
 
 
+def conv_config(layer, base: dict) -> dict:
+    """Keras's convolution config: ``base`` (the layer's own) and the convolution's arguments."""
+    return {**base, **{name: getattr(layer, name) for name in ("filters", "kernel_size", "strides", "padding",
+                                                                "data_format", "dilation_rate", "groups")}}
+
+
 def conv_output_length(size, k: int, padding: str, stride: int, dilation: int = 1):
     """Keras's output length along one spatial axis (None stays None)."""
     if size is None:
@@ -139,9 +145,7 @@ class Conv2D(KernelLayer):
         return (input_shape[0],) + hw + (self.filters,)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, "groups": self.groups}
+        return conv_config(self, super().get_config())
 
 
 Convolution2D = Conv2D

@@ -14,7 +14,7 @@ TensorShape([2, 10, 4])
 from __future__ import annotations
 
 from chainrule.keras.layers.base import InputSpec
-from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
+from chainrule.keras.layers.conv import conv_config, conv_output_length, normalize_padding, normalize_tuple
 from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
 from chainrule.ops import conv as conv_ops
 from chainrule.ops.conv1d import causal_pads, lift_1d, lower_1d
@@ -89,9 +89,7 @@ class Conv1D(KernelLayer):
         return (input_shape[0], steps, self.filters)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, "groups": self.groups}
+        return conv_config(self, super().get_config())
 
 
 Convolution1D = Conv1D

@@ -14,8 +14,9 @@ TensorShape([2, 5, 6, 6, 4])
 from __future__ import annotations
 
 from chainrule.keras.layers.base import InputSpec
-from chainrule.keras.layers.conv import (conv_output_length, from_channels_last, normalize_padding, normalize_tuple,
-                                         shape_channels_last, shape_from_channels_last, to_channels_last)
+from chainrule.keras.layers.conv import (conv_config, conv_output_length, from_channels_last, normalize_padding,
+                                         normalize_tuple, shape_channels_last, shape_from_channels_last,
+                                         to_channels_last)
 from chainrule.keras.layers.conv1d import check_strides_and_dilation
 from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
 from chainrule.ops.conv3d import conv3d
@@ -86,9 +87,7 @@ class Conv3D(KernelLayer):
         return shape_from_channels_last((shape[0],) + sizes + (self.filters,), self.data_format)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, "groups": self.groups}
+        return conv_config(self, super().get_config())
 
 
 Convolution3D = Conv3D

@@ -22,7 +22,7 @@ KERAS_COUNTS = {
     "ResNet50V2": (25_613_800, 272), "ResNet101V2": (44_675_560, 544), "ResNet152V2": (60_380_648, 816),
     "MobileNetV2": (3_538_984, 262), "MobileNet": (4_253_864, 137), "Xception": (22_910_480, 236), "EfficientNetB0": (5_330_571, 314),
     "EfficientNetB1": (7_856_239, 442), "VGG16": (138_357_544, 32), "VGG19": (143_667_240, 38),
-    "DenseNet121": (8_062_504, 606), "DenseNet169": (14_307_880, 846), "DenseNet201": (20_242_984, 1006),
+    "InceptionV3": (23_851_784, 378), "DenseNet121": (8_062_504, 606), "DenseNet169": (14_307_880, 846), "DenseNet201": (20_242_984, 1006),
 }
 
 
@@ -67,9 +67,10 @@ def test_parameter_counts_are_keras(name, kwargs):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["ResNet101", "ResNet152", "ResNet101V2", "ResNet152V2", "DenseNet169",
-                                  "DenseNet201", "VGG16", "VGG19"])
+                                  "DenseNet201", "InceptionV3", "VGG16", "VGG19"])
 def test_parameter_counts_of_the_big_models(name):
-    kwargs = {} if name.startswith("VGG") else {"input_shape": (32, 32, 3)}  # VGG's Flatten needs 224x224
+    # the smallest input each takes (VGG's Flatten needs 224x224)
+    kwargs = {} if name.startswith("VGG") else {"input_shape": (75, 75, 3) if name == "InceptionV3" else (32, 32, 3)}
     model = getattr(applications, name)(weights=None, **kwargs)
     assert _counts(model) == KERAS_COUNTS[name]
 

@@ -105,6 +105,14 @@ def conv3d(x: TensorLike, kernel: TensorLike, strides=1, padding="valid", dilati
     if groups > 1:
         return concat([conv3d(part, k, strides, padding, dilations)
                        for part, k in zip(split(x, groups, axis=4), split(kernel, groups, axis=4))], axis=4)
+    images, kernel2d, geometry = fold_conv3d(x, kernel, strides, padding, dilations)
+    return unfold_images(Conv2D.apply(images, kernel2d, **geometry), x.shape[0])
+
+
+def fold_conv3d(x: Tensor, kernel: Tensor, strides, padding, dilations) -> tuple[Tensor, Tensor, dict]:
+    """A one-group 3-D convolution as a 2-D one: the images (N*OD, H, W, kd*C), the kernel (kh, kw, kd*C, F) and
+    the 2-D ops' geometry, with the arguments checked (the Conv3D layer runs Conv2D's fused bias + relu node on
+    them)."""
     strides, dilations = per_axis(strides, 3, "strides", "conv3d"), per_axis(dilations, 3, "dilations", "conv3d")
     mode = padding_mode(padding, "conv3d")
     kd = kernel.shape[0]
@@ -113,10 +121,12 @@ def conv3d(x: TensorLike, kernel: TensorLike, strides=1, padding="valid", dilati
     if error:
         raise error
     images = fold_depth(x, kd, depth_pads, strides[0], dilations[0])
-    images, kernel2d, geometry = conv_args("conv3d", images, depth_major_kernel(kernel), strides[1:], mode,
-                                           dilations[1:])
-    y = Conv2D.apply(images, kernel2d, **geometry)
-    return reshape(y, (x.shape[0], y.shape[0] // x.shape[0]) + tuple(y.shape[1:]))
+    return conv_args("conv3d", images, depth_major_kernel(kernel), strides[1:], mode, dilations[1:])
+
+
+def unfold_images(y: Tensor, batch: int) -> Tensor:
+    """The 2-D convolution's (N*OD, OH, OW, F) output as the volume (N, OD, OH, OW, F)."""
+    return reshape(y, (batch, y.shape[0] // batch) + tuple(y.shape[1:]))
 
 
 # --- transposed convolution ---------------------------------------------------------------------------------------
@@ -129,8 +139,8 @@ def unfold_depth(taps: Tensor, out_depth: int, before: int, stride: int, dilatio
     for i in range(k):
         share = taps[:, :, :, :, i]
         if stride > 1:  # stride - 1 zero slices after each depth: a reshape of the padded (N, D, stride, ...) array
-            share = reshape(pad(reshape(share, (n, depth, 1, h, w, c)), ((0, 0), (0, 0), (0, stride - 1), (0, 0),
-                                                                          (0, 0), (0, 0))), (n, depth * stride, h, w, c))
+            gaps = ((0, 0), (0, 0), (0, stride - 1), (0, 0), (0, 0), (0, 0))
+            share = reshape(pad(reshape(share, (n, depth, 1, h, w, c)), gaps), (n, depth * stride, h, w, c))
         first = i * dilation - before  # output depth of the share's first slice
         lo, hi = max(-first, 0), min(span, out_depth - first)
         if hi <= lo:
@@ -179,9 +189,9 @@ def conv3d_transpose(x: TensorLike, kernel: TensorLike, strides=1, padding="vali
         raise ValueError(f"conv3d_transpose: an output of depth {out_depth} does not convolve back to the input's "
                          f"{depth} with kernel {kd}, stride {strides[0]}, dilation {dilations[0]} and padding "
                          f"'{mode}' (input shape {x.shape}, kernel shape {kernel.shape})")
-    images, kernel2d, settings = transpose_args(
-        "conv3d_transpose", reshape(x, (n * depth,) + tuple(x.shape[2:])), depth_major_kernel(kernel), strides[1:], mode,
-        extra and extra[1:], dilations[1:], hw_shape)
+    images = reshape(x, (n * depth,) + tuple(x.shape[2:]))
+    images, kernel2d, settings = transpose_args("conv3d_transpose", images, depth_major_kernel(kernel), strides[1:],
+                                                mode, extra and extra[1:], dilations[1:], hw_shape)
     shares = Conv2DTranspose.apply(images, kernel2d, **settings)  # (N*D, H_out, W_out, kd*C_out), tap-major
     shares = reshape(shares, (n, depth) + tuple(shares.shape[1:3]) + (kd, filters))
     return unfold_depth(shares, out_depth, depth_pads[0], strides[0], dilations[0])

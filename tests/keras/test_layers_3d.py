@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import chainrule as cr
 from chainrule import keras
 from chainrule.keras import layers, ops
 
@@ -56,6 +57,29 @@ def test_conv3d_channels_first_activation_and_no_bias():
     (kernel,) = layer.get_weights()
     expected = np.maximum(_ncdhw(_torch_conv3d(_ndhwc(x), kernel, np.zeros(2), padding=1)), 0)
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv3d_relu_layer_gradients_match_torch(groups):
+    """With one group the layer runs Conv2D's fused conv + bias + relu node; with two, conv3d then the bias and
+    relu ops: the gradients of input, kernel and bias are torch's either way."""
+    x = _volumes((2, 4, 5, 4, 4), seed=14)
+    layer = layers.Conv3D(4, (2, 3, 2), padding="same", groups=groups, activation="relu", dtype="float64",
+                          bias_initializer="random_normal")
+    xs = cr.Tensor(x, requires_grad=True)
+    y = layer(xs)
+    weights = _volumes(y.shape, seed=15)
+    grads = cr.grad((y * cr.Tensor(weights)).sum(), [xs, layer.kernel, layer.bias])
+    xt = torch.tensor(_ncdhw(x), requires_grad=True)
+    kt = torch.tensor(np.ascontiguousarray(layer.kernel.numpy().transpose(4, 3, 0, 1, 2)), requires_grad=True)
+    bt = torch.tensor(layer.bias.numpy(), requires_grad=True)
+    yt = torch.relu(F.conv3d(F.pad(xt, (0, 1, 1, 1, 0, 1)), kt, bt, groups=groups))  # TF's 'same' pads
+    np.testing.assert_allclose(y.numpy(), _ndhwc(yt.detach().numpy()), rtol=1e-10, atol=1e-12)
+    expected = torch.autograd.grad((yt * torch.tensor(_ncdhw(weights))).sum(), [xt, kt, bt])
+    np.testing.assert_allclose(grads[0].numpy(), _ndhwc(expected[0].numpy()), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(grads[1].numpy(), expected[1].numpy().transpose(2, 3, 4, 1, 0), rtol=1e-10,
+                               atol=1e-10)
+    np.testing.assert_allclose(grads[2].numpy(), expected[2].numpy(), rtol=1e-10, atol=1e-10)
 
 
 def test_conv3d_config_round_trip_and_regularizer():

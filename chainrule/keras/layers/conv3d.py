@@ -1,7 +1,8 @@
 """Conv3D: 3-D convolution over (batch, depth, height, width, channels) volumes, with a bias and an activation.
 
 It runs ops/conv3d.py's ``conv3d`` (the 2-D convolution over the volume's depth taps), so a grouped kernel, the
-'same' rule and the gradients are the op's. ``data_format='channels_first'`` volumes (batch, channels, d, h, w)
+'same' rule and the gradients are the op's; with one group, the folded convolution runs as Conv2D's node, which adds
+the bias and applies a relu activation in the same pass. ``data_format='channels_first'`` volumes (batch, channels, d, h, w)
 are transposed to channels last and back, as Keras's TensorFlow backend does on CPU.
 
 >>> import numpy as np
@@ -18,8 +19,9 @@ from chainrule.keras.layers.conv import (conv_config, conv_output_length, from_c
                                          normalize_tuple, shape_channels_last, shape_from_channels_last,
                                          to_channels_last)
 from chainrule.keras.layers.conv1d import check_strides_and_dilation
-from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
-from chainrule.ops.conv3d import conv3d
+from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
+from chainrule.ops.conv import Conv2DBiasAct
+from chainrule.ops.conv3d import conv3d, fold_conv3d, unfold_images
 
 
 def check_groups(groups, filters: int, layer: str) -> int:
@@ -52,6 +54,7 @@ class Conv3D(KernelLayer):
         self.data_format = check_data_format(data_format, "Conv3D", allow_channels_first=True)
         self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", "Conv3D", n=3)
         check_strides_and_dilation(self.strides, self.dilation_rate, "Conv3D")
+        self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(ndim=5)
 
     def build(self, input_shape):
@@ -69,11 +72,16 @@ class Conv3D(KernelLayer):
         self.built = True
 
     def call(self, inputs):
-        y = conv3d(to_channels_last(inputs, self.data_format), self.kernel, self.strides, self.padding,
-                   self.dilation_rate)
-        if self.use_bias:
-            y = y + self.bias
-        return from_channels_last(y if self._act is None else self._act(y), self.data_format)
+        x = to_channels_last(inputs, self.data_format)
+        if self.groups == 1:  # one node, as Conv2D's: conv, + bias and (when the activation is relu) the relu
+            images, kernel, geometry = fold_conv3d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+            y = unfold_images(Conv2DBiasAct.apply(images, kernel, self.bias, relu=self._fused_relu, **geometry),
+                              x.shape[0])
+        else:
+            y = conv3d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+            y = y + self.bias if self.use_bias else y
+        y = y if self._act is None or (self._fused_relu and self.groups == 1) else self._act(y)
+        return from_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
         shape = shape_channels_last(input_shape, self.data_format)

@@ -1,7 +1,7 @@
 """The steps every application function shares around its own layers: check the arguments, make the input, put the
 classifier or the pooling on top, make the model and load its weights (Keras writes them out in each file).
 
->>> from chainrule.keras import layers
+>>> from chainrule.keras import backend, layers
 >>> image = model_input(None, (32, 32, 3))
 >>> top = classifier_top(layers.Conv2D(4, 3)(image), include_top=False, pooling="avg", classes=1000,
 ...                      classifier_activation="softmax", weights=None)
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from chainrule.keras import layers
+from chainrule.keras import backend, layers
 from chainrule.keras.applications import imagenet_utils
 from chainrule.keras.graph import KerasTensor
 from chainrule.keras.models import Model
@@ -77,6 +77,17 @@ def check_arguments(weights, include_top: bool, classes: int, pooling=None) -> N
         raise ValueError(f"The `pooling` argument should be one of None, 'avg' or 'max'. Received: pooling={pooling!r}")
     if weights is not None and (weights == "imagenet" or legacy_h5.is_legacy_h5_file(weights)):
         legacy_h5.require_h5py()
+
+
+def image_input(weights, include_top: bool, classes: int, pooling, input_tensor, input_shape, default_size: int = 224,
+                min_size: int = 32) -> tuple[KerasTensor, tuple]:
+    """What every application does first: check the arguments, settle the input shape (Keras's
+    ``obtain_input_shape``) and make the input; returns the image tensor and its shape (no batch axis)."""
+    check_arguments(weights, include_top, classes, pooling)
+    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=min_size,
+                                                    data_format=backend.image_data_format(),
+                                                    require_flatten=include_top, weights=weights)
+    return model_input(input_tensor, input_shape), input_shape
 
 
 def default_size(rows, cols, sizes: tuple[int, ...]) -> int:

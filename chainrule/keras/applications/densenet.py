@@ -33,11 +33,8 @@ def DenseNet(blocks, include_top: bool = True, weights="imagenet", input_tensor=
     if backend.image_data_format() == "channels_first":
         raise ValueError("DenseNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` by editing your local config file at ~/.keras/keras.json")
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=224, min_size=32)
     bn_axis = 3
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(image)

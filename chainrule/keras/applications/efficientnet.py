@@ -54,11 +54,8 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
     with ``blocks_args`` (a list of dicts) describing its stages; Keras's builder of B0..B7."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=default_size, min_size=32)
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
     def round_filters(filters: float, divisor: int = depth_divisor) -> int:

@@ -23,11 +23,8 @@ WEIGHTS_HASHES = ("9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d52
 def InceptionV3(include_top: bool = True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes: int = 1000, classifier_activation="softmax", name: str = "inception_v3"):
     """Instantiates the Inception v3 architecture (23,851,784 parameters with the top)."""
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=299, min_size=75)
     axis = 1 if backend.image_data_format() == "channels_first" else 3
 
     x = conv2d_bn(image, 32, 3, 3, strides=(2, 2), padding="valid")

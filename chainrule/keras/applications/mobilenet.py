@@ -29,14 +29,12 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, d
     ``alpha``: the width multiplier (ImageNet weights for 0.25, 0.5, 0.75 and 1.0); ``depth_multiplier``: the
     resolution multiplier of the depthwise convolutions (1 for ImageNet weights); ``dropout``: the rate before the
     classifier. ``name`` defaults to ``mobilenet_{alpha:0.2f}_{rows}``."""
-    building.check_arguments(weights, include_top, classes, pooling)
     channels_first = backend.image_data_format() == "channels_first"
     size = 224
     if input_shape is not None:
         size = building.default_size(*(input_shape[1:3] if channels_first else input_shape[0:2]), IMAGENET_SIZES)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=size, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    image, input_shape = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                              default_size=size)
     rows, cols = input_shape[1:3] if channels_first else input_shape[0:2]
     if weights == "imagenet":
         if depth_multiplier != 1:
@@ -46,7 +44,6 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1, d
             raise ValueError(f"If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
                              f"`1.0` only.  Received alpha={alpha}")
         rows = building.imagenet_rows(rows, cols, IMAGENET_SIZES)
-    image = building.model_input(input_tensor, input_shape)
     channel_axis = 1 if channels_first else -1
 
     x = layers.Conv2D(int(32 * alpha), (3, 3), padding="same", use_bias=False, strides=(2, 2), name="conv1")(image)

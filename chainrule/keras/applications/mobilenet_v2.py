@@ -45,7 +45,6 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
     Returns:
         A `Model` instance.
     """
-    building.check_arguments(weights, include_top, classes, pooling)
     channels_first = backend.image_data_format() == "channels_first"
     if input_shape is not None and input_tensor is not None:
         if not isinstance(input_tensor, KerasTensor):
@@ -61,16 +60,14 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True, 
     else:
         rows = cols = None
     default_size = building.default_size(rows, cols, IMAGENET_SIZES)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    image, input_shape = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                              default_size=default_size)
     rows, cols = input_shape[1:3] if channels_first else input_shape[0:2]
     if weights == "imagenet":
         if alpha not in IMAGENET_ALPHAS:
             raise ValueError("If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
                              f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
         rows = building.imagenet_rows(rows, cols, IMAGENET_SIZES)
-    image = building.model_input(input_tensor, input_shape)
     channel_axis = 1 if channels_first else -1
 
     x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same", use_bias=False,

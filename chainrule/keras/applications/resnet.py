@@ -33,11 +33,8 @@ def ResNet(stack_fn, preact: bool, use_bias: bool, include_top: bool = True, wei
            classifier_activation="softmax", name: str = "resnet", weights_name: str | None = None):
     """The ResNet skeleton around ``stack_fn`` (the residual stacks): the 7x7 stem and max pooling, then the stacks,
     then the top. ``preact``: batch normalization and ReLU after the stacks instead of after the stem (ResNetV2)."""
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=224, min_size=32)
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(image)

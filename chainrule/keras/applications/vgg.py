@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from chainrule.keras import backend, layers
+from chainrule.keras import layers
 from chainrule.keras.applications import building, imagenet_utils
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -23,11 +23,8 @@ def VGG(convs_per_block: tuple[int, ...], name: str, include_top: bool = True, w
         weights_hashes: tuple[str, str] | None = None):
     """The VGG network with ``convs_per_block`` convolutions in its five blocks; ``weights_hashes``: the md5
     sums of Keras's ImageNet files (with the top, without it), named after ``name``'s architecture."""
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=224, min_size=32)
     x = image
     for block, (filters, convs) in enumerate(zip(BLOCK_FILTERS, convs_per_block), start=1):
         for conv in range(1, convs + 1):

@@ -22,11 +22,8 @@ def Xception(include_top: bool = True, weights="imagenet", input_tensor=None, in
              classes: int = 1000, classifier_activation="softmax", name: str = "xception"):
     """Instantiates the Xception architecture (22,910,480 parameters with the top).
     """
-    building.check_arguments(weights, include_top, classes, pooling)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
-                                                    data_format=backend.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    image = building.model_input(input_tensor, input_shape)
+    image, _ = building.image_input(weights, include_top, classes, pooling, input_tensor, input_shape,
+                                    default_size=299, min_size=71)
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
     x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(image)

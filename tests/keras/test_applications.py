@@ -294,13 +294,9 @@ def _randomize(model, seed=None):
     return model
 
 
-def _short_name(variable) -> str:
-    return variable.name.split("/")[-1]
-
-
 def write_keras_h5(model, path, whole_model: bool = False, order=None):
     """A Keras legacy weights file of ``model``'s weights: layer_names in Keras's layer order (all layers, those
-    without weights with an empty weight_names), each layer's weights trainable first, named '<layer>/<w>:0'."""
+    without weights with an empty weight_names), each layer's weights trainable first, named as Keras names them."""
     import h5py
 
     with h5py.File(path, "w") as file:
@@ -311,7 +307,7 @@ def write_keras_h5(model, path, whole_model: bool = False, order=None):
         group.attrs["keras_version"] = b"2.2.4"
         for layer in layers_in_order:
             layer_group = group.create_group(layer.name)
-            names = [f"{layer.name}/{_short_name(v)}:0" for v in legacy_weights(layer)]
+            names = [f"{v.name}:0" for v in legacy_weights(layer)]  # '<layer>/<weight>:0', a nested one's too
             layer_group.attrs["weight_names"] = [name.encode("utf8") for name in names]
             for name, variable in zip(names, legacy_weights(layer)):
                 layer_group.create_dataset(name, data=np.asarray(variable.numpy()))
@@ -357,6 +353,29 @@ def test_h5_loading_follows_keras_order_in_residual_graphs(tmp_path):
         for a, b in zip(fresh.get_layer(name).weights, source.get_layer(name).weights):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
     images = np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(fresh(images)), np.asarray(source(images)), rtol=1e-5, atol=1e-6)
+
+
+def test_h5_of_a_model_with_a_nested_base(tmp_path):
+    """A Keras 2 transfer-learning model saved whole: the base is one layer of the file, its weights listed
+    trainable first, each group in Keras's layer order of the base (conv2_block1_1_conv before _0_conv)."""
+    pytest.importorskip("h5py")
+
+    def transfer_model(seed=None):
+        image = keras.Input(shape=(32, 32, 3))
+        base = _small_resnet(seed)
+        return keras.Model(image, layers.Dense(3, name="head")(base(image, training=False)))
+
+    source = transfer_model(seed=9)
+    base = source.layers[1]
+    names = [v.name for v in legacy_weights(base)]
+    assert names.index("conv2_block1_1_conv/kernel") < names.index("conv2_block1_0_conv/kernel")
+    assert names.index("conv2_block2_3_bn/beta") < names.index("conv1_bn/moving_mean")  # trainable ones first
+    path = tmp_path / "transfer.h5"
+    write_keras_h5(source, path, whole_model=True)
+    fresh = transfer_model()
+    fresh.load_weights(path)
+    images = np.random.default_rng(5).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(fresh(images)), np.asarray(source(images)), rtol=1e-5, atol=1e-6)
 
 

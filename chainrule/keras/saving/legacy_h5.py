@@ -103,9 +103,30 @@ def keras_layer_order(model) -> list:
 
 
 def legacy_weights(layer) -> list:
-    """A layer's weights in the legacy HDF5 order: trainable ones first, then the others (Keras's
-    ``_legacy_weights``)."""
-    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+    """A layer's weights in the legacy HDF5 order (Keras's ``_legacy_weights``): the trainable ones first, then the
+    others, each in Keras's order of ``weights`` (a model nested as a layer lists its layers' weights in Keras's
+    layer order, see :func:`keras_layer_order`)."""
+    weights = keras_weights(layer)
+    if not layer.trainable:
+        return weights
+    return [w for w in weights if w.trainable] + [w for w in weights if not w.trainable]
+
+
+def keras_weights(layer) -> list:
+    """``layer.weights`` in Keras 3's order: its own Variables, then each sublayer's weights (a functional model's
+    sublayers in Keras's layer order), each Variable once."""
+    found: list = []
+    seen: set[int] = set()
+    stack = [layer]
+    while stack:  # depth first, a layer's own Variables before its sublayers'
+        current = stack.pop()
+        for variable in list(current._trainable_variables) + list(current._non_trainable_variables):
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                found.append(variable)
+        sublayers = keras_layer_order(current) if hasattr(current, "_graph") else current._sublayers()
+        stack.extend(reversed([sub for sub in sublayers if sub is not current]))
+    return found
 
 
 def read_attribute(group, name: str) -> list[str]:

@@ -14,8 +14,9 @@ Depth is folded into the 2-D ops, as conv1d.py folds a sequence into an image of
   the depths, as a 2-D pool with window (kd, 1) over (N, D, OH*OW, C). The max gradient still reaches each box's
   first maximum in (depth, row, column) order, as PyTorch's: the first slice holding it, and that slice's first.
 
-Every piece is a differentiable op (pad, strided slices, concat, reshape, the 2-D convolutions and pools), so the
-gradients, and gradients of gradients, are theirs.
+The depth taps are gathered (DepthGather, zeros for the padding) and added back (DepthScatter) by two nodes that are
+each other's gradient; with them, reshapes and the 2-D convolutions and pools, the gradients, and gradients of
+gradients, are those of differentiable ops.
 
 >>> import numpy as np
 >>> x = np.arange(27.0).reshape(1, 3, 3, 3, 1)
@@ -32,13 +33,14 @@ TensorShape([1, 4, 4, 4, 4])
 """
 from __future__ import annotations
 
-from chainrule.engine.function import op
+from chainrule import backend
+from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.conv import Conv2D, conv_args, out_size, per_axis, resolve_padding, same_pads
 from chainrule.ops.conv_transpose import (Conv2DTranspose, keras_pads, output_padding_per_axis,
                                           transpose_args, transpose_output_length)
 from chainrule.ops.pool import avg_pool2d, max_pool2d
-from chainrule.ops.shape import concat, pad, reshape, split, transpose
+from chainrule.ops.shape import concat, reshape, split, transpose
 
 
 def check_volume(x: Tensor, opname: str) -> None:
@@ -65,16 +67,58 @@ def _depth_too_small(opname: str, size: int, pads, extent: int, what: str, shape
 
 
 # --- convolution --------------------------------------------------------------------------------------------------
+def _tap_runs(depth: int, out_depth: int, k: int, pads: tuple[int, int], stride: int, dilation: int):
+    """For each tap i: (i, outputs, inputs): the output depths o < out_depth whose input depth o*stride +
+    i*dilation - pads[0] lies inside the unpadded input, as a slice, and those input depths, as a strided slice."""
+    runs = []
+    for i in range(k):
+        first = i * dilation - pads[0]  # input depth of output 0
+        lo = max(0, -(first // stride) if first < 0 else 0)
+        hi = min(out_depth, (depth - 1 - first) // stride + 1) if depth - 1 >= first else 0
+        if hi > lo:
+            runs.append((i, slice(lo, hi), slice(first + lo * stride, first + (hi - 1) * stride + 1, stride)))
+    return runs
+
+
+class DepthGather(Function):
+    # y[n, o, h, w, i, c] = xpad[n, o*s + i*d, h, w, c]   ->   dx = depth_scatter(g)
+    # im2col along depth: the kernel's k depth taps of every output depth, side by side (zeros in the padding).
+    def forward(self, x, k, pads, stride, dilation):
+        self.geometry = dict(k=k, pads=pads, stride=stride, dilation=dilation)
+        n, depth, h, w, c = x.shape
+        out_depth = out_size(depth, pads, k, stride, dilation)
+        runs = _tap_runs(depth, out_depth, k, pads, stride, dilation)
+        covered = sum(outs.stop - outs.start for _, outs, _ in runs) == k * out_depth
+        y = (backend.xp.empty if covered else backend.xp.zeros)((n, out_depth, h, w, k, c), dtype=x.dtype)
+        for i, outs, ins in runs:
+            y[:, outs, :, :, i] = x[:, ins]
+        return y
+
+    def backward(self, g):
+        return DepthScatter.apply(g, depth=self.arrays[0].shape[1], **self.geometry)
+
+
+class DepthScatter(Function):
+    # y[n, t, h, w, c] = Σ over (o, i) with o*s + i*d - pads[0] = t of g[n, o, h, w, i, c]   ->   dg = depth_gather(u)
+    # The adjoint of DepthGather: each tap's share added back at the input depths it was read from.
+    def forward(self, g, depth, k, pads, stride, dilation):
+        self.geometry = dict(k=k, pads=pads, stride=stride, dilation=dilation)
+        n, out_depth, h, w, _, c = g.shape
+        y = backend.xp.zeros((n, depth, h, w, c), dtype=g.dtype)
+        for i, outs, ins in _tap_runs(depth, out_depth, k, pads, stride, dilation):
+            y[:, ins] += g[:, outs, :, :, i]
+        return y
+
+    def backward(self, u):
+        return DepthGather.apply(u, **self.geometry)
+
+
 def fold_depth(x: Tensor, k: int, pads: tuple[int, int], stride: int, dilation: int) -> Tensor:
-    """(N*OD, H, W, k*C): for every output depth o, the input's depth slices o*stride + i*dilation (i < k) side by
-    side on the channel axis (im2col along depth)."""
-    if pads != (0, 0):
-        x = pad(x, ((0, 0), pads, (0, 0), (0, 0), (0, 0)))
-    n, depth = x.shape[:2]
-    od = out_size(depth, (0, 0), k, stride, dilation)
-    taps = [x[:, i * dilation:i * dilation + stride * (od - 1) + 1:stride] for i in range(k)]
-    stacked = taps[0] if k == 1 else concat(taps, axis=-1)
-    return reshape(stacked, (n * od,) + tuple(stacked.shape[2:]))
+    """(N*OD, H, W, k*C): for every output depth o, the input's depth slices o*stride + i*dilation (i < k) of the
+    padded input, side by side on the channel axis (im2col along depth)."""
+    taps = DepthGather.apply(x, k=k, pads=pads, stride=stride, dilation=dilation)
+    n, od, h, w, _, c = taps.shape
+    return reshape(taps, (n * od, h, w, k * c))
 
 
 def depth_major_kernel(kernel: Tensor) -> Tensor:
@@ -130,27 +174,6 @@ def unfold_images(y: Tensor, batch: int) -> Tensor:
 
 
 # --- transposed convolution ---------------------------------------------------------------------------------------
-def unfold_depth(taps: Tensor, out_depth: int, before: int, stride: int, dilation: int) -> Tensor:
-    """The adjoint of ``fold_depth``: ``taps`` (N, D, H, W, k, C) holds each input depth d's share for kernel tap i,
-    added at output depth d*stride + i*dilation - before; the output (N, out_depth, H, W, C)."""
-    n, depth, h, w, k, c = taps.shape
-    span = (depth - 1) * stride + 1  # the depths one tap reaches: every stride-th from its first
-    total = None
-    for i in range(k):
-        share = taps[:, :, :, :, i]
-        if stride > 1:  # stride - 1 zero slices after each depth: a reshape of the padded (N, D, stride, ...) array
-            gaps = ((0, 0), (0, 0), (0, stride - 1), (0, 0), (0, 0), (0, 0))
-            share = reshape(pad(reshape(share, (n, depth, 1, h, w, c)), gaps), (n, depth * stride, h, w, c))
-        first = i * dilation - before  # output depth of the share's first slice
-        lo, hi = max(-first, 0), min(span, out_depth - first)
-        if hi <= lo:
-            continue
-        start = first + lo
-        part = pad(share[:, lo:hi], ((0, 0), (start, out_depth - start - (hi - lo)), (0, 0), (0, 0), (0, 0)))
-        total = part if total is None else total + part
-    return total
-
-
 @op
 def conv3d_transpose(x: TensorLike, kernel: TensorLike, strides=1, padding="valid", output_padding=None,
                      dilations=1, output_shape=None) -> Tensor:
@@ -194,7 +217,8 @@ def conv3d_transpose(x: TensorLike, kernel: TensorLike, strides=1, padding="vali
                                                 mode, extra and extra[1:], dilations[1:], hw_shape)
     shares = Conv2DTranspose.apply(images, kernel2d, **settings)  # (N*D, H_out, W_out, kd*C_out), tap-major
     shares = reshape(shares, (n, depth) + tuple(shares.shape[1:3]) + (kd, filters))
-    return unfold_depth(shares, out_depth, depth_pads[0], strides[0], dilations[0])
+    return DepthScatter.apply(shares, depth=out_depth, k=kd, pads=depth_pads, stride=strides[0],
+                              dilation=dilations[0])
 
 
 # --- pooling ------------------------------------------------------------------------------------------------------

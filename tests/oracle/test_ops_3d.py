@@ -106,6 +106,28 @@ def test_conv3d_second_order_matches_torch():
         np.testing.assert_allclose(mine.numpy(), ref.numpy(), rtol=1e-10, atol=1e-10)
 
 
+@covers("conv3d", "conv3d_transpose", kind="fd")
+@pytest.mark.parametrize("depth, k, pads, stride, dilation", [(5, 3, (1, 1), 1, 1), (6, 2, (0, 1), 2, 1),
+                                                              (7, 3, (2, 2), 1, 2), (4, 1, (0, 0), 3, 1),
+                                                              (3, 3, (2, 1), 2, 1)])
+def test_depth_gather_and_scatter_are_adjoint_and_differentiable(depth, k, pads, stride, dilation):
+    """The two nodes behind the depth folding: each the other's gradient, both checked as ops of their own."""
+    from chainrule.ops.conv3d import DepthGather, DepthScatter
+    geometry = dict(k=k, pads=pads, stride=stride, dilation=dilation)
+    (x,) = _data((2, depth, 2, 3, 2), seed=7)
+    taps = DepthGather.apply(cr.Tensor(x), **geometry).numpy()
+    out_depth = (depth + sum(pads) - (k - 1) * dilation - 1) // stride + 1
+    assert taps.shape == (2, out_depth, 2, 3, k, 2)
+    padded = np.pad(x, ((0, 0), pads, (0, 0), (0, 0), (0, 0)))
+    for i in range(k):  # the definition: tap i of output depth o is padded depth o*stride + i*dilation
+        np.testing.assert_array_equal(taps[:, :, :, :, i], padded[:, i * dilation::stride][:, :out_depth])
+    (g,) = _data(taps.shape, seed=8)
+    back = DepthScatter.apply(cr.Tensor(g), depth=depth, **geometry).numpy()
+    assert np.isclose((taps * g).sum(), (x * back).sum(), rtol=1e-12)
+    assert check_gradients(lambda a: DepthGather.apply(a, **geometry), x)
+    assert check_gradients(lambda a: DepthScatter.apply(a, depth=depth, **geometry), g)
+
+
 def test_conv3d_errors_name_the_argument():
     x, w = np.ones((1, 4, 4, 4, 3)), np.ones((2, 2, 2, 3, 2))
     with pytest.raises(ValueError, match="conv3d: input must be 5-D"):

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chainrule.compat.tf.train.checkpoint import DATA_SUFFIX, INDEX_SUFFIX
+from chainrule.compat.tf.train.checkpoint import INDEX_SUFFIX
 from chainrule.keras.saving.atomic import atomic_write
 
 _log = logging.getLogger("chainrule.train")

@@ -273,3 +273,43 @@ def test_keras_file_round_trip_keeps_policies_and_the_loss_scale_optimizer(tmp_p
     assert [layer.dtype_policy.name for layer in again.layers[1:]] == ["mixed_float16", "mixed_float16", "float32"]
     assert isinstance(again.optimizer, LossScaleOptimizer)
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-3, atol=1e-3)
+
+
+def test_tensorflow_guide_custom_loop_with_get_scaled_loss():
+    """TensorFlow's mixed-precision guide's custom training loop (TF 2's get_scaled_loss/get_unscaled_gradients),
+    in a tf.function, scaled down; its updates match plain RMSprop's on the unscaled gradients."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    inputs = keras.Input(shape=(8,))
+    x = layers.Dense(16, activation="relu")(inputs)
+    x = layers.Dense(4)(x)
+    outputs = layers.Activation("softmax", dtype="float32")(x)
+    model = keras.Model(inputs, outputs)
+    twin = keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    optimizer = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.RMSprop(0.01), initial_scale=1024.0)
+    plain = keras.optimizers.RMSprop(0.01)
+    loss_object = keras.losses.SparseCategoricalCrossentropy()
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            predictions = model(x)
+            loss = loss_object(y, predictions)
+            scaled_loss = optimizer.get_scaled_loss(loss)
+        scaled_gradients = tape.gradient(scaled_loss, model.trainable_variables)
+        gradients = optimizer.get_unscaled_gradients(scaled_gradients)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    rng = np.random.default_rng(7)
+    xs = rng.normal(size=(4, 16, 8)).astype("float32")
+    ys = rng.integers(0, 4, size=(4, 16))
+    for x_batch, y_batch in zip(xs, ys):
+        train_step(tf.constant(x_batch), tf.constant(y_batch))
+        with tf.GradientTape() as tape:
+            loss = loss_object(y_batch, twin(x_batch)) * 1024.0
+        scaled = tape.gradient(loss, twin.trainable_variables)
+        plain.apply_gradients(zip([g / 1024.0 for g in scaled], twin.trainable_variables))
+    for got, want in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert float(optimizer.loss_scale.numpy()) == 1024.0 and int(optimizer.iterations.numpy()) == 4

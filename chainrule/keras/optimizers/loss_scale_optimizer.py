@@ -59,6 +59,7 @@ class LossScaleOptimizer(Optimizer):
         self.step_counter = Variable(0, trainable=False, name="step_counter", dtype=np.int64)
         # a Variable, so that a traced step's scale_loss reads the current scale on every replay
         self.dynamic_scale = Variable(self.initial_scale, trainable=False, name="dynamic_scale", dtype=np.float32)
+        self._caller_unscales = False  # set by TF 2's get_unscaled_gradients: apply then takes unscaled gradients
 
     # --- what the wrapper forwards to the inner optimizer -----------------------------------------------------------
     @property
@@ -91,6 +92,28 @@ class LossScaleOptimizer(Optimizer):
         """``loss * dynamic_scale``: what ``fit`` differentiates."""
         return loss * self.dynamic_scale
 
+    # TF 2's (Keras 2's) names, which its mixed-precision guide's custom loop calls: the loop scales the loss and
+    # unscales the gradients itself, so from then on apply checks and applies the gradients as they come
+    @property
+    def loss_scale(self) -> Variable:
+        """TF 2's name of the current scale."""
+        return self.dynamic_scale
+
+    @property
+    def dynamic(self) -> bool:
+        return True
+
+    def get_scaled_loss(self, loss):
+        """TF 2's ``loss * loss_scale`` (a callable loss gives a callable)."""
+        if callable(loss):
+            return lambda: self.scale_loss(loss())
+        return self.scale_loss(loss)
+
+    def get_unscaled_gradients(self, grads: list) -> list:
+        """TF 2's ``grads / loss_scale`` (None kept); ``apply`` no longer unscales what it gets."""
+        self._caller_unscales = True
+        return [None if g is None else g / self.dynamic_scale for g in grads]
+
     @replayed  # in a traced step, the check and the update are repeated on every replay
     def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
         """Unscale and apply ``grads`` when all are finite (growing the scale on schedule); otherwise skip the step
@@ -99,7 +122,9 @@ class LossScaleOptimizer(Optimizer):
         scale = float(self.dynamic_scale.data)
         if all(bool(backend.array_namespace(g).all(backend.array_namespace(g).isfinite(g)))
                for g in arrays if g is not None):
-            self.inner_optimizer.apply([None if g is None else g / scale for g in arrays], trainable_variables)
+            if not self._caller_unscales:
+                arrays = [None if g is None else g / scale for g in arrays]
+            self.inner_optimizer.apply(arrays, trainable_variables)
             if int(self.step_counter.data) == self.dynamic_growth_steps - 1:
                 self.step_counter.data[...] = 0
                 self.dynamic_scale.data[...] = scale * 2.0

@@ -25,6 +25,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.backend.string_dtype import tensor_dtype
 from chainrule.engine.tensor import Tensor
+from chainrule.keras.layers.base import _context as _call_context
 from chainrule.keras.layers.core import Input
 from chainrule.utils import tree
 
@@ -167,9 +168,11 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
     # a call may update state (moving averages, sums)
     saved = [(w, backend.copy(w.data)) for w in layer.weights]
     runs = []
+    probing = _call_context.probing
     try:
         with no_grad():
             for sizes in PROBE_SIZES[:2 if unknown else 1]:
+                _call_context.probing = sizes
                 zeros = tree.map_structure(lambda v: _zeros(v, sizes), (args, kwargs))
                 try:
                     out = layer(*zeros[0], **zeros[1])
@@ -177,6 +180,7 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
                     raise _with_symbolic_shapes(e, flat) from None
                 runs.append(out)
     finally:
+        _call_context.probing = probing
         for w, data in saved:
             w.data[...] = data
     leaves = [tree.flatten(out) for out in runs]

@@ -78,6 +78,7 @@ class InputSpec:
 class _CallContext(threading.local):
     entry = None  # the layer whose __call__ is outermost (it clears the losses of the previous call)
     training = None  # the ``training`` value of the innermost call that had one
+    probing = None  # (batch, axis) sizes while a symbolic call's shape probe runs on made-up values (graph.py)
 
 
 _context = _CallContext()

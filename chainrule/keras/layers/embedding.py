@@ -17,7 +17,7 @@ from chainrule.engine.tensor import Tensor, as_tensor
 from chainrule.keras import initializers
 from chainrule.keras import constraints
 from chainrule.keras import regularizers
-from chainrule.keras.layers.base import Layer, serialize_object
+from chainrule.keras.layers.base import Layer, _context as _call_context, serialize_object
 from chainrule.ops.embedding import embedding_lookup
 from chainrule.ops.math import cast
 from chainrule.ops.no_gradient import no_gradient
@@ -33,6 +33,10 @@ def _positive(value, name: str) -> int:
 
 def _nonzero(ids):
     return ids != 0
+
+
+def _wrapped_ids(ids, num_rows):
+    return ids % num_rows
 
 
 class Embedding(Layer):
@@ -83,6 +87,8 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.dtype.kind not in "iu":
             inputs = cast(inputs, "int32")
+        if _call_context.probing:  # made-up ids (positions over a made-up length) may pass the table, which Keras's
+            inputs = no_gradient(_wrapped_ids, inputs, self.input_dim)  # symbolic lookup never evaluates
         out = embedding_lookup(self.embeddings, inputs,
                                caller=f"Embedding layer '{self.name}' (input_dim={self.input_dim})")
         return out if out.dtype == as_dtype(self.compute_dtype) else cast(out, self.compute_dtype)

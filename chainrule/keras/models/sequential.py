@@ -16,7 +16,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.graph import Graph, KerasTensor
-from chainrule.keras.layers.base import Layer
+from chainrule.keras.layers.base import Layer, _context as _call_context
 from chainrule.keras.models.model import Model, cast_input, input_spec_for, is_shape_list
 from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
 
@@ -112,7 +112,11 @@ class Sequential(Model):
     # --- building and calling ----------------------------------------------------------------------------------------
     def _maybe_build(self, shape) -> None:
         if not self.built:
-            self.build((None,) + tuple(shape[1:]) if not is_shape_list(shape) else shape)
+            if not is_shape_list(shape):
+                # built inside a symbolic call's probe: its made-up sizes stand for unknown ones (Keras builds on None)
+                made_up = _call_context.probing[1] if _call_context.probing else None
+                shape = (None,) + tuple(None if n == made_up else n for n in shape[1:])
+            self.build(shape)
 
     def build(self, input_shape=None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis first, may be None) by calling them on a

@@ -313,3 +313,22 @@ def test_tensorflow_guide_custom_loop_with_get_scaled_loss():
     for got, want in zip(model.get_weights(), twin.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     assert float(optimizer.loss_scale.numpy()) == 1024.0 and int(optimizer.iterations.numpy()) == 4
+
+
+def cnn_losses(policy: str) -> list:
+    keras.utils.set_random_seed(1)
+    mixed_precision.set_global_policy(policy)
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+                              layers.BatchNormalization(), layers.MaxPooling2D(), layers.SeparableConv2D(4, 2),
+                              layers.Flatten(), layers.Dense(3), layers.Activation("softmax", dtype="float32")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 8, 8, 1)).astype("float32")
+    y = (x[:, :4].mean((1, 2, 3)) > 0).astype(int) + (x[:, 4:].mean((1, 2, 3)) > 0).astype(int)
+    return model.fit(x, y, epochs=4, batch_size=32, verbose=0).history["loss"]
+
+
+def test_a_cnn_trains_in_mixed_precision_as_in_float32():
+    """Backward through float16 convolutions, pooling and BatchNormalization (float32 inside): the losses of a few
+    epochs follow float32's."""
+    np.testing.assert_allclose(cnn_losses("mixed_float16"), cnn_losses("float32"), rtol=1e-2)

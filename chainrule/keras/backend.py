@@ -92,6 +92,7 @@ def clear_session() -> None:
     from chainrule.keras.layers import base
 
     base._name_counts.clear()
+    _uids.clear()
 
 
 def get_value(x):
@@ -544,9 +545,219 @@ def in_top_k(predictions, targets, k: int):
     return _ops.in_top_k(targets, predictions, k)
 
 
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    """Keras 2's CTC loss per sequence, shape (batch, 1): ``y_pred`` the softmax outputs (batch, steps, classes),
+    whose last class is the blank (TensorFlow's v1 CTC), ``y_true`` the labels (batch, max_label_length), the
+    lengths as (batch, 1) tensors.
+
+    >>> import numpy as np
+    >>> K = __import__("chainrule").keras.backend
+    >>> probs = np.full((2, 4, 3), 1 / 3, "float32")
+    >>> tuple(ctc_batch_cost(np.array([[0, 1], [1, 1]]), probs, np.full((2, 1), 4), np.full((2, 1), 2)).shape)
+    (2, 1)
+    """
+    label_length = _ops.squeeze(_ops.cast(label_length, "int32"), axis=-1)
+    input_length = _ops.squeeze(_ops.cast(input_length, "int32"), axis=-1)
+    log_probs = _ops.log(_ops.add(y_pred, epsilon()))  # as Keras 2: log(p + epsilon), softmaxed again inside the loss
+    loss = _ops.ctc_loss(y_true, log_probs, label_length, input_length, mask_index=log_probs.shape[-1] - 1)
+    return _ops.expand_dims(loss, 1)
+
+
+def ctc_decode(y_pred, input_length, greedy: bool = True, beam_width: int = 100, top_paths: int = 1):
+    """Keras 2's CTC decoding of softmax outputs (batch, steps, classes), last class the blank: a list of
+    ``top_paths`` label arrays (batch, steps) padded with -1, and the log-probabilities (batch, top_paths).
+
+    >>> import numpy as np
+    >>> probs = np.eye(3, dtype="float32")[[[0, 0, 2, 1]]]  # steps 'a', 'a', blank, 'b'
+    >>> decoded, log_prob = ctc_decode(probs, np.array([4]))
+    >>> decoded[0].numpy().tolist()
+    [[0, 1, -1, -1]]
+    """
+    log_probs = _ops.log(_ops.add(y_pred, epsilon()))
+    decoded, log_prob = _ops.ctc_decode(log_probs, _ops.cast(input_length, "int32"),
+                                        strategy="greedy" if greedy else "beam_search", beam_width=beam_width,
+                                        top_paths=top_paths, mask_index=log_probs.shape[-1] - 1)
+    return [decoded[i] for i in range(decoded.shape[0])], log_prob
+
+
+# --- convolutions, padding, CTC, loops and dtypes ---------------------------------------------------------------
+def _channels_last(data_format, what: str) -> None:
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"Unknown data_format: {data_format}")
+    if data_format == "channels_first":
+        raise ValueError(f"{what}: data_format='channels_first' is not supported: chainrule computes channels-last "
+                         f"(batch, ..., channels); transpose the inputs")
+
+
+def temporal_padding(x, padding=(1, 1)):
+    """Zeros before and after the steps of (batch, steps, features)."""
+    if len(padding) != 2:
+        raise ValueError(f"Expected `padding` to be a tuple of 2 integers. Received: padding={padding}")
+    return _ops.pad(x, [[0, 0], list(padding), [0, 0]])
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zeros around the rows and columns of (batch, rows, cols, channels)."""
+    if len(padding) != 2 or len(padding[0]) != 2 or len(padding[1]) != 2:
+        raise ValueError(f"Expected `padding` to be a tuple of 2 tuples of 2 integers. Received: padding={padding}")
+    _channels_last(data_format, "spatial_2d_padding")
+    return _ops.pad(x, [[0, 0], list(padding[0]), list(padding[1]), [0, 0]])
+
+
+def conv1d(x, kernel, strides=1, padding: str = "valid", data_format=None, dilation_rate=1):
+    """1-D convolution of (batch, steps, channels) by (width, in, out); 'causal' pads the past only."""
+    _channels_last(data_format, "conv1d")
+    if padding == "causal":
+        x = temporal_padding(x, (dilation_rate * (kernel.shape[0] - 1), 0))
+        padding = "valid"
+    return _ops.conv(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
+
+
+def conv2d(x, kernel, strides=(1, 1), padding: str = "valid", data_format=None, dilation_rate=(1, 1)):
+    """2-D convolution of (batch, rows, cols, channels) by (h, w, in, out)."""
+    _channels_last(data_format, "conv2d")
+    return _ops.conv(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
+
+
+def pool2d(x, pool_size, strides=(1, 1), padding: str = "valid", data_format=None, pool_mode: str = "max"):
+    """Max ('max') or average ('avg') pooling of (batch, rows, cols, channels); strides (1, 1) by default."""
+    _channels_last(data_format, "pool2d")
+    if len(pool_size) != 2:
+        raise ValueError("`pool_size` must be a tuple of 2 integers.")
+    if len(strides) != 2:
+        raise ValueError("`strides` must be a tuple of 2 integers.")
+    if pool_mode == "max":
+        return _ops.max_pool(x, pool_size, strides=strides, padding=padding)
+    if pool_mode == "avg":
+        return _ops.average_pool(x, pool_size, strides=strides, padding=padding)
+    raise ValueError(f"Invalid pooling mode: {pool_mode}")
+
+
+def resize_images(x, height_factor: int, width_factor: int, data_format, interpolation: str = "nearest"):
+    """(batch, rows, cols, channels) enlarged ``height_factor`` x ``width_factor`` times."""
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"Invalid `data_format` argument: {data_format}")
+    _channels_last(data_format, "resize_images")
+    if interpolation == "nearest":  # whole factors: each pixel repeated
+        return _ops.repeat(_ops.repeat(x, height_factor, axis=1), width_factor, axis=2)
+    size = (x.shape[1] * height_factor, x.shape[2] * width_factor)
+    return _ops.image.resize(x, size, interpolation=interpolation)
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis: int = -1, epsilon: float = 1e-3):
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``, the statistics broadcast against ``x`` (as
+    ``tf.nn.batch_normalization``; ``beta``/``gamma`` may be None)."""
+    y = (x - mean) * _ops.rsqrt(_ops.convert_to_tensor(var) + epsilon)
+    y = y if gamma is None else y * gamma
+    return y if beta is None else y + beta
+
+
+def binary_focal_crossentropy(target, output, apply_class_balancing: bool = False, alpha: float = 0.25,
+                              gamma: float = 2.0, from_logits: bool = False):
+    """Keras 2's elementwise focal loss: ``(1 - p_t) ** gamma`` times :func:`binary_crossentropy`."""
+    target, output = _ops.convert_to_tensor(target), _ops.convert_to_tensor(output)
+    target = _ops.cast(target, output.dtype)
+    probabilities = _ops.sigmoid(output) if from_logits else output
+    p_t = target * probabilities + (1 - target) * (1 - probabilities)
+    focal = _ops.power(1.0 - p_t, gamma) * binary_crossentropy(target, output, from_logits=from_logits)
+    return focal * (target * alpha + (1 - target) * (1 - alpha)) if apply_class_balancing else focal
+
+
+def categorical_focal_crossentropy(target, output, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, axis: int = -1):
+    """Keras 2's categorical focal loss over ``axis``."""
+    target, output = _ops.convert_to_tensor(target), _ops.convert_to_tensor(output)
+    if tuple(target.shape) != tuple(output.shape):
+        raise ValueError(f"Shapes {tuple(target.shape)} and {tuple(output.shape)} are incompatible")
+    if from_logits:
+        output = _ops.softmax(output, axis=axis)
+    output = output / _ops.sum(output, axis=axis, keepdims=True)
+    output = _ops.clip(output, epsilon(), 1.0 - epsilon())
+    cross_entropy = -_ops.cast(target, output.dtype) * _ops.log(output)
+    return _ops.sum(_ops.power(1.0 - output, gamma) * alpha * cross_entropy, axis=axis)
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    """Keras 2's CTC loss per sample, (batch, 1): ``y_pred`` (batch, steps, classes) probabilities whose last class
+    is the blank, ``y_true`` (batch, max_label_length) labels, the lengths as (batch, 1)."""
+    y_pred = _ops.convert_to_tensor(y_pred)
+    lengths = [_ops.cast(_ops.reshape(_ops.convert_to_tensor(n), (-1,)), "int32") for n in (label_length, input_length)]
+    loss = _ops.ctc_loss(y_true, _ops.log(y_pred + epsilon()), lengths[0], lengths[1],
+                         mask_index=y_pred.shape[-1] - 1)
+    return _ops.expand_dims(loss, 1)
+
+
+def ctc_decode(y_pred, input_length, greedy: bool = True, beam_width: int = 100, top_paths: int = 1):
+    """Keras 2's CTC decoding (the last class is the blank): ``([labels (batch, steps) padded with -1, ...],
+    log_probabilities)``."""
+    y_pred = _ops.convert_to_tensor(y_pred)
+    decoded, log_prob = _ops.ctc_decode(_ops.log(y_pred + epsilon()),
+                                        _ops.cast(_ops.reshape(_ops.convert_to_tensor(input_length), (-1,)), "int32"),
+                                        strategy="greedy" if greedy else "beam_search", beam_width=beam_width,
+                                        top_paths=top_paths, mask_index=y_pred.shape[-1] - 1)
+    return [decoded[i] for i in range(decoded.shape[0])], log_prob
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """``fn`` of each slice of ``elems`` along its first axis, stacked."""
+    return _ops.map(fn, elems)
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    """``fn(accumulator, element)`` over ``elems``' first axis, left to right (the first element starts it when no
+    ``initializer``)."""
+    items = [elems[i] for i in range(elems.shape[0])]
+    accumulator = items.pop(0) if initializer is None else initializer
+    for item in items:
+        accumulator = fn(accumulator, item)
+    return accumulator
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    """As :func:`foldl`, right to left."""
+    return foldl(fn, _ops.flip(elems, axis=0), initializer=initializer)
+
+
+def gradients(loss, variables):
+    """TensorFlow 1's symbolic gradients: refused, with what to write instead."""
+    raise RuntimeError("keras.backend.gradients() needs TensorFlow 1's graph mode, which Keras 3 and chainrule do not "
+                       "have. Compute gradients with tf.GradientTape: `with tf.GradientTape() as tape: loss = ...` "
+                       "then `tape.gradient(loss, variables)`.")
+
+
+def to_dense(tensor):
+    """chainrule's tensors are all dense: the tensor as it is."""
+    return tensor
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name ('float32', 'int64', 'string')."""
+    from chainrule.keras.mixed_precision.policy import standardize_dtype as standardize
+
+    return standardize(floatx() if dtype is None else dtype)
+
+
+def is_float_dtype(dtype) -> bool:
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype) -> bool:
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+_uids: dict[str, int] = {}
+
+
+def get_uid(prefix: str = "") -> int:
+    """1, 2, 3, ... per ``prefix`` (Keras's unique ids for names), from 1 again after :func:`clear_session`."""
+    _uids[prefix] = _uids.get(prefix, 0) + 1
+    return _uids[prefix]
+
+
 __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_dot", "batch_flatten",
            "batch_get_value", "batch_set_value", "bias_add", "binary_crossentropy", "cast", "cast_to_floatx",
            "categorical_crossentropy", "clear_session", "clip", "concatenate", "constant", "cos", "count_params",
+           "ctc_batch_cost", "ctc_decode",
            "cumprod", "cumsum", "dot", "dropout", "dtype", "elu", "epsilon", "equal", "eval", "exp", "expand_dims",
            "eye", "flatten", "floatx", "gather", "get_value", "greater", "greater_equal", "hard_sigmoid",
            "image_data_format", "in_top_k", "int_shape", "is_keras_tensor", "is_sparse", "l2_normalize",
@@ -557,4 +768,8 @@ __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_
            "round", "set_epsilon", "set_floatx", "set_image_data_format", "set_value", "shape", "sigmoid", "sign",
            "sin", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze",
            "stack", "std", "stop_gradient", "sum", "switch", "tanh", "tile", "transpose", "truncated_normal",
-           "update", "update_add", "update_sub", "var", "variable", "zeros", "zeros_like"]
+           "update", "update_add", "update_sub", "var", "variable", "zeros", "zeros_like",
+           "batch_normalization", "binary_focal_crossentropy", "categorical_focal_crossentropy", "conv1d", "conv2d",
+           "ctc_batch_cost", "ctc_decode", "foldl", "foldr", "get_uid", "gradients", "is_float_dtype", "is_int_dtype",
+           "map_fn", "pool2d", "resize_images", "spatial_2d_padding", "standardize_dtype", "temporal_padding",
+           "to_dense"]

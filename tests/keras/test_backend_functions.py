@@ -229,3 +229,67 @@ def test_learning_phase_follows_training():
     probe(np.ones((1, 1), "float32"), training=True)
     probe(np.ones((1, 1), "float32"))
     assert seen == [1, 0] and K.learning_phase() == 0
+
+
+def test_convolutions_pooling_and_padding():
+    x = RNG.normal(size=(2, 7, 3)).astype("float32")
+    kernel = RNG.normal(size=(3, 3, 4)).astype("float32")
+    causal = np_of(K.conv1d(tf.constant(x), tf.constant(kernel), padding="causal"))
+    padded = np.pad(x, ((0, 0), (2, 0), (0, 0)))
+    expected = np.stack([np.einsum("bkc,kco->bo", padded[:, t:t + 3], kernel) for t in range(7)], axis=1)
+    np.testing.assert_allclose(causal, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(np_of(K.temporal_padding(tf.constant(x), (1, 2))),
+                                  np.pad(x, ((0, 0), (1, 2), (0, 0))))
+    images = RNG.normal(size=(1, 4, 4, 2)).astype("float32")
+    np.testing.assert_array_equal(np_of(K.spatial_2d_padding(tf.constant(images))),
+                                  np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0))))
+    pooled = np_of(K.pool2d(tf.constant(images), (2, 2), strides=(2, 2)))
+    np.testing.assert_array_equal(pooled, images.reshape(1, 2, 2, 2, 2, 2).max(axis=(2, 4)))
+    assert K.int_shape(K.pool2d(tf.constant(images), (2, 2))) == (1, 3, 3, 2)  # strides (1, 1) by default
+    big = np_of(K.resize_images(tf.constant(images), 2, 3, "channels_last"))
+    np.testing.assert_array_equal(big, images.repeat(2, axis=1).repeat(3, axis=2))
+    w2 = RNG.normal(size=(3, 3, 2, 5)).astype("float32")
+    assert K.int_shape(K.conv2d(tf.constant(images), tf.constant(w2), padding="same")) == (1, 4, 4, 5)
+    with pytest.raises(ValueError, match="Invalid pooling mode"):
+        K.pool2d(tf.constant(images), (2, 2), pool_mode="min")
+    with pytest.raises(ValueError, match="channels_first"):
+        K.conv2d(tf.constant(images), tf.constant(w2), data_format="channels_first")
+
+
+def test_ctc_batch_cost_matches_torch():
+    torch = pytest.importorskip("torch")
+    probs = RNG.uniform(0.1, 1.0, size=(2, 6, 5)).astype("float32")
+    probs /= probs.sum(-1, keepdims=True)
+    labels = np.array([[1, 2, 0], [3, 3, 1]])
+    label_length, input_length = np.array([[2], [3]]), np.array([[6], [5]])
+    got = np_of(K.ctc_batch_cost(labels, tf.constant(probs), input_length, label_length))
+    assert got.shape == (2, 1)
+    log_probs = torch.log_softmax(torch.log(torch.tensor(probs) + 1e-7), -1).transpose(0, 1)
+    want = torch.nn.functional.ctc_loss(log_probs, torch.tensor(labels), torch.tensor(input_length[:, 0]),
+                                        torch.tensor(label_length[:, 0]), blank=4, reduction="none")
+    np.testing.assert_allclose(got[:, 0], want.numpy(), rtol=1e-4)
+    decoded, _ = K.ctc_decode(tf.constant(np.eye(5, dtype="float32")[[[1, 1, 4, 2, 2, 4]]]), np.array([6]))
+    assert np_of(decoded[0])[0, :2].tolist() == [1, 2] and np.all(np_of(decoded[0])[0, 2:] == -1)
+
+
+def test_loops_dtypes_uids_and_refusals():
+    x = tf.constant(A)
+    np.testing.assert_allclose(np_of(K.map_fn(lambda row: row * 2, x)), A * 2)
+    assert float(K.foldl(lambda acc, row: acc + K.sum(row), x, initializer=0.0)) == pytest.approx(A.sum(), 1e-5)
+    assert np_of(K.foldr(lambda acc, row: row, x)).tolist() == A[0].tolist()  # right to left: row 0 comes last
+    np.testing.assert_allclose(np_of(K.batch_normalization(x, 1.0, 4.0, 0.5, 2.0, epsilon=0.0)),
+                               (A - 1) / 2 * 2 + 0.5, rtol=1e-5)
+    assert K.standardize_dtype(np.float16) == "float16" and K.is_float_dtype("float64") and K.is_int_dtype("uint8")
+    assert not K.is_float_dtype("int32") and K.to_dense(x) is x
+    K.clear_session()
+    assert [K.get_uid("dense"), K.get_uid("dense"), K.get_uid("conv")] == [1, 2, 1]
+    K.clear_session()
+    assert K.get_uid("dense") == 1
+    with pytest.raises(RuntimeError, match="GradientTape"):
+        K.gradients(K.sum(x), [x])
+    p = np.array([[0.9, 0.2]], "float32")
+    t = np.array([[1.0, 0.0]], "float32")
+    bce = -(t * np.log(p + 1e-7) + (1 - t) * np.log(1 - p + 1e-7))
+    p_t = t * p + (1 - t) * (1 - p)
+    np.testing.assert_allclose(np_of(K.binary_focal_crossentropy(t, tf.constant(p))), (1 - p_t) ** 2 * bce,
+                               rtol=1e-5)

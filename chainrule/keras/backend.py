@@ -545,41 +545,6 @@ def in_top_k(predictions, targets, k: int):
     return _ops.in_top_k(targets, predictions, k)
 
 
-def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    """Keras 2's CTC loss per sequence, shape (batch, 1): ``y_pred`` the softmax outputs (batch, steps, classes),
-    whose last class is the blank (TensorFlow's v1 CTC), ``y_true`` the labels (batch, max_label_length), the
-    lengths as (batch, 1) tensors.
-
-    >>> import numpy as np
-    >>> K = __import__("chainrule").keras.backend
-    >>> probs = np.full((2, 4, 3), 1 / 3, "float32")
-    >>> tuple(ctc_batch_cost(np.array([[0, 1], [1, 1]]), probs, np.full((2, 1), 4), np.full((2, 1), 2)).shape)
-    (2, 1)
-    """
-    label_length = _ops.squeeze(_ops.cast(label_length, "int32"), axis=-1)
-    input_length = _ops.squeeze(_ops.cast(input_length, "int32"), axis=-1)
-    log_probs = _ops.log(_ops.add(y_pred, epsilon()))  # as Keras 2: log(p + epsilon), softmaxed again inside the loss
-    loss = _ops.ctc_loss(y_true, log_probs, label_length, input_length, mask_index=log_probs.shape[-1] - 1)
-    return _ops.expand_dims(loss, 1)
-
-
-def ctc_decode(y_pred, input_length, greedy: bool = True, beam_width: int = 100, top_paths: int = 1):
-    """Keras 2's CTC decoding of softmax outputs (batch, steps, classes), last class the blank: a list of
-    ``top_paths`` label arrays (batch, steps) padded with -1, and the log-probabilities (batch, top_paths).
-
-    >>> import numpy as np
-    >>> probs = np.eye(3, dtype="float32")[[[0, 0, 2, 1]]]  # steps 'a', 'a', blank, 'b'
-    >>> decoded, log_prob = ctc_decode(probs, np.array([4]))
-    >>> decoded[0].numpy().tolist()
-    [[0, 1, -1, -1]]
-    """
-    log_probs = _ops.log(_ops.add(y_pred, epsilon()))
-    decoded, log_prob = _ops.ctc_decode(log_probs, _ops.cast(input_length, "int32"),
-                                        strategy="greedy" if greedy else "beam_search", beam_width=beam_width,
-                                        top_paths=top_paths, mask_index=log_probs.shape[-1] - 1)
-    return [decoded[i] for i in range(decoded.shape[0])], log_prob
-
-
 # --- convolutions, padding, CTC, loops and dtypes ---------------------------------------------------------------
 def _channels_last(data_format, what: str) -> None:
     if data_format not in (None, "channels_last", "channels_first"):
@@ -757,7 +722,6 @@ def get_uid(prefix: str = "") -> int:
 __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_dot", "batch_flatten",
            "batch_get_value", "batch_set_value", "bias_add", "binary_crossentropy", "cast", "cast_to_floatx",
            "categorical_crossentropy", "clear_session", "clip", "concatenate", "constant", "cos", "count_params",
-           "ctc_batch_cost", "ctc_decode",
            "cumprod", "cumsum", "dot", "dropout", "dtype", "elu", "epsilon", "equal", "eval", "exp", "expand_dims",
            "eye", "flatten", "floatx", "gather", "get_value", "greater", "greater_equal", "hard_sigmoid",
            "image_data_format", "in_top_k", "int_shape", "is_keras_tensor", "is_sparse", "l2_normalize",

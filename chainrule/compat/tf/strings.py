@@ -68,6 +68,25 @@ def join(inputs, separator: str = "", name=None) -> Tensor:
     return Tensor._wrap(np.array(joined, dtype=str).reshape(arrays[0].shape))
 
 
+def reduce_join(inputs, axis=None, keepdims: bool = False, separator: str = "", name=None) -> Tensor:
+    """The strings along ``axis`` (every axis when None) joined with ``separator``.
+
+    >>> import chainrule as tf
+    >>> tf.strings.reduce_join([["a", "b"], ["c", "d"]], axis=1).numpy().tolist()
+    ['ab', 'cd']
+    """
+    array = _text(inputs, "reduce_join")
+    axes = tuple(range(array.ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
+    axes = tuple(sorted(a % array.ndim for a in axes)) if array.ndim else ()
+    kept = [a for a in range(array.ndim) if a not in axes]
+    rows = np.transpose(array, kept + list(axes)).reshape([array.shape[a] for a in kept] + [-1])
+    joined = np.array([separator.join(row) for row in rows.reshape(int(np.prod(rows.shape[:-1])), rows.shape[-1]).tolist()], dtype=str)
+    joined = joined.reshape([array.shape[a] for a in kept])
+    if keepdims:
+        joined = np.expand_dims(joined, axes)
+    return Tensor._wrap(joined)
+
+
 def as_string(input, name=None) -> Tensor:  # noqa: A002
     """Numbers (or booleans) as their text."""
     array = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
@@ -180,6 +199,6 @@ def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:  #
     return _map(_text(input, "to_hash_bucket_strong"), lambda s: hash_bucket(s, num_buckets, list(key)), np.int64)
 
 
-__all__ = ["as_string", "bytes_split", "join", "length", "lower", "regex_replace", "split", "strip", "substr",
-           "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "unicode_decode", "unicode_encode",
+__all__ = ["as_string", "bytes_split", "join", "length", "lower", "reduce_join", "regex_replace", "split", "strip",
+           "substr", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "unicode_decode", "unicode_encode",
            "unicode_split", "upper"]

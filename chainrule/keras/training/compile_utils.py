@@ -67,7 +67,8 @@ class CompiledLoss:
 
     def __call__(self, y_true, y_pred, sample_weight) -> Tensor:
         if self.single and not isinstance(y_pred, (list, tuple, dict)):
-            check_target_shape(y_true, y_pred)
+            if not _user_function(self.fn):
+                check_target_shape(y_true, y_pred)
             value = self.fn(y_true, y_pred, sample_weight)
             return value if self.scale == 1.0 else value * self.scale
         preds = _as_list(y_pred, self.output_names)
@@ -80,7 +81,8 @@ class CompiledLoss:
                                               preds)):
             if fn is None:
                 continue
-            check_target_shape(t, p)
+            if not _user_function(fn):
+                check_target_shape(t, p)
             term = fn(t, p, sample_weight)
             terms.append(term)
             names.append(f"{self.output_names[i] if i < len(self.output_names) else f'output_{i}'}_loss")
@@ -104,6 +106,13 @@ def _as_list(structure, names: list[str]) -> list:
     if isinstance(structure, (list, tuple)):
         return list(structure)
     return [structure]
+
+
+def _user_function(loss) -> bool:
+    """Whether ``loss`` wraps a user's own function, whose targets may have any shape (CTC labels, as Keras lets)."""
+    from chainrule.keras import losses
+
+    return isinstance(loss, losses.LossFunctionWrapper) and getattr(loss.fn, "__module__", None) != losses.__name__
 
 
 def check_target_shape(y_true, y_pred) -> None:

@@ -4,23 +4,28 @@ run on chainrule.
 Source: https://keras.io/examples/audio/ctc_asr/ (keras-team/keras-io, examples/audio/ctc_asr.py).
 
 The example reads LJSpeech wav files with `tf.io.read_file` + `tf.audio.decode_wav` and makes spectrograms with
-`tf.signal.stft` inside `tf.data.Dataset.map`; chainrule has neither `tf.audio` nor `tf.signal`
-(test_ctc_asr_program, xfail: its first error). test_ctc_asr_model runs the rest of the example as written -- the
-vocabulary's StringLookup pair, the example's `CTCLoss` (keras.backend.ctc_batch_cost), `build_model`
-(Reshape, Conv2D, BatchNormalization, ReLU, Bidirectional GRU(reset_after=True), Dense), fit, and
-`decode_batch_predictions` (keras.backend.ctc_decode + tf.strings.reduce_join) -- except:
+`tf.signal.stft` inside `tf.data.Dataset.map`. chainrule lacked `tf.audio` (added with this test: decode_wav,
+encode_wav) and still has no `tf.signal` (no STFT, no complex tensors): test_ctc_asr_program, xfail, stops there.
+test_ctc_asr_model runs the rest of the example as written -- reading the wav files, the vocabulary's StringLookup
+pair, the example's `CTCLoss` (keras.backend.ctc_batch_cost), `build_model` (Reshape, Conv2D,
+BatchNormalization, ReLU, Bidirectional GRU(reset_after=True), Dense), fit with the word-error-rate callback,
+and `decode_batch_predictions` (keras.backend.ctc_decode + tf.strings.reduce_join) -- except:
 - the import lines: `import tensorflow as tf` -> `import chainrule as tf`, `from tensorflow import keras` /
   `from tensorflow.keras import layers` -> `from chainrule import keras` / `from chainrule.keras import layers`;
-- the spectrograms are made by NumPy (frames of 256 samples every 160, a Hann window, |rFFT| of 384 points,
-  square root, normalised per frequency as the example does) from synthetic tones, one per word; pandas' metadata
-  table is a list of (tone, transcription) pairs, so `encode_single_sample` takes a tone's index for a file name;
-- `.numpy().decode("utf-8")` on the joined text -> `.numpy().item()`: chainrule's text tensors give `str`
-  arrays, TensorFlow's give bytes;
+- LJSpeech (a 2.6 GB download) is replaced by 24 wav files of synthetic tones, one tone per transcription, and
+  pandas' metadata table by a list of (file name, transcription) rows;
+- steps 4 to 6 of `encode_single_sample` (tf.signal.stft, abs, pow 0.5, normalisation) are done in NumPy
+  (frames of 256 samples every 160, a periodic Hann window, |rFFT| of 384 points, square root, normalised per
+  frame as the example does);
+- `.numpy().decode("utf-8")` on text -> `.numpy().item()`: chainrule's text tensors give `str` arrays,
+  TensorFlow's give bytes;
 - jiwer's `wer` (not installed) is a word-level edit distance written here;
 - smaller: rnn_layers=2 (5), rnn_units=16 (512), Conv2D filters 8 (32), batch_size=4 (32), 2 epochs (1), the
   evaluation callback once per epoch on the validation set as written;
 - lines marked `# test:` check what the program produces.
 """
+
+import wave
 
 import numpy as np
 import pytest
@@ -42,11 +47,23 @@ def spectrogram_of(audio, frame_length=256, frame_step=160, fft_length=384):
     return ((spectrogram - means) / (stddevs + 1e-10)).astype("float32")
 
 
-def tone(index, rng):
-    """test: stands in for a decoded wav: a word's tone plus noise, 0.4 to 0.42 s at 16 kHz."""
-    n = 6400 + 160 * int(rng.integers(0, 3))
-    t = np.arange(n) / 16000
-    return np.sin(2 * np.pi * 300 * (index + 1) * t) + 0.1 * rng.normal(size=n)
+def write_ljspeech_like(data_path, rows):
+    """test: stands in for LJSpeech-1.1: wavs/<name>.wav, 16-bit PCM written by Python's wave module (a word's tone
+    plus noise, 0.4 to 0.42 s at 16 kHz), and the (file name, transcription) rows of metadata.csv."""
+    rng = np.random.default_rng(0)
+    (data_path / "wavs").mkdir(parents=True)
+    metadata = []
+    for k, (word, text) in enumerate(rows):
+        n = 6400 + 160 * int(rng.integers(0, 3))
+        t = np.arange(n) / 16000
+        audio = 0.5 * np.sin(2 * np.pi * 300 * (word + 1) * t) + 0.05 * rng.normal(size=n)
+        with wave.open(str(data_path / "wavs" / f"LJ{k:03d}.wav"), "wb") as file:
+            file.setnchannels(1)
+            file.setsampwidth(2)
+            file.setframerate(16000)
+            file.writeframes(np.round(audio * 32767).astype("<i2").tobytes())
+        metadata.append((f"LJ{k:03d}", text))
+    return metadata
 
 
 def wer(targets, predictions):
@@ -64,18 +81,28 @@ def wer(targets, predictions):
 
 
 @pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="module 'chainrule' has no attribute 'audio' (tf.audio.decode_wav; tf.signal.stft is "
-                          "missing too)")
-def test_ctc_asr_program():
-    # the example's encode_single_sample, steps 2 and 4, on a 16-bit PCM wav file's bytes
-    wav = b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80>\x00\x00\x00}\x00\x00\x02\x00\x10\x00"
-    audio, _ = tf.audio.decode_wav(wav + b"data\x00\x00\x00\x00")
-    tf.signal.stft(tf.squeeze(audio, axis=-1), frame_length=256, frame_step=160, fft_length=384)
+                   reason="module 'chainrule' has no attribute 'signal' (tf.signal.stft, at step 4 of the "
+                          "example's encode_single_sample)")
+def test_ctc_asr_program(tmp_path):
+    wavs_path = str(tmp_path / "LJSpeech-1.1") + "/wavs/"
+    metadata = write_ljspeech_like(tmp_path / "LJSpeech-1.1", [(0, "a cat")])
+    frame_length, frame_step, fft_length = 256, 160, 384
+    wav_file = metadata[0][0]
+    # the example's encode_single_sample, steps 1 to 5
+    file = tf.io.read_file(wavs_path + wav_file + ".wav")
+    audio, _ = tf.audio.decode_wav(file)
+    audio = tf.squeeze(audio, axis=-1)
+    audio = tf.cast(audio, tf.float32)
+    assert tuple(audio.shape) in ((6400,), (6560,), (6720,))  # test: tf.audio reads the file
+    spectrogram = tf.signal.stft(audio, frame_length=frame_length, frame_step=frame_step, fft_length=fft_length)
+    spectrogram = tf.abs(spectrogram)
 
 
-def test_ctc_asr_model(capsys):
-    rng = np.random.default_rng(0)
-    metadata = [(i % 4, WORDS[i % 4]) for i in range(24)]  # test: metadata_df[["file_name", ...]]
+def test_ctc_asr_model(tmp_path, capsys):
+    data_path = str(tmp_path / "LJSpeech-1.1")  # test: keras.utils.get_file("LJSpeech-1.1", data_url, untar=True)
+    wavs_path = data_path + "/wavs/"
+    # test: metadata_df[["file_name", "normalized_transcription"]], shuffled
+    metadata = write_ljspeech_like(tmp_path / "LJSpeech-1.1", [(i % 4, WORDS[i % 4]) for i in range(24)])
     split = int(len(metadata) * 0.90)
     df_train = metadata[:split]
     df_val = metadata[split:]
@@ -98,8 +125,16 @@ def test_ctc_asr_model(capsys):
 
     fft_length = 384
 
-    def encode_single_sample(index, label):  # test: the example's, from a tone instead of a wav file
-        spectrogram = spectrogram_of(tone(int(index), rng))
+    def encode_single_sample(wav_file, label):
+        # 1. Read wav file
+        file = tf.io.read_file(wavs_path + wav_file.numpy().item() + ".wav")  # test: .numpy().item() (see above)
+        # 2. Decode the wav file
+        audio, _ = tf.audio.decode_wav(file)
+        audio = tf.squeeze(audio, axis=-1)
+        # 3. Change type to float
+        audio = tf.cast(audio, tf.float32)
+        # 4.-6. (test: tf.signal.stft, abs, pow 0.5, normalisation, in NumPy)
+        spectrogram = spectrogram_of(audio.numpy())
         label = tf.strings.lower(label)
         label = tf.strings.unicode_split(label, input_encoding="UTF-8")
         label = char_to_num(label)
@@ -108,7 +143,7 @@ def test_ctc_asr_model(capsys):
     batch_size = 4
     # Define the trainig dataset
     train_dataset = tf.data.Dataset.from_tensor_slices(
-        ([i for i, _ in df_train], [text for _, text in df_train])
+        ([name for name, _ in df_train], [text for _, text in df_train])
     )
     train_dataset = (
         train_dataset.map(encode_single_sample, num_parallel_calls=tf.data.AUTOTUNE)
@@ -118,7 +153,7 @@ def test_ctc_asr_model(capsys):
 
     # Define the validation dataset
     validation_dataset = tf.data.Dataset.from_tensor_slices(
-        ([i for i, _ in df_val], [text for _, text in df_val])
+        ([name for name, _ in df_val], [text for _, text in df_val])
     )
     validation_dataset = (
         validation_dataset.map(encode_single_sample, num_parallel_calls=tf.data.AUTOTUNE)
@@ -262,3 +297,35 @@ def test_ctc_asr_model(capsys):
     assert texts == [WORDS[i % 4] for i in range(split, len(metadata))][: len(texts)]
     predictions = decode_batch_predictions(model.predict(X))
     assert len(predictions) == len(texts) and all(set(p) <= set(characters) for p in predictions)
+
+
+def test_tf_audio_reads_and_writes_16_bit_pcm(tmp_path):
+    # test: a stereo file from Python's wave module: samples over 32768, (samples, channels), the rate
+    path = tmp_path / "stereo.wav"
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(2)
+        file.setsampwidth(2)
+        file.setframerate(22050)
+        file.writeframes(np.array([[1, -2], [32767, -32768], [100, 0]], "<i2").tobytes())
+    audio, rate = tf.audio.decode_wav(tf.io.read_file(str(path)))
+    np.testing.assert_array_equal(audio.numpy() * 32768, [[1, -2], [32767, -32768], [100, 0]])
+    assert audio.dtype == np.float32 and int(rate) == 22050
+    # test: TensorFlow's desired_channels (the last channel repeated) and desired_samples (zeros after the end)
+    audio, _ = tf.audio.decode_wav(path.read_bytes(), desired_channels=3, desired_samples=4)
+    np.testing.assert_array_equal(audio.numpy() * 32768, [[1, -2, -2], [32767, -32768, -32768], [100, 0, 0], [0] * 3])
+    audio, _ = tf.audio.decode_wav(path.read_bytes(), desired_channels=1, desired_samples=2)
+    np.testing.assert_array_equal(audio.numpy() * 32768, [[1], [32767]])
+    # test: encode_wav writes what the wave module reads back
+    contents = tf.audio.encode_wav(np.array([[0.25, -0.25], [2.0, -1.0]], "float32"), 8000)
+    (tmp_path / "out.wav").write_bytes(contents.numpy().item())
+    with wave.open(str(tmp_path / "out.wav")) as file:
+        assert (file.getnchannels(), file.getframerate(), file.getsampwidth()) == (2, 8000, 2)
+        np.testing.assert_array_equal(np.frombuffer(file.readframes(2), "<i2"), [8192, -8192, 32767, -32768])
+    # test: only 16-bit PCM, as TensorFlow reads
+    with wave.open(str(tmp_path / "8bit.wav"), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(1)
+        file.setframerate(8000)
+        file.writeframes(b"\x80\x81")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Can only read 16-bit WAV files, but received 8"):
+        tf.audio.decode_wav(tf.io.read_file(str(tmp_path / "8bit.wav")))

@@ -47,6 +47,7 @@ from chainrule.compat.tf import summary  # noqa: E402  (tf.summary: event files 
 from chainrule.compat.tf.control_flow import *  # noqa: E402,F401,F403  (tf.cond, tf.while_loop, tf.gather_nd, ...)
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
 from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
+from chainrule.compat.tf import audio  # noqa: E402  (tf.audio: decode_wav, encode_wav)
 from chainrule.compat.tf import saved_model  # noqa: E402  (tf.saved_model: export a Keras model to a folder)
 from chainrule.compat.tf import sparse  # noqa: E402  (tf.sparse: SparseTensor)
 from chainrule.compat.tf.sparse import SparseTensor  # noqa: E402

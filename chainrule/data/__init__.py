@@ -9,6 +9,7 @@ from chainrule.data import experimental
 from chainrule.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from chainrule.data.options import Options, ThreadingOptions
 from chainrule.data.spec import DatasetSpec, TensorSpec
+from chainrule.data.text_line import TextLineDataset
 
 __all__ = ["AUTOTUNE", "DatasetSpec", "INFINITE_CARDINALITY", "Options", "TensorSpec", "ThreadingOptions",
-           "UNKNOWN_CARDINALITY", "Dataset", "experimental"]
+           "TextLineDataset", "UNKNOWN_CARDINALITY", "Dataset", "experimental"]

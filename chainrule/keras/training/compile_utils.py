@@ -74,6 +74,8 @@ class CompiledLoss:
         preds = _as_list(y_pred, self.output_names)
         trues = _as_list(y_true, self.output_names) if isinstance(y_true, (list, tuple, dict)) else [y_true]
         fns = self.losses if len(self.losses) == len(preds) else self.losses * len(preds)
+        if len(trues) == 1 < len(preds) and sum(fn is not None for fn in fns) == 1:
+            trues = [y_true if fn is not None else None for fn in fns]  # one target, for the one output with a loss
         if len(trues) != len(preds):
             raise ValueError(f"The model has {len(preds)} outputs but {len(trues)} targets were given")
         total, terms, names = None, [], []

@@ -440,3 +440,13 @@ def test_symbolic_calls_on_an_unknown_length():
     assert projection(keras.Input(shape=(None, 5))).shape == (None, None, 2)
     assert projection.proj.input_shape == (None, None, 5)
     assert projection(np.ones((2, 6, 5), "float32")).shape == (2, 6, 2)
+
+
+def test_a_real_feature_axis_of_the_probe_size_stays():
+    # test: 83 features (the probe's own size for unknown axes) are still 83 in a Sequential built inside a probe
+    projection = _Projection()
+    assert projection(keras.Input(shape=(None, 83))).shape == (None, None, 2)
+    assert projection.proj.input_shape == (None, None, 83)
+    one_axis = keras.Sequential([layers.Dense(2)])
+    one_axis.build((None, 83))
+    assert one_axis.input_shape == (None, 83)

@@ -113,9 +113,10 @@ class Sequential(Model):
     def _maybe_build(self, shape) -> None:
         if not self.built:
             if not is_shape_list(shape):
-                # built inside a symbolic call's probe: its made-up sizes stand for unknown ones (Keras builds on None)
+                # built inside a symbolic call's probe: its made-up sizes stand for unknown ones (Keras builds on
+                # None); the feature axis is kept, as a layer's weights are made from it
                 made_up = _call_context.probing[1] if _call_context.probing else None
-                shape = (None,) + tuple(None if n == made_up else n for n in shape[1:])
+                shape = (None,) + tuple(None if n == made_up else n for n in shape[1:-1]) + tuple(shape[1:][-1:])
             self.build(shape)
 
     def build(self, input_shape=None) -> None:

@@ -6,8 +6,8 @@ The models take pixels in [0, 255]: their first layers rescale and normalize (``
 input unchanged, kept for compatibility).
 
 >>> model = EfficientNetB0(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
->>> model.output_shape, [layer.name for layer in model.layers[1:4]]
-((None, 1280), ['rescaling', 'normalization', 'stem_conv_pad'])
+>>> model.output_shape, [type(layer).__name__ for layer in model.layers[1:3]], model.layers[3].name
+((None, 1280), ['Rescaling', 'Normalization'], 'stem_conv_pad')
 """
 from __future__ import annotations
 

@@ -329,3 +329,11 @@ def test_tf_audio_reads_and_writes_16_bit_pcm(tmp_path):
         file.writeframes(b"\x80\x81")
     with pytest.raises(tf.errors.InvalidArgumentError, match="Can only read 16-bit WAV files, but received 8"):
         tf.audio.decode_wav(tf.io.read_file(str(tmp_path / "8bit.wav")))
+
+
+def test_ragged_constant_of_label_arrays():
+    # test: labels of different lengths as NumPy arrays (what a vectorized transcription gives), as TensorFlow nests
+    labels = tf.ragged.constant([np.array([3, 1, 20]), np.array([8, 9])])
+    assert labels.to_list() == [[3, 1, 20], [8, 9]] and labels.ragged_rank == 1
+    grid = tf.ragged.constant([np.ones((2, 3)), np.zeros((1, 3))], ragged_rank=1)
+    assert grid.to_list() == [[[1.0] * 3] * 2, [[0.0] * 3]]

@@ -298,6 +298,8 @@ def _stack_rows(rows: list, like: RaggedTensor) -> RaggedTensor:
 
 
 def _depth(value) -> int:
+    if isinstance(value, np.ndarray):  # TensorFlow nests NumPy arrays as it nests lists
+        return value.ndim
     if isinstance(value, (list, tuple)):
         return 1 + max((_depth(v) for v in value), default=0)
     return 0

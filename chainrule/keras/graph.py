@@ -1,10 +1,12 @@
 """The functional API's graph: symbolic tensors, the nodes that layers leave behind, and the graph a model runs.
 
 Calling a layer on a :class:`KerasTensor` (made by :func:`Input`) does not compute anything real: the layer is built
-for the symbolic shape, run on small batches of zeros to learn its output shapes (:func:`probe_output_specs`), and a
-:class:`Node` records "this layer, called with these arguments, made those tensors". ``Model(inputs, outputs)`` walks
-the nodes back from ``outputs`` into a :class:`Graph`: a replay plan of steps (:class:`Step`) in dependency order,
-rewritten once by :func:`chainrule.keras.layers.fusion.rewrite`; calling the model runs the plan on real tensors.
+for the symbolic shape, its output shape comes from its own ``compute_output_shape`` when it is a built-in layer whose
+rule is exact (:func:`shape_rule_spec`), else from running it on small batches of zeros (:func:`probe_output_specs`),
+and a :class:`Node` records "this layer, called with these arguments, made those tensors". ``Model(inputs,
+outputs)`` walks the nodes back from ``outputs`` into a :class:`Graph`: a replay plan of steps (:class:`Step`) in
+dependency order, rewritten once by :func:`chainrule.keras.layers.fusion.rewrite`; calling the model runs the plan on
+real tensors.
 
 >>> from chainrule.keras.layers import Dense, Reshape
 >>> x = Input(shape=(None,))
@@ -17,6 +19,7 @@ rewritten once by :func:`chainrule.keras.layers.fusion.rewrite`; calling the mod
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -34,6 +37,10 @@ _tensor_ids = itertools.count()
 # The sizes an unknown axis takes in the two probe runs of a symbolic call, (batch axis, any other axis): Keras's
 # numpy backend uses 83 and 89, large enough for a stack of convolutions and poolings on an unknown image size.
 PROBE_SIZES = ((2, 83), (3, 89))
+
+# Whether a symbolic call may take a built-in layer's output shape from its compute_output_shape (shape_rule_spec);
+# False probes every layer, as the tests do to check that both ways agree.
+USE_SHAPE_RULES = True
 
 
 class KerasTensor:
@@ -119,8 +126,9 @@ def _is_input_layer(layer) -> bool:
 
 # --- calling a layer on symbolic tensors ---------------------------------------------------------------------------
 def call_symbolic(layer, *args, **kwargs):
-    """Layer.__call__ on KerasTensors: build the layer for the symbolic shapes, learn its outputs' shapes, dtypes and
-    masks by probing it on zeros (:func:`probe_output_specs`), record a Node with every argument, and return
+    """Layer.__call__ on KerasTensors: build the layer for the symbolic shapes, take its output's shape from its own
+    ``compute_output_shape`` where that rule is trusted (:func:`shape_rule_spec`), else learn its outputs' shapes,
+    dtypes and masks by probing it on zeros (:func:`probe_output_specs`), record a Node with every argument, and return
     KerasTensors in the structure the layer returns. A layer with ``compute_output_spec`` (text layers, whose
     output length depends on the text) gives its output KerasTensors itself instead of being probed."""
     if not args:
@@ -135,6 +143,12 @@ def call_symbolic(layer, *args, **kwargs):
         outputs = tree.flatten(declared)
         Node(layer, args, kwargs, outputs)
         return declared
+    build_symbolic(layer, args, kwargs)
+    spec = shape_rule_spec(layer, args, kwargs) if USE_SHAPE_RULES else None
+    if spec is not None:  # one output, no mask
+        output = KerasTensor(*spec)
+        Node(layer, args, kwargs, [output])
+        return output
     structure, specs, masks = probe_output_specs(layer, args, kwargs)
     outputs = [KerasTensor(shape, dtype) for shape, dtype in specs]
     for t, mask in zip(outputs, masks):
@@ -160,10 +174,7 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
     from chainrule.engine.autograd import no_grad
 
     flat = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-    if not layer.built:
-        if layer.input_spec is not None and isinstance(args[0], KerasTensor):  # a rank fixed in __init__: first
-            layer.input_spec.check(layer.name, args[0].shape)
-        layer._build_on_call(args[0], args[1:], kwargs)
+    build_symbolic(layer, args, kwargs)
     unknown = any(n is None for t in flat for n in t.shape)
     # a call may update state (moving averages, sums)
     saved = [(w, backend.copy(w.data)) for w in layer.weights]
@@ -195,6 +206,83 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
                                                    for run in masks])
     symbolic_masks = [None if shape is None else KerasTensor(shape, bool) for shape in mask_shapes]
     return tree.map_structure(lambda _: None, runs[0]), specs, symbolic_masks
+
+
+def build_symbolic(layer, args: tuple, kwargs: dict) -> None:
+    """Build ``layer`` (when it is not built) for the symbolic shapes of a call's arguments, None kept, so that no
+    weight's shape comes from a made-up size."""
+    if not layer.built:
+        if layer.input_spec is not None and isinstance(args[0], KerasTensor):  # a rank fixed in __init__: first
+            layer.input_spec.check(layer.name, args[0].shape)
+        layer._build_on_call(args[0], args[1:], kwargs)
+
+
+@functools.cache
+def _shape_rule_layers() -> frozenset:
+    """The built-in layer classes whose ``compute_output_shape`` gives exactly the shape their ``call`` returns and
+    whose symbolic call has no other effect to reproduce (no mask made, no state, one output of the input's dtype).
+    Exact classes only: a subclass may override ``call``."""
+    from chainrule.keras.layers import (activations, conv, conv1d, conv3d, conv_transpose, core, depthwise, identity,
+                                        layer_normalization, merge, norm, pool, regularization, reshaping)
+
+    return frozenset({
+        conv.Conv2D, conv1d.Conv1D, conv3d.Conv3D, conv_transpose.Conv1DTranspose, conv_transpose.Conv2DTranspose,
+        conv_transpose.Conv3DTranspose, depthwise.DepthwiseConv2D, depthwise.SeparableConv2D,
+        pool.MaxPooling1D, pool.MaxPooling2D, pool.MaxPooling3D, pool.AveragePooling1D, pool.AveragePooling2D,
+        pool.AveragePooling3D, pool.GlobalAveragePooling1D, pool.GlobalAveragePooling2D, pool.GlobalAveragePooling3D,
+        pool.GlobalMaxPooling1D, pool.GlobalMaxPooling2D, pool.GlobalMaxPooling3D,
+        core.Dense, core.Activation, core.Dropout, core.Flatten, core.Reshape, identity.Identity,
+        activations.ReLU, activations.LeakyReLU, activations.ELU, activations.Softmax,
+        norm.BatchNormalization, layer_normalization.LayerNormalization,
+        regularization.SpatialDropout1D, regularization.SpatialDropout2D,
+        merge.Add, merge.Subtract, merge.Multiply, merge.Average, merge.Maximum, merge.Minimum, merge.Concatenate,
+        reshaping.ZeroPadding1D, reshaping.ZeroPadding2D, reshaping.ZeroPadding3D, reshaping.Cropping1D,
+        reshaping.Cropping2D, reshaping.Cropping3D, reshaping.UpSampling1D, reshaping.UpSampling2D,
+        reshaping.UpSampling3D,
+    })
+
+
+def shape_rule_spec(layer, args: tuple, kwargs: dict) -> tuple | None:
+    """The (shape, dtype) of a built layer's one output from its own ``compute_output_shape``, where that rule is
+    trusted: a layer of :func:`_shape_rule_layers` called as ``layer(x)`` or ``layer([x, y, ...])`` (``training``
+    at most, and not True) on unmasked inputs of its input dtype. None otherwise, or when the rule raises or gives a
+    size below 1: the probe then finds the shape, or the layer's own error, as before.
+
+    >>> from chainrule.keras.layers import Conv2D
+    >>> x = Input(shape=(None, None, 3))
+    >>> layer = Conv2D(8, 3, strides=2)
+    >>> build_symbolic(layer, (x,), {})
+    >>> shape_rule_spec(layer, (x,), {})
+    ((None, None, None, 8), dtype('float32'))
+    """
+    if type(layer) not in _shape_rule_layers() or len(args) != 1 or any(
+            key != "training" or not (value is None or value is False) for key, value in kwargs.items()):
+        return None
+    inputs = args[0]
+    flat = [inputs] if isinstance(inputs, KerasTensor) else list(inputs) if isinstance(inputs, (list, tuple)) else []
+    dtype = layer._input_dtype
+    if (not flat or dtype.kind != "f" or isinstance(layer, _merge_types()) == isinstance(inputs, KerasTensor)
+            or any(not isinstance(t, KerasTensor) or t.dtype != dtype or t._keras_mask is not None for t in flat)):
+        return None
+    try:
+        if layer.input_spec is not None and isinstance(inputs, KerasTensor):
+            layer.input_spec.check(layer.name, inputs.shape)
+        shape = layer.compute_output_shape(inputs.shape if isinstance(inputs, KerasTensor) else
+                                           [t.shape for t in flat])
+    except (ValueError, TypeError, IndexError):
+        return None
+    if not isinstance(shape, tuple) or any(n is not None and not (isinstance(n, (int, np.integer)) and n >= 1)
+                                           for n in shape):
+        return None
+    return tuple(None if n is None else int(n) for n in shape), np.dtype(dtype)
+
+
+@functools.cache
+def _merge_types() -> tuple:
+    """The layers called on a list of tensors."""
+    from chainrule.keras.layers import merge
+
+    return merge._Merge, merge.Concatenate
 
 
 def _unknown_where_different(layer, runs: list[list]) -> list:
@@ -392,4 +480,5 @@ class Graph:
         return True
 
 
-__all__ = ["Graph", "Input", "KerasTensor", "Node", "Step", "call_symbolic", "probe_output_specs"]
+__all__ = ["Graph", "Input", "KerasTensor", "Node", "Step", "build_symbolic", "call_symbolic", "probe_output_specs",
+           "shape_rule_spec"]

@@ -168,3 +168,214 @@ def test_a_symbolic_loss_added_to_a_functional_model_is_computed_on_every_call()
     np.testing.assert_allclose(float(model.losses[0]), expected, rtol=1e-6)
     with pytest.raises(ValueError, match="Graph disconnected"):
         model.add_loss(cr.reduce_mean(keras.Input((3,))))
+
+
+# --- built-in layers take their output shape from compute_output_shape; both ways agree -----------------------------
+def _node_specs(model):
+    """Per layer (in order): its type, each call's output shapes, dtypes and mask shapes, and its weights' shapes."""
+    specs = []
+    for layer in model.layers:
+        nodes = [[(t.shape, t.dtype, None if t._keras_mask is None else t._keras_mask.shape) for t in node.outputs]
+                 for node in layer._inbound_nodes]
+        specs.append((type(layer).__name__, nodes, [tuple(w.shape) for w in layer.weights]))
+    return specs
+
+
+def _built_both_ways(make, monkeypatch):
+    """``make()`` built with the shape rules, then with every layer probed: the two models' per-layer specs."""
+    from chainrule.keras import graph
+
+    fast = make()
+    with monkeypatch.context() as patch:
+        patch.setattr(graph, "USE_SHAPE_RULES", False)
+        probed = make()
+    return _node_specs(fast), _node_specs(probed), fast, probed
+
+
+def _count_probes(monkeypatch):
+    from chainrule.keras import graph
+
+    probed = []
+    original = graph.probe_output_specs
+
+    def counting(layer, args, kwargs):
+        probed.append(type(layer).__name__)
+        return original(layer, args, kwargs)
+
+    monkeypatch.setattr(graph, "probe_output_specs", counting)
+    return probed
+
+
+_APPLICATIONS = {  # small inputs (and unknown ones where the probe is quick enough for the comparison)
+    "ResNet50": dict(include_top=False, input_shape=(32, 32, 3)),
+    "ResNet50V2": dict(include_top=False, input_shape=(32, 32, 3)),
+    "MobileNet": dict(include_top=False, alpha=0.25, input_shape=(None, None, 3)),
+    "MobileNetV2": dict(include_top=False, alpha=0.35, input_shape=(None, None, 3)),
+    "VGG16": dict(include_top=True, input_shape=(32, 32, 3), classes=7),
+    "DenseNet121": dict(include_top=True, input_shape=(32, 32, 3), classes=5),
+    "EfficientNetB0": dict(include_top=True, input_shape=(32, 32, 3), classes=4),
+    "Xception": dict(include_top=False, input_shape=(71, 71, 3), pooling="avg"),
+    "InceptionV3": dict(include_top=False, input_shape=(75, 75, 3), pooling="max"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_APPLICATIONS))
+def test_applications_get_the_same_shapes_from_the_rules_as_from_the_probe(name, monkeypatch):
+    make = lambda: getattr(keras.applications, name)(weights=None, **_APPLICATIONS[name])  # noqa: E731
+    fast, probed, model, _ = _built_both_ways(make, monkeypatch)
+    assert fast == probed
+    assert model.count_params() > 0
+
+
+def test_resnet50_on_images_of_any_size_probes_no_layer(monkeypatch):
+    probed = _count_probes(monkeypatch)
+    model = keras.applications.ResNet50(include_top=False, weights=None)
+    assert model.output_shape == (None, None, None, 2048)
+    assert probed == []
+    conv = model.get_layer("conv1_conv")
+    assert conv.built and tuple(conv.kernel.shape) == (7, 7, 3, 64) and conv.get_build_config() == {
+        "input_shape": [None, None, None, 3]}
+
+
+def _every_rule_layer_model():
+    """A model that calls each layer with a shape rule, on known and unknown sizes, channels first and last."""
+    images = keras.Input((None, None, 3), name="images")
+    fixed = keras.Input((9, 10, 4), name="fixed")
+    steps = keras.Input((None, 6), name="steps")
+    volume = keras.Input((6, None, 5, 2), name="volume")
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(images)
+    x = layers.Conv2D(4, 3, dilation_rate=2)(x)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)
+    x = layers.SeparableConv2D(5, 3, strides=2)(x)
+    x = layers.Conv2DTranspose(3, 3, strides=2, output_padding=1)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ZeroPadding2D(((1, 2), (0, 3)))(x)
+    x = layers.Cropping2D(((1, 0), (2, 1)))(x)
+    x = layers.UpSampling2D((2, 3))(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = layers.AveragePooling2D()(x)
+    x = layers.ReLU(max_value=6.0)(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.ELU()(x)
+    x = layers.Activation("swish")(x)
+    x = layers.SpatialDropout2D(0.1)(x)
+    x = layers.Concatenate()([x, layers.Conv2D(2, 1)(x)])
+    pooled = layers.GlobalMaxPooling2D(keepdims=True)(x)
+    x = layers.Multiply()([x, pooled])  # broadcast over the spatial axes
+    image_features = layers.GlobalAveragePooling2D()(x)
+
+    f = layers.Conv2D(6, (3, 2), padding="valid")(fixed)
+    f = layers.ZeroPadding2D(1, data_format="channels_first")(f)
+    f = layers.Cropping2D(((0, 1), (1, 1)), data_format="channels_first")(f)
+    f = layers.UpSampling2D(2, data_format="channels_first")(f)
+    f = layers.Flatten()(f)
+    f = layers.Reshape((-1, 2))(f)
+    f = layers.Dense(5)(f)
+    f = layers.LayerNormalization()(f)
+    f = layers.Softmax()(f)
+    f = layers.Flatten()(f)
+    f = layers.Dropout(0.2)(f)
+
+    s = layers.Conv1D(4, 3, padding="causal")(steps)
+    s = layers.Conv1DTranspose(4, 2, strides=2)(s)
+    s = layers.MaxPooling1D()(s)
+    s = layers.AveragePooling1D(3, strides=1, padding="same")(s)
+    s = layers.ZeroPadding1D(2)(s)
+    s = layers.Cropping1D((1, 0))(s)
+    s = layers.UpSampling1D(3)(s)
+    s = layers.Subtract()([s, layers.Identity()(s)])
+    s = layers.Reshape((-1, 2))(s)  # an unknown length stays unknown
+    s = layers.Average()([layers.GlobalAveragePooling1D()(s), layers.GlobalMaxPooling1D()(s)])
+
+    v = layers.Conv3D(3, 2, padding="same")(volume)
+    v = layers.Conv3DTranspose(2, 2, strides=(1, 2, 1))(v)
+    v = layers.MaxPooling3D((2, 1, 2))(v)
+    v = layers.AveragePooling3D((1, 1, 1), data_format="channels_first")(v)
+    v = layers.ZeroPadding3D(1)(v)
+    v = layers.Cropping3D(((1, 1), (0, 0), (1, 0)))(v)
+    v = layers.UpSampling3D((1, 2, 1))(v)
+    v = layers.Maximum()([layers.GlobalAveragePooling3D()(v), layers.GlobalMaxPooling3D()(v)])
+
+    joined = layers.Concatenate()([image_features, f, s, v])
+    out = layers.Add()([layers.Minimum()([layers.Dense(3)(joined), layers.Dense(3)(joined)]), layers.Dense(3)(joined)])
+    return keras.Model([images, fixed, steps, volume], out)
+
+
+def test_every_layer_with_a_shape_rule_agrees_with_the_probe_and_is_not_probed(monkeypatch):
+    probed = _count_probes(monkeypatch)
+    fast, slow, model, _ = _built_both_ways(_every_rule_layer_model, monkeypatch)
+    assert probed.count("InputLayer") == 0 and len(probed) == len(model.layers) - 4  # only the probed build probes
+    assert fast == slow
+    shapes = [layer.output.shape for layer in model.layers]
+    assert model.output_shape == (None, 3)
+    assert shapes[4:8] == [(None, None, None, 4), (None, None, None, 4), (None, None, None, 8), (None, None, None, 5)]
+    assert shapes[25:31] == [(None, 7, 9, 6), (None, 7, 11, 8), (None, 7, 10, 6), (None, 7, 20, 12), (None, 1680),
+                             (None, 840, 2)]  # the padding, cropping and upsampling of channels first
+    assert shapes[49:56] == [(None, 6, None, 5, 3), (None, 7, None, 6, 2), (None, 3, None, 3, 2),
+                             (None, 3, None, 3, 2), (None, 5, None, 5, 2), (None, 3, None, 4, 2),
+                             (None, 3, None, 4, 2)]
+    assert shapes[59] == (None, 5 + 4200 + 2 + 2)
+    rng = np.random.default_rng(0)
+    data = [rng.random(shape, dtype=np.float32) for shape in [(2, 17, 23, 3), (2, 9, 10, 4), (2, 8, 6),
+                                                               (2, 6, 7, 5, 2)]]
+    assert model(data).shape == (2, 3)
+
+
+def test_a_sequential_gets_the_same_shapes_both_ways(monkeypatch):
+    def make():
+        return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
+                                 layers.MaxPooling2D(), layers.Conv2D(16, 3), layers.BatchNormalization(),
+                                 layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+
+    fast, slow, model, _ = _built_both_ways(make, monkeypatch)
+    assert fast == slow and model.output_shape == (None, 10)
+    assert [w.shape for w in model.layers[-1].get_weights()] == [(1936, 10), (10,)]
+
+
+def test_masks_dtypes_subclasses_and_training_true_still_go_through_the_probe(monkeypatch):
+    probed = _count_probes(monkeypatch)
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    kept = layers.Dropout(0.1)(embedded)  # a masked input: the probe carries the mask on
+    assert kept._keras_mask is not None and kept._keras_mask.shape == (None, None)
+    assert probed == ["Embedding", "Dropout"]
+
+    class DoubledConv(layers.Conv2D):
+        def call(self, inputs):
+            return cr.concat([super().call(inputs)] * 2, axis=-1)
+
+    images = keras.Input((8, 8, 3))
+    assert DoubledConv(4, 3)(images).shape == (None, 6, 6, 8)
+    assert layers.Dropout(0.5)(images, training=True).shape == (None, 8, 8, 3)
+    assert layers.Flatten()(keras.Input((2, 3), dtype="int32")).dtype == np.int32
+    assert probed[2:] == ["DoubledConv", "Dropout", "Flatten"]
+
+
+def test_mixed_precision_outputs_keep_the_compute_dtype(monkeypatch):
+    def make():
+        x = keras.Input((6, 6, 3))
+        y = layers.Conv2D(4, 3, dtype="mixed_float16")(x)
+        y = layers.BatchNormalization(dtype="mixed_float16")(y)
+        return keras.Model(x, layers.Add(dtype="mixed_float16")([y, y]))
+
+    fast, slow, model, _ = _built_both_ways(make, monkeypatch)
+    assert fast == slow and model.outputs[0].dtype == np.float16
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: layers.Conv2D(2, 5)(keras.Input((3, 3, 1))), "negative|zero|kernel|size"),
+    (lambda: layers.Add()([keras.Input((3,)), keras.Input((4,))]), "incompatible|broadcast|shape"),
+    (lambda: layers.Concatenate()([keras.Input((3, 2)), keras.Input((4, 2))]), "Concatenate"),
+    (lambda: layers.Reshape((5,))(keras.Input((4,))), "cannot reshape"),
+    (lambda: layers.Cropping1D((2, 2))(keras.Input((3, 1))), "cropping"),
+    (lambda: layers.MaxPooling2D()(keras.Input((5, 1))), "expected ndim=4"),
+])
+def test_a_call_the_rule_cannot_take_still_raises_the_layers_error(build, message, monkeypatch):
+    from chainrule.keras import graph
+
+    with pytest.raises(ValueError, match=message) as fast:
+        build()
+    monkeypatch.setattr(graph, "USE_SHAPE_RULES", False)
+    with pytest.raises(ValueError, match=message) as slow:
+        build()
+    assert type(fast.value) is type(slow.value)

@@ -18,6 +18,7 @@ import numpy as np
 
 from chainrule.backend import floatx, set_floatx
 from chainrule.engine.tensor import Tensor, Variable
+from chainrule.ops import depthwise as _depthwise
 from chainrule.ops.random import normal, uniform
 
 
@@ -584,6 +585,20 @@ def conv2d(x, kernel, strides=(1, 1), padding: str = "valid", data_format=None, 
     return _ops.conv(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
 
 
+def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding: str = "valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """Depthwise 2-D convolution of (batch, rows, cols, channels) by (h, w, channels, multiplier)."""
+    _channels_last(data_format, "depthwise_conv2d")
+    return _depthwise.depthwise_conv2d(x, depthwise_kernel, strides, padding, dilation_rate)
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding: str = "valid",
+                     data_format=None, dilation_rate=(1, 1)):
+    """A depthwise convolution, then a 1x1 convolution by ``pointwise_kernel`` (1, 1, channels * multiplier, out)."""
+    _channels_last(data_format, "separable_conv2d")
+    return _depthwise.separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides, padding, dilation_rate)
+
+
 def pool2d(x, pool_size, strides=(1, 1), padding: str = "valid", data_format=None, pool_mode: str = "max"):
     """Max ('max') or average ('avg') pooling of (batch, rows, cols, channels); strides (1, 1) by default."""
     _channels_last(data_format, "pool2d")
@@ -734,6 +749,6 @@ __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_
            "stack", "std", "stop_gradient", "sum", "switch", "tanh", "tile", "transpose", "truncated_normal",
            "update", "update_add", "update_sub", "var", "variable", "zeros", "zeros_like",
            "batch_normalization", "binary_focal_crossentropy", "categorical_focal_crossentropy", "conv1d", "conv2d",
-           "ctc_batch_cost", "ctc_decode", "foldl", "foldr", "get_uid", "gradients", "is_float_dtype", "is_int_dtype",
-           "map_fn", "pool2d", "resize_images", "spatial_2d_padding", "standardize_dtype", "temporal_padding",
+           "ctc_batch_cost", "ctc_decode", "depthwise_conv2d", "foldl", "foldr", "get_uid", "gradients", "is_float_dtype", "is_int_dtype",
+           "map_fn", "pool2d", "resize_images", "separable_conv2d", "spatial_2d_padding", "standardize_dtype", "temporal_padding",
            "to_dense"]

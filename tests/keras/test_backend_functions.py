@@ -293,3 +293,16 @@ def test_loops_dtypes_uids_and_refusals():
     p_t = t * p + (1 - t) * (1 - p)
     np.testing.assert_allclose(np_of(K.binary_focal_crossentropy(t, tf.constant(p))), (1 - p_t) ** 2 * bce,
                                rtol=1e-5)
+
+
+def test_depthwise_and_separable_convolutions_match_the_layers():
+    images = RNG.normal(size=(2, 5, 5, 3)).astype("float32")
+    layer = keras.layers.SeparableConv2D(4, 3, depth_multiplier=2, use_bias=False)
+    expected = layer(images).numpy()
+    depthwise_kernel, pointwise_kernel = layer.get_weights()
+    got = K.separable_conv2d(tf.constant(images), tf.constant(depthwise_kernel), tf.constant(pointwise_kernel))
+    np.testing.assert_allclose(np_of(got), expected, rtol=1e-5, atol=1e-5)
+    depthwise = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False)
+    expected = depthwise(images).numpy()
+    got = K.depthwise_conv2d(tf.constant(images), tf.constant(depthwise.get_weights()[0]), padding="same")
+    np.testing.assert_allclose(np_of(got), expected, rtol=1e-5, atol=1e-5)

@@ -5,7 +5,9 @@ and OpenBLAS's threads speed such a product up little: on 2 cores it takes about
 oneDNN takes 0.55x (docs/performance.md, "Recurrent ops"). The rows of a batch are independent sequences, though, so
 :func:`run_on_rows` runs the whole chain on each part of the rows in a thread of its own, with BLAS limited to one
 thread while it runs (threadpoolctl): the parts compute side by side, with NumPy's products and chainrule's ``nogil``
-kernels releasing the GIL.
+kernels releasing the GIL. Callers split their large products the same way rather than hand them to BLAS's own
+threads: OpenBLAS's threads, once woken, keep polling for work for a while, taking the cores from the parts
+(docs/performance.md).
 
 The parts are as many as BLAS's threads (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or the cores), at least
 ``MIN_ROWS`` rows each; with one part, or where threadpoolctl or the NumPy backend is missing, or while another call
@@ -61,7 +63,8 @@ def parts(batch: int) -> list[tuple[int, int]]:
 
 
 def run_on_rows(fn: Callable[[int, int], None], batch: int) -> None:
-    """Call ``fn(start, stop)`` for each part of ``batch`` rows, the parts in threads side by side (see above)."""
+    """Call ``fn(start, stop)`` for each part of ``batch`` rows, the parts in threads side by side (see above).
+    "Rows" are any range of independent work: a batch's sequences, or a product's row or column blocks."""
     ranges = parts(batch)
     if len(ranges) == 1 or not _busy.acquire(blocking=False):
         fn(0, batch)

@@ -72,6 +72,17 @@ def _initial(state, batch: int, units: int, dtype):
     return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
 
 
+def _summed_product(a, b):
+    """Σ_t a_tᵀ b_t over the steps and rows of (time, batch, ·) arrays, as one GEMM whose column blocks run side by
+    side in threads (``run_on_rows``): the op keeps BLAS's own threads idle, since their spinning after a threaded
+    product slows the step loops' threads."""
+    steps, batch, width = b.shape
+    a2, b2 = a.reshape(steps * batch, -1).T, b.reshape(steps * batch, width)
+    out = backend.xp.empty((a2.shape[0], width), dtype=b.dtype)
+    run_on_rows(lambda lo, hi: backend.xp.matmul(a2, b2[:, lo:hi], out=out[:, lo:hi]), width)
+    return out
+
+
 def _vector(bias, width: int, dtype):
     """The bias, or zeros when there is none (the step kernels always add one)."""
     return backend.xp.zeros(width, dtype=dtype) if bias is None else bias
@@ -80,16 +91,23 @@ def _vector(bias, width: int, dtype):
 class _Recurrence(Function):
     """What the three nodes share: the input projection, the weight gradients over all steps, the input's, and the
     steps' loop run on parts of the batch's rows side by side (``backend.threads``; a row's steps never read
-    another row, so any split gives the same numbers)."""
+    another row). The whole-sequence products are split the same way (row blocks, or column blocks of the weight
+    gradients), so the op never wakes BLAS's own threads."""
 
     def _project(self, x, kernel, go_backwards: bool, bias=None, out=None):
         """x W (+ b) for every step, time-major (time, batch, k·units), or written into ``out`` (time · batch,
         k·units), which may be a column block of a wider array; keeps the inputs for dW."""
         self.x_tm = x_tm = _time_major(x, go_backwards)
         steps, batch, features = x_tm.shape
-        xz = backend.xp.matmul(x_tm.reshape(steps * batch, features), kernel, out=out)
-        if bias is not None:
-            xz += bias
+        flat = x_tm.reshape(steps * batch, features)
+        xz = backend.xp.empty((steps * batch, kernel.shape[1]), dtype=x.dtype) if out is None else out
+
+        def rows_of(lo: int, hi: int) -> None:
+            backend.xp.matmul(flat[lo:hi], kernel, out=xz[lo:hi])
+            if bias is not None:
+                xz[lo:hi] += bias
+
+        run_on_rows(rows_of, steps * batch)
         return xz.reshape(steps, batch, -1)
 
     def _start(self, x, recurrent_kernel, bias, mask, settings: tuple):
@@ -126,8 +144,10 @@ class _Recurrence(Function):
         if not self.needs_input_grad[0]:
             return None
         steps, batch, width = dxz.shape
-        flat = dxz.reshape(steps * batch, width)
-        return backend.xp.ascontiguousarray(_batch_major((flat @ kernel.T).reshape(steps, batch, -1), go_backwards))
+        flat, kernel_t = dxz.reshape(steps * batch, width), kernel.T
+        dx = backend.xp.empty((steps * batch, kernel.shape[0]), dtype=dxz.dtype)
+        run_on_rows(lambda lo, hi: backend.xp.matmul(flat[lo:hi], kernel_t, out=dx[lo:hi]), steps * batch)
+        return backend.xp.ascontiguousarray(_batch_major(dx.reshape(steps, batch, -1), go_backwards))
 
     def _bias_grad(self, dz):
         return column_sum(dz.reshape(-1, dz.shape[-1])) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
@@ -137,15 +157,14 @@ class _Recurrence(Function):
         """(dW, dU) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): both from one
         GEMM, [x_t, h_{t-1}]ᵀ dz summed over the steps, which runs faster than two (dW's has only ``features`` rows)."""
         xp = backend.xp
-        steps, batch, width = dz.shape
+        steps, batch, _ = dz.shape
         need_w, need_u = self.needs_input_grad[self.WEIGHTS], self.needs_input_grad[self.WEIGHTS + 1]
-        flat = dz.reshape(steps * batch, width)
         if need_w and need_u:
             features = self.x_tm.shape[2]
-            both = xp.concatenate([self.x_tm, self.hs[:steps]], axis=2).reshape(steps * batch, -1).T @ flat
+            both = _summed_product(xp.concatenate([self.x_tm, self.hs[:steps]], axis=2), dz)
             return xp.ascontiguousarray(both[:features]), xp.ascontiguousarray(both[features:])
-        dw = self.x_tm.reshape(steps * batch, -1).T @ flat if need_w else None
-        return dw, self._recurrent_grad(self.hs, dz) if need_u else None
+        return (_summed_product(self.x_tm, dz) if need_w else None,
+                _summed_product(self.hs[:steps], dz) if need_u else None)
 
     def _initial_grad(self, dh, rec):
         """The initial state's gradient: what the loop left in ``dh`` plus step 0's ``dz Uᵀ`` (None if not needed)."""
@@ -158,12 +177,6 @@ class _Recurrence(Function):
         """Whether step 0's product dz Uᵀ is needed (it only reaches the initial state), and Uᵀ made contiguous
         (BLAS runs the per-step product faster on it than on the transposed view)."""
         return self.needs_input_grad[1], backend.xp.ascontiguousarray(self.arrays[self.WEIGHTS + 1].T)
-
-    @staticmethod
-    def _recurrent_grad(states, dz):
-        """Σ_t h_{t-1}ᵀ dz_t as one GEMM (states: (time + 1, batch, units), the first ``time`` are the h_{t-1})."""
-        steps, batch, width = dz.shape
-        return states[:steps].reshape(steps * batch, -1).T @ dz.reshape(steps * batch, width)
 
 
 class LSTMSequence(_Recurrence):
@@ -302,18 +315,17 @@ class GRUSequence(_Recurrence):
                         xp.matmul(dxz[t, r, :2 * units], u_zr_t, out=rec[r])
 
         run_on_rows(steps_of, batch)
-        flat = dxz.reshape(steps * batch, 3 * units)
-        dw = self.x_tm.reshape(steps * batch, -1).T @ flat if self.needs_input_grad[2] else None
+        dw = _summed_product(self.x_tm, dxz) if self.needs_input_grad[2] else None
         du = db = None
         if reset_after:
-            du = self._recurrent_grad(self.hs, dhz) if need_u else None
+            du = _summed_product(self.hs[:steps], dhz) if need_u else None
             db = self._bias_grad(dxz)
             if db is not None:
                 db = xp.stack([db, column_sum(dhz.reshape(-1, 3 * units))])
         else:
             if need_u:
-                du = xp.concatenate([self._recurrent_grad(self.hs, dxz[:, :, :2 * units]),
-                                     self._recurrent_grad(self.rh, dxz[:, :, 2 * units:])], axis=1)
+                du = xp.concatenate([_summed_product(self.hs[:steps], dxz[:, :, :2 * units]),
+                                     _summed_product(self.rh, dxz[:, :, 2 * units:])], axis=1)
             db = self._bias_grad(dxz)
         return (self._input_grad(dxz, self.arrays[2], go_backwards), self._initial_grad(dh, rec), dw, du, db, None)
 

@@ -28,8 +28,11 @@ def _run(kind, dtype, split, monkeypatch, masked, go_backwards):
     if masked:
         lengths = rng.integers(1, T + 1, B)
         mask = np.arange(T)[None, :] < lengths[:, None]
-    bounds = [0, *split, B]
-    monkeypatch.setattr(threads, "parts", lambda batch: list(zip(bounds[:-1], bounds[1:])))
+    def parts(count):  # the split's points scaled to any range the op splits (rows, steps x rows, columns)
+        bounds = [0, *(count * point // B for point in split), count]
+        return list(zip(bounds[:-1], bounds[1:]))
+
+    monkeypatch.setattr(threads, "parts", parts)
     extra = {"reset_after": reset_after} if kind.startswith("gru") else {}
     with cr.GradientTape() as tape:
         outs = fn(variables[0], *variables[1:1 + states], *variables[1 + states:], mask=mask,

@@ -130,3 +130,21 @@ def test_tf_function_traces_and_replays_it():
     w.assign([[0.5], [-1.0]])
     assert losses == [float(step(x)) for x in batches]  # replayed calls equal the eager ones
     np.testing.assert_array_equal(w.numpy(), traced_w)
+
+
+def test_executing_eagerly_is_false_inside_a_tf_function():
+    seen = []
+
+    @tf.function
+    def f(x):
+        seen.append(tf.executing_eagerly())
+        return x + 1
+
+    f(tf.constant(1.0))
+    assert tf.executing_eagerly() and seen and not any(seen)
+    tf.config.run_functions_eagerly(True)
+    try:
+        f(tf.constant(2.0))
+        assert seen[-1] is True
+    finally:
+        tf.config.run_functions_eagerly(False)

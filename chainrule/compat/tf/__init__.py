@@ -39,7 +39,7 @@ reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor
 newaxis = None  # x[..., tf.newaxis], as NumPy's np.newaxis
 
-from chainrule.compat.tf.function import TensorSpec, function  # noqa: E402
+from chainrule.compat.tf.function import TensorSpec, executing_eagerly, function  # noqa: E402
 from chainrule.compat.tf import config  # noqa: E402
 from chainrule.compat.tf import distribute  # noqa: E402  (tf.distribute: MultiWorkerMirroredStrategy on MPI)
 from chainrule.compat.tf import errors, linalg, version  # noqa: E402

@@ -60,6 +60,14 @@ def inside_function() -> bool:
     return _calls.depth > 0
 
 
+def executing_eagerly() -> bool:
+    """``tf.executing_eagerly()``: False inside a ``tf.function`` (TensorFlow runs it as a graph), unless
+    ``tf.config.run_functions_eagerly(True)``; True elsewhere."""
+    from chainrule.engine.tracer import functions_run_eagerly
+
+    return not inside_function() or functions_run_eagerly()
+
+
 class Function:
     """What ``tf.function`` returns: call it like the function; see the module's docstring for how it traces."""
 

@@ -34,7 +34,9 @@ MIN_ROWS = 32  # a part smaller than this runs its products too far below BLAS's
 
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl's controller of the BLAS libraries, once found
-_busy = threading.Lock()  # one caller at a time may change BLAS's thread count
+_lock = threading.Lock()  # one region at a time changes BLAS's thread count
+_owner: int | None = None  # the thread whose region is open
+_outside_threads = 1  # BLAS's thread count when that region opened
 
 
 def _blas_controller():
@@ -49,37 +51,75 @@ def _blas_controller():
     return _blas
 
 
+def _blas_threads(blas) -> int:
+    return max((c.num_threads for c in blas.lib_controllers), default=1) if blas else 1
+
+
 def parts(batch: int) -> list[tuple[int, int]]:
     """The (start, stop) row ranges :func:`run_on_rows` would use for ``batch`` rows.
 
     >>> parts(10)
     [(0, 10)]
     """
-    blas = _blas_controller() if backend.xp.__name__ == "numpy" else False
-    threads = max((c.num_threads for c in blas.lib_controllers), default=1) if blas else 1
+    if _owner == threading.get_ident():
+        threads = _outside_threads
+    else:
+        threads = _blas_threads(_blas_controller() if backend.xp.__name__ == "numpy" else False)
     count = max(1, min(threads, batch // MIN_ROWS))
     bounds = [batch * k // count for k in range(count + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def run_on_rows(fn: Callable[[int, int], None], batch: int) -> None:
-    """Call ``fn(start, stop)`` for each part of ``batch`` rows, the parts in threads side by side (see above).
-    "Rows" are any range of independent work: a batch's sequences, or a product's row or column blocks."""
-    ranges = parts(batch)
-    if len(ranges) == 1 or not _busy.acquire(blocking=False):
-        fn(0, batch)
+@contextlib.contextmanager
+def parallel_region():
+    """BLAS on one thread, and OpenBLAS's own threads stopped, while the block runs its products in parts
+    (:func:`run_on_rows`); BLAS's setting comes back at the end. OpenBLAS's threads, once woken by a threaded product,
+    keep polling for work for about 0.1 s, a core's worth of time that the parts' threads then lack; stopped here (as
+    OpenBLAS does before a fork), they start again with its next threaded product. Nested regions are one region;
+    another thread's region meanwhile leaves this thread's work in one part.
+    """
+    global _owner, _outside_threads
+    me = threading.get_ident()
+    blas = _blas_controller() if backend.xp.__name__ == "numpy" else False
+    threads = _blas_threads(blas)
+    if _owner == me or threads < 2 or not _lock.acquire(blocking=False):
+        yield
         return
-    blas = _blas_controller()
     try:
-        with blas.limit(limits=1) if blas else contextlib.nullcontext():
-            futures = [_executor(len(ranges) - 1).submit(fn, lo, hi) for lo, hi in ranges[1:]]
+        with blas.limit(limits=1):
+            _stop_openblas_threads(blas)
+            _owner, _outside_threads = me, threads
             try:
-                fn(*ranges[0])
+                yield
             finally:
-                for future in futures:
-                    future.result()
+                _owner = None
     finally:
-        _busy.release()
+        _lock.release()
+
+
+def _stop_openblas_threads(blas) -> None:
+    for library in blas.lib_controllers:
+        if library.internal_api == "openblas":
+            stop = getattr(library.dynlib, "blas_thread_shutdown_", None)
+            if stop is not None:
+                stop()
+
+
+def run_on_rows(fn: Callable[[int, int], None], batch: int) -> None:
+    """Call ``fn(start, stop)`` for each part of ``batch`` rows, the parts in threads side by side (see above), inside
+    a :func:`parallel_region`. "Rows" are any range of independent work: a batch's sequences, or a product's row or
+    column blocks."""
+    with parallel_region():
+        ranges = parts(batch)
+        if len(ranges) == 1:
+            fn(0, batch)
+            return
+        futures = [_executor(len(ranges) - 1).submit(fn, lo, hi) for lo, hi in ranges[1:]]
+        try:
+            fn(*ranges[0])
+        finally:
+            for future in futures:
+                future.result()
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
@@ -91,8 +131,8 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 def _forget_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own pool and lock when it needs them."""
-    global _pool, _busy
-    _pool, _busy = None, threading.Lock()
+    global _pool, _lock, _owner
+    _pool, _lock, _owner = None, threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from chainrule import backend
 from chainrule.backend.kernels import recurrent as kernels
 from chainrule.backend.kernels.activation import column_sum
-from chainrule.backend.threads import run_on_rows
+from chainrule.backend.threads import parallel_region, run_on_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
@@ -93,6 +93,14 @@ class _Recurrence(Function):
     steps' loop run on parts of the batch's rows side by side (``backend.threads``; a row's steps never read
     another row). The whole-sequence products are split the same way (row blocks, or column blocks of the weight
     gradients), so the op never wakes BLAS's own threads."""
+
+    def forward(self, *arrays, **settings):
+        with parallel_region():  # one region for all the node's products in parts (backend/threads.py)
+            return self._forward(*arrays, **settings)
+
+    def backward(self, g):
+        with parallel_region():
+            return self._backward(g)
 
     def _project(self, x, kernel, go_backwards: bool, bias=None, out=None):
         """x W (+ b) for every step, time-major (time, batch, k·units), or written into ``out`` (time · batch,
@@ -185,7 +193,7 @@ class LSTMSequence(_Recurrence):
     #    dh_t tanh c_t o(1-o));  dh_{t-1} = dz Uᵀ, dc_{t-1} = dc f;  then dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz, db = Σ dz
     WEIGHTS = 3  # the kernel's position among the inputs (x, h0, c0, kernel, recurrent_kernel, bias, mask)
 
-    def forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+    def _forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
@@ -207,7 +215,7 @@ class LSTMSequence(_Recurrence):
         run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps], cs[steps]))
 
-    def backward(self, g):
+    def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
         go_backwards, zero_output = self.settings
@@ -239,7 +247,7 @@ class GRUSequence(_Recurrence):
     #    whichever product it scales;  dh_{t-1} = dh_t z + (recurrent products)ᵀ;  weights summed over the steps
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
 
-    def forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after):
+    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
@@ -277,7 +285,7 @@ class GRUSequence(_Recurrence):
         run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps],))
 
-    def backward(self, g):
+    def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
         recurrent_kernel = self.arrays[3]
@@ -334,7 +342,7 @@ class SimpleRNNSequence(_Recurrence):
     # h_t = tanh(x_t W + h_{t-1} U + b)  ->  dz = dh_t (1 - h_t²); dh_{t-1} = dz Uᵀ; dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
 
-    def forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
@@ -354,7 +362,7 @@ class SimpleRNNSequence(_Recurrence):
         run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps],))
 
-    def backward(self, g):
+    def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
         go_backwards, zero_output = self.settings

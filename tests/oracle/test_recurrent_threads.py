@@ -53,25 +53,6 @@ def test_any_split_of_the_rows_gives_the_same_numbers(kind, dtype, masked, go_ba
             np.testing.assert_allclose(ours, reference, rtol=0, atol=scale * (1e-5 if dtype == "float32" else 1e-13))
 
 
-def test_parts_follow_the_blas_threads_and_keep_a_minimum_of_rows():
-    parts = threads.parts(4 * threads.MIN_ROWS + 3)
-    assert parts[0][0] == 0 and parts[-1][1] == 4 * threads.MIN_ROWS + 3
-    assert all(hi - lo >= threads.MIN_ROWS for lo, hi in parts)
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
-    assert threads.parts(threads.MIN_ROWS * 2 - 1) == [(0, threads.MIN_ROWS * 2 - 1)]
-
-
-def test_a_part_that_raises_raises_in_the_caller(monkeypatch):
-    monkeypatch.setattr(threads, "parts", lambda batch: [(0, 2), (2, 4)])
-
-    def fail_on_second(lo, hi):
-        if lo == 2:
-            raise RuntimeError("part (2, 4) failed")
-
-    with pytest.raises(RuntimeError, match=r"part \(2, 4\) failed"):
-        threads.run_on_rows(fail_on_second, 4)
-
-
 @pytest.mark.skipif(not kernels.enabled(), reason="numba is off")
 def test_the_float32_tanh_of_the_step_kernels_is_within_float32_rounding():
     x = np.linspace(-20, 20, 400_001).astype(np.float32)

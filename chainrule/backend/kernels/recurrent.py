@@ -166,6 +166,16 @@ def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
     (_lstm_forward_nb if _fits32(*args) else lstm_forward_step_numpy)(*args)
 
 
+@_inline
+def _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output):
+    """A masked row in backward: its state gradient passes on (plus the later step's product), its output gradient
+    goes to the previous output (``carry``), or nowhere with ``zero_output``."""
+    for j in range(dh_b.shape[0]):
+        total = gy_b[j] + carry_b[j]
+        carry_b[j] = 0.0 if zero_output else total
+        dh_b[j] += rec_b[j]
+
+
 def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
     n = c_prev.shape[1]
     dh += rec
@@ -202,10 +212,7 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
                 dh_b[j] = 0.0
                 carry_b[j] = 0.0
         else:
-            for j in range(n):
-                total = gy_b[j] + carry_b[j]
-                carry_b[j] = 0.0 if zero_output else total
-                dh_b[j] += rec_b[j]
+            _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output)
             d[:] = 0.0
 
 
@@ -298,10 +305,7 @@ def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_outp
             dr_r[:] = dx_r
             carry_b[:] = 0.0
         else:
-            for j in range(n):
-                total = gy_b[j] + carry_b[j]
-                carry_b[j] = 0.0 if zero_output else total
-                dh_b[j] += rec_b[j]
+            _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output)
             dx[:] = 0.0
             dr[:] = 0.0
 
@@ -392,10 +396,7 @@ def _simple_backward_nb(gy, carry, dh, rec, acts, keep, dz, zero_output):
             dh_b[:] = 0.0
             carry_b[:] = 0.0
         else:
-            for j in range(h.shape[0]):
-                total = gy_b[j] + carry_b[j]
-                carry_b[j] = 0.0 if zero_output else total
-                dh_b[j] += rec_b[j]
+            _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output)
             d[:] = 0.0
 
 

@@ -111,8 +111,10 @@ def test_background_compiling_trains_bit_identically_to_compiling_first(tmp_path
     background, built, used = json.loads(_run_python(TRAIN_TWICE, tmp_path, "background"))
     waited, _, _ = json.loads(_run_python(TRAIN_TWICE, tmp_path, "wait"))
     assert background == waited
-    assert "_softmax_kernel" in built  # the kernel that may not switch mid-run compiled in the caller, at its first call
-    assert {"_adam_kernel", "_bias_relu_nb", "_relu_grad_nb", "_tap_max_4_kernel"} <= set(used)
+    # building the model runs no kernel (symbolic shapes come from the layers' rules); the softmax kernel, which may
+    # not switch mid-run, compiled in the caller at its first call in fit
+    assert built == []
+    assert {"_softmax_kernel", "_adam_kernel", "_bias_relu_nb", "_relu_grad_nb", "_tap_max_4_kernel"} <= set(used)
     # only what the run used: no threaded twin for these small arrays, no window kernel the fused node replaced
     assert not [name for name in used if name.endswith("__parallel") or name == "_max_pool_2x2_kernel"]
 

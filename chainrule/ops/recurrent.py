@@ -94,12 +94,12 @@ class _Recurrence(Function):
     another row). The whole-sequence products are split the same way (row blocks, or column blocks of the weight
     gradients), so the op never wakes BLAS's own threads."""
 
-    def forward(self, *arrays, **settings):
-        with parallel_region():  # one region for all the node's products in parts (backend/threads.py)
-            return self._forward(*arrays, **settings)
+    def forward(self, x, *arrays, **settings):
+        with parallel_region(x.shape[0]):  # one region for all the node's products in parts (backend/threads.py)
+            return self._forward(x, *arrays, **settings)
 
     def backward(self, g):
-        with parallel_region():
+        with parallel_region(g.shape[0]):
             return self._backward(g)
 
     def _project(self, x, kernel, go_backwards: bool, bias=None, out=None):

@@ -26,7 +26,7 @@ def test_a_region_stops_blas_threads_polling_and_restores_the_setting():
     a @ a  # wakes OpenBLAS's threads, which then poll for work
     if blas.lib_controllers[0].internal_api == "openblas":
         assert _busy_share() > 0.5
-    with threads.parallel_region():
+    with threads.parallel_region(2 * threads.MIN_ROWS):
         assert threads._blas_threads(blas) == 1
         assert len(threads.parts(4 * threads.MIN_ROWS)) == min(before, 4)  # parts follow the setting outside
         if blas.lib_controllers[0].internal_api == "openblas":
@@ -47,7 +47,8 @@ def test_parts_run_side_by_side_in_other_threads():
         seen[(lo, hi)] = threading.get_ident()
         barrier.wait()  # only returns if both parts run at once
 
-    threads.run_on_rows(part, 2 * threads.MIN_ROWS)
+    with threads.parallel_region(2 * threads.MIN_ROWS):
+        threads.run_on_rows(part, 2 * threads.MIN_ROWS)
     assert sorted(seen) == [(0, threads.MIN_ROWS), (threads.MIN_ROWS, 2 * threads.MIN_ROWS)]
     assert len(set(seen.values())) == 2
 
@@ -60,6 +61,7 @@ def test_parts_follow_the_blas_threads_and_keep_a_minimum_of_rows():
     assert threads.parts(threads.MIN_ROWS * 2 - 1) == [(0, threads.MIN_ROWS * 2 - 1)]
 
 
+@needs_two
 def test_a_part_that_raises_raises_in_the_caller(monkeypatch):
     monkeypatch.setattr(threads, "parts", lambda batch: [(0, 2), (2, 4)])
 
@@ -67,5 +69,15 @@ def test_a_part_that_raises_raises_in_the_caller(monkeypatch):
         if lo == 2:
             raise RuntimeError("part (2, 4) failed")
 
-    with pytest.raises(RuntimeError, match=r"part \(2, 4\) failed"):
+    with pytest.raises(RuntimeError, match=r"part \(2, 4\) failed"), threads.parallel_region(4):
         threads.run_on_rows(fail_on_second, 4)
+
+
+def test_outside_a_region_and_below_two_parts_the_work_stays_in_the_caller():
+    seen = []
+    threads.run_on_rows(lambda lo, hi: seen.append((lo, hi, threading.get_ident())), 8 * threads.MIN_ROWS)
+    with threads.parallel_region(threads.MIN_ROWS):  # one part: no region, BLAS's setting untouched
+        assert threads._owner is None
+        threads.run_on_rows(lambda lo, hi: seen.append((lo, hi, threading.get_ident())), threads.MIN_ROWS)
+    me = threading.get_ident()
+    assert seen == [(0, 8 * threads.MIN_ROWS, me), (0, threads.MIN_ROWS, me)]

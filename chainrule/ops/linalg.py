@@ -6,6 +6,8 @@ array([[11.]], dtype=float32)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule import backend
@@ -63,13 +65,20 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     return MatMul.apply(a, b)
 
 
+def _rows(a, xp):
+    """``a`` as a matrix of its last axis (one product instead of NumPy's loop of small ones over the leading axes:
+    (32, 64, 64) @ (64, 128) took 203 us, the same as (2048, 64) @ (64, 128) 122 us)."""
+    return a if a.ndim == 2 else xp.reshape(a, (math.prod(a.shape[:-1]), a.shape[-1]))
+
+
 class Linear(Function):
     # y = x @ W + b   ->   dx = g @ Wᵀ,  dW = xᵀ @ g (over all leading axes),  db = Σ g over all but the last axis
     def forward(self, x, kernel, bias):
-        y = x @ kernel
+        xp = backend.array_namespace(x)
+        y = _rows(x, xp) @ kernel
         if bias is not None:
             y += bias
-        return y
+        return y if x.ndim == 2 else xp.reshape(y, x.shape[:-1] + (kernel.shape[1],))
 
     def backward(self, g):
         x, kernel, _ = self.args
@@ -77,9 +86,12 @@ class Linear(Function):
         rows = self.arrays[0].size // self.arrays[0].shape[-1]
         if self.graph_out is None:  # arrays: the namespace's functions
             xp = backend.array_namespace(g)
-            g2 = xp.reshape(g, (rows, g.shape[-1]))
-            return (g @ _swap_last(kernel) if need_x else None,
-                    _swap_last(xp.reshape(x, (rows, x.shape[-1]))) @ g2 if need_w else None,
+            g2 = _rows(g, xp)
+            dx = None
+            if need_x:
+                dx = g2 @ _swap_last(kernel)
+                dx = dx if g.ndim == 2 else xp.reshape(dx, x.shape)
+            return (dx, _swap_last(xp.reshape(x, (rows, x.shape[-1]))) @ g2 if need_w else None,
                     xp.sum(g2, axis=0) if need_b else None)
         g2 = g.reshape((rows, g.shape[-1]))  # Tensors: differentiable ops
         return (g @ _swap_last(kernel) if need_x else None,

@@ -3,16 +3,16 @@
 glibc's malloc serves a block above its mmap threshold with pages of its own, and gives freed memory at the top of
 the heap back to the kernel once more than its trim threshold is free. Both thresholds adapt to at most a few MB, and
 a training step allocates and frees the same tens of megabytes on every step (an LSTM over MNIST rows keeps 7 MB of
-gate activations), so every step paid again for fresh pages: about 2,300 page faults per LSTM forward, more system
-time than its gate math (docs/performance.md, "Recurrent ops"). :func:`keep_freed_memory` fixes the thresholds
+gate activations), so every step paid again for fresh, zeroed pages, more system time than an LSTM's gate math
+(docs/performance.md, "Recurrent ops, second pass"). :func:`keep_freed_memory` fixes the thresholds
 (blocks up to 32 MB from the heap, up to 128 MB of free heap kept), so freed arrays serve the next step; blocks
 larger than that still come and go as pages of their own, so a big dataset array is returned to the system.
 
 It runs once when chainrule is imported, on glibc only, and leaves malloc alone where the user set
 ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` (glibc's own variables) or ``CHAINRULE_MALLOC=system``.
 
->>> keep_freed_memory() in (True, False)
-True
+>>> MMAP_THRESHOLD // 2**20, TRIM_THRESHOLD // 2**20   # MB
+(32, 128)
 """
 from __future__ import annotations
 

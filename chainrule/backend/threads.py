@@ -1,13 +1,12 @@
 """Independent rows of a batch on several threads, each thread's BLAS on one core.
 
 A recurrent layer's steps are a chain of small products ((128 x 128) @ (128 x 512) for an LSTM(128) at batch 128),
-and OpenBLAS's threads speed such a product up little: on 2 cores it takes about 0.85x of one core's time where
-oneDNN takes 0.55x (docs/performance.md, "Recurrent ops"). The rows of a batch are independent sequences, though, so
-:func:`run_on_rows` runs the whole chain on each part of the rows in a thread of its own, with BLAS limited to one
-thread while it runs (threadpoolctl): the parts compute side by side, with NumPy's products and chainrule's ``nogil``
-kernels releasing the GIL. Callers split their large products the same way rather than hand them to BLAS's own
-threads: OpenBLAS's threads, once woken, keep polling for work for a while, taking the cores from the parts
-(docs/performance.md).
+and OpenBLAS's threads speed such a product up little, far less than oneDNN's do PyTorch's (docs/performance.md,
+"Recurrent ops, second pass"). The rows of a batch are independent sequences, though, so inside a
+:func:`parallel_region` (BLAS limited to one thread, through threadpoolctl) :func:`run_on_rows` runs the whole chain
+on each part of the rows in a thread of its own: the parts compute side by side, with NumPy's products and
+chainrule's ``nogil`` kernels releasing the GIL. Callers split their large products the same way rather than hand
+them to BLAS's own threads, which, once woken, keep polling for work for a while and take the cores from the parts.
 
 The parts are as many as BLAS's threads (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or the cores), at least
 ``MIN_ROWS`` rows each. With one part, or outside a region this thread opened (none opens where threadpoolctl or
@@ -32,7 +31,7 @@ from typing import Callable
 
 from chainrule import backend
 
-MIN_ROWS = 64  # smaller parts lost to BLAS's own threads (LSTM(64) at batch 64: 6.2 against 3.9 ms)
+MIN_ROWS = 64  # smaller parts lose to BLAS's own threads on one product (docs/performance.md)
 
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl's controller of the BLAS libraries, once found

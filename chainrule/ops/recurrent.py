@@ -1,9 +1,10 @@
 """SimpleRNN, LSTM and GRU over a whole sequence, each one node: Keras's recurrent layers without a graph node per step.
 
-Forward: one GEMM projects the inputs of every step (x W + b), then each step does one recurrent GEMM (h U, BLAS,
-into a buffer made once) and the gate math in one pass (chainrule/backend/kernels/recurrent.py). Backward runs
-through time inside the node: per step the gate math back and one GEMM (dz Uᵀ); the weight gradients are then one
-GEMM each over all steps (dW = Xᵀ dZ, dU = Hᵀ dZ).
+Forward: one GEMM projects the inputs of every step (x W), then each step does one recurrent GEMM (h U, BLAS, into
+a buffer made once) and the gate math with the biases in one pass (chainrule/backend/kernels/recurrent.py). Backward
+runs through time inside the node: per step the gate math back and one GEMM (dz Uᵀ); the weight gradients are then
+GEMMs over all steps (dW and dU as one, [X H]ᵀ dZ, where both share dZ). From batch 128 up (``backend.threads``) the
+steps run on halves of the batch in two threads.
 
 Weights as Keras keeps them: kernel (features, k·units), recurrent_kernel (units, k·units), gates side by side in
 Keras's order (LSTM i, f, c, o; GRU z, r, h). GRU's bias is (2, 3·units) with ``reset_after=True`` (input and
@@ -257,7 +258,7 @@ class GRUSequence(_Recurrence):
             # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
             self._project(x, kernel, go_backwards, out=acts.reshape(steps * batch, -1)[:, :3 * units])
-            in_bias, rec_bias = (bias[0], bias[1]) if self.has_bias else (_vector(None, 3 * units, x.dtype),) * 2
+            in_bias, rec_bias = bias if self.has_bias else (xp.zeros(3 * units, dtype=x.dtype),) * 2
 
             def steps_of(lo: int, hi: int) -> None:
                 r = slice(lo, hi)

@@ -582,10 +582,18 @@ class Layer:
 
     def add_metric(self, value, name: str | None = None, aggregation: str | None = "mean") -> None:
         """TensorFlow 2's ``add_metric``: the mean of ``value`` over each epoch, reported in ``fit``'s and
-        ``evaluate``'s logs as ``name`` (Keras 3 removed it; TF 2 tutorials call it from ``call``)."""
+        ``evaluate``'s logs as ``name`` (Keras 3 removed it; TF 2 tutorials call it from ``call``); the result of a
+        metric's call (``self.add_metric(self.accuracy_fn(y, y_pred))``) reports that metric under its own name."""
         if aggregation not in ("mean", None):
             raise ValueError(f'We currently support only `mean` sample-wise metric aggregation. You provided '
                              f'aggregation=`{aggregation}`')
+        from chainrule.keras.metrics.metric import metric_of_result
+
+        metric = metric_of_result(value)
+        if metric is not None:  # TF 2: a metric's own result (its call updated it) is reported as that metric
+            self.__dict__.setdefault("_added_metrics", {}).setdefault(metric.name, metric)
+            _holding_metrics.add(self)
+            return
         if not name:
             raise ValueError(f"Layer '{self.name}': please provide a name for your metric like "
                              f"`self.add_metric(tf.reduce_sum(inputs), name='mean_activation')`")

@@ -21,6 +21,9 @@ As in Keras, a subclass makes its state in ``__init__`` with ``self.add_variable
 """
 from __future__ import annotations
 
+import functools
+import weakref
+
 import numpy as np
 
 from chainrule import backend
@@ -30,6 +33,22 @@ from chainrule.keras import configurable as _config
 from chainrule.utils.naming import to_snake_case
 
 AGGREGATIONS = ("none", "sum", "mean", "only_first_replica")  # how replicas combine a variable (Keras's names)
+
+# The Tensor each metric call returned, by id, with its metric: TF 2's ``result._metric_obj``, which lets
+# ``layer.add_metric(metric(y, y_pred))`` report the metric itself (Tensor has slots, so not an attribute).
+_call_results: dict[int, tuple] = {}
+
+
+def metric_of_result(value) -> Metric | None:
+    """The metric whose call returned ``value`` (TF 2's ``value._metric_obj``), else None.
+
+    >>> from chainrule.keras.metrics import Mean
+    >>> m = Mean(name="avg")
+    >>> metric_of_result(m([1.0, 3.0])) is m, metric_of_result(m.result())
+    (True, None)
+    """
+    entry = _call_results.get(id(value))
+    return entry[1] if entry is not None and entry[0]() is value else None
 
 
 class Metric(_config.Configurable):
@@ -139,7 +158,12 @@ class Metric(_config.Configurable):
     def __call__(self, *args, **kwargs) -> Tensor:
         self._check_super_called()
         self.update_state(*args, **kwargs)
-        return self.result()
+        result = self.result()
+        if isinstance(result, Tensor):
+            key = id(result)
+            forget = functools.partial(_call_results.pop, key, None)  # bound now: module globals go at exit
+            _call_results[key] = (weakref.ref(result, lambda _: forget()), self)
+        return result
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}

@@ -75,6 +75,21 @@ def conv_config(layer, base: dict) -> dict:
                                                                 "data_format", "dilation_rate", "groups")}}
 
 
+def overrides_convolution_op(layer, base: type) -> bool:
+    """Whether ``layer``'s class defines its own ``convolution_op`` (Keras's API for a custom convolution), so
+    ``call`` runs it and then adds the bias and applies the activation, instead of the fused node."""
+    return type(layer).convolution_op is not base.convolution_op
+
+
+def bias_and_activation(layer, y):
+    """Keras's ``BaseConv.call`` after ``convolution_op``: ``y`` plus the bias (if any, along the channel axis of
+    the layer's data_format), then the activation."""
+    if layer.use_bias:
+        channels_first = layer.data_format == "channels_first"
+        y = y + (ops.reshape(layer.bias, (layer.filters,) + (1,) * (y.ndim - 2)) if channels_first else layer.bias)
+    return y if layer._act is None else layer._act(y)
+
+
 def conv_output_length(size, k: int, padding: str, stride: int, dilation: int = 1):
     """Keras's output length along one spatial axis (None stays None)."""
     if size is None:
@@ -129,10 +144,18 @@ class Conv2D(KernelLayer):
         return pads
 
     def call(self, inputs):
+        if overrides_convolution_op(self, Conv2D):
+            return bias_and_activation(self, self.convolution_op(inputs, self.kernel))
         # One node: conv, + bias and (when the activation is relu) the relu, fused; other activations follow as ops
         y = conv_ops.Conv2DBiasAct.apply(inputs, self.kernel, self.bias, relu=self._fused_relu,
                                          **self._geometry(inputs.shape))
         return y if self._act is None or self._fused_relu else self._act(y)
+
+    def convolution_op(self, inputs, kernel):
+        """The layer's convolution of ``inputs`` with ``kernel`` (no bias, no activation): Keras's hook, which a
+        subclass overrides (or calls from its own ``call``) to change the convolution, e.g. to standardize the
+        kernel first."""
+        return conv_ops.Conv2DBiasAct.apply(inputs, kernel, None, **self._geometry(inputs.shape))
 
     def _geometry(self, shape) -> dict:
         """The conv ops' pads, strides and dilations for inputs of ``shape``."""

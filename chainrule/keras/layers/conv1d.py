@@ -14,7 +14,8 @@ TensorShape([2, 10, 4])
 from __future__ import annotations
 
 from chainrule.keras.layers.base import InputSpec
-from chainrule.keras.layers.conv import conv_config, conv_output_length, normalize_padding, normalize_tuple
+from chainrule.keras.layers.conv import (bias_and_activation, conv_config, conv_output_length, normalize_padding,
+                                         normalize_tuple, overrides_convolution_op)
 from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
 from chainrule.ops import conv as conv_ops
 from chainrule.ops.conv1d import causal_pads, lift_1d, lower_1d
@@ -77,11 +78,19 @@ class Conv1D(KernelLayer):
         return dict(pads=pads, strides=(1, s), dilations=(1, d))
 
     def call(self, inputs):
+        if overrides_convolution_op(self, Conv1D):
+            return bias_and_activation(self, self.convolution_op(inputs, self.kernel))
         kernel = lift_1d(self.kernel, self.name, "kernel", axis=0)
         y = conv_ops.Conv2DBiasAct.apply(lift_1d(inputs, self.name), kernel, self.bias, relu=self._fused_relu,
                                          **self._geometry(inputs.shape[1]))
         y = lower_1d(y)
         return y if self._act is None or self._fused_relu else self._act(y)
+
+    def convolution_op(self, inputs, kernel):
+        """The layer's convolution (no bias, no activation), Keras's hook for a subclass: see Conv2D's."""
+        y = conv_ops.Conv2DBiasAct.apply(lift_1d(inputs, self.name), lift_1d(kernel, self.name, "kernel", axis=0),
+                                         None, **self._geometry(inputs.shape[1]))
+        return lower_1d(y)
 
     def compute_output_shape(self, input_shape):
         steps = conv_output_length(input_shape[1], self.kernel_size[0], self.padding, self.strides[0],

@@ -15,9 +15,9 @@ TensorShape([2, 5, 6, 6, 4])
 from __future__ import annotations
 
 from chainrule.keras.layers.base import InputSpec
-from chainrule.keras.layers.conv import (conv_config, conv_output_length, from_channels_last, normalize_padding,
-                                         normalize_tuple, shape_channels_last, shape_from_channels_last,
-                                         to_channels_last)
+from chainrule.keras.layers.conv import (bias_and_activation, conv_config, conv_output_length, from_channels_last,
+                                         normalize_padding, normalize_tuple, overrides_convolution_op,
+                                         shape_channels_last, shape_from_channels_last, to_channels_last)
 from chainrule.keras.layers.conv1d import check_strides_and_dilation
 from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
 from chainrule.ops.conv import Conv2DBiasAct
@@ -72,6 +72,8 @@ class Conv3D(KernelLayer):
         self.built = True
 
     def call(self, inputs):
+        if overrides_convolution_op(self, Conv3D):
+            return bias_and_activation(self, self.convolution_op(inputs, self.kernel))
         x = to_channels_last(inputs, self.data_format)
         if self.groups == 1:  # one node, as Conv2D's: conv, + bias and (when the activation is relu) the relu
             images, kernel, geometry = fold_conv3d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
@@ -81,6 +83,13 @@ class Conv3D(KernelLayer):
             y = conv3d(x, self.kernel, self.strides, self.padding, self.dilation_rate)
             y = y + self.bias if self.use_bias else y
         y = y if self._act is None or (self._fused_relu and self.groups == 1) else self._act(y)
+        return from_channels_last(y, self.data_format)
+
+    def convolution_op(self, inputs, kernel):
+        """The layer's convolution (no bias, no activation) in its data_format, Keras's hook for a subclass: see
+        Conv2D's."""
+        x = to_channels_last(inputs, self.data_format)
+        y = conv3d(x, kernel, self.strides, self.padding, self.dilation_rate)
         return from_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):

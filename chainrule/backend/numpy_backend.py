@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import numpy as np
+import numpy.fft  # noqa: F401  (loaded on first import only: the namespace copied below needs it as np.fft)
 
 from chainrule.backend.extras import Backend
 

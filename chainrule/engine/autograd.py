@@ -208,8 +208,20 @@ def walk(graph: Graph, seeds, create_graph: bool, keep: set[int] | None) -> dict
                 grads = fn.backward(g)
             if type(grads) is not tuple:
                 grads = (grads,)
+            if fn.real_inputs is not None:  # a real input of a complex node: the real part of its gradient
+                grads = _real_parts(grads, fn.real_inputs)
     finally:
         GradMode.enabled = grad_mode
+
+
+def _real_parts(grads: tuple, positions: tuple[int, ...]) -> tuple:
+    """``grads`` with the complex gradients at ``positions`` replaced by their real parts."""
+    grads = list(grads)
+    for i in positions:
+        g = grads[i]
+        if g is not None and backend.dtype_kind(g.dtype) == "c":
+            grads[i] = g.real
+    return tuple(grads)
 
 
 def _as_grad_tensor(g) -> Tensor:

@@ -95,6 +95,47 @@ def named(fn: Callable, name: str, doc: str) -> Callable:
     return fn
 
 
+# whether any tensor that carries a gradient has been complex: until then no op checks its inputs' dtypes
+complex_graphs = False
+
+
+def note_complex_gradient() -> None:
+    """Note that a complex tensor carries a gradient (from now on every op checks for complex inputs)."""
+    global complex_graphs
+    complex_graphs = True
+
+
+def _checked_for_complex(fn: "Function", inputs, needs, complex_out: bool) -> "Function":
+    """The node for ``fn`` in a graph that may hold complex tensors: ``fn`` itself (its real inputs noted) when its
+    backward handles them, a node that refuses to differentiate when it does not, ``fn`` when nothing is complex."""
+    complex_in = [needed and dtype_kind(x.data.dtype) == "c" for x, needed in zip(inputs, needs)]
+    if not complex_out and True not in complex_in:
+        return fn
+    note_complex_gradient()
+    if not fn.complex_grad:
+        return _ComplexGradientRefused(type(fn).__name__)
+    real = tuple(i for i, (needed, c) in enumerate(zip(needs, complex_in)) if needed and not c)
+    if real:  # a real input beside complex ones: its gradient may come back complex
+        fn.real_inputs = real
+    return fn
+
+
+class _ComplexGradientRefused:
+    """Stands in the graph for a node whose op has no gradient for complex tensors: asked for one, it says so."""
+
+    graph_out = None
+    real_inputs = None
+
+    def __init__(self, op_name: str):
+        self.op_name = op_name
+
+    def backward(self, g):
+        raise NotImplementedError(f"the gradient of {self.op_name} is not implemented for complex tensors: a "
+                                  f"complex tensor reaches it in the graph that a gradient is asked of (ops with "
+                                  f"complex gradients: fft, ifft, rfft, irfft, complex, real, imag, conj, angle, abs, "
+                                  f"cast, +, -, *, /, reshape, transpose, indexing, concat, sum)")
+
+
 class _GradMode(threading.local):
     """Whether ops record the graph; switched off by ``no_grad()``. Per thread, as in PyTorch: a tf.data worker
     thread's ``no_grad`` (or comparison op) does not switch it off for the thread that trains."""
@@ -114,6 +155,13 @@ class Function:
     """One node of the graph: remembers its inputs and computes their gradients from its output's."""
 
     graph_out: Tensor | None = None  # set by the engine while it differentiates this node with create_graph
+    # whether backward is right for complex tensors: it takes and gives the gradient g = dL/dRe + i dL/dIm of a
+    # real loss L (the conjugate Wirtinger derivative times 2, PyTorch's and TensorFlow's convention); an op without
+    # it refuses, when asked for a gradient, to differentiate a graph with complex tensors (never a silent zero)
+    complex_grad = False
+    # the positions of real inputs of a node whose backward may give them complex gradients: the walk keeps the
+    # real part of those (what a real input's change does to a real loss), as PyTorch does; None for most nodes
+    real_inputs: tuple[int, ...] | None = None
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -133,7 +181,9 @@ class Function:
             recorded.append((fn, inputs, params, result))
         if GradMode.enabled:
             needs = [t and x.requires_grad for x, t in zip(inputs, is_tensor)]
-            if True in needs and dtype_kind(out.dtype) == "f":
+            if True in needs and (kind := dtype_kind(out.dtype)) in "fc":
+                if kind == "c" or complex_graphs:  # (a real-only program never gets here)
+                    fn = _checked_for_complex(fn, inputs, needs, kind == "c")
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 fn.out = out

@@ -41,8 +41,11 @@ _INT32 = np.iinfo(np.int32)
 
 
 def _check_can_require_grad(arr: np.ndarray) -> None:
-    if backend.dtype_kind(arr.dtype) not in "fc":
+    kind = backend.dtype_kind(arr.dtype)
+    if kind not in "fc":
         raise TypeError(f"only floating-point tensors can require gradients, got dtype {arr.dtype}")
+    if kind == "c":
+        _function.note_complex_gradient()
 
 
 class Tensor:
@@ -120,6 +123,16 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         return _ops.transpose(self)
+
+    @property
+    def real(self) -> "Tensor":
+        """The real part (the tensor itself when it is real), as NumPy's and PyTorch's ``.real``."""
+        return _ops.real(self) if self.data.dtype.kind == "c" else self
+
+    @property
+    def imag(self) -> "Tensor":
+        """The imaginary part (zeros when the tensor is real), as NumPy's and PyTorch's ``.imag``."""
+        return _ops.imag(self)
 
     @property
     def is_leaf(self) -> bool:

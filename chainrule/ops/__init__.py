@@ -30,3 +30,5 @@ from chainrule.ops.layer_norm import layer_norm
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.embedding import embedding_lookup
 from chainrule.ops.ctc import ctc_loss
+from chainrule.ops.complex import angle, complex, conj, imag, real  # noqa: A004
+from chainrule.ops.fft import fft, ifft, irfft, rfft

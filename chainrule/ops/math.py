@@ -13,11 +13,14 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine.function import Function, named, op
 from chainrule.ops.broadcast import unbroadcast
+from chainrule.ops.complex import conjugate
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 
 class Add(Function):
     # y = a + b   ->   da = g,  db = g
+    complex_grad = True
+
     def forward(self, a, b):
         return a + b
 
@@ -28,6 +31,8 @@ class Add(Function):
 
 class Sub(Function):
     # y = a - b   ->   da = g,  db = -g
+    complex_grad = True
+
     def forward(self, a, b):
         return a - b
 
@@ -37,27 +42,31 @@ class Sub(Function):
 
 
 class Mul(Function):
-    # y = a * b   ->   da = g * b,  db = g * a
+    # y = a * b   ->   da = g * conj(b),  db = g * conj(a)   (conj: complex tensors, see ops/complex.py)
+    complex_grad = True
+
     def forward(self, a, b):
         return a * b
 
     def backward(self, g):
         a, b = self.args
         need_a, need_b = self.needs_input_grad
-        return (unbroadcast(g * b, np.shape(self.arrays[0])) if need_a else None,
-                unbroadcast(g * a, np.shape(self.arrays[1])) if need_b else None)
+        return (unbroadcast(g * conjugate(b), np.shape(self.arrays[0])) if need_a else None,
+                unbroadcast(g * conjugate(a), np.shape(self.arrays[1])) if need_b else None)
 
 
 class Div(Function):
-    # y = a / b   ->   da = g / b,  db = -g * a / b²
+    # y = a / b   ->   da = g / conj(b),  db = -g * conj(a / b²)
+    complex_grad = True
+
     def forward(self, a, b):
         return a / b
 
     def backward(self, g):
         a, b = self.args
         need_a, need_b = self.needs_input_grad
-        return (unbroadcast(g / b, np.shape(self.arrays[0])) if need_a else None,
-                unbroadcast(-g * a / (b * b), np.shape(self.arrays[1])) if need_b else None)
+        return (unbroadcast(g / conjugate(b), np.shape(self.arrays[0])) if need_a else None,
+                unbroadcast(-g * conjugate(a / (b * b)), np.shape(self.arrays[1])) if need_b else None)
 
 
 class Pow(Function):
@@ -79,6 +88,8 @@ class Pow(Function):
 
 class Neg(Function):
     # y = -x   ->   dx = -g
+    complex_grad = True
+
     def forward(self, x):
         return -x
 
@@ -115,12 +126,18 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    # y = |x|   ->   dx = g * sign(x)
+    # y = |x|   ->   dx = g * sign(x)   (z / |z| for a complex z: NumPy's sign)
+    complex_grad = True
+
     def forward(self, x):
         return backend.xp.abs(x)
 
     def backward(self, g):
-        return g * backend.xp.sign(self.arrays[0])
+        x = self.arrays[0]
+        if backend.dtype_kind(x.dtype) != "c":
+            return g * backend.xp.sign(x)
+        (z,) = self.args  # z / |z| depends on z (a second derivative sees it): built from the ops, 0 where z = 0
+        return g * z / Where.apply(self.out == 0, 1, self.output)
 
 
 class Erf(Function):
@@ -202,8 +219,12 @@ class Clip(Function):
 
 
 class Cast(Function):
-    # y = x as dtype   ->   dx = g as x's dtype
+    # y = x as dtype   ->   dx = g as x's dtype   (complex to real keeps the real part, as TensorFlow's cast)
+    complex_grad = True
+
     def forward(self, x, dtype):
+        if backend.dtype_kind(x.dtype) == "c" and backend.numpy_dtype(dtype).kind != "c":
+            return x.real.astype(dtype)
         return x.astype(dtype)
 
     def backward(self, g):
@@ -215,10 +236,10 @@ def _operands(a: TensorLike, b: TensorLike):
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     if ref is None:
         return as_tensor(a), b
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dtype.kind in "fc") != (b.dtype.kind in "fc"):
         # a float tensor and an integer or bool one: the float's dtype, as PyTorch (NumPy would give float64)
-        return (a, cast(b, a.dtype)) if a.dtype.kind == "f" else (cast(a, b.dtype), b)
-    dtype = ref.dtype if ref.dtype.kind == "f" else None
+        return (a, cast(b, a.dtype)) if a.dtype.kind in "fc" else (cast(a, b.dtype), b)
+    dtype = ref.dtype if ref.dtype.kind in "fc" else None
     if dtype is None and any(type(v) is float for v in (a, b)):  # int tensor and a Python float: floatx, as PyTorch
         a, b = (cast(v, backend.floatx()) if isinstance(v, Tensor) else v for v in (a, b))
     return (a if isinstance(a, Tensor) else _constant(a, dtype)), (b if isinstance(b, Tensor) else _constant(b, dtype))
@@ -233,8 +254,9 @@ def _constant(value, dtype):
 
 
 def _is_python_number(x) -> bool:
-    """A Python int or float adapts to the tensor's dtype; a NumPy scalar (np.float64 subclasses float) does not."""
-    return isinstance(x, (int, float)) and not isinstance(x, np.generic)
+    """A Python int, float or complex adapts to the tensor's dtype; a NumPy scalar (np.float64 subclasses float)
+    does not."""
+    return isinstance(x, (int, float, complex)) and not isinstance(x, np.generic)
 
 
 def _is_numeric(x) -> bool:

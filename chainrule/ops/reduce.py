@@ -51,6 +51,8 @@ def _expand_to_input(g, in_shape, axes):
 
 class Sum(Function):
     # y = scale * Σ_axes x   ->   dx = scale * g broadcast back over the summed axes   (mean: scale = 1 / count)
+    complex_grad = True  # linear with real coefficients
+
     def forward(self, x, axes, keepdims, scale=1.0):
         self.axes, self.scale = axes, scale
         owner = backend.extras_for(x)
@@ -63,6 +65,8 @@ class Sum(Function):
 
 class SumTo(Function):
     # y = x summed down to `shape` (undoing broadcasting)   ->   dx = g broadcast to x's shape
+    complex_grad = True  # linear with real coefficients
+
     def forward(self, x, shape):
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)

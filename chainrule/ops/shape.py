@@ -18,6 +18,8 @@ from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
 
 class Reshape(Function):
     # y = x viewed as `shape`   ->   dx = g viewed as x's shape
+    complex_grad = True  # moves values only
+
     def forward(self, x, shape):
         return backend.array_namespace(x).reshape(x, shape)
 
@@ -27,6 +29,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     # y = x with axes permuted   ->   dx = g with the inverse permutation
+    complex_grad = True  # moves values only
+
     def forward(self, x, axes):
         self.axes = axes
         return backend.array_namespace(x).permute_dims(x, axes)
@@ -37,6 +41,8 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     # y = x repeated to `shape`   ->   dx = g summed back to x's shape
+    complex_grad = True  # moves values only
+
     def forward(self, x, shape):
         return backend.array_namespace(x).broadcast_to(x, shape)
 
@@ -48,6 +54,8 @@ class BroadcastTo(Function):
 
 class Concat(Function):
     # y = [x1 | x2 | ...] along axis   ->   dxi = the slice of g where xi went
+    complex_grad = True  # moves values only
+
     def forward(self, *xs, axis):
         self.axis = axis
         return backend.array_namespace(*xs).concat(xs, axis=axis)
@@ -60,6 +68,8 @@ class Concat(Function):
 
 class Pad(Function):
     # y = x with a border of constants   ->   dx = the middle of g
+    complex_grad = True  # moves values only
+
     def forward(self, x, paddings, constant_values):
         self.paddings = paddings
         return backend.extras_for(x).pad(x, paddings, constant_values)
@@ -76,6 +86,8 @@ def _is_basic(index) -> bool:
 
 class GetItem(Function):
     # y = x[index]   ->   dx = zeros with g added at index (repeated indices add up)
+    complex_grad = True  # moves values only
+
     def forward(self, x, index):
         self.index = index
         return x[index]
@@ -86,6 +98,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     # y = zeros(shape) with x added at index   ->   dx = g[index]
+    complex_grad = True  # moves values only
+
     def forward(self, x, index, shape):
         self.index = index
         out = backend.xp.zeros(shape, dtype=x.dtype)

@@ -16,6 +16,8 @@ skipped, training stops, and a RuntimeWarning names the epoch and the batch.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import sys
 import warnings
@@ -64,6 +66,13 @@ def _array(value):
 def _arrays(structure):
     """A Tensor (alone or in lists and dicts) as arrays."""
     return structure.data if type(structure) is Tensor else tree.map_structure(_array, structure)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_training(compute_loss) -> bool:
+    """Whether a ``compute_loss`` function has a ``training`` argument (or takes ``**kwargs``)."""
+    parameters = inspect.signature(compute_loss).parameters.values()
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 class Trainer:
@@ -205,6 +214,13 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return loss
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training: bool):
+        """``compute_loss``, with ``training`` only when it takes that argument (an override, such as keras-io's
+        Distiller's, may not), as Keras 3 calls it."""
+        if _takes_training(type(self).compute_loss):
+            return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+        return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
     def train_step(self, data) -> dict:
         """One training step on ``data = (x, y, sample_weight)``: forward, loss, gradients, the update, the metrics;
         returns the logs. Override it to customize ``fit`` (return a dict of logs, as in Keras); it is traced and
@@ -227,7 +243,9 @@ class Trainer:
     def _train_batch(self, data) -> None:
         x, y, sample_weight = unpack(data)
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        if self._train_vars is None:  # (here too: a subclass's compute_loss need not call the built-in one)
+            self._prepare_training()
+        loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         grads = None
         if loss.requires_grad and self._train_vars:
             scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss  # Keras 3
@@ -243,8 +261,9 @@ class Trainer:
         y_pred = self(x, training=False)
         if self._train_vars is None:
             self._prepare_training()
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False) \
-            if self._compiled_loss is not None or self.losses else None
+        has_loss = self._compiled_loss is not None or self._custom("compute_loss") or self.losses
+        loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False) \
+            if has_loss else None
         self._track_losses(loss, self._loss_terms(), num_rows(x))
         if self._has_metrics():
             self._update_metrics(y, y_pred, sample_weight)

@@ -56,8 +56,9 @@ def _blas_threads(blas) -> int:
     return max((c.num_threads for c in blas.lib_controllers), default=1) if blas else 1
 
 
-def parts(batch: int) -> list[tuple[int, int]]:
-    """The (start, stop) row ranges :func:`run_on_rows` would use for ``batch`` rows.
+def parts(batch: int, min_rows: int = MIN_ROWS) -> list[tuple[int, int]]:
+    """The (start, stop) row ranges :func:`run_on_rows` would use for ``batch`` rows, parts of at least ``min_rows``
+    (callers whose rows are larger units of work, such as attention's (batch, head) matrices, pass fewer).
 
     >>> parts(10)
     [(0, 10)]
@@ -66,13 +67,13 @@ def parts(batch: int) -> list[tuple[int, int]]:
         threads = _outside_threads
     else:
         threads = _blas_threads(_blas_controller() if backend.xp.__name__ == "numpy" else False)
-    count = max(1, min(threads, batch // MIN_ROWS))
+    count = max(1, min(threads, batch // max(1, min_rows)))
     bounds = [batch * k // count for k in range(count + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
 
 
 @contextlib.contextmanager
-def parallel_region(rows: int | None = None):
+def parallel_region(rows: int | None = None, min_rows: int = MIN_ROWS):
     """BLAS on one thread, and OpenBLAS's own threads stopped, while the block runs its products in parts
     (:func:`run_on_rows`); BLAS's setting comes back at the end. With ``rows``, only if that many rows make several
     parts (else the block keeps BLAS's threads). OpenBLAS's threads, once woken by a threaded product,
@@ -84,7 +85,7 @@ def parallel_region(rows: int | None = None):
     me = threading.get_ident()
     blas = _blas_controller() if backend.xp.__name__ == "numpy" else False
     threads = _blas_threads(blas)
-    if _owner == me or threads < 2 or (rows is not None and len(parts(rows)) < 2) \
+    if _owner == me or threads < 2 or (rows is not None and len(parts(rows, min_rows)) < 2) \
             or not _lock.acquire(blocking=False):
         yield
         return
@@ -108,11 +109,11 @@ def _stop_openblas_threads(blas) -> None:
                 stop()
 
 
-def run_on_rows(fn: Callable[[int, int], None], batch: int) -> None:
+def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_ROWS) -> None:
     """Inside a :func:`parallel_region` this thread opened, call ``fn(start, stop)`` for each part of ``batch`` rows,
     the parts in threads side by side; elsewhere ``fn(0, batch)``, with BLAS's own threads. "Rows" are any range of
     independent work: a batch's sequences, or a product's row or column blocks."""
-    ranges = parts(batch) if _owner == threading.get_ident() else [(0, batch)]
+    ranges = parts(batch, min_rows) if _owner == threading.get_ident() else [(0, batch)]
     if len(ranges) == 1:
         fn(0, batch)
         return

@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.backend.kernels import attention as attention_kernels
+from chainrule.backend.threads import parallel_region, run_on_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.activation import Softmax
@@ -30,6 +31,9 @@ from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import _swap_last
 from chainrule.ops.math import Where, cast
 from chainrule.ops.nn import _mask_generator
+
+
+MIN_SCORES = 1 << 16  # a part's least work: fewer scores gain less from a thread than its start costs
 
 
 def masked_score(dtype) -> float:
@@ -54,24 +58,37 @@ class ScaledDotProductAttention(Function):
         xp = backend.xp
         self.scale = scale
         self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]))
-        scores = (q * scale) @ k.swapaxes(-1, -2) if q.size <= k.size else q @ (k.swapaxes(-1, -2) * scale)
-        if bias is not None:
-            scores = scores + bias
-        if keep is not None:
-            xp.copyto(scores, scores.dtype.type(masked_score(scores.dtype)), where=~keep)
-        # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
-        attention_kernels.subtract_row_max_(scores)
-        xp.exp(scores, out=scores)
-        scores *= 1.0 / scores.sum(axis=-1, keepdims=True)
-        if keep is not None:  # a row with every key masked: zeros, not a uniform average
-            scores *= keep
-        self.probs = scores
-        self.drop = None
+        lead = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        probs = xp.empty(lead + (q.shape[-2], k.shape[-2]), q.dtype)
+        out = xp.empty(lead + (q.shape[-2], v.shape[-1]), q.dtype)
+        self.drop = drop = None
         if dropout_rate:
-            drop = _mask_generator(seed).random(scores.shape, dtype=np.float32) >= dropout_rate
-            self.drop = drop = xp.asarray(drop.astype(scores.dtype) * scores.dtype.type(1.0 / (1.0 - dropout_rate)))
-            return (scores * drop) @ v
-        return scores @ v
+            drop = _mask_generator(seed).random(probs.shape, dtype=np.float32) >= dropout_rate
+            self.drop = drop = xp.asarray(drop.astype(probs.dtype) * probs.dtype.type(1.0 / (1.0 - dropout_rate)))
+        scale_q = q.size <= k.size
+
+        def attend(lo, hi):  # the items lo:hi of the leading axis (all of them without one)
+            part = _part_of(lead, lo, hi)
+            q_, k_, v_, scores = part(q), part(k), part(v), part(probs)
+            if scale_q:
+                xp.matmul(q_ * scale, k_.swapaxes(-1, -2), out=scores)
+            else:
+                xp.matmul(q_, k_.swapaxes(-1, -2) * scale, out=scores)
+            if bias is not None:
+                scores += part(bias)
+            if keep is not None:
+                xp.copyto(scores, scores.dtype.type(masked_score(scores.dtype)), where=~part(keep))
+            # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
+            attention_kernels.subtract_row_max_(scores)
+            xp.exp(scores, out=scores)
+            scores *= 1.0 / scores.sum(axis=-1, keepdims=True)
+            if keep is not None:  # a row with every key masked: zeros, not a uniform average
+                scores *= part(keep)
+            xp.matmul(scores if drop is None else scores * part(drop), v_, out=part(out))
+
+        _on_leading_items(attend, lead, probs.size)
+        self.probs = probs
+        return out
 
     def _probabilities(self):
         """P: saved on the fast path; rebuilt from the inputs with differentiable ops under create_graph."""
@@ -90,6 +107,9 @@ class ScaledDotProductAttention(Function):
         q, k, v, bias = self.args[:4]
         need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
         shapes = [None if a is None else a.shape for a in self.arrays[:4]]
+        if self.graph_out is None and all(shape[:-2] == g.shape[:-2] for shape in shapes[:3]) \
+                and not (need_bias and shapes[3] != self.probs.shape):
+            return self._backward_arrays(g, need_q, need_k, need_v, need_bias) + (None,)
         probs, drop = self._probabilities(), self.drop
         dv = unbroadcast(_swap_last(probs if drop is None else probs * drop) @ g, shapes[2]) if need_v else None
         if not (need_q or need_k or need_bias):
@@ -97,16 +117,64 @@ class ScaledDotProductAttention(Function):
         if drop is not None:
             dprobs = (g @ _swap_last(v)) * drop
             dscores = probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))
-        elif self.graph_out is None:  # arrays: the fresh product updated in place
-            dscores = g @ _swap_last(v)
-            dscores -= (g * self.output).sum(axis=-1, keepdims=True)
-            dscores *= probs
         else:
             dscores = probs * (g @ _swap_last(v) - (g * self.output).sum(axis=-1, keepdims=True))
         dq = unbroadcast(_scaled(dscores @ k, self.scale), shapes[0]) if need_q else None
         dk = unbroadcast(_scaled(_swap_last(dscores) @ q, self.scale), shapes[1]) if need_k else None
         dbias = unbroadcast(dscores, shapes[3]) if need_bias else None
         return dq, dk, dv, dbias, None
+
+    def _backward_arrays(self, g, need_q, need_k, need_v, need_bias):
+        """The backward over arrays whose leading axes are all the scores' (nothing to sum over broadcast axes), by
+        parts of the leading axis side by side as the forward ran: (dq, dk, dv, dbias)."""
+        xp = backend.xp
+        q, k, v = self.arrays[:3]
+        probs, drop, y, lead = self.probs, self.drop, self.output, g.shape[:-2]
+        grads = [xp.empty_like(a) if need else None for a, need in zip((q, k, v, probs), (need_q, need_k, need_v,
+                                                                                        need_bias))]
+        dq, dk, dv, dbias = grads
+        scores_needed = need_q or need_k or need_bias
+
+        def differentiate(lo, hi):
+            part = _part_of(lead, lo, hi)
+            g_, p_ = part(g), part(probs)
+            if need_v:
+                xp.matmul((p_ if drop is None else p_ * part(drop)).swapaxes(-1, -2), g_, out=part(dv))
+            if not scores_needed:
+                return
+            ds = part(dbias) if need_bias else None
+            ds = xp.matmul(g_, part(v).swapaxes(-1, -2), out=ds)
+            if drop is None:  # Σ_j dP P = Σ_d g y
+                ds -= (g_ * part(y)).sum(axis=-1, keepdims=True)
+            else:
+                ds *= part(drop)
+                ds -= (ds * p_).sum(axis=-1, keepdims=True)
+            ds *= p_
+            if need_q:
+                _scaled(xp.matmul(ds, part(k), out=part(dq)), self.scale)
+            if need_k:
+                _scaled(xp.matmul(ds.swapaxes(-1, -2), part(q), out=part(dk)), self.scale)
+
+        _on_leading_items(differentiate, lead, probs.size)
+        return dq, dk, dv, dbias
+
+
+def _part_of(lead: tuple[int, ...], lo: int, hi: int):
+    """A function giving an array's items lo:hi of the leading axis of ``lead`` (the broadcast leading shape), or the
+    whole array where it broadcasts along that axis (size 1 there, or fewer dimensions)."""
+    if not lead or (lo, hi) == (0, lead[0]):
+        return lambda a: a
+    rank = len(lead) + 2
+    return lambda a: a[lo:hi] if a.ndim == rank and a.shape[0] != 1 else a
+
+
+def _on_leading_items(fn, lead: tuple[int, ...], scores: int) -> None:
+    """``fn(lo, hi)`` over the items of the leading axis in parts side by side (backend/threads.py), each part at
+    least ``MIN_SCORES`` attention scores; all at once without a leading axis or with little work."""
+    items = lead[0] if lead else 1
+    min_items = -(-MIN_SCORES * items // max(scores, 1))
+    with parallel_region(items, min_items):
+        run_on_rows(fn, items, min_items)
 
 
 def _scaled(x, scale: float):

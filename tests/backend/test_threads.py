@@ -63,7 +63,7 @@ def test_parts_follow_the_blas_threads_and_keep_a_minimum_of_rows():
 
 @needs_two
 def test_a_part_that_raises_raises_in_the_caller(monkeypatch):
-    monkeypatch.setattr(threads, "parts", lambda batch: [(0, 2), (2, 4)])
+    monkeypatch.setattr(threads, "parts", lambda batch, min_rows=None: [(0, 2), (2, 4)])
 
     def fail_on_second(lo, hi):
         if lo == 2:

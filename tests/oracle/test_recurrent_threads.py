@@ -28,7 +28,7 @@ def _run(kind, dtype, split, monkeypatch, masked, go_backwards):
     if masked:
         lengths = rng.integers(1, T + 1, B)
         mask = np.arange(T)[None, :] < lengths[:, None]
-    def parts(count):  # the split's points scaled to any range the op splits (rows, steps x rows, columns)
+    def parts(count, min_rows=None):  # the split's points scaled to any range the op splits (rows, steps x rows, columns)
         bounds = [0, *(count * point // B for point in split), count]
         return list(zip(bounds[:-1], bounds[1:]))
 

@@ -21,7 +21,7 @@ def subtract_row_max_numpy(x) -> None:
     x -= x.max(axis=-1, keepdims=True)
 
 
-@jit
+@jit(nogil=True)  # the attention node calls it from threads side by side
 def _subtract_row_max_nb(rows):
     for r in range(rows.shape[0]):
         m = rows[r, 0]

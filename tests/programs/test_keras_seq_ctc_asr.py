@@ -4,9 +4,9 @@ run on chainrule.
 Source: https://keras.io/examples/audio/ctc_asr/ (keras-team/keras-io, examples/audio/ctc_asr.py).
 
 The example reads LJSpeech wav files with `tf.io.read_file` + `tf.audio.decode_wav` and makes spectrograms with
-`tf.signal.stft` inside `tf.data.Dataset.map`. chainrule lacked `tf.audio` (added with this test: decode_wav,
-encode_wav) and still has no `tf.signal` (no STFT, no complex tensors): test_ctc_asr_program, xfail, stops there.
-test_ctc_asr_model runs the rest of the example as written -- reading the wav files, the vocabulary's StringLookup
+`tf.signal.stft` inside `tf.data.Dataset.map`. test_ctc_asr_program runs its `encode_single_sample` on one file and
+checks the spectrogram against NumPy's; test_ctc_asr_model runs the example as written -- reading the wav files,
+the spectrograms (tf.signal.stft, abs, pow 0.5, normalisation), the vocabulary's StringLookup
 pair, the example's `CTCLoss` (keras.backend.ctc_batch_cost), `build_model` (Reshape, Conv2D,
 BatchNormalization, ReLU, Bidirectional GRU(reset_after=True), Dense), fit with the word-error-rate callback,
 and `decode_batch_predictions` (keras.backend.ctc_decode + tf.strings.reduce_join) -- except:
@@ -14,9 +14,6 @@ and `decode_batch_predictions` (keras.backend.ctc_decode + tf.strings.reduce_joi
   `from tensorflow.keras import layers` -> `from chainrule import keras` / `from chainrule.keras import layers`;
 - LJSpeech (a 2.6 GB download) is replaced by 24 wav files of synthetic tones, one tone per transcription, and
   pandas' metadata table by a list of (file name, transcription) rows;
-- steps 4 to 6 of `encode_single_sample` (tf.signal.stft, abs, pow 0.5, normalisation) are done in NumPy
-  (frames of 256 samples every 160, a periodic Hann window, |rFFT| of 384 points, square root, normalised per
-  frame as the example does);
 - `.numpy().decode("utf-8")` on text -> `.numpy().item()`: chainrule's text tensors give `str` arrays,
   TensorFlow's give bytes;
 - jiwer's `wer` (not installed) is a word-level edit distance written here;
@@ -38,7 +35,8 @@ WORDS = ["a cat", "the dog", "hi", "yes no"]
 
 
 def spectrogram_of(audio, frame_length=256, frame_step=160, fft_length=384):
-    """test: the example's tf.signal.stft + abs + pow 0.5 + normalisation, in NumPy."""
+    """test: what the example's tf.signal.stft + abs + pow 0.5 + normalisation compute, in NumPy (frames of 256
+    samples every 160, a periodic Hann window, |rFFT| of 384 points, square root, normalised per frame)."""
     frames = np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::frame_step]
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame_length) / frame_length)  # periodic Hann, as TF's
     spectrogram = np.abs(np.fft.rfft(frames * window, n=fft_length)) ** 0.5
@@ -80,15 +78,12 @@ def wer(targets, predictions):
     return errors / words
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="module 'chainrule' has no attribute 'signal' (tf.signal.stft, at step 4 of the "
-                          "example's encode_single_sample)")
 def test_ctc_asr_program(tmp_path):
     wavs_path = str(tmp_path / "LJSpeech-1.1") + "/wavs/"
     metadata = write_ljspeech_like(tmp_path / "LJSpeech-1.1", [(0, "a cat")])
     frame_length, frame_step, fft_length = 256, 160, 384
     wav_file = metadata[0][0]
-    # the example's encode_single_sample, steps 1 to 5
+    # the example's encode_single_sample, steps 1 to 6
     file = tf.io.read_file(wavs_path + wav_file + ".wav")
     audio, _ = tf.audio.decode_wav(file)
     audio = tf.squeeze(audio, axis=-1)
@@ -96,6 +91,14 @@ def test_ctc_asr_program(tmp_path):
     assert tuple(audio.shape) in ((6400,), (6560,), (6720,))  # test: tf.audio reads the file
     spectrogram = tf.signal.stft(audio, frame_length=frame_length, frame_step=frame_step, fft_length=fft_length)
     spectrogram = tf.abs(spectrogram)
+    spectrogram = tf.math.pow(spectrogram, 0.5)
+    means = tf.math.reduce_mean(spectrogram, 1, keepdims=True)
+    stddevs = tf.math.reduce_std(spectrogram, 1, keepdims=True)
+    spectrogram = (spectrogram - means) / (stddevs + 1e-10)
+    # test: (frames, fft_length // 2 + 1) float32 values, as NumPy computes them
+    frames = 1 + (audio.shape[0] - frame_length) // frame_step
+    assert spectrogram.shape == (frames, fft_length // 2 + 1) and spectrogram.dtype == tf.float32
+    np.testing.assert_allclose(spectrogram.numpy(), spectrogram_of(audio.numpy()), rtol=1e-3, atol=1e-3)
 
 
 def test_ctc_asr_model(tmp_path, capsys):
@@ -123,6 +126,12 @@ def test_ctc_asr_model(tmp_path, capsys):
     )
     assert char_to_num.vocabulary_size() == 31  # test: '' (the OOV token) and the 30 characters
 
+    # An integer scalar Tensor. The window length in samples.
+    frame_length = 256
+    # An integer scalar Tensor. The number of samples to step.
+    frame_step = 160
+    # An integer scalar Tensor. The size of the FFT to apply.
+    # If not provided, uses the smallest power of 2 enclosing frame_length.
     fft_length = 384
 
     def encode_single_sample(wav_file, label):
@@ -133,8 +142,17 @@ def test_ctc_asr_model(tmp_path, capsys):
         audio = tf.squeeze(audio, axis=-1)
         # 3. Change type to float
         audio = tf.cast(audio, tf.float32)
-        # 4.-6. (test: tf.signal.stft, abs, pow 0.5, normalisation, in NumPy)
-        spectrogram = spectrogram_of(audio.numpy())
+        # 4. Get the spectrogram
+        spectrogram = tf.signal.stft(
+            audio, frame_length=frame_length, frame_step=frame_step, fft_length=fft_length
+        )
+        # 5. We only need the magnitude, which can be derived by applying tf.abs
+        spectrogram = tf.abs(spectrogram)
+        spectrogram = tf.math.pow(spectrogram, 0.5)
+        # 6. normalisation
+        means = tf.math.reduce_mean(spectrogram, 1, keepdims=True)
+        stddevs = tf.math.reduce_std(spectrogram, 1, keepdims=True)
+        spectrogram = (spectrogram - means) / (stddevs + 1e-10)
         label = tf.strings.lower(label)
         label = tf.strings.unicode_split(label, input_encoding="UTF-8")
         label = char_to_num(label)

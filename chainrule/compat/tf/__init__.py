@@ -48,6 +48,8 @@ from chainrule.compat.tf.control_flow import *  # noqa: E402,F401,F403  (tf.cond
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
 from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
 from chainrule.compat.tf import audio  # noqa: E402  (tf.audio: decode_wav, encode_wav)
+from chainrule.compat.tf import signal  # noqa: E402  (tf.signal: FFTs, stft, frames, windows, mel, dct)
+from chainrule.ops.complex import complex  # noqa: E402,A004  (tf.complex; tf.math.real/imag/conj/angle)
 from chainrule.compat.tf import saved_model  # noqa: E402  (tf.saved_model: export a Keras model to a folder)
 from chainrule.compat.tf import sparse  # noqa: E402  (tf.sparse: SparseTensor)
 from chainrule.compat.tf.sparse import SparseTensor  # noqa: E402
@@ -77,6 +79,7 @@ from chainrule.compat.tf.symbolic import wrap_namespace as _wrap_namespace  # no
 _wrap_namespace(globals(), "")
 _wrap_namespace(math.__dict__, "math.")
 _wrap_namespace(nn.__dict__, "nn.")
+_wrap_namespace(signal.__dict__, "signal.")
 
 _HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences",
                    "tensor_array")

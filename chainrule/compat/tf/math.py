@@ -16,6 +16,7 @@ from chainrule.ops import min as reduce_min
 from chainrule.ops import sum as reduce_sum
 from chainrule.ops import var as reduce_variance
 from chainrule.ops.activation import softplus
+from chainrule.ops.complex import angle, conj, imag, real
 from chainrule.ops.compare import (argmax, argmin, equal, greater, greater_equal, less, less_equal, logical_and,
                                    logical_or, not_equal)
 from chainrule.compat.tf.api import add_n, cumprod, cumsum, logical_not, logical_xor, reduce_all, reduce_any, square
@@ -86,12 +87,12 @@ def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type="int32"
     values, indices = _kops.top_k(input, k, sorted=sorted)
     return TopKV2(values, _kops.cast(indices, index_type))
 
-__all__ = ["abs", "acos", "acosh", "add", "add_n", "argmax", "argmin", "asin", "asinh", "atan", "atan2", "atanh",
-           "ceil", "confusion_matrix", "cos", "cosh", "cumprod", "cumsum", "divide", "divide_no_nan", "equal", "erf",
-           "exp", "expm1", "floor", "floordiv", "floormod", "greater", "greater_equal", "is_finite", "is_inf",
-           "is_nan", "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid", "logical_and",
-           "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod", "multiply", "negative",
-           "not_equal", "pow", "reciprocal", "reduce_all", "reduce_any", "reduce_euclidean_norm",
+__all__ = ["abs", "acos", "acosh", "add", "add_n", "angle", "argmax", "argmin", "asin", "asinh", "atan", "atan2",
+           "atanh", "ceil", "confusion_matrix", "conj", "cos", "cosh", "cumprod", "cumsum", "divide", "divide_no_nan",
+           "equal", "erf", "exp", "expm1", "floor", "floordiv", "floormod", "greater", "greater_equal", "imag",
+           "is_finite", "is_inf", "is_nan", "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid",
+           "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod", "multiply",
+           "negative", "not_equal", "pow", "real", "reciprocal", "reduce_all", "reduce_any", "reduce_euclidean_norm",
            "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_std", "reduce_sum",
            "reduce_variance", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "softsign",
            "sqrt", "square", "squared_difference", "subtract", "tan", "tanh", "top_k", "truediv"]

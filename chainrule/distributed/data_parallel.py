@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import zlib
 
 import numpy as np
@@ -127,7 +128,8 @@ class DataParallel:
         local = tree.map_structure(lambda a: None if a is None else a[start:stop], data)
         weight = (stop - start) / rows
         built = getattr(model, "built", True)
-        with step_weight(weight), self._rank_stream(built):
+        with step_weight(weight, uniform=rows % comm.size == 0, owned=_builtin_train_step(function, model)), \
+                self._rank_stream(built):
             result = function(local)
         if isinstance(result, dict):
             result = self.average_logs(result, weight)
@@ -155,6 +157,18 @@ class DataParallel:
         values = np.array([float(np.asarray(_value(logs[k])).reshape(())) * weight for k in names], np.float64)
         self.comm.allreduce_array(values, "sum")
         return {**logs, **dict(zip(names, (float(v) for v in values)))}
+
+    def apply_step(self, optimizer, grads: list | None, variables: list, value: float, rows: int) -> float:
+        """The update of a training step (``grads`` for ``variables``; None: no update) whose loss is ``value``, the
+        mean over this rank's ``rows`` rows: returns the global batch's loss, and updates only when it is finite (on
+        every rank alike). A distributed optimizer sums the loss in the exchange of the gradients (one collective a
+        step); anything else, in an allreduce of its own first."""
+        if grads is not None and self.comm.size > 1 and is_distributed(optimizer):
+            return optimizer.apply_with_loss(grads, variables, value)
+        value = self.global_loss(value, rows)
+        if grads is not None and math.isfinite(value):
+            optimizer.apply(grads, variables)
+        return value
 
     def global_loss(self, value: float, rows: int) -> float:
         """The mean loss over the global batch from each rank's mean over its rows."""
@@ -208,6 +222,14 @@ class _BatchHooksOf(_Callback):
     @property
     def _implements_test_batch_hooks(self) -> bool:
         return self._test
+
+
+def _builtin_train_step(function, model) -> bool:
+    """Whether ``function`` runs ``model``'s built-in training step, whose gradients nothing reads after the update
+    (a ``train_step`` of one's own may keep them: its gradients are copied, not summed in place)."""
+    step = getattr(function, "python_function", None)
+    return model is not None and getattr(step, "__self__", None) is model and \
+        getattr(step, "__name__", None) == "_train_batch"
 
 
 def _value(v):

@@ -4,10 +4,15 @@ bias vector.
 
 :class:`GradientReducer` lays a step's gradients out in flat buckets, in reverse order of the variables (the order
 in which backward finishes them), closing the first bucket at ``first_bucket_bytes`` (so that it can start early in
-backward) and each later one at ``bucket_bytes``. Each gradient is copied into its bucket scaled by this rank's
-weight, each bucket is summed across ranks in place (in pieces of at most ``threshold_bytes``), and the results are
-views of the buckets shaped like the gradients: one copy in, none out. With ``compression="fp16"`` the buckets are
-float16 (half the bytes on the wire) and the sums come back in the gradients' dtype.
+backward) and each later one at ``bucket_bytes``; a gradient of at least ``solo_bytes`` has a bucket of its own
+(fusing it would save one latency, a few microseconds, for a copy of its bytes that costs more). Each gradient is
+copied into its bucket scaled by this rank's weight, each bucket is summed across ranks in place (in pieces of at
+most ``threshold_bytes``), and the results are views of the buckets shaped like the gradients: one copy in, none
+out. Two cases skip even that copy: with ``scale_later`` the weight is left to the caller (the optimizer's update
+multiplies by it for free, chainrule/distributed/optimizer.py), and with ``consume`` (the step's own gradients,
+which nothing reads afterwards) a gradient alone in its bucket is summed where it lies, so that the exchange is the
+raw allreduce of the gradients' bytes. With ``compression="fp16"`` the buckets are float16 (half the bytes on the
+wire) and the sums come back in the gradients' dtype.
 
 The buckets start in order as they fill: all at once in :meth:`GradientReducer.reduce`, or one by one while
 backward is still running when the exchange is overlapped (:mod:`chainrule.distributed.overlap`). Either way the
@@ -30,6 +35,9 @@ from chainrule.distributed.comm import communicator
 DEFAULT_THRESHOLD_BYTES = 64 * 1024 * 1024  # Horovod's HOROVOD_FUSION_THRESHOLD: the most one allreduce carries
 FIRST_BUCKET_BYTES = 1024 * 1024  # DDP's first bucket (torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES)
 BUCKET_BYTES = 25 * 1024 * 1024  # DDP's bucket_cap_mb
+# a gradient this large travels alone: one more allreduce costs a few microseconds of latency, copying 64 KiB into a
+# fused buffer about as much, and a gradient alone in its bucket can be summed where it lies (``consume``)
+SOLO_BYTES = 64 * 1024
 COMPRESSIONS = ("none", "fp16")
 # a loop that changes its gradients between backward and apply (clipping them, say) would send every step twice:
 # after this many such steps, the exchange no longer starts during backward
@@ -48,31 +56,45 @@ def overlap_default() -> bool:
 
 class Plan:
     """Where each gradient of one layout goes: ``into[k]`` (its place in its bucket), ``bucket_of[k]``, the
-    buckets (flat arrays, in the order they start), how many gradients fill each, and where each result is read."""
+    buckets (flat arrays, in the order they start), how many gradients fill each, ``solo[b]`` (the gradient alone
+    in bucket b, or None), and where each result is read."""
 
-    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full")
+    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full", "solo",
+                 "direct", "carrier")
 
-    def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int):
+    def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int,
+                 solo_bytes: int = SOLO_BYTES, carry: bool = False):
         self.key = key
         members: list[list[int]] = []
         wires: list[np.dtype] = []
-        filled = 0
+        filled, alone = 0, False
         for k in reversed(range(len(grads))):  # the last variables' gradients are the first backward finishes
             g = grads[k]
             if g is None:
                 continue
             wire = np.dtype(np.float16) if compression == "fp16" and g.dtype.kind == "f" else g.dtype
+            solo = wire == g.dtype and g.size * wire.itemsize >= solo_bytes
             cap = first_bytes if len(members) <= 1 else bytes_
-            if not members or wire != wires[-1] or filled >= cap:
+            if not members or solo or alone or wire != wires[-1] or filled >= cap:
                 members.append([])
                 wires.append(wire)
                 filled = 0
             members[-1].append(k)
             filled += g.size * wire.itemsize
-        self.buckets, self.sizes = [], []
+            alone = solo
+        self.buckets, self.sizes, self.solo = [], [], []
         self.into, self.bucket_of, self.results = [None] * len(grads), [None] * len(grads), []
+        # with ``carry``, one number more rides at the end of the last bucket of floats of 4 bytes or more that is
+        # not a gradient alone (the loss, so that it needs no allreduce of its own)
+        carrier = next((b for b in reversed(range(len(members))) if wires[b].kind == "f" and
+                        wires[b].itemsize >= 4 and not (len(members[b]) == 1 and
+                                                        grads[members[b][0]].nbytes >= solo_bytes)), None) \
+            if carry else None
+        self.carrier = None
         for b, (ks, wire) in enumerate(zip(members, wires)):
-            flat = np.empty(sum(grads[k].size for k in ks), dtype=wire)
+            flat = np.empty(sum(grads[k].size for k in ks) + (b == carrier), dtype=wire)
+            if b == carrier:
+                self.carrier = flat[-1:]
             offset = 0
             for k in ks:
                 n, shape, dtype = grads[k].size, grads[k].shape, grads[k].dtype
@@ -82,19 +104,28 @@ class Plan:
                 offset += n
             self.buckets.append(flat)
             self.sizes.append(len(ks))
+            self.solo.append(ks[0] if len(ks) == 1 and wire == grads[ks[0]].dtype and
+                             flat.nbytes >= solo_bytes else None)
         self.piece = max(1, threshold)  # bytes
         self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
         self.full = [0] * len(self.buckets)  # (every bucket packed)
+        self.direct = [(b, k) for b, k in enumerate(self.solo) if k is not None]
 
     def exchange(self, weight: float) -> "Exchange":
         return Exchange(self, weight)
+
+
+def _summable_where_it_lies(g: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether an MPI sum can run on ``g`` itself: its own memory (not a view into another array), C-contiguous,
+    writeable, of the bucket's dtype."""
+    return g.base is None and g.dtype == dtype and g.flags.c_contiguous and g.flags.writeable
 
 
 class Exchange:
     """One step's exchange through a :class:`Plan`: :meth:`pack` each gradient (in any order); a bucket starts as
     soon as it and every bucket before it are full; :meth:`finish` waits for all and returns the results."""
 
-    __slots__ = ("plan", "weight", "packed", "missing", "started", "requests", "comm")
+    __slots__ = ("plan", "weight", "packed", "missing", "started", "requests", "comm", "sources")
 
     def __init__(self, plan: Plan, weight: float):
         self.plan, self.weight = plan, weight
@@ -103,6 +134,7 @@ class Exchange:
         self.started = 0  # the buckets started so far (in order: every rank issues the same collectives in turn)
         self.requests: list = []
         self.comm = communicator()
+        self.sources = None  # {bucket: the gradient summed in place instead of the bucket}
 
     def pack(self, k: int, g: np.ndarray) -> None:
         """Copy gradient ``k``, scaled by the weight, into its bucket; start whatever buckets are now ready."""
@@ -115,15 +147,19 @@ class Exchange:
             self._start_ready()
 
     def _start_ready(self) -> None:
-        plan, comm, missing = self.plan, self.comm, self.missing
+        plan, comm, missing, sources = self.plan, self.comm, self.missing, self.sources
         while self.started < len(missing) and not missing[self.started]:
-            flat = plan.buckets[self.started]
+            flat = plan.buckets[self.started] if sources is None else \
+                sources.get(self.started, plan.buckets[self.started])
             step = max(1, plan.piece // flat.itemsize)
-            for start in range(0, flat.size, step):
-                piece = flat[start:start + step]
-                if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
-                    comm.allreduce_array(piece, "sum")
-                else:
+            if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
+                for start in range(0, flat.size, step):
+                    comm.allreduce_array(flat[start:start + step], "sum")
+            elif flat.size <= step:
+                self.requests.append((comm.start_sum(flat), flat.nbytes))
+            else:
+                for start in range(0, flat.size, step):
+                    piece = flat[start:start + step]
                     self.requests.append((comm.start_sum(piece), piece.nbytes))
             self.started += 1
 
@@ -137,12 +173,41 @@ class Exchange:
         """Whether every gradient packed so far is the very array in ``grads`` (the ones an apply now combines)."""
         return all(p is None or p is g for p, g in zip(self.packed, grads))
 
-    def finish(self, grads: list) -> list:
-        """Pack the gradients not packed yet, start the remaining buckets, wait for all; the results as
-        :meth:`GradientReducer.reduce` returns them."""
-        plan, packed, weight, multiply = self.plan, self.packed, self.weight, np.multiply
-        for k, into in plan.packs:  # (the plain exchange packs everything here: no bookkeeping per gradient)
-            if packed[k] is None:
+    def _sum_in_place(self, grads: list) -> set:
+        """The gradients alone in buckets not started yet that can be summed where they lie (each scaled by the
+        weight in place first): noted in :attr:`sources`; their positions."""
+        plan, packed = self.plan, self.packed
+        taken = set()
+        for b, k in plan.direct:
+            g = grads[k]
+            if b >= self.started and packed[k] is None and _summable_where_it_lies(g, plan.buckets[b].dtype):
+                taken.add(k)
+        if len(taken) > 1 and len({id(grads[k]) for k in taken}) < len(taken):  # (one array for two variables)
+            taken = set()
+        if taken:
+            weight = self.weight
+            self.sources = {plan.bucket_of[k]: grads[k].reshape(-1) for k in taken}
+            if weight != 1.0:
+                for k in taken:
+                    np.multiply(grads[k], weight, out=grads[k])
+        return taken
+
+    def finish(self, grads: list, consume: bool = False, extra: float | None = None) -> list:
+        """Pack the gradients not packed yet (with ``consume``, sum those alone in their buckets where they lie
+        instead: the arrays of ``grads`` then hold the results), and ``extra`` into the plan's carrier, start the
+        remaining buckets, wait for all; the results as :meth:`GradientReducer.reduce` returns them."""
+        plan, packed, weight = self.plan, self.packed, self.weight
+        if extra is not None:
+            plan.carrier[0] = extra
+        taken = self._sum_in_place(grads) if consume and plan.direct else ()
+        unpacked = [(k, into) for k, into in plan.packs if packed[k] is None and k not in taken] \
+            if taken or self.missing != plan.sizes else plan.packs  # (any packed already: in backward)
+        if weight == 1.0:
+            for k, into in unpacked:
+                into[...] = grads[k]  # (a copy, cast to the bucket's dtype: the quickest call NumPy has for it)
+        else:
+            multiply = np.multiply
+            for k, into in unpacked:
                 multiply(grads[k], weight, out=into, casting="unsafe")
         self.missing = plan.full
         self._start_ready()
@@ -150,8 +215,10 @@ class Exchange:
         out = list(grads)
         for k, view, source in plan.results:
             if source is not None:  # (compressed: back to the gradient's dtype)
-                np.copyto(view, source, casting="unsafe")
+                view[...] = source
             out[k] = view
+        for k in taken:
+            out[k] = grads[k]
         return out
 
     def complete(self) -> None:
@@ -168,53 +235,77 @@ class GradientReducer:
 
     def __init__(self, compression: str = "none", threshold_bytes: int = DEFAULT_THRESHOLD_BYTES,
                  overlap: bool | None = None, first_bucket_bytes: int = FIRST_BUCKET_BYTES,
-                 bucket_bytes: int = BUCKET_BYTES):
+                 bucket_bytes: int = BUCKET_BYTES, solo_bytes: int = SOLO_BYTES):
         compression = getattr(compression, "name", compression)  # (Horovod's Compression.fp16 objects too)
         if compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
         for name, value in (("threshold_bytes", threshold_bytes), ("first_bucket_bytes", first_bucket_bytes),
-                            ("bucket_bytes", bucket_bytes)):
+                            ("bucket_bytes", bucket_bytes), ("solo_bytes", solo_bytes)):
             if int(value) <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
         self.compression = compression
         self.threshold_bytes = int(threshold_bytes)
         self.first_bucket_bytes, self.bucket_bytes = int(first_bucket_bytes), int(bucket_bytes)
+        self.solo_bytes = int(solo_bytes)
         self.overlap = overlap_default() if overlap is None else bool(overlap)
         self._plans: dict[tuple, Plan] = {}  # layout of the gradients -> its buckets and views, kept between steps
         self.armed = None  # (plan, {id(variable): k}, weight) for the next backward walk (overlap.py)
         self.pending: Exchange | None = None  # the exchange that walk started, for the next reduce to finish
         self.last_weight = 1.0  # the weight of the last reduce: the next walk's, when no step says otherwise
+        self.scales_later = False  # whether the last reduce left the weight to its caller (the next walk's guess)
         self.started_in_backward = 0  # how many of the last exchange's buckets had started before reduce
         self.resent = 0  # exchanges sent again because the gradients applied were not those backward finished
+        self.summed_in_place = 0  # how many gradients the last exchange summed where they lay
+        self.extra_sum: float | None = None  # the sum over the ranks of the last reduce's ``extra``
 
-    def plan(self, grads: list) -> Plan:
-        """The buckets for this layout of gradients (made once per layout)."""
-        key = tuple(None if g is None else (g.shape, g.dtype.num) for g in grads)
-        plan = self._plans.get(key)
+    def plan(self, grads: list, carry: bool = False) -> Plan:
+        """The buckets for this layout of gradients (made once per layout); ``carry``: with a slot for one number
+        more (:attr:`Plan.carrier`, None when no bucket can take it)."""
+        key = tuple([None if g is None else (g.shape, g.dtype.num) for g in grads])
+        plan = self._plans.get((key, carry))
         if plan is None:
-            plan = self._plans[key] = Plan(key, grads, self.compression, min(self.first_bucket_bytes,
-                                           self.bucket_bytes), self.bucket_bytes, self.threshold_bytes)
+            plan = self._plans[key, carry] = Plan(key, grads, self.compression, min(
+                self.first_bucket_bytes, self.bucket_bytes), self.bucket_bytes, self.threshold_bytes,
+                self.solo_bytes, carry)
         return plan
 
-    def reduce(self, grads: list, weight: float, variables: list | None = None) -> list:
+    def reduce(self, grads: list, weight: float, variables: list | None = None, scale_later: bool = False,
+               consume: bool = False, extra: float | None = None) -> list:
         """``sum over ranks of weight * g`` for each array ``g`` of ``grads`` (None stays None), as arrays shaped
-        like the inputs: views of the fused buffers, valid until the next backward walk or call. With
-        ``variables`` (those the gradients are for) and ``overlap``, the next backward walk that computes all of
-        their gradients starts the sums while it runs, and the next call finishes them."""
-        plan = self.plan(grads)
+        like the inputs: views of the fused buffers, valid until the next backward walk or call. ``scale_later``
+        (every rank's weight being the same): the plain sums, which the caller multiplies by the weight.
+        ``consume``: the arrays of ``grads`` may be overwritten (a gradient alone in its bucket is summed where it
+        lies, and returned). ``extra``: a number summed over the ranks too (as it is, unweighted), in a bucket of
+        the gradients unless the exchange is overlapped: the sum in :attr:`extra_sum`. With ``variables`` (those
+        the gradients are for) and ``overlap``, the next backward walk that computes all of their gradients starts
+        the sums while it runs, and the next call finishes them."""
+        carry = extra is not None and not self.overlap  # (an overlapped walk started the buckets without the slot)
+        plan = self.plan(grads, carry)
+        if extra is not None and plan.carrier is None:
+            self.extra_sum = float(communicator().allreduce_array(np.array([extra], np.float64), "sum")[0])
+            extra = None
+        packing = 1.0 if scale_later else weight
         exchange, self.pending = self.pending, None
-        if exchange is not None and not (exchange.plan is plan and exchange.weight == weight and
+        if exchange is not None and not (exchange.plan is plan and exchange.weight == packing and
                                          exchange.holds(grads)):
             exchange.complete()  # (what it sent was not these gradients: sent again below, as every rank does)
-            self.resent += exchange.plan is plan and exchange.weight == weight  # (the loop changed its gradients)
+            self.resent += exchange.plan is plan and exchange.weight == packing  # (the loop changed its gradients)
             exchange = None
         if exchange is None:
-            exchange = plan.exchange(weight)
+            exchange = Exchange(plan, packing)
         self.started_in_backward = exchange.started
-        out = exchange.finish(grads)
-        self.last_weight = weight
+        out = exchange.finish(grads, consume, extra)
+        if extra is not None:
+            self.extra_sum = float(plan.carrier[0])
+        self.summed_in_place = 0 if exchange.sources is None else len(exchange.sources)
+        self.last_weight, self.scales_later = weight, scale_later
         if variables is not None and self.overlap and self.resent < RESENDS_BEFORE_STOPPING:
             overlap.arm(self, plan, variables, grads)
         else:
             self.armed = None
         return out
+
+    def packing_weight(self, weight: float, uniform: bool) -> float:
+        """The weight the next walk packs with, for a step of ``weight``: 1 when the reducer left the weight to its
+        caller last time and every rank's weight is the same (the guess is checked by the next reduce)."""
+        return 1.0 if self.scales_later and uniform else weight

@@ -19,12 +19,14 @@ with it loads with the plain optimizer), sharing the original's state.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.distributed.collectives import broadcast_arrays
 from chainrule.distributed.comm import communicator
 from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES, GradientReducer
-from chainrule.distributed.replica import current_weight
+from chainrule.distributed.replica import current_weight, gradients_owned, weights_uniform
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.optimizers import Optimizer, get as get_optimizer
@@ -50,11 +52,14 @@ def sync_from_root(optimizer: Optimizer, variables: list, root_rank: int = 0) ->
 
 
 def combine_gradients(optimizer: Optimizer, grads: list, variables: list, reducer: GradientReducer,
-                      default_weight: float) -> list:
+                      default_weight: float, scale_later: bool = False, extra: float | None = None) -> list:
     """``grads`` summed over the ranks, each rank's weighted by the running step's weight (``default_weight``
-    outside a distributed step); rank 0's variables and optimizer state first, at the first call."""
+    outside a distributed step); rank 0's variables and optimizer state first, at the first call. With
+    ``scale_later`` the plain sums, which the caller multiplies by the weight (every rank's being the same);
+    ``extra``, a number summed over the ranks in the same exchange (``reducer.extra_sum``)."""
     comm = communicator()
     if comm.size == 1:
+        reducer.extra_sum = extra
         return grads
     if len(grads) != len(variables):
         raise ValueError(f"{type(optimizer).__name__}: got {len(grads)} gradients for {len(variables)} variables")
@@ -62,21 +67,71 @@ def combine_gradients(optimizer: Optimizer, grads: list, variables: list, reduce
         sync_from_root(optimizer, list(variables))
     weight = current_weight()
     arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
-    return reducer.reduce(arrays, default_weight if weight is None else weight, variables)
+    return reducer.reduce(arrays, default_weight if weight is None else weight, variables, scale_later,
+                          gradients_owned(), extra)
+
+
+def scales_gradients_for_free(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer``'s update can multiply every gradient by a number at no cost: its class's own
+    ``apply`` and built-in fused update (whose kernels take a gradient scale, as clipping uses), and no clipping or
+    loss scale that would read the gradients before."""
+    base = type(optimizer).__mro__[2]  # (the wrapped class: after the made class and _Distributed)
+    return (optimizer._update is not None and base.apply is Optimizer.apply and
+            base._apply_update is Optimizer._apply_update and base.update_step is Optimizer.update_step and
+            not (optimizer.clipnorm or optimizer.global_clipnorm or optimizer.clipvalue) and
+            optimizer.loss_scale_factor is None)
 
 
 class _Distributed:
-    """Mixed in before the optimizer's class: combine gradients across ranks, then the optimizer's own apply."""
+    """Mixed in before the optimizer's class: combine gradients across ranks, then the optimizer's own apply. When
+    every rank's gradients weigh the same and the update can scale them for free, the exchange sums the plain
+    gradients and the update multiplies them by the weight (no pass over the gradients for it)."""
 
     _reducer: GradientReducer
     _op: str
+    _gradient_scale = 1.0
 
     @replayed  # (a traced step repeats the exchange on every replay, as it does the update)
     def apply(self, grads: list, trainable_variables: list | None = None):
         variables = self._variables if trainable_variables is None else list(trainable_variables)
+        return self._combine_and_apply(list(grads), variables)
+
+    def apply_with_loss(self, grads: list, variables: list, loss: float) -> float:
+        """The update of a training step whose loss on this rank's rows is ``loss``: the loss weighted by this
+        rank's share summed over the ranks in the same exchange as the gradients (one collective a step, not two),
+        the update applied only when that global loss is finite (so every rank skips the same steps); returns it.
+        With the exchange overlapped, the loss goes first on its own and a non-finite one sends nothing."""
+        weight = current_weight()
+        share = loss * (weight if weight is not None else 1.0 / communicator().size)
+        if self._reducer.overlap:
+            total = float(communicator().allreduce_array(np.array([share], np.float64), "sum")[0])
+            if math.isfinite(total):
+                self._combine_and_apply(grads, variables)
+            return total
+        self._combine_and_apply(grads, variables, share)
+        return self._reducer.extra_sum
+
+    def _combine_and_apply(self, grads: list, variables: list, extra: float | None = None):
         default = 1.0 / communicator().size if self._op == _AVERAGE else 1.0
-        grads = combine_gradients(self, list(grads), variables, self._reducer, default)
-        return super().apply(grads, variables)
+        weight = current_weight()
+        weight = default if weight is None else weight
+        later = communicator().size > 1 and weight != 1.0 and weights_uniform() and scales_gradients_for_free(self)
+        grads = combine_gradients(self, grads, variables, self._reducer, default, later, extra)
+        if extra is not None and not math.isfinite(self._reducer.extra_sum):
+            return self.iterations  # (a step skipped on every rank, as one process skips it)
+        if not later:
+            return super().apply(grads, variables)
+        self._gradient_scale = weight
+        try:
+            return super().apply(grads, variables)
+        finally:
+            del self._gradient_scale
+
+    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
+        scale = self._gradient_scale
+        if scale != 1.0:  # (the exchange's weight, left to the update)
+            scales = [scale] * len(work) if scales is None else [s * scale for s in scales]
+        super()._apply_update(work, scales, lr, keep)
 
 
 _classes: dict[type, type] = {}

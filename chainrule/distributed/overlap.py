@@ -26,7 +26,7 @@ from __future__ import annotations
 import weakref
 from typing import Callable
 
-from chainrule.distributed.replica import current_weight
+from chainrule.distributed.replica import current_weight, weights_uniform
 from chainrule.engine import autograd
 
 _reducers: dict[int, weakref.ref] = {}  # id -> the armed reducers, in the order they were first armed
@@ -85,7 +85,8 @@ def _begin(reducer, keep: set) -> Callable | None:
     if reducer.pending is not None:  # an exchange no apply took: it must still end, on every rank alike
         reducer.pending.complete()
     weight = current_weight()
-    exchange = reducer.pending = plan.exchange(reducer.last_weight if weight is None else weight)
+    weight = reducer.packing_weight(reducer.last_weight if weight is None else weight, weights_uniform())
+    exchange = reducer.pending = plan.exchange(weight)
     into = plan.into
 
     def on_final(leaves, results) -> None:

@@ -54,7 +54,9 @@ class RankOne:
     def run_step(self, function, data, model=None):
         return function(data)
 
-    def global_loss(self, value, rows):
+    def apply_step(self, optimizer, grads, variables, value, rows):
+        if grads is not None and np.isfinite(value):
+            optimizer.apply(grads, variables)
         return value
 
     def summed_metrics(self, metrics):

@@ -277,11 +277,11 @@ class Trainer:
     def _apply_step(self, loss, grads, terms: list, rows: int) -> None:
         """The update of a training step and its loss trackers; nothing is applied when the loss is not finite."""
         value = float(loss.data)
-        if self._distribution is not None:  # the global batch's loss, so that every rank skips the same steps
-            value = self._distribution.global_loss(value, rows)
-        object.__setattr__(self, "_step_loss", value)  # (a float: no layer tracking to run)
-        if grads is not None and math.isfinite(value):
+        if self._distribution is not None:  # the update, and the global batch's loss (every rank skips alike)
+            value = self._distribution.apply_step(self.optimizer, grads, self._train_vars, value, rows)
+        elif grads is not None and math.isfinite(value):
             self.optimizer.apply(grads, self._train_vars)
+        object.__setattr__(self, "_step_loss", value)  # (a float: no layer tracking to run)
         self._add_losses(loss, terms, rows)
 
     def _add_losses(self, loss, terms: list, rows: int) -> None:

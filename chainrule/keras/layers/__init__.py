@@ -31,7 +31,7 @@ from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximu
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
 from chainrule.keras.layers.preprocessing import (CategoryEncoding, Discretization, Hashing, IntegerLookup,
-                                                 StringLookup, TextVectorization)
+                                                 MelSpectrogram, STFTSpectrogram, StringLookup, TextVectorization)
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -67,6 +67,7 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "GroupNormalization", "UnitNormalization"]
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
 __all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]
+__all__ += ["MelSpectrogram", "STFTSpectrogram"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from mpi_program import flat_weights, same_on_every_rank  # (this folder is the script's path)
 
 FEATURES, HIDDEN, CLASSES = 40, 500, 3  # the hidden kernel's gradient: 80 KB, over fusion.SOLO_BYTES
 BATCHES = [12, 12, 10, 13, 12, 11, 12, 12]  # rows of each global batch (10, 11 and 13 split unevenly on 2 or 3 ranks)
@@ -26,16 +27,6 @@ def data():
     x = rng.normal(size=(sum(BATCHES), FEATURES)).astype("float32")
     y = (x @ rng.normal(size=(FEATURES, CLASSES))).argmax(1).astype("int64")
     return x, y
-
-
-def flat_weights(model) -> np.ndarray:
-    return np.concatenate([np.asarray(v.numpy(), np.float64).ravel() for v in model.weights])
-
-
-def same_on_every_rank(dist, values: np.ndarray, what: str) -> None:
-    gathered = dist.allgather(values[None])
-    if not (gathered == gathered[0]).all():
-        raise AssertionError(f"{what}: rank {dist.rank()} differs from rank 0 by {np.abs(gathered - gathered[0]).max()}")
 
 
 def train(tf, keras, dist, shortcuts: bool) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -69,11 +69,13 @@ class ScaledDotProductAttention(Function):
 
         def attend(lo, hi):  # the items lo:hi of the leading axis (all of them without one)
             part = _part_of(lead, lo, hi)
-            q_, k_, v_, scores = part(q), part(k), part(v), part(probs)
+            q_, v_, scores = part(q), part(v), part(probs)
+            k_t = _transposed_copy(part(k), xp)  # BLAS multiplies the small matrices faster in this layout
             if scale_q:
-                xp.matmul(q_ * scale, k_.swapaxes(-1, -2), out=scores)
+                xp.matmul(q_ * scale, k_t, out=scores)
             else:
-                xp.matmul(q_, k_.swapaxes(-1, -2) * scale, out=scores)
+                k_t *= scale
+                xp.matmul(q_, k_t, out=scores)
             if bias is not None:
                 scores += part(bias)
             if keep is not None:
@@ -81,7 +83,7 @@ class ScaledDotProductAttention(Function):
             # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
             attention_kernels.subtract_row_max_(scores)
             xp.exp(scores, out=scores)
-            scores *= 1.0 / scores.sum(axis=-1, keepdims=True)
+            attention_kernels.normalize_rows_(scores)
             if keep is not None:  # a row with every key masked: zeros, not a uniform average
                 scores *= part(keep)
             xp.matmul(scores if drop is None else scores * part(drop), v_, out=part(out))
@@ -143,7 +145,7 @@ class ScaledDotProductAttention(Function):
             if not scores_needed:
                 return
             ds = part(dbias) if need_bias else None
-            ds = xp.matmul(g_, part(v).swapaxes(-1, -2), out=ds)
+            ds = xp.matmul(g_, _transposed_copy(part(v), xp), out=ds)
             if drop is None:  # Σ_j dP P = Σ_d g y
                 ds -= (g_ * part(y)).sum(axis=-1, keepdims=True)
             else:
@@ -157,6 +159,11 @@ class ScaledDotProductAttention(Function):
 
         _on_leading_items(differentiate, lead, probs.size)
         return dq, dk, dv, dbias
+
+
+def _transposed_copy(a, xp):
+    """The last two axes of ``a`` swapped, as a new C-ordered array."""
+    return xp.array(a.swapaxes(-1, -2), order="C")
 
 
 def _part_of(lead: tuple[int, ...], lo: int, hi: int):

@@ -117,6 +117,21 @@ def test_the_row_max_kernel_gives_numpys_bits(dtype):
     np.testing.assert_array_equal(strided, twin)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_row_normalize_kernel_agrees_with_numpy(dtype):
+    x = rand(4, 6, 9).astype(dtype) ** 2 + 0.1
+    ours, numpys = x.copy(), x.copy()
+    attention_kernels.normalize_rows_(ours)
+    attention_kernels.normalize_rows_numpy(numpys)
+    np.testing.assert_allclose(ours, numpys, rtol=4 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(ours.sum(axis=-1), 1.0, rtol=10 * np.finfo(dtype).eps)
+    strided = x[:, :, ::2]  # not contiguous: the NumPy twin
+    twin = strided.copy()
+    attention_kernels.normalize_rows_(strided)
+    attention_kernels.normalize_rows_numpy(twin)
+    np.testing.assert_array_equal(strided, twin)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_keras_dot_product_attention_goes_through_the_fused_node(dtype):
     """keras.ops.dot_product_attention's (batch, steps, heads, features) layout, bias, mask and is_causal."""

@@ -277,10 +277,11 @@ def interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
 _warned_no_cache = False
 
 
-def _make_kernel(f, parallel: bool, error_model: str, bit_exact: bool, nogil: bool = False):
+def _make_kernel(f, parallel: bool, error_model: str, bit_exact: bool, nogil: bool = False,
+                 reassociate: bool = False):
     kernel = Kernel(py_func=f, locals={}, targetoptions={
-        "nopython": True, "parallel": parallel, "fastmath": False, "error_model": error_model, "boundscheck": None,
-        "nogil": nogil})
+        "nopython": True, "parallel": parallel, "fastmath": {"reassoc"} if reassociate else False,
+        "error_model": error_model, "boundscheck": None, "nogil": nogil})
     kernel.bit_exact = bit_exact
     try:
         kernel.enable_caching()
@@ -303,16 +304,19 @@ def _renamed(f, suffix: str):
 
 
 def jit(fn=None, *, parallel: bool = False, error_model: str = "python", bit_exact: bool = True,
-        nogil: bool = False):
+        nogil: bool = False, reassociate: bool = False):
     """Compile ``fn`` with numba on its first calls (see the module's docstring), with the disk cache on, or return it
     unchanged without numba. ``error_model="numpy"``: ``x / 0`` gives inf or nan, as in NumPy. ``bit_exact=False``
     for a kernel whose results differ from its NumPy twin's in rounding. ``parallel=True`` gives the serial kernel
     with its threaded twin as ``kernel.parallel``, compiled only when :func:`launch` meets a large array.
-    ``nogil=True`` releases the GIL while the kernel runs (for kernels that threads call side by side)."""
+    ``nogil=True`` releases the GIL while the kernel runs (for kernels that threads call side by side).
+    ``reassociate=True`` lets the compiler reorder sums (LLVM's ``reassoc`` flag alone: NaN and inf keep their
+    meaning), so that a loop adding into one variable vectorizes into several running sums; implies ``bit_exact=False``.
+    """
     def wrap(f):
         if numba is None or numba.config.DISABLE_JIT:
             return f
-        kernel = _make_kernel(f, False, error_model, bit_exact, nogil)
+        kernel = _make_kernel(f, False, error_model, bit_exact and not reassociate, nogil, reassociate)
         if parallel:
             kernel.parallel = _make_kernel(_renamed(f, "__parallel"), True, error_model, bit_exact)
         return kernel

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from chainrule import backend
+from chainrule.compat.tf import gfile  # noqa: F401  (tf.io.gfile)
 from chainrule.engine.tensor import Tensor
 
 
@@ -59,4 +60,4 @@ def write_file(filename, contents, name=None) -> None:
         file.write(data)
 
 
-__all__ = ["decode_raw", "read_file", "write_file"]
+__all__ = ["decode_raw", "gfile", "read_file", "write_file"]

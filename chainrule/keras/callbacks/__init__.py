@@ -27,6 +27,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from chainrule.utils import tree
+
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 _TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
 _PREDICT_BATCH_HOOKS = ("on_predict_batch_begin", "on_predict_batch_end")
@@ -92,7 +94,8 @@ class CallbackList(Callback):
     def __init__(self, callbacks: Iterable[Callback] | None = None, add_history: bool = False,
                  add_progbar: bool = False, model=None, **params):
         super().__init__()
-        self.callbacks = list(callbacks or [])
+        # one callback or a nested structure of them, flattened as Keras 3's tree.flatten does
+        self.callbacks = [callbacks] if isinstance(callbacks, Callback) else list(tree.flatten(callbacks or []))
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be keras-style Callback instances, got {type(cb).__name__}")

@@ -1,11 +1,12 @@
 """``keras.utils``: to_categorical, normalize, set_random_seed, Progbar, PyDataset (Sequence), pad_sequences,
-array_to_img / img_to_array / load_img / save_img, text_dataset_from_directory and image_dataset_from_directory,
+array_to_img / img_to_array / load_img / save_img, text_, image_ and audio_dataset_from_directory,
 and the custom-object registry that Keras exports here too (custom_object_scope, register_keras_serializable,
 get_custom_objects), get_file, and plot_model / model_to_dot."""
 from chainrule.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                         get_registered_name, get_registered_object,
                                                         register_keras_serializable)
 from chainrule.keras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from chainrule.keras.utils.audio_dataset_utils import audio_dataset_from_directory
 from chainrule.keras.utils.file_utils import get_file
 from chainrule.keras.utils.image_dataset_utils import image_dataset_from_directory
 from chainrule.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -22,4 +23,5 @@ __all__ = ["CustomObjectScope", "Progbar", "custom_object_scope", "get_custom_ob
            "get_registered_object", "normalize", "register_keras_serializable", "set_random_seed", "to_categorical",
            "PyDataset", "Sequence", "pad_sequences", "array_to_img", "img_to_array", "load_img", "save_img",
            "text_dataset_from_directory", "image_dataset_from_directory", "get_file", "timeseries_dataset_from_array",
-           "serialize_keras_object", "deserialize_keras_object", "model_to_dot", "plot_model"]
+           "serialize_keras_object", "deserialize_keras_object", "model_to_dot", "plot_model",
+           "audio_dataset_from_directory"]

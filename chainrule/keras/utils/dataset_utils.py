@@ -122,11 +122,12 @@ def encode_labels(labels, label_mode: str, num_classes: int) -> np.ndarray:
 
 def dataset_from_directory(directory, load, formats: tuple[str, ...], kind: str, labels="inferred",
                            label_mode="int", class_names=None, batch_size=32, shuffle=True, seed=None,
-                           validation_split=None, subset=None, follow_links=False, format="tf", verbose=True):
+                           validation_split=None, subset=None, follow_links=False, format="tf", verbose=True,
+                           padded: bool = False):
     """What every ``*_dataset_from_directory`` does around reading one file: Keras's argument checks, indexing,
     the split (``subset='both'`` gives two datasets), labels, shuffling, batching and ``class_names`` /
     ``file_paths`` on the result. ``load(path)`` reads one file into one sample; ``kind`` names the files in
-    messages ('image', 'text')."""
+    messages ('image', 'text'); ``padded`` batches samples of different lengths padded with zeros."""
     from chainrule.data.dataset import Dataset
 
     if labels not in ("inferred", None):
@@ -173,7 +174,7 @@ def dataset_from_directory(directory, load, formats: tuple[str, ...], kind: str,
             dataset = dataset.shuffle(buffer_size=buffer_size, seed=seed)
         dataset = dataset.map((lambda path, label: (load(path), label)) if label_mode else load)
         if batch_size is not None:
-            dataset = dataset.batch(batch_size)
+            dataset = dataset.padded_batch(batch_size) if padded else dataset.batch(batch_size)
         dataset = dataset.prefetch(-1)
         dataset.class_names = class_names  # users read them, as in Keras
         dataset.file_paths = paths

@@ -50,7 +50,7 @@ class LocalCommunicator:
     def done(self, request) -> bool:
         return True
 
-    def wait(self, request, nbytes: int = 0) -> None:
+    def wait(self, request, nbytes: int = 0, peers_arrived: bool = False) -> None:
         return None
 
     def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
@@ -111,16 +111,22 @@ class MPICommunicator:
     def done(self, request) -> bool:
         return request.Test()
 
-    def wait(self, request, nbytes: int = 0) -> None:
+    def wait(self, request, nbytes: int = 0, peers_arrived: bool = False) -> None:
         """Until ``request`` (a sum of ``nbytes``) completes: MPI's own (spinning) wait with
         ``CHAINRULE_MPI_WAIT=spin``; else polls, offering the core between polls (``sched_yield``, back at once when
         no one else wants it) for as long as the sum itself could take (:data:`YIELDING_S` plus its bytes at
         :data:`YIELDING_BYTES_PER_S`: MPI moves the bytes only inside these polls), then sleeping between them
-        (``time.sleep(0)``, the kernel's timer slack: a peer that is not running gets this core)."""
+        (``time.sleep(0)``, the kernel's timer slack: a peer that is not running gets this core). With
+        ``peers_arrived`` (a sum started after one that has completed: every rank is in the exchange) it never
+        sleeps: a poll every timer slack would move a large sum one step at a time (docs/distributed.md)."""
         if self._spin:
             request.Wait()
             return
         if request.Test():
+            return
+        if peers_arrived:
+            while not request.Test():
+                _yield()
             return
         until = time.perf_counter() + YIELDING_S + nbytes / YIELDING_BYTES_PER_S
         while not request.Test():

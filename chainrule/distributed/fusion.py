@@ -222,10 +222,16 @@ class Exchange:
         return out
 
     def complete(self) -> None:
-        """Wait for every sum started (an exchange that no apply takes must still end on every rank alike)."""
-        wait = self.comm.wait
-        for request, nbytes in self.requests:
-            wait(request, nbytes)
+        """Wait for every sum started (an exchange that no apply takes must still end on every rank alike): the
+        last one started first, which completes only once every rank has started every sum (it is the one that may
+        wait for a late rank, sleeping between polls once it has waited as long as all the bytes could take: MPI
+        may complete them in order), then the others, which only have bytes left to move (polled without
+        sleeping)."""
+        requests, wait = self.requests, self.comm.wait
+        if requests:
+            wait(requests[-1][0], sum(nbytes for _, nbytes in requests))
+            for request, nbytes in requests[:-1]:
+                wait(request, nbytes, True)
         self.requests = []
 
 

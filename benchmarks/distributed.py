@@ -1,10 +1,13 @@
 """Data-parallel training on MPI, measured: ``python -m benchmarks.distributed [--quick]``.
 
 1. The gradient exchange against mpi4py's raw ``Allreduce`` of the same bytes on 2 ranks, by message size: the
-   exchange is chainrule's :class:`~chainrule.distributed.fusion.GradientReducer` on four arrays of that many bytes
-   in all (packing into the fused buffer, the allreduce, views back out), the raw one a single in-place
-   ``Allreduce`` of one float32 buffer. A line ``t = alpha + beta * bytes`` fitted to the raw times gives the
-   latency and bandwidth docs/distributed.md models with.
+   exchange is chainrule's :class:`~chainrule.distributed.fusion.GradientReducer` on four float32 arrays of that
+   many bytes in all, the raw one a single in-place ``Allreduce`` of one float32 buffer, alternated call by call,
+   every buffer warm (the same arrays every call). Two ways of calling the exchange: as ``fit`` does (the weight
+   left to the optimizer's update, the step's own gradients summed where they lie when they travel alone) and as a
+   ``GradientTape`` loop's ``DistributedOptimizer`` does (each gradient copied into its bucket, times the weight,
+   the caller's arrays untouched). A line ``t = alpha + beta * bytes`` fitted to the raw times gives the latency and
+   bandwidth docs/distributed.md models with.
 2. Images per second of the seed CNN and MLP, global batch fixed, on 1 process with 1 BLAS thread, 1 process with 2
    threads, and 2 ranks with 1 thread each (chainrule: ``fit`` under ``MultiWorkerMirroredStrategy``; PyTorch:
    DistributedDataParallel on gloo, each rank half the batch), with the scaling efficiency ``2 ranks / (2 x 1 rank)``.
@@ -73,15 +76,22 @@ def _timed(fns: list, repeats: int) -> list[tuple[float, float]]:
 
 
 def _exchange_row(comm, MPI, grads: list[np.ndarray], repeats: int) -> dict:
-    """Raw Allreduce of one buffer of the gradients' bytes against the exchange of the gradients themselves."""
+    """Raw Allreduce of one buffer of the gradients' bytes against the exchange of the gradients themselves, as fit
+    calls it, as a tape loop calls it, and with float16 compression. (The sums grow call by call, to inf in the
+    end: the time of a float addition does not depend on its value, but for subnormal numbers, which never arise.)"""
     from chainrule.distributed.fusion import GradientReducer
 
     buffer = np.ones(sum(g.size for g in grads), np.float32)
-    reducer, half = GradientReducer(), GradientReducer("fp16")
-    raw, exchange, fp16 = _timed([lambda: comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM),
-                                  lambda: reducer.reduce(grads, 0.5), lambda: half.reduce(grads, 0.5)], repeats)
-    return {"bytes": buffer.nbytes, "arrays": len(grads), "raw_s": raw[0], "exchange_s": exchange[0],
-            "fp16_s": fp16[0], "raw_fastest_s": raw[1], "exchange_fastest_s": exchange[1]}
+    owned = [g.copy() for g in grads]  # (fit's gradients: summed where they lie)
+    fit, tape, half = GradientReducer(), GradientReducer(), GradientReducer("fp16")
+    raw, in_fit, in_tape, fp16 = _timed([lambda: comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM),
+                                         lambda: fit.reduce(owned, 0.5, scale_later=True, consume=True),
+                                         lambda: tape.reduce(grads, 0.5), lambda: half.reduce(grads, 0.5)],
+                                        repeats)
+    return {"bytes": buffer.nbytes, "arrays": len(grads), "raw_s": raw[0], "fit_s": in_fit[0],
+            "exchange_s": in_tape[0], "fp16_s": fp16[0], "raw_fastest_s": raw[1], "fit_fastest_s": in_fit[1],
+            "exchange_fastest_s": in_tape[1], "packed_bytes": sum(g.nbytes for g in grads if g.nbytes <
+                                                                  fit.solo_bytes)}
 
 
 def allreduce_part(quick: bool) -> dict:
@@ -101,9 +111,9 @@ def allreduce_part(quick: bool) -> dict:
     sizes = np.array([r["bytes"] for r in rows], float)
     raw = np.array([r["raw_fastest_s"] for r in rows])
     beta, alpha = np.polyfit(sizes, raw, 1, w=1 / raw)  # (relative errors: small messages count too)
-    # what the exchange adds to a raw allreduce: Python around it (the small messages' difference) and one pass
-    # over the gradients into the fused buffer (its bandwidth timed here, fastest of several)
-    small = [r["exchange_fastest_s"] - r["raw_fastest_s"] for r in rows if r["bytes"] <= 4096]
+    # what fit's exchange adds to a raw allreduce: Python around it (the small messages' difference) and one pass
+    # over the gradients too small to travel alone into the fused buffer (its bandwidth timed here, fastest of several)
+    small = [r["fit_fastest_s"] - r["raw_fastest_s"] for r in rows if r["bytes"] <= 4096]
     source, into = np.ones(2 ** 22, np.float32), np.empty(2 ** 22, np.float32)
     pack = min(_timed([lambda: np.multiply(source, 0.5, out=into)], 5 if quick else 30)[0])
     models = {}
@@ -332,13 +342,15 @@ def ab_report(quick: bool) -> dict:
 
 
 # --- part 3: past this machine, on paper --------------------------------------------------------------------------
-# name -> (weights, training FLOPs per image: 3x the forward pass's multiply-adds x 2); the LSTM reads MNIST's 28 rows
-# as 28 steps of 28 features: LSTM(128) then Dense(10)
+# name -> (weights, training FLOPs per image: 3x the forward pass's multiply-adds x 2, the weights whose gradients are
+# too small to travel alone: copied into a bucket); the LSTM reads MNIST's 28 rows as 28 steps of 28 features:
+# LSTM(128) then Dense(10)
 LSTM_UNITS, ROWS = 128, 28
 PAPER_MODELS = {
-    "cnn": (693_962, 3 * 2 * (26 * 26 * 32 * 9 + 5408 * 128 + 128 * 10)),
+    "cnn": (693_962, 3 * 2 * (26 * 26 * 32 * 9 + 5408 * 128 + 128 * 10), 693_962 - 5408 * 128),
     "lstm": (4 * (LSTM_UNITS * (ROWS + LSTM_UNITS) + LSTM_UNITS) + LSTM_UNITS * 10 + 10,
-             3 * 2 * (ROWS * 4 * LSTM_UNITS * (ROWS + LSTM_UNITS) + LSTM_UNITS * 10)),
+             3 * 2 * (ROWS * 4 * LSTM_UNITS * (ROWS + LSTM_UNITS) + LSTM_UNITS * 10),
+             4 * LSTM_UNITS * (ROWS + 1) + LSTM_UNITS * 10 + 10),  # (all but the recurrent kernel)
 }
 LINKS = {"10 Gbit/s": (10e9 / 8, 25e-6), "100 Gbit/s": (100e9 / 8, 5e-6)}  # bytes/s, latency per message (assumed)
 MACHINES = (8, 64, 512)
@@ -346,26 +358,26 @@ PER_MACHINE_BATCH = 32
 
 
 def step_seconds(n: int, compute_s: float, grad_bytes: float, bandwidth: float, latency: float,
-                 overhead_s: float, pack_bandwidth: float) -> float:
+                 overhead_s: float, pack_bandwidth: float, packed_bytes: float = 0.0) -> float:
     """Ring allreduce model of one step on ``n`` machines: the computation of one machine's share, then
     ``2 (n - 1)`` messages each paying ``latency``, carrying ``2 (n - 1) / n`` of the gradient bytes per link, plus
-    what the exchange adds (the Python around it, one pass packing the gradients) and the loss's own allreduce
-    (``2 (n - 1)`` more latencies: a few bytes)."""
+    what the exchange adds: the Python around it and one pass copying the ``packed_bytes`` of gradients too small to
+    travel alone into their bucket (the loss rides in a bucket: no allreduce of its own)."""
     if n == 1:
         return compute_s
     ring = 2 * (n - 1) * latency + 2 * (n - 1) / n * grad_bytes / bandwidth
-    return compute_s + ring + overhead_s + grad_bytes / pack_bandwidth + 2 * (n - 1) * latency
+    return compute_s + ring + overhead_s + packed_bytes / pack_bandwidth
 
 
 def predictions(flops_per_s: float, overhead_s: float, pack_bandwidth: float) -> list[dict]:
     """Weak scaling (each machine its own batch of PER_MACHINE_BATCH) of the paper models on each link:
     efficiency = one machine's step time / the step time on n machines."""
     rows = []
-    for name, (weights, flops) in PAPER_MODELS.items():
+    for name, (weights, flops, packed) in PAPER_MODELS.items():
         compute = PER_MACHINE_BATCH * flops / flops_per_s
         for link, (bandwidth, latency) in LINKS.items():
             for n in MACHINES:
-                t = step_seconds(n, compute, 4 * weights, bandwidth, latency, overhead_s, pack_bandwidth)
+                t = step_seconds(n, compute, 4 * weights, bandwidth, latency, overhead_s, pack_bandwidth, 4 * packed)
                 rows.append({"model": name, "link": link, "machines": n, "compute_ms": compute * 1e3,
                              "step_ms": t * 1e3, "efficiency": compute / t})
     return rows
@@ -381,14 +393,15 @@ def model_report(report: dict) -> dict:
     overhead, pack = exchange["exchange_overhead_s"], exchange["pack_GBps"] * 1e9
     print(f"Predicted weak-scaling efficiency, batch {PER_MACHINE_BATCH} per machine, one core each at "
           f"{flops_per_s / 1e9:.1f} GFLOP/s (the seed CNN's measured rate); the exchange adds {overhead * 1e6:.1f} us "
-          f"and a pass at {pack / 1e9:.1f} GB/s:")
+          f"and a pass at {pack / 1e9:.1f} GB/s over the gradients too small to travel alone:")
     rows = predictions(flops_per_s, overhead, pack)
     check = {}
     for network, (batch, _) in TRAINING.items():  # the model on this machine's shared memory, against the runs
         measured = report["training"][f"chainrule {network}"]
         one = batch / measured["1 rank, 1 thread"]
-        t = step_seconds(2, one / 2, 4 * exchange["models"][network]["bytes"] / 4, exchange["bandwidth_GBps"] * 1e9,
-                         exchange["latency_s"], overhead, pack)
+        row = exchange["models"][network]
+        t = step_seconds(2, one / 2, row["bytes"], exchange["bandwidth_GBps"] * 1e9, exchange["latency_s"], overhead,
+                         pack, row["packed_bytes"])
         check[network] = {"predicted_images_per_s": batch / t, "measured_images_per_s": measured[
             "2 ranks, 1 thread each"]}
         print(f"  here, {network} on 2 ranks: predicted {batch / t:.0f} img/s, measured "
@@ -444,16 +457,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     exchange = _run(["--part", "allreduce", *(["--quick"] if args.quick else [])], ranks=2, threads=1)
     report["allreduce"] = exchange
-    print("Gradient exchange on 2 ranks against raw MPI Allreduce of the same bytes (median times)")
-    print(f"{'bytes':>10} {'raw Allreduce':>14} {'exchange':>10} {'ratio':>6} {'fp16':>10}   fastest: raw, exchange")
+    print("Gradient exchange on 2 ranks against raw MPI Allreduce of the same bytes (median times; as fit calls it, "
+          "and as a tape loop's DistributedOptimizer does)")
+    print(f"{'bytes':>10} {'raw Allreduce':>14} {'fit':>10} {'ratio':>6} {'tape loop':>10} {'ratio':>6} {'fp16':>10}"
+          f"   fastest: raw, fit (ratio)")
     for row in exchange["rows"]:
-        print(f"{row['bytes']:>10} {row['raw_s'] * 1e6:>12.1f}us {row['exchange_s'] * 1e6:>8.1f}us "
+        print(f"{row['bytes']:>10} {row['raw_s'] * 1e6:>12.1f}us {row['fit_s'] * 1e6:>8.1f}us "
+              f"{row['fit_s'] / row['raw_s']:>6.2f} {row['exchange_s'] * 1e6:>8.1f}us "
               f"{row['exchange_s'] / row['raw_s']:>6.2f} {row['fp16_s'] * 1e6:>8.1f}us   "
-              f"{row['raw_fastest_s'] * 1e6:.1f}us, {row['exchange_fastest_s'] * 1e6:.1f}us")
+              f"{row['raw_fastest_s'] * 1e6:.1f}us, {row['fit_fastest_s'] * 1e6:.1f}us "
+              f"({row['fit_fastest_s'] / row['raw_fastest_s']:.2f})")
     for network, row in exchange["models"].items():
         print(f"seed {network}'s {row['arrays']} gradients, {row['bytes']} bytes: raw {row['raw_s'] * 1e6:.1f}us, "
-              f"exchange {row['exchange_s'] * 1e6:.1f}us (ratio {row['exchange_s'] / row['raw_s']:.2f}), "
-              f"fp16 {row['fp16_s'] * 1e6:.1f}us")
+              f"fit {row['fit_s'] * 1e6:.1f}us (ratio {row['fit_s'] / row['raw_s']:.2f}, fastest "
+              f"{row['fit_fastest_s'] / row['raw_fastest_s']:.2f}), tape loop {row['exchange_s'] * 1e6:.1f}us "
+              f"(ratio {row['exchange_s'] / row['raw_s']:.2f}), fp16 {row['fp16_s'] * 1e6:.1f}us")
     print(f"fit of the raw times: latency {exchange['latency_s'] * 1e6:.1f} us, bandwidth "
           f"{exchange['bandwidth_GBps']:.2f} GB/s")
 

@@ -297,6 +297,8 @@ class Layer:
     # --- building -------------------------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis first, may be None)."""
+        if self._build_shapes is None and input_shape is not None:  # a build called directly (``super().build``
+            self._build_shapes = tuple(input_shape)                  # from a build of its own): what to save
         self.built = True
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable: bool = True,
@@ -729,6 +731,21 @@ class Layer:
     @property
     def variables(self) -> list[Variable]:
         return self.weights
+
+    def save_own_variables(self, store: dict) -> None:
+        """Keras 3's saving hook: put the layer's own Variables (not its sublayers') into ``store`` as "0", "1", ...
+        A layer that overrides it (and ``load_own_variables``) saves whatever state it likes in a model file."""
+        for i, var in enumerate(self._trainable_variables + self._non_trainable_variables):
+            store[f"{i}"] = var.numpy()
+
+    def load_own_variables(self, store: dict) -> None:
+        """Keras 3's loading hook: assign what :meth:`save_own_variables` stored to the layer's own Variables."""
+        own = self._trainable_variables + self._non_trainable_variables
+        if len(store) != len(own):
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received {len(store)} "
+                             f"variables during loading. Expected: {[v.name for v in own]}")
+        for i, var in enumerate(own):
+            var.assign(store[f"{i}"])
 
     @property
     def trainable_weights(self) -> list[Variable]:

@@ -27,7 +27,19 @@ def serialize_layer(layer: Layer) -> dict:
         from chainrule.keras.saving.serialization_lib import serialize_dict
 
         config = serialize_dict(config)
-    return {"class_name": type(layer).__name__, **registered_name_entry(layer), "config": config}
+    serialized = {"class_name": type(layer).__name__, **registered_name_entry(layer), "config": config}
+    if _customizes_build_config(type(layer)):  # Keras 3 saves it for every layer; here for those that need it
+        build_config = layer.get_build_config()
+        if build_config is not None:
+            from chainrule.keras.saving.serialization_lib import serialize_dict
+
+            serialized["build_config"] = serialize_dict(build_config)
+    return serialized
+
+
+def _customizes_build_config(cls: type) -> bool:
+    """Whether a layer class has its own ``get_build_config`` or ``build_from_config`` (Keras's saving hooks)."""
+    return cls.get_build_config is not Layer.get_build_config or cls.build_from_config is not Layer.build_from_config
 
 
 def _known_classes() -> dict[str, type]:
@@ -54,8 +66,13 @@ def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer
                          f"{name}}}")
     inner = dict(config.get("config") or {})
     if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+        layer = cls.from_config(inner, custom_objects=custom_objects)
+    else:
+        layer = cls.from_config(inner)
+    if config.get("build_config") and not layer.built:  # built as it was saved, before its model is (Keras 3)
+        layer.build_from_config(config["build_config"])
+        layer.built = True
+    return layer
 
 
 def model_from_config(config: dict, custom_objects: dict | None = None) -> "Model":

@@ -9,7 +9,9 @@ What goes into the file (the container itself is :mod:`chainrule.keras.saving.fi
 ``model.get_config()``), ``compile`` (the optimizer's class and config, the loss and the metrics, or null),
 ``layers`` (each layer's name, class and the names of its weight arrays) and ``metadata`` (free JSON given to
 :func:`save_model`). Weight arrays are named ``weights/<i>/<variable name>``, optimizer state ``optimizer/<key>``
-(from ``optimizer.get_state()``).
+(from ``optimizer.get_state()``); what Keras 3's saving hooks of a layer (the ``i``-th of ``_flatten_layers()``)
+store goes to ``own_variables/<i>/<key>`` (an overridden ``save_own_variables``) and ``assets/<i>/<file>`` (the
+files ``save_assets(folder)`` writes, as bytes).
 
 Naming: any path works. By convention a whole model is ``NAME.keras`` (Keras 3's suffix; the content is
 chainrule's format, not Keras's zip) and weights alone are ``NAME.weights.bin`` (Keras writes ``.weights.h5``).
@@ -18,6 +20,7 @@ Reading a whole-model file with :func:`load_weights` works too.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +48,7 @@ def save_model(model, path: str | os.PathLike, overwrite: bool = True, metadata:
               "build_config": model.get_build_config()}  # Keras 3's: a subclassed model is built from it on loading
     layers, tensors = _weights_entries(model)
     header["layers"] = layers
+    tensors += _layer_state_entries(model)
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and include_optimizer:
         header["compile"] = _compile_config(model)
@@ -80,6 +84,7 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None, comp
     _assign_weights(model, header, arrays, path)
     if compile and header.get("compile") is not None:
         _restore_training(model, header["compile"], arrays, path, custom_objects)
+    _load_layer_state(model, arrays, path)
     return model
 
 
@@ -150,6 +155,68 @@ def _weights_entries(model) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
         tensors += [(name, np.asarray(v.numpy())) for name, v in zip(names, variables)]
         entries.append({"name": layer.name, "class_name": type(layer).__name__, "weights": names})
     return entries, tensors
+
+
+def _own_variables_hook(layer) -> bool:
+    """Whether a layer's class has its own ``save_own_variables`` (Keras 3's hook); the others' weights are the
+    ``weights/`` arrays."""
+    from chainrule.keras.layers.base import Layer
+
+    return type(layer).save_own_variables is not Layer.save_own_variables
+
+
+def _layer_state_entries(model) -> list[tuple[str, np.ndarray]]:
+    """What Keras 3's saving hooks of ``model``'s layers (by their position in ``model._flatten_layers()``) put in
+    the file: ``own_variables/<i>/<key>`` from an overridden ``save_own_variables(store)``, and
+    ``assets/<i>/<file>`` for each file ``save_assets(folder)`` writes (as uint8 arrays)."""
+    tensors = []
+    for i, layer in enumerate(model._flatten_layers()):
+        if _own_variables_hook(layer):
+            store: dict = {}
+            layer.save_own_variables(store)
+            tensors += [(f"own_variables/{i}/{key}", np.asarray(value)) for key, value in store.items()]
+        if hasattr(layer, "save_assets"):
+            with tempfile.TemporaryDirectory() as folder:
+                layer.save_assets(folder)
+                for root, _, files in os.walk(folder):
+                    for name in sorted(files):
+                        full = os.path.join(root, name)
+                        with open(full, "rb") as file:
+                            data = np.frombuffer(file.read(), dtype=np.uint8)
+                        tensors.append((f"assets/{i}/{os.path.relpath(full, folder).replace(os.sep, '/')}", data))
+    return tensors
+
+
+def _load_layer_state(model, arrays: dict[str, np.ndarray], path) -> None:
+    """Give each layer with Keras 3's loading hooks what :func:`_layer_state_entries` saved: its store to
+    ``load_own_variables``, then a folder with its asset files to ``load_assets``, as Keras 3 calls them."""
+    for i, layer in enumerate(model._flatten_layers()):
+        own, assets = f"own_variables/{i}/", f"assets/{i}/"
+        try:
+            if _own_variables_hook(layer):
+                layer.load_own_variables({name[len(own):]: a for name, a in arrays.items() if name.startswith(own)})
+            if hasattr(layer, "load_assets"):
+                with tempfile.TemporaryDirectory() as folder:
+                    for name, data in arrays.items():
+                        if name.startswith(assets):
+                            _write_asset(folder, name[len(assets):], data, path)
+                    layer.load_assets(folder)
+        except ModelFileError:
+            raise
+        except Exception as error:  # what the hooks read comes from the file
+            raise ModelFileError(path, f"layer {layer.name!r} could not load its saved state: "
+                                       f"{type(error).__name__}: {error}") from error
+
+
+def _write_asset(folder: str, relative: str, data: np.ndarray, path) -> None:
+    """Write one saved asset file under ``folder``; a name that would leave the folder is refused."""
+    parts = relative.split("/")
+    if not relative or any(part in ("", ".", "..") for part in parts) or data.dtype != np.uint8:
+        raise ModelFileError(path, f"the asset entry {relative!r} is not a file name inside its layer's folder")
+    target = os.path.join(folder, *parts)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as file:
+        file.write(data.tobytes())
 
 
 def _layers_with_weights(model) -> list[tuple[int, Any, list]]:
@@ -304,8 +371,10 @@ def _described_state(state: dict) -> str:
 def _compile_config(model) -> dict:
     """The arguments ``model.compile`` got, as JSON: names stay names, objects become ``{"class_name", "config"}``.
     ``model.get_compile_config()`` (Keras 3's method) when the model has it."""
-    if hasattr(model, "get_compile_config"):
-        return model.get_compile_config()
+    if hasattr(model, "get_compile_config"):  # its values may be objects: serialized as Keras 3 does
+        from chainrule.keras.saving.serialization_lib import serialize_dict
+
+        return serialize_dict(model.get_compile_config())
     metrics = getattr(model, "_compiled_metrics", None)
     return {"optimizer": _serialized(model.optimizer), "loss": _serialized(model.loss),
             "metrics": _serialized(getattr(metrics, "spec", None)),

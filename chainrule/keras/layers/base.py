@@ -297,8 +297,8 @@ class Layer:
     # --- building -------------------------------------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis first, may be None)."""
-        if self._build_shapes is None and input_shape is not None:  # a build called directly (``super().build``
-            self._build_shapes = tuple(input_shape)                  # from a build of its own): what to save
+        if self._build_shapes is None and isinstance(input_shape, (tuple, list)):  # a build called directly (a
+            self._build_shapes = tuple(input_shape)  # ``super().build`` in a build of its own): what to save
         self.built = True
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable: bool = True,

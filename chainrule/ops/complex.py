@@ -17,6 +17,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+from chainrule.ops.broadcast import unbroadcast
 
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 
@@ -68,8 +69,6 @@ class Complex(Function):
         return _assemble(x, y)
 
     def backward(self, g):
-        from chainrule.ops.broadcast import unbroadcast
-
         x, y = self.arrays
         return unbroadcast(real_part(g), np.shape(x)), unbroadcast(imag_part(g), np.shape(y))
 
@@ -115,11 +114,12 @@ class Angle(Function):
         return backend.array_namespace(z).angle(z).astype(real_dtype_of(z.dtype))
 
     def backward(self, g):
+        from chainrule.ops.math import Where  # (ops/math.py builds on this module)
+
         (z,) = self.args
-        squared = self.arrays[0].real ** 2 + self.arrays[0].imag ** 2
-        xp = backend.array_namespace(squared)
-        scale = xp.where(squared == 0, 0, 1 / xp.where(squared == 0, 1, squared)).astype(squared.dtype)
-        return Complex.apply(-g * scale * imag_part(z), g * scale * real_part(z))  # g·i·z/|z|², i·z = -Im z + i Re z
+        re, im = real_part(z), imag_part(z)
+        squared = Where.apply(self.arrays[0] == 0, 1, re * re + im * im)  # 1 where z = 0, whose gradient is 0
+        return Complex.apply(-g * im / squared, g * re / squared)  # g·i·z/|z|², as i·z = -Im z + i Re z
 
 
 def _data(x):

@@ -140,9 +140,13 @@ def test_a_complex_leafs_gradient_is_pytorchs():
     np.testing.assert_allclose(z.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", ["rfft", "irfft"])
+@pytest.mark.parametrize("case", ["rfft", "irfft", "angle"])
 def test_second_order_through_the_transforms_matches_torch(case):
-    if case == "rfft":
+    if case == "angle":
+        assert_second_order_matches_torch(lambda re, im: ops.angle(ops.fft(ops.complex(re * re, im))),
+                                          lambda re, im: torch.fft.fft(torch.complex(re * re, im)).angle(),
+                                          R.standard_normal((2, 5)), R.standard_normal((2, 5)))
+    elif case == "rfft":
         assert_second_order_matches_torch(lambda x: cr.abs(ops.rfft(x * x)),
                                           lambda t: torch.fft.rfft(t * t).abs(), R.standard_normal((2, 6)))
     else:

@@ -60,7 +60,7 @@ class Plan:
     in bucket b, or None), and where each result is read."""
 
     __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full", "solo",
-                 "direct", "carrier")
+                 "direct", "carrier", "single")
 
     def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int,
                  solo_bytes: int = SOLO_BYTES, carry: bool = False):
@@ -110,9 +110,36 @@ class Plan:
         self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
         self.full = [0] * len(self.buckets)  # (every bucket packed)
         self.direct = [(b, k) for b, k in enumerate(self.solo) if k is not None]
+        # one bucket, one sum, no cast back: the exchange without an Exchange's bookkeeping (:meth:`sum_at_once`)
+        self.single = len(self.buckets) == 1 and not self.direct and self.buckets[0].nbytes <= self.piece and \
+            self.buckets[0].dtype != np.float16 and all(source is None for _, _, source in self.results)
+
+    def sum_at_once(self, grads: list, weight: float, extra: float | None) -> list:
+        """The whole exchange of a :attr:`single` plan: pack, one sum, the views."""
+        if extra is not None:
+            self.carrier[0] = extra
+        pack(self.packs, grads, weight)
+        comm, flat = communicator(), self.buckets[0]
+        comm.wait(comm.start_sum(flat), flat.nbytes)
+        out = list(grads)
+        for k, view, _ in self.results:
+            out[k] = view
+        return out
 
     def exchange(self, weight: float) -> "Exchange":
         return Exchange(self, weight)
+
+
+def pack(places: list, grads: list, weight: float) -> None:
+    """Copy each gradient ``grads[k]`` of ``places`` ((k, its place in a bucket) pairs), times ``weight``, into its
+    place."""
+    if weight == 1.0:
+        for k, into in places:
+            into[...] = grads[k]  # (a copy, cast to the bucket's dtype: the quickest call NumPy has for it)
+    else:
+        multiply = np.multiply
+        for k, into in places:
+            multiply(grads[k], weight, out=into, casting="unsafe")
 
 
 def _summable_where_it_lies(g: np.ndarray, dtype: np.dtype) -> bool:
@@ -200,15 +227,8 @@ class Exchange:
         if extra is not None:
             plan.carrier[0] = extra
         taken = self._sum_in_place(grads) if consume and plan.direct else ()
-        unpacked = [(k, into) for k, into in plan.packs if packed[k] is None and k not in taken] \
-            if taken or self.missing != plan.sizes else plan.packs  # (any packed already: in backward)
-        if weight == 1.0:
-            for k, into in unpacked:
-                into[...] = grads[k]  # (a copy, cast to the bucket's dtype: the quickest call NumPy has for it)
-        else:
-            multiply = np.multiply
-            for k, into in unpacked:
-                multiply(grads[k], weight, out=into, casting="unsafe")
+        pack([(k, into) for k, into in plan.packs if packed[k] is None and k not in taken]
+             if taken or self.missing != plan.sizes else plan.packs, grads, weight)  # (any packed: in backward)
         self.missing = plan.full
         self._start_ready()
         self.complete()
@@ -291,6 +311,14 @@ class GradientReducer:
             self.extra_sum = float(communicator().allreduce_array(np.array([extra], np.float64), "sum")[0])
             extra = None
         packing = 1.0 if scale_later else weight
+        self.last_weight, self.scales_later = weight, scale_later
+        if self.pending is None and plan.single and not (variables is not None and self.overlap):
+            self.started_in_backward = self.summed_in_place = 0
+            self.armed = None
+            out = plan.sum_at_once(grads, packing, extra)
+            if extra is not None:
+                self.extra_sum = float(plan.carrier[0])
+            return out
         exchange, self.pending = self.pending, None
         if exchange is not None and not (exchange.plan is plan and exchange.weight == packing and
                                          exchange.holds(grads)):
@@ -304,7 +332,6 @@ class GradientReducer:
         if extra is not None:
             self.extra_sum = float(plan.carrier[0])
         self.summed_in_place = 0 if exchange.sources is None else len(exchange.sources)
-        self.last_weight, self.scales_later = weight, scale_later
         if variables is not None and self.overlap and self.resent < RESENDS_BEFORE_STOPPING:
             overlap.arm(self, plan, variables, grads)
         else:

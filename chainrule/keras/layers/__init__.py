@@ -42,8 +42,8 @@ from chainrule.keras.layers.regularization import (ActivityRegularization, Gauss
                                                    SpatialDropout1D, SpatialDropout2D)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from chainrule.keras.layers.serialization import deserialize, serialize
-from chainrule.keras.layers.rnn import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
-                                       StackedRNNCells)
+from chainrule.keras.layers.rnn import (GRU, LSTM, RNN, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
+                                       SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from chainrule.keras.layers.reshaping import (Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector,
                                               UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
                                               ZeroPadding3D)
@@ -66,6 +66,7 @@ __all__ = ["Input", "Layer", "InputSpec", "Dense", "Activation", "Flatten", "Res
            "MultiHeadAttention", "Attention", "AdditiveAttention", "EinsumDense", "LayerNormalization",
            "GroupNormalization", "UnitNormalization"]
 __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 __all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",

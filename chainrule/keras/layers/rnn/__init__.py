@@ -1,9 +1,11 @@
 """Recurrent layers: the generic ``RNN(cell)``, the cells and their stacking, and SimpleRNN, LSTM, GRU (fused ops
 when their configuration allows, the cell loop otherwise)."""
+from chainrule.keras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from chainrule.keras.layers.rnn.gru import GRU, GRUCell
 from chainrule.keras.layers.rnn.lstm import LSTM, LSTMCell
 from chainrule.keras.layers.rnn.rnn import RNN
 from chainrule.keras.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 from chainrule.keras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
-__all__ = ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU"]
+__all__ = ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D",
+           "ConvLSTM2D", "ConvLSTM3D"]

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.string_dtype import is_string_dtype
 from chainrule.engine.function import Function, GradMode
 from chainrule.engine.tensor import Tensor, TensorLike, _host, as_tensor
 from chainrule.keras.graph import KerasTensor
@@ -75,13 +76,31 @@ def as_axis(axis, name: str = "axis"):
 
 # --- public functions --------------------------------------------------------------------------------------------------
 def convert_to_tensor(x: TensorLike, dtype=None, sparse=None, ragged=None) -> Tensor:
-    """``x`` as a Tensor of ``dtype`` (its own dtype when None; Python floats become floatx)."""
+    """``x`` as a Tensor of ``dtype`` (its own dtype when None; Python floats become floatx); text stays a string
+    tensor, as Keras's TensorFlow backend converts it (for a model with a string input).
+
+    >>> convert_to_tensor([["a message"]]).dtype.name
+    'string'
+    """
     if sparse:
         raise ValueError("`sparse=True` is not supported: chainrule tensors are dense")
     if ragged:
         raise ValueError("`ragged=True` is not supported: chainrule tensors are dense")
+    if not isinstance(x, (Tensor, KerasTensor)) and dtype in (None, "string"):
+        text = _text_tensor(x)
+        if text is not None:
+            return text
     x = to_tensor(x)
     return x if dtype is None else cast(x, dtype)
+
+
+def _text_tensor(x) -> Tensor | None:
+    """``x`` as a string Tensor when it holds text, else None."""
+    try:
+        t = as_tensor(x)
+    except (TypeError, ValueError):
+        return None
+    return t if is_string_dtype(t.dtype) else None
 
 
 def convert_to_numpy(x: TensorLike) -> np.ndarray:

@@ -28,6 +28,7 @@ from chainrule.ops.indexing import scatter, scatter_update, segment_sum, slice_u
 from chainrule.ops.einsum import einsum
 from chainrule.ops.layer_norm import layer_norm
 from chainrule.ops.attention import scaled_dot_product_attention
+from chainrule.ops.self_attention import self_attention
 from chainrule.ops.embedding import embedding_lookup
 from chainrule.ops.ctc import ctc_loss
 from chainrule.ops.complex import angle, complex, conj, imag, real  # noqa: A004

@@ -69,24 +69,13 @@ class ScaledDotProductAttention(Function):
 
         def attend(lo, hi):  # the items lo:hi of the leading axis (all of them without one)
             part = _part_of(lead, lo, hi)
-            q_, v_, scores = part(q), part(v), part(probs)
             k_t = _transposed_copy(part(k), xp)  # BLAS multiplies the small matrices faster in this layout
             if scale_q:
-                xp.matmul(q_ * scale, k_t, out=scores)
+                q_ = part(q) * scale
             else:
+                q_ = part(q)
                 k_t *= scale
-                xp.matmul(q_, k_t, out=scores)
-            if bias is not None:
-                scores += part(bias)
-            if keep is not None:
-                xp.copyto(scores, scores.dtype.type(masked_score(scores.dtype)), where=~part(keep))
-            # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
-            attention_kernels.subtract_row_max_(scores)
-            xp.exp(scores, out=scores)
-            attention_kernels.normalize_rows_(scores)
-            if keep is not None:  # a row with every key masked: zeros, not a uniform average
-                scores *= part(keep)
-            xp.matmul(scores if drop is None else scores * part(drop), v_, out=part(out))
+            attend_part(q_, k_t, part(v), part(probs), part(out), part(bias), part(keep), part(drop))
 
         _on_leading_items(attend, lead, probs.size)
         self.probs = probs
@@ -139,26 +128,53 @@ class ScaledDotProductAttention(Function):
 
         def differentiate(lo, hi):
             part = _part_of(lead, lo, hi)
-            g_, p_ = part(g), part(probs)
-            if need_v:
-                xp.matmul((p_ if drop is None else p_ * part(drop)).swapaxes(-1, -2), g_, out=part(dv))
-            if not scores_needed:
-                return
-            ds = part(dbias) if need_bias else None
-            ds = xp.matmul(g_, _transposed_copy(part(v), xp), out=ds)
-            if drop is None:  # Σ_j dP P = Σ_d g y
-                ds -= (g_ * part(y)).sum(axis=-1, keepdims=True)
-            else:
-                ds *= part(drop)
-                ds -= (ds * p_).sum(axis=-1, keepdims=True)
-            ds *= p_
-            if need_q:
-                _scaled(xp.matmul(ds, part(k), out=part(dq)), self.scale)
-            if need_k:
-                _scaled(xp.matmul(ds.swapaxes(-1, -2), part(q), out=part(dk)), self.scale)
+            differentiate_part(part(g), part(y), part(q), part(k), part(v), part(probs), part(drop), self.scale,
+                               part(dq), part(dk), part(dv), part(dbias), scores_needed)
 
         _on_leading_items(differentiate, lead, probs.size)
         return dq, dk, dv, dbias
+
+
+def attend_part(q, k_t, v, probs, out, bias=None, keep=None, drop=None) -> None:
+    """Attention over arrays of one part: the scores ``q k_t`` (the scale already in q or k_t) into ``probs``, plus
+    ``bias``, ``keep``'s masked positions at :func:`masked_score`, the softmax in place, then ``probs v`` (times the
+    dropout factors ``drop``) into ``out`` (which may be a strided view)."""
+    xp = backend.xp
+    xp.matmul(q, k_t, out=probs)
+    if bias is not None:
+        probs += bias
+    if keep is not None:
+        xp.copyto(probs, probs.dtype.type(masked_score(probs.dtype)), where=~keep)
+    # the softmax in place on the fresh scores (NumPy's vectorized exp beats a row kernel's scalar one here)
+    attention_kernels.subtract_row_max_(probs)
+    xp.exp(probs, out=probs)
+    attention_kernels.normalize_rows_(probs)
+    if keep is not None:  # a row with every key masked: zeros, not a uniform average
+        probs *= keep
+    xp.matmul(probs if drop is None else probs * drop, v, out=out)
+
+
+def differentiate_part(g, y, q, k, v, probs, drop, scale: float, dq, dk, dv, ds=None, scores_needed: bool = True):
+    """The attention backward over arrays of one part, into ``dq``, ``dk``, ``dv`` (each None if not needed; any
+    may be strided views) and the scores' gradient into ``ds`` (a fresh array if None)."""
+    xp = backend.xp
+    if dv is not None:
+        xp.matmul((probs if drop is None else probs * drop).swapaxes(-1, -2), g, out=dv)
+    if not scores_needed:
+        return
+    ds = xp.matmul(g, _transposed_copy(v, xp), out=ds)
+    if drop is None:  # Σ_j dP P = Σ_d g y
+        ds -= (g * y).sum(axis=-1, keepdims=True)
+    else:
+        ds *= drop
+        ds -= (ds * probs).sum(axis=-1, keepdims=True)
+    ds *= probs
+    if dq is not None:
+        xp.matmul(ds, k, out=dq)
+        dq *= scale
+    if dk is not None:
+        xp.matmul(ds.swapaxes(-1, -2), q, out=dk)
+        dk *= scale
 
 
 def _transposed_copy(a, xp):
@@ -172,7 +188,7 @@ def _part_of(lead: tuple[int, ...], lo: int, hi: int):
     if not lead or (lo, hi) == (0, lead[0]):
         return lambda a: a
     rank = len(lead) + 2
-    return lambda a: a[lo:hi] if a.ndim == rank and a.shape[0] != 1 else a
+    return lambda a: a[lo:hi] if a is not None and a.ndim == rank and a.shape[0] != 1 else a
 
 
 def _on_leading_items(fn, lead: tuple[int, ...], scores: int) -> None:

@@ -30,10 +30,12 @@ from chainrule.keras.layers.base import Layer, mask_of, serialize_object
 from chainrule.keras.layers.core import Dropout
 from chainrule.keras.layers.einsum_dense import EinsumDense
 from chainrule.ops.activation import softmax, tanh
+from chainrule.engine.tensor import Tensor
 from chainrule.ops.attention import masked_score, scaled_dot_product_attention
 from chainrule.ops.einsum import einsum
 from chainrule.ops.math import cast, where
 from chainrule.ops.reduce import sum as reduce_sum
+from chainrule.ops.self_attention import self_attention
 from chainrule.ops.shape import expand_dims, reshape, transpose
 
 
@@ -214,6 +216,11 @@ class MultiHeadAttention(Layer):
             if getattr(tensor, "_keras_mask", None) is not None:
                 tensor._keras_mask = None
         attention_mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask)
+        if self._fuses(query, value, key, return_attention_scores):
+            out = self._self_attention(query, attention_mask, training, use_causal_mask)
+            if query_mask is not None:
+                out._keras_mask = _as_bool(query_mask)
+            return out
         gate = None if self._gate_dense is None else self._gate_dense(query)  # (B, T, N, value_dim) in (0, 1)
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
         out, scores = self._compute_attention(q, k, v, attention_mask, training, return_attention_scores,
@@ -222,6 +229,25 @@ class MultiHeadAttention(Layer):
         if query_mask is not None:
             out._keras_mask = _as_bool(query_mask)
         return (out, scores) if return_attention_scores else out
+
+    def _fuses(self, query, value, key, return_attention_scores: bool) -> bool:
+        """Whether the call is plain self-attention that the fused node computes (ops/self_attention.py): one
+        (batch, steps, features) input as query, key and value, attention over the steps, no gate, no scores
+        returned, one output axis, and no mixed precision (the node computes in the weights' dtype)."""
+        policy = self.dtype_policy
+        return (query is value and key is value and isinstance(query, Tensor) and query.ndim == 3
+                and self._attention_axes == (1,) and self._gate_dense is None and not return_attention_scores
+                and self._output_dense.kernel.ndim == 3 and policy.compute_dtype == policy.variable_dtype
+                and all(dense.dtype_policy.compute_dtype == policy.compute_dtype
+                        for dense in (self._query_dense, self._key_dense, self._value_dense, self._output_dense)))
+
+    def _self_attention(self, x, attention_mask, training, use_causal_mask: bool):
+        dense = (self._query_dense, self._key_dense, self._value_dense, self._output_dense)
+        weights = [w for layer in dense for w in (layer.kernel, layer.bias)]
+        dropping = bool(training) and self._dropout > 0.0
+        return self_attention(x, *weights, mask=None if attention_mask is None else expand_dims(attention_mask, -3),
+                              scale=self._inverse_sqrt_key_dim, is_causal=use_causal_mask,
+                              dropout_rate=self._dropout if dropping else 0.0, seed=self._rng)
 
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None, key_mask=None,
                                 attention_mask=None):

@@ -60,7 +60,7 @@ class Plan:
     in bucket b, or None), and where each result is read."""
 
     __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full", "solo",
-                 "direct", "carrier", "single")
+                 "direct", "carrier", "single", "start_order")
 
     def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int,
                  solo_bytes: int = SOLO_BYTES, carry: bool = False):
@@ -110,6 +110,8 @@ class Plan:
         self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
         self.full = [0] * len(self.buckets)  # (every bucket packed)
         self.direct = [(b, k) for b, k in enumerate(self.solo) if k is not None]
+        smallest = min(range(len(self.buckets)), key=lambda b: self.buckets[b].nbytes) if self.buckets else 0
+        self.start_order = [smallest] + [b for b in range(len(self.buckets)) if b != smallest]
         # one bucket, one sum, no cast back: the exchange without an Exchange's bookkeeping (:meth:`sum_at_once`)
         self.single = len(self.buckets) == 1 and not self.direct and self.buckets[0].nbytes <= self.piece and \
             self.buckets[0].dtype != np.float16 and all(source is None for _, _, source in self.results)
@@ -174,21 +176,26 @@ class Exchange:
             self._start_ready()
 
     def _start_ready(self) -> None:
-        plan, comm, missing, sources = self.plan, self.comm, self.missing, self.sources
+        missing = self.missing
         while self.started < len(missing) and not missing[self.started]:
-            flat = plan.buckets[self.started] if sources is None else \
-                sources.get(self.started, plan.buckets[self.started])
-            step = max(1, plan.piece // flat.itemsize)
-            if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
-                for start in range(0, flat.size, step):
-                    comm.allreduce_array(flat[start:start + step], "sum")
-            elif flat.size <= step:
-                self.requests.append((comm.start_sum(flat), flat.nbytes))
-            else:
-                for start in range(0, flat.size, step):
-                    piece = flat[start:start + step]
-                    self.requests.append((comm.start_sum(piece), piece.nbytes))
+            self._start(self.started)
             self.started += 1
+
+    def _start(self, b: int) -> None:
+        """Start summing bucket ``b`` (or the gradient summed where it lies instead), in pieces of at most the
+        plan's piece."""
+        plan, comm, sources = self.plan, self.comm, self.sources
+        flat = plan.buckets[b] if sources is None else sources.get(b, plan.buckets[b])
+        step = max(1, plan.piece // flat.itemsize)
+        if flat.dtype == np.float16:  # (a user-defined MPI operation: summed at once, not in flight)
+            for start in range(0, flat.size, step):
+                comm.allreduce_array(flat[start:start + step], "sum")
+        elif flat.size <= step:
+            self.requests.append((comm.start_sum(flat), flat.nbytes))
+        else:
+            for start in range(0, flat.size, step):
+                piece = flat[start:start + step]
+                self.requests.append((comm.start_sum(piece), piece.nbytes))
 
     def progress(self) -> None:
         """Let MPI move the oldest unfinished sum along (nonblocking MPI progresses only inside MPI calls)."""
@@ -230,8 +237,14 @@ class Exchange:
         pack([(k, into) for k, into in plan.packs if packed[k] is None and k not in taken]
              if taken or self.missing != plan.sizes else plan.packs, grads, weight)  # (any packed: in backward)
         self.missing = plan.full
-        self._start_ready()
-        self.complete()
+        if self.started:  # (some began in backward: the rest in order, each waited for as long as it could take)
+            self._start_ready()
+            self.complete()
+        else:  # the smallest bucket first: waiting for it is waiting for every rank to come; then only bytes move
+            for b in plan.start_order:
+                self._start(b)
+            self.started = len(plan.buckets)
+            self.complete(arrival_first=True)
         out = list(grads)
         for k, view, source in plan.results:
             if source is not None:  # (compressed: back to the gradient's dtype)
@@ -241,17 +254,14 @@ class Exchange:
             out[k] = grads[k]
         return out
 
-    def complete(self) -> None:
-        """Wait for every sum started (an exchange that no apply takes must still end on every rank alike): the
-        last one started first, which completes only once every rank has started every sum (it is the one that may
-        wait for a late rank, sleeping between polls once it has waited as long as all the bytes could take: MPI
-        may complete them in order), then the others, which only have bytes left to move (polled without
-        sleeping)."""
+    def complete(self, arrival_first: bool = False) -> None:
+        """Wait for every sum started (an exchange that no apply takes must still end on every rank alike), each
+        for as long as its bytes could take before sleeping between polls; with ``arrival_first`` (the first sum
+        started after no compute, the others right after it, on every rank), only the first may wait for a late
+        rank: the others are polled without sleeping, since every rank is there and only bytes are left to move."""
         requests, wait = self.requests, self.comm.wait
-        if requests:
-            wait(requests[-1][0], sum(nbytes for _, nbytes in requests))
-            for request, nbytes in requests[:-1]:
-                wait(request, nbytes, True)
+        for i, (request, nbytes) in enumerate(requests):
+            wait(request, nbytes, arrival_first and i > 0)
         self.requests = []
 
 

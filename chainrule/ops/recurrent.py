@@ -162,18 +162,39 @@ class _Recurrence(Function):
         return column_sum(dz.reshape(-1, dz.shape[-1])) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
             else None
 
-    def _weight_grads(self, dz):
-        """(dW, dU) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): both from one
-        GEMM, [x_t, h_{t-1}]ᵀ dz summed over the steps, which runs faster than two (dW's has only ``features`` rows)."""
+    def _start_operands(self, hs):
+        """[x_t, h_{t-1}, 1] for every step, (time, batch, features + units + 1): the weight gradients' one product
+        takes it whole (dW, dU and db at once). x, the ones and h_0 go in here; the step loops put in each later
+        state as they make it (``_keep_state``)."""
         xp = backend.xp
-        steps, batch, _ = dz.shape
+        steps, batch, features = self.x_tm.shape
+        units = hs.shape[2]
+        self.operands = operands = xp.empty((steps, batch, features + units + 1), dtype=hs.dtype)
+        operands[:, :, :features] = self.x_tm
+        operands[0, :, features:-1] = hs[0]
+        operands[:, :, -1] = 1
+
+    def _keep_state(self, t: int, rows: slice) -> None:
+        """Step t's new state (its rows ``rows``, masking done) as step t + 1's h_{t-1} in ``operands``."""
+        operands = self.operands
+        if t + 1 < operands.shape[0]:
+            operands[t + 1, rows, self.x_tm.shape[2]:-1] = self.hs[t + 1, rows]
+
+    def _weight_grads(self, dz):
+        """(dW, dU, db) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): all three
+        from one GEMM, [x_t, h_{t-1}, 1]ᵀ dz summed over the steps, which runs faster than three (dW's has only
+        ``features`` rows, db's one)."""
+        xp = backend.xp
+        steps = dz.shape[0]
         need_w, need_u = self.needs_input_grad[self.WEIGHTS], self.needs_input_grad[self.WEIGHTS + 1]
         if need_w and need_u:
             features = self.x_tm.shape[2]
-            both = _summed_product(xp.concatenate([self.x_tm, self.hs[:steps]], axis=2), dz)
-            return xp.ascontiguousarray(both[:features]), xp.ascontiguousarray(both[features:])
+            together = _summed_product(self.operands, dz)
+            db = xp.ascontiguousarray(together[-1]) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
+                else None
+            return (xp.ascontiguousarray(together[:features]), xp.ascontiguousarray(together[features:-1]), db)
         return (_summed_product(self.x_tm, dz) if need_w else None,
-                _summed_product(self.hs[:steps], dz) if need_u else None)
+                _summed_product(self.hs[:steps], dz) if need_u else None, self._bias_grad(dz))
 
     def _initial_grad(self, dh, rec):
         """The initial state's gradient: what the loop left in ``dh`` plus step 0's ``dz Uᵀ`` (None if not needed)."""
@@ -204,6 +225,7 @@ class LSTMSequence(_Recurrence):
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
+        self._start_operands(hs)
 
         def steps_of(lo: int, hi: int) -> None:
             r = slice(lo, hi)
@@ -212,6 +234,7 @@ class LSTMSequence(_Recurrence):
                 xp.matmul(hs[t, r], recurrent_kernel, out=hz)
                 kernels.lstm_forward_step(acts[t, r], hz, b, cs[t, r], cs[t + 1, r], hs[t + 1, r], tcs[t, r])
                 self._mask_step(t, ys, r, (cs[t + 1], cs[t]))
+                self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps], cs[steps]))
@@ -235,9 +258,9 @@ class LSTMSequence(_Recurrence):
                     xp.matmul(dz[t, r], u_t, out=rec[r])
 
         run_on_rows(steps_of, batch)
-        dw, du = self._weight_grads(dz)
+        dw, du, db = self._weight_grads(dz)
         return (self._input_grad(dz, self.arrays[3], go_backwards), self._initial_grad(dh, rec),
-                dc if self.needs_input_grad[2] else None, dw, du, self._bias_grad(dz), None)
+                dc if self.needs_input_grad[2] else None, dw, du, db, None)
 
 
 class GRUSequence(_Recurrence):
@@ -351,6 +374,7 @@ class SimpleRNNSequence(_Recurrence):
         self.acts = acts = self._project(x, kernel, go_backwards)
         b = _vector(bias, units, x.dtype)
         hs[0] = _initial(h0, batch, units, x.dtype)
+        self._start_operands(hs)
 
         def steps_of(lo: int, hi: int) -> None:
             r = slice(lo, hi)
@@ -359,6 +383,7 @@ class SimpleRNNSequence(_Recurrence):
                 xp.matmul(hs[t, r], recurrent_kernel, out=hz)
                 kernels.simple_forward_step(acts[t, r], hz, b, hs[t + 1, r])
                 self._mask_step(t, ys, r)
+                self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
         return _pack(ys, (hs[steps],))
@@ -382,9 +407,8 @@ class SimpleRNNSequence(_Recurrence):
                     xp.matmul(dz[t, r], u_t, out=rec[r])
 
         run_on_rows(steps_of, batch)
-        dw, du = self._weight_grads(dz)
-        return (self._input_grad(dz, self.arrays[2], go_backwards), self._initial_grad(dh, rec), dw, du,
-                self._bias_grad(dz), None)
+        dw, du, db = self._weight_grads(dz)
+        return (self._input_grad(dz, self.arrays[2], go_backwards), self._initial_grad(dh, rec), dw, du, db, None)
 
 
 # --- the public ops -----------------------------------------------------------------------------------------------

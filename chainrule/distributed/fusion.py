@@ -35,9 +35,9 @@ from chainrule.distributed.comm import communicator
 DEFAULT_THRESHOLD_BYTES = 64 * 1024 * 1024  # Horovod's HOROVOD_FUSION_THRESHOLD: the most one allreduce carries
 FIRST_BUCKET_BYTES = 1024 * 1024  # DDP's first bucket (torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES)
 BUCKET_BYTES = 25 * 1024 * 1024  # DDP's bucket_cap_mb
-# a gradient this large travels alone: one more allreduce costs a few microseconds of latency, copying 64 KiB into a
-# fused buffer about as much, and a gradient alone in its bucket can be summed where it lies (``consume``)
-SOLO_BYTES = 64 * 1024
+# a gradient this large travels alone: from about this size one more allreduce costs less than copying the gradient
+# into a fused buffer (docs/distributed.md), and a gradient alone in its bucket can be summed where it lies
+SOLO_BYTES = 256 * 1024
 COMPRESSIONS = ("none", "fp16")
 # a loop that changes its gradients between backward and apply (clipping them, say) would send every step twice:
 # after this many such steps, the exchange no longer starts during backward

@@ -129,7 +129,7 @@ def test_the_shortcuts_train_as_one_process_and_as_the_plain_exchange(n, single,
     assert done.returncode == 0, done.stdout + done.stderr  # (weights equal across ranks, NaN step skipped: checked)
     for rank in range(n):
         ranks = np.load(tmp_path / f"exchange_rank{rank}.npz")
-        assert int(ranks["summed_in_place"]) == 8  # (every step: the 80 KB gradient summed where it lay)
+        assert int(ranks["summed_in_place"]) == 8  # (every step: the 280 KB gradient summed where it lay)
         uneven = sum(rows % n != 0 for rows in (12, 12, 10, 13, 12, 12, 12))  # (the NaN step applies nothing)
         assert int(ranks["scaled_by_the_update"]) == 7 - uneven
         if n == 2:  # (halves: summing, then halving, rounds exactly as halving, then summing)

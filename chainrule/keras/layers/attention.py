@@ -17,6 +17,8 @@ query's mask.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import string
 
@@ -93,6 +95,15 @@ def _masked_softmax(scores, keep, axes: int):
         shape = scores.shape
         probs = reshape(softmax(reshape(scores, tuple(shape[:-axes]) + (-1,)), -1), shape)
     return probs if keep is None else probs * cast(keep, probs.dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _optional_attention_arguments(compute_attention) -> frozenset:
+    """Which of ``return_attention_scores`` and ``use_causal_mask`` a ``_compute_attention`` takes by name."""
+    parameters = inspect.signature(compute_attention).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return frozenset({"return_attention_scores", "use_causal_mask"})
+    return frozenset(name for name in ("return_attention_scores", "use_causal_mask") if name in parameters)
 
 
 class MultiHeadAttention(Layer):
@@ -223,8 +234,13 @@ class MultiHeadAttention(Layer):
             return out
         gate = None if self._gate_dense is None else self._gate_dense(query)  # (B, T, N, value_dim) in (0, 1)
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
-        out, scores = self._compute_attention(q, k, v, attention_mask, training, return_attention_scores,
-                                              use_causal_mask)
+        # a subclass's _compute_attention gets the optional arguments it takes (older ones took neither)
+        takes = _optional_attention_arguments(type(self)._compute_attention)
+        if use_causal_mask and "use_causal_mask" not in takes:
+            attention_mask, use_causal_mask = _both(attention_mask, causal_mask(q.shape[1], v.shape[1])), False
+        optional = {"return_attention_scores": return_attention_scores, "use_causal_mask": use_causal_mask}
+        out, scores = self._compute_attention(q, k, v, attention_mask, training,
+                                              **{name: value for name, value in optional.items() if name in takes})
         out = self._output_dense(out if gate is None else out * gate)
         if query_mask is not None:
             out._keras_mask = _as_bool(query_mask)
@@ -236,6 +252,7 @@ class MultiHeadAttention(Layer):
         returned, one output axis, and no mixed precision (the node computes in the weights' dtype)."""
         policy = self.dtype_policy
         return (query is value and key is value and isinstance(query, Tensor) and query.ndim == 3
+                and type(self)._compute_attention is MultiHeadAttention._compute_attention  # no override skipped
                 and self._attention_axes == (1,) and self._gate_dense is None and not return_attention_scores
                 and self._output_dense.kernel.ndim == 3 and policy.compute_dtype == policy.variable_dtype
                 and all(dense.dtype_policy.compute_dtype == policy.compute_dtype
@@ -277,12 +294,19 @@ class MultiHeadAttention(Layer):
         if use_causal_mask:
             attention_mask = _both(attention_mask, causal_mask(query.shape[1], value.shape[1]))
         scores = einsum(self._dot_product_equation, key, query * self._inverse_sqrt_key_dim)
-        if attention_mask is not None:  # broadcast over the heads (and batch) axes, as Keras expands it
-            for _ in range(scores.ndim - attention_mask.ndim):
-                attention_mask = expand_dims(attention_mask, -n_axes * 2 - 1)
-        probs = _masked_softmax(scores, attention_mask, n_axes)
+        probs = self._masked_softmax(scores, attention_mask)
         dropped = self._dropout_layer(probs, training=training) if dropping else probs
         return einsum(self._combine_equation, dropped, value), probs
+
+    def _masked_softmax(self, attention_scores, attention_mask=None):
+        """Keras's hook: the scores' softmax over the attention axes, positions where ``attention_mask`` is False
+        left out (the mask broadcast over the heads and batch axes, as Keras expands it)."""
+        n_axes = len(self._attention_axes)
+        if attention_mask is not None:
+            attention_mask = _as_bool(attention_mask)
+            for _ in range(attention_scores.ndim - attention_mask.ndim):
+                attention_mask = expand_dims(attention_mask, -n_axes * 2 - 1)
+        return _masked_softmax(attention_scores, attention_mask, n_axes)
 
     def compute_mask(self, inputs, mask=None):
         return mask_of(inputs) if mask is None else mask

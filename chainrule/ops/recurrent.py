@@ -228,6 +228,9 @@ class LSTMSequence(_Recurrence):
         self._start_operands(hs)
 
         def steps_of(lo: int, hi: int) -> None:
+            if self.masked_rows is None and kernels.lstm_forward_steps(acts, b, recurrent_kernel, hs, cs, tcs,
+                                                                       self.operands, lo, hi):
+                return  # the whole loop in one kernel, as below
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)
             for t in range(steps):
@@ -250,6 +253,9 @@ class LSTMSequence(_Recurrence):
         first_product, u_t = self._backward_products()
 
         def steps_of(lo: int, hi: int) -> None:
+            if kernels.lstm_backward_steps(gy, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
+                                           zero_output, first_product, lo, hi):
+                return  # the whole loop in one kernel, as below
             r = slice(lo, hi)
             for t in range(steps - 1, -1, -1):
                 kernels.lstm_backward_step(gy[t, r], carry[r], dh[r], dc[r], rec[r], self.acts[t, r], self.tcs[t, r],

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import backend
-from chainrule.backend.kernels import jit, numba, runs_on
+from chainrule.backend.kernels import blas, jit, numba, runs_on
 
 
 def _fits(*arrays) -> bool:
@@ -135,8 +135,8 @@ def lstm_forward_step_numpy(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> Non
     xp.multiply(o, tc_out, out=h_out)
 
 
-@jit(bit_exact=False, error_model="numpy", nogil=True)
-def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
+@_inline
+def _lstm_forward_rows(acts, hz, bias, c_prev, c_out, h_out, tc_out):
     # each loop runs from 0 over rows' contiguous slices: numba vectorizes those, not loops with offset indices
     n = c_prev.shape[1]
     b_if, b_g, b_o = bias[:2 * n], bias[2 * n:3 * n], bias[3 * n:]
@@ -158,6 +158,41 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
             t = _tanh32(c)
             tco[j] = t
             ho[j] = o[j] * t
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
+    _lstm_forward_rows(acts, hz, bias, c_prev, c_out, h_out, tc_out)
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _lstm_forward_steps_nb(gemm_address, acts, bias, u, hs, cs, tcs, operands, lo, hi):
+    steps, n = acts.shape[0], u.shape[0]
+    features = operands.shape[2] - n - 1
+    hz = np.empty((hi - lo, 4 * n), acts.dtype)
+    for t in range(steps):
+        blas.gemm(gemm_address, hs[t, lo:hi], u, hz, 0.0)
+        _lstm_forward_rows(acts[t, lo:hi], hz, bias, cs[t, lo:hi], cs[t + 1, lo:hi], hs[t + 1, lo:hi],
+                           tcs[t, lo:hi])
+        if t + 1 < steps:
+            operands[t + 1, lo:hi, features:features + n] = hs[t + 1, lo:hi]
+
+
+def lstm_forward_steps(acts, bias, u, hs, cs, tcs, operands, lo: int, hi: int) -> bool:
+    """Rows lo:hi of every step of an unmasked LSTM in one kernel call, the recurrent products by BLAS from inside
+    it (``blas.gemm``): what ``lstm_forward_step`` does per step, with each new state also put in ``operands``
+    ((time, batch, features + units + 1): [x_t, h_{t-1}, 1]). False, having done nothing, where this path does not
+    run (float64, no numba, no BLAS address): the caller steps in Python."""
+    address = blas.sgemm_address()
+    if address is None or not _contiguous32(acts, bias, u, hs, cs, tcs, operands):
+        return False
+    _lstm_forward_steps_nb(address, acts, bias, u, hs, cs, tcs, operands, lo, hi)
+    return True
+
+
+def _contiguous32(*arrays) -> bool:
+    """Whether the whole-loop kernels take these arrays: float32 kernels on, each array C-contiguous."""
+    return _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
@@ -190,9 +225,9 @@ def lstm_backward_step_numpy(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz,
     dh *= ~kept
 
 
-@jit(bit_exact=False, nogil=True)
-def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
-    # loops from 0 over rows' slices, the mask decided per row: numba vectorizes these (see _lstm_forward_nb)
+@_inline
+def _lstm_backward_rows(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
+    # loops from 0 over rows' slices, the mask decided per row: numba vectorizes these (see _lstm_forward_rows)
     n = c_prev.shape[1]
     for b in range(acts.shape[0]):
         a, d = acts[b], dz[b]
@@ -214,6 +249,34 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
         else:
             _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output)
             d[:] = 0.0
+
+
+@jit(bit_exact=False, nogil=True)
+def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output):
+    _lstm_backward_rows(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output)
+
+
+@jit(bit_exact=False, nogil=True)
+def _lstm_backward_steps_nb(gemm_address, gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output,
+                            first_product, lo, hi):
+    for t in range(acts.shape[0] - 1, -1, -1):
+        _lstm_backward_rows(gy[t, lo:hi], carry[lo:hi], dh[lo:hi], dc[lo:hi], rec[lo:hi], acts[t, lo:hi],
+                            tcs[t, lo:hi], cs[t, lo:hi], keep[t, lo:hi], dz[t, lo:hi], zero_output)
+        if t or first_product:
+            blas.gemm(gemm_address, dz[t, lo:hi], u_t, rec[lo:hi], 0.0)
+
+
+def lstm_backward_steps(gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output: bool,
+                        first_product: bool, lo: int, hi: int) -> bool:
+    """Rows lo:hi of every step back in one kernel call: ``lstm_backward_step`` for each step from the last, then
+    ``rec = dz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with ``first_product``). False, having done
+    nothing, where this path does not run: the caller steps in Python."""
+    address = blas.sgemm_address()
+    if address is None or not _contiguous32(gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t):
+        return False
+    _lstm_backward_steps_nb(address, gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, bool(zero_output),
+                            bool(first_product), lo, hi)
+    return True
 
 
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:

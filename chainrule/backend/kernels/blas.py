@@ -1,0 +1,82 @@
+"""NumPy's own BLAS called from inside numba kernels: a kernel that loops over many small products (a recurrent
+layer's steps) runs the whole loop without coming back to Python, and so without taking the GIL between steps.
+
+The library is the one NumPy links (found through threadpoolctl), and the function its single-precision GEMM in the
+CBLAS interface with 64-bit integers, under the names NumPy's and SciPy's wheels give it. Kernels take its address
+as an argument (a number: the machine code they compile stays valid in another process, so numba's disk cache keeps
+it) and call it through :func:`gemm`. Where no such library or function is found (another BLAS, NumPy built
+differently, no numba), :func:`sgemm_address` is None and callers keep their NumPy loops.
+
+>>> sgemm_address() is None or sgemm_address() > 0
+True
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+
+from chainrule.backend.kernels import numba
+
+# CBLAS's enumerations
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+# ILP64 CBLAS single-precision GEMM, as NumPy's (scipy-openblas) and other OpenBLAS 64-bit-integer builds name it
+_NAMES = ("scipy_cblas_sgemm64_", "cblas_sgemm64_", "cblas_sgemm_64")
+
+
+@functools.lru_cache(maxsize=None)
+def sgemm_address() -> int | None:
+    """The address of the BLAS NumPy uses for ``C = alpha op(A) op(B) + beta C`` on float32 (row-major, 64-bit
+    integers), or None."""
+    if numba is None:
+        return None
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    for library in ThreadpoolController().select(user_api="blas").lib_controllers:
+        for name in _NAMES:
+            function = getattr(library.dynlib, name, None)
+            if function is not None:
+                return ctypes.cast(function, ctypes.c_void_p).value
+    return None
+
+
+if numba is not None:
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _call_gemm(typingctx, address, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        """The call itself: ``address`` cast to CBLAS's sgemm signature (row-major, A untransposed)."""
+        signature = types.void(address, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+        def codegen(context, builder, sig, args):
+            i32, i64, f32, pointer = ir.IntType(32), ir.IntType(64), ir.FloatType(), ir.IntType(8).as_pointer()
+            function_type = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i64, i64, i64, f32, pointer, i64, pointer,
+                                                            i64, f32, pointer, i64])
+            address, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc = args
+            ints = [context.cast(builder, v, t, types.int64) for v, t in zip((m, n, k, lda, ldb, ldc),
+                                                                             sig.args[2:5] + sig.args[7:8]
+                                                                             + sig.args[9:10] + sig.args[12:13])]
+            m, n, k, lda, ldb, ldc = ints
+            alpha = context.cast(builder, alpha, sig.args[5], types.float32)
+            beta = context.cast(builder, beta, sig.args[10], types.float32)
+            trans_b = context.cast(builder, trans_b, sig.args[1], types.int32)
+            function = builder.inttoptr(context.cast(builder, address, sig.args[0], types.int64),
+                                        function_type.as_pointer())
+            to_pointer = [builder.inttoptr(context.cast(builder, v, t, types.int64), pointer)
+                          for v, t in ((a, sig.args[6]), (b, sig.args[8]), (c, sig.args[11]))]
+            builder.call(function, [i32(ROW_MAJOR), i32(NO_TRANS), trans_b, m, n, k, alpha, to_pointer[0], lda,
+                                    to_pointer[1], ldb, beta, to_pointer[2], ldc])
+            return context.get_dummy_value()
+
+        return signature, codegen
+
+    @numba.njit(inline="always")
+    def gemm(address, a, b, c, beta):
+        """``c = a @ b + beta c`` for float32 matrices whose rows are contiguous (any row strides), by the BLAS at
+        ``address``."""
+        m, k = a.shape
+        _call_gemm(address, NO_TRANS, m, b.shape[1], k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data,
+                   b.strides[0] // 4, beta, c.ctypes.data, c.strides[0] // 4)

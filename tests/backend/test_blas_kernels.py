@@ -1,0 +1,69 @@
+"""backend/kernels/blas.py: NumPy's BLAS called from inside numba kernels; and the LSTM's whole-loop kernels built on
+it give the numbers of the per-step path (outputs and every gradient, with and without a mask, both directions)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.backend import kernels
+from chainrule.backend.kernels import blas
+from chainrule.backend.kernels import recurrent as step_kernels
+from chainrule.ops.recurrent import lstm
+
+needs_blas = pytest.mark.skipif(not kernels.enabled() or blas.sgemm_address() is None,
+                                reason="no numba, or NumPy's BLAS has no ILP64 CBLAS sgemm here")
+
+if kernels.numba is not None:
+    @kernels.numba.njit
+    def _gemm(address, a, b, c, beta):
+        blas.gemm(address, a, b, c, beta)
+
+
+@needs_blas
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_gemm_from_a_kernel_equals_numpy_with_row_strides(beta):
+    rng = np.random.default_rng(0)
+    wide = rng.standard_normal((7, 20)).astype(np.float32)
+    a = wide[:, 3:12]  # rows of 9 values 20 apart
+    b = rng.standard_normal((9, 5)).astype(np.float32)
+    c_wide = rng.standard_normal((7, 8)).astype(np.float32)
+    c = c_wide[:, 1:6]
+    expected = a @ b + beta * c
+    untouched = c_wide[:, [0, 6, 7]].copy()
+    _gemm(blas.sgemm_address(), a, b, c, beta)
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(c_wide[:, [0, 6, 7]], untouched)  # the columns beside the view stay
+
+
+def _lstm_numbers(masked: bool, go_backwards: bool):
+    rng = np.random.default_rng(3)
+    batch, steps, features, units = 6, 7, 5, 4
+    arrays = [rng.standard_normal((batch, steps, features)), rng.standard_normal((features, 4 * units)) * 0.5,
+              rng.standard_normal((units, 4 * units)) * 0.5, rng.standard_normal(4 * units) * 0.5]
+    x, w, u, b = (cr.Variable(a.astype(np.float32)) for a in arrays)
+    mask = (np.arange(steps)[None, :] < rng.integers(1, steps + 1, batch)[:, None]) if masked else None
+    with cr.GradientTape() as tape:
+        outs = lstm(x, None, None, w, u, b, mask=mask, go_backwards=go_backwards)
+        loss = sum(cr.reduce_sum(o * o) for o in outs)
+    return [o.numpy() for o in outs] + [g.numpy() for g in tape.gradient(loss, [x, w, u, b])]
+
+
+@needs_blas
+@pytest.mark.parametrize("masked,go_backwards", [(False, False), (False, True), (True, False)])
+def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, monkeypatch):
+    taken = []
+    for name in ("lstm_forward_steps", "lstm_backward_steps"):
+        original = getattr(step_kernels, name)
+        monkeypatch.setattr(step_kernels, name,
+                            lambda *args, _original=original, _name=name: taken.append(_name) or _original(*args))
+    whole_loop = _lstm_numbers(masked, go_backwards)
+    assert "lstm_backward_steps" in taken and ("lstm_forward_steps" in taken) != masked
+    monkeypatch.setattr(step_kernels, "lstm_forward_steps", lambda *args: False)
+    monkeypatch.setattr(step_kernels, "lstm_backward_steps", lambda *args: False)
+    for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards)):
+        np.testing.assert_allclose(ours, per_step, rtol=1e-6, atol=1e-6)
+
+
+def test_without_numba_or_blas_the_loops_decline(monkeypatch):
+    monkeypatch.setattr(blas, "sgemm_address", lambda: None)
+    a = np.zeros((1, 1, 4), np.float32)
+    assert step_kernels.lstm_forward_steps(a, a[0, 0], a[0, :, :1], a, a, a, a, 0, 1) is False

@@ -53,20 +53,25 @@ def _keep(mask, batch: int, steps: int, dtype, go_backwards: bool):
     return xp.ascontiguousarray((mask[:, ::-1] if go_backwards else mask).T.astype(dtype))
 
 
-def _pack(ys, finals):
-    """(batch, time + len(finals), units): the outputs (time-major ``ys``), then the final states."""
-    steps, batch, units = ys.shape
-    out = backend.xp.empty((batch, steps + len(finals), units), dtype=ys.dtype)
-    out[:, :steps] = ys.transpose(1, 0, 2)
+def _pack(ys, finals, out=None):
+    """(batch, time + len(finals), units): the outputs (time-major ``ys``), then the final states; into ``out``
+    where given, whose outputs are already there when ``ys`` is None."""
+    steps = out.shape[1] - len(finals) if ys is None else ys.shape[0]
+    if out is None:
+        out = backend.xp.empty((ys.shape[1], steps + len(finals), ys.shape[2]), dtype=ys.dtype)
+    if ys is not None:
+        out[:, :steps] = ys.transpose(1, 0, 2)
     for k, state in enumerate(finals):
         out[:, steps + k] = state
     return out
 
 
-def _unpack(g, steps: int, count: int):
-    """The packed gradient as the outputs' (time-major, contiguous) and copies of the final states'."""
+def _unpack(g, steps: int, count: int, finals_only: bool = False):
+    """The packed gradient as the outputs' (time-major, contiguous; None with ``finals_only``) and copies of the
+    final states'."""
     xp = backend.xp
-    return xp.ascontiguousarray(g[:, :steps].transpose(1, 0, 2)), [g[:, steps + k].copy() for k in range(count)]
+    outputs = None if finals_only else xp.ascontiguousarray(g[:, :steps].transpose(1, 0, 2))
+    return outputs, [g[:, steps + k].copy() for k in range(count)]
 
 
 def _initial(state, batch: int, units: int, dtype):
@@ -226,11 +231,14 @@ class LSTMSequence(_Recurrence):
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
         self._start_operands(hs)
+        packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
+        whole = self.masked_rows is None and kernels.whole_loops(acts, b, recurrent_kernel, hs, cs, tcs,
+                                                                 self.operands, packed)
 
         def steps_of(lo: int, hi: int) -> None:
-            if self.masked_rows is None and kernels.lstm_forward_steps(acts, b, recurrent_kernel, hs, cs, tcs,
-                                                                       self.operands, lo, hi):
-                return  # the whole loop in one kernel, as below
+            if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
+                kernels.lstm_forward_steps(acts, b, recurrent_kernel, hs, cs, tcs, self.operands, packed, lo, hi)
+                return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)
             for t in range(steps):
@@ -240,22 +248,24 @@ class LSTMSequence(_Recurrence):
                 self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
-        return _pack(ys, (hs[steps], cs[steps]))
+        return _pack(None if whole else ys, (hs[steps], cs[steps]), packed)
 
     def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
         go_backwards, zero_output = self.settings
         steps, batch, _ = self.acts.shape
-        gy, (dh, dc) = _unpack(g, steps, 2)
+        first_product, u_t = self._backward_products()
+        whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t)
+        gy, (dh, dc) = _unpack(g, steps, 2, finals_only=whole)
         dz = xp.empty_like(self.acts)
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
-        first_product, u_t = self._backward_products()
 
         def steps_of(lo: int, hi: int) -> None:
-            if kernels.lstm_backward_steps(gy, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
-                                           zero_output, first_product, lo, hi):
-                return  # the whole loop in one kernel, as below
+            if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
+                kernels.lstm_backward_steps(g, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
+                                            zero_output, first_product, lo, hi)
+                return
             r = slice(lo, hi)
             for t in range(steps - 1, -1, -1):
                 kernels.lstm_backward_step(gy[t, r], carry[r], dh[r], dc[r], rec[r], self.acts[t, r], self.tcs[t, r],

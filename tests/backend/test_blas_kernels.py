@@ -57,13 +57,14 @@ def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwa
                             lambda *args, _original=original, _name=name: taken.append(_name) or _original(*args))
     whole_loop = _lstm_numbers(masked, go_backwards)
     assert "lstm_backward_steps" in taken and ("lstm_forward_steps" in taken) != masked
-    monkeypatch.setattr(step_kernels, "lstm_forward_steps", lambda *args: False)
-    monkeypatch.setattr(step_kernels, "lstm_backward_steps", lambda *args: False)
+    monkeypatch.setattr(step_kernels, "whole_loops", lambda *arrays: False)
     for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards)):
         np.testing.assert_allclose(ours, per_step, rtol=1e-6, atol=1e-6)
 
 
-def test_without_numba_or_blas_the_loops_decline(monkeypatch):
+def test_the_loops_run_only_where_they_can(monkeypatch):
+    a = np.zeros((2, 3, 4), np.float32)
+    assert step_kernels.whole_loops(a, a.astype(np.float64)) is False  # float32 only
+    assert step_kernels.whole_loops(a, a[:, ::2]) is False  # C-contiguous only
     monkeypatch.setattr(blas, "sgemm_address", lambda: None)
-    a = np.zeros((1, 1, 4), np.float32)
-    assert step_kernels.lstm_forward_steps(a, a[0, 0], a[0, :, :1], a, a, a, a, 0, 1) is False
+    assert step_kernels.whole_loops(a, a) is False  # no BLAS to call

@@ -166,7 +166,7 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
-def _lstm_forward_steps_nb(gemm_address, acts, bias, u, hs, cs, tcs, operands, lo, hi):
+def _lstm_forward_steps_nb(gemm_address, acts, bias, u, hs, cs, tcs, operands, out, lo, hi):
     steps, n = acts.shape[0], u.shape[0]
     features = operands.shape[2] - n - 1
     hz = np.empty((hi - lo, 4 * n), acts.dtype)
@@ -174,25 +174,24 @@ def _lstm_forward_steps_nb(gemm_address, acts, bias, u, hs, cs, tcs, operands, l
         blas.gemm(gemm_address, hs[t, lo:hi], u, hz, 0.0)
         _lstm_forward_rows(acts[t, lo:hi], hz, bias, cs[t, lo:hi], cs[t + 1, lo:hi], hs[t + 1, lo:hi],
                            tcs[t, lo:hi])
-        if t + 1 < steps:
-            operands[t + 1, lo:hi, features:features + n] = hs[t + 1, lo:hi]
+        for b in range(lo, hi):
+            out[b, t] = hs[t + 1, b]
+            if t + 1 < steps:
+                operands[t + 1, b, features:features + n] = hs[t + 1, b]
 
 
-def lstm_forward_steps(acts, bias, u, hs, cs, tcs, operands, lo: int, hi: int) -> bool:
+def whole_loops(*arrays) -> bool:
+    """Whether the whole-loop kernels (``lstm_forward_steps``, ``lstm_backward_steps``) take these arrays: float32
+    kernels on, every array C-contiguous, and BLAS's sgemm found (``blas.sgemm_address``); else the op steps in
+    Python with the per-step kernels."""
+    return blas.sgemm_address() is not None and _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
+
+
+def lstm_forward_steps(acts, bias, u, hs, cs, tcs, operands, out, lo: int, hi: int) -> None:
     """Rows lo:hi of every step of an unmasked LSTM in one kernel call, the recurrent products by BLAS from inside
-    it (``blas.gemm``): what ``lstm_forward_step`` does per step, with each new state also put in ``operands``
-    ((time, batch, features + units + 1): [x_t, h_{t-1}, 1]). False, having done nothing, where this path does not
-    run (float64, no numba, no BLAS address): the caller steps in Python."""
-    address = blas.sgemm_address()
-    if address is None or not _contiguous32(acts, bias, u, hs, cs, tcs, operands):
-        return False
-    _lstm_forward_steps_nb(address, acts, bias, u, hs, cs, tcs, operands, lo, hi)
-    return True
-
-
-def _contiguous32(*arrays) -> bool:
-    """Whether the whole-loop kernels take these arrays: float32 kernels on, each array C-contiguous."""
-    return _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
+    it (``blas.gemm``): what ``lstm_forward_step`` does per step, each new state also put in ``operands`` ((time,
+    batch, features + units + 1): [x_t, h_{t-1}, 1]) and in the outputs ``out`` ((batch, time + ...), units)."""
+    _lstm_forward_steps_nb(blas.sgemm_address(), acts, bias, u, hs, cs, tcs, operands, out, lo, hi)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
@@ -257,26 +256,25 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
 
 
 @jit(bit_exact=False, nogil=True)
-def _lstm_backward_steps_nb(gemm_address, gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output,
+def _lstm_backward_steps_nb(gemm_address, g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output,
                             first_product, lo, hi):
+    gy = np.empty((hi - lo, dh.shape[1]), acts.dtype)
     for t in range(acts.shape[0] - 1, -1, -1):
-        _lstm_backward_rows(gy[t, lo:hi], carry[lo:hi], dh[lo:hi], dc[lo:hi], rec[lo:hi], acts[t, lo:hi],
-                            tcs[t, lo:hi], cs[t, lo:hi], keep[t, lo:hi], dz[t, lo:hi], zero_output)
+        for b in range(lo, hi):
+            gy[b - lo] = g[b, t]
+        _lstm_backward_rows(gy, carry[lo:hi], dh[lo:hi], dc[lo:hi], rec[lo:hi], acts[t, lo:hi], tcs[t, lo:hi],
+                            cs[t, lo:hi], keep[t, lo:hi], dz[t, lo:hi], zero_output)
         if t or first_product:
             blas.gemm(gemm_address, dz[t, lo:hi], u_t, rec[lo:hi], 0.0)
 
 
-def lstm_backward_steps(gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output: bool,
-                        first_product: bool, lo: int, hi: int) -> bool:
-    """Rows lo:hi of every step back in one kernel call: ``lstm_backward_step`` for each step from the last, then
-    ``rec = dz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with ``first_product``). False, having done
-    nothing, where this path does not run: the caller steps in Python."""
-    address = blas.sgemm_address()
-    if address is None or not _contiguous32(gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t):
-        return False
-    _lstm_backward_steps_nb(address, gy, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, bool(zero_output),
-                            bool(first_product), lo, hi)
-    return True
+def lstm_backward_steps(g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output: bool,
+                        first_product: bool, lo: int, hi: int) -> None:
+    """Rows lo:hi of every step back in one kernel call, reading the outputs' gradients from ``g`` ((batch, time +
+    ..., units), as the op packs its outputs): ``lstm_backward_step`` for each step from the last, then
+    ``rec = dz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with ``first_product``)."""
+    _lstm_backward_steps_nb(blas.sgemm_address(), g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t,
+                            bool(zero_output), bool(first_product), lo, hi)
 
 
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:

@@ -96,6 +96,42 @@ def tensor_dtype(numpy_dtype: np.dtype):
     return string_dtype(numpy_dtype) if numpy_dtype.kind in _TEXT_KINDS else numpy_dtype
 
 
+def text_as_bytes(values: np.ndarray) -> Any:
+    """An array as TensorFlow's ``numpy()`` gives it: text as UTF-8 ``bytes`` in an object array, a text scalar as its
+    ``bytes`` (also a 0-d object array holding bytes, as ``tf.io.read_file`` makes); any other array as it is.
+
+    >>> text_as_bytes(np.array(["é", "b"])), text_as_bytes(np.array("a")), text_as_bytes(np.array(b"\\x00", object))
+    (array([b'\\xc3\\xa9', b'b'], dtype=object), b'a', b'\\x00')
+    """
+    kind = values.dtype.kind
+    if kind == "O" and values.ndim == 0 and isinstance(values.item(), bytes):
+        return values.item()
+    if kind not in _TEXT_KINDS:
+        return values
+    encoded = np.char.encode(values, "utf-8") if kind == "U" and values.size else values
+    out = encoded.astype(object)  # (an empty str array: no element to encode)
+    return out.item() if out.ndim == 0 else out
+
+
+def object_text_as_str(values: np.ndarray) -> np.ndarray:
+    """An object array of ``str``/``bytes`` (what ``numpy()`` gives for text) as the ``str`` array a text tensor
+    holds, UTF-8 decoded; ``values`` itself where an element is not text, not UTF-8, or ends in a NUL character (which
+    a NumPy text array would drop).
+
+    >>> object_text_as_str(np.array([b"\\xc3\\xa9", "b"], dtype=object))
+    array(['é', 'b'], dtype='<U1')
+    """
+    flat = values.ravel().tolist()
+    try:
+        texts = [x.decode("utf-8") if isinstance(x, bytes) else x for x in flat]
+    except UnicodeDecodeError:
+        return values
+    if not texts or not all(isinstance(x, str) and not x.endswith("\0") for x in texts):
+        return values
+    return np.array(texts, dtype=str).reshape(values.shape)
+
+
 STRING = StringDType()
 
-__all__ = ["STRING", "StringDType", "is_string_dtype", "string_dtype", "tensor_dtype"]
+__all__ = ["STRING", "StringDType", "is_string_dtype", "string_dtype", "tensor_dtype", "text_as_bytes",
+           "object_text_as_str"]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
 from chainrule.data import padding, parallel, streams
 from chainrule.data.options import Options, merge_options
@@ -731,10 +732,12 @@ class Dataset:
             yield _to_tensors(element)
 
     def as_numpy_iterator(self) -> Iterator[Structure]:
-        """One epoch of elements as NumPy arrays (a scalar as a NumPy scalar, as TensorFlow gives it).
+        """One epoch of elements as NumPy arrays (a scalar as a NumPy scalar, text as bytes, as TensorFlow gives them).
 
         >>> list(Dataset.from_tensor_slices({"a": np.arange(2)}).as_numpy_iterator())
         [{'a': np.int64(0)}, {'a': np.int64(1)}]
+        >>> list(Dataset.from_tensor_slices(["x", "yz"]).as_numpy_iterator())
+        [b'x', b'yz']
         """
         if not callable(self._spec):
             _no_dataset_components(self._spec, "as_numpy_iterator()")
@@ -902,6 +905,9 @@ def _numpy_value(leaf: Any) -> Any:
     if isinstance(leaf, Dataset):
         raise TypeError("`tf.data.Dataset.as_numpy_iterator()` is not supported for datasets that produce values "
                         "of type Dataset")
+    if not isinstance(leaf, (np.ndarray, np.generic)):
+        return leaf
+    leaf = text_as_bytes(np.asarray(leaf))  # text as bytes, as TensorFlow gives it
     return leaf[()] if isinstance(leaf, np.ndarray) and leaf.ndim == 0 else leaf
 
 

@@ -3,8 +3,8 @@
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
 >>> _ = open(path, "w").write("first line\\r\\nsecond\\n")
->>> [str(x) for x in TextLineDataset(path).as_numpy_iterator()]
-['first line', 'second']
+>>> list(TextLineDataset(path).as_numpy_iterator())
+[b'first line', b'second']
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.backend.string_dtype import string_dtype
+from chainrule.backend.string_dtype import object_text_as_str, string_dtype, text_as_bytes
 from chainrule.utils.tensor_shape import TensorShape
 
 TensorLike = Any  # a Tensor, a NumPy array, a Python number or a nested list
@@ -24,6 +24,8 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
     fit), as TensorFlow's and Keras's conversions do; arrays keep their dtype unless told."""
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, np.ndarray) and data.dtype.kind == "O":  # text as numpy() gives it (bytes objects)
+        data = object_text_as_str(data)
     if dtype is not None:
         return backend.xp.asarray(data, dtype=dtype)
     if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith(("cupy", "array_api_strict")):
@@ -139,13 +141,23 @@ class Tensor:
         return self.node is None
 
     def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (shared memory on the CPU)."""
+        """The values as a NumPy array (shared memory on the CPU), as TensorFlow gives them: a scalar as a NumPy
+        scalar (hashable: a dict key), text as UTF-8 ``bytes`` (an object array of them, or a scalar's bytes).
+
+        >>> Tensor(3).numpy(), Tensor("héllo").numpy().decode("utf-8"), Tensor(["a", "bc"]).numpy()
+        (np.int32(3), 'héllo', array([b'a', b'bc'], dtype=object))
+        """
+        values = text_as_bytes(self._host_values("numpy()"))
+        return values[()] if isinstance(values, np.ndarray) and values.ndim == 0 else values
+
+    def _host_values(self, how: str) -> np.ndarray:
         if _function.recorded is not None:
-            _function.recorded.read(self, "numpy()")
+            _function.recorded.read(self, how)
         return _host(self.data)
 
+    # NumPy's view of a text tensor is its str array, so that np.char functions and text-array code work on it
     def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
+        arr = self._host_values("numpy()")
         if dtype is not None:
             return arr.astype(dtype, copy=bool(copy))
         return arr.copy() if copy else arr
@@ -363,7 +375,8 @@ class Variable(Tensor):
 
     def numpy(self) -> np.ndarray:
         """A copy of the current values (TensorFlow's snapshot: a later update does not change it)."""
-        return super().numpy().copy()
+        values = super().numpy()
+        return values.copy() if isinstance(values, np.ndarray) else values  # (a scalar is a copy already)
 
     def _update_in_place(self, other, ufunc: str, rebind):
         raise RuntimeError(f"`variable {_OPERATOR[ufunc]}= value` with Variables is not supported: use "

@@ -7,7 +7,7 @@ einsum, of the output gradient with the other operands.
 >>> cr.ops.einsum("ij,jk->ik", a, b).numpy()
 array([[11.]], dtype=float32)
 >>> cr.ops.einsum("ii", cr.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()  # the trace
-array(5., dtype=float32)
+np.float32(5.0)
 """
 from __future__ import annotations
 

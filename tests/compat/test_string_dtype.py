@@ -21,7 +21,8 @@ def test_a_text_tensor_dtype_is_tf_string():
 
 def test_the_array_and_numpy_see_the_text_dtype_underneath():
     t = tf.constant(["a", "bcd"])
-    assert t.numpy().dtype == np.dtype("<U3") and t.dtype.kind == "U" and t.dtype.itemsize == 12
+    assert np.asarray(t).dtype == np.dtype("<U3") and t.dtype.kind == "U" and t.dtype.itemsize == 12
+    assert t.numpy().tolist() == [b"a", b"bcd"] and t.numpy().dtype == object  # TensorFlow's numpy(): bytes
     assert np.dtype(t.dtype) == np.dtype("<U3")
     assert np.asarray(["xyzw"], dtype=t.dtype).dtype == np.dtype("<U3")  # NumPy takes it as the array's dtype
     assert t.dtype == np.str_ and t.dtype == np.dtype("<U7") and t.dtype == "str"
@@ -48,7 +49,7 @@ def test_text_tensors_keep_working_where_numpy_text_went():
     spec = tf.TensorSpec(shape=(), dtype=tf.string)
     assert spec.dtype == tf.string
     ds = tf.data.Dataset.from_generator(lambda: iter(["x", "yz"]), output_signature=spec)
-    assert [t.numpy().item() for t in ds] == ["x", "yz"]
+    assert [t.numpy() for t in ds] == [b"x", b"yz"]
     lookup = keras.layers.StringLookup(vocabulary=["a", "b"])
     assert lookup(tf.constant(["b", "a", "c"])).numpy().tolist() == [2, 1, 0]
     assert tf.strings.upper(tf.constant(["ab"])).dtype == tf.string

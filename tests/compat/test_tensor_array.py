@@ -82,7 +82,7 @@ def test_unstack_scatter_gather_split_concat():
 
 def test_text_elements():
     ta = tf.TensorArray(tf.string, size=2).write(0, "ab").write(1, "c")
-    assert ta.stack().numpy().tolist() == ["ab", "c"] and ta.stack().dtype == tf.string
+    assert ta.stack().numpy().tolist() == [b"ab", b"c"] and ta.stack().dtype == tf.string
 
 
 def test_gradients_flow_through_stack_read_gather_and_concat():

@@ -45,7 +45,7 @@ def test_from_tensors_is_one_element():
     assert values(Dataset.from_tensors([1, 2, 3])) == [[1, 2, 3]]
     assert values(Dataset.from_tensors(np.array([1, 2, 3])).repeat(2)) == [[1, 2, 3], [1, 2, 3]]
     (element,) = Dataset.from_tensors(([1, 2, 3], "A")).as_numpy_iterator()
-    assert element[0].tolist() == [1, 2, 3] and element[1] == "A"
+    assert element[0].tolist() == [1, 2, 3] and element[1] == b"A"
 
 
 def test_from_tensor_slices_keeps_structure_and_scalars_come_out_as_numpy_scalars():

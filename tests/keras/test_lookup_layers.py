@@ -89,8 +89,8 @@ def test_string_lookup_tf_idf_given_and_adapted():
 def test_string_lookup_invert_and_round_trip():
     forward = layers.StringLookup(vocabulary=VOCAB)
     inverse = layers.StringLookup(vocabulary=VOCAB, invert=True)
-    np.testing.assert_array_equal(values(inverse(forward(DATA))), [["a", "c", "d"], ["d", "[UNK]", "b"]])
-    np.testing.assert_array_equal(values(inverse([[9, -3]])), [["[UNK]", "[UNK]"]])
+    np.testing.assert_array_equal(values(inverse(forward(DATA))), [[b"a", b"c", b"d"], [b"d", b"[UNK]", b"b"]])
+    np.testing.assert_array_equal(values(inverse([[9, -3]])), [[b"[UNK]", b"[UNK]"]])
 
 
 def test_string_lookup_mask_token():

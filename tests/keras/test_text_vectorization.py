@@ -91,7 +91,7 @@ def test_split_options_and_ngrams():
     np.testing.assert_array_equal(values(chars(["cab"])), [[3, 2, 4]])
     whole = layers.TextVectorization(split=None, standardize=None, vocabulary=["New York", "Paris"])
     np.testing.assert_array_equal(values(whole([["Paris"], ["New York"], ["Rome"]])), [[3], [2], [1]])
-    comma = layers.TextVectorization(split=lambda text: [t.split(",") for t in text.numpy().tolist()],
+    comma = layers.TextVectorization(split=lambda text: [t.split(b",") for t in text.numpy().tolist()],
                                      standardize=None, vocabulary=["x", "y z"])
     np.testing.assert_array_equal(values(comma(["x,y z", "q"])), [[2, 3], [1, 0]])
     tf_split = layers.TextVectorization(split=lambda text: tf.strings.split(text, sep=","), standardize=None,

@@ -14,8 +14,6 @@ and `decode_batch_predictions` (keras.backend.ctc_decode + tf.strings.reduce_joi
   `from tensorflow.keras import layers` -> `from chainrule import keras` / `from chainrule.keras import layers`;
 - LJSpeech (a 2.6 GB download) is replaced by 24 wav files of synthetic tones, one tone per transcription, and
   pandas' metadata table by a list of (file name, transcription) rows;
-- `.numpy().decode("utf-8")` on text -> `.numpy().item()`: chainrule's text tensors give `str` arrays,
-  TensorFlow's give bytes;
 - jiwer's `wer` (not installed) is a word-level edit distance written here;
 - smaller: rnn_layers=2 (5), rnn_units=16 (512), Conv2D filters 8 (32), batch_size=4 (32), 2 epochs (1), the
   evaluation callback once per epoch on the validation set as written;
@@ -136,7 +134,7 @@ def test_ctc_asr_model(tmp_path, capsys):
 
     def encode_single_sample(wav_file, label):
         # 1. Read wav file
-        file = tf.io.read_file(wavs_path + wav_file.numpy().item() + ".wav")  # test: .numpy().item() (see above)
+        file = tf.io.read_file(wavs_path + wav_file + ".wav")
         # 2. Decode the wav file
         audio, _ = tf.audio.decode_wav(file)
         audio = tf.squeeze(audio, axis=-1)
@@ -265,7 +263,7 @@ def test_ctc_asr_model(tmp_path, capsys):
         # Iterate over the results and get back the text
         output_text = []
         for result in results:
-            result = tf.strings.reduce_join(num_to_char(result)).numpy().item()
+            result = tf.strings.reduce_join(num_to_char(result)).numpy().decode("utf-8")
             output_text.append(result)
         return output_text
 
@@ -285,7 +283,7 @@ def test_ctc_asr_model(tmp_path, capsys):
                 batch_predictions = decode_batch_predictions(batch_predictions)
                 predictions.extend(batch_predictions)
                 for label in y:
-                    label = tf.strings.reduce_join(num_to_char(label)).numpy().item()
+                    label = tf.strings.reduce_join(num_to_char(label)).numpy().decode("utf-8")
                     targets.append(label)
             wer_score = wer(targets, predictions)
             print("-" * 100)
@@ -311,7 +309,7 @@ def test_ctc_asr_model(tmp_path, capsys):
     assert out.count("Word Error Rate:") == 2 and "Target    : " in out
     # test: what the validation labels decode to, and predictions made of the vocabulary
     X, y = next(iter(validation_dataset))
-    texts = [tf.strings.reduce_join(num_to_char(label)).numpy().item() for label in y]
+    texts = [tf.strings.reduce_join(num_to_char(label)).numpy().decode("utf-8") for label in y]
     assert texts == [WORDS[i % 4] for i in range(split, len(metadata))][: len(texts)]
     predictions = decode_batch_predictions(model.predict(X))
     assert len(predictions) == len(texts) and all(set(p) <= set(characters) for p in predictions)
@@ -335,7 +333,7 @@ def test_tf_audio_reads_and_writes_16_bit_pcm(tmp_path):
     np.testing.assert_array_equal(audio.numpy() * 32768, [[1], [32767]])
     # test: encode_wav writes what the wave module reads back
     contents = tf.audio.encode_wav(np.array([[0.25, -0.25], [2.0, -1.0]], "float32"), 8000)
-    (tmp_path / "out.wav").write_bytes(contents.numpy().item())
+    (tmp_path / "out.wav").write_bytes(contents.numpy())
     with wave.open(str(tmp_path / "out.wav")) as file:
         assert (file.getnchannels(), file.getframerate(), file.getsampwidth()) == (2, 8000, 2)
         np.testing.assert_array_equal(np.frombuffer(file.readframes(2), "<i2"), [8192, -8192, 32767, -32768])

@@ -3,7 +3,7 @@
 
 >>> from chainrule.compat import tf
 >>> tf.reduce_sum(tf.constant([1.0, 2.0])).numpy()
-array(3., dtype=float32)
+np.float32(3.0)
 """
 import numpy as _np
 

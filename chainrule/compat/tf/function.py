@@ -24,7 +24,7 @@ a Python value it uses changes between calls) runs eagerly, with the reason logg
 ... def double(x):
 ...     return x * 2
 >>> double(tf.constant(3.0)).numpy()
-array(6., dtype=float32)
+np.float32(6.0)
 >>> _ = double(tf.constant([1.0, 2.0])); double.experimental_get_tracing_count()
 2
 """

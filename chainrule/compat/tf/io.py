@@ -47,14 +47,14 @@ def decode_raw(input_bytes, out_type, little_endian: bool = True, fixed_length: 
 
 def read_file(filename, name=None) -> Tensor:
     """The file's bytes, as a 0-d tensor of ``bytes``."""
-    path = filename.numpy().item() if isinstance(filename, Tensor) else filename
+    path = np.asarray(filename).item() if isinstance(filename, Tensor) else filename
     with open(os.fspath(path), "rb") as file:
         return Tensor._wrap(np.array(file.read(), dtype=object))
 
 
 def write_file(filename, contents, name=None) -> None:
     """Write ``contents`` (text, UTF-8 encoded, or bytes) to ``filename``, replacing it."""
-    path = filename.numpy().item() if isinstance(filename, Tensor) else filename
+    path = np.asarray(filename).item() if isinstance(filename, Tensor) else filename
     (data,), _ = _bytes(contents)
     with open(os.fspath(path), "wb") as file:
         file.write(data)

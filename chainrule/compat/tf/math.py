@@ -2,7 +2,7 @@
 
 >>> import chainrule as tf
 >>> tf.math.reduce_mean(tf.constant([1.0, 3.0])).numpy()
-array(2., dtype=float32)
+np.float32(2.0)
 """
 from typing import NamedTuple
 

@@ -14,6 +14,7 @@ from chainrule.ops.conv3d import max_pool3d as _max_pool3d
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
 from chainrule.ops import ctc as _ctc
+from chainrule.compat.tf.candidate_sampling import log_uniform_candidate_sampler, uniform_candidate_sampler  # noqa: F401
 from chainrule.ops.embedding import embedding_lookup as embedding_lookup_op
 from chainrule.ops.shape import transpose
 from chainrule.ops.nn import (batch_norm_infer, batch_norm_train, dropout, sigmoid_cross_entropy_with_logits,

@@ -5,9 +5,9 @@ RaggedTensor of rows), ``as_string``, ``to_hash_bucket_fast`` (FarmHash Fingerpr
 
 >>> import chainrule as tf
 >>> tf.strings.regex_replace(tf.strings.lower(["Hi<br />THERE"]), "<br />", " ").numpy()
-array(['hi there'], dtype='<U8')
+array([b'hi there'], dtype=object)
 >>> tf.strings.split(["hello  world", "a"]).to_list()
-[['hello', 'world'], ['a']]
+[[b'hello', b'world'], [b'a']]
 >>> tf.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3).numpy()
 array([0, 2, 2])
 >>> tf.strings.to_hash_bucket_strong(["Hello", "TF"], 3, [1, 2]).numpy()
@@ -19,6 +19,7 @@ import builtins
 
 import numpy as np
 
+from chainrule.compat.tf.ragged import RaggedTensor
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.layers.preprocessing import strings as _strings
 from chainrule.keras.layers.preprocessing.hash_functions import hash_bucket
@@ -73,8 +74,12 @@ def reduce_join(inputs, axis=None, keepdims: bool = False, separator: str = "", 
 
     >>> import chainrule as tf
     >>> tf.strings.reduce_join([["a", "b"], ["c", "d"]], axis=1).numpy().tolist()
-    ['ab', 'cd']
+    [b'ab', b'cd']
+    >>> tf.strings.reduce_join(tf.strings.unicode_split(["ab", "c"], "UTF-8"), axis=-1).numpy().tolist()
+    [b'ab', b'c']
     """
+    if isinstance(inputs, RaggedTensor):
+        return _reduce_join_rows(inputs, axis, keepdims, separator)
     array = _text(inputs, "reduce_join")
     axes = tuple(range(array.ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
     axes = tuple(sorted(a % array.ndim for a in axes)) if array.ndim else ()
@@ -85,6 +90,21 @@ def reduce_join(inputs, axis=None, keepdims: bool = False, separator: str = "", 
     if keepdims:
         joined = np.expand_dims(joined, axes)
     return Tensor._wrap(joined)
+
+
+def _reduce_join_rows(ragged: RaggedTensor, axis, keepdims: bool, separator: str) -> Tensor:
+    """reduce_join of a 2-D RaggedTensor along its ragged axis (each row's strings), or over everything."""
+    if ragged.ndim != 2:
+        raise ValueError(f"tf.strings.reduce_join: a RaggedTensor of rank 2 is supported, got rank {ragged.ndim}")
+    values, splits = _text(ragged.flat_values, "reduce_join").tolist(), np.asarray(ragged.row_splits).tolist()
+    rows = [values[start:end] for start, end in zip(splits[:-1], splits[1:])]
+    if axis is None:
+        return Tensor._wrap(np.array(separator.join(x for row in rows for x in row), dtype=str))
+    if int(np.asarray(axis).item()) % 2 != 1:
+        raise ValueError(f"tf.strings.reduce_join: a RaggedTensor is joined along its ragged axis (1 or -1) or every "
+                         f"axis (None); received axis={axis}")
+    joined = np.array([separator.join(row) for row in rows], dtype=str)
+    return Tensor._wrap(joined[:, None] if keepdims else joined)
 
 
 def as_string(input, name=None) -> Tensor:  # noqa: A002

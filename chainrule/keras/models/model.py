@@ -48,7 +48,7 @@ class Model(Trainer, Layer):
                 self.__class__ = functional_subclass(type(self))
             Functional.__init__(self, *args, **kwargs)
             return
-        if args:
+        if args and args != (self,):  # (tf.keras 2 ignored the model itself: TF's text-generation tutorial passes it)
             raise TypeError(f"{type(self).__name__}: Model.__init__() takes keyword arguments only (name=, "
                             f"trainable=, dtype=), got {len(args)} positional; a functional model is "
                             f"Model(inputs, outputs)")

@@ -5,7 +5,7 @@
 >>> import numpy as np
 >>> from chainrule.keras import ops
 >>> ops.fori_loop(0, 3, lambda i, x: x + i, ops.convert_to_tensor(10.0)).numpy()
-array(13., dtype=float32)
+np.float32(13.0)
 >>> ops.slice_update(np.zeros((2, 3), "float32"), (0, 1), np.ones((1, 2), "float32")).numpy()
 array([[0., 1., 1.],
        [0., 0., 0.]], dtype=float32)

@@ -5,7 +5,7 @@
 >>> float(ops.norm(np.array([3.0, 4.0], "float32")))
 5.0
 >>> ops.norm(np.array([[1.0, -2.0], [3.0, 4.0]], "float32"), ord=1).numpy()  # the largest column sum of |x|
-array(6., dtype=float32)
+np.float32(6.0)
 """
 from __future__ import annotations
 

@@ -49,6 +49,9 @@ def to_numpy(data, role: str = "x"):
         return as_number_array(data, role)
     if isinstance(data, dict):
         return {key: to_numpy(value, f"{role}[{key!r}]") for key, value in data.items()}
+    if _is_pandas(data):  # a Series is a column: (rows, 1), as Keras's pandas slicing gives it
+        array = data.to_numpy()
+        return to_numpy(array[:, None] if array.ndim == 1 else array, role)
     if isinstance(data, (list, tuple)) and data and all(_is_array_like(item) for item in data):
         return [to_numpy(item, f"{role}[{i}]") for i, item in enumerate(data)]
     try:
@@ -328,7 +331,12 @@ class SequenceAdapter(DataAdapter):
 
 def _is_sequence(x) -> bool:
     return isinstance(x, PyDataset) or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(
-        x, (np.ndarray, Tensor, list, tuple, dict, str)))
+        x, (np.ndarray, Tensor, list, tuple, dict, str)) and not _is_pandas(x))
+
+
+def _is_pandas(x) -> bool:
+    """A pandas DataFrame or Series: arrays of rows (as Keras's array adapter takes them), not a sequence of batches."""
+    return type(x).__module__.startswith("pandas") and hasattr(x, "to_numpy")
 
 
 def _is_dataset(x) -> bool:

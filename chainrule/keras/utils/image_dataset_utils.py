@@ -20,6 +20,8 @@ iterated.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from chainrule.engine.tensor import Tensor
@@ -69,7 +71,7 @@ def load_image(path, image_size: tuple[int, int], color_mode: str = "rgb", inter
     from chainrule.engine.autograd import no_grad
     from chainrule.keras.ops import image as image_ops
 
-    name = str(path.numpy() if isinstance(path, Tensor) else path)
+    name = os.fsdecode(np.asarray(path).item())
     mode, _ = COLOR_MODES[color_mode]
     with Image.open(name) as file:
         array = np.asarray(file.convert(mode), dtype="float32")

@@ -15,11 +15,12 @@ one-hot (``'categorical'``). The dataset has ``class_names``.
 >>> ds = text_dataset_from_directory(root, shuffle=False, verbose=False)
 >>> texts, labels = next(iter(ds))
 >>> ds.class_names, texts.numpy().tolist(), labels.numpy().tolist()
-(['neg', 'pos'], ['bad', 'good'], [0, 1])
+(['neg', 'pos'], [b'bad', b'good'], [0, 1])
 """
 from __future__ import annotations
 
 import codecs
+import os
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
 
 def read_text(path, max_length: int | None = None) -> Tensor:
     """A file's text as a scalar string tensor: its first ``max_length`` bytes (all by default), UTF-8 decoded."""
-    name = str(path.numpy() if isinstance(path, Tensor) else path)
+    name = os.fsdecode(np.asarray(path).item())
     with open(name, "rb") as file:
         data = file.read() if max_length is None else file.read(max_length)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -343,6 +343,11 @@ class IndexLookup(Layer):
         return indices.reshape(keys.shape)
 
     def call(self, inputs):
+        if hasattr(inputs, "flat_values") and hasattr(inputs, "with_flat_values"):  # a tf.RaggedTensor: its rows kept
+            if self.output_mode != "int":
+                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) takes a RaggedTensor only with "
+                                 f"output_mode='int'; received output_mode={self.output_mode!r}")
+            return inputs.with_flat_values(self.call(inputs.flat_values))
         if self.invert:
             return Tensor._wrap(self._invert(self._as_indices(inputs)))
         return Tensor._wrap(self.encode(self.lookup(self._as_keys(inputs))))

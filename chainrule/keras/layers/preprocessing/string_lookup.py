@@ -5,7 +5,7 @@
 array([[1, 3, 4],
        [4, 0, 2]])
 >>> StringLookup(vocabulary=["a", "b", "c", "d"], invert=True)([[1, 0]]).numpy()
-array([['a', '[UNK]']], dtype='<U5')
+array([[b'a', b'[UNK]']], dtype=object)
 """
 from __future__ import annotations
 

@@ -123,6 +123,8 @@ class RNN(Layer):
 
     # --- states -------------------------------------------------------------------------------------------------
     def get_initial_state(self, batch_size: int) -> list:
+        if getattr(batch_size, "ndim", 0):  # tf.keras 2's get_initial_state(inputs): a batch of sequences
+            batch_size = int(batch_size.shape[0])
         own = getattr(self.cell, "get_initial_state", None)
         if own is not None:
             state = own(batch_size=batch_size)

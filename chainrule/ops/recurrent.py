@@ -225,19 +225,22 @@ class LSTMSequence(_Recurrence):
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
-        self.acts = acts = self._project(x, kernel, go_backwards)
         b = _vector(bias, 4 * units, x.dtype)
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
+        self.x_tm = _time_major(x, go_backwards)
         self._start_operands(hs)
         packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
-        whole = self.masked_rows is None and kernels.whole_loops(acts, b, recurrent_kernel, hs, cs, tcs,
-                                                                 self.operands, packed)
+        whole = self.masked_rows is None and kernels.whole_loops(b, hs, cs, tcs, self.operands, packed)
+        weights = xp.concatenate([kernel, recurrent_kernel, b[None]]) if whole else None  # [W; U; b]
+        # the whole-loop kernel projects each step itself; the per-step loop takes all steps' x W + b first
+        self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype) if whole else \
+            self._project(x, kernel, go_backwards)
 
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
-                kernels.lstm_forward_steps(acts, b, recurrent_kernel, hs, cs, tcs, self.operands, packed, lo, hi)
+                kernels.lstm_forward_steps(acts, weights, hs, cs, tcs, self.operands, packed, lo, hi)
                 return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)

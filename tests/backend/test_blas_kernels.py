@@ -1,5 +1,6 @@
 """backend/kernels/blas.py: NumPy's BLAS called from inside numba kernels; and the LSTM's whole-loop kernels built on
-it give the numbers of the per-step path (outputs and every gradient, with and without a mask, both directions)."""
+it give the numbers of the per-step path to float32 rounding (outputs and every gradient, with and without a mask,
+both directions)."""
 import numpy as np
 import pytest
 
@@ -59,7 +60,8 @@ def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwa
     assert "lstm_backward_steps" in taken and ("lstm_forward_steps" in taken) != masked
     monkeypatch.setattr(step_kernels, "whole_loops", lambda *arrays: False)
     for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards)):
-        np.testing.assert_allclose(ours, per_step, rtol=1e-6, atol=1e-6)
+        # (the whole loop sums x W + h U + b in one product per step, the per-step path in three: float32 rounding)
+        np.testing.assert_allclose(ours, per_step, rtol=1e-5, atol=1e-5)
 
 
 def test_the_loops_run_only_where_they_can(monkeypatch):

@@ -136,28 +136,33 @@ def lstm_forward_step_numpy(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> Non
 
 
 @_inline
+def _lstm_cell_row(a, c_prev, c_out, h_out, tc_out):
+    """One row's gates from its pre-activations ``a`` (i, f, g, o; overwritten by the gates), and its new state."""
+    # each loop runs from 0 over a row's contiguous slices: numba vectorizes those, not loops with offset indices
+    n = c_prev.shape[0]
+    i_f, g, o = a[:2 * n], a[2 * n:3 * n], a[3 * n:]
+    for j in range(2 * n):
+        i_f[j] = _sigmoid32(i_f[j])
+    for j in range(n):
+        g[j] = _tanh32(g[j])
+    for j in range(n):
+        o[j] = _sigmoid32(o[j])
+    i, f = i_f[:n], i_f[n:]
+    for j in range(n):
+        c = f[j] * c_prev[j] + i[j] * g[j]
+        c_out[j] = c
+        t = _tanh32(c)
+        tc_out[j] = t
+        h_out[j] = o[j] * t
+
+
+@_inline
 def _lstm_forward_rows(acts, hz, bias, c_prev, c_out, h_out, tc_out):
-    # each loop runs from 0 over rows' contiguous slices: numba vectorizes those, not loops with offset indices
-    n = c_prev.shape[1]
-    b_if, b_g, b_o = bias[:2 * n], bias[2 * n:3 * n], bias[3 * n:]
     for b in range(acts.shape[0]):
         a, z = acts[b], hz[b]
-        i_f, g, o = a[:2 * n], a[2 * n:3 * n], a[3 * n:]
-        z_if, z_g, z_o = z[:2 * n], z[2 * n:3 * n], z[3 * n:]
-        for j in range(2 * n):
-            i_f[j] = _sigmoid32(i_f[j] + z_if[j] + b_if[j])
-        for j in range(n):
-            g[j] = _tanh32(g[j] + z_g[j] + b_g[j])
-        for j in range(n):
-            o[j] = _sigmoid32(o[j] + z_o[j] + b_o[j])
-        i, f = i_f[:n], i_f[n:]
-        cp, co, ho, tco = c_prev[b], c_out[b], h_out[b], tc_out[b]
-        for j in range(n):
-            c = f[j] * cp[j] + i[j] * g[j]
-            co[j] = c
-            t = _tanh32(c)
-            tco[j] = t
-            ho[j] = o[j] * t
+        for j in range(a.shape[0]):
+            a[j] = a[j] + z[j] + bias[j]
+        _lstm_cell_row(a, c_prev[b], c_out[b], h_out[b], tc_out[b])
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
@@ -166,15 +171,14 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
-def _lstm_forward_steps_nb(gemm_address, acts, bias, u, hs, cs, tcs, operands, out, lo, hi):
-    steps, n = acts.shape[0], u.shape[0]
+def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, out, lo, hi):
+    steps, n = acts.shape[0], hs.shape[2]
     features = operands.shape[2] - n - 1
-    hz = np.empty((hi - lo, 4 * n), acts.dtype)
     for t in range(steps):
-        blas.gemm(gemm_address, hs[t, lo:hi], u, hz, 0.0)
-        _lstm_forward_rows(acts[t, lo:hi], hz, bias, cs[t, lo:hi], cs[t + 1, lo:hi], hs[t + 1, lo:hi],
-                           tcs[t, lo:hi])
+        # z_t = [x_t, h_{t-1}, 1] [W; U; b]: the input projection, the recurrent product and the bias in one product
+        blas.gemm(gemm_address, operands[t, lo:hi], weights, acts[t, lo:hi], 0.0)
         for b in range(lo, hi):
+            _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
             out[b, t] = hs[t + 1, b]
             if t + 1 < steps:
                 operands[t + 1, b, features:features + n] = hs[t + 1, b]
@@ -187,11 +191,13 @@ def whole_loops(*arrays) -> bool:
     return blas.sgemm_address() is not None and _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
-def lstm_forward_steps(acts, bias, u, hs, cs, tcs, operands, out, lo: int, hi: int) -> None:
-    """Rows lo:hi of every step of an unmasked LSTM in one kernel call, the recurrent products by BLAS from inside
-    it (``blas.gemm``): what ``lstm_forward_step`` does per step, each new state also put in ``operands`` ((time,
-    batch, features + units + 1): [x_t, h_{t-1}, 1]) and in the outputs ``out`` ((batch, time + ...), units)."""
-    _lstm_forward_steps_nb(blas.sgemm_address(), acts, bias, u, hs, cs, tcs, operands, out, lo, hi)
+def lstm_forward_steps(acts, weights, hs, cs, tcs, operands, out, lo: int, hi: int) -> None:
+    """Rows lo:hi of every step of an unmasked LSTM in one kernel call: each step's pre-activations as one product
+    by BLAS from inside the kernel (``blas.gemm``), ``operands`` ((time, batch, features + units + 1): [x_t,
+    h_{t-1}, 1], x and h_0 already in) times ``weights`` ([W; U; b]), into ``acts``; then what
+    ``lstm_forward_step`` does, each new state also put in ``operands`` and in the outputs ``out`` ((batch, time +
+    ..., units))."""
+    _lstm_forward_steps_nb(blas.sgemm_address(), acts, weights, hs, cs, tcs, operands, out, lo, hi)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:

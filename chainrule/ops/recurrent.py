@@ -79,14 +79,23 @@ def _initial(state, batch: int, units: int, dtype):
 
 
 def _summed_product(a, b):
-    """Σ_t a_tᵀ b_t over the steps and rows of (time, batch, ·) arrays, as one GEMM whose column blocks run side by
-    side in threads (``run_on_rows``): the op keeps BLAS's own threads idle, since their spinning after a threaded
-    product slows the step loops' threads."""
+    """Σ_t a_tᵀ b_t over the steps and rows of (time, batch, ·) arrays, as GEMMs over blocks of the rows side by side
+    in threads (``run_on_rows``), their results then added in order: the op keeps BLAS's own threads idle, since
+    their spinning after a threaded product slows the step loops' threads. (Blocks of the rows, the products' long
+    inner dimension, run faster than blocks of the columns.)"""
     steps, batch, width = b.shape
     a2, b2 = a.reshape(steps * batch, -1).T, b.reshape(steps * batch, width)
-    out = backend.xp.empty((a2.shape[0], width), dtype=b.dtype)
-    run_on_rows(lambda lo, hi: backend.xp.matmul(a2, b2[:, lo:hi], out=out[:, lo:hi]), width)
-    return out
+    blocks = {}
+
+    def block(lo: int, hi: int) -> None:
+        blocks[lo] = backend.xp.matmul(a2[:, lo:hi], b2[lo:hi])
+
+    run_on_rows(block, steps * batch)
+    starts = sorted(blocks)
+    total = blocks[starts[0]]
+    for start in starts[1:]:
+        total += blocks[start]
+    return total
 
 
 def _vector(bias, width: int, dtype):

@@ -16,6 +16,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.keras import configurable as _config
 from chainrule.keras.configurable import serialize
+from chainrule.ops import signal as _signal
 
 _TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
 
@@ -258,18 +259,77 @@ class Orthogonal(RandomInitializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
+# the windows SciPy's get_window knows that chainrule computes: name -> (length, periodic) -> samples
+_WINDOWS = {"hann": _signal.hann_window, "hamming": _signal.hamming_window,
+            "boxcar": lambda length, periodic, dtype: np.ones(length, dtype)}
+
+
+def named_window(name: str, length: int, periodic: bool) -> np.ndarray:
+    """The window SciPy's ``get_window(name, length, fftbins=periodic)`` gives, for the names chainrule has."""
+    if name not in _WINDOWS:
+        raise ValueError(f"Unknown window type {name!r}: chainrule has {', '.join(map(repr, _WINDOWS))} (or pass the "
+                         f"window's samples)")
+    return _WINDOWS[name](length, periodic, "float64")
+
+
+def check_stft_scaling(scaling) -> None:
+    """Keras's check of an STFT's ``scaling`` argument."""
+    if scaling is not None and scaling not in ["density", "spectrum"]:
+        raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}")
+
+
+class STFT(Initializer):
+    """Kernels (frame_length, input_channels, bins) of the STFT as a convolution: cos (``side='real'``) or sin
+    (``'imag'``) of -2π·t·k / (2·(bins - 1)), times the window, divided by its root power (``scaling='density'``)
+    or its sum (``'spectrum'``), as Keras's ``keras.initializers.STFT``.
+
+    >>> kernel = STFT("real", window=None)((4, 1, 3))  # 4 samples, 1 channel, 3 bins of a 4-point FFT
+    >>> kernel.shape, bool(np.allclose(kernel[:, 0, 1], np.cos(-np.pi * np.arange(4) / 2)))
+    ((4, 1, 3), True)
+    """
+
+    def __init__(self, side: str = "real", window="hann", scaling: str | None = "density", periodic: bool = False):
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            named_window(window, 1, periodic)
+        check_stft_scaling(scaling)
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None) -> np.ndarray:
+        frame_length, _, bins = shape
+        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
+        frequency = np.arange(bins, dtype=np.float64).reshape(1, 1, bins) / ((bins - 1) * 2)
+        angles = -2 * time * frequency * np.pi
+        kernel = np.cos(angles) if self.side == "real" else np.sin(angles)
+        if self.window is not None:
+            window = (named_window(self.window, frame_length, self.periodic) if isinstance(self.window, str)
+                      else np.asarray(self.window, dtype=np.float64))
+            if window.ndim != 1 or window.shape[-1] != frame_length:
+                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape="
+                                 f"{window.shape}")
+            window = window.reshape(frame_length, 1, 1)
+            scale = {"density": np.sqrt(np.sum(window ** 2)), "spectrum": np.sum(np.abs(window))}.get(self.scaling, 1)
+            kernel = kernel * window / scale
+        return kernel.astype(dtype or "float32")
+
+    def get_config(self) -> dict:
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 ALL_INITIALIZERS = {cls.__name__: cls for cls in (
     Constant, Zeros, Ones, Identity, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling, GlorotUniform,
-    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal)}
+    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, STFT)}
 ALIASES = {"glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
            "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "zeros": Zeros,
            "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant, "identity": Identity,
            "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
            "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
-           "orthogonal": Orthogonal}
+           "orthogonal": Orthogonal, "stft": STFT, "STFTInitializer": STFT}
 
 # the lowercase function names Keras also exports: ``keras.initializers.glorot_uniform(seed=0)``
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+STFTInitializer = STFT  # Keras's other name for it
 lecun_uniform, lecun_normal, zeros, ones, constant = LecunUniform, LecunNormal, Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal, orthogonal = RandomNormal, RandomUniform, TruncatedNormal, Orthogonal
 

@@ -159,3 +159,19 @@ def test_stft_spectrogram_layer_matches_the_stft_and_trains():
     assert keras.layers.STFTSpectrogram.from_config(layer.get_config()).mode == "magnitude"
     with pytest.raises(ValueError, match="Output mode is invalid, it must be one of log, magnitude"):
         keras.layers.STFTSpectrogram(mode="power")
+
+
+def test_stft_initializer_is_kerass():
+    init = keras.initializers.get("stft")
+    assert isinstance(init, keras.initializers.STFT) and keras.initializers.STFTInitializer is keras.initializers.STFT
+    kernel = keras.initializers.STFT("imag", window="hamming", scaling="spectrum", periodic=True)((8, 1, 5))
+    window = 0.54 - 0.46 * np.cos(2 * np.pi * np.arange(8) / 8)
+    t, k = np.arange(8)[:, None], np.arange(5)[None, :]
+    np.testing.assert_allclose(kernel[:, 0, :], np.sin(-2 * np.pi * t * k / 8) * window[:, None] / window.sum(),
+                               rtol=1e-6, atol=1e-7)
+    config = keras.initializers.serialize(keras.initializers.STFT("real", window="boxcar", scaling=None))
+    assert keras.initializers.deserialize(config).get_config()["window"] == "boxcar"
+    with pytest.raises(ValueError, match="Unknown window type 'kaiser'"):
+        keras.initializers.STFT(window="kaiser")
+    with pytest.raises(ValueError, match="side should be 'real' or 'imag', not both"):
+        keras.initializers.STFT(side="both")

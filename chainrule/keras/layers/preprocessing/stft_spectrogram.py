@@ -17,65 +17,10 @@ import numpy as np
 
 from chainrule.keras import ops as kops
 from chainrule.keras.backend import epsilon, image_data_format
-from chainrule.keras.initializers import Initializer
+from chainrule.keras.initializers import STFT, check_stft_scaling, named_window
 from chainrule.keras.layers.base import InputSpec, Layer
-from chainrule.ops import signal as _signal
 
 _MODES = ["log", "magnitude", "psd", "real", "imag", "angle", "stft"]
-# the windows SciPy's get_window knows that chainrule computes: name -> (length, periodic) -> samples
-_WINDOWS = {"hann": _signal.hann_window, "hamming": _signal.hamming_window,
-            "boxcar": lambda length, periodic, dtype: np.ones(length, dtype)}
-
-
-def _named_window(name: str, length: int, periodic: bool) -> np.ndarray:
-    if name not in _WINDOWS:
-        raise ValueError(f"Unknown window type {name!r}: chainrule has {', '.join(map(repr, _WINDOWS))} (or pass the "
-                         f"window's samples)")
-    return _WINDOWS[name](length, periodic, "float64")
-
-
-def _check_scaling(scaling) -> None:
-    if scaling is not None and scaling not in ["density", "spectrum"]:
-        raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}")
-
-
-class STFT(Initializer):
-    """Kernels (frame_length, input_channels, bins) of the STFT as a convolution: cos (``side='real'``) or sin
-    (``'imag'``) of -2π·t·k / (2·(bins - 1)), times the window, divided by its root power (``scaling='density'``)
-    or its sum (``'spectrum'``), as Keras's ``keras.initializers.STFT``.
-
-    >>> kernel = STFT("real", window=None)((4, 1, 3))  # 4 samples, 1 channel, 3 bins of a 4-point FFT
-    >>> kernel.shape, bool(np.allclose(kernel[:, 0, 1], np.cos(-np.pi * np.arange(4) / 2)))
-    ((4, 1, 3), True)
-    """
-
-    def __init__(self, side: str = "real", window="hann", scaling: str | None = "density", periodic: bool = False):
-        if side not in ["real", "imag"]:
-            raise ValueError(f"side should be 'real' or 'imag', not {side}")
-        if isinstance(window, str):
-            _named_window(window, 1, periodic)
-        _check_scaling(scaling)
-        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
-
-    def __call__(self, shape, dtype=None) -> np.ndarray:
-        frame_length, _, bins = shape
-        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
-        frequency = np.arange(bins, dtype=np.float64).reshape(1, 1, bins) / ((bins - 1) * 2)
-        angles = -2 * time * frequency * np.pi
-        kernel = np.cos(angles) if self.side == "real" else np.sin(angles)
-        if self.window is not None:
-            window = (_named_window(self.window, frame_length, self.periodic) if isinstance(self.window, str)
-                      else np.asarray(self.window, dtype=np.float64))
-            if window.ndim != 1 or window.shape[-1] != frame_length:
-                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape="
-                                 f"{window.shape}")
-            window = window.reshape(frame_length, 1, 1)
-            scale = {"density": np.sqrt(np.sum(window ** 2)), "spectrum": np.sum(np.abs(window))}.get(self.scaling, 1)
-            kernel = kernel * window / scale
-        return kernel.astype(dtype or "float32")
-
-    def get_config(self) -> dict:
-        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
 
 
 class STFTSpectrogram(Layer):
@@ -97,11 +42,11 @@ class STFTSpectrogram(Layer):
             warnings.warn(f"`fft_length` is recommended to be a power of two. Received fft_length={fft_length}")
         if mode not in _MODES:
             raise ValueError(f"Output mode is invalid, it must be one of {', '.join(_MODES)}. Received: mode={mode}")
-        _check_scaling(scaling)
+        check_stft_scaling(scaling)
         if padding not in ["valid", "same"]:
             raise ValueError(f"Padding is invalid, it should be 'valid', 'same'. Received: padding={padding}")
         if isinstance(window, str):
-            _named_window(window, 1, periodic)
+            named_window(window, 1, periodic)
         super().__init__(**kwargs)
         self.mode = mode
         self.frame_length = frame_length

@@ -78,6 +78,15 @@ def _initial(state, batch: int, units: int, dtype):
     return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
 
 
+def _added_in_order(parts: dict):
+    """The arrays of ``parts`` ({start: array}) added in the order of their starts (the same bits for one split)."""
+    starts = sorted(parts)
+    total = parts[starts[0]]
+    for start in starts[1:]:
+        total += parts[start]
+    return total
+
+
 def _summed_product(a, b):
     """Σ_t a_tᵀ b_t over the steps and rows of (time, batch, ·) arrays, as GEMMs over blocks of the rows side by side
     in threads (``run_on_rows``), their results then added in order: the op keeps BLAS's own threads idle, since
@@ -91,11 +100,7 @@ def _summed_product(a, b):
         blocks[lo] = backend.xp.matmul(a2[:, lo:hi], b2[lo:hi])
 
     run_on_rows(block, steps * batch)
-    starts = sorted(blocks)
-    total = blocks[starts[0]]
-    for start in starts[1:]:
-        total += blocks[start]
-    return total
+    return _added_in_order(blocks)
 
 
 def _vector(bias, width: int, dtype):
@@ -194,19 +199,20 @@ class _Recurrence(Function):
         if t + 1 < operands.shape[0]:
             operands[t + 1, rows, self.x_tm.shape[2]:-1] = self.hs[t + 1, rows]
 
-    def _weight_grads(self, dz):
+    def _weight_grads(self, dz, together=None):
         """(dW, dU, db) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): all three
         from one GEMM, [x_t, h_{t-1}, 1]ᵀ dz summed over the steps, which runs faster than three (dW's has only
-        ``features`` rows, db's one)."""
+        ``features`` rows, db's one); or from ``together``, that sum already made."""
         xp = backend.xp
         steps = dz.shape[0]
         need_w, need_u = self.needs_input_grad[self.WEIGHTS], self.needs_input_grad[self.WEIGHTS + 1]
-        if need_w and need_u:
+        if together is not None or (need_w and need_u):
             features = self.x_tm.shape[2]
-            together = _summed_product(self.operands, dz)
+            together = _summed_product(self.operands, dz) if together is None else together
             db = xp.ascontiguousarray(together[-1]) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
                 else None
-            return (xp.ascontiguousarray(together[:features]), xp.ascontiguousarray(together[features:-1]), db)
+            return (xp.ascontiguousarray(together[:features]) if need_w else None,
+                    xp.ascontiguousarray(together[features:-1]) if need_u else None, db)
         return (_summed_product(self.x_tm, dz) if need_w else None,
                 _summed_product(self.hs[:steps], dz) if need_u else None, self._bias_grad(dz))
 
@@ -268,15 +274,17 @@ class LSTMSequence(_Recurrence):
         go_backwards, zero_output = self.settings
         steps, batch, _ = self.acts.shape
         first_product, u_t = self._backward_products()
-        whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t)
+        whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t, self.operands)
         gy, (dh, dc) = _unpack(g, steps, 2, finals_only=whole)
         dz = xp.empty_like(self.acts)
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
+        weight_grads = {}  # each part's [dW; dU; db] when the whole-loop kernel adds them up as it goes
 
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
+                weight_grads[lo] = xp.zeros((self.operands.shape[2], dz.shape[2]), dtype=dz.dtype)
                 kernels.lstm_backward_steps(g, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
-                                            zero_output, first_product, lo, hi)
+                                            zero_output, first_product, self.operands, weight_grads[lo], lo, hi)
                 return
             r = slice(lo, hi)
             for t in range(steps - 1, -1, -1):
@@ -286,7 +294,7 @@ class LSTMSequence(_Recurrence):
                     xp.matmul(dz[t, r], u_t, out=rec[r])
 
         run_on_rows(steps_of, batch)
-        dw, du, db = self._weight_grads(dz)
+        dw, du, db = self._weight_grads(dz, _added_in_order(weight_grads) if whole else None)
         return (self._input_grad(dz, self.arrays[3], go_backwards), self._initial_grad(dh, rec),
                 dc if self.needs_input_grad[2] else None, dw, du, db, None)
 

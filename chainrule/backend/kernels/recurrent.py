@@ -263,7 +263,7 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
 
 @jit(bit_exact=False, nogil=True)
 def _lstm_backward_steps_nb(gemm_address, g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output,
-                            first_product, lo, hi):
+                            first_product, operands, weight_grad, lo, hi):
     gy = np.empty((hi - lo, dh.shape[1]), acts.dtype)
     for t in range(acts.shape[0] - 1, -1, -1):
         for b in range(lo, hi):
@@ -272,15 +272,18 @@ def _lstm_backward_steps_nb(gemm_address, g, carry, dh, dc, rec, acts, tcs, cs, 
                             cs[t, lo:hi], keep[t, lo:hi], dz[t, lo:hi], zero_output)
         if t or first_product:
             blas.gemm(gemm_address, dz[t, lo:hi], u_t, rec[lo:hi], 0.0)
+        # [dW; dU; db] += [x_t, h_{t-1}, 1]ᵀ dz_t over these rows, while dz_t is in cache
+        blas.gemm_transposed_a(gemm_address, operands[t, lo:hi], dz[t, lo:hi], weight_grad, 1.0)
 
 
 def lstm_backward_steps(g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output: bool,
-                        first_product: bool, lo: int, hi: int) -> None:
+                        first_product: bool, operands, weight_grad, lo: int, hi: int) -> None:
     """Rows lo:hi of every step back in one kernel call, reading the outputs' gradients from ``g`` ((batch, time +
     ..., units), as the op packs its outputs): ``lstm_backward_step`` for each step from the last, then
-    ``rec = dz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with ``first_product``)."""
+    ``rec = dz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with ``first_product``), and the rows' share
+    of the weight gradients added into ``weight_grad`` ([dW; dU; db], zeros on entry): Σ_t operands_tᵀ dz_t."""
     _lstm_backward_steps_nb(blas.sgemm_address(), g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t,
-                            bool(zero_output), bool(first_product), lo, hi)
+                            bool(zero_output), bool(first_product), operands, weight_grad, lo, hi)
 
 
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:

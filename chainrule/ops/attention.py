@@ -164,11 +164,11 @@ def differentiate_part(g, y, q, k, v, probs, drop, scale: float, dq, dk, dv, ds=
         return
     ds = xp.matmul(g, _transposed_copy(v, xp), out=ds)
     if drop is None:  # Σ_j dP P = Σ_d g y
-        ds -= (g * y).sum(axis=-1, keepdims=True)
+        row_dot = (g * y).sum(axis=-1, keepdims=True)
     else:
         ds *= drop
-        ds -= (ds * probs).sum(axis=-1, keepdims=True)
-    ds *= probs
+        row_dot = (ds * probs).sum(axis=-1, keepdims=True)
+    attention_kernels.softmax_grad_(ds, probs, row_dot)
     if dq is not None:
         xp.matmul(ds, k, out=dq)
         dq *= scale

@@ -132,6 +132,21 @@ def test_the_row_normalize_kernel_agrees_with_numpy(dtype):
     np.testing.assert_array_equal(strided, twin)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_softmax_grad_kernel_agrees_with_numpy(dtype):
+    probs = np.abs(rand(4, 6, 9).astype(dtype))
+    ds, row_dot = rand(4, 6, 9, seed=1).astype(dtype), rand(4, 6, 1, seed=2).astype(dtype)
+    ours, numpys = ds.copy(), ds.copy()
+    attention_kernels.softmax_grad_(ours, probs, row_dot)
+    attention_kernels.softmax_grad_numpy(numpys, probs, row_dot)
+    np.testing.assert_array_equal(ours, numpys)  # one subtraction and one product per value, as NumPy's two passes
+    strided = ds[:, :, ::2]  # not contiguous: the NumPy twin
+    twin = strided.copy()
+    attention_kernels.softmax_grad_(strided, probs[:, :, ::2], row_dot)
+    attention_kernels.softmax_grad_numpy(twin, probs[:, :, ::2], row_dot)
+    np.testing.assert_array_equal(strided, twin)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_keras_dot_product_attention_goes_through_the_fused_node(dtype):
     """keras.ops.dot_product_attention's (batch, steps, heads, features) layout, bias, mask and is_causal."""

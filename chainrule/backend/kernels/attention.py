@@ -58,6 +58,29 @@ def _normalize_rows_nb(rows):
             row[c] = row[c] * scale
 
 
+def softmax_grad_numpy(ds, probs, row_dot) -> None:
+    ds -= row_dot
+    ds *= probs
+
+
+@jit(nogil=True)
+def _softmax_grad_nb(ds, probs, row_dot):
+    for r in range(ds.shape[0]):
+        d, p, c = ds[r], probs[r], row_dot[r]
+        for j in range(d.shape[0]):
+            d[j] = (d[j] - c) * p[j]
+
+
+@falls_back_to(softmax_grad_numpy)
+def softmax_grad_(ds, probs, row_dot) -> None:
+    """In place: the softmax's backward ``ds = (ds - row_dot) * probs``, ``ds`` holding the probabilities' gradient
+    on entry and ``row_dot`` (shaped as ``ds`` with a last axis of 1) each row's Σ_j ds_j probs_j."""
+    if not (runs_on(ds.dtype) and ds.dtype == probs.dtype == row_dot.dtype and ds.flags.c_contiguous
+            and probs.flags.c_contiguous and ds.shape == probs.shape and row_dot.shape == ds.shape[:-1] + (1,)):
+        return softmax_grad_numpy(ds, probs, row_dot)
+    _softmax_grad_nb(ds.reshape(-1, ds.shape[-1]), probs.reshape(-1, ds.shape[-1]), row_dot.reshape(-1))
+
+
 @falls_back_to(normalize_rows_numpy)
 def normalize_rows_(x) -> None:
     """In place: ``x *= 1 / sum(x)`` along the last axis."""

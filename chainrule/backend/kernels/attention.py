@@ -26,20 +26,32 @@ def subtract_row_max_numpy(x) -> None:
     x -= x.max(axis=-1, keepdims=True)
 
 
-@jit(nogil=True)  # the attention node calls it from threads side by side
+@jit(nogil=True, reassociate=True)  # from threads side by side; maxima in any order are the same maximum
 def _subtract_row_max_nb(rows):
     for r in range(rows.shape[0]):
         row = rows[r]
-        m = row[0]
-        nan = False
-        for c in range(row.shape[0]):  # no branch that leaves the loop: it vectorizes
-            v = row[c]
-            m = max(m, v)
-            nan |= v != v
-        if nan:  # NaN wins, as in np.max
-            m = np.nan
-        for c in range(row.shape[0]):
-            row[c] = row[c] - m
+        n = row.shape[0]
+        # eight running maxima: one chain of dependent comparisons waited on each one's latency
+        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+        c = 0
+        while c + 8 <= n:
+            m0, m1, m2, m3 = max(m0, row[c]), max(m1, row[c + 1]), max(m2, row[c + 2]), max(m3, row[c + 3])
+            m4, m5, m6, m7 = max(m4, row[c + 4]), max(m5, row[c + 5]), max(m6, row[c + 6]), max(m7, row[c + 7])
+            c += 8
+        while c < n:
+            m0 = max(m0, row[c])
+            c += 1
+        nans = 0
+        for j in range(n):
+            nans += row[j] != row[j]
+        m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+        if nans:  # NaN wins, as in np.max (the row's own NaN: m keeps the row's dtype)
+            for j in range(n):
+                if row[j] != row[j]:
+                    m = row[j]
+                    break
+        for j in range(n):
+            row[j] = row[j] - m
 
 
 def normalize_rows_numpy(x) -> None:

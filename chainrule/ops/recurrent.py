@@ -247,7 +247,7 @@ class LSTMSequence(_Recurrence):
         self.x_tm = _time_major(x, go_backwards)
         self._start_operands(hs)
         packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
-        whole = self.masked_rows is None and kernels.whole_loops(b, hs, cs, tcs, self.operands, packed)
+        whole = kernels.whole_loops(b, hs, cs, tcs, self.operands, packed, self.keep)
         weights = xp.concatenate([kernel, recurrent_kernel, b[None]]) if whole else None  # [W; U; b]
         # the whole-loop kernel projects each step itself; the per-step loop takes all steps' x W + b first
         self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype) if whole else \
@@ -255,7 +255,8 @@ class LSTMSequence(_Recurrence):
 
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
-                kernels.lstm_forward_steps(acts, weights, hs, cs, tcs, self.operands, packed, lo, hi)
+                kernels.lstm_forward_steps(acts, weights, hs, cs, tcs, self.operands, packed, self.keep,
+                                           zero_output_for_mask, lo, hi)
                 return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)

@@ -1,6 +1,6 @@
 """backend/kernels/blas.py: NumPy's BLAS called from inside numba kernels; and the LSTM's whole-loop kernels built on
 it give the numbers of the per-step path to float32 rounding (outputs and every gradient, with and without a mask,
-both directions)."""
+both directions, masked outputs repeated or zero)."""
 import numpy as np
 import pytest
 
@@ -35,7 +35,7 @@ def test_gemm_from_a_kernel_equals_numpy_with_row_strides(beta):
     np.testing.assert_array_equal(c_wide[:, [0, 6, 7]], untouched)  # the columns beside the view stay
 
 
-def _lstm_numbers(masked: bool, go_backwards: bool):
+def _lstm_numbers(masked: bool, go_backwards: bool, zero_output: bool = False):
     rng = np.random.default_rng(3)
     batch, steps, features, units = 6, 7, 5, 4
     arrays = [rng.standard_normal((batch, steps, features)), rng.standard_normal((features, 4 * units)) * 0.5,
@@ -43,23 +43,25 @@ def _lstm_numbers(masked: bool, go_backwards: bool):
     x, w, u, b = (cr.Variable(a.astype(np.float32)) for a in arrays)
     mask = (np.arange(steps)[None, :] < rng.integers(1, steps + 1, batch)[:, None]) if masked else None
     with cr.GradientTape() as tape:
-        outs = lstm(x, None, None, w, u, b, mask=mask, go_backwards=go_backwards)
+        outs = lstm(x, None, None, w, u, b, mask=mask, go_backwards=go_backwards, zero_output_for_mask=zero_output)
         loss = sum(cr.reduce_sum(o * o) for o in outs)
     return [o.numpy() for o in outs] + [g.numpy() for g in tape.gradient(loss, [x, w, u, b])]
 
 
 @needs_blas
-@pytest.mark.parametrize("masked,go_backwards", [(False, False), (False, True), (True, False)])
-def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, monkeypatch):
+@pytest.mark.parametrize("masked,go_backwards,zero_output", [(False, False, False), (False, True, False),
+                                                            (True, False, False), (True, True, False),
+                                                            (True, False, True)])
+def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, zero_output, monkeypatch):
     taken = []
     for name in ("lstm_forward_steps", "lstm_backward_steps"):
         original = getattr(step_kernels, name)
         monkeypatch.setattr(step_kernels, name,
                             lambda *args, _original=original, _name=name: taken.append(_name) or _original(*args))
-    whole_loop = _lstm_numbers(masked, go_backwards)
-    assert "lstm_backward_steps" in taken and ("lstm_forward_steps" in taken) != masked
+    whole_loop = _lstm_numbers(masked, go_backwards, zero_output)
+    assert {"lstm_forward_steps", "lstm_backward_steps"} <= set(taken)
     monkeypatch.setattr(step_kernels, "whole_loops", lambda *arrays: False)
-    for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards)):
+    for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards, zero_output)):
         # (the whole loop sums x W + h U + b in one product per step, the per-step path in three: float32 rounding)
         np.testing.assert_allclose(ours, per_step, rtol=1e-5, atol=1e-5)
 

@@ -171,7 +171,7 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
-def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, out, lo, hi):
+def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, out, keep, zero_output, lo, hi):
     steps, n = acts.shape[0], hs.shape[2]
     features = operands.shape[2] - n - 1
     for t in range(steps):
@@ -179,7 +179,15 @@ def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, o
         blas.gemm(gemm_address, operands[t, lo:hi], weights, acts[t, lo:hi], 0.0)
         for b in range(lo, hi):
             _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
-            out[b, t] = hs[t + 1, b]
+            if keep[t, b] > 0:
+                out[b, t] = hs[t + 1, b]
+            else:  # a masked step (masked_step's rule): the state stays, the output repeats (or is 0)
+                cs[t + 1, b] = cs[t, b]
+                hs[t + 1, b] = hs[t, b]
+                if zero_output or t == 0:
+                    out[b, t] = 0.0
+                else:
+                    out[b, t] = out[b, t - 1]
             if t + 1 < steps:
                 operands[t + 1, b, features:features + n] = hs[t + 1, b]
 
@@ -191,13 +199,15 @@ def whole_loops(*arrays) -> bool:
     return blas.sgemm_address() is not None and _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
-def lstm_forward_steps(acts, weights, hs, cs, tcs, operands, out, lo: int, hi: int) -> None:
-    """Rows lo:hi of every step of an unmasked LSTM in one kernel call: each step's pre-activations as one product
-    by BLAS from inside the kernel (``blas.gemm``), ``operands`` ((time, batch, features + units + 1): [x_t,
-    h_{t-1}, 1], x and h_0 already in) times ``weights`` ([W; U; b]), into ``acts``; then what
-    ``lstm_forward_step`` does, each new state also put in ``operands`` and in the outputs ``out`` ((batch, time +
-    ..., units))."""
-    _lstm_forward_steps_nb(blas.sgemm_address(), acts, weights, hs, cs, tcs, operands, out, lo, hi)
+def lstm_forward_steps(acts, weights, hs, cs, tcs, operands, out, keep, zero_output: bool, lo: int,
+                       hi: int) -> None:
+    """Rows lo:hi of every step of an LSTM in one kernel call: each step's pre-activations as one product by BLAS
+    from inside the kernel (``blas.gemm``), ``operands`` ((time, batch, features + units + 1): [x_t, h_{t-1}, 1],
+    x and h_0 already in) times ``weights`` ([W; U; b]), into ``acts``; then what ``lstm_forward_step`` and
+    ``masked_step`` do (``keep``: (time, batch), 0 at a masked step), each new state also put in ``operands`` and
+    the outputs in ``out`` ((batch, time + ..., units))."""
+    _lstm_forward_steps_nb(blas.sgemm_address(), acts, weights, hs, cs, tcs, operands, out, keep, bool(zero_output),
+                           lo, hi)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:

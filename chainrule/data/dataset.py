@@ -130,6 +130,14 @@ class Dataset:
                        TensorSpec((), dtype), plain=True)
 
     @staticmethod
+    def list_files(file_pattern, shuffle: bool | None = None, seed: int | None = None,
+                   name: str | None = None) -> "Dataset":
+        """The names of the files matching ``file_pattern`` (:mod:`chainrule.data.file_patterns`)."""
+        from chainrule.data.file_patterns import list_files
+
+        return list_files(file_pattern, shuffle, seed, name)
+
+    @staticmethod
     def from_generator(generator: Callable, output_types=None, output_shapes=None, args=None,
                        output_signature=None, name: str | None = None) -> "Dataset":
         """The elements ``generator(*args)`` yields, called again for each pass. ``output_signature`` (a structure
@@ -381,7 +389,8 @@ class Dataset:
         workers = _thread_count(num_parallel_calls, "num_parallel_calls")
 
         def apply(element) -> Structure:
-            return _to_arrays(_call(map_func, element))
+            result = _call(map_func, element)
+            return _to_arrays(tuple(result) if isinstance(result, list) else result)  # tf.data: a list is a tuple
 
         def make_blocks() -> bl.Blocks:
             if workers > 1:
@@ -625,6 +634,14 @@ class Dataset:
             return _recorded(self._make_blocks(), complete)
 
         return self._derived(make_blocks, self._cardinality, self._source, self._spec)
+
+    def snapshot(self, path: str, compression: str | None = "AUTO", reader_func=None, shard_func=None,
+                 checkpoint_args=None, name: str | None = None) -> "Dataset":
+        """The elements of the first complete pass written to the folder ``path`` and read from there afterwards,
+        also by a later program that builds the same pipeline (:mod:`chainrule.data.snapshot`)."""
+        from chainrule.data.snapshot import snapshot
+
+        return snapshot(self, path)
 
     def prefetch(self, buffer_size: int, name: str | None = None) -> "Dataset":
         """The same elements, made on a background thread up to ``buffer_size`` ahead of the consumer

@@ -5,6 +5,7 @@
 >>> int(cardinality(Dataset.range(4).repeat())) == INFINITE_CARDINALITY
 True
 """
+from chainrule.data.csv_files import CsvDataset, make_csv_dataset
 from chainrule.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from chainrule.data.options import (AutoShardPolicy, AutotuneOptions, DistributeOptions, ExternalStatePolicy,
                                     OptimizationOptions, ThreadingOptions)
@@ -20,5 +21,6 @@ def Counter(start: int = 0, step: int = 1, dtype="int64") -> Dataset:  # noqa: N
     return Dataset.counter(start, step, dtype)
 
 
-__all__ = ["AUTOTUNE", "AutoShardPolicy", "AutotuneOptions", "Counter", "DistributeOptions", "ExternalStatePolicy",
-           "INFINITE_CARDINALITY", "OptimizationOptions", "ThreadingOptions", "UNKNOWN_CARDINALITY", "cardinality"]
+__all__ = ["AUTOTUNE", "AutoShardPolicy", "AutotuneOptions", "Counter", "CsvDataset", "DistributeOptions",
+           "ExternalStatePolicy", "INFINITE_CARDINALITY", "OptimizationOptions", "ThreadingOptions",
+           "UNKNOWN_CARDINALITY", "cardinality", "make_csv_dataset"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from chainrule.backend.string_dtype import tensor_dtype
 from chainrule.engine.tensor import Tensor
+from chainrule.utils.tensor_shape import TensorShape
 
 Shape = tuple | None  # a tuple of sizes (None: any size), or None for any rank
 
@@ -30,7 +31,8 @@ class TensorSpec:
     """
 
     def __init__(self, shape, dtype=np.float32, name: str | None = None):
-        self.shape = None if shape is None else tuple(None if n is None else int(n) for n in shape)
+        # a TensorShape (a tuple with as_list() and rank), as tf.TensorSpec's shape; None: any rank
+        self.shape = None if shape is None else TensorShape([None if n is None else int(n) for n in shape])
         self.dtype = tensor_dtype(np.dtype(dtype))  # text: tf.string, as a text tensor's dtype
         self.name = name
 

@@ -119,6 +119,16 @@ class Tensor:
         return self.data.ndim
 
     @property
+    def device(self) -> str:
+        """TensorFlow's name of the device that holds the values: the CPU, or a GPU for a CuPy array.
+
+        >>> Tensor([1.0]).device
+        '/job:localhost/replica:0/task:0/device:CPU:0'
+        """
+        index = getattr(getattr(self.data, "device", None), "id", None)  # (a CuPy array's device is a cuda.Device)
+        return f"/job:localhost/replica:0/task:0/device:{'CPU:0' if index is None else f'GPU:{index}'}"
+
+    @property
     def size(self) -> int:
         return self.data.size
 
@@ -182,7 +192,8 @@ class Tensor:
     def __float__(self) -> float:
         if _function.recorded is not None:
             _function.recorded.read(self, "float()")
-        return float(self.data)
+        # one value of any shape, as TensorFlow's float(tensor) took it (NumPy 2.4 takes only 0-d arrays)
+        return float(self.data.reshape(()) if self.data.size == 1 else self.data)
 
     def __format__(self, spec: str) -> str:
         """Format like the value for a 0-d tensor (``f"{loss:.4f}"``), like the repr otherwise."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.compat.tf import gfile  # noqa: F401  (tf.io.gfile)
+from chainrule.data.csv_files import decode_csv  # noqa: F401  (tf.io.decode_csv)
 from chainrule.engine.tensor import Tensor
 
 

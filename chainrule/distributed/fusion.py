@@ -57,7 +57,9 @@ def overlap_default() -> bool:
 class Plan:
     """Where each gradient of one layout goes: ``into[k]`` (its place in its bucket), ``bucket_of[k]``, the
     buckets (flat arrays, in the order they start), how many gradients fill each, ``solo[b]`` (the gradient alone
-    in bucket b, or None), and where each result is read."""
+    in bucket b, or None), where each result is read, ``carrier`` (the slot of one number more, with ``carry``),
+    ``start_order`` (when all start at once: the smallest first) and whether the exchange is ``single`` (one
+    bucket, one sum)."""
 
     __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full", "solo",
                  "direct", "carrier", "single", "start_order")
@@ -67,7 +69,8 @@ class Plan:
         self.key = key
         members: list[list[int]] = []
         wires: list[np.dtype] = []
-        filled, alone = 0, False
+        alone: list[bool] = []  # whether each bucket is one gradient of solo_bytes or more
+        filled = 0
         for k in reversed(range(len(grads))):  # the last variables' gradients are the first backward finishes
             g = grads[k]
             if g is None:
@@ -75,21 +78,20 @@ class Plan:
             wire = np.dtype(np.float16) if compression == "fp16" and g.dtype.kind == "f" else g.dtype
             solo = wire == g.dtype and g.size * wire.itemsize >= solo_bytes
             cap = first_bytes if len(members) <= 1 else bytes_
-            if not members or solo or alone or wire != wires[-1] or filled >= cap:
+            if not members or solo or alone[-1] or wire != wires[-1] or filled >= cap:
                 members.append([])
                 wires.append(wire)
+                alone.append(solo)
                 filled = 0
             members[-1].append(k)
             filled += g.size * wire.itemsize
-            alone = solo
-        self.buckets, self.sizes, self.solo = [], [], []
+        self.buckets, self.sizes = [], []
+        self.solo = [ks[0] if solo else None for ks, solo in zip(members, alone)]
         self.into, self.bucket_of, self.results = [None] * len(grads), [None] * len(grads), []
         # with ``carry``, one number more rides at the end of the last bucket of floats of 4 bytes or more that is
         # not a gradient alone (the loss, so that it needs no allreduce of its own)
         carrier = next((b for b in reversed(range(len(members))) if wires[b].kind == "f" and
-                        wires[b].itemsize >= 4 and not (len(members[b]) == 1 and
-                                                        grads[members[b][0]].nbytes >= solo_bytes)), None) \
-            if carry else None
+                        wires[b].itemsize >= 4 and not alone[b]), None) if carry else None
         self.carrier = None
         for b, (ks, wire) in enumerate(zip(members, wires)):
             flat = np.empty(sum(grads[k].size for k in ks) + (b == carrier), dtype=wire)
@@ -104,8 +106,6 @@ class Plan:
                 offset += n
             self.buckets.append(flat)
             self.sizes.append(len(ks))
-            self.solo.append(ks[0] if len(ks) == 1 and wire == grads[ks[0]].dtype and
-                             flat.nbytes >= solo_bytes else None)
         self.piece = max(1, threshold)  # bytes
         self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
         self.full = [0] * len(self.buckets)  # (every bucket packed)

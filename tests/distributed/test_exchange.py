@@ -138,3 +138,39 @@ def test_the_shortcuts_train_as_one_process_and_as_the_plain_exchange(n, single,
             np.testing.assert_allclose(ranks["fast"], ranks["plain"], rtol=0, atol=1e-6)
         np.testing.assert_allclose(ranks["fast"], single["fast"], rtol=0, atol=2e-6)
         np.testing.assert_allclose(ranks["fast_losses"], single["fast_losses"], rtol=1e-6)
+
+
+# --- waiting -----------------------------------------------------------------------------------------------------------
+class _Request:
+    """A request that completes at its ``polls``-th Test."""
+
+    def __init__(self, polls: int):
+        self.polls = polls
+
+    def Test(self) -> bool:
+        self.polls -= 1
+        return self.polls <= 0
+
+
+def test_a_wait_past_its_window_sleeps_between_polls_unless_every_rank_has_come(monkeypatch):
+    from chainrule.distributed import comm
+
+    waiter = object.__new__(comm.MPICommunicator)  # (no MPI needed: wait only polls the request)
+    waiter._spin = False
+    monkeypatch.setattr(comm, "YIELDING_S", 0.0)
+    monkeypatch.setattr(comm, "YIELDING_BYTES_PER_S", float("inf"))
+    slept = []
+    monkeypatch.setattr(comm.time, "sleep", slept.append)
+    waiter.wait(_Request(20), 1 << 20)
+    assert len(slept) >= 10  # (a late rank: the core is offered)
+    slept.clear()
+    waiter.wait(_Request(20), 1 << 20, peers_arrived=True)
+    assert slept == []  # (only bytes to move: a sleep per poll would move them one step at a time)
+
+
+def test_buckets_started_together_start_with_the_smallest():
+    grads = [np.ones(100, np.float32), np.ones(3, np.float32), np.ones(50, np.float32)]
+    plan = GradientReducer(first_bucket_bytes=8, bucket_bytes=8, solo_bytes=1 << 20).plan(grads)
+    sizes = [b.size for b in plan.buckets]
+    assert sorted(plan.start_order) == list(range(len(sizes)))
+    assert sizes[plan.start_order[0]] == min(sizes)

@@ -247,16 +247,21 @@ class LSTMSequence(_Recurrence):
         self.x_tm = _time_major(x, go_backwards)
         self._start_operands(hs)
         packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
-        whole = kernels.whole_loops(b, hs, cs, tcs, self.operands, packed, self.keep)
-        weights = xp.concatenate([kernel, recurrent_kernel, b[None]]) if whole else None  # [W; U; b]
-        # the whole-loop kernel projects each step itself; the per-step loop takes all steps' x W + b first
-        self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype) if whole else \
-            self._project(x, kernel, go_backwards)
+        whole = kernels.whole_loops(b, recurrent_kernel, hs, cs, tcs, self.operands, packed, self.keep)
+        # With few input features the whole-loop kernel projects each step itself, in the step's one product
+        # ([x_t, h_{t-1}, 1] [W; U; b]); else all steps' x W + b first, as one product (the per-step loop's way).
+        folded = whole and 2 * x.shape[2] <= units
+        if folded:
+            weights = xp.concatenate([kernel, recurrent_kernel, b[None]])
+            self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
+        else:
+            weights = recurrent_kernel
+            self.acts = acts = self._project(x, kernel, go_backwards, bias=b if whole else None)
 
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
                 kernels.lstm_forward_steps(acts, weights, hs, cs, tcs, self.operands, packed, self.keep,
-                                           zero_output_for_mask, lo, hi)
+                                           zero_output_for_mask, folded, lo, hi)
                 return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)

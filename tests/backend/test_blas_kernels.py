@@ -35,9 +35,9 @@ def test_gemm_from_a_kernel_equals_numpy_with_row_strides(beta):
     np.testing.assert_array_equal(c_wide[:, [0, 6, 7]], untouched)  # the columns beside the view stay
 
 
-def _lstm_numbers(masked: bool, go_backwards: bool, zero_output: bool = False):
+def _lstm_numbers(masked: bool, go_backwards: bool, zero_output: bool = False, features: int = 5):
     rng = np.random.default_rng(3)
-    batch, steps, features, units = 6, 7, 5, 4
+    batch, steps, units = 6, 7, 4
     arrays = [rng.standard_normal((batch, steps, features)), rng.standard_normal((features, 4 * units)) * 0.5,
               rng.standard_normal((units, 4 * units)) * 0.5, rng.standard_normal(4 * units) * 0.5]
     x, w, u, b = (cr.Variable(a.astype(np.float32)) for a in arrays)
@@ -52,16 +52,18 @@ def _lstm_numbers(masked: bool, go_backwards: bool, zero_output: bool = False):
 @pytest.mark.parametrize("masked,go_backwards,zero_output", [(False, False, False), (False, True, False),
                                                             (True, False, False), (True, True, False),
                                                             (True, False, True)])
-def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, zero_output, monkeypatch):
+@pytest.mark.parametrize("features", [2, 5])  # 2: the step's one product takes the input projection in
+def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, zero_output, features,
+                                                               monkeypatch):
     taken = []
     for name in ("lstm_forward_steps", "lstm_backward_steps"):
         original = getattr(step_kernels, name)
         monkeypatch.setattr(step_kernels, name,
                             lambda *args, _original=original, _name=name: taken.append(_name) or _original(*args))
-    whole_loop = _lstm_numbers(masked, go_backwards, zero_output)
+    whole_loop = _lstm_numbers(masked, go_backwards, zero_output, features)
     assert {"lstm_forward_steps", "lstm_backward_steps"} <= set(taken)
     monkeypatch.setattr(step_kernels, "whole_loops", lambda *arrays: False)
-    for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards, zero_output)):
+    for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards, zero_output, features)):
         # (the whole loop sums x W + h U + b in one product per step, the per-step path in three: float32 rounding)
         np.testing.assert_allclose(ours, per_step, rtol=1e-5, atol=1e-5)
 

@@ -171,12 +171,15 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
-def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, out, keep, zero_output, lo, hi):
+def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, out, keep, zero_output, folded, lo,
+                           hi):
     steps, n = acts.shape[0], hs.shape[2]
     features = operands.shape[2] - n - 1
     for t in range(steps):
-        # z_t = [x_t, h_{t-1}, 1] [W; U; b]: the input projection, the recurrent product and the bias in one product
-        blas.gemm(gemm_address, operands[t, lo:hi], weights, acts[t, lo:hi], 0.0)
+        if folded:  # z_t = [x_t, h_{t-1}, 1] [W; U; b]: projection, recurrent product and bias in one product
+            blas.gemm(gemm_address, operands[t, lo:hi], weights, acts[t, lo:hi], 0.0)
+        else:  # z_t = (x_t W + b, there already) + h_{t-1} U
+            blas.gemm(gemm_address, hs[t, lo:hi], weights, acts[t, lo:hi], 1.0)
         for b in range(lo, hi):
             _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
             if keep[t, b] > 0:
@@ -199,15 +202,16 @@ def whole_loops(*arrays) -> bool:
     return blas.sgemm_address() is not None and _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
-def lstm_forward_steps(acts, weights, hs, cs, tcs, operands, out, keep, zero_output: bool, lo: int,
+def lstm_forward_steps(acts, weights, hs, cs, tcs, operands, out, keep, zero_output: bool, folded: bool, lo: int,
                        hi: int) -> None:
-    """Rows lo:hi of every step of an LSTM in one kernel call: each step's pre-activations as one product by BLAS
-    from inside the kernel (``blas.gemm``), ``operands`` ((time, batch, features + units + 1): [x_t, h_{t-1}, 1],
-    x and h_0 already in) times ``weights`` ([W; U; b]), into ``acts``; then what ``lstm_forward_step`` and
-    ``masked_step`` do (``keep``: (time, batch), 0 at a masked step), each new state also put in ``operands`` and
-    the outputs in ``out`` ((batch, time + ..., units))."""
+    """Rows lo:hi of every step of an LSTM in one kernel call: each step's pre-activations by BLAS from inside the
+    kernel (``blas.gemm``) into ``acts``: with ``folded``, ``operands`` ((time, batch, features + units + 1): [x_t,
+    h_{t-1}, 1], x and h_0 already in) times ``weights`` ([W; U; b]); else ``acts`` holds x_t W + b already and gets
+    h_{t-1} ``weights`` (U) added. Then what ``lstm_forward_step`` and ``masked_step`` do (``keep``: (time, batch), 0
+    at a masked step), each new state also put in ``operands`` and the outputs in ``out`` ((batch, time + ...,
+    units))."""
     _lstm_forward_steps_nb(blas.sgemm_address(), acts, weights, hs, cs, tcs, operands, out, keep, bool(zero_output),
-                           lo, hi)
+                           bool(folded), lo, hi)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:

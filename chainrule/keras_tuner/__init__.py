@@ -25,6 +25,7 @@
 ``hyperband.py``         HyperbandOracle, Hyperband
 ``tuner.py``             Tuner: builds, trains and saves each trial's model; summaries; best models
 ``hypermodel.py``        HyperModel
+``errors.py``            FailedTrialError (fail without retry), FatalError and kin (stop the search)
 ``parallel.py``          trials in worker processes (``workers=N``), one BLAS thread each
 ``mpi_search.py``        trials over the ranks of ``mpiexec`` (``workers="mpi"``), rank 0 keeping the oracle
 =======================  =====================================================================================
@@ -33,6 +34,7 @@
 >>> kt.HyperParameters().Float("lr", 1e-4, 1e-1, sampling="log")
 0.0001
 """
+from chainrule.keras_tuner import errors
 from chainrule.keras_tuner.grid_search import GridSearch, GridSearchOracle
 from chainrule.keras_tuner.hyperband import Hyperband, HyperbandOracle
 from chainrule.keras_tuner.hypermodel import HyperModel
@@ -43,5 +45,5 @@ from chainrule.keras_tuner.random_search import RandomSearch, RandomSearchOracle
 from chainrule.keras_tuner.trial import Trial, TrialStatus
 from chainrule.keras_tuner.tuner import Tuner
 
-__all__ = ["GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Hyperband", "HyperbandOracle",
+__all__ = ["errors", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Hyperband", "HyperbandOracle",
            "Objective", "Oracle", "RandomSearch", "RandomSearchOracle", "Trial", "TrialStatus", "Tuner"]

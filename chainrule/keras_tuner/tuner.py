@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.keras.callbacks import Callback
+from chainrule.keras_tuner import errors
 from chainrule.keras_tuner.hypermodel import HyperModel, get_hypermodel
 from chainrule.keras_tuner.hyperparameters import HyperParameters
 from chainrule.keras_tuner.oracle import STATE_FILE, Oracle
@@ -64,8 +65,12 @@ class Tuner:
             raise ValueError(f"workers must be a whole number of at least 1, or 'mpi', got {workers!r}")
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle must be a keras_tuner Oracle, got {type(oracle).__name__}")
+        if hypermodel is None and type(self).run_trial is Tuner.run_trial:
+            raise ValueError("Received `hypermodel=None`. We only allow not specifying `hypermodel` if the user "
+                             "defines the search space in `Tuner.run_trial()` by subclassing a `Tuner` class "
+                             "without using a `HyperModel` instance.")
         self.oracle = oracle
-        self.hypermodel: HyperModel = get_hypermodel(hypermodel)
+        self.hypermodel: HyperModel | None = None if hypermodel is None else get_hypermodel(hypermodel)
         self.max_model_size = max_model_size
         self.optimizer, self.loss, self.metrics = optimizer, loss, metrics
         self.executions_per_trial = executions_per_trial
@@ -105,7 +110,9 @@ class Tuner:
 
     def _populate_initial_space(self) -> None:
         """Build the hypermodel once with the defaults, so that the oracle knows the space before the first
-        trial (grid search needs it)."""
+        trial (grid search needs it); a tuner whose own ``run_trial`` declares them has none to build."""
+        if self.hypermodel is None:
+            return
         hp = self.oracle.get_space()
         self.hypermodel.declare_hyperparameters(hp)
         self.hypermodel.build(hp)
@@ -138,35 +145,49 @@ class Tuner:
             self.on_trial_end(self.oracle.trials[trial.trial_id])
 
     def execute_trial(self, trial: Trial, fit_args, fit_kwargs) -> dict:
-        """Run ``trial``: ``{"metrics": {epoch: {name: value}}}``, or ``{"error": message}`` when it failed."""
+        """Run ``trial``: ``{"metrics": {epoch: {name: value}}}``, or ``{"error": message, "status": ...}`` when
+        it failed (FAILED for a FailedTrialError, else INVALID: retried while ``max_retries_per_trial`` allows).
+        A FatalError is not caught: it ends the search."""
         try:
-            curves = self.run_trial(trial, *fit_args, **fit_kwargs)
-        except (KeyboardInterrupt, SystemExit):
+            results = self.run_trial(trial, *fit_args, **fit_kwargs)
+            if results is None and self._reported_objective(trial):
+                return {"metrics": {}}  # run_trial reported to the oracle itself (on_epoch_end, update_trial)
+            curves = metrics_by_step(results, self.oracle.objective.name)
+        except (KeyboardInterrupt, SystemExit, errors.FatalError):
             raise
         except Exception as error:  # a trial that fails is recorded as failed; the search goes on
             message = "".join(traceback.format_exception_only(error)).strip()
             if self.verbose:
                 traceback.print_exc()
-            return {"error": message}
+            failed = isinstance(error, errors.FailedTrialError)
+            return {"error": message, "status": TrialStatus.FAILED if failed else TrialStatus.INVALID}
         return {"metrics": curves}
+
+    def _reported_objective(self, trial: Trial) -> bool:
+        return self.oracle.objective.name in self.oracle.trials[trial.trial_id].metrics
 
     def finish_trial(self, trial: Trial, outcome: dict) -> None:
         """Report ``outcome`` (of execute_trial) to the oracle and end the trial."""
         if "error" in outcome:
-            trial.status, trial.message = TrialStatus.FAILED, outcome["error"]
+            trial.status, trial.message = outcome.get("status", TrialStatus.INVALID), outcome["error"]
         else:
             try:
                 for epoch, metrics in sorted(outcome["metrics"].items()):
                     self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
-            except ValueError as error:  # the objective is not among the metrics
-                trial.status, trial.message = TrialStatus.FAILED, str(error)
+            except ValueError as error:  # the objective is not among the metrics: retried like an error
+                trial.status, trial.message = TrialStatus.INVALID, str(error)
         self.oracle.end_trial(trial)
 
-    def run_trial(self, trial: Trial, *fit_args, **fit_kwargs) -> dict[int, dict[str, float]]:
+    def run_trial(self, trial: Trial, *fit_args, **fit_kwargs) -> list:
         """Build and train ``executions_per_trial`` models with the trial's values; save the best epoch's model to
-        the trial's folder; return the metrics per epoch, averaged over the executions."""
+        the trial's folder; return what each execution's ``hypermodel.fit`` returned (History, dict of metrics or
+        the objective's value), which the tuner averages epoch by epoch.
+
+        A subclass may override it to run anything: it returns the objective's value, a dict of metrics (the
+        objective's among them), a History, or a list of those (averaged); or None when it reported the metrics
+        itself (``self.on_epoch_end``, ``self.oracle.update_trial``)."""
         hp = trial.hyperparameters
-        curves: list[dict[int, dict[str, float]]] = []
+        results = []
         best_score = None
         for execution in range(self.executions_per_trial):
             self._seed(trial, execution)
@@ -174,8 +195,7 @@ class Tuner:
             keeper = _KeepBest(self.oracle.objective.name, self.oracle.objective.better)
             kwargs = dict(fit_kwargs)
             kwargs["callbacks"] = [*copy.deepcopy(list(fit_kwargs.get("callbacks") or [])), keeper]
-            results = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
-            curves.append(_per_epoch(results, kwargs.get("initial_epoch", 0)))
+            results.append(self.hypermodel.fit(hp, model, *fit_args, **kwargs))
             if keeper.best_weights is not None and (best_score is None or
                                                     self.oracle.objective.better(keeper.best, best_score)):
                 best_score = keeper.best
@@ -183,7 +203,7 @@ class Tuner:
                 self.save_model(trial.trial_id, model)
             elif best_score is None and execution == self.executions_per_trial - 1:
                 self.save_model(trial.trial_id, model)  # no epoch reported the objective: keep the last
-        return _average(curves)
+        return results
 
     def _build_model(self, hp: HyperParameters):
         model = self.hypermodel.build(hp)
@@ -191,7 +211,7 @@ class Tuner:
             raise TypeError(f"the hypermodel's build(hp) must return a model, got {type(model).__name__}")
         if self.loss is not None or self.optimizer is not None or self.metrics is not None:
             self._compile(model)
-        elif getattr(model, "optimizer", None) is None:
+        elif getattr(model, "optimizer", None) is None and type(self.hypermodel).fit is HyperModel.fit:
             raise ValueError("the model built by the hypermodel is not compiled: compile it in build(hp), or pass "
                              "optimizer= and loss= to the tuner")
         if self.max_model_size is not None and model.count_params() > self.max_model_size:
@@ -261,6 +281,26 @@ class Tuner:
             print()
             trial.summary()
 
+    # --- hooks for a run_trial of one's own (keras_tuner's) -----------------------------------------------------
+    def on_epoch_begin(self, trial: Trial, model, epoch: int, logs=None) -> None:
+        """Called by a custom ``run_trial`` before each epoch; nothing by default."""
+
+    def on_batch_begin(self, trial: Trial, model, batch: int, logs=None) -> None:
+        """Called by a custom ``run_trial`` before each batch; nothing by default."""
+
+    def on_batch_end(self, trial: Trial, model, batch: int, logs=None) -> None:
+        """Called by a custom ``run_trial`` after each batch; nothing by default."""
+
+    def on_epoch_end(self, trial: Trial, model, epoch: int, logs=None) -> None:
+        """Called by a custom ``run_trial`` after each epoch: reports ``logs`` (the objective among them) to the
+        oracle and saves ``model`` when the objective is the best the trial has reached."""
+        logs = {name: float(value) for name, value in (logs or {}).items()}
+        self.oracle.update_trial(trial.trial_id, logs, step=epoch)
+        objective = self.oracle.objective
+        seen = [value for _, value in self.oracle.trials[trial.trial_id].metrics[objective.name][:-1]]
+        if all(objective.better(logs[objective.name], value) for value in seen):
+            self.save_model(trial.trial_id, model)
+
     # --- hooks and display ------------------------------------------------------------------------------------------
     def on_trial_begin(self, trial: Trial) -> None:
         """Called before a trial trains (keras_tuner's hook): shows its values when ``verbose``."""
@@ -306,19 +346,34 @@ class _KeepBest(Callback):
             self.best, self.best_weights = float(value), [np.array(w, copy=True) for w in self.model.get_weights()]
 
 
-def _per_epoch(results, initial_epoch: int) -> dict[int, dict[str, float]]:
-    """``fit``'s History (or a dict of final metrics, or one number) as {epoch: {metric: value}}."""
+def metrics_by_step(results, objective: str) -> dict[int, dict[str, float]]:
+    """What a trial returned as {epoch: {metric: value}}: a History (its epochs), a dict of final metrics or one
+    number (the objective's value, at step 0), or a list of those (averaged epoch by epoch).
+
+    >>> metrics_by_step([{"loss": 1.0}, 3.0], "loss")
+    {0: {'loss': 2.0}}
+    """
+    if isinstance(results, (list, tuple)):
+        if not results:
+            raise errors.FatalValueError("run_trial returned an empty list: return the metrics of each execution")
+        return _average([metrics_by_step(one, objective) for one in results])
+    if isinstance(results, (int, float, np.integer, np.floating)) and not isinstance(results, bool):
+        return {0: {objective: float(results)}}
+    if np.ndim(results) == 0 and hasattr(results, "numpy"):  # a scalar tensor
+        return {0: {objective: float(results.numpy())}}
+    if results is None:
+        raise errors.FatalTypeError("The return value of run_trial (or HyperModel.fit) is None. Did you forget to "
+                                    "return the metrics?")
     history = getattr(results, "history", results)
-    if isinstance(history, (int, float, np.floating)):
-        raise TypeError("the hypermodel's fit returned one number; return fit's History or a dict of metrics so "
-                        "that the objective can be found by name")
     if not isinstance(history, dict):
-        raise TypeError(f"the hypermodel's fit must return fit's History or a dict of metrics, got "
-                        f"{type(results).__name__}")
+        raise errors.FatalTypeError(f"Expected the return value of run_trial (or HyperModel.fit) to be one of "
+                                    f"float, dict, keras.callbacks.History, or a list of one of these types. "
+                                    f"Received return value: {results!r} of type {type(results).__name__}.")
     if all(np.ndim(v) == 0 for v in history.values()):  # final metrics only
-        return {initial_epoch: {name: float(v) for name, v in history.items()}}
+        return {0: {name: float(v) for name, v in history.items()}}
     epochs = max(len(v) for v in history.values())
-    return {initial_epoch + i: {name: float(values[i]) for name, values in history.items() if i < len(values)}
+    steps = list(getattr(results, "epoch", None) or range(epochs))
+    return {steps[i]: {name: float(values[i]) for name, values in history.items() if i < len(values)}
             for i in range(epochs)}
 
 

@@ -194,7 +194,9 @@ class Tuner:
             model = self._build_model(hp)
             keeper = _KeepBest(self.oracle.objective.name, self.oracle.objective.better)
             kwargs = dict(fit_kwargs)
-            kwargs["callbacks"] = [*copy.deepcopy(list(fit_kwargs.get("callbacks") or [])), keeper]
+            callbacks = copy.deepcopy(list(fit_kwargs.get("callbacks") or []))
+            self._configure_tensorboard_dir(callbacks, trial, execution)
+            kwargs["callbacks"] = [*callbacks, keeper]
             results.append(self.hypermodel.fit(hp, model, *fit_args, **kwargs))
             if keeper.best_weights is not None and (best_score is None or
                                                     self.oracle.objective.better(keeper.best, best_score)):
@@ -204,6 +206,16 @@ class Tuner:
             elif best_score is None and execution == self.executions_per_trial - 1:
                 self.save_model(trial.trial_id, model)  # no epoch reported the objective: keep the last
         return results
+
+    def _configure_tensorboard_dir(self, callbacks: list, trial: Trial, execution: int) -> None:
+        """Point each TensorBoard callback at ``<log_dir>/<trial_id>`` (``/execution<i>`` with several executions),
+        as keras_tuner does, so that each trial's curves are a run of their own."""
+        for callback in callbacks:
+            if type(callback).__name__ == "TensorBoard":
+                log_dir = Path(callback.log_dir) / str(trial.trial_id)
+                if self.executions_per_trial > 1:
+                    log_dir = log_dir / f"execution{execution}"
+                callback.log_dir = str(log_dir)
 
     def _build_model(self, hp: HyperParameters):
         model = self.hypermodel.build(hp)

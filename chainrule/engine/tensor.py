@@ -193,7 +193,8 @@ class Tensor:
         if _function.recorded is not None:
             _function.recorded.read(self, "float()")
         # one value of any shape, as TensorFlow's float(tensor) took it (NumPy 2.4 takes only 0-d arrays)
-        return float(self.data.reshape(()) if self.data.size == 1 else self.data)
+        data = self.data
+        return float(backend.array_namespace(data).reshape(data, ()) if data.size == 1 else data)
 
     def __format__(self, spec: str) -> str:
         """Format like the value for a 0-d tensor (``f"{loss:.4f}"``), like the repr otherwise."""

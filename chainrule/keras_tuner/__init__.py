@@ -23,6 +23,8 @@
 ``random_search.py``     RandomSearchOracle, RandomSearch
 ``grid_search.py``       GridSearchOracle, GridSearch
 ``hyperband.py``         HyperbandOracle, Hyperband
+``bayesian.py``          BayesianOptimizationOracle, BayesianOptimization (a Gaussian process, NumPy only)
+``oracles.py``           the oracles under ``keras_tuner.oracles`` (``tuners.py``: the tuners, ``keras_tuner.tuners``)
 ``tuner.py``             Tuner: builds, trains and saves each trial's model; summaries; best models
 ``hypermodel.py``        HyperModel
 ``errors.py``            FailedTrialError (fail without retry), FatalError and kin (stop the search)
@@ -35,6 +37,7 @@
 0.0001
 """
 from chainrule.keras_tuner import errors
+from chainrule.keras_tuner.bayesian import BayesianOptimization, BayesianOptimizationOracle
 from chainrule.keras_tuner.grid_search import GridSearch, GridSearchOracle
 from chainrule.keras_tuner.hyperband import Hyperband, HyperbandOracle
 from chainrule.keras_tuner.hypermodel import HyperModel
@@ -44,6 +47,8 @@ from chainrule.keras_tuner.oracle import Oracle
 from chainrule.keras_tuner.random_search import RandomSearch, RandomSearchOracle
 from chainrule.keras_tuner.trial import Trial, TrialStatus
 from chainrule.keras_tuner.tuner import Tuner
+from chainrule.keras_tuner import oracles, tuners
 
-__all__ = ["errors", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Hyperband", "HyperbandOracle",
-           "Objective", "Oracle", "RandomSearch", "RandomSearchOracle", "Trial", "TrialStatus", "Tuner"]
+__all__ = ["BayesianOptimization", "BayesianOptimizationOracle", "GridSearch", "GridSearchOracle", "HyperModel",
+           "HyperParameters", "Hyperband", "HyperbandOracle", "Objective", "Oracle", "RandomSearch",
+           "RandomSearchOracle", "Trial", "TrialStatus", "Tuner", "errors", "oracles", "tuners"]

@@ -47,6 +47,11 @@ class HyperParameter:
     def prob_to_value(self, prob: float):
         raise NotImplementedError
 
+    def value_to_prob(self, value) -> float:
+        """Where ``value`` lies in [0, 1] (the centre of its slice for a discrete value): ``prob_to_value``'s
+        inverse, the coordinates Bayesian optimization models."""
+        raise NotImplementedError
+
     def random_sample(self, seed: int | None = None):
         return self.prob_to_value(random.Random(seed).random())
 
@@ -122,6 +127,31 @@ class Numerical(HyperParameter):
             return self._cast(self._scaled(prob))
         return self._cast(self._at(min(int(prob * self._count()), self._count() - 1)))
 
+    def value_to_prob(self, value) -> float:
+        if self.step is None:
+            return self._unscaled(value)
+        return _slice_centre(self._index_of(value), self._count())
+
+    def _unscaled(self, value, max_value=None) -> float:
+        """``_scaled``'s inverse: how far ``value`` is from min_value to max_value on the sampling's scale."""
+        low, high = self.min_value, self.max_value if max_value is None else max_value
+        if high == low:
+            return 0.5
+        if self.sampling == "linear":
+            return (value - low) / (high - low)
+        if self.sampling == "log":
+            return math.log(value / low) / math.log(high / low)
+        return 1.0 - math.log((high + low - value) / low) / math.log(high / low)
+
+    def _index_of(self, value) -> int:
+        if self.sampling == "linear":
+            index = (value - self.min_value) / self.step  # rounded below: 0.9 / 0.1 is 8.999...
+        elif self.sampling == "log":
+            index = math.log(value / self.min_value, self.step)
+        else:
+            index = math.log((self.max_value - value + self.min_value) / self.min_value, self.step)
+        return int(round(index))
+
     def _cast(self, value):
         return value
 
@@ -159,6 +189,11 @@ class Int(Numerical):
         if self.step is None:  # log scales without a step: every integer reachable, max_value included
             return min(int(self._scaled(prob, self.max_value + 1)), self.max_value)
         return super().prob_to_value(prob)
+
+    def value_to_prob(self, value) -> float:
+        if self.step is None:  # the centre of the integer's slice, max_value's included
+            return self._unscaled(value + 0.5, self.max_value + 1)
+        return super().value_to_prob(value)
 
     @property
     def values(self) -> tuple:
@@ -205,6 +240,9 @@ class Choice(HyperParameter):
     def prob_to_value(self, prob: float):
         return self._values[min(int(prob * len(self._values)), len(self._values) - 1)]
 
+    def value_to_prob(self, value) -> float:
+        return _slice_centre(self._values.index(value), len(self._values))
+
     def get_config(self) -> dict:
         return {**super().get_config(), "values": self._values, "ordered": self.ordered}
 
@@ -227,6 +265,9 @@ class Boolean(HyperParameter):
     def prob_to_value(self, prob: float) -> bool:
         return bool(prob >= 0.5)
 
+    def value_to_prob(self, value) -> float:
+        return 0.75 if value else 0.25
+
     def __repr__(self) -> str:
         return f'Boolean(name: "{self.name}", default: {self.default})'
 
@@ -246,6 +287,9 @@ class Fixed(HyperParameter):
 
     def prob_to_value(self, prob: float):
         return self.value
+
+    def value_to_prob(self, value) -> float:
+        return 0.5
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -433,6 +477,11 @@ class HyperParameters:
                 yield
         else:
             yield
+
+
+def _slice_centre(index: int, count: int) -> float:
+    """The centre of slice ``index`` of [0, 1] cut in ``count`` equal slices."""
+    return (index + 0.5) / count
 
 
 def _whole(value, argument: str) -> int:

@@ -18,6 +18,7 @@ import numpy as _np
 
 from chainrule import backend
 from chainrule.backend.string_dtype import STRING, StringDType, is_string_dtype
+from chainrule.ops.math import cast  # tf.dtypes.cast is tf.cast
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
@@ -41,5 +42,5 @@ def as_dtype(type_value: Any):
         raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.") from None
 
 
-__all__ = ["as_dtype", "bool", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32",
+__all__ = ["as_dtype", "bool", "cast", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32",
            "int64", "string", "uint8", "uint16", "uint32", "uint64"]

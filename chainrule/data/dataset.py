@@ -35,6 +35,7 @@ from chainrule import backend
 from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
 from chainrule.data import padding, parallel, streams
+from chainrule.data.map_context import dataset_function
 from chainrule.data.options import Options, merge_options
 from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
 from chainrule.data.structure import Structure, leaves, map_structure, pack, stack_structures
@@ -389,7 +390,8 @@ class Dataset:
         workers = _thread_count(num_parallel_calls, "num_parallel_calls")
 
         def apply(element) -> Structure:
-            result = _call(map_func, element)
+            with dataset_function():
+                result = _call(map_func, element)
             return _to_arrays(tuple(result) if isinstance(result, list) else result)  # tf.data: a list is a tuple
 
         def make_blocks() -> bl.Blocks:

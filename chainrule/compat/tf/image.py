@@ -27,6 +27,7 @@ from chainrule.engine.tensor import Tensor
 from chainrule.keras.ops import image as _kimage
 from chainrule.keras.ops import numpy as knp
 from chainrule.ops.random import uniform as _uniform
+from chainrule.compat.tf.image_color import adjust_hue, adjust_saturation, hsv_to_rgb, rgb_to_hsv
 
 TensorLike = Tensor | np.ndarray | float
 
@@ -301,8 +302,66 @@ def psnr(a: TensorLike, b: TensorLike, max_val: float, name=None) -> Tensor:
     return 20.0 * math.log10(max_val) - 10.0 * knp.log10(mse)
 
 
+def _stateless_uniform(seed, fn: str, shape=(), low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    from chainrule.compat.tf.random import _stateless_generator  # (tf.random builds on the layers' ops)
+
+    return _stateless_generator(seed, fn).uniform(low, high, shape)
+
+
+def stateless_random_brightness(image: TensorLike, max_delta: float, seed) -> Tensor:
+    """``adjust_brightness`` by a delta drawn uniformly from [-max_delta, max_delta), the same for the same
+    ``seed`` (two ints)."""
+    if max_delta < 0:
+        raise ValueError(f"tf.image.stateless_random_brightness: max_delta must be non-negative, got {max_delta}")
+    delta = float(_stateless_uniform(seed, "stateless_random_brightness", (), -max_delta, max_delta))
+    return adjust_brightness(image, delta)
+
+
+def stateless_random_contrast(image: TensorLike, lower: float, upper: float, seed) -> Tensor:
+    """``adjust_contrast`` by a factor drawn uniformly from [lower, upper), the same for the same ``seed``."""
+    if not 0 <= lower < upper:
+        raise ValueError(f"tf.image.stateless_random_contrast: need 0 <= lower < upper, got lower={lower}, "
+                         f"upper={upper}")
+    return adjust_contrast(image, float(_stateless_uniform(seed, "stateless_random_contrast", (), lower, upper)))
+
+
+def stateless_random_crop(value: TensorLike, size, seed, name=None) -> Tensor:
+    """A window of shape ``size`` at an offset drawn from ``seed`` (two ints): the same for the same seed."""
+    value = knp.to_tensor(value)
+    size = [int(s) for s in size]
+    if len(size) != value.ndim or any(s < 0 or s > n for s, n in zip(size, value.shape)):
+        raise ValueError(f"tf.image.stateless_random_crop: size {size} must have one entry per axis of the "
+                         f"value's shape {tuple(value.shape)}, none larger")
+    draws = _stateless_uniform(seed, "stateless_random_crop", (value.ndim,))
+    offsets = [int(d * (n - s + 1)) for d, n, s in zip(draws, value.shape, size)]
+    return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]
+
+
+def stateless_random_flip_left_right(image: TensorLike, seed) -> Tensor:
+    """The image mirrored left-right or not, as ``seed`` (two ints) decides."""
+    image = _image(image, "stateless_random_flip_left_right")
+    return flip_left_right(image) if _stateless_uniform(seed, "stateless_random_flip_left_right") < 0.5 else image
+
+
+def stateless_random_flip_up_down(image: TensorLike, seed) -> Tensor:
+    """The image mirrored up-down or not, as ``seed`` (two ints) decides."""
+    image = _image(image, "stateless_random_flip_up_down")
+    return flip_up_down(image) if _stateless_uniform(seed, "stateless_random_flip_up_down") < 0.5 else image
+
+
+def stateless_random_saturation(image: TensorLike, lower: float, upper: float, seed) -> Tensor:
+    """``adjust_saturation`` by a factor drawn uniformly from [lower, upper), the same for the same ``seed``."""
+    if not 0 <= lower < upper:
+        raise ValueError(f"tf.image.stateless_random_saturation: need 0 <= lower < upper, got lower={lower}, "
+                         f"upper={upper}")
+    return adjust_saturation(image, float(_stateless_uniform(seed, "stateless_random_saturation", (), lower, upper)))
+
+
 __all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "central_crop", "convert_image_dtype",
            "crop_to_bounding_box", "extract_patches", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
            "pad_to_bounding_box", "per_image_standardization", "psnr", "random_brightness", "random_contrast",
            "random_crop", "random_flip_left_right", "random_flip_up_down", "resize", "resize_with_crop_or_pad",
-           "resize_with_pad", "rgb_to_grayscale", "rot90", "total_variation", "transpose"]
+           "resize_with_pad", "rgb_to_grayscale", "rot90", "total_variation", "transpose",
+           "adjust_hue", "adjust_saturation", "hsv_to_rgb", "rgb_to_hsv", "stateless_random_brightness",
+           "stateless_random_contrast", "stateless_random_crop", "stateless_random_flip_left_right",
+           "stateless_random_flip_up_down", "stateless_random_saturation"]

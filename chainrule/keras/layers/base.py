@@ -36,6 +36,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.engine import function as _engine_function
+from chainrule.data.map_context import in_dataset_function
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
 from chainrule.keras.layers.tracking import Tracker, deferred_restores, may_hold_tracked, restore_deferred
 from chainrule.keras.mixed_precision import autocast as _autocast
@@ -68,7 +69,7 @@ class InputSpec:
         if self.min_ndim is not None and len(shape) < self.min_ndim:
             raise ValueError(f"Input 0 of layer '{layer_name}' is incompatible with the layer: expected "
                              f"min_ndim={self.min_ndim}, found ndim={len(shape)}. Full shape received: {shape}")
-        for axis, size in self.axes.items():
+        for axis, size in ({} if in_dataset_function() else self.axes).items():  # (see data/map_context.py)
             if shape[axis] is not None and shape[axis] != size:
                 raise ValueError(f"Input 0 of layer '{layer_name}' is incompatible with the layer: expected axis "
                                  f"{axis} of input shape to have value {size}, but received input with shape {shape}")

@@ -107,7 +107,18 @@ class Sequential(Model):
     def _maybe_rebuild(self) -> None:
         shape = self._declared_input_shape()
         if shape is not None and self._layers:
-            self.build(shape)
+            declared = self._input_layer is not None or self._layers[0].input_shape_arg is not None
+            try:
+                self.build(shape)
+            except ValueError:
+                if declared:
+                    raise
+                # the shape a nested model was first called on (TensorFlow's data-augmentation tutorial calls one on
+                # a single image) need not fit the next layers: left unbuilt, built by its first call, as tf.keras 2
+                self._input_layer, self.input_spec, self._input_batch_shapes = None, None, None
+                self.inputs = self.outputs = self._graph = None
+                self._layer_outputs = []
+                self.built = False
 
     # --- building and calling ----------------------------------------------------------------------------------------
     def _maybe_build(self, shape) -> None:

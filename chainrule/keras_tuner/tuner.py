@@ -10,8 +10,10 @@ folder first.
 Each trial's metrics are those ``fit`` reports per epoch (averaged over ``executions_per_trial`` models, epoch by
 epoch); its score is the objective at its best epoch. With ``workers=N`` (N > 1), N trials train at once in worker
 processes, each limited to one BLAS thread; with ``workers="mpi"`` in a program started by ``mpiexec -n N``, rank 0
-keeps the oracle and ranks 1..N-1 train trials (:mod:`chainrule.keras_tuner.mpi_search`); the default is one trial
-at a time, in this process.
+keeps the oracle and ranks 1..N-1 train trials (:mod:`chainrule.keras_tuner.mpi_search`); with KerasTuner's
+environment variables (KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT) the same program started
+as a chief and as workers shares one search (:mod:`chainrule.keras_tuner.chief_oracle`); the default is one trial
+at a time, in this process. ``distribution_strategy`` builds and compiles each model in its ``scope()``.
 
 >>> import numpy as np, tempfile
 >>> from chainrule import keras
@@ -29,9 +31,11 @@ at a time, in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
+import os
 import shutil
 import time
 import traceback
@@ -40,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.keras.callbacks import Callback
-from chainrule.keras_tuner import errors
+from chainrule.keras_tuner import chief_oracle, errors
 from chainrule.keras_tuner.hypermodel import HyperModel, get_hypermodel
 from chainrule.keras_tuner.hyperparameters import HyperParameters
 from chainrule.keras_tuner.oracle import STATE_FILE, Oracle
@@ -57,7 +61,7 @@ class Tuner:
     def __init__(self, oracle: Oracle, hypermodel=None, max_model_size: int | None = None, optimizer=None,
                  loss=None, metrics=None, directory: str | Path | None = None, project_name: str | None = None,
                  overwrite: bool = False, executions_per_trial: int = 1, workers: int | str = 1,
-                 tuner_id: str | None = None, verbose: int = 1):
+                 tuner_id: str | None = None, verbose: int = 1, distribution_strategy=None):
         if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
             raise ValueError(f"executions_per_trial must be a whole number of at least 1, got "
                              f"{executions_per_trial!r}")
@@ -75,7 +79,9 @@ class Tuner:
         self.optimizer, self.loss, self.metrics = optimizer, loss, metrics
         self.executions_per_trial = executions_per_trial
         self.workers = workers
-        self.tuner_id = tuner_id or "tuner0"
+        self.distribution_strategy = distribution_strategy
+        distributed = chief_oracle.has_chief_oracle()
+        self.tuner_id = tuner_id or (os.environ[chief_oracle.TUNER_ID] if distributed else "tuner0")
         self.verbose = verbose
         self._search_started = time.perf_counter()
         self.directory = str(directory or ".")
@@ -85,6 +91,8 @@ class Tuner:
             from chainrule.keras_tuner.mpi_search import chief_then_others
 
             chief_then_others(lambda: self._prepare_folder(overwrite, verbose), self.oracle.reload)
+        elif distributed and not chief_oracle.is_chief_oracle():  # the chief prepares the folder and the space
+            self.oracle = chief_oracle.OracleClient(self.oracle)
         else:
             self._prepare_folder(overwrite, verbose)
 
@@ -125,6 +133,9 @@ class Tuner:
         if "verbose" in fit_kwargs:
             self.verbose = fit_kwargs["verbose"]
         self._search_started = time.perf_counter()
+        if chief_oracle.is_chief_oracle():  # KERASTUNER_TUNER_ID="chief": serve the workers until the search ends
+            chief_oracle.OracleServer(self.oracle).serve()
+            return
         if self.workers == "mpi":
             from chainrule.keras_tuner.mpi_search import search_over_ranks
 
@@ -137,6 +148,9 @@ class Tuner:
             return
         while True:
             trial = self.oracle.create_trial(self.tuner_id)
+            if trial.status == TrialStatus.IDLE and isinstance(self.oracle, chief_oracle.OracleClient):
+                time.sleep(0.5)  # other workers' trials must end before the chief can say what comes next
+                continue
             if trial.status != TrialStatus.RUNNING:  # STOPPED, or IDLE with nothing running to wait for
                 break
             self.on_trial_begin(trial)
@@ -218,6 +232,14 @@ class Tuner:
                 callback.log_dir = str(log_dir)
 
     def _build_model(self, hp: HyperParameters):
+        with self.distribution_strategy.scope() if self.distribution_strategy else contextlib.nullcontext():
+            model = self._build_and_compile(hp)
+        if self.max_model_size is not None and model.count_params() > self.max_model_size:
+            raise ValueError(f"Oversized model: {model.count_params()} parameters, more than max_model_size="
+                             f"{self.max_model_size}")
+        return model
+
+    def _build_and_compile(self, hp: HyperParameters):
         model = self.hypermodel.build(hp)
         if model is None or not hasattr(model, "fit"):
             raise TypeError(f"the hypermodel's build(hp) must return a model, got {type(model).__name__}")
@@ -226,9 +248,6 @@ class Tuner:
         elif getattr(model, "optimizer", None) is None and type(self.hypermodel).fit is HyperModel.fit:
             raise ValueError("the model built by the hypermodel is not compiled: compile it in build(hp), or pass "
                              "optimizer= and loss= to the tuner")
-        if self.max_model_size is not None and model.count_params() > self.max_model_size:
-            raise ValueError(f"Oversized model: {model.count_params()} parameters, more than max_model_size="
-                             f"{self.max_model_size}")
         return model
 
     def _compile(self, model) -> None:

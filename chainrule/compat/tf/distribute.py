@@ -174,6 +174,15 @@ class MultiWorkerMirroredStrategy(Strategy):
         super().__init__(communication_options)
 
 
+class MirroredStrategy(Strategy):
+    """TensorFlow's synchronous replicas on one machine's devices. chainrule runs one device per process, so the
+    replicas are the ranks of ``mpiexec`` (one in a plain process); ``devices`` and ``cross_device_ops`` are accepted
+    for TensorFlow's signature."""
+
+    def __init__(self, devices=None, cross_device_ops=None):
+        super().__init__()
+
+
 _current: Strategy | None = None
 
 

@@ -1,5 +1,5 @@
-"""Recurrent layers: the generic ``RNN(cell)``, the cells and their stacking, and SimpleRNN, LSTM, GRU (fused ops
-when their configuration allows, the cell loop otherwise)."""
+"""Recurrent layers: the generic ``RNN(cell)``, the cells and their stacking, SimpleRNN, LSTM, GRU (fused ops
+when their configuration allows, the cell loop otherwise), and ConvLSTM1D/2D/3D (the cell loop over convolutions)."""
 from chainrule.keras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from chainrule.keras.layers.rnn.gru import GRU, GRUCell
 from chainrule.keras.layers.rnn.lstm import LSTM, LSTMCell

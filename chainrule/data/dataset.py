@@ -35,7 +35,7 @@ from chainrule import backend
 from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
 from chainrule.data import padding, parallel, streams
-from chainrule.data.map_context import dataset_function
+from chainrule.data.map_context import dataset_function, freeze_closure
 from chainrule.data.options import Options, merge_options
 from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
 from chainrule.data.structure import Structure, leaves, map_structure, pack, stack_structures
@@ -388,6 +388,7 @@ class Dataset:
         [4, 6]
         """
         workers = _thread_count(num_parallel_calls, "num_parallel_calls")
+        map_func = freeze_closure(map_func)  # (tf.data traces it now: data/map_context.py)
 
         def apply(element) -> Structure:
             with dataset_function():
@@ -411,6 +412,7 @@ class Dataset:
         >>> [int(x) for x in ds]
         [1, 2, 3, 4, 5, 6]
         """
+        map_func = freeze_closure(map_func)  # (tf.data traces it now: data/map_context.py)
         def make_blocks() -> bl.Blocks:
             for element in self._elements():
                 yield from _returned_dataset(map_func, element, "flat_map")._element_blocks()
@@ -429,6 +431,7 @@ class Dataset:
         >>> [int(x) for x in ds]
         [1, 1, 2, 2, 1, 2, 3, 3, 3]
         """
+        map_func = freeze_closure(map_func)  # (tf.data traces it now: data/map_context.py)
         cycle = AUTOTUNE if cycle_length is None else _count_arg(cycle_length, "cycle_length")
         cycle = parallel.cores() if cycle == AUTOTUNE else cycle
         block = 1 if block_length is None else _count_arg(block_length, "block_length")
@@ -598,6 +601,7 @@ class Dataset:
         >>> [int(x) for x in ds], int(ds.cardinality())
         ([0, 2, 4], -2)
         """
+        predicate = freeze_closure(predicate)  # (tf.data traces it now: data/map_context.py)
         def keep(element) -> bool:
             verdict = as_tensor(_call(predicate, element)).data
             if verdict.shape != () or verdict.dtype != np.bool_:

@@ -13,19 +13,21 @@ def _log_uniform(range_max):
 
 
 def test_log_uniform_ids_follow_the_distribution():
+    tf.random.set_seed(0)
     counts = np.zeros(10)
     for _ in range(3000):
         ids, _, _ = tf.random.log_uniform_candidate_sampler([[1]], 1, 4, False, 10)
         np.add.at(counts, ids.numpy(), 1)
-    np.testing.assert_allclose(counts / counts.sum(), _log_uniform(10), atol=0.01)
+    np.testing.assert_allclose(counts / counts.sum(), _log_uniform(10), atol=0.02)  # (4 standard deviations)
 
 
 def test_uniform_ids_are_uniform():
+    tf.random.set_seed(0)
     counts = np.zeros(5)
     for _ in range(2000):
         ids, _, _ = tf.random.uniform_candidate_sampler([[0]], 1, 5, False, 5)
         np.add.at(counts, ids.numpy(), 1)
-    np.testing.assert_allclose(counts / counts.sum(), np.full(5, 0.2), atol=0.015)
+    np.testing.assert_allclose(counts / counts.sum(), np.full(5, 0.2), atol=0.03)  # (4 standard deviations)
 
 
 def test_expected_counts_without_unique_are_p_times_num_sampled():

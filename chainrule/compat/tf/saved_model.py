@@ -27,11 +27,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chainrule.keras.saving import atomic_write, load_model
+from chainrule.keras.saving import load_model
+from chainrule.keras.saving.export import FORMAT, INFO_FILE, MODEL_FILE, export_model
 
-MODEL_FILE = "model.keras"
-INFO_FILE = "saved_model.json"
-FORMAT = "chainrule-saved-model"
 SERVING = "serving_default"
 
 
@@ -42,14 +40,18 @@ class LoadedModel:
     def __init__(self, model, info: dict):
         self.keras_model = model
         self._output_names = list(info.get("output_names") or [])
-        self.signatures = {SERVING: self.serve}
+        self.signatures = {SERVING: self._serving_default}
         self.tensorflow_version = info.get("tensorflow_version")
 
     def __call__(self, *args, **kwargs):
         kwargs.setdefault("training", False)
         return self.keras_model(*args, **kwargs)
 
-    def serve(self, *args, **kwargs) -> dict[str, Any]:
+    def serve(self, *args, **kwargs):
+        """The model's outputs in inference mode, as the model returns them (the endpoint ``model.export`` makes)."""
+        return self.keras_model(*args, training=False, **kwargs)
+
+    def _serving_default(self, *args, **kwargs) -> dict[str, Any]:
         """The model's outputs in inference mode, as ``{output name: tensor}``."""
         outputs = self.keras_model(*args, training=False, **kwargs)
         if isinstance(outputs, dict):
@@ -84,26 +86,7 @@ def save(obj, export_dir: str | os.PathLike, signatures=None, options=None) -> N
     if signatures is not None and not (isinstance(signatures, dict) and set(signatures) <= {SERVING}) and \
             not callable(signatures):
         raise ValueError(f"tf.saved_model.save: signatures must be None or the model's call, got {signatures!r}")
-    folder = Path(export_dir)
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"tf.saved_model.save: {folder} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    obj.save(folder / MODEL_FILE)
-    info = {"format": FORMAT, "version": 1, "model_class": type(obj).__name__, "model_name": obj.name,
-            "output_names": _output_names(obj)}
-    atomic_write(folder / INFO_FILE, [json.dumps(info, indent=1).encode()])
-
-
-def _output_names(model) -> list[str]:
-    """The names of the model's output layers (a functional model's ``output_names``; a Sequential's last layer)."""
-    names = getattr(model, "output_names", None)
-    if names:
-        return list(names)
-    try:
-        return [t.node.layer.name for t in model.outputs]
-    except (AttributeError, TypeError, ValueError):
-        layers = getattr(model, "layers", None)
-        return [layers[-1].name] if layers else []
+    export_model(obj, export_dir)
 
 
 def contains_saved_model(export_dir: str | os.PathLike) -> bool:

@@ -55,6 +55,19 @@ class Model(Trainer, Layer):
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
 
+    def export(self, filepath, format: str = "tf_saved_model", verbose: bool | None = None, input_signature=None,
+               **kwargs) -> None:
+        """Keras's export for inference: the folder ``tf.saved_model.load(filepath)`` reads, whose ``serve``
+        endpoint calls the model in inference mode (chainrule.keras.saving.export; "tf_saved_model" only)."""
+        from chainrule.keras.saving.export import export_model
+
+        if format != "tf_saved_model":
+            raise ValueError(f"Model.export: chainrule exports format='tf_saved_model' only (a folder that "
+                             f"tf.saved_model.load reads); received format={format!r}")
+        export_model(self, filepath, "Model.export")
+        if verbose is None or verbose:
+            print(f"Saved artifact at '{filepath}'. The following endpoints are available:\n\n* Endpoint 'serve'")
+
     # --- the layers inside ------------------------------------------------------------------------------------------
     @property
     def layers(self) -> list[Layer]:

@@ -30,6 +30,7 @@
 ``errors.py``            FailedTrialError (fail without retry), FatalError and kin (stop the search)
 ``parallel.py``          trials in worker processes (``workers=N``), one BLAS thread each
 ``mpi_search.py``        trials over the ranks of ``mpiexec`` (``workers="mpi"``), rank 0 keeping the oracle
+``hparams.py``           the trial's values for TensorBoard's HParams tab, beside a TensorBoard callback's run
 ``chief_oracle.py``      KerasTuner's distributed mode: KERASTUNER_TUNER_ID/ORACLE_IP/ORACLE_PORT, a chief and workers
 =======================  =====================================================================================
 

@@ -223,13 +223,17 @@ class Tuner:
 
     def _configure_tensorboard_dir(self, callbacks: list, trial: Trial, execution: int) -> None:
         """Point each TensorBoard callback at ``<log_dir>/<trial_id>`` (``/execution<i>`` with several executions),
-        as keras_tuner does, so that each trial's curves are a run of their own."""
-        for callback in callbacks:
+        as keras_tuner does, so that each trial's curves are a run of their own, and record the trial's values
+        there for TensorBoard's HParams tab."""
+        from chainrule.keras_tuner.hparams import HParamsCallback
+
+        for callback in list(callbacks):
             if type(callback).__name__ == "TensorBoard":
                 log_dir = Path(callback.log_dir) / str(trial.trial_id)
                 if self.executions_per_trial > 1:
                     log_dir = log_dir / f"execution{execution}"
                 callback.log_dir = str(log_dir)
+                callbacks.append(HParamsCallback(log_dir, trial.hyperparameters.values, trial.trial_id))
 
     def _build_model(self, hp: HyperParameters):
         with self.distribution_strategy.scope() if self.distribution_strategy else contextlib.nullcontext():

@@ -129,6 +129,28 @@ def test_visualize_tuning(tmp_path):
     assert os.path.isdir(os.path.join(TMP, "tb", "untitled_project"))  # test
     runs = sorted(os.listdir(os.path.join(TMP, "tb_logs")))  # test: one log folder per trial (KerasTuner's layout)
     assert runs == sorted(t.trial_id for t in trials), runs  # test
-    for trial_id in runs:  # test
-        files = [f for _, _, names in os.walk(os.path.join(TMP, "tb_logs", trial_id)) for f in names]  # test
-        assert any(f.startswith("events.out.tfevents") for f in files)  # test
+    for trial in trials:  # test: each run has its curves and, for the HParams tab, the trial's values
+        run = os.path.join(TMP, "tb_logs", trial.trial_id)  # test
+        tags = {v.tag for e in _events(os.path.join(run, "validation")) for v in e.summary.value}  # test
+        assert tags >= {"epoch_loss", "epoch_accuracy"}  # test
+        plugin = [v for e in _events(run) for v in e.summary.value if v.metadata.plugin_data.plugin_name]  # test
+        assert [v.tag for v in plugin] == ["_hparams_/session_start_info", "_hparams_/session_end_info"]  # test
+        from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData  # test
+
+        data = HParamsPluginData.FromString(plugin[0].metadata.plugin_data.content)  # test
+        values = dict(data.session_start_info.hparams)  # test
+        assert set(values) == set(trial.hyperparameters.values)  # test
+        assert values["model_type"].string_value == trial.hyperparameters.get("model_type")  # test
+
+
+def _events(folder):  # test: the Event records of the event files in folder (TFRecord framing)
+    import struct
+    from tensorboardX.proto.event_pb2 import Event
+
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("events.out.tfevents"):
+            data = open(os.path.join(folder, name), "rb").read()
+            while data:
+                (length,) = struct.unpack("<Q", data[:8])
+                yield Event.FromString(data[12:12 + length])
+                data = data[16 + length:]

@@ -58,6 +58,10 @@ class EventWriter:
     def scalar(self, tag: str, value, step: int) -> None:
         self._add(self._summary.scalar(tag, float(np.asarray(value))), step)
 
+    def summary(self, summary, step: int = 0) -> None:
+        """Write a Summary protocol buffer made elsewhere (tensorboardX's ``hparams`` ones, for KerasTuner)."""
+        self._add(summary, step)
+
     def histogram(self, tag: str, values, step: int, buckets: int | None = None) -> None:
         values = np.asarray(values, np.float64).ravel()
         if values.size == 0 or not np.isfinite(values).all():

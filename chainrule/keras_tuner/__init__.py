@@ -30,6 +30,7 @@
 ``errors.py``            FailedTrialError (fail without retry), FatalError and kin (stop the search)
 ``parallel.py``          trials in worker processes (``workers=N``), one BLAS thread each
 ``mpi_search.py``        trials over the ranks of ``mpiexec`` (``workers="mpi"``), rank 0 keeping the oracle
+``applications.py``      HyperResNet, HyperXception: KerasTuner's ready-made image-classification hypermodels
 ``hparams.py``           the trial's values for TensorBoard's HParams tab, beside a TensorBoard callback's run
 ``chief_oracle.py``      KerasTuner's distributed mode: KERASTUNER_TUNER_ID/ORACLE_IP/ORACLE_PORT, a chief and workers
 =======================  =====================================================================================
@@ -49,8 +50,8 @@ from chainrule.keras_tuner.oracle import Oracle
 from chainrule.keras_tuner.random_search import RandomSearch, RandomSearchOracle
 from chainrule.keras_tuner.trial import Trial, TrialStatus
 from chainrule.keras_tuner.tuner import Tuner
-from chainrule.keras_tuner import oracles, tuners
+from chainrule.keras_tuner import applications, oracles, tuners
 
 __all__ = ["BayesianOptimization", "BayesianOptimizationOracle", "GridSearch", "GridSearchOracle", "HyperModel",
            "HyperParameters", "Hyperband", "HyperbandOracle", "Objective", "Oracle", "RandomSearch",
-           "RandomSearchOracle", "Trial", "TrialStatus", "Tuner", "errors", "oracles", "tuners"]
+           "RandomSearchOracle", "Trial", "TrialStatus", "Tuner", "applications", "errors", "oracles", "tuners"]

@@ -9,8 +9,8 @@ The guide's code is kept as written, except:
   `import keras_tuner` -> `from chainrule import keras_tuner`, `import tensorflow as tf` -> `import chainrule as tf`;
 - MNIST (`keras.datasets.mnist.load_data()`) is replaced by synthetic 28x28 images (tests/programs/mnist_like.py):
   N_TRAIN + N_VAL training images of which the last N_VAL are the validation set (MNIST: 50000 + 10000);
-- the last section (the pre-made `keras_tuner.applications.HyperResNet`) is left out: chainrule.keras_tuner has no
-  pre-built applications;
+- the last section (the pre-made `keras_tuner.applications.HyperResNet`) is a test of its own, marked slow (ResNets
+  of 23M to 58M weights), on the synthetic images;
 - "my_dir" is in the test's temporary folder, and so are the guide's "/tmp" model files (TMP);
 - lines marked `# test:` check what the program produces.
 """
@@ -18,6 +18,7 @@ The guide's code is kept as written, except:
 import os
 
 import numpy as np
+import pytest
 
 from chainrule import keras
 from chainrule.keras import layers
@@ -586,3 +587,33 @@ def test_getting_started(tmp_path, monkeypatch, capsys):
 
     assert all(os.path.exists(os.path.join(TMP, f"{t}.keras")) for t in tuner.oracle.trials)  # test
     assert os.path.exists(os.path.join(TMP, "best_model.keras"))  # test
+
+
+@pytest.mark.slow
+def test_pre_made_hyper_resnet(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # test: my_dir/ in a temporary folder
+    (x, y), _ = mnist_like.load_data(n_train=200, n_test=8, num_classes=10)  # test: the data of the guide's start
+    x_train, x_val = np.expand_dims(x[:-100], -1) / 255.0, np.expand_dims(x[-100:], -1) / 255.0  # test
+    y_train, y_val = keras.utils.to_categorical(y[:-100], 10), keras.utils.to_categorical(y[-100:], 10)  # test
+
+    from chainrule.keras_tuner.applications import HyperResNet
+
+    hypermodel = HyperResNet(input_shape=(28, 28, 1), classes=10)
+
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        objective="val_accuracy",
+        max_trials=2,
+        overwrite=True,
+        directory="my_dir",
+        project_name="built_in_hypermodel",
+    )
+
+    tuner.search(
+        x_train[:100], y_train[:100], epochs=1, validation_data=(x_val[:100], y_val[:100])
+    )
+
+    trials = list(tuner.oracle.trials.values())  # test
+    assert len(trials) == 2 and all(t.status == "COMPLETED" for t in trials), [t.message for t in trials]  # test
+    assert {"version", "conv3_depth", "conv4_depth", "pooling", "optimizer", "learning_rate"} == set(
+        trials[0].hyperparameters.values)  # test

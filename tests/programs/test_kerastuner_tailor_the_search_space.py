@@ -7,12 +7,13 @@ The guide's code is kept as written, except:
 - the import lines: `from tensorflow import keras` -> `from chainrule import keras`,
   `from tensorflow.keras import layers` -> `from chainrule.keras import layers`,
   `import keras_tuner` -> `from chainrule import keras_tuner`;
-- the last section (tuning the learning rate of `keras_tuner.applications.HyperXception`) is left out:
-  chainrule.keras_tuner has no pre-built applications;
+- the last section (tuning the learning rate of `keras_tuner.applications.HyperXception`) is a test of its own,
+  marked slow, on the same random data;
 - "my_dir" is in the test's temporary folder; lines marked `# test:` check what the program produces.
 """
 
 import numpy as np
+import pytest
 
 from chainrule import keras
 from chainrule.keras import layers
@@ -130,3 +131,45 @@ def test_tailor_the_search_space(tmp_path, monkeypatch, capsys):
     loss = tuner.get_best_models()[0].loss
     assert loss == "mse"  # test: the loss given to the tuner, not the hypermodel's
     assert "val_sparse_categorical_crossentropy" in tuner.oracle.get_best_trials()[0].metrics  # test
+
+
+@pytest.mark.slow
+def test_tailor_the_search_space_of_pre_built_hypermodels(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # test: my_dir/ in a temporary folder
+    x_train = np.random.rand(100, 28, 28, 1)  # test: the guide's random data, made earlier in the guide
+    y_train = np.random.randint(0, 10, (100, 1))  # test
+    x_val = np.random.rand(20, 28, 28, 1)  # test
+    y_val = np.random.randint(0, 10, (20, 1))  # test
+
+    hypermodel = keras_tuner.applications.HyperXception(input_shape=(28, 28, 1), classes=10)
+
+    hp = keras_tuner.HyperParameters()
+
+    # This will override the `learning_rate` parameter with your
+    # own selection of choices
+    hp.Choice("learning_rate", values=[1e-2, 1e-3, 1e-4])
+
+    tuner = keras_tuner.RandomSearch(
+        hypermodel,
+        hyperparameters=hp,
+        # Prevents unlisted parameters from being tuned
+        tune_new_entries=False,
+        # Override the loss.
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        objective="val_accuracy",
+        max_trials=3,
+        overwrite=True,
+        directory="my_dir",
+        project_name="helloworld",
+    )
+
+    # Run the search
+    tuner.search(x_train, y_train, epochs=1, validation_data=(x_val, y_val))
+    tuner.search_space_summary()
+
+    trials = list(tuner.oracle.trials.values())  # test
+    assert len(trials) == 3 and all(t.status == "COMPLETED" for t in trials), [t.message for t in trials]  # test
+    assert sorted(t.hyperparameters.get("learning_rate") for t in trials) == [1e-4, 1e-3, 1e-2]  # test
+    assert all(t.hyperparameters.get("sep_num_filters") == 256 for t in trials)  # test: the rest at defaults
+    assert tuner.get_best_models()[0].loss == "sparse_categorical_crossentropy"  # test

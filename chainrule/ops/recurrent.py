@@ -324,8 +324,14 @@ class GRUSequence(_Recurrence):
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
             self._project(x, kernel, go_backwards, out=acts.reshape(steps * batch, -1)[:, :3 * units])
             in_bias, rec_bias = bias if self.has_bias else (xp.zeros(3 * units, dtype=x.dtype),) * 2
+            packed = xp.empty((batch, steps + 1, units), dtype=x.dtype)
+            whole = kernels.whole_loops(acts, recurrent_kernel, in_bias, rec_bias, hs, packed, self.keep)
 
             def steps_of(lo: int, hi: int) -> None:
+                if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
+                    kernels.gru_forward_steps(acts, recurrent_kernel, in_bias, rec_bias, hs, packed, self.keep,
+                                              zero_output_for_mask, lo, hi)
+                    return
                 r = slice(lo, hi)
                 hz = xp.empty((hi - lo, 3 * units), dtype=x.dtype)
                 for t in range(steps):
@@ -333,6 +339,7 @@ class GRUSequence(_Recurrence):
                     kernels.gru_forward_step(acts[t, r], hz, in_bias, rec_bias, hs[t, r], hs[t + 1, r])
                     self._mask_step(t, ys, r)
         else:
+            whole = False
             self.acts = acts = self._project(x, kernel, go_backwards, bias)
             self.rh = rh = xp.empty((steps, batch, units), dtype=x.dtype)
             u_zr, u_h = recurrent_kernel[:, :2 * units], recurrent_kernel[:, 2 * units:]
@@ -349,7 +356,7 @@ class GRUSequence(_Recurrence):
                     self._mask_step(t, ys, r)
 
         run_on_rows(steps_of, batch)
-        return _pack(ys, (hs[steps],))
+        return _pack(None if whole else ys, (hs[steps],), packed if whole else None)
 
     def _backward(self, g):
         self._check_first_order()
@@ -358,15 +365,20 @@ class GRUSequence(_Recurrence):
         go_backwards, zero_output, reset_after = self.settings
         steps, batch, _ = self.acts.shape
         units = recurrent_kernel.shape[0]
-        gy, (dh,) = _unpack(g, steps, 1)
-        rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
-        dxz = xp.empty((steps, batch, 3 * units), dtype=dh.dtype)
-        need_u = self.needs_input_grad[3]
         first_product, u_t = self._backward_products()
+        dxz = xp.empty((steps, batch, 3 * units), dtype=g.dtype)
+        dhz = xp.empty_like(dxz) if reset_after else None
+        whole = reset_after and kernels.whole_loops(g, self.acts, self.hs, self.keep, u_t, dxz, dhz)
+        gy, (dh,) = _unpack(g, steps, 1, finals_only=whole)
+        rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
+        need_u = self.needs_input_grad[3]
         if reset_after:
-            dhz = xp.empty_like(dxz)
 
             def steps_of(lo: int, hi: int) -> None:
+                if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
+                    kernels.gru_backward_steps(g, carry, dh, rec, self.acts, self.hs, self.keep, dxz, dhz, u_t,
+                                               zero_output, first_product, lo, hi)
+                    return
                 r = slice(lo, hi)
                 for t in range(steps - 1, -1, -1):
                     kernels.gru_backward_step(gy[t, r], carry[r], dh[r], rec[r], self.acts[t, r], self.hs[t, r],

@@ -1,5 +1,5 @@
-"""backend/kernels/blas.py: NumPy's BLAS called from inside numba kernels; and the LSTM's whole-loop kernels built on
-it give the numbers of the per-step path to float32 rounding (outputs and every gradient, with and without a mask,
+"""backend/kernels/blas.py: NumPy's BLAS called from inside numba kernels; and the LSTM's and GRU's whole-loop kernels
+built on it give the numbers of the per-step path to float32 rounding (outputs and every gradient, with and without a mask,
 both directions, masked outputs repeated or zero)."""
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ import chainrule as cr
 from chainrule.backend import kernels
 from chainrule.backend.kernels import blas
 from chainrule.backend.kernels import recurrent as step_kernels
-from chainrule.ops.recurrent import lstm
+from chainrule.ops.recurrent import gru, lstm
 
 needs_blas = pytest.mark.skipif(not kernels.enabled() or blas.sgemm_address() is None,
                                 reason="no numba, or NumPy's BLAS has no ILP64 CBLAS sgemm here")
@@ -66,6 +66,35 @@ def test_the_lstm_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwa
     for ours, per_step in zip(whole_loop, _lstm_numbers(masked, go_backwards, zero_output, features)):
         # (the whole loop sums x W + h U + b in one product per step, the per-step path in three: float32 rounding)
         np.testing.assert_allclose(ours, per_step, rtol=1e-5, atol=1e-5)
+
+
+def _gru_numbers(masked: bool, go_backwards: bool, zero_output: bool):
+    rng = np.random.default_rng(4)
+    batch, steps, features, units = 6, 7, 5, 4
+    arrays = [rng.standard_normal((batch, steps, features)), rng.standard_normal((features, 3 * units)) * 0.5,
+              rng.standard_normal((units, 3 * units)) * 0.5, rng.standard_normal((2, 3 * units)) * 0.5]
+    x, w, u, b = (cr.Variable(a.astype(np.float32)) for a in arrays)
+    mask = (np.arange(steps)[None, :] < rng.integers(1, steps + 1, batch)[:, None]) if masked else None
+    with cr.GradientTape() as tape:
+        outs = gru(x, None, w, u, b, mask=mask, go_backwards=go_backwards, zero_output_for_mask=zero_output)
+        loss = sum(cr.reduce_sum(o * o) for o in outs)
+    return [o.numpy() for o in outs] + [g.numpy() for g in tape.gradient(loss, [x, w, u, b])]
+
+
+@needs_blas
+@pytest.mark.parametrize("masked,go_backwards,zero_output", [(False, False, False), (True, True, False),
+                                                            (True, False, True)])
+def test_the_gru_whole_loop_kernels_give_the_per_step_numbers(masked, go_backwards, zero_output, monkeypatch):
+    taken = []
+    for name in ("gru_forward_steps", "gru_backward_steps"):
+        original = getattr(step_kernels, name)
+        monkeypatch.setattr(step_kernels, name,
+                            lambda *args, _original=original, _name=name: taken.append(_name) or _original(*args))
+    whole_loop = _gru_numbers(masked, go_backwards, zero_output)
+    assert {"gru_forward_steps", "gru_backward_steps"} <= set(taken)
+    monkeypatch.setattr(step_kernels, "whole_loops", lambda *arrays: False)
+    for ours, per_step in zip(whole_loop, _gru_numbers(masked, go_backwards, zero_output)):
+        np.testing.assert_allclose(ours, per_step, rtol=1e-6, atol=1e-6)
 
 
 def test_the_loops_run_only_where_they_can(monkeypatch):

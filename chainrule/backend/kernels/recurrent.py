@@ -108,6 +108,21 @@ def masked_step(rows, new_h, y_out, y_prev, zero_output: bool, pairs) -> None:
             new[rows] = previous[rows]
 
 
+@_inline
+def _masked_outputs(t, hs, out, keep, zero_output, lo, hi):
+    """Step t's outputs into ``out`` (batch, time + ..., units), with masked_step's rule for a masked row: its state
+    stays, its output repeats the previous one (or is 0)."""
+    for b in range(lo, hi):
+        if keep[t, b] > 0:
+            out[b, t] = hs[t + 1, b]
+        else:
+            hs[t + 1, b] = hs[t, b]
+            if zero_output or t == 0:
+                out[b, t] = 0.0
+            else:
+                out[b, t] = out[b, t - 1]
+
+
 def _masked_state_grad(keep, gy, carry, dh, zero_output: bool):
     """The gradient reaching a step's new state (dh + gy on kept rows, 0 on masked ones); updates ``carry`` (what a
     masked row's output passes to the previous output) and returns the kept rows as a boolean column."""
@@ -182,16 +197,11 @@ def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, o
             blas.gemm(gemm_address, hs[t, lo:hi], weights, acts[t, lo:hi], 1.0)
         for b in range(lo, hi):
             _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
-            if keep[t, b] > 0:
-                out[b, t] = hs[t + 1, b]
-            else:  # a masked step (masked_step's rule): the state stays, the output repeats (or is 0)
+            if keep[t, b] <= 0:  # a masked step keeps its cell state too
                 cs[t + 1, b] = cs[t, b]
-                hs[t + 1, b] = hs[t, b]
-                if zero_output or t == 0:
-                    out[b, t] = 0.0
-                else:
-                    out[b, t] = out[b, t - 1]
-            if t + 1 < steps:
+        _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+        if t + 1 < steps:
+            for b in range(lo, hi):
                 operands[t + 1, b, features:features + n] = hs[t + 1, b]
 
 
@@ -322,8 +332,8 @@ def gru_forward_step_numpy(acts, hz, in_bias, rec_bias, h_prev, h_out) -> None:
     _mix_(h_out, acts[:, :n], h_prev, hh)
 
 
-@jit(bit_exact=False, error_model="numpy", nogil=True)
-def _gru_forward_nb(acts, hz, in_bias, rec_bias, h_prev, h_out):
+@_inline
+def _gru_forward_rows(acts, hz, in_bias, rec_bias, h_prev, h_out):
     n = h_prev.shape[1]
     bi_zr, bi_h, br_zr, br_h = in_bias[:2 * n], in_bias[2 * n:], rec_bias[:2 * n], rec_bias[2 * n:]
     for b in range(acts.shape[0]):
@@ -340,6 +350,27 @@ def _gru_forward_nb(acts, hz, in_bias, rec_bias, h_prev, h_out):
             v = _tanh32(hh[j] + bi_h[j] + reset[j] * hrec[j])
             hh[j] = v
             ho[j] = v + update[j] * (hp[j] - v)
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _gru_forward_nb(acts, hz, in_bias, rec_bias, h_prev, h_out):
+    _gru_forward_rows(acts, hz, in_bias, rec_bias, h_prev, h_out)
+
+
+@jit(bit_exact=False, error_model="numpy", nogil=True)
+def _gru_forward_steps_nb(gemm_address, acts, u, in_bias, rec_bias, hs, out, keep, zero_output, lo, hi):
+    hz = np.empty((hi - lo, u.shape[1]), acts.dtype)
+    for t in range(acts.shape[0]):
+        blas.gemm(gemm_address, hs[t, lo:hi], u, hz, 0.0)
+        _gru_forward_rows(acts[t, lo:hi], hz, in_bias, rec_bias, hs[t, lo:hi], hs[t + 1, lo:hi])
+        _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+
+
+def gru_forward_steps(acts, u, in_bias, rec_bias, hs, out, keep, zero_output: bool, lo: int, hi: int) -> None:
+    """Rows lo:hi of every step of a reset_after GRU in one kernel call, the recurrent products by BLAS from inside
+    it (``blas.gemm``): what ``gru_forward_step`` and ``masked_step`` do per step (``keep``: (time, batch), 0 at a
+    masked step), the outputs written into ``out`` ((batch, time + ..., units))."""
+    _gru_forward_steps_nb(blas.sgemm_address(), acts, u, in_bias, rec_bias, hs, out, keep, bool(zero_output), lo, hi)
 
 
 def gru_forward_step(acts, hz, in_bias, rec_bias, h_prev, h_out) -> None:
@@ -362,9 +393,9 @@ def gru_backward_step_numpy(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, ze
     dh[...] = backend.xp.where(kept, dhn * z, dh)
 
 
-@jit(bit_exact=False, nogil=True)
-def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
-    # loops from 0 over rows' slices, the mask decided per row (see _lstm_backward_nb)
+@_inline
+def _gru_backward_rows(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
+    # loops from 0 over rows' slices, the mask decided per row (see _lstm_backward_rows)
     n = h_prev.shape[1]
     for b in range(acts.shape[0]):
         a, dx, dr = acts[b], dxz[b], dhz[b]
@@ -392,6 +423,33 @@ def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_outp
             _pass_masked_row(gy_b, carry_b, dh_b, rec_b, zero_output)
             dx[:] = 0.0
             dr[:] = 0.0
+
+
+@jit(bit_exact=False, nogil=True)
+def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output):
+    _gru_backward_rows(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output)
+
+
+@jit(bit_exact=False, nogil=True)
+def _gru_backward_steps_nb(gemm_address, g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, zero_output,
+                           first_product, lo, hi):
+    gy = np.empty((hi - lo, dh.shape[1]), acts.dtype)
+    for t in range(acts.shape[0] - 1, -1, -1):
+        for b in range(lo, hi):
+            gy[b - lo] = g[b, t]
+        _gru_backward_rows(gy, carry[lo:hi], dh[lo:hi], rec[lo:hi], acts[t, lo:hi], hs[t, lo:hi], keep[t, lo:hi],
+                           dxz[t, lo:hi], dhz[t, lo:hi], zero_output)
+        if t or first_product:
+            blas.gemm(gemm_address, dhz[t, lo:hi], u_t, rec[lo:hi], 0.0)
+
+
+def gru_backward_steps(g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, zero_output: bool, first_product: bool,
+                       lo: int, hi: int) -> None:
+    """Rows lo:hi of every step of a reset_after GRU back in one kernel call, reading the outputs' gradients from
+    ``g`` ((batch, time + ..., units)): ``gru_backward_step`` for each step from the last, then ``rec = dhz_t Uᵀ``
+    by BLAS from inside the kernel (for step 0 only with ``first_product``)."""
+    _gru_backward_steps_nb(blas.sgemm_address(), g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, bool(zero_output),
+                           bool(first_product), lo, hi)
 
 
 def gru_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output) -> None:

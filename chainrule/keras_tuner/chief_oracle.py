@@ -6,9 +6,10 @@ each worker; ``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` are where t
 the oracle: its ``search`` serves it until the search is over and every worker has stopped. Each worker's
 ``search`` asks the chief for trials, trains them and reports their metrics; models and trial files go to the
 search's folder, which all the processes must share (one machine, or a shared file system). KerasTuner speaks
-gRPC; here the messages are JSON over :mod:`multiprocessing.connection` (no pickles: a message can only call the
-oracle's methods), so a chainrule chief serves chainrule workers only. For trials over the ranks of one
-``mpiexec`` instead, see ``workers="mpi"`` (:mod:`chainrule.keras_tuner.mpi_search`).
+gRPC; here the calls are XML-RPC (the standard library's :mod:`xmlrpc` server and client), each carrying its
+arguments and result as JSON text (no pickles: a call can only reach the oracle's methods), so a chainrule chief
+serves chainrule workers only. For trials over the ranks of one ``mpiexec`` instead, see ``workers="mpi"``
+(:mod:`chainrule.keras_tuner.mpi_search`).
 
 >>> import os
 >>> has_chief_oracle() == ("KERASTUNER_ORACLE_IP" in os.environ)
@@ -20,7 +21,9 @@ import json
 import os
 import threading
 import time
-from multiprocessing.connection import Client, Listener
+from socketserver import ThreadingMixIn
+from xmlrpc.client import ServerProxy
+from xmlrpc.server import SimpleXMLRPCServer
 
 from chainrule.keras_tuner.hyperparameters import HyperParameters
 from chainrule.keras_tuner.trial import Trial, TrialStatus
@@ -106,31 +109,28 @@ class OracleServer:
             return ((self._stopped or self.failure is not None) and not self.oracle.ongoing_trials
                     and not self._asking)
 
-    def _serve_connection(self, connection) -> None:
-        with connection:
-            while True:
-                try:
-                    request = json.loads(connection.recv_bytes())
-                except (EOFError, OSError):
-                    return
-                connection.send_bytes(json.dumps(self.handle(request), default=float).encode())
+    def _call_json(self, method: str, arguments: str) -> str:
+        """The XML-RPC entry point: one oracle call, its arguments and its answer as JSON text."""
+        return json.dumps(self.handle({"method": method, "args": json.loads(arguments)}), default=float)
 
     def serve(self) -> None:
         """Listen at KERASTUNER_ORACLE_IP:PORT until the search is over and no worker is still asking."""
-        with Listener(_address(), family="AF_INET") as listener:
-            def accept():
-                while True:
-                    try:
-                        connection = listener.accept()
-                    except OSError:  # the listener was closed: the search is over
-                        return
-                    threading.Thread(target=self._serve_connection, args=(connection,), daemon=True).start()
-
-            threading.Thread(target=accept, daemon=True).start()
-            while not self.done():
-                time.sleep(0.1)
+        with _ThreadingXMLRPCServer(_address(), allow_none=True, logRequests=False) as server:
+            server.register_function(self._call_json, "call")
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+            try:
+                while not self.done():
+                    time.sleep(0.1)
+            finally:
+                server.shutdown()
         if self.failure is not None:
             raise RuntimeError(self.failure)
+
+
+class _ThreadingXMLRPCServer(ThreadingMixIn, SimpleXMLRPCServer):
+    """The standard library's XML-RPC server answering each worker's call in a thread of its own."""
+
+    daemon_threads = True
 
 
 class OracleClient:
@@ -139,32 +139,32 @@ class OracleClient:
 
     def __init__(self, oracle):
         self._local = oracle
-        self._connection = None
+        self._proxy = None
+        self._answered = False  # whether the chief has answered once (until then, a refused call is retried)
 
     def __getattr__(self, name):
         return getattr(self._local, name)
 
     def _request(self, method: str, **args):
-        if self._connection is None:
-            self._connection = self._connect()
-        self._connection.send_bytes(json.dumps({"method": method, "args": args}, default=float).encode())
-        reply = json.loads(self._connection.recv_bytes())
-        if "error" in reply:
-            raise _ERRORS.get(reply["error"], RuntimeError)(reply["message"])
-        return reply["result"]
-
-    @staticmethod
-    def _connect():
+        if self._proxy is None:
+            host, port = _address()
+            self._proxy = ServerProxy(f"http://{host}:{port}/", allow_none=True)
+        arguments = json.dumps(args, default=float)
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
         while True:
             try:
-                return Client(_address(), family="AF_INET")
-            except (ConnectionRefusedError, FileNotFoundError):
-                if time.monotonic() > deadline:
+                reply = json.loads(self._proxy.call(method, arguments))
+                self._answered = True
+                break
+            except ConnectionRefusedError:
+                if self._answered or time.monotonic() > deadline:
                     raise ConnectionError(f"no chief oracle answered at {':'.join(map(str, _address()))} within "
                                           f"{CONNECT_TIMEOUT_S:.0f} s (is the process with KERASTUNER_TUNER_ID="
                                           f"'chief' running?)") from None
                 time.sleep(0.2)
+        if "error" in reply:
+            raise _ERRORS.get(reply["error"], RuntimeError)(reply["message"])
+        return reply["result"]
 
     def create_trial(self, tuner_id: str) -> Trial:
         return Trial.from_state(self._request("create_trial", tuner_id=tuner_id))

@@ -6,6 +6,7 @@ import chainrule as tf
 
 
 def test_tf_functions_between_layers_build_a_model_that_computes_them():
+    tf.keras.backend.clear_session()  # the names below are a fresh session's (tf.reduce_mean, not tf.reduce_mean_2)
     x = tf.keras.Input((4,))
     h = tf.keras.layers.Dense(3, name="d")(x)
     y = tf.concat([tf.nn.relu(h), tf.math.square(h)], axis=-1)

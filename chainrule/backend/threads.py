@@ -125,6 +125,21 @@ def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_
             future.result()
 
 
+def added_in_order(parts: dict):
+    """The arrays ``parts`` maps each part's start to (results of :func:`run_on_rows`'s parts, say) added in the order
+    of the starts, so that the same split gives the same bits.
+
+    >>> import numpy as np
+    >>> added_in_order({4: np.array([1.0]), 0: np.array([2.0])})
+    array([3.])
+    """
+    starts = sorted(parts)
+    total = parts[starts[0]]
+    for start in starts[1:]:
+        total = total + parts[start]
+    return total
+
+
 def _executor(workers: int) -> ThreadPoolExecutor:
     global _pool
     if _pool is None or _pool._max_workers < workers:

@@ -3,8 +3,11 @@
 Forward: one GEMM projects the inputs of every step (x W), then each step does one recurrent GEMM (h U, BLAS, into
 a buffer made once) and the gate math with the biases in one pass (chainrule/backend/kernels/recurrent.py). Backward
 runs through time inside the node: per step the gate math back and one GEMM (dz Uᵀ); the weight gradients are then
-GEMMs over all steps (dW and dU as one, [X H]ᵀ dZ, where both share dZ). From batch 128 up (``backend.threads``) the
-steps run on halves of the batch in two threads.
+GEMMs over all steps (dW, dU and db as one, [X H 1]ᵀ dZ, where they share dZ). From batch 128 up
+(``backend.threads``) the steps run on halves of the batch in two threads. In float32, LSTM and GRU (reset_after) run
+each half's whole loop in one kernel call that calls BLAS itself (``kernels.whole_loops``): the LSTM then folds the
+input projection into each step's product when it has few input features, and adds its weight gradients up step by
+step in the backward loop.
 
 Weights as Keras keeps them: kernel (features, k·units), recurrent_kernel (units, k·units), gates side by side in
 Keras's order (LSTM i, f, c, o; GRU z, r, h). GRU's bias is (2, 3·units) with ``reset_after=True`` (input and
@@ -28,7 +31,7 @@ from __future__ import annotations
 from chainrule import backend
 from chainrule.backend.kernels import recurrent as kernels
 from chainrule.backend.kernels.activation import column_sum
-from chainrule.backend.threads import parallel_region, run_on_rows
+from chainrule.backend.threads import added_in_order, parallel_region, run_on_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 
@@ -78,15 +81,6 @@ def _initial(state, batch: int, units: int, dtype):
     return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
 
 
-def _added_in_order(parts: dict):
-    """The arrays of ``parts`` ({start: array}) added in the order of their starts (the same bits for one split)."""
-    starts = sorted(parts)
-    total = parts[starts[0]]
-    for start in starts[1:]:
-        total += parts[start]
-    return total
-
-
 def _summed_product(a, b):
     """Σ_t a_tᵀ b_t over the steps and rows of (time, batch, ·) arrays, as GEMMs over blocks of the rows side by side
     in threads (``run_on_rows``), their results then added in order: the op keeps BLAS's own threads idle, since
@@ -100,7 +94,7 @@ def _summed_product(a, b):
         blocks[lo] = backend.xp.matmul(a2[:, lo:hi], b2[lo:hi])
 
     run_on_rows(block, steps * batch)
-    return _added_in_order(blocks)
+    return added_in_order(blocks)
 
 
 def _vector(bias, width: int, dtype):
@@ -300,7 +294,7 @@ class LSTMSequence(_Recurrence):
                     xp.matmul(dz[t, r], u_t, out=rec[r])
 
         run_on_rows(steps_of, batch)
-        dw, du, db = self._weight_grads(dz, _added_in_order(weight_grads) if whole else None)
+        dw, du, db = self._weight_grads(dz, added_in_order(weight_grads) if whole else None)
         return (self._input_grad(dz, self.arrays[3], go_backwards), self._initial_grad(dh, rec),
                 dc if self.needs_input_grad[2] else None, dw, du, db, None)
 

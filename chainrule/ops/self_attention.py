@@ -22,11 +22,12 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.backend.kernels.activation import column_sum
+from chainrule.backend.threads import added_in_order
 from chainrule.engine.autograd import grad
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.attention import (_keep, _on_leading_items, _transposed_copy, attend_part, differentiate_part,
-                                     scaled_dot_product_attention)
+from chainrule.ops.attention import (_keep, _on_leading_items, _part_of, _transposed_copy, attend_part,
+                                     differentiate_part, scaled_dot_product_attention)
 from chainrule.ops.linalg import linear
 from chainrule.ops.math import cast
 from chainrule.ops.nn import _mask_generator
@@ -64,8 +65,9 @@ class SelfAttention(Function):
             if b is not None:
                 qkv[lo:hi] += b
             q, k, v = self._heads(qkv[lo:hi])
+            part = _part_of(probs.shape[:2], lo, hi)  # the mask's and dropout's rows (or all, where they broadcast)
             attend_part(q * scale, _transposed_copy(k, xp), v, probs[lo:hi], o[lo:hi].transpose(0, 2, 1, 3),
-                        keep=_batch_part(keep, lo, hi), drop=_batch_part(drop, lo, hi))
+                        keep=part(keep), drop=part(drop))
             y2 = y[lo:hi].reshape(-1, wo2.shape[1])
             xp.matmul(o[lo:hi].reshape(-1, wo2.shape[0]), wo2, out=y2)
             if bo is not None:
@@ -102,14 +104,14 @@ class SelfAttention(Function):
             q, k, v = self._heads(self.qkv[lo:hi])
             dq, dk, dv = self._heads(dqkv[lo:hi])
             differentiate_part(do, self.o[lo:hi].transpose(0, 2, 1, 3), q, k, v, self.probs[lo:hi],
-                               _batch_part(self.drop, lo, hi), self.scale, dq, dk, dv)
+                               _part_of(self.probs.shape[:2], lo, hi)(self.drop), self.scale, dq, dk, dv)
             d2 = dqkv[lo:hi].reshape(-1, dqkv.shape[-1])
             if dx is not None:
                 xp.matmul(d2, self.w.T, out=dx[rows])
             sums[lo] = [o2.T @ g2, column_sum(g2), self.x2[rows].T @ d2, column_sum(d2)]
 
         _on_leading_items(differentiate, (batch,), self.probs.size)
-        dwo, dbo, dw, db = _added_in_order([sums[lo] for lo in sorted(sums)])
+        dwo, dbo, dw, db = (added_in_order({lo: part[i] for lo, part in sums.items()}) for i in range(4))
         wq, bq, wk, bk, wv, bv, wo, bo = self.arrays[1:9]
         ends = np.cumsum(self.widths)
         starts = (0, *ends[:-1])
@@ -132,21 +134,6 @@ class SelfAttention(Function):
         wanted = [t for t, need in zip(inputs, self.needs_input_grad[:9]) if need]
         found = iter(grad(y, wanted, grad_outputs=g, create_graph=True))
         return tuple(next(found) if need else None for need in self.needs_input_grad[:9]) + (None,)
-
-
-def _added_in_order(parts: list[list]) -> list:
-    """The parts' arrays added position by position, in the parts' order (the same bits for the same split)."""
-    totals = list(parts[0])
-    for part in parts[1:]:
-        totals = [total + a for total, a in zip(totals, part)]
-    return totals
-
-
-def _batch_part(a, lo: int, hi: int):
-    """Rows lo:hi of a (batch, ...) array, or the array itself where it broadcasts over the batch (or is None)."""
-    if a is None or a.ndim < 4 or a.shape[0] == 1:
-        return a
-    return a[lo:hi]
 
 
 def _composite(x, wq, bq, wk, bk, wv, bv, wo, bo, keep, scale: float):

@@ -1,8 +1,12 @@
-"""One time step of the fused recurrent ops (chainrule/ops/recurrent.py): the gate math between two GEMMs.
+"""The steps of the fused recurrent ops (chainrule/ops/recurrent.py): the gate math between two GEMMs.
 
-The op does the products with BLAS (the input projection of all steps at once, one recurrent product per step); a
-step here adds the biases, turns the products into the gates and the new state. Arrays are (batch, units) rows of
-one step; each function takes any contiguous part of the batch's rows (the op runs parts in threads).
+Per step (``*_step``): the op does the products with BLAS (the input projection of all steps at once, one recurrent
+product per step); a step here adds the biases, turns the products into the gates and the new state. Arrays are
+(batch, units) rows of one step; each function takes any contiguous part of the batch's rows (the op runs parts in
+threads). Whole loops (``lstm_*_steps``, ``gru_*_steps``, float32 where ``whole_loops`` says so): one kernel call
+runs every step of a part of the rows, each step's products by NumPy's BLAS from inside the kernel
+(``backend/kernels/blas.py``) and the same gate math (the row helpers both paths inline), so no Python runs and the
+GIL is not taken between steps.
 
 Forward, float32: one numba pass per step, with tanh as a rational function (``_tanh32``) that vectorizes, and
 σ(x) = (1 + tanh(x/2)) / 2, which never overflows. Float64, or without numba: NumPy's ufuncs in place (their tanh is
@@ -206,9 +210,9 @@ def _lstm_forward_steps_nb(gemm_address, acts, weights, hs, cs, tcs, operands, o
 
 
 def whole_loops(*arrays) -> bool:
-    """Whether the whole-loop kernels (``lstm_forward_steps``, ``lstm_backward_steps``) take these arrays: float32
-    kernels on, every array C-contiguous, and BLAS's sgemm found (``blas.sgemm_address``); else the op steps in
-    Python with the per-step kernels."""
+    """Whether the whole-loop kernels (``lstm_*_steps``, ``gru_*_steps``) take these arrays: float32 kernels on,
+    every array C-contiguous, and BLAS's sgemm found (``blas.sgemm_address``); else the op steps in Python with the
+    per-step kernels."""
     return blas.sgemm_address() is not None and _fits32(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.keras.layers.base import InputSpec
-from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
+from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
 from chainrule.ops import conv as conv_ops
 
 
@@ -119,7 +119,6 @@ class Conv2D(KernelLayer):
         if groups != 1:
             raise NotImplementedError(f"Conv2D: groups={groups} is not supported (grouped convolution); use groups=1")
         self.groups = 1
-        self._fused_relu = fuses_relu(self.activation)
         self._pads: dict[tuple, tuple] = {}  # (height, width) of the input -> the explicit padding
         self.input_spec = InputSpec(ndim=4)
 

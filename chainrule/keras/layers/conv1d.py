@@ -16,7 +16,7 @@ from __future__ import annotations
 from chainrule.keras.layers.base import InputSpec
 from chainrule.keras.layers.conv import (bias_and_activation, conv_config, conv_output_length, normalize_padding,
                                          normalize_tuple, overrides_convolution_op)
-from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
+from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
 from chainrule.ops import conv as conv_ops
 from chainrule.ops.conv1d import causal_pads, lift_1d, lower_1d
 
@@ -54,7 +54,6 @@ class Conv1D(KernelLayer):
         self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", "Conv1D", n=1)
         check_strides_and_dilation(self.strides, self.dilation_rate, "Conv1D")
         self.groups = check_groups(groups, "Conv1D")
-        self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(ndim=3)
 
     def build(self, input_shape):

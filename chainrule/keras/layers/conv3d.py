@@ -19,7 +19,7 @@ from chainrule.keras.layers.conv import (bias_and_activation, conv_config, conv_
                                          normalize_padding, normalize_tuple, overrides_convolution_op,
                                          shape_channels_last, shape_from_channels_last, to_channels_last)
 from chainrule.keras.layers.conv1d import check_strides_and_dilation
-from chainrule.keras.layers.core import KernelLayer, check_data_format, fuses_relu, positive_int
+from chainrule.keras.layers.core import KernelLayer, check_data_format, positive_int
 from chainrule.ops.conv import Conv2DBiasAct
 from chainrule.ops.conv3d import conv3d, fold_conv3d, unfold_images
 
@@ -54,7 +54,6 @@ class Conv3D(KernelLayer):
         self.data_format = check_data_format(data_format, "Conv3D", allow_channels_first=True)
         self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", "Conv3D", n=3)
         check_strides_and_dilation(self.strides, self.dilation_rate, "Conv3D")
-        self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(ndim=5)
 
     def build(self, input_shape):

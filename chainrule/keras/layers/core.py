@@ -49,18 +49,34 @@ def positive_int(value, name: str, layer: str) -> int:
     return int(value)
 
 
+class ActivationAttribute:
+    """A layer's ``activation`` attribute: setting it also sets what ``call`` applies (``_act``, None for the
+    identity) and whether the affine node fuses a relu (``_fused_relu``), so that ``layer.activation = None`` after
+    construction takes effect, as in Keras (its Grad-CAM example drops a classifier's softmax that way)."""
+
+    def __get__(self, layer, owner=None):
+        return self if layer is None else layer.__dict__.get("_activation")
+
+    def __set__(self, layer, value) -> None:
+        function = activations.get(value)
+        layer.__dict__["_activation"] = function
+        layer.__dict__["_act"] = activation_or_none(function)
+        layer.__dict__["_fused_relu"] = fuses_relu(function)
+
+
 class KernelLayer(Layer):
     """What Dense and Conv2D share: an activation, a kernel and an optional bias, their initializers and regularizers.
 
     ``call`` applies ``self._act`` (None for the identity) to the affine output, so a linear layer costs no extra op.
     """
 
+    activation = ActivationAttribute()
+
     def __init__(self, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.activation = activations.get(activation)
-        self._act = activation_or_none(activation)
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -116,7 +132,6 @@ class Dense(KernelLayer):
     def __init__(self, units: int, activation=None, use_bias: bool = True, **kwargs):
         super().__init__(activation=activation, use_bias=use_bias, **kwargs)
         self.units = positive_int(units, "units", "Dense")
-        self._fused_relu = fuses_relu(self.activation)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 

@@ -16,7 +16,7 @@ from chainrule.keras import activations, constraints, initializers, regularizers
 from chainrule.keras.layers.base import InputSpec, Layer, serialize_object
 from chainrule.keras.mixed_precision.autocast import read
 from chainrule.keras.layers.conv import conv_output_length, normalize_padding, normalize_tuple
-from chainrule.keras.layers.core import activation_or_none, check_data_format, positive_int
+from chainrule.keras.layers.core import ActivationAttribute, check_data_format, positive_int
 from chainrule.ops.depthwise import depthwise_conv2d, separable_conv2d
 
 
@@ -25,6 +25,7 @@ class _DepthwiseBase(Layer):
     the activation; ``_kernels`` names the layer's kernels (each with an initializer and a regularizer)."""
 
     _kernels: tuple[str, ...] = ("depthwise",)
+    activation = ActivationAttribute()
 
     def __init__(self, kernel_size, strides=(1, 1), padding: str = "valid", depth_multiplier: int = 1,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias: bool = True,
@@ -42,8 +43,7 @@ class _DepthwiseBase(Layer):
         self.padding = normalize_padding(padding, kind)
         self.data_format = check_data_format(data_format, kind)
         self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", kind)
-        self.activation = activations.get(activation)
-        self._act = activation_or_none(activation)
+        self.activation = activation
         self.use_bias = bool(use_bias)
         for kernel, (initializer, regularizer, constraint) in kernel_args.items():
             setattr(self, f"{kernel}_initializer", initializers.get(initializer))

@@ -367,6 +367,28 @@ logcosh = log_cosh
 
 
 # --- reduction --------------------------------------------------------------------------------------------------------
+class Reduction:
+    """tf.keras 2's names for the loss reductions (``tf.keras.losses.Reduction.NONE``), the strings Keras 3 takes.
+
+    >>> Reduction.NONE, Reduction.validate("sum")
+    ('none', None)
+    """
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls) -> tuple:
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key: str) -> None:
+        if key not in cls.all():
+            raise ValueError(f'Invalid Reduction Key: {key}. Expected keys are "{cls.all()}"')
+
+
 def _standardize_reduction(reduction: str | None) -> str:
     reduction = "none" if reduction is None else str(reduction).lower()
     if reduction == "auto":

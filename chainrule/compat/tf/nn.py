@@ -148,6 +148,7 @@ def bias_add(value: TensorLike, bias: TensorLike) -> Tensor:
 # tf.nn's names for activations and helpers that live elsewhere: the keras.ops activations and tf.math's functions
 from chainrule.keras.ops import relu6, selu, softsign  # noqa: E402
 from chainrule.compat.tf.math import l2_normalize, top_k  # noqa: E402
+from chainrule.compat.tf.replica_losses import compute_average_loss, scale_regularization_loss  # noqa: E402,F401
 
 
 def silu(features: TensorLike, beta: float = 1.0, name=None) -> Tensor:

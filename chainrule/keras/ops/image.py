@@ -221,3 +221,9 @@ def crop_images(images: TensorLike, top_cropping=None, left_cropping=None, botto
 
 __all__ = ["affine_transform", "crop_images", "extract_patches", "pad_images", "resize", "rgb_to_grayscale"]
 wrap_namespace(globals(), __all__, "keras.ops.image.")
+
+# the functions kept in modules of their own (they use the helpers above), under keras.ops.image's names
+from chainrule.keras.ops.image_color import hsv_to_rgb, rgb_to_hsv  # noqa: E402
+from chainrule.keras.ops.image_filters import gaussian_blur, sobel_edges, ssim  # noqa: E402
+
+__all__ += ["gaussian_blur", "hsv_to_rgb", "rgb_to_hsv", "sobel_edges", "ssim"]

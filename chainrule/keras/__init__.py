@@ -9,7 +9,7 @@ both work.
 ``keras.losses`` ...      :mod:`chainrule.keras.losses`, ``optimizers``, ``metrics``, ``callbacks``, ``initializers``,
                           ``regularizers``, ``constraints``, ``activations``
 ``keras.utils``           to_categorical, set_random_seed, Progbar, normalize
-``keras.datasets``        :mod:`chainrule.data.datasets` (mnist, fashion_mnist)
+``keras.datasets``        :mod:`chainrule.data.datasets` (mnist, fashion_mnist, imdb, reuters, cifar10, cifar100, ...)
 ``keras.backend``         floatx, set_floatx, clear_session
 ``keras.saving``          :mod:`chainrule.keras.saving` (save_model, load_model, save_weights, load_weights)
 ``keras.tree``            :mod:`chainrule.utils.tree` (flatten, map_structure, pack_sequence_as, ...; also tf.nest)

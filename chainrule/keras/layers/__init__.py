@@ -5,7 +5,7 @@
 >>> layers.Dense(2)(np.ones((1, 3), "float32")).shape
 TensorShape([1, 2])
 """
-from chainrule.keras.layers.activations import ELU, LeakyReLU, ReLU, Softmax
+from chainrule.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from chainrule.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
@@ -69,6 +69,7 @@ __all__ += ["RNN", "StackedRNNCells", "SimpleRNNCell", "LSTMCell", "GRUCell", "S
 __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 __all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
+__all__ += ["PReLU"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

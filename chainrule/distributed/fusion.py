@@ -61,12 +61,13 @@ class Plan:
     ``start_order`` (when all start at once: the smallest first) and whether the exchange is ``single`` (one
     bucket, one sum)."""
 
-    __slots__ = ("key", "buckets", "sizes", "into", "bucket_of", "results", "piece", "packs", "full", "solo",
-                 "direct", "carrier", "single", "start_order")
+    __slots__ = ("key", "layout", "carry", "buckets", "sizes", "into", "bucket_of", "results", "views", "piece",
+                 "packs", "full", "solo", "direct", "carrier", "single", "start_order")
 
     def __init__(self, key: tuple, grads: list, compression: str, first_bytes: int, bytes_: int, threshold: int,
                  solo_bytes: int = SOLO_BYTES, carry: bool = False):
-        self.key = key
+        self.key, self.carry = key, carry
+        self.layout = layout(grads)
         members: list[list[int]] = []
         wires: list[np.dtype] = []
         alone: list[bool] = []  # whether each bucket is one gradient of solo_bytes or more
@@ -106,6 +107,9 @@ class Plan:
                 offset += n
             self.buckets.append(flat)
             self.sizes.append(len(ks))
+        self.views = [None] * len(grads)  # what the exchange returns: the result of each gradient, None for None
+        for k, view, _ in self.results:
+            self.views[k] = view
         self.piece = max(1, threshold)  # bytes
         self.packs = [(k, into) for k, into in enumerate(self.into) if into is not None]
         self.full = [0] * len(self.buckets)  # (every bucket packed)
@@ -123,13 +127,15 @@ class Plan:
         pack(self.packs, grads, weight)
         comm, flat = communicator(), self.buckets[0]
         comm.wait(comm.start_sum(flat), flat.nbytes)
-        out = list(grads)
-        for k, view, _ in self.results:
-            out[k] = view
-        return out
+        return list(self.views)
 
     def exchange(self, weight: float) -> "Exchange":
         return Exchange(self, weight)
+
+
+def layout(grads: list) -> list:
+    """Each gradient's (shape, dtype), None for None: what a :class:`Plan` is made for."""
+    return [g if g is None else (g.shape, g.dtype) for g in grads]
 
 
 def pack(places: list, grads: list, weight: float) -> None:
@@ -245,11 +251,10 @@ class Exchange:
                 self._start(b)
             self.started = len(plan.buckets)
             self.complete(arrival_first=True)
-        out = list(grads)
+        out = list(plan.views)
         for k, view, source in plan.results:
             if source is not None:  # (compressed: back to the gradient's dtype)
                 view[...] = source
-            out[k] = view
         for k in taken:
             out[k] = grads[k]
         return out
@@ -285,6 +290,7 @@ class GradientReducer:
         self.solo_bytes = int(solo_bytes)
         self.overlap = overlap_default() if overlap is None else bool(overlap)
         self._plans: dict[tuple, Plan] = {}  # layout of the gradients -> its buckets and views, kept between steps
+        self._last_plan: Plan | None = None  # (a step's layout is nearly always the last one's: checked first)
         self.armed = None  # (plan, {id(variable): k}, weight) for the next backward walk (overlap.py)
         self.pending: Exchange | None = None  # the exchange that walk started, for the next reduce to finish
         self.last_weight = 1.0  # the weight of the last reduce: the next walk's, when no step says otherwise
@@ -297,12 +303,16 @@ class GradientReducer:
     def plan(self, grads: list, carry: bool = False) -> Plan:
         """The buckets for this layout of gradients (made once per layout); ``carry``: with a slot for one number
         more (:attr:`Plan.carrier`, None when no bucket can take it)."""
-        key = tuple([None if g is None else (g.shape, g.dtype.num) for g in grads])
+        shapes, last = layout(grads), self._last_plan
+        if last is not None and last.carry == carry and last.layout == shapes:  # (no hashing of the layout)
+            return last
+        key = tuple([None if s is None else (s[0], s[1].num) for s in shapes])
         plan = self._plans.get((key, carry))
         if plan is None:
             plan = self._plans[key, carry] = Plan(key, grads, self.compression, min(
                 self.first_bucket_bytes, self.bucket_bytes), self.bucket_bytes, self.threshold_bytes,
                 self.solo_bytes, carry)
+        self._last_plan = plan
         return plan
 
     def reduce(self, grads: list, weight: float, variables: list | None = None, scale_later: bool = False,

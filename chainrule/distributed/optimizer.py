@@ -66,7 +66,8 @@ def combine_gradients(optimizer: Optimizer, grads: list, variables: list, reduce
     if not optimizer.__dict__.get("_distributed_synced"):
         sync_from_root(optimizer, list(variables))
     weight = current_weight()
-    arrays = [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g) for g in grads]
+    arrays = [g if g is None or type(g) is np.ndarray else np.asarray(g.data if isinstance(g, Tensor) else g)
+              for g in grads]
     return reducer.reduce(arrays, default_weight if weight is None else weight, variables, scale_later,
                           gradients_owned(), extra)
 
@@ -75,11 +76,23 @@ def scales_gradients_for_free(optimizer: Optimizer) -> bool:
     """Whether ``optimizer``'s update can multiply every gradient by a number at no cost: its class's own
     ``apply`` and built-in fused update (whose kernels take a gradient scale, as clipping uses), and no clipping or
     loss scale that would read the gradients before."""
-    base = type(optimizer).__mro__[2]  # (the wrapped class: after the made class and _Distributed)
-    return (optimizer._update is not None and base.apply is Optimizer.apply and
-            base._apply_update is Optimizer._apply_update and base.update_step is Optimizer.update_step and
+    return (optimizer._update is not None and _builtin_update(type(optimizer)) and
             not (optimizer.clipnorm or optimizer.global_clipnorm or optimizer.clipvalue) and
             optimizer.loss_scale_factor is None)
+
+
+_builtin: dict[type, bool] = {}
+
+
+def _builtin_update(cls: type) -> bool:
+    """Whether the optimizer class wrapped by the made class ``cls`` keeps Optimizer's own ``apply`` and built-in
+    update (asked once per class)."""
+    found = _builtin.get(cls)
+    if found is None:
+        base = cls.__mro__[2]  # (the wrapped class: after the made class and _Distributed)
+        found = _builtin[cls] = (base.apply is Optimizer.apply and base._apply_update is Optimizer._apply_update
+                                 and base.update_step is Optimizer.update_step)
+    return found
 
 
 class _Distributed:
@@ -112,10 +125,11 @@ class _Distributed:
         return self._reducer.extra_sum
 
     def _combine_and_apply(self, grads: list, variables: list, extra: float | None = None):
-        default = 1.0 / communicator().size if self._op == _AVERAGE else 1.0
+        size = communicator().size
+        default = 1.0 / size if self._op == _AVERAGE else 1.0
         weight = current_weight()
         weight = default if weight is None else weight
-        later = communicator().size > 1 and weight != 1.0 and weights_uniform() and scales_gradients_for_free(self)
+        later = size > 1 and weight != 1.0 and weights_uniform() and scales_gradients_for_free(self)
         grads = combine_gradients(self, grads, variables, self._reducer, default, later, extra)
         if extra is not None and not math.isfinite(self._reducer.extra_sum):
             return self.iterations  # (a step skipped on every rank, as one process skips it)

@@ -34,7 +34,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
-from chainrule.data import padding, parallel, streams
+from chainrule.data import padding, parallel, sampling, streams
 from chainrule.data.map_context import dataset_function, freeze_closure
 from chainrule.data.options import Options, merge_options
 from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
@@ -214,6 +214,57 @@ class Dataset:
                 yield _element_block(pack(structure, list(element)))
 
         return parts[0]._derived(make_blocks, cardinality, spec=spec, inputs=tuple(parts[1:]))
+
+    @staticmethod
+    def sample_from_datasets(datasets: list, weights=None, seed: int | None = None,
+                             stop_on_empty_dataset: bool = False, rerandomize_each_iteration: bool | None = None
+                             ) -> "Dataset":
+        """Elements drawn at random from ``datasets``, each from dataset i with probability ``weights[i]`` (uniform
+        when None); a dataset that runs out ends the result (``stop_on_empty_dataset``) or stops being drawn.
+        With a ``seed`` every pass draws the same order unless ``rerandomize_each_iteration``.
+
+        >>> ds = Dataset.sample_from_datasets([Dataset.range(3), Dataset.range(10, 13)], seed=1)
+        >>> sorted(int(x) for x in ds)
+        [0, 1, 2, 10, 11, 12]
+        """
+        parts = _datasets_to_merge(datasets, "sample_from_datasets")
+        probabilities = sampling.sampling_weights(weights, len(parts))
+        base_seed = seed if seed is not None else int(backend.rng().integers(2**63))
+        passes = itertools.count()
+        fresh = seed is None or bool(rerandomize_each_iteration)
+
+        def make_blocks() -> bl.Blocks:
+            rng = np.random.default_rng([base_seed, next(passes) if fresh else 0])
+            iterators = [d._elements() for d in parts]
+            return map(_element_block, sampling.sampled(iterators, probabilities, rng, stop_on_empty_dataset))
+
+        return _merged(parts, make_blocks)
+
+    @staticmethod
+    def choose_from_datasets(datasets: list, choice_dataset: "Dataset", stop_on_empty_dataset: bool = True
+                             ) -> "Dataset":
+        """For each int64 ``c`` of ``choice_dataset``, the next element of ``datasets[c]``; a chosen dataset that
+        has run out ends the result (``stop_on_empty_dataset``) or is skipped.
+
+        >>> ds = Dataset.choose_from_datasets([Dataset.range(3), Dataset.range(10, 13)],
+        ...                                   Dataset.from_tensor_slices(np.array([0, 1, 1, 0])))
+        >>> [int(x) for x in ds]
+        [0, 10, 11, 1]
+        """
+        parts = _datasets_to_merge(datasets, "choose_from_datasets")
+        if not isinstance(choice_dataset, Dataset):
+            raise TypeError(f"Invalid `choice_dataset`. `choice_dataset` must be a `tf.data.Dataset`, got "
+                            f"{type(choice_dataset).__name__}.")
+        choice_spec = choice_dataset.element_spec
+        if (not isinstance(choice_spec, TensorSpec) or choice_spec.shape != () or choice_spec.dtype != np.int64):
+            raise TypeError(f"Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar of `tf.int64` "
+                            f"dtype, but found: {choice_spec}.")
+
+        def make_blocks() -> bl.Blocks:
+            iterators = [d._elements() for d in parts]
+            return map(_element_block, sampling.chosen(iterators, choice_dataset._elements(), stop_on_empty_dataset))
+
+        return _merged(parts + [choice_dataset], make_blocks, inputs_only=1)
 
     def _as_plain(self) -> "Dataset":
         self._plain = True
@@ -893,6 +944,33 @@ def _no_dataset_components(spec: Structure, what: str) -> None:
         if isinstance(leaf, DatasetSpec):
             raise TypeError(f"`tf.data.Dataset.{what}` is not supported for datasets that produce values of type "
                             f"Dataset (iterate the inner datasets, or flatten them with flat_map)")
+
+
+def _datasets_to_merge(datasets, method: str) -> list:
+    """``datasets`` checked for sample_from_datasets / choose_from_datasets: a non-empty list of Datasets of one
+    structure and dtypes."""
+    parts = list(datasets) if isinstance(datasets, (list, tuple)) else None
+    if not parts or not all(isinstance(d, Dataset) for d in parts):
+        raise TypeError(f"Invalid `datasets`. `datasets` should be a non-empty list of `tf.data.Dataset` objects "
+                        f"({method}), got {datasets!r}.")
+    first = parts[0].element_spec
+    for other in parts[1:]:
+        if not _same_types(first, other.element_spec):
+            raise TypeError(f"Incompatible dataset elements in {method}: {_types(first)} and "
+                            f"{_types(other.element_spec)}.")
+    return parts
+
+
+def _merged(parts: list, make_blocks: Callable[[], bl.Blocks], inputs_only: int = 0) -> Dataset:
+    """The dataset of ``make_blocks`` drawing on ``parts`` (the last ``inputs_only`` of them give no elements):
+    its spec relaxes theirs; endless when every part is, else of unknown size."""
+    sources = parts[:len(parts) - inputs_only]
+    spec = sources[0].element_spec
+    for other in sources[1:]:
+        spec = map_structure(lambda a, b: TensorSpec(relaxed(a.shape, b.shape), a.dtype), spec, other.element_spec)
+    endless = all(d._cardinality == INFINITE_CARDINALITY for d in parts)
+    cardinality = INFINITE_CARDINALITY if endless else UNKNOWN_CARDINALITY
+    return parts[0]._derived(make_blocks, cardinality, spec=spec, inputs=tuple(parts[1:]))
 
 
 def _spec_of(element: Structure) -> Structure:

@@ -16,6 +16,17 @@ def cardinality(dataset: Dataset):
     return dataset.cardinality()
 
 
+def sample_from_datasets(datasets: list, weights=None, seed: int | None = None,
+                         stop_on_empty_dataset: bool = False) -> Dataset:
+    """The older name of ``Dataset.sample_from_datasets``."""
+    return Dataset.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
+
+
+def choose_from_datasets(datasets: list, choice_dataset: Dataset, stop_on_empty_dataset: bool = True) -> Dataset:
+    """The older name of ``Dataset.choose_from_datasets``."""
+    return Dataset.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+
 def Counter(start: int = 0, step: int = 1, dtype="int64") -> Dataset:  # noqa: N802  (TensorFlow's name)
     """``start``, ``start + step``, ... without end (``Dataset.counter``)."""
     return Dataset.counter(start, step, dtype)
@@ -23,4 +34,5 @@ def Counter(start: int = 0, step: int = 1, dtype="int64") -> Dataset:  # noqa: N
 
 __all__ = ["AUTOTUNE", "AutoShardPolicy", "AutotuneOptions", "Counter", "CsvDataset", "DistributeOptions",
            "ExternalStatePolicy", "INFINITE_CARDINALITY", "OptimizationOptions", "ThreadingOptions",
-           "UNKNOWN_CARDINALITY", "cardinality", "make_csv_dataset"]
+           "UNKNOWN_CARDINALITY", "cardinality", "choose_from_datasets", "make_csv_dataset",
+           "sample_from_datasets"]

@@ -332,4 +332,35 @@ def slogdet(a: TensorLike) -> tuple[Tensor, Tensor]:
     return no_gradient(_sign_of_det, a), LogAbsDet.apply(a)
 
 
-__all__ = ["cholesky", "eigh", "qr", "slogdet", "svd", "triangular_solve"]
+# --- pinv ----------------------------------------------------------------------------------------------------------
+class Pinv(Function):
+    # P = A⁺ (m <= n)   ->   dA = -(P K)ᵀ + K Pᵀ - A P K Pᵀ + Pᵀ P (Gᵀ - K A),  K = Gᵀ P   (Golub and Pereyra, as
+    # PyTorch; the transposed formula for m > n), valid where the rank does not change
+    def forward(self, a, rcond):
+        return backend.array_namespace(a).linalg.pinv(a, rtol=rcond)  # (the array API's name for NumPy's rcond)
+
+    def backward(self, g):
+        (a,) = self.args
+        p, gt = self.output, _swap_last(g)
+        pt = _swap_last(p)
+        if a.shape[-2] <= a.shape[-1]:
+            k = gt @ p
+            k_pt = k @ pt
+            return -_swap_last(p @ k) + k_pt - (a @ p) @ k_pt + (pt @ p) @ (gt - k @ a)
+        k = p @ gt
+        pt_k = pt @ k
+        return -_swap_last(k @ p) + ((gt - a @ k) @ p) @ pt + pt_k - (pt_k @ p) @ a
+
+
+@op
+def pinv(a: TensorLike, rcond: float | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (..., n, m) of each (..., m, n) matrix: singular values below ``rcond``
+    times the largest are taken as 0 (None: NumPy's default)."""
+    a = as_tensor(a)
+    if a.dtype.kind != "f" or a.ndim < 2:
+        raise ValueError(f"pinv: expected a float matrix or batch of matrices (..., m, n), got dtype {a.dtype} and "
+                         f"shape {a.shape}")
+    return Pinv.apply(a, rcond=1e-15 if rcond is None else float(rcond))
+
+
+__all__ = ["cholesky", "eigh", "pinv", "qr", "slogdet", "svd", "triangular_solve"]

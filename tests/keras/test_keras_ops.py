@@ -479,7 +479,7 @@ ERRORS = [
     (lambda: ops.conv(C, np.ones((3, 4, 2), "float32"), data_format="NHWC"), ValueError, "`data_format` argument"),
     (lambda: ops.slice(X, (0, 0), (2,)), ValueError, "Length of `start_indices` must match length of `shape`"),
     (lambda: ops.top_k(X, 5), ValueError, "top_k: `k` must be an integer in \\[0, 4\\]"),
-    (lambda: ops.norm(X, ord="nuc"), NotImplementedError, "singular values"),
+    (lambda: ops.norm(X, ord="max"), ValueError, "Invalid `ord` argument for matrix norm"),  # ("nuc" now works)
     (lambda: ops.einsum("ij,jk", X), ValueError, "Number of operands"),
     (lambda: ops.scatter_update(X, [[0]], np.ones((1, 4)), reduction="max"), ValueError, "Unsupported reduction"),
     (lambda: ops.dot_product_attention(X, X, X), ValueError, "only supports 4D inputs"),

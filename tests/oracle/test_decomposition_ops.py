@@ -8,7 +8,7 @@ from helpers import compare_with_torch, covers
 
 import chainrule as cr
 from chainrule.engine.gradcheck import check_gradients
-from chainrule.ops.decomposition import cholesky, eigh, qr, slogdet, svd, triangular_solve
+from chainrule.ops.decomposition import cholesky, eigh, pinv, qr, slogdet, svd, triangular_solve
 
 SQUARE_SHAPES = [(1, 1), (3, 3), (2, 4, 4)]
 RECT_SHAPES = [(3, 3), (5, 3), (3, 5), (2, 4, 2), (2, 2, 4)]
@@ -231,3 +231,22 @@ def test_bad_inputs_are_named():
         svd(np.ones(3))
     with pytest.raises(ValueError, match="eigh: input must be a square matrix"):
         eigh(np.ones((2, 3)))
+
+
+# --- pinv ----------------------------------------------------------------------------------------------------------
+@covers("pinv", kind="fd")
+@pytest.mark.parametrize("shape", RECT_SHAPES, ids=str)
+def test_pinv_matches_finite_differences(shape):
+    check_gradients(pinv, _random(shape, 8))
+
+
+@covers("pinv", kind="torch")
+@pytest.mark.parametrize("shape", RECT_SHAPES, ids=str)
+def test_pinv_matches_torch(shape):
+    compare_with_torch(pinv, torch.linalg.pinv, _random(shape, 8), rtol=1e-9, atol=1e-10)
+
+
+def test_pinv_of_a_rank_deficient_matrix_and_its_cutoff():
+    a = np.outer([1.0, 2.0, 3.0], [1.0, -1.0])  # rank 1
+    np.testing.assert_allclose(pinv(a).numpy(), np.linalg.pinv(a), rtol=1e-12)
+    np.testing.assert_allclose(pinv(np.diag([1.0, 1e-3]), rcond=1e-2).numpy(), np.diag([1.0, 0.0]))

@@ -54,5 +54,5 @@ def test_a_sequential_first_called_on_one_image_nests_and_maps_over_images_of_an
                                                                   tf.TensorSpec((), tf.int64)))
     shapes = [x.shape for x, _ in ds.map(lambda x, y: (resize_and_rescale(x), y))]  # traced on (None, None, 3)
     assert shapes == [(8, 8, 3)] * 3
-    with pytest.raises(ValueError, match="expected axis 1"):  # outside a map function the spec still holds
-        resize_and_rescale(np.zeros((25, 31, 3), "float32"))
+    # outside a map function too, as Keras: a Sequential built by its first call runs its layers on other sizes
+    assert resize_and_rescale(np.zeros((25, 31, 3), "float32")).shape == (8, 8, 3)

@@ -16,7 +16,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.graph import Graph, KerasTensor
-from chainrule.keras.layers.base import Layer, _context as _call_context
+from chainrule.keras.layers.base import InputSpec, Layer, _context as _call_context
 from chainrule.keras.models.model import Model, cast_input, input_spec_for, is_shape_list
 from chainrule.keras.models.serialization import deserialize_layer, serialize_layer
 
@@ -128,7 +128,12 @@ class Sequential(Model):
                 # None); the feature axis is kept, as a layer's weights are made from it
                 made_up = _call_context.probing[1] if _call_context.probing else None
                 shape = (None,) + tuple(None if n == made_up else n for n in shape[1:-1]) + tuple(shape[1:][-1:])
+            declared = self._declared_input_shape() is not None
             self.build(shape)
+            if not declared:
+                # built by its first call, not declared: later calls may bring other sizes (Keras runs the layers on
+                # them; TensorFlow's time-series tutorial calls a model fitted on 1 step on 24), the layers check
+                self.input_spec = InputSpec(ndim=len(shape))
 
     def build(self, input_shape=None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis first, may be None) by calling them on a

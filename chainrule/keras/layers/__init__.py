@@ -9,6 +9,8 @@ from chainrule.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Soft
 from chainrule.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
+from chainrule.keras.layers.color_augmentation import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,
+                                                       RandomHue, RandomSaturation)
 from chainrule.keras.layers.conv import Conv2D, Convolution2D
 from chainrule.keras.layers.conv1d import Conv1D, Convolution1D
 from chainrule.keras.layers.conv3d import Conv3D, Convolution3D
@@ -19,6 +21,8 @@ from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, In
                                          Reshape)
 from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
 from chainrule.keras.layers.einsum_dense import EinsumDense
+from chainrule.keras.layers.filter_augmentation import RandomGaussianBlur, RandomSharpness
+from chainrule.keras.layers.geometric_augmentation import RandomPerspective, RandomShear
 from chainrule.keras.layers import experimental
 from chainrule.keras.layers.embedding import Embedding
 from chainrule.keras.layers.identity import Identity
@@ -26,12 +30,14 @@ from chainrule.keras.layers.image_preprocessing import (CenterCrop, RandomBright
                                                         Resizing)
 from chainrule.keras.layers.layer_normalization import GroupNormalization, LayerNormalization, UnitNormalization
 from chainrule.keras.layers.masking import Masking
+from chainrule.keras.layers.mixing import CutMix, MixUp, RandomErasing
 from chainrule.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                           average, concatenate, dot, maximum, minimum, multiply, subtract)
 from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
 from chainrule.keras.layers.preprocessing import (CategoryEncoding, Discretization, Hashing, IntegerLookup,
                                                  MelSpectrogram, STFTSpectrogram, StringLookup, TextVectorization)
+from chainrule.keras.layers.policy_augmentation import AugMix, RandAugment
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                          GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -40,6 +46,8 @@ from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, Avg
                                          GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D, MaxPooling3D)
 from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
                                                    SpatialDropout1D, SpatialDropout2D)
+from chainrule.keras.layers.tone_augmentation import (AutoContrast, Equalization, RandomInvert, RandomPosterization,
+                                                      Solarization)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from chainrule.keras.layers.serialization import deserialize, serialize
 from chainrule.keras.layers.rnn import (GRU, LSTM, RNN, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
@@ -70,6 +78,10 @@ __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 __all__ += ["Resizing", "CenterCrop", "RandomCrop", "RandomContrast", "RandomBrightness", "experimental"]
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
 __all__ += ["PReLU"]
+__all__ += ["MixUp", "CutMix", "RandomErasing", "RandAugment", "AugMix", "RandomGrayscale", "RandomHue",
+            "RandomSaturation", "RandomColorDegeneration", "RandomColorJitter", "RandomInvert", "Solarization",
+            "RandomPosterization", "AutoContrast", "Equalization", "RandomSharpness", "RandomGaussianBlur",
+            "RandomShear", "RandomPerspective"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

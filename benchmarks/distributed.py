@@ -10,7 +10,11 @@
    bandwidth docs/distributed.md models with.
 2. Images per second of the seed CNN and MLP, global batch fixed, on 1 process with 1 BLAS thread, 1 process with 2
    threads, and 2 ranks with 1 thread each (chainrule: ``fit`` under ``MultiWorkerMirroredStrategy``; PyTorch:
-   DistributedDataParallel on gloo, each rank half the batch), with the scaling efficiency ``2 ranks / (2 x 1 rank)``.
+   DistributedDataParallel on gloo, each rank half the batch), and 1 process with 1 thread on half the batch. Two
+   scaling efficiencies, both ``images/s on 2 ranks / (2 x images/s on 1 rank)``: with the global batch fixed
+   (strong scaling: 1 rank on the whole batch) and with the batch per rank fixed (weak scaling: 1 rank on half of
+   it, the batch each rank has), since a framework whose step costs more than twice as much on twice the batch
+   gains from the split before any communication, and the first figure credits that to the distribution.
 
 The machine may be shared: the figures are from one run, and the ratios (chainrule / raw, 2 ranks / 1 rank) are
 what to read. Results go to stdout and benchmarks/results/distributed.json.
@@ -127,14 +131,15 @@ def allreduce_part(quick: bool) -> dict:
 
 
 # --- part 2: training throughput -------------------------------------------------------------------------------------
-def chainrule_part(network: str, steps: int) -> dict:
-    """Images per second of ``fit`` under MultiWorkerMirroredStrategy (one process: the same without MPI)."""
+def chainrule_part(network: str, steps: int, half: bool = False) -> dict:
+    """Images per second of ``fit`` under MultiWorkerMirroredStrategy (one process: the same without MPI); ``half``:
+    batches of half the global batch."""
     import chainrule as tf
     from chainrule import distributed
     from benchmarks.worker import ChainruleSide, synthetic_images
 
     distributed.init()
-    batch = TRAINING[network][0]
+    batch = TRAINING[network][0] // (2 if half else 1)
     side = ChainruleSide()
     keras = side.keras
     keras.utils.set_random_seed(0)
@@ -177,8 +182,9 @@ def torch_trainer(network: str, steps: int, lo: int, hi: int, wrap=None):
     return train
 
 
-def torch_part(network: str, steps: int) -> dict:
-    """Images per second of PyTorch's loop, wrapped in DistributedDataParallel (gloo) when started by mpiexec."""
+def torch_part(network: str, steps: int, half: bool = False) -> dict:
+    """Images per second of PyTorch's loop, wrapped in DistributedDataParallel (gloo) when started by mpiexec;
+    ``half``: batches of half the global batch."""
     import torch
 
     rank, size = int(os.environ.get("PMI_RANK", 0)), int(os.environ.get("PMI_SIZE", 1))
@@ -188,9 +194,10 @@ def torch_part(network: str, steps: int) -> dict:
     if size > 1:
         torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank,
                                              world_size=size)
-    # this rank's rows of each global batch
-    train = torch_trainer(network, steps, batch * rank // size, batch * (rank + 1) // size,
+    # this rank's rows of each global batch (with ``half``, the first half of it)
+    train = torch_trainer(network, steps, batch * rank // size, batch * (rank + 1) // (size * (2 if half else 1)),
                           torch.nn.parallel.DistributedDataParallel if size > 1 else None)
+    batch //= 2 if half else 1
     if size > 1:
         torch.distributed.barrier()
     start = time.perf_counter()
@@ -308,7 +315,9 @@ def ab_report(quick: bool) -> dict:
     its own setups round by round). Within each round, from the seconds T of the same images: efficiency
     ``T(1 rank) / (2 T(2 ranks))``, split into what one rank's share of the batch allows at best,
     ``T(1 rank) / (2 T(1 rank, half batch))`` (the per-step costs that do not shrink with the batch), and what the
-    exchange and the waiting leave of it, ``T(1 rank, half batch) / T(2 ranks)``; medians over the rounds."""
+    exchange and the waiting leave of it, ``T(1 rank, half batch) / T(2 ranks)``, which is also the efficiency with
+    the batch per rank fixed (weak scaling: 2 ranks on 2 half batches against 1 rank on one); medians over the
+    rounds."""
     report = {}
     for network in TRAINING:
         steps = QUICK_STEPS[network] if quick else AB_STEPS[network]
@@ -321,10 +330,10 @@ def ab_report(quick: bool) -> dict:
                 for name, spent in times.items():
                     runs.setdefault(f"{framework}: {name}, ms per step", []).extend(t / steps * 1e3 for t in spent)
                     if name.startswith("2 ranks"):
-                        runs.setdefault(f"{framework}: {name}, efficiency", []).extend(
+                        runs.setdefault(f"{framework}: {name}, efficiency, global batch fixed", []).extend(
                             a / (2 * t) for a, t in zip(one, spent))
-                        runs.setdefault(f"{framework}: {name}, half batch / 2 ranks", []).extend(
-                            h / t for h, t in zip(half, spent))
+                        runs.setdefault(f"{framework}: {name}, efficiency, batch per rank fixed (half / 2 ranks)",
+                                        []).extend(h / t for h, t in zip(half, spent))
                         runs.setdefault(f"{framework}: {name}, ms per step beyond the half batch", []).extend(
                             (t - h) / steps * 1e3 for h, t in zip(half, spent))
                 runs.setdefault(f"{framework}: share bound, 1 rank / (2 x half batch)", []).extend(
@@ -413,7 +422,9 @@ def model_report(report: dict) -> dict:
             "check_here": check}
 
 
-SETUPS = (("1 rank, 1 thread", 1, 1), ("1 process, 2 threads", 1, 2), ("2 ranks, 1 thread each", 2, 1))
+# label, ranks, BLAS threads per rank, whether each step takes half the global batch
+SETUPS = (("1 rank, 1 thread", 1, 1, False), ("1 process, 2 threads", 1, 2, False),
+          ("2 ranks, 1 thread each", 2, 1, False), ("1 rank, half batch, 1 thread", 1, 1, True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=("allreduce", "chainrule", "torch", "ab-chainrule", "ab-torch"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--network", choices=tuple(TRAINING), help=argparse.SUPPRESS)
+    parser.add_argument("--half", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-from", type=Path, metavar="JSON",
                         help="print the step-time model's predictions from a results file, without measuring")
     args = parser.parse_args(argv)
@@ -442,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         steps = QUICK_STEPS[args.network] if args.quick and args.network else \
             TRAINING.get(args.network, (0, 0))[1]
         result = allreduce_part(args.quick) if args.part == "allreduce" else \
-            (chainrule_part if args.part == "chainrule" else torch_part)(args.network, steps)
+            (chainrule_part if args.part == "chainrule" else torch_part)(args.network, steps, args.half)
         if int(os.environ.get("PMI_RANK", 0)) == 0:
             print(json.dumps(result))
         return 0
@@ -479,16 +491,19 @@ def main(argv: list[str] | None = None) -> int:
     for network in TRAINING:
         for framework in ("chainrule", "torch"):
             results = {}
-            for label, ranks, threads in SETUPS:
-                part = ["--part", framework, "--network", network, *(["--quick"] if args.quick else [])]
+            for label, ranks, threads, half in SETUPS:
+                part = ["--part", framework, "--network", network, *(["--quick"] if args.quick else []),
+                        *(["--half"] if half else [])]
                 results[label] = _run(part, ranks, threads)["images_per_s"]
             one, two = results["1 rank, 1 thread"], results["2 ranks, 1 thread each"]
             results["efficiency_2_ranks"] = two / (2 * one)
+            results["efficiency_2_ranks_batch_per_rank_fixed"] = two / (2 * results["1 rank, half batch, 1 thread"])
             results["2_ranks_over_2_threads"] = two / results["1 process, 2 threads"]
             report["training"][f"{framework} {network}"] = results
             print(f"{framework:>9} {network:>4} (global batch {TRAINING[network][0]}): " +
-                  ", ".join(f"{label} {results[label]:.0f} img/s" for label, _, _ in SETUPS) +
-                  f"; efficiency of 2 ranks {results['efficiency_2_ranks']:.2f}, "
+                  ", ".join(f"{setup[0]} {results[setup[0]]:.0f} img/s" for setup in SETUPS) +
+                  f"; efficiency of 2 ranks {results['efficiency_2_ranks']:.2f} (global batch fixed), "
+                  f"{results['efficiency_2_ranks_batch_per_rank_fixed']:.2f} (batch per rank fixed), "
                   f"2 ranks / 2 threads {results['2_ranks_over_2_threads']:.2f}")
     report["model"] = model_report(report)
     out = ROOT / "benchmarks" / "results" / ("distributed-quick.json" if args.quick else "distributed.json")

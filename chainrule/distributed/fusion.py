@@ -5,7 +5,10 @@ bias vector.
 :class:`GradientReducer` lays a step's gradients out in flat buckets, in reverse order of the variables (the order
 in which backward finishes them), closing the first bucket at ``first_bucket_bytes`` (so that it can start early in
 backward) and each later one at ``bucket_bytes``; a gradient of at least ``solo_bytes`` has a bucket of its own
-(fusing it would save one latency, a few microseconds, for a copy of its bytes that costs more). Each gradient is
+(fusing it would save one latency, a few microseconds, for a copy of its bytes that costs more), and the small
+gradients after it go on filling the bucket they were filling before it (a bias between two large kernels would
+otherwise open a bucket of its own: one more allreduce, one more latency per step), the buckets ordered by when
+backward completes them. Each gradient is
 copied into its bucket scaled by this rank's weight, each bucket is summed across ranks in place (in pieces of at
 most ``threshold_bytes``), and the results are views of the buckets shaped like the gradients: one copy in, none
 out. Two cases skip even that copy: with ``scale_later`` the weight is left to the caller (the optimizer's update
@@ -71,21 +74,35 @@ class Plan:
         members: list[list[int]] = []
         wires: list[np.dtype] = []
         alone: list[bool] = []  # whether each bucket is one gradient of solo_bytes or more
-        filled = 0
-        for k in reversed(range(len(grads))):  # the last variables' gradients are the first backward finishes
+        filling: dict[np.dtype, tuple[int, int]] = {}  # wire dtype -> (its bucket of small gradients open, bytes)
+        done: list[int] = []  # each bucket's completion: its last gradient's place in backward's order
+        first_small = None  # the first bucket of small gradients (closed at first_bytes, to start early)
+        for place, k in enumerate(reversed(range(len(grads)))):  # the last variables' gradients come first
             g = grads[k]
             if g is None:
                 continue
             wire = np.dtype(np.float16) if compression == "fp16" and g.dtype.kind == "f" else g.dtype
-            solo = wire == g.dtype and g.size * wire.itemsize >= solo_bytes
-            cap = first_bytes if len(members) <= 1 else bytes_
-            if not members or solo or alone[-1] or wire != wires[-1] or filled >= cap:
+            nbytes = g.size * wire.itemsize
+            if wire == g.dtype and nbytes >= solo_bytes:  # (alone: small gradients after it keep their bucket)
+                members.append([k])
+                wires.append(wire)
+                alone.append(True)
+                done.append(place)
+                continue
+            b, filled = filling.get(wire, (None, 0))
+            if b is None or filled >= (first_bytes if b == first_small else bytes_):
+                b, filled = len(members), 0
+                first_small = b if first_small is None else first_small
                 members.append([])
                 wires.append(wire)
-                alone.append(solo)
-                filled = 0
-            members[-1].append(k)
-            filled += g.size * wire.itemsize
+                alone.append(False)
+                done.append(place)
+            members[b].append(k)
+            done[b] = place
+            filling[wire] = (b, filled + nbytes)
+        # buckets start in order on every rank, so they are ordered by when backward completes them
+        order = sorted(range(len(members)), key=done.__getitem__)
+        members, wires, alone = [members[b] for b in order], [wires[b] for b in order], [alone[b] for b in order]
         self.buckets, self.sizes = [], []
         self.solo = [ks[0] if solo else None for ks, solo in zip(members, alone)]
         self.into, self.bucket_of, self.results = [None] * len(grads), [None] * len(grads), []

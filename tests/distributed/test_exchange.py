@@ -20,9 +20,25 @@ def test_a_large_gradient_has_a_bucket_of_its_own():
     grads = [np.ones(10, np.float32), np.ones(40, np.float32), np.ones(3, np.float32), np.ones(2, np.float32)]
     plan = GradientReducer(solo_bytes=100).plan(grads)
     members = [[k for k in range(len(grads)) if plan.bucket_of[k] == b] for b in range(len(plan.buckets))]
-    # backwards: 3 and 2 together, 1 (160 bytes) alone, then 0 in a bucket after it
-    assert members == [[2, 3], [1], [0]]
-    assert plan.solo == [None, 1, None] and plan.direct == [(1, 1)]
+    # backwards: 3 and 2 together, 1 (160 bytes) alone, then 0 in 3 and 2's bucket, which backward completes last
+    assert members == [[1], [0, 2, 3]]
+    assert plan.solo == [1, None] and plan.direct == [(0, 1)]
+
+
+def test_small_gradients_between_large_ones_share_one_bucket():
+    # a network of large kernels and small biases: one bucket per kernel and one for all the biases (not one per
+    # bias), ordered by when backward completes them, so that each can start as soon as its gradients are there
+    grads = [np.ones(n, np.float32) for n in (40, 2, 40, 2, 40, 3)]
+    plan = GradientReducer(solo_bytes=100).plan(grads, carry=True)
+    members = [[k for k in range(len(grads)) if plan.bucket_of[k] == b] for b in range(len(plan.buckets))]
+    assert members == [[4], [2], [1, 3, 5], [0]]  # (backward finishes 1, the last bias, before 0, the first kernel)
+    assert plan.carrier is not None and plan.bucket_of[5] == 2 and plan.buckets[2].size == 2 + 2 + 3 + 1
+    assert plan.start_order[0] == 2  # (all started at once: the smallest first, the wait for a late rank)
+    reducer = GradientReducer(solo_bytes=100)
+    out = reducer.reduce([g * (k + 1) for k, g in enumerate(grads)], 0.5, extra=2.0)
+    for k, g in enumerate(out):
+        np.testing.assert_array_equal(g, np.full(grads[k].shape, 0.5 * (k + 1), np.float32))
+    assert reducer.extra_sum == 2.0
 
 
 def test_a_consumed_gradient_alone_in_its_bucket_is_summed_where_it_lies():

@@ -6,6 +6,7 @@
 True
 """
 from chainrule.keras.layers.experimental import preprocessing
+from chainrule.keras.layers.experimental.random_fourier_features import RandomFourierFeatures
 
 MOVED = ("EinsumDense", "SyncBatchNormalization")
 
@@ -18,4 +19,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'keras.layers.experimental' has no attribute '{name}'")
 
 
-__all__ = ["preprocessing", *MOVED]
+__all__ = ["preprocessing", "RandomFourierFeatures", *MOVED]

@@ -28,6 +28,8 @@ from chainrule.keras.ops import image as _kimage
 from chainrule.keras.ops import numpy as knp
 from chainrule.ops.random import uniform as _uniform
 from chainrule.compat.tf.image_color import adjust_hue, adjust_saturation, hsv_to_rgb, rgb_to_hsv
+from chainrule.compat.tf.image_codecs import (decode_bmp, decode_gif, decode_image, decode_jpeg,  # noqa: F401
+                                           decode_png, encode_jpeg, encode_png, is_jpeg)
 
 TensorLike = Tensor | np.ndarray | float
 
@@ -364,4 +366,5 @@ __all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "central_crop
            "resize_with_pad", "rgb_to_grayscale", "rot90", "total_variation", "transpose",
            "adjust_hue", "adjust_saturation", "hsv_to_rgb", "rgb_to_hsv", "stateless_random_brightness",
            "stateless_random_contrast", "stateless_random_crop", "stateless_random_flip_left_right",
-           "stateless_random_flip_up_down", "stateless_random_saturation"]
+           "stateless_random_flip_up_down", "stateless_random_saturation", "decode_bmp", "decode_gif", "decode_image",
+           "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg"]

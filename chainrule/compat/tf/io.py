@@ -61,4 +61,8 @@ def write_file(filename, contents, name=None) -> None:
         file.write(data)
 
 
-__all__ = ["decode_raw", "gfile", "read_file", "write_file"]
+from chainrule.compat.tf.image_codecs import (decode_bmp, decode_gif, decode_image, decode_jpeg,  # noqa: E402
+                                           decode_png, encode_jpeg, encode_png, is_jpeg)
+
+__all__ = ["decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_jpeg",
+           "encode_png", "gfile", "is_jpeg", "read_file", "write_file"]

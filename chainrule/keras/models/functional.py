@@ -165,12 +165,11 @@ class Functional(Model):
         return None
 
     def _pack_outputs(self, outs: list):
+        # nested as the outputs were given (Keras's Model(x, [[a, b], c]) returns [[a, b], c])
         structure = self._nested_outputs
         if isinstance(structure, dict):
             return dict(zip(structure.keys(), outs))
-        if isinstance(structure, (list, tuple)):
-            return list(outs) if isinstance(structure, list) else tuple(outs)
-        return outs[0]
+        return tree.pack_sequence_as(structure, outs)
 
     # --- shapes and config -------------------------------------------------------------------------------------------
     @property

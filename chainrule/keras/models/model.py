@@ -222,8 +222,8 @@ def _revivable_as_functional(cls: type) -> bool:
 
 # what the graph and the training loop keep on a model, never parts of it (the variables the step updates, ...)
 Model._untracked_attributes = Layer._untracked_attributes | {
-    "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs", "history", "optimizer", "loss", "_compiled",
-    "_train_vars", "_step_records"}
+    "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs", "_nested_inputs", "_nested_outputs", "history",
+    "optimizer", "loss", "_compiled", "_train_vars", "_step_records"}
 
 
 def is_shape_list(shape) -> bool:

@@ -597,9 +597,5 @@ def _to_numpy_outputs(out):
 
 
 def _concat_outputs(chunks: list):
-    first = chunks[0]
-    if isinstance(first, dict):
-        return {key: np.concatenate([c[key] for c in chunks]) for key in first}
-    if isinstance(first, list):
-        return [np.concatenate([c[i] for c in chunks]) for i in range(len(first))]
-    return np.concatenate(chunks)
+    # each output's batches joined, in the outputs' own nesting (lists, tuples, dicts, nested or not)
+    return tree.map_structure(lambda *batches: np.concatenate(batches), *chunks)

@@ -38,7 +38,7 @@ from chainrule.keras import applications  # noqa: E402  (keras.applications: Res
 # Keras 3's top-level names for the base classes that programs subclass: class MyLayer(keras.Layer)
 from chainrule.engine.tensor import Variable  # noqa: E402
 from chainrule.keras.initializers import Initializer  # noqa: E402
-from chainrule.keras.layers import Layer  # noqa: E402
+from chainrule.keras.layers import InputSpec, Layer  # noqa: E402
 from chainrule.keras.losses import Loss  # noqa: E402
 from chainrule.keras.metrics import Metric  # noqa: E402
 from chainrule.keras.optimizers import Optimizer  # noqa: E402
@@ -51,7 +51,7 @@ def version() -> str:
     return __version__
 
 
-__all__ = ["Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
+__all__ = ["Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer",
            "Sequential", "Variable", "config", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
            "tree", "utils", "preprocessing", "version", "applications", "mixed_precision", "dtype_policies",

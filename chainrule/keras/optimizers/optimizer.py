@@ -118,7 +118,11 @@ class Optimizer:
 
     def initial_slot(self, name: str, variable: np.ndarray) -> np.ndarray:
         """A slot's starting value (zeros unless the optimizer says otherwise)."""
-        return backend.xp.zeros(variable.shape, dtype=variable.dtype)
+        return backend.xp.zeros(self.slot_shape(name, variable), dtype=variable.dtype)
+
+    def slot_shape(self, name: str, variable: np.ndarray) -> tuple:
+        """A slot's shape: the variable's, unless the optimizer keeps less (Adafactor's row and column means)."""
+        return variable.shape
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, slots: dict, learning_rate: float) -> None:
         """Update ``variable`` (an array, in place) from ``gradient`` (same shape and dtype) and its ``slots``.
@@ -196,7 +200,7 @@ class Optimizer:
         slots = {}
         for name in self.slot_names:
             saved = self._pending.pop(f"{i}/{name}", None)
-            if saved is not None and np.shape(saved) != w.shape:
+            if saved is not None and np.shape(saved) != self.slot_shape(name, w):
                 raise ValueError(f"{type(self).__name__}: saved slot '{i}/{name}' has shape {np.shape(saved)} but "
                                  f"variable {i} has shape {w.shape}: the variables are not in the saved order")
             slot = self.initial_slot(name, w) if saved is None else backend.xp.array(saved, dtype=w.dtype)

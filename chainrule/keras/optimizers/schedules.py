@@ -162,8 +162,50 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR): a half-cosine from ``initial_learning_rate`` down to ``alpha`` times
+    it over ``first_decay_steps``, then again over ``t_mul`` times as many steps, each period starting ``m_mul``
+    times as high as the last.
+
+    >>> s = CosineDecayRestarts(1.0, first_decay_steps=10, t_mul=2.0, m_mul=0.5)
+    >>> [round(float(s(step)), 4) for step in (0, 5, 10, 20, 30)]
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0, m_mul: float = 1.0,
+                 alpha: float = 0.0, name: str = "SGDRDecay"):
+        if first_decay_steps <= 0:
+            raise ValueError(f"Argument `first_decay_steps` must be > 0. Received: first_decay_steps="
+                             f"{first_decay_steps}")
+        if t_mul <= 0:
+            raise ValueError(f"CosineDecayRestarts: argument `t_mul` must be > 0, got t_mul={t_mul}")
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul, self._m_mul = t_mul, m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def __call__(self, step):
+        fraction = np.asarray(_step_values(step), dtype=np.float64) / self.first_decay_steps
+        t_mul = float(self._t_mul)
+        if t_mul == 1.0:  # periods of equal length
+            restart = np.floor(fraction)
+            fraction = fraction - restart
+        else:  # period i lasts t_mul**i first periods: find the one the step falls in and the share of it done
+            restart = np.floor(np.log(1.0 - fraction * (1.0 - t_mul)) / np.log(t_mul))
+            done_before = (1.0 - t_mul ** restart) / (1.0 - t_mul)
+            fraction = (fraction - done_before) / t_mul ** restart
+        cosine = 0.5 * float(self._m_mul) ** restart * (1.0 + np.cos(np.pi * fraction))
+        rate = float(self.initial_learning_rate) * ((1.0 - self.alpha) * cosine + self.alpha)
+        return float(rate) if np.ndim(rate) == 0 else rate
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
 ALL_SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
-                                                PolynomialDecay, CosineDecay)}
+                                                PolynomialDecay, CosineDecay, CosineDecayRestarts)}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:

@@ -1,0 +1,148 @@
+"""keras.optimizers.Lamb and Adafactor (Keras's formulas, transcribed here step by step in NumPy, over several steps
+and shapes; state saved and restored; training), and schedules.CosineDecayRestarts against PyTorch's
+CosineAnnealingWarmRestarts."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import keras
+
+RNG = np.random.default_rng(0)
+
+
+def run(optimizer, weights, grads):
+    variables = [cr.Variable(w) for w in weights]
+    for step_grads in grads:
+        optimizer.apply_gradients([(cr.constant(g), v) for g, v in zip(step_grads, variables)])
+    return [v.numpy() for v in variables]
+
+
+def lamb_reference(weights, grads, lr, b1, b2, eps):
+    weights = [w.copy() for w in weights]
+    m = [np.zeros_like(w) for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    for t, step_grads in enumerate(grads, start=1):
+        for k, g in enumerate(step_grads):
+            m[k] = b1 * m[k] + (1 - b1) * g
+            v[k] = b2 * v[k] + (1 - b2) * g * g
+            update = (m[k] / (1 - b1 ** t)) / (np.sqrt(v[k] / (1 - b2 ** t)) + eps)
+            wn, un = np.linalg.norm(weights[k]), np.linalg.norm(update)
+            ratio = wn / un if wn > 0 and un > 0 else 1.0
+            weights[k] = weights[k] - lr * ratio * update
+    return weights
+
+
+def adafactor_reference(weights, grads, lr, decay, eps1, eps2, clip):
+    weights = [w.copy() for w in weights]
+    r = [np.zeros(w.shape[:-1]) if w.ndim >= 2 else None for w in weights]
+    c = [np.zeros(w.shape[:-2] + w.shape[-1:]) if w.ndim >= 2 else None for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    for t, step_grads in enumerate(grads, start=1):
+        for k, g in enumerate(step_grads):
+            w = weights[k]
+            rho = min(lr, 1 / math.sqrt(t))
+            alpha = max(eps2, np.sqrt(np.mean(w ** 2))) * rho
+            sq = g ** 2 + eps1
+            beta = 1 - t ** decay
+            if w.ndim >= 2:
+                r[k] = beta * r[k] + (1 - beta) * sq.mean(axis=-1)
+                c[k] = beta * c[k] + (1 - beta) * sq.mean(axis=-2)
+                v[k] = np.expand_dims(r[k] / r[k].mean(axis=-1, keepdims=True), -1) * np.expand_dims(c[k], -2)
+            else:
+                v[k] = beta * v[k] + (1 - beta) * sq
+            u = g / np.sqrt(v[k])
+            u = u / max(1.0, np.sqrt(np.mean(u ** 2)) / clip)
+            weights[k] = w - alpha * u
+    return weights
+
+
+SHAPES = [(3, 4), (5,), (2, 3, 4), ()]
+
+
+def sample(steps=4):
+    weights = [RNG.normal(size=s) for s in SHAPES]
+    weights[-1] = np.array(0.0)  # a zero weight: Lamb's trust ratio falls back to 1
+    grads = [[RNG.normal(size=s) for s in SHAPES] for _ in range(steps)]
+    return weights, grads
+
+
+def test_lamb_matches_kerass_formula():
+    weights, grads = sample()
+    got = run(keras.optimizers.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-6), weights, grads)
+    for a, b in zip(got, lamb_reference(weights, grads, 0.01, 0.8, 0.95, 1e-6)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("lr", [0.5, 0.01])
+def test_adafactor_matches_kerass_formula(lr):
+    weights, grads = sample(5)
+    got = run(keras.optimizers.Adafactor(learning_rate=lr, clip_threshold=0.5), weights, grads)
+    for a, b in zip(got, adafactor_reference(weights, grads, lr, -0.8, 1e-30, 1e-3, 0.5)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lamb", "adafactor"])
+def test_state_restores_and_configs_round_trip(kind):
+    weights, grads = sample(4)
+    whole = run(keras.optimizers.get(kind), weights, grads)
+    first = keras.optimizers.get(kind)
+    variables = [cr.Variable(w) for w in weights]
+    for step_grads in grads[:2]:
+        first.apply_gradients([(cr.constant(g), v) for g, v in zip(step_grads, variables)])
+    second = keras.optimizers.get(kind)
+    second.build(variables)
+    second.set_state(first.get_state())
+    for step_grads in grads[2:]:
+        second.apply_gradients([(cr.constant(g), v) for g, v in zip(step_grads, variables)])
+    for a, b in zip(whole, variables):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-12)
+    config = first.get_config()
+    assert type(first).from_config(config).get_config() == config
+    assert keras.optimizers.deserialize(keras.optimizers.serialize(first)).get_config() == config
+
+
+@pytest.mark.parametrize("optimizer", [lambda: keras.optimizers.Lamb(0.01), lambda: keras.optimizers.Adafactor(0.05)])
+def test_they_train_a_model(optimizer):
+    x = RNG.normal(size=(64, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer(), "mse")
+    losses = model.fit(x, y, epochs=15, batch_size=16, verbose=0).history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="beta_1"):
+        keras.optimizers.Lamb(beta_1=1.5)
+    with pytest.raises(ValueError, match="clip_threshold"):
+        keras.optimizers.Adafactor(clip_threshold=0)
+    with pytest.raises(ValueError, match="first_decay_steps"):
+        keras.optimizers.schedules.CosineDecayRestarts(0.1, 0)
+
+
+@pytest.mark.parametrize("t_mul, alpha", [(1, 0.0), (2, 0.0), (3, 0.1)])
+def test_cosine_decay_restarts_matches_torch(t_mul, alpha):
+    schedule = keras.optimizers.schedules.CosineDecayRestarts(0.5, first_decay_steps=7, t_mul=float(t_mul),
+                                                              alpha=alpha)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    torch_schedule = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=7, T_mult=t_mul,
+                                                                          eta_min=0.5 * alpha)
+    for step in range(80):
+        assert math.isclose(schedule(step), opt.param_groups[0]["lr"], rel_tol=1e-9, abs_tol=1e-12), step
+        opt.step()
+        torch_schedule.step()
+    steps = np.arange(80)
+    np.testing.assert_allclose(schedule(steps), [schedule(int(s)) for s in steps])
+
+
+def test_cosine_decay_restarts_m_mul_and_config():
+    schedule = keras.optimizers.schedules.CosineDecayRestarts(1.0, 4, t_mul=1.0, m_mul=0.5)
+    assert [schedule(s) for s in (0, 4, 8)] == [1.0, 0.5, 0.25]
+    config = keras.optimizers.schedules.serialize(schedule)
+    again = keras.optimizers.schedules.deserialize(config)
+    assert again.get_config() == schedule.get_config() and again.get_config()["name"] == "SGDRDecay"
+    optimizer = keras.optimizers.Adam(learning_rate=schedule)
+    assert keras.optimizers.Adam.from_config(optimizer.get_config()).get_config() == optimizer.get_config()

@@ -806,7 +806,8 @@ class Dataset:
             yield _to_tensors(element)
 
     def as_numpy_iterator(self) -> Iterator[Structure]:
-        """One epoch of elements as NumPy arrays (a scalar as a NumPy scalar, text as bytes, as TensorFlow gives them).
+        """One epoch of elements as NumPy arrays (a scalar as a NumPy scalar, text as bytes, as TensorFlow gives them);
+        the iterator also has TensorFlow's ``next()`` method.
 
         >>> list(Dataset.from_tensor_slices({"a": np.arange(2)}).as_numpy_iterator())
         [{'a': np.int64(0)}, {'a': np.int64(1)}]
@@ -815,7 +816,7 @@ class Dataset:
         """
         if not callable(self._spec):
             _no_dataset_components(self._spec, "as_numpy_iterator()")
-        return (map_structure(_numpy_value, element) for element in self._elements())
+        return _NumpyIterator(map_structure(_numpy_value, element) for element in self._elements())
 
     def __repr__(self) -> str:
         spec = "(read from the first element when asked)" if callable(self._spec) else self._spec
@@ -858,6 +859,23 @@ class Dataset:
 
 # --- helpers --------------------------------------------------------------------------------------------------------
 _NOTHING = object()
+
+
+class _NumpyIterator:
+    """What ``as_numpy_iterator`` returns: an iterator with TensorFlow's ``next()`` method as well
+    (``test_dataset.as_numpy_iterator().next()``, TensorFlow's transfer-learning tutorial)."""
+
+    def __init__(self, elements: Iterator[Structure]):
+        self._elements = elements
+
+    def __iter__(self) -> "_NumpyIterator":
+        return self
+
+    def __next__(self) -> Structure:
+        return next(self._elements)
+
+    def next(self) -> Structure:
+        return next(self._elements)
 
 
 class _Arange:

@@ -13,6 +13,7 @@ array([0., 2.], dtype=float32)
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from chainrule import ops
@@ -125,9 +126,72 @@ def linear(x: TensorLike) -> Tensor:
     return as_tensor(x)
 
 
+def _nn():
+    """keras.ops.nn, imported when first needed (it imports the losses, which need this module)."""
+    from chainrule.keras.ops import nn
+
+    return nn
+
+
+def celu(x: TensorLike, alpha: float = 1.0) -> Tensor:
+    """``max(x, 0) + alpha * (exp(min(x, 0) / alpha) - 1)``."""
+    return _nn().celu(x, alpha)
+
+
+def glu(x: TensorLike, axis: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves a, b of ``x`` along ``axis``."""
+    return _nn().glu(x, axis)
+
+
+def hard_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _nn().hard_shrink(x, threshold)
+
+
+def hard_tanh(x: TensorLike) -> Tensor:
+    """``clip(x, -1, 1)``."""
+    return _nn().hard_tanh(x)
+
+
+def soft_shrink(x: TensorLike, threshold: float = 0.5) -> Tensor:
+    """``x`` moved ``threshold`` towards 0, and 0 within ``threshold`` of it."""
+    return _nn().soft_shrink(x, threshold)
+
+
+def sparse_plus(x: TensorLike) -> Tensor:
+    """0 below -1, ``x`` above 1, ``(x + 1)² / 4`` between."""
+    return _nn().sparse_plus(x)
+
+
+def sparse_sigmoid(x: TensorLike) -> Tensor:
+    """0 below -1, 1 above 1, ``(x + 1) / 2`` between."""
+    return _nn().sparse_sigmoid(x)
+
+
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
+    """The projection onto the probability simplex along ``axis`` (a softmax with exact zeros)."""
+    return _nn().sparsemax(x, axis)
+
+
+def squareplus(x: TensorLike, b: float = 4) -> Tensor:
+    """``(x + sqrt(x² + b)) / 2``."""
+    return _nn().squareplus(x, b)
+
+
+def tanh_shrink(x: TensorLike) -> Tensor:
+    """``x - tanh(x)``."""
+    return _nn().tanh_shrink(x)
+
+
+def threshold(x: TensorLike, threshold: float, default_value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return _nn().threshold(x, threshold, default_value)
+
+
 _BY_NAME: dict[str, Callable] = {f.__name__: f for f in (
     relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, tanh, softplus, softsign, silu, hard_sigmoid, hard_silu,
-    mish, exponential, log_sigmoid, softmax, log_softmax, linear)}
+    mish, exponential, log_sigmoid, softmax, log_softmax, linear, celu, glu, hard_shrink, hard_tanh, soft_shrink,
+    sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)}
 _ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # the plain ops (``tf.nn.relu`` is ``chainrule.ops.relu``) serialize under their activation's name
 _OP_NAMES = {ops.relu: "relu", ops.sigmoid: "sigmoid", ops.tanh: "tanh", ops.softplus: "softplus",
@@ -162,6 +226,7 @@ def serialize(activation: Callable | None) -> str:
     """The name ``get`` turns back into ``activation`` ('linear' for None)."""
     if activation is None:
         return "linear"
+    activation = getattr(activation, "__chainrule_op__", activation)
     if _BY_NAME.get(getattr(activation, "__name__", None)) is activation:
         return activation.__name__
     if activation in _OP_NAMES:
@@ -180,5 +245,25 @@ def deserialize(name, custom_objects: dict | None = None) -> Callable:
     return get(name)
 
 
+def _symbolic_aware(fn: Callable) -> Callable:
+    """``fn`` that, called on a KerasTensor, adds a layer applying it to a functional model (Keras 3's
+    ``keras.activations.sigmoid(logits) * 5`` between layers); layers keep the plain function from :func:`get`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from chainrule.keras.layers.base import holds_symbolic
+
+        if holds_symbolic(args) or kwargs and holds_symbolic(kwargs):
+            from chainrule.keras.ops.symbolic import symbolic_aware
+
+            return symbolic_aware(fn, f"keras.activations.{fn.__name__}")(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    wrapper.__chainrule_op__ = fn
+    return wrapper
+
+
+# the public names take symbolic tensors too; _BY_NAME keeps the plain functions that get() hands to layers
+globals().update({name: _symbolic_aware(fn) for name, fn in _BY_NAME.items()})
 __all__ = sorted(_BY_NAME) + ["swish", "hard_swish", "get", "serialize", "deserialize"]
 swish, hard_swish = silu, hard_silu

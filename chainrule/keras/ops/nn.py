@@ -186,6 +186,38 @@ def squareplus(x: TensorLike, b: float = 4) -> Tensor:
     return (x + sqrt(x * x + b)) * 0.5
 
 
+def _sparsemax_support(x: np.ndarray, axis: int) -> np.ndarray:
+    """1 where sparsemax keeps an entry (``x > tau``), else 0: the k largest entries, k the largest with
+    ``1 + k z_(k) > z_(1) + ... + z_(k)`` (Martins and Astudillo, 2016)."""
+    xp = backend.array_namespace(x)
+    z = -xp.sort(-x, axis=axis)
+    cumulative = xp.cumsum(z, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    ks = xp.reshape(xp.arange(1, x.shape[axis] + 1, dtype=x.dtype), shape)
+    k = xp.sum(1 + ks * z > cumulative, axis=axis, keepdims=True)
+    tau = (xp.take_along_axis(cumulative, k - 1, axis=axis) - 1) / k
+    return (x > tau).astype(x.dtype)
+
+
+def sparsemax(x: TensorLike, axis: int = -1) -> Tensor:
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``: ``max(x - tau, 0)``, summing
+    to 1, with exact zeros (Martins and Astudillo, 2016).
+
+    ``tau = (sum of the kept entries - 1) / their count``, the kept set found without a gradient, so the gradient is
+    exact: ``dx = g - mean of g over the kept entries``, on them only.
+
+    >>> sparsemax([[1.0, 2.0, 0.0], [0.3, 0.3, 0.3]]).numpy().round(4)
+    array([[0.    , 1.    , 0.    ],
+           [0.3333, 0.3333, 0.3333]], dtype=float32)
+    """
+    x = to_float(x)
+    a = _reduce._normalize_axis(axis, x.ndim, "sparsemax")[0]
+    support = no_gradient(_sparsemax_support, x, axis=a)
+    tau = (_ops.sum(x * support, axis=a, keepdims=True) - 1.0) / _ops.sum(support, axis=a, keepdims=True)
+    return _activation.relu(x - tau)
+
+
 def _moved_last(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, tuple[int, ...]]:
     """``x`` with ``axes`` merged into one last axis, and the permutation that did it."""
     rest = [d for d in range(x.ndim) if d not in axes]
@@ -559,5 +591,5 @@ __all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "catego
            "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments",
            "multi_hot", "normalize", "one_hot", "psnr", "relu", "relu6", "rms_normalization", "selu", "sigmoid",
            "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy",
-           "sparse_plus", "sparse_sigmoid", "squareplus", "swish", "tanh", "tanh_shrink", "threshold"]
+           "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold"]
 wrap_namespace(globals(), __all__, "keras.ops.")

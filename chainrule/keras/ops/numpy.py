@@ -1114,3 +1114,18 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:  # noqa
 __all__ = sorted(name for name, value in list(globals().items())
                  if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == __name__)
 wrap_namespace(globals(), __all__, "keras.ops.")
+
+# NumPy's functions kept in topic modules of their own (they use the helpers above), under keras.ops.numpy's names
+from chainrule.keras.ops import (arrays, bitwise, counting, elementwise, nan_reductions, quantiles,  # noqa: E402
+                                 window_functions)
+from chainrule.keras.ops.arrays import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.bitwise import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.counting import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.elementwise import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.nan_reductions import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.quantiles import *  # noqa: E402,F401,F403
+from chainrule.keras.ops.window_functions import *  # noqa: E402,F401,F403
+
+__all__ = sorted({*__all__, *arrays.__all__, *bitwise.__all__, *counting.__all__, *elementwise.__all__,
+                  *nan_reductions.__all__, *quantiles.__all__, *window_functions.__all__})
+del arrays, bitwise, counting, elementwise, nan_reductions, quantiles, window_functions

@@ -1,0 +1,86 @@
+"""bessel_i0, bessel_i1, cbrt, erfinv and gammainc (chainrule/ops/special.py) against finite differences and
+PyTorch's torch.special (and SciPy for gammainc's values); second derivatives; errors."""
+import numpy as np
+import pytest
+import scipy.special
+import torch
+from helpers import compare_with_torch, covers
+
+import chainrule as cr
+from chainrule.engine.gradcheck import check_gradients
+from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, erfinv, gammainc
+
+POINTS = np.array([-12.0, -3.5, -1.0, -0.2, 0.0, 0.3, 1.0, 2.5, 7.0, 25.0])
+UNIT = np.array([-0.999, -0.9, -0.5, -0.1, 0.0, 0.05, 0.4, 0.8, 0.99])
+CASES = {
+    "bessel_i0": (bessel_i0, torch.special.i0, POINTS),
+    "bessel_i1": (bessel_i1, torch.special.i1, POINTS),
+    "cbrt": (cbrt, lambda t: t.sign() * t.abs().pow(1.0 / 3.0), np.array([-27.0, -2.0, -0.1, 0.3, 1.0, 8.0, 50.0])),
+    "erfinv": (erfinv, torch.special.erfinv, UNIT),
+}
+
+
+@covers(*CASES, kind="fd")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unary_special_ops_match_finite_differences(name):
+    fn, _, points = CASES[name]
+    check_gradients(fn, points[np.abs(points) < 10], rtol=1e-5, atol=1e-6)  # (large values: a step's rounding)
+
+
+@covers(*CASES, kind="torch")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unary_special_ops_match_torch(name, dtype):
+    fn, torch_fn, points = CASES[name]
+    compare_with_torch(fn, torch_fn, points, dtype=dtype, rtol=1e-9 if dtype == np.float64 else 1e-5)
+
+
+def test_cube_roots_of_cubes_are_exact():
+    np.testing.assert_array_equal(cbrt(np.array([-8.0, 27.0, 1e9], "float32")).numpy(), [-2.0, 3.0, 1000.0])
+
+
+def test_erfinv_at_the_ends_and_beyond():
+    out = erfinv(np.array([-1.0, 1.0, 1.5, -2.0])).numpy()
+    np.testing.assert_array_equal(out[:2], [-np.inf, np.inf])
+    assert np.isnan(out[2:]).all()
+
+
+@covers("gammainc", kind="fd")
+def test_gammainc_matches_finite_differences_in_x():
+    a = np.array([0.5, 1.0, 2.0, 5.0, 12.0])
+    x = np.array([0.3, 2.0, 1.5, 7.0, 10.0])
+    check_gradients(lambda x_: gammainc(cr.constant(a), x_), x)
+
+
+@covers("gammainc", kind="torch")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: d.__name__)
+def test_gammainc_matches_torch_and_scipy(dtype):
+    a = np.array([[0.5], [1.0], [3.0], [10.0], [60.0]])
+    x = np.array([0.1, 0.9, 2.5, 8.0, 30.0, 75.0])
+    ours = compare_with_torch(lambda x_: gammainc(cr.constant(a.astype(dtype)), x_),
+                              lambda x_: torch.special.gammainc(torch.tensor(a.astype(dtype)), x_), x, dtype=dtype,
+                              rtol=1e-10 if dtype == np.float64 else 1e-5, atol=1e-12 if dtype == np.float64 else 1e-6)
+    np.testing.assert_allclose(ours.numpy(), scipy.special.gammainc(a, x), rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-7 if dtype == np.float32 else 1e-14)
+
+
+def test_gammainc_edges_and_the_shape_has_no_gradient():
+    out = gammainc(np.array([1.0, 1.0, 0.0, 2.0]), np.array([0.0, np.inf, 1.0, -1.0])).numpy()
+    np.testing.assert_array_equal(out[:2], [0.0, 1.0])
+    assert np.isnan(out[2:]).all()
+    a = cr.Tensor(np.array([2.0]), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="first argument"):
+        cr.grad(cr.reduce_sum(gammainc(a, np.array([1.0]))), [a])
+
+
+@pytest.mark.parametrize("name", ["bessel_i0", "bessel_i1", "cbrt", "erfinv"])
+def test_second_derivatives_match_torch(name):
+    fn, torch_fn, points = CASES[name]
+    points = points[points != 0] if name == "cbrt" else points
+    x = cr.Tensor(points, requires_grad=True)
+    (g,) = cr.grad(cr.reduce_sum(fn(x)), [x], create_graph=True)
+    (gg,) = cr.grad(cr.reduce_sum(g), [x])
+    t = torch.tensor(points, requires_grad=True)
+    (tg,) = torch.autograd.grad(torch_fn(t).sum(), t, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), t)
+    np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-8, atol=1e-10)

@@ -472,7 +472,16 @@ class Loss(_config.Configurable):
 
 
 class LossFunctionWrapper(Loss):
-    """A loss class around a per-sample function ``fn(y_true, y_pred, **kwargs)``; the function sees the raw labels."""
+    """A loss class around a per-sample function ``fn(y_true, y_pred, **kwargs)``.
+
+    As in Keras, labels and predictions whose ranks differ by a trailing axis of 1 are first brought to the same
+    rank (``(n,)`` labels against ``(n, 1)`` outputs would otherwise broadcast to ``(n, n)``); other labels reach
+    the function as they are (CTC's padded label matrices, for one).
+
+    >>> mean_error = LossFunctionWrapper(lambda t, p: ops.mean(ops.abs(t - p), axis=-1))
+    >>> float(mean_error(np.array([0.0, 1.0]), np.array([[0.5], [0.5]])))
+    0.5
+    """
 
     def __init__(self, fn, reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype=None,
                  **kwargs):
@@ -481,6 +490,12 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def _losses(self, y_true, y_pred):
+        if hasattr(y_true, "shape") and hasattr(y_pred, "shape"):
+            true_shape, pred_shape = same_rank_shapes(y_true.shape, y_pred.shape)
+            if true_shape != tuple(y_true.shape):
+                y_true = _reshaped(as_tensor(y_true), true_shape)
+            if pred_shape != tuple(y_pred.shape):
+                y_pred = _reshaped(as_tensor(y_pred), pred_shape)
         return self.fn(y_true, y_pred, **self._fn_kwargs), None
 
     def get_config(self) -> dict:

@@ -609,10 +609,95 @@ class CTC(LossFunctionWrapper):
         super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
 
 
+def dice(y_true: TensorLike, y_pred: TensorLike, axis=None) -> Tensor:
+    """``1 - 2 Σ y_true y_pred / (Σ y_true + Σ y_pred + epsilon)``, the sums over ``axis`` (all axes when None, a
+    scalar then; ``(1, 2, 3)`` gives one loss per image).
+
+    >>> y_true = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    >>> y_pred = np.array([[0.0, 1.0, 0.0, 1.0], [0.4, 0.0, 0.0, 0.9]])
+    >>> dice(y_true, y_pred, axis=1).numpy().round(4)
+    array([0.5   , 0.7576])
+    """
+    y_true, y_pred = _prepare(y_true, y_pred, "dice")
+    intersection = ops.sum(y_true * y_pred, axis=axis)
+    return 1.0 - 2.0 * intersection / (ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis) + EPSILON)
+
+
+def tversky(y_true: TensorLike, y_pred: TensorLike, alpha: float = 0.5, beta: float = 0.5, axis=None) -> Tensor:
+    """``1 - TP / (TP + alpha FP + beta FN + epsilon)`` with soft counts over ``axis`` (Salehi et al., 2017); alpha
+    and beta weigh false positives and false negatives (0.5 each gives the Dice loss)."""
+    y_true, y_pred = _prepare(y_true, y_pred, "tversky")
+    true_positives = ops.sum(y_true * y_pred, axis=axis)
+    false_positives = ops.sum((1.0 - y_true) * y_pred, axis=axis)
+    false_negatives = ops.sum(y_true * (1.0 - y_pred), axis=axis)
+    return 1.0 - true_positives / (true_positives + false_positives * alpha + false_negatives * beta + EPSILON)
+
+
+def _pair_masks(labels: np.ndarray, ref_labels: np.ndarray, remove_diagonal: bool) -> np.ndarray:
+    """(2, n, m): pairs of the same label (without each query's own pair with ``remove_diagonal``), then the others."""
+    labels, ref_labels = labels.reshape(-1, 1), ref_labels.reshape(1, -1)
+    same = labels == ref_labels
+    different = ~same
+    if remove_diagonal:
+        same = same & ~np.eye(same.shape[0], same.shape[1], dtype=bool)
+    return np.stack([same, different])
+
+
+def circle(y_true: TensorLike, y_pred: TensorLike, ref_labels=None, ref_embeddings=None,
+           remove_diagonal: bool = True, gamma: float = 80.0, margin: float = 0.4) -> Tensor:
+    """Circle loss (Sun et al., 2020) of L2-normalised embeddings ``y_pred`` (n, d) with integer labels ``y_true``,
+    against themselves or ``ref_embeddings``/``ref_labels``: per query, ``softplus(logsumexp over positives of
+    -gamma a_p (margin - d) + logsumexp over negatives of gamma a_n (1 - margin - d))``, ``d`` the cosine distance,
+    ``a_p = max(margin + d, 0)``, ``a_n = max(1 + margin - d, 0)``. A query without positives (or negatives) gets 0."""
+    y_pred = _pred_tensor(y_pred)
+    labels = ops.cast(as_tensor(y_true), "int64")
+    reference = y_pred if ref_embeddings is None else as_tensor(ref_embeddings, dtype=y_pred.dtype)
+    ref_labels = labels if ref_labels is None else ops.cast(as_tensor(ref_labels), "int64")
+    masks = no_gradient(_pair_masks, labels, ref_labels, remove_diagonal=bool(remove_diagonal))
+    positive, negative = masks[0], masks[1]
+    distance = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(reference)), 0.0)
+    pos_weights = ops.maximum((margin + distance) * ops.cast(positive, y_pred.dtype), 0.0)
+    neg_weights = ops.maximum((1.0 + margin - distance) * ops.cast(negative, y_pred.dtype), 0.0)
+    # a finite floor instead of Keras's -inf outside each mask: the same losses, and no NaN gradient for a query
+    # whose mask is empty (its loss is softplus(floor + ...) = 0)
+    floor = float(np.finfo(y_pred.dtype).min) / 4
+    pos_loss = ops.logsumexp(ops.where(positive, -gamma * pos_weights * (margin - distance), floor), axis=1)
+    neg_loss = ops.logsumexp(ops.where(negative, gamma * neg_weights * (1.0 - margin - distance), floor), axis=1)
+    return ops.softplus(pos_loss + neg_loss)
+
+
+Dice = _loss_class("Dice", dice, "dice", "The Dice loss (:func:`dice`) over ``axis`` (None: all axes).", axis=None)
+Tversky = _loss_class("Tversky", tversky, "tversky", "The Tversky loss (:func:`tversky`).", alpha=0.5, beta=0.5,
+                      axis=None)
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss (:func:`circle`) of L2-normalised embeddings against integer labels; the average counts only the
+    queries with a positive loss (those with both a positive and a negative pair), as Keras masks it."""
+
+    function = staticmethod(circle)
+
+    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
+                 reduction: str | None = "sum_over_batch_size", name: str = "circle", dtype=None):
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.dtype is not None:
+            y_pred = ops.cast(as_tensor(y_pred), self.dtype)
+        values = circle(y_true, y_pred, **self._fn_kwargs)
+        counted = ops.cast(no_gradient(np.greater, values, 0.0), values.dtype)
+        if self.reduction in ("sum_over_batch_size", "mean"):  # Keras's apply_mask: the average of those counted
+            counted = counted * (values.size / (ops.sum(counted) + EPSILON))
+        if sample_weight is not None:
+            counted = counted * as_tensor(sample_weight, dtype=values.dtype)
+        return reduce_weighted_values(values, counted, self.reduction)
+
+
 ALL_LOSSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     Poisson, KLDivergence, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CTC)}
+    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CTC, Dice, Tversky, Circle)}
 _FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
            "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,

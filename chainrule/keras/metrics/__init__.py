@@ -37,6 +37,8 @@ from chainrule.keras.metrics.regression import (CosineSimilarity, LogCoshError, 
 # Keras exports these loss functions as metric functions too
 from chainrule.keras.losses import (categorical_hinge, hinge, kl_divergence, log_cosh, mean_absolute_percentage_error,
                                     mean_squared_logarithmic_error, poisson, squared_hinge)
+from chainrule.keras.losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+                                    categorical_focal_crossentropy, huber, sparse_categorical_crossentropy)
 from chainrule.utils.naming import to_snake_case
 
 

@@ -651,6 +651,10 @@ def circle(y_true: TensorLike, y_pred: TensorLike, ref_labels=None, ref_embeddin
     ``a_p = max(margin + d, 0)``, ``a_n = max(1 + margin - d, 0)``. A query without positives (or negatives) gets 0."""
     y_pred = _pred_tensor(y_pred)
     labels = ops.cast(as_tensor(y_true), "int64")
+    if y_pred.ndim != 2 or labels.ndim not in (1, 2) or labels.size != y_pred.shape[0]:
+        raise ValueError(f"circle: expected integer labels of shape (batch,) or (batch, 1) and embeddings of shape "
+                         f"(batch, dim). Received: y_true.shape={tuple(labels.shape)}, "
+                         f"y_pred.shape={tuple(y_pred.shape)}")
     reference = y_pred if ref_embeddings is None else as_tensor(ref_embeddings, dtype=y_pred.dtype)
     ref_labels = labels if ref_labels is None else ops.cast(as_tensor(ref_labels), "int64")
     masks = no_gradient(_pair_masks, labels, ref_labels, remove_diagonal=bool(remove_diagonal))

@@ -111,3 +111,8 @@ def test_circle_trains_embeddings():
                                   "categorical_focal_crossentropy", "huber", "sparse_categorical_crossentropy"])
 def test_metrics_export_the_loss_functions(name):
     assert getattr(keras.metrics, name) is getattr(keras.losses, name)
+
+
+def test_circle_refuses_labels_that_are_not_one_per_embedding():
+    with pytest.raises(ValueError, match=r"circle: expected integer labels of shape \(batch,\)"):
+        keras.losses.Circle()(np.zeros((4, 3)), embeddings(4))

@@ -118,7 +118,7 @@ def _erfinv(x: np.ndarray) -> np.ndarray:
     inside = np.abs(x) < 1
     y = np.where(w < 5.0, p_central, p_tail) * np.where(inside, x, 0.0)
     for _ in range(3):
-        step = (_erf(y).astype(np.float64) - x) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
+        step = (np.asarray(_erf(y), dtype=np.float64) - x) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
         y = np.where(inside, y - step, y)
     y = np.where(np.abs(x) == 1, np.sign(x) * np.inf, y)
     return np.where(np.abs(x) > 1, np.nan, y)
@@ -154,7 +154,7 @@ _GAMMA_STEPS = 400  # enough for the series (x < a + 1) and the continued fracti
 def _log_prefactor(a, x):
     """log(x^a e^-x / Γ(a)), the factor both expansions share."""
     with np.errstate(divide="ignore"):
-        return a * np.log(x) - x - _lgamma(a).astype(np.float64)
+        return a * np.log(x) - x - np.asarray(_lgamma(a), dtype=np.float64)
 
 
 def _gammainc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -224,8 +224,8 @@ class GammaInc(Function):
 
 
 def _lgamma_constant(a: Tensor) -> Tensor:
-    return Tensor._wrap(backend.array_namespace(a.data).asarray(_lgamma(np.asarray(backend.to_host(a.data)))
-                                                                 .astype(a.dtype)))
+    values = np.asarray(_lgamma(np.asarray(backend.to_host(a.data))), dtype=np.float64)
+    return Tensor._wrap(backend.array_namespace(a.data).asarray(values.astype(a.dtype)))
 
 
 @op

@@ -284,6 +284,50 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     return carry, tree.map_structure(lambda *parts: _stack(list(parts)), *ys)
 
 
+def associative_scan(f: Callable, elems, reverse: bool = False, axis: int = 0):
+    """The running combination ``f(... f(f(e0, e1), e2) ..., ei)`` of the slices of ``elems`` (a nested structure
+    of tensors) along ``axis``, for an associative ``f`` that works on whole stacks of slices (as JAX's): a
+    Hillis-Steele prefix scan, ceil(log2 n) calls of ``f``, built from ops (differentiable). ``reverse`` scans the
+    flipped slices and flips the result back, as Keras's backends do."""
+    from chainrule.ops.shape import concat
+
+    if not callable(f):
+        raise TypeError(f"`f` should be a callable. Received: f={f}")
+    leaves = [to_tensor(e, "elems") for e in tree.flatten(elems)]
+    if not leaves:
+        raise ValueError("associative_scan: `elems` holds no tensor")
+    axes = {leaf.ndim and (axis % leaf.ndim) for leaf in leaves}
+    lengths = {leaf.shape[axis] if leaf.ndim else None for leaf in leaves}
+    if len(lengths) != 1 or None in lengths:
+        raise ValueError(f"associative_scan: every tensor in `elems` needs the same size along axis {axis}; got "
+                         f"shapes {[tuple(leaf.shape) for leaf in leaves]}")
+    (n,) = lengths
+    (ax,) = axes if len(axes) == 1 else (None,)
+
+    def cut(leaf, start, stop):
+        index = [builtins.slice(None)] * leaf.ndim
+        index[ax] = builtins.slice(start, stop)
+        return leaf[tuple(index)]
+
+    def flipped(leaf):
+        index = [builtins.slice(None)] * leaf.ndim
+        index[ax] = builtins.slice(None, None, -1)
+        return leaf[tuple(index)]
+
+    if reverse:
+        leaves = [flipped(leaf) for leaf in leaves]
+    offset = 1
+    while offset < n:
+        earlier = tree.pack_sequence_as(elems, [cut(leaf, 0, n - offset) for leaf in leaves])
+        later = tree.pack_sequence_as(elems, [cut(leaf, offset, n) for leaf in leaves])
+        combined = [to_tensor(c, "f's result") for c in tree.flatten(f(earlier, later))]
+        leaves = [concat([cut(leaf, 0, offset), c], axis=ax) for leaf, c in zip(leaves, combined)]
+        offset *= 2
+    if reverse:
+        leaves = [flipped(leaf) for leaf in leaves]
+    return tree.pack_sequence_as(elems, leaves)
+
+
 def map(f: Callable, xs):  # noqa: A001  (Keras's name)
     """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked."""
     return scan(lambda carry, x: ((), f(x)), (), xs)[1]
@@ -345,7 +389,7 @@ def scatter_update(inputs: TensorLike, indices: TensorLike, updates: TensorLike,
     raise ValueError(f"Unsupported reduction: {reduction} (chainrule's scatter_update takes None or 'add')")
 
 
-__all__ = ["cast", "cond", "convert_to_numpy", "convert_to_tensor", "custom_gradient", "dtype", "fori_loop", "is_tensor",
+__all__ = ["associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor", "custom_gradient", "dtype", "fori_loop", "is_tensor",
            "map", "saturate_cast", "scan", "scatter", "scatter_update", "shape", "slice", "slice_update", "stop_gradient",
            "switch", "unstack", "vectorized_map", "while_loop"]
 wrap_namespace(globals(), __all__, "keras.ops.")

@@ -1,5 +1,5 @@
-"""``keras.ops.math``: ``logsumexp``, ``top_k``, ``in_top_k``, the segment reductions, ``erf``, ``rsqrt`` and
-``cdist``.
+"""``keras.ops.math``: ``logsumexp``, ``top_k``, ``in_top_k``, the segment reductions, ``erf``, ``erfinv``,
+``gammainc``, ``logdet``, ``rsqrt`` and ``cdist``.
 
 >>> import numpy as np
 >>> from chainrule.keras import ops
@@ -17,7 +17,9 @@ from chainrule import backend, ops as _ops
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.ops.core import as_axis, to_float, to_tensor
 from chainrule.keras.ops.symbolic import wrap_namespace
+from chainrule.ops import decomposition as _decomposition
 from chainrule.ops import indexing as _indexing
+from chainrule.ops import special as _special
 from chainrule.ops import reduce as _reduce
 from chainrule.ops.no_gradient import no_gradient
 
@@ -129,6 +131,49 @@ def cdist(x: TensorLike, y: TensorLike) -> Tensor:
     return _ops.sqrt(_reduce.sum(diff * diff, -1))
 
 
-__all__ = ["cdist", "erf", "erfc", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_min", "segment_sum",
-           "top_k"]
+def segment_prod(data: TensorLike, segment_ids: TensorLike, num_segments: int | None = None,
+                 sorted: bool = False) -> Tensor:  # noqa: A002
+    """Row products per segment id (1 for an empty segment; ids outside ``[0, num_segments)`` dropped). Each
+    segment multiplies its rows masked from the whole of ``data`` (a (segments, rows, ...) product, exact with zeros
+    and differentiable)."""
+    from chainrule.keras.ops.numpy import prod, where
+
+    data, ids = to_tensor(data, "data"), to_tensor(segment_ids, "segment_ids")
+    if ids.ndim != 1 or data.ndim == 0 or ids.shape[0] != data.shape[0]:
+        raise ValueError(f"segment_prod: `segment_ids` must be 1-D with one id per row of `data`, got shape "
+                         f"{ids.shape} for data of shape {data.shape}")
+    if num_segments is None:
+        num_segments = int(ids.numpy().max()) + 1 if ids.size else 0
+    members = no_gradient(_members, ids, num_segments=int(num_segments), rest=data.ndim - 1)
+    return prod(where(members, _ops.expand_dims(data, 0), 1), axis=1)
+
+
+def _members(ids, num_segments, rest):
+    """(segments, rows, 1, ...) booleans: whether row j belongs to segment i."""
+    xp = backend.array_namespace(ids)
+    inside = xp.arange(num_segments)[:, None] == ids[None, :]
+    return xp.reshape(inside, inside.shape + (1,) * rest)
+
+
+def erfinv(x: TensorLike) -> Tensor:
+    """The inverse error function on (-1, 1); integers become floatx."""
+    return _special.erfinv(to_float(x))
+
+
+def gammainc(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """The regularised lower incomplete gamma function ``P(x1, x2)``, differentiable with respect to ``x2``."""
+    x1, x2 = to_float(x1, "x1"), to_float(x2, "x2")
+    if x1.dtype != x2.dtype:
+        common = np.result_type(x1.dtype, x2.dtype)
+        x1, x2 = _ops.cast(x1, common), _ops.cast(x2, common)
+    return _special.gammainc(x1, x2)
+
+
+def logdet(x: TensorLike) -> Tensor:
+    """The log of the determinant of each (symmetric positive-definite) matrix: ``log|det x|``, differentiable."""
+    return _decomposition.slogdet(to_float(x))[1]
+
+
+__all__ = ["cdist", "erf", "erfc", "erfinv", "gammainc", "in_top_k", "logdet", "logsumexp", "rsqrt", "segment_max",
+           "segment_min", "segment_prod", "segment_sum", "top_k"]
 wrap_namespace(globals(), __all__, "keras.ops.")

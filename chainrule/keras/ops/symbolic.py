@@ -91,7 +91,8 @@ def symbolic_aware(fn: Callable, symbol: str, layer_class: type = OpLayer) -> Ca
 
 # functions that answer from the static shape, run Python control flow or make no tensor from their arguments
 _PLAIN = frozenset({"shape", "dtype", "ndim", "is_tensor", "convert_to_numpy", "standardize_dtype", "cond", "switch",
-                    "fori_loop", "while_loop", "scan", "map", "vectorized_map", "custom_gradient"})
+                    "fori_loop", "while_loop", "scan", "map", "vectorized_map", "custom_gradient",
+                    "associative_scan", "vectorize", "jvp"})
 
 
 def wrap_namespace(namespace: dict[str, Any], names, prefix: str) -> None:

@@ -593,3 +593,10 @@ __all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "catego
            "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy",
            "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold"]
 wrap_namespace(globals(), __all__, "keras.ops.")
+
+# the spatial functions kept in a module of their own (they use the helpers above), under keras.ops.nn's names
+from chainrule.keras.ops import nn_spatial  # noqa: E402
+from chainrule.keras.ops.nn_spatial import *  # noqa: E402,F401,F403
+
+__all__ = sorted({*__all__, *nn_spatial.__all__})
+del nn_spatial

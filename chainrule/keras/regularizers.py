@@ -77,10 +77,45 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1=l1, l2=l2)
 
 
-l1, l2 = L1, L2  # keras.regularizers.l2(0.01) is the class
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (``mode='rows'``) or columns (``'columns'``) of a 2-D weight towards orthogonality:
+    ``factor * 0.5 * sum |cosine similarity of each distinct pair| / number of pairs``, the vectors L2-normalised.
 
-ALL_REGULARIZERS = {"Regularizer": Regularizer, "L1L2": L1L2, "L1": L1, "L2": L2}
-ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
+    >>> import chainrule as cr
+    >>> round(float(OrthogonalRegularizer(factor=1.0)(cr.constant([[1.0, 0.0], [1.0, 1.0]]))), 4)
+    0.7071
+    """
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+        self.factor = _factor(factor, "factor", "OrthogonalRegularizer")
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"Invalid value for argument `mode`. Expected one of {{'rows', 'columns'}}. "
+                             f"Received: mode={mode}")
+        self.mode = mode
+
+    def __call__(self, x: TensorLike) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={x.shape}")
+        vectors = x if self.mode == "rows" else ops.transpose(x)
+        unit = vectors / ops.sqrt(ops.maximum(ops.sum(vectors * vectors, axis=1, keepdims=True), 1e-12))
+        size = unit.shape[0]
+        if size < 2:  # no pair to compare
+            return Tensor._wrap(backend.xp.zeros((), x.dtype))
+        off_diagonal = 1.0 - backend.xp.eye(size, dtype=x.dtype)
+        similarity = ops.abs(ops.matmul(unit, ops.transpose(unit)) * off_diagonal)
+        return ops.sum(similarity) * (self.factor * 0.5 / (size * (size - 1) / 2.0))
+
+    def get_config(self) -> dict:
+        return {"factor": self.factor, "mode": self.mode}
+
+
+l1, l2 = L1, L2  # keras.regularizers.l2(0.01) is the class
+orthogonal_regularizer = OrthogonalRegularizer
+
+ALL_REGULARIZERS = {"Regularizer": Regularizer, "L1L2": L1L2, "L1": L1, "L2": L2,
+                    "OrthogonalRegularizer": OrthogonalRegularizer}
+ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Regularizer:

@@ -186,3 +186,111 @@ def map_structure(func: Callable, *structures: Any, none_is_leaf: bool = True, c
             return None if first is None and not none_is_leaf else func(first, *others)
         return _rebuild(first, [apply(*nodes) for nodes in zip(*_aligned_children(first, *others))])
     return apply(*structures)
+
+
+class MAP_TO_NONE:  # noqa: N801  (Keras's name)
+    """What a :func:`traverse` function returns to replace a sub-structure with ``None`` (returning None itself
+    means "leave it")."""
+
+
+def traverse(func: Callable, structure: Any, top_down: bool = True) -> Any:
+    """Call ``func`` on every sub-structure, depth first; a result other than None replaces that sub-structure
+    (:class:`MAP_TO_NONE` replaces it with None). Top-down, a replaced sub-structure is not entered.
+
+    >>> seen = []
+    >>> traverse(seen.append, [(1, 2), {"a": 3}])
+    [(1, 2), {'a': 3}]
+    >>> seen
+    [[(1, 2), {'a': 3}], (1, 2), 1, 2, {'a': 3}, 3]
+    >>> traverse(lambda x: x * 10 if isinstance(x, int) else None, [(1, 2), 3], top_down=False)
+    [(10, 20), 30]
+    """
+    if not callable(func):
+        raise TypeError(f"`func` must be callable. Received: func={func!r}")
+
+    def children_traversed(node):
+        if not is_nested(node):
+            return node
+        return _rebuild(node, [traverse(func, child, top_down) for child in _children(node)])
+
+    if top_down:
+        result = func(structure)
+        if result is None:
+            return children_traversed(structure)
+    else:
+        traversed = children_traversed(structure)
+        result = func(traversed)
+        if result is None:
+            return traversed
+    return None if result is MAP_TO_NONE else result
+
+
+def map_structure_up_to(shallow_structure: Any, func: Callable, *structures: Any) -> Any:
+    """``func`` applied to the sub-structures of ``structures`` found at the leaves of ``shallow_structure``; below
+    those, ``structures`` may nest deeper and are passed whole.
+
+    >>> map_structure_up_to([None, None], len, [[1, 1], [2, 2]])
+    [2, 2]
+    >>> map_structure_up_to([None, [None, None]], str, [[1, 1], [2, 2]])
+    ['[1, 1]', ['2', '2']]
+    """
+    if not structures:
+        raise ValueError("Must provide at least one structure")
+
+    def apply(shallow, *nodes):
+        if not is_nested(shallow):
+            return func(*nodes)
+        for node in nodes:  # each must hold the shallow container's items (deeper below them is fine)
+            if not is_nested(node) or isinstance(node, Mapping) != isinstance(shallow, Mapping) or (
+                    set(node) != set(shallow) if isinstance(shallow, Mapping) else len(node) != len(shallow)):
+                raise ValueError(f"Structures don't have the same nested structure: {node!r} does not nest as "
+                                 f"{shallow!r}")
+        return _rebuild(shallow, [apply(*children) for children in zip(*_aligned_children(shallow, *nodes))])
+    return apply(shallow_structure, *structures)
+
+
+def assert_same_paths(a: Any, b: Any) -> None:
+    """Raise ValueError unless ``a`` and ``b`` have the same leaf paths (list and tuple indices, dict keys),
+    whatever their container types.
+
+    >>> assert_same_paths([0, 1], (2, 3))
+    >>> assert_same_paths({"a": 1}, {"b": 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: `a` and `b` don't have the same paths.
+    Paths in `a` missing in `b`:
+    {('a',)}
+    Paths in `b` missing in `a`:
+    {('b',)}
+    """
+    a_paths = {path for path, _ in flatten_with_path(a)}
+    b_paths = {path for path, _ in flatten_with_path(b)}
+    if a_paths != b_paths:
+        message = "`a` and `b` don't have the same paths."
+        if a_paths - b_paths:
+            message += f"\nPaths in `a` missing in `b`:\n{a_paths - b_paths}"
+        if b_paths - a_paths:
+            message += f"\nPaths in `b` missing in `a`:\n{b_paths - a_paths}"
+        raise ValueError(message)
+
+
+def lists_to_tuples(structure: Any) -> Any:
+    """``structure`` with every list, at any depth, made a tuple.
+
+    >>> lists_to_tuples({"a": [1, [2, 3]], "b": (4,)})
+    {'a': (1, (2, 3)), 'b': (4,)}
+    """
+    return traverse(lambda node: tuple(node) if isinstance(node, list) else None, structure, top_down=False)
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(e, (int, type(None))) for e in value)
+
+
+def map_shape_structure(func: Callable, structure: Any) -> Any:
+    """``func`` applied to each shape (a list or tuple of ints and Nones) of a structure of shapes.
+
+    >>> map_shape_structure(lambda shape: (None,) + tuple(shape), {"x": (2, 3), "y": [[4], [5]]})
+    {'x': (None, 2, 3), 'y': [(None, 4), (None, 5)]}
+    """
+    return map_structure(func, structure, is_leaf=_is_shape)

@@ -225,5 +225,9 @@ wrap_namespace(globals(), __all__, "keras.ops.image.")
 # the functions kept in modules of their own (they use the helpers above), under keras.ops.image's names
 from chainrule.keras.ops.image_color import hsv_to_rgb, rgb_to_hsv  # noqa: E402
 from chainrule.keras.ops.image_filters import gaussian_blur, sobel_edges, ssim  # noqa: E402
+from chainrule.keras.ops.image_patches import extract_patches_3d, reconstruct_patches  # noqa: E402
+from chainrule.keras.ops.image_geometry import (elastic_transform, map_coordinates, perspective_transform,  # noqa: E402
+                                                scale_and_translate)
 
-__all__ += ["gaussian_blur", "hsv_to_rgb", "rgb_to_hsv", "sobel_edges", "ssim"]
+__all__ += ["elastic_transform", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates",
+            "perspective_transform", "reconstruct_patches", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]

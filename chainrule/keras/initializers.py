@@ -332,6 +332,9 @@ glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNorm
 STFTInitializer = STFT  # Keras's other name for it
 lecun_uniform, lecun_normal, zeros, ones, constant = LecunUniform, LecunNormal, Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal, orthogonal = RandomNormal, RandomUniform, TruncatedNormal, Orthogonal
+# Keras 3's other public names for these classes
+identity, IdentityInitializer, OrthogonalInitializer = Identity, Identity, Orthogonal
+variance_scaling, stft = VarianceScaling, STFT
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Initializer:

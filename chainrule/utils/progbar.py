@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Container, Iterable
 from typing import TextIO
+
+from chainrule.utils.io_utils import default_stream
 
 
 class Progbar:
@@ -37,7 +38,7 @@ class Progbar:
         self.interval = interval
         self.stateful_metrics = stateful_metrics if stateful_metrics is not None else frozenset()
         self.unit_name = unit_name
-        self.stream = stream if stream is not None else sys.stdout
+        self.stream = stream if stream is not None else default_stream()  # (stdout, or the logger: io_utils)
         self._dynamic = verbose == 1 and _isatty(self.stream)
         self._sums: dict[str, list[float]] = {}  # name -> [sum over steps, steps]; stateful: [latest value, 1]
         self._seen = 0

@@ -83,10 +83,10 @@ def server():
     httpd.server_close()
 
 
-def small_fit(callback, epochs=2):
+def small_fit(callback, epochs=2, verbose=0):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
-    model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), epochs=epochs, verbose=0, callbacks=[callback])
+    model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), epochs=epochs, verbose=verbose, callbacks=[callback])
 
 
 def test_remote_monitor_posts_each_epoch_as_a_form_field(server):
@@ -144,3 +144,130 @@ def test_tree_lists_to_tuples_and_shapes():
     shapes = {"x": (None, 3), "y": [[2], (4, 5)]}
     assert keras.tree.map_shape_structure(lambda s: tuple(s) + (1,), shapes) == \
         {"x": (None, 3, 1), "y": [(2, 1), (4, 5, 1)]}
+
+
+# --- keras.utils ----------------------------------------------------------------------------------------------------
+def test_get_source_inputs_and_is_keras_tensor():
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    shared = keras.layers.Dense(2)
+    out = keras.layers.Concatenate()([shared(b), shared(a), keras.layers.Dense(2)(b)])
+    sources = keras.utils.get_source_inputs(out)
+    assert len(sources) == 2 and sources[0] is b and sources[1] is a
+    assert keras.utils.get_source_inputs(a)[0] is a
+    assert keras.utils.is_keras_tensor(out) and not keras.utils.is_keras_tensor(np.ones(2))
+
+
+def test_pack_and_unpack_x_y_sample_weight():
+    x, y, w = np.ones(2), np.zeros(2), np.ones(2)
+    assert keras.utils.pack_x_y_sample_weight(x) is x
+    assert keras.utils.pack_x_y_sample_weight((x, x)) == ((x, x),)
+    assert keras.utils.pack_x_y_sample_weight(x, y, w) == (x, y, w)
+    assert keras.utils.unpack_x_y_sample_weight([x, y]) == (x, y, None)
+    assert keras.utils.unpack_x_y_sample_weight((x,)) == (x, None, None)
+    with pytest.raises(ValueError, match="Data is expected to be in format"):
+        keras.utils.unpack_x_y_sample_weight((x, y, w, w))
+
+
+def test_split_dataset_arrays_tuples_and_datasets():
+    x, y = np.arange(20).reshape(10, 2), np.arange(10)
+    left, right = keras.utils.split_dataset((x, y), left_size=0.8)
+    left_rows = [(a.numpy(), int(b)) for a, b in left]
+    right_rows = [int(b) for _, b in right]
+    assert [b for _, b in left_rows] == list(range(8)) and right_rows == [8, 9]
+    np.testing.assert_array_equal(left_rows[3][0], [6, 7])
+    left, right = keras.utils.split_dataset(x, right_size=3, shuffle=True, seed=1)
+    seen = sorted(int(r[0]) for r in left) + sorted(int(r[0]) for r in right)
+    assert len(seen) == 10 and sorted(seen) == list(range(0, 20, 2))
+    again = [int(r[0]) for r in keras.utils.split_dataset(x, right_size=3, shuffle=True, seed=1)[1]]
+    assert again == [int(r[0]) for r in right]
+    ds = cr.data.Dataset.from_tensor_slices({"a": x, "b": y})
+    left, right = keras.utils.split_dataset(ds, left_size=4, right_size=2)
+    assert [int(e["b"]) for e in left] == [0, 1, 2, 3] and [int(e["b"]) for e in right] == [8, 9]
+    with pytest.raises(ValueError, match="At least one"):
+        keras.utils.split_dataset(x)
+    with pytest.raises(ValueError, match="left_size"):
+        keras.utils.split_dataset(x, left_size=1.5)
+    with pytest.raises(TypeError, match="dataset"):
+        keras.utils.split_dataset(5, left_size=0.5)
+
+
+def test_config_container():
+    config = keras.utils.Config(learning_rate=0.1)
+    config.momentum = 0.9
+    config["seed"] = 3
+    assert config.as_dict() == {"learning_rate": 0.1, "momentum": 0.9, "seed": 3}
+    assert json.loads(config.to_json())["momentum"] == 0.9 and len(config) == 3 and "seed" in config
+    with pytest.raises(AttributeError, match="Did you mean 'momentum'"):
+        config.momentun
+    config.freeze()
+    assert config.frozen
+    with pytest.raises(ValueError, match="frozen"):
+        config["seed"] = 4
+    config.unfreeze()
+    del config["seed"]
+    assert list(config) == ["learning_rate", "momentum"]
+
+
+def test_clear_session_and_standardize_dtype():
+    keras.layers.Dense(1)
+    keras.utils.clear_session()
+    assert keras.layers.Dense(1).name == "dense"
+    assert keras.utils.standardize_dtype(np.float32) == "float32"
+
+
+def test_interactive_logging_sends_progress_to_the_logger(caplog, capsys):
+    try:
+        keras.config.disable_interactive_logging()
+        assert not keras.utils.is_interactive_logging_enabled()
+        with caplog.at_level("INFO", logger="chainrule"):
+            small_fit(keras.callbacks.Callback(), epochs=1, verbose=1)
+    finally:
+        keras.config.enable_interactive_logging()
+    assert "1/1" in caplog.text and "loss" in caplog.text
+    assert "loss" not in capsys.readouterr().out
+
+
+# --- keras.config, keras.models, keras.initializers -----------------------------------------------------------------
+def test_max_epochs_and_steps_cap_fit():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((40, 2), "float32"), np.ones((40, 1), "float32")
+    try:
+        keras.config.set_max_epochs(2)
+        keras.config.set_max_steps_per_epoch(3)
+        with pytest.warns(UserWarning, match="Limiting"):
+            history = model.fit(x, y, batch_size=4, epochs=5, verbose=0)
+        assert len(history.history["loss"]) == 2 and keras.config.max_epochs() == 2
+        assert int(model.optimizer.iterations) == 6
+    finally:
+        keras.config.set_max_epochs(None)
+        keras.config.set_max_steps_per_epoch(None)
+    with pytest.raises(ValueError, match="positive int"):
+        keras.config.set_max_epochs(0)
+
+
+def test_config_flags_and_set_backend():
+    assert keras.config.is_flash_attention_enabled() is None
+    keras.config.enable_flash_attention()
+    assert keras.config.is_flash_attention_enabled() is True
+    keras.config.disable_flash_attention()
+    assert keras.config.is_flash_attention_enabled() is False
+    assert keras.config.is_traceback_filtering_enabled()
+    keras.config.disable_traceback_filtering()
+    assert not keras.config.is_traceback_filtering_enabled()
+    keras.config.enable_traceback_filtering()
+    assert keras.config.is_nnx_enabled() is False
+    keras.config.set_backend("chainrule")
+    with pytest.raises(ValueError, match="own backend only"):
+        keras.config.set_backend("torch")
+
+
+def test_models_save_model_and_initializer_names(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    keras.models.save_model(model, tmp_path / "m.keras")
+    assert keras.models.load_model(tmp_path / "m.keras").count_params() == 3
+    assert keras.initializers.identity is keras.initializers.Identity
+    assert keras.initializers.IdentityInitializer is keras.initializers.Identity
+    assert keras.initializers.OrthogonalInitializer is keras.initializers.Orthogonal
+    assert keras.initializers.variance_scaling is keras.initializers.VarianceScaling
+    np.testing.assert_array_equal(keras.initializers.identity()((2, 2)), np.eye(2))

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from chainrule.utils import tree
+from chainrule.utils.io_utils import default_stream  # stdout, or the logger when interactive logging is off
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 _TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
@@ -227,7 +228,7 @@ class ProgbarLogger(Callback):
 
     @property
     def _dynamic(self) -> bool:
-        stream = sys.stdout
+        stream = default_stream()
         return self.verbose == 1 and bool(getattr(stream, "isatty", None) and stream.isatty())
 
     @property
@@ -241,7 +242,7 @@ class ProgbarLogger(Callback):
         from chainrule.utils.progbar import Progbar
 
         self.seen = 0
-        self.progbar = Progbar(target, verbose=self.verbose, stream=sys.stdout, stateful_metrics=_EVERY_NAME)
+        self.progbar = Progbar(target, verbose=self.verbose, stream=default_stream(), stateful_metrics=_EVERY_NAME)
 
     def on_train_begin(self, logs=None):
         self._in_fit = True
@@ -251,7 +252,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose and self.epochs > 1:
-            sys.stdout.write(f"Epoch {epoch + 1}/{self.epochs}\n")
+            default_stream().write(f"Epoch {epoch + 1}/{self.epochs}\n")
             sys.stdout.flush()
         self._new_bar(self.target)
 

@@ -17,6 +17,7 @@ from chainrule.keras.models.sequential import Sequential
 from chainrule.keras.models.serialization import (deserialize_layer, load_model, model_from_config, model_from_json,
                                                   serialize_layer)
 from chainrule.keras.models.cloning import clone_model
+from chainrule.keras.saving.model_files import save_model  # Keras exports it here too
 
 __all__ = ["Functional", "Model", "Sequential", "clone_model", "deserialize_layer", "load_model", "model_from_config",
-           "model_from_json", "serialize_layer"]
+           "model_from_json", "save_model", "serialize_layer"]

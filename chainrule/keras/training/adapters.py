@@ -384,6 +384,12 @@ class EpochIterator:
     endless dataset continues where the last epoch stopped) and restarted when a re-iterable source runs out."""
 
     def __init__(self, adapter: DataAdapter, steps_per_epoch: int | None = None):
+        from chainrule.keras.global_settings import max_steps_per_epoch
+
+        cap = max_steps_per_epoch()  # keras.config.set_max_steps_per_epoch, for quick debugging runs
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps_per_epoch = cap
         self.adapter = adapter
         self.steps_per_epoch = steps_per_epoch
         self._iterator = None

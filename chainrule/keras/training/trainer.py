@@ -340,6 +340,11 @@ class Trainer:
         from chainrule.keras.callbacks import CallbackList
 
         self._assert_compiled("fit")
+        from chainrule.keras.global_settings import max_epochs
+
+        if max_epochs() and max_epochs() < epochs:  # keras.config.set_max_epochs, for quick debugging runs
+            warnings.warn(f"Limiting epochs to {max_epochs()}", stacklevel=2)
+            epochs = max_epochs()
         check_arguments(batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
                         steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
                         validation_batch_size=validation_batch_size, validation_split=validation_split,

@@ -143,3 +143,13 @@ def norm(tensor: TensorLike, ord="euclidean", axis=None, keepdims=None, name=Non
 
 __all__ = ["band_part", "det", "diag", "diag_part", "eye", "inv", "matmul", "matrix_transpose", "matvec", "norm",
            "solve", "trace", "transpose"]
+
+# the decompositions and what is built on them, in a module of their own (it uses the functions above)
+from chainrule.compat.tf import linalg_decompositions  # noqa: E402
+from chainrule.compat.tf.linalg_decompositions import *  # noqa: E402,F401,F403
+from chainrule.compat.tf.api import einsum, global_norm  # noqa: E402,F401
+from chainrule.compat.tf.array_ops import tensordot  # noqa: E402,F401
+from chainrule.compat.tf.math import l2_normalize  # noqa: E402,F401
+
+__all__ += linalg_decompositions.__all__ + ["einsum", "global_norm", "l2_normalize", "tensordot"]
+del linalg_decompositions

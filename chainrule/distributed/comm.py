@@ -21,6 +21,8 @@ import numpy as np
 # the variables MPI launchers set in the processes they start (MPICH/Hydra, Open MPI, PMIx, Slurm's srun)
 _LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALRANKID")
 OPS = ("sum", "average", "min", "max", "prod")
+# float16 reductions, which MPI has no type for: each a user-defined operation over 2-byte words
+_HALF_UFUNCS = {"sum": np.add, "average": np.add, "min": np.minimum, "max": np.maximum, "prod": np.multiply}
 _yield = getattr(os, "sched_yield", lambda: None)  # (not on Windows, where MPI's Test loop then spins)
 # how long a wait polls without sleeping: a fixed time, and the time to move its bytes at a quarter of this
 # machine's shared-memory allreduce bandwidth (docs/distributed.md)
@@ -82,7 +84,7 @@ class MPICommunicator:
         self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
         self._ops = {"sum": MPI.SUM, "average": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX, "prod": MPI.PROD}
-        self._float16_sum = None
+        self._float16_ops: dict = {}  # ufunc -> its MPI operation on float16 words, made on first use
         # CHAINRULE_MPI_WAIT=spin: MPI's own blocking wait (for machines whose cores the ranks have to themselves);
         # yielding was faster on a machine shared with other work (docs/distributed.md)
         self._spin = os.environ.get("CHAINRULE_MPI_WAIT") == "spin"
@@ -93,8 +95,8 @@ class MPICommunicator:
 
     def allreduce_array(self, array: np.ndarray, op: str) -> np.ndarray:
         """Reduce a C-contiguous array in place across ranks (``average`` divides the sum by the size)."""
-        if array.dtype == np.float16:  # MPI has no half-precision type: a user-defined sum over 2-byte words
-            self.comm.Allreduce(self.mpi.IN_PLACE, [array, self.mpi.UINT16_T], op=self._half_sum(op))
+        if array.dtype == np.float16:  # MPI has no half-precision type: a user-defined operation on 2-byte words
+            self.comm.Allreduce(self.mpi.IN_PLACE, [array, self.mpi.UINT16_T], op=self._half_op(op))
         elif self._spin:
             self.comm.Allreduce(self.mpi.IN_PLACE, array, op=self._ops[op])
         else:
@@ -135,15 +137,16 @@ class MPICommunicator:
             else:
                 time.sleep(0)
 
-    def _half_sum(self, op: str):
-        if op not in ("sum", "average"):
-            raise ValueError(f"allreduce of float16 supports op='sum' or 'average', got {op!r}")
-        if self._float16_sum is None:
-            def add(inbuf, outbuf, datatype):
+    def _half_op(self, op: str):
+        """The MPI operation that combines float16 arrays by ``op`` (NumPy's ufunc on the words as float16)."""
+        ufunc = _HALF_UFUNCS[op]
+        found = self._float16_ops.get(ufunc)
+        if found is None:
+            def combine(inbuf, outbuf, datatype):
                 out = np.frombuffer(outbuf, dtype=np.float16)
-                out += np.frombuffer(inbuf, dtype=np.float16)
-            self._float16_sum = self.mpi.Op.Create(add, commute=True)
-        return self._float16_sum
+                ufunc(np.frombuffer(inbuf, dtype=np.float16), out, out=out)
+            found = self._float16_ops[ufunc] = self.mpi.Op.Create(combine, commute=True)
+        return found
 
     def bcast_array(self, array: np.ndarray, root: int) -> np.ndarray:
         self.comm.Bcast(array, root=root)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mpi_ranks import ROOT, needs_mpi, run_ranks
+from mpi_ranks import ROOT, ranks_results, run_ranks
 
 from chainrule import distributed as dist
 from chainrule.distributed.fusion import GradientReducer
@@ -131,11 +131,7 @@ PROGRAM = ROOT / "tests" / "distributed" / "exchange_program.py"
 
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
-    needs_mpi()
-    out = tmp_path_factory.mktemp("one")
-    done = run_ranks(1, PROGRAM, out)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return np.load(out / "exchange_rank0.npz")
+    return ranks_results(1, PROGRAM, tmp_path_factory.mktemp("one"), "exchange")[0]
 
 
 @pytest.mark.mpi

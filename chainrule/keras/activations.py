@@ -216,6 +216,8 @@ def get(identifier) -> Callable:
             raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(set(_BY_NAME) | set(_ALIASES))}")
         return _BY_NAME[name]
     if callable(identifier):
+        if identifier in _PUBLIC:
+            return identifier
         # tf.nn.relu and the other tf functions are the ops behind a wrapper for symbolic inputs: take the op itself,
         # so fusion and serialization recognise it
         return getattr(identifier, "__chainrule_op__", identifier)
@@ -226,9 +228,9 @@ def serialize(activation: Callable | None) -> str:
     """The name ``get`` turns back into ``activation`` ('linear' for None)."""
     if activation is None:
         return "linear"
-    activation = getattr(activation, "__chainrule_op__", activation)
     if _BY_NAME.get(getattr(activation, "__name__", None)) is activation:
         return activation.__name__
+    activation = getattr(activation, "__chainrule_op__", activation)
     if activation in _OP_NAMES:
         return _OP_NAMES[activation]
     name = getattr(activation, "__name__", None)
@@ -247,11 +249,11 @@ def deserialize(name, custom_objects: dict | None = None) -> Callable:
 
 def _symbolic_aware(fn: Callable) -> Callable:
     """``fn`` that, called on a KerasTensor, adds a layer applying it to a functional model (Keras 3's
-    ``keras.activations.sigmoid(logits) * 5`` between layers); layers keep the plain function from :func:`get`."""
+    ``keras.activations.sigmoid(logits) * 5`` between layers)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from chainrule.keras.layers.base import holds_symbolic
+        from chainrule.keras.layers.base import holds_symbolic  # imported here: the layers import this module
 
         if holds_symbolic(args) or kwargs and holds_symbolic(kwargs):
             from chainrule.keras.ops.symbolic import symbolic_aware
@@ -263,7 +265,9 @@ def _symbolic_aware(fn: Callable) -> Callable:
     return wrapper
 
 
-# the public names take symbolic tensors too; _BY_NAME keeps the plain functions that get() hands to layers
-globals().update({name: _symbolic_aware(fn) for name, fn in _BY_NAME.items()})
+# the public names (what get() returns and serialize() names) take symbolic tensors too
+_BY_NAME = {name: _symbolic_aware(fn) for name, fn in _BY_NAME.items()}
+_PUBLIC = frozenset(_BY_NAME.values())
+globals().update(_BY_NAME)
 __all__ = sorted(_BY_NAME) + ["swish", "hard_swish", "get", "serialize", "deserialize"]
 swish, hard_swish = silu, hard_silu

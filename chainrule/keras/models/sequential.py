@@ -32,6 +32,7 @@ class Sequential(Model):
         Model.__init__(self, trainable=trainable, name=name, **kwargs)
         self._layers: list[Layer] = []
         self._input_layer = None
+        self._first_call_dtype = None  # the dtype of the inputs a model without a declared input is first called on
         self._layer_outputs: list[KerasTensor] = []
         self._graph: Graph | None = None  # None until the input shape is known
         self.inputs = self.outputs = None
@@ -121,6 +122,13 @@ class Sequential(Model):
                 self.built = False
 
     # --- building and calling ----------------------------------------------------------------------------------------
+    def _build_on_call(self, inputs, rest: tuple, kwargs: dict) -> None:
+        # built by a call on text (a StringLookup first): the input is a string one, as tf.keras 2 builds on the data
+        dtype = getattr(inputs, "dtype", None)
+        if dtype is not None and self._input_layer is None:
+            self._first_call_dtype = "string" if backend.as_dtype(dtype).kind in "USO" else None
+        super()._build_on_call(inputs, rest, kwargs)
+
     def _maybe_build(self, shape) -> None:
         if not self.built:
             if not is_shape_list(shape):
@@ -150,7 +158,7 @@ class Sequential(Model):
                              f"API (keras.Model(inputs, outputs)) for several inputs")
         input_shape = tuple(input_shape)
         if self._input_layer is None or tuple(self._input_layer.batch_shape) != input_shape:
-            self._input_layer = InputLayer(batch_shape=input_shape, dtype=backend.floatx(),
+            self._input_layer = InputLayer(batch_shape=input_shape, dtype=self._first_call_dtype or backend.floatx(),
                                            name=_unique_input_name())
         x = self._input_layer.output
         self.inputs = [x]
@@ -178,7 +186,7 @@ class Sequential(Model):
 
     def call(self, inputs, training: bool = False, mask=None):
         if self._input_layer is not None:
-            inputs = cast_input(inputs, np.dtype(self._input_layer.dtype))
+            inputs = cast_input(inputs, backend.as_dtype(self._input_layer.dtype))
         if mask is not None and isinstance(inputs, Tensor):
             inputs._keras_mask = mask  # masks travel on the tensors; each layer takes its input's
         if self._graph is not None:

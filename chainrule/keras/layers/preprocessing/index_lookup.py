@@ -26,7 +26,7 @@ import numpy as np
 
 from chainrule.engine.tensor import Tensor
 from chainrule.keras import backend as keras_backend
-from chainrule.keras.layers.base import Layer
+from chainrule.keras.layers.base import Layer, _context as _call_context
 from chainrule.keras.layers.preprocessing.hash_functions import hash_bucket
 from chainrule.keras.layers.preprocessing.strings import as_string_array
 from chainrule.utils.progbar import Progbar
@@ -330,11 +330,13 @@ class IndexLookup(Layer):
             indices[keys.ravel() == self.mask_token] = mask_value
         oov = np.flatnonzero(indices == missing)
         if oov.size:
-            if self.num_oov_indices == 0:
+            if self.num_oov_indices == 0 and not _call_context.probing:
                 raise ValueError(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
                                  f"{sorted(set(flat[i] for i in oov))}, consider setting `num_oov_indices=1`.")
             start = self._oov_start_index()
-            if self.num_oov_indices == 1:
+            if self.num_oov_indices == 0:  # a symbolic call's probe: its values are made up, any valid index will do
+                indices[oov] = self._token_start_index()
+            elif self.num_oov_indices == 1:
                 indices[oov] = start
             elif self.vocabulary_dtype != "string" and self.oov_method == "floormod":
                 indices[oov] = start + np.mod(keys.ravel()[oov], self.num_oov_indices)
@@ -384,6 +386,16 @@ class IndexLookup(Layer):
                 return input_shape[:-1] + (depth,)
             return input_shape + (depth,)
         return input_shape[:-1] + (depth,)
+
+    def compute_output_spec(self, inputs):
+        """The symbolic output, from the rules above rather than a probe on made-up values (which a layer with
+        ``num_oov_indices=0`` would refuse as out of vocabulary), as Keras 3's lookup layers."""
+        from chainrule.keras.graph import KerasTensor
+
+        if self.invert:
+            return KerasTensor(tuple(inputs.shape), "string" if self.vocabulary_dtype == "string" else "int64")
+        dtype = "int64" if self.output_mode == "int" else keras_backend.floatx()
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype)
 
     def get_config(self) -> dict:
         """Keras's config, with the vocabulary (and idf weights) it holds, given or adapted."""

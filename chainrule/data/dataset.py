@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend import determinism
 from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
 from chainrule.data import padding, parallel, sampling, streams
@@ -447,7 +448,7 @@ class Dataset:
             return _to_arrays(tuple(result) if isinstance(result, list) else result)  # tf.data: a list is a tuple
 
         def make_blocks() -> bl.Blocks:
-            if workers > 1:
+            if workers > 1 and not determinism.enabled():  # op determinism: one thread, so draws keep their order
                 results = parallel.ordered_map(apply, self._elements(), workers, ordered=deterministic is not False)
             else:
                 results = map(apply, self._elements())
@@ -494,7 +495,7 @@ class Dataset:
 
         def open_element(element) -> Iterator:
             dataset = _returned_dataset(map_func, element, "interleave")
-            if read_ahead:
+            if read_ahead and not determinism.enabled():
                 return parallel.background(dataset._elements, buffer_size=block)
             return dataset._elements()
 

@@ -3,17 +3,19 @@
 Without a seed they draw from ``chainrule.backend.rng()`` (so ``backend.set_seed`` makes a whole model reproducible);
 with an integer ``seed`` every call returns the same values. ``dtype=None`` means ``backend.floatx()``.
 
->>> w = GlorotUniform(seed=0)((784, 10))
+>>> w = GlorotUniform(seed=0)((784, 10)).numpy()
 >>> w.shape, w.dtype, bool(abs(w).max() <= (6 / (784 + 10)) ** 0.5)
 ((784, 10), dtype('float32'), True)
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from chainrule import backend
+from chainrule.engine.tensor import Tensor
 from chainrule.keras import configurable as _config
 from chainrule.keras.configurable import serialize
 from chainrule.ops import signal as _signal
@@ -40,10 +42,30 @@ def _dtype(dtype, float_only: bool = True) -> np.dtype:
     return dtype
 
 
-class Initializer(_config.Configurable):
-    """Base class: subclasses define ``__call__(shape, dtype=None)`` and, when they take arguments, ``get_config``."""
+def _returning_tensor(call):
+    """An initializer's ``__call__`` that hands its array back as a tensor, as Keras's initializers return backend
+    tensors (``float(init(shape=(1, 1)))``, ``init(shape).numpy()``)."""
 
-    def __call__(self, shape, dtype=None) -> np.ndarray:
+    @functools.wraps(call)
+    def wrapper(self, *args, **kwargs):
+        value = call(self, *args, **kwargs)
+        return Tensor._wrap(value) if isinstance(value, (np.ndarray, np.generic)) else value
+
+    wrapper.__returns_tensor__ = True
+    return wrapper
+
+
+class Initializer(_config.Configurable):
+    """Base class: subclasses define ``__call__(shape, dtype=None)`` and, when they take arguments, ``get_config``;
+    what their ``__call__`` returns reaches the caller as a tensor."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("__call__")
+        if call is not None and not getattr(call, "__returns_tensor__", False):
+            cls.__call__ = _returning_tensor(call)
+
+    def __call__(self, shape, dtype=None) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(shape, dtype=None)")
 
     def clone(self) -> "Initializer":
@@ -283,7 +305,7 @@ class STFT(Initializer):
     (``'imag'``) of -2π·t·k / (2·(bins - 1)), times the window, divided by its root power (``scaling='density'``)
     or its sum (``'spectrum'``), as Keras's ``keras.initializers.STFT``.
 
-    >>> kernel = STFT("real", window=None)((4, 1, 3))  # 4 samples, 1 channel, 3 bins of a 4-point FFT
+    >>> kernel = STFT("real", window=None)((4, 1, 3)).numpy()  # 4 samples, 1 channel, 3 bins of a 4-point FFT
     >>> kernel.shape, bool(np.allclose(kernel[:, 0, 1], np.cos(-np.pi * np.arange(4) / 2)))
     ((4, 1, 3), True)
     """

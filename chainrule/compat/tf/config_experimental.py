@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from chainrule.backend import determinism
+
 
 class LogicalDevice(NamedTuple):
     """A device as ``tf.config.list_logical_devices`` lists it."""
@@ -75,5 +77,20 @@ def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
             for d in _physical(device_type)]
 
 
-__all__ = ["LogicalDevice", "get_memory_growth", "get_visible_devices", "list_logical_devices",
+def enable_op_determinism() -> None:
+    """Run the same program with the same seeds to the same results: chainrule's ops already do; tf.data's parallel
+    map and interleave then run in order on one thread (TensorFlow's "Determinism and tf.data")."""
+    determinism.enable()
+
+
+def disable_op_determinism() -> None:
+    determinism.disable()
+
+
+def is_op_determinism_enabled() -> bool:
+    return determinism.enabled()
+
+
+__all__ = ["LogicalDevice", "disable_op_determinism", "enable_op_determinism", "is_op_determinism_enabled",
+           "get_memory_growth", "get_visible_devices", "list_logical_devices",
            "list_physical_devices", "set_memory_growth", "set_visible_devices"]

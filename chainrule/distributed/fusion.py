@@ -8,13 +8,12 @@ backward) and each later one at ``bucket_bytes``; a gradient of at least ``solo_
 (fusing it would save one latency, a few microseconds, for a copy of its bytes that costs more), and the small
 gradients after it go on filling the bucket they were filling before it (a bias between two large kernels would
 otherwise open a bucket of its own: one more allreduce, one more latency per step), the buckets ordered by when
-backward completes them. Each gradient is
-copied into its bucket scaled by this rank's weight, each bucket is summed across ranks in place (in pieces of at
-most ``threshold_bytes``), and the results are views of the buckets shaped like the gradients: one copy in, none
-out. Two cases skip even that copy: with ``scale_later`` the weight is left to the caller (the optimizer's update
-multiplies by it for free, chainrule/distributed/optimizer.py), and with ``consume`` (the step's own gradients,
-which nothing reads afterwards) a gradient alone in its bucket is summed where it lies, so that the exchange is the
-raw allreduce of the gradients' bytes. With ``compression="fp16"`` the buckets are float16 (half the bytes on the
+backward completes them. Each gradient is copied into its bucket scaled by this rank's weight, each bucket is
+summed across ranks in place (in pieces of at most ``threshold_bytes``), and the results are views of the buckets
+shaped like the gradients: one copy in, none out. Two cases skip even that copy: with ``scale_later`` the weight
+is left to the caller (the optimizer's update multiplies by it for free, chainrule/distributed/optimizer.py), and
+with ``consume`` (the step's own gradients, which nothing reads afterwards) a gradient alone in its bucket is summed
+where it lies, so that the exchange is the raw allreduce of the gradients' bytes. With ``compression="fp16"`` the buckets are float16 (half the bytes on the
 wire) and the sums come back in the gradients' dtype.
 
 The buckets start in order as they fill: all at once in :meth:`GradientReducer.reduce`, or one by one while

@@ -6,6 +6,9 @@
 TensorShape([1, 2])
 """
 from chainrule.keras.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from chainrule.keras.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                                                     AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                                                     AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from chainrule.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
@@ -20,6 +23,7 @@ from chainrule.keras.layers.conv_transpose import (Conv1DTranspose, Conv2DTransp
 from chainrule.keras.layers.core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Rescaling,
                                          Reshape)
 from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
+from chainrule.keras.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D
 from chainrule.keras.layers.einsum_dense import EinsumDense
 from chainrule.keras.layers.filter_augmentation import RandomGaussianBlur, RandomSharpness
 from chainrule.keras.layers.geometric_augmentation import RandomPerspective, RandomShear
@@ -44,8 +48,11 @@ from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, Avg
                                          GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
                                          AveragePooling3D, AvgPool3D, GlobalAveragePooling3D, GlobalAvgPool3D,
                                          GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D, MaxPooling3D)
-from chainrule.keras.layers.regularization import (ActivityRegularization, GaussianDropout, GaussianNoise,
-                                                   SpatialDropout1D, SpatialDropout2D)
+from chainrule.keras.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,
+                                                   GaussianNoise, SpatialDropout1D, SpatialDropout2D,
+                                                   SpatialDropout3D)
+from chainrule.keras.layers.reversible_embedding import ReversibleEmbedding
+from chainrule.keras.layers.rms_normalization import RMSNormalization
 from chainrule.keras.layers.tone_augmentation import (AutoContrast, Equalization, RandomInvert, RandomPosterization,
                                                       Solarization)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
@@ -82,6 +89,9 @@ __all__ += ["MixUp", "CutMix", "RandomErasing", "RandAugment", "AugMix", "Random
             "RandomSaturation", "RandomColorDegeneration", "RandomColorJitter", "RandomInvert", "Solarization",
             "RandomPosterization", "AutoContrast", "Equalization", "RandomSharpness", "RandomGaussianBlur",
             "RandomShear", "RandomPerspective"]
+__all__ += ["AlphaDropout", "SpatialDropout3D", "DepthwiseConv1D", "SeparableConv1D", "SeparableConvolution1D",
+            "RMSNormalization", "ReversibleEmbedding", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+            "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

@@ -25,6 +25,7 @@ class _DepthwiseBase(Layer):
     the activation; ``_kernels`` names the layer's kernels (each with an initializer and a regularizer)."""
 
     _kernels: tuple[str, ...] = ("depthwise",)
+    _rank = 2  # spatial axes (1 for the 1-D layers)
     activation = ActivationAttribute()
 
     def __init__(self, kernel_size, strides=(1, 1), padding: str = "valid", depth_multiplier: int = 1,
@@ -38,11 +39,11 @@ class _DepthwiseBase(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         kind = type(self).__name__
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", kind)
-        self.kernel_size = normalize_tuple(kernel_size, "kernel_size", kind)
-        self.strides = normalize_tuple(strides, "strides", kind)
+        self.kernel_size = normalize_tuple(kernel_size, "kernel_size", kind, self._rank)
+        self.strides = normalize_tuple(strides, "strides", kind, self._rank)
         self.padding = normalize_padding(padding, kind)
         self.data_format = check_data_format(data_format, kind)
-        self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", kind)
+        self.dilation_rate = normalize_tuple(dilation_rate, "dilation_rate", kind, self._rank)
         self.activation = activation
         self.use_bias = bool(use_bias)
         for kernel, (initializer, regularizer, constraint) in kernel_args.items():
@@ -53,13 +54,13 @@ class _DepthwiseBase(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def _channels(self, input_shape) -> int:
         channels = input_shape[-1]
         if channels is None:
             raise ValueError(f"Layer '{self.name}' needs a known number of input channels, got shape {input_shape}")
-        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=self._rank + 2, axes={-1: channels})
         return channels
 
     def _add_kernel(self, kernel: str, shape: tuple, name: str):
@@ -81,7 +82,7 @@ class _DepthwiseBase(Layer):
 
     def _output_shape(self, input_shape, channels):
         hw = tuple(conv_output_length(size, k, self.padding, s, d) for size, k, s, d in
-                   zip(input_shape[1:3], self.kernel_size, self.strides, self.dilation_rate))
+                   zip(input_shape[1:1 + self._rank], self.kernel_size, self.strides, self.dilation_rate))
         return (input_shape[0],) + hw + (channels,)
 
     def get_config(self):

@@ -1,5 +1,5 @@
-"""Regularization layers that act in training only: GaussianNoise, GaussianDropout, SpatialDropout1D/2D, and
-ActivityRegularization (a pass-through that adds an L1/L2 penalty on its input to the model's losses).
+"""Regularization layers that act in training only: GaussianNoise, GaussianDropout, AlphaDropout,
+SpatialDropout1D/2D/3D, and ActivityRegularization (a pass-through that adds an L1/L2 penalty on its input to the model's losses).
 
 The noise is drawn with ``keras.random`` from the layer's own SeedGenerator (Keras 3): a new draw at every call,
 the same sequence for the same seed; a traced training step draws anew at each replay.
@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from chainrule import ops
 from chainrule.keras import random as keras_random
 from chainrule.keras import regularizers
 from chainrule.keras.layers.base import InputSpec, Layer
 from chainrule.keras.layers.core import Dropout, check_data_format
+from chainrule.ops.no_gradient import no_gradient
 
 
 def _fraction(value, name: str, layer: str) -> float:
@@ -80,6 +84,41 @@ class GaussianDropout(_Noise):
         return {**super().get_config(), "rate": self.rate}
 
 
+# SELU's constants: AlphaDropout sets dropped units to SELU's negative saturation value
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+class AlphaDropout(_Noise):
+    """Dropout that keeps a SELU network's mean and variance: in training, each unit is kept with probability
+    ``1 - rate`` or set to SELU's saturation value ``-alpha * scale``, then ``a x + b`` restores the mean 0 and
+    variance 1 (Klambauer et al., 2017). ``noise_shape`` shares the draw along axes given as 1."""
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        self.rate = _fraction(rate, "rate", "AlphaDropout")
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        shape = tuple(inputs.shape)
+        if self.noise_shape is not None:
+            if len(self.noise_shape) != len(shape):
+                raise ValueError(f"Layer '{self.name}': noise_shape {self.noise_shape} does not have the rank of "
+                                 f"the inputs {shape}")
+            shape = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+        saturation = -_SELU_ALPHA * _SELU_SCALE
+        draws = keras_random.uniform(shape, dtype=inputs.dtype, seed=self.seed_generator)
+        kept = ops.cast(no_gradient(np.greater_equal, draws, self.rate), inputs.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * saturation ** 2)) ** -0.5
+        b = -a * saturation * self.rate
+        return (inputs * kept + (1.0 - kept) * saturation) * a + b
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
+
+
 class _SpatialDropout(Dropout):
     """Dropout of whole feature maps: one draw per example and channel, shared along the spatial axes."""
 
@@ -115,6 +154,13 @@ class SpatialDropout2D(_SpatialDropout):
         return {**super().get_config(), "data_format": self.data_format}
 
 
+class SpatialDropout3D(SpatialDropout2D):
+    """Drop whole channels of volumes (batch, depth, height, width, channels) in training, scaling the rest by
+    1 / (1 - rate)."""
+
+    _rank = 3
+
+
 class ActivityRegularization(Layer):
     """The identity, adding ``l1 * Σ|x| + l2 * Σx²`` of its input (per sample) to the model's losses."""
 
@@ -136,4 +182,5 @@ class ActivityRegularization(Layer):
         return {**config, "l1": self.l1, "l2": self.l2}
 
 
-__all__ = ["GaussianNoise", "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization"]
+__all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
+           "SpatialDropout3D", "ActivityRegularization"]

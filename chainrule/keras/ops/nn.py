@@ -21,6 +21,7 @@ from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras import losses as _losses
 from chainrule.keras.ops.core import as_axis, cast, standardize_dtype, to_float, to_tensor
 from chainrule.keras.ops.symbolic import wrap_namespace
+from chainrule.keras.ops.adaptive_pool import adaptive_average_pool, adaptive_max_pool
 from chainrule.keras.ops.numpy import (clip, expand_dims, greater, less, less_equal, maximum, minimum, moveaxis, split,
                                        sqrt, where)
 from chainrule.ops import activation as _activation
@@ -585,7 +586,7 @@ def ctc_decode(inputs: TensorLike, sequence_lengths, strategy: str = "greedy", b
                            merge_repeated=merge_repeated, mask_index=mask_index)
 
 
-__all__ = ["average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
+__all__ = ["adaptive_average_pool", "adaptive_max_pool", "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
            "conv_transpose", "ctc_decode", "ctc_loss",
            "dot_product_attention", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments",

@@ -147,7 +147,14 @@ def erfinv(x: TensorLike) -> Tensor:
 
 
 # --- gammainc ------------------------------------------------------------------------------------------------------
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+def _lgamma_scalar(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except ValueError:  # a pole: 0, -1, -2, ...
+        return math.inf
+
+
+_lgamma = np.frompyfunc(_lgamma_scalar, 1, 1)
 _GAMMA_STEPS = 400  # enough for the series (x < a + 1) and the continued fraction (x >= a + 1) to converge
 
 
@@ -241,4 +248,80 @@ def gammainc(a: TensorLike, x: TensorLike) -> Tensor:
     return GammaInc.apply(a, x)
 
 
-__all__ = ["bessel_i0", "bessel_i1", "cbrt", "erfinv", "gammainc"]
+# --- lgamma and digamma -------------------------------------------------------------------------------------------
+def _polygamma_series(x: np.ndarray, order: int) -> np.ndarray:
+    """ψ (order 0) or ψ' (order 1) for x > 0: the recurrence up to x >= 10, then the asymptotic series."""
+    x = np.asarray(x, dtype=np.float64).copy()
+    total = np.zeros_like(x)
+    small = x < 10.0
+    while small.any():
+        total = np.where(small, total - (1.0 / x if order == 0 else -1.0 / (x * x)), total)
+        x = np.where(small, x + 1.0, x)
+        small = x < 10.0
+    inv2 = 1.0 / (x * x)
+    if order == 0:
+        tail = np.log(x) - 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 -
+                                                                                                    inv2 / 132))))
+    else:
+        tail = 1.0 / x + 0.5 * inv2 + (1.0 / x) * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))
+    return total + tail
+
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    """ψ(x), with the reflection ψ(1 - x) - π cot(πx) below 1/2; NaN at the poles 0, -1, -2, ..."""
+    x = np.asarray(x, dtype=np.float64)
+    reflect = x < 0.5
+    safe = np.where(reflect, 1.0 - x, x)
+    out = _polygamma_series(safe, 0)
+    out = np.where(reflect, out - np.pi / np.tan(np.pi * x), out)
+    return np.where((x <= 0) & (x == np.floor(x)), np.nan, out)
+
+
+def _trigamma(x: np.ndarray) -> np.ndarray:
+    """ψ'(x), with the reflection π² / sin²(πx) - ψ'(1 - x) below 1/2."""
+    x = np.asarray(x, dtype=np.float64)
+    reflect = x < 0.5
+    safe = np.where(reflect, 1.0 - x, x)
+    out = _polygamma_series(safe, 1)
+    out = np.where(reflect, (np.pi / np.sin(np.pi * x)) ** 2 - out, out)
+    return np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
+
+
+def _lgamma_values(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_lgamma(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+class Lgamma(Function):
+    # y = log|Γ(x)|   ->   dx = g ψ(x)
+    def forward(self, x):
+        return _on_host(_lgamma_values, x)
+
+    def backward(self, g):
+        (x,) = self.args
+        return g * Digamma.apply(x)
+
+
+class Digamma(Function):
+    # y = ψ(x)   ->   dx = g ψ'(x)   (ψ' as a constant of the graph: no third derivative of lgamma)
+    def forward(self, x):
+        return _on_host(_digamma, x)
+
+    def backward(self, g):
+        (x,) = self.args
+        values = x.data if isinstance(x, Tensor) else x
+        return g * _on_host(_trigamma, values)
+
+
+@op
+def lgamma(x: TensorLike) -> Tensor:
+    """log|Γ(x)|, elementwise (+inf at the poles 0, -1, -2, ...)."""
+    return Lgamma.apply(_float(x, "lgamma"))
+
+
+@op
+def digamma(x: TensorLike) -> Tensor:
+    """ψ(x) = d/dx log Γ(x), elementwise (NaN at the poles)."""
+    return Digamma.apply(_float(x, "digamma"))
+
+
+__all__ = ["bessel_i0", "bessel_i1", "cbrt", "digamma", "erfinv", "gammainc", "lgamma"]

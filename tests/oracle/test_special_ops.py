@@ -1,4 +1,4 @@
-"""bessel_i0, bessel_i1, cbrt, erfinv and gammainc (chainrule/ops/special.py) against finite differences and
+"""bessel_i0, bessel_i1, cbrt, erfinv, lgamma, digamma and gammainc (chainrule/ops/special.py) against finite differences and
 PyTorch's torch.special (and SciPy for gammainc's values); second derivatives; errors."""
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from helpers import compare_with_torch, covers
 
 import chainrule as cr
 from chainrule.engine.gradcheck import check_gradients
-from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, erfinv, gammainc
+from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, digamma, erfinv, gammainc, lgamma
 
 POINTS = np.array([-12.0, -3.5, -1.0, -0.2, 0.0, 0.3, 1.0, 2.5, 7.0, 25.0])
 UNIT = np.array([-0.999, -0.9, -0.5, -0.1, 0.0, 0.05, 0.4, 0.8, 0.99])
@@ -17,6 +17,8 @@ CASES = {
     "bessel_i1": (bessel_i1, torch.special.i1, POINTS),
     "cbrt": (cbrt, lambda t: t.sign() * t.abs().pow(1.0 / 3.0), np.array([-27.0, -2.0, -0.1, 0.3, 1.0, 8.0, 50.0])),
     "erfinv": (erfinv, torch.special.erfinv, UNIT),
+    "lgamma": (lgamma, torch.lgamma, np.array([-2.5, -0.3, 0.2, 1.0, 2.0, 3.7, 9.5])),
+    "digamma": (digamma, torch.digamma, np.array([-2.5, -0.3, 0.2, 1.0, 2.0, 3.7, 9.5])),
 }
 
 
@@ -73,7 +75,7 @@ def test_gammainc_edges_and_the_shape_has_no_gradient():
         cr.grad(cr.reduce_sum(gammainc(a, np.array([1.0]))), [a])
 
 
-@pytest.mark.parametrize("name", ["bessel_i0", "bessel_i1", "cbrt", "erfinv"])
+@pytest.mark.parametrize("name", ["bessel_i0", "bessel_i1", "cbrt", "erfinv", "lgamma"])
 def test_second_derivatives_match_torch(name):
     fn, torch_fn, points = CASES[name]
     points = points[points != 0] if name == "cbrt" else points

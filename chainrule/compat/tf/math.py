@@ -96,3 +96,12 @@ __all__ = ["abs", "acos", "acosh", "add", "add_n", "angle", "argmax", "argmin", 
            "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_std", "reduce_sum",
            "reduce_variance", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "softsign",
            "sqrt", "square", "squared_difference", "subtract", "tan", "tanh", "top_k", "truediv"]
+
+# the segment reductions and the special functions, in modules of their own
+from chainrule.compat.tf import segments, special_math  # noqa: E402
+from chainrule.compat.tf.segments import *  # noqa: E402,F401,F403
+from chainrule.compat.tf.special_math import *  # noqa: E402,F401,F403
+
+__all__ += segments.__all__ + special_math.__all__
+del segments, special_math
+

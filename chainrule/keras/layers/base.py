@@ -109,6 +109,9 @@ class _CallSignature:
         self.keywords = {p.name for p in params if p.kind != p.VAR_POSITIONAL}
         self.any_keyword = any(p.kind == p.VAR_KEYWORD for p in params)
         self.takes_training = "training" in self.keywords
+        # ``call(self, inputs, training)`` with no default: tf.keras 2 passes it (None when nothing sets it)
+        self.requires_training = any(p.name == "training" and p.default is p.empty and p.kind != p.VAR_KEYWORD
+                                     for p in params)
         self.takes_mask = "mask" in self.keywords
         self.mask_keywords = {name: f"{name}_mask" for name in self.positional if f"{name}_mask" in self.keywords}
         # whether the class converts its inputs its own way (a model fixes their rank), on the short path too
@@ -484,6 +487,8 @@ class Layer:
             if training is not None:
                 if signature.takes_training:
                     kwargs["training"] = training
+            elif signature.requires_training:  # (Keras refuses a non-tensor given positionally)
+                kwargs["training"] = None
             context.training = training
             if prepared:  # no mask on the input, none given: none to fill in
                 previous_mask = None

@@ -507,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"2 ranks / 2 threads {results['2_ranks_over_2_threads']:.2f}")
     report["model"] = model_report(report)
     out = ROOT / "benchmarks" / "results" / ("distributed-quick.json" if args.quick else "distributed.json")
+    out.parent.mkdir(exist_ok=True)  # (ignored by git: not there in a fresh checkout)
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")
     return 0

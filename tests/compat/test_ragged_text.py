@@ -17,10 +17,10 @@ def test_string_lookup_maps_a_ragged_batch_and_back():
     assert ids.to_tensor().numpy().tolist() == [[1, 2, 3], [0, 1, 0]]
 
 
-def test_string_lookup_refuses_a_ragged_batch_for_multi_hot():
+def test_string_lookup_multi_hot_encodes_each_row_of_a_ragged_batch():
+    # as TensorFlow's: one multi-hot row per ragged row (a one-hot of ragged rows is still refused)
     layer = tf.keras.layers.StringLookup(vocabulary=list("ab"), output_mode="multi_hot")
-    with pytest.raises(ValueError, match="output_mode='int'"):
-        layer(tf.strings.unicode_split(["ab", "a"], "UTF-8"))
+    assert layer(tf.strings.unicode_split(["ab", "a"], "UTF-8")).numpy().tolist() == [[0, 1, 1], [0, 1, 0]]
 
 
 def test_reduce_join_along_the_ragged_axis():

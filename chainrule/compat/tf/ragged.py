@@ -307,7 +307,10 @@ def _depth(value) -> int:
 
 def constant(pylist, dtype=None, ragged_rank: int | None = None, inner_shape=None, name=None,
              row_splits_dtype=None) -> RaggedTensor:
-    """A RaggedTensor of nested Python lists whose rows may differ in length (``tf.ragged.constant``)."""
+    """A RaggedTensor of nested Python lists whose rows may differ in length (``tf.ragged.constant``); a NumPy
+    array (a pandas column of lists is an object array of them) is taken as the lists it holds, as TensorFlow does."""
+    if isinstance(pylist, np.ndarray):
+        pylist = pylist.tolist()
     if not isinstance(pylist, (list, tuple)):
         raise ValueError(f"tf.ragged.constant: expected a nested list, got {type(pylist).__name__}")
     depth = _depth(pylist)

@@ -346,13 +346,29 @@ class IndexLookup(Layer):
 
     def call(self, inputs):
         if hasattr(inputs, "flat_values") and hasattr(inputs, "with_flat_values"):  # a tf.RaggedTensor: its rows kept
-            if self.output_mode != "int":
-                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) takes a RaggedTensor only with "
-                                 f"output_mode='int'; received output_mode={self.output_mode!r}")
-            return inputs.with_flat_values(self.call(inputs.flat_values))
+            if self.output_mode == "int" or self.invert:
+                return inputs.with_flat_values(self.call(inputs.flat_values))
+            if self.output_mode == "one_hot" or inputs.ragged_rank != 1:
+                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) takes a RaggedTensor with "
+                                 f"output_mode='int', or 2-D ones (a batch of rows) with 'multi_hot', 'count' or "
+                                 f"'tf_idf'; received output_mode={self.output_mode!r} and a RaggedTensor of rank "
+                                 f"{1 + inputs.ragged_rank}")
+            return Tensor._wrap(self.encode(self._padded_rows(inputs)))
         if self.invert:
             return Tensor._wrap(self._invert(self._as_indices(inputs)))
         return Tensor._wrap(self.encode(self.lookup(self._as_keys(inputs))))
+
+    def _padded_rows(self, inputs) -> np.ndarray:
+        """The indices of a 2-D RaggedTensor's rows, padded to the longest with an index no bin counts, so that each
+        row encodes to one multi-hot/count vector (TensorFlow's StringLookup(output_mode='multi_hot') on ragged
+        label lists)."""
+        indices = self.lookup(self._as_keys(inputs.flat_values)).reshape(-1)
+        lengths = np.asarray(inputs.row_lengths(), dtype=np.int64)
+        padded = np.full((len(lengths), int(lengths.max(initial=0))), _DROPPED, dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        positions = np.arange(len(indices)) - np.repeat(starts, lengths)
+        padded[np.repeat(np.arange(len(lengths)), lengths), positions] = indices
+        return padded
 
     def _invert(self, indices: np.ndarray) -> np.ndarray:
         table = self._vocabulary_array(self.get_vocabulary())

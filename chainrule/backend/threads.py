@@ -24,16 +24,20 @@ same split, which depends only on the batch size and the thread count, gives the
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+import numpy as np
+
 from chainrule import backend
+from chainrule.backend import kernels
+from chainrule.backend.kernels import blas, crew, spin
 
 MIN_ROWS = 64  # smaller parts lose to BLAS's own threads on one product (docs/performance.md)
 
-_pool: ThreadPoolExecutor | None = None
+_helpers: list = []  # the threads that run the parts after the first (see _Helper)
 _blas = None  # threadpoolctl's controller of the BLAS libraries, once found
 _lock = threading.Lock()  # one region at a time changes BLAS's thread count
 _owner: int | None = None  # the thread whose region is open
@@ -90,8 +94,7 @@ def parallel_region(rows: int | None = None, min_rows: int = MIN_ROWS):
         yield
         return
     try:
-        with blas.limit(limits=1):
-            _stop_openblas_threads(blas)
+        with _blas_on_one_thread(blas):
             _owner, _outside_threads = me, threads
             try:
                 yield
@@ -101,12 +104,63 @@ def parallel_region(rows: int | None = None, min_rows: int = MIN_ROWS):
         _lock.release()
 
 
-def _stop_openblas_threads(blas) -> None:
-    for library in blas.lib_controllers:
-        if library.internal_api == "openblas":
-            stop = getattr(library.dynlib, "blas_thread_shutdown_", None)
-            if stop is not None:
-                stop()
+@contextlib.contextmanager
+def _blas_on_one_thread(blas):
+    """Each BLAS library on one thread for the block, OpenBLAS's waiting threads stopped. OpenBLAS (its own pthreads
+    build, as NumPy's wheels ship it) gets its thread count written directly: its ``openblas_set_num_threads``, which
+    threadpoolctl calls, starts its threads anew whenever they are stopped, so each region would start and stop one
+    even where no threaded product ran in between. Other libraries go through threadpoolctl."""
+    direct = [(library, count) for library, count, _ in _openblas_thread_counts(blas) if count is not None]
+    others = [library for library, count, _ in _openblas_thread_counts(blas) if count is None]
+    before = [count.value for _, count in direct]
+    with contextlib.ExitStack() as stack:
+        for library in others:
+            stack.enter_context(_limited(library))
+        for library, count in direct:
+            count.value = 1
+            library.dynlib.blas_thread_shutdown_()
+        try:
+            yield
+        finally:
+            for (_, count), value in zip(direct, before):
+                count.value = value
+
+
+_thread_counts: dict = {}
+
+
+def _openblas_thread_counts(blas) -> list:
+    """(library, OpenBLAS's ``blas_cpu_number`` and ``blas_server_avail`` (its threads are running) as ctypes ints,
+    or None twice where they cannot be used directly) for each of the controller's libraries."""
+    key = id(blas)
+    if key not in _thread_counts:
+        found = []
+        for library in blas.lib_controllers:
+            count = avail = None
+            if library.internal_api == "openblas" and getattr(library, "threading_layer", "") == "pthreads" \
+                    and hasattr(library.dynlib, "blas_thread_shutdown_"):
+                try:
+                    count = ctypes.c_int.in_dll(library.dynlib, "blas_cpu_number")
+                    avail = ctypes.c_int.in_dll(library.dynlib, "blas_server_avail")
+                except ValueError:
+                    count = avail = None
+            found.append((library, count, avail))
+        _thread_counts[key] = found
+    return _thread_counts[key]
+
+
+@contextlib.contextmanager
+def _limited(library):
+    """One library on one thread for the block, through threadpoolctl, its OpenBLAS threads (if any) stopped."""
+    before = library.num_threads
+    library.set_num_threads(1)
+    stop = getattr(library.dynlib, "blas_thread_shutdown_", None) if library.internal_api == "openblas" else None
+    if stop is not None:
+        stop()
+    try:
+        yield
+    finally:
+        library.set_num_threads(before)
 
 
 def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_ROWS) -> None:
@@ -117,12 +171,71 @@ def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_
     if len(ranges) == 1:
         fn(0, batch)
         return
-    futures = [_executor(len(ranges) - 1).submit(fn, lo, hi) for lo, hi in ranges[1:]]
+    helpers = _crew(len(ranges) - 1)[:len(ranges) - 1]
+    for helper, (lo, hi) in zip(helpers, ranges[1:]):
+        helper.start(fn, lo, hi)
     try:
         fn(*ranges[0])
     finally:
-        for future in futures:
-            future.result()
+        errors = [helper.finish() for helper in helpers]
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+# A part of a product below this many floating-point operations (about 40 us on one core) loses to the hand-off.
+MIN_PART_FLOPS = 1 << 22
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-D NumPy arrays, in parts of ``a``'s rows on chainrule's threads where OpenBLAS's own threads
+    are stopped, as a region earlier in a training step leaves them; else NumPy's product. A step of a model with
+    attention or recurrent layers (which open regions) then never starts OpenBLAS's threads again, where each start
+    costs a thread's creation and, in the next region, its end. Float32 parts run on the helper threads without
+    the GIL (backend/kernels/crew.py). Each row's result is OpenBLAS's for that row either way.
+
+    >>> import numpy as np
+    >>> matmul(np.ones((2, 3)), np.ones((3, 4))).tolist()
+    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
+    """
+    if not (type(a) is type(b) is np.ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float32
+            and _has_unit_axis(a) and _has_unit_axis(b)) or not _blas_threads_stopped():
+        return a @ b
+    rows = a.shape[0]
+    min_rows = -(-MIN_PART_FLOPS // max(1, 2 * a.shape[1] * b.shape[1]))
+    if rows < 2 * min_rows:
+        return a @ b
+    out = np.empty((rows, b.shape[1]), np.float32)
+    with parallel_region(rows, min_rows):
+        ranges = parts(rows, min_rows) if _owner == threading.get_ident() else [(0, rows)]
+        helpers = _crew(len(ranges) - 1)[:len(ranges) - 1]
+        if not helpers or not helpers[0].can_multiply:
+            np.matmul(a, b, out=out)
+            return out
+        for helper, (lo, hi) in zip(helpers, ranges[1:]):
+            helper.start_product(a[lo:hi], b, out[lo:hi])
+        try:
+            np.matmul(a[:ranges[0][1]], b, out=out[:ranges[0][1]])
+        finally:
+            for helper in helpers:
+                helper.finish()
+    return out
+
+
+def _has_unit_axis(a) -> bool:
+    return a.strides[1] == a.itemsize or a.strides[0] == a.itemsize
+
+
+def _blas_threads_stopped() -> bool:
+    """True where NumPy's BLAS is OpenBLAS under this module's direct control, set to several threads, none of them
+    running now (stopped by a region, not started since), and no region of another thread is open."""
+    if backend.xp.__name__ != "numpy" or (_owner is not None and _owner != threading.get_ident()):
+        return False
+    blas = _blas_controller()
+    if not blas:
+        return False
+    libraries = _openblas_thread_counts(blas)
+    return all(count is not None and count.value > 1 and not avail.value for _, count, avail in libraries)
 
 
 def added_in_order(parts: dict):
@@ -140,17 +253,112 @@ def added_in_order(parts: dict):
     return total
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool._max_workers < workers:
-        _pool = ThreadPoolExecutor(workers, thread_name_prefix="chainrule-rows")
-    return _pool
+# How long a thread polls before it blocks, in processor cycles (about 3 ms at 3 GHz): long enough to keep a worker
+# awake across the gaps between one region's parts and the next's, as OpenMP's threads stay awake.
+SPIN_CYCLES = 1 << 23
+
+
+class _Helper:
+    """A thread that runs one part at a time for :func:`run_on_rows` and :func:`matmul`. The caller posts a part by
+    moving a counter (backend/kernels/crew.py); the helper, between parts, polls that counter for a while before it
+    blocks, and runs a product's part without the GIL; the caller polls the helper's "done" counter the same way,
+    so that neither waits for the system to wake it while both are busy."""
+
+    def __init__(self, name: str):
+        self._job = np.zeros(crew.FIELDS, np.int64)
+        self._part = None
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._sleepers = 0  # threads blocked on _changed
+        self._yield = spin.yield_address() if kernels.enabled() else None
+        self._gemm = (blas.sgemm_address() or 0) if self._yield is not None else 0
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def start(self, fn: Callable[[int, int], None], lo: int, hi: int) -> None:
+        """Post ``fn(lo, hi)``."""
+        self._part, self._error = (fn, lo, hi), None
+        if self._yield is None:
+            self._job[crew.KIND] = crew.PYTHON
+            self._job[crew.POSTED] += 1
+        else:
+            crew.post(self._job, crew.PYTHON, _NO_FIELDS)
+        self._wake()
+
+    def start_product(self, a, b, c) -> None:
+        """Post ``c = a @ b`` (float32 matrices, each with an axis of unit stride; C-ordered rows for ``c``)."""
+        self._error = None
+        (trans_a, lda), (trans_b, ldb) = _gemm_operand(a), _gemm_operand(b)
+        crew.post(self._job, crew.PRODUCT, (trans_a, trans_b, c.shape[0], c.shape[1], a.shape[1], a.ctypes.data, lda,
+                                            b.ctypes.data, ldb, c.ctypes.data, c.strides[0] // c.itemsize))
+        self._wake()
+
+    @property
+    def can_multiply(self) -> bool:
+        return bool(self._gemm)
+
+    def finish(self) -> BaseException | None:
+        """Wait for the part posted last; its exception, if it raised one. A product's end is only polled for: the
+        helper counts it done from numba code, which wakes no one."""
+        old = self._job[crew.POSTED] - 1
+        if self._job[crew.KIND] == crew.PRODUCT:
+            while not spin.wait_for_change(self._job, crew.DONE, old, SPIN_CYCLES, self._yield):
+                pass
+        else:
+            self._wait(crew.DONE, old)
+        return self._error
+
+    def _serve(self) -> None:
+        while True:
+            if self._yield is None or not crew.serve(self._job, self._gemm, SPIN_CYCLES, self._yield):
+                self._wait(crew.POSTED, self._job[crew.DONE], spin_first=False)
+                if self._job[crew.KIND] == crew.PRODUCT:
+                    continue  # crew.serve runs it
+            fn, lo, hi = self._part
+            try:
+                fn(lo, hi)
+            except BaseException as error:  # handed to the caller, which raises it
+                self._error = error
+            self._job[crew.DONE] += 1
+            self._wake()
+
+    def _wait(self, index: int, old: int, spin_first: bool = True) -> None:
+        """Until field ``index`` of the job moves past ``old``: polling first, then blocked."""
+        if spin_first and self._yield is not None \
+                and spin.wait_for_change(self._job, index, old, SPIN_CYCLES, self._yield):
+            return
+        with self._changed:
+            self._sleepers += 1
+            while self._job[index] == old:
+                self._changed.wait()
+            self._sleepers -= 1
+
+    def _wake(self) -> None:
+        if self._sleepers:  # read after the counter moved: a thread about to block sees the new count instead
+            with self._changed:
+                self._changed.notify_all()
+
+
+_NO_FIELDS = (0,) * (crew.FIELDS - crew.TRANS_A)
+
+
+def _gemm_operand(a) -> tuple[int, int]:
+    """(CBLAS's transpose flag, leading dimension) for a float32 matrix with one axis of unit stride."""
+    if a.strides[1] == a.itemsize:
+        return blas.NO_TRANS, a.strides[0] // a.itemsize
+    return blas.TRANS, a.strides[1] // a.itemsize
+
+
+def _crew(helpers: int) -> list[_Helper]:
+    global _helpers
+    while len(_helpers) < helpers:
+        _helpers.append(_Helper(f"chainrule-rows-{len(_helpers)}"))
+    return _helpers
 
 
 def _forget_after_fork() -> None:
     """A forked child has none of its parent's threads: it starts its own pool and lock when it needs them."""
-    global _pool, _lock, _owner
-    _pool, _lock, _owner = None, threading.Lock(), None
+    global _helpers, _lock, _owner
+    _helpers, _lock, _owner = [], threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):

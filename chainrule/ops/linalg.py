@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend import threads
 from chainrule.backend.kernels.activation import column_sum
 from chainrule.engine.function import Function, op
 from chainrule.ops.broadcast import unbroadcast
@@ -75,7 +76,7 @@ class Linear(Function):
     # y = x @ W + b   ->   dx = g @ Wᵀ,  dW = xᵀ @ g (over all leading axes),  db = Σ g over all but the last axis
     def forward(self, x, kernel, bias):
         xp = backend.array_namespace(x)
-        y = _rows(x, xp) @ kernel
+        y = threads.matmul(_rows(x, xp), kernel)
         if bias is not None:
             y += bias
         return y if x.ndim == 2 else xp.reshape(y, x.shape[:-1] + (kernel.shape[1],))
@@ -89,9 +90,9 @@ class Linear(Function):
             g2 = _rows(g, xp)
             dx = None
             if need_x:
-                dx = g2 @ _swap_last(kernel)
+                dx = threads.matmul(g2, _swap_last(kernel))
                 dx = dx if g.ndim == 2 else xp.reshape(dx, x.shape)
-            return (dx, _swap_last(xp.reshape(x, (rows, x.shape[-1]))) @ g2 if need_w else None,
+            return (dx, threads.matmul(_swap_last(xp.reshape(x, (rows, x.shape[-1]))), g2) if need_w else None,
                     column_sum(g2) if need_b else None)
         g2 = g.reshape((rows, g.shape[-1]))  # Tensors: differentiable ops
         return (g @ _swap_last(kernel) if need_x else None,

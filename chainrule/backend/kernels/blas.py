@@ -47,28 +47,24 @@ if numba is not None:
     from numba.extending import intrinsic
 
     @intrinsic
-    def _call_gemm(typingctx, address, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-        """The call itself: ``address`` cast to CBLAS's sgemm signature (row-major, B untransposed)."""
-        signature = types.void(address, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    def _call_gemm(typingctx, address, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        """The call itself: ``address`` cast to CBLAS's sgemm signature (row-major); the pointers as integers."""
+        signature = types.void(address, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
         def codegen(context, builder, sig, args):
-            i32, i64, f32, pointer = ir.IntType(32), ir.IntType(64), ir.FloatType(), ir.IntType(8).as_pointer()
-            function_type = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i64, i64, i64, f32, pointer, i64, pointer,
-                                                            i64, f32, pointer, i64])
-            address, trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc = args
-            ints = [context.cast(builder, v, t, types.int64) for v, t in zip((m, n, k, lda, ldb, ldc),
-                                                                             sig.args[2:5] + sig.args[7:8]
-                                                                             + sig.args[9:10] + sig.args[12:13])]
-            m, n, k, lda, ldb, ldc = ints
-            alpha = context.cast(builder, alpha, sig.args[5], types.float32)
-            beta = context.cast(builder, beta, sig.args[10], types.float32)
-            trans_a = context.cast(builder, trans_a, sig.args[1], types.int32)
-            function = builder.inttoptr(context.cast(builder, address, sig.args[0], types.int64),
-                                        function_type.as_pointer())
-            to_pointer = [builder.inttoptr(context.cast(builder, v, t, types.int64), pointer)
-                          for v, t in ((a, sig.args[6]), (b, sig.args[8]), (c, sig.args[11]))]
-            builder.call(function, [i32(ROW_MAJOR), trans_a, i32(NO_TRANS), m, n, k, alpha, to_pointer[0], lda,
-                                    to_pointer[1], ldb, beta, to_pointer[2], ldc])
+            i32, f32, pointer = ir.IntType(32), ir.FloatType(), ir.IntType(8).as_pointer()
+            kinds = (types.int64, types.int32, types.int32, types.int64, types.int64, types.int64, types.float32,
+                     pointer, types.int64, pointer, types.int64, types.float32, pointer, types.int64)
+            values = []
+            for value, given, kind in zip(args, sig.args, kinds):
+                if kind is pointer:
+                    value = builder.inttoptr(context.cast(builder, value, given, types.int64), pointer)
+                else:
+                    value = context.cast(builder, value, given, kind)
+                values.append(value)
+            function_type = ir.FunctionType(ir.VoidType(), [i32] + [v.type for v in values[1:]])
+            function = builder.inttoptr(values[0], function_type.as_pointer())
+            builder.call(function, [i32(ROW_MAJOR)] + values[1:])
             return context.get_dummy_value()
 
         return signature, codegen
@@ -78,12 +74,12 @@ if numba is not None:
         """``c = a @ b + beta c`` for float32 matrices whose rows are contiguous (any row strides), by the BLAS at
         ``address``."""
         m, k = a.shape
-        _call_gemm(address, NO_TRANS, m, b.shape[1], k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data,
+        _call_gemm(address, NO_TRANS, NO_TRANS, m, b.shape[1], k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data,
                    b.strides[0] // 4, beta, c.ctypes.data, c.strides[0] // 4)
 
     @numba.njit(inline="always")
     def gemm_transposed_a(address, a, b, c, beta):
         """``c = aᵀ @ b + beta c``, as :func:`gemm`."""
         k, m = a.shape
-        _call_gemm(address, TRANS, m, b.shape[1], k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data,
+        _call_gemm(address, TRANS, NO_TRANS, m, b.shape[1], k, 1.0, a.ctypes.data, a.strides[0] // 4, b.ctypes.data,
                    b.strides[0] // 4, beta, c.ctypes.data, c.strides[0] // 4)

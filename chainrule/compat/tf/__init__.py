@@ -63,6 +63,11 @@ from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
                                            tensordot, unstack)
 from chainrule.compat.tf.math import floor, reduce_prod, round, sign, truediv  # noqa: E402,A004
+from chainrule.compat.tf import bitwise  # noqa: E402  (tf.bitwise: and, or, xor, invert, shifts)
+from chainrule.compat.tf.array_search import (depth_to_space, histogram_fixed_width,  # noqa: E402
+                                              histogram_fixed_width_bins, searchsorted, space_to_depth, unique,
+                                              unique_with_counts, unravel_index)
+from chainrule.compat.tf.segments import bincount  # noqa: E402
 # TensorFlow 2's initializer names (tf.random_normal_initializer()(shape)), which are Keras's initializers
 from chainrule.keras.initializers import (Ones as ones_initializer, RandomNormal as random_normal_initializer,  # noqa
                                           RandomUniform as random_uniform_initializer, Zeros as zeros_initializer)

@@ -368,3 +368,8 @@ __all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "central_crop
            "stateless_random_contrast", "stateless_random_crop", "stateless_random_flip_left_right",
            "stateless_random_flip_up_down", "stateless_random_saturation", "decode_bmp", "decode_gif", "decode_image",
            "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "is_jpeg"]
+
+from chainrule.compat.tf.image_filters import *  # noqa: E402,F401,F403  (sobel_edges, ssim, YIQ/YUV, gamma)
+from chainrule.compat.tf import image_filters as _image_filters  # noqa: E402
+
+__all__ += _image_filters.__all__

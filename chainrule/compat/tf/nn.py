@@ -158,3 +158,36 @@ def silu(features: TensorLike, beta: float = 1.0, name=None) -> Tensor:
 
 
 swish = silu
+
+
+from chainrule.compat.tf.array_search import depth_to_space, space_to_depth  # noqa: E402,F401
+from chainrule.ops.depthwise import depthwise_conv2d as _depthwise_conv2d  # noqa: E402
+from chainrule.ops.depthwise import separable_conv2d as _separable_conv2d  # noqa: E402
+
+
+def _strides_hw(strides, fn: str) -> tuple[int, int]:
+    """TensorFlow's 4-number strides [1, sh, sw, 1] (or 2 numbers) as (sh, sw)."""
+    values = [int(s) for s in strides]
+    if len(values) == 4 and values[0] == values[3] == 1:
+        return values[1], values[2]
+    if len(values) == 2:
+        return values[0], values[1]
+    raise ValueError(f"tf.nn.{fn}: strides must be [1, stride_h, stride_w, 1], got {strides!r}")
+
+
+def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides, padding, data_format=None,  # noqa: A002
+                     dilations=None, name=None) -> Tensor:
+    """Each input channel convolved with its own filters: ``filter`` (kh, kw, in_channels, multiplier), output
+    channels in_channels * multiplier (channel c * multiplier + m from input channel c)."""
+    _nhwc(data_format or "NHWC", "depthwise_conv2d")
+    return _depthwise_conv2d(input, filter, _strides_hw(strides, "depthwise_conv2d"), str(padding).lower(),
+                        dilations if dilations is not None else 1)
+
+
+def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike,  # noqa: A002
+                     strides, padding, data_format=None, dilations=None, name=None) -> Tensor:
+    """A depthwise convolution, then a 1x1 convolution with ``pointwise_filter`` (1, 1, in * multiplier, out)."""
+    _nhwc(data_format or "NHWC", "separable_conv2d")
+    return _separable_conv2d(input, depthwise_filter, pointwise_filter, _strides_hw(strides, "separable_conv2d"),
+                        str(padding).lower(), dilations if dilations is not None else 1)
+

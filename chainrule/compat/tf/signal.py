@@ -156,6 +156,19 @@ def hamming_window(window_length, periodic: bool = True, dtype=np.float32, name=
         _signal.hamming_window(_window_length(window_length), bool(periodic), _float_dtype(dtype))))
 
 
+def kaiser_window(window_length, beta: float = 12.0, dtype=np.float32, name=None) -> Tensor:
+    """The Kaiser window ``I0(β √(1 - (2n / (N - 1) - 1)²)) / I0(β)`` (NumPy's ``kaiser``)."""
+    return Tensor._wrap(backend.xp.asarray(np.kaiser(_window_length(window_length), float(beta))
+                                           .astype(_float_dtype(dtype))))
+
+
+def vorbis_window(window_length, dtype=np.float32, name=None) -> Tensor:
+    """The Vorbis power-complementary window ``sin(π/2 sin²(π (n + 1/2) / N))``."""
+    n = _window_length(window_length)
+    values = np.sin(np.pi / 2 * np.sin(np.pi * (np.arange(n) + 0.5) / max(n, 1)) ** 2)
+    return Tensor._wrap(backend.xp.asarray(values.astype(_float_dtype(dtype))))
+
+
 def _window_length(value) -> int:
     length = _integer(value, "window_length")
     if length < 0:
@@ -316,6 +329,7 @@ def mfccs_from_log_mel_spectrograms(log_mel_spectrograms: TensorLike, name=None)
 
 
 __all__ = ["dct", "fft", "fft2d", "fft3d", "fftshift", "frame", "hamming_window", "hann_window", "idct", "ifft",
+           "kaiser_window", "vorbis_window",
            "ifft2d", "ifft3d", "ifftshift", "inverse_stft", "inverse_stft_window_fn", "irfft", "irfft2d", "irfft3d",
            "linear_to_mel_weight_matrix", "mfccs_from_log_mel_spectrograms", "overlap_and_add", "rfft", "rfft2d",
            "rfft3d", "stft"]

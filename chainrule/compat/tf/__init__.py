@@ -48,6 +48,7 @@ from chainrule.compat.tf.control_flow import *  # noqa: E402,F401,F403  (tf.cond
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
 from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
 from chainrule.compat.tf import lookup  # noqa: E402  (tf.lookup: StaticHashTable, StaticVocabularyTable)
+from chainrule.compat.tf import experimental  # noqa: E402  (tf.experimental.numpy: NumPy on tensors)
 from chainrule.compat.tf import audio  # noqa: E402  (tf.audio: decode_wav, encode_wav)
 from chainrule.compat.tf import signal  # noqa: E402  (tf.signal: FFTs, stft, frames, windows, mel, dct)
 from chainrule.ops.complex import complex  # noqa: E402,A004  (tf.complex; tf.math.real/imag/conj/angle)
@@ -60,8 +61,9 @@ from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on 
 from chainrule.compat.tf import train  # noqa: E402  (tf.train: Checkpoint, CheckpointManager, latest_checkpoint)
 from chainrule.compat.tf.tensor_array import TensorArray  # noqa: E402
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
-from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, sort,  # noqa: E402
-                                           tensordot, unstack)
+from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, slice,  # noqa
+                                           sort, tensordot, unstack)
+from chainrule.keras.ops.core import custom_gradient  # noqa: E402  (tf.custom_gradient: f returns (y, grad_fn))
 from chainrule.compat.tf.math import floor, reduce_prod, round, sign, truediv  # noqa: E402,A004
 from chainrule.compat.tf import bitwise  # noqa: E402  (tf.bitwise: and, or, xor, invert, shifts)
 from chainrule.compat.tf.array_search import (depth_to_space, histogram_fixed_width,  # noqa: E402

@@ -82,4 +82,21 @@ def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: int | None = None, 
     return _kops.take(flat, _kops.convert_to_tensor(mask.reshape(-1).nonzero()[0]), axis=axis)
 
 
-__all__ = ["argsort", "boolean_mask", "meshgrid", "repeat", "reverse", "roll", "sort", "tensordot", "unstack"]
+def slice(input_: TensorLike, begin, size, name=None) -> Tensor:  # noqa: A001  (TensorFlow's name)
+    """The block of ``input_`` starting at ``begin`` with ``size`` entries per axis (-1: to the end of the axis).
+
+    >>> import chainrule as tf
+    >>> tf.slice(tf.constant([[1, 2, 3], [4, 5, 6]]), [0, 1], [2, -1]).numpy().tolist()
+    [[2, 3], [5, 6]]
+    """
+    input_ = _kops.convert_to_tensor(input_)
+    begin = [int(b) for b in (begin.numpy() if isinstance(begin, Tensor) else begin)]
+    size = [int(n) for n in (size.numpy() if isinstance(size, Tensor) else size)]
+    if len(begin) != input_.ndim or len(size) != input_.ndim:
+        raise ValueError(f"tf.slice: `begin` and `size` must have one entry per axis of the input (shape "
+                         f"{input_.shape}), got begin={begin}, size={size}")
+    size = [dim - b if n == -1 else n for b, n, dim in zip(begin, size, input_.shape)]
+    return _kops.slice(input_, begin, size)
+
+
+__all__ = ["argsort", "boolean_mask", "meshgrid", "repeat", "reverse", "roll", "slice", "sort", "tensordot", "unstack"]

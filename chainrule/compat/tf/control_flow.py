@@ -137,6 +137,45 @@ def tensor_scatter_nd_add(tensor, indices, updates, name=None) -> Tensor:
     return tensor + scatter_nd(indices, updates, tensor.shape)
 
 
+def tensor_scatter_nd_sub(tensor, indices, updates, name=None) -> Tensor:
+    """``tensor`` minus ``updates`` scattered at ``indices``."""
+    tensor = as_tensor(tensor)
+    return tensor - scatter_nd(indices, updates, tensor.shape)
+
+
+def _scatter_extreme(tensor, indices, updates, arg, fn: str) -> Tensor:
+    """``tensor`` with each entry at ``indices`` the one of itself and the updates aimed at it that ``arg``
+    (np.argmax or np.argmin) picks; the gradient goes to the value chosen, as TensorFlow's."""
+    tensor = as_tensor(tensor)
+    coords = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+    if coords.dtype.kind not in "iu":
+        raise TypeError(f"tf.{fn}: indices must be integers, got dtype {coords.dtype}")
+    rows = coords.reshape(-1, coords.shape[-1])
+    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+    updates = knp.cast(as_tensor(updates), tensor.dtype)
+    flat = knp.reshape(updates, (len(rows), -1))
+    candidates = knp.concatenate([knp.reshape(gather_nd(tensor, unique), (len(unique), -1)), flat], axis=0)
+    values, owner = candidates.numpy(), np.concatenate([np.arange(len(unique)), inverse.reshape(-1)])
+    winners = np.empty((len(unique), values.shape[1]), dtype=np.int64)
+    for group in range(len(unique)):  # the candidate each entry takes: its own value first, so ties keep it
+        members = np.flatnonzero(owner == group)
+        winners[group] = members[arg(values[members], axis=0)]
+    chosen = candidates[winners, np.arange(values.shape[1])[None, :]]
+    return indexing.scatter_update(tensor, as_tensor(unique), knp.reshape(chosen, (len(unique), *updates.shape[
+        coords.ndim - 1:])))
+
+
+def tensor_scatter_nd_max(tensor, indices, updates, name=None) -> Tensor:
+    """``tensor`` with each entry at ``indices`` the largest of itself and the updates aimed at it."""
+    return _scatter_extreme(tensor, indices, updates, np.argmax, "tensor_scatter_nd_max")
+
+
+def tensor_scatter_nd_min(tensor, indices, updates, name=None) -> Tensor:
+    """``tensor`` with each entry at ``indices`` the smallest of itself and the updates aimed at it."""
+    return _scatter_extreme(tensor, indices, updates, np.argmin, "tensor_scatter_nd_min")
+
+
 __all__ = ["case", "cond", "gather_nd", "map_fn", "py_function", "scan", "scatter_nd", "switch_case",
-           "tensor_scatter_nd_add", "tensor_scatter_nd_update", "vectorized_map", "while_loop"]
+           "tensor_scatter_nd_add", "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
+           "tensor_scatter_nd_update", "vectorized_map", "while_loop"]
 

@@ -97,13 +97,25 @@ class Model(Trainer, Layer):
 
     # --- building and calling ----------------------------------------------------------------------------------------
     def _maybe_build(self, shape) -> None:
-        # a subclassed model builds its layers by running ``call``; nothing to do before that
+        # a subclassed model builds its layers by running ``call``; one with a ``build`` of its own (making its
+        # weights and layers there, as keras-io's Perceiver) has it called first, as Keras's Layer.__call__ does
         if not self.built:
-            self.built = True
+            if _defines_build(type(self)):
+                Layer._maybe_build(self, shape)
+            else:
+                self.built = True
 
     def build(self, input_shape) -> None:
-        """Build the layers by running ``call`` once on zeros shaped ``input_shape`` (batch axis may be None)."""
+        """Build the layers by running ``call`` once on zeros shaped ``input_shape`` (batch axis may be None).
+
+        Reached through ``super().build(input_shape)`` from a subclass's own ``build``, it only marks the model
+        built, as Keras 3's ``Layer.build`` (the subclass made what it needs; running ``call`` there would build
+        it again)."""
         from chainrule.engine.autograd import no_grad
+
+        if _defines_build(type(self)):
+            self.built = True
+            return
 
         shapes = input_shape if is_shape_list(input_shape) else None
         sample = ([np.zeros(_batch_of_one(s), backend.floatx()) for s in shapes] if shapes is not None
@@ -224,6 +236,11 @@ def _revivable_as_functional(cls: type) -> bool:
 Model._untracked_attributes = Layer._untracked_attributes | {
     "_input_layer", "_graph", "_layer_outputs", "inputs", "outputs", "_nested_inputs", "_nested_outputs", "history",
     "optimizer", "loss", "_compiled", "_train_vars", "_step_records"}
+
+
+def _defines_build(cls) -> bool:
+    """Whether a subclassed model's class has a ``build`` of its own (Model's is the default)."""
+    return cls.build is not Model.build
 
 
 def is_shape_list(shape) -> bool:

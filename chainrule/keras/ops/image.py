@@ -15,6 +15,7 @@ TensorShape([1, 2, 2, 4])
 """
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -55,6 +56,21 @@ def _pair(value, name: str, fn: str) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
+def _takes_image_keyword(fn):
+    """``fn`` also taking its images as ``image=``: Keras 3.0 to 3.3 named that argument ``image``, and programs of
+    that time pass it by that name (keras-io's Perceiver calls ``extract_patches(image=images, ...)``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "image" in kwargs:
+            if args or "images" in kwargs:
+                raise TypeError(f"{fn.__name__}() got its images twice: pass `images` (Keras 3.0's `image`) once")
+            kwargs["images"] = kwargs.pop("image")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     """The source row of each output row for nearest-neighbour resizing with half-pixel centres (TensorFlow 2's
     and JAX's): ``floor((i + 0.5) * in / out)``, clamped to the image.
@@ -65,6 +81,7 @@ def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     return np.minimum(np.floor((np.arange(out_size) + 0.5) * (in_size / out_size)).astype(np.int64), in_size - 1)
 
 
+@_takes_image_keyword
 def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias: bool = False,
            crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False, fill_mode: str = "constant",
            fill_value: float = 0.0, data_format: str | None = None) -> Tensor:
@@ -107,6 +124,7 @@ def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias:
     return x[0] if single else x
 
 
+@_takes_image_keyword
 def affine_transform(images: TensorLike, transform: TensorLike, interpolation: str = "bilinear",
                      fill_mode: str = "constant", fill_value: float = 0.0, data_format: str | None = None) -> Tensor:
     """Apply a projective transform (8 numbers, or one row of 8 per image), as Keras's ``ops.image.affine_transform``."""
@@ -131,6 +149,7 @@ def _window_indices(in_size: int, size: int, stride: int, dilation: int, padding
     return np.arange(out)[:, None] * stride + np.arange(size)[None, :] * dilation, pads
 
 
+@_takes_image_keyword
 def extract_patches(images: TensorLike, size, strides=None, dilation_rate=1, padding: str = "valid",
                     data_format: str | None = None) -> Tensor:
     """The patches of ``size`` (int or (height, width)) every ``strides`` pixels (default: ``size``, no overlap),
@@ -156,6 +175,7 @@ def extract_patches(images: TensorLike, size, strides=None, dilation_rate=1, pad
     return x[0] if single else x
 
 
+@_takes_image_keyword
 def rgb_to_grayscale(images: TensorLike, data_format: str | None = None) -> Tensor:
     """The luma of RGB images, keeping a channel axis of 1: ``0.2989 R + 0.5870 G + 0.1140 B``."""
     _channels_last(data_format, "rgb_to_grayscale")

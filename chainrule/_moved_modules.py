@@ -20,6 +20,8 @@ MOVED = {  # old name -> where the module lives now
     "chainrule.cli_data": "chainrule.cli.data",
     "chainrule.cli_images": "chainrule.cli.images",
     "chainrule.cli_plots": "chainrule.cli.plots",
+    "chainrule.experimental": "chainrule.compat.tf.experimental",  # tf.experimental (import ...experimental.numpy)
+    "chainrule.experimental.numpy": "chainrule.compat.tf.experimental.numpy",
     "chainrule.functional": "chainrule.keras.graph",
     "chainrule.initializers": "chainrule.keras.initializers",
     "chainrule.keras.datasets": "chainrule.data.datasets",

@@ -48,6 +48,7 @@ from chainrule.compat.tf.control_flow import *  # noqa: E402,F401,F403  (tf.cond
 from chainrule.compat.tf import image  # noqa: E402  (tf.image: resize, flips, crops, colour, patches)
 from chainrule.compat.tf import io  # noqa: E402  (tf.io: read_file, write_file, decode_raw)
 from chainrule.compat.tf import lookup  # noqa: E402  (tf.lookup: StaticHashTable, StaticVocabularyTable)
+from chainrule.compat.tf import experimental  # noqa: E402  (tf.experimental.numpy: NumPy on tensors)
 from chainrule.compat.tf import audio  # noqa: E402  (tf.audio: decode_wav, encode_wav)
 from chainrule.compat.tf import signal  # noqa: E402  (tf.signal: FFTs, stft, frames, windows, mel, dct)
 from chainrule.ops.complex import complex  # noqa: E402,A004  (tf.complex; tf.math.real/imag/conj/angle)

@@ -256,6 +256,9 @@ def added_in_order(parts: dict):
 # How long a thread polls before it blocks, in processor cycles (about 3 ms at 3 GHz): long enough to keep a worker
 # awake across the gaps between one region's parts and the next's, as OpenMP's threads stay awake.
 SPIN_CYCLES = 1 << 23
+# How long a helper that has seen a Python function's part waits before it takes the GIL, which the caller holds until
+# its own part reaches numba code: taken then, it is free, where a thread that finds it held sleeps until woken.
+GRACE_CYCLES = 1 << 15
 
 
 class _Helper:
@@ -308,18 +311,28 @@ class _Helper:
         return self._error
 
     def _serve(self) -> None:
+        finished = False  # a Python part ran and is not counted done yet
         while True:
-            if self._yield is None or not crew.serve(self._job, self._gemm, SPIN_CYCLES, self._yield):
-                self._wait(crew.POSTED, self._job[crew.DONE], spin_first=False)
-                if self._job[crew.KIND] == crew.PRODUCT:
-                    continue  # crew.serve runs it
-            fn, lo, hi = self._part
-            try:
-                fn(lo, hi)
-            except BaseException as error:  # handed to the caller, which raises it
-                self._error = error
-            self._job[crew.DONE] += 1
-            self._wake()
+            if finished and (self._yield is None or self._sleepers):  # the caller blocked: count it here and wake it
+                self._job[crew.DONE] += 1
+                self._wake()
+                finished = False
+            if self._yield is not None and crew.serve(self._job, self._gemm, SPIN_CYCLES, self._yield, finished,
+                                                      GRACE_CYCLES):
+                finished = self._run_part()
+                continue
+            finished = False
+            self._wait(crew.POSTED, self._job[crew.DONE], spin_first=False)
+            if self._job[crew.KIND] != crew.PRODUCT:  # a product is crew.serve's to run
+                finished = self._run_part()
+
+    def _run_part(self) -> bool:
+        fn, lo, hi = self._part
+        try:
+            fn(lo, hi)
+        except BaseException as error:  # handed to the caller, which raises it
+            self._error = error
+        return True
 
     def _wait(self, index: int, old: int, spin_first: bool = True) -> None:
         """Until field ``index`` of the job moves past ``old``: polling first, then blocked."""
@@ -329,7 +342,7 @@ class _Helper:
         with self._changed:
             self._sleepers += 1
             while self._job[index] == old:
-                self._changed.wait()
+                self._changed.wait(0.001)  # a count stored by numba code wakes no one: look again each millisecond
             self._sleepers -= 1
 
     def _wake(self) -> None:

@@ -40,15 +40,20 @@ else:
         spin.store_release(job.ctypes.data + POSTED * 8, job[POSTED] + 1)
 
     @jit(nogil=True, bit_exact=False)
-    def serve(job, gemm_at, cycles, yield_at):
-        """Run the products posted to ``job`` (by the BLAS ``sgemm`` at ``gemm_at``) as they come; return True when
-        a Python function's job is posted (the caller runs it and counts it done), False when none has come for
-        about ``cycles`` processor cycles (the caller blocks)."""
+    def serve(job, gemm_at, cycles, yield_at, finished, grace):
+        """Count the job just run done if ``finished`` (here, where the GIL is already released, so that the caller,
+        which polls for it, takes the GIL at once), then run the products posted to ``job`` (by the BLAS ``sgemm``
+        at ``gemm_at``) as they come; return True when a Python function's job is posted (the caller runs it and
+        counts it done), after ``grace`` more cycles (the poster holds the GIL until its own part's numba code
+        starts), False when none has come for about ``cycles`` processor cycles (the caller blocks)."""
+        if finished:
+            spin.store_release(job.ctypes.data + DONE * 8, job[DONE] + 1)
         while True:
             done = job[DONE]  # only the helper writes it
             if not spin.wait_for_change(job, POSTED, done, cycles, yield_at):
                 return False
             if job[KIND] != PRODUCT:
+                spin.wait_for_change(job, POSTED, job[POSTED], grace, yield_at)
                 return True
             blas._call_gemm(gemm_at, job[TRANS_A], job[TRANS_B], job[M], job[N], job[K], 1.0, job[A], job[LDA],
                             job[B], job[LDB], 0.0, job[C], job[LDC])

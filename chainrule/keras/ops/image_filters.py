@@ -84,7 +84,8 @@ def gaussian_blur(images: TensorLike, kernel_size=(3, 3), sigma=(1.0, 1.0), data
 
 def sobel_edges(images: TensorLike, data_format: str | None = None) -> Tensor:
     """The Sobel gradients of each channel, zero padded to the image's size: shape (..., H, W, C, 2) holding
-    [d/dy, d/dx] (as Keras's JAX and TensorFlow backends and ``tf.image.sobel_edges``)."""
+    [d/dy, d/dx], as Keras's JAX and PyTorch backends (its TensorFlow backend, like ``tf.image.sobel_edges``,
+    pads by reflection instead)."""
     x, single = _images(images, "sobel_edges", data_format)
     if x.dtype.kind != "f":
         x = knp.cast(x, "float32")

@@ -12,6 +12,7 @@ from chainrule.keras.layers.adaptive_pooling import (AdaptiveAveragePooling1D, A
 from chainrule.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from chainrule.keras.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from chainrule.keras.layers.base import InputSpec, Layer
+from chainrule.keras.layers.bounding_boxes import MaxNumBoundingBoxes
 from chainrule.keras.layers.color_augmentation import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,
                                                        RandomHue, RandomSaturation)
 from chainrule.keras.layers.conv import Conv2D, Convolution2D
@@ -26,7 +27,8 @@ from chainrule.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D, S
 from chainrule.keras.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D
 from chainrule.keras.layers.einsum_dense import EinsumDense
 from chainrule.keras.layers.filter_augmentation import RandomGaussianBlur, RandomSharpness
-from chainrule.keras.layers.geometric_augmentation import RandomPerspective, RandomShear
+from chainrule.keras.layers.geometric_augmentation import RandomElasticTransform, RandomPerspective, RandomShear
+from chainrule.keras.layers.grouped_query_attention import GroupQueryAttention
 from chainrule.keras.layers import experimental
 from chainrule.keras.layers.embedding import Embedding
 from chainrule.keras.layers.identity import Identity
@@ -41,6 +43,7 @@ from chainrule.keras.layers.norm import BatchNormalization
 from chainrule.keras.layers.normalization import Normalization
 from chainrule.keras.layers.preprocessing import (CategoryEncoding, Discretization, Hashing, IntegerLookup,
                                                  MelSpectrogram, STFTSpectrogram, StringLookup, TextVectorization)
+from chainrule.keras.layers.pipeline import Pipeline
 from chainrule.keras.layers.policy_augmentation import AugMix, RandAugment
 from chainrule.keras.layers.pool import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
@@ -53,6 +56,8 @@ from chainrule.keras.layers.regularization import (ActivityRegularization, Alpha
                                                    SpatialDropout3D)
 from chainrule.keras.layers.reversible_embedding import ReversibleEmbedding
 from chainrule.keras.layers.rms_normalization import RMSNormalization
+from chainrule.keras.layers.spectral_normalization import SpectralNormalization
+from chainrule.keras.layers.preprocessing.hashed_crossing import HashedCrossing
 from chainrule.keras.layers.tone_augmentation import (AutoContrast, Equalization, RandomInvert, RandomPosterization,
                                                       Solarization)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
@@ -92,6 +97,8 @@ __all__ += ["MixUp", "CutMix", "RandomErasing", "RandAugment", "AugMix", "Random
 __all__ += ["AlphaDropout", "SpatialDropout3D", "DepthwiseConv1D", "SeparableConv1D", "SeparableConvolution1D",
             "RMSNormalization", "ReversibleEmbedding", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
             "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D"]
+__all__ += ["GroupQueryAttention", "SpectralNormalization", "HashedCrossing", "Pipeline", "MaxNumBoundingBoxes",
+            "RandomElasticTransform"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

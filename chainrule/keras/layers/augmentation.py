@@ -46,9 +46,12 @@ class _ImageAugmentation(Layer):
         self.seed_generator = keras_random.SeedGenerator(seed)
 
     def call(self, inputs, training=True):
-        if isinstance(inputs, dict):
-            raise NotImplementedError(f"{type(self).__name__}: dicts of images, labels, bounding boxes and "
-                                      f"segmentation masks are not supported; pass the images")
+        if isinstance(inputs, dict):  # Keras's {"images": ..., "labels": ...}: the labels pass through
+            if "images" not in inputs or set(inputs) - {"images", "labels"}:
+                raise NotImplementedError(f"{type(self).__name__}: a dict input holds 'images' and optionally "
+                                          f"'labels'; got keys {sorted(inputs)} (bounding boxes and segmentation "
+                                          f"masks are not supported)")
+            return {**inputs, "images": self.call(inputs["images"], training)}
         if inputs.ndim not in (3, 4):
             raise ValueError(f"Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
                              f"Received: data.shape={inputs.shape}")

@@ -78,18 +78,11 @@ class _Augmentation(_ImageAugmentation):
     """An augmentation layer that takes images or ``{"images", "labels"}``: ``_sample`` draws, ``_apply`` changes a
     channels-last batch, ``_transform_labels`` the labels (unchanged unless the layer mixes images)."""
 
-    _KEYS = ("images", "labels")
-
     def call(self, inputs, training=True):
         if not isinstance(inputs, dict):
             return super().call(inputs, training)
-        unknown = sorted(set(inputs) - set(self._KEYS))
-        if unknown or "images" not in inputs:
-            raise NotImplementedError(f"{type(self).__name__}: a dict input holds 'images' and optionally 'labels'; "
-                                      f"got keys {sorted(inputs)} (bounding boxes and segmentation masks are not "
-                                      f"supported)")
         self._drawn = None
-        outputs = dict(inputs, images=super().call(inputs["images"], training))
+        outputs = super().call(inputs, training)  # the keys checked, the images transformed, the labels kept
         if "labels" in inputs and self._drawn is not None:
             outputs["labels"] = self._transform_labels(as_tensor(inputs["labels"]), self._drawn)
         self._drawn = None

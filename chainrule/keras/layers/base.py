@@ -406,9 +406,9 @@ class Layer:
         shapes = self._build_shapes
         if shapes is None:
             return None
-        if isinstance(shapes, dict):
+        if isinstance(shapes, dict) and _signature(type(self)).build_shapes is not None:  # build(a_shape, b_shape)
             return {"shapes_dict": {key: _listed(value) for key, value in shapes.items()}}
-        return {"input_shape": _listed(shapes)}
+        return {"input_shape": _listed(shapes)}  # (a dict here is one input's structure: {"images": ..., ...})
 
     def build_from_config(self, config: dict | None) -> None:
         """Build the layer as ``get_build_config`` recorded (before loading weights into it), as Keras 3: a model
@@ -973,6 +973,8 @@ def _listed(shape):
 
 
 def _shape_from_config(shape):
+    if isinstance(shape, dict):
+        return {key: _shape_from_config(value) for key, value in shape.items()}
     if isinstance(shape, list) and shape and isinstance(shape[0], list):
         return [tuple(s) for s in shape]
     return tuple(shape)

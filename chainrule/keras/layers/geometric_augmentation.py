@@ -1,13 +1,12 @@
 """Geometric augmentations resampled by projective transforms (:func:`chainrule.ops.image_transform.
-affine_transform`, exact gradients in the images): RandomShear and RandomPerspective, with Keras 3's arguments
+affine_transform`, exact gradients in the images): RandomShear and RandomPerspective; and RandomElasticTransform,
+resampled along a random smooth displacement field (``keras.ops.image.map_coordinates``); with Keras 3's arguments
 and defaults.
 
 >>> import numpy as np
 >>> images = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
 >>> RandomShear(x_factor=0.2, seed=1)(images).shape
 TensorShape([2, 8, 8, 3])
->>> (homography([[0, 0], [7, 0], [0, 7], [7, 7]], [[0, 0], [7, 0], [0, 7], [7, 7]]).round(6) + 0.0).tolist()
-[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
 """
 from __future__ import annotations
 
@@ -16,7 +15,9 @@ import numbers
 import numpy as np
 
 from chainrule import ops
-from chainrule.keras.layers.augmentation_base import _Augmentation, factor_range
+from chainrule.keras.layers.augmentation_base import _Augmentation, factor_range, value_range_pair
+from chainrule.keras.ops.image_filters import gaussian_kernel_1d
+from chainrule.keras.ops.image_geometry import homography, map_coordinates
 from chainrule.ops.image_transform import affine_transform
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -74,18 +75,6 @@ class RandomShear(_Augmentation):
                 "interpolation": self.interpolation, "fill_mode": self.fill_mode, "fill_value": self.fill_value}
 
 
-def homography(start_points, end_points) -> np.ndarray:
-    """The projective transform (8 numbers, affine_transform's layout) that maps each of the four ``end_points``
-    (x, y) to its ``start_points`` partner: the output pixel at an end point reads the input at the start point."""
-    start, end = np.asarray(start_points, np.float64), np.asarray(end_points, np.float64)
-    rows, rhs = [], []
-    for (sx, sy), (ex, ey) in zip(start, end):
-        rows.append([ex, ey, 1.0, 0.0, 0.0, 0.0, -sx * ex, -sx * ey])
-        rows.append([0.0, 0.0, 0.0, ex, ey, 1.0, -sy * ex, -sy * ey])
-        rhs += [sx, sy]
-    return np.linalg.solve(np.array(rows), np.array(rhs))
-
-
 class RandomPerspective(_Augmentation):
     """With probability drawn from ``factor``, move each corner of an image by up to ``scale`` / 2 of its
     coordinates (Keras's draw) and warp the image accordingly; outside points read ``fill_value``."""
@@ -105,10 +94,10 @@ class RandomPerspective(_Augmentation):
         chance = rng.uniform(self.factor[0], self.factor[1], batch)
         apply = rng.uniform(0.0, 1.0, batch) < chance
         moves = rng.uniform(-0.5 * self.scale, 0.5 * self.scale, (batch, 4, 2))
-        start = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]])
-        transforms = [homography(start, start + start * moves[i]) if apply[i] else
-                      np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]) for i in range(batch)]
-        return {"transforms": np.stack(transforms), "apply": apply[:, None, None, None]}
+        start = np.broadcast_to([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]],
+                                (batch, 4, 2))
+        end = np.where(apply[:, None, None], start + start * moves, start)
+        return {"transforms": homography(start, end), "apply": apply[:, None, None, None]}
 
     def _apply(self, images, drawn):
         warped = affine_transform(images, drawn["transforms"], self.interpolation, "constant", self.fill_value)
@@ -119,4 +108,61 @@ class RandomPerspective(_Augmentation):
                 "interpolation": self.interpolation, "fill_value": self.fill_value}
 
 
-__all__ = ["RandomShear", "RandomPerspective", "homography"]
+def _blurred(field: np.ndarray, sigma: float) -> np.ndarray:
+    """(n, h, w) blurred along h and w by a Gaussian of ``sigma`` over ``int(6 sigma) | 1`` taps, zero padding
+    keeping the size (what keras.ops.image.elastic_transform does to its noise)."""
+    taps = int(6 * sigma) | 1
+    kernel = gaussian_kernel_1d(taps, sigma, "float64")
+    for axis in (1, 2):
+        field = np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), axis, field)
+    return field
+
+
+class RandomElasticTransform(_Augmentation):
+    """With probability drawn from ``factor``, displace each pixel by a smooth random field: normal noise blurred
+    by a Gaussian of ``sigma = 0.05 s min(h, w)``, times ``alpha = 0.1 s max(h, w)``, ``s`` drawn once per batch
+    from ``scale`` (Keras's parameters); read with ``interpolation`` and ``fill_mode``."""
+
+    _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation: str = "bilinear", fill_mode: str = "reflect",
+                 fill_value: float = 0.0, value_range=(0, 255), seed: int | None = None, data_format=None,
+                 **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1))
+        self.scale = factor_range(scale, (0, 1), "scale")
+        self.interpolation = _check_interpolation(interpolation)
+        if fill_mode not in self._FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {self._FILL_MODES}.")
+        self.fill_mode, self.fill_value = fill_mode, float(fill_value)
+        self.value_range = value_range_pair(value_range, "RandomElasticTransform")
+
+    def _sample(self, rng, shape):
+        batch, height, width, channels = shape
+        chance = rng.uniform(self.factor[0], self.factor[1], batch)
+        apply = rng.uniform(0.0, 1.0, batch) < chance
+        strength = rng.uniform(self.scale[0], self.scale[1])
+        alpha, sigma = max(height, width) * 0.1 * strength, min(height, width) * 0.05 * strength
+        rows = np.broadcast_to(np.arange(height, dtype=np.float64)[None, :, None], (batch, height, width))
+        cols = np.broadcast_to(np.arange(width, dtype=np.float64)[None, None, :], (batch, height, width))
+        if sigma > 0:
+            cols = cols + alpha * _blurred(rng.normal(size=(batch, height, width)) * sigma, sigma)
+            rows = rows + alpha * _blurred(rng.normal(size=(batch, height, width)) * sigma, sigma)
+        full = (batch, height, width, channels)
+        coordinates = np.stack([np.broadcast_to(np.arange(batch, dtype=np.float64)[:, None, None, None], full),
+                                np.broadcast_to(rows[..., None], full), np.broadcast_to(cols[..., None], full),
+                                np.broadcast_to(np.arange(channels, dtype=np.float64), full)])
+        return {"coordinates": coordinates, "apply": apply[:, None, None, None]}
+
+    def _apply(self, images, drawn):
+        order = 1 if self.interpolation == "bilinear" else 0
+        warped = map_coordinates(images, drawn["coordinates"], order, self.fill_mode, self.fill_value)
+        return ops.where(drawn["apply"], warped, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "scale": list(self.scale),
+                "interpolation": self.interpolation, "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "value_range": list(self.value_range)}
+
+
+__all__ = ["RandomShear", "RandomPerspective", "RandomElasticTransform"]

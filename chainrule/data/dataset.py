@@ -175,7 +175,8 @@ class Dataset:
             if not isinstance(spec, TensorSpec):
                 raise TypeError(f"`output_signature` must contain objects that are subclass of `tf.TypeSpec` but "
                                 f"found {type(spec)} which is not.")
-        call_args = () if args is None else tuple(np.asarray(getattr(a, "data", a)) for a in args)
+        # as TensorFlow passes them: NumPy arrays, a scalar as a NumPy scalar (hashable: a dict key in the generator)
+        call_args = () if args is None else tuple(_numpy_value(np.asarray(getattr(a, "data", a))) for a in args)
 
         def make_blocks() -> bl.Blocks:
             for value in generator(*call_args):

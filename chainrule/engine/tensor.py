@@ -424,7 +424,11 @@ class Variable(Tensor):
 
 def _operand(value):
     """A comparison's other operand: a tensor or a number as it is (NumPy adapts a number to the array's dtype),
+    bytes as the text they encode (a text tensor holds ``str``; TensorFlow compares its strings with ``b''``),
     anything else (a list) as an array."""
+    if isinstance(value, (bytes, np.bytes_)) or (isinstance(value, (list, tuple, np.ndarray))
+                                                 and np.asarray(value).dtype.kind == "S"):
+        return _to_array(np.asarray(value).astype(object))
     return value if isinstance(value, (Tensor, int, float, bool, np.generic)) else _to_array(value)
 
 

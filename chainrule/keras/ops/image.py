@@ -154,7 +154,10 @@ def extract_patches(images: TensorLike, size, strides=None, dilation_rate=1, pad
                     data_format: str | None = None) -> Tensor:
     """The patches of ``size`` (int or (height, width)) every ``strides`` pixels (default: ``size``, no overlap),
     each flattened to the last axis in (row, column, channel) order: (N, H', W', ph*pw*C), as Keras's
-    ``ops.image.extract_patches`` and ``tf.image.extract_patches``."""
+    ``ops.image.extract_patches`` and ``tf.image.extract_patches``; a ``size`` of 3 numbers takes the patches of
+    volumes, as :func:`extract_patches_3d`."""
+    if not isinstance(size, numbers.Integral) and len(size) == 3:
+        return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
     _channels_last(data_format, "extract_patches")
     padding = str(padding).lower()
     if padding not in ("valid", "same"):

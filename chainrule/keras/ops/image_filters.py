@@ -56,6 +56,13 @@ def _filtered(x: Tensor, kernel_2d: np.ndarray, pads: tuple[tuple[int, int], tup
     return depthwise_conv2d(x, kernel)
 
 
+def _separable(x: Tensor, taps_y: np.ndarray, taps_x: np.ndarray, pads) -> Tensor:
+    """``x`` filtered by the outer product of two 1-D kernels, as a column pass and a row pass (kh + kw taps per
+    pixel instead of kh * kw; the same sums up to rounding)."""
+    x = _filtered(x, taps_y[:, None], (pads[0], (0, 0)))
+    return _filtered(x, taps_x[None, :], ((0, 0), pads[1]))
+
+
 def _same_pads(kh: int, kw: int) -> tuple[tuple[int, int], tuple[int, int]]:
     return ((kh - 1) // 2, kh - 1 - (kh - 1) // 2), ((kw - 1) // 2, kw - 1 - (kw - 1) // 2)
 
@@ -76,8 +83,7 @@ def gaussian_blur(images: TensorLike, kernel_size=(3, 3), sigma=(1.0, 1.0), data
     dtype = x.dtype
     if dtype.kind != "f":
         x = knp.cast(x, "float32")
-    kernel = np.outer(gaussian_kernel_1d(kh, sy, x.dtype), gaussian_kernel_1d(kw, sx, x.dtype))
-    out = _filtered(x, kernel, _same_pads(kh, kw))
+    out = _separable(x, gaussian_kernel_1d(kh, sy, x.dtype), gaussian_kernel_1d(kw, sx, x.dtype), _same_pads(kh, kw))
     out = out if out.dtype == dtype else knp.cast(out, dtype)
     return out[0] if single else out
 
@@ -111,12 +117,15 @@ def ssim(image1: TensorLike, image2: TensorLike, max_val: float = 1.0, filter_si
     if x2.dtype != x1.dtype:
         x2 = knp.cast(x2, x1.dtype)
     taps = gaussian_kernel_1d(int(filter_size), filter_sigma, x1.dtype)
-    kernel, no_pads = np.outer(taps, taps), ((0, 0), (0, 0))
     c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
-    mu1, mu2 = _filtered(x1, kernel, no_pads), _filtered(x2, kernel, no_pads)
-    var1 = _filtered(x1 * x1, kernel, no_pads) - mu1 * mu1
-    var2 = _filtered(x2 * x2, kernel, no_pads) - mu2 * mu2
-    covariance = _filtered(x1 * x2, kernel, no_pads) - mu1 * mu2
+
+    def window_mean(values: Tensor) -> Tensor:
+        return _separable(values, taps, taps, ((0, 0), (0, 0)))
+
+    mu1, mu2 = window_mean(x1), window_mean(x2)
+    var1 = window_mean(x1 * x1) - mu1 * mu1
+    var2 = window_mean(x2 * x2) - mu2 * mu2
+    covariance = window_mean(x1 * x2) - mu1 * mu2
     similarity = ((2.0 * mu1 * mu2 + c1) * (2.0 * covariance + c2)) / \
         ((mu1 * mu1 + mu2 * mu2 + c1) * (var1 + var2 + c2))
     out = knp.mean(similarity, axis=(1, 2, 3))

@@ -65,8 +65,8 @@ def _sample(x: Tensor, coordinates: list, order: int, fill_mode: str, fill_value
     flat = _shape.reshape(x, (-1,))
     per_axis = []
     for d, c in enumerate(coordinates):
-        if not isinstance(c, Tensor):  # exact integer positions
-            per_axis.append([(knp._index_constant(np.asarray(c)), None, None)])
+        if not isinstance(c, Tensor):  # exact integer positions: a constant array
+            per_axis.append([(np.asarray(c, dtype=np.int64), None, None)])
             continue
         size = x.shape[d]
         if order == 0:

@@ -271,3 +271,47 @@ def test_models_save_model_and_initializer_names(tmp_path):
     assert keras.initializers.OrthogonalInitializer is keras.initializers.Orthogonal
     assert keras.initializers.variance_scaling is keras.initializers.VarianceScaling
     np.testing.assert_array_equal(keras.initializers.identity()((2, 2)), np.eye(2))
+
+
+# --- keras.name_scope, keras.device, keras.Function -----------------------------------------------------------------
+def test_name_scope_prefixes_variable_names():
+    with keras.name_scope("outer"):
+        with keras.name_scope("inner"):
+            layer = keras.layers.Dense(2, name="proj")
+            layer.build((None, 3))
+    assert layer.kernel.name == "outer/inner/proj/kernel"
+    with keras.name_scope("a"), keras.name_scope("b", override_parent="x/y"):
+        other = keras.layers.Dense(1, name="d")
+        other.build((None, 1))
+    assert other.bias.name == "x/y/b/d/bias"
+    plain = keras.layers.Dense(1, name="plain")
+    plain.build((None, 1))
+    assert plain.kernel.name == "plain/kernel"
+    caller = object()
+    with keras.name_scope("s", caller=caller) as first, keras.name_scope("s", caller=caller) as again:
+        deduped = keras.layers.Dense(1, name="e")
+        deduped.build((None, 1))
+    assert deduped.kernel.name == "s/e/kernel" and first is not again
+    with pytest.raises(ValueError, match="cannot contain"):
+        keras.name_scope("a/b")
+
+
+def test_device_scope():
+    with keras.device("cpu:0"):
+        assert cr.backend.current() in ("numpy", "strict")
+        assert keras.ops.zeros((2,)).shape == (2,)
+    if not any(kind == "GPU" for kind, _ in cr.backend.physical_devices()):
+        with pytest.raises(ValueError, match="no such device"):
+            keras.device("gpu:0")
+    with pytest.raises(ValueError, match="device_name"):
+        keras.device("tpu")
+
+
+def test_function_runs_a_graph():
+    a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
+    total = keras.layers.Add()([a, b])
+    fn = keras.Function({"a": a, "b": b}, {"sum": total, "double": keras.layers.Rescaling(2.0)(total)})
+    out = fn({"a": np.ones((1, 2), "float32"), "b": np.full((1, 2), 2.0, "float32")})
+    np.testing.assert_array_equal(out["sum"].numpy(), [[3.0, 3.0]])
+    np.testing.assert_array_equal(out["double"].numpy(), [[6.0, 6.0]])
+    assert set(fn.outputs) == {"sum", "double"} and fn.inputs["a"] is a

@@ -349,8 +349,11 @@ class Layer:
         from chainrule.keras import constraints, regularizers
 
         value = initializers.get(initializer)(shape, dtype=dtype)
-        var = Variable(value, trainable=bool(trainable), name=f"{self.name}/{name or 'weight'}", dtype=dtype,
-                       constraint=constraints.get(constraint))
+        from chainrule.keras.scopes import current_path
+
+        scope = current_path()  # keras.name_scope: the open scopes' path before the layer's name
+        var = Variable(value, trainable=bool(trainable), dtype=dtype, constraint=constraints.get(constraint),
+                       name=f"{scope + '/' if scope else ''}{self.name}/{name or 'weight'}")
         # the layer's own reference: the variable stays tracked whatever happens to the attributes holding it
         self._tracker.track(var)
         if not self.trainable:

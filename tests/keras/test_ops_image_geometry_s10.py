@@ -145,3 +145,9 @@ def test_reconstruct_patches_inverts_extract_patches():
         ops.image.reconstruct_patches(patches, (5, 4), (10, 11))
     with pytest.raises(ValueError, match="not divisible"):
         ops.image.reconstruct_patches(patches, (3, 3), (6, 9))
+
+
+def test_extract_patches_with_three_sizes_takes_volume_patches():
+    v = RNG.standard_normal((2, 6, 6, 6, 2))
+    np.testing.assert_array_equal(ops.image.extract_patches(v, (2, 3, 3)).numpy(),
+                                  ops.image.extract_patches_3d(v, (2, 3, 3)).numpy())

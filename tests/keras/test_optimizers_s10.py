@@ -146,3 +146,77 @@ def test_cosine_decay_restarts_m_mul_and_config():
     assert again.get_config() == schedule.get_config() and again.get_config()["name"] == "SGDRDecay"
     optimizer = keras.optimizers.Adam(learning_rate=schedule)
     assert keras.optimizers.Adam.from_config(optimizer.get_config()).get_config() == optimizer.get_config()
+
+
+# --- Muon ---------------------------------------------------------------------------------------------------------------
+def keras_muon_reference(named_weights, grads, lr, wd=0.004, adam_wd=0.004, b1=0.9, b2=0.999, eps=1e-7,
+                         momentum=0.95, ns_steps=5, rms_rate=0.2, exclude=()):
+    """Keras's Muon step by step in NumPy (decay first, then the AdamW or Muon step)."""
+    import re
+
+    def adamw(name, w):
+        return w.ndim != 2 or "embedding" in name.lower() or any(re.search(p, name) for p in exclude)
+
+    def newton_schulz(x):
+        tall = x.shape[0] > x.shape[1]
+        x = x.T if tall else x
+        x = x / (np.linalg.norm(x) + 1e-7)
+        for _ in range(ns_steps):
+            a = x @ x.T
+            x = 3.4445 * x + (-4.7750 * a + 2.0315 * a @ a) @ x
+        return x.T if tall else x
+
+    weights = {n: w.copy() for n, w in named_weights}
+    m = {n: np.zeros_like(w) for n, w in named_weights}
+    v = {n: np.zeros_like(w) for n, w in named_weights}
+    for t, step in enumerate(grads, start=1):
+        for (n, _), g in zip(named_weights, step):
+            w = weights[n]
+            use_adam = adamw(n, w)
+            w = w - w * (adam_wd if use_adam else wd) * lr
+            if use_adam:
+                alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+                m[n] = m[n] + (g - m[n]) * (1 - b1)
+                v[n] = v[n] + (g * g - v[n]) * (1 - b2)
+                w = w - m[n] * alpha / (np.sqrt(v[n]) + eps)
+            else:
+                m[n] = m[n] + g + m[n] * (momentum - 1)
+                update = newton_schulz(g + momentum * m[n])
+                w = w - lr * update * np.sqrt(max(w.shape)) * rms_rate
+            weights[n] = w
+    return weights
+
+
+def test_muon_matches_kerass_formula_for_each_kind_of_variable():
+    named = [("dense/kernel", RNG.normal(size=(4, 6))), ("dense/bias", RNG.normal(size=6)),
+             ("embedding/embeddings", RNG.normal(size=(5, 3))), ("head/kernel", RNG.normal(size=(6, 2))),
+             ("tall/kernel", RNG.normal(size=(7, 3)))]
+    grads = [[RNG.normal(size=w.shape) for _, w in named] for _ in range(3)]
+    variables = [cr.Variable(w, name=n) for n, w in named]
+    optimizer = keras.optimizers.Muon(learning_rate=0.02, exclude_layers=["head"], weight_decay=0.01,
+                                      adam_weight_decay=0.003)
+    for step in grads:
+        optimizer.apply_gradients([(cr.constant(g), v) for g, v in zip(step, variables)])
+    want = keras_muon_reference(named, grads, 0.02, wd=0.01, adam_wd=0.003, exclude=("head",))
+    for (name, _), variable in zip(named, variables):
+        np.testing.assert_allclose(variable.numpy(), want[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_muon_config_state_and_training():
+    optimizer = keras.optimizers.get("muon")
+    config = optimizer.get_config()
+    assert config["weight_decay"] == 0.004 and config["ns_steps"] == 5 and config["rms_rate"] == 0.2
+    assert keras.optimizers.Muon.from_config(config).get_config() == config
+    x = RNG.normal(size=(64, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Muon(learning_rate=0.02), "mse")
+    losses = model.fit(x, y, epochs=15, batch_size=16, verbose=0).history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    state = model.optimizer.get_state()
+    fresh = keras.optimizers.Muon(learning_rate=0.02)
+    fresh.build(model.trainable_variables)
+    fresh.set_state(state)
+    assert int(fresh.iterations) == int(model.optimizer.iterations)
+    with pytest.raises(ValueError, match="ns_steps"):
+        keras.optimizers.Muon(ns_steps=-1)

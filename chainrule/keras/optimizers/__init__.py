@@ -22,6 +22,7 @@ from chainrule.keras.optimizers.ftrl import Ftrl
 from chainrule.keras.optimizers.lamb import Lamb
 from chainrule.keras.optimizers.lion import Lion
 from chainrule.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from chainrule.keras.optimizers.muon import Muon
 from chainrule.keras.optimizers.nadam import Nadam
 from chainrule.keras.optimizers.optimizer import LearningRate, Optimizer
 from chainrule.keras.optimizers.rmsprop import RMSprop
@@ -32,7 +33,7 @@ ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, A
                                                         Lion, Ftrl)}
 # Optimizers whose step reads norms or means over a whole variable, so they have no elementwise fused kernel
 # (update_step in NumPy; tests/keras/test_optimizer_kernels.py pairs only ALL_OPTIMIZERS with kernels)
-WHOLE_VARIABLE_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (Lamb, Adafactor)}
+WHOLE_VARIABLE_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (Lamb, Adafactor, Muon)}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
@@ -45,7 +46,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 def get(identifier) -> Optimizer:
     """An optimizer from a name ('adam', 'SGD', 'rmsprop', 'adagrad', 'adamw', 'nadam', 'adamax', 'adadelta', 'lion',
-    'ftrl', 'lamb', 'adafactor'; Keras's defaults), a config dict,
+    'ftrl', 'lamb', 'adafactor', 'muon'; Keras's defaults), a config dict,
     an instance (returned as is) or a class."""
     if identifier is None:
         raise ValueError("Could not interpret optimizer identifier: None")
@@ -53,6 +54,6 @@ def get(identifier) -> Optimizer:
                           deserialize)
 
 
-__all__ = ["ALL_OPTIMIZERS", "WHOLE_VARIABLE_OPTIMIZERS", "Adadelta", "Adafactor", "Lamb", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "LearningRate",
-           "LearningRateSchedule", "Lion", "LossScaleOptimizer", "Nadam", "Optimizer", "RMSprop", "SGD", "deserialize",
-           "get", "schedules", "serialize"]
+__all__ = ["ALL_OPTIMIZERS", "WHOLE_VARIABLE_OPTIMIZERS", "Adadelta", "Adafactor", "Lamb", "Muon", "Adagrad", "Adam",
+           "Adamax", "AdamW", "Ftrl", "LearningRate", "LearningRateSchedule", "Lion", "LossScaleOptimizer", "Nadam",
+           "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]

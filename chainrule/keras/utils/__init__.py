@@ -10,6 +10,7 @@ from chainrule.keras.utils.audio_dataset_utils import audio_dataset_from_directo
 from chainrule.keras.utils.config_container import Config
 from chainrule.keras.utils.data_utils import pack_x_y_sample_weight, split_dataset, unpack_x_y_sample_weight
 from chainrule.keras.utils.file_utils import get_file
+from chainrule.keras.layers.preprocessing.feature_space import FeatureSpace
 from chainrule.keras.utils.image_dataset_utils import image_dataset_from_directory
 from chainrule.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from chainrule.keras.utils.graph_utils import get_source_inputs, is_keras_tensor
@@ -50,4 +51,5 @@ __all__ = ["CustomObjectScope", "Progbar", "custom_object_scope", "get_custom_ob
            "serialize_keras_object", "deserialize_keras_object", "model_to_dot", "plot_model",
            "audio_dataset_from_directory", "Config", "clear_session", "get_source_inputs", "is_keras_tensor",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "split_dataset", "standardize_dtype",
-           "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled"]
+           "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
+           "FeatureSpace"]

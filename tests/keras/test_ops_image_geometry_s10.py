@@ -151,3 +151,43 @@ def test_extract_patches_with_three_sizes_takes_volume_patches():
     v = RNG.standard_normal((2, 6, 6, 6, 2))
     np.testing.assert_array_equal(ops.image.extract_patches(v, (2, 3, 3)).numpy(),
                                   ops.image.extract_patches_3d(v, (2, 3, 3)).numpy())
+
+
+CHANNELS_FIRST = {
+    "rgb_to_hsv": lambda x, df: ops.image.rgb_to_hsv(x, data_format=df),
+    "hsv_to_rgb": lambda x, df: ops.image.hsv_to_rgb(x, data_format=df),
+    "gaussian_blur": lambda x, df: ops.image.gaussian_blur(x, (3, 5), (1.0, 2.0), data_format=df),
+    "perspective_transform": lambda x, df: ops.image.perspective_transform(
+        x, [[0, 0], [5, 0], [0, 4], [5, 4]], [[0.5, 0], [5, 0.3], [0, 4], [4.6, 4]], data_format=df),
+    "elastic_transform": lambda x, df: ops.image.elastic_transform(x, sigma=1.0, seed=2, data_format=df),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANNELS_FIRST))
+@pytest.mark.parametrize("batched", [True, False])
+def test_channels_first_gives_the_transposed_result(name, batched):
+    fn = CHANNELS_FIRST[name]
+    x = RNG.uniform(size=(2, 5, 6, 3) if batched else (5, 6, 3))
+    to_first = (0, 3, 1, 2) if batched else (2, 0, 1)
+    expected = np.transpose(fn(x, "channels_last").numpy(), to_first)
+    np.testing.assert_allclose(fn(np.transpose(x, to_first), "channels_first").numpy(), expected, atol=1e-12)
+
+
+def test_channels_first_sobel_ssim_and_patches():
+    x = RNG.uniform(size=(2, 6, 7, 3))
+    first = np.transpose(x, (0, 3, 1, 2))
+    np.testing.assert_allclose(ops.image.sobel_edges(first, data_format="channels_first").numpy(),
+                               np.transpose(ops.image.sobel_edges(x).numpy(), (0, 3, 1, 2, 4)), atol=1e-12)
+    y = RNG.uniform(size=x.shape)
+    np.testing.assert_allclose(ops.image.ssim(first, np.transpose(y, (0, 3, 1, 2)), filter_size=3,
+                                              data_format="channels_first").numpy(),
+                               ops.image.ssim(x, y, filter_size=3).numpy(), rtol=1e-12)
+    v = RNG.standard_normal((2, 4, 4, 6, 2))
+    v_first = np.transpose(v, (0, 4, 1, 2, 3))
+    patches = ops.image.extract_patches_3d(v_first, 2, data_format="channels_first")
+    np.testing.assert_array_equal(patches.numpy(),
+                                  np.transpose(ops.image.extract_patches_3d(v, 2).numpy(), (0, 4, 1, 2, 3)))
+    back = ops.image.reconstruct_patches(patches, (2, 2, 2), (4, 4, 6), data_format="channels_first")
+    np.testing.assert_array_equal(back.numpy(), v_first)
+    with pytest.raises(ValueError, match="data_format"):
+        ops.image.gaussian_blur(x, data_format="NCHW")

@@ -39,6 +39,43 @@ def _channels_last(data_format: str | None, fn: str) -> None:
                          f"last, (batch, height, width, channels)")
 
 
+def is_channels_first(data_format: str | None, fn: str) -> bool:
+    """Whether ``data_format`` puts the channels first (None: channels last, chainrule's layout), or Keras's error."""
+    data_format = "channels_last" if data_format is None else str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{fn}: The `data_format` argument must be one of {{'channels_first', 'channels_last'}}. "
+                         f"Received: data_format={data_format}")
+    return data_format == "channels_first"
+
+
+def to_channels_last(x: TensorLike, first: bool, spatial: int = 2) -> Tensor:
+    """Images or volumes with ``spatial`` axes, their channel axis moved last when it came first."""
+    x = knp.to_tensor(x)
+    return knp.moveaxis(x, x.ndim - spatial - 1, -1) if first and x.ndim > spatial else x
+
+
+def from_channels_last(x: Tensor, first: bool, spatial: int = 2, trailing: int = 0) -> Tensor:
+    """The inverse of :func:`to_channels_last` (``trailing`` axes after the channels stay where they are)."""
+    if not first:
+        return x
+    channel = x.ndim - 1 - trailing
+    return knp.moveaxis(x, channel, channel - spatial)
+
+
+def batched_channels_last(images: TensorLike, fn: str, data_format) -> tuple[Tensor, bool, bool]:
+    """Images as a 4-D channels-last Tensor, whether one 3-D image was given, and whether they came channels first
+    (:func:`restored` gives a result back in their layout)."""
+    first = is_channels_first(data_format, fn)
+    x, single = _batched(to_channels_last(images, first) if knp.ndim(images) in (3, 4) else images, fn)
+    return x, single, first
+
+
+def restored(out: Tensor, single: bool, first: bool, trailing: int = 0) -> Tensor:
+    """A batched channels-last result in the layout and rank its images came in."""
+    out = from_channels_last(out, first, trailing=trailing)
+    return out[0] if single else out
+
+
 def _batched(images: TensorLike, fn: str) -> tuple[Tensor, bool]:
     """The images as a 4-D Tensor, and whether a single 3-D image was given (to unbatch the result)."""
     images = knp.to_tensor(images)

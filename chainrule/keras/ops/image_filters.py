@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.ops import numpy as knp
-from chainrule.keras.ops.image import _batched, _channels_last
+from chainrule.keras.ops.image import batched_channels_last, restored
 from chainrule.keras.ops.symbolic import wrap_namespace
 from chainrule.ops.depthwise import depthwise_conv2d
 
@@ -39,12 +39,6 @@ def gaussian_kernel_1d(size: int, sigma: float, dtype) -> np.ndarray:
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
     weights = np.exp(-0.5 * (offsets / float(sigma)) ** 2)
     return (weights / weights.sum()).astype(dtype)
-
-
-def _images(images: TensorLike, fn: str, data_format, name: str = "images") -> tuple[Tensor, bool]:
-    """Float images as a 4-D Tensor (ints become float32) and whether one 3-D image was given."""
-    _channels_last(data_format, fn)
-    return _batched(images, fn)
 
 
 def _filtered(x: Tensor, kernel_2d: np.ndarray, pads: tuple[tuple[int, int], tuple[int, int]]) -> Tensor:
@@ -79,33 +73,32 @@ def gaussian_blur(images: TensorLike, kernel_size=(3, 3), sigma=(1.0, 1.0), data
     width), zero padding keeping the size; integer images are blurred as float32 and cast back."""
     kh, kw = (int(k) for k in _two_positive(kernel_size, "kernel_size", "gaussian_blur", numbers.Integral))
     sy, sx = _two_positive(sigma, "sigma", "gaussian_blur", numbers.Real)
-    x, single = _images(images, "gaussian_blur", data_format)
+    x, single, first = batched_channels_last(images, "gaussian_blur", data_format)
     dtype = x.dtype
     if dtype.kind != "f":
         x = knp.cast(x, "float32")
     out = _separable(x, gaussian_kernel_1d(kh, sy, x.dtype), gaussian_kernel_1d(kw, sx, x.dtype), _same_pads(kh, kw))
-    out = out if out.dtype == dtype else knp.cast(out, dtype)
-    return out[0] if single else out
+    return restored(out if out.dtype == dtype else knp.cast(out, dtype), single, first)
 
 
 def sobel_edges(images: TensorLike, data_format: str | None = None) -> Tensor:
     """The Sobel gradients of each channel, zero padded to the image's size: shape (..., H, W, C, 2) holding
-    [d/dy, d/dx], as Keras's JAX and PyTorch backends (its TensorFlow backend, like ``tf.image.sobel_edges``,
-    pads by reflection instead)."""
-    x, single = _images(images, "sobel_edges", data_format)
+    [d/dy, d/dx] ((..., C, H, W, 2) channels first), as Keras's JAX and PyTorch backends (its TensorFlow backend,
+    like ``tf.image.sobel_edges``, pads by reflection instead)."""
+    x, single, first = batched_channels_last(images, "sobel_edges", data_format)
     if x.dtype.kind != "f":
         x = knp.cast(x, "float32")
     pads = _same_pads(3, 3)
     out = knp.stack([_filtered(x, np.asarray(k), pads) for k in (SOBEL_Y, SOBEL_X)], axis=-1)
-    return out[0] if single else out
+    return restored(out, single, first, trailing=1)
 
 
 def ssim(image1: TensorLike, image2: TensorLike, max_val: float = 1.0, filter_size: int = 11,
          filter_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, data_format: str | None = None) -> Tensor:
     """The mean structural similarity of each pair of images (Wang et al. 2004) over Gaussian windows of
     ``filter_size`` (no padding) and all channels: shape (N,), or a scalar for single images; 1 for equal images."""
-    x1, single = _images(image1, "ssim", data_format)
-    x2, _ = _images(image2, "ssim", data_format)
+    x1, single, _ = batched_channels_last(image1, "ssim", data_format)
+    x2, _, _ = batched_channels_last(image2, "ssim", data_format)
     if tuple(x1.shape) != tuple(x2.shape):
         raise ValueError(f"ssim: image1 and image2 must have the same shape, got {tuple(x1.shape)} and "
                          f"{tuple(x2.shape)}")

@@ -27,7 +27,7 @@ from chainrule import backend
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.ops import numpy as knp
 from chainrule.keras.ops.core import cast, to_tensor
-from chainrule.keras.ops.image import _batched, _channels_last
+from chainrule.keras.ops.image import batched_channels_last, restored
 from chainrule.keras.ops.image_filters import gaussian_blur
 from chainrule.keras.ops.symbolic import wrap_namespace
 from chainrule.ops import image_transform as _image_transform
@@ -160,13 +160,12 @@ def perspective_transform(images: TensorLike, start_points, end_points, interpol
                           fill_value: float = 0, data_format: str | None = None) -> Tensor:
     """Warp images so that the four ``start_points`` (x, y) land on the four ``end_points`` ((4, 2), or (N, 4, 2)
     per image); pixels from outside read ``fill_value``."""
-    _channels_last(data_format, "perspective_transform")
     _check_interpolation(interpolation)
     start, end = _points(start_points, "start_points"), _points(end_points, "end_points")
     if start.shape != end.shape:
         raise ValueError(f"start_points and end_points must have the same shape. Received start_points.shape="
                          f"{start.shape}, end_points.shape={end.shape}")
-    x, single = _batched(images, "perspective_transform")
+    x, single, first = batched_channels_last(images, "perspective_transform", data_format)
     transforms = homography(start, end)
     if transforms.shape[0] == 1 and x.shape[0] > 1:
         transforms = np.repeat(transforms, x.shape[0], axis=0)
@@ -174,8 +173,7 @@ def perspective_transform(images: TensorLike, start_points, end_points, interpol
     work = x if dtype.kind == "f" else cast(x, "float32")
     out = _image_transform.affine_transform(work, transforms.astype(work.dtype), interpolation=interpolation,
                                             fill_mode="constant", fill_value=fill_value)
-    out = out if dtype.kind == "f" else cast(knp.round(out), dtype)
-    return out[0] if single else out
+    return restored(out if dtype.kind == "f" else cast(knp.round(out), dtype), single, first)
 
 
 # --- elastic_transform -------------------------------------------------------------------------------------------------
@@ -186,14 +184,13 @@ def elastic_transform(images: TensorLike, alpha: float = 20.0, sigma: float = 5.
     ``sigma`` over ``int(6 sigma) | 1`` taps, times ``alpha``), as Keras; the same field for every channel."""
     from chainrule.keras.random import draw_generator
 
-    _channels_last(data_format, "elastic_transform")
     _check_interpolation(interpolation)
     if fill_mode not in FILL_MODES:
         raise ValueError(f"Invalid value for argument `fill_mode`. Expected of one {FILL_MODES}. Received: "
                          f"fill_mode={fill_mode}")
     if not sigma > 0:
         raise ValueError(f"elastic_transform: `sigma` must be positive. Received: sigma={sigma}")
-    x, single = _batched(images, "elastic_transform")
+    x, single, first = batched_channels_last(images, "elastic_transform", data_format)
     n, h, w, c = x.shape
     dtype = x.dtype
     work = x if dtype.kind == "f" else cast(x, "float32")
@@ -208,8 +205,7 @@ def elastic_transform(images: TensorLike, alpha: float = 20.0, sigma: float = 5.
                    knp.broadcast_to(cast(rows, work.dtype), shape), knp.broadcast_to(cast(cols, work.dtype), shape),
                    np.broadcast_to(np.arange(c)[None, None, None, :], shape)]
     out = _sample(work, coordinates, ORDERS[interpolation], fill_mode, fill_value)
-    out = out if dtype.kind == "f" else cast(knp.round(out), dtype)
-    return out[0] if single else out
+    return restored(out if dtype.kind == "f" else cast(knp.round(out), dtype), single, first)
 
 
 # --- scale_and_translate -----------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numbers
 
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.ops import numpy as knp
-from chainrule.keras.ops.image import _channels_last, _window_indices
+from chainrule.keras.ops.image import _window_indices, from_channels_last, is_channels_first, to_channels_last
 from chainrule.keras.ops.symbolic import wrap_namespace
 from chainrule.ops import shape as _shape
 
@@ -35,7 +35,7 @@ def extract_patches_3d(volumes: TensorLike, size, strides=None, dilation_rate=1,
                        data_format: str | None = None) -> Tensor:
     """The patches of ``size`` (int or (depth, height, width)) every ``strides`` voxels (default: ``size``) of
     volumes (N, D, H, W, C) or one volume (D, H, W, C): (N, D', H', W', pd*ph*pw*C)."""
-    _channels_last(data_format, "extract_patches_3d")
+    first = is_channels_first(data_format, "extract_patches_3d")
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
         raise ValueError(f"extract_patches_3d: padding must be 'valid' or 'same', got {padding!r}")
@@ -47,7 +47,7 @@ def extract_patches_3d(volumes: TensorLike, size, strides=None, dilation_rate=1,
         raise ValueError(f"extract_patches_3d: Invalid volumes rank: expected rank 4 (single volume) or rank 5 "
                          f"(batch of volumes). Received input with shape: volumes.shape={tuple(x.shape)}")
     single = x.ndim == 4
-    x = x[None] if single else x
+    x = to_channels_last(x[None] if single else x, first, spatial=3)
     windows = [_window_indices(x.shape[1 + a], size[a], strides[a], dilations[a], padding) for a in range(3)]
     pads = [pads for _, pads in windows]
     if any(p for pair in pads for p in pair):
@@ -58,7 +58,7 @@ def extract_patches_3d(volumes: TensorLike, size, strides=None, dilation_rate=1,
     counts = [indices.shape[0] for indices, _ in windows]
     x = _shape.reshape(x, (n, counts[0], size[0], counts[1], size[1], counts[2], size[2], channels))
     x = _shape.transpose(x, (0, 1, 3, 5, 2, 4, 6, 7))
-    x = _shape.reshape(x, (n, *counts, size[0] * size[1] * size[2] * channels))
+    x = from_channels_last(_shape.reshape(x, (n, *counts, size[0] * size[1] * size[2] * channels)), first, 3)
     return x[0] if single else x
 
 
@@ -67,7 +67,7 @@ def reconstruct_patches(patches: TensorLike, size, output_size, strides=None, pa
     """Images (N, H, W, C) from non-overlapping 2-D patches (N, gH, gW, ph*pw*C), or volumes from 3-D ones (``size``
     of length 3): the inverse of ``extract_patches``. 'valid' needs ``output_size == grid * size``; 'same' crops the
     centre of the patches' grid to ``output_size``. Only ``strides == size`` is supported, as in Keras."""
-    _channels_last(data_format, "reconstruct_patches")
+    first = is_channels_first(data_format, "reconstruct_patches")
     rank = 3 if not isinstance(size, numbers.Integral) and len(size) == 3 else 2
     size = _triple(size, "size", "reconstruct_patches", rank)
     if not isinstance(output_size, (tuple, list)) or len(output_size) != rank:
@@ -83,7 +83,7 @@ def reconstruct_patches(patches: TensorLike, size, output_size, strides=None, pa
         raise ValueError(f"`patches` has unexpected rank for {rank}D reconstruction. Expected {rank + 1} (unbatched) "
                          f"or {rank + 2} (batched). Received shape: {tuple(x.shape)}")
     single = x.ndim == rank + 1
-    x = x[None] if single else x
+    x = to_channels_last(x[None] if single else x, first, spatial=rank)
     per_patch = 1
     for s in size:
         per_patch *= s
@@ -104,6 +104,7 @@ def reconstruct_patches(patches: TensorLike, size, output_size, strides=None, pa
             start = (g * s - target) // 2
             lead = (slice(None),) * (1 + a)
             x = x[lead + (slice(start, start + target),)]
+    x = from_channels_last(x, first, spatial=rank)
     return x[0] if single else x
 
 

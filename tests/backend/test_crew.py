@@ -113,3 +113,11 @@ def test_an_error_in_a_helpers_part_reaches_the_caller_and_the_helper_serves_on(
         seen = []
         threads.run_on_rows(lambda lo, hi: seen.append(lo), 2 * threads.MIN_ROWS)
     assert sorted(seen) == [0, threads.MIN_ROWS]
+
+
+def test_matmul_of_a_single_column_by_a_single_row_is_the_outer_product_with_blas_bits():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 300)).astype(np.float32)  # a batch of one: the kernel's gradient is xᵀ g
+    g = rng.standard_normal((1, 40)).astype(np.float32)
+    np.testing.assert_array_equal(threads.matmul(x.T, g), x.T @ g)
+    assert threads.matmul(x.T.astype(np.float64), g).dtype == np.float64

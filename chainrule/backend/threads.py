@@ -3,10 +3,17 @@
 A recurrent layer's steps are a chain of small products ((128 x 128) @ (128 x 512) for an LSTM(128) at batch 128),
 and OpenBLAS's threads speed such a product up little, far less than oneDNN's do PyTorch's (docs/performance.md,
 "Recurrent ops, second pass"). The rows of a batch are independent sequences, though, so inside a
-:func:`parallel_region` (BLAS limited to one thread, through threadpoolctl) :func:`run_on_rows` runs the whole chain
-on each part of the rows in a thread of its own: the parts compute side by side, with NumPy's products and
-chainrule's ``nogil`` kernels releasing the GIL. Callers split their large products the same way rather than hand
-them to BLAS's own threads, which, once woken, keep polling for work for a while and take the cores from the parts.
+:func:`parallel_region` (BLAS limited to one thread) :func:`run_on_rows` runs the whole chain on each part of the
+rows in a thread of its own: the parts compute side by side, with NumPy's products and chainrule's ``nogil`` kernels
+releasing the GIL. Callers split their large products the same way rather than hand them to BLAS's own threads,
+which, once woken, keep polling for work for a while and take the cores from the parts; :func:`matmul` does so for
+the dense op's products once a region has stopped OpenBLAS's threads, so that a training step never starts them
+again (a start and the next region's stop cost a thread's creation and end, milliseconds on a busy machine).
+
+The parts after the first run on helper threads that, between parts, poll for the next one for a few milliseconds
+before they block, as OpenMP's threads do (``backend/kernels/spin.py``), so a step's regions hand work over in
+microseconds rather than waiting for the system to wake a thread; a float32 product's part runs on a helper in numba
+code, without the GIL (``backend/kernels/crew.py``).
 
 The parts are as many as BLAS's threads (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or the cores), at least
 ``MIN_ROWS`` rows each. With one part, or outside a region this thread opened (none opens where threadpoolctl or
@@ -82,8 +89,8 @@ def parallel_region(rows: int | None = None, min_rows: int = MIN_ROWS):
     (:func:`run_on_rows`); BLAS's setting comes back at the end. With ``rows``, only if that many rows make several
     parts (else the block keeps BLAS's threads). OpenBLAS's threads, once woken by a threaded product,
     keep polling for work for about 0.1 s, a core's worth of time that the parts' threads then lack; stopped here (as
-    OpenBLAS does before a fork), they start again with its next threaded product. Nested regions are one region;
-    another thread's region meanwhile leaves this thread's work in one part.
+    OpenBLAS does before a fork), they start again with its next threaded product (which :func:`matmul` avoids).
+    Nested regions are one region; another thread's region meanwhile leaves this thread's work in one part.
     """
     global _owner, _outside_threads
     me = threading.get_ident()

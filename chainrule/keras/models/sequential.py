@@ -60,7 +60,7 @@ class Sequential(Model):
             self.input_spec = input_spec_for(layer.batch_shape)
             self._input_batch_shapes = [layer.batch_shape]
             return self._maybe_rebuild() if rebuild else None
-        if any(existing.name == layer.name for existing in self._layers):
+        if any(existing.name == layer.name and existing is not layer for existing in self._layers):
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
                              f"is already the name of a layer in this model. Update the `name` argument to pass a "
                              f"unique name.")

@@ -49,6 +49,7 @@ _blas = None  # threadpoolctl's controller of the BLAS libraries, once found
 _lock = threading.Lock()  # one region at a time changes BLAS's thread count
 _owner: int | None = None  # the thread whose region is open
 _outside_threads = 1  # BLAS's thread count when that region opened
+_helpers_busy = False  # the region's owner is running its own part while the helpers run theirs
 
 
 def _blas_controller():
@@ -174,16 +175,19 @@ def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_
     """Inside a :func:`parallel_region` this thread opened, call ``fn(start, stop)`` for each part of ``batch`` rows,
     the parts in threads side by side; elsewhere ``fn(0, batch)``, with BLAS's own threads. "Rows" are any range of
     independent work: a batch's sequences, or a product's row or column blocks."""
-    ranges = parts(batch, min_rows) if _owner == threading.get_ident() else [(0, batch)]
+    global _helpers_busy
+    ranges = _ranges(batch, min_rows)
     if len(ranges) == 1:
         fn(0, batch)
         return
     helpers = _crew(len(ranges) - 1)[:len(ranges) - 1]
     for helper, (lo, hi) in zip(helpers, ranges[1:]):
         helper.start(fn, lo, hi)
+    _helpers_busy = True
     try:
         fn(*ranges[0])
     finally:
+        _helpers_busy = False
         errors = [helper.finish() for helper in helpers]
     for error in errors:
         if error is not None:
@@ -216,7 +220,7 @@ def matmul(a, b):
         return a @ b
     out = np.empty((rows, b.shape[1]), np.float32)
     with parallel_region(rows, min_rows):
-        ranges = parts(rows, min_rows) if _owner == threading.get_ident() else [(0, rows)]
+        ranges = _ranges(rows, min_rows)
         helpers = _crew(len(ranges) - 1)[:len(ranges) - 1]
         if not helpers or not helpers[0].can_multiply:
             np.matmul(a, b, out=out)
@@ -229,6 +233,14 @@ def matmul(a, b):
             for helper in helpers:
                 helper.finish()
     return out
+
+
+def _ranges(rows: int, min_rows: int) -> list[tuple[int, int]]:
+    """The parts for this thread: :func:`parts` in the region it opened while the helpers are free, else one (a
+    part that splits its own work again runs it whole: each helper holds one job at a time)."""
+    if _owner == threading.get_ident() and not _helpers_busy:
+        return parts(rows, min_rows)
+    return [(0, rows)]
 
 
 def _has_unit_axis(a) -> bool:

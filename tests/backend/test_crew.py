@@ -121,3 +121,21 @@ def test_matmul_of_a_single_column_by_a_single_row_is_the_outer_product_with_bla
     g = rng.standard_normal((1, 40)).astype(np.float32)
     np.testing.assert_array_equal(threads.matmul(x.T, g), x.T @ g)
     assert threads.matmul(x.T.astype(np.float64), g).dtype == np.float64
+
+
+@pytest.mark.skipif(not blas_controller or threads._blas_threads(blas_controller) < 2, reason="BLAS on one thread")
+def test_a_part_that_splits_its_own_work_runs_it_whole():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2048, 64)).astype(np.float32)
+    b = rng.standard_normal((64, 96)).astype(np.float32)
+    expected = a @ b
+    inner = []
+
+    def part(lo, hi):
+        inner.append(threads._ranges(4 * threads.MIN_ROWS, threads.MIN_ROWS))
+        if lo == 0:  # the caller's own part, while the helper runs the other
+            np.testing.assert_array_equal(threads.matmul(a, b), expected)
+
+    with threads.parallel_region(2 * threads.MIN_ROWS):
+        threads.run_on_rows(part, 2 * threads.MIN_ROWS)
+    assert inner == [[(0, 4 * threads.MIN_ROWS)]] * 2

@@ -45,6 +45,7 @@ from chainrule.keras.optimizers import Optimizer  # noqa: E402
 from chainrule.keras.regularizers import Regularizer  # noqa: E402
 from chainrule.utils.release import KERAS_VERSION as __version__  # noqa: E402  (Keras 3's, then chainrule's release)
 from chainrule.keras.graph_function import Function  # noqa: E402  (a callable graph of layers)
+from chainrule.keras.operation import Operation  # noqa: E402  (the base of a computation on tensors)
 from chainrule.keras.scopes import device, name_scope  # noqa: E402  (variable-name and device scopes)
 
 
@@ -57,4 +58,4 @@ __all__ = ["Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", 
            "Sequential", "Variable", "config", "activations", "backend", "callbacks", "constraints", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
            "tree", "utils", "preprocessing", "version", "applications", "mixed_precision", "dtype_policies",
-           "DTypePolicy", "Function", "device", "name_scope"]
+           "DTypePolicy", "Function", "Operation", "device", "name_scope"]

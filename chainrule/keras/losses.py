@@ -608,6 +608,21 @@ class CTC(LossFunctionWrapper):
         super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
 
 
+def categorical_generalized_cross_entropy(y_true: TensorLike, y_pred: TensorLike, q: float) -> Tensor:
+    """Generalized cross-entropy (Zhang and Sabuncu, 2018) for integer labels against probabilities:
+    ``(1 - p^q) / q``, ``p`` the true class's probability; towards cross-entropy as q -> 0 and mean absolute error
+    at q = 1, robust to noisy labels.
+
+    >>> categorical_generalized_cross_entropy(np.array([1]), np.array([[0.2, 0.8]]), q=0.5).numpy().round(4)
+    array([0.2111])
+    """
+    y_pred = _pred_tensor(y_pred)
+    labels = _class_ids(y_true, y_pred)
+    one_hot = (labels[..., None] == backend.xp.arange(y_pred.shape[-1])).astype(y_pred.dtype)
+    p = ops.sum(y_pred * one_hot, axis=-1)
+    return (1.0 - ops.pow(p, q)) * (1.0 / q)
+
+
 def dice(y_true: TensorLike, y_pred: TensorLike, axis=None) -> Tensor:
     """``1 - 2 Σ y_true y_pred / (Σ y_true + Σ y_pred + epsilon)``, the sums over ``axis`` (all axes when None, a
     scalar then; ``(1, 2, 3)`` gives one loss per image).
@@ -669,6 +684,19 @@ def circle(y_true: TensorLike, y_pred: TensorLike, ref_labels=None, ref_embeddin
     return ops.softplus(pos_loss + neg_loss)
 
 
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross-entropy (:func:`categorical_generalized_cross_entropy`) with ``q`` in (0, 1)."""
+
+    function = staticmethod(categorical_generalized_cross_entropy)
+
+    def __init__(self, q: float = 0.5, reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_generalized_cross_entropy", dtype=None):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
+        self.q = q
+
+
 Dice = _loss_class("Dice", dice, "dice", "The Dice loss (:func:`dice`) over ``axis`` (None: all axes).", axis=None)
 Tversky = _loss_class("Tversky", tversky, "tversky", "The Tversky loss (:func:`tversky`).", alpha=0.5, beta=0.5,
                       axis=None)
@@ -700,7 +728,8 @@ class Circle(LossFunctionWrapper):
 ALL_LOSSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     Poisson, KLDivergence, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CTC, Dice, Tversky, Circle)}
+    SparseCategoricalCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CTC, Dice, Tversky, Circle,
+    CategoricalGeneralizedCrossEntropy)}
 _FUNCTIONS = {cls.function.__name__: cls.function for cls in ALL_LOSSES.values()}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
            "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,

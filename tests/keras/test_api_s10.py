@@ -315,3 +315,77 @@ def test_function_runs_a_graph():
     np.testing.assert_array_equal(out["sum"].numpy(), [[3.0, 3.0]])
     np.testing.assert_array_equal(out["double"].numpy(), [[6.0, 6.0]])
     assert set(fn.outputs) == {"sum", "double"} and fn.inputs["a"] is a
+
+
+# --- keras.Operation --------------------------------------------------------------------------------------------------
+class Scale(keras.Operation):
+    def __init__(self, factor, name=None):
+        super().__init__(name=name)
+        self.factor = factor
+
+    def call(self, x):
+        return keras.ops.multiply(x, self.factor)
+
+
+def test_operation_eager_symbolic_and_config():
+    op = Scale(3.0)
+    np.testing.assert_array_equal(op(np.ones(2, "float32")).numpy(), [3.0, 3.0])
+    inputs = keras.Input((2,))
+    out = op(inputs)
+    assert isinstance(out, keras.KerasTensor) and out.shape == (None, 2)
+    assert op.compute_output_spec(inputs).shape == (None, 2)
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(out))
+    np.testing.assert_allclose(model(np.ones((1, 2), "float32")).numpy(), [[6.0]])
+    assert op.get_config() == {"factor": 3.0, "name": "scale"}
+    assert Scale.from_config(op.get_config()).factor == 3.0
+    with pytest.raises(NotImplementedError, match="call"):
+        keras.Operation()(np.ones(1))
+    with pytest.raises(ValueError, match="name"):
+        Scale(1.0, name="a/b")
+
+
+# --- every name this session added, as Keras 3 exports them (keras/api at 3422977a5e) --------------------------------
+ADDED = {
+    "": ["InputSpec", "name_scope", "Function", "Operation", "device"],
+    "layers": ["PReLU", "AlphaDropout", "SpatialDropout3D", "SeparableConv1D", "SeparableConvolution1D",
+               "DepthwiseConv1D", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+               "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "RMSNormalization",
+               "GroupQueryAttention", "ReversibleEmbedding", "SpectralNormalization", "HashedCrossing", "Pipeline",
+               "MixUp", "CutMix", "RandAugment", "AugMix", "AutoContrast", "Equalization", "Solarization",
+               "RandomColorDegeneration", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
+               "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+               "RandomSaturation", "RandomSharpness", "RandomShear", "RandomElasticTransform", "MaxNumBoundingBoxes"],
+    "activations": ["celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+                    "sparsemax", "squareplus", "tanh_shrink", "threshold"],
+    "losses": ["Dice", "Tversky", "Circle", "dice", "tversky", "circle", "CategoricalGeneralizedCrossEntropy",
+               "categorical_generalized_cross_entropy"],
+    "metrics": ["binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+                "categorical_focal_crossentropy", "huber", "sparse_categorical_crossentropy", "PearsonCorrelation",
+                "ConcordanceCorrelation", "pearson_correlation", "concordance_correlation"],
+    "optimizers": ["Lamb", "Adafactor", "Muon"],
+    "optimizers.schedules": ["CosineDecayRestarts"],
+    "regularizers": ["OrthogonalRegularizer", "orthogonal_regularizer"],
+    "callbacks": ["RemoteMonitor"],
+    "utils": ["split_dataset", "get_source_inputs", "clear_session", "is_keras_tensor", "standardize_dtype",
+              "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "Config", "disable_interactive_logging",
+              "enable_interactive_logging", "is_interactive_logging_enabled"],
+    "models": ["save_model"],
+    "config": ["is_nnx_enabled", "max_epochs", "max_steps_per_epoch", "set_max_epochs", "set_max_steps_per_epoch",
+               "set_backend", "disable_flash_attention", "enable_flash_attention", "is_flash_attention_enabled",
+               "enable_unsafe_deserialization", "disable_interactive_logging", "enable_interactive_logging",
+               "is_interactive_logging_enabled", "disable_traceback_filtering", "enable_traceback_filtering",
+               "is_traceback_filtering_enabled"],
+    "initializers": ["identity", "IdentityInitializer", "OrthogonalInitializer", "variance_scaling", "stft"],
+    "tree": ["MAP_TO_NONE", "assert_same_paths", "lists_to_tuples", "map_shape_structure", "map_structure_up_to",
+             "traverse"],
+    "datasets": ["cifar10", "cifar100", "boston_housing", "california_housing"],
+    "ops.nn": ["sparsemax", "adaptive_average_pool", "adaptive_max_pool"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(ADDED))
+def test_kerass_names_are_there(module):
+    namespace = keras
+    for part in filter(None, module.split(".")):
+        namespace = getattr(namespace, part)
+    assert [name for name in ADDED[module] if not hasattr(namespace, name)] == []

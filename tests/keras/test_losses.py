@@ -284,7 +284,8 @@ def test_loss_subclass():
 @pytest.mark.parametrize("name", sorted(losses.ALL_LOSSES))
 def test_float32_predictions_give_float32_losses_and_gradients(name):
     cls = losses.ALL_LOSSES[name]
-    if cls in (losses.SparseCategoricalCrossentropy, losses.Circle):  # (Circle: labels of embeddings)
+    if cls in (losses.SparseCategoricalCrossentropy, losses.Circle,  # (Circle: labels of embeddings)
+               losses.CategoricalGeneralizedCrossEntropy):
         y_true = Y_IDS
     elif cls is losses.CategoricalCrossentropy:
         y_true = Y_ONEHOT  # float64 labels

@@ -116,3 +116,46 @@ def test_metrics_export_the_loss_functions(name):
 def test_circle_refuses_labels_that_are_not_one_per_embedding():
     with pytest.raises(ValueError, match=r"circle: expected integer labels of shape \(batch,\)"):
         keras.losses.Circle()(np.zeros((4, 3)), embeddings(4))
+
+
+# --- CategoricalGeneralizedCrossEntropy, PearsonCorrelation, ConcordanceCorrelation -----------------------------------
+def test_generalized_cross_entropy_against_torch():
+    probs = np.random.default_rng(2).dirichlet(np.ones(4), size=5)
+    labels = np.array([0, 3, 1, 1, 2])
+    p = cr.Variable(probs)
+    with cr.GradientTape() as tape:
+        loss = keras.losses.CategoricalGeneralizedCrossEntropy(q=0.7)(labels, p)
+    grad = tape.gradient(loss, p).numpy()
+    tp = torch.tensor(probs, requires_grad=True)
+    want = ((1 - tp[torch.arange(5), torch.tensor(labels)] ** 0.7) / 0.7).mean()
+    want.backward()
+    np.testing.assert_allclose(float(loss), want.item(), rtol=1e-12)
+    np.testing.assert_allclose(grad, tp.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(keras.losses.categorical_generalized_cross_entropy(labels[:, None], probs, 0.7).numpy(),
+                               (1 - probs[np.arange(5), labels] ** 0.7) / 0.7, rtol=1e-12)
+    loss = keras.losses.CategoricalGeneralizedCrossEntropy(q=0.3)
+    assert keras.losses.deserialize(keras.losses.serialize(loss)).get_config() == loss.get_config()
+    with pytest.raises(ValueError, match=r"interval \(0, 1\)"):
+        keras.losses.CategoricalGeneralizedCrossEntropy(q=1.0)
+
+
+def test_correlation_metrics_as_keras_documents_them():
+    y_true = [[0, 1, 0.5], [1, 1, 0.2]]
+    y_pred = [[0.1, 0.9, 0.5], [1, 0.9, 0.2]]
+    pcc = keras.metrics.PearsonCorrelation(axis=-1)
+    pcc.update_state(y_true, y_pred)
+    np.testing.assert_allclose(float(pcc.result()), 0.9966996338993913, rtol=1e-6)
+    ccc = keras.metrics.ConcordanceCorrelation(axis=-1)
+    ccc.update_state(y_true, y_pred)
+    np.testing.assert_allclose(float(ccc.result()), 0.9816320385426076, rtol=1e-5)
+    for name in ("pearson_correlation", "concordance_correlation"):
+        metric = keras.metrics.get(name)
+        assert type(metric).from_config(metric.get_config()).get_config() == metric.get_config()
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(4, 30)), rng.normal(size=(4, 30))
+    np.testing.assert_allclose(keras.metrics.pearson_correlation(a, b),
+                               [np.corrcoef(x, y)[0, 1] for x, y in zip(a, b)], rtol=1e-10)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3)])
+    model.compile("sgd", "mse", metrics=[keras.metrics.PearsonCorrelation(), "concordance_correlation"])
+    logs = model.evaluate(rng.normal(size=(8, 3)), rng.normal(size=(8, 3)), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "pearson_correlation", "concordance_correlation"}

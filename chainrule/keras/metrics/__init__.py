@@ -24,6 +24,8 @@ from chainrule.keras.metrics.confusion import (AUC, F1Score, FalseNegatives, Fal
                                                PrecisionAtRecall, Recall, RecallAtPrecision, SensitivityAtSpecificity,
                                                SpecificityAtSensitivity, TrueNegatives, TruePositives,
                                                confusion_matrix)
+from chainrule.keras.metrics.correlation import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                                                 pearson_correlation)
 from chainrule.keras.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge
 from chainrule.keras.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from chainrule.keras.metrics.metric import Metric
@@ -49,7 +51,7 @@ ALL_METRICS = {cls.__name__: cls for cls in (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score, Hinge,
     SquaredHinge, CategoricalHinge, KLDivergence, Poisson, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
     TruePositives, FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity,
-    PrecisionAtRecall, RecallAtPrecision)}
+    PrecisionAtRecall, RecallAtPrecision, PearsonCorrelation, ConcordanceCorrelation)}
 ALIASES = {"mse": MeanSquaredError, "mae": MeanAbsoluteError, "rmse": RootMeanSquaredError,
            "mape": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError, "kld": KLDivergence,
            "logcosh": LogCoshError,

@@ -191,3 +191,34 @@ def test_channels_first_sobel_ssim_and_patches():
     np.testing.assert_array_equal(back.numpy(), v_first)
     with pytest.raises(ValueError, match="data_format"):
         ops.image.gaussian_blur(x, data_format="NCHW")
+
+
+@pytest.mark.parametrize("interpolation", ["bicubic", "lanczos3", "lanczos5"])
+def test_resize_with_jax_kernels_is_scale_and_translate(interpolation):
+    x = RNG.standard_normal((2, 6, 5, 3))
+    kernel = {"bicubic": "cubic"}.get(interpolation, interpolation)
+    for size, antialias in (((9, 12), False), ((3, 4), True)):
+        expected = ops.image.scale_and_translate(x, (2, *size, 3), [size[0] / 6, size[1] / 5], [0.0, 0.0], (1, 2),
+                                                 kernel, antialias=antialias).numpy()
+        np.testing.assert_allclose(ops.image.resize(x, size, interpolation=interpolation,
+                                                    antialias=antialias).numpy(), expected, rtol=1e-12)
+
+
+def test_resize_antialias_matches_torch_and_existing_functions_take_channels_first():
+    x = RNG.standard_normal((1, 8, 10, 2))
+    ours = ops.image.resize(x, (3, 4), antialias=True).numpy()
+    theirs = torch.nn.functional.interpolate(torch.tensor(x).permute(0, 3, 1, 2), size=(3, 4), mode="bilinear",
+                                             align_corners=False, antialias=True).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    first = np.transpose(x, (0, 3, 1, 2))
+    for fn in (lambda t, df: ops.image.resize(t, (5, 4), data_format=df),
+               lambda t, df: ops.image.extract_patches(t, 2, data_format=df),
+               lambda t, df: ops.image.pad_images(t, 1, 2, 0, 1, data_format=df),
+               lambda t, df: ops.image.crop_images(t, 1, 2, 0, 1, data_format=df),
+               lambda t, df: ops.image.affine_transform(t, [1.0, 0, 1.0, 0, 1.0, 0, 0, 0], data_format=df)):
+        np.testing.assert_allclose(fn(first, "channels_first").numpy(),
+                                   np.transpose(fn(x, "channels_last").numpy(), (0, 3, 1, 2)), atol=1e-12)
+    rgb = RNG.uniform(size=(2, 3, 4, 4))
+    np.testing.assert_allclose(ops.image.rgb_to_grayscale(rgb, data_format="channels_first").numpy(),
+                               np.transpose(ops.image.rgb_to_grayscale(np.transpose(rgb, (0, 2, 3, 1))).numpy(),
+                                            (0, 3, 1, 2)))

@@ -65,6 +65,8 @@ def resize(images: TensorLike, size, method: str = ResizeMethod.BILINEAR, preser
         scale = min(height / images.shape[-3], width / images.shape[-2])
         height = max(int(round(images.shape[-3] * scale)), 1)
         width = max(int(round(images.shape[-2] * scale)), 1)
+    if method != ResizeMethod.NEAREST_NEIGHBOR and images.dtype.kind != "f":
+        images = knp.cast(images, "float32")  # TensorFlow interpolates integers as floats, unrounded
     out = _kimage.resize(images, (height, width), interpolation=str(method), antialias=antialias)
     return out if method == ResizeMethod.NEAREST_NEIGHBOR else knp.cast(out, "float32")
 

@@ -28,15 +28,11 @@ from chainrule.ops import upsampling as _upsampling
 
 TensorLike = Tensor | np.ndarray | float
 
-INTERPOLATIONS = ("bilinear", "nearest")
+INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
+# the resampling kernel of scale_and_translate for each interpolation that is not the bilinear op or nearest
+_KERNEL_OF = {"bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
 # Keras's weights for the luma of RGB (ITU-R 601-2), the same as tf.image.rgb_to_grayscale's
 GRAYSCALE_WEIGHTS = (0.2989, 0.5870, 0.1140)
-
-
-def _channels_last(data_format: str | None, fn: str) -> None:
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"{fn}: data_format={data_format!r} is not supported: chainrule keeps images channels "
-                         f"last, (batch, height, width, channels)")
 
 
 def is_channels_first(data_format: str | None, fn: str) -> bool:
@@ -122,22 +118,19 @@ def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
 def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias: bool = False,
            crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False, fill_mode: str = "constant",
            fill_value: float = 0.0, data_format: str | None = None) -> Tensor:
-    """Resize images to ``size`` = (height, width): 'bilinear' (half-pixel centres, float output) or 'nearest'
-    (the input's dtype); ``crop_to_aspect_ratio`` crops the centre to the target's aspect ratio first,
-    ``pad_to_aspect_ratio`` pads it with ``fill_value`` instead."""
-    _channels_last(data_format, "resize")
+    """Resize images to ``size`` = (height, width): 'bilinear' (half-pixel centres, float output), 'nearest' (the
+    input's dtype), or 'bicubic' (Keys), 'lanczos3', 'lanczos5' (JAX's ``image.resize``: ``scale_and_translate``,
+    integer images rounded back); ``antialias`` widens the kernel when shrinking. ``crop_to_aspect_ratio`` crops
+    the centre to the target's aspect ratio first, ``pad_to_aspect_ratio`` pads it with ``fill_value`` instead."""
     if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"resize: interpolation {interpolation!r} is not supported; use one of {INTERPOLATIONS} "
-                         f"(chainrule has no bicubic, lanczos or area resizing)")
-    if antialias:
-        raise NotImplementedError("resize: antialias=True is not supported (chainrule resizes without an "
-                                  "antialiasing filter); pass antialias=False")
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one {INTERPOLATIONS}. Received: "
+                         f"interpolation={interpolation}")
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be `True`.")
     if fill_mode != "constant":
         raise ValueError(f"resize: fill_mode must be 'constant', got {fill_mode!r}")
     height, width = _pair(size, "size", "resize")
-    x, single = _batched(images, "resize")
+    x, single, first = batched_channels_last(images, "resize", data_format)
     in_h, in_w = x.shape[1], x.shape[2]
     if crop_to_aspect_ratio:
         crop_h = min(in_h, int(round(in_w * height / width)))
@@ -154,20 +147,23 @@ def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias:
         for axis, target in ((1, height), (2, width)):
             if x.shape[axis] != target:
                 x = knp.take(x, nearest_indices(x.shape[axis], target), axis=axis)
-    else:
+    elif interpolation == "bilinear" and not antialias:
         if x.dtype.kind != "f":
             x = knp.cast(x, "float32")
         x = _upsampling.resize_bilinear(x, (height, width))
-    return x[0] if single else x
+    else:
+        x = scale_and_translate(x, (x.shape[0], height, width, x.shape[3]), [height / x.shape[1], width / x.shape[2]],
+                                [0.0, 0.0], (1, 2), _KERNEL_OF[interpolation], antialias=bool(antialias))
+    return restored(x, single, first)
 
 
 @_takes_image_keyword
 def affine_transform(images: TensorLike, transform: TensorLike, interpolation: str = "bilinear",
                      fill_mode: str = "constant", fill_value: float = 0.0, data_format: str | None = None) -> Tensor:
     """Apply a projective transform (8 numbers, or one row of 8 per image), as Keras's ``ops.image.affine_transform``."""
-    _channels_last(data_format, "affine_transform")
-    return _image_transform.affine_transform(images, transform, interpolation=interpolation, fill_mode=fill_mode,
-                                             fill_value=fill_value)
+    x, single, first = batched_channels_last(images, "affine_transform", data_format)
+    return restored(_image_transform.affine_transform(x, transform, interpolation=interpolation,
+                                                      fill_mode=fill_mode, fill_value=fill_value), single, first)
 
 
 def _window_indices(in_size: int, size: int, stride: int, dilation: int, padding: str) -> tuple[np.ndarray, tuple]:
@@ -195,14 +191,13 @@ def extract_patches(images: TensorLike, size, strides=None, dilation_rate=1, pad
     volumes, as :func:`extract_patches_3d`."""
     if not isinstance(size, numbers.Integral) and len(size) == 3:
         return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
-    _channels_last(data_format, "extract_patches")
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
         raise ValueError(f"extract_patches: padding must be 'valid' or 'same', got {padding!r}")
     ph, pw = _pair(size, "size", "extract_patches")
     sh, sw = _pair(strides if strides is not None else (ph, pw), "strides", "extract_patches")
     dh, dw = _pair(dilation_rate, "dilation_rate", "extract_patches")
-    x, single = _batched(images, "extract_patches")
+    x, single, first = batched_channels_last(images, "extract_patches", data_format)
     rows, row_pads = _window_indices(x.shape[1], ph, sh, dh, padding)
     cols, col_pads = _window_indices(x.shape[2], pw, sw, dw, padding)
     if any(row_pads) or any(col_pads):
@@ -212,20 +207,20 @@ def extract_patches(images: TensorLike, size, strides=None, dilation_rate=1, pad
     x = knp.take(x, cols.reshape(-1), axis=2)                        # (N, H'*ph, W'*pw, C)
     x = knp.reshape(x, (n, rows.shape[0], ph, cols.shape[0], pw, channels))
     x = knp.reshape(knp.transpose(x, (0, 1, 3, 2, 4, 5)), (n, rows.shape[0], cols.shape[0], ph * pw * channels))
-    return x[0] if single else x
+    return restored(x, single, first)
 
 
 @_takes_image_keyword
 def rgb_to_grayscale(images: TensorLike, data_format: str | None = None) -> Tensor:
     """The luma of RGB images, keeping a channel axis of 1: ``0.2989 R + 0.5870 G + 0.1140 B``."""
-    _channels_last(data_format, "rgb_to_grayscale")
-    images = knp.to_tensor(images)
+    first = is_channels_first(data_format, "rgb_to_grayscale")
+    images = to_channels_last(images, first)
     if images.ndim < 3 or images.shape[-1] != 3:
         raise ValueError(f"rgb_to_grayscale: images must end in 3 channels (RGB), got shape {tuple(images.shape)}")
     dtype = images.dtype
     x = images if dtype.kind == "f" else knp.cast(images, "float32")
     gray = knp.tensordot(x, np.asarray(GRAYSCALE_WEIGHTS, dtype=x.dtype)[:, None], axes=1)
-    return gray if dtype.kind == "f" else knp.cast(knp.round(gray), dtype)
+    return from_channels_last(gray if dtype.kind == "f" else knp.cast(knp.round(gray), dtype), first)
 
 
 def _margins(before, after, target, size: int, verb: str, names: tuple[str, str, str], fn: str) -> tuple[int, int]:
@@ -253,21 +248,19 @@ def _margins(before, after, target, size: int, verb: str, names: tuple[str, str,
 def pad_images(images: TensorLike, top_padding=None, left_padding=None, bottom_padding=None, right_padding=None,
                target_height=None, target_width=None, data_format: str | None = None) -> Tensor:
     """Pad images with zeros: give two of (top, bottom, target_height) and two of (left, right, target_width)."""
-    _channels_last(data_format, "pad_images")
-    x, single = _batched(images, "pad_images")
+    x, single, first = batched_channels_last(images, "pad_images", data_format)
     top, bottom = _margins(top_padding, bottom_padding, target_height, x.shape[1], "pad",
                            ("top_padding", "bottom_padding", "target_height"), "pad_images")
     left, right = _margins(left_padding, right_padding, target_width, x.shape[2], "pad",
                            ("left_padding", "right_padding", "target_width"), "pad_images")
     x = knp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    return x[0] if single else x
+    return restored(x, single, first)
 
 
 def crop_images(images: TensorLike, top_cropping=None, left_cropping=None, bottom_cropping=None, right_cropping=None,
                 target_height=None, target_width=None, data_format: str | None = None) -> Tensor:
     """Crop images: give two of (top, bottom, target_height) and two of (left, right, target_width)."""
-    _channels_last(data_format, "crop_images")
-    x, single = _batched(images, "crop_images")
+    x, single, first = batched_channels_last(images, "crop_images", data_format)
     top, bottom = _margins(top_cropping, bottom_cropping, target_height, x.shape[1], "crop",
                            ("top_cropping", "bottom_cropping", "target_height"), "crop_images")
     left, right = _margins(left_cropping, right_cropping, target_width, x.shape[2], "crop",
@@ -276,7 +269,7 @@ def crop_images(images: TensorLike, top_cropping=None, left_cropping=None, botto
         raise ValueError(f"crop_images: cropping top={top}, bottom={bottom}, left={left}, right={right} leaves "
                          f"nothing of an image of {x.shape[1]}x{x.shape[2]}")
     x = x[:, top:x.shape[1] - bottom, left:x.shape[2] - right]
-    return x[0] if single else x
+    return restored(x, single, first)
 
 
 __all__ = ["affine_transform", "crop_images", "extract_patches", "pad_images", "resize", "rgb_to_grayscale"]

@@ -195,7 +195,15 @@ class RaggedTensor:
         if isinstance(key, tuple) and key and isinstance(key[0], numbers.Integral):
             row = self[key[0]]
             return row[key[1:]] if len(key) > 1 else row
-        raise TypeError(f"RaggedTensor indices must be an int, a slice, or (int, ...); got {key!r}")
+        if isinstance(key, tuple) and key and isinstance(key[0], slice):
+            # rows, then within each row (rt[:, :128], TensorFlow's transformer tutorial trims its token rows)
+            if len(key) == 1:
+                return self[key[0]]
+            if not isinstance(key[1], slice):
+                raise ValueError(f"Cannot index into an inner ragged dimension (index {key!r}); slice it instead")
+            rows = range(*key[0].indices(self.nrows()))
+            return _stack_rows([self._row(i)[key[1:] if len(key) > 2 else key[1]] for i in rows], self)
+        raise TypeError(f"RaggedTensor indices must be an int, a slice, or a tuple of them; got {key!r}")
 
     # --- conversion -----------------------------------------------------------------------------------------------
     def to_list(self) -> list:

@@ -337,7 +337,11 @@ class Pinv(Function):
     # P = A⁺ (m <= n)   ->   dA = -(P K)ᵀ + K Pᵀ - A P K Pᵀ + Pᵀ P (Gᵀ - K A),  K = Gᵀ P   (Golub and Pereyra, as
     # PyTorch; the transposed formula for m > n), valid where the rank does not change
     def forward(self, a, rcond):
-        return backend.array_namespace(a).linalg.pinv(a, rtol=rcond)  # (the array API's name for NumPy's rcond)
+        linalg = backend.array_namespace(a).linalg
+        try:
+            return linalg.pinv(a, rtol=rcond)  # the array API's (and NumPy 2's) name
+        except TypeError:
+            return linalg.pinv(a, rcond=rcond)  # CuPy's
 
     def backward(self, g):
         (a,) = self.args

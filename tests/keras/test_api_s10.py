@@ -389,3 +389,18 @@ def test_kerass_names_are_there(module):
     for part in filter(None, module.split(".")):
         namespace = getattr(namespace, part)
     assert [name for name in ADDED[module] if not hasattr(namespace, name)] == []
+
+
+def test_smart_resize_crops_the_centre_then_resizes():
+    x = np.random.default_rng(0).uniform(0, 255, (2, 10, 24, 3)).astype("float32")
+    out = keras.preprocessing.image.smart_resize(x, (6, 6))
+    assert isinstance(out, np.ndarray) and out.shape == (2, 6, 6, 3)
+    centre = x[:, :, 7:17]  # Keras's box: crop_width = int(10 * 6 / 6) = 10, start int((24 - 10) / 2) = 7
+    np.testing.assert_allclose(out, keras.ops.image.resize(centre, (6, 6)).numpy(), rtol=1e-6)
+    first = keras.preprocessing.image.smart_resize(np.moveaxis(x, -1, 1), (6, 6), data_format="channels_first")
+    np.testing.assert_allclose(np.moveaxis(first, 1, -1), out, rtol=1e-6)
+    assert isinstance(keras.preprocessing.image.smart_resize(cr.constant(x[0]), (4, 4)), cr.Tensor)
+    with pytest.raises(ValueError, match="size"):
+        keras.preprocessing.image.smart_resize(x, (6,))
+    with pytest.raises(ValueError, match="rank"):
+        keras.preprocessing.image.smart_resize(x[0, 0], (6, 6))

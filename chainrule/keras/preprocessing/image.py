@@ -1,4 +1,6 @@
-"""``keras.preprocessing.image``: the image utilities of :mod:`chainrule.keras.utils.image_utils`."""
+"""``keras.preprocessing.image``: the image utilities of :mod:`chainrule.keras.utils.image_utils`, and
+``smart_resize``."""
 from chainrule.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from chainrule.keras.utils.smart_resize import smart_resize
 
-__all__ = ["array_to_img", "img_to_array", "load_img", "save_img"]
+__all__ = ["array_to_img", "img_to_array", "load_img", "save_img", "smart_resize"]

@@ -205,7 +205,8 @@ class Tensor:
     def __int__(self) -> int:
         if _function.recorded is not None:
             _function.recorded.read(self, "int()")
-        return int(self.data)
+        data = self.data  # one value of any shape, as for float()
+        return int(backend.array_namespace(data).reshape(data, ()) if data.size == 1 else data)
 
     def __bool__(self) -> bool:
         if _function.recorded is not None:

@@ -1,9 +1,11 @@
 """Small stand-in for ``gym``'s CartPole environments (gym is not installed): the classic cart-pole equations
 (Barto, Sutton & Anderson 1983, as gym's CartPoleEnv), with gym's old API: ``reset() -> state``, ``step(action) ->
 (state, reward, done, info)``, ``seed(seed)``; an episode ends when the pole tilts past 12 degrees, the cart leaves
-the track, or after ``max_episode_steps`` (200 for CartPole-v0, 500 for v1)."""
+the track, or after ``max_episode_steps`` (200 for CartPole-v0, 500 for v1). ``observation_space.shape`` and
+``action_space.n`` are gym's."""
 
 import math
+import types
 
 import numpy as np
 
@@ -15,6 +17,8 @@ class CartPole:
     def __init__(self, max_episode_steps: int):
         self.max_episode_steps = max_episode_steps
         self._rng = np.random.default_rng()
+        self.observation_space = types.SimpleNamespace(shape=(4,), dtype=np.float32)
+        self.action_space = types.SimpleNamespace(n=2, sample=lambda: int(self._rng.integers(2)))
         self.state, self._steps = None, 0
 
     def seed(self, seed=None):

@@ -117,3 +117,24 @@ def test_set_diag_adjoint_cross_normalize_and_aliases():
                                                                                                       [1, 2]]))
     np.testing.assert_allclose(tf.linalg.l2_normalize(x, axis=-1).numpy(), unit.numpy(), rtol=1e-12)
     assert float(tf.linalg.global_norm([x, x])) == pytest.approx(np.sqrt(2) * np.linalg.norm(x))
+
+
+@pytest.mark.parametrize("diagonals_format", ["compact", "sequence", "matrix"])
+def test_tridiagonal_solve_matches_a_dense_solve(diagonals_format):
+    m = 5
+    upper, middle, lower = RNG.standard_normal(m), RNG.standard_normal(m) + 4.0, RNG.standard_normal(m)
+    dense = np.diag(middle) + np.diag(upper[:-1], 1) + np.diag(lower[1:], -1)
+    rhs = RNG.standard_normal((m, 2))
+    given = {"compact": np.stack([upper, middle, lower]), "sequence": (upper, middle, lower),
+             "matrix": dense}[diagonals_format]
+    out = tf.linalg.tridiagonal_solve(given, rhs, diagonals_format=diagonals_format)
+    np.testing.assert_allclose(out.numpy(), np.linalg.solve(dense, rhs), rtol=1e-10)
+    np.testing.assert_allclose(tf.linalg.tridiagonal_solve(given, rhs[:, 0], diagonals_format=diagonals_format)
+                               .numpy(), np.linalg.solve(dense, rhs[:, 0]), rtol=1e-10)
+    np.testing.assert_allclose(tf.linalg.tridiagonal_solve(given, rhs.T, diagonals_format=diagonals_format,
+                                                           transpose_rhs=True).numpy(),
+                               np.linalg.solve(dense, rhs), rtol=1e-10)
+    if diagonals_format == "compact":
+        check_gradients(lambda d, r: tf.linalg.tridiagonal_solve(d, r), np.stack([upper, middle, lower]), rhs)
+    with pytest.raises(ValueError, match="diagonals_format"):
+        tf.linalg.tridiagonal_solve(given, rhs, diagonals_format="banded")

@@ -267,6 +267,48 @@ def normalize(tensor: TensorLike, ord="euclidean", axis=None, name=None) -> tupl
     return x / size, size
 
 
+def _tridiagonal_matrix(diagonals, diagonals_format: str) -> Tensor:
+    """The dense (..., M, M) matrix of tridiagonal ``diagonals`` in TensorFlow's 'compact' ((..., 3, M): super-
+    diagonal (last entry unused), diagonal, subdiagonal (first entry unused)), 'sequence' or 'matrix' format."""
+    if diagonals_format == "matrix":
+        return _at_least_matrix(diagonals, "tridiagonal_solve")
+    if diagonals_format == "sequence":
+        upper, middle, lower = (as_tensor(d) for d in diagonals)
+    elif diagonals_format == "compact":
+        diagonals = as_tensor(diagonals)
+        if diagonals.ndim < 2 or diagonals.shape[-2] != 3:
+            raise ValueError(f"tf.linalg.tridiagonal_solve: compact diagonals must have shape (..., 3, M), got "
+                             f"{tuple(diagonals.shape)}")
+        upper, middle, lower = diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :]
+    else:
+        raise ValueError(f"tf.linalg.tridiagonal_solve: unrecognized diagonals_format {diagonals_format!r}")
+    m = middle.shape[-1]
+    dtype = middle.dtype
+    above = np.eye(m, k=1, dtype=dtype)   # (i, i + 1) holds upper[i]
+    below = np.eye(m, k=-1, dtype=dtype)  # (i + 1, i) holds lower[i + 1]
+    # each entry of row r comes from the diagonals' entry r
+    return (ops.expand_dims(middle, -1) * np.eye(m, dtype=dtype) + ops.expand_dims(upper, -1) * above
+            + ops.expand_dims(lower, -1) * below)
+
+
+def tridiagonal_solve(diagonals, rhs: TensorLike, diagonals_format: str = "compact", transpose_rhs: bool = False,
+                      conjugate_rhs: bool = False, name=None, partial_pivoting: bool = True,
+                      perturb_singular: bool = False) -> Tensor:
+    """``X`` with ``A @ X = rhs`` for a tridiagonal A (rhs (..., M, K), or (..., M)); solved as the dense matrix,
+    differentiable in the diagonals and rhs."""
+    a = _tridiagonal_matrix(diagonals, diagonals_format)
+    b = as_tensor(rhs)
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = ops.expand_dims(b, -1)
+    elif transpose_rhs:
+        b = matrix_transpose(b)
+    if conjugate_rhs:
+        b = ops.conj(b)
+    out = _solve(a, b)
+    return ops.squeeze(out, -1) if vector else out
+
+
 __all__ = ["Lu", "adjoint", "cholesky", "cholesky_solve", "cross", "eig", "eigh", "eigvals", "eigvalsh", "expm",
            "logdet", "lstsq", "lu", "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "matrix_rank", "normalize",
-           "pinv", "qr", "set_diag", "slogdet", "svd", "triangular_solve"]
+           "pinv", "qr", "set_diag", "slogdet", "svd", "triangular_solve", "tridiagonal_solve"]

@@ -62,8 +62,8 @@ def _without_seed(config: dict) -> dict:
 
 
 class Resizing(_SizedImageLayer):
-    """Resize images to ``height`` x ``width`` ('bilinear' or 'nearest'), optionally cropping or padding them to the
-    target's aspect ratio first."""
+    """Resize images to ``height`` x ``width`` ('bilinear', 'nearest', 'bicubic', 'lanczos3' or 'lanczos5', as
+    ``keras.ops.image.resize``), optionally cropping or padding them to the target's aspect ratio first."""
 
     def __init__(self, height: int, width: int, interpolation: str = "bilinear", crop_to_aspect_ratio: bool = False,
                  pad_to_aspect_ratio: bool = False, fill_mode: str = "constant", fill_value: float = 0.0,

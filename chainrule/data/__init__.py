@@ -10,6 +10,7 @@ from chainrule.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDI
 from chainrule.data.options import Options, ThreadingOptions
 from chainrule.data.spec import DatasetSpec, TensorSpec
 from chainrule.data.text_line import TextLineDataset
+from chainrule.data.tfrecord import TFRecordDataset
 
 __all__ = ["AUTOTUNE", "DatasetSpec", "INFINITE_CARDINALITY", "Options", "TensorSpec", "ThreadingOptions",
-           "TextLineDataset", "UNKNOWN_CARDINALITY", "Dataset", "experimental"]
+           "TextLineDataset", "TFRecordDataset", "UNKNOWN_CARDINALITY", "Dataset", "experimental"]

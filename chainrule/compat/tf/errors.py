@@ -12,27 +12,7 @@ Requires delta != 0: 0
 from __future__ import annotations
 
 
-class OpError(Exception):
-    """The base class of TensorFlow's operation errors."""
+from chainrule.utils.errors import (DataLossError, InvalidArgumentError, NotFoundError, OpError,  # noqa: F401
+                                    OutOfRangeError)
 
-    def __init__(self, node_def=None, op=None, message: str = "", *args):
-        super().__init__(message)
-        self.node_def, self.op, self.message = node_def, op, message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class InvalidArgumentError(OpError, ValueError):
-    """An operation received an argument it cannot work with."""
-
-
-class NotFoundError(OpError):
-    """Something asked for (a file, a checkpoint) does not exist."""
-
-
-class OutOfRangeError(OpError):
-    """An index or an iteration went past the end (a TensorArray's index, a sequence's end)."""
-
-
-__all__ = ["InvalidArgumentError", "NotFoundError", "OpError", "OutOfRangeError"]
+__all__ = ["DataLossError", "InvalidArgumentError", "NotFoundError", "OpError", "OutOfRangeError"]

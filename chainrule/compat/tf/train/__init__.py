@@ -7,11 +7,16 @@ them (``list_variables``, ``load_variable``, ``load_checkpoint``).
 ``management.py``    the folder's ``checkpoint`` state file, ``latest_checkpoint``, ``CheckpointManager``
 ``reader.py``        ``load_checkpoint``, ``list_variables``, ``load_variable``
 ==================  ====================================================================================
+
+``tf.train.Example`` and its parts are the protobuf classes of ``chainrule/compat/tf/example_proto.py``.
 """
 from chainrule.compat.tf.train.checkpoint import Checkpoint, CheckpointOptions
 from chainrule.compat.tf.train.management import (CheckpointManager, CheckpointState, get_checkpoint_state,
                                                   latest_checkpoint)
 from chainrule.compat.tf.train.reader import CheckpointReader, list_variables, load_checkpoint, load_variable
+from chainrule.compat.tf.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
+                                               FloatList, Int64List, SequenceExample)
 
-__all__ = ["Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointReader", "CheckpointState",
-           "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable"]
+__all__ = ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
+           "SequenceExample", "Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointReader",
+           "CheckpointState", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable"]

@@ -14,16 +14,38 @@ import types
 from typing import Any, Callable
 
 from chainrule.keras.layers.base import unique_name
-from chainrule.keras.ops.symbolic import OpLayer
+from chainrule.keras.ops.symbolic import OpLayer, _named_op
 from chainrule.keras.ops.symbolic import symbolic_aware as _symbolic_aware
 
 
 class TFOpLambda(OpLayer):
-    """One call of a TensorFlow function in a functional model, named like TF 2 names it ('tf.math.square')."""
+    """One call of a TensorFlow function in a functional model, named like TF 2 names it ('tf.math.square'); saved
+    with the model as TF 2 saves it, by the function's name (only side-effect-free namespaces are rebuilt)."""
+
+    _namespace_prefix = "tf."
 
     def __init__(self, function: Callable, symbol: str, args: tuple = (), kwargs: dict | None = None, **layer_kwargs):
         layer_kwargs.setdefault("name", unique_name(f"tf.{symbol}"))
         super().__init__(function, f"tf.{symbol}", args, kwargs, **layer_kwargs)
+
+    @classmethod
+    def _resolve(cls, symbol: str) -> Callable:
+        import chainrule
+
+        namespace = symbol[len("tf."):].split(".")[0] if symbol.count(".") > 1 else ""
+        if namespace not in _REBUILT_NAMESPACES:
+            raise ValueError(f"Cannot rebuild the op {symbol!r} from a model config: tf.{namespace} functions are not "
+                             f"rebuilt from files")
+        return _named_op(chainrule, symbol, "tf.")
+
+    @classmethod
+    def _rebuilt(cls, function, symbol: str, args: tuple, kwargs: dict, layer_kwargs: dict) -> "TFOpLambda":
+        return cls(function, symbol[len("tf."):], args, kwargs, **layer_kwargs)
+
+
+# the namespaces of pure tensor functions a saved model may name ("" is tf's top level: tf.concat, tf.square, ...)
+_REBUILT_NAMESPACES = frozenset({"", "math", "nn", "linalg", "image", "signal", "strings", "sparse", "ragged",
+                                 "bitwise", "dtypes", "random"})
 
 
 def symbolic_aware(fn: Callable, symbol: str) -> Callable:

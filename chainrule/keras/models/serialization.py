@@ -50,7 +50,22 @@ def _known_classes() -> dict[str, type]:
     from chainrule.keras.models.sequential import Sequential
 
     known.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional})
+    known.update(_op_layer_classes())
     return known
+
+
+def _op_layer_classes() -> dict[str, type]:
+    """The layers a functional model makes for ops on its symbolic tensors (keras.ops, and the tf functions'
+    TFOpLambda when chainrule's TensorFlow names are loaded): saved models name them."""
+    import sys
+
+    from chainrule.keras.ops.symbolic import OpLayer
+
+    classes = {"OpLayer": OpLayer}
+    tf_symbolic = sys.modules.get("chainrule.compat.tf.symbolic")  # (loaded with chainrule's top level)
+    if tf_symbolic is not None:
+        classes["TFOpLambda"] = tf_symbolic.TFOpLambda
+    return classes
 
 
 def deserialize_layer(config: dict, custom_objects: dict | None = None) -> Layer:

@@ -217,3 +217,55 @@ def test_augmentation_inside_fit():
     a, b = first(IMAGES).numpy(), first(IMAGES).numpy()
     assert not np.allclose(a, b)  # a second call draws again
     np.testing.assert_array_equal(model.predict(IMAGES, verbose=0).shape, (4, 2))
+
+
+def keras_clahe_reference(x, clip_limit, grid):
+    """Keras's CLAHE, pixel by pixel (one image, one channel, 0-255 values)."""
+    h, w = x.shape
+    gh, gw = grid
+    th, tw = -(-h // gh), -(-w // gw)
+    padded = np.pad(x, ((0, th * gh - h), (0, tw * gw - w)), mode="symmetric")
+    v = np.clip(padded, 0, 255).astype(int)
+    tables = np.zeros((gh + 2, gw + 2, 256))
+    for i in range(gh):
+        for j in range(gw):
+            hist = np.bincount(v[i * th:(i + 1) * th, j * tw:(j + 1) * tw].ravel(), minlength=256).astype(float)
+            if clip_limit > 0:
+                clipped = np.minimum(hist, clip_limit * th * tw / 256)
+                hist = clipped + (hist - clipped).sum() / 256
+            cdf = np.cumsum(hist)
+            den = th * tw - cdf.min()
+            tables[i + 1, j + 1] = np.clip((cdf - cdf.min()) * 255 / (den if den else 1), 0, 255)
+    tables[0], tables[-1] = tables[1], tables[-2]
+    tables[:, 0], tables[:, -1] = tables[:, 1], tables[:, -2]
+    out = np.zeros((h, w))
+    for y in range(h):
+        for x_ in range(w):
+            fy, fx = (y - th / 2) / th + 1, (x_ - tw / 2) / tw + 1
+            y0, x0 = int(np.floor(fy)), int(np.floor(fx))
+            wy, wx = fy - y0, fx - x0
+            y0c, y1c = min(max(y0, 0), gh + 1), min(max(y0 + 1, 0), gh + 1)
+            x0c, x1c = min(max(x0, 0), gw + 1), min(max(x0 + 1, 0), gw + 1)
+            p = v[y, x_]
+            top = tables[y0c, x0c, p] * (1 - wx) + tables[y0c, x1c, p] * wx
+            bottom = tables[y1c, x0c, p] * (1 - wx) + tables[y1c, x1c, p] * wx
+            out[y, x_] = top * (1 - wy) + bottom * wy
+    return out
+
+
+@pytest.mark.parametrize("clip_limit, grid, shape", [(4.0, (2, 3), (10, 13)), (0.0, (3, 2), (9, 8)),
+                                                     (2.0, (1, 1), (6, 6))])
+def test_clahe_against_a_pixel_by_pixel_transcription(clip_limit, grid, shape):
+    x = np.random.default_rng(4).integers(0, 256, (1, *shape, 2)).astype("float64")
+    layer = layers.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=clip_limit, tile_grid_size=grid,
+                                                                 dtype="float64")
+    out = layer(x).numpy()
+    for c in range(2):
+        np.testing.assert_allclose(out[0, :, :, c], keras_clahe_reference(x[0, :, :, c], clip_limit, grid),
+                                   rtol=1e-10, atol=1e-9)
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), out)  # applied in inference too
+    unit = layers.ContrastLimitedAdaptiveHistogramEqualization(value_range=(0, 1), clip_limit=clip_limit,
+                                                                tile_grid_size=grid, dtype="float64")
+    np.testing.assert_allclose(unit(x / 255).numpy(), out / 255, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="tile_grid_size"):
+        layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2))

@@ -58,8 +58,8 @@ from chainrule.keras.layers.reversible_embedding import ReversibleEmbedding
 from chainrule.keras.layers.rms_normalization import RMSNormalization
 from chainrule.keras.layers.spectral_normalization import SpectralNormalization
 from chainrule.keras.layers.preprocessing.hashed_crossing import HashedCrossing
-from chainrule.keras.layers.tone_augmentation import (AutoContrast, Equalization, RandomInvert, RandomPosterization,
-                                                      Solarization)
+from chainrule.keras.layers.tone_augmentation import (AutoContrast, ContrastLimitedAdaptiveHistogramEqualization,
+                                                      Equalization, RandomInvert, RandomPosterization, Solarization)
 from chainrule.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from chainrule.keras.layers.serialization import deserialize, serialize
 from chainrule.keras.layers.rnn import (GRU, LSTM, RNN, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
@@ -98,7 +98,7 @@ __all__ += ["AlphaDropout", "SpatialDropout3D", "DepthwiseConv1D", "SeparableCon
             "RMSNormalization", "ReversibleEmbedding", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
             "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D"]
 __all__ += ["GroupQueryAttention", "SpectralNormalization", "HashedCrossing", "Pipeline", "MaxNumBoundingBoxes",
-            "RandomElasticTransform"]
+            "RandomElasticTransform", "ContrastLimitedAdaptiveHistogramEqualization"]
 __all__ += ["Conv3D", "Convolution3D", "Conv3DTranspose", "Convolution3DTranspose", "MaxPooling3D", "MaxPool3D",
             "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D",
             "GlobalMaxPool3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D"]

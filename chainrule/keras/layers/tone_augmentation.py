@@ -1,5 +1,5 @@
 """Tone augmentations: RandomInvert, Solarization, RandomPosterization (random, in training) and AutoContrast,
-Equalization (fixed), with Keras 3's arguments and defaults. Values are read on a 0-255 scale mapped from
+Equalization, ContrastLimitedAdaptiveHistogramEqualization (fixed), with Keras 3's arguments and defaults. Values are read on a 0-255 scale mapped from
 ``value_range``, as Keras does.
 
 >>> import numpy as np
@@ -178,4 +178,77 @@ class Equalization(_FixedToneLayer):
         return {**super().get_config(), "bins": self.bins}
 
 
-__all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "Equalization"]
+def _clahe(values: np.ndarray, clip_limit: float, grid: tuple[int, int]) -> np.ndarray:
+    """Keras's CLAHE of 0-255 values (N, H, W, C): per tile of a ``grid`` (the image padded symmetrically to whole
+    tiles) a 256-bin histogram, clipped at ``clip_limit`` times its mean with the excess spread evenly, turned into
+    a look-up table by its normalised cumulative sum; each pixel maps through the four nearest tiles' tables,
+    interpolated bilinearly (edge tiles repeated)."""
+    n, height, width, channels = values.shape
+    grid_h, grid_w = grid
+    tile_h, tile_w = -(-height // grid_h), -(-width // grid_w)
+    padded = np.pad(values, ((0, 0), (0, tile_h * grid_h - height), (0, tile_w * grid_w - width), (0, 0)),
+                    mode="symmetric")
+    pixels = np.clip(padded, 0, 255).astype(np.int64)
+    tiles = pixels.reshape(n, grid_h, tile_h, grid_w, tile_w, channels).transpose(0, 1, 3, 5, 2, 4)
+    tiles = tiles.reshape(n, grid_h, grid_w, channels, tile_h * tile_w)
+    hists = np.apply_along_axis(lambda t: np.bincount(t, minlength=256), -1, tiles).astype(np.float64)
+    if clip_limit > 0:
+        clipped = np.minimum(hists, clip_limit * tile_h * tile_w / 256.0)
+        hists = clipped + (hists - clipped).sum(axis=-1, keepdims=True) / 256.0
+    cdf = np.cumsum(hists, axis=-1)
+    cdf_min = cdf.min(axis=-1, keepdims=True)
+    denominator = tile_h * tile_w - cdf_min
+    tables = np.clip((cdf - cdf_min) * 255.0 / np.where(denominator == 0, 1.0, denominator), 0, 255)
+    tables = np.pad(tables, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
+
+    def corners(size: int, tile: int, count: int):
+        position = (np.arange(size, dtype=np.float64) - tile / 2.0) / tile + 1.0
+        low = np.floor(position)
+        weight = position - low
+        return np.clip(low, 0, count + 1).astype(np.int64), np.clip(low + 1, 0, count + 1).astype(np.int64), weight
+
+    y0, y1, wy = corners(tile_h * grid_h, tile_h, grid_h)
+    x0, x1, wx = corners(tile_w * grid_w, tile_w, grid_w)
+    b = np.arange(n)[:, None, None, None]
+    c = np.arange(channels)[None, None, None, :]
+    y0, y1, wy = y0[None, :, None, None], y1[None, :, None, None], wy[None, :, None, None]
+    x0, x1, wx = x0[None, None, :, None], x1[None, None, :, None], wx[None, None, :, None]
+    top = tables[b, y0, x0, c, pixels] * (1 - wx) + tables[b, y0, x1, c, pixels] * wx
+    bottom = tables[b, y1, x0, c, pixels] * (1 - wx) + tables[b, y1, x1, c, pixels] * wx
+    out = top * (1 - wy) + bottom * wy
+    return out[:, :height, :width].astype(values.dtype)
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(_FixedToneLayer):
+    """Contrast-limited adaptive histogram equalization (CLAHE) over a ``tile_grid_size`` grid of tiles, histograms
+    clipped at ``clip_limit`` times their mean (0: no clipping); applied in inference too, as in Keras."""
+
+    _changes_in_inference = True
+
+    def __init__(self, value_range=(0, 255), clip_limit: float = 4.0, tile_grid_size=(8, 8), data_format=None,
+                 **kwargs):
+        super().__init__(value_range, data_format, **kwargs)
+        if isinstance(clip_limit, bool) or not isinstance(clip_limit, numbers.Real) or clip_limit < 0:
+            raise ValueError(f"ContrastLimitedAdaptiveHistogramEqualization: `clip_limit` must be a number >= 0. "
+                             f"Received: clip_limit={clip_limit!r}")
+        grid = tuple(tile_grid_size) if isinstance(tile_grid_size, (tuple, list)) else ()
+        if len(grid) != 2 or not all(isinstance(g, numbers.Integral) and not isinstance(g, bool) and g > 0
+                                     for g in grid):
+            raise ValueError(f"ContrastLimitedAdaptiveHistogramEqualization: `tile_grid_size` must be two positive "
+                             f"ints (height, width). Received: tile_grid_size={tile_grid_size!r}")
+        self.clip_limit, self.tile_grid_size = float(clip_limit), (int(grid[0]), int(grid[1]))
+
+    def _apply(self, images, drawn):
+        x = rescaled(images, self.value_range, BYTE)
+        out = no_gradient(_clahe, x, clip_limit=self.clip_limit, grid=self.tile_grid_size)
+        return rescaled(out, BYTE, self.value_range)
+
+    def _infer(self, images):
+        return self._apply(images, {})
+
+    def get_config(self):
+        return {**super().get_config(), "clip_limit": self.clip_limit, "tile_grid_size": list(self.tile_grid_size)}
+
+
+__all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "Equalization",
+           "ContrastLimitedAdaptiveHistogramEqualization"]

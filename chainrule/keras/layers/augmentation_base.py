@@ -78,11 +78,19 @@ class _Augmentation(_ImageAugmentation):
     """An augmentation layer that takes images or ``{"images", "labels"}``: ``_sample`` draws, ``_apply`` changes a
     channels-last batch, ``_transform_labels`` the labels (unchanged unless the layer mixes images)."""
 
+    _in_dict_call = False
+
     def call(self, inputs, training=True):
         if not isinstance(inputs, dict):
-            return super().call(inputs, training)
-        self._drawn = None
-        outputs = super().call(inputs, training)  # the keys checked, the images transformed, the labels kept
+            outputs = super().call(inputs, training)
+            if not self._in_dict_call:
+                self._drawn = None  # kept only for a dict's labels: a draw can be image-sized
+            return outputs
+        self._drawn, self._in_dict_call = None, True
+        try:
+            outputs = super().call(inputs, training)  # the keys checked, the images transformed, the labels kept
+        finally:
+            self._in_dict_call = False
         if "labels" in inputs and self._drawn is not None:
             outputs["labels"] = self._transform_labels(as_tensor(inputs["labels"]), self._drawn)
         self._drawn = None

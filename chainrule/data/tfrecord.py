@@ -223,7 +223,8 @@ class TFRecordDataset(Dataset):
 
         def records() -> Iterator[bytes]:
             for path in paths:
-                yield from read_records(path, compression)
+                for record in read_records(path, compression):
+                    yield np.array(record, dtype=object)  # not NumPy bytes_, which drops trailing NUL bytes
 
         source = Dataset.from_generator(records, output_signature=TensorSpec((), np.object_))
         super().__init__(source._make_blocks, source._cardinality, spec=source._spec)

@@ -216,6 +216,8 @@ class Tensor:
     def __index__(self) -> int:
         if _function.recorded is not None:
             _function.recorded.read(self, "an index")
+        if self.data.dtype == bool and self.data.ndim == 0:  # a bool is an int in Python (operator.index(True) == 1)
+            return int(self.data)
         return self.data.__index__()
 
     def __hash__(self) -> int:

@@ -15,6 +15,7 @@ array([3, 2], dtype=int32)
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable, Sequence
 
 import numpy as np
@@ -89,9 +90,32 @@ def scan(fn: Callable, elems, initializer=None, parallel_iterations: int = 10, b
     return accs
 
 
-def py_function(func: Callable, inp: Sequence, Tout=None, name=None):  # noqa: N803  (TensorFlow's name)
-    """``func(*inp)`` called eagerly (chainrule always runs Python), its results as tensors."""
-    result = func(*inp)
+def py_function(func: Callable | None = None, inp: Sequence | None = None, Tout=None, name=None):  # noqa: N803
+    """``func(*inp)`` called eagerly (chainrule always runs Python) on ``inp`` as tensors, its results as tensors;
+    ``@tf.py_function(Tout=...)`` decorates a function the same way, its arguments being ``inp``."""
+    if func is None or inp is None:
+        return _decorator(py_function, func, Tout)
+    return _as_results(func(*[x if isinstance(x, Tensor) else as_tensor(x) for x in inp]))
+
+
+def numpy_function(func: Callable | None = None, inp: Sequence | None = None, Tout=None, stateful: bool = True,
+                   name=None):  # noqa: N803  (TensorFlow's names)
+    """``func(*inp)`` called on ``inp`` as NumPy arrays, its results as tensors (not differentiable, as in
+    TensorFlow); ``@tf.numpy_function(Tout=...)`` decorates a function the same way."""
+    if func is None or inp is None:
+        return _decorator(numpy_function, func, Tout)
+    arrays = [np.asarray(x.numpy() if isinstance(x, Tensor) else x) for x in inp]
+    return _as_results(func(*arrays))
+
+
+def _decorator(wrapper: Callable, func: Callable | None, Tout) -> Callable:  # noqa: N803
+    """TensorFlow's decorator form: the decorated function's arguments become ``inp``."""
+    def decorate(fn: Callable) -> Callable:
+        return functools.wraps(fn)(lambda *args: wrapper(fn, list(args), Tout))
+    return decorate if func is None else decorate(func)
+
+
+def _as_results(result):
     if isinstance(result, (list, tuple)):
         return [r if isinstance(r, Tensor) else as_tensor(r) for r in result]
     return result if result is None or isinstance(result, Tensor) else as_tensor(result)
@@ -175,7 +199,7 @@ def tensor_scatter_nd_min(tensor, indices, updates, name=None) -> Tensor:
     return _scatter_extreme(tensor, indices, updates, np.argmin, "tensor_scatter_nd_min")
 
 
-__all__ = ["case", "cond", "gather_nd", "map_fn", "py_function", "scan", "scatter_nd", "switch_case",
+__all__ = ["case", "cond", "gather_nd", "map_fn", "numpy_function", "py_function", "scan", "scatter_nd", "switch_case",
            "tensor_scatter_nd_add", "tensor_scatter_nd_max", "tensor_scatter_nd_min", "tensor_scatter_nd_sub",
            "tensor_scatter_nd_update", "vectorized_map", "while_loop"]
 

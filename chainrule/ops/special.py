@@ -199,11 +199,18 @@ def _gammainc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.where((a <= 0) | (x < 0) | np.isnan(a) | np.isnan(x), np.nan, out)
 
 
-def _gammainc_host(a, x):
-    xp = backend.array_namespace(x)
-    with np.errstate(all="ignore"):
-        values = _gammainc(np.asarray(backend.to_host(a)), np.asarray(backend.to_host(x)))
-    return xp.asarray(values.astype(x.dtype))
+def _on_host_binary(fn, first, second):
+    """``fn`` of two arrays in float64 on the host, in the second's dtype and namespace."""
+    xp = backend.array_namespace(second)
+    with np.errstate(all="ignore"):  # NaN and inf outside the domain are the answers
+        values = fn(np.asarray(backend.to_host(first)), np.asarray(backend.to_host(second)))
+    return xp.asarray(values.astype(second.dtype))
+
+
+def _no_gradient_for_first(node: Function, name: str, what: str) -> None:
+    if node.needs_input_grad[0]:
+        raise NotImplementedError(f"{name}: the derivative with respect to {what} is not implemented (nor in PyTorch "
+                                  f"or TensorFlow); pass it as a constant")
 
 
 def _gamma_density(a, x):
@@ -214,13 +221,11 @@ def _gamma_density(a, x):
 class GammaInc(Function):
     # y = P(a, x)   ->   dx = g x^(a-1) e^(-x) / Γ(a);  no gradient for a (as PyTorch and TensorFlow's igamma)
     def forward(self, a, x):
-        return _gammainc_host(a, x)
+        return _on_host_binary(_gammainc, a, x)
 
     def backward(self, g):
         a, x = self.args
-        if self.needs_input_grad[0]:
-            raise NotImplementedError("gammainc: the derivative with respect to the first argument (the shape a) is "
-                                      "not implemented (nor in PyTorch or TensorFlow); pass it as a constant")
+        _no_gradient_for_first(self, "gammainc", "the first argument (the shape a)")
         if isinstance(x, Tensor):  # (under create_graph: ops, so the gradient has a gradient in x)
             from chainrule.ops.math import exp, log
 
@@ -249,21 +254,18 @@ def gammainc(a: TensorLike, x: TensorLike) -> Tensor:
 
 
 # --- lgamma and digamma -------------------------------------------------------------------------------------------
-def _polygamma_series(x: np.ndarray, order: int) -> np.ndarray:
-    """ψ (order 0) or ψ' (order 1) for x > 0: the recurrence up to x >= 10, then the asymptotic series."""
+def _digamma_positive(x: np.ndarray) -> np.ndarray:
+    """ψ(x) for x > 0: the recurrence ψ(x) = ψ(x + 1) - 1/x up to x >= 10, then the asymptotic series."""
     x = np.asarray(x, dtype=np.float64).copy()
     total = np.zeros_like(x)
     small = x < 10.0
     while small.any():
-        total = np.where(small, total - (1.0 / x if order == 0 else -1.0 / (x * x)), total)
+        total = np.where(small, total - 1.0 / x, total)
         x = np.where(small, x + 1.0, x)
         small = x < 10.0
     inv2 = 1.0 / (x * x)
-    if order == 0:
-        tail = np.log(x) - 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 -
-                                                                                                    inv2 / 132))))
-    else:
-        tail = 1.0 / x + 0.5 * inv2 + (1.0 / x) * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))
+    tail = np.log(x) - 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 -
+                                                                                                inv2 / 132))))
     return total + tail
 
 
@@ -272,19 +274,9 @@ def _digamma(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     reflect = x < 0.5
     safe = np.where(reflect, 1.0 - x, x)
-    out = _polygamma_series(safe, 0)
+    out = _digamma_positive(safe)
     out = np.where(reflect, out - np.pi / np.tan(np.pi * x), out)
     return np.where((x <= 0) & (x == np.floor(x)), np.nan, out)
-
-
-def _trigamma(x: np.ndarray) -> np.ndarray:
-    """ψ'(x), with the reflection π² / sin²(πx) - ψ'(1 - x) below 1/2."""
-    x = np.asarray(x, dtype=np.float64)
-    reflect = x < 0.5
-    safe = np.where(reflect, 1.0 - x, x)
-    out = _polygamma_series(safe, 1)
-    out = np.where(reflect, (np.pi / np.sin(np.pi * x)) ** 2 - out, out)
-    return np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
 
 
 def _lgamma_values(x: np.ndarray) -> np.ndarray:
@@ -302,14 +294,15 @@ class Lgamma(Function):
 
 
 class Digamma(Function):
-    # y = ψ(x)   ->   dx = g ψ'(x)   (ψ' as a constant of the graph: no third derivative of lgamma)
+    # y = ψ(x)   ->   dx = g ψ'(x) = g ζ(2, x)
     def forward(self, x):
         return _on_host(_digamma, x)
 
     def backward(self, g):
         (x,) = self.args
         values = x.data if isinstance(x, Tensor) else x
-        return g * _on_host(_trigamma, values)
+        two = backend.array_namespace(values).full(values.shape, 2.0, dtype=values.dtype)
+        return g * Zeta.apply(two, x)
 
 
 @op
@@ -324,4 +317,72 @@ def digamma(x: TensorLike) -> Tensor:
     return Digamma.apply(_float(x, "digamma"))
 
 
-__all__ = ["bessel_i0", "bessel_i1", "cbrt", "digamma", "erfinv", "gammainc", "lgamma"]
+# --- Hurwitz zeta --------------------------------------------------------------------------------------------------
+# B_2j / (2j)! for j = 1..12: the Euler-Maclaurin corrections' coefficients
+_BERNOULLI_OVER_FACTORIAL = [b / math.factorial(2 * j) for j, b in enumerate(
+    [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330,
+     854513 / 138, -236364091 / 2730], start=1)]
+
+
+def _hurwitz_zeta(s: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """ζ(s, q) = Σ_k (q + k)^-s for s > 1: the terms up to q + n >= 10 summed, the rest by Euler-Maclaurin
+    (12 corrections); negative q is allowed for integer s (polygamma's), NaN for s <= 1 or q a pole."""
+    s, q = np.broadcast_arrays(np.asarray(s, np.float64), np.asarray(q, np.float64))
+    steps = np.maximum(np.ceil(10.0 - q), 9.0)
+    steps = np.where(np.isfinite(steps), steps, 9.0)
+    total = np.zeros(s.shape)
+    for k in range(int(steps.max(initial=9.0))):
+        total = total + np.where(k < steps, np.power(q + k, -s), 0.0)
+    tail_base = q + steps
+    tail = np.power(tail_base, 1.0 - s) / (s - 1.0) + 0.5 * np.power(tail_base, -s)
+    rising, power = s.copy(), np.power(tail_base, -s - 1.0)
+    for j, coefficient in enumerate(_BERNOULLI_OVER_FACTORIAL):
+        tail = tail + coefficient * rising * power
+        rising = rising * (s + 2 * j + 1) * (s + 2 * j + 2)
+        power = power / (tail_base * tail_base)
+    out = total + tail
+    bad = (s <= 1.0) | ((q <= 0) & (q == np.floor(q))) | ((q < 0) & (s != np.floor(s)))
+    return np.where(bad, np.where(s == 1.0, np.inf, np.nan), out)
+
+
+class Zeta(Function):
+    # y = ζ(s, q)   ->   dq = -g s ζ(s + 1, q);  no gradient for s (as PyTorch and TensorFlow)
+    def forward(self, s, q):
+        return _on_host_binary(_hurwitz_zeta, s, q)
+
+    def backward(self, g):
+        s, q = self.args
+        _no_gradient_for_first(self, "zeta", "the exponent (the first argument)")
+        return None, unbroadcast(-(g * s) * Zeta.apply(s + 1.0, q), self.arrays[1].shape)
+
+
+@op
+def zeta(s: TensorLike, q: TensorLike) -> Tensor:
+    """The Hurwitz zeta function ``ζ(s, q) = Σ_k (q + k)^-s`` (s > 1), broadcast; differentiable in ``q``."""
+    s, q = _float(s, "zeta"), _float(q, "zeta")
+    if s.dtype != q.dtype:
+        from chainrule.ops.math import cast
+
+        common = np.result_type(s.dtype, q.dtype)
+        s, q = cast(s, common), cast(q, common)
+    return Zeta.apply(s, q)
+
+
+def polygamma(n: TensorLike, x: TensorLike) -> Tensor:
+    """ψ⁽ⁿ⁾(x) for integer n >= 0: digamma for n = 0, else ``(-1)^(n+1) n! ζ(n + 1, x)`` (differentiable in x)."""
+    orders = np.asarray(backend.to_host(as_tensor(n).data), dtype=np.float64)
+    if (orders < 0).any() or (orders != np.floor(orders)).any():
+        raise ValueError(f"polygamma: the order n must hold non-negative integers, got {orders.tolist()}")
+    x = _float(x, "polygamma")
+    if orders.size == 1 and orders.reshape(-1)[0] == 0:
+        return digamma(x)
+    sign_factorial = np.vectorize(lambda k: (-1.0) ** (k + 1) * math.factorial(int(k)))(orders).astype(x.dtype)
+    out = zeta(np.asarray(orders + 1.0, dtype=x.dtype), x) * sign_factorial
+    if (orders == 0).any():
+        from chainrule.ops.math import where
+
+        out = where(np.asarray(orders == 0), digamma(x), out)
+    return out
+
+
+__all__ = ["bessel_i0", "bessel_i1", "cbrt", "digamma", "erfinv", "gammainc", "lgamma", "polygamma", "zeta"]

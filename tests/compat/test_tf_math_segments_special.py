@@ -88,6 +88,8 @@ SPECIAL = {
     "igammac": (lambda x: tf.math.igammac(2.0, x), lambda x: scipy.special.gammaincc(2.0, x)),
     "cumulative_logsumexp": (tf.math.cumulative_logsumexp, lambda x: np.logaddexp.accumulate(x)),
     "polyval": (lambda x: tf.math.polyval([2.0, -1.0, 3.0], x), lambda x: np.polyval([2.0, -1.0, 3.0], x)),
+    "zeta": (lambda x: tf.math.zeta(np.full_like(x, 3.0), x), lambda x: scipy.special.zeta(3.0, x)),
+    "polygamma": (lambda x: tf.math.polygamma(np.full_like(x, 2.0), x), lambda x: scipy.special.polygamma(2, x)),
 }
 
 

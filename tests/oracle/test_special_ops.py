@@ -1,4 +1,4 @@
-"""bessel_i0, bessel_i1, cbrt, erfinv, lgamma, digamma and gammainc (chainrule/ops/special.py) against finite differences and
+"""bessel_i0, bessel_i1, cbrt, erfinv, lgamma, digamma, gammainc and zeta (with polygamma built on it) (chainrule/ops/special.py) against finite differences and
 PyTorch's torch.special (and SciPy for gammainc's values); second derivatives; errors."""
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from helpers import compare_with_torch, covers
 
 import chainrule as cr
 from chainrule.engine.gradcheck import check_gradients
-from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, digamma, erfinv, gammainc, lgamma
+from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, digamma, erfinv, gammainc, lgamma, polygamma, zeta
 
 POINTS = np.array([-12.0, -3.5, -1.0, -0.2, 0.0, 0.3, 1.0, 2.5, 7.0, 25.0])
 UNIT = np.array([-0.999, -0.9, -0.5, -0.1, 0.0, 0.05, 0.4, 0.8, 0.99])
@@ -75,7 +75,7 @@ def test_gammainc_edges_and_the_shape_has_no_gradient():
         cr.grad(cr.reduce_sum(gammainc(a, np.array([1.0]))), [a])
 
 
-@pytest.mark.parametrize("name", ["bessel_i0", "bessel_i1", "cbrt", "erfinv", "lgamma"])
+@pytest.mark.parametrize("name", ["bessel_i0", "bessel_i1", "cbrt", "erfinv", "lgamma", "digamma"])
 def test_second_derivatives_match_torch(name):
     fn, torch_fn, points = CASES[name]
     points = points[points != 0] if name == "cbrt" else points
@@ -86,3 +86,38 @@ def test_second_derivatives_match_torch(name):
     (tg,) = torch.autograd.grad(torch_fn(t).sum(), t, create_graph=True)
     (tgg,) = torch.autograd.grad(tg.sum(), t)
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@covers("zeta", kind="fd")
+def test_zeta_matches_finite_differences_in_q():
+    s = np.array([1.5, 2.0, 3.0, 6.0])
+    check_gradients(lambda q: zeta(cr.constant(s), q), np.array([0.4, 1.0, 2.5, 9.0]))
+
+
+@covers("zeta", kind="torch")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: d.__name__)
+def test_zeta_and_polygamma_match_torch(dtype):
+    """PyTorch's zeta has no gradient: its values are compared, and its gradient through polygamma's, whose
+    derivative in x is zeta's in q."""
+    s = np.array([[1.5], [2.0], [4.0], [11.0]])
+    q = np.array([0.2, 1.0, 3.3, 25.0])
+    compare_with_torch(lambda q_: zeta(cr.constant(s.astype(dtype)), q_),
+                       lambda q_: torch.special.zeta(torch.tensor(s.astype(dtype)), q_), q, dtype=dtype,
+                       rtol=1e-12 if dtype == np.float64 else 1e-5, check_backward=False)
+    x = np.array([-2.5, -0.3, 0.2, 1.0, 3.7, 12.0])
+    for n in (1, 2, 3):
+        compare_with_torch(lambda x_: polygamma(n, x_), lambda x_: torch.special.polygamma(n, x_), x, dtype=dtype,
+                           rtol=1e-9 if dtype == np.float64 else 1e-4)
+
+
+def test_zeta_domain_and_polygamma_orders():
+    out = zeta(np.array([1.0, 0.5, 2.0]), np.array([1.0, 1.0, -1.0])).numpy()
+    assert out[0] == np.inf and np.isnan(out[1:]).all()
+    np.testing.assert_allclose(float(zeta(np.float64(2.0), np.float64(1.0))), np.pi ** 2 / 6, rtol=1e-15)
+    np.testing.assert_allclose(polygamma(np.array([0.0, 1.0]), np.array([1.0, 1.0])).numpy(),
+                               [-np.euler_gamma, np.pi ** 2 / 6], rtol=1e-13)
+    with pytest.raises(ValueError, match="order n"):
+        polygamma(-1, 1.0)
+    s = cr.Tensor(np.array([2.0]), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="exponent"):
+        cr.grad(cr.reduce_sum(zeta(s, np.array([1.0]))), [s])

@@ -1,5 +1,6 @@
-"""``tf.math``'s special functions and safe arithmetic: ``lgamma``, ``digamma``, ``igamma``/``igammac``, ``erfinv``,
-``erfcinv``, ``ndtri``, ``bessel_i0``/``i1`` and their exponentially scaled forms, ``xlogy``, ``xdivy``,
+"""``tf.math``'s special functions and safe arithmetic: ``lgamma``, ``digamma``, ``polygamma``, ``zeta``,
+``igamma``/``igammac``, ``erfinv``, ``erfcinv``, ``ndtri``, ``bessel_i0``/``i1`` and their exponentially scaled
+forms, ``xlogy``, ``xdivy``,
 ``xlog1py``, ``multiply_no_nan``, ``reciprocal_no_nan``, ``truncatediv``/``truncatemod``, ``nextafter``,
 ``polyval``, ``cumulative_logsumexp``, ``count_nonzero``, ``in_top_k``, ``is_non_decreasing`` and
 ``is_strictly_increasing``, with TensorFlow's arguments. The smooth ones are differentiable (registered ops of
@@ -58,6 +59,16 @@ def igamma(a: TensorLike, x: TensorLike, name=None) -> Tensor:
 def igammac(a: TensorLike, x: TensorLike, name=None) -> Tensor:
     """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
     return 1.0 - igamma(a, x)
+
+
+def zeta(x: TensorLike, q: TensorLike, name=None) -> Tensor:
+    """The Hurwitz zeta function ``Σ_k (q + k)^-x`` (differentiable in q)."""
+    return _special.zeta(*_pair(_float(x), _float(q)))
+
+
+def polygamma(a: TensorLike, x: TensorLike, name=None) -> Tensor:
+    """ψ⁽ᵃ⁾(x), the a-th derivative of digamma, for integer orders a >= 0 (differentiable in x)."""
+    return _special.polygamma(a, _float(x))
 
 
 def erfinv(x: TensorLike, name=None) -> Tensor:
@@ -218,5 +229,5 @@ def is_strictly_increasing(x: TensorLike, name=None) -> Tensor:
 
 __all__ = ["bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "count_nonzero", "cumulative_logsumexp", "digamma",
            "erfcinv", "erfinv", "igamma", "igammac", "in_top_k", "is_non_decreasing", "is_strictly_increasing",
-           "lgamma", "multiply_no_nan", "ndtri", "nextafter", "polyval", "reciprocal_no_nan", "truncatediv",
-           "truncatemod", "xdivy", "xlog1py", "xlogy"]
+           "lgamma", "multiply_no_nan", "ndtri", "nextafter", "polygamma", "polyval", "reciprocal_no_nan",
+           "truncatediv", "truncatemod", "xdivy", "xlog1py", "xlogy", "zeta"]

@@ -198,7 +198,7 @@ def run_on_rows(fn: Callable[[int, int], None], batch: int, min_rows: int = MIN_
 MIN_PART_FLOPS = 1 << 22
 
 
-def matmul(a, b):
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for 2-D NumPy arrays, in parts of ``a``'s rows on chainrule's threads where OpenBLAS's own threads
     are stopped, as a region earlier in a training step leaves them; else NumPy's product. A step of a model with
     attention or recurrent layers (which open regions) then never starts OpenBLAS's threads again, where each start
@@ -209,8 +209,8 @@ def matmul(a, b):
     >>> matmul(np.ones((2, 3)), np.ones((3, 4))).tolist()
     [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
     """
-    if a.ndim == b.ndim == 2 and a.shape[1] == 1:
-        return a * b  # an outer product (a batch of one's kernel gradient), which NumPy's matmul runs without BLAS, slowly
+    if a.ndim == b.ndim == 2 and a.shape[1] == 1:  # an outer product (a batch of one's kernel gradient), which
+        return a * b                                # NumPy's matmul runs slowly, without BLAS
     if not (type(a) is type(b) is np.ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float32
             and _has_unit_axis(a) and _has_unit_axis(b)) or not _blas_threads_stopped():
         return a @ b
@@ -248,10 +248,13 @@ def _has_unit_axis(a) -> bool:
 
 
 def _blas_threads_stopped() -> bool:
-    """True where NumPy's BLAS is OpenBLAS under this module's direct control, set to several threads, none of them
-    running now (stopped by a region, not started since), and no region of another thread is open."""
-    if backend.xp.__name__ != "numpy" or (_owner is not None and _owner != threading.get_ident()):
+    """True inside a region of this thread's, or, outside any region, where NumPy's BLAS is OpenBLAS under this
+    module's direct control, set to several threads, none of them running now (stopped by a region, not started
+    since)."""
+    if backend.xp.__name__ != "numpy":
         return False
+    if _owner is not None:
+        return _owner == threading.get_ident() and _outside_threads > 1
     blas = _blas_controller()
     if not blas:
         return False

@@ -139,3 +139,17 @@ def test_a_part_that_splits_its_own_work_runs_it_whole():
     with threads.parallel_region(2 * threads.MIN_ROWS):
         threads.run_on_rows(part, 2 * threads.MIN_ROWS)
     assert inner == [[(0, 4 * threads.MIN_ROWS)]] * 2
+
+
+@needs_direct_openblas
+def test_matmul_inside_a_region_of_this_thread_splits_too(monkeypatch):
+    posted = []
+    start_product = threads._Helper.start_product
+    monkeypatch.setattr(threads._Helper, "start_product",
+                        lambda self, *arrays: (posted.append(arrays[0].shape), start_product(self, *arrays))[1])
+    a = np.ones((2048, 64), np.float32)
+    b = np.ones((64, 96), np.float32)
+    a @ b  # OpenBLAS's threads running: the region stops them
+    with threads.parallel_region():
+        np.testing.assert_array_equal(threads.matmul(a, b), np.full((2048, 96), 64, np.float32))
+    assert posted and sum(rows for rows, _ in posted) < 2048  # the helpers took all rows but the caller's part

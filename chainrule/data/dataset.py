@@ -993,9 +993,21 @@ def _merged(parts: list, make_blocks: Callable[[], bl.Blocks], inputs_only: int 
     return parts[0]._derived(make_blocks, cardinality, spec=spec, inputs=tuple(parts[1:]))
 
 
+def _composite(leaf: Any) -> bool:
+    """A composite tensor (tf.sparse.SparseTensor: indices, values, dense_shape) passes through whole."""
+    return all(hasattr(leaf, name) for name in ("indices", "values", "dense_shape"))
+
+
+def _leaf_spec(leaf: Any):
+    if isinstance(leaf, Dataset):
+        return DatasetSpec(leaf.element_spec)
+    if _composite(leaf):  # its rank and dtype; the dense shape varies from element to element
+        return TensorSpec((None,) * int(np.shape(leaf.dense_shape)[0]), np.asarray(leaf.values.numpy()).dtype)
+    return TensorSpec(np.shape(leaf), np.asarray(leaf).dtype)
+
+
 def _spec_of(element: Structure) -> Structure:
-    return map_structure(lambda leaf: DatasetSpec(leaf.element_spec) if isinstance(leaf, Dataset)
-                         else TensorSpec(np.shape(leaf), np.asarray(leaf).dtype), element)
+    return map_structure(_leaf_spec, element)
 
 
 def _same_types(a: Structure, b: Structure) -> bool:
@@ -1015,11 +1027,13 @@ def _types(spec: Structure) -> str:
 def _to_tensors(element: Structure) -> Structure:
     if type(element) is tuple and all(type(leaf) is np.ndarray for leaf in element):  # (x, y): no tree walk
         return tuple(as_tensor(leaf) for leaf in element)
-    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) else as_tensor(leaf), element)
+    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or _composite(leaf) else as_tensor(leaf),
+                         element)
 
 
 def _to_arrays(result: Structure) -> Structure:
-    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) else as_tensor(leaf).data, result)
+    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or _composite(leaf) else as_tensor(leaf).data,
+                         result)
 
 
 def _numpy_value(leaf: Any) -> Any:

@@ -26,6 +26,7 @@ from tensorboard.compat.tensorflow_stub import errors as stub_errors
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import PyRecordReader_New
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+from chainrule.backend.string_dtype import STRING
 from chainrule.data.dataset import Dataset
 from chainrule.data.spec import TensorSpec
 from chainrule.data.text_line import _paths
@@ -227,7 +228,7 @@ class TFRecordDataset(Dataset):
                     yield np.array(record, dtype=object)  # not NumPy bytes_, which drops trailing NUL bytes
 
         source = Dataset.from_generator(records, output_signature=TensorSpec((), np.object_))
-        super().__init__(source._make_blocks, source._cardinality, spec=source._spec)
+        super().__init__(source._make_blocks, source._cardinality, spec=TensorSpec((), STRING))
 
 
 __all__ = ["TFRecordDataset", "TFRecordOptions", "TFRecordWriter", "read_records"]

@@ -209,7 +209,7 @@ def parse_single_example(serialized, features: dict, example_names=None, name=No
         if isinstance(value, SparseTensor):
             out[key] = SparseTensor(value.indices.numpy()[:, 1:], value.values, value.dense_shape.numpy()[1:])
         else:
-            out[key] = Tensor._wrap(value.numpy()[0])
+            out[key] = Tensor._wrap(value.data[0, ...])  # an array (a bare bytes scalar would lose trailing NULs)
     return out
 
 

@@ -6,13 +6,25 @@ array([1, 0])
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.engine.function import named
-from chainrule.engine.tensor import Tensor, TensorLike, _to_array
+from chainrule.engine.tensor import Tensor, TensorLike, _no_gradient, _to_array
 
 
 def _values(x: TensorLike):
     return _to_array(x)
+
+
+def _operand(x: TensorLike):
+    """A tensor or a number as it is (a traced step then knows where its values come from, and NumPy adapts a
+    number to the array's dtype), anything else as an array."""
+    return x if isinstance(x, (Tensor, int, float, bool, np.generic)) else _to_array(x)
+
+
+def _arg_index(values, reduce: str, axis, dtype):
+    return getattr(values, reduce)(axis=0 if axis is None else axis).astype(dtype)
 
 
 def _index_of(x: TensorLike, axis, output_type, reduce: str) -> Tensor:
@@ -20,7 +32,7 @@ def _index_of(x: TensorLike, axis, output_type, reduce: str) -> Tensor:
     dtype = backend.as_dtype(output_type)
     if dtype.name not in ("int32", "int64"):
         raise TypeError(f"{reduce}: output_type must be int32 or int64, got {output_type!r}")
-    return Tensor._wrap(getattr(_values(x), reduce)(axis=0 if axis is None else axis).astype(dtype))
+    return _no_gradient(_arg_index, _operand(x), reduce=reduce, axis=axis, dtype=dtype)
 
 
 def argmax(x: TensorLike, axis: int | None = None, output_type="int64", name: str | None = None) -> Tensor:
@@ -34,8 +46,9 @@ def argmin(x: TensorLike, axis: int | None = None, output_type="int64", name: st
 
 
 def _comparison(ufunc_name: str, doc: str):
+    # (a traced step repeats the comparison on each replay's values, and knows a branch on it depends on the data)
     def f(x: TensorLike, y: TensorLike) -> Tensor:
-        return Tensor._wrap(getattr(backend.xp, ufunc_name)(_values(x), _values(y)))
+        return _no_gradient(getattr(backend.xp, ufunc_name), _operand(x), _operand(y))
     return named(f, ufunc_name, doc)
 
 

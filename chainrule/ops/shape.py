@@ -14,6 +14,7 @@ from chainrule import backend
 from chainrule.engine.function import Function, op
 from chainrule.ops.reduce import _normalize_axis
 from chainrule.engine.tensor import Tensor, TensorLike, _to_array, as_tensor
+from chainrule.utils.errors import IndexOutOfRangeError
 
 
 class Reshape(Function):
@@ -234,7 +235,9 @@ def gather(params: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
         raise TypeError(f"gather: indices must be integers, got dtype {idx.dtype}")
     axis = _normalize_axis(axis, params.ndim, "gather")[0]
     if idx.size and (idx.min() < -params.shape[axis] or idx.max() >= params.shape[axis]):
-        raise IndexError(f"gather: indices out of range for axis {axis} of size {params.shape[axis]}")
+        bad = idx[(idx < -params.shape[axis]) | (idx >= params.shape[axis])].ravel()[0]
+        raise IndexOutOfRangeError(None, None, f"gather: indices out of range for axis {axis} of size "
+                                   f"{params.shape[axis]} (indices{np.argwhere(idx == bad)[0].tolist()} = {bad})")
     return GetItem.apply(params, index=(slice(None),) * axis + (idx,))
 
 

@@ -26,6 +26,11 @@ class InvalidArgumentError(OpError, ValueError):
     """An operation received an argument it cannot work with."""
 
 
+class IndexOutOfRangeError(InvalidArgumentError, IndexError):
+    """An index outside a tensor's axis (``tf.gather(x, [5])``): TensorFlow's InvalidArgumentError, which its
+    programs catch, and also Python's IndexError."""
+
+
 class NotFoundError(OpError):
     """Something asked for (a file, a checkpoint) does not exist."""
 
@@ -38,4 +43,5 @@ class DataLossError(OpError):
     """A file's contents are corrupt or truncated (a TFRecord whose checksum does not match)."""
 
 
-__all__ = ["DataLossError", "InvalidArgumentError", "NotFoundError", "OpError", "OutOfRangeError"]
+__all__ = ["DataLossError", "IndexOutOfRangeError", "InvalidArgumentError", "NotFoundError", "OpError",
+           "OutOfRangeError"]

@@ -42,7 +42,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.data.spec import TensorSpec  # tf.TensorSpec: tf.data's element_spec and from_generator use it too
 from chainrule.data.spec import shapes_fit as _shapes_fit
-from chainrule.engine.tensor import Tensor, Variable
+from chainrule.engine.tensor import Tensor, Variable, as_tensor
 from chainrule.engine.tracer import TracedFunction
 from chainrule.utils import tree
 
@@ -97,7 +97,7 @@ class Function:
             args, kwargs = self._conform(args, kwargs), {}
         _calls.depth += 1
         try:
-            return self._traced(*args, **kwargs)
+            return _as_tensors(self._traced(*args, **kwargs))
         finally:
             _calls.depth -= 1
 
@@ -163,6 +163,16 @@ class Function:
             raise TypeError(f"Binding inputs to tf.function `{self._name}` failed: the input_signature has "
                             f"{len(specs)} arguments, the call gave {len(values) + len(bound.kwargs)}")
         return tuple(_conformed(self._name, spec, value) for spec, value in zip(specs, values))
+
+
+def _as_tensors(result):
+    """The outputs as TensorFlow gives a tf.function's: Python and NumPy numbers, bools, arrays and text become
+    tensors (``return 0`` from a branch gives a tensor), other values (None, objects) stay as they are."""
+    def convert(leaf):
+        if isinstance(leaf, (bool, int, float, complex, str, bytes, np.generic, np.ndarray)):
+            return as_tensor(leaf)
+        return leaf
+    return tree.map_structure(convert, result)
 
 
 class ConcreteFunction:

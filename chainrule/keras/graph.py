@@ -325,16 +325,15 @@ def _with_symbolic_shapes(error: ValueError, flat: list) -> ValueError:
 
 # --- KerasTensor arithmetic ----------------------------------------------------------------------------------------
 def _elementwise(kind: str, a, b):
-    from chainrule.keras.layers.core import Lambda
-    from chainrule import ops
+    # the keras.ops function as an op layer (Keras 3's KerasTensor operators call ops too), so the model saves
+    from chainrule.keras.ops import numpy as knp
+    from chainrule.keras.ops.symbolic import OpLayer, template
 
-    fn = {"add": ops.add, "sub": ops.sub, "mul": ops.mul, "div": ops.div}[kind]
-    if isinstance(a, KerasTensor) and isinstance(b, KerasTensor):
-        layer = Lambda(lambda xs: fn(xs[0], xs[1]), name=_unique(kind))
-        return layer([a, b])
-    if isinstance(a, KerasTensor):
-        return Lambda(lambda x: fn(x, b), name=_unique(kind))(a)
-    return Lambda(lambda x: fn(a, x), name=_unique(kind))(b)
+    name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide"}[kind]
+    found: list[KerasTensor] = []
+    args = template((a, b), found)
+    layer = OpLayer(getattr(knp, name).__chainrule_op__, f"keras.ops.{name}", args, name=_unique(kind))
+    return layer(found[0] if len(found) == 1 else found)
 
 
 def _unique(base: str) -> str:

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from chainrule.backend import floatx, set_floatx
+from chainrule.keras.dtype_promotion import result_type  # keras.backend.result_type: Keras's type promotion
 from chainrule.engine.tensor import Tensor, Variable
 from chainrule.ops import depthwise as _depthwise
 from chainrule.ops.random import normal, uniform
@@ -742,7 +743,7 @@ __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_
            "image_data_format", "in_top_k", "int_shape", "is_keras_tensor", "is_sparse", "l2_normalize",
            "learning_phase", "less", "less_equal", "log", "max", "maximum", "mean", "min", "minimum",
            "moving_average_update", "ndim", "not_equal", "one_hot", "ones", "ones_like", "permute_dimensions",
-           "placeholder", "pow", "prod", "random_bernoulli", "random_normal", "random_normal_variable",
+           "placeholder", "pow", "prod", "result_type", "random_bernoulli", "random_normal", "random_normal_variable",
            "random_uniform", "random_uniform_variable", "relu", "repeat", "repeat_elements", "reshape", "reverse",
            "round", "set_epsilon", "set_floatx", "set_image_data_format", "set_value", "shape", "sigmoid", "sign",
            "sin", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze",

@@ -84,7 +84,8 @@ def test_cifar10_layout_labels_and_cache(cifar10_files, home):
     assert y_train.shape == (20, 1) and y_train.dtype == np.uint8
     assert x_test.shape == (3, 32, 32, 3) and y_test.shape == (3, 1)
     first = batches[0][1][0]  # 1024 reds, 1024 greens, 1024 blues, each row by row
-    assert x_train[0, 0, 1, 0] == first[1] and x_train[0, 0, 0, 1] == first[1024] and x_train[0, 1, 0, 2] == first[2048 + 32]
+    assert x_train[0, 0, 1, 0] == first[1] and x_train[0, 0, 0, 1] == first[1024]
+    assert x_train[0, 1, 0, 2] == first[2048 + 32]
     assert y_train[:, 0].tolist() == sum((labels["labels"] for _, _, labels in batches), [])
     assert y_test[:, 0].tolist() == test[2]["labels"]
     assert (cache_folder("cifar10") / f"{cifar10.ARCHIVE}.gz").is_file()

@@ -86,7 +86,8 @@ def server():
 def small_fit(callback, epochs=2, verbose=0):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
-    model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), epochs=epochs, verbose=verbose, callbacks=[callback])
+    model.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), epochs=epochs, verbose=verbose,
+              callbacks=[callback])
 
 
 def test_remote_monitor_posts_each_epoch_as_a_form_field(server):
@@ -405,3 +406,19 @@ def test_smart_resize_crops_the_centre_then_resizes():
         keras.preprocessing.image.smart_resize(x, (6,))
     with pytest.raises(ValueError, match="rank"):
         keras.preprocessing.image.smart_resize(x[0, 0], (6, 6))
+
+
+@pytest.mark.parametrize("dtypes, expected", [
+    (("int32", "float16"), "float16"), (("uint8", "int8"), "int16"), (("uint32", "int32"), "int64"),
+    (("bool", int), "int32"), ((float, "int32"), "float32"), ((int, "float16"), "float16"),
+    (("bfloat16", int), "bfloat16"), (("int32", "float32"), "float32"), (("bfloat16", "float16"), "float32"),
+    (("float64", "int8"), "float64"), (("uint8", "uint16"), "uint16"), ((int, float), "float32"),
+    (("float32", "float32"), "float32"), ((None,), "float32"), ((), "float32"), (("complex64", "float64"),
+                                                                                 "complex128")])
+def test_result_type_follows_kerass_lattice(dtypes, expected):
+    assert keras.backend.result_type(*dtypes) == expected
+
+
+def test_result_type_errors():
+    with pytest.raises(ValueError, match="float8"):
+        keras.backend.result_type("float8_e4m3fn", "float32")

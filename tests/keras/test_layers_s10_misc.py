@@ -132,7 +132,7 @@ def test_hashed_crossing_errors_and_config():
     assert keras.layers.HashedCrossing.from_config(layer.get_config()).get_config() == layer.get_config()
 
 
-# --- Pipeline, MaxNumBoundingBoxes, RandomElasticTransform -------------------------------------------------------------
+# --- Pipeline, MaxNumBoundingBoxes, RandomElasticTransform -----------------------------------------------------------
 def test_pipeline_applies_its_layers_and_round_trips():
     pipeline = keras.layers.Pipeline([keras.layers.Rescaling(0.5), keras.layers.RandomFlip("horizontal", seed=1),
                                       keras.layers.RandomGrayscale(1.0)])

@@ -148,7 +148,7 @@ def test_cosine_decay_restarts_m_mul_and_config():
     assert keras.optimizers.Adam.from_config(optimizer.get_config()).get_config() == optimizer.get_config()
 
 
-# --- Muon ---------------------------------------------------------------------------------------------------------------
+# --- Muon -------------------------------------------------------------------------------------------------------------
 def keras_muon_reference(named_weights, grads, lr, wd=0.004, adam_wd=0.004, b1=0.9, b2=0.999, eps=1e-7,
                          momentum=0.95, ns_steps=5, rms_rate=0.2, exclude=()):
     """Keras's Muon step by step in NumPy (decay first, then the AdamW or Muon step)."""

@@ -1,5 +1,6 @@
 """Regularization layers that act in training only: GaussianNoise, GaussianDropout, AlphaDropout,
-SpatialDropout1D/2D/3D, and ActivityRegularization (a pass-through that adds an L1/L2 penalty on its input to the model's losses).
+SpatialDropout1D/2D/3D, and ActivityRegularization (a pass-through that adds an L1/L2 penalty on its input to the
+model's losses).
 
 The noise is drawn with ``keras.random`` from the layer's own SeedGenerator (Keras 3): a new draw at every call,
 the same sequence for the same seed; a traced training step draws anew at each replay.

@@ -1,6 +1,6 @@
 """Tone augmentations: RandomInvert, Solarization, RandomPosterization (random, in training) and AutoContrast,
-Equalization, ContrastLimitedAdaptiveHistogramEqualization (fixed), with Keras 3's arguments and defaults. Values are read on a 0-255 scale mapped from
-``value_range``, as Keras does.
+Equalization, ContrastLimitedAdaptiveHistogramEqualization (fixed), with Keras 3's arguments and defaults. Values are
+read on a 0-255 scale mapped from ``value_range``, as Keras does.
 
 >>> import numpy as np
 >>> images = np.array([[[[10.0], [20.0]], [[30.0], [40.0]]]], "float32")

@@ -89,7 +89,8 @@ class Muon(Optimizer):
             variable -= variable * (decay * learning_rate)
         m = slots["momentum"]
         if adamw:
-            # m += (g - m)(1 - b1);  v += (g² - v)(1 - b2);  w -= m α / (√v + eps), α = lr √(1 - b2^t) / (1 - b1^t)
+            # m += (g - m)(1 - b1);  v += (g² - v)(1 - b2);  w -= m α / (√v + eps)
+            # with α = lr √(1 - b2^t) / (1 - b1^t)
             xp = backend.array_namespace(variable)
             t = int(self.iterations) + 1
             lr = learning_rate * self.adam_lr_ratio

@@ -89,6 +89,8 @@ SPECIAL = {
     "cumulative_logsumexp": (tf.math.cumulative_logsumexp, lambda x: np.logaddexp.accumulate(x)),
     "polyval": (lambda x: tf.math.polyval([2.0, -1.0, 3.0], x), lambda x: np.polyval([2.0, -1.0, 3.0], x)),
     "zeta": (lambda x: tf.math.zeta(np.full_like(x, 3.0), x), lambda x: scipy.special.zeta(3.0, x)),
+    "betainc": (lambda x: tf.math.betainc(np.full_like(x, 2.5), np.full_like(x, 1.5), x / 8),
+                lambda x: scipy.special.betainc(2.5, 1.5, x / 8)),
     "polygamma": (lambda x: tf.math.polygamma(np.full_like(x, 2.0), x), lambda x: scipy.special.polygamma(2, x)),
 }
 

@@ -1,4 +1,4 @@
-"""bessel_i0, bessel_i1, cbrt, erfinv, lgamma, digamma, gammainc and zeta (with polygamma built on it) (chainrule/ops/special.py) against finite differences and
+"""bessel_i0, bessel_i1, cbrt, erfinv, lgamma, digamma, gammainc, betainc and zeta (with polygamma built on it) (chainrule/ops/special.py) against finite differences and
 PyTorch's torch.special (and SciPy for gammainc's values); second derivatives; errors."""
 import numpy as np
 import pytest
@@ -8,7 +8,8 @@ from helpers import compare_with_torch, covers
 
 import chainrule as cr
 from chainrule.engine.gradcheck import check_gradients
-from chainrule.ops.special import bessel_i0, bessel_i1, cbrt, digamma, erfinv, gammainc, lgamma, polygamma, zeta
+from chainrule.ops.special import (bessel_i0, bessel_i1, betainc, cbrt, digamma, erfinv, gammainc, lgamma, polygamma,
+                                   zeta)
 
 POINTS = np.array([-12.0, -3.5, -1.0, -0.2, 0.0, 0.3, 1.0, 2.5, 7.0, 25.0])
 UNIT = np.array([-0.999, -0.9, -0.5, -0.1, 0.0, 0.05, 0.4, 0.8, 0.99])
@@ -121,3 +122,36 @@ def test_zeta_domain_and_polygamma_orders():
     s = cr.Tensor(np.array([2.0]), requires_grad=True)
     with pytest.raises(NotImplementedError, match="exponent"):
         cr.grad(cr.reduce_sum(zeta(s, np.array([1.0]))), [s])
+
+
+@covers("betainc", kind="fd")
+def test_betainc_matches_finite_differences_in_x():
+    a, b = np.array([0.7, 2.0, 5.0, 30.0]), np.array([1.5, 0.6, 4.0, 12.0])
+    check_gradients(lambda x: betainc(cr.constant(a), cr.constant(b), x), np.array([0.2, 0.5, 0.45, 0.8]))
+
+
+@covers("betainc", kind="torch")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: d.__name__)
+def test_betainc_matches_torch_where_torch_has_it_in_closed_form(dtype):
+    """PyTorch has no betainc: compared (values and gradients) on I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b,
+    and with SciPy's values everywhere."""
+    x = np.array([0.05, 0.3, 0.5, 0.77, 0.95])
+    tol = dict(rtol=1e-12 if dtype == np.float64 else 1e-5, atol=1e-14 if dtype == np.float64 else 1e-6)
+    for p in (0.4, 3.0):
+        ones, power = np.ones_like(x).astype(dtype), np.full_like(x, p).astype(dtype)
+        compare_with_torch(lambda x_: betainc(cr.constant(power), cr.constant(ones), x_), lambda x_: x_ ** p, x,
+                           dtype=dtype, **tol)
+        compare_with_torch(lambda x_: betainc(cr.constant(ones), cr.constant(power), x_),
+                           lambda x_: 1 - (1 - x_) ** p, x, dtype=dtype, **tol)
+    a, b = np.array([[0.3], [2.5], [40.0]]), np.array([[0.8], [7.0], [15.0]])
+    np.testing.assert_allclose(betainc(a, b, x).numpy(), scipy.special.betainc(a, b, x), rtol=1e-12, atol=1e-15)
+
+
+def test_betainc_domain_and_no_gradient_for_the_shapes():
+    out = betainc(np.array([1.0, 1.0, -1.0, 2.0]), np.array([2.0, 2.0, 1.0, 2.0]),
+                  np.array([0.0, 1.0, 0.5, 1.5])).numpy()
+    np.testing.assert_array_equal(out[:2], [0.0, 1.0])
+    assert np.isnan(out[2:]).all()
+    a = cr.Tensor(np.array([2.0]), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="a and b"):
+        cr.grad(cr.reduce_sum(betainc(a, np.array([2.0]), np.array([0.5]))), [a])

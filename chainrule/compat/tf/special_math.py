@@ -1,4 +1,4 @@
-"""``tf.math``'s special functions and safe arithmetic: ``lgamma``, ``digamma``, ``polygamma``, ``zeta``,
+"""``tf.math``'s special functions and safe arithmetic: ``lgamma``, ``digamma``, ``polygamma``, ``zeta``, ``betainc``,
 ``igamma``/``igammac``, ``erfinv``, ``erfcinv``, ``ndtri``, ``bessel_i0``/``i1`` and their exponentially scaled
 forms, ``xlogy``, ``xdivy``,
 ``xlog1py``, ``multiply_no_nan``, ``reciprocal_no_nan``, ``truncatediv``/``truncatemod``, ``nextafter``,
@@ -59,6 +59,11 @@ def igamma(a: TensorLike, x: TensorLike, name=None) -> Tensor:
 def igammac(a: TensorLike, x: TensorLike, name=None) -> Tensor:
     """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
     return 1.0 - igamma(a, x)
+
+
+def betainc(a: TensorLike, b: TensorLike, x: TensorLike, name=None) -> Tensor:
+    """The regularised incomplete beta function I_x(a, b) (differentiable in x)."""
+    return _special.betainc(_float(a), _float(b), _float(x))
 
 
 def zeta(x: TensorLike, q: TensorLike, name=None) -> Tensor:
@@ -227,7 +232,7 @@ def is_strictly_increasing(x: TensorLike, name=None) -> Tensor:
     return no_gradient(_monotonic, as_tensor(x), strict=True)
 
 
-__all__ = ["bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "count_nonzero", "cumulative_logsumexp", "digamma",
+__all__ = ["bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "betainc", "count_nonzero", "cumulative_logsumexp", "digamma",
            "erfcinv", "erfinv", "igamma", "igammac", "in_top_k", "is_non_decreasing", "is_strictly_increasing",
            "lgamma", "multiply_no_nan", "ndtri", "nextafter", "polygamma", "polyval", "reciprocal_no_nan",
            "truncatediv", "truncatemod", "xdivy", "xlog1py", "xlogy", "zeta"]

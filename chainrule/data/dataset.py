@@ -82,6 +82,10 @@ class Dataset:
         >>> [int(x) for x in Dataset.from_tensor_slices(np.array([3, 1, 2]))]
         [3, 1, 2]
         """
+        for leaf in leaves(tensors):
+            if type(leaf).__name__ in ("SparseTensor", "RaggedTensor"):  # (tf.sparse / tf.ragged live above tf.data)
+                raise TypeError(f"from_tensor_slices: chainrule's tf.data slices dense arrays only, got a "
+                                f"{type(leaf).__name__}; convert it first (tf.sparse.to_dense, RaggedTensor.to_tensor)")
         source = map_structure(lambda leaf: as_tensor(leaf).data, tensors)
         rows = {array.shape[0] if array.ndim else None for array in leaves(source)}
         if None in rows or len(rows) != 1:

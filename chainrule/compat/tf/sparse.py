@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule import ops
+from chainrule.ops import indexing
 from chainrule.compat.tf.control_flow import gather_nd
 from chainrule.engine.tensor import Tensor, as_tensor
 
@@ -152,5 +153,91 @@ def retain(sp_input: SparseTensor, to_retain) -> SparseTensor:
     return SparseTensor(sp.indices.numpy()[keep], ops.gather(sp.values, keep), sp.dense_shape)
 
 
-__all__ = ["SparseTensor", "add", "from_dense", "reduce_sum", "reorder", "retain", "sparse_dense_matmul",
-           "to_dense"]
+def _shape(sp: SparseTensor) -> list[int]:
+    return sp.dense_shape.numpy().tolist()
+
+
+def concat(axis: int, sp_inputs, expand_nonconcat_dims: bool = False, name=None) -> SparseTensor:
+    """The sparse tensors side by side along ``axis`` (their other sizes equal, or their largest with
+    ``expand_nonconcat_dims``), entries in row-major order.
+
+    >>> a = SparseTensor([[0, 0]], [1], [2, 2])
+    >>> to_dense(concat(1, [a, a])).numpy().tolist()
+    [[1, 0, 1, 0], [0, 0, 0, 0]]
+    """
+    parts = [_sparse(sp, "concat") for sp in sp_inputs]
+    shapes = np.array([_shape(sp) for sp in parts])
+    axis = int(axis) % shapes.shape[1]
+    others = np.delete(shapes, axis, axis=1)
+    if not expand_nonconcat_dims and (others != others[0]).any():
+        raise ValueError(f"tf.sparse.concat: the inputs' sizes off axis {axis} must agree, got shapes "
+                         f"{shapes.tolist()} (or pass expand_nonconcat_dims=True)")
+    offsets = np.concatenate([[0], np.cumsum(shapes[:, axis])[:-1]])
+    indices = []
+    for sp, offset in zip(parts, offsets):
+        coords = sp.indices.numpy().copy()
+        coords[:, axis] += offset
+        indices.append(coords)
+    shape = shapes.max(axis=0)
+    shape[axis] = shapes[:, axis].sum()
+    return reorder(SparseTensor(np.concatenate(indices), ops.concat([sp.values for sp in parts], axis=0), shape))
+
+
+def slice(sp_input: SparseTensor, start, size, name=None) -> SparseTensor:  # noqa: A001  (TensorFlow's name)
+    """The entries inside the box from ``start`` of ``size`` (cut at the dense shape), moved to start at 0."""
+    sp = _sparse(sp_input, "slice")
+    start = np.asarray(start.numpy() if isinstance(start, Tensor) else start, dtype=np.int64)
+    size = np.asarray(size.numpy() if isinstance(size, Tensor) else size, dtype=np.int64)
+    shape = np.asarray(_shape(sp))
+    if start.shape != shape.shape or size.shape != shape.shape:
+        raise ValueError(f"tf.sparse.slice: start and size need one entry per axis of dense_shape {shape.tolist()}, "
+                         f"got start={start.tolist()}, size={size.tolist()}")
+    stop = np.minimum(start + size, shape)
+    coords = sp.indices.numpy()
+    keep = np.flatnonzero(((coords >= start) & (coords < stop)).all(axis=1))
+    return SparseTensor(coords[keep] - start, ops.gather(sp.values, keep), np.maximum(stop - start, 0))
+
+
+def map_values(op, *args, **kwargs) -> SparseTensor:
+    """``op`` applied to the values of the SparseTensor arguments (all with the same indices), others as given."""
+    sparse = [a for a in list(args) + list(kwargs.values()) if isinstance(a, SparseTensor)]
+    if not sparse:
+        raise ValueError("tf.sparse.map_values: no SparseTensor among the arguments")
+    first = sparse[0]
+    for other in sparse[1:]:
+        if other.indices.shape != first.indices.shape or (other.indices.numpy() != first.indices.numpy()).any():
+            raise ValueError("tf.sparse.map_values: the SparseTensor arguments must have the same indices")
+    values = op(*[a.values if isinstance(a, SparseTensor) else a for a in args],
+                **{k: v.values if isinstance(v, SparseTensor) else v for k, v in kwargs.items()})
+    return first.with_values(values)
+
+
+def transpose(sp_input: SparseTensor, perm=None, name=None) -> SparseTensor:
+    """The axes permuted (reversed by default), entries in row-major order of the result."""
+    sp = _sparse(sp_input, "transpose")
+    rank = len(_shape(sp))
+    perm = list(range(rank))[::-1] if perm is None else [int(p) for p in np.asarray(perm).reshape(-1)]
+    if sorted(perm) != list(range(rank)):
+        raise ValueError(f"tf.sparse.transpose: perm {perm} is not a permutation of the {rank} axes")
+    return reorder(SparseTensor(sp.indices.numpy()[:, perm], sp.values, np.asarray(_shape(sp))[perm]))
+
+
+def reduce_max(sp_input: SparseTensor, axis=None, keepdims: bool = False, output_is_sparse: bool = False,
+               name=None):
+    """The largest of the values present (the implicit zeros do not count, as in TensorFlow) over ``axis``;
+    where no value is present the dtype's lowest value.
+
+    >>> float(reduce_max(from_dense([-5.0, 0.0, -3.0])))
+    -3.0
+    """
+    sp = _sparse(sp_input, "reduce_max")
+    dtype = np.dtype(sp.values.dtype)
+    lowest = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    shape = tuple(_shape(sp))
+    dense = indexing.scatter_update(Tensor(np.full(shape, lowest, dtype)), sp.indices, sp.values)
+    total = ops.max(dense, axis=axis, keepdims=keepdims)
+    return from_dense(total) if output_is_sparse else total
+
+
+__all__ = ["SparseTensor", "add", "concat", "from_dense", "map_values", "reduce_max", "reduce_sum", "reorder",
+           "retain", "slice", "sparse_dense_matmul", "to_dense", "transpose"]

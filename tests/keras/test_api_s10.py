@@ -367,7 +367,7 @@ ADDED = {
     "optimizers": ["Lamb", "Adafactor", "Muon"],
     "optimizers.schedules": ["CosineDecayRestarts"],
     "regularizers": ["OrthogonalRegularizer", "orthogonal_regularizer"],
-    "callbacks": ["RemoteMonitor"],
+    "callbacks": ["RemoteMonitor", "SwapEMAWeights"],
     "utils": ["split_dataset", "get_source_inputs", "clear_session", "is_keras_tensor", "standardize_dtype",
               "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "Config", "disable_interactive_logging",
               "enable_interactive_logging", "is_interactive_logging_enabled"],

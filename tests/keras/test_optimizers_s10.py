@@ -220,3 +220,95 @@ def test_muon_config_state_and_training():
     assert int(fresh.iterations) == int(model.optimizer.iterations)
     with pytest.raises(ValueError, match="ns_steps"):
         keras.optimizers.Muon(ns_steps=-1)
+
+
+# --- use_ema and SwapEMAWeights ---------------------------------------------------------------------------------------
+def test_ema_follows_kerass_rule_and_overwrites():
+    w0 = RNG.normal(size=(3, 2))
+    grads = [RNG.normal(size=(3, 2)) for _ in range(4)]
+    v = cr.Variable(w0)
+    optimizer = keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.8)
+    w, average = w0.copy(), None
+    for step, g in enumerate(grads):
+        optimizer.apply_gradients([(cr.constant(g), v)])
+        w = w - 0.1 * g
+        average = w.copy() if step == 0 else 0.8 * average + 0.2 * w  # momentum 0 on the first step
+        np.testing.assert_allclose(v.numpy(), w, rtol=1e-12)
+        np.testing.assert_allclose(optimizer.average_of(v), average, rtol=1e-12)
+    optimizer.finalize_variable_values([v])
+    np.testing.assert_allclose(v.numpy(), average, rtol=1e-12)
+    every2 = keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)
+    u = cr.Variable(w0)
+    for g in grads[:2]:
+        every2.apply_gradients([(cr.constant(g), u)])
+    np.testing.assert_allclose(u.numpy(), every2.average_of(u), rtol=1e-12)  # overwritten on the second step
+
+
+def test_ema_state_config_and_errors():
+    optimizer = keras.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.95, ema_overwrite_frequency=3)
+    v = cr.Variable(RNG.normal(size=4))
+    optimizer.apply_gradients([(cr.constant(RNG.normal(size=4)), v)])
+    state = optimizer.get_state()
+    assert "0/average" in state
+    fresh = keras.optimizers.Adam.from_config(optimizer.get_config())
+    assert fresh.use_ema and fresh.ema_momentum == 0.95 and fresh.ema_overwrite_frequency == 3
+    fresh.build([v])
+    fresh.set_state(state)
+    np.testing.assert_allclose(fresh.average_of(v), optimizer.average_of(v))
+    with pytest.raises(ValueError, match="ema_momentum"):
+        keras.optimizers.SGD(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):
+        keras.optimizers.SGD(use_ema=True, ema_overwrite_frequency=-1)
+    assert "use_ema" not in keras.optimizers.SGD().get_config()
+
+
+def ema_model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.9), "mse")
+    return model
+
+
+def test_fit_ends_with_the_averages_and_swap_ema_weights_evaluates_with_them():
+    x = RNG.normal(size=(32, 3)).astype("float32")
+    y = x @ np.array([[1.0], [2.0], [-1.0]], "float32")
+
+    class Before(keras.callbacks.Callback):  # runs before SwapEMAWeights: the averages as they are
+        def on_test_begin(self, logs=None):
+            self.average = np.array(self.model.optimizer.average_of(self.model.layers[0].kernel))
+
+    class After(keras.callbacks.Callback):  # runs after it: the model should hold them now
+        def on_test_begin(self, logs=None):
+            self.swapped = np.allclose(self.model.layers[0].kernel.numpy(), before.average)
+
+    model = ema_model()
+    before, after = Before(), After()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, validation_data=(x, y),
+              callbacks=[before, keras.callbacks.SwapEMAWeights(), after])
+    assert after.swapped
+    kernel = model.layers[0].kernel
+    np.testing.assert_allclose(kernel.numpy(), model.optimizer.average_of(kernel), rtol=1e-6)  # finalized
+    before = kernel.numpy().copy()
+    model.optimizer.average_of(kernel)[...] += 1.0  # an average that differs from the weights
+    swap = keras.callbacks.SwapEMAWeights()
+    with_average = model.evaluate(x, y, verbose=0, callbacks=[swap])
+    np.testing.assert_allclose(kernel.numpy(), before)  # swapped back afterwards
+    plain = model.evaluate(x, y, verbose=0)
+    assert with_average != plain
+    with pytest.raises(ValueError, match="use_ema"):
+        plain_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        plain_model.compile("sgd", "mse")
+        plain_model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y),
+                        callbacks=[keras.callbacks.SwapEMAWeights()])
+
+
+def test_swap_on_epoch_leaves_the_averages_for_the_final_weights():
+    x = RNG.normal(size=(32, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    swapped, plain = ema_model(), ema_model()
+    plain.set_weights(swapped.get_weights())
+    swapped.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True)])
+    plain.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    # the same training, swaps or not: both end with the same averages as weights
+    for a, b in zip(swapped.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -712,8 +712,9 @@ class LambdaCallback(Callback):
 from chainrule.keras.callbacks.backup_and_restore import BackupAndRestore  # noqa: E402  (its own module)
 from chainrule.keras.callbacks.gradient_health import GradientHealth  # noqa: E402  (its own module)
 from chainrule.keras.callbacks.remote_monitor import RemoteMonitor  # noqa: E402  (its own module)
+from chainrule.keras.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: E402  (its own module)
 from chainrule.keras.callbacks.tensorboard import TensorBoard  # noqa: E402  (its own module)
 
-__all__ = ["BackupAndRestore", "RemoteMonitor", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "GradientHealth", "History",
-           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
-           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
+__all__ = ["BackupAndRestore", "RemoteMonitor", "SwapEMAWeights", "Callback", "CallbackList", "CSVLogger",
+           "EarlyStopping", "GradientHealth", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

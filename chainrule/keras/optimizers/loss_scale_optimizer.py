@@ -87,6 +87,9 @@ class LossScaleOptimizer(Optimizer):
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         self.inner_optimizer.exclude_from_weight_decay(var_list, var_names)
 
+    def finalize_variable_values(self, var_list) -> None:
+        self.inner_optimizer.finalize_variable_values(var_list)  # (the inner optimizer keeps any moving averages)
+
     # --- scaling ----------------------------------------------------------------------------------------------------
     def scale_loss(self, loss):
         """``loss * dynamic_scale``: what ``fit`` differentiates."""

@@ -47,8 +47,7 @@ from chainrule.keras.optimizers import schedules
 from chainrule.keras.optimizers.schedules import LearningRateSchedule
 
 # Keras config keys we accept only at their defaults (features chainrule does not have)
-_UNSUPPORTED_AT_DEFAULT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                           "gradient_accumulation_steps": None, "jit_compile": True,
+_UNSUPPORTED_AT_DEFAULT = {"gradient_accumulation_steps": None, "jit_compile": True,
                            "is_legacy_optimizer": False, "decay": 0.0}
 
 
@@ -76,7 +75,8 @@ class Optimizer:
 
     def __init__(self, learning_rate=0.001, weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None, name: str | None = None,
-                 loss_scale_factor: float | None = None, **kwargs):
+                 loss_scale_factor: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
+                 ema_overwrite_frequency: int | None = None, **kwargs):
         if "lr" in kwargs:  # the TF 2.x spelling
             learning_rate = kwargs.pop("lr")
         for key, default in _UNSUPPORTED_AT_DEFAULT.items():
@@ -87,6 +87,19 @@ class Optimizer:
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or isinstance(ema_overwrite_frequency, bool)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError(f"`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+        # Keras's exponential moving average of the weights: kept per position, swapped in by SwapEMAWeights,
+        # written into the weights every ema_overwrite_frequency steps and at the end of fit
+        self.use_ema, self.ema_momentum = bool(use_ema), ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self._averages: dict[int, np.ndarray] = {}
         self.name = name or type(self).__name__.lower()
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -323,9 +336,40 @@ class Optimizer:
         for _, v, _ in work:  # Keras 3: each updated variable's constraint, assigned after the update
             if getattr(v, "constraint", None) is not None:
                 _apply_constraint(v)
+        if self.use_ema:
+            self._update_averages(work)
         count = self._iterations.data
         count[()] = int(count) + 1  # (an in-place += on a 0-d array costs microseconds)
         return self._iterations
+
+    def _update_averages(self, work: list) -> None:
+        """``average = m average + (1 - m) w`` after the step (m = 0 on the first, as Keras); every
+        ``ema_overwrite_frequency`` steps the weights take their averages."""
+        step = int(self._iterations.data)
+        momentum = self.ema_momentum if step != 0 else 0.0
+        overwrite = bool(self.ema_overwrite_frequency) and (step + 1) % self.ema_overwrite_frequency == 0
+        for _, v, i in work:
+            average = self._averages.get(i)
+            if average is None:
+                average = self._averages[i] = backend.copy(v.data)
+            average *= momentum
+            average += (1.0 - momentum) * v.data
+            if overwrite:
+                v.data[...] = average
+
+    def average_of(self, variable: Tensor):
+        """The moving average kept for ``variable`` (``use_ema``), or None before its first update."""
+        i = self._index.get(id(variable))
+        return None if i is None else self._averages.get(i)
+
+    def finalize_variable_values(self, var_list: Iterable[Tensor]) -> None:
+        """At the end of ``fit``: with ``use_ema``, each variable takes its moving average (Keras)."""
+        if not self.use_ema:
+            return
+        for v in var_list:
+            average = self.average_of(v)
+            if average is not None:
+                v.data[...] = average
 
     def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
         """The built-in update of every variable: decay, clipping scale and step in one call each."""
@@ -388,6 +432,7 @@ class Optimizer:
             if slots is not None:
                 for name in self.slot_names:
                     state[f"{i}/{name}"] = np.array(slots[name])  # a copy (and off the GPU)
+        state.update({f"{i}/average": np.array(a) for i, a in self._averages.items()})
         state.update({k: np.array(v) for k, v in self._pending.items()})
         return state
 
@@ -396,7 +441,7 @@ class Optimizer:
         pattern = re.compile(r"(\d+)/(\w+)")
         for key, value in state.items():
             match = pattern.fullmatch(key)
-            if key != "iterations" and (match is None or match.group(2) not in self.slot_names):
+            if key != "iterations" and (match is None or match.group(2) not in (*self.slot_names, "average")):
                 raise ValueError(f"{type(self).__name__}.set_state: unexpected entry {key!r}; this optimizer keeps "
                                  f"'iterations' and '<position>/<slot>' for slots {list(self.slot_names)}")
         for key, value in state.items():
@@ -404,6 +449,9 @@ class Optimizer:
                 self._iterations.data[...] = int(np.asarray(value))
                 continue
             i = int(key.split("/")[0])
+            if key.endswith("/average"):  # use_ema's moving average
+                self._averages[i] = backend.xp.array(value)
+                continue
             slots = self._slots[i] if i < len(self._slots) else None
             if slots is None:
                 self._pending[key] = np.array(value)
@@ -422,6 +470,9 @@ class Optimizer:
                   "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
         if self.loss_scale_factor is not None:
             config["loss_scale_factor"] = self.loss_scale_factor
+        if self.use_ema:
+            config.update(use_ema=True, ema_momentum=self.ema_momentum,
+                          ema_overwrite_frequency=self.ema_overwrite_frequency)
         return config
 
     @classmethod

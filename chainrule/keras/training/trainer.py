@@ -432,6 +432,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if epochs > 0 and hasattr(self.optimizer, "finalize_variable_values"):  # use_ema: the averages now
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(training_logs)
         self._step_functions = {}  # the traces hold a step's arrays
         return callbacks.history

@@ -127,8 +127,17 @@ class Function:
         (running the Python then), since it records by running."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
+        args, kwargs = self._canonical(args, kwargs)
         signature = self._count_trace(args, kwargs)
-        return ConcreteFunction(self, signature)
+        return ConcreteFunction(self, signature, args)
+
+    def _canonical(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments as TensorFlow's trace keys them: a parameter given by keyword moves to its position."""
+        try:
+            bound = inspect.signature(self._python_function).bind_partial(*args, **kwargs)
+        except (TypeError, ValueError):
+            return args, kwargs
+        return bound.args, dict(bound.kwargs)
 
     # --- TensorFlow's tracing rules -----------------------------------------------------------------------------------
     def _count_trace(self, args: tuple, kwargs: dict) -> tuple:
@@ -178,15 +187,27 @@ def _as_tensors(result):
 class ConcreteFunction:
     """One traced signature of a :class:`Function` (``get_concrete_function``): calls must fit it."""
 
-    def __init__(self, function: Function, signature: tuple):
+    def __init__(self, function: Function, signature: tuple, args: tuple = ()):
         self._function = function
         self._signature = signature
+        # the Python values it was traced with are part of it, as in TensorFlow: a call leaves them out
+        self._fixed = {i: value for i, value in enumerate(args) if value is not None and not any(
+            isinstance(leaf, (TensorSpec, Tensor, np.ndarray)) for leaf in tree.flatten(value))}
 
     @property
     def structured_input_signature(self):
         return self._signature
 
     def __call__(self, *args, **kwargs):
+        args, kwargs = self._function._canonical(args, kwargs)
+        if self._fixed:
+            names = list(inspect.signature(self._function.python_function).parameters)
+            for i in self._fixed:
+                if i < len(args) or (i < len(names) and names[i] in kwargs):
+                    raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: argument "
+                                    f"'{names[i] if i < len(names) else i}' was fixed to {self._fixed[i]!r} when the "
+                                    f"concrete function was made; call the tf.function itself to change it")
+            args = tuple(args) + tuple(self._fixed[i] for i in sorted(self._fixed) if i >= len(args))
         if not _fits(self._signature, _trace_type(args, kwargs)):
             raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: the arguments do not "
                             f"fit the concrete function's signature {self._signature}")

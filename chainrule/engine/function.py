@@ -149,6 +149,8 @@ GradMode = _GradMode()
 # Keras's autocast: ``hook(op class, inputs) -> inputs``, installed by chainrule.keras.mixed_precision once a mixed
 # policy is used (it casts float Variables to a mixed-precision layer's compute dtype); None costs nothing
 autocast_hook = None
+# tf.debugging.set_log_device_placement: ``observer(op class)`` told of each op as it runs; None costs nothing
+op_observer = None
 
 
 class Function:
@@ -168,6 +170,8 @@ class Function:
         """Run the op. With no Tensor among ``inputs`` it returns a plain array and records nothing."""
         if autocast_hook is not None:
             inputs = autocast_hook(cls, inputs)
+        if op_observer is not None:
+            op_observer(cls)
         fn = cls()
         is_tensor = [isinstance(x, Tensor) for x in inputs]
         fn.arrays = arrays = [x.data if t else x for x, t in zip(inputs, is_tensor)]

@@ -23,6 +23,8 @@ import contextlib
 
 import numpy as np
 
+from chainrule import ops
+from chainrule.compat.tf.placement import DeviceSpec, device
 from chainrule.distributed import Compression, DataParallel, is_distributed
 from chainrule.distributed.fusion import DEFAULT_THRESHOLD_BYTES, GradientReducer
 from chainrule.distributed.optimizer import combine_gradients
@@ -181,6 +183,54 @@ class MirroredStrategy(Strategy):
 
     def __init__(self, devices=None, cross_device_ops=None):
         super().__init__()
+
+
+class OneDeviceStrategy(Strategy):
+    """TensorFlow's strategy for one device: one replica, nothing exchanged (also under ``mpiexec``: each process
+    trains alone), its work inside ``tf.device(device)``. ``device`` is checked as ``tf.device`` checks it."""
+
+    def __init__(self, device: str):
+        self._device = device.to_string() if isinstance(device, DeviceSpec) else str(device)
+        DeviceSpec.from_string(self._device)  # a misspelt device is refused now, as TensorFlow does
+        self.cluster_resolver = ClusterResolver()
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return 1
+
+    @contextlib.contextmanager
+    def scope(self):
+        """``tf.distribute.get_strategy()`` returns this strategy; models compiled within train as without one."""
+        global _current
+        previous, _current = _current, self
+        try:
+            with device(self._device):
+                yield self
+        finally:
+            _current = previous
+
+    def run(self, fn, args=(), kwargs=None):
+        """``fn(*args, **kwargs)`` on the strategy's device (the one replica)."""
+        with device(self._device):
+            return fn(*args, **(kwargs or {}))
+
+    def reduce(self, reduce_op, value, axis=None):
+        """The one replica's ``value``, summed or averaged over ``axis`` when given."""
+        op = str(getattr(reduce_op, "value", reduce_op)).upper()
+        if op not in (ReduceOp.SUM, ReduceOp.MEAN):
+            raise ValueError(f"reduce_op must be tf.distribute.ReduceOp.SUM or MEAN, got {reduce_op!r}")
+        tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        if axis is None:
+            return tensor
+        return ops.sum(tensor, axis=axis) if op == ReduceOp.SUM else ops.mean(tensor, axis=axis)
+
+    def experimental_distribute_dataset(self, dataset, options=None):
+        """The dataset itself: the one replica takes whole batches."""
+        return dataset
+
+    def gather(self, value, axis: int = 0):
+        """The one replica's ``value``."""
+        return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
 _current: Strategy | None = None

@@ -191,3 +191,6 @@ def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_
     return _separable_conv2d(input, depthwise_filter, pointwise_filter, _strides_hw(strides, "separable_conv2d"),
                         str(padding).lower(), dilations if dilations is not None else 1)
 
+
+from chainrule.compat.tf.ctc_decoders import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: E402,F401
+from chainrule.compat.tf.sampled_losses import nce_loss, sampled_softmax_loss  # noqa: E402,F401

@@ -28,7 +28,7 @@ from chainrule.ops import upsampling as _upsampling
 
 TensorLike = Tensor | np.ndarray | float
 
-INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
+INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
 # the resampling kernel of scale_and_translate for each interpolation that is not the bilinear op or nearest
 _KERNEL_OF = {"bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
 # Keras's weights for the luma of RGB (ITU-R 601-2), the same as tf.image.rgb_to_grayscale's
@@ -104,6 +104,21 @@ def _takes_image_keyword(fn):
     return wrapper
 
 
+def area_weights(in_size: int, out_size: int) -> np.ndarray:
+    """(out_size, in_size) weights of area resizing along one axis: output pixel i averages the input span
+    [i * s, (i + 1) * s), s = in_size / out_size, each input pixel weighted by the part of it the span covers.
+
+    >>> area_weights(4, 2)
+    array([[0.5, 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0.5]])
+    """
+    scale = in_size / out_size
+    starts = np.arange(out_size)[:, None] * scale
+    pixels = np.arange(in_size)[None, :]
+    overlap = np.minimum(starts + scale, pixels + 1) - np.maximum(starts, pixels)
+    return np.clip(overlap, 0.0, None) / scale
+
+
 def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     """The source row of each output row for nearest-neighbour resizing with half-pixel centres (TensorFlow 2's
     and JAX's): ``floor((i + 0.5) * in / out)``, clamped to the image.
@@ -151,6 +166,11 @@ def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias:
         if x.dtype.kind != "f":
             x = knp.cast(x, "float32")
         x = _upsampling.resize_bilinear(x, (height, width))
+    elif interpolation == "area":  # TensorFlow's ResizeArea: each output pixel the mean of the input area it covers
+        if x.dtype.kind != "f":
+            x = knp.cast(x, "float32")
+        x = knp.einsum("hi,nijc->nhjc", area_weights(x.shape[1], height).astype(x.dtype), x)
+        x = knp.einsum("wj,nhjc->nhwc", area_weights(x.shape[2], width).astype(x.dtype), x)
     else:
         x = scale_and_translate(x, (x.shape[0], height, width, x.shape[3]), [height / x.shape[1], width / x.shape[2]],
                                 [0.0, 0.0], (1, 2), _KERNEL_OF[interpolation], antialias=bool(antialias))

@@ -142,7 +142,7 @@ def test_bad_input_names_the_function():
     with pytest.raises(ValueError, match="Invalid images rank"):
         ops.image.resize(np.ones((4, 4)), (2, 2))
     with pytest.raises(ValueError, match="Invalid value for argument `interpolation`"):
-        ops.image.resize(np.ones((4, 4, 1)), (2, 2), interpolation="area")  # (not Keras 3's either)
+        ops.image.resize(np.ones((4, 4, 1)), (2, 2), interpolation="cubic")  # (Keras's name is 'bicubic')
     with pytest.raises(ValueError, match="sizes must be \\[1, rows, cols, 1\\]"):
         tf.image.extract_patches(np.ones((1, 4, 4, 1)), [2, 2], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
     with pytest.raises(ValueError, match="data_format"):

@@ -21,6 +21,7 @@ import numpy as np
 from chainrule import backend, ops
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.keras.ops import nn_spatial as _spatial
+from chainrule.keras.ops.image_patches import extract_patches_3d
 from chainrule.ops.no_gradient import no_gradient
 
 
@@ -129,6 +130,21 @@ def histogram_fixed_width(values: TensorLike, value_range, nbins: int = 100, dty
     return _device(np.bincount(bins, minlength=int(nbins)).astype(backend.as_dtype(dtype)))
 
 
+def extract_volume_patches(input: TensorLike, ksizes, strides, padding: str, name=None) -> Tensor:  # noqa: A002
+    """The patches of volumes (N, D, H, W, C) of ``ksizes`` [1, d, h, w, 1] every ``strides`` [1, d, h, w, 1],
+    each flattened in (depth, row, column, channel) order, 'VALID' or 'SAME'."""
+    sizes, steps = [int(v) for v in ksizes], [int(v) for v in strides]
+    if len(sizes) != 5 or sizes[0] != 1 or sizes[4] != 1 or len(steps) != 5 or steps[0] != 1 or steps[4] != 1:
+        raise ValueError(f"tf.extract_volume_patches: ksizes and strides must be [1, d, h, w, 1], got {ksizes} and "
+                         f"{strides}")
+    if str(padding).upper() not in ("VALID", "SAME"):
+        raise ValueError(f"tf.extract_volume_patches: padding must be 'VALID' or 'SAME', got {padding!r}")
+    x = as_tensor(input)
+    if x.ndim != 5:
+        raise ValueError(f"tf.extract_volume_patches: input must be 5-D (N, D, H, W, C), got shape {tuple(x.shape)}")
+    return extract_patches_3d(x, tuple(sizes[1:4]), tuple(steps[1:4]), padding=str(padding).lower())
+
+
 def _layout(data_format: str, fn: str) -> str:
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError(f"tf.nn.{fn}: data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
@@ -145,5 +161,6 @@ def depth_to_space(input: TensorLike, block_size: int, data_format: str = "NHWC"
     return _spatial.depth_to_space(input, block_size, _layout(data_format, "depth_to_space"))
 
 
-__all__ = ["Unique", "UniqueWithCounts", "depth_to_space", "histogram_fixed_width", "histogram_fixed_width_bins",
-           "searchsorted", "space_to_depth", "unique", "unique_with_counts", "unravel_index"]
+__all__ = ["Unique", "UniqueWithCounts", "depth_to_space", "extract_volume_patches", "histogram_fixed_width",
+           "histogram_fixed_width_bins", "searchsorted", "space_to_depth", "unique", "unique_with_counts",
+           "unravel_index"]

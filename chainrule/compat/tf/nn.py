@@ -11,6 +11,7 @@ from chainrule.ops.activation import elu, gelu, leaky_relu, log_softmax, relu, s
 from chainrule.ops import conv as _conv
 from chainrule.ops.conv3d import avg_pool3d as _avg_pool3d, conv3d as _conv3d, conv3d_transpose as _conv3d_transpose
 from chainrule.ops.conv3d import max_pool3d as _max_pool3d
+from chainrule.ops.conv_transpose import conv2d_transpose as _conv2d_transpose
 from chainrule.ops import pool as _pool
 from chainrule.ops.linalg import linear
 from chainrule.ops import ctc as _ctc
@@ -66,6 +67,15 @@ def conv3d_transpose(input: TensorLike, filters: TensorLike, output_shape, strid
     """``tf.nn.conv3d_transpose``: filters (d, h, w, out, in), the explicit (N, D, H, W, C_out) output_shape."""
     _nhwc(data_format, "conv3d_transpose", "NDHWC")
     return _conv3d_transpose(input, filters, strides, padding, None, 1 if dilations is None else dilations,
+                             [int(n) for n in getattr(output_shape, "numpy", lambda: output_shape)()])
+
+
+def conv2d_transpose(input: TensorLike, filters: TensorLike, output_shape, strides, padding="SAME",  # noqa: A002
+                     data_format="NHWC", dilations=None, name=None) -> Tensor:
+    """``tf.nn.conv2d_transpose``: filters (h, w, out, in), the explicit (N, H, W, C_out) output_shape."""
+    _nhwc(data_format, "conv2d_transpose")
+    return _conv2d_transpose(input, filters, strides, str(padding).lower(), None,
+                             1 if dilations is None else dilations,
                              [int(n) for n in getattr(output_shape, "numpy", lambda: output_shape)()])
 
 
@@ -163,16 +173,9 @@ swish = silu
 from chainrule.compat.tf.array_search import depth_to_space, space_to_depth  # noqa: E402,F401
 from chainrule.ops.depthwise import depthwise_conv2d as _depthwise_conv2d  # noqa: E402
 from chainrule.ops.depthwise import separable_conv2d as _separable_conv2d  # noqa: E402
-
-
-def _strides_hw(strides, fn: str) -> tuple[int, int]:
-    """TensorFlow's 4-number strides [1, sh, sw, 1] (or 2 numbers) as (sh, sw)."""
-    values = [int(s) for s in strides]
-    if len(values) == 4 and values[0] == values[3] == 1:
-        return values[1], values[2]
-    if len(values) == 2:
-        return values[0], values[1]
-    raise ValueError(f"tf.nn.{fn}: strides must be [1, stride_h, stride_w, 1], got {strides!r}")
+from chainrule.compat.tf.nn_moments import (normalize_moments, sufficient_statistics,  # noqa: E402,F401
+                                             weighted_moments, zero_fraction)
+from chainrule.compat.tf.pointwise_losses import log_poisson_loss, weighted_cross_entropy_with_logits  # noqa
 
 
 def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides, padding, data_format=None,  # noqa: A002
@@ -180,17 +183,12 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides, padding, da
     """Each input channel convolved with its own filters: ``filter`` (kh, kw, in_channels, multiplier), output
     channels in_channels * multiplier (channel c * multiplier + m from input channel c)."""
     _nhwc(data_format or "NHWC", "depthwise_conv2d")
-    return _depthwise_conv2d(input, filter, _strides_hw(strides, "depthwise_conv2d"), str(padding).lower(),
-                        dilations if dilations is not None else 1)
+    return _depthwise_conv2d(input, filter, strides, str(padding).lower(), 1 if dilations is None else dilations)
 
 
 def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike,  # noqa: A002
                      strides, padding, data_format=None, dilations=None, name=None) -> Tensor:
     """A depthwise convolution, then a 1x1 convolution with ``pointwise_filter`` (1, 1, in * multiplier, out)."""
     _nhwc(data_format or "NHWC", "separable_conv2d")
-    return _separable_conv2d(input, depthwise_filter, pointwise_filter, _strides_hw(strides, "separable_conv2d"),
-                        str(padding).lower(), dilations if dilations is not None else 1)
-
-
-from chainrule.compat.tf.ctc_decoders import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: E402,F401
-from chainrule.compat.tf.sampled_losses import nce_loss, sampled_softmax_loss  # noqa: E402,F401
+    return _separable_conv2d(input, depthwise_filter, pointwise_filter, strides, str(padding).lower(),
+                             1 if dilations is None else dilations)

@@ -18,6 +18,7 @@ array([0.    , 1.0986, 1.7918], dtype=float32)
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 
@@ -74,6 +75,12 @@ def zeta(x: TensorLike, q: TensorLike, name=None) -> Tensor:
 def polygamma(a: TensorLike, x: TensorLike, name=None) -> Tensor:
     """ψ⁽ᵃ⁾(x), the a-th derivative of digamma, for integer orders a >= 0 (differentiable in x)."""
     return _special.polygamma(a, _float(x))
+
+
+def lbeta(x: TensorLike, name=None) -> Tensor:
+    """``log B(x)`` of the last axis: ``Σ lgamma(x_i) - lgamma(Σ x_i)``."""
+    x = _float(x)
+    return ops.sum(_special.lgamma(x), -1) - _special.lgamma(ops.sum(x, -1))
 
 
 def erfinv(x: TensorLike, name=None) -> Tensor:
@@ -169,6 +176,45 @@ def nextafter(x1: TensorLike, x2: TensorLike, name=None) -> Tensor:
     return _kops.nextafter(x1, x2)
 
 
+def rint(x: TensorLike, name=None) -> Tensor:
+    """The nearest integer, halves to even (as a float); no gradient."""
+    return _kops.round(x)
+
+
+def scalar_mul(scalar, x: TensorLike, name=None) -> Tensor:
+    """``scalar * x`` for a number ``scalar``."""
+    if np.ndim(scalar.numpy() if isinstance(scalar, Tensor) else scalar) != 0:
+        raise ValueError(f"tf.math.scalar_mul: scalar must be a 0-D value, got shape {np.shape(scalar)}")
+    return as_tensor(x) * scalar
+
+
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> Tensor:
+    """The elementwise sum of tensors of one shape, as ``tf.add_n``."""
+    from chainrule.compat.tf.api import add_n
+
+    return add_n(inputs)
+
+
+def approx_max_k(operand: TensorLike, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True, name=None):
+    """``(values, indices)`` of the ``k`` largest entries along ``reduction_dimension`` (computed exactly)."""
+    return _top_k_along(operand, k, reduction_dimension, largest=True)
+
+
+def approx_min_k(operand: TensorLike, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True, name=None):
+    """``(values, indices)`` of the ``k`` smallest entries along ``reduction_dimension`` (computed exactly)."""
+    return _top_k_along(operand, k, reduction_dimension, largest=False)
+
+
+def _top_k_along(operand: TensorLike, k: int, axis: int, largest: bool):
+    x = as_tensor(operand)
+    moved = _kops.moveaxis(x, axis, -1)
+    values, indices = _kops.top_k(moved if largest else -moved, k)
+    values = values if largest else -values
+    return _kops.moveaxis(values, -1, axis), _kops.moveaxis(indices, -1, axis)
+
+
 def polyval(coeffs, x: TensorLike, name=None) -> Tensor:
     """``coeffs[0] x^(n-1) + ... + coeffs[n-1]`` by Horner's rule (a list of tensors or numbers)."""
     if not isinstance(coeffs, (list, tuple)):
@@ -232,7 +278,13 @@ def is_strictly_increasing(x: TensorLike, name=None) -> Tensor:
     return no_gradient(_monotonic, as_tensor(x), strict=True)
 
 
-__all__ = ["bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "betainc", "count_nonzero", "cumulative_logsumexp", "digamma",
-           "erfcinv", "erfinv", "igamma", "igammac", "in_top_k", "is_non_decreasing", "is_strictly_increasing",
-           "lgamma", "multiply_no_nan", "ndtri", "nextafter", "polygamma", "polyval", "reciprocal_no_nan",
-           "truncatediv", "truncatemod", "xdivy", "xlog1py", "xlogy", "zeta"]
+__all__ = ["accumulate_n", "approx_max_k", "approx_min_k", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e",
+           "betainc", "count_nonzero", "cumulative_logsumexp", "digamma", "erfcinv", "erfinv", "igamma",
+           "igammac", "in_top_k", "is_non_decreasing", "is_strictly_increasing", "lbeta", "lgamma",
+           "multiply_no_nan", "ndtri", "nextafter", "polygamma", "polyval", "reciprocal_no_nan", "rint",
+           "scalar_mul", "truncatediv", "truncatemod", "xdivy", "xlog1py", "xlogy", "zeta"]
+
+
+# tf.math.special: the special functions TensorFlow also lists there
+special = types.SimpleNamespace(bessel_i0=bessel_i0, bessel_i0e=bessel_i0e, bessel_i1=bessel_i1, bessel_i1e=bessel_i1e)
+__all__ += ["special"]

@@ -16,6 +16,8 @@ array([2, 0])
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 
 import numpy as np
 
@@ -23,6 +25,25 @@ from chainrule.compat.tf.ragged import RaggedTensor
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.layers.preprocessing import strings as _strings
 from chainrule.keras.layers.preprocessing.hash_functions import hash_bucket
+
+
+def _keeps_rows(fn):
+    """``fn`` (an op on each string) that, given a RaggedTensor, runs on its flat values and keeps its rows, as
+    TensorFlow dispatches its elementwise string ops (``to_number(split(s, ","))`` stays ragged)."""
+    first = next(iter(inspect.signature(fn).parameters))
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        value = args[0] if args else kwargs.get(first)
+        if not isinstance(value, RaggedTensor):
+            return fn(*args, **kwargs)
+        if args:
+            args = (value.flat_values,) + args[1:]
+        else:
+            kwargs = {**kwargs, first: value.flat_values}
+        return value.with_flat_values(fn(*args, **kwargs))
+
+    return wrapper
 
 
 def _text(input, who: str) -> np.ndarray:  # noqa: A002  (TensorFlow's argument name)
@@ -34,26 +55,31 @@ def _map(array: np.ndarray, function, dtype) -> Tensor:
     return Tensor._wrap(np.array(flat, dtype=dtype).reshape(array.shape))
 
 
+@_keeps_rows
 def lower(input, encoding: str = "", name=None) -> Tensor:  # noqa: A002
     """Lower-case: ASCII letters, or all of Unicode with ``encoding='utf-8'``."""
     return Tensor._wrap(_strings.lower(_text(input, "lower"), encoding))
 
 
+@_keeps_rows
 def upper(input, encoding: str = "", name=None) -> Tensor:  # noqa: A002
     """Upper-case: ASCII letters, or all of Unicode with ``encoding='utf-8'``."""
     return Tensor._wrap(_strings.upper(_text(input, "upper"), encoding))
 
 
+@_keeps_rows
 def regex_replace(input, pattern: str, rewrite: str, replace_global: bool = True, name=None) -> Tensor:  # noqa: A002
     """Replace the matches of ``pattern`` with ``rewrite`` (Python's ``re`` syntax, close to RE2's)."""
     return Tensor._wrap(_strings.regex_replace(_text(input, "regex_replace"), pattern, rewrite, replace_global))
 
 
+@_keeps_rows
 def strip(input, name=None) -> Tensor:  # noqa: A002
     """Leading and trailing whitespace removed."""
     return Tensor._wrap(np.char.strip(_text(input, "strip")))
 
 
+@_keeps_rows
 def length(input, unit: str = "BYTE", name=None) -> Tensor:  # noqa: A002
     """The length of each string in UTF-8 bytes (``unit='BYTE'``) or in characters (``'UTF8_CHAR'``)."""
     if unit not in ("BYTE", "UTF8_CHAR"):
@@ -107,6 +133,7 @@ def _reduce_join_rows(ragged: RaggedTensor, axis, keepdims: bool, separator: str
     return Tensor._wrap(joined[:, None] if keepdims else joined)
 
 
+@_keeps_rows
 def as_string(input, name=None) -> Tensor:  # noqa: A002
     """Numbers (or booleans) as their text."""
     array = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
@@ -178,6 +205,7 @@ def unicode_encode(input, output_encoding: str, errors: str = "replace", replace
     return Tensor._wrap(np.array(["".join(map(chr, row)) for row in points.tolist()], dtype=str))
 
 
+@_keeps_rows
 def to_number(string_tensor, out_type="float32", name=None) -> Tensor:
     """Each string parsed as a number of ``out_type`` (float32 by default); a string that is not one is an error
     naming it, as TensorFlow's StringToNumber."""
@@ -195,6 +223,7 @@ def to_number(string_tensor, out_type="float32", name=None) -> Tensor:
     return _map(_text(string_tensor, "to_number"), number, dtype)
 
 
+@_keeps_rows
 def substr(input, pos: int, len: int, unit: str = "BYTE", name=None) -> Tensor:  # noqa: A002
     """``len`` characters of each string from ``pos`` (negative from the end); bytes and characters are the same
     for ASCII, characters otherwise (``unit='UTF8_CHAR'``)."""
@@ -207,11 +236,13 @@ def substr(input, pos: int, len: int, unit: str = "BYTE", name=None) -> Tensor: 
     return _map(_text(input, "substr"), cut, str)
 
 
+@_keeps_rows
 def to_hash_bucket_fast(input, num_buckets: int, name=None) -> Tensor:  # noqa: A002
     """FarmHash ``Fingerprint64`` of each string modulo ``num_buckets``, int64."""
     return _map(_text(input, "to_hash_bucket_fast"), lambda s: hash_bucket(s, num_buckets), np.int64)
 
 
+@_keeps_rows
 def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:  # noqa: A002
     """SipHash-2-4 of each string under ``key`` (two integers) modulo ``num_buckets``, int64."""
     if len(key) != 2:

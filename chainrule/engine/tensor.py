@@ -31,6 +31,8 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
     if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith(("cupy", "array_api_strict")):
         return backend.xp.asarray(data)
     arr = np.asarray(data)
+    if arr.dtype.kind == "S" and any(x.endswith(b"\0") for x in np.array(data, dtype=object).ravel().tolist()):
+        return np.array(data, dtype=object)  # bytes ending in NUL: NumPy's bytes_ would drop those bytes
     if arr.dtype.kind == "f":
         arr = arr.astype(backend.floatx(), copy=False)
     elif arr.dtype.kind in "iu":

@@ -36,6 +36,14 @@ def test_py_function_decorator_form_gets_tensors():
     assert tf.py_function(lambda x: x + 1, [tf.constant(1)], Tout=tf.int32).numpy() == 2
 
 
+def test_bytes_ending_in_nul_keep_their_bytes():
+    # a serialized proto often ends in a NUL byte (an int64 feature of 0): NumPy's bytes_ would drop it
+    assert tf.constant(b"ab\x00").numpy() == b"ab\x00"
+    assert tf.constant([b"a\x00", b"b"]).numpy().tolist() == [b"a\x00", b"b"]
+    assert tf.py_function(lambda: b"\x08\x00", [], Tout=tf.string).numpy() == b"\x08\x00"
+    assert tf.constant(b"abc").numpy() == b"abc"
+
+
 def test_bool_tensor_is_an_index():
     assert [10, 20][tf.constant(True)] == 20
     assert tf.train.Int64List(value=[tf.constant(np.bool_(True)), tf.constant(7)]).value == [1, 7]

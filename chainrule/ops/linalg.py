@@ -17,6 +17,7 @@ from chainrule.engine.function import Function, op
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.math import _operands
 from chainrule.engine.tensor import Tensor, TensorLike
+from chainrule.utils.errors import InvalidArgumentError
 
 
 def _swap_last(x):
@@ -48,10 +49,11 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     a_shape, b_shape = np.shape(a), np.shape(b)
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a_shape} and {b_shape}")
-    if a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else 0]:
-        raise ValueError(f"matmul: shapes {a_shape} and {b_shape} are not aligned: the last dimension of a "
-                         f"({a_shape[-1]}) must equal the {'second-to-last' if len(b_shape) > 1 else 'only'} "
-                         f"dimension of b ({b_shape[-2 if len(b_shape) > 1 else 0]})")
+    if a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else 0]:  # (TensorFlow's eager error; also a ValueError)
+        raise InvalidArgumentError(None, None, f"matmul: shapes {a_shape} and {b_shape} are not aligned: the last "
+                                   f"dimension of a ({a_shape[-1]}) must equal the "
+                                   f"{'second-to-last' if len(b_shape) > 1 else 'only'} dimension of b "
+                                   f"({b_shape[-2 if len(b_shape) > 1 else 0]})")
     if len(a_shape) == 1 or len(b_shape) == 1:
         from chainrule.ops.shape import reshape
 

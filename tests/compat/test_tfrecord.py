@@ -221,3 +221,27 @@ def test_serialize_tensor_bytes_are_tensorflows_and_type_mismatch():
         b"\x08\x03\x12\x04\x12\x02\x08\x02\"\x08\x01\x00\x00\x00\x02\x00\x00\x00"
     with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
         tf.io.parse_tensor(tf.io.serialize_tensor(tf.constant([1.0])), tf.int64)
+
+
+def test_parse_single_sequence_example():
+    sequence = tf.train.SequenceExample()
+    sequence.context.feature["length"].int64_list.value.append(3)
+    for tokens in [[1, 2], [3], [4, 5, 6]]:
+        sequence.feature_lists.feature_list["tokens"].feature.add().int64_list.value.extend(tokens)
+    for i in range(3):
+        sequence.feature_lists.feature_list["frames"].feature.add().float_list.value.extend([i, i + 0.5])
+    context, sequences = tf.io.parse_single_sequence_example(
+        sequence.SerializeToString(), context_features={"length": tf.io.FixedLenFeature([], tf.int64)},
+        sequence_features={"tokens": tf.io.VarLenFeature(tf.int64),
+                           "frames": tf.io.FixedLenSequenceFeature([2], tf.float32),
+                           "absent": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+    assert int(context["length"]) == 3
+    assert tf.sparse.to_dense(sequences["tokens"]).numpy().tolist() == [[1, 2, 0], [3, 0, 0], [4, 5, 6]]
+    np.testing.assert_array_equal(sequences["frames"].numpy(), [[0, 0.5], [1, 1.5], [2, 2.5]])
+    assert sequences["absent"].shape == (0,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Feature list 'x' is required"):
+        tf.io.parse_single_sequence_example(sequence.SerializeToString(),
+                                            sequence_features={"x": tf.io.FixedLenSequenceFeature([], tf.int64)})
+    wrong = {"frames": tf.io.FixedLenSequenceFeature([3], tf.float32)}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Number of float values"):
+        tf.io.parse_single_sequence_example(sequence.SerializeToString(), sequence_features=wrong)

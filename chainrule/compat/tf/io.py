@@ -65,10 +65,11 @@ from chainrule.compat.tf.image_codecs import (decode_bmp, decode_gif, decode_ima
                                            decode_png, encode_jpeg, encode_png, is_jpeg)
 
 from chainrule.compat.tf.parsing import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature,  # noqa: E402
-                                         parse_example, parse_single_example)
+                                         parse_example, parse_single_example, parse_single_sequence_example)
 from chainrule.compat.tf.tensor_serialization import parse_tensor, serialize_tensor  # noqa: E402
 from chainrule.data.tfrecord import TFRecordOptions, TFRecordWriter  # noqa: E402
 
 __all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "TFRecordOptions", "TFRecordWriter", "VarLenFeature",
-           "parse_example", "parse_single_example", "parse_tensor", "serialize_tensor", "decode_bmp", "decode_gif",
-           "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_jpeg", "encode_png", "gfile", "is_jpeg", "read_file", "write_file"]
+           "parse_example", "parse_single_example", "parse_single_sequence_example", "parse_tensor", "serialize_tensor",
+           "decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_jpeg",
+           "encode_png", "gfile", "is_jpeg", "read_file", "write_file"]

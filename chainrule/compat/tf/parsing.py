@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule.compat.tf.dtypes import STRING, as_dtype
 from chainrule.compat.tf.errors import InvalidArgumentError
-from chainrule.compat.tf.example_proto import Example
+from chainrule.compat.tf.example_proto import Example, Features, SequenceExample
 from chainrule.compat.tf.sparse import SparseTensor
 from chainrule.engine.tensor import Tensor
 
@@ -213,4 +213,53 @@ def parse_single_example(serialized, features: dict, example_names=None, name=No
     return out
 
 
-__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example", "parse_single_example"]
+def _frames(sequence, key: str, spec) -> list | None:
+    """The frames of feature list ``key`` as one-feature Examples (None if the list is missing)."""
+    lists = sequence.feature_lists.feature_list
+    if key not in lists:
+        return None
+    return [Example(features=Features(feature={key: frame})) for frame in lists[key].feature]
+
+
+def parse_single_sequence_example(serialized, context_features: dict | None = None,
+                                  sequence_features: dict | None = None, example_name=None, name=None
+                                  ) -> tuple[dict, dict]:
+    """One serialized ``tf.train.SequenceExample`` to ``(context, sequences)``: the context parsed as an Example's
+    features, each sequence feature with one row per frame (FixedLenSequenceFeature: (frames, *shape);
+    VarLenFeature: a SparseTensor (frames, longest))."""
+    strings, shape = _serialized_list(serialized, "serialized")
+    if shape != ():
+        raise ValueError(f"parse_single_sequence_example: `serialized` must be a scalar string, got shape {shape}")
+    try:
+        sequence = SequenceExample.FromString(strings[0])
+    except Exception:  # protobuf's DecodeError
+        raise InvalidArgumentError(None, None, f"Could not parse example input, value: {strings[0][:40]!r}") from None
+    context = {}
+    if context_features:
+        _check_features(context_features)
+        whole = Example(features=sequence.context)
+        context = parse_single_example(np.array(whole.SerializeToString(), dtype=object), context_features)
+    sequences = {}
+    for key, spec in (sequence_features or {}).items():
+        if type(spec) not in (FixedLenSequenceFeature, VarLenFeature):
+            raise ValueError(f"Feature '{key}': a sequence feature must be FixedLenSequenceFeature or VarLenFeature, "
+                             f"got {spec!r}")
+        frames = _frames(sequence, key, spec)
+        if frames is None and isinstance(spec, FixedLenSequenceFeature) and not spec.allow_missing:
+            raise InvalidArgumentError(None, None, f"Name: <unknown>, Feature list '{key}' is required but could not "
+                                                   f"be found.  Did you mean to include it in "
+                                                   f"feature_list_dense_missing_assumed_empty or "
+                                                   f"feature_list_dense_defaults?")
+        frames = frames or []
+        if isinstance(spec, VarLenFeature):
+            sequences[key] = _var_len(frames, key, spec)
+        else:
+            fixed = FixedLenFeature(spec.shape, spec.dtype)
+            _, _, dtype = _kind(key, spec)
+            sequences[key] = Tensor._wrap(_fixed(frames, key, fixed) if frames else
+                                          np.zeros((0, *_shape(key, spec)), dtype))
+    return context, sequences
+
+
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example", "parse_single_example",
+           "parse_single_sequence_example"]

@@ -395,6 +395,11 @@ class Variable(Tensor):
         values = super().numpy()
         return values.copy() if isinstance(values, np.ndarray) else values  # (a scalar is a copy already)
 
+    def read_value(self) -> Tensor:
+        """The current value as a tensor that a later update does not change; the gradient flows to the variable
+        (as ``tf.identity``)."""
+        return self * 1
+
     def _update_in_place(self, other, ufunc: str, rebind):
         raise RuntimeError(f"`variable {_OPERATOR[ufunc]}= value` with Variables is not supported: use "
                            f"variable.{_METHOD[ufunc]}(value) to modify the variable, or "

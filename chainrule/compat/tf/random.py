@@ -30,7 +30,7 @@ from chainrule.ops import indexing as _indexing
 from chainrule.ops.creation import _shape
 from chainrule.ops.random import set_seed
 from chainrule.compat.tf.candidate_sampling import log_uniform_candidate_sampler, uniform_candidate_sampler
-from chainrule.compat.tf.random_generator import Generator, split
+from chainrule.compat.tf.random_generator import Generator, get_global_generator, set_global_generator, split
 
 
 def _generator(seed) -> np.random.Generator:
@@ -187,6 +187,6 @@ def stateless_categorical(logits: TensorLike, num_samples: int, seed, dtype="int
                         "stateless_categorical")
 
 
-__all__ = ["Generator", "categorical", "gamma", "log_uniform_candidate_sampler", "split", "normal", "poisson", "set_seed", "shuffle",
+__all__ = ["Generator", "categorical", "get_global_generator", "set_global_generator", "gamma", "log_uniform_candidate_sampler", "split", "normal", "poisson", "set_seed", "shuffle",
            "stateless_categorical", "uniform_candidate_sampler",
            "stateless_normal", "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform"]

@@ -211,19 +211,20 @@ def read_records(path: str, compression_type: str | None = None) -> Iterator[byt
 
 
 class TFRecordDataset(Dataset):
-    """The records of the TFRecord files ``filenames`` (a name, a list of names or a string tensor), file after
-    file, each a scalar string (bytes). ``compression_type`` is '' / None, 'GZIP' or 'ZLIB'; ``buffer_size`` and
+    """The records of the TFRecord files ``filenames`` (a name, a list of names, a string tensor or a Dataset of
+    names), file after file, each a scalar string (bytes). ``compression_type`` is '' / None, 'GZIP' or 'ZLIB'; ``buffer_size`` and
     ``num_parallel_reads`` are accepted as TensorFlow's (files are read one after another, in order)."""
 
     def __init__(self, filenames, compression_type: str | None = None, buffer_size: int | None = None,
                  num_parallel_reads: int | None = None, name: str | None = None):
-        paths = _paths(filenames)
+        names = filenames if isinstance(filenames, Dataset) else None  # a dataset of names is read as it goes
+        paths = None if names is not None else _paths(filenames)
         compression = _compression(compression_type, "compression_type")
         if buffer_size is not None and int(buffer_size) < 0:
             raise ValueError(f"`buffer_size` must be >= 0, got {buffer_size}")
 
         def records() -> Iterator[bytes]:
-            for path in paths:
+            for path in paths if names is None else (p for name in names for p in _paths(name)):
                 for record in read_records(path, compression):
                     yield np.array(record, dtype=object)  # not NumPy bytes_, which drops trailing NUL bytes
 

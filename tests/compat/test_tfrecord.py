@@ -245,3 +245,13 @@ def test_parse_single_sequence_example():
     wrong = {"frames": tf.io.FixedLenSequenceFeature([3], tf.float32)}
     with pytest.raises(tf.errors.InvalidArgumentError, match="Number of float values"):
         tf.io.parse_single_sequence_example(sequence.SerializeToString(), sequence_features=wrong)
+
+
+def test_filenames_from_a_dataset_and_interleave(tmp_path):
+    for i in range(2):
+        with tf.io.TFRecordWriter(str(tmp_path / f"{i}.tfrecord")) as writer:
+            writer.write(f"file {i}".encode())
+    files = tf.data.Dataset.list_files(str(tmp_path / "*.tfrecord"), shuffle=False)
+    assert list(tf.data.TFRecordDataset(files).as_numpy_iterator()) == [b"file 0", b"file 1"]
+    mixed = files.interleave(tf.data.TFRecordDataset, cycle_length=2)
+    assert sorted(mixed.as_numpy_iterator()) == [b"file 0", b"file 1"]

@@ -269,3 +269,22 @@ def test_clahe_against_a_pixel_by_pixel_transcription(clip_limit, grid, shape):
     np.testing.assert_allclose(unit(x / 255).numpy(), out / 255, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="tile_grid_size"):
         layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2))
+
+
+def test_mixing_in_a_tf_data_pipeline_feeds_fit():
+    x = np.random.default_rng(5).uniform(0, 255, (16, 8, 8, 3)).astype("float32")
+    y = np.eye(4, dtype="float32")[np.arange(16) % 4]
+    augment = layers.Pipeline([layers.RandomFlip(seed=0), layers.RandAugment(seed=1), layers.CutMix(seed=2),
+                               layers.MixUp(seed=3)])
+    ds = (cr.data.Dataset.from_tensor_slices({"images": x, "labels": y}).batch(8).map(augment)
+          .map(lambda d: (d["images"], d["labels"])))
+    batches = list(ds)
+    assert [tuple(b[0].shape) for b in batches] == [(8, 8, 8, 3)] * 2
+    for _, labels in batches:
+        np.testing.assert_allclose(labels.numpy().sum(axis=1), 1.0, rtol=1e-5)
+    again = [b[1].numpy() for b in ds]  # a second pass draws anew
+    assert not all(np.allclose(a, b[1].numpy()) for a, b in zip(again, batches))
+    model = keras.Sequential([keras.Input((8, 8, 3)), layers.Rescaling(1 / 255), layers.Flatten(),
+                              layers.Dense(4, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy")
+    assert np.isfinite(model.fit(ds, epochs=2, verbose=0).history["loss"]).all()

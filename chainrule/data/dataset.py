@@ -39,7 +39,7 @@ from chainrule.data import padding, parallel, sampling, streams
 from chainrule.data.map_context import dataset_function, freeze_closure
 from chainrule.data.options import Options, merge_options
 from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
-from chainrule.data.structure import Structure, leaves, map_structure, pack, stack_structures
+from chainrule.data.structure import Structure, is_composite, leaves, map_structure, pack, stack_structures
 from chainrule.engine.tensor import Tensor, as_tensor
 
 INFINITE_CARDINALITY = -1
@@ -997,15 +997,10 @@ def _merged(parts: list, make_blocks: Callable[[], bl.Blocks], inputs_only: int 
     return parts[0]._derived(make_blocks, cardinality, spec=spec, inputs=tuple(parts[1:]))
 
 
-def _composite(leaf: Any) -> bool:
-    """A composite tensor (tf.sparse.SparseTensor: indices, values, dense_shape) passes through whole."""
-    return all(hasattr(leaf, name) for name in ("indices", "values", "dense_shape"))
-
-
 def _leaf_spec(leaf: Any):
     if isinstance(leaf, Dataset):
         return DatasetSpec(leaf.element_spec)
-    if _composite(leaf):  # its rank and dtype; the dense shape varies from element to element
+    if is_composite(leaf):  # its rank and dtype; the dense shape varies from element to element
         return TensorSpec((None,) * int(np.shape(leaf.dense_shape)[0]), np.asarray(leaf.values.numpy()).dtype)
     return TensorSpec(np.shape(leaf), np.asarray(leaf).dtype)
 
@@ -1031,12 +1026,12 @@ def _types(spec: Structure) -> str:
 def _to_tensors(element: Structure) -> Structure:
     if type(element) is tuple and all(type(leaf) is np.ndarray for leaf in element):  # (x, y): no tree walk
         return tuple(as_tensor(leaf) for leaf in element)
-    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or _composite(leaf) else as_tensor(leaf),
+    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or is_composite(leaf) else as_tensor(leaf),
                          element)
 
 
 def _to_arrays(result: Structure) -> Structure:
-    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or _composite(leaf) else as_tensor(leaf).data,
+    return map_structure(lambda leaf: leaf if isinstance(leaf, Dataset) or is_composite(leaf) else as_tensor(leaf).data,
                          result)
 
 

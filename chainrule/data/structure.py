@@ -52,6 +52,26 @@ def columns(elements: Sequence[Structure]) -> list[list[Any]]:
     return [list(column) for column in zip(*(leaves(element) for element in elements))]
 
 
+def is_composite(leaf: Any) -> bool:
+    """A composite tensor (tf.sparse.SparseTensor: indices, values, dense_shape), which a dataset keeps whole."""
+    return all(hasattr(leaf, name) for name in ("indices", "values", "dense_shape"))
+
+
+def _stack_sparse(column: list, component: int) -> Any:
+    """Sparse elements batched as TensorFlow batches them: one SparseTensor with the batch index before each entry's
+    index, its dense shape the largest of each dimension."""
+    shapes = [np.asarray(leaf.dense_shape.data, dtype=np.int64) for leaf in column]
+    if len({len(shape) for shape in shapes}) > 1:
+        raise ValueError(f"Cannot batch sparse tensors of different ranks in component {component}: "
+                         f"{[len(shape) for shape in shapes]}")
+    rank = len(shapes[0])
+    indices = [np.asarray(leaf.indices.data, dtype=np.int64).reshape(-1, rank) for leaf in column]
+    batched = np.concatenate([np.column_stack([np.full(len(rows), b, np.int64), rows])
+                              for b, rows in enumerate(indices)])
+    values = np.concatenate([np.asarray(leaf.values.data) for leaf in column])
+    return type(column[0])(batched, values, [len(column), *np.max(shapes, axis=0).tolist()])
+
+
 def stack_structures(elements: Sequence[Structure]) -> Structure:
     """Stack same-shaped structures leaf by leaf along a new first axis (a batch).
 
@@ -63,6 +83,9 @@ def stack_structures(elements: Sequence[Structure]) -> Structure:
         if any(hasattr(leaf, "element_spec") for leaf in column):
             raise TypeError("Cannot batch a component that is a dataset (such as the windows of "
                             "Dataset.window); flatten it first, e.g. with flat_map(lambda w: w.batch(size))")
+        if is_composite(column[0]):
+            stacked.append(_stack_sparse(column, component))
+            continue
         try:
             stacked.append(np.stack(column))
         except ValueError:

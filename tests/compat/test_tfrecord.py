@@ -255,3 +255,20 @@ def test_filenames_from_a_dataset_and_interleave(tmp_path):
     assert list(tf.data.TFRecordDataset(files).as_numpy_iterator()) == [b"file 0", b"file 1"]
     mixed = files.interleave(tf.data.TFRecordDataset, cycle_length=2)
     assert sorted(mixed.as_numpy_iterator()) == [b"file 0", b"file 1"]
+
+
+def test_sparse_elements_batch_into_one_sparse_tensor(tmp_path):
+    path = str(tmp_path / "v.tfrecord")
+    with tf.io.TFRecordWriter(path) as writer:
+        for i in range(3):
+            writer.write(_example(v=list(range(10, 10 + i))).SerializeToString())
+    spec = {"v": tf.io.VarLenFeature(tf.int64)}
+    batches = list(tf.data.TFRecordDataset(path).map(lambda r: tf.io.parse_single_example(r, spec)).batch(2))
+    first = batches[0]["v"]
+    assert isinstance(first, tf.sparse.SparseTensor)
+    assert first.indices.numpy().tolist() == [[1, 0]] and first.dense_shape.numpy().tolist() == [2, 1]
+    assert tf.sparse.to_dense(batches[1]["v"]).numpy().tolist() == [[10, 11]]
+    # the same as parsing the batch at once
+    direct = tf.io.parse_example(np.array([r for r in tf.data.TFRecordDataset(path).as_numpy_iterator()][:2],
+                                          dtype=object), spec)["v"]
+    assert direct.indices.numpy().tolist() == first.indices.numpy().tolist()

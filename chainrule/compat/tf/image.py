@@ -375,3 +375,10 @@ from chainrule.compat.tf.image_filters import *  # noqa: E402,F401,F403  (sobel_
 from chainrule.compat.tf import image_filters as _image_filters  # noqa: E402
 
 __all__ += _image_filters.__all__
+from chainrule.compat.tf.image_nms import *  # noqa: E402,F401,F403  (non_max_suppression*, combined_non_max_suppression)
+from chainrule.compat.tf import image_nms as _image_nms  # noqa: E402
+
+__all__ += _image_nms.__all__
+from chainrule.compat.tf.image_crop_resize import crop_and_resize  # noqa: E402,F401
+
+__all__ += ["crop_and_resize"]

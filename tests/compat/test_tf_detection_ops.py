@@ -207,3 +207,29 @@ def test_crop_and_resize_gradients_reach_image_and_boxes():
 def test_crop_and_resize_bad_arguments(call, message):
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         call()
+
+
+def test_draw_bounding_boxes_outlines_clips_and_cycles_colors():
+    images = np.zeros((2, 6, 8, 3), np.float32)
+    boxes = np.array([[[0.2, 0.0, 0.8, 0.5], [0.5, 0.5, 1.5, 1.2]], [[0.6, 0.6, 0.2, 0.9], [-1, -1, -0.5, -0.5]]],
+                     np.float32)
+    colors = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    out = tf.image.draw_bounding_boxes(images, boxes, colors).numpy()
+    expected = np.zeros_like(images)
+    # box (0, 0): rows int(0.2*5)=1..int(0.8*5)=4, cols 0..int(0.5*7)=3, red
+    expected[0, 1, 0:4] = expected[0, 4, 0:4] = expected[0, 1:5, 0] = expected[0, 1:5, 3] = [1, 0, 0]
+    # box (0, 1): rows 2..7 (bottom edge outside, not drawn), cols 3..8 (right edge outside), green
+    expected[0, 2, 3:8] = expected[0, 2:6, 3] = [0, 1, 0]
+    np.testing.assert_array_equal(out, expected)  # image 1: an inverted box and one wholly outside: untouched
+    assert not images.any()  # the input is not drawn on
+
+
+def test_draw_bounding_boxes_default_palette_and_errors():
+    out = tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 4)), [[[0, 0, 1, 1]]], None).numpy()
+    np.testing.assert_array_equal(out[0, 0, 0], [1, 1, 0, 1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Channel depth should be"):
+        tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 2)), [[[0, 0, 1, 1]]], [[1, 1]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 3 channels"):
+        tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 3)), [[[0, 0, 1, 1]]], [[1, 1]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="boxes must be 3-D"):
+        tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 3)), [[0, 0, 1, 1]], [[1, 1, 1]])

@@ -382,3 +382,6 @@ __all__ += _image_nms.__all__
 from chainrule.compat.tf.image_crop_resize import crop_and_resize  # noqa: E402,F401
 
 __all__ += ["crop_and_resize"]
+from chainrule.compat.tf.image_draw import draw_bounding_boxes  # noqa: E402,F401
+
+__all__ += ["draw_bounding_boxes"]

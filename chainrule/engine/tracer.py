@@ -40,7 +40,7 @@ from typing import Any, Callable
 import numpy as np
 
 from chainrule import backend
-from chainrule.engine import function
+from chainrule.engine import function, tape
 from chainrule.engine.autograd import Graph, walk
 from chainrule.engine.function import GradMode
 from chainrule.engine.tensor import Tensor, Variable
@@ -483,6 +483,8 @@ class TracedFunction:
     def __call__(self, *args, **kwargs):
         if _eagerly or function.recorded is not None:  # eagerly, or inside a trace: the outer trace records it all
             return self.python_function(*args, **kwargs)
+        if tape._recording:  # a GradientTape outside wants gradients through it: a replay (or a trace, which
+            return self.python_function(*args, **kwargs)  # works on copies of the inputs) would cut them
         key, leaves = signature(args, kwargs)
         state = self._states.get(key)
         if type(state) is Program:

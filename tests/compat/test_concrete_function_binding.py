@@ -39,3 +39,21 @@ def test_nested_tensor_arguments_are_not_fixed():
 
     concrete = add_pair.get_concrete_function((tf.TensorSpec([2], tf.float32), tf.TensorSpec([2], tf.float32)))
     assert concrete((tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0]))).numpy().tolist() == [4.0, 6.0]
+
+
+def test_the_call_fills_the_parameters_left_free_as_the_guide():
+    class SimpleModel(tf.Module):  # (no super().__init__(), as the guide's)
+        def __init__(self):
+            self.bias = tf.Variable(0.0)
+            self.weight = tf.Variable(2.0)
+
+    def evaluate(model, x):
+        return model.weight * x + model.bias
+
+    model, x = SimpleModel(), tf.constant([10.0])
+    evaluate_no_bias = tf.function(evaluate).get_concrete_function(model, x)
+    assert evaluate_no_bias(x).numpy().tolist() == [20.0]
+    assert evaluate_no_bias(x=x).numpy().tolist() == [20.0]
+    with pytest.raises(TypeError, match="takes 1 arguments"):
+        evaluate_no_bias(model, x)
+    assert model.name == "simple_model" and "simple_model" in repr(model)

@@ -199,15 +199,21 @@ class ConcreteFunction:
         return self._signature
 
     def __call__(self, *args, **kwargs):
-        args, kwargs = self._function._canonical(args, kwargs)
-        if self._fixed:
+        if self._fixed:  # the call's arguments fill the other parameters, in order, as TensorFlow binds them
             names = list(inspect.signature(self._function.python_function).parameters)
-            for i in self._fixed:
-                if i < len(args) or (i < len(names) and names[i] in kwargs):
+            free = [name for i, name in enumerate(names) if i not in self._fixed]
+            fixed = {names[i]: value for i, value in self._fixed.items() if i < len(names)}
+            for name in kwargs:
+                if name in fixed:
                     raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: argument "
-                                    f"'{names[i] if i < len(names) else i}' was fixed to {self._fixed[i]!r} when the "
-                                    f"concrete function was made; call the tf.function itself to change it")
-            args = tuple(args) + tuple(self._fixed[i] for i in sorted(self._fixed) if i >= len(args))
+                                    f"'{name}' was fixed to {fixed[name]!r} when the concrete function was made; "
+                                    f"call the tf.function itself to change it")
+            if len(args) > len(free):
+                raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: the concrete "
+                                f"function takes {len(free)} arguments ({', '.join(free)}), got {len(args)}")
+            kwargs = {**dict(zip(free, args)), **kwargs, **fixed}
+            args = ()
+        args, kwargs = self._function._canonical(args, kwargs)
         if not _fits(self._signature, _trace_type(args, kwargs)):
             raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: the arguments do not "
                             f"fit the concrete function's signature {self._signature}")

@@ -112,8 +112,9 @@ class Module:
 
     @property
     def name(self) -> str:
-        """The name given to the constructor (or the class's name in snake case)."""
-        return self._name
+        """The name given to the constructor (or the class's name in snake case, also when a subclass's
+        ``__init__`` did not call ``super().__init__()``, as TensorFlow's guides' modules often do not)."""
+        return getattr(self, "_name", None) or to_snake_case(type(self).__name__)
 
     @property
     def name_scope(self) -> name_scope:
@@ -156,7 +157,7 @@ class Module:
         return method_with_name_scope
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__name__} object named {self._name!r}>"
+        return f"<{type(self).__module__}.{type(self).__name__} object named {self.name!r}>"
 
 
 def _attributes(obj, attribute_traversal_key) -> list[tuple[str, Any]]:

@@ -192,3 +192,4 @@ def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_
     _nhwc(data_format or "NHWC", "separable_conv2d")
     return _separable_conv2d(input, depthwise_filter, pointwise_filter, strides, str(padding).lower(),
                              1 if dilations is None else dilations)
+from chainrule.compat.tf.nn_conv_pool import conv1d, convolution, max_pool_with_argmax, pool  # noqa: E402,F401

@@ -125,3 +125,56 @@ def test_max_pool_with_argmax_output_is_differentiable():
     check_gradients(lambda a: tf.nn.max_pool_with_argmax(a, 2, 2, "SAME")[0], RNG.standard_normal((1, 5, 5, 2)))
     with pytest.raises(ValueError, match="data_format must be 'NHWC'"):
         tf.nn.max_pool_with_argmax(np.zeros((1, 4, 4, 1), "float32"), 2, 2, "VALID", data_format="NCHW")
+
+
+@pytest.mark.parametrize("depth_radius, bias, alpha, beta",
+                         [(5, 1.0, 1.0, 0.5), (2, 2.0, 1e-4, 0.75), (0, 1.0, 0.5, 1)])
+def test_local_response_normalization_matches_pytorch(depth_radius, bias, alpha, beta):
+    x = RNG.standard_normal((2, 3, 4, 9)).astype(np.float32)
+    got = tf.nn.local_response_normalization(x, depth_radius, bias, alpha, beta)
+    size = 2 * depth_radius + 1  # PyTorch divides alpha by the window size
+    expected = F.local_response_norm(torch.from_numpy(np.moveaxis(x, -1, 1)), size, alpha * size, beta, bias)
+    np.testing.assert_allclose(got.numpy(), np.moveaxis(expected.numpy(), 1, -1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(tf.nn.lrn(x, depth_radius, bias, alpha, beta).numpy(), got.numpy())
+
+
+def test_local_response_normalization_gradients_and_errors():
+    check_gradients(lambda a: tf.nn.lrn(a, depth_radius=1, bias=1.5, alpha=0.3, beta=0.75),
+                    RNG.standard_normal((1, 2, 2, 4)))
+    with pytest.raises(ValueError, match="must be 4-D"):
+        tf.nn.lrn(np.ones((2, 3), "float32"))
+    with pytest.raises(ValueError, match="depth_radius must be a non-negative int"):
+        tf.nn.lrn(np.ones((1, 1, 1, 3), "float32"), depth_radius=-1)
+
+
+def test_space_to_batch_tensorflow_examples():
+    x = np.arange(1, 17, dtype=np.float32).reshape(1, 4, 4, 1)
+    got = tf.space_to_batch(x, [2, 2], [[0, 0], [0, 0]]).numpy()
+    np.testing.assert_array_equal(got[..., 0], [[[1, 3], [9, 11]], [[2, 4], [10, 12]], [[5, 7], [13, 15]],
+                                                [[6, 8], [14, 16]]])
+    x = np.arange(1, 17, dtype=np.float32).reshape(2, 2, 4, 1)
+    got = tf.nn.space_to_batch(x, [2, 2], [[0, 0], [2, 0]]).numpy()
+    assert got.shape == (8, 1, 3, 1)
+    np.testing.assert_array_equal(got[:, 0, :, 0], [[0, 1, 3], [0, 9, 11], [0, 2, 4], [0, 10, 12], [0, 5, 7],
+                                                    [0, 13, 15], [0, 6, 8], [0, 14, 16]])
+    back = tf.batch_to_space(got, [2, 2], [[0, 0], [2, 0]])
+    np.testing.assert_array_equal(back.numpy(), x)
+
+
+def test_space_to_batch_is_how_dilated_convolution_works():
+    # atrous convolution = space_to_batch, a plain convolution, batch_to_space (TensorFlow's own decomposition)
+    x, w = RNG.standard_normal((2, 8, 8, 3)), RNG.standard_normal((3, 3, 3, 2))
+    blocks = tf.space_to_batch_nd(x, [2, 2], [[0, 0], [0, 0]])
+    got = tf.batch_to_space(tf.nn.conv2d(blocks, w, 1, "VALID"), [2, 2], [[0, 0], [0, 0]])
+    np.testing.assert_allclose(got.numpy(), tf.nn.conv2d(x, w, 1, "VALID", dilations=2).numpy(), atol=1e-10)
+    check_gradients(lambda a: tf.batch_to_space(tf.space_to_batch(a, [2], [[1, 1]]) * 2.0, [2], [[1, 0]]),
+                    RNG.standard_normal((2, 4, 3)))
+
+
+def test_space_to_batch_errors():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not divisible by block_shape"):
+        tf.space_to_batch(np.zeros((1, 3, 4, 1)), [2, 2], [[0, 0], [0, 0]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="paddings must be non-negative with shape"):
+        tf.space_to_batch(np.zeros((1, 4, 4, 1)), [2, 2], [[0, 0]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not divisible by the product of block sizes"):
+        tf.batch_to_space(np.zeros((3, 2, 2, 1)), [2, 2], [[0, 0], [0, 0]])

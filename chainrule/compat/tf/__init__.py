@@ -70,6 +70,8 @@ from chainrule.compat.tf.array_search import (depth_to_space, extract_volume_pat
                                               histogram_fixed_width, histogram_fixed_width_bins, searchsorted,
                                               space_to_depth, unique, unique_with_counts, unravel_index)
 from chainrule.compat.tf.segments import bincount  # noqa: E402
+from chainrule.compat.tf.space_batch import (batch_to_space, batch_to_space_nd, space_to_batch,  # noqa: E402
+                                             space_to_batch_nd)
 # TensorFlow 2's initializer names (tf.random_normal_initializer()(shape)), which are Keras's initializers
 from chainrule.keras.initializers import (Ones as ones_initializer, RandomNormal as random_normal_initializer,  # noqa
                                           RandomUniform as random_uniform_initializer, Zeros as zeros_initializer)

@@ -42,6 +42,7 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
 
 
 _INT32 = np.iinfo(np.int32)
+_BYTES_STRING = string_dtype(np.dtype(np.bytes_))
 
 
 def _check_can_require_grad(arr: np.ndarray) -> None:
@@ -114,6 +115,8 @@ class Tensor:
         dtype = self.data.dtype
         if not isinstance(dtype, np.dtype):
             dtype = backend.numpy_dtype(dtype)  # a NumPy dtype on every backend
+        if dtype.kind == "O":  # bytes a NumPy bytes_ array cannot hold (a TFRecord, a file's contents): tf.string
+            return _BYTES_STRING
         return dtype if dtype.kind not in "US" else string_dtype(dtype)  # text: tf.string, which equals "string"
 
     @property

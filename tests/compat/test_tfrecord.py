@@ -45,6 +45,8 @@ def test_round_trip_and_file_bytes(tmp_path, compression):
     plain = {None: lambda b: b, "": lambda b: b, "GZIP": gzip.decompress, "ZLIB": zlib.decompress}[compression](raw)
     assert plain == _framed(RECORDS)
     assert list(tf.data.TFRecordDataset(path, compression_type=compression).as_numpy_iterator()) == RECORDS
+    for record in tf.data.TFRecordDataset(path, compression_type=compression):  # binary bytes are tf.string too
+        assert record.dtype == tf.string and tf.string == record.dtype and "dtype=string" in repr(record)
 
 
 def test_options_object_str_record_and_tensor_record(tmp_path):

@@ -8,7 +8,7 @@ The tutorial's code cells are kept as written, except:
 - `n_observations = int(1e4)` is 1000 (marked), so the default run stays fast;
 - the two photos `tf.keras.utils.get_file` downloads are JPEGs of the real sizes made here (the network fetch is the
   only thing replaced, so get_file's own caching runs, into `KERAS_HOME` set to a temporary folder);
-- `_int64_feature(True)` is `_int64_feature(int(True))`: the installed protobuf (>= 6) refuses a Python bool in an
+- `_int64_feature(True)` is `_int64_feature(int(True))`: the installed protobuf (7.36, upb) refuses a Python bool in an
   int64 field, as it does under TensorFlow;
 - the `!du -sh` shell lines are `os.path.getsize`;
 - lines marked `# test:` check what the program produces.
@@ -69,7 +69,7 @@ def test_tfrecord_tutorial(tmp_path, monkeypatch, capsys):
 
     print(_float_feature(np.exp(1)))
 
-    print(_int64_feature(int(True)))  # test: True in the tutorial; protobuf >= 6 refuses a bool for int64
+    print(_int64_feature(int(True)))  # test: True in the tutorial; this protobuf refuses a bool for int64
     print(_int64_feature(1))
 
     feature = _float_feature(np.exp(1))

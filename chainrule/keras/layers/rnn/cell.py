@@ -121,9 +121,15 @@ class RecurrentCell(Layer):
             h_tm1 = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
         return inputs, h_tm1
 
-    def get_initial_state(self, batch_size: int | None = None) -> list[Tensor]:
+    def get_initial_state(self, batch_size: int | None = None, dtype=None, inputs=None) -> list[Tensor]:
+        """Zero states for ``batch_size`` rows. tf.keras 2's forms work too: ``get_initial_state(inputs=x)`` (or x
+        first), and ``dtype``, as TensorFlow's guides call it (``batch_size=tf.shape(x)[1], dtype=tf.float32``)."""
+        if inputs is None and getattr(batch_size, "ndim", 0):  # tf.keras 2's first argument: a batch of inputs
+            inputs, batch_size = batch_size, None
+        if batch_size is None and inputs is not None:
+            batch_size = inputs.shape[0]
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
-        return [zeros((batch_size, n), dtype=self.compute_dtype) for n in sizes]
+        return [zeros((int(batch_size), n), dtype=dtype or self.compute_dtype) for n in sizes]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.kernels import special as special_kernels
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.broadcast import unbroadcast
@@ -102,7 +103,6 @@ def cbrt(x: TensorLike) -> Tensor:
 
 
 # --- erfinv --------------------------------------------------------------------------------------------------------
-_erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def _erfinv(x: np.ndarray) -> np.ndarray:
@@ -118,7 +118,7 @@ def _erfinv(x: np.ndarray) -> np.ndarray:
     inside = np.abs(x) < 1
     y = np.where(w < 5.0, p_central, p_tail) * np.where(inside, x, 0.0)
     for _ in range(3):
-        step = (np.asarray(_erf(y), dtype=np.float64) - x) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
+        step = (special_kernels.erf(y) - x) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
         y = np.where(inside, y - step, y)
     y = np.where(np.abs(x) == 1, np.sign(x) * np.inf, y)
     return np.where(np.abs(x) > 1, np.nan, y)

@@ -153,3 +153,6 @@ from chainrule.compat.tf.math import l2_normalize  # noqa: E402,F401
 
 __all__ += linalg_decompositions.__all__ + ["einsum", "global_norm", "l2_normalize", "tensordot"]
 del linalg_decompositions
+from chainrule.compat.tf.linalg_matrix_functions import logm, sqrtm, tridiagonal_matmul  # noqa: E402,F401
+
+__all__ += ["logm", "sqrtm", "tridiagonal_matmul"]

@@ -267,21 +267,25 @@ def normalize(tensor: TensorLike, ord="euclidean", axis=None, name=None) -> tupl
     return x / size, size
 
 
-def _tridiagonal_matrix(diagonals, diagonals_format: str) -> Tensor:
-    """The dense (..., M, M) matrix of tridiagonal ``diagonals`` in TensorFlow's 'compact' ((..., 3, M): super-
-    diagonal (last entry unused), diagonal, subdiagonal (first entry unused)), 'sequence' or 'matrix' format."""
-    if diagonals_format == "matrix":
-        return _at_least_matrix(diagonals, "tridiagonal_solve")
+def tridiagonal_parts(diagonals, diagonals_format: str, fn: str) -> tuple[Tensor, Tensor, Tensor]:
+    """(superdiagonal, diagonal, subdiagonal) from TensorFlow's 'compact' ((..., 3, M): superdiagonal (last entry
+    unused), diagonal, subdiagonal (first entry unused)) or 'sequence' format."""
     if diagonals_format == "sequence":
-        upper, middle, lower = (as_tensor(d) for d in diagonals)
-    elif diagonals_format == "compact":
+        return tuple(as_tensor(d) for d in diagonals)  # type: ignore[return-value]
+    if diagonals_format == "compact":
         diagonals = as_tensor(diagonals)
         if diagonals.ndim < 2 or diagonals.shape[-2] != 3:
-            raise ValueError(f"tf.linalg.tridiagonal_solve: compact diagonals must have shape (..., 3, M), got "
+            raise ValueError(f"tf.linalg.{fn}: compact diagonals must have shape (..., 3, M), got "
                              f"{tuple(diagonals.shape)}")
-        upper, middle, lower = diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :]
-    else:
-        raise ValueError(f"tf.linalg.tridiagonal_solve: unrecognized diagonals_format {diagonals_format!r}")
+        return diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :]
+    raise ValueError(f"tf.linalg.{fn}: unrecognized diagonals_format {diagonals_format!r}")
+
+
+def _tridiagonal_matrix(diagonals, diagonals_format: str) -> Tensor:
+    """The dense (..., M, M) matrix of tridiagonal ``diagonals`` in 'compact', 'sequence' or 'matrix' format."""
+    if diagonals_format == "matrix":
+        return _at_least_matrix(diagonals, "tridiagonal_solve")
+    upper, middle, lower = tridiagonal_parts(diagonals, diagonals_format, "tridiagonal_solve")
     m = middle.shape[-1]
     dtype = middle.dtype
     above = np.eye(m, k=1, dtype=dtype)   # (i, i + 1) holds upper[i]

@@ -178,3 +178,46 @@ def test_space_to_batch_errors():
         tf.space_to_batch(np.zeros((1, 4, 4, 1)), [2, 2], [[0, 0]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="not divisible by the product of block sizes"):
         tf.batch_to_space(np.zeros((3, 2, 2, 1)), [2, 2], [[0, 0], [0, 0]])
+
+
+def _reference_dilation(x, w, strides, rates, padding):
+    n, h, wd, c = x.shape
+    kh, kw, _ = w.shape
+    eff = ((kh - 1) * rates[0] + 1, (kw - 1) * rates[1] + 1)
+    if padding == "SAME":
+        out = (-(-h // strides[0]), -(-wd // strides[1]))
+        pad_top = max((out[0] - 1) * strides[0] + eff[0] - h, 0) // 2
+        pad_left = max((out[1] - 1) * strides[1] + eff[1] - wd, 0) // 2
+    else:
+        out = ((h - eff[0]) // strides[0] + 1, (wd - eff[1]) // strides[1] + 1)
+        pad_top = pad_left = 0
+    y = np.full((n, *out, c), -np.inf)
+    for i in range(out[0]):
+        for j in range(out[1]):
+            for dy in range(kh):
+                for dx in range(kw):
+                    r, s = i * strides[0] + dy * rates[0] - pad_top, j * strides[1] + dx * rates[1] - pad_left
+                    if 0 <= r < h and 0 <= s < wd:
+                        y[:, i, j] = np.maximum(y[:, i, j], x[:, r, s] + w[dy, dx])
+    return y
+
+
+@pytest.mark.parametrize("strides, rates, padding", [((1, 1), (1, 1), "VALID"), ((2, 1), (1, 2), "SAME"),
+                                                     ((1, 2), (2, 1), "VALID"), ((2, 2), (1, 1), "SAME")])
+def test_dilation2d_and_erosion2d_match_reference(strides, rates, padding):
+    x, w = RNG.standard_normal((2, 7, 8, 3)), RNG.standard_normal((2, 3, 3))
+    got = tf.nn.dilation2d(x, w, [1, *strides, 1], padding, "NHWC", [1, *rates, 1])
+    np.testing.assert_allclose(got.numpy(), _reference_dilation(x, w, strides, rates, padding), atol=1e-12)
+    eroded = tf.nn.erosion2d(x, w, [1, *strides, 1], padding, "NHWC", [1, *rates, 1])
+    np.testing.assert_allclose(eroded.numpy(), -_reference_dilation(-x, w[::-1, ::-1], strides, rates, padding),
+                               atol=1e-12)
+
+
+def test_dilation2d_gradients_and_errors():
+    x, w = RNG.standard_normal((1, 5, 5, 2)), RNG.standard_normal((2, 2, 2))  # continuous: no ties
+    check_gradients(lambda a, b: tf.nn.dilation2d(a, b, [1, 1, 1, 1], "SAME", "NHWC", [1, 1, 1, 1]), x, w)
+    check_gradients(lambda a, b: tf.nn.erosion2d(a, b, 2, "VALID", "NHWC", 1), x, w)
+    with pytest.raises(ValueError, match="filters must be 3-D"):
+        tf.nn.dilation2d(x, np.zeros((2, 2, 3)), 1, "VALID", "NHWC", 1)
+    with pytest.raises(ValueError, match="data_format must be 'NHWC'"):
+        tf.nn.dilation2d(x, w, 1, "VALID", "NCHW", 1)

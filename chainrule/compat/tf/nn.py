@@ -195,3 +195,4 @@ def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_
 from chainrule.compat.tf.nn_conv_pool import conv1d, convolution, max_pool_with_argmax, pool  # noqa: E402,F401
 from chainrule.compat.tf.nn_lrn import local_response_normalization, lrn  # noqa: E402,F401
 from chainrule.compat.tf.space_batch import batch_to_space, space_to_batch, space_to_batch_nd  # noqa: E402,F401
+from chainrule.compat.tf.nn_morphology import dilation2d, erosion2d  # noqa: E402,F401

@@ -233,3 +233,55 @@ def test_draw_bounding_boxes_default_palette_and_errors():
         tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 3)), [[[0, 0, 1, 1]]], [[1, 1]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="boxes must be 3-D"):
         tf.image.draw_bounding_boxes(np.zeros((1, 3, 3, 3)), [[0, 0, 1, 1]], [[1, 1, 1]])
+
+
+def _reference_ms_ssim(x, y, max_val, factors, size, sigma=1.5, k1=0.01, k2=0.03):
+    """TensorFlow's MS-SSIM with plain NumPy loops (valid Gaussian windows, edge-repeating halving)."""
+    g = np.exp(-0.5 * ((np.arange(size) - (size - 1) / 2) / sigma) ** 2)
+    window = np.outer(g, g) / np.outer(g, g).sum()
+
+    def mean(a):
+        h, w = a.shape[1] - size + 1, a.shape[2] - size + 1
+        return np.stack([[np.einsum("nijc,ij->nc", a[:, i:i + size, j:j + size], window) for j in range(w)]
+                         for i in range(h)], axis=1).transpose(2, 0, 1, 3)
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    terms = []
+    for scale in range(len(factors)):
+        if scale:
+            x, y = [np.pad(a, ((0, 0), (0, a.shape[1] % 2), (0, a.shape[2] % 2), (0, 0)), mode="symmetric")
+                    for a in (x, y)]
+            x, y = [a.reshape(a.shape[0], a.shape[1] // 2, 2, a.shape[2] // 2, 2, -1).mean(axis=(2, 4))
+                    for a in (x, y)]
+        mx, my = mean(x), mean(y)
+        lum = (2 * mx * my + c1) / (mx ** 2 + my ** 2 + c1)
+        cs = (2 * (mean(x * y) - mx * my) + c2) / (mean(x * x) - mx ** 2 + mean(y * y) - my ** 2 + c2)
+        value = (lum * cs).mean(axis=(1, 2)) if scale == len(factors) - 1 else cs.mean(axis=(1, 2))
+        terms.append(np.maximum(value, 0) ** factors[scale])
+    return np.prod(terms, axis=0).mean(axis=-1)
+
+
+def test_ssim_multiscale_matches_reference_and_ssim_at_one_scale():
+    rng = np.random.default_rng(5)
+    x = rng.random((2, 37, 42, 3))
+    y = np.clip(x + 0.15 * rng.standard_normal(x.shape), 0, 1)
+    factors = (0.2, 0.3, 0.5)
+    got = tf.image.ssim_multiscale(x, y, 1.0, power_factors=factors, filter_size=5)
+    assert got.shape == (2,)
+    np.testing.assert_allclose(got.numpy(), _reference_ms_ssim(x, y, 1.0, factors, 5), rtol=1e-10)
+    one_scale = tf.image.ssim_multiscale(x, y, 1.0, power_factors=(1.0,), filter_size=7)
+    np.testing.assert_allclose(one_scale.numpy(), tf.image.ssim(x, y, 1.0, filter_size=7).numpy(), rtol=1e-10)
+    batched = tf.image.ssim_multiscale(np.stack([x, y]), np.stack([y, x]), 1.0, power_factors=factors, filter_size=5)
+    assert batched.shape == (2, 2)
+
+
+def test_ssim_multiscale_gradient_and_errors():
+    rng = np.random.default_rng(6)
+    x = rng.random((1, 12, 12, 1))
+    y = x + 0.1 * rng.standard_normal(x.shape)  # correlated: every contrast-structure term stays positive
+    check_gradients(lambda a: tf.image.ssim_multiscale(a, y, 1.0, power_factors=(0.4, 0.6), filter_size=3), x,
+                    atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="smaller than filter_size=11"):
+        tf.image.ssim_multiscale(x, y, 1.0)
+    with pytest.raises(ValueError, match="must have the same shape"):
+        tf.image.ssim_multiscale(x, y[:, :10], 1.0)

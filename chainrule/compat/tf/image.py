@@ -385,3 +385,6 @@ __all__ += ["crop_and_resize"]
 from chainrule.compat.tf.image_draw import draw_bounding_boxes  # noqa: E402,F401
 
 __all__ += ["draw_bounding_boxes"]
+from chainrule.compat.tf.image_ssim_multiscale import ssim_multiscale  # noqa: E402,F401
+
+__all__ += ["ssim_multiscale"]

@@ -66,6 +66,8 @@ from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repe
 from chainrule.keras.ops.core import custom_gradient  # noqa: E402  (tf.custom_gradient: f returns (y, grad_fn))
 from chainrule.compat.tf.math import floor, reduce_prod, round, sign, truediv  # noqa: E402,A004
 from chainrule.compat.tf import bitwise  # noqa: E402  (tf.bitwise: and, or, xor, invert, shifts)
+from chainrule.compat.tf import debugging, sets  # noqa: E402  (tf.debugging.set_log_device_placement; tf.sets)
+from chainrule.compat.tf.debugging import ensure_shape  # noqa: E402
 from chainrule.compat.tf.array_search import (depth_to_space, extract_volume_patches,  # noqa: E402
                                               histogram_fixed_width, histogram_fixed_width_bins, searchsorted,
                                               space_to_depth, unique, unique_with_counts, unravel_index)
@@ -92,5 +94,6 @@ _wrap_namespace(nn.__dict__, "nn.")
 _wrap_namespace(signal.__dict__, "signal.")
 
 _HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences",
+                   "ctc_decoders", "example_proto", "parsing", "sampled_losses", "tensor_serialization",
                    "tensor_array")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

@@ -196,3 +196,7 @@ from chainrule.compat.tf.nn_conv_pool import conv1d, convolution, max_pool_with_
 from chainrule.compat.tf.nn_lrn import local_response_normalization, lrn  # noqa: E402,F401
 from chainrule.compat.tf.space_batch import batch_to_space, space_to_batch, space_to_batch_nd  # noqa: E402,F401
 from chainrule.compat.tf.nn_morphology import dilation2d, erosion2d  # noqa: E402,F401
+
+
+from chainrule.compat.tf.ctc_decoders import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: E402,F401
+from chainrule.compat.tf.sampled_losses import nce_loss, sampled_softmax_loss  # noqa: E402,F401

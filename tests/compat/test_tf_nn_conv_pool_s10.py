@@ -221,3 +221,22 @@ def test_dilation2d_gradients_and_errors():
         tf.nn.dilation2d(x, np.zeros((2, 2, 3)), 1, "VALID", "NHWC", 1)
     with pytest.raises(ValueError, match="data_format must be 'NHWC'"):
         tf.nn.dilation2d(x, w, 1, "VALID", "NCHW", 1)
+
+
+def test_dilated_pool_matches_pytorch_and_tensorflow_same_rule():
+    x = RNG.standard_normal((2, 9, 10, 3))
+    got = tf.nn.pool(x, [2, 3], "MAX", padding="VALID", dilations=[2, 3])
+    expected = F.max_pool2d(torch.from_numpy(np.moveaxis(x, -1, 1)), (2, 3), 1, dilation=(2, 3))
+    np.testing.assert_allclose(got.numpy(), np.moveaxis(expected.numpy(), 1, -1))
+    # average: each output the mean of its dilated window
+    avg = tf.nn.pool(x[:, :, 0, :], [3], "AVG", dilations=[2]).numpy()
+    np.testing.assert_allclose(avg, (x[:, 0:5, 0] + x[:, 2:7, 0] + x[:, 4:9, 0]) / 3)
+    # 'SAME' zero-pads by (window - 1) * rate and pools 'VALID', as TensorFlow's space-to-batch route does
+    same = tf.nn.pool(x, [3, 2], "MAX", padding="SAME", dilations=[2, 2])
+    padded = np.pad(x, ((0, 0), (2, 2), (1, 1), (0, 0)))
+    np.testing.assert_allclose(same.numpy(), tf.nn.pool(padded, [3, 2], "MAX", dilations=[2, 2]).numpy())
+    assert same.shape == x.shape
+    check_gradients(lambda a: tf.nn.pool(a, [2, 2], "AVG", padding="SAME", dilations=2, data_format="NCHW"),
+                    RNG.standard_normal((1, 2, 5, 4)))
+    with pytest.raises(ValueError, match="strides > 1 not supported in conjunction with dilation_rate > 1"):
+        tf.nn.pool(x, [2, 2], "MAX", strides=2, dilations=2)

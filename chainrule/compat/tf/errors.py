@@ -15,4 +15,10 @@ from __future__ import annotations
 from chainrule.utils.errors import (DataLossError, InvalidArgumentError, NotFoundError, OpError,  # noqa: F401
                                     OutOfRangeError)
 
+
+def invalid_argument(message: str) -> InvalidArgumentError:
+    """TensorFlow's InvalidArgumentError (node_def and op unknown) carrying ``message``, for ops that raise it."""
+    return InvalidArgumentError(None, None, message)
+
+
 __all__ = ["DataLossError", "InvalidArgumentError", "NotFoundError", "OpError", "OutOfRangeError"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.compat.tf.image_nms import invalid_argument
+from chainrule.compat.tf.errors import invalid_argument
 
 
 def _sample_points(low: Tensor, high: Tensor, size: int, extent: int) -> Tensor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.compat.tf.image_nms import invalid_argument
+from chainrule.compat.tf.errors import invalid_argument
 
 # TensorFlow's colours (RGBA) for boxes drawn without a colour table, cycled over the boxes
 DEFAULT_COLORS = ((1, 1, 0, 1), (0, 0, 1, 1), (1, 0, 0, 1), (0, 1, 0, 1), (0.5, 0, 0.5, 1), (0.5, 0.5, 0, 1),

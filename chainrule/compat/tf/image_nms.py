@@ -18,12 +18,7 @@ import heapq
 import numpy as np
 
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.utils.errors import InvalidArgumentError
-
-
-def invalid_argument(message: str) -> InvalidArgumentError:
-    """TensorFlow's InvalidArgumentError (node_def and op unknown) carrying ``message``."""
-    return InvalidArgumentError(None, None, message)
+from chainrule.compat.tf.errors import invalid_argument
 
 
 def _array(x: TensorLike, dtype=None) -> np.ndarray:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.backend.kernels.pooling import max_pool_numpy
+from chainrule import ops
+from chainrule.compat.tf.space_batch import batch_to_space, space_to_batch
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops import conv as _conv
 from chainrule.ops.conv import out_size, per_axis, resolve_padding
@@ -93,7 +95,8 @@ def convolution(input: TensorLike, filters: TensorLike, strides=None, padding: s
 def pool(input: TensorLike, window_shape, pooling_type: str, strides=None, padding: str = "VALID",  # noqa: A002
          data_format: str | None = None, dilations=None, name=None) -> Tensor:
     """``tf.nn.pool``: N-D 'MAX' or 'AVG' pooling over ``window_shape`` (N ints), ``strides`` defaulting to 1 (not to
-    the window, unlike max_pool2d); 'SAME' averages count only real elements, as TensorFlow."""
+    the window, unlike max_pool2d); 'SAME' averages count only real elements, as TensorFlow; ``dilations`` > 1
+    (with strides 1) pool every rate-th element."""
     x = as_tensor(input)
     rank = _spatial_rank(x, "pool")
     window = per_axis(window_shape, rank, "window_shape", "tf.nn.pool")
@@ -103,12 +106,31 @@ def pool(input: TensorLike, window_shape, pooling_type: str, strides=None, paddi
     kind = str(pooling_type).upper()
     if kind not in ("MAX", "AVG"):
         raise ValueError(f"tf.nn.pool: pooling_type must be 'AVG' or 'MAX', got {pooling_type!r}")
-    if dilations is not None and any(d != 1 for d in per_axis(dilations, rank, "dilations", "tf.nn.pool")):
-        raise NotImplementedError(f"tf.nn.pool: dilations={dilations!r}: chainrule pools undilated windows only")
     strides = per_axis(1 if strides is None else strides, rank, "strides", "tf.nn.pool")
+    rates = per_axis(1 if dilations is None else dilations, rank, "dilations", "tf.nn.pool")
     first = _channels_first(data_format, rank, "pool")
+    x = _to_last(x, first)
+    if any(r != 1 for r in rates):
+        if any(s != 1 for s in strides):
+            raise ValueError("tf.nn.pool: strides > 1 not supported in conjunction with dilation_rate > 1")
+        return _to_first(_dilated_pool(x, window, kind, padding, rates), first)
     size, step = (window[0], strides[0]) if rank == 1 else (window, strides)
-    return _to_first(_POOLS[kind, rank](_to_last(x, first), size, step, padding), first)
+    return _to_first(_POOLS[kind, rank](x, size, step, padding), first)
+
+
+def _dilated_pool(x: Tensor, window, kind: str, padding: str, rates) -> Tensor:
+    """TensorFlow's dilated pooling: 'SAME' zero-pads by (window - 1) * rate (the zeros take part, as in TF's
+    space-to-batch route), then every rate-th element pools in its own batch entry, and the entries interleave back."""
+    if str(padding).upper() == "SAME":
+        extra = [(k - 1) * r for k, r in zip(window, rates)]
+        x = ops.pad(x, [(0, 0), *[(e // 2, e - e // 2) for e in extra], (0, 0)])
+    elif str(padding).upper() != "VALID":
+        raise ValueError(f"tf.nn.pool: padding must be 'VALID' or 'SAME', got {padding!r}")
+    tails = [(-n) % r for n, r in zip(x.shape[1:-1], rates)]  # pad each axis to a multiple of its rate
+    blocks = space_to_batch(x, rates, [(0, t) for t in tails])
+    size = window[0] if len(window) == 1 else window
+    pooled = _POOLS[kind, len(window)](blocks, size, 1, "valid")
+    return batch_to_space(pooled, rates, [(0, t) for t in tails])
 
 
 def max_pool_with_argmax(input: TensorLike, ksize, strides, padding: str, data_format: str = "NHWC",  # noqa: A002

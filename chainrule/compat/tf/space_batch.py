@@ -15,7 +15,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.compat.tf.image_nms import invalid_argument
+from chainrule.compat.tf.errors import invalid_argument
 
 
 def _block_and_pairs(x: Tensor, block_shape, pairs, pairs_name: str, fn: str) -> tuple[list[int], np.ndarray]:

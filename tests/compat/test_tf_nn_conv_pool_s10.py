@@ -240,3 +240,28 @@ def test_dilated_pool_matches_pytorch_and_tensorflow_same_rule():
                     RNG.standard_normal((1, 2, 5, 4)))
     with pytest.raises(ValueError, match="strides > 1 not supported in conjunction with dilation_rate > 1"):
         tf.nn.pool(x, [2, 2], "MAX", strides=2, dilations=2)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_generic_max_pool_and_avg_pool_take_any_rank_and_tensorflow_ksize_forms(rank):
+    x = RNG.standard_normal((2, *(6, 5, 4)[:rank], 3)).astype(np.float32)
+    torch_x = torch.from_numpy(np.moveaxis(x, -1, 1))
+    expected_max = np.moveaxis((F.max_pool1d, F.max_pool2d, F.max_pool3d)[rank - 1](torch_x, 2, 1).numpy(), 1, -1)
+    expected_avg = np.moveaxis((F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[rank - 1](torch_x, 2, 2).numpy(), 1, -1)
+    np.testing.assert_allclose(tf.nn.max_pool(x, [1, *[2] * rank, 1], [1] * (rank + 2), "VALID").numpy(),
+                               expected_max, atol=1e-6)
+    np.testing.assert_allclose(tf.nn.avg_pool(x, [2], [2], "VALID").numpy(), expected_avg, atol=1e-6)
+    first = ("NCW", "NCHW", "NCDHW")[rank - 1]
+    got_first = tf.nn.max_pool(np.moveaxis(x, -1, 1), [1, 1, *[2] * rank], 1, "VALID", data_format=first)
+    np.testing.assert_allclose(got_first.numpy(), np.moveaxis(expected_max, -1, 1), atol=1e-6)
+
+
+def test_max_pool1d_avg_pool1d_and_their_rank_check():
+    x = RNG.standard_normal((2, 7, 3)).astype(np.float32)
+    expected = F.max_pool1d(torch.from_numpy(np.moveaxis(x, -1, 1)), 3, 2).numpy()
+    np.testing.assert_allclose(tf.nn.max_pool1d(x, 3, 2, "VALID").numpy(), np.moveaxis(expected, 1, -1))
+    np.testing.assert_allclose(tf.nn.avg_pool1d(np.moveaxis(x, -1, 1), [3], [1, 1, 2], "VALID",
+                                                data_format="NCW").numpy(),
+                               F.avg_pool1d(torch.from_numpy(np.moveaxis(x, -1, 1)), 3, 2).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="input must be 3-D"):
+        tf.nn.max_pool1d(np.zeros((1, 4, 4, 1), "float32"), 2, 2, "VALID")

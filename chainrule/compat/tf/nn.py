@@ -200,3 +200,4 @@ from chainrule.compat.tf.nn_morphology import dilation2d, erosion2d  # noqa: E40
 
 from chainrule.compat.tf.ctc_decoders import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: E402,F401
 from chainrule.compat.tf.sampled_losses import nce_loss, sampled_softmax_loss  # noqa: E402,F401
+from chainrule.compat.tf.nn_conv_pool import avg_pool, avg_pool1d, max_pool, max_pool1d  # noqa: E402,F401

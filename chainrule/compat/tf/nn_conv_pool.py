@@ -133,6 +133,54 @@ def _dilated_pool(x: Tensor, window, kind: str, padding: str, rates) -> Tensor:
     return batch_to_space(pooled, rates, [(0, t) for t in tails])
 
 
+def _sizes(value, rank: int, first: bool, name: str, fn: str) -> tuple[int, ...]:
+    """ksize / strides as TensorFlow takes them: an int, 1 or N ints, or N + 2 with 1 at batch and channels."""
+    values = [value] if np.ndim(value) == 0 else list(np.ravel(value))
+    if len(values) == rank + 2 and first:
+        values = [values[0], *values[2:], values[1]]  # 'NC...' puts the channels' 1 second
+    if len(values) == 1:
+        values = values * rank
+    return per_axis([int(v) for v in values], rank, name, f"tf.nn.{fn}")
+
+
+def _generic_pool(kind: str, input: TensorLike, ksize, strides, padding, data_format, fn: str,  # noqa: A002
+                  rank: int | None = None) -> Tensor:
+    x = as_tensor(input)
+    found = _spatial_rank(x, fn)
+    if rank is not None and found != rank:
+        raise ValueError(f"tf.nn.{fn}: input must be {rank + 2}-D, got shape {list(x.shape)}")
+    first = _channels_first(data_format, found, fn)
+    window = _sizes(ksize, found, first, "ksize", fn)
+    step = window if strides is None else _sizes(strides, found, first, "strides", fn)
+    size, step = (window[0], step[0]) if found == 1 else (window, step)
+    return _to_first(_POOLS[kind, found](_to_last(x, first), size, step, padding), first)
+
+
+def max_pool(input: TensorLike, ksize, strides=None, padding: str = "VALID", data_format: str | None = None,  # noqa
+             name=None) -> Tensor:
+    """``tf.nn.max_pool``: N-D max pooling (N = 1, 2 or 3 from the input's rank); ``ksize`` and ``strides`` an int,
+    1 or N ints, or N + 2 ints; strides default to ksize."""
+    return _generic_pool("MAX", input, ksize, strides, padding, data_format, "max_pool")
+
+
+def avg_pool(input: TensorLike, ksize, strides=None, padding: str = "VALID", data_format: str | None = None,  # noqa
+             name=None) -> Tensor:
+    """``tf.nn.avg_pool``: N-D average pooling, as :func:`max_pool` ('SAME' averages real elements only)."""
+    return _generic_pool("AVG", input, ksize, strides, padding, data_format, "avg_pool")
+
+
+def max_pool1d(input: TensorLike, ksize, strides, padding: str, data_format: str = "NWC",  # noqa: A002
+               name=None) -> Tensor:
+    """``tf.nn.max_pool1d`` on (batch, width, channels) ('NWC') or (batch, channels, width) ('NCW')."""
+    return _generic_pool("MAX", input, ksize, strides, padding, data_format, "max_pool1d", rank=1)
+
+
+def avg_pool1d(input: TensorLike, ksize, strides, padding: str, data_format: str = "NWC",  # noqa: A002
+               name=None) -> Tensor:
+    """``tf.nn.avg_pool1d``, as :func:`max_pool1d`."""
+    return _generic_pool("AVG", input, ksize, strides, padding, data_format, "avg_pool1d", rank=1)
+
+
 def max_pool_with_argmax(input: TensorLike, ksize, strides, padding: str, data_format: str = "NHWC",  # noqa: A002
                          output_dtype=np.int64, include_batch_in_index: bool = False,
                          name=None) -> tuple[Tensor, Tensor]:
@@ -169,4 +217,5 @@ def max_pool_with_argmax(input: TensorLike, ksize, strides, padding: str, data_f
     return output, as_tensor(index.astype(dtype))
 
 
-__all__ = ["conv1d", "convolution", "max_pool_with_argmax", "pool"]
+__all__ = ["avg_pool", "avg_pool1d", "conv1d", "convolution", "max_pool", "max_pool1d", "max_pool_with_argmax",
+           "pool"]

@@ -51,22 +51,29 @@ def _boxes_and_scores(boxes: TensorLike, scores: TensorLike, fn: str) -> tuple[n
     return boxes, scores
 
 
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one box with each row of ``boxes`` (corners in either order; a box of no area overlaps nothing)."""
-    lo, hi = np.minimum(box[:2], box[2:]), np.maximum(box[:2], box[2:])
-    los, his = np.minimum(boxes[:, :2], boxes[:, 2:]), np.maximum(boxes[:, :2], boxes[:, 2:])
-    area, areas = np.prod(hi - lo), np.prod(his - los, axis=1)
-    inter = np.prod(np.clip(np.minimum(hi, his) - np.maximum(lo, los), 0.0, None), axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / (area + areas - inter)
-    return np.where((area > 0) & (areas > 0), iou, 0.0)
+class BoxOverlaps:
+    """IoU of box i with boxes idx, corners put in order and areas computed once (a box of no area overlaps
+    nothing)."""
+
+    def __init__(self, boxes: np.ndarray):
+        self.lo = np.minimum(boxes[:, :2], boxes[:, 2:])
+        self.hi = np.maximum(boxes[:, :2], boxes[:, 2:])
+        self.area = np.prod(self.hi - self.lo, axis=1)
+
+    def __call__(self, i: int, idx: np.ndarray) -> np.ndarray:
+        inter = np.prod(np.clip(np.minimum(self.hi[i], self.hi[idx]) - np.maximum(self.lo[i], self.lo[idx]), 0.0,
+                                None), axis=1)
+        areas = self.area[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = inter / (self.area[i] + areas - inter)
+        return np.where((self.area[i] > 0) & (areas > 0), iou, 0.0)
 
 
 def greedy_nms(boxes: np.ndarray, scores: np.ndarray, max_output_size: int, iou_threshold: float,
                score_threshold: float, soft_nms_sigma: float = 0.0,
                overlap=None) -> tuple[np.ndarray, np.ndarray]:
     """The selected indices and their (soft-NMS-decayed) scores; ``overlap(i, idx)`` replaces box IoU."""
-    overlap = overlap or (lambda i, idx: box_iou(boxes[i], boxes[idx]))
+    overlap = overlap or BoxOverlaps(boxes)
     if soft_nms_sigma > 0.0:
         return _soft_nms(scores, max_output_size, iou_threshold, score_threshold, soft_nms_sigma, overlap)
     # hard NMS: keep the best remaining box, drop every remaining box overlapping it too much
@@ -225,10 +232,11 @@ def combined_non_max_suppression(boxes: TensorLike, scores: TensorLike, max_outp
     valid = np.zeros(batch, np.int32)
     for b in range(batch):
         found = []  # (score, class, box index)
+        shared = BoxOverlaps(boxes_a[b, :, 0].astype(np.float64)) if q == 1 else None  # one set for all classes
         for c in range(num_classes):
-            class_boxes = boxes_a[b, :, 0 if q == 1 else c].astype(np.float64)
-            selected, kept = greedy_nms(class_boxes, scores_a[b, :, c].astype(np.float64), per_class, threshold,
-                                        floor)
+            overlap = shared or BoxOverlaps(boxes_a[b, :, c].astype(np.float64))
+            selected, kept = greedy_nms(None, scores_a[b, :, c].astype(np.float64), per_class, threshold, floor,
+                                        overlap=overlap)
             found += [(s, c, i) for s, i in zip(kept, selected)]
         found.sort(key=lambda item: -item[0])  # stable: equal scores stay in class order
         found = found[:detections]

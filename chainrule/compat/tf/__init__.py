@@ -96,4 +96,7 @@ _wrap_namespace(signal.__dict__, "signal.")
 _HELPER_MODULES = ("api", "array_ops", "control_flow", "symbolic", "config_experimental", "module", "placement", "sequences",
                    "ctc_decoders", "example_proto", "parsing", "sampled_losses", "tensor_serialization",
                    "tensor_array")
+# the modules behind tf.image / tf.nn / tf.linalg names are not TensorFlow names themselves
+_HELPER_MODULES += ("image_crop_resize", "image_draw", "image_nms", "image_ssim_multiscale",
+                    "linalg_matrix_functions", "nn_conv_pool", "nn_lrn", "nn_morphology", "space_batch")
 __all__ = [name for name in dir() if not name.startswith("_") and name not in _HELPER_MODULES]

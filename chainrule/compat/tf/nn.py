@@ -192,12 +192,13 @@ def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_
     _nhwc(data_format or "NHWC", "separable_conv2d")
     return _separable_conv2d(input, depthwise_filter, pointwise_filter, strides, str(padding).lower(),
                              1 if dilations is None else dilations)
-from chainrule.compat.tf.nn_conv_pool import conv1d, convolution, max_pool_with_argmax, pool  # noqa: E402,F401
-from chainrule.compat.tf.nn_lrn import local_response_normalization, lrn  # noqa: E402,F401
-from chainrule.compat.tf.space_batch import batch_to_space, space_to_batch, space_to_batch_nd  # noqa: E402,F401
-from chainrule.compat.tf.nn_morphology import dilation2d, erosion2d  # noqa: E402,F401
+
 
 
 from chainrule.compat.tf.ctc_decoders import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: E402,F401
 from chainrule.compat.tf.sampled_losses import nce_loss, sampled_softmax_loss  # noqa: E402,F401
+from chainrule.compat.tf.nn_conv_pool import conv1d, convolution, max_pool_with_argmax, pool  # noqa: E402,F401
+from chainrule.compat.tf.nn_lrn import local_response_normalization, lrn  # noqa: E402,F401
+from chainrule.compat.tf.space_batch import batch_to_space, space_to_batch, space_to_batch_nd  # noqa: E402,F401
+from chainrule.compat.tf.nn_morphology import dilation2d, erosion2d  # noqa: E402,F401
 from chainrule.compat.tf.nn_conv_pool import avg_pool, avg_pool1d, max_pool, max_pool1d  # noqa: E402,F401

@@ -33,8 +33,9 @@ def check_gradients(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol:
     Float inputs are differentiated (use float64 for a meaningful check); integer inputs are held constant.
     The output is projected on fixed random weights, so every output element's gradient is checked at once.
     """
-    tensors = [Tensor(np.array(x.data if isinstance(x, Tensor) else x), requires_grad=np.asarray(x).dtype.kind == "f")
-               for x in inputs]
+    # C-ordered copies: the perturbations below go through a flat view, which a transposed input would not give
+    tensors = [Tensor(np.array(x.data if isinstance(x, Tensor) else x, order="C"),
+                      requires_grad=np.asarray(x).dtype.kind == "f") for x in inputs]
     for t in tensors:
         if t.requires_grad and t.dtype != np.float64:
             raise TypeError(f"check_gradients: inputs should be float64 for a finite-difference check, got {t.dtype}")

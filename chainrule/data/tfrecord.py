@@ -22,9 +22,6 @@ import zlib
 from collections.abc import Iterator
 
 import numpy as np
-from tensorboard.compat.tensorflow_stub import errors as stub_errors
-from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import PyRecordReader_New
-from tensorboard.summary.writer.record_writer import RecordWriter
 
 from chainrule.backend.string_dtype import STRING
 from chainrule.data.dataset import Dataset
@@ -32,6 +29,7 @@ from chainrule.data.spec import TensorSpec
 from chainrule.data.text_line import _paths
 from chainrule.engine.tensor import Tensor
 from chainrule.utils.errors import DataLossError, NotFoundError
+from chainrule.utils.optional import require_tensorboard
 
 _COMPRESSIONS = ("", "GZIP", "ZLIB")
 
@@ -140,6 +138,7 @@ class TFRecordWriter:
     def __init__(self, path, options=None):
         options = options if isinstance(options, TFRecordOptions) else TFRecordOptions(
             TFRecordOptions.get_compression_type_string(options))
+        record_writer = require_tensorboard("record_writer")  # before the file is made
         path = os.fspath(path.numpy().item() if isinstance(path, Tensor) else path)
         level = 6 if options.compression_level in (None, -1) else int(options.compression_level)
         file = open(path, "wb")
@@ -149,7 +148,7 @@ class TFRecordWriter:
         elif options.compression_type == "ZLIB":
             file = _ZlibWriteStream(file, level, options.window_bits or zlib.MAX_WBITS,
                                     options.mem_level or zlib.DEF_MEM_LEVEL)
-        self._writer, self._path = RecordWriter(file), path
+        self._writer, self._path = record_writer.RecordWriter(file), path
 
     def write(self, record) -> None:
         """Append one record."""
@@ -181,11 +180,11 @@ def _closing_both(gzip_file: gzip.GzipFile, raw):
     return close_both
 
 
-def _open_reader(path: str, compression: str) -> PyRecordReader_New:
+def _open_reader(path: str, compression: str):
     """tensorboard's checked record reader on ``path``, its file replaced by the decompressing stream."""
     if not os.path.exists(path):
         raise NotFoundError(None, None, f"{path}; No such file or directory")
-    reader = PyRecordReader_New(path)
+    reader = require_tensorboard("pywrap_tensorflow").PyRecordReader_New(path)
     if compression:
         reader.file_handle.close()
         reader.file_handle = gzip.open(path, "rb") if compression == "GZIP" else _ZlibReadStream(path)
@@ -195,6 +194,7 @@ def _open_reader(path: str, compression: str) -> PyRecordReader_New:
 def read_records(path: str, compression_type: str | None = None) -> Iterator[bytes]:
     """The records of one TFRecord file, in order; a corrupt or truncated record raises ``DataLossError``."""
     reader = _open_reader(path, _compression(compression_type, "compression_type"))
+    stub_errors = require_tensorboard("errors")
     try:
         while True:
             try:

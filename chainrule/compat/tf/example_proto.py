@@ -15,9 +15,12 @@ chainrule keeps its classes.
 """
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+import functools
 
-_Field = descriptor_pb2.FieldDescriptorProto
+from chainrule.utils.optional import require_protobuf
+
+NAMES = ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
+         "SequenceExample")
 
 
 def _camel(name: str) -> str:
@@ -26,10 +29,11 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _message(file: descriptor_pb2.FileDescriptorProto, name: str, fields: list[tuple], oneof: str | None = None,
+def _message(file, name: str, fields: list[tuple], oneof: str | None = None,
              maps: dict[str, str] | None = None) -> None:
     """Declare ``message name { fields }``; each field is (name, number, type, label, type_name or None); ``maps``
     names the fields that are ``map<string, V>`` (with V's message name), ``oneof`` puts all fields in one oneof."""
+    _Field = _field_type()
     message = file.message_type.add(name=name)
     if oneof:
         message.oneof_decl.add(name=oneof)
@@ -49,7 +53,18 @@ def _message(file: descriptor_pb2.FileDescriptorProto, name: str, fields: list[t
                           type_name=f".tensorflow.{name}.{entry.name}", json_name=_camel(field_name))
 
 
-def _schema() -> descriptor_pool.DescriptorPool:
+def _field_type():
+    require_protobuf()
+    from google.protobuf import descriptor_pb2
+    return descriptor_pb2.FieldDescriptorProto
+
+
+@functools.lru_cache(maxsize=None)
+def _schema():
+    """A descriptor pool of its own holding TensorFlow's feature.proto and example.proto."""
+    require_protobuf()
+    from google.protobuf import descriptor_pb2, descriptor_pool
+    _Field = descriptor_pb2.FieldDescriptorProto
     repeated, optional, message = _Field.LABEL_REPEATED, _Field.LABEL_OPTIONAL, _Field.TYPE_MESSAGE
     feature = descriptor_pb2.FileDescriptorProto(name="tensorflow/core/example/feature.proto",
                                                  package="tensorflow", syntax="proto3")
@@ -73,17 +88,18 @@ def _schema() -> descriptor_pool.DescriptorPool:
     return pool
 
 
-_POOL = _schema()
-
-
+@functools.lru_cache(maxsize=None)
 def _class(name: str) -> type:
-    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"tensorflow.{name}"))
+    require_protobuf()
+    from google.protobuf import message_factory
+    return message_factory.GetMessageClass(_schema().FindMessageTypeByName(f"tensorflow.{name}"))
 
 
-BytesList, FloatList, Int64List = _class("BytesList"), _class("FloatList"), _class("Int64List")
-Feature, Features, FeatureList, FeatureLists = (_class("Feature"), _class("Features"), _class("FeatureList"),
-                                                _class("FeatureLists"))
-Example, SequenceExample = _class("Example"), _class("SequenceExample")
+def __getattr__(name: str):
+    """The message classes, made on first use (importing chainrule needs no protobuf)."""
+    if name in NAMES:
+        return _class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
-           "SequenceExample"]
+
+__all__ = list(NAMES)

@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule.compat.tf.dtypes import STRING, as_dtype
 from chainrule.compat.tf.errors import InvalidArgumentError
-from chainrule.compat.tf.example_proto import Example, Features, SequenceExample
+from chainrule.compat.tf import example_proto
 from chainrule.compat.tf.sparse import SparseTensor
 from chainrule.engine.tensor import Tensor
 
@@ -77,7 +77,7 @@ def _serialized_list(serialized, argument: str) -> tuple[list[bytes], tuple]:
     return [x.encode("utf-8") if isinstance(x, str) else bytes(x) for x in array.ravel().tolist()], array.shape
 
 
-def _values(example: Example, key: str, field: str, type_name: str, dtype: np.dtype, index: int) -> np.ndarray | None:
+def _values(example, key: str, field: str, type_name: str, dtype: np.dtype, index: int) -> np.ndarray | None:
     """The values of feature ``key`` of one Example (None if it is missing), checked to be of ``field``'s kind."""
     feature_map = example.features.feature
     if key not in feature_map:
@@ -176,7 +176,7 @@ def _decoded(strings: list[bytes]) -> list:
     examples = []
     for index, data in enumerate(strings):
         try:
-            examples.append(Example.FromString(data))
+            examples.append(example_proto.Example.FromString(data))
         except Exception:  # protobuf's DecodeError: report it as TensorFlow does
             raise InvalidArgumentError(None, None, f"Could not parse example input, value: {data[:40]!r} (index "
                                                    f"{index})") from None
@@ -218,7 +218,8 @@ def _frames(sequence, key: str, spec) -> list | None:
     lists = sequence.feature_lists.feature_list
     if key not in lists:
         return None
-    return [Example(features=Features(feature={key: frame})) for frame in lists[key].feature]
+    return [example_proto.Example(features=example_proto.Features(feature={key: frame}))
+            for frame in lists[key].feature]
 
 
 def parse_single_sequence_example(serialized, context_features: dict | None = None,
@@ -231,13 +232,13 @@ def parse_single_sequence_example(serialized, context_features: dict | None = No
     if shape != ():
         raise ValueError(f"parse_single_sequence_example: `serialized` must be a scalar string, got shape {shape}")
     try:
-        sequence = SequenceExample.FromString(strings[0])
+        sequence = example_proto.SequenceExample.FromString(strings[0])
     except Exception:  # protobuf's DecodeError
         raise InvalidArgumentError(None, None, f"Could not parse example input, value: {strings[0][:40]!r}") from None
     context = {}
     if context_features:
         _check_features(context_features)
-        whole = Example(features=sequence.context)
+        whole = example_proto.Example(features=sequence.context)
         context = parse_single_example(np.array(whole.SerializeToString(), dtype=object), context_features)
     sequences = {}
     for key, spec in (sequence_features or {}).items():

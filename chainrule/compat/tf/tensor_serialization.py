@@ -10,18 +10,17 @@ array([[1., 2.]], dtype=float32)
 from __future__ import annotations
 
 import numpy as np
-from tensorboard.compat.proto import tensor_pb2, types_pb2
 
 from chainrule.compat.tf.dtypes import STRING, as_dtype
 from chainrule.compat.tf.errors import InvalidArgumentError
 from chainrule.engine.tensor import Tensor, as_tensor
+from chainrule.utils.optional import require_tensorboard
 
 # NumPy dtype name -> TensorFlow's DataType enum name
 _DATA_TYPES = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF", "int8": "DT_INT8",
                "int16": "DT_INT16", "int32": "DT_INT32", "int64": "DT_INT64", "uint8": "DT_UINT8",
                "uint16": "DT_UINT16", "uint32": "DT_UINT32", "uint64": "DT_UINT64", "bool": "DT_BOOL",
                "complex64": "DT_COMPLEX64", "complex128": "DT_COMPLEX128", "string": "DT_STRING"}
-_NUMPY_NAMES = {types_pb2.DataType.Value(enum): name for name, enum in _DATA_TYPES.items()}
 
 
 def _dtype_name(dtype) -> str:
@@ -35,6 +34,7 @@ def serialize_tensor(tensor, name=None) -> Tensor:
     dtype_name = "string" if array.dtype.kind in "USO" else array.dtype.name
     if dtype_name not in _DATA_TYPES:
         raise TypeError(f"serialize_tensor: unsupported dtype {array.dtype}")
+    tensor_pb2, types_pb2 = require_tensorboard("tensor_pb2"), require_tensorboard("types_pb2")
     proto = tensor_pb2.TensorProto(dtype=types_pb2.DataType.Value(_DATA_TYPES[dtype_name]))
     for size in array.shape:
         proto.tensor_shape.dim.add(size=size)
@@ -48,12 +48,14 @@ def serialize_tensor(tensor, name=None) -> Tensor:
 def parse_tensor(serialized, out_type, name=None) -> Tensor:
     """The tensor in TensorProto bytes; ``out_type`` must be its dtype (InvalidArgumentError otherwise)."""
     data = np.asarray(serialized.numpy() if isinstance(serialized, Tensor) else serialized, dtype=object).item()
+    tensor_pb2, types_pb2 = require_tensorboard("tensor_pb2"), require_tensorboard("types_pb2")
     proto = tensor_pb2.TensorProto()
     try:
         proto.ParseFromString(data.encode("utf-8") if isinstance(data, str) else bytes(data))
     except Exception:  # protobuf's DecodeError
         raise InvalidArgumentError(None, None, "Could not parse `serialized` as TensorProto") from None
-    stored, wanted = _NUMPY_NAMES.get(proto.dtype), _dtype_name(out_type)
+    numpy_names = {types_pb2.DataType.Value(enum): name for name, enum in _DATA_TYPES.items()}
+    stored, wanted = numpy_names.get(proto.dtype), _dtype_name(out_type)
     if stored != wanted:
         raise InvalidArgumentError(None, None, f"Type mismatch between parsed tensor ({stored}) and dtype "
                                                f"({wanted})")

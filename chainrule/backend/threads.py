@@ -244,7 +244,12 @@ def _ranges(rows: int, min_rows: int) -> list[tuple[int, int]]:
 
 
 def _has_unit_axis(a) -> bool:
-    return a.strides[1] == a.itemsize or a.strides[0] == a.itemsize
+    """Whether BLAS takes the matrix as it lies: one axis of unit stride, the other a leading dimension at least as
+    long as a row (a reversed or overlapping view is not one: NumPy copies it)."""
+    rows, columns = a.strides[0] // a.itemsize, a.strides[1] // a.itemsize
+    if a.strides[1] == a.itemsize and rows >= max(1, a.shape[1]):
+        return True
+    return a.strides[0] == a.itemsize and columns >= max(1, a.shape[0])
 
 
 def _blas_threads_stopped() -> bool:
@@ -294,6 +299,7 @@ class _Helper:
     def __init__(self, name: str):
         self._job = np.zeros(crew.FIELDS, np.int64)
         self._part = None
+        self._operands = None  # a posted product's arrays
         self._error: BaseException | None = None
         self._changed = threading.Condition()
         self._sleepers = 0  # threads blocked on _changed
@@ -303,6 +309,7 @@ class _Helper:
 
     def start(self, fn: Callable[[int, int], None], lo: int, hi: int) -> None:
         """Post ``fn(lo, hi)``."""
+        self._drain()
         self._part, self._error = (fn, lo, hi), None
         if self._yield is None:
             self._job[crew.KIND] = crew.PYTHON
@@ -313,7 +320,8 @@ class _Helper:
 
     def start_product(self, a, b, c) -> None:
         """Post ``c = a @ b`` (float32 matrices, each with an axis of unit stride; C-ordered rows for ``c``)."""
-        self._error = None
+        self._drain()
+        self._error, self._operands = None, (a, b, c)  # alive until the product is done, whatever the caller does
         (trans_a, lda), (trans_b, ldb) = _gemm_operand(a), _gemm_operand(b)
         crew.post(self._job, crew.PRODUCT, (trans_a, trans_b, c.shape[0], c.shape[1], a.shape[1], a.ctypes.data, lda,
                                             b.ctypes.data, ldb, c.ctypes.data, c.strides[0] // c.itemsize))
@@ -324,15 +332,16 @@ class _Helper:
         return bool(self._gemm)
 
     def finish(self) -> BaseException | None:
-        """Wait for the part posted last; its exception, if it raised one. A product's end is only polled for: the
-        helper counts it done from numba code, which wakes no one."""
-        old = self._job[crew.POSTED] - 1
-        if self._job[crew.KIND] == crew.PRODUCT:
-            while not spin.wait_for_change(self._job, crew.DONE, old, SPIN_CYCLES, self._yield):
-                pass
-        else:
-            self._wait(crew.DONE, old)
+        """Wait for the part posted last; its exception, if it raised one."""
+        self._drain()
+        self._operands = None
         return self._error
+
+    def _drain(self) -> None:
+        """Wait until every part posted is done: normally at once; after a caller was interrupted while it waited
+        (Ctrl-C), the helper may still be running that part, and a new one must not overwrite it."""
+        while self._job[crew.DONE] != self._job[crew.POSTED]:
+            self._wait(crew.DONE, self._job[crew.DONE])
 
     def _serve(self) -> None:
         finished = False  # a Python part ran and is not counted done yet

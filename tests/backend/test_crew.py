@@ -153,3 +153,40 @@ def test_matmul_inside_a_region_of_this_thread_splits_too(monkeypatch):
     with threads.parallel_region():
         np.testing.assert_array_equal(threads.matmul(a, b), np.full((2048, 96), 64, np.float32))
     assert posted and sum(rows for rows, _ in posted) < 2048  # the helpers took all rows but the caller's part
+
+
+@needs_direct_openblas
+def test_a_part_posted_while_an_abandoned_one_still_runs_waits_for_it():
+    """A caller interrupted while it waited (Ctrl-C) leaves its part running; the next post must not overwrite it."""
+    helper = threads._crew(1)[0]
+    order = []
+
+    def slow(lo, hi):
+        time.sleep(0.05)
+        order.append(("slow", lo))
+
+    helper.start(slow, 1, 2)  # never finished: the caller "was interrupted"
+    helper.start(lambda lo, hi: order.append(("next", lo)), 3, 4)
+    assert helper.finish() is None
+    assert order == [("slow", 1), ("next", 3)]
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((512, 256)).astype(np.float32), rng.standard_normal((256, 256)).astype(np.float32)
+    first, second = np.empty((512, 256), np.float32), np.empty((512, 256), np.float32)
+    helper.start_product(a, b, first)  # abandoned too
+    helper.start_product(a[:, :128], b[:128], second)  # views with a leading dimension of 256
+    helper.finish()
+    np.testing.assert_array_equal(first, a @ b)
+    np.testing.assert_array_equal(second, a[:, :128] @ b[:128])
+
+
+@needs_direct_openblas
+@pytest.mark.parametrize("view", ["reversed rows", "reversed columns", "every other column", "broadcast rows"])
+def test_matmul_of_views_blas_cannot_take_as_they_lie_is_numpys_product(view):
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((2048, 128)).astype(np.float32)
+    a = {"reversed rows": base[::-1], "reversed columns": base[:, ::-1], "every other column": base[:, ::2],
+         "broadcast rows": np.broadcast_to(base[:1], (2048, 128))}[view]
+    b = rng.standard_normal((a.shape[1], 96)).astype(np.float32)
+    expected = np.ascontiguousarray(a) @ b
+    _stop_blas_threads()
+    np.testing.assert_array_equal(threads.matmul(a, b), expected)

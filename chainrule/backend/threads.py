@@ -340,8 +340,11 @@ class _Helper:
     def _drain(self) -> None:
         """Wait until every part posted is done: normally at once; after a caller was interrupted while it waited
         (Ctrl-C), the helper may still be running that part, and a new one must not overwrite it."""
-        while self._job[crew.DONE] != self._job[crew.POSTED]:
-            self._wait(crew.DONE, self._job[crew.DONE])
+        while True:
+            done = self._job[crew.DONE]  # read once: compared, then waited on (a second read could miss the change)
+            if done == self._job[crew.POSTED]:
+                return
+            self._wait(crew.DONE, done)
 
     def _serve(self) -> None:
         finished = False  # a Python part ran and is not counted done yet

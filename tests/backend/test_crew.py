@@ -190,3 +190,53 @@ def test_matmul_of_views_blas_cannot_take_as_they_lie_is_numpys_product(view):
     expected = np.ascontiguousarray(a) @ b
     _stop_blas_threads()
     np.testing.assert_array_equal(threads.matmul(a, b), expected)
+
+
+@needs_direct_openblas
+def test_many_hand_offs_in_a_row_never_hang():
+    """Thousands of products and Python parts back to back, short enough that the helper's part often ends while the
+    caller is between looking and waiting (the race a wait on a re-read count once lost)."""
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((512, 64)).astype(np.float32)
+    b = rng.standard_normal((64, 64)).astype(np.float32)
+    expected = a @ b
+    failures = []
+
+    def hand_offs():
+        try:
+            for _ in range(1500):
+                _stop_blas_threads()
+                if not np.array_equal(threads.matmul(a, b), expected):
+                    failures.append("product")
+                with threads.parallel_region(2 * threads.MIN_ROWS):
+                    threads.run_on_rows(lambda lo, hi: None, 2 * threads.MIN_ROWS)
+        except BaseException as error:  # reported by the test, not lost in the thread
+            failures.append(repr(error))
+
+    worker = threading.Thread(target=hand_offs, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "a hand-off hung"
+    assert not failures
+
+
+def test_drain_waits_on_the_count_it_compared():
+    """The helper may finish between the caller's look at the done count and its wait: the wait must be on the value
+    it looked at, or it waits for a change that never comes (a Transformer's fit hung so)."""
+    class Job(np.ndarray):
+        reads = 0
+
+        def __getitem__(self, index):
+            if index == crew.DONE:  # the part ends right after the first look
+                Job.reads += 1
+                return np.int64(0 if Job.reads == 1 else 1)
+            return super().__getitem__(index)
+
+    helper = object.__new__(threads._Helper)  # no thread: only the caller's side
+    helper._job = np.zeros(crew.FIELDS, np.int64).view(Job)
+    np.ndarray.__setitem__(helper._job, crew.POSTED, 1)
+    helper._yield, helper._sleepers, helper._changed = None, 0, threading.Condition()
+    waiter = threading.Thread(target=helper._drain, daemon=True)
+    waiter.start()
+    waiter.join(timeout=10)
+    assert not waiter.is_alive()

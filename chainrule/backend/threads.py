@@ -378,7 +378,9 @@ class _Helper:
         with self._changed:
             self._sleepers += 1
             while self._job[index] == old:
-                self._changed.wait(0.001)  # a count stored by numba code wakes no one: look again each millisecond
+                # the done count, stored by the helper's numba code, wakes no one: look again each millisecond; a
+                # post always wakes the helper, which can sleep until then
+                self._changed.wait(0.001 if index == crew.DONE else None)
             self._sleepers -= 1
 
     def _wake(self) -> None:

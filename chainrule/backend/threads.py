@@ -118,8 +118,9 @@ def _blas_on_one_thread(blas):
     build, as NumPy's wheels ship it) gets its thread count written directly: its ``openblas_set_num_threads``, which
     threadpoolctl calls, starts its threads anew whenever they are stopped, so each region would start and stop one
     even where no threaded product ran in between. Other libraries go through threadpoolctl."""
-    direct = [(library, count) for library, count, _ in _openblas_thread_counts(blas) if count is not None]
-    others = [library for library, count, _ in _openblas_thread_counts(blas) if count is None]
+    libraries = _openblas_thread_counts(blas)
+    direct = [(library, count) for library, count, _ in libraries if count is not None]
+    others = [library for library, count, _ in libraries if count is None]
     before = [count.value for _, count in direct]
     with contextlib.ExitStack() as stack:
         for library in others:
@@ -212,7 +213,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim == b.ndim == 2 and a.shape[1] == 1:  # an outer product (a batch of one's kernel gradient), which
         return a * b                                # NumPy's matmul runs slowly, without BLAS
     if not (type(a) is type(b) is np.ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float32
-            and _has_unit_axis(a) and _has_unit_axis(b)) or not _blas_threads_stopped():
+            and _gemm_operand(a) and _gemm_operand(b)) or not _blas_threads_stopped():
         return a @ b
     rows = a.shape[0]
     min_rows = -(-MIN_PART_FLOPS // max(1, 2 * a.shape[1] * b.shape[1]))
@@ -241,15 +242,6 @@ def _ranges(rows: int, min_rows: int) -> list[tuple[int, int]]:
     if _owner == threading.get_ident() and not _helpers_busy:
         return parts(rows, min_rows)
     return [(0, rows)]
-
-
-def _has_unit_axis(a) -> bool:
-    """Whether BLAS takes the matrix as it lies: one axis of unit stride, the other a leading dimension at least as
-    long as a row (a reversed or overlapping view is not one: NumPy copies it)."""
-    rows, columns = a.strides[0] // a.itemsize, a.strides[1] // a.itemsize
-    if a.strides[1] == a.itemsize and rows >= max(1, a.shape[1]):
-        return True
-    return a.strides[0] == a.itemsize and columns >= max(1, a.shape[0])
 
 
 def _blas_threads_stopped() -> bool:
@@ -319,7 +311,8 @@ class _Helper:
         self._wake()
 
     def start_product(self, a, b, c) -> None:
-        """Post ``c = a @ b`` (float32 matrices, each with an axis of unit stride; C-ordered rows for ``c``)."""
+        """Post ``c = a @ b`` (float32 matrices that BLAS takes as they lie, see ``_gemm_operand``; C-ordered rows
+        for ``c``)."""
         self._drain()
         self._error, self._operands = None, (a, b, c)  # alive until the product is done, whatever the caller does
         (trans_a, lda), (trans_b, ldb) = _gemm_operand(a), _gemm_operand(b)
@@ -392,11 +385,16 @@ class _Helper:
 _NO_FIELDS = (0,) * (crew.FIELDS - crew.TRANS_A)
 
 
-def _gemm_operand(a) -> tuple[int, int]:
-    """(CBLAS's transpose flag, leading dimension) for a float32 matrix with one axis of unit stride."""
-    if a.strides[1] == a.itemsize:
-        return blas.NO_TRANS, a.strides[0] // a.itemsize
-    return blas.TRANS, a.strides[1] // a.itemsize
+def _gemm_operand(a) -> tuple[int, int] | None:
+    """(CBLAS's transpose flag, leading dimension) for a matrix BLAS takes as it lies: one axis of unit stride, the
+    other a leading dimension at least as long as a row; None for any other view (reversed, strided, overlapping:
+    NumPy copies those)."""
+    rows, columns = a.strides[0] // a.itemsize, a.strides[1] // a.itemsize
+    if a.strides[1] == a.itemsize and rows >= max(1, a.shape[1]):
+        return blas.NO_TRANS, rows
+    if a.strides[0] == a.itemsize and columns >= max(1, a.shape[0]):
+        return blas.TRANS, columns
+    return None
 
 
 def _crew(helpers: int) -> list[_Helper]:

@@ -21,20 +21,26 @@ _TENSORBOARD_PARTS = {
 _HINT = "Install it with `pip install 'chainrule[tfrecord]'` (or `pip install tensorboard`)."
 
 
+def require(module: str, why: str) -> ModuleType:
+    """The module named ``module``, or an ImportError that starts with ``why`` (what needs it and how to install it).
+
+    >>> require("json", "unused").__name__
+    'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(why) from error
+
+
 def require_tensorboard(part: str) -> ModuleType:
     """TensorBoard's module ``part`` (one of ``_TENSORBOARD_PARTS``), or an ImportError that says how to install it."""
-    try:
-        return importlib.import_module(_TENSORBOARD_PARTS[part])
-    except ImportError as error:
-        raise ImportError(f"TFRecord files and serialized tensors (tf.io.TFRecordWriter, tf.data.TFRecordDataset, "
-                          f"tf.io.serialize_tensor) use the tensorboard package's record reader, writer and protos. "
-                          f"{_HINT}") from error
+    return require(_TENSORBOARD_PARTS[part], "TFRecord files and serialized tensors (tf.io.TFRecordWriter, "
+                   "tf.data.TFRecordDataset, tf.io.serialize_tensor) use the tensorboard package's record reader, "
+                   f"writer and protos. {_HINT}")
 
 
 def require_protobuf() -> ModuleType:
     """The ``google.protobuf`` package, or an ImportError that says how to install it."""
-    try:
-        return importlib.import_module("google.protobuf")
-    except ImportError as error:
-        raise ImportError(f"tf.train.Example and its parts are protobuf messages: they need the protobuf package. "
-                          f"{_HINT}") from error
+    return require("google.protobuf", "tf.train.Example and its parts are protobuf messages: they need the protobuf "
+                   f"package. {_HINT}")

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.utils.optional import require
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
@@ -40,13 +42,9 @@ def is_legacy_h5_file(path: str | os.PathLike) -> bool:
 
 def require_h5py():
     """The h5py module, or an ImportError that says how to install it."""
-    try:
-        import h5py
-    except ImportError as error:
-        raise ImportError("Loading Keras HDF5 weight files (.h5, as keras.applications' weights='imagenet' "
-                          "downloads) requires the h5py package. Install it with "
-                          "`pip install 'chainrule[applications]'` (or `pip install h5py`).") from error
-    return h5py
+    return require("h5py", "Loading Keras HDF5 weight files (.h5, as keras.applications' weights='imagenet' downloads) "
+                   "requires the h5py package. Install it with `pip install 'chainrule[applications]'` (or "
+                   "`pip install h5py`).")
 
 
 def load_weights(model, path: str | os.PathLike, skip_mismatch: bool = False, by_name: bool = False) -> None:

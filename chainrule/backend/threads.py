@@ -303,11 +303,7 @@ class _Helper:
         """Post ``fn(lo, hi)``."""
         self._drain()
         self._part, self._error = (fn, lo, hi), None
-        if self._yield is None:
-            self._job[crew.KIND] = crew.PYTHON
-            self._job[crew.POSTED] += 1
-        else:
-            crew.post(self._job, crew.PYTHON, _NO_FIELDS)
+        (crew.post_in_python if self._yield is None else crew.post)(self._job, crew.PYTHON, _NO_FIELDS)
         self._wake()
 
     def start_product(self, a, b, c) -> None:

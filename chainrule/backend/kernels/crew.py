@@ -23,12 +23,16 @@ FIELDS = 14
 PYTHON, PRODUCT = 0, 1  # the kinds of job: a Python function (the helper returns to Python), a float32 product
 
 
+def post_in_python(job, kind, fields) -> None:
+    """Hand ``job`` its next job from Python: the kind and the 11 fields after it, then the posted count (for a
+    helper that waits on its lock, not by polling, where the kernels are off)."""
+    job[KIND] = kind
+    job[TRANS_A:] = fields
+    job[POSTED] += 1
+
+
 if numba is None:
-    def post(job, kind, fields):
-        """Hand ``job`` its next job: the kind and the 11 fields after it, then the posted count."""
-        job[KIND] = kind
-        job[TRANS_A:] = fields
-        job[POSTED] += 1
+    post = post_in_python
 else:
     @jit(nogil=True, bit_exact=False)
     def post(job, kind, fields):

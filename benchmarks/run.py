@@ -4,6 +4,7 @@
     python -m benchmarks.run --quick    # fewer rounds and steps: about a minute
     python benchmarks/run.py --json out.json --workloads cnn-b32,mlp-b32 --ops none
     python -m benchmarks.run --workloads loop-mlp-b32,loop-cnn-b32 --ops none    # seed 003's loop only
+    python -m benchmarks.run --device gpu    # on a GPU: chainrule on CuPy against PyTorch CUDA (benchmarks/gpu.py)
 
 Each framework runs in its own persistent worker process (benchmarks/worker.py, started with 'spawn', so each
 imports only its own framework; a fresh pair per training workload, so each peak RSS belongs to one workload);
@@ -482,6 +483,17 @@ def _names(text: str | None, known: dict, what: str, parser) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--device" in argv:  # the GPU benchmark (benchmarks/gpu.py) takes the rest of the arguments
+        at = argv.index("--device")
+        device = argv[at + 1] if at + 1 < len(argv) else ""
+        if device not in ("gpu", "cpu"):
+            print(f"python -m benchmarks.run: --device must be 'cpu' or 'gpu', got {device!r}", file=sys.stderr)
+            return 2
+        argv = argv[:at] + argv[at + 2:]
+        if device == "gpu":
+            from benchmarks import gpu
+            return gpu.main(argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="fewer rounds and steps (a couple of minutes)")
@@ -511,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     ops = _names(args.ops, OPS, "op", parser)
     started = time.perf_counter()
     report = run(cfg, workloads, ops, log=lambda message: print(message, file=sys.stderr, flush=True))
-    report["command"] = ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
+    report["command"] = ["python", "-m", "benchmarks.run", *argv]
     report["wall_s"] = time.perf_counter() - started
     report["table"] = format_report(report)
     print(report["table"])

@@ -1,14 +1,18 @@
 """The CuPy backend: CuPy arrays on an NVIDIA GPU (``pip install -e '.[gpu]'``, CUDA 12).
 
-CuPy mirrors NumPy's API, so the ops run unchanged on its arrays; the extras use CuPy's own functions, and its
-``ElementwiseKernel`` where one pass replaces several (the scatter-add of integer indices uses ``cupyx``). Importing
-this module needs no CuPy: choosing the backend does.
+CuPy mirrors NumPy's API (and the array API standard's names), so the ops run unchanged on its arrays; the extras
+use CuPy's own functions, and its ``ElementwiseKernel`` where one pass replaces several: the optimizers' updates
+(:data:`UPDATES`, the formulas of chainrule/backend/kernels/optim.py, one kernel per variable and step). The
+scatter-add of integer indices uses ``cupyx``. Importing this module needs no CuPy: choosing the backend does.
 
 >>> from chainrule.backend.cupy_backend import CUPY
 >>> CUPY.name
 'cupy'
 """
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 import numpy as np
 
@@ -80,6 +84,153 @@ class CupyBackend(Backend):
 
     def from_host(self, x):
         return self.xp.asarray(x)
+
+    def fused(self, name):
+        make = FUSED.get(name)
+        return None if make is None else make()
+
+    def read_later(self, x):
+        cupy = self.xp
+        stream = cupy.cuda.get_current_stream()
+        host = _pinned_scalar(x.dtype)
+        x.reshape(-1)[:1].get(stream=stream, out=host, blocking=False)  # queued behind the step's kernels
+        done = stream.record()
+        def value() -> float:
+            done.synchronize()
+            return float(host[0])
+        return value
+
+
+def _pinned_scalar(dtype) -> np.ndarray:
+    """A one-element NumPy array in page-locked memory, which a device copy can fill without blocking the host."""
+    import cupy
+    memory = cupy.cuda.alloc_pinned_memory(np.dtype(dtype).itemsize)
+    return np.frombuffer(memory, dtype=dtype, count=1)
+
+
+# --- the optimizers' updates: the numba kernels' formulas (chainrule/backend/kernels/optim.py) as CUDA kernels ---------
+# Each kernel reads the gradient, the weight and the slots once and writes them back once. ``ok`` is the array whose
+# first value must be finite (the step's loss, or a constant 1), so a skipped step needs no read on the host.
+_SKIP_UNLESS_FINITE = "if (!isfinite((double)ok[0])) continue;"
+
+
+def _kernel(params: str, outputs: str, body: str, name: str):
+    import cupy
+    return cupy.ElementwiseKernel(params + ", raw O ok", outputs, _SKIP_UNLESS_FINITE + body, name)
+
+
+_ONE = {}
+
+
+def _finite_flag(only_if_finite):
+    """The array a kernel's ``ok`` reads: the given one, or a device 1.0 made once."""
+    if only_if_finite is not None:
+        return only_if_finite
+    if "one" not in _ONE:
+        import cupy
+        _ONE["one"] = cupy.ones(1, dtype=np.float32)
+    return _ONE["one"]
+
+
+@functools.cache
+def _adam() -> Callable:
+    # m += (g - m)(1-b1);  v += (g*g - v)(1-b2);  [v_hat = max(v_hat, v)];  w = w*keep - m / (sqrt(v) + eps) * alpha
+    common = "T g, T alpha, T c1, T c2, T eps, T keep, T gscale"
+    step = """T gs = g * gscale;
+              T mi = m + (gs - m) * c1;  m = mi;
+              T vi = v + (gs * gs - v) * c2;  v = vi;"""
+    plain = _kernel(common, "T w, T m, T v", step + "w = w * keep - mi / (sqrt(vi) + eps) * alpha;",
+                    "chainrule_adam")
+    amsgrad = _kernel(common, "T w, T m, T v, T vh",
+                      step + "if (vi > vh || vi != vi) vh = vi;  w = w * keep - mi / (sqrt(vh) + eps) * alpha;",
+                      "chainrule_adam_amsgrad")
+
+    def update(var, grad, m, v, v_hat, scratch, alpha, c1, c2, eps, keep=1.0, gscale=1.0, only_if_finite=None):
+        f = var.dtype.type
+        constants = (f(alpha), f(c1), f(c2), f(eps), f(keep), f(gscale), _finite_flag(only_if_finite))
+        if v_hat is None:
+            plain(grad, *constants, var, m, v)
+        else:
+            amsgrad(grad, *constants, var, m, v, v_hat)
+    return update
+
+
+@functools.cache
+def _sgd() -> Callable:
+    # step = g*gscale*lr;  w*keep - step  |  m = m*momentum - step; w*keep + m  |  nesterov: (w*keep - step) + m*momentum
+    common = "T g, T lr, T momentum, T keep, T gscale"
+    plain = _kernel(common, "T w", "w = w * keep - g * gscale * lr;", "chainrule_sgd")
+    heavy = _kernel(common, "T w, T m", "T step = g * gscale * lr;  T mi = m * momentum - step;  m = mi;"
+                    "w = w * keep + mi;", "chainrule_sgd_momentum")
+    nesterov = _kernel(common, "T w, T m", "T step = g * gscale * lr;  T mi = m * momentum - step;  m = mi;"
+                       "w = (w * keep - step) + mi * momentum;", "chainrule_sgd_nesterov")
+
+    def update(var, grad, m, scratch, learning_rate, momentum, nesterov_, keep=1.0, gscale=1.0, only_if_finite=None):
+        f = var.dtype.type
+        ok = _finite_flag(only_if_finite)
+        if m is None:
+            plain(grad, f(learning_rate), f(momentum), f(keep), f(gscale), ok, var)
+        else:
+            (nesterov if nesterov_ else heavy)(grad, f(learning_rate), f(momentum), f(keep), f(gscale), ok, var, m)
+    return update
+
+
+# --- activations and the window-major max pooling (chainrule/backend/kernels/activation.py, pooling.py) -------------
+# NaN propagates as np.maximum's does: a NaN input gives NaN, and a window's argmax stays where the first NaN came.
+@functools.cache
+def _bias_relu() -> Callable:
+    import cupy
+    with_bias = cupy.ElementwiseKernel("raw T b, int64 f", "T y", "T v = y + b[i % f];  y = (v > (T)0 || v != v) ? v : (T)0;",
+                                       "chainrule_bias_relu")
+    plain = cupy.ElementwiseKernel("", "T y", "y = (y > (T)0 || y != y) ? y : (T)0;", "chainrule_relu")
+
+    def bias_relu_(y, b) -> None:
+        if b is None:
+            plain(y)
+        else:
+            with_bias(b, np.int64(b.size), y)
+    return bias_relu_
+
+
+@functools.cache
+def _relu_grad() -> Callable:
+    import cupy
+    kernel = cupy.ElementwiseKernel("T g, T y", "T gm", "gm = y > (T)0 ? g : g * (T)0;", "chainrule_relu_grad")
+    return lambda g, y: kernel(g, y)
+
+
+@functools.cache
+def _tap_max() -> Callable:
+    import cupy
+    kernel = cupy.ElementwiseKernel(
+        "raw T z, int64 m, int64 taps", "T y, U argmax",
+        """T best = z[i];  int k = 0;
+           for (int t = 1; t < taps; ++t) {
+               T v = z[t * m + i];
+               if (v > best) { best = v;  k = t; } else if (v != v) { best = v; }
+           }
+           y = best;  argmax = k;""", "chainrule_tap_max")
+
+    def tap_max(z, y, argmax) -> None:
+        kernel(z, np.int64(y.size), np.int64(z.shape[0]), y, argmax)
+    return tap_max
+
+
+@functools.cache
+def _tap_spread() -> Callable:
+    import cupy
+    kernel = cupy.ElementwiseKernel("raw T g, raw U argmax, int64 m", "T out",
+                                    "long long e = i % m;  out = g[e] * (T)(argmax[e] == (U)(i / m));",
+                                    "chainrule_tap_spread")
+
+    def tap_spread(g, argmax, out) -> None:
+        kernel(g, argmax, np.int64(g.size), out)
+    return tap_spread
+
+
+FUSED: dict[str, Callable[[], Callable]] = {"adam": _adam, "sgd": _sgd, "bias_relu": _bias_relu,
+                                            "relu_grad": _relu_grad, "tap_max": _tap_max, "tap_spread": _tap_spread}
+"""Piece name (``Backend.fused``) -> a function making its kernel (compiled by CuPy on first use)."""
 
 
 

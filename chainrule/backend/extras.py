@@ -12,12 +12,12 @@ array([2., 0., 1.])
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 EXTRAS = ("sliding_window_view", "scatter_add", "put_along_axis", "pad", "matmul_into", "random_generator",
-          "to_host", "from_host", "as_numeric")
+          "to_host", "from_host", "as_numeric", "fused", "read_later")
 
 
 class Backend:
@@ -98,6 +98,26 @@ class Backend:
     def as_numeric(self, mask, dtype):
         """A boolean mask as an operand of arithmetic with ``dtype`` arrays (the standard has no bool arithmetic)."""
         return self.xp.astype(mask, dtype)
+
+    def fused(self, name: str) -> Callable | None:
+        """The backend's one-pass kernel ``name`` for a piece that NumPy's formula does in several passes, or None
+        (the formula then runs). The pieces, each taking its NumPy formula's arguments:
+
+        - 'adam', 'sgd': an optimizer's update (its formula's arguments: variable, gradient, slots, scratch, constants,
+          keep, gscale) plus ``only_if_finite``, an array whose first value must be finite for the update to happen
+          (a training step on a device skips a non-finite loss's update without reading the loss);
+        - 'bias_relu' (y, b), in place; 'relu_grad' (g, y) -> g * (y > 0);
+        - 'tap_max' (z, y, argmax) and 'tap_spread' (g, argmax, out): the window-major max pooling of
+          chainrule/backend/kernels/pooling.py.
+        """
+        return None
+
+    def read_later(self, x) -> Callable[[], float]:
+        """A function returning ``float(x)`` (a one-element array) when called: on a device the copy to the host
+        starts now and the call waits only for it, so a training loop reads a step's loss after launching the next
+        step instead of waiting for the device at every step."""
+        value = float(self.to_host(x))
+        return lambda: value
 
     def __repr__(self) -> str:
         return f"<chainrule backend {self.name!r}>"

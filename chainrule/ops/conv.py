@@ -33,6 +33,8 @@ from __future__ import annotations
 import itertools
 import numbers
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.backend.windows import Pads, pad_hw, window_slice
 from chainrule.backend import kernels
@@ -126,6 +128,8 @@ def im2col(x, k_hw, pads: Pads, strides, dilations, pool=(1, 1)):
     (1, 1) that is the plain (N*OH*OW, kh*kw*C) matrix; with a pool, block (a, b) of the product holds every
     window's pixel at tap (a, b), so pooling compares whole blocks (the window-major layout of conv_pool.py).
     """
+    if type(x) is not np.ndarray:
+        return _im2col_windows(pad_hw(x, pads), k_hw, strides, dilations, pool)
     xp = pad_hw(x, pads)
     n, hp, wp, c = xp.shape
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = k_hw, strides, dilations, pool
@@ -144,6 +148,21 @@ def im2col(x, k_hw, pads: Pads, strides, dilations, pool=(1, 1)):
             first.setdefault(offset, (i, j, a, b))
         return cols_t.reshape(kh * kw, -1).T
     return view.reshape(-1, kh * kw * c)
+
+
+def _im2col_windows(x, k_hw, strides, dilations, pool):
+    """:func:`im2col` of an already padded ``x`` on any backend, from its sliding windows (a view on CuPy): one copy
+    into the patch matrix, whatever the channels (on a GPU one kernel beats NumPy's cache-sized copies)."""
+    owner = backend.extras_for(x)
+    xp = owner.namespace
+    n, hp, wp, c = x.shape
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = k_hw, strides, dilations, pool
+    oh, ow = (hp - (kh - 1) * dh - 1) // sh + 1, (wp - (kw - 1) * dw - 1) // sw + 1
+    p, q = oh // ph, ow // pw
+    windows = owner.sliding_window_view(x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), (1, 2))  # [n, H, W, c, KH, KW]
+    windows = windows[:, :(p * ph - 1) * sh + 1:sh, :(q * pw - 1) * sw + 1:sw, :, ::dh, ::dw]  # [n, oh', ow', c, kh, kw]
+    windows = xp.reshape(windows, (n, p, ph, q, pw, c, kh, kw))
+    return xp.reshape(xp.permute_dims(windows, (2, 4, 0, 1, 3, 6, 7, 5)), (-1, kh * kw * c))  # [a, b, n, P, Q, i, j, c]
 
 
 def conv_forward(x, w, pads, strides, dilations):

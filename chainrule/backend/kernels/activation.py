@@ -24,6 +24,8 @@ array([[0., 1.]], dtype=float32)
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.backend.kernels import NotReady, falls_back_to, jit, runs_on
 
@@ -73,10 +75,18 @@ def relu_grad_sum_in_blocks(g, y):
 
 
 def column_sum(a):
-    """Σ over all axes but the last, as one matrix-vector product (BLAS: faster than ``a.sum(axis=...)``)."""
+    """Σ over all axes but the last, as one matrix-vector product (BLAS: faster than ``a.sum(axis=...)``); on a
+    device one reduction (no vector of ones to make first)."""
     xp = backend.array_namespace(a)
     rows = xp.reshape(a, (-1, a.shape[-1]))
+    if type(a) is not np.ndarray:
+        return xp.sum(rows, axis=0)
     return xp.ones(rows.shape[0], dtype=a.dtype) @ rows
+
+
+def device_kernel(name: str, first):
+    """The device backend's fused kernel ``name`` (``Backend.fused``: CuPy's) for ``first``'s arrays, or None."""
+    return None if type(first) is np.ndarray else backend.extras_for(first).fused(name)
 
 
 # --- numba versions ---------------------------------------------------------------------------------------------------
@@ -124,7 +134,8 @@ def _relu_grad_kernel(g, y, summing: bool):
 def bias_relu_(y, b) -> None:
     """In place: ``y = max(y + b, 0)`` along the last axis (``b`` may be None)."""
     if not _fits(y) or (b is not None and b.dtype != y.dtype):
-        return bias_relu_numpy(y, b)
+        fused = device_kernel("bias_relu", y) if b is None or b.dtype == y.dtype else None
+        return bias_relu_numpy(y, b) if fused is None else fused(y, b)
     y2 = y.reshape(-1, y.shape[-1])  # a view: y is contiguous
     has_bias = b is not None
     _bias_relu_nb(y2, backend.xp.ascontiguousarray(b) if has_bias else y2[0], has_bias)  # (y2[0]: not read)
@@ -135,12 +146,16 @@ def relu_grad(g, y):
     """``g * (y > 0)``: the gradient through ``y = relu(...)``, as a new array."""
     if g.shape == y.shape and _fits(g, y):
         return _relu_grad_kernel(g, y, False)[0]
-    return relu_grad_numpy(g, y)
+    fused = device_kernel("relu_grad", y) if g.shape == y.shape and g.dtype == y.dtype else None
+    return relu_grad_numpy(g, y) if fused is None else fused(g, y)
 
 
 def relu_grad_sum(g, y):
     """``(gm, Σ gm over all but the last axis)`` with ``gm = g * (y > 0)``."""
     if not (g.shape == y.shape and _fits(g, y)):
+        if device_kernel("relu_grad", y) is not None:
+            gm = relu_grad(g, y)
+            return gm, column_sum(gm)
         return relu_grad_sum_numpy(g, y)
     try:
         return _relu_grad_kernel(g, y, True)

@@ -25,6 +25,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.backend import kernels
 from chainrule.backend.kernels import jit, prange
+from chainrule.backend.kernels.activation import device_kernel
 from chainrule.backend.windows import pad_hw, window_slice
 
 
@@ -342,7 +343,8 @@ def _kernels_take(*arrays) -> bool:
 def tap_max(z, y, argmax) -> None:
     """:func:`tap_max_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(z, y, argmax):
-        return tap_max_numpy(z, y, argmax)
+        fused = device_kernel("tap_max", z)
+        return tap_max_numpy(z, y, argmax) if fused is None else fused(z, y, argmax)
     z, y, argmax = _flat_blocks(z, y, argmax)
     (_tap_max_4_kernel if z.shape[0] == 4 else _tap_max_kernel)(z, y, argmax)
 
@@ -351,6 +353,7 @@ def tap_max(z, y, argmax) -> None:
 def tap_spread(g, argmax, out) -> None:
     """:func:`tap_spread_numpy`, in one pass with numba where it runs."""
     if not _kernels_take(g, argmax, out):
-        return tap_spread_numpy(g, argmax, out)
+        fused = device_kernel("tap_spread", g)
+        return tap_spread_numpy(g, argmax, out) if fused is None else fused(g, argmax, out)
     out, g, argmax = _flat_blocks(out, g, argmax)
     (_tap_spread_4_kernel if out.shape[0] == 4 else _tap_spread_kernel)(g, argmax, out)

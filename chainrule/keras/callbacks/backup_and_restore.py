@@ -183,7 +183,7 @@ class BackupAndRestore(Callback):
         with summed:
             for i, metric in enumerate(metrics):
                 entries.append({"name": metric.name, "count": len(metric.variables)})
-                tensors += [(f"metrics/{i}/{j}", np.array(v.data)) for j, v in enumerate(metric.variables)]
+                tensors += [(f"metrics/{i}/{j}", np.array(backend.to_host(v.data))) for j, v in enumerate(metric.variables)]
         return entries, tensors
 
     # --- saving -----------------------------------------------------------------------------------------------------

@@ -1,27 +1,28 @@
-"""Accuracy metrics: per-sample functions (NumPy in and out) and their running-mean classes."""
+"""Accuracy metrics: per-sample functions (arrays in and out, on the device of their inputs) and their running-mean
+classes."""
 from __future__ import annotations
 
 import numpy as np
 
-from chainrule.keras.metrics.metrics_utils import as_array, same_rank
+from chainrule.keras.metrics.metrics_utils import as_values, same_rank
 from chainrule.keras.metrics.reduction import mean_metric_class
 
 
 def accuracy(y_true, y_pred) -> np.ndarray:
     """1 where ``y_pred == y_true`` exactly, else 0."""
-    y_true, y_pred = same_rank(as_array(y_true), as_array(y_pred))
+    y_true, y_pred = same_rank(*as_values(y_true, y_pred))
     return (y_true == y_pred).astype(np.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """1 where ``(y_pred > threshold)`` equals the 0/1 label."""
-    y_true, y_pred = same_rank(as_array(y_true), as_array(y_pred))
+    y_true, y_pred = same_rank(*as_values(y_true, y_pred))
     return (y_true == (y_pred > threshold)).astype(np.float32)
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1 where the largest prediction is the one-hot label's class (one value per sample)."""
-    y_true, y_pred = as_array(y_true), as_array(y_pred)
+    y_true, y_pred = as_values(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"categorical_accuracy expects one-hot labels shaped like y_pred {y_pred.shape}, got "
                          f"{y_true.shape} (use sparse_categorical_accuracy for integer class ids)")
@@ -39,8 +40,8 @@ def _sparse_ids(y_true: np.ndarray, y_pred: np.ndarray, name: str) -> np.ndarray
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1 where the largest prediction's index equals the integer label."""
-    y_pred = as_array(y_pred)
-    y_true = _sparse_ids(as_array(y_true), y_pred, "sparse_categorical_accuracy")
+    y_true, y_pred = as_values(y_true, y_pred)
+    y_true = _sparse_ids(y_true, y_pred, "sparse_categorical_accuracy")
     return (y_true == y_pred.argmax(axis=-1)).astype(np.float32)
 
 
@@ -53,14 +54,14 @@ def _in_top_k(ids: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """1 where the one-hot label's class is among the ``k`` largest predictions."""
-    y_true, y_pred = as_array(y_true), as_array(y_pred)
+    y_true, y_pred = as_values(y_true, y_pred)
     return _in_top_k(y_true.argmax(axis=-1), y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """1 where the integer label is among the ``k`` largest predictions."""
-    y_pred = as_array(y_pred)
-    return _in_top_k(_sparse_ids(as_array(y_true), y_pred, "sparse_top_k_categorical_accuracy"), y_pred, k)
+    y_true, y_pred = as_values(y_true, y_pred)
+    return _in_top_k(_sparse_ids(y_true, y_pred, "sparse_top_k_categorical_accuracy"), y_pred, k)
 
 
 Accuracy = mean_metric_class("Accuracy", accuracy, "accuracy", "How often predictions equal labels exactly.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.losses import same_rank_shapes
 
@@ -13,6 +14,19 @@ def as_array(x: TensorLike) -> np.ndarray:
     if isinstance(x, Tensor):
         return x.numpy()
     return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
+def as_values(*xs: TensorLike) -> list:
+    """The values as arrays where they live: a Tensor's data on its device, so that a metric accumulating on a GPU
+    reads nothing back; when any of them is on a device, the others are copied there (NumPy arrays stay NumPy).
+
+    >>> [type(a).__name__ for a in as_values([1, 2], Tensor([3.0]))]
+    ['ndarray', 'ndarray']
+    """
+    values = [x.data if isinstance(x, Tensor) else x if backend.is_array(x) else np.asarray(x) for x in xs]
+    if all(type(v) is np.ndarray for v in values):
+        return values
+    return [backend.to_device(v) for v in values]
 
 
 def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.autograd import no_grad
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.metrics.metric import Metric
-from chainrule.keras.metrics.metrics_utils import as_array, same_rank
+from chainrule.keras.metrics.metrics_utils import as_values, same_rank
 
 
 STATE_DTYPE = "float64"  # running totals and counts: in float32 a count stops growing at 2**24 samples
@@ -17,10 +18,12 @@ STATE_DTYPE = "float64"  # running totals and counts: in float32 a count stops g
 def samplewise(values: np.ndarray, sample_weight, reduce=np.mean) -> tuple[np.ndarray, np.ndarray | None]:
     """Keras's ``reduce_to_samplewise_values``: one value per sample (``reduce`` over the other axes), weighted by
     ``sample_weight``; and the weight of each sample (None without weights)."""
-    values = np.asarray(values, dtype=np.float64)
-    weight = None
-    if sample_weight is not None:
-        weight = as_array(sample_weight).astype(np.float64)
+    values, weight = as_values(values, 0.0 if sample_weight is None else sample_weight)
+    values = values.astype(np.float64)  # (on the device of the values: a GPU's stay there)
+    if sample_weight is None:
+        weight = None
+    else:
+        weight = weight.astype(np.float64)
         values, weight = same_rank(values, weight)
         if values.ndim > weight.ndim:
             values = reduce(values, axis=tuple(range(weight.ndim, values.ndim)))
@@ -41,6 +44,11 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float, np.number))
 
 
+def _is_device_scalar(x) -> bool:
+    """A 0-d array of a device backend (a step's loss on a GPU)."""
+    return type(x) is not np.ndarray and backend.is_array(x) and x.ndim == 0
+
+
 class Mean(Metric):
     """The (weighted) mean of every value given to ``update_state(values, sample_weight=None)``; its state is the
     variables ``total`` and ``count``.
@@ -57,13 +65,14 @@ class Mean(Metric):
         self.count = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
-        if _is_number(values) and (sample_weight is None or _is_number(sample_weight)):
-            # a Python number (the loss of a batch, weighted by its size) skips the array conversions
+        if (_is_number(values) or _is_device_scalar(values)) and (sample_weight is None or _is_number(sample_weight)):
+            # a Python number (the loss of a batch, weighted by its size) skips the array conversions; so does a
+            # loss still on its device, added there
             weight = 1.0 if sample_weight is None else sample_weight
             self.total.data += values * weight
             self.count.data += weight
             return
-        values, weight = samplewise(as_array(values), sample_weight)
+        values, weight = samplewise(as_values(values)[0], sample_weight)
         self.total.data += values.sum()
         self.count.data += weight.sum() if weight is not None else (values.shape[0] if values.ndim else 1)
 
@@ -89,7 +98,7 @@ class Sum(Metric):
         self.total = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="total")
 
     def update_state(self, values, sample_weight=None) -> None:
-        values, _ = samplewise(as_array(values), sample_weight, reduce=np.sum)
+        values, _ = samplewise(as_values(values)[0], sample_weight, reduce=np.sum)
         self.total.data += values.sum()
 
     def result(self) -> Tensor:
@@ -106,7 +115,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        super().update_state(as_array(self._fn(y_true, y_pred, **self._fn_kwargs)), sample_weight)
+        super().update_state(as_values(self._fn(y_true, y_pred, **self._fn_kwargs))[0], sample_weight)
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self._fn_kwargs}

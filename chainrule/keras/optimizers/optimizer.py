@@ -107,6 +107,7 @@ class Optimizer:
         self.loss_scale_factor = loss_scale_factor
         self.learning_rate = learning_rate
         self._iterations = Variable(0, trainable=False, name="iterations", dtype=np.int64)
+        self._iterations.data = np.zeros((), np.int64)  # on the host on every backend: the step's constants read it
         self._variables: list[Tensor] = []          # position order
         self._index: dict[int, int] = {}            # id(variable) -> position
         self._slots: list[dict | None] = []         # per position: slot name -> array (+ "scratch"), once created
@@ -277,8 +278,10 @@ class Optimizer:
         return self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     @replayed  # in a traced step (tf.function, fit), the update is repeated on every replay
-    def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
-        """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order."""
+    def apply(self, grads: list, trainable_variables: list | None = None, *, only_if_finite=None) -> Variable:
+        """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order.
+        ``only_if_finite`` (chainrule's own): an array (a step's loss on a device) whose first value must be finite
+        for the variables to change; fused updates test it on the device, other updates read it here."""
         variables = self._variables if trainable_variables is None else trainable_variables
         if not isinstance(variables, (list, tuple)):
             variables = list(variables)
@@ -315,6 +318,11 @@ class Optimizer:
             raise ValueError("No gradients provided for any variable.")
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.", stacklevel=2)
+        device_update = None
+        if only_if_finite is not None:
+            device_update = self._device_update(work[0][1].data)
+            if device_update is None and not math.isfinite(backend.to_host(only_if_finite).reshape(-1)[0]):
+                return self._iterations  # (a read that waits for the device: only where no fused update runs)
         scales = None
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             work, scales = self._clip(work)
@@ -323,7 +331,7 @@ class Optimizer:
             lr = float(self.learning_rate)
         keep = 1.0 - float(self.weight_decay) * lr if self.weight_decay else 1.0  # w - w * wd * lr, as w * keep
         if self._update is not None and type(self).update_step is Optimizer.update_step:
-            self._apply_update(work, scales, lr, keep)
+            self._apply_update(work, scales, lr, keep, only_if_finite)
         else:  # a subclass's own update_step
             for _, v, i in work:
                 if keep != 1.0 and self._decays(v, i):
@@ -371,11 +379,19 @@ class Optimizer:
             if average is not None:
                 v.data[...] = average
 
-    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
+    def _device_update(self, w):
+        """The fused update the backend of ``w`` has for this optimizer's formula (CuPy's kernels), or None."""
+        if self._update is None or type(w) is np.ndarray or type(self).update_step is not Optimizer.update_step:
+            return None
+        return backend.extras_for(w).fused(self._update[0].__name__.removesuffix("_numpy"))
+
+    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float, only_if_finite=None) -> None:
         """The built-in update of every variable: decay, clipping scale and step in one call each."""
         formula, kernel = self._update
         kernel = kernels.falls_back_to(formula)(kernel)  # the formula, bit-identical, while the kernel compiles
         fused = kernels.enabled()
+        device_update = None if fused else self._device_update(work[0][1].data)
+        extra = {} if device_update is None else {"only_if_finite": only_if_finite}
         constants = self._constants(lr)
         plans = self._plans
         for k, (g, v, i) in enumerate(work):
@@ -384,8 +400,9 @@ class Optimizer:
                 plan = self._plan(i)
             _, w, slots, flat, fusable = plan
             decay = keep if keep != 1.0 and self._decays(v, i) else 1.0
-            update = kernel if fused and fusable else formula
-            update(w, g.ravel() if flat else g, *slots, *constants, decay, 1.0 if scales is None else scales[k])
+            update = kernel if fused and fusable else (device_update or formula) if fusable else formula
+            update(w, g.ravel() if flat else g, *slots, *constants, decay, 1.0 if scales is None else scales[k],
+                   **(extra if update is device_update else {}))
 
     def _clip(self, work: list) -> tuple[list, list | None]:
         """Keras's clipping: ``g * c / max(|g|, c)`` per variable, the same with the global norm, or ``clip(g, ±c)``.
@@ -431,8 +448,8 @@ class Optimizer:
         for i, slots in enumerate(self._slots):
             if slots is not None:
                 for name in self.slot_names:
-                    state[f"{i}/{name}"] = np.array(slots[name])  # a copy (and off the GPU)
-        state.update({f"{i}/average": np.array(a) for i, a in self._averages.items()})
+                    state[f"{i}/{name}"] = np.array(backend.to_host(slots[name]))  # a copy (and off the GPU)
+        state.update({f"{i}/average": np.array(backend.to_host(a)) for i, a in self._averages.items()})
         state.update({k: np.array(v) for k, v in self._pending.items()})
         return state
 

@@ -3,7 +3,8 @@ arrays, one epoch at a time.
 
 - NumPy arrays (or Tensors, lists, dicts of them): sliced into ``batch_size`` rows, shuffled each epoch with
   ``chainrule.backend.rng()``; integer, boolean and float64 inputs become float32 batch by batch (the whole array is
-  never copied).
+  never copied). On a GPU backend, arrays of up to ``DEVICE_RESIDENT_MAX_BYTES`` are copied to the device once, cast
+  there, and each batch is gathered on the device (no copy from the host per step).
 - a ``chainrule.data.Dataset`` (or another re-iterable of batches): one pass per epoch; ``batch_size`` is ignored.
 - a generator or iterator of batches: consumed once, across epochs.
 - a Keras ``PyDataset``/``Sequence`` (``__len__`` + ``__getitem__``): batch ``i`` per step, ``on_epoch_begin()``/
@@ -35,6 +36,9 @@ from chainrule.keras.utils.py_dataset import PyDataset
 from chainrule.utils import tree
 
 Batch = tuple[Any, Any, Any]  # x, y (or None), sample_weight (or None)
+
+# Training arrays up to this size (after the casts) live on a GPU for the whole fit; larger ones go over per batch.
+DEVICE_RESIDENT_MAX_BYTES = 4 << 30
 
 
 # --- structures of arrays --------------------------------------------------------------------------------------------
@@ -144,6 +148,9 @@ class ArrayAdapter(DataAdapter):
         self._single_y = isinstance(self.y, np.ndarray)
 
     def epoch(self) -> Iterator[Batch]:
+        if backend.current() != "numpy" and self._fits_on_device():
+            yield from self._device_epoch()
+            return
         n, size = self.n, self.batch_size
         if self.shuffle == "batch":
             order = np.arange(n)
@@ -162,6 +169,46 @@ class ArrayAdapter(DataAdapter):
             if self.class_weight is not None and y is not None:  # (no sample weights then: check_one_weighting)
                 sw = class_weights_for(y, self.class_weight)
             yield x, y, sw
+
+    def _fits_on_device(self) -> bool:
+        """Whether the arrays stay on the device for the fit (a GPU backend, small enough, no class weights)."""
+        if self.class_weight is not None or backend.get_backend().device_type == "CPU":
+            return False
+        casts = iter(self._x_cast + self._y_cast)
+        total = 0
+        for a in _leaves(self.x) + _leaves(self.y) + ([self.sample_weight] if self.sample_weight is not None else []):
+            if a.dtype.kind not in _NUMERIC:  # text stays on the host (string lookups run there)
+                return False
+            dtype = next(casts, None)
+            total += a.size * (dtype or a.dtype).itemsize
+        return total <= DEVICE_RESIDENT_MAX_BYTES
+
+    def _device_epoch(self) -> Iterator[Batch]:
+        """:meth:`epoch` on arrays copied to the device once (then cast there): each batch is a device slice, or a
+        device gather through the epoch's permutation, which goes over once per epoch."""
+        if getattr(self, "_device", None) is None:
+            casts = iter(self._x_cast + self._y_cast)
+
+            def upload(a):
+                dtype = next(casts, None)
+                on_device = backend.to_device(np.ascontiguousarray(a))
+                return on_device if dtype is None else on_device.astype(dtype)
+            self._device = (tree.map_structure(upload, self.x, none_is_leaf=False),
+                            tree.map_structure(upload, self.y, none_is_leaf=False),
+                            None if self.sample_weight is None else backend.to_device(self.sample_weight))
+        x, y, sw = self._device
+        n, size = self.n, self.batch_size
+        order = None
+        starts = range(0, n, size)
+        if self.shuffle == "batch":
+            starts = backend.rng().permutation(self.steps) * size
+        elif self.shuffle:
+            order = backend.to_device(backend.rng().permutation(n))
+        for start in starts:
+            rows = slice(start, min(start + size, n)) if order is None else order[start:start + size]
+            take = lambda a: a[rows]  # noqa: E731
+            yield (tree.map_structure(take, x, none_is_leaf=False), tree.map_structure(take, y, none_is_leaf=False),
+                   None if sw is None else sw[rows])
 
     @staticmethod
     def _take(data, rows, casts, single: bool):
@@ -406,7 +453,7 @@ class EpochIterator:
             count = 0
             for batch in self.adapter.epoch():
                 count += 1
-                yield batch
+                yield on_device(batch)
             if not self.adapter.reiterable:
                 self.exhausted = True
             if self.adapter.steps is None:
@@ -430,4 +477,19 @@ class EpochIterator:
                 continue
             fresh = False
             produced += 1
-            yield batch
+            yield on_device(batch)
+
+
+def on_device(batch: Batch) -> Batch:
+    """A batch's NumPy arrays on the current backend's device: one copy each per batch (none on the NumPy backend).
+
+    >>> x, y, sw = on_device((np.ones(2), None, None)); type(x).__name__
+    'ndarray'
+    """
+    if backend.current() == "numpy":
+        return batch
+    return tree.map_structure(lambda a: backend.to_device(a) if isinstance(a, np.ndarray) and a.dtype.kind in _NUMERIC
+                              else a, batch, none_is_leaf=False)
+
+
+_NUMERIC = "biufc"  # the dtype kinds a device holds (not text, not objects)

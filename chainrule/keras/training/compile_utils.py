@@ -274,5 +274,5 @@ def _tensor(value):
 def _to_float(value) -> float:
     if isinstance(value, Tensor):
         value = value.data
-    value = np.asarray(value)
+    value = backend.to_host(value) if backend.is_array(value) else np.asarray(value)
     return float(value) if value.size == 1 else value.tolist()

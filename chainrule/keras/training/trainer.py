@@ -275,8 +275,17 @@ class Trainer:
 
     @replayed
     def _apply_step(self, loss, grads, terms: list, rows: int) -> None:
-        """The update of a training step and its loss trackers; nothing is applied when the loss is not finite."""
-        value = float(loss.data)
+        """The update of a training step and its loss trackers; nothing is applied when the loss is not finite.
+        On a device the loss is not read here (that would wait for the step to finish): the update tests it on the
+        device, and ``_step_loss`` is the loss still on the device, which ``fit`` reads a step later."""
+        data = loss.data
+        if _on_device(data) and self._distribution is None:
+            if grads is not None:
+                self.optimizer.apply(grads, self._train_vars, only_if_finite=data)
+            object.__setattr__(self, "_step_loss", data)
+            self._add_losses(loss, terms, rows)
+            return
+        value = float(data)
         if self._distribution is not None:  # the update, and the global batch's loss (every rank skips alike)
             value = self._distribution.apply_step(self.optimizer, grads, self._train_vars, value, rows)
         elif grads is not None and math.isfinite(value):
@@ -285,15 +294,16 @@ class Trainer:
         self._add_losses(loss, terms, rows)
 
     def _add_losses(self, loss, terms: list, rows: int) -> None:
-        """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several."""
-        self._loss_tracker.update_state(0.0 if loss is None else float(loss.data), sample_weight=rows)
+        """Add a batch's loss to the 'loss' tracker, and each output's to its own when the model has several (a
+        loss on a device is added there: read only when the logs are)."""
+        self._loss_tracker.update_state(0.0 if loss is None else _scalar(loss.data), sample_weight=rows)
         compiled = self._compiled_loss
         if not terms:
             return
         if not self._output_losses:
             self._output_losses = [Mean(name=name) for name in compiled.term_names]
         for tracker, term in zip(self._output_losses, terms):
-            tracker.update_state(float(term.data), sample_weight=rows)
+            tracker.update_state(_scalar(term.data), sample_weight=rows)
 
     _track_losses = replayed(_add_losses)  # (test_step's: its own replayed call)
 
@@ -393,31 +403,35 @@ class Trainer:
             batches, first = train_iterator.epoch(), 0
             if resume is not None and epoch == resume.epoch:  # the batches done before the interruption skipped
                 batches, first = resume.continue_epoch(batches), resume.batch
+            pending = None  # (step, reader) of a loss still on the device, read after the next step's launch
             for step, data in enumerate(batches, first):
                 if batch_hooks:
                     object.__setattr__(self, "_train_batch_data", data)  # the batch, for callbacks (GradientHealth)
                     callbacks.on_train_batch_begin(step)
                 logs = train_function(_pack(*data))
+                checked = step
                 if custom_step:
                     logs = _plain_logs(logs)
                     value = logs.get("loss", 0.0)
                 else:
                     value = self._step_loss
+                    if type(value) is not float:  # on a device: this step's loss read later, the last one's now
+                        later = (step, backend.extras_for(value).read_later(value))
+                        value, checked = (0.0, step) if pending is None else (pending[1](), pending[0])
+                        pending = later
                     if batch_hooks:
                         logs = self._logs()
                 steps += 1
                 if not math.isfinite(value):
-                    self.stop_training = True
-                    warnings.warn(f"fit: the loss is {value} at epoch {epoch + 1}, batch {step + 1} (step {step}); "
-                                  f"this batch's update was not applied and training stopped. Lower the learning "
-                                  f"rate, check the data for NaN/inf, or clip gradients (clipnorm=).",
-                                  RuntimeWarning, stacklevel=2)
+                    _stop_on_loss(self, value, epoch, checked)
                 if batch_hooks:
                     callbacks.on_train_batch_end(step, logs)
                 if self._distribution is not None:  # what rank 0's callbacks changed
                     self._distribution.sync_training_state(self, batch=True)
                 if self.stop_training:
                     break
+            if pending is not None and not self.stop_training and not math.isfinite(value := pending[1]()):
+                _stop_on_loss(self, value, epoch, pending[0])
             if steps == 0 and first == 0 and epoch == initial_epoch:
                 raise ValueError(f"Expected input data to be non-empty: x ({type(x).__name__}) gave no batch")
             if callbacks.progbar is not None:
@@ -577,6 +591,24 @@ def _pack(x, y, sample_weight):
     if y is None:
         return (x,) if isinstance(x, (tuple, list)) else x
     return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def _stop_on_loss(model, value: float, epoch: int, step: int) -> None:
+    """End ``fit`` after a non-finite loss (whose update was not applied), with a warning that says where."""
+    model.stop_training = True
+    warnings.warn(f"fit: the loss is {value} at epoch {epoch + 1}, batch {step + 1} (step {step}); this batch's "
+                  f"update was not applied and training stopped. Lower the learning rate, check the data for "
+                  f"NaN/inf, or clip gradients (clipnorm=).", RuntimeWarning, stacklevel=3)
+
+
+def _scalar(data):
+    """A loss's value for its tracker: a float from a NumPy array, the array itself from a device (read later)."""
+    return data if _on_device(data) else float(data)
+
+
+def _on_device(data) -> bool:
+    """Whether ``data`` is an array of a device backend (not NumPy's array or scalar)."""
+    return not isinstance(data, (np.ndarray, np.generic)) and backend.is_array(data)
 
 
 def _plain_logs(logs) -> dict:

@@ -1,9 +1,11 @@
-"""The CuPy backend: CuPy arrays on an NVIDIA GPU (``pip install -e '.[gpu]'``, CUDA 12).
+"""The CuPy backend: CuPy arrays on an NVIDIA GPU (``pip install -e '.[gpu]'`` installs cupy-cuda12x; CuPy for CUDA
+13, cupy-cuda13x, serves as well).
 
 CuPy mirrors NumPy's API (and the array API standard's names), so the ops run unchanged on its arrays; the extras
-use CuPy's own functions, and its ``ElementwiseKernel`` where one pass replaces several: the optimizers' updates
-(:data:`UPDATES`, the formulas of chainrule/backend/kernels/optim.py, one kernel per variable and step). The
-scatter-add of integer indices uses ``cupyx``. Importing this module needs no CuPy: choosing the backend does.
+use CuPy's own functions, and its ``ElementwiseKernel`` where one pass replaces several (:data:`FUSED`, the pieces
+``Backend.fused`` names: the optimizers' updates, the formulas of chainrule/backend/kernels/optim.py; bias + relu and
+relu's gradient; the window-major max pooling of chainrule/backend/kernels/pooling.py). The scatter-add of integer
+indices uses ``cupyx``. Importing this module needs no CuPy: choosing the backend does.
 
 >>> from chainrule.backend.cupy_backend import CUPY
 >>> CUPY.name
@@ -180,15 +182,14 @@ def _sgd() -> Callable:
 @functools.cache
 def _bias_relu() -> Callable:
     import cupy
-    with_bias = cupy.ElementwiseKernel("raw T b, int64 f", "T y", "T v = y + b[i % f];  y = (v > (T)0 || v != v) ? v : (T)0;",
-                                       "chainrule_bias_relu")
-    plain = cupy.ElementwiseKernel("", "T y", "y = (y > (T)0 || y != y) ? y : (T)0;", "chainrule_relu")
+    kernel = cupy.ElementwiseKernel("raw T b, int64 f", "T y",
+                                    "T v = y + b[i % f];  y = (v > (T)0 || v != v) ? v : (T)0;", "chainrule_bias_relu")
 
     def bias_relu_(y, b) -> None:
         if b is None:
-            plain(y)
+            cupy.maximum(y, 0, out=y)
         else:
-            with_bias(b, np.int64(b.size), y)
+            kernel(b, np.int64(b.size), y)
     return bias_relu_
 
 

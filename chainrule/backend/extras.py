@@ -116,7 +116,7 @@ class Backend:
         """A function returning ``float(x)`` (a one-element array) when called: on a device the copy to the host
         starts now and the call waits only for it, so a training loop reads a step's loss after launching the next
         step instead of waiting for the device at every step."""
-        value = float(self.to_host(x))
+        value = float(self.to_host(x).reshape(-1)[0])
         return lambda: value
 
     def __repr__(self) -> str:

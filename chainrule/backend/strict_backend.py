@@ -121,7 +121,7 @@ class StrictBackend(Backend):
         return np.from_dlpack(x.to_device(_strict().Device("CPU_DEVICE")))  # the standard's way out
 
     def from_host(self, x):
-        return self.xp.asarray(np.ascontiguousarray(x))
+        return self.xp.asarray(np.ascontiguousarray(x) if np.ndim(x) else np.asarray(x))  # (0-d stays 0-d)
 
 
 STRICT = StrictBackend()

@@ -18,13 +18,6 @@ from chainrule.backend.strict_backend import STRICT
 pytest.importorskip("array_api_strict")
 
 
-@pytest.fixture
-def restore_backend():
-    before = backend.current()
-    yield
-    backend.set_backend(before)
-
-
 def test_set_backend_switches_xp_and_current(restore_backend):
     backend.set_backend("strict")
     assert backend.current() == "strict" and backend.xp.__name__ == "array_api_strict"

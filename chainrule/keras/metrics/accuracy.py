@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.keras.metrics.metrics_utils import as_values, same_rank
+from chainrule import backend
+from chainrule.keras.metrics.metrics_utils import as_float32, as_values, same_rank
 from chainrule.keras.metrics.reduction import mean_metric_class
 
 
 def accuracy(y_true, y_pred) -> np.ndarray:
     """1 where ``y_pred == y_true`` exactly, else 0."""
     y_true, y_pred = same_rank(*as_values(y_true, y_pred))
-    return (y_true == y_pred).astype(np.float32)
+    return as_float32(y_true == y_pred)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """1 where ``(y_pred > threshold)`` equals the 0/1 label."""
     y_true, y_pred = same_rank(*as_values(y_true, y_pred))
-    return (y_true == (y_pred > threshold)).astype(np.float32)
+    return as_float32(y_true == as_float32(y_pred > threshold))
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
@@ -26,12 +27,13 @@ def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"categorical_accuracy expects one-hot labels shaped like y_pred {y_pred.shape}, got "
                          f"{y_true.shape} (use sparse_categorical_accuracy for integer class ids)")
-    return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float32)
+    xp = backend.array_namespace(y_true, y_pred)
+    return as_float32(xp.argmax(y_true, axis=-1) == xp.argmax(y_pred, axis=-1))
 
 
 def _sparse_ids(y_true: np.ndarray, y_pred: np.ndarray, name: str) -> np.ndarray:
     if y_true.ndim == y_pred.ndim and y_true.shape[-1:] == (1,):
-        y_true = y_true.reshape(y_true.shape[:-1])
+        y_true = backend.array_namespace(y_true).reshape(y_true, y_true.shape[:-1])
     if y_true.shape != y_pred.shape[:-1]:
         raise ValueError(f"{name} expects integer labels of shape {y_pred.shape[:-1]} for predictions of shape "
                          f"{y_pred.shape}, got {y_true.shape}")
@@ -42,7 +44,7 @@ def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1 where the largest prediction's index equals the integer label."""
     y_true, y_pred = as_values(y_true, y_pred)
     y_true = _sparse_ids(y_true, y_pred, "sparse_categorical_accuracy")
-    return (y_true == y_pred.argmax(axis=-1)).astype(np.float32)
+    return as_float32(y_true == backend.array_namespace(y_pred).argmax(y_pred, axis=-1))
 
 
 def _in_top_k(ids: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:

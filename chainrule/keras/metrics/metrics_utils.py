@@ -31,7 +31,13 @@ def as_values(*xs: TensorLike) -> list:
 
 def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     true_shape, pred_shape = same_rank_shapes(y_true.shape, y_pred.shape)
-    return y_true.reshape(true_shape), y_pred.reshape(pred_shape)
+    xp = backend.array_namespace(y_true, y_pred)
+    return xp.reshape(y_true, true_shape), xp.reshape(y_pred, pred_shape)
+
+
+def as_float32(mask):
+    """A comparison's booleans as float32 0/1 values, on their device."""
+    return backend.array_namespace(mask).astype(mask, np.float32)
 
 
 def divide_no_nan(a, b):

@@ -15,28 +15,31 @@ from chainrule.keras.metrics.metrics_utils import as_values, same_rank
 STATE_DTYPE = "float64"  # running totals and counts: in float32 a count stops growing at 2**24 samples
 
 
-def samplewise(values: np.ndarray, sample_weight, reduce=np.mean) -> tuple[np.ndarray, np.ndarray | None]:
-    """Keras's ``reduce_to_samplewise_values``: one value per sample (``reduce`` over the other axes), weighted by
-    ``sample_weight``; and the weight of each sample (None without weights)."""
+def samplewise(values: np.ndarray, sample_weight, reduce: str = "mean") -> tuple[np.ndarray, np.ndarray | None]:
+    """Keras's ``reduce_to_samplewise_values``: one value per sample (``reduce``, 'mean' or 'sum', over the other
+    axes), weighted by ``sample_weight``; and the weight of each sample (None without weights). On the device of the
+    values: a GPU's stay there."""
     values, weight = as_values(values, 0.0 if sample_weight is None else sample_weight)
-    values = values.astype(np.float64)  # (on the device of the values: a GPU's stay there)
+    xp = backend.array_namespace(values)
+    over = getattr(xp, reduce)
+    values = xp.astype(values, np.float64)
     if sample_weight is None:
         weight = None
     else:
-        weight = weight.astype(np.float64)
+        weight = xp.astype(weight, np.float64)
         values, weight = same_rank(values, weight)
         if values.ndim > weight.ndim:
-            values = reduce(values, axis=tuple(range(weight.ndim, values.ndim)))
+            values = over(values, axis=tuple(range(weight.ndim, values.ndim)))
         try:
-            weight = np.broadcast_to(weight, values.shape)
+            weight = xp.broadcast_to(weight, values.shape)
         except ValueError:
             raise ValueError(f"sample_weight of shape {weight.shape} does not match values of shape "
                              f"{values.shape}") from None
         values = values * weight
         if weight.ndim > 1:
-            weight = reduce(weight, axis=tuple(range(1, weight.ndim)))
+            weight = over(weight, axis=tuple(range(1, weight.ndim)))
     if values.ndim > 1:
-        values = reduce(values, axis=tuple(range(1, values.ndim)))
+        values = over(values, axis=tuple(range(1, values.ndim)))
     return values, weight
 
 
@@ -73,8 +76,9 @@ class Mean(Metric):
             self.count.data += weight
             return
         values, weight = samplewise(as_values(values)[0], sample_weight)
-        self.total.data += values.sum()
-        self.count.data += weight.sum() if weight is not None else (values.shape[0] if values.ndim else 1)
+        xp = backend.array_namespace(values)
+        self.total.data += xp.sum(values)
+        self.count.data += xp.sum(weight) if weight is not None else (values.shape[0] if values.ndim else 1)
 
     def _mean(self) -> float:
         count = float(self.count.data)
@@ -98,8 +102,8 @@ class Sum(Metric):
         self.total = self.add_variable((), "zeros", dtype=STATE_DTYPE, name="total")
 
     def update_state(self, values, sample_weight=None) -> None:
-        values, _ = samplewise(as_values(values)[0], sample_weight, reduce=np.sum)
-        self.total.data += values.sum()
+        values, _ = samplewise(as_values(values)[0], sample_weight, reduce="sum")
+        self.total.data += backend.array_namespace(values).sum(values)
 
     def result(self) -> Tensor:
         return self._value(self.total.data)

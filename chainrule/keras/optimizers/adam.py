@@ -17,13 +17,18 @@ from chainrule.keras.optimizers.optimizer import Optimizer
 
 def update_moments(var, grad, m, v, t, one_minus_beta_1, one_minus_beta_2, keep=1.0, gscale=1.0):
     """The step Adam and Nadam share: weight decay by ``keep``, the gradient scaled, then both moments updated in
-    place (``t`` is scratch); returns the scaled gradient."""
+    place (``t`` is scratch where the backend writes into buffers); returns the scaled gradient."""
     # m += (g - m)(1-b1);  v += (g² - v)(1-b2)
-    xp = backend.xp
+    owner = backend.extras_for(var)
     if keep != 1.0:
         var *= keep
     if gscale != 1.0:
         grad = grad * gscale
+    if not owner.takes_out:  # the same operations, each into a new array (the array API has no out=)
+        m += (grad - m) * one_minus_beta_1
+        v += (grad * grad - v) * one_minus_beta_2
+        return grad
+    xp = owner.xp
     m += xp.multiply(xp.subtract(grad, m, out=t), one_minus_beta_1, out=t)
     xp.multiply(grad, grad, out=t)
     t -= v
@@ -37,8 +42,15 @@ def adam_numpy(var, grad, m, v, v_hat, scratch, alpha, one_minus_beta_1, one_min
     """One Adam step in place with ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, amsgrad when ``v_hat`` is given;
     the NumPy twin of :func:`chainrule.backend.kernels.optim.adam_numba`."""
     # m += (g - m)(1-b1);  v += (g² - v)(1-b2);  [v_hat = max(v_hat, v)];  w -= m / (sqrt(v) + eps) * alpha
-    xp, t = backend.xp, scratch
+    owner, t = backend.extras_for(var), scratch
+    xp = owner.xp
     update_moments(var, grad, m, v, t, one_minus_beta_1, one_minus_beta_2, keep, gscale)
+    if not owner.takes_out:
+        if v_hat is not None:
+            v_hat[...] = xp.maximum(v_hat, v)
+            v = v_hat
+        var -= m / (xp.sqrt(v) + epsilon) * alpha
+        return
     if v_hat is not None:
         v = xp.maximum(v_hat, v, out=v_hat)
     xp.sqrt(v, out=t)

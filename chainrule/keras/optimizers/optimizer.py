@@ -218,7 +218,8 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: saved slot '{i}/{name}' has shape {np.shape(saved)} but "
                                  f"variable {i} has shape {w.shape}: the variables are not in the saved order")
             slot = self.initial_slot(name, w) if saved is None else backend.xp.array(saved, dtype=w.dtype)
-            slots[name] = slot if slot.flags.c_contiguous else slot.copy(order="C")  # flat views share its memory
+            flags = getattr(slot, "flags", None)  # (the standard's arrays have no memory layout)
+            slots[name] = slot if flags is None or flags.c_contiguous else slot.copy(order="C")  # flat views share it
         slots["scratch"] = backend.xp.empty(w.shape, dtype=w.dtype)
         self._slots[i] = slots
         self._plans[i] = None

@@ -171,8 +171,9 @@ class ArrayAdapter(DataAdapter):
             yield x, y, sw
 
     def _fits_on_device(self) -> bool:
-        """Whether the arrays stay on the device for the fit (a GPU backend, small enough, no class weights)."""
-        if self.class_weight is not None or backend.get_backend().device_type == "CPU":
+        """Whether the arrays stay on the device for the fit (called off the NumPy backend): small enough, numbers
+        only, no class weights (those are looked up per batch on the host)."""
+        if self.class_weight is not None:
             return False
         casts = iter(self._x_cast + self._y_cast)
         total = 0
@@ -192,7 +193,7 @@ class ArrayAdapter(DataAdapter):
             def upload(a):
                 dtype = next(casts, None)
                 on_device = backend.to_device(np.ascontiguousarray(a))
-                return on_device if dtype is None else on_device.astype(dtype)
+                return on_device if dtype is None else backend.array_namespace(on_device).astype(on_device, dtype)
             self._device = (tree.map_structure(upload, self.x, none_is_leaf=False),
                             tree.map_structure(upload, self.y, none_is_leaf=False),
                             None if self.sample_weight is None else backend.to_device(self.sample_weight))
@@ -205,10 +206,14 @@ class ArrayAdapter(DataAdapter):
         elif self.shuffle:
             order = backend.to_device(backend.rng().permutation(n))
         for start in starts:
-            rows = slice(start, min(start + size, n)) if order is None else order[start:start + size]
-            take = lambda a: a[rows]  # noqa: E731
+            if order is None:
+                rows = slice(start, min(start + size, n))
+                take = lambda a: a[rows, ...]  # noqa: E731  (a view)
+            else:
+                rows = order[start:min(start + size, n)]
+                take = lambda a: backend.array_namespace(a).take(a, rows, axis=0)  # noqa: E731  (one gather)
             yield (tree.map_structure(take, x, none_is_leaf=False), tree.map_structure(take, y, none_is_leaf=False),
-                   None if sw is None else sw[rows])
+                   None if sw is None else take(sw))
 
     @staticmethod
     def _take(data, rows, casts, single: bool):

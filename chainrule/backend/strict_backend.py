@@ -96,7 +96,7 @@ class StrictBackend(Backend):
         for size, ax in zip(window_shape, axis):
             ax = ax % x.ndim
             n = x.shape[ax] - size + 1
-            taps = [x[(slice(None),) * ax + (slice(k, k + n),)] for k in range(size)]
+            taps = [x[(slice(None),) * ax + (slice(k, k + n), ...)] for k in range(size)]
             x = xp.stack(taps, axis=x.ndim)
         return x
 

@@ -168,12 +168,17 @@ def _im2col_windows(x, k_hw, strides, dilations, pool):
 def conv_forward(x, w, pads, strides, dilations):
     """conv(x, w), and the patch matrix to keep for the filter gradient (None when it is too big to keep)."""
     kh, kw, _, f = w.shape
+    xp = backend.array_namespace(x)
     cols = im2col(x, (kh, kw), pads, strides, dilations)
-    y = cols @ w.reshape(-1, f)
+    y = cols @ xp.reshape(w, (-1, f))
     n, h, wd, _ = x.shape
-    y = y.reshape(n, out_size(h, pads[0], kh, strides[0], dilations[0]),
-                  out_size(wd, pads[1], kw, strides[1], dilations[1]), f)
-    return y, (cols if cols.nbytes <= KEEP_PATCHES_MAX_BYTES else None)
+    y = xp.reshape(y, (n, out_size(h, pads[0], kh, strides[0], dilations[0]),
+                       out_size(wd, pads[1], kw, strides[1], dilations[1]), f))
+    return y, (cols if _nbytes(cols) <= KEEP_PATCHES_MAX_BYTES else None)
+
+
+def _nbytes(a) -> int:
+    return a.size * backend.numpy_dtype(a.dtype).itemsize
 
 
 class Conv2D(Function):
@@ -219,8 +224,8 @@ def backprop_input(g, w, in_shape, pads: Pads, strides, dilations):
     g @ w[i, j]ᵀ per kernel tap, summed into the pixels each tap read (kernels/col2im.py), a few images at a time."""
     n, oh, ow, _ = g.shape
     kh, kw, c, _ = w.shape
-    step = max(1, COL2IM_CHUNK_BYTES // (kh * kw * oh * ow * c * g.itemsize))
-    if step >= n:
+    step = max(1, COL2IM_CHUNK_BYTES // (kh * kw * oh * ow * c * backend.numpy_dtype(g.dtype).itemsize))
+    if step >= n or type(g) is not np.ndarray:  # (the chunks keep a CPU's cache warm: not a device's concern)
         return _backprop_input_chunk(g, w, in_shape, pads, strides, dilations)
     dx = backend.xp.empty(in_shape, dtype=g.dtype)
     for lo in range(0, n, step):
@@ -232,6 +237,13 @@ def backprop_input(g, w, in_shape, pads: Pads, strides, dilations):
 def _backprop_input_chunk(g, w, in_shape, pads: Pads, strides, dilations):
     n, oh, ow, f = g.shape
     kh, kw, c, _ = w.shape
+    owner = backend.extras_for(g)
+    if not owner.takes_out:  # one product per tap, each a new array (the array API has no out=)
+        xp = owner.xp
+        g2 = xp.reshape(g, (-1, f))
+        products = (xp.reshape(g2 @ xp.matrix_transpose(w[t // kw, t % kw, ...]), (n, oh, ow, c))
+                    for t in range(kh * kw))
+        return col2im.sum_taps_numpy(products, kw, in_shape, pads, strides, dilations)
     g2 = g.reshape(-1, f)
     if kernels.runs_on(g.dtype):  # every tap's product, then one pass over dx
         taps = backend.xp.empty((kh * kw, g2.shape[0], c), dtype=g.dtype)
@@ -247,7 +259,8 @@ def _filter_grad(x, g, k_shape, pads, strides, dilations, cols=None):
     """patches^T @ g, with the patches forward kept or rebuilt."""
     if cols is None:
         cols = im2col(x, k_shape[:2], pads, strides, dilations)
-    return (cols.T @ g.reshape(-1, g.shape[-1])).reshape(k_shape)
+    xp = backend.array_namespace(cols)
+    return xp.reshape(xp.matrix_transpose(cols) @ xp.reshape(g, (-1, g.shape[-1])), k_shape)
 
 
 class Conv2DBackpropFilter(Function):

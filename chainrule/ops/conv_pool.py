@@ -52,16 +52,19 @@ class Conv2DReluMaxPool(Function):
     def forward(self, x, w, b, pads, strides, dilations, pool):
         self.geometry = dict(pads=pads, strides=strides, dilations=dilations)
         f, taps = w.shape[3], pool[0] * pool[1]
+        xp = backend.array_namespace(x)
         self.patches = im2col(x, w.shape[:2], pool=pool, **self.geometry)
-        z = (self.patches @ w.reshape(-1, f)).reshape(taps, -1, f)
+        z = xp.reshape(self.patches @ xp.reshape(w, (-1, f)), (taps, -1, f))
         conv_hw = tuple(out_size(*args) for args in zip(x.shape[1:3], pads, w.shape[:2], strides, dilations))
         self.pool, self.z_shape = pool, (x.shape[0], *conv_hw, f)
         self.out_hw = (conv_hw[0] // pool[0], conv_hw[1] // pool[1])
-        y = backend.xp.empty((x.shape[0], *self.out_hw, f), dtype=x.dtype)
-        self.argmax = backend.xp.empty(y.shape, dtype=pooling.argmax_dtype(taps))
-        pooling.tap_max(z, y.reshape(-1, f), self.argmax.reshape(-1, f))
+        y = xp.empty(z.shape[1:], dtype=x.dtype)  # (windows, F): reshaped to NHWC below (a view where there are)
+        argmax = xp.empty(z.shape[1:], dtype=pooling.argmax_dtype(taps))
+        pooling.tap_max(z, y, argmax)
         act_kernels.bias_relu_(y, b)
-        if self.patches.nbytes > KEEP_PATCHES_MAX_BYTES:
+        out_shape = (x.shape[0], *self.out_hw, f)
+        y, self.argmax = xp.reshape(y, out_shape), xp.reshape(argmax, out_shape)
+        if self.patches.size * backend.numpy_dtype(self.patches.dtype).itemsize > KEEP_PATCHES_MAX_BYTES:
             self.patches = None
         self.cols = None  # (input_and_filter_grads' plain patches: rebuilt if a create_graph backward needs them)
         return y
@@ -74,23 +77,25 @@ class Conv2DReluMaxPool(Function):
                                         pool=self.pool, strides=self.pool, pads=NO_PADS)
             return (*input_and_filter_grads(self, gz, need_x, need_w), db)
         x, w = self.arrays[0], self.arrays[1]
+        xp = backend.array_namespace(x)
         f = w.shape[3]
-        gz = backend.xp.empty((self.pool[0] * self.pool[1], gp.size // f, f), dtype=gp.dtype)
-        pooling.tap_spread(gp.reshape(-1, f), self.argmax.reshape(-1, f), gz)
+        argmax = xp.reshape(self.argmax, (-1, f))
+        gz = xp.empty((self.pool[0] * self.pool[1], *argmax.shape), dtype=gp.dtype)
+        pooling.tap_spread(xp.reshape(gp, (-1, f)), argmax, gz)
         dw = dx = None
         if need_w:
             patches, self.patches = self.patches, None  # dropped: a second backward rebuilds them
             if patches is None:
                 patches = im2col(x, w.shape[:2], pool=self.pool, **self.geometry)
-            dw = (patches.T @ gz.reshape(-1, f)).reshape(w.shape)
+            dw = xp.reshape(xp.matrix_transpose(patches) @ xp.reshape(gz, (-1, f)), w.shape)
         if need_x:
             dx = backprop_input(self._conv_layout(gz), w, x.shape, **self.geometry)
         return dx, dw, db
 
     def _conv_layout(self, gz):
         """gz's blocks (T, N*OH*OW, F) back in the conv output's layout (N, H, W, F), 0 past the last windows."""
-        blocks = gz.reshape(gz.shape[0], self.z_shape[0], *self.out_hw, gz.shape[2])
-        return pooling.add_to_taps(lambda k: blocks[k], gz.dtype, self.z_shape, self.pool, self.pool, NO_PADS,
+        blocks = backend.array_namespace(gz).reshape(gz, (gz.shape[0], self.z_shape[0], *self.out_hw, gz.shape[2]))
+        return pooling.add_to_taps(lambda k: blocks[k, ...], gz.dtype, self.z_shape, self.pool, self.pool, NO_PADS,
                                    self.out_hw)
 
 

@@ -259,14 +259,17 @@ def _is_python_number(x) -> bool:
 
 
 def _is_numeric(x) -> bool:
+    if backend.is_array(x):  # (any backend's: a device array cannot become a NumPy one here)
+        return backend.dtype_kind(x.dtype) in "fiub"
     return np.asarray(x).dtype.kind in "fiub"
 
 
 def _check_broadcast(a, b, name: str) -> None:
+    shape_a, shape_b = (tuple(v.shape) if hasattr(v, "shape") else np.shape(v) for v in (a, b))
     try:
-        np.broadcast_shapes(np.shape(a), np.shape(b))
+        np.broadcast_shapes(shape_a, shape_b)
     except ValueError:
-        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together") from None
+        raise ValueError(f"{name}: shapes {shape_a} and {shape_b} cannot be broadcast together") from None
 
 
 def _binary(fn_class, name):

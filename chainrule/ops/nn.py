@@ -54,10 +54,17 @@ class Dropout(Function):
     # y = x * scale,  scale = (u >= rate) / (1 - rate) with u ~ U[0, 1) drawn here   ->   dx = g * scale
     # (the mask is drawn in forward, so a replayed training step draws a new one: chainrule/engine/tracer.py)
     def forward(self, x, rate, noise_shape, seed):
-        keep = _mask_generator(seed).random(_noise_shape(x.shape, noise_shape), dtype=np.float32) >= rate
+        generator, shape = _mask_generator(seed), _noise_shape(x.shape, noise_shape)
+        if type(x) is not np.ndarray:  # drawn where x lives, from a seed the host's sequence gives (no copy over)
+            owner = backend.extras_for(x)
+            draws = owner.random_generator(int(generator.integers(2**63))).random(shape, dtype=np.float32)
+            keep = (owner.from_host(draws) if isinstance(draws, np.ndarray) else draws) >= rate
+            self.scale = scale = owner.xp.astype(keep, x.dtype) * (1.0 / (1.0 - rate))
+            return x * scale
+        keep = generator.random(shape, dtype=np.float32) >= rate
         scale = keep.astype(x.dtype)
         scale *= 1.0 / (1.0 - rate)
-        self.scale = scale = backend.xp.asarray(scale)
+        self.scale = scale
         return x * scale
 
     def backward(self, g):

@@ -23,12 +23,13 @@ def _generator(seed: int | None) -> np.random.Generator:
 
 @replayed  # a traced step draws anew on each replay
 def normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).normal(mean, stddev, _shape(shape)).astype(_dtype(dtype)))
+    return Tensor._wrap(backend.to_device(_generator(seed).normal(mean, stddev, _shape(shape)).astype(_dtype(dtype))))
 
 
 @replayed  # a traced step draws anew on each replay
 def uniform(shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None) -> Tensor:
-    return Tensor._wrap(_generator(seed).uniform(minval, maxval, _shape(shape)).astype(_dtype(dtype)))
+    return Tensor._wrap(backend.to_device(_generator(seed).uniform(minval, maxval, _shape(shape)).astype(
+        _dtype(dtype))))
 
 
 def set_seed(seed: int) -> None:

@@ -89,7 +89,16 @@ def max_pool_numpy(x, pool, strides, pads, out_hw):
 
 def _running_max(taps, y, argmax) -> None:
     """y, argmax (in place) = the maximum over the taps and the index of the first tap that holds it."""
-    xp = backend.xp
+    owner = backend.extras_for(y)
+    if not owner.takes_out:  # the same steps with new arrays, written at the end (the array API has no out=)
+        xp = owner.xp
+        best, index = taps[0], xp.zeros(y.shape, dtype=argmax.dtype)
+        for k, tap in enumerate(taps[1:], start=1):
+            index = xp.where(tap > best, xp.asarray(k, dtype=argmax.dtype), index)
+            best = xp.maximum(best, tap)
+        y[...], argmax[...] = best, index
+        return
+    xp = owner.xp
     y[...] = taps[0]
     argmax[...] = 0
     later = xp.empty(y.shape, dtype=bool)
@@ -166,7 +175,9 @@ def max_pool_numba(x, pool, strides, pads, out_hw):
 # --- backward: scatter g to the first maxima --------------------------------------------------------------------------
 def max_pool_scatter_numpy(g, argmax, in_shape, pool, strides, pads):
     """dx: g written (added, where windows overlap) to each window's first maximum, zeros elsewhere."""
-    return add_to_taps(lambda k: (argmax == k) * g, g.dtype, in_shape, pool, strides, pads, g.shape[1:3])
+    owner = backend.extras_for(g)
+    return add_to_taps(lambda k: owner.as_numeric(argmax == k, g.dtype) * g, g.dtype, in_shape, pool, strides, pads,
+                       g.shape[1:3])
 
 
 @jit(parallel=True)
@@ -236,8 +247,9 @@ def max_pool_scatter_numba(g, argmax, in_shape, pool, strides, pads):
 def max_pool_gather_numpy(u, argmax, pool, strides, pads):
     """y[window] = u at the window's first maximum (0 in the padding)."""
     upad = pad_hw(u, pads)
-    taps = backend.xp.stack([upad[tap] for tap in window_taps(pool, strides, argmax.shape[1:3])])
-    return backend.xp.take_along_axis(taps, argmax[None].astype(np.intp), axis=0)[0]
+    xp = backend.array_namespace(u)
+    taps = xp.stack([upad[tap] for tap in window_taps(pool, strides, argmax.shape[1:3])])
+    return xp.take_along_axis(taps, xp.astype(argmax[None, ...], np.int64), axis=0)[0, ...]
 
 
 @jit(parallel=True)
@@ -272,7 +284,7 @@ def max_pool_gather_numba(u, argmax, pool, strides, pads):
 # The kernels run on the calling thread, like the bias + relu kernels between the same BLAS products (activation.py).
 def tap_max_numpy(z, y, argmax) -> None:
     """In place: y, argmax (m, C) = the maximum over z's blocks (T, m, C) and its first block index."""
-    _running_max(list(z), y, argmax)
+    _running_max([z[t, ...] for t in range(z.shape[0])], y, argmax)
 
 
 @jit
@@ -304,8 +316,12 @@ def _tap_max_4_kernel(z, y, argmax):
 
 def tap_spread_numpy(g, argmax, out) -> None:
     """In place: out[t] = g * (argmax == t) for every block t of out (T, m, C)."""
+    owner = backend.extras_for(g)
     for t in range(out.shape[0]):
-        backend.xp.multiply(argmax == t, g, out=out[t])
+        if owner.takes_out:
+            owner.xp.multiply(argmax == t, g, out=out[t])
+        else:
+            out[t, ...] = owner.as_numeric(argmax == t, g.dtype) * g
 
 
 @jit

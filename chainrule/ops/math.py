@@ -224,7 +224,7 @@ class Cast(Function):
     def forward(self, x, dtype):
         if backend.dtype_kind(x.dtype) == "c" and backend.numpy_dtype(dtype).kind != "c":
             return x.real.astype(dtype)
-        return x.astype(dtype)
+        return backend.array_namespace(x).astype(x, dtype)
 
     def backward(self, g):
         return Cast.apply(g, dtype=self.arrays[0].dtype)

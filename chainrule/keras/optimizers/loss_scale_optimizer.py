@@ -118,16 +118,17 @@ class LossScaleOptimizer(Optimizer):
         return [None if g is None else g / self.dynamic_scale for g in grads]
 
     @replayed  # in a traced step, the check and the update are repeated on every replay
-    def apply(self, grads: list, trainable_variables: list | None = None) -> Variable:
+    def apply(self, grads: list, trainable_variables: list | None = None, *, only_if_finite=None) -> Variable:
         """Unscale and apply ``grads`` when all are finite (growing the scale on schedule); otherwise skip the step
-        and halve the scale."""
+        and halve the scale. ``only_if_finite`` goes to the inner optimizer (Optimizer.apply)."""
         arrays = [None if g is None else g.data if isinstance(g, Tensor) else backend.xp.asarray(g) for g in grads]
         scale = float(self.dynamic_scale.data)
         if all(bool(backend.array_namespace(g).all(backend.array_namespace(g).isfinite(g)))
                for g in arrays if g is not None):
             if not self._caller_unscales:
                 arrays = [None if g is None else g / scale for g in arrays]
-            self.inner_optimizer.apply(arrays, trainable_variables)
+            self.inner_optimizer.apply(arrays, trainable_variables, **(
+                {} if only_if_finite is None else {"only_if_finite": only_if_finite}))
             if int(self.step_counter.data) == self.dynamic_growth_steps - 1:
                 self.step_counter.data[...] = 0
                 self.dynamic_scale.data[...] = scale * 2.0

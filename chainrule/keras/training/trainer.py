@@ -280,8 +280,10 @@ class Trainer:
         device, and ``_step_loss`` is the loss still on the device, which ``fit`` reads a step later."""
         data = loss.data
         if _on_device(data) and self._distribution is None:
-            if grads is not None:
+            if grads is not None and _skips_non_finite(self.optimizer):
                 self.optimizer.apply(grads, self._train_vars, only_if_finite=data)
+            elif grads is not None and math.isfinite(backend.to_host(data).reshape(-1)[0]):  # (an optimizer of
+                self.optimizer.apply(grads, self._train_vars)  # its own: the loss is read here, as on the CPU)
             object.__setattr__(self, "_step_loss", data)
             self._add_losses(loss, terms, rows)
             return
@@ -604,6 +606,17 @@ def _stop_on_loss(model, value: float, epoch: int, step: int) -> None:
 def _scalar(data):
     """A loss's value for its tracker: a float from a NumPy array, the array itself from a device (read later)."""
     return data if _on_device(data) else float(data)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_only_if_finite(apply) -> bool:
+    return "only_if_finite" in inspect.signature(apply).parameters
+
+
+def _skips_non_finite(optimizer) -> bool:
+    """Whether ``optimizer.apply`` takes ``only_if_finite`` (chainrule's optimizers; not a user's own class)."""
+    apply = getattr(type(optimizer), "apply", None)
+    return apply is not None and _takes_only_if_finite(getattr(apply, "replays", apply))
 
 
 def _on_device(data) -> bool:

@@ -151,36 +151,43 @@ class BatchNormTrain(Standardizing):
     # x̂ = (x - μ) / √(σ² + ε),  y = γ x̂ + β   (μ, σ²: the batch mean and biased variance over `axes`, N values each)
     # ->  dx = γ/√(σ² + ε) (g - (Σg + x̂ Σ(g x̂)) / N),  dγ = Σ(g x̂),  dβ = Σg
     def forward(self, x, gamma, beta, moments, axes, epsilon):
+        xp = backend.array_namespace(x)
         kept = _kept_shape(x.shape, axes)
-        mean, var = moments[0].reshape(kept), moments[1].reshape(kept)
+        mean, var = xp.reshape(moments[0, ...], kept), xp.reshape(moments[1, ...], kept)
         self.axes, self.epsilon, self.channels = axes, epsilon, (mean.size,)
-        self.inv_std = 1.0 / backend.xp.sqrt(var + epsilon)
+        self.inv_std = 1.0 / xp.sqrt(var + epsilon)
         self.xhat = (x - mean) * self.inv_std
-        y = self.xhat if gamma is None else self.xhat * gamma.reshape(kept)
-        return y if beta is None else y + beta.reshape(kept)
+        y = self.xhat if gamma is None else self.xhat * xp.reshape(gamma, kept)
+        return y if beta is None else y + xp.reshape(beta, kept)
 
     def backward(self, g):
         gamma = self.args[1]
         need_x, need_gamma, need_beta, _ = self.needs_input_grad
         xhat, inv_std = self._normalized()
         axes, channels = self.axes, self.channels
-        g_sum = g.sum(axis=axes, keepdims=True)
-        gx_sum = (g * xhat).sum(axis=axes, keepdims=True) if need_x or need_gamma else None
+        if self.graph_out is None:  # arrays: through their namespace
+            xp = backend.array_namespace(g)
+            total, reshape = (lambda a: xp.sum(a, axis=axes, keepdims=True)), xp.reshape
+        else:  # Tensors: through the differentiable ops
+            total, reshape = (lambda a: a.sum(axis=axes, keepdims=True)), (lambda a, shape: a.reshape(shape))
+        g_sum = total(g)
+        gx_sum = total(g * xhat) if need_x or need_gamma else None
         dx = None
         if need_x:
             n = self.xhat.size // channels[0]
-            scale = inv_std if gamma is None else gamma.reshape(inv_std.shape) * inv_std
+            scale = inv_std if gamma is None else reshape(gamma, inv_std.shape) * inv_std
             dx = scale * (g - (g_sum + xhat * gx_sum) * (1.0 / n))
         return (dx,
-                gx_sum.reshape(channels) if need_gamma else None,
-                g_sum.reshape(channels) if need_beta else None,
+                reshape(gx_sum, channels) if need_gamma else None,
+                reshape(g_sum, channels) if need_beta else None,
                 None)  # the moments: constants here, their dependence on x is in dx above
 
 
 class BatchMoments(Function):
     # the per-channel (μ, σ²) over `axes`, as rows of a (2, channels) array; taken as constants (no gradient)
     def forward(self, x, axes):
-        return backend.xp.stack([x.mean(axis=axes), x.var(axis=axes)]).reshape(2, -1)
+        xp = backend.array_namespace(x)
+        return xp.reshape(xp.stack([xp.mean(x, axis=axes), xp.var(x, axis=axes)]), (2, -1))
 
 
 class MovingAverage(Function):
@@ -211,7 +218,7 @@ def batch_norm_train(x: TensorLike, gamma: TensorLike | None = None, beta: Tenso
     # the statistics, for the caller too: an op of their own on x without its gradient, taken as constants
     moments = BatchMoments.apply(Tensor._wrap(x.data), axes=axes)
     y = BatchNormTrain.apply(x, gamma, beta, moments, axes=axes, epsilon=float(epsilon))
-    return y, moments[0], moments[1]
+    return y, moments[0, ...], moments[1, ...]
 
 
 @op
@@ -311,7 +318,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: TensorLike, logits: TensorL
     logits = _float_tensor(logits, name, "logits")
     labels = as_tensor(labels).data
     if backend.dtype_kind(labels.dtype) not in "iu":
-        raise TypeError(f"{name}: labels must be integer class indices, got dtype {labels.dtype} "
+        raise TypeError(f"{name}: labels must be integer class indices, got dtype {backend.numpy_dtype(labels.dtype)} "
                         f"(use softmax_cross_entropy_with_logits for probabilities, or cast to int)")
     if logits.ndim == 0 or labels.shape != logits.shape[:-1]:
         raise ValueError(f"{name}: labels must have the shape of logits without the class axis: got labels "

@@ -99,11 +99,12 @@ def _avg_scale(in_hw, pool, strides, pads, out_hw, dtype):
     """1 / (number of real, non-padded pixels in each window): a number, or a (1, OH, OW, 1) array with padding."""
     if pads == ((0, 0), (0, 0)):
         return 1.0 / (pool[0] * pool[1])
+    xp = backend.xp
     counts = []
     for size, k, s, (before, _), n_out in zip(in_hw, pool, strides, pads, out_hw):
-        start = backend.xp.arange(n_out) * s - before  # window start in input coordinates
-        counts.append(backend.xp.minimum(start + k, size) - backend.xp.maximum(start, 0))
-    return (1.0 / (counts[0][:, None] * counts[1][None, :])).astype(dtype)[None, :, :, None]
+        start = xp.arange(n_out) * s - before  # window start in input coordinates
+        counts.append(xp.astype(xp.minimum(start + k, size) - xp.maximum(start, 0), xp.float64))
+    return xp.astype(1.0 / (counts[0][:, None] * counts[1][None, :]), dtype)[None, :, :, None]
 
 
 class AvgPool2D(_Pool):

@@ -125,11 +125,27 @@ def _plain_index(index):
     return index
 
 
+def _device_index(index, data):
+    """An index for an array off NumPy: its NumPy index arrays copied to that array's device, and a trailing
+    ``...`` where integers and slices name fewer axes than the array has (the array API does not fill them in as
+    NumPy does)."""
+    owner = backend.extras_for(data)
+    parts = tuple((owner.from_host(i) if isinstance(i, np.ndarray) else i)
+                  for i in (index if isinstance(index, tuple) else (index,)))
+    named = sum(1 for i in parts if i is not None and i is not Ellipsis)
+    arrays = any(backend.is_array(i) for i in parts)  # (a mask stands alone; index arrays take no ...)
+    if not any(i is Ellipsis for i in parts) and named < data.ndim and not arrays:
+        parts += (Ellipsis,)
+    return parts
+
+
 @op
 def getitem(x: TensorLike, index) -> Tensor:
     """``x[index]`` with NumPy's rules (slices, integers, integer and boolean arrays); differentiable in x."""
     x = as_tensor(x)
     index = _plain_index(index)
+    if type(x.data) is not np.ndarray:
+        index = _device_index(index, x.data)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as e:

@@ -103,7 +103,7 @@ def test_pool_backward_ops_match_finite_differences():
     argmax = y.node.argmax  # per window, the row-major index of its first maximum
     geometry = dict(argmax=argmax, in_shape=x.shape, out_hw=(3, 3), **y.node.geometry)  # pads ((0, 1), (1, 1))
     g, u = rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(x.shape)
-    np.testing.assert_array_equal(MaxPool2DGather.apply(x, **geometry), y.numpy())  # it points at the maximum
+    np.testing.assert_array_equal(MaxPool2DGather.apply(cr.Tensor(x), **geometry).numpy(), y.numpy())  # the maxima
     assert check_gradients(lambda a: MaxPool2DScatter.apply(a, **geometry), g)
     assert check_gradients(lambda a: MaxPool2DGather.apply(a, **geometry), u)
     node = avg_pool2d(cr.Tensor(x, requires_grad=True), 3, 2, "same").node

@@ -77,8 +77,9 @@ def _unpack(g, steps: int, count: int, finals_only: bool = False):
     return outputs, [g[:, steps + k].copy() for k in range(count)]
 
 
-def _initial(state, batch: int, units: int, dtype):
-    return backend.xp.zeros((batch, units), dtype=dtype) if state is None else state
+def _set_initial(target, state) -> None:
+    """The initial state into ``target`` (a step's (batch, units) slice): zeros where none is given."""
+    target[...] = 0 if state is None else state
 
 
 def _summed_product(a, b):
@@ -175,23 +176,24 @@ class _Recurrence(Function):
         return column_sum(dz.reshape(-1, dz.shape[-1])) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
             else None
 
-    def _start_operands(self, hs):
+    def _start_operands(self, x, hs, fill: bool = True):
         """[x_t, h_{t-1}, 1] for every step, (time, batch, features + units + 1): the weight gradients' one product
-        takes it whole (dW, dU and db at once). x, the ones and h_0 go in here; the step loops put in each later
-        state as they make it (``_keep_state``)."""
-        xp = backend.xp
-        steps, batch, features = self.x_tm.shape
-        units = hs.shape[2]
-        self.operands = operands = xp.empty((steps, batch, features + units + 1), dtype=hs.dtype)
-        operands[:, :, :features] = self.x_tm
-        operands[0, :, features:-1] = hs[0]
-        operands[:, :, -1] = 1
+        takes it whole (dW, dU and db at once). x (as ``self.x_tm``), the ones and h_0 go in here, unless ``fill``
+        is False (the whole-loop kernels put them in step by step); the step loops put in each later state as they
+        make it (``_keep_state``)."""
+        steps, batch = hs.shape[0] - 1, hs.shape[1]
+        self.features = features = x.shape[2]
+        self.operands = operands = backend.xp.empty((steps, batch, features + hs.shape[2] + 1), dtype=hs.dtype)
+        if fill:
+            operands[:, :, :features] = self.x_tm
+            operands[0, :, features:-1] = hs[0]
+            operands[:, :, -1] = 1
 
     def _keep_state(self, t: int, rows: slice) -> None:
         """Step t's new state (its rows ``rows``, masking done) as step t + 1's h_{t-1} in ``operands``."""
         operands = self.operands
         if t + 1 < operands.shape[0]:
-            operands[t + 1, rows, self.x_tm.shape[2]:-1] = self.hs[t + 1, rows]
+            operands[t + 1, rows, self.features:-1] = self.hs[t + 1, rows]
 
     def _weight_grads(self, dz, together=None):
         """(dW, dU, db) when the input and recurrent products share one gradient ``dz`` (LSTM, SimpleRNN): all three
@@ -201,7 +203,7 @@ class _Recurrence(Function):
         steps = dz.shape[0]
         need_w, need_u = self.needs_input_grad[self.WEIGHTS], self.needs_input_grad[self.WEIGHTS + 1]
         if together is not None or (need_w and need_u):
-            features = self.x_tm.shape[2]
+            features = self.features
             together = _summed_product(self.operands, dz) if together is None else together
             db = xp.ascontiguousarray(together[-1]) if self.has_bias and self.needs_input_grad[self.WEIGHTS + 2] \
                 else None
@@ -220,7 +222,7 @@ class _Recurrence(Function):
     def _backward_products(self):
         """Whether step 0's product dz Uᵀ is needed (it only reaches the initial state), and Uᵀ made contiguous
         (BLAS runs the per-step product faster on it than on the transposed view)."""
-        return self.needs_input_grad[1], backend.xp.ascontiguousarray(self.arrays[self.WEIGHTS + 1].T)
+        return self.needs_input_grad[1], kernels.transposed(self.arrays[self.WEIGHTS + 1])
 
 
 class LSTMSequence(_Recurrence):
@@ -237,11 +239,13 @@ class LSTMSequence(_Recurrence):
         b = _vector(bias, 4 * units, x.dtype)
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
-        hs[0], cs[0] = _initial(h0, batch, units, x.dtype), _initial(c0, batch, units, x.dtype)
-        self.x_tm = _time_major(x, go_backwards)
-        self._start_operands(hs)
+        _set_initial(hs[0], h0)
+        _set_initial(cs[0], c0)
         packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
-        whole = kernels.whole_loops(b, recurrent_kernel, hs, cs, tcs, self.operands, packed, self.keep)
+        whole = kernels.whole_loops(x, b, recurrent_kernel, hs, cs, tcs, packed, self.keep)
+        if not whole:
+            self.x_tm = _time_major(x, go_backwards)
+        self._start_operands(x, hs, fill=not whole)
         # With few input features the whole-loop kernel projects each step itself, in the step's one product
         # ([x_t, h_{t-1}, 1] [W; U; b]); else all steps' x W + b first, as one product (the per-step loop's way).
         folded = whole and 2 * x.shape[2] <= units
@@ -253,9 +257,9 @@ class LSTMSequence(_Recurrence):
             self.acts = acts = self._project(x, kernel, go_backwards, bias=b if whole else None)
 
         def steps_of(lo: int, hi: int) -> None:
-            if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
-                kernels.lstm_forward_steps(acts, weights, hs, cs, tcs, self.operands, packed, self.keep,
-                                           zero_output_for_mask, folded, lo, hi)
+            if whole:  # the loop below in one kernel, the outputs and final states written into ``packed``
+                kernels.lstm_forward_steps(x, acts, weights, hs, cs, tcs, self.operands, packed, self.keep,
+                                           zero_output_for_mask, folded, go_backwards, lo, hi)
                 return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)
@@ -266,7 +270,7 @@ class LSTMSequence(_Recurrence):
                 self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
-        return _pack(None if whole else ys, (hs[steps], cs[steps]), packed)
+        return packed if whole else _pack(ys, (hs[steps], cs[steps]), packed)
 
     def _backward(self, g):
         self._check_first_order()
@@ -276,13 +280,16 @@ class LSTMSequence(_Recurrence):
         first_product, u_t = self._backward_products()
         whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t, self.operands)
         gy, (dh, dc) = _unpack(g, steps, 2, finals_only=whole)
-        dz = xp.empty_like(self.acts)
+        # every step's gate gradients, or, where only the weights need them (the whole loop adds up the weight
+        # gradients step by step), one step's rows reused: 7 MB less memory traffic for LSTM(128) at batch 128
+        kept_steps = steps if not whole or self.needs_input_grad[0] else 1
+        dz = xp.empty((kept_steps,) + self.acts.shape[1:], dtype=g.dtype)
         rec, carry = xp.zeros_like(dh), xp.zeros_like(dh)
         weight_grads = {}  # each part's [dW; dU; db] when the whole-loop kernel adds them up as it goes
 
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
-                weight_grads[lo] = xp.zeros((self.operands.shape[2], dz.shape[2]), dtype=dz.dtype)
+                weight_grads[lo] = xp.empty((self.operands.shape[2], dz.shape[2]), dtype=dz.dtype)
                 kernels.lstm_backward_steps(g, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
                                             zero_output, first_product, self.operands, weight_grads[lo], lo, hi)
                 return
@@ -312,7 +319,7 @@ class GRUSequence(_Recurrence):
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, reset_after))
-        hs[0] = _initial(h0, batch, units, x.dtype)
+        _set_initial(hs[0], h0)
         if reset_after:
             # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
@@ -421,8 +428,8 @@ class SimpleRNNSequence(_Recurrence):
         hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
         self.acts = acts = self._project(x, kernel, go_backwards)
         b = _vector(bias, units, x.dtype)
-        hs[0] = _initial(h0, batch, units, x.dtype)
-        self._start_operands(hs)
+        _set_initial(hs[0], h0)
+        self._start_operands(x, hs)
 
         def steps_of(lo: int, hi: int) -> None:
             r = slice(lo, hi)

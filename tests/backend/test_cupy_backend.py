@@ -212,3 +212,19 @@ def test_every_op_oracle_passes_on_the_gpu():
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/oracle", "-x"],
                           env={**os.environ, "CHAINRULE_BACKEND": "cupy"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-5000:]
+
+
+def test_tf_device_places_the_block(restore_backend):
+    import chainrule as tf
+
+    from chainrule.compat.tf.placement import current_device
+
+    backend.set_backend("numpy")
+    with tf.device("/GPU:0"):
+        on_gpu = tf.ones([2]) * 2
+        assert current_device().endswith("device:GPU:0")
+    assert CUPY.owns(on_gpu.data) and backend.current() == "numpy"
+    backend.set_backend("cupy")
+    with tf.device("/CPU:0"):
+        on_cpu = tf.ones([2]) * 2
+    assert type(on_cpu.data) is np.ndarray and backend.current() == "cupy"

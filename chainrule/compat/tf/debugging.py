@@ -15,13 +15,13 @@ import sys
 import numpy as np
 
 from chainrule.compat.tf.errors import InvalidArgumentError
-from chainrule.compat.tf.placement import AVAILABLE
+from chainrule.compat.tf.placement import current_device
 from chainrule.engine import function as _function
 from chainrule.engine.tensor import Tensor, as_tensor
 
 
 def _log_placement(op: type) -> None:
-    print(f"Executing op {op.__name__} in device {AVAILABLE[0]}", file=sys.stderr)
+    print(f"Executing op {op.__name__} in device {current_device()}", file=sys.stderr)
 
 
 def set_log_device_placement(enabled: bool) -> None:

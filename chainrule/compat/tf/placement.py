@@ -1,9 +1,11 @@
 """``tf.device`` and ``tf.DeviceSpec``: where TensorFlow would place the work inside a ``with`` block.
 
-chainrule computes on the CPU (NumPy). As TensorFlow 2 does with soft device placement (on by default), a block
-asking for a device this machine does not have (``/GPU:0``) runs on the CPU without a word; with soft placement
-off (``tf.config.set_soft_device_placement(False)``) entering such a block raises TensorFlow's
-``InvalidArgumentError``. Device strings are parsed by TensorFlow's rules, so a misspelt one is refused either way.
+chainrule computes on the CPU (NumPy) and, with CuPy and an NVIDIA GPU, on the GPU: ``with tf.device("/GPU:1")``
+makes new arrays on GPU 1 inside the block and ``with tf.device("/CPU:0")`` on the CPU (``keras.device``'s scope).
+As TensorFlow 2 does with soft device placement (on by default), a block asking for a device this machine does not
+have (``/GPU:0`` without a GPU) runs on the CPU without a word; with soft placement off
+(``tf.config.set_soft_device_placement(False)``) entering such a block raises TensorFlow's ``InvalidArgumentError``.
+Device strings are parsed by TensorFlow's rules, so a misspelt one is refused either way.
 
 >>> import chainrule as tf
 >>> with tf.device("/GPU:0"):  # no GPU here: soft placement runs the block on the CPU
@@ -15,10 +17,24 @@ array([2., 2.], dtype=float32)
 """
 from __future__ import annotations
 
+from chainrule import backend
 from chainrule.compat.tf.errors import InvalidArgumentError
+from chainrule.keras import scopes
 
 _VALID_DEVICE_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})
-AVAILABLE = ("/job:localhost/replica:0/task:0/device:CPU:0",)  # the devices chainrule computes on
+
+
+def available() -> list[str]:
+    """The devices chainrule computes on, by TensorFlow's full names (the CPU, then each GPU CuPy sees)."""
+    return [f"/job:localhost/replica:0/task:0/device:{kind}:{index}" for kind, index in backend.physical_devices()]
+
+
+def current_device() -> str:
+    """TensorFlow's full name of the device new arrays are made on now (the current GPU on the CuPy backend)."""
+    if backend.current() == "cupy":
+        index = backend.get_backend("cupy").xp.cuda.Device().id
+        return f"/job:localhost/replica:0/task:0/device:GPU:{index}"
+    return available()[0]
 
 
 class DeviceSpec:
@@ -103,27 +119,44 @@ def get_soft_device_placement() -> bool:
     return _soft_placement
 
 
-def _on_this_machine(spec: DeviceSpec) -> bool:
-    """Whether the device asked for is one chainrule computes on (the CPU, index 0 or any)."""
-    return spec.device_type in (None, "CPU") and spec.device_index in (None, 0) and spec.job in (None, "localhost") \
-        and spec.replica in (None, 0) and spec.task in (None, 0)
+def _on_this_machine(spec: DeviceSpec) -> tuple[str, int] | None:
+    """The (kind, index) of the device asked for when chainrule computes on it ('cpu' 0, 'gpu' i), else None; a
+    spec without a type keeps the current device (None type: ('', 0))."""
+    if spec.job not in (None, "localhost") or spec.replica not in (None, 0) or spec.task not in (None, 0):
+        return None
+    if spec.device_type is None:
+        return "", 0
+    index = spec.device_index or 0
+    return (spec.device_type.lower(), index) if (spec.device_type, index) in backend.physical_devices() else None
 
 
 class _DeviceScope:
-    """The context ``tf.device(name)`` returns."""
+    """The context ``tf.device(name)`` returns: ``keras.device``'s scope for a device chainrule has."""
 
     def __init__(self, name: str | DeviceSpec | None):
         self.spec = None if name is None else name if isinstance(name, DeviceSpec) else DeviceSpec.from_string(name)
+        self._inner = None
 
     def __enter__(self) -> None:
-        if self.spec is not None and not _on_this_machine(self.spec) and not _soft_placement:
+        if self.spec is None:
+            return
+        found = _on_this_machine(self.spec)
+        if found is None and not _soft_placement:
             wanted = DeviceSpec("localhost", 0, 0, self.spec.device_type or "CPU", self.spec.device_index or 0)
+            kinds = sorted({kind for kind, _ in backend.physical_devices()})
             raise InvalidArgumentError(None, None, f"Could not satisfy device specification '{wanted.to_string()}'. "
-                                                   f"enable_soft_placement=0. Supported device types [CPU]. All "
-                                                   f"available devices [{', '.join(AVAILABLE)}].")
+                                                   f"enable_soft_placement=0. Supported device types "
+                                                   f"[{', '.join(kinds)}]. All available devices "
+                                                   f"[{', '.join(available())}].")
+        kind, index = found if found is not None else ("cpu", 0)  # soft placement: the CPU
+        if kind:
+            self._inner = scopes.device(f"{kind}:{index}")
+            self._inner.__enter__()
 
     def __exit__(self, *exc) -> None:
-        pass
+        if self._inner is not None:
+            self._inner.__exit__(*exc)
+            self._inner = None
 
 
 def device(device_name: str | DeviceSpec | None) -> _DeviceScope:

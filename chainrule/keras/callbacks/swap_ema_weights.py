@@ -8,8 +8,7 @@ True
 """
 from __future__ import annotations
 
-import numpy as np
-
+from chainrule import backend
 from chainrule.keras.callbacks import Callback
 
 
@@ -38,7 +37,7 @@ class SwapEMAWeights(Callback):
 
     def _swap_variables(self) -> None:
         for variable, average in self._pairs():
-            held = np.array(variable.data)
+            held = backend.copy(variable.data)  # (on the variable's device)
             variable.data[...] = average
             average[...] = held
 

@@ -89,3 +89,33 @@ def test_read_later_gives_the_value(restore_backend):
     backend.set_backend("strict")
     value = backend.get_backend().from_host(np.array(2.5, np.float32))
     assert backend.extras_for(value).read_later(value)() == 2.5
+
+
+def test_a_model_saved_on_a_device_loads_on_the_cpu_and_back(tmp_path, restore_backend):
+    """The seed CNN trained and saved where its arrays live off the host, loaded on NumPy (same predictions),
+    trained there (its optimizer state came along) and saved, then loaded and trained on the device again."""
+    from chainrule.cli import zoo
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 32)
+    backend.set_backend("strict")
+    keras.utils.set_random_seed(0)
+    model = zoo.build("cnn")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "device.keras")
+    on_device = model.predict(x, verbose=0)
+    backend.set_backend("numpy")
+    on_cpu = keras.models.load_model(tmp_path / "device.keras")
+    assert all(type(w.data) is np.ndarray for w in on_cpu.weights)
+    np.testing.assert_allclose(on_cpu.predict(x, verbose=0), on_device, rtol=1e-5, atol=1e-6)
+    assert int(on_cpu.optimizer.iterations) == 2
+    on_cpu.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    on_cpu.save(tmp_path / "cpu.keras")
+    want = on_cpu.predict(x, verbose=0)
+    backend.set_backend("strict")
+    back = keras.models.load_model(tmp_path / "cpu.keras")
+    assert not isinstance(back.weights[0].data, np.ndarray)
+    np.testing.assert_allclose(back.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    back.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert int(back.optimizer.iterations) == 6

@@ -110,15 +110,48 @@ def _pinned_scalar(dtype) -> np.ndarray:
     return np.frombuffer(memory, dtype=dtype, count=1)
 
 
-# --- the optimizers' updates: the numba kernels' formulas (chainrule/backend/kernels/optim.py) as CUDA kernels ---------
-# Each kernel reads the gradient, the weight and the slots once and writes them back once. ``ok`` is the array whose
-# first value must be finite (the step's loss, or a constant 1), so a skipped step needs no read on the host.
+# --- the fused kernels: CuPy ElementwiseKernels (parameters, outputs, body) -------------------------------------------
+# The optimizers' updates are the numba kernels' formulas (chainrule/backend/kernels/optim.py), in the same order of
+# operations: each reads the gradient, the weight and the slots once and writes them back once. ``ok`` is the array
+# whose first value must be finite (the step's loss, or a constant 1), so a skipped step needs no read on the host.
+# The activation and pooling kernels propagate NaN as np.maximum does: a NaN input gives NaN, and a window's argmax
+# stays where the first NaN came (chainrule/backend/kernels/activation.py, pooling.py).
 _SKIP_UNLESS_FINITE = "if (!isfinite((double)ok[0])) continue;"
+_ADAM_STEP = ("T gs = g * gscale;  T mi = m + (gs - m) * c1;  m = mi;  T vi = v + (gs * gs - v) * c2;  v = vi;")
+_ADAM_IN = "T g, T alpha, T c1, T c2, T eps, T keep, T gscale, raw O ok"
+_SGD_IN = "T g, T lr, T momentum, T keep, T gscale, raw O ok"
+_SGD_MOMENTUM = "T step = g * gscale * lr;  T mi = m * momentum - step;  m = mi;"
+
+KERNELS: dict[str, tuple[str, str, str]] = {
+    "adam": (_ADAM_IN, "T w, T m, T v",
+             _SKIP_UNLESS_FINITE + _ADAM_STEP + "w = w * keep - mi / (sqrt(vi) + eps) * alpha;"),
+    "adam_amsgrad": (_ADAM_IN, "T w, T m, T v, T vh",
+                     _SKIP_UNLESS_FINITE + _ADAM_STEP +
+                     "if (vi > vh || vi != vi) vh = vi;  w = w * keep - mi / (sqrt(vh) + eps) * alpha;"),
+    "sgd": (_SGD_IN, "T w", _SKIP_UNLESS_FINITE + "w = w * keep - g * gscale * lr;"),
+    "sgd_momentum": (_SGD_IN, "T w, T m", _SKIP_UNLESS_FINITE + _SGD_MOMENTUM + "w = w * keep + mi;"),
+    "sgd_nesterov": (_SGD_IN, "T w, T m",
+                     _SKIP_UNLESS_FINITE + _SGD_MOMENTUM + "w = (w * keep - step) + mi * momentum;"),
+    "bias_relu": ("raw T b, int64 f", "T y", "T v = y + b[i % f];  y = (v > (T)0 || v != v) ? v : (T)0;"),
+    "relu_grad": ("T g, T y", "T gm", "gm = y > (T)0 ? g : g * (T)0;"),
+    "tap_max": ("raw T z, int64 m, int64 taps", "T y, U argmax",
+                "T best = z[i];  int k = 0;"
+                "for (int t = 1; t < taps; ++t) {"
+                "    T v = z[t * m + i];"
+                "    if (v > best) { best = v;  k = t; } else if (v != v) { best = v; }"
+                "}"
+                "y = best;  argmax = k;"),
+    "tap_spread": ("raw T g, raw U argmax, int64 m", "T out",
+                   "long long e = i % m;  out = argmax[e] == (U)(i / m) ? g[e] : g[e] * (T)0;"),
+}
+"""Kernel name -> (CuPy's in_params, out_params, operation): the CUDA code of every fused piece."""
 
 
-def _kernel(params: str, outputs: str, body: str, name: str):
+@functools.cache
+def _elementwise(name: str):
     import cupy
-    return cupy.ElementwiseKernel(params + ", raw O ok", outputs, _SKIP_UNLESS_FINITE + body, name)
+    params, outputs, body = KERNELS[name]
+    return cupy.ElementwiseKernel(params, outputs, body, f"chainrule_{name}")
 
 
 _ONE = {}
@@ -136,96 +169,54 @@ def _finite_flag(only_if_finite):
 
 @functools.cache
 def _adam() -> Callable:
-    # m += (g - m)(1-b1);  v += (g*g - v)(1-b2);  [v_hat = max(v_hat, v)];  w = w*keep - m / (sqrt(v) + eps) * alpha
-    common = "T g, T alpha, T c1, T c2, T eps, T keep, T gscale"
-    step = """T gs = g * gscale;
-              T mi = m + (gs - m) * c1;  m = mi;
-              T vi = v + (gs * gs - v) * c2;  v = vi;"""
-    plain = _kernel(common, "T w, T m, T v", step + "w = w * keep - mi / (sqrt(vi) + eps) * alpha;",
-                    "chainrule_adam")
-    amsgrad = _kernel(common, "T w, T m, T v, T vh",
-                      step + "if (vi > vh || vi != vi) vh = vi;  w = w * keep - mi / (sqrt(vh) + eps) * alpha;",
-                      "chainrule_adam_amsgrad")
-
     def update(var, grad, m, v, v_hat, scratch, alpha, c1, c2, eps, keep=1.0, gscale=1.0, only_if_finite=None):
         f = var.dtype.type
         constants = (f(alpha), f(c1), f(c2), f(eps), f(keep), f(gscale), _finite_flag(only_if_finite))
         if v_hat is None:
-            plain(grad, *constants, var, m, v)
+            _elementwise("adam")(grad, *constants, var, m, v)
         else:
-            amsgrad(grad, *constants, var, m, v, v_hat)
+            _elementwise("adam_amsgrad")(grad, *constants, var, m, v, v_hat)
     return update
 
 
 @functools.cache
 def _sgd() -> Callable:
-    # step = g*gscale*lr;  w*keep - step  |  m = m*momentum - step; w*keep + m  |  nesterov: (w*keep - step) + m*momentum
-    common = "T g, T lr, T momentum, T keep, T gscale"
-    plain = _kernel(common, "T w", "w = w * keep - g * gscale * lr;", "chainrule_sgd")
-    heavy = _kernel(common, "T w, T m", "T step = g * gscale * lr;  T mi = m * momentum - step;  m = mi;"
-                    "w = w * keep + mi;", "chainrule_sgd_momentum")
-    nesterov = _kernel(common, "T w, T m", "T step = g * gscale * lr;  T mi = m * momentum - step;  m = mi;"
-                       "w = (w * keep - step) + mi * momentum;", "chainrule_sgd_nesterov")
-
-    def update(var, grad, m, scratch, learning_rate, momentum, nesterov_, keep=1.0, gscale=1.0, only_if_finite=None):
+    def update(var, grad, m, scratch, learning_rate, momentum, nesterov, keep=1.0, gscale=1.0, only_if_finite=None):
         f = var.dtype.type
-        ok = _finite_flag(only_if_finite)
+        args = (grad, f(learning_rate), f(momentum), f(keep), f(gscale), _finite_flag(only_if_finite), var)
         if m is None:
-            plain(grad, f(learning_rate), f(momentum), f(keep), f(gscale), ok, var)
+            _elementwise("sgd")(*args)
         else:
-            (nesterov if nesterov_ else heavy)(grad, f(learning_rate), f(momentum), f(keep), f(gscale), ok, var, m)
+            _elementwise("sgd_nesterov" if nesterov else "sgd_momentum")(*args, m)
     return update
 
 
-# --- activations and the window-major max pooling (chainrule/backend/kernels/activation.py, pooling.py) -------------
-# NaN propagates as np.maximum's does: a NaN input gives NaN, and a window's argmax stays where the first NaN came.
 @functools.cache
 def _bias_relu() -> Callable:
-    import cupy
-    kernel = cupy.ElementwiseKernel("raw T b, int64 f", "T y",
-                                    "T v = y + b[i % f];  y = (v > (T)0 || v != v) ? v : (T)0;", "chainrule_bias_relu")
-
     def bias_relu_(y, b) -> None:
         if b is None:
-            cupy.maximum(y, 0, out=y)
+            cupy_module().maximum(y, 0, out=y)  # a plain relu: CuPy's maximum, in place
         else:
-            kernel(b, np.int64(b.size), y)
+            _elementwise("bias_relu")(b, np.int64(b.size), y)
     return bias_relu_
 
 
 @functools.cache
 def _relu_grad() -> Callable:
-    import cupy
-    kernel = cupy.ElementwiseKernel("T g, T y", "T gm", "gm = y > (T)0 ? g : g * (T)0;", "chainrule_relu_grad")
-    return lambda g, y: kernel(g, y)
+    return lambda g, y: _elementwise("relu_grad")(g, y)
 
 
 @functools.cache
 def _tap_max() -> Callable:
-    import cupy
-    kernel = cupy.ElementwiseKernel(
-        "raw T z, int64 m, int64 taps", "T y, U argmax",
-        """T best = z[i];  int k = 0;
-           for (int t = 1; t < taps; ++t) {
-               T v = z[t * m + i];
-               if (v > best) { best = v;  k = t; } else if (v != v) { best = v; }
-           }
-           y = best;  argmax = k;""", "chainrule_tap_max")
-
     def tap_max(z, y, argmax) -> None:
-        kernel(z, np.int64(y.size), np.int64(z.shape[0]), y, argmax)
+        _elementwise("tap_max")(z, np.int64(y.size), np.int64(z.shape[0]), y, argmax)
     return tap_max
 
 
 @functools.cache
 def _tap_spread() -> Callable:
-    import cupy
-    kernel = cupy.ElementwiseKernel("raw T g, raw U argmax, int64 m", "T out",
-                                    "long long e = i % m;  out = g[e] * (T)(argmax[e] == (U)(i / m));",
-                                    "chainrule_tap_spread")
-
     def tap_spread(g, argmax, out) -> None:
-        kernel(g, argmax, np.int64(g.size), out)
+        _elementwise("tap_spread")(g, argmax, np.int64(g.size), out)
     return tap_spread
 
 

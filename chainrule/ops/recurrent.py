@@ -17,6 +17,10 @@ Masks follow Keras (``keras.src.backend.tensorflow.rnn``): at a masked step the 
 the previous step's (zeros before the first step, or always zeros with ``zero_output_for_mask``). ``go_backwards``
 reads the sequence from its end and returns the outputs in that (reversed) order, as Keras does.
 
+On any other backend's arrays (CuPy's, the strict backend's) the nodes run the steps on the array namespace with the
+standard's functions only (chainrule/ops/recurrent_namespace.py), the same math and masks; the numba kernels and the
+threads are the NumPy backend's.
+
 Each op returns (outputs (batch, time, units), final h[, final c]). Inside, the node's one output packs them as
 (batch, time + states, units), sliced apart by the function.
 
@@ -28,12 +32,15 @@ Each op returns (outputs (batch, time, units), final h[, final c]). Inside, the 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.backend.kernels import recurrent as kernels
 from chainrule.backend.kernels.activation import column_sum
 from chainrule.backend.threads import added_in_order, parallel_region, run_on_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
+from chainrule.ops import recurrent_namespace
 
 
 # --- layout shared by the three ops ---------------------------------------------------------------------------------
@@ -109,13 +116,36 @@ class _Recurrence(Function):
     another row). The whole-sequence products are split the same way (row blocks, or column blocks of the weight
     gradients), so the op never wakes BLAS's own threads."""
 
+    CELL = None  # the cell of the namespace path (recurrent_namespace.py)
+
     def forward(self, x, *arrays, **settings):
+        if type(x) is not np.ndarray:  # another backend's arrays (CuPy's, strict's): the steps on their namespace
+            return self._forward_on_namespace(x, *arrays, **settings)
         with parallel_region(x.shape[0]):  # one region for all the node's products in parts (backend/threads.py)
             return self._forward(x, *arrays, **settings)
 
     def backward(self, g):
+        if type(g) is not np.ndarray:
+            return self._backward_on_namespace(g)
         with parallel_region(g.shape[0]):
             return self._backward(g)
+
+    def _forward_on_namespace(self, x, *arrays, go_backwards, zero_output_for_mask, reset_after=True):
+        count = self.WEIGHTS - 1  # the initial states come before the weights
+        (kernel, recurrent_kernel, bias, mask), xp = arrays[count:], backend.array_namespace(x)
+        cell = self.CELL if reset_after else recurrent_namespace.GRUResetBefore
+        self.sequence = recurrent_namespace.Sequence(cell, (kernel, recurrent_kernel, bias), go_backwards,
+                                                     zero_output_for_mask)
+        zeros = (x.shape[0], recurrent_kernel.shape[0])
+        states = tuple(xp.zeros(zeros, dtype=x.dtype) if s is None else s for s in arrays[:count])
+        return self.sequence.forward(xp, x, states, mask)
+
+    def _backward_on_namespace(self, g):
+        self._check_first_order()
+        need, first = self.needs_input_grad, self.WEIGHTS
+        states, dx, weights = self.sequence.backward(backend.array_namespace(g), g, need[0],
+                                                     tuple(need[first:first + 3]))
+        return (dx, *(d if need[1 + k] else None for k, d in enumerate(states)), *weights, None)
 
     def _project(self, x, kernel, go_backwards: bool, bias=None, out=None):
         """x W (+ b) for every step, time-major (time, batch, k·units), or written into ``out`` (time · batch,
@@ -230,6 +260,7 @@ class LSTMSequence(_Recurrence):
     # -> per step back: dc = dc_t + dh_t o (1 - tanh² c_t);  dz = (dc g i(1-i), dc c_{t-1} f(1-f), dc i (1-g²),
     #    dh_t tanh c_t o(1-o));  dh_{t-1} = dz Uᵀ, dc_{t-1} = dc f;  then dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz, db = Σ dz
     WEIGHTS = 3  # the kernel's position among the inputs (x, h0, c0, kernel, recurrent_kernel, bias, mask)
+    CELL = recurrent_namespace.LSTM
 
     def _forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
         xp = backend.xp
@@ -313,6 +344,7 @@ class GRUSequence(_Recurrence):
     # -> per step back: dz = dh_t (h_{t-1} - hh) z(1-z);  da = dh_t (1-z)(1-hh²);  the reset gate's gradient through
     #    whichever product it scales;  dh_{t-1} = dh_t z + (recurrent products)ᵀ;  weights summed over the steps
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
+    CELL = recurrent_namespace.GRU  # (GRUResetBefore with reset_after=False)
 
     def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after):
         xp = backend.xp
@@ -420,6 +452,7 @@ class GRUSequence(_Recurrence):
 class SimpleRNNSequence(_Recurrence):
     # h_t = tanh(x_t W + h_{t-1} U + b)  ->  dz = dh_t (1 - h_t²); dh_{t-1} = dz Uᵀ; dW = Σ x_tᵀ dz, dU = Σ h_{t-1}ᵀ dz
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
+    CELL = recurrent_namespace.SimpleRNN
 
     def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
         xp = backend.xp

@@ -40,8 +40,6 @@ NOT_YET: dict[str, str] = {
     "test_matrix_ops.py": "matrix ops through NumPy's linalg",
     "test_ops_3d.py": "3-D convolution and pooling through strided views",
     "test_pool_kernels.py": "compares the numba pooling kernels with their NumPy twins",
-    "test_recurrent_ops.py": "the recurrent ops' NumPy paths",
-    "test_recurrent_threads.py": "checks CPU thread splits",
     "test_second_order.py": "erf, gelu and integer-array / mask indexing",
     "test_self_attention_ops.py": "the fused self-attention node's NumPy path",
     "test_shape_ops.py": "integer-array indexing and scatter through NumPy",

@@ -182,6 +182,7 @@ def test_masked_steps_repeat_the_previous_output_or_zeros():
     np.testing.assert_array_equal(zeros[:, 3], out[:, 3])
 
 
+@pytest.mark.numpy_only("compares the numba step kernels with their NumPy twins")
 @pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
 def test_numba_kernels_equal_numpy_float32(kind):
     data = [a.astype(np.float32) for a in _data(kind, seed=5)]

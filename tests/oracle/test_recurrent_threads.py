@@ -10,6 +10,8 @@ from chainrule.backend import kernels, threads
 from chainrule.backend.kernels import recurrent as step_kernels
 from chainrule.ops.recurrent import gru, lstm, simple_rnn
 
+pytestmark = pytest.mark.numpy_only("splits the rows over CPU threads and checks the numba kernels' tanh")
+
 B, T, D, H = 10, 6, 5, 4
 OPS = {"lstm": (lstm, 4, 2), "gru": (gru, 3, 1), "gru_reset_before": (gru, 3, 1), "simple_rnn": (simple_rnn, 1, 1)}
 

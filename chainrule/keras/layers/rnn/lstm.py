@@ -7,8 +7,8 @@
 """
 from __future__ import annotations
 
-import numpy as np
-
+from chainrule import backend
+from chainrule.engine.tensor import as_tensor
 from chainrule.keras.layers.rnn.cell import RecurrentCell
 from chainrule.keras.layers.rnn.fused_layer import FusedRNN
 from chainrule.ops.linalg import Linear, matmul
@@ -34,8 +34,10 @@ class LSTMCell(RecurrentCell):
         n, base = self.units, self.bias_initializer
 
         def bias_initializer(shape, dtype=None):
-            return np.concatenate([np.asarray(base((n,), dtype=dtype)), np.ones(n, dtype=dtype),
-                                   np.asarray(base((2 * n,), dtype=dtype))])
+            # on the namespace of the base initializer's arrays (the current backend's device)
+            first, rest = as_tensor(base((n,), dtype=dtype)).data, as_tensor(base((2 * n,), dtype=dtype)).data
+            xp = backend.array_namespace(first)
+            return xp.concat([first, xp.ones(n, dtype=first.dtype), rest])
         return bias_initializer
 
     def call(self, inputs, states, training=False):

@@ -119,3 +119,38 @@ def test_a_model_saved_on_a_device_loads_on_the_cpu_and_back(tmp_path, restore_b
     np.testing.assert_allclose(back.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
     back.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert int(back.optimizer.iterations) == 6
+
+
+@pytest.mark.parametrize("network", ["cnn", "mlp"])
+def test_a_training_step_moves_nothing_between_host_and_device(network, restore_backend, monkeypatch):
+    """The transfer counter: on the strict backend every copy to or from the host goes through the backend's
+    ``to_host`` / ``from_host`` (NumPy cannot read its arrays), so counting them counts the round trips. A step of
+    ``fit``'s traced train function on a batch already on the device makes none; ``fit`` itself reads one loss per
+    step, a step late, and moves the arrays over once."""
+    from chainrule.cli import zoo
+    from chainrule.keras.training.trainer import _pack
+
+    backend.set_backend("strict")
+    strict = backend.get_backend()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 64)
+    keras.utils.set_random_seed(0)
+    model = zoo.build(network)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    counts = {"to_host": 0, "from_host": 0}
+    for name in counts:
+        original = getattr(type(strict), name)
+
+        def counted(self, array, _name=name, _original=original):
+            counts[_name] += 1
+            return _original(self, array)
+        monkeypatch.setattr(type(strict), name, counted)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert counts["to_host"] <= 4 + 2  # one loss per step (4 steps), the epoch's logs
+    step = model._step_function("train")
+    batch = _pack(*on_device((x[:16], y[:16], None)))
+    step(batch)  # traced
+    counts.update(to_host=0, from_host=0)
+    step(batch)
+    step(batch)
+    assert counts == {"to_host": 0, "from_host": 0}

@@ -19,14 +19,14 @@ def samplewise(values: np.ndarray, sample_weight, reduce: str = "mean") -> tuple
     """Keras's ``reduce_to_samplewise_values``: one value per sample (``reduce``, 'mean' or 'sum', over the other
     axes), weighted by ``sample_weight``; and the weight of each sample (None without weights). On the device of the
     values: a GPU's stay there."""
-    values, weight = as_values(values, 0.0 if sample_weight is None else sample_weight)
+    values, *weight = as_values(values, *(() if sample_weight is None else (sample_weight,)))
     xp = backend.array_namespace(values)
     over = getattr(xp, reduce)
     values = xp.astype(values, np.float64)
     if sample_weight is None:
         weight = None
     else:
-        weight = xp.astype(weight, np.float64)
+        weight = xp.astype(weight[0], np.float64)
         values, weight = same_rank(values, weight)
         if values.ndim > weight.ndim:
             values = over(values, axis=tuple(range(weight.ndim, values.ndim)))

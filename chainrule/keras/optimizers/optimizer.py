@@ -63,6 +63,14 @@ class LearningRate(float):
         return self._optimizer.learning_rate
 
 
+def _restore_unless_finite(kept: list, value) -> None:
+    """Each array back to its copy unless ``value``'s first element is finite: an update skipped on the device."""
+    xp = backend.array_namespace(value)
+    finite = xp.all(xp.isfinite(xp.reshape(value, (-1,))[:1]))
+    for array, before in kept:
+        array[...] = xp.where(finite, array, before)
+
+
 def _apply_constraint(variable: Variable) -> None:
     """``variable.assign(variable.constraint(variable))``, recording no graph (the projection is no part of a loss)."""
     with no_grad():
@@ -282,7 +290,8 @@ class Optimizer:
     def apply(self, grads: list, trainable_variables: list | None = None, *, only_if_finite=None) -> Variable:
         """Keras 3's ``apply(grads, trainable_variables)``; without variables, those already seen, in order.
         ``only_if_finite`` (chainrule's own): an array (a step's loss on a device) whose first value must be finite
-        for the variables to change; fused updates test it on the device, other updates read it here."""
+        for the variables to change; fused updates test it on the device, other updates keep copies of what they
+        change and put them back where it is not (no read on the host either way)."""
         variables = self._variables if trainable_variables is None else trainable_variables
         if not isinstance(variables, (list, tuple)):
             variables = list(variables)
@@ -319,11 +328,9 @@ class Optimizer:
             raise ValueError("No gradients provided for any variable.")
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.", stacklevel=2)
-        device_update = None
-        if only_if_finite is not None:
-            device_update = self._device_update(work[0][1].data)
-            if device_update is None and not math.isfinite(backend.to_host(only_if_finite).reshape(-1)[0]):
-                return self._iterations  # (a read that waits for the device: only where no fused update runs)
+        kept = None
+        if only_if_finite is not None and self._device_update(work[0][1].data) is None:
+            kept = self._keep_state(work)
         scales = None
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             work, scales = self._clip(work)
@@ -342,6 +349,8 @@ class Optimizer:
                 if scales is not None and scales[k] != 1.0:
                     g = g * scales[k]
                 self.update_step(g, v.data, slots, lr)
+        if kept is not None:
+            _restore_unless_finite(kept, only_if_finite)
         for _, v, _ in work:  # Keras 3: each updated variable's constraint, assigned after the update
             if getattr(v, "constraint", None) is not None:
                 _apply_constraint(v)
@@ -379,6 +388,14 @@ class Optimizer:
             average = self.average_of(v)
             if average is not None:
                 v.data[...] = average
+
+    def _keep_state(self, work: list) -> list:
+        """(array, copy) of every variable and slot the update of ``work`` will change, slots created first."""
+        kept = []
+        for _, v, i in work:
+            slots = self._slots[i] or self._create_slots(i)
+            kept += [(a, backend.copy(a)) for a in (v.data, *(slots[n] for n in self.slot_names))]
+        return kept
 
     def _device_update(self, w):
         """The fused update the backend of ``w`` has for this optimizer's formula (CuPy's kernels), or None."""

@@ -54,9 +54,9 @@ def _data(network: str, count: int):
 
 def run_chainrule(network: str, batch: int, steps: int, rounds: int) -> dict:
     os.environ["CHAINRULE_DEVICE"] = "gpu"
-    import cupy
     import numpy as np
-    from chainrule import keras
+    from chainrule import keras  # without CuPy: chainrule's ImportError, which says what to install
+    import cupy
     from benchmarks.worker import ChainruleSide
 
     x, labels = _data(network, steps * batch)

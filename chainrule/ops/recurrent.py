@@ -130,12 +130,12 @@ class _Recurrence(Function):
         with parallel_region(g.shape[0]):
             return self._backward(g)
 
-    def _forward_on_namespace(self, x, *arrays, go_backwards, zero_output_for_mask, reset_after=True):
+    def _forward_on_namespace(self, x, *arrays, go_backwards, zero_output_for_mask, reset_after=True, sequences=True):
         count = self.WEIGHTS - 1  # the initial states come before the weights
         (kernel, recurrent_kernel, bias, mask), xp = arrays[count:], backend.array_namespace(x)
         cell = self.CELL if reset_after else recurrent_namespace.GRUResetBefore
         self.sequence = recurrent_namespace.Sequence(cell, (kernel, recurrent_kernel, bias), go_backwards,
-                                                     zero_output_for_mask)
+                                                     zero_output_for_mask, sequences)
         zeros = (x.shape[0], recurrent_kernel.shape[0])
         states = tuple(xp.zeros(zeros, dtype=x.dtype) if s is None else s for s in arrays[:count])
         return self.sequence.forward(xp, x, states, mask)
@@ -262,17 +262,18 @@ class LSTMSequence(_Recurrence):
     WEIGHTS = 3  # the kernel's position among the inputs (x, h0, c0, kernel, recurrent_kernel, bias, mask)
     CELL = recurrent_namespace.LSTM
 
-    def _forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+    def _forward(self, x, h0, c0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask,
+                 sequences=True):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
-        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
+        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, sequences))
         b = _vector(bias, 4 * units, x.dtype)
         self.cs = cs = xp.empty((steps + 1, batch, units), dtype=x.dtype)
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         _set_initial(hs[0], h0)
         _set_initial(cs[0], c0)
-        packed = xp.empty((batch, steps + 2, units), dtype=x.dtype)
+        packed = xp.empty((batch, (steps if sequences else 0) + 2, units), dtype=x.dtype)  # (see lstm's sequences)
         whole = kernels.whole_loops(x, b, recurrent_kernel, hs, cs, tcs, packed, self.keep)
         if not whole:
             self.x_tm = _time_major(x, go_backwards)
@@ -290,7 +291,7 @@ class LSTMSequence(_Recurrence):
         def steps_of(lo: int, hi: int) -> None:
             if whole:  # the loop below in one kernel, the outputs and final states written into ``packed``
                 kernels.lstm_forward_steps(x, acts, weights, hs, cs, tcs, self.operands, packed, self.keep,
-                                           zero_output_for_mask, folded, go_backwards, lo, hi)
+                                           zero_output_for_mask, folded, go_backwards, sequences, lo, hi)
                 return
             r = slice(lo, hi)
             hz = xp.empty((hi - lo, 4 * units), dtype=x.dtype)
@@ -301,16 +302,18 @@ class LSTMSequence(_Recurrence):
                 self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
-        return packed if whole else _pack(ys, (hs[steps], cs[steps]), packed)
+        return packed if whole else _pack(ys if sequences else ys[:0], (hs[steps], cs[steps]), packed)
 
     def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
-        go_backwards, zero_output = self.settings
+        go_backwards, zero_output, sequences = self.settings
         steps, batch, _ = self.acts.shape
         first_product, u_t = self._backward_products()
         whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t, self.operands)
-        gy, (dh, dc) = _unpack(g, steps, 2, finals_only=whole)
+        gy, (dh, dc) = _unpack(g, g.shape[1] - 2, 2, finals_only=whole or not sequences)
+        if gy is None and not whole:  # no outputs but the final states: nothing reaches them
+            gy = xp.zeros((steps,) + dh.shape, dtype=g.dtype)
         # every step's gate gradients, or, where only the weights need them (the whole loop adds up the weight
         # gradients step by step), one step's rows reused: 7 MB less memory traffic for LSTM(128) at batch 128
         kept_steps = steps if not whole or self.needs_input_grad[0] else 1
@@ -322,7 +325,8 @@ class LSTMSequence(_Recurrence):
             if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
                 weight_grads[lo] = xp.empty((self.operands.shape[2], dz.shape[2]), dtype=dz.dtype)
                 kernels.lstm_backward_steps(g, carry, dh, dc, rec, self.acts, self.tcs, self.cs, self.keep, dz, u_t,
-                                            zero_output, first_product, self.operands, weight_grads[lo], lo, hi)
+                                            zero_output, first_product, sequences, self.operands, weight_grads[lo],
+                                            lo, hi)
                 return
             r = slice(lo, hi)
             for t in range(steps - 1, -1, -1):
@@ -547,18 +551,29 @@ def _split(packed: Tensor, steps: int, count: int) -> tuple[Tensor, ...]:
 @op
 def lstm(inputs: TensorLike, initial_h: TensorLike | None, initial_c: TensorLike | None, kernel: TensorLike,
          recurrent_kernel: TensorLike, bias: TensorLike | None = None, mask: TensorLike | None = None,
-         go_backwards: bool = False, zero_output_for_mask: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+         go_backwards: bool = False, zero_output_for_mask: bool = False,
+         return_sequences: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """An LSTM (tanh, sigmoid gates) over ``inputs`` (batch, time, features): (outputs, final h, final c).
 
     kernel (features, 4·units), recurrent_kernel (units, 4·units), bias (4·units,), gates i, f, c, o (Keras's
     LSTMCell); initial states (batch, units) or None for zeros; mask (batch, time), True where a step is real.
+    ``return_sequences=False``: the first result is the last step's output (batch, units), and the node neither
+    writes nor differentiates the outputs of the other steps (unless zeros may replace the last one: a mask with
+    ``zero_output_for_mask``).
     """
     x, states, kernel, recurrent_kernel, bias, mask = _checked(
         "lstm", inputs, {"initial_h": initial_h, "initial_c": initial_c}, kernel, recurrent_kernel, bias, mask, 4,
         lambda n: (4 * n,))
+    # without the outputs of every step the last one is the final h, unless a masked last step's output is zeros
+    sequences = bool(return_sequences) or (mask is not None and bool(zero_output_for_mask))
     packed = LSTMSequence.apply(x, states["initial_h"], states["initial_c"], kernel, recurrent_kernel, bias, mask,
-                                go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask))
-    return _split(packed, x.shape[1], 2)
+                                go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask),
+                                sequences=sequences)
+    if not sequences:
+        h, c = _split(packed, 0, 2)[1:]
+        return h, h, c
+    outputs, h, c = _split(packed, x.shape[1], 2)
+    return (outputs if return_sequences else outputs[:, -1]), h, c
 
 
 @op

@@ -152,13 +152,15 @@ class Sequence:
     saved values; :meth:`backward` runs back through them. Masks as Keras (and the NumPy path): at a masked step the
     states stay and the output repeats the previous one (zeros before the first step, or always with
     ``zero_output``); back, a masked row passes its state gradients on and its output's gradient to the output
-    before it."""
+    before it. Without ``sequences`` only the final states come out (the op's ``return_sequences=False``)."""
 
-    def __init__(self, cell, weights: tuple, go_backwards: bool, zero_output: bool):
+    def __init__(self, cell, weights: tuple, go_backwards: bool, zero_output: bool, sequences: bool = True):
         self.cell, self.weights, self.go_backwards, self.zero_output = cell, weights, go_backwards, zero_output
+        self.sequences = sequences
 
     def forward(self, xp, x, states: tuple, mask):
-        """(batch, time + len(states), units): the outputs in the order the steps ran, then the final states."""
+        """(batch, time + len(states), units): the outputs in the order the steps ran (none without
+        ``sequences``), then the final states."""
         steps = x.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         self.inputs = [x[:, t, :] for t in order]
@@ -176,22 +178,24 @@ class Sequence:
                 new = tuple(xp.where(kept, a, b) for a, b in zip(new, states))
             states = new
             outputs.append(output)
-        return xp.stack(outputs + list(states), axis=1)
+        return xp.stack((outputs if self.sequences else []) + list(states), axis=1)
 
     def backward(self, xp, g, need_x: bool, need_weights: tuple):
         """From ``g``, the packed output's gradient: (the initial states' gradients, dx or None, (dW, dU, db) with
         None where ``need_weights`` says so)."""
-        steps = len(self.inputs)
-        grads = [g[:, steps + k, :] for k in range(len(self.before[0]))]
+        steps, count = len(self.inputs), len(self.before[0])
+        grads = [g[:, g.shape[1] - count + k, :] for k in range(count)]
         carry = None  # the output gradient a masked step passes to the output before it
         pieces = [None] * steps
         for t in range(steps - 1, -1, -1):
-            total = g[:, t, :] if carry is None else g[:, t, :] + carry
+            total = carry
+            if self.sequences:
+                total = g[:, t, :] if carry is None else g[:, t, :] + carry
             kept = self.kept[t]
-            into = [grads[0] + total, *grads[1:]]
+            into = list(grads) if total is None else [grads[0] + total, *grads[1:]]
             if kept is not None:
-                zero = xp.zeros_like(total)
-                carry = xp.where(kept, zero, zero if self.zero_output else total)
+                zero = xp.zeros_like(grads[0])
+                carry = None if total is None else xp.where(kept, zero, zero if self.zero_output else total)
                 into = [xp.where(kept, d, zero) for d in into]
             previous, pieces[t] = self.cell.step_back(xp, into, self.inputs[t], self.before[t], self.saved[t],
                                                       self.weights)

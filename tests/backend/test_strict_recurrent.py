@@ -26,8 +26,9 @@ def _small(shape, rng):
     return _normal(shape, rng) * np.float32(0.5)
 
 
-def _case(kind: str, masked: bool, return_sequences: bool, **settings):
-    """A case for test_strict_backend's ``_run``: (function of Tensors, input specs), every input differentiable."""
+def _case(kind: str, masked: bool, return_sequences: bool, last_only: bool = False, **settings):
+    """A case for test_strict_backend's ``_run``: (function of Tensors, input specs), every input differentiable;
+    ``last_only``: the op itself without the outputs of every step (lstm's ``return_sequences=False``)."""
     fn, gates, states = OPS[kind]
     reset_after = settings.get("reset_after", True)
     bias = (2, gates * H) if kind == "gru" and reset_after else (gates * H,)
@@ -35,6 +36,8 @@ def _case(kind: str, masked: bool, return_sequences: bool, **settings):
 
     def run(x, *rest):
         mask = backend.to_device(MASK) if masked else None  # on the device of the backend the case runs on
+        if last_only:
+            return fn(x, *rest[:states], *rest[states:], mask=mask, return_sequences=False, **settings)[0]
         outs = fn(x, *rest[:states], *rest[states:], mask=mask, **settings)
         if not return_sequences:  # what the layer returns: the final h, or the last output where zeros replace it
             return outs[0][:, -1] if masked and settings.get("zero_output_for_mask") else outs[1]
@@ -53,6 +56,8 @@ CASES.update({
     "lstm_masked_zero_outputs_last": _case("lstm", True, False, zero_output_for_mask=True),
     "gru_masked_zero_outputs_sequences": _case("gru", True, True, zero_output_for_mask=True),
     "simple_rnn_backwards_last": _case("simple_rnn", False, False, go_backwards=True),
+    "lstm_last_only": _case("lstm", False, False, last_only=True),
+    "lstm_masked_backwards_last_only": _case("lstm", True, False, last_only=True, go_backwards=True),
 })
 
 

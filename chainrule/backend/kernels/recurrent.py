@@ -191,7 +191,7 @@ def _lstm_forward_nb(acts, hz, bias, c_prev, c_out, h_out, tc_out):
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
 def _lstm_forward_steps_nb(gemm_address, x, acts, weights, hs, cs, tcs, operands, out, keep, zero_output, folded,
-                           go_backwards, lo, hi):
+                           go_backwards, sequences, lo, hi):
     steps, n, features = acts.shape[0], hs.shape[2], x.shape[2]
     for b in range(lo, hi):
         operands[0, b, features:features + n] = hs[0, b]
@@ -206,15 +206,19 @@ def _lstm_forward_steps_nb(gemm_address, x, acts, weights, hs, cs, tcs, operands
             blas.gemm(gemm_address, hs[t, lo:hi], weights, acts[t, lo:hi], 1.0)
         for b in range(lo, hi):
             _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
-            if keep[t, b] <= 0:  # a masked step keeps its cell state too
+            if keep[t, b] <= 0:  # a masked step keeps its states (h in _masked_outputs where it writes outputs)
                 cs[t + 1, b] = cs[t, b]
-        _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+                if not sequences:
+                    hs[t + 1, b] = hs[t, b]
+        if sequences:
+            _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
         if t + 1 < steps:
             for b in range(lo, hi):
                 operands[t + 1, b, features:features + n] = hs[t + 1, b]
+    last = out.shape[1] - 2
     for b in range(lo, hi):  # the final states after the outputs
-        out[b, steps] = hs[steps, b]
-        out[b, steps + 1] = cs[steps, b]
+        out[b, last] = hs[steps, b]
+        out[b, last + 1] = cs[steps, b]
 
 
 @jit(nogil=True)
@@ -250,16 +254,16 @@ def whole_loops(*arrays) -> bool:
 
 
 def lstm_forward_steps(x, acts, weights, hs, cs, tcs, operands, out, keep, zero_output: bool, folded: bool,
-                       go_backwards: bool, lo: int, hi: int) -> None:
+                       go_backwards: bool, sequences: bool, lo: int, hi: int) -> None:
     """Rows lo:hi of every step of an LSTM in one kernel call. Each step's [x_t, h_{t-1}, 1] goes into ``operands``
     ((time, batch, features + units + 1)), x_t from ``x`` ((batch, time, features), read from the end with
     ``go_backwards``) and h_0 from ``hs[0]``; the pre-activations by BLAS from inside the kernel (``blas.gemm``) into
     ``acts``: with ``folded``, ``operands`` times ``weights`` ([W; U; b]); else ``acts`` holds x_t W + b already and
     gets h_{t-1} ``weights`` (U) added. Then what ``lstm_forward_step`` and ``masked_step`` do (``keep``: (time,
     batch), 0 at a masked step), each new state also put in ``operands``, the outputs in ``out`` ((batch, time + 2,
-    units)) and the final h and c after them."""
+    units); (batch, 2, units) without ``sequences``, which leaves them out) and the final h and c after them."""
     _lstm_forward_steps_nb(blas.sgemm_address(), x, acts, weights, hs, cs, tcs, operands, out, keep,
-                           bool(zero_output), bool(folded), bool(go_backwards), lo, hi)
+                           bool(zero_output), bool(folded), bool(go_backwards), bool(sequences), lo, hi)
 
 
 def lstm_forward_step(acts, hz, bias, c_prev, c_out, h_out, tc_out) -> None:
@@ -324,13 +328,14 @@ def _lstm_backward_nb(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_o
 
 @jit(bit_exact=False, nogil=True)
 def _lstm_backward_steps_nb(gemm_address, g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output,
-                            first_product, operands, weight_grad, lo, hi):
+                            first_product, sequences, operands, weight_grad, lo, hi):
     steps = acts.shape[0]
+    no_output = np.zeros(dh.shape[1], dh.dtype)  # the outputs' gradient without ``sequences``
     for t in range(steps - 1, -1, -1):
         dz_t = dz[t % dz.shape[0], lo:hi]  # (one step's rows reused when ``dz`` keeps one step)
         for b in range(lo, hi):
-            _lstm_backward_row(g[b, t], carry[b], dh[b], dc[b], rec[b], acts[t, b], tcs[t, b], cs[t, b], keep[t, b],
-                               dz_t[b - lo], zero_output)
+            _lstm_backward_row(g[b, t] if sequences else no_output, carry[b], dh[b], dc[b], rec[b], acts[t, b],
+                               tcs[t, b], cs[t, b], keep[t, b], dz_t[b - lo], zero_output)
         if t or first_product:
             blas.gemm(gemm_address, dz_t, u_t, rec[lo:hi], 0.0)
         # [dW; dU; db] += [x_t, h_{t-1}, 1]ᵀ dz_t over these rows, while dz_t is in cache (= at the first step back)
@@ -338,14 +343,15 @@ def _lstm_backward_steps_nb(gemm_address, g, carry, dh, dc, rec, acts, tcs, cs, 
 
 
 def lstm_backward_steps(g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t, zero_output: bool,
-                        first_product: bool, operands, weight_grad, lo: int, hi: int) -> None:
+                        first_product: bool, sequences: bool, operands, weight_grad, lo: int, hi: int) -> None:
     """Rows lo:hi of every step back in one kernel call, reading the outputs' gradients from ``g`` ((batch, time +
-    ..., units), as the op packs its outputs): ``lstm_backward_step`` for each step from the last, into ``dz`` (every
+    ..., units), as the op packs its outputs; only the final states' without ``sequences``): ``lstm_backward_step``
+    for each step from the last, into ``dz`` (every
     step's (time, batch, 4·units), or (1, batch, 4·units): one step's, reused), then ``rec = dz_t Uᵀ`` by BLAS from
     inside the kernel (for step 0 only with ``first_product``), and the rows' share of the weight gradients into
     ``weight_grad`` ([dW; dU; db], written over): Σ_t operands_tᵀ dz_t."""
     _lstm_backward_steps_nb(blas.sgemm_address(), g, carry, dh, dc, rec, acts, tcs, cs, keep, dz, u_t,
-                            bool(zero_output), bool(first_product), operands, weight_grad, lo, hi)
+                            bool(zero_output), bool(first_product), bool(sequences), operands, weight_grad, lo, hi)
 
 
 def lstm_backward_step(gy, carry, dh, dc, rec, acts, tc, c_prev, keep, dz, zero_output) -> None:

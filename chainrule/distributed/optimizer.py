@@ -141,11 +141,11 @@ class _Distributed:
         finally:
             del self._gradient_scale
 
-    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float) -> None:
+    def _apply_update(self, work: list, scales: list | None, lr: float, keep: float, only_if_finite=None) -> None:
         scale = self._gradient_scale
         if scale != 1.0:  # (the exchange's weight, left to the update)
             scales = [scale] * len(work) if scales is None else [s * scale for s in scales]
-        super()._apply_update(work, scales, lr, keep)
+        super()._apply_update(work, scales, lr, keep, only_if_finite)
 
 
 _classes: dict[type, type] = {}

@@ -77,11 +77,16 @@ def _pack(ys, finals, out=None):
 
 
 def _unpack(g, steps: int, count: int, finals_only: bool = False):
-    """The packed gradient as the outputs' (time-major, contiguous; None with ``finals_only``) and copies of the
-    final states'."""
+    """The packed gradient as the outputs' (time-major, contiguous; zeros where the node kept no outputs, None with
+    ``finals_only``) and copies of the final states'."""
     xp = backend.xp
-    outputs = None if finals_only else xp.ascontiguousarray(g[:, :steps].transpose(1, 0, 2))
-    return outputs, [g[:, steps + k].copy() for k in range(count)]
+    kept = g.shape[1] - count  # the steps whose outputs the node packed: all or none
+    finals = [g[:, kept + k].copy() for k in range(count)]
+    if finals_only:
+        return None, finals
+    if not kept:
+        return xp.zeros((steps,) + finals[0].shape, dtype=g.dtype), finals
+    return xp.ascontiguousarray(g[:, :steps].transpose(1, 0, 2)), finals
 
 
 def _set_initial(target, state) -> None:
@@ -273,7 +278,7 @@ class LSTMSequence(_Recurrence):
         self.tcs = tcs = xp.empty((steps, batch, units), dtype=x.dtype)
         _set_initial(hs[0], h0)
         _set_initial(cs[0], c0)
-        packed = xp.empty((batch, (steps if sequences else 0) + 2, units), dtype=x.dtype)  # (see lstm's sequences)
+        packed = xp.empty((batch, (steps if sequences else 0) + 2, units), dtype=x.dtype)  # (see _keeps_outputs)
         whole = kernels.whole_loops(x, b, recurrent_kernel, hs, cs, tcs, packed, self.keep)
         if not whole:
             self.x_tm = _time_major(x, go_backwards)
@@ -311,9 +316,7 @@ class LSTMSequence(_Recurrence):
         steps, batch, _ = self.acts.shape
         first_product, u_t = self._backward_products()
         whole = kernels.whole_loops(g, self.acts, self.tcs, self.cs, self.keep, u_t, self.operands)
-        gy, (dh, dc) = _unpack(g, g.shape[1] - 2, 2, finals_only=whole or not sequences)
-        if gy is None and not whole:  # no outputs but the final states: nothing reaches them
-            gy = xp.zeros((steps,) + dh.shape, dtype=g.dtype)
+        gy, (dh, dc) = _unpack(g, steps, 2, finals_only=whole)
         # every step's gate gradients, or, where only the weights need them (the whole loop adds up the weight
         # gradients step by step), one step's rows reused: 7 MB less memory traffic for LSTM(128) at batch 128
         kept_steps = steps if not whole or self.needs_input_grad[0] else 1
@@ -350,24 +353,26 @@ class GRUSequence(_Recurrence):
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
     CELL = recurrent_namespace.GRU  # (GRUResetBefore with reset_after=False)
 
-    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after):
+    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, reset_after,
+                 sequences=True):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
-        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, reset_after))
+        hs, ys = self._start(x, recurrent_kernel, bias, mask,
+                             (go_backwards, zero_output_for_mask, reset_after, sequences))
         _set_initial(hs[0], h0)
         if reset_after:
             # (z, r, hh, h U_h + b'_h) per step: the last is the reset gate's partner in backward
             self.acts = acts = xp.empty((steps, batch, 4 * units), dtype=x.dtype)
             self._project(x, kernel, go_backwards, out=acts.reshape(steps * batch, -1)[:, :3 * units])
             in_bias, rec_bias = bias if self.has_bias else (xp.zeros(3 * units, dtype=x.dtype),) * 2
-            packed = xp.empty((batch, steps + 1, units), dtype=x.dtype)
+            packed = xp.empty((batch, (steps if sequences else 0) + 1, units), dtype=x.dtype)
             whole = kernels.whole_loops(acts, recurrent_kernel, in_bias, rec_bias, hs, packed, self.keep)
 
             def steps_of(lo: int, hi: int) -> None:
                 if whole:  # the loop below in one kernel, the outputs written into ``packed`` as it goes
                     kernels.gru_forward_steps(acts, recurrent_kernel, in_bias, rec_bias, hs, packed, self.keep,
-                                              zero_output_for_mask, lo, hi)
+                                              zero_output_for_mask, sequences, lo, hi)
                     return
                 r = slice(lo, hi)
                 hz = xp.empty((hi - lo, 3 * units), dtype=x.dtype)
@@ -393,13 +398,13 @@ class GRUSequence(_Recurrence):
                     self._mask_step(t, ys, r)
 
         run_on_rows(steps_of, batch)
-        return _pack(None if whole else ys, (hs[steps],), packed if whole else None)
+        return _pack(None if whole else ys if sequences else ys[:0], (hs[steps],), packed if whole else None)
 
     def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
         recurrent_kernel = self.arrays[3]
-        go_backwards, zero_output, reset_after = self.settings
+        go_backwards, zero_output, reset_after, sequences = self.settings
         steps, batch, _ = self.acts.shape
         units = recurrent_kernel.shape[0]
         first_product, u_t = self._backward_products()
@@ -414,7 +419,7 @@ class GRUSequence(_Recurrence):
             def steps_of(lo: int, hi: int) -> None:
                 if whole:  # the loop below in one kernel, reading the outputs' gradients from ``g`` as it goes
                     kernels.gru_backward_steps(g, carry, dh, rec, self.acts, self.hs, self.keep, dxz, dhz, u_t,
-                                               zero_output, first_product, lo, hi)
+                                               zero_output, first_product, sequences, lo, hi)
                     return
                 r = slice(lo, hi)
                 for t in range(steps - 1, -1, -1):
@@ -458,11 +463,12 @@ class SimpleRNNSequence(_Recurrence):
     WEIGHTS = 2  # inputs: (x, h0, kernel, recurrent_kernel, bias, mask)
     CELL = recurrent_namespace.SimpleRNN
 
-    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask):
+    def _forward(self, x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask,
+                 sequences=True):
         xp = backend.xp
         batch, steps, _ = x.shape
         units = recurrent_kernel.shape[0]
-        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask))
+        hs, ys = self._start(x, recurrent_kernel, bias, mask, (go_backwards, zero_output_for_mask, sequences))
         self.acts = acts = self._project(x, kernel, go_backwards)
         b = _vector(bias, units, x.dtype)
         _set_initial(hs[0], h0)
@@ -478,12 +484,12 @@ class SimpleRNNSequence(_Recurrence):
                 self._keep_state(t, r)
 
         run_on_rows(steps_of, batch)
-        return _pack(ys, (hs[steps],))
+        return _pack(ys if sequences else ys[:0], (hs[steps],))
 
     def _backward(self, g):
         self._check_first_order()
         xp = backend.xp
-        go_backwards, zero_output = self.settings
+        go_backwards, zero_output, _ = self.settings
         steps, batch, _ = self.acts.shape
         gy, (dh,) = _unpack(g, steps, 1)
         dz = xp.empty_like(self.acts)
@@ -544,8 +550,20 @@ def _checked(name: str, x, states: dict, kernel, recurrent_kernel, bias, mask, g
     return x, checked, kernel, recurrent_kernel, bias, mask
 
 
-def _split(packed: Tensor, steps: int, count: int) -> tuple[Tensor, ...]:
-    return (packed[:, :steps],) + tuple(packed[:, steps + k] for k in range(count))
+def _keeps_outputs(return_sequences: bool, mask, zero_output_for_mask: bool) -> bool:
+    """Whether the node packs every step's output: where they are returned, or where the last one, asked for alone,
+    may differ from the final h (zeros for a masked last step); else it packs only the final states."""
+    return bool(return_sequences) or (mask is not None and bool(zero_output_for_mask))
+
+
+def _results(packed: Tensor, steps: int, count: int, return_sequences: bool) -> tuple[Tensor, ...]:
+    """(outputs, *final states) from the node's output: every step's outputs, or without ``return_sequences`` the
+    last one alone (the final h where the node packed no outputs)."""
+    if packed.shape[1] == count:
+        finals = tuple(packed[:, k] for k in range(count))
+        return (finals[0],) + finals
+    finals = tuple(packed[:, steps + k] for k in range(count))
+    return (packed[:, :steps] if return_sequences else packed[:, steps - 1],) + finals
 
 
 @op
@@ -559,31 +577,26 @@ def lstm(inputs: TensorLike, initial_h: TensorLike | None, initial_c: TensorLike
     LSTMCell); initial states (batch, units) or None for zeros; mask (batch, time), True where a step is real.
     ``return_sequences=False``: the first result is the last step's output (batch, units), and the node neither
     writes nor differentiates the outputs of the other steps (unless zeros may replace the last one: a mask with
-    ``zero_output_for_mask``).
+    ``zero_output_for_mask``); the same for gru and simple_rnn.
     """
     x, states, kernel, recurrent_kernel, bias, mask = _checked(
         "lstm", inputs, {"initial_h": initial_h, "initial_c": initial_c}, kernel, recurrent_kernel, bias, mask, 4,
         lambda n: (4 * n,))
-    # without the outputs of every step the last one is the final h, unless a masked last step's output is zeros
-    sequences = bool(return_sequences) or (mask is not None and bool(zero_output_for_mask))
     packed = LSTMSequence.apply(x, states["initial_h"], states["initial_c"], kernel, recurrent_kernel, bias, mask,
                                 go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask),
-                                sequences=sequences)
-    if not sequences:
-        h, c = _split(packed, 0, 2)[1:]
-        return h, h, c
-    outputs, h, c = _split(packed, x.shape[1], 2)
-    return (outputs if return_sequences else outputs[:, -1]), h, c
+                                sequences=_keeps_outputs(return_sequences, mask, zero_output_for_mask))
+    return _results(packed, x.shape[1], 2, return_sequences)
 
 
 @op
 def gru(inputs: TensorLike, initial_h: TensorLike | None, kernel: TensorLike, recurrent_kernel: TensorLike,
         bias: TensorLike | None = None, mask: TensorLike | None = None, go_backwards: bool = False,
-        zero_output_for_mask: bool = False, reset_after: bool = True) -> tuple[Tensor, Tensor]:
+        zero_output_for_mask: bool = False, reset_after: bool = True,
+        return_sequences: bool = True) -> tuple[Tensor, Tensor]:
     """A GRU (tanh, sigmoid gates) over ``inputs`` (batch, time, features): (outputs, final h).
 
     kernel (features, 3·units), recurrent_kernel (units, 3·units), gates z, r, h (Keras's GRUCell); bias (2, 3·units)
-    with ``reset_after`` (input and recurrent biases, PyTorch's GRU), else (3·units,).
+    with ``reset_after`` (input and recurrent biases, PyTorch's GRU), else (3·units,). ``return_sequences`` as lstm's.
     """
     reset_after = bool(reset_after)
     x, states, kernel, recurrent_kernel, bias, mask = _checked(
@@ -591,17 +604,20 @@ def gru(inputs: TensorLike, initial_h: TensorLike | None, kernel: TensorLike, re
         (lambda n: (2, 3 * n)) if reset_after else (lambda n: (3 * n,)))
     packed = GRUSequence.apply(x, states["initial_h"], kernel, recurrent_kernel, bias, mask,
                                go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask),
-                               reset_after=reset_after)
-    return _split(packed, x.shape[1], 1)
+                               reset_after=reset_after,
+                               sequences=_keeps_outputs(return_sequences, mask, zero_output_for_mask))
+    return _results(packed, x.shape[1], 1, return_sequences)
 
 
 @op
 def simple_rnn(inputs: TensorLike, initial_h: TensorLike | None, kernel: TensorLike, recurrent_kernel: TensorLike,
                bias: TensorLike | None = None, mask: TensorLike | None = None, go_backwards: bool = False,
-               zero_output_for_mask: bool = False) -> tuple[Tensor, Tensor]:
-    """A tanh SimpleRNN over ``inputs`` (batch, time, features): (outputs, final h); h_t = tanh(x_t W + h U + b)."""
+               zero_output_for_mask: bool = False, return_sequences: bool = True) -> tuple[Tensor, Tensor]:
+    """A tanh SimpleRNN over ``inputs`` (batch, time, features): (outputs, final h); h_t = tanh(x_t W + h U + b).
+    ``return_sequences`` as lstm's."""
     x, states, kernel, recurrent_kernel, bias, mask = _checked(
         "simple_rnn", inputs, {"initial_h": initial_h}, kernel, recurrent_kernel, bias, mask, 1, lambda n: (n,))
     packed = SimpleRNNSequence.apply(x, states["initial_h"], kernel, recurrent_kernel, bias, mask,
-                                     go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask))
-    return _split(packed, x.shape[1], 1)
+                                     go_backwards=bool(go_backwards), zero_output_for_mask=bool(zero_output_for_mask),
+                                     sequences=_keeps_outputs(return_sequences, mask, zero_output_for_mask))
+    return _results(packed, x.shape[1], 1, return_sequences)

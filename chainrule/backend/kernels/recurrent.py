@@ -127,6 +127,18 @@ def _masked_outputs(t, hs, out, keep, zero_output, lo, hi):
                 out[b, t] = out[b, t - 1]
 
 
+@_inline
+def _step_outputs(t, hs, out, keep, zero_output, sequences, lo, hi):
+    """Step t's outputs into ``out`` as ``_masked_outputs`` does, or, without ``sequences`` (the op packs no
+    outputs), only a masked row's state kept."""
+    if sequences:
+        _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+        return
+    for b in range(lo, hi):
+        if keep[t, b] <= 0:
+            hs[t + 1, b] = hs[t, b]
+
+
 def _masked_state_grad(keep, gy, carry, dh, zero_output: bool):
     """The gradient reaching a step's new state (dh + gy on kept rows, 0 on masked ones); updates ``carry`` (what a
     masked row's output passes to the previous output) and returns the kept rows as a boolean column."""
@@ -206,12 +218,9 @@ def _lstm_forward_steps_nb(gemm_address, x, acts, weights, hs, cs, tcs, operands
             blas.gemm(gemm_address, hs[t, lo:hi], weights, acts[t, lo:hi], 1.0)
         for b in range(lo, hi):
             _lstm_cell_row(acts[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b], tcs[t, b])
-            if keep[t, b] <= 0:  # a masked step keeps its states (h in _masked_outputs where it writes outputs)
+            if keep[t, b] <= 0:  # a masked step keeps its cell state too
                 cs[t + 1, b] = cs[t, b]
-                if not sequences:
-                    hs[t + 1, b] = hs[t, b]
-        if sequences:
-            _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+        _step_outputs(t, hs, out, keep, zero_output, sequences, lo, hi)
         if t + 1 < steps:
             for b in range(lo, hi):
                 operands[t + 1, b, features:features + n] = hs[t + 1, b]
@@ -402,19 +411,21 @@ def _gru_forward_nb(acts, hz, in_bias, rec_bias, h_prev, h_out):
 
 
 @jit(bit_exact=False, error_model="numpy", nogil=True)
-def _gru_forward_steps_nb(gemm_address, acts, u, in_bias, rec_bias, hs, out, keep, zero_output, lo, hi):
+def _gru_forward_steps_nb(gemm_address, acts, u, in_bias, rec_bias, hs, out, keep, zero_output, sequences, lo, hi):
     hz = np.empty((hi - lo, u.shape[1]), acts.dtype)
     for t in range(acts.shape[0]):
         blas.gemm(gemm_address, hs[t, lo:hi], u, hz, 0.0)
         _gru_forward_rows(acts[t, lo:hi], hz, in_bias, rec_bias, hs[t, lo:hi], hs[t + 1, lo:hi])
-        _masked_outputs(t, hs, out, keep, zero_output, lo, hi)
+        _step_outputs(t, hs, out, keep, zero_output, sequences, lo, hi)
 
 
-def gru_forward_steps(acts, u, in_bias, rec_bias, hs, out, keep, zero_output: bool, lo: int, hi: int) -> None:
+def gru_forward_steps(acts, u, in_bias, rec_bias, hs, out, keep, zero_output: bool, sequences: bool, lo: int,
+                      hi: int) -> None:
     """Rows lo:hi of every step of a reset_after GRU in one kernel call, the recurrent products by BLAS from inside
     it (``blas.gemm``): what ``gru_forward_step`` and ``masked_step`` do per step (``keep``: (time, batch), 0 at a
-    masked step), the outputs written into ``out`` ((batch, time + ..., units))."""
-    _gru_forward_steps_nb(blas.sgemm_address(), acts, u, in_bias, rec_bias, hs, out, keep, bool(zero_output), lo, hi)
+    masked step), the outputs written into ``out`` ((batch, time + ..., units); none without ``sequences``)."""
+    _gru_forward_steps_nb(blas.sgemm_address(), acts, u, in_bias, rec_bias, hs, out, keep, bool(zero_output),
+                          bool(sequences), lo, hi)
 
 
 def gru_forward_step(acts, hz, in_bias, rec_bias, h_prev, h_out) -> None:
@@ -476,11 +487,12 @@ def _gru_backward_nb(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_outp
 
 @jit(bit_exact=False, nogil=True)
 def _gru_backward_steps_nb(gemm_address, g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, zero_output,
-                           first_product, lo, hi):
-    gy = np.empty((hi - lo, dh.shape[1]), acts.dtype)
+                           first_product, sequences, lo, hi):
+    gy = np.zeros((hi - lo, dh.shape[1]), acts.dtype)  # (stays zeros without ``sequences``)
     for t in range(acts.shape[0] - 1, -1, -1):
-        for b in range(lo, hi):
-            gy[b - lo] = g[b, t]
+        if sequences:
+            for b in range(lo, hi):
+                gy[b - lo] = g[b, t]
         _gru_backward_rows(gy, carry[lo:hi], dh[lo:hi], rec[lo:hi], acts[t, lo:hi], hs[t, lo:hi], keep[t, lo:hi],
                            dxz[t, lo:hi], dhz[t, lo:hi], zero_output)
         if t or first_product:
@@ -488,12 +500,13 @@ def _gru_backward_steps_nb(gemm_address, g, carry, dh, rec, acts, hs, keep, dxz,
 
 
 def gru_backward_steps(g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, zero_output: bool, first_product: bool,
-                       lo: int, hi: int) -> None:
+                       sequences: bool, lo: int, hi: int) -> None:
     """Rows lo:hi of every step of a reset_after GRU back in one kernel call, reading the outputs' gradients from
-    ``g`` ((batch, time + ..., units)): ``gru_backward_step`` for each step from the last, then ``rec = dhz_t Uᵀ``
-    by BLAS from inside the kernel (for step 0 only with ``first_product``)."""
+    ``g`` ((batch, time + ..., units); only the final state's without ``sequences``): ``gru_backward_step`` for each
+    step from the last, then ``rec = dhz_t Uᵀ`` by BLAS from inside the kernel (for step 0 only with
+    ``first_product``)."""
     _gru_backward_steps_nb(blas.sgemm_address(), g, carry, dh, rec, acts, hs, keep, dxz, dhz, u_t, bool(zero_output),
-                           bool(first_product), lo, hi)
+                           bool(first_product), bool(sequences), lo, hi)
 
 
 def gru_backward_step(gy, carry, dh, rec, acts, h_prev, keep, dxz, dhz, zero_output) -> None:

@@ -63,6 +63,12 @@ class FusedRNN(RNN):
         """The fused op's (outputs, *final states) for these sequences."""
         raise NotImplementedError
 
+    def fused_settings(self, mask) -> dict:
+        """The RNN's arguments to the fused op. Every step's outputs only where the layer returns them or takes the
+        last one from them (zeros may replace it): else the op packs none (``inner_loop`` then uses the final h)."""
+        return dict(mask=mask, go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask,
+                    return_sequences=self.return_sequences or (mask is not None and self.zero_output_for_mask))
+
     def inner_loop(self, sequences, initial_state: list, mask, training) -> tuple:
         if not self.fused_supported(training):
             if self.use_cudnn is True:

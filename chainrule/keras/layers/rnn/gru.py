@@ -69,6 +69,5 @@ class GRU(FusedRNN):
 
     def fused(self, sequences, initial_state: list, mask) -> tuple:
         cell = self.cell
-        return gru(sequences, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias, mask=mask,
-                   go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask,
-                   reset_after=cell.reset_after)
+        return gru(sequences, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias,
+                   reset_after=cell.reset_after, **self.fused_settings(mask))

@@ -65,12 +65,8 @@ class LSTM(FusedRNN):
 
     def fused(self, sequences, initial_state: list, mask) -> tuple:
         cell = self.cell
-        # the outputs of every step only where the layer returns them, or takes the last one from them (zeros may
-        # replace it); else the op keeps none (FusedRNN.inner_loop then uses the final h)
-        every_step = self.return_sequences or (mask is not None and self.zero_output_for_mask)
         return lstm(sequences, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel, cell.bias,
-                    mask=mask, go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask,
-                    return_sequences=every_step)
+                    **self.fused_settings(mask))
 
 
 

@@ -40,5 +40,5 @@ class SimpleRNN(FusedRNN):
 
     def fused(self, sequences, initial_state: list, mask) -> tuple:
         cell = self.cell
-        return simple_rnn(sequences, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias, mask=mask,
-                          go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask)
+        return simple_rnn(sequences, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias,
+                          **self.fused_settings(mask))

@@ -86,7 +86,8 @@ class Dataset:
             if type(leaf).__name__ in ("SparseTensor", "RaggedTensor"):  # (tf.sparse / tf.ragged live above tf.data)
                 raise TypeError(f"from_tensor_slices: chainrule's tf.data slices dense arrays only, got a "
                                 f"{type(leaf).__name__}; convert it first (tf.sparse.to_dense, RaggedTensor.to_tensor)")
-        source = map_structure(lambda leaf: as_tensor(leaf).data, tensors)
+        # on the host whatever the backend, as TensorFlow's input pipelines run on the CPU: fit moves each batch over
+        source = map_structure(lambda leaf: backend.to_host(as_tensor(leaf).data), tensors)
         rows = {array.shape[0] if array.ndim else None for array in leaves(source)}
         if None in rows or len(rows) != 1:
             found = sorted(rows, key=str)

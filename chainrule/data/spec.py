@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import backend
+
 from chainrule.backend.string_dtype import tensor_dtype
 from chainrule.engine.tensor import Tensor
 from chainrule.utils.tensor_shape import TensorShape
@@ -33,12 +35,13 @@ class TensorSpec:
     def __init__(self, shape, dtype=np.float32, name: str | None = None):
         # a TensorShape (a tuple with as_list() and rank), as tf.TensorSpec's shape; None: any rank
         self.shape = None if shape is None else TensorShape([None if n is None else int(n) for n in shape])
-        self.dtype = tensor_dtype(np.dtype(dtype))  # text: tf.string, as a text tensor's dtype
+        self.dtype = tensor_dtype(backend.numpy_dtype(dtype))  # text: tf.string, as a text tensor's dtype
         self.name = name
 
     @classmethod
     def from_tensor(cls, tensor, name: str | None = None) -> "TensorSpec":
-        return cls(np.shape(tensor.data if isinstance(tensor, Tensor) else tensor), dtype_of(tensor), name)
+        data = tensor.data if isinstance(tensor, Tensor) else tensor
+        return cls(tuple(data.shape) if hasattr(data, "shape") else np.shape(data), dtype_of(tensor), name)
 
     def is_compatible_with(self, other) -> bool:
         """Whether ``other`` (a spec, tensor or array) has this dtype and a shape that fits this one."""
@@ -80,7 +83,9 @@ class DatasetSpec:
 
 def dtype_of(value) -> np.dtype:
     """The dtype of a Tensor, array or Python value."""
-    return value.data.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
+    if isinstance(value, Tensor):
+        return backend.numpy_dtype(value.data.dtype)
+    return backend.numpy_dtype(value.dtype) if backend.is_array(value) else np.asarray(value).dtype
 
 
 def dtype_name(dtype: np.dtype) -> str:

@@ -41,7 +41,8 @@ class LSTM:
         h, c = states
         n = h.shape[1]
         z = _affine(x_t, kernel, bias) + h @ recurrent_kernel
-        i, f, o = _sigmoid(xp, z[:, :n]), _sigmoid(xp, z[:, n:2 * n]), _sigmoid(xp, z[:, 3 * n:])
+        gates = _sigmoid(xp, z)  # over all four blocks: fewer passes (kernel launches on a GPU) than three slices
+        i, f, o = gates[:, :n], gates[:, n:2 * n], gates[:, 3 * n:]
         g = xp.tanh(z[:, 2 * n:3 * n])
         c_new = f * c + i * g
         tc = xp.tanh(c_new)
@@ -74,8 +75,8 @@ class GRU:
         n = h.shape[1]
         xz = _affine(x_t, kernel, None if bias is None else bias[0, :])
         hz = _affine(h, recurrent_kernel, None if bias is None else bias[1, :])
-        z, r = _sigmoid(xp, xz[:, :n] + hz[:, :n]), _sigmoid(xp, xz[:, n:2 * n] + hz[:, n:2 * n])
-        h_rec = hz[:, 2 * n:]
+        zr = _sigmoid(xp, xz[:, :2 * n] + hz[:, :2 * n])
+        z, r, h_rec = zr[:, :n], zr[:, n:], hz[:, 2 * n:]
         hh = xp.tanh(xz[:, 2 * n:] + r * h_rec)
         return (hh + z * (h - hh),), (z, r, hh, h_rec)
 

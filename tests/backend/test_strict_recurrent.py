@@ -1,8 +1,8 @@
 """The strict backend's lane for the recurrent ops: lstm, gru (reset_after both ways) and simple_rnn, forward and every
 gradient, on array-api-strict's second device equal to the NumPy backend's (its numba kernels), with and without a
 mask, the outputs of every step or the last one only (``return_sequences`` both ways), backwards and with zeros for
-masked outputs; and a short Keras LSTM model trained there equal to NumPy. What runs here is what a GPU runs: off
-NumPy the ops take only the array API (chainrule/ops/recurrent_namespace.py)."""
+masked outputs; and short Keras models (two LSTMs; a GRU and a SimpleRNN) trained there equal to NumPy. What runs
+here is what a GPU runs: off NumPy the ops take only the array API (chainrule/ops/recurrent_namespace.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -86,8 +86,14 @@ def test_the_namespace_path_keeps_the_arrays_on_the_device(strict):
     assert strict.owns(tape.gradient(loss, x).data)
 
 
-def _fit_lstm(backend_name: str) -> tuple[list[float], list[np.ndarray]]:
-    """Two epochs of a small LSTM classifier (the RNN guide's shape, shrunk) on a fixed problem: losses, weights."""
+STACKS = {"lstm": lambda layers: [layers.LSTM(6, return_sequences=True), layers.LSTM(4)],
+          "gru_simple_rnn": lambda layers: [layers.GRU(6, return_sequences=True),
+                                            layers.SimpleRNN(4, go_backwards=True)]}
+
+
+def _fit(backend_name: str, stack: str) -> tuple[list[float], list[np.ndarray]]:
+    """Two epochs of a small recurrent classifier (the RNN guide's shape, shrunk) on a fixed problem: losses,
+    weights."""
     from chainrule import keras
 
     backend.set_backend(backend_name)
@@ -95,21 +101,21 @@ def _fit_lstm(backend_name: str) -> tuple[list[float], list[np.ndarray]]:
     x = rng.standard_normal((48, 7, 5)).astype(np.float32)
     y = (x[:, :, 0].sum(axis=1) > 0).astype(np.int32)
     keras.utils.set_random_seed(2)
-    model = keras.Sequential([keras.Input((7, 5)), keras.layers.LSTM(6, return_sequences=True),
-                              keras.layers.LSTM(4), keras.layers.Dense(2)])
+    model = keras.Sequential([keras.Input((7, 5)), *STACKS[stack](keras.layers), keras.layers.Dense(2)])
     model.compile(optimizer=keras.optimizers.SGD(0.1),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
     return history.history["loss"], [w.numpy() for w in model.weights]
 
 
-def test_keras_lstm_model_trains_on_strict_as_on_numpy(strict, monkeypatch):
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_keras_recurrent_model_trains_on_strict_as_on_numpy(stack, strict, monkeypatch):
     runs = []
     forward = recurrent_namespace.Sequence.forward
     monkeypatch.setattr(recurrent_namespace.Sequence, "forward", lambda *args: runs.append(1) or forward(*args))
-    got_losses, got_weights = _fit_lstm("strict")
+    got_losses, got_weights = _fit("strict", stack)
     assert runs, "the layers took the fused op's namespace path"
-    want_losses, want_weights = _fit_lstm("numpy")
+    want_losses, want_weights = _fit("numpy", stack)
     np.testing.assert_allclose(got_losses, want_losses, rtol=1e-5)
     assert want_losses[-1] < want_losses[0]
     for got, want in zip(got_weights, want_weights):

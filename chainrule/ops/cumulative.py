@@ -21,6 +21,11 @@ class Cumsum(Function):
     # y_i = Σ_{j≤i} x_j along axis   ->   dx_i = Σ_{j≥i} g_j   (the running sum from the other end)
     def forward(self, x, axis, reverse=False):
         self.axis, self.reverse = axis, reverse
+        if type(x) is not np.ndarray:  # the standard's names
+            xp = backend.array_namespace(x)
+            if reverse:
+                return xp.flip(xp.cumulative_sum(xp.flip(x, axis=axis), axis=axis, dtype=x.dtype), axis=axis)
+            return xp.cumulative_sum(x, axis=axis, dtype=x.dtype)
         xp = backend.xp
         if reverse:
             return xp.flip(xp.cumsum(xp.flip(x, axis), axis, dtype=x.dtype), axis)
@@ -35,16 +40,19 @@ class Cumprod(Function):
     # (that is Σ_{j≥i} g_j y_j / x_i when no x is 0; with zeros, the products leaving x_i out are formed one by one)
     def forward(self, x, axis):
         self.axis = axis
+        if type(x) is not np.ndarray:
+            return backend.array_namespace(x).cumulative_prod(x, axis=axis, dtype=x.dtype)
         return backend.xp.cumprod(x, axis, dtype=x.dtype)
 
     def backward(self, g):
         x, axis = self.args[0], self.axis
-        if backend.xp.all(self.arrays[0] != 0):
+        xp = backend.array_namespace(self.arrays[0])
+        if xp.all(self.arrays[0] != 0):
             return Cumsum.apply(g * self.output, axis=axis, reverse=True) / x
-        return _grad_with_zeros(g, x, axis)
+        return _grad_with_zeros(g, x, axis, xp)
 
 
-def _grad_with_zeros(g, x, axis: int):
+def _grad_with_zeros(g, x, axis: int, xp):
     """Cumprod's input gradient when some input is 0: with the axis last and n long, X[..., i, k] = x_k except
     X[..., i, i] = 1, so cumprod(X)[..., i, j] = Π_{k≤j, k≠i} x_k, which is summed with g over j ≥ i."""
     ndim = len(np.shape(x))
@@ -52,9 +60,9 @@ def _grad_with_zeros(g, x, axis: int):
     inverse = tuple(int(d) for d in np.argsort(perm))
     x_last, g_last = Transpose.apply(x, axes=perm), Transpose.apply(g, axes=perm)
     lead, n = x_last.shape[:-1], x_last.shape[-1]
-    without_each = Where.apply(backend.xp.eye(n, dtype=bool), 1, Reshape.apply(x_last, shape=lead + (1, n)))
+    without_each = Where.apply(xp.eye(n, dtype=xp.bool), 1, Reshape.apply(x_last, shape=lead + (1, n)))
     products = Cumprod.apply(without_each, axis=ndim)
-    later = backend.xp.triu(backend.xp.ones((n, n), dtype=bool))  # [i, j]: j >= i
+    later = xp.triu(xp.ones((n, n), dtype=xp.bool))  # [i, j]: j >= i
     terms = Where.apply(later, Reshape.apply(g_last, shape=lead + (1, n)) * products, 0)
     return Transpose.apply(Sum.apply(terms, axes=(ndim,), keepdims=False), axes=inverse)
 

@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.backend.kernels.embedding import scatter_add_rows
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.indexing import IndexScatterAdd
+from chainrule.ops.indexing import IndexScatterAdd, gather_rows, gather_rows_transposed
 
 
 def check_ids(ids, num_rows: int, caller: str) -> None:
     """Raise an IndexError naming ``caller`` and the first id outside ``[0, num_rows)``, as TensorFlow reports it."""
     if ids.size == 0:
         return
-    low, high = ids.min(), ids.max()
+    xp = backend.array_namespace(ids)
+    low, high = int(xp.min(ids)), int(xp.max(ids))
     if low >= 0 and high < num_rows:
         return
-    bad = backend.xp.argwhere((ids < 0) | (ids >= num_rows))[0]
-    where = ",".join(str(int(i)) for i in bad)
-    raise IndexError(f"{caller}: indices[{where}] = {ids[tuple(bad)]} is not in [0, {num_rows}) (ids must index "
+    bad = tuple(int(axis[0]) for axis in xp.nonzero((ids < 0) | (ids >= num_rows)))
+    where = ",".join(str(i) for i in bad)
+    raise IndexError(f"{caller}: indices[{where}] = {int(ids[bad])} is not in [0, {num_rows}) (ids must index "
                      f"one of the table's {num_rows} rows; ids seen range from {low} to {high})")
 
 
@@ -39,12 +42,16 @@ class EmbeddingLookup(Function):
     # y = table[ids]   ->   dtable = zeros(table.shape) with g's rows added at ids (repeated ids add up)
     def forward(self, table, ids, caller="embedding_lookup"):
         check_ids(ids, table.shape[0], caller)
+        if type(table) is not np.ndarray:  # the standard's take wants 1-D ids
+            return gather_rows(table, ids, "take")
         return backend.xp.take(table, ids, axis=0)
 
     def backward(self, g):
         table, ids = self.arrays
         if self.graph_out is not None:  # differentiable: the scatter whose backward is the gather
             return IndexScatterAdd.apply(g, ids, shape=table.shape, how="take", axis=0), None
+        if type(g) is not np.ndarray:
+            return gather_rows_transposed(g, ids, table.shape, "take"), None
         rows = backend.xp.ascontiguousarray(g.reshape(ids.size, math.prod(table.shape[1:])))
         return scatter_add_rows(rows, ids.reshape(-1), table.shape[0]).reshape(table.shape), None
 

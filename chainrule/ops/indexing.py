@@ -13,7 +13,8 @@ array([3., 0., 5.], dtype=float32)
 """
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -44,6 +45,8 @@ class IndexGather(Function):
     # y = x[index(indices)]   ->   dx = zeros(x.shape) with g added at index(indices) (repeated indices add up)
     def forward(self, x, indices, how, axis=0):
         self.how, self.axis = how, axis
+        if type(x) is not np.ndarray:
+            return gather_rows(x, indices, how, axis)
         return x[_index(indices, x.shape, how, axis)]
 
     def backward(self, g):
@@ -55,12 +58,81 @@ class IndexScatterAdd(Function):
     # y = zeros(shape) with x added at index(indices)   ->   dx = g[index(indices)]
     def forward(self, x, indices, shape, how, axis=0):
         self.how, self.axis = how, axis
+        if type(x) is not np.ndarray:
+            return gather_rows_transposed(x, indices, shape, how, axis)
         out = backend.xp.zeros(shape, dtype=x.dtype)
         backend.xp.add.at(out, _index(indices, shape, how, axis), x)
         return out
 
     def backward(self, g):
         return IndexGather.apply(g, self.arrays[1], how=self.how, axis=self.axis), None
+
+
+# --- the same off NumPy: whole rows of a 2-D table through the standard's take and the backend's scatter_add -------
+class _Rows(NamedTuple):
+    """How a gather reads a tensor of some shape as a table of rows: ``permute_dims(x, perm)`` reshaped to
+    ``(count, -1)``; the rows taken come out shaped ``picked``, and ``permute_dims(picked, back)`` is the result."""
+    perm: tuple[int, ...]
+    count: int
+    picked: tuple[int, ...]
+    back: tuple[int, ...]
+
+
+def _rows(indices, shape: tuple[int, ...], how: str, axis: int, xp):
+    """(:class:`_Rows`, the row of the table each index reads) for :func:`_index`'s three kinds of index: 'take'
+    reads rows of x with ``axis`` first; 'along' and 'nd' read the rows of x flattened over its leading axes by their
+    flat positions (one element each for 'along', the trailing axes for 'nd')."""
+    ndim = len(shape)
+    wide = xp.astype(indices, xp.int64)  # flat positions can pass int32's range
+    if how == "take":
+        rest = shape[:axis] + shape[axis + 1:]
+        m = len(indices.shape)
+        back = tuple(range(m, m + axis)) + tuple(range(m)) + tuple(range(m + axis, m + ndim - 1))
+        return _Rows((axis,) + tuple(d for d in range(ndim) if d != axis), shape[axis], tuple(indices.shape) + rest,
+                     back), _wrapped(wide, shape[axis], xp)
+    if how == "along":
+        flat = 0
+        for d, n in enumerate(shape):
+            coordinate = _wrapped(wide, n, xp) if d == axis else \
+                xp.reshape(xp.arange(n, dtype=xp.int64), (-1,) + (1,) * (ndim - d - 1))
+            flat = flat * n + coordinate
+        identity = tuple(range(ndim))
+        return _Rows(identity, math.prod(shape), tuple(flat.shape), identity), flat
+    depth = indices.shape[-1]
+    flat = xp.zeros(indices.shape[:-1], dtype=xp.int64)
+    for k in range(depth):
+        flat = flat * shape[k] + _wrapped(wide[..., k], shape[k], xp)
+    identity = tuple(range(len(indices.shape) - 1 + ndim - depth))
+    return _Rows(tuple(range(ndim)), math.prod(shape[:depth]), tuple(indices.shape[:-1]) + shape[depth:],
+                 identity), flat
+
+
+def _wrapped(indices, size: int, xp):
+    """Negative indices counted from the end (the standard leaves them unspecified)."""
+    return xp.where(indices < 0, indices + size, indices)
+
+
+def gather_rows(x, indices, how: str, axis: int = 0):
+    """``x[_index(indices, x.shape, how, axis)]`` for any backend's arrays: one ``take`` of whole rows."""
+    xp = backend.array_namespace(x)
+    layout, rows = _rows(indices, x.shape, how, axis, xp)
+    table = xp.reshape(xp.permute_dims(x, layout.perm), (layout.count, -1))
+    picked = xp.take(table, xp.reshape(rows, (-1,)), axis=0)
+    return xp.permute_dims(xp.reshape(picked, layout.picked), layout.back)
+
+
+def gather_rows_transposed(values, indices, shape: tuple[int, ...], how: str, axis: int = 0):
+    """Zeros of ``shape`` with ``values`` added at ``_index(indices, shape, how, axis)`` (repeats add up) for any
+    backend's arrays: :func:`gather_rows` transposed, through the backend's ``scatter_add``."""
+    owner = backend.extras_for(values)
+    xp = owner.namespace
+    layout, rows = _rows(indices, shape, how, axis, xp)
+    back = tuple(int(d) for d in np.argsort(layout.back))
+    picked = xp.reshape(xp.permute_dims(values, back), (math.prod(rows.shape), -1))
+    table = xp.zeros((layout.count, picked.shape[1]), dtype=values.dtype)
+    table = owner.scatter_add(table, xp.reshape(rows, (-1,)), picked)
+    moved = xp.reshape(table, tuple(shape[d] for d in layout.perm))
+    return xp.permute_dims(moved, tuple(int(d) for d in np.argsort(layout.perm)))
 
 
 class ScatterUpdate(Function):
@@ -100,7 +172,7 @@ class SliceUpdate(Function):
     def forward(self, x, updates, start):
         self.start = start
         self.block = tuple(slice(s, s + n) for s, n in zip(start, updates.shape))
-        out = x.copy()
+        out = backend.copy(x)
         out[self.block] = updates
         return out
 
@@ -121,9 +193,11 @@ def _integer_indices(indices: TensorLike, name: str, role: str = "indices") -> T
 
 def _check_range(indices: Tensor, size: int, name: str, where: str) -> None:
     data = indices.data
-    if data.size and (data.min() < -size or data.max() >= size):
-        raise IndexError(f"{name}: `indices` out of range for {where} of size {size}: values from {data.min()} "
-                         f"to {data.max()}")
+    if data.size:
+        xp = backend.array_namespace(data)
+        low, high = int(xp.min(data)), int(xp.max(data))
+        if low < -size or high >= size:
+            raise IndexError(f"{name}: `indices` out of range for {where} of size {size}: values from {low} to {high}")
 
 
 def _nd_indices(indices: TensorLike, shape: tuple[int, ...], name: str) -> Tensor:
@@ -133,8 +207,9 @@ def _nd_indices(indices: TensorLike, shape: tuple[int, ...], name: str) -> Tenso
         raise ValueError(f"{name}: the last axis of `indices` (shape {indices.shape}) must hold at most one "
                          f"coordinate per axis of the target shape {shape}")
     data = indices.data
+    xp = backend.array_namespace(data)
     for k in range(indices.shape[-1]):
-        if data.size and (data[..., k].min() < -shape[k] or data[..., k].max() >= shape[k]):
+        if data.size and (int(xp.min(data[..., k])) < -shape[k] or int(xp.max(data[..., k])) >= shape[k]):
             raise IndexError(f"{name}: `indices` coordinate {k} out of range for axis {k} of size {shape[k]}")
     return indices
 

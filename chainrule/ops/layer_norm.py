@@ -34,6 +34,9 @@ class LayerNorm(Standardizing):
         self.axes, self.epsilon = axes, epsilon
         self.others = tuple(d for d in range(x.ndim) if d not in axes)
         self.affine = _affine_shape(x.shape, axes)
+        if type(x) is not np.ndarray:
+            self.rows = False
+            return self._forward_namespace(x, gamma, beta)
         # the trailing axes (the usual case): (rows, features) through the row kernels, keeping only μ and 1/σ
         self.rows = axes == tuple(range(x.ndim - len(axes), x.ndim)) and x.ndim > len(axes)
         if self.rows:
@@ -60,6 +63,8 @@ class LayerNorm(Standardizing):
             return (dx.reshape(g.shape) if need_x else None,
                     dgamma.reshape(self.arrays[1].shape) if need_gamma else None,
                     dbeta.reshape(self.arrays[2].shape) if need_beta else None)
+        if self.graph_out is None and type(g) is not np.ndarray:
+            return self._backward_namespace(g, need_x, need_gamma, need_beta)
         xhat, inv_std = self._normalized()
         shape = self.arrays[1].shape if gamma is not None else None
         dgamma = (g * xhat).sum(axis=self.others).reshape(shape) if need_gamma else None
@@ -69,6 +74,29 @@ class LayerNorm(Standardizing):
             gh = g if gamma is None else g * gamma.reshape(self.affine)
             dx = (gh - gh.mean(axis=self.axes, keepdims=True)
                   - xhat * (gh * xhat).mean(axis=self.axes, keepdims=True)) * inv_std
+        return dx, dgamma, dbeta
+
+    def _forward_namespace(self, x, gamma, beta):
+        """The forward on any backend's arrays (the standard's functions), keeping x̂ and 1/σ."""
+        xp = backend.array_namespace(x)
+        centered = x - xp.mean(x, axis=self.axes, keepdims=True)
+        self.inv_std = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=self.axes, keepdims=True) + self.epsilon)
+        self.xhat = y = centered * self.inv_std
+        if gamma is not None:
+            y = y * xp.reshape(gamma, self.affine)
+        return y if beta is None else y + xp.reshape(beta, self.affine)
+
+    def _backward_namespace(self, g, need_x, need_gamma, need_beta):
+        """The backward on any backend's arrays: the formula above, with the standard's functions."""
+        xp = backend.array_namespace(g)
+        gamma, xhat, axes = self.arrays[1], self.xhat, self.axes
+        dgamma = xp.reshape(xp.sum(g * xhat, axis=self.others), gamma.shape) if need_gamma else None
+        dbeta = xp.reshape(xp.sum(g, axis=self.others), self.arrays[2].shape) if need_beta else None
+        dx = None
+        if need_x:
+            gh = g if gamma is None else g * xp.reshape(gamma, self.affine)
+            dx = (gh - xp.mean(gh, axis=axes, keepdims=True)
+                  - xhat * xp.mean(gh * xhat, axis=axes, keepdims=True)) * self.inv_std
         return dx, dgamma, dbeta
 
 

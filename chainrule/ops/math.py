@@ -144,7 +144,9 @@ class Abs(Function):
 class Erf(Function):
     # y = erf(x)   ->   dx = g * 2/√π * e^(-x²)
     def forward(self, x):
-        return special_kernels.erf(x)
+        if type(x) is np.ndarray:
+            return special_kernels.erf(x)
+        return special_kernels.erf_namespace(x, backend.array_namespace(x))  # (the standard has no erf)
 
     def backward(self, g):
         (x,) = self.args
@@ -167,13 +169,13 @@ class Mod(Function):
     # y = a - b floor(a / b)   (the sign of b: Python's %, tf.math.floormod, torch.remainder)
     # ->  da = g,  db = -g floor(a / b)
     def forward(self, a, b):
-        return backend.xp.mod(a, b)
+        return backend.array_namespace(a, b).remainder(a, b)  # (NumPy's mod by the standard's name)
 
     def backward(self, g):
         need_a, need_b = self.needs_input_grad
         a, b = self.arrays
         return (unbroadcast(g, np.shape(a)) if need_a else None,
-                unbroadcast(-g * backend.xp.floor(a / b), np.shape(b)) if need_b else None)
+                unbroadcast(-g * backend.array_namespace(a, b).floor(a / b), np.shape(b)) if need_b else None)
 
 
 class Maximum(Function):
@@ -307,6 +309,16 @@ abs = _unary(Abs, "abs")
 erf = _unary(Erf, "erf")
 
 
+def sign_values(x):
+    """-1, 0 or 1 by the sign of each element of an array of any backend (NaN stays NaN), as ``numpy.sign``: the
+    values of the no-gradient ``sign`` op.
+
+    >>> sign_values(np.array([-2.0, 0.0, 3.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    return backend.array_namespace(x).sign(x)
+
+
 @op
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """Pick ``x`` where ``condition`` holds, else ``y`` (broadcasting); the condition carries no gradient."""
@@ -331,5 +343,5 @@ def clip(x: TensorLike, min: float | None = None, max: float | None = None) -> T
 
 def cast(x: TensorLike, dtype) -> Tensor:
     """Convert to ``dtype``; float to float keeps the gradient, to integer or bool cuts it."""
-    x = as_tensor(x)
-    return x if x.dtype == np.dtype(dtype) else Cast.apply(x, dtype=np.dtype(dtype))
+    x, dtype = as_tensor(x), backend.numpy_dtype(dtype)  # (any backend's dtype: Tensors carry NumPy's)
+    return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)

@@ -247,13 +247,20 @@ def gather(params: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
     """Take slices of ``params`` at integer ``indices`` along ``axis`` (``tf.gather``)."""
     params = as_tensor(params)
     idx = _to_array(indices)
-    if idx.dtype.kind not in "iu":
+    if backend.dtype_kind(idx.dtype) not in "iu":
         raise TypeError(f"gather: indices must be integers, got dtype {idx.dtype}")
     axis = _normalize_axis(axis, params.ndim, "gather")[0]
-    if idx.size and (idx.min() < -params.shape[axis] or idx.max() >= params.shape[axis]):
-        bad = idx[(idx < -params.shape[axis]) | (idx >= params.shape[axis])].ravel()[0]
+    xp = backend.array_namespace(idx)
+    if idx.size and (int(xp.min(idx)) < -params.shape[axis] or int(xp.max(idx)) >= params.shape[axis]):
+        host = backend.to_host(idx)
+        bad = host[(host < -params.shape[axis]) | (host >= params.shape[axis])].ravel()[0]
         raise IndexOutOfRangeError(None, None, f"gather: indices out of range for axis {axis} of size "
-                                   f"{params.shape[axis]} (indices{np.argwhere(idx == bad)[0].tolist()} = {bad})")
+                                   f"{params.shape[axis]} (indices{np.argwhere(host == bad)[0].tolist()} = {bad})")
+    if type(params.data) is not np.ndarray:  # the standard indexes with one integer array at most: a take of rows
+        from chainrule.ops.indexing import IndexGather
+
+        return IndexGather.apply(params, backend.extras_for(params.data).from_host(idx) if type(idx) is np.ndarray
+                                 else idx, how="take", axis=axis)
     return GetItem.apply(params, index=(slice(None),) * axis + (idx,))
 
 

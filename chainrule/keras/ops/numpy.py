@@ -30,6 +30,7 @@ from chainrule.keras.ops.symbolic import wrap_namespace
 from chainrule.ops import activation as _activation
 from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
+from chainrule.ops import math as _math
 from chainrule.ops import reduce as _reduce
 from chainrule.ops import shape as _shape
 from chainrule.ops import transcendental as _trig
@@ -280,7 +281,7 @@ def round(x: TensorLike, decimals: int = 0) -> Tensor:  # noqa: A001
     return no_gradient(_round, to_tensor(x), decimals=int(decimals))
 
 
-sign = _no_grad_unary(np.sign, "sign", "-1, 0 or 1 by the sign of x (no gradient).")
+sign = _no_grad_unary(_math.sign_values, "sign", "-1, 0 or 1 by the sign of x (no gradient).")
 floor = _no_grad_unary(np.floor, "floor", "Largest integer ≤ x, as a float (no gradient).", floats=True)
 ceil = _no_grad_unary(np.ceil, "ceil", "Smallest integer ≥ x, as a float (no gradient).", floats=True)
 trunc = _no_grad_unary(np.trunc, "trunc", "x rounded toward 0 (no gradient).")

@@ -3,6 +3,7 @@ over strides, dilations and paddings; and backprop_input on both paths, for the 
 import numpy as np
 import pytest
 
+from chainrule import backend
 from chainrule.backend import kernels
 from chainrule.backend.kernels import col2im
 from chainrule.ops import conv as conv_module
@@ -25,6 +26,7 @@ def _geometry(in_shape, k_hw, strides, dilations, padding):
     return pads, out_hw
 
 
+@pytest.mark.numpy_only("the numba kernel against its NumPy twin")
 @pytest.mark.skipif(kernels.numba is None, reason="without numba the kernel is slow plain Python")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("in_shape, k_hw, strides, dilations, padding", GEOMETRIES, ids=IDS)
@@ -41,7 +43,8 @@ def test_sum_taps_kernel_equals_numpy(in_shape, k_hw, strides, dilations, paddin
 
 
 def test_sum_taps_against_the_definition():
-    """Each input pixel is the sum of the tap products at the outputs whose window holds it, tap by tap."""
+    """Each input pixel is the sum of the tap products at the outputs whose window holds it, tap by tap (on the
+    current backend's arrays: the path every backend off NumPy takes)."""
     in_shape, k_hw, strides, dilations, padding = GEOMETRIES[2]
     pads, out_hw = _geometry(in_shape, k_hw, strides, dilations, padding)
     taps = np.random.default_rng(3).standard_normal((k_hw[0] * k_hw[1], in_shape[0], *out_hw, in_shape[3]))
@@ -51,10 +54,11 @@ def test_sum_taps_against_the_definition():
         r, s = p * strides[0] + i * dilations[0] - pads[0][0], q * strides[1] + j * dilations[1] - pads[1][0]
         if 0 <= r < in_shape[1] and 0 <= s < in_shape[2]:
             expected[b, r, s] += taps[t, b, p, q]
-    got = col2im.sum_taps_numpy(taps, k_hw[1], in_shape, pads, strides, dilations)
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    got = col2im.sum_taps_numpy(backend.to_device(taps), k_hw[1], in_shape, pads, strides, dilations)
+    np.testing.assert_allclose(backend.to_host(got), expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.numpy_only("the numba kernel and the CPU's chunks against the NumPy sum")
 @pytest.mark.parametrize("in_shape, k_hw, strides, dilations, padding", GEOMETRIES, ids=IDS)
 def test_backprop_input_is_the_same_with_and_without_numba_and_in_chunks(monkeypatch, in_shape, k_hw, strides,
                                                                         dilations, padding):

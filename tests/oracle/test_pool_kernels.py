@@ -65,6 +65,7 @@ STRIDES = [(1, 1), (2, 2), (3, 3), (1, 2)]
 SHAPES = [(1, 7, 9, 1), (5, 5, 6, 3), (2, 9, 7, 32)]  # (N, H, W, C): odd sizes, channels 1 / 3 / 32, batch 1 / 5
 
 
+@pytest.mark.numpy_only("the numba kernels against their NumPy twins")
 @pytest.mark.skipif(kernels.numba is None, reason="without numba the kernels are slow plain Python")
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("strides", STRIDES, ids=[f"s{s}" for s in STRIDES])
@@ -98,6 +99,7 @@ def test_numba_kernels_equal_numpy_and_the_definition(pool, strides, padding):
             np.testing.assert_array_equal(gathered, ref_gathered)
 
 
+@pytest.mark.numpy_only("numba's CPU threads")
 def test_kernels_do_not_depend_on_the_thread_count(monkeypatch):
     numba = pytest.importorskip("numba")
     monkeypatch.setattr(pooling, "PARALLEL_MIN_ELEMENTS", 0)  # parallel even on these small arrays
@@ -117,6 +119,7 @@ def test_kernels_do_not_depend_on_the_thread_count(monkeypatch):
         assert one.tobytes() == many.tobytes()
 
 
+@pytest.mark.numpy_only("the numba kernel against its NumPy twin on NumPy arrays")
 def test_windows_larger_than_256_taps_use_a_wider_index():
     x = np.random.default_rng(10).standard_normal((2, 17, 17, 3)).astype(np.float32)
     y, argmax = pooling.max_pool_numpy(x, (17, 17), (1, 1), ((0, 0), (0, 0)), (1, 1))
@@ -138,6 +141,7 @@ def test_scatter_leaves_zeros_between_windows_when_the_strides_tile_the_input():
         np.testing.assert_array_equal(dx.numpy()[0, :, :, 0], expected)
 
 
+@pytest.mark.numpy_only("the window-major numba kernels against their NumPy twins")
 @pytest.mark.skipif(kernels.numba is None, reason="without numba the kernels are slow plain Python")
 @pytest.mark.parametrize("taps", [4, 6, 1])
 @pytest.mark.parametrize("kind", ["ties", "normal", "extremes"])
@@ -200,6 +204,7 @@ def test_ops_give_the_same_bits_with_and_without_numba(pool, pool_size, strides,
         assert numba_result.tobytes() == numpy_result.tobytes()
 
 
+@pytest.mark.numpy_only("float16, which the array API lacks")
 def test_float16_takes_the_numpy_path():
     """numba has no float16 arrays: the ops fall back to NumPy for it, with the switch on."""
     x = cr.Tensor(np.random.default_rng(12).standard_normal((2, 5, 5, 3)).astype(np.float16), requires_grad=True)

@@ -27,13 +27,16 @@ from chainrule.backend.windows import window_slice
 
 
 def sum_taps_numpy(taps, kw: int, in_shape, pads, strides, dilations):
-    """dx from the tap products, taken in order from ``taps`` (an array (kh*kw, N, OH, OW, C) or an iterable)."""
+    """dx from the tap products, taken in order from ``taps`` (an array (kh*kw, N, OH, OW, C) or an iterable), on
+    any backend's arrays."""
     (top, bottom), (left, right) = pads
     n, h, w, c = in_shape
+    if backend.is_array(taps):  # (the array API iterates no array: one tap at a time by index)
+        taps = [taps[t, ...] for t in range(taps.shape[0])]
     dxp = None
     for t, tap in enumerate(taps):
         if dxp is None:
-            dxp = backend.xp.zeros((n, h + top + bottom, w + left + right, c), dtype=tap.dtype)
+            dxp = backend.array_namespace(tap).zeros((n, h + top + bottom, w + left + right, c), dtype=tap.dtype)
         dxp[window_slice(tap.shape[1:3], divmod(t, kw), strides, dilations)] += tap
     return dxp[:, top:top + h, left:left + w, :]
 

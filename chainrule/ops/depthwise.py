@@ -24,6 +24,8 @@ TensorShape([1, 5, 5, 4])
 """
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule.backend import kernels
 from chainrule.backend.kernels import depthwise as depthwise_kernels
 from chainrule.engine.function import Function, op
@@ -31,24 +33,27 @@ from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.conv import Conv2D, check_float_nhwc, conv_args, pair, resolve_padding
 
 
-def _kernel(name: str, dtype):
-    """The numba kernel ``<name>_numba`` where it runs (float32 / float64), else its NumPy twin ``<name>_numpy``."""
-    return getattr(depthwise_kernels, f"{name}_{'numba' if kernels.runs_on(dtype) else 'numpy'}")
+def _kernel(name: str, array):
+    """The numba kernel ``<name>_numba`` where it runs (NumPy's float32 / float64), else its NumPy twin
+    ``<name>_numpy``; off NumPy ``<name>_namespace``, on the array API."""
+    if type(array) is not np.ndarray:
+        return getattr(depthwise_kernels, f"{name}_namespace")
+    return getattr(depthwise_kernels, f"{name}_{'numba' if kernels.runs_on(array.dtype) else 'numpy'}")
 
 
 def depthwise_forward(x, w, pads, strides, dilations):
     """The depthwise convolution of arrays."""
-    return _kernel("depthwise", x.dtype)(x, w, pads, strides, dilations)
+    return _kernel("depthwise", x)(x, w, pads, strides, dilations)
 
 
 def depthwise_backprop_input(g, w, in_shape, pads, strides, dilations):
     """Its input gradient for the output gradient ``g`` (x of shape ``in_shape``)."""
-    return _kernel("backprop_input", g.dtype)(g, w, tuple(in_shape), pads, strides, dilations)
+    return _kernel("backprop_input", g)(g, w, tuple(in_shape), pads, strides, dilations)
 
 
 def depthwise_backprop_filter(x, g, k_shape, pads, strides, dilations):
     """Its kernel gradient for the output gradient ``g``."""
-    return _kernel("backprop_filter", g.dtype)(x, g, tuple(k_shape), pads, strides, dilations)
+    return _kernel("backprop_filter", g)(x, g, tuple(k_shape), pads, strides, dilations)
 
 
 class DepthwiseConv2D(Function):

@@ -72,6 +72,7 @@ def test_depthwise_numpy_and_kernel_paths_match_torch(use_kernels):
         kernels.set_enabled(before)
 
 
+@pytest.mark.numpy_only("the numba kernels against their NumPy twins")
 @pytest.mark.skipif(kernels.numba is None, reason="without numba the kernels are slow plain Python")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape, w_shape, strides, padding, dilations", CASES, ids=IDS)

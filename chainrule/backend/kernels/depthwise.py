@@ -6,7 +6,8 @@ the numba kernel of the same signature that replaces it.
                           of Σ_m g[n, p, q, c*M + m] * w[i, j, c, m]
     dw[i, j, c, m]      = Σ over images and outputs of xpad[tap (i, j) of (p, q), c] * g[n, p, q, c*M + m]
 
-NumPy makes one pass over the output per kernel tap (a chunk of images at a time, so the passes stay in the shared
+On other backends' arrays (CuPy's, the array API's) the ``*_namespace`` functions do the same sums tap by tap in new
+arrays. NumPy makes one pass over the output per kernel tap (a chunk of images at a time, so the passes stay in the shared
 cache); the kernels visit each output (or input) pixel once and gather its taps. The forward and input-gradient
 kernels do NumPy's arithmetic in NumPy's order, so the two agree bit for bit but for the sign of a zero
 (tests/oracle/test_depthwise_ops.py); the filter gradient's kernel sums over the images in float64 (NumPy's
@@ -49,6 +50,46 @@ def _in_chunks(fn, arrays, out_shape, dtype, per_image_bytes: int):
         images = slice(lo, min(lo + step, n))
         out[images] = fn(*(a[images] for a in arrays))
     return out
+
+
+# --- any backend's arrays (the array API and the backend's pad): the path off NumPy ---------------------------------
+def _tap_views(x, k_hw, pads, strides, dilations):
+    """Each kernel tap's (N, OH, OW, C) view of the padded ``x`` with a trailing axis for the multiplier, in row-major
+    tap order."""
+    xp = backend.array_namespace(x)
+    hw = out_hw(x.shape[1:3], k_hw, pads, strides, dilations)
+    xpad = pad_hw(x, pads)
+    return [xp.expand_dims(xpad[window_slice(hw, divmod(t, k_hw[1]), strides, dilations)], axis=-1)
+            for t in range(k_hw[0] * k_hw[1])]
+
+
+def depthwise_namespace(x, w, pads, strides, dilations):
+    """y, as :func:`depthwise_numpy` sums it (tap by tap), in new arrays."""
+    xp = backend.array_namespace(x, w)
+    kh, kw, c, m = w.shape
+    y = None
+    for t, view in enumerate(_tap_views(x, (kh, kw), pads, strides, dilations)):
+        term = view * w[t // kw, t % kw, ...]
+        y = term if y is None else y + term
+    return xp.reshape(y, y.shape[:3] + (c * m,))
+
+
+def backprop_input_namespace(g, w, in_shape, pads, strides, dilations):
+    """dx: each tap's Σ_m g * w[tap], added into the pixels the tap read (col2im's sum)."""
+    xp = backend.array_namespace(g, w)
+    kh, kw, c, m = w.shape
+    g5 = xp.reshape(g, g.shape[:3] + (c, m))
+    products = [xp.sum(g5 * w[t // kw, t % kw, ...], axis=-1) for t in range(kh * kw)]
+    return col2im.sum_taps_numpy(products, kw, tuple(in_shape), pads, strides, dilations)
+
+
+def backprop_filter_namespace(x, g, k_shape, pads, strides, dilations):
+    """dw: for each tap, its view of the padded input times g, summed over images and outputs."""
+    xp = backend.array_namespace(x, g)
+    kh, kw, c, m = k_shape
+    g5 = xp.reshape(g, g.shape[:3] + (c, m))
+    taps = [xp.sum(view * g5, axis=(0, 1, 2)) for view in _tap_views(x, (kh, kw), pads, strides, dilations)]
+    return xp.reshape(xp.stack(taps), tuple(k_shape))
 
 
 # --- forward ----------------------------------------------------------------------------------------------------------

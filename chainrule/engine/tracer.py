@@ -310,7 +310,7 @@ class Program:
         for t, g in gradient.seeds:
             slot, _ = self._source(t, "a gradient's target")
             if backend.is_array(g) and id(g) not in self._by_array:
-                if not (g.shape == t.shape and (g == 1).all()):
+                if not (g.shape == t.shape and bool(backend.array_namespace(g).all(g == 1))):
                     raise Refused(f"a gradient's seed (an array of shape {g.shape}) was computed outside the ops")
                 seeds.append((t, slot, None))  # ones, made anew like the eager seed
                 described.append((slot, "ones"))

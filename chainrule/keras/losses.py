@@ -268,7 +268,8 @@ def _check_one_hot(y_true: TensorLike, y_pred: Tensor, axis: int) -> None:
     looks_like_ids = (len(true_shape) == len(pred_shape) - 1
                       or (true_shape[:-1] == pred_shape[:-1] and true_shape[-1:] == (1,) and classes > 1))
     if true_shape == pred_shape:
-        looks_like_ids = data.dtype.kind in "iub" and not bool(((data == 0) | (data == 1)).all())
+        looks_like_ids = backend.dtype_kind(data.dtype) in "iub" and \
+            not bool(backend.array_namespace(data).all((data == 0) | (data == 1)))
         if not looks_like_ids:
             return
     if looks_like_ids:

@@ -41,12 +41,26 @@ def masked_score(dtype) -> float:
     return float(-0.7 * np.finfo(dtype).max)
 
 
-def _keep(mask, is_causal: bool, steps: tuple[int, int]):
-    """The boolean positions attention keeps (the mask and the causal triangle together), or None for all."""
+def _keep(mask, is_causal: bool, steps: tuple[int, int], like=None):
+    """The boolean positions attention keeps (the mask and the causal triangle together), or None for all; on the
+    backend of ``like`` (NumPy's when None)."""
     if not is_causal:
         return mask
-    causal = backend.xp.tri(steps[0], steps[1], 0, dtype=bool)
+    if like is None or type(like) is np.ndarray:
+        causal = np.tri(steps[0], steps[1], 0, dtype=bool)
+    else:
+        xp = backend.array_namespace(like)
+        causal = xp.tril(xp.ones(steps, dtype=xp.bool))
     return causal if mask is None else mask & causal
+
+
+def _dropout_factors(seed, shape: tuple[int, ...], rate: float, like):
+    """Dropout's kept/(1 - rate) factors over the probabilities, drawn on the host as the dropout op draws them, on
+    the backend of ``like``."""
+    dtype = backend.numpy_dtype(like.dtype)
+    kept = _mask_generator(seed).random(shape, dtype=np.float32) >= rate
+    factors = kept.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
+    return factors if type(like) is np.ndarray else backend.extras_for(like).from_host(factors)
 
 
 class ScaledDotProductAttention(Function):
@@ -57,14 +71,15 @@ class ScaledDotProductAttention(Function):
     def forward(self, q, k, v, bias, mask, scale, is_causal, dropout_rate, seed):
         xp = backend.xp
         self.scale = scale
-        self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]))
+        self.keep = keep = _keep(mask, is_causal, (q.shape[-2], k.shape[-2]), like=q)
         lead = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-        probs = xp.empty(lead + (q.shape[-2], k.shape[-2]), q.dtype)
+        scores_shape = lead + (q.shape[-2], k.shape[-2])
+        self.drop = drop = _dropout_factors(seed, scores_shape, dropout_rate, q) if dropout_rate else None
+        if type(q) is not np.ndarray:
+            out, self.probs = attend_namespace(q, k, v, scale, bias, keep, drop)
+            return out
+        probs = xp.empty(scores_shape, q.dtype)
         out = xp.empty(lead + (q.shape[-2], v.shape[-1]), q.dtype)
-        self.drop = drop = None
-        if dropout_rate:
-            drop = _mask_generator(seed).random(probs.shape, dtype=np.float32) >= dropout_rate
-            self.drop = drop = xp.asarray(drop.astype(probs.dtype) * probs.dtype.type(1.0 / (1.0 - dropout_rate)))
         scale_q = q.size <= k.size
 
         def attend(lo, hi):  # the items lo:hi of the leading axis (all of them without one)
@@ -100,6 +115,10 @@ class ScaledDotProductAttention(Function):
         shapes = [None if a is None else a.shape for a in self.arrays[:4]]
         if self.graph_out is None and all(shape[:-2] == g.shape[:-2] for shape in shapes[:3]) \
                 and not (need_bias and shapes[3] != self.probs.shape):
+            if type(g) is not np.ndarray:
+                grads = differentiate_namespace(g, self.output, *self.arrays[:3], self.probs, self.drop, self.scale)
+                return tuple(d if need else None for d, need in zip(grads, (need_q, need_k, need_v, need_bias))) + \
+                    (None,)
             return self._backward_arrays(g, need_q, need_k, need_v, need_bias) + (None,)
         probs, drop = self._probabilities(), self.drop
         dv = unbroadcast(_swap_last(probs if drop is None else probs * drop) @ g, shapes[2]) if need_v else None
@@ -107,9 +126,9 @@ class ScaledDotProductAttention(Function):
             return None, None, dv, None, None
         if drop is not None:
             dprobs = (g @ _swap_last(v)) * drop
-            dscores = probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))
+            dscores = probs * (dprobs - _row_sum(dprobs * probs))
         else:
-            dscores = probs * (g @ _swap_last(v) - (g * self.output).sum(axis=-1, keepdims=True))
+            dscores = probs * (g @ _swap_last(v) - _row_sum(g * self.output))
         dq = unbroadcast(_scaled(dscores @ k, self.scale), shapes[0]) if need_q else None
         dk = unbroadcast(_scaled(_swap_last(dscores) @ q, self.scale), shapes[1]) if need_k else None
         dbias = unbroadcast(dscores, shapes[3]) if need_bias else None
@@ -133,6 +152,46 @@ class ScaledDotProductAttention(Function):
 
         _on_leading_items(differentiate, lead, probs.size)
         return dq, dk, dv, dbias
+
+
+def _row_sum(x):
+    """Σ over the last axis, kept, of a Tensor or of any backend's array."""
+    if isinstance(x, Tensor):
+        return x.sum(axis=-1, keepdims=True)
+    return backend.array_namespace(x).sum(x, axis=-1, keepdims=True)
+
+
+def attend_namespace(q, k, v, scale: float, bias=None, keep=None, drop=None):
+    """(attention's output, its probabilities) for any backend's arrays, on the standard's functions: the scores
+    ``q kᵀ scale + bias``, ``keep``'s masked positions at :func:`masked_score`, the softmax (a row with every key
+    masked gives zeros), then ``probs v`` (times the dropout factors ``drop``)."""
+    owner = backend.extras_for(q)
+    xp = owner.namespace
+    scores = xp.matmul(q * scale, xp.matrix_transpose(k))
+    if bias is not None:
+        scores = scores + bias
+    if keep is not None:
+        scores = xp.where(keep, scores, masked_score(backend.numpy_dtype(scores.dtype)))
+    probs = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
+    probs = probs / xp.sum(probs, axis=-1, keepdims=True)
+    if keep is not None:
+        probs = probs * owner.as_numeric(keep, probs.dtype)
+    return xp.matmul(probs if drop is None else probs * drop, v), probs
+
+
+def differentiate_namespace(g, y, q, k, v, probs, drop, scale: float):
+    """(dq, dk, dv, the scores' gradient) of :func:`attend_namespace` for any backend's arrays whose leading axes
+    are all the scores' (``y``: its output)."""
+    xp = backend.array_namespace(g)
+    dv = xp.matmul(xp.matrix_transpose(probs if drop is None else probs * drop), g)
+    dprobs = xp.matmul(g, xp.matrix_transpose(v))
+    if drop is None:  # Σ_j dP P = Σ_d g y
+        row_dot = xp.sum(g * y, axis=-1, keepdims=True)
+    else:
+        dprobs = dprobs * drop
+        row_dot = xp.sum(dprobs * probs, axis=-1, keepdims=True)
+    ds = probs * (dprobs - row_dot)
+    return xp.matmul(ds, k) * scale, xp.matmul(xp.matrix_transpose(ds), q) * scale, dv, ds
 
 
 def attend_part(q, k_t, v, probs, out, bias=None, keep=None, drop=None) -> None:

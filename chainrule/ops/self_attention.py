@@ -26,11 +26,11 @@ from chainrule.backend.threads import added_in_order
 from chainrule.engine.autograd import grad
 from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
-from chainrule.ops.attention import (_keep, _on_leading_items, _part_of, _transposed_copy, attend_part,
-                                     differentiate_part, scaled_dot_product_attention)
+from chainrule.ops.attention import (_dropout_factors, _keep, _on_leading_items, _part_of, _transposed_copy,
+                                     attend_namespace, attend_part, differentiate_namespace, differentiate_part,
+                                     scaled_dot_product_attention)
 from chainrule.ops.linalg import linear
 from chainrule.ops.math import cast
-from chainrule.ops.nn import _mask_generator
 from chainrule.ops.shape import reshape, transpose
 
 _ROLES = ("query", "key", "value", "output")
@@ -45,6 +45,8 @@ class SelfAttention(Function):
         batch, steps, features = x.shape
         heads, size, value_size = wq.shape[1], wq.shape[2], wv.shape[2]
         self.scale, self.widths = scale, (heads * size, heads * size, heads * value_size)
+        if type(x) is not np.ndarray:
+            return self._forward_namespace(x, wq, bq, wk, bk, wv, bv, wo, bo, mask, is_causal, dropout_rate, seed)
         self.x2 = x2 = xp.ascontiguousarray(x).reshape(batch * steps, features)
         self.w = w = xp.concatenate([a.reshape(features, -1) for a in (wq, wk, wv)], axis=1)
         b = None if bq is None else xp.concatenate([a.reshape(-1) for a in (bq, bk, bv)])
@@ -54,10 +56,8 @@ class SelfAttention(Function):
         self.o = o = xp.empty((batch, steps, heads, value_size), x.dtype)
         self.probs = probs = xp.empty((batch, heads, steps, steps), x.dtype)
         y = xp.empty((batch, steps, wo2.shape[1]), x.dtype)
-        self.drop = drop = None
-        if dropout_rate:  # drawn whole before the parts, as the attention node draws it
-            kept = _mask_generator(seed).random(probs.shape, dtype=np.float32) >= dropout_rate
-            self.drop = drop = xp.asarray(kept.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - dropout_rate)))
+        # dropout drawn whole before the parts, as the attention node draws it
+        self.drop = drop = _dropout_factors(seed, probs.shape, dropout_rate, x) if dropout_rate else None
 
         def attend(lo, hi):
             rows = slice(lo * steps, hi * steps)
@@ -87,6 +87,8 @@ class SelfAttention(Function):
     def backward(self, g):
         if self.graph_out is not None:
             return self._backward_composite(g)
+        if type(g) is not np.ndarray:
+            return self._backward_namespace(g)
         xp = backend.xp
         need = self.needs_input_grad
         batch, steps, _ = g.shape
@@ -122,6 +124,63 @@ class SelfAttention(Function):
             grads.append(xp.ascontiguousarray(db[start:end]).reshape(bias.shape) if need_bias else None)
         grads += [dwo.reshape(wo.shape) if need[7] else None, dbo if need[8] else None, None]
         return tuple(grads)
+
+    def _forward_namespace(self, x, wq, bq, wk, bk, wv, bv, wo, bo, mask, is_causal, dropout_rate, seed):
+        """The forward on any backend's arrays (the standard's functions, no parts in threads), keeping what the
+        backward reads: the projections, the heads' outputs and probabilities."""
+        owner = backend.extras_for(x)
+        xp = owner.namespace
+        batch, steps, features = x.shape
+        heads = wq.shape[1]
+        self.x2 = xp.reshape(x, (batch * steps, features))
+        self.w = xp.concat([xp.reshape(a, (features, -1)) for a in (wq, wk, wv)], axis=1)
+        qkv = xp.matmul(self.x2, self.w)
+        if bq is not None:
+            qkv = qkv + xp.concat([xp.reshape(a, (-1,)) for a in (bq, bk, bv)])
+        self.qkv = xp.reshape(qkv, (batch, steps, -1))
+        self.wo2 = xp.reshape(wo, (-1, wo.shape[-1]))
+        self.keep = keep = _keep(mask, is_causal, (steps, steps), like=x)
+        self.drop = _dropout_factors(seed, (batch, heads, steps, steps), dropout_rate, x) if dropout_rate else None
+        o, self.probs = attend_namespace(*self._heads_namespace(self.qkv, heads), self.scale, keep=keep,
+                                         drop=self.drop)
+        self.o = xp.permute_dims(o, (0, 2, 1, 3))  # (batch, steps, heads, value size), as the NumPy path keeps it
+        y = xp.matmul(xp.reshape(self.o, (batch * steps, -1)), self.wo2)
+        return xp.reshape(y if bo is None else y + bo, (batch, steps, -1))
+
+    def _heads_namespace(self, qkv, heads: int):
+        """Q, K, V of the projections' array, (batch, heads, steps, size) each (the standard has no strided views:
+        new arrays)."""
+        xp = backend.array_namespace(qkv)
+        batch, steps, _ = qkv.shape
+        ends = np.cumsum(self.widths).tolist()
+        return tuple(xp.permute_dims(xp.reshape(qkv[..., start:end], (batch, steps, heads, -1)), (0, 2, 1, 3))
+                     for start, end in zip((0, *ends[:-1]), ends))
+
+    def _backward_namespace(self, g):
+        """The backward on any backend's arrays: the formula above, with the standard's functions."""
+        xp = backend.array_namespace(g)
+        need = self.needs_input_grad
+        batch, steps, _ = g.shape
+        heads = self.probs.shape[1]
+        g2 = xp.reshape(g, (batch * steps, -1))
+        o2 = xp.reshape(self.o, (batch * steps, -1))
+        do = xp.permute_dims(xp.reshape(xp.matmul(g2, xp.matrix_transpose(self.wo2)), (batch, steps, heads, -1)),
+                             (0, 2, 1, 3))
+        grads = differentiate_namespace(do, xp.permute_dims(self.o, (0, 2, 1, 3)), *self._heads_namespace(
+            self.qkv, heads), self.probs, self.drop, self.scale)[:3]
+        d2 = xp.concat([xp.reshape(xp.permute_dims(d, (0, 2, 1, 3)), (batch * steps, -1)) for d in grads], axis=1)
+        dw = xp.matmul(xp.matrix_transpose(self.x2), d2)
+        db = xp.sum(d2, axis=0)
+        wq, bq, wk, bk, wv, bv, wo, bo = self.arrays[1:9]
+        ends = np.cumsum(self.widths).tolist()
+        out = [xp.reshape(xp.matmul(d2, xp.matrix_transpose(self.w)), g.shape[:-1] + (-1,)) if need[0] else None]
+        for start, end, kernel, bias, need_kernel, need_bias in zip((0, *ends[:-1]), ends, (wq, wk, wv), (bq, bk, bv),
+                                                                   need[1:7:2], need[2:7:2]):
+            out.append(xp.reshape(dw[:, start:end], kernel.shape) if need_kernel else None)
+            out.append(xp.reshape(db[start:end], bias.shape) if need_bias else None)
+        out += [xp.reshape(xp.matmul(xp.matrix_transpose(o2), g2), wo.shape) if need[7] else None,
+                xp.sum(g2, axis=0) if need[8] else None, None]
+        return tuple(out)
 
     def _backward_composite(self, g):
         """Under create_graph: the gradient of the same block built from differentiable ops (linear, the attention

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numbers
 
+from chainrule import backend
 from chainrule.engine.function import op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.conv import Conv2DBackpropInput, check_float_nhwc, im2col, out_size, pair, resolve_padding
@@ -45,10 +46,11 @@ class Conv2DTranspose(Conv2DBackpropInput):
         if self.graph_out is not None:
             return super().backward(g)
         x, w = self.arrays
+        xp = backend.array_namespace(g, w)
         need_x, need_w = self.needs_input_grad
         cols = im2col(g, w.shape[:2], **self.geometry)
-        dx = (cols @ w.reshape(-1, w.shape[3])).reshape(x.shape) if need_x else None
-        dw = (cols.T @ x.reshape(-1, x.shape[3])).reshape(w.shape) if need_w else None
+        dx = xp.reshape(cols @ xp.reshape(w, (-1, w.shape[3])), x.shape) if need_x else None
+        dw = xp.reshape(xp.matrix_transpose(cols) @ xp.reshape(x, (-1, x.shape[3])), w.shape) if need_w else None
         return dx, dw
 
 

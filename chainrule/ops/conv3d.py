@@ -89,9 +89,10 @@ class DepthGather(Function):
         out_depth = out_size(depth, pads, k, stride, dilation)
         runs = _tap_runs(depth, out_depth, k, pads, stride, dilation)
         covered = sum(outs.stop - outs.start for _, outs, _ in runs) == k * out_depth
-        y = (backend.xp.empty if covered else backend.xp.zeros)((n, out_depth, h, w, k, c), dtype=x.dtype)
+        xp = backend.array_namespace(x)
+        y = (xp.empty if covered else xp.zeros)((n, out_depth, h, w, k, c), dtype=x.dtype)
         for i, outs, ins in runs:
-            y[:, outs, :, :, i] = x[:, ins]
+            y[:, outs, :, :, i, :] = x[:, ins, ...]
         return y
 
     def backward(self, g):
@@ -104,9 +105,9 @@ class DepthScatter(Function):
     def forward(self, g, depth, k, pads, stride, dilation):
         self.geometry = dict(k=k, pads=pads, stride=stride, dilation=dilation)
         n, out_depth, h, w, _, c = g.shape
-        y = backend.xp.zeros((n, depth, h, w, c), dtype=g.dtype)
+        y = backend.array_namespace(g).zeros((n, depth, h, w, c), dtype=g.dtype)
         for i, outs, ins in _tap_runs(depth, out_depth, k, pads, stride, dilation):
-            y[:, ins] += g[:, outs, :, :, i]
+            y[:, ins, ...] += g[:, outs, :, :, i, :]
         return y
 
     def backward(self, u):

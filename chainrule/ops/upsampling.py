@@ -39,10 +39,11 @@ class UpsampleNearest(Function):
     # y[n, p, q, c] = x[n, p // sh, q // sw, c]   ->   dx = Σ of g over each sh x sw block
     def forward(self, x, size):
         self.size = size
+        xp = backend.array_namespace(x)
         blocks = _blocks_shape(x.shape, size)
-        spread = x.reshape(_blocks_shape(x.shape, (1,) * len(size)))
+        spread = xp.reshape(x, _blocks_shape(x.shape, (1,) * len(size)))
         out = tuple(d * s for d, s in zip(x.shape[1:-1], size))
-        return backend.xp.broadcast_to(spread, blocks).reshape((x.shape[0],) + out + (x.shape[-1],))
+        return xp.reshape(xp.broadcast_to(spread, blocks), (x.shape[0],) + out + (x.shape[-1],))
 
     def backward(self, g):
         return SumBlocks.apply(g, size=self.size)
@@ -52,13 +53,14 @@ class SumBlocks(Function):
     # y[n, i, j, c] = Σ_{a < sh, b < sw} x[n, i*sh + a, j*sw + b, c]   ->   dx = upsample_nearest(g)
     def forward(self, x, size):
         self.size = size
+        xp = backend.array_namespace(x)
         for axis, s in enumerate(size, start=1):  # one axis at a time, adding whole slices (faster than .sum)
             if s > 1:
-                blocks = x.reshape(x.shape[:axis] + (x.shape[axis] // s, s) + x.shape[axis + 1:])
+                blocks = xp.reshape(x, x.shape[:axis] + (x.shape[axis] // s, s) + x.shape[axis + 1:])
                 part = (slice(None),) * (axis + 1)
-                x = blocks[part + (0,)] + blocks[part + (1,)]
+                x = blocks[part + (0, ...)] + blocks[part + (1, ...)]
                 for j in range(2, s):
-                    x += blocks[part + (j,)]
+                    x += blocks[part + (j, ...)]
         return x
 
     def backward(self, g):
@@ -110,9 +112,10 @@ def bilinear_matrix(in_size: int, out_size: int, dtype) -> np.ndarray:
 
 def _along(x, axis: int, matrix):
     """``matrix`` (out, in) applied along ``axis`` of x: one batched matrix product, no copy of x."""
+    xp = backend.array_namespace(x, matrix)
     before, after = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
-    y = backend.xp.matmul(matrix, x.reshape(before, x.shape[axis], after))
-    return y.reshape(x.shape[:axis] + (matrix.shape[0],) + x.shape[axis + 1:])
+    y = xp.matmul(matrix, xp.reshape(x, (before, x.shape[axis], after)))
+    return xp.reshape(y, x.shape[:axis] + (matrix.shape[0],) + x.shape[axis + 1:])
 
 
 class Interpolate(Function):
@@ -124,7 +127,9 @@ class Interpolate(Function):
         return x
 
     def backward(self, g):
-        return Interpolate.apply(g, matrices=tuple((axis, m.T) for axis, m in reversed(self.matrices)))
+        xp = backend.array_namespace(g)
+        return Interpolate.apply(g, matrices=tuple((axis, xp.matrix_transpose(m)) for axis, m in
+                                                   reversed(self.matrices)))
 
 
 @op
@@ -140,6 +145,7 @@ def resize_bilinear(x: TensorLike, size) -> Tensor:
     out_hw = _factors(size, 2, "resize_bilinear")
     if out_hw == x.shape[1:3]:
         return x
-    matrices = tuple((axis, backend.xp.asarray(bilinear_matrix(n, m, x.dtype)))
+    owner = backend.extras_for(x.data)  # the matrices are made on the host, used where x lives
+    matrices = tuple((axis, owner.from_host(bilinear_matrix(n, m, x.dtype)))
                      for axis, (n, m) in enumerate(zip(x.shape[1:3], out_hw), start=1) if n != m)
     return Interpolate.apply(x, matrices=matrices)

@@ -71,9 +71,11 @@ class IndexScatterAdd(Function):
 # --- the same off NumPy: whole rows of a 2-D table through the standard's take and the backend's scatter_add -------
 class _Rows(NamedTuple):
     """How a gather reads a tensor of some shape as a table of rows: ``permute_dims(x, perm)`` reshaped to
-    ``(count, -1)``; the rows taken come out shaped ``picked``, and ``permute_dims(picked, back)`` is the result."""
+    ``(count, columns)``; the rows taken come out shaped ``picked``, and ``permute_dims(picked, back)`` is the
+    result."""
     perm: tuple[int, ...]
     count: int
+    columns: int
     picked: tuple[int, ...]
     back: tuple[int, ...]
 
@@ -88,8 +90,8 @@ def _rows(indices, shape: tuple[int, ...], how: str, axis: int, xp):
         rest = shape[:axis] + shape[axis + 1:]
         m = len(indices.shape)
         back = tuple(range(m, m + axis)) + tuple(range(m)) + tuple(range(m + axis, m + ndim - 1))
-        return _Rows((axis,) + tuple(d for d in range(ndim) if d != axis), shape[axis], tuple(indices.shape) + rest,
-                     back), _wrapped(wide, shape[axis], xp)
+        return _Rows((axis,) + tuple(d for d in range(ndim) if d != axis), shape[axis], math.prod(rest),
+                     tuple(indices.shape) + rest, back), _wrapped(wide, shape[axis], xp)
     if how == "along":
         flat = 0
         for d, n in enumerate(shape):
@@ -97,14 +99,14 @@ def _rows(indices, shape: tuple[int, ...], how: str, axis: int, xp):
                 xp.reshape(xp.arange(n, dtype=xp.int64), (-1,) + (1,) * (ndim - d - 1))
             flat = flat * n + coordinate
         identity = tuple(range(ndim))
-        return _Rows(identity, math.prod(shape), tuple(flat.shape), identity), flat
+        return _Rows(identity, math.prod(shape), 1, tuple(flat.shape), identity), flat
     depth = indices.shape[-1]
     flat = xp.zeros(indices.shape[:-1], dtype=xp.int64)
     for k in range(depth):
         flat = flat * shape[k] + _wrapped(wide[..., k], shape[k], xp)
     identity = tuple(range(len(indices.shape) - 1 + ndim - depth))
-    return _Rows(tuple(range(ndim)), math.prod(shape[:depth]), tuple(indices.shape[:-1]) + shape[depth:],
-                 identity), flat
+    return _Rows(tuple(range(ndim)), math.prod(shape[:depth]), math.prod(shape[depth:]),
+                 tuple(indices.shape[:-1]) + shape[depth:], identity), flat
 
 
 def _wrapped(indices, size: int, xp):
@@ -116,7 +118,7 @@ def gather_rows(x, indices, how: str, axis: int = 0):
     """``x[_index(indices, x.shape, how, axis)]`` for any backend's arrays: one ``take`` of whole rows."""
     xp = backend.array_namespace(x)
     layout, rows = _rows(indices, x.shape, how, axis, xp)
-    table = xp.reshape(xp.permute_dims(x, layout.perm), (layout.count, -1))
+    table = xp.reshape(xp.permute_dims(x, layout.perm), (layout.count, layout.columns))
     picked = xp.take(table, xp.reshape(rows, (-1,)), axis=0)
     return xp.permute_dims(xp.reshape(picked, layout.picked), layout.back)
 
@@ -128,9 +130,10 @@ def gather_rows_transposed(values, indices, shape: tuple[int, ...], how: str, ax
     xp = owner.namespace
     layout, rows = _rows(indices, shape, how, axis, xp)
     back = tuple(int(d) for d in np.argsort(layout.back))
-    picked = xp.reshape(xp.permute_dims(values, back), (math.prod(rows.shape), -1))
-    table = xp.zeros((layout.count, picked.shape[1]), dtype=values.dtype)
-    table = owner.scatter_add(table, xp.reshape(rows, (-1,)), picked)
+    picked = xp.reshape(xp.permute_dims(values, back), (math.prod(rows.shape), layout.columns))
+    table = xp.zeros((layout.count, layout.columns), dtype=values.dtype)
+    if picked.shape[0]:  # (nothing to add from no indices)
+        table = owner.scatter_add(table, xp.reshape(rows, (-1,)), picked)
     moved = xp.reshape(table, tuple(shape[d] for d in layout.perm))
     return xp.permute_dims(moved, tuple(int(d) for d in np.argsort(layout.perm)))
 
@@ -139,6 +142,8 @@ class ScatterUpdate(Function):
     # y = x with y[index_i] = u_i (of repeated indices, the last write wins)
     # ->  dx = g with 0 at every index,  du_i = g[index_i] for a winning write, 0 for an overwritten one
     def forward(self, x, updates, indices):
+        if type(x) is not np.ndarray:
+            return self._forward_namespace(x, updates, indices)
         self.winners = _last_writes(indices, x.shape)
         index = _index(indices[self.winners], x.shape, "nd", 0)
         out = x.copy()
@@ -147,12 +152,38 @@ class ScatterUpdate(Function):
         self.kept[index] = 0
         return out
 
+    def _forward_namespace(self, x, updates, indices):
+        """The forward on any backend's arrays: the winning writes found by a stable sort of their flat targets (the
+        last of each run of equal targets), added into zeros through the backend's scatter_add, and put in place
+        with a where."""
+        owner = backend.extras_for(x)
+        xp = owner.namespace
+        layout, rows = _rows(indices, x.shape, "nd", 0, xp)
+        flat = xp.reshape(rows, (-1,))
+        order = xp.argsort(flat, stable=True)
+        ordered = xp.take(flat, order)
+        last = xp.concat([ordered[1:] != ordered[:-1], xp.ones((1,), dtype=xp.bool)]) if flat.shape[0] else \
+            xp.zeros((0,), dtype=xp.bool)
+        self.winners = xp.reshape(xp.take(last, xp.argsort(order)), rows.shape)
+        wins = owner.as_numeric(xp.reshape(self.winners, (-1, 1)), x.dtype)
+        table = xp.reshape(x, (layout.count, layout.columns))
+        written = xp.zeros((layout.count, 1), dtype=x.dtype)
+        placed = xp.zeros_like(table)
+        if flat.shape[0]:
+            written = owner.scatter_add(written, flat, wins)
+            placed = owner.scatter_add(placed, flat, xp.reshape(updates, (flat.shape[0], layout.columns)) * wins)
+        self.kept = xp.reshape(xp.broadcast_to(1 - written, table.shape), x.shape)
+        return xp.reshape(xp.where(written > 0, placed, table), x.shape)
+
     def backward(self, g):
         need_x, need_updates, _ = self.needs_input_grad
         d_updates = None
         if need_updates:
             picked = IndexGather.apply(g, self.arrays[2], how="nd")
-            d_updates = picked * self.winners.reshape(self.winners.shape + (1,) * (picked.ndim - self.winners.ndim))
+            owner = backend.extras_for(self.winners)
+            winners = owner.namespace.reshape(self.winners, self.winners.shape + (1,) * (picked.ndim -
+                                                                                          self.winners.ndim))
+            d_updates = picked * owner.as_numeric(winners, picked.dtype)
         return (g * self.kept if need_x else None), d_updates, None
 
 

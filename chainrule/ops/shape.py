@@ -104,7 +104,10 @@ class ScatterAdd(Function):
     def forward(self, x, index, shape):
         self.index = index
         out = backend.xp.zeros(shape, dtype=x.dtype)
-        if _is_basic(index):
+        if _is_basic(index) and type(x) is not np.ndarray:  # the standard sets through no None (new axes)
+            kept = tuple(i for i in index if i is not None) if isinstance(index, tuple) else index
+            out[kept] = backend.array_namespace(x).reshape(x, out[kept].shape)
+        elif _is_basic(index):
             out[index] = x
         else:
             backend.xp.add.at(out, index, x)
@@ -139,6 +142,31 @@ def _device_index(index, data):
     return parts
 
 
+def _gathered(x: Tensor, parts: tuple) -> Tensor | None:
+    """``x[parts]`` off NumPy as one of ops/indexing.py's gathers where ``parts`` index with integer arrays or a
+    boolean mask beyond the standard's indexing: one integer array on an axis (the others whole), integer arrays on
+    the leading axes, or a leading boolean mask (its True positions); None for any other index."""
+    arrays = [i for i, p in enumerate(parts) if backend.is_array(p)]
+    others = [p for i, p in enumerate(parts) if i not in arrays]
+    if not arrays or any(p is not Ellipsis and p != slice(None) for p in others) or \
+            any(p is Ellipsis for p in parts[:arrays[-1]]):
+        return None
+    from chainrule.ops.indexing import IndexGather  # (indexing.py builds on this module)
+
+    xp = backend.array_namespace(x.data)
+    kinds = {backend.dtype_kind(parts[i].dtype) for i in arrays}
+    if kinds == {"b"} and arrays == [0]:
+        return IndexGather.apply(x, xp.stack(xp.nonzero(parts[0]), axis=-1), how="nd")
+    if not kinds <= set("iu"):
+        return None
+    if len(arrays) == 1:
+        return IndexGather.apply(x, parts[arrays[0]], how="take", axis=arrays[0])
+    if arrays != list(range(len(arrays))):
+        return None
+    coordinates = xp.broadcast_arrays(*(xp.astype(parts[i], xp.int64) for i in arrays))
+    return IndexGather.apply(x, xp.stack(coordinates, axis=-1), how="nd")
+
+
 @op
 def getitem(x: TensorLike, index) -> Tensor:
     """``x[index]`` with NumPy's rules (slices, integers, integer and boolean arrays); differentiable in x."""
@@ -146,6 +174,9 @@ def getitem(x: TensorLike, index) -> Tensor:
     index = _plain_index(index)
     if type(x.data) is not np.ndarray:
         index = _device_index(index, x.data)
+        gathered = _gathered(x, index)
+        if gathered is not None:
+            return gathered
     try:
         return GetItem.apply(x, index=index)
     except IndexError as e:

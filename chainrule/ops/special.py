@@ -37,11 +37,18 @@ def _i1_series(x: np.ndarray) -> np.ndarray:
     return total
 
 
+def _like(values: np.ndarray, like):
+    """Host ``values`` in the dtype of ``like`` (an array or Tensor of any backend), on its backend: the values of
+    these functions are computed on the host (the standard has none of them), then copied over once."""
+    data = like.data if isinstance(like, Tensor) else like
+    values = np.asarray(values).astype(backend.numpy_dtype(data.dtype))
+    return values if type(data) is np.ndarray else backend.extras_for(data).from_host(values)
+
+
 def _on_host(fn, x):
-    xp = backend.array_namespace(x)
     host = np.asarray(backend.to_host(x))
     with np.errstate(all="ignore"):  # NaN and inf outside the domain are the answers, not accidents
-        return xp.asarray(fn(host.astype(np.float64)).astype(host.dtype))
+        return _like(fn(host.astype(np.float64)), x)
 
 
 class BesselI0(Function):
@@ -61,7 +68,7 @@ class BesselI1(Function):
 
     def backward(self, g):
         (x,) = self.args
-        zero = np.asarray(backend.to_host(x.data if isinstance(x, Tensor) else x) == 0, dtype=x.dtype)
+        zero = _like(backend.to_host(x.data if isinstance(x, Tensor) else x) == 0, x)
         ratio = self.output / (x + zero) * (1.0 - zero) + 0.5 * zero
         return g * (BesselI0.apply(x) - ratio)
 
@@ -201,10 +208,9 @@ def _gammainc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _on_host_binary(fn, first, second):
     """``fn`` of two arrays in float64 on the host, in the second's dtype and namespace."""
-    xp = backend.array_namespace(second)
     with np.errstate(all="ignore"):  # NaN and inf outside the domain are the answers
         values = fn(np.asarray(backend.to_host(first)), np.asarray(backend.to_host(second)))
-    return xp.asarray(values.astype(second.dtype))
+    return _like(values, second)
 
 
 def _no_gradient_for_first(node: Function, name: str, what: str) -> None:
@@ -214,8 +220,9 @@ def _no_gradient_for_first(node: Function, name: str, what: str) -> None:
 
 
 def _gamma_density(a, x):
-    density = np.exp(_log_prefactor(np.asarray(a, np.float64), np.asarray(x, np.float64)) - np.log(x))
-    return backend.array_namespace(x).asarray(density.astype(x.dtype))
+    host_a, host_x = (np.asarray(backend.to_host(v), np.float64) for v in (a, x))
+    density = np.exp(_log_prefactor(host_a, host_x) - np.log(host_x))
+    return _like(density, x)
 
 
 class GammaInc(Function):
@@ -237,7 +244,7 @@ class GammaInc(Function):
 
 def _lgamma_constant(a: Tensor) -> Tensor:
     values = np.asarray(_lgamma(np.asarray(backend.to_host(a.data))), dtype=np.float64)
-    return Tensor._wrap(backend.array_namespace(a.data).asarray(values.astype(a.dtype)))
+    return Tensor._wrap(_like(values, a))
 
 
 @op
@@ -358,17 +365,15 @@ def _betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _on_host_ternary(fn, a, b, x):
-    xp = backend.array_namespace(x)
     with np.errstate(all="ignore"):
         values = fn(*(np.asarray(backend.to_host(v)) for v in (a, b, x)))
-    return xp.asarray(values.astype(x.dtype))
+    return _like(values, x)
 
 
 def _log_beta_constant(a, b, like):
     values = _log_beta(np.asarray(backend.to_host(a.data if isinstance(a, Tensor) else a), np.float64),
                        np.asarray(backend.to_host(b.data if isinstance(b, Tensor) else b), np.float64))
-    return backend.array_namespace(like.data if isinstance(like, Tensor) else like).asarray(
-        values.astype(like.dtype))
+    return _like(values, like)
 
 
 class BetaInc(Function):

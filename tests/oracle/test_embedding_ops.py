@@ -78,6 +78,7 @@ def test_float_ids_are_refused():
         ops.embedding_lookup(TABLE, np.array([1.0, 2.0]))
 
 
+@pytest.mark.numpy_only("compares the numba scatter-add kernel with NumPy's add.at")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scatter_add_kernel_equals_numpy_add_at_bit_for_bit(dtype):
     pytest.importorskip("numba")

@@ -47,6 +47,7 @@ def test_layer_norm_matches_torch(dtype, shape, axis):
                        **({} if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)))
 
 
+@pytest.mark.numpy_only("compares the numba row kernels with their NumPy twins")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_row_kernels_agree_with_their_numpy_twins(dtype):
     x, gamma, beta = rand(40, 24).astype(dtype), rand(24, seed=1).astype(dtype), rand(24, seed=2).astype(dtype)

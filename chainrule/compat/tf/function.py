@@ -266,7 +266,7 @@ def _leaf_type(leaf):
         return leaf
     if isinstance(leaf, Variable):
         return ("variable", id(leaf))
-    if isinstance(leaf, (Tensor, backend.xp.ndarray)):
+    if isinstance(leaf, Tensor) or backend.is_array(leaf):  # (any backend's array)
         return TensorSpec.from_tensor(leaf)
     try:
         hash(leaf)

@@ -65,7 +65,7 @@ class Tan(Function):
 class Arcsin(Function):
     # y = asin x   ->   dx = g / √(1 - x²)
     def forward(self, x):
-        return backend.xp.arcsin(x)
+        return backend.array_namespace(x).asin(x)  # the standard's names, NumPy 2's aliases of arcsin, ...
 
     def backward(self, g):
         x = self.args[0]
@@ -75,7 +75,7 @@ class Arcsin(Function):
 class Arccos(Function):
     # y = acos x   ->   dx = -g / √(1 - x²)
     def forward(self, x):
-        return backend.xp.arccos(x)
+        return backend.array_namespace(x).acos(x)
 
     def backward(self, g):
         x = self.args[0]
@@ -85,7 +85,7 @@ class Arccos(Function):
 class Arctan(Function):
     # y = atan x   ->   dx = g / (1 + x²)
     def forward(self, x):
-        return backend.xp.arctan(x)
+        return backend.array_namespace(x).atan(x)
 
     def backward(self, g):
         x = self.args[0]
@@ -113,7 +113,7 @@ class Cosh(Function):
 class Arcsinh(Function):
     # y = asinh x   ->   dx = g / √(x² + 1)
     def forward(self, x):
-        return backend.xp.arcsinh(x)
+        return backend.array_namespace(x).asinh(x)
 
     def backward(self, g):
         x = self.args[0]
@@ -123,7 +123,7 @@ class Arcsinh(Function):
 class Arccosh(Function):
     # y = acosh x   ->   dx = g / √(x² - 1)
     def forward(self, x):
-        return backend.xp.arccosh(x)
+        return backend.array_namespace(x).acosh(x)
 
     def backward(self, g):
         x = self.args[0]
@@ -133,7 +133,7 @@ class Arccosh(Function):
 class Arctanh(Function):
     # y = atanh x   ->   dx = g / (1 - x²)
     def forward(self, x):
-        return backend.xp.arctanh(x)
+        return backend.array_namespace(x).atanh(x)
 
     def backward(self, g):
         x = self.args[0]
@@ -143,7 +143,7 @@ class Arctanh(Function):
 class Arctan2(Function):
     # y = atan2(a, b), the angle of the point (b, a)   ->   da = g b / (a² + b²),  db = -g a / (a² + b²)
     def forward(self, a, b):
-        return backend.xp.arctan2(a, b)
+        return backend.array_namespace(a, b).atan2(a, b)
 
     def backward(self, g):
         a, b = self.args

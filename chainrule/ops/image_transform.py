@@ -41,75 +41,91 @@ FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
 def _fix_index(i, size: int, fill_mode: str):
     """Integer positions (any, also outside the axis) as positions inside it, by ``fill_mode``; with 'constant', the
-    outside ones are left as they are (the caller masks them)."""
+    outside ones are left as they are (the caller masks them). On any backend's arrays."""
+    xp = backend.array_namespace(i)
     if fill_mode == "reflect":  # half-sample symmetric, period 2 * size
-        i = np.mod(i, 2 * size)
-        return np.where(i >= size, 2 * size - 1 - i, i)
+        i = i % (2 * size)
+        return xp.where(i >= size, 2 * size - 1 - i, i)
     if fill_mode == "mirror":  # whole-sample symmetric, period 2 * size - 2
         if size == 1:
-            return np.zeros_like(i)
-        i = np.mod(i, 2 * size - 2)
-        return np.where(i >= size, 2 * size - 2 - i, i)
+            return xp.zeros_like(i)
+        i = i % (2 * size - 2)
+        return xp.where(i >= size, 2 * size - 2 - i, i)
     if fill_mode == "wrap":
-        return np.mod(i, size)
+        return i % size
     if fill_mode == "nearest":
-        return np.clip(i, 0, size - 1)
+        return xp.clip(i, 0, size - 1)
     return i
 
 
-def sampling_table(transforms: np.ndarray, shape: tuple, interpolation: str, fill_mode: str, dtype):
+def sampling_table(transforms, shape: tuple, interpolation: str, fill_mode: str, dtype):
     """(rows, weights, outside) for images of ``shape`` (N, H, W, C): output pixel (n, y, x) is
-    ``Σ_k weights[k] * image_rows[rows[k]] + fill_value * outside`` with ``image_rows = image.reshape(N*H*W, C)``."""
+    ``Σ_k weights[k] * image_rows[rows[k]] + fill_value * outside`` with ``image_rows = image.reshape(N*H*W, C)``.
+    Built where ``transforms`` (an array of any backend) lives, so a device's step makes it without the host."""
+    xp = backend.array_namespace(transforms)
     n, h, w = shape[:3]
-    t = np.asarray(transforms, dtype=np.float64).reshape(n, 8, 1, 1)
-    y, x = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
-    k = t[:, 6] * x + t[:, 7] * y + 1.0
-    src_x = (t[:, 0] * x + t[:, 1] * y + t[:, 2]) / k
-    src_y = (t[:, 3] * x + t[:, 4] * y + t[:, 5]) / k
+    t = xp.reshape(xp.astype(transforms, xp.float64), (n, 8, 1, 1))
+    y, x = xp.meshgrid(xp.arange(h, dtype=xp.float64), xp.arange(w, dtype=xp.float64), indexing="ij")
+    a = [t[:, i, ...] for i in range(8)]
+    k = a[6] * x + a[7] * y + 1.0
+    src_x = (a[0] * x + a[1] * y + a[2]) / k
+    src_y = (a[3] * x + a[4] * y + a[5]) / k
     if interpolation == "nearest":
-        corners = [(np.round(src_y), np.round(src_x), np.ones_like(src_x))]
+        corners = [(xp.round(src_y), xp.round(src_x), xp.ones_like(src_x))]
     else:
-        y0, x0 = np.floor(src_y), np.floor(src_x)
+        y0, x0 = xp.floor(src_y), xp.floor(src_x)
         fy, fx = src_y - y0, src_x - x0
         corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
                    (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
-    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
+    base = xp.reshape(xp.arange(n, dtype=xp.int64) * (h * w), (n, 1, 1))
     rows, weights = [], []
-    outside = np.zeros((n, h, w))
+    outside = xp.zeros((n, h, w), dtype=xp.float64)
     for cy, cx, weight in corners:
-        iy = _fix_index(cy.astype(np.int64), h, fill_mode)
-        ix = _fix_index(cx.astype(np.int64), w, fill_mode)
+        iy = _fix_index(xp.astype(cy, xp.int64), h, fill_mode)
+        ix = _fix_index(xp.astype(cx, xp.int64), w, fill_mode)
         if fill_mode == "constant":
             inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-            outside += np.where(inside, 0.0, weight)
-            weight = np.where(inside, weight, 0.0)
-            iy, ix = np.where(inside, iy, 0), np.where(inside, ix, 0)
+            zeros = xp.zeros_like(weight)
+            outside += xp.where(inside, zeros, weight)
+            weight = xp.where(inside, weight, zeros)
+            iy, ix = xp.where(inside, iy, xp.zeros_like(iy)), xp.where(inside, ix, xp.zeros_like(ix))
         rows.append(base + iy * w + ix)
         weights.append(weight)
-    xp = backend.xp
-    return (xp.asarray(np.stack(rows)), xp.asarray(np.stack(weights).astype(dtype)),
-            xp.asarray(outside.astype(dtype)) if fill_mode == "constant" else None)
+    return (xp.stack(rows), xp.astype(xp.stack(weights), dtype),
+            xp.astype(outside, dtype) if fill_mode == "constant" else None)
 
 
 def _gather(x, table, fill_value):
     rows, weights, outside = table
-    flat = x.reshape(-1, x.shape[-1])
-    y = weights[0][..., None] * flat[rows[0]]
-    for r, w in zip(rows[1:], weights[1:]):
-        y += w[..., None] * flat[r]
+    xp = backend.array_namespace(x)
+    flat = xp.reshape(x, (-1, x.shape[-1]))
+
+    def rows_of(r):  # flat's rows at r (N, H, W): a take along axis 0, the standard's gather
+        return xp.reshape(xp.take(flat, xp.reshape(r, (-1,)), axis=0), r.shape + (x.shape[-1],))
+
+    y = xp.expand_dims(weights[0, ...], axis=-1) * rows_of(rows[0, ...])
+    for i in range(1, rows.shape[0]):
+        y += xp.expand_dims(weights[i, ...], axis=-1) * rows_of(rows[i, ...])
     if outside is not None and fill_value != 0:
-        y += fill_value * outside[..., None]
+        y += fill_value * xp.expand_dims(outside, axis=-1)
     return y
 
 
 def _scatter(g, table, shape):
     rows, weights, _ = table
-    flat_rows = rows.reshape(-1)
     channels = g.shape[-1]
     size = shape[0] * shape[1] * shape[2]
-    dx = backend.xp.empty((size, channels), dtype=g.dtype)
+    owner = backend.extras_for(g)
+    if type(g) is not np.ndarray:  # every (corner, pixel)'s weighted gradient added at its row: the backend's scatter
+        xp = owner.namespace
+        values = xp.expand_dims(weights, axis=-1) * xp.expand_dims(g, axis=0)
+        dx = owner.scatter_add(xp.zeros((size, channels), dtype=g.dtype), xp.reshape(rows, (-1,)),
+                               xp.reshape(values, (-1, channels)))
+        return xp.reshape(dx, tuple(shape))
+    flat_rows = rows.reshape(-1)
+    dx = np.empty((size, channels), dtype=g.dtype)
     for c in range(channels):  # one bincount per channel: NumPy's fast scatter-add
-        dx[:, c] = backend.xp.bincount(flat_rows, weights=(weights * g[..., c]).reshape(-1), minlength=size)
+        dx[:, c] = np.bincount(flat_rows, weights=(weights * g[..., c]).reshape(-1), minlength=size)
     return dx.reshape(shape)
 
 

@@ -273,9 +273,11 @@ def _checked_mask(mask, scores_shape: tuple[int, ...], dtype) -> tuple[Tensor | 
     if mask is None:
         return None, None
     is_tensor = isinstance(mask, Tensor)
-    kind = mask.dtype.kind if is_tensor else np.asarray(mask).dtype.kind
+    if not (is_tensor or backend.is_array(mask)):  # (any backend's array stays where it lives)
+        mask = np.asarray(mask)
+    kind = backend.dtype_kind(mask.dtype)
     try:
-        np.broadcast_shapes(tuple(mask.shape if is_tensor else np.shape(mask)), scores_shape)
+        np.broadcast_shapes(tuple(mask.shape), scores_shape)
     except ValueError:
         raise ValueError(f"scaled_dot_product_attention: mask of shape {tuple(np.shape(mask))} does not broadcast "
                          f"to the attention scores' shape {scores_shape} (..., query steps, key steps)") from None
@@ -283,7 +285,7 @@ def _checked_mask(mask, scores_shape: tuple[int, ...], dtype) -> tuple[Tensor | 
         return None, mask if is_tensor else as_tensor(mask)
     if kind != "f":
         raise TypeError(f"scaled_dot_product_attention: mask must be boolean (True = attend) or float (added to the "
-                        f"scores), got dtype {mask.dtype if is_tensor else np.asarray(mask).dtype}")
+                        f"scores), got dtype {backend.numpy_dtype(mask.dtype)}")
     bias = mask if is_tensor else as_tensor(mask, dtype=dtype)
     return (bias if bias.dtype == dtype else cast(bias, dtype)), None
 

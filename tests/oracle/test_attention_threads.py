@@ -43,6 +43,7 @@ def _run(case, dtype, split, monkeypatch):
     return [out.numpy()] + [g.numpy() for g in grads]
 
 
+@pytest.mark.numpy_only("checks the NumPy backend's split of the batch over CPU threads")
 @pytest.mark.parametrize("case", ["plain", "mask", "shared_mask", "causal", "bias", "dropout", "broadcast_key"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_any_split_of_the_batch_gives_the_same_numbers(case, dtype, monkeypatch):

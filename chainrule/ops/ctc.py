@@ -33,7 +33,9 @@ class CTCLoss(Function):
         _check_range(label_length, labels.shape[1], "label_length", "the labels' padded length")
         _check_range(logit_length, logits.shape[1], "logit_length", "the number of time steps")
         _check_labels(labels, label_length, logits.shape[-1], blank)
-        lp = backend.xp.ascontiguousarray(log_softmax_numpy(logits, axis=-1))
+        lp = log_softmax_numpy(logits, axis=-1)
+        if type(lp) is np.ndarray:  # (the numba kernel reads C order)
+            lp = np.ascontiguousarray(lp)
         loss, self.grad = ctc(lp, labels, label_length, logit_length, blank)
         return loss
 
@@ -45,19 +47,22 @@ class CTCLoss(Function):
 
 
 def _check_labels(labels, label_length, classes: int, blank: int) -> None:
-    """The labels within their lengths must be classes other than the blank (TensorFlow refuses them too)."""
-    used = backend.xp.arange(labels.shape[1])[None, :] < label_length[:, None]
+    """The labels within their lengths must be classes other than the blank (TensorFlow refuses them too); on any
+    backend's arrays (one bool read back; the host finds the culprit only when there is one)."""
+    xp = backend.array_namespace(labels)
+    used = xp.arange(labels.shape[1])[None, :] < label_length[:, None]
     bad = used & ((labels < 0) | (labels >= classes) | (labels == blank))
-    if bad.any():
-        b, i = (int(k) for k in backend.xp.argwhere(bad)[0])
-        raise ValueError(f"ctc_loss: labels[{b}, {i}] = {int(labels[b, i])} must be a class in [0, {classes}) other "
-                         f"than the blank index {blank}")
+    if bool(xp.any(bad)):
+        b, i = (int(k) for k in np.argwhere(backend.to_host(bad))[0])
+        raise ValueError(f"ctc_loss: labels[{b}, {i}] = {int(backend.to_host(labels)[b, i])} must be a class in "
+                         f"[0, {classes}) other than the blank index {blank}")
 
 
 def _check_range(lengths, limit: int, name: str, limit_name: str) -> None:
-    if lengths.size and (lengths.min() < 0 or lengths.max() > limit):
+    xp = backend.array_namespace(lengths)
+    if lengths.size and (bool(xp.min(lengths) < 0) or bool(xp.max(lengths) > limit)):
         raise ValueError(f"ctc_loss: `{name}` must lie in [0, {limit}] ({limit_name}), got values from "
-                         f"{lengths.min()} to {lengths.max()}")
+                         f"{int(xp.min(lengths))} to {int(xp.max(lengths))}")
 
 
 def _lengths(value, batch: int, name: str) -> Tensor:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from helpers import compare_with_torch, covers
 
 import chainrule as cr
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.backend import kernels
 from chainrule.backend.kernels import ctc as ctc_kernels
 from chainrule.backend.kernels.softmax import log_softmax_numpy
@@ -55,6 +55,14 @@ def test_ctc_loss_with_another_blank_matches_torch():
     check_gradients(fn, LOGITS[:2, :7])
 
 
+def _random_batch(seed):
+    """Log-probabilities and labels of six sequences, some impossible, some empty, some of no steps."""
+    rng = np.random.default_rng(seed)
+    lp = np.ascontiguousarray(log_softmax_numpy(rng.standard_normal((6, 30, 8)) * 3))
+    return lp, rng.integers(1, 8, (6, 10)), rng.integers(0, 11, 6), rng.integers(0, 31, 6)
+
+
+@pytest.mark.numpy_only("the numba kernel against the NumPy recursions")
 def test_numba_kernel_equals_numpy_recursions():
     pytest.importorskip("numba")
     rng = np.random.default_rng(1)
@@ -72,6 +80,17 @@ def test_numba_kernel_equals_numpy_recursions():
     slow = ctc_kernels.ctc_numpy(lp, labels, label_length, logit_length, 0)
     for a, b in zip(fast, slow):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_array_api_recursions_equal_numpy_recursions():
+    """ctc_namespace (the path off NumPy) on the current backend's arrays: NumPy's losses and gradients."""
+    lp, labels, label_length, logit_length = _random_batch(3)
+    label_length[0], logit_length[0] = 10, 5  # impossible: 10 labels in 5 steps
+    logit_length[1], label_length[2] = 0, 0  # no steps; an empty labelling
+    expected = ctc_kernels.ctc_numpy(lp, labels, label_length, logit_length, 0)
+    got = ctc_kernels.ctc_namespace(*map(backend.to_device, (lp, labels, label_length, logit_length)), 0)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(backend.to_host(a), b, rtol=1e-12, atol=1e-12)
 
 
 def _brute_force_probability(probs, label):

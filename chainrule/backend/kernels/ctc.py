@@ -1,5 +1,5 @@
 """The CTC loss's forward-backward recursions in log space, NumPy (vectorized over the batch, a Python loop over time)
-beside a numba kernel (one compiled loop per sequence).
+beside a numba kernel (one compiled loop per sequence), and the same recursions on the array API for other backends.
 
 With the extended label l' = (blank, l1, blank, l2, ..., blank) of S = 2L + 1 states and log-probabilities lp[t, c]:
 
@@ -30,15 +30,15 @@ from chainrule.backend.kernels import jit, runs_on
 
 def extended_labels(labels, blank: int):
     """(batch, 2L + 1): blank, l1, blank, l2, ..., blank."""
-    xp = backend.xp
+    xp = backend.array_namespace(labels)
     ext = xp.full((labels.shape[0], 2 * labels.shape[1] + 1), blank, dtype=labels.dtype)
     ext[:, 1::2] = labels
     return ext
 
 
 def ctc_numpy(lp, labels, label_length, logit_length, blank: int):
-    """(loss per sequence, d loss / d logits) for log-softmax outputs ``lp`` (batch, time, classes)."""
-    xp = backend.xp
+    """(loss per sequence, d loss / d logits) for log-softmax outputs ``lp`` (batch, time, classes): NumPy arrays."""
+    xp = np
     batch, steps, classes = lp.shape
     ext = extended_labels(labels, blank)
     states = ext.shape[1]
@@ -87,6 +87,69 @@ def ctc_numpy(lp, labels, label_length, logit_length, blank: int):
     valid = (xp.arange(steps)[None, :] < logit_length[:, None]) & feasible[:, None]
     grad = xp.where(valid[:, :, None], xp.exp(lp) - gamma, 0.0).astype(lp.dtype)
     return (-log_p).astype(lp.dtype), grad
+
+
+def ctc_namespace(lp, labels, label_length, logit_length, blank: int):
+    """:func:`ctc_numpy`'s recursions on any backend's arrays (the array API only): each time step's alpha and beta
+    a new array, stacked at the end; the gathers by label and by length through ``take_along_axis``."""
+    xp = backend.array_namespace(lp)
+    batch, steps, classes = lp.shape
+    label_length, logit_length = xp.astype(label_length, xp.int64), xp.astype(logit_length, xp.int64)
+    ext = extended_labels(xp.astype(labels, xp.int64), blank)
+    states = ext.shape[1]
+    minus_inf, zero = xp.full((), -xp.inf, dtype=lp.dtype), xp.zeros((), dtype=lp.dtype)
+
+    def shifted(a, k: int, later: bool):
+        """``a`` (batch, states) moved k states later (or earlier), -inf where nothing moves in."""
+        fill = xp.full((batch, min(k, states)), -xp.inf, dtype=lp.dtype)
+        return xp.concat([fill, a[:, :max(states - k, 0)]] if later else [a[:, min(k, states):], fill], axis=1)
+
+    emit = xp.take_along_axis(lp, xp.broadcast_to(ext[:, None, :], (batch, steps, states)), axis=2)
+    skip = xp.concat([xp.zeros((batch, min(2, states)), dtype=xp.bool),
+                      (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])], axis=1)
+    state_ids = xp.arange(states, dtype=xp.int64)[None, :]
+    used = state_ids < (2 * label_length + 1)[:, None]
+    alphas = []
+    for t in range(steps):
+        if t == 0:
+            step = xp.where(state_ids < 2, emit[:, 0, :], minus_inf)
+        else:
+            prev = alphas[-1]
+            two = xp.where(skip, shifted(prev, 2, later=True), minus_inf)
+            step = xp.logaddexp(xp.logaddexp(prev, shifted(prev, 1, later=True)), two) + emit[:, t, :]
+        alphas.append(xp.where(used, step, minus_inf))
+    end = 2 * label_length  # the last state
+    if steps:
+        alpha = xp.stack(alphas, axis=1)
+        last_t = xp.clip(logit_length - 1, min=0)
+        final = xp.take_along_axis(alpha, xp.broadcast_to(last_t[:, None, None], (batch, 1, states)), axis=1)[:, 0, :]
+        at_end = xp.take_along_axis(final, end[:, None], axis=1)[:, 0]
+        before_end = xp.take_along_axis(final, xp.clip(end - 1, min=0)[:, None], axis=1)[:, 0]
+        log_p = xp.logaddexp(at_end, xp.where(end >= 1, before_end, minus_inf))
+    else:
+        alpha, log_p = xp.full((batch, 0, states), -xp.inf, dtype=lp.dtype), xp.full((batch,), -xp.inf, dtype=lp.dtype)
+    log_p = xp.where(logit_length > 0, log_p, xp.where(label_length == 0, zero, minus_inf))
+
+    ends = (state_ids == end[:, None]) | (state_ids == end[:, None] - 1)
+    betas = []
+    for t in range(steps - 1, -1, -1):
+        if betas:
+            nxt = betas[-1] + emit[:, t + 1, :]
+            two = shifted(xp.where(skip, nxt, minus_inf), 2, later=False)
+            step = xp.logaddexp(xp.logaddexp(nxt, shifted(nxt, 1, later=False)), two)
+        else:
+            step = xp.full((batch, states), -xp.inf, dtype=lp.dtype)
+        inside = (t < logit_length - 1)[:, None] & used
+        betas.append(xp.where((t == logit_length - 1)[:, None] & ends, zero, xp.where(inside, step, minus_inf)))
+    beta = xp.stack(betas[::-1], axis=1) if steps else alpha
+
+    feasible = xp.isfinite(log_p)
+    occupancy = xp.exp(alpha + beta - xp.where(feasible, log_p, zero)[:, None, None])
+    one_hot = xp.astype(ext[:, :, None] == xp.arange(classes, dtype=xp.int64)[None, None, :], lp.dtype)
+    gamma = occupancy @ one_hot  # (batch, time, classes)
+    valid = (xp.arange(steps, dtype=xp.int64)[None, :] < logit_length[:, None]) & feasible[:, None]
+    grad = xp.where(valid[:, :, None], xp.exp(lp) - gamma, zero)
+    return -log_p, grad
 
 
 @jit(bit_exact=False)  # sums in another order than NumPy: compiled in the calling thread
@@ -153,10 +216,12 @@ def _ctc_kernel(lp, ext, label_length, logit_length, blank, loss, grad, alpha, b
 
 
 def ctc(lp, labels, label_length, logit_length, blank: int):
-    """:func:`ctc_numpy`'s results, by the numba kernel where it runs."""
+    """:func:`ctc_numpy`'s results, by the numba kernel where it runs (off NumPy :func:`ctc_namespace`'s)."""
+    if type(lp) is not np.ndarray:
+        return ctc_namespace(lp, labels, label_length, logit_length, blank)
     if not (runs_on(lp.dtype) and lp.flags.c_contiguous):
         return ctc_numpy(lp, labels, label_length, logit_length, blank)
-    xp = backend.xp
+    xp = np
     ext = extended_labels(labels.astype(np.int64), blank)
     loss = xp.zeros(lp.shape[0], dtype=lp.dtype)
     grad = xp.zeros_like(lp)

@@ -36,6 +36,7 @@ from chainrule.backend import determinism
 from chainrule.backend.string_dtype import text_as_bytes
 from chainrule.data import blocks as bl
 from chainrule.data import padding, parallel, sampling, streams
+from chainrule.data.iterator import OwnedIterator
 from chainrule.data.map_context import dataset_function, freeze_closure
 from chainrule.data.options import Options, merge_options
 from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
@@ -807,10 +808,10 @@ class Dataset:
     def __bool__(self) -> bool:
         return True  # an infinite dataset has no len(), but is still a dataset
 
-    def __iter__(self) -> Iterator[Structure]:
-        """One epoch of elements as chainrule Tensors: ``for images, labels in dataset:``."""
-        for element in self._elements():
-            yield _to_tensors(element)
+    def __iter__(self) -> OwnedIterator:
+        """One epoch of elements as chainrule Tensors: ``for images, labels in dataset:``; a checkpoint can save the
+        iterator's position (:mod:`chainrule.data.iterator`)."""
+        return OwnedIterator(self._elements, _to_tensors, lambda: self.element_spec)
 
     def as_numpy_iterator(self) -> Iterator[Structure]:
         """One epoch of elements as NumPy arrays (a scalar as a NumPy scalar, text as bytes, as TensorFlow gives them);

@@ -31,9 +31,20 @@ from typing import Any
 deferred_restores: "weakref.WeakKeyDictionary[Any, dict[str, Callable[[Any], None]]]" = weakref.WeakKeyDictionary()
 
 
+def waiting_restores(owner: Any) -> "dict[str, Callable[[Any], None]]":
+    """The restores waiting for ``owner``'s attributes (a tracked list's indices, a tracked dict's keys), made empty
+    on first use; a TypeError for an object that cannot hold them (a plain list)."""
+    if isinstance(owner, (TrackedList, TrackedDict)):  # unhashable: they hold their own
+        return owner.__dict__.setdefault("_waiting_restores", {})
+    return deferred_restores.setdefault(owner, {})
+
+
 def restore_deferred(owner: Any, name: str, value: Any) -> None:
     """Hand ``value``, just assigned to ``owner.<name>``, to the checkpoint restore that waits for it, if any."""
-    waiting = deferred_restores.get(owner)
+    if isinstance(owner, (TrackedList, TrackedDict)):
+        waiting = owner.__dict__.get("_waiting_restores")
+    else:
+        waiting = deferred_restores.get(owner)
     if waiting and name in waiting:
         waiting.pop(name)(value)
 
@@ -127,12 +138,14 @@ class TrackedList(list):
 
     def append(self, value) -> None:
         super().append(self._track(value))
+        restore_deferred(self, str(len(self) - 1), value)  # a checkpoint's saved item for this index
 
     def insert(self, index, value) -> None:
         super().insert(index, self._track(value))
 
     def extend(self, values) -> None:
-        super().extend([self._track(v) for v in values])
+        for value in values:
+            self.append(value)
 
     def __iadd__(self, values):
         self.extend(values)
@@ -187,6 +200,7 @@ class TrackedDict(dict):
         if key in self:
             self._release(self[key])
         super().__setitem__(key, new)
+        restore_deferred(self, str(key), value)  # a checkpoint's saved item for this key
 
     def __delitem__(self, key) -> None:
         value = self[key]
@@ -223,4 +237,5 @@ class TrackedDict(dict):
             self._release(value)
 
 
-__all__ = ["Tracker", "TrackedDict", "TrackedList", "deferred_restores", "may_hold_tracked", "restore_deferred"]
+__all__ = ["Tracker", "TrackedDict", "TrackedList", "deferred_restores", "may_hold_tracked", "restore_deferred",
+           "waiting_restores"]

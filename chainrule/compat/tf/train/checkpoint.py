@@ -40,7 +40,7 @@ from chainrule.compat.tf import errors
 from chainrule.compat.tf.train import object_graph
 from chainrule.compat.tf.train.object_graph import children, is_trackable, walk
 from chainrule.engine.tensor import Variable
-from chainrule.keras.layers.tracking import deferred_restores, restore_deferred
+from chainrule.keras.layers.tracking import TrackedDict, TrackedList, restore_deferred, waiting_restores
 from chainrule.keras.optimizers import Optimizer
 from chainrule.keras.saving.file_format import ModelFileError, read_file, write_file
 from chainrule.utils.release import CHAINRULE_VERSION
@@ -244,7 +244,7 @@ class _Restore:
     def _wait(self, owner: Any, name: str, node_id: int) -> None:
         """Restore saved object ``node_id`` when ``owner.<name>`` is first assigned (restore-on-create)."""
         try:
-            waiting = deferred_restores.setdefault(owner, {})
+            waiting = waiting_restores(owner)
         except TypeError:  # an object that cannot be weakly referenced (a plain list or dict): nothing to wait on
             return
         waiting[name] = lambda value, node_id=node_id: self.restore(node_id, value)
@@ -430,8 +430,11 @@ class Checkpoint:
                              f"is part of the TensorFlow Python API and manages state), please open an issue.")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and type(value) in (list, dict):
+            # wrapped, as TensorFlow's ListWrapper / _DictWrapper, so that items added later are saved and restored
+            value = TrackedList(value) if isinstance(value, list) else TrackedDict(value)
         object.__setattr__(self, name, value)
-        if not name.startswith("_") and is_trackable(value):
+        if not name.startswith("_") and (is_trackable(value) or isinstance(value, (TrackedList, TrackedDict))):
             self._objects[name] = value
             restore_deferred(self, name, value)
 

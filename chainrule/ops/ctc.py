@@ -177,14 +177,22 @@ def _beam_search(lp, beam_width: int, blank: int) -> list[tuple[tuple, float]]:
     return ranked
 
 
+def _on_host(value) -> np.ndarray:
+    """A Tensor's, any backend's array's or a nested list's values as a NumPy array: decoding runs on the host (a
+    Python search over the steps), as TensorFlow's CTC decoders run on the CPU."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    return backend.to_host(value) if backend.is_array(value) else np.asarray(value)
+
+
 def ctc_decode(inputs, sequence_lengths, strategy: str = "greedy", beam_width: int = 100, top_paths: int = 1,
                merge_repeated: bool = True, mask_index: int = 0):
     """``keras.ops.ctc_decode``: 'greedy' (:func:`ctc_greedy_decode`) or 'beam_search'
     (:func:`ctc_beam_search_decode`) over ``inputs`` (batch, time, classes)."""
-    x = np.asarray(inputs.numpy() if isinstance(inputs, Tensor) else inputs)
+    x = _on_host(inputs)
     if x.ndim != 3:
         raise ValueError(f"ctc_decode: `inputs` must have shape (batch, time, classes), got {x.shape}")
-    lengths = np.asarray(sequence_lengths.numpy() if isinstance(sequence_lengths, Tensor) else sequence_lengths)
+    lengths = _on_host(sequence_lengths)
     if lengths.shape != (x.shape[0],) or (lengths.size and (lengths.min() < 0 or lengths.max() > x.shape[1])):
         raise ValueError(f"ctc_decode: `sequence_lengths` must be {x.shape[0]} lengths in [0, {x.shape[1]}], got "
                          f"{lengths!r}")

@@ -156,6 +156,18 @@ def test_greedy_decode_merges_repeats_drops_blanks_and_pads_with_minus_one():
     np.testing.assert_array_equal(unmerged.numpy()[0, 0], [1, 1, 1, 2, 2, -1, -1])
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "beam_search"])
+def test_decoding_takes_tensors_and_arrays_of_the_current_backend(strategy):
+    """The decoders read a device's logits and lengths (a Tensor's or bare arrays) as the host's."""
+    logits, lengths = np.random.default_rng(5).standard_normal((2, 6, 4)), np.array([6, 4])
+    expected = [t.numpy() for t in ctc_decode(logits, lengths, strategy=strategy, beam_width=5)]
+    for inputs, steps in ((cr.Tensor(logits), cr.Tensor(lengths)),
+                          (backend.to_device(logits), backend.to_device(lengths))):
+        got = ctc_decode(inputs, steps, strategy=strategy, beam_width=5)
+        for mine, ref in zip(got, expected):
+            np.testing.assert_array_equal(mine.numpy(), ref)
+
+
 def _all_labellings_by_probability(logits):
     probs = np.exp(log_softmax_numpy(logits))
     totals = {}

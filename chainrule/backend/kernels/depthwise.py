@@ -6,13 +6,13 @@ the numba kernel of the same signature that replaces it.
                           of Σ_m g[n, p, q, c*M + m] * w[i, j, c, m]
     dw[i, j, c, m]      = Σ over images and outputs of xpad[tap (i, j) of (p, q), c] * g[n, p, q, c*M + m]
 
-On other backends' arrays (CuPy's, the array API's) the ``*_namespace`` functions do the same sums tap by tap in new
-arrays. NumPy makes one pass over the output per kernel tap (a chunk of images at a time, so the passes stay in the shared
+NumPy makes one pass over the output per kernel tap (a chunk of images at a time, so the passes stay in the shared
 cache); the kernels visit each output (or input) pixel once and gather its taps. The forward and input-gradient
 kernels do NumPy's arithmetic in NumPy's order, so the two agree bit for bit but for the sign of a zero
 (tests/oracle/test_depthwise_ops.py); the filter gradient's kernel sums over the images in float64 (NumPy's
 ``einsum`` in the data's dtype), so it is ``bit_exact=False``: compiled in the calling thread, never swapped in
-mid-run.
+mid-run. On other backends' arrays (CuPy's, the array API's) the ``*_namespace`` functions do the same sums tap by
+tap in new arrays.
 
 >>> import numpy as np
 >>> x = np.arange(9.0).reshape(1, 3, 3, 1)

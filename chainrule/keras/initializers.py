@@ -49,7 +49,7 @@ def _returning_tensor(call):
     @functools.wraps(call)
     def wrapper(self, *args, **kwargs):
         value = call(self, *args, **kwargs)
-        return Tensor._wrap(value) if isinstance(value, (np.ndarray, np.generic)) else value
+        return Tensor._wrap(value) if isinstance(value, np.generic) or backend.is_array(value) else value
 
     wrapper.__returns_tensor__ = True
     return wrapper

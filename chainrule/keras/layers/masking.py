@@ -9,6 +9,7 @@ zeroed, as Keras 3's layer.
 """
 from __future__ import annotations
 
+from chainrule import backend
 from chainrule.engine.tensor import Tensor, as_tensor
 from chainrule.keras.layers.base import Layer
 from chainrule.ops.math import Where
@@ -18,7 +19,8 @@ from chainrule.ops.shape import Reshape
 
 def steps_not_all(x, value):
     """Per time step (all axes but the last), whether any feature differs from ``value``."""
-    return (x != value).any(axis=-1)
+    different = x != value
+    return backend.array_namespace(different).any(different, axis=-1)  # the standard's arrays have no .any()
 
 
 class Masking(Layer):

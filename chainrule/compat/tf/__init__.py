@@ -39,7 +39,7 @@ reduce_logsumexp = logsumexp
 convert_to_tensor = as_tensor
 newaxis = None  # x[..., tf.newaxis], as NumPy's np.newaxis
 
-from chainrule.compat.tf.function import TensorSpec, executing_eagerly, function  # noqa: E402
+from chainrule.compat.tf.function import TensorSpec, executing_eagerly, function, init_scope  # noqa: E402
 from chainrule.compat.tf import config  # noqa: E402
 from chainrule.compat.tf import distribute  # noqa: E402  (tf.distribute: MultiWorkerMirroredStrategy on MPI)
 from chainrule.compat.tf import errors, linalg, version  # noqa: E402
@@ -59,6 +59,7 @@ from chainrule.compat.tf import ragged  # noqa: E402  (tf.ragged: RaggedTensor)
 from chainrule.compat.tf.ragged import RaggedTensor  # noqa: E402
 from chainrule.compat.tf import strings  # noqa: E402  (tf.strings: text ops on NumPy str tensors)
 from chainrule.compat.tf import train  # noqa: E402  (tf.train: Checkpoint, CheckpointManager, latest_checkpoint)
+from chainrule.compat.tf import types  # noqa: E402  (tf.types.experimental: TraceType, GenericFunction)
 from chainrule.compat.tf.tensor_array import TensorArray  # noqa: E402
 from chainrule.compat.tf.linalg import eye, norm  # noqa: E402
 from chainrule.compat.tf.array_ops import (argsort, boolean_mask, meshgrid, repeat, reverse, roll, slice,  # noqa

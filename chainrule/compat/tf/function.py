@@ -30,12 +30,13 @@ np.float32(6.0)
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import threading
 import types
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -43,8 +44,10 @@ from chainrule import backend
 from chainrule.data.spec import TensorSpec  # tf.TensorSpec: tf.data's element_spec and from_generator use it too
 from chainrule.data.spec import shapes_fit as _shapes_fit
 from chainrule.engine.tensor import Tensor, Variable, as_tensor
+from chainrule.engine import tape as tape_module
 from chainrule.engine.tracer import TracedFunction
 from chainrule.utils import tree
+from chainrule.utils.errors import InvalidArgumentError
 
 
 class _Calls(threading.local):
@@ -66,6 +69,35 @@ def executing_eagerly() -> bool:
     from chainrule.engine.tracer import functions_run_eagerly
 
     return not inside_function() or functions_run_eagerly()
+
+
+@contextlib.contextmanager
+def init_scope() -> Iterator[None]:
+    """``tf.init_scope()``: run the block eagerly, once, where it is traced: its ops are left out of the
+    ``tf.function``'s recorded program (not run again on replays) and out of every GradientTape, as TensorFlow lifts
+    them out of the function-building graph and pauses the tape. Outside a ``tf.function`` it only pauses tapes.
+
+    >>> import chainrule as tf
+    >>> v = tf.Variable(0)
+    >>> @tf.function
+    ... def f():
+    ...     with tf.init_scope():
+    ...         v.assign_add(1)
+    ...     return v + 0
+    >>> [int(f()) for _ in range(4)]  # traced twice (chainrule's two traces), then replayed
+    [1, 2, 2, 2]
+    """
+    from chainrule.engine import function as engine_function
+
+    trace = engine_function.recorded
+    engine_function.recorded = None
+    try:
+        with contextlib.ExitStack() as stack:
+            for recording in list(tape_module._recording):
+                stack.enter_context(recording.stop_recording())
+            yield
+    finally:
+        engine_function.recorded = trace
 
 
 class Function:
@@ -184,12 +216,18 @@ def _as_tensors(result):
     return tree.map_structure(convert, result)
 
 
+class _InputDtypeError(InvalidArgumentError, TypeError):
+    """A concrete function called with a tensor of another dtype: TensorFlow's InvalidArgumentError, and a
+    TypeError as chainrule's other binding errors are."""
+
+
 class ConcreteFunction:
     """One traced signature of a :class:`Function` (``get_concrete_function``): calls must fit it."""
 
     def __init__(self, function: Function, signature: tuple, args: tuple = ()):
         self._function = function
         self._signature = signature
+        self._args = args
         # the Python values it was traced with are part of it, as in TensorFlow: a call leaves them out
         self._fixed = {i: value for i, value in enumerate(args) if value is not None and not any(
             isinstance(leaf, (TensorSpec, Tensor, np.ndarray)) for leaf in tree.flatten(value))}
@@ -197,6 +235,19 @@ class ConcreteFunction:
     @property
     def structured_input_signature(self):
         return self._signature
+
+    @property
+    def function_type(self) -> inspect.Signature:
+        """The Python function's signature with each traced parameter annotated by its trace type (a TensorSpec
+        for a tensor, the value itself for a Python value), as TensorFlow's FunctionType (an inspect.Signature)."""
+        python = inspect.signature(self._function.python_function)
+        params = list(python.parameters.values())
+        annotated = [param.replace(annotation=tree.map_structure(_spec_of, self._args[i]))
+                     if i < len(self._args) else param for i, param in enumerate(params)]
+        return python.replace(parameters=annotated, return_annotation=inspect.Signature.empty)
+
+    def __repr__(self) -> str:
+        return f"ConcreteFunction {self._function._name}{self.function_type}"
 
     def __call__(self, *args, **kwargs):
         if self._fixed:  # the call's arguments fill the other parameters, in order, as TensorFlow binds them
@@ -214,7 +265,15 @@ class ConcreteFunction:
             kwargs = {**dict(zip(free, args)), **kwargs, **fixed}
             args = ()
         args, kwargs = self._function._canonical(args, kwargs)
-        if not _fits(self._signature, _trace_type(args, kwargs)):
+        called = _trace_type(args, kwargs)
+        if self._signature[0] == called[0]:  # a tensor of another dtype: the traced graph's input check, as TF's
+            for i, (traced, given) in enumerate(zip(self._signature[1], called[1])):
+                if isinstance(traced, TensorSpec) and isinstance(given, TensorSpec) and traced.dtype != given.dtype:
+                    raise _InputDtypeError(None, None, f"cannot compute {self._function._name} as input #{i}"
+                                           f"(zero-based) was expected to be a {traced.dtype.name} tensor but is a "
+                                           f"{given.dtype.name} tensor: the arguments do not fit the concrete "
+                                           f"function's signature {self._signature}")
+        if not _fits(self._signature, called):
             raise TypeError(f"Binding inputs to tf.function `{self._function._name}` failed: the arguments do not "
                             f"fit the concrete function's signature {self._signature}")
         return self._function(*args, **kwargs)
@@ -264,6 +323,10 @@ def _trace_type(args: tuple, kwargs: dict) -> tuple:
 def _leaf_type(leaf):
     if isinstance(leaf, TensorSpec):
         return leaf
+    if hasattr(type(leaf), "__tf_tracing_type__"):  # the object says what its traces key on (tf.types.experimental)
+        from chainrule.compat.tf.types.experimental import TracingContext
+
+        return ("trace type", leaf.__tf_tracing_type__(TracingContext()))
     if isinstance(leaf, Variable):
         return ("variable", id(leaf))
     if isinstance(leaf, Tensor) or backend.is_array(leaf):  # (any backend's array)
@@ -273,6 +336,13 @@ def _leaf_type(leaf):
     except TypeError:
         return ("object", id(leaf))
     return ("value", type(leaf), leaf)
+
+
+def _spec_of(leaf):
+    """A traced argument as its annotation: tensors as their TensorSpec, specs and Python values as they are."""
+    if isinstance(leaf, (Tensor, Variable)) or backend.is_array(leaf):
+        return TensorSpec.from_tensor(leaf)
+    return leaf
 
 
 def _nesting(args, kwargs) -> Any:

@@ -25,7 +25,6 @@ NOT_YET: dict[str, str] = {
     "test_ctc_ops.py": "CTC runs on the host",
     "test_decomposition_ops.py": "decompositions through NumPy's linalg",
     "test_depthwise_ops.py": "the depthwise NumPy path uses out= and strided views",
-    "test_end_to_end_torch.py": "models using ops listed here",
     "test_fft_ops.py": "complex and FFT ops through NumPy",
     "test_image_transform_ops.py": "image transforms index with NumPy arrays",
     "test_matrix_ops.py": "matrix ops through NumPy's linalg",

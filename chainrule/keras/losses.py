@@ -164,8 +164,12 @@ def kl_divergence(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
 
 def _signed_labels(y_true: Tensor) -> Tensor:
     """Hinge losses take labels in {-1, 1}; labels given in {0, 1} are mapped there, as Keras does."""
-    data = y_true.data
-    return y_true * 2.0 - 1.0 if bool(((data == 0) | (data == 1)).all()) else y_true
+    return y_true * 2.0 - 1.0 if _all_zero_or_one(y_true.data) else y_true
+
+
+def _all_zero_or_one(data) -> bool:
+    """Whether every label of an array (of any backend) is 0 or 1."""
+    return bool(backend.array_namespace(data).all((data == 0) | (data == 1)))
 
 
 def hinge(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
@@ -268,8 +272,7 @@ def _check_one_hot(y_true: TensorLike, y_pred: Tensor, axis: int) -> None:
     looks_like_ids = (len(true_shape) == len(pred_shape) - 1
                       or (true_shape[:-1] == pred_shape[:-1] and true_shape[-1:] == (1,) and classes > 1))
     if true_shape == pred_shape:
-        looks_like_ids = backend.dtype_kind(data.dtype) in "iub" and \
-            not bool(backend.array_namespace(data).all((data == 0) | (data == 1)))
+        looks_like_ids = backend.dtype_kind(data.dtype) in "iub" and not _all_zero_or_one(data)
         if not looks_like_ids:
             return
     if looks_like_ids:
@@ -337,10 +340,12 @@ def _sparse_crossentropy(y_true: TensorLike, y_pred: TensorLike, from_logits: bo
         loss = nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
     else:
         classes = y_pred.shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        xp = backend.array_namespace(labels)
+        low, high = (int(xp.min(labels)), int(xp.max(labels))) if labels.size else (0, 0)
+        if low < 0 or high >= classes:
             raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {classes}) for y_pred of shape "
-                             f"{y_pred.shape}, got values from {labels.min()} to {labels.max()}")
-        one_hot = (labels[..., None] == backend.xp.arange(classes)).astype(y_pred.dtype)
+                             f"{y_pred.shape}, got values from {low} to {high}")
+        one_hot = xp.astype(labels[..., None] == xp.arange(classes, dtype=labels.dtype), y_pred.dtype)
         p = _clip_probabilities(y_pred / ops.sum(y_pred, axis=-1, keepdims=True))
         loss = -ops.sum(ops.log(p) * one_hot, axis=-1)
     if valid is not None:

@@ -5,20 +5,20 @@ standard's functions: an op that calls NumPy on its arrays, a NumPy-only method 
 keyword (``out=``, ``keepdims`` spelled otherwise) fails here, outside the extras each backend provides
 (chainrule/backend/extras.py).
 
-Covered (COVERED below, 104 cases, forward and the gradient of every input): elementwise math and transcendentals
+Covered (COVERED below, 106 cases, forward and the gradient of every input): elementwise math and transcendentals
 (erf, sign, floormod, the inverse trigonometric functions and lgamma, whose values the host computes), reductions
 (sum, mean, max, min, logsumexp, variance, std, prod), matmul and the Dense layer's linear map, the activations (gelu
 exact and tanh), the softmax cross-entropies (dense and sparse), the categorical cross-entropy (from probabilities,
-softmax outputs and logits), sigmoid and binary cross-entropy, mean squared error, batch normalization, layer
-normalization (trailing and leading axes), average pooling, where, clip, reshape, transpose, concat, stack,
-expand_dims, squeeze, broadcast_to, tile, slicing, split, pad, getitem with integer arrays, a boolean mask or a new
-axis, the embedding lookup, gather, scatter_update, take_along_axis (broadcasting too), scatter, segment_sum, cumsum
-(both ways), cumprod (with zeros), scaled dot-product attention (causal, boolean and float masks, broadcast heads),
-the fused self-attention node, einsum (batched products, projections, '...', diagonals, three operands, letters of one
-operand alone), the masked Softmax layer; and short training runs whose losses and weights equal the NumPy backend's:
-a small Dense model (Dense+relu, sparse categorical cross-entropy from logits, SGD) and a small sequence model
-(Embedding, LayerNormalization, MultiHeadAttention, GlobalAveragePooling1D, Dense with GELU, categorical
-cross-entropy, Adam).
+softmax outputs and logits) and its sparse form from probabilities, the hinge loss, sigmoid and binary cross-entropy,
+mean squared error, batch normalization, layer normalization (trailing and leading axes), average pooling, where,
+clip, reshape, transpose, concat, stack, expand_dims, squeeze, broadcast_to, tile, slicing, split, pad, getitem with
+integer arrays, a boolean mask or a new axis, the embedding lookup, gather, scatter_update, take_along_axis
+(broadcasting too), scatter, segment_sum, cumsum (both ways), cumprod (with zeros), scaled dot-product attention
+(causal, boolean and float masks, broadcast heads), the fused self-attention node, einsum (batched products,
+projections, '...', diagonals, three operands, letters of one operand alone), the masked Softmax layer; and short
+training runs whose losses and weights equal the NumPy backend's: a small Dense model (Dense+relu, sparse categorical
+cross-entropy from logits, SGD) and a small sequence model (Embedding, LayerNormalization, MultiHeadAttention,
+GlobalAveragePooling1D, Dense with GELU, categorical cross-entropy, Adam).
 Not yet covered: NOT_YET below (convolution and max pooling, recurrent.py, which other engineers port, ...).
 """
 from __future__ import annotations
@@ -201,6 +201,10 @@ COVERED = {
     "categorical_crossentropy_from_logits": (
         lambda y, z: cr.keras.losses.categorical_crossentropy(y, z, from_logits=True, label_smoothing=0.1),
         [(_one_hot, (3, 4), False), (_normal, (3, 4), True)]),
+    "sparse_categorical_crossentropy_probabilities": (
+        lambda p: cr.keras.losses.sparse_categorical_crossentropy(cr.constant([0, 3, 1]), p),
+        [(_positive, (3, 4), True)]),
+    "hinge": (lambda y, z: cr.keras.losses.hinge(y, z), [(_one_hot, (3, 4), False), (_normal, (3, 4), True)]),
     "masked_softmax": (lambda x: keras.layers.Softmax()(x, mask=cr.constant([[1, 1, 0, 1]] * 3)),
                        [(_normal, (3, 4), True)]),
 }

@@ -179,11 +179,11 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
     # a call may update state (moving averages, sums)
     saved = [(w, backend.copy(w.data)) for w in layer.weights]
     runs = []
-    probing = _call_context.probing
+    probing, made_up = _call_context.probing, _call_context.made_up_sizes
     try:
         with no_grad():
             for sizes in PROBE_SIZES[:2 if unknown else 1]:
-                _call_context.probing = sizes
+                _call_context.probing, _call_context.made_up_sizes = sizes, unknown
                 zeros = tree.map_structure(lambda v: _zeros(v, sizes), (args, kwargs))
                 try:
                     out = layer(*zeros[0], **zeros[1])
@@ -191,7 +191,7 @@ def probe_output_specs(layer, args: tuple, kwargs: dict) -> tuple[Any, list, lis
                     raise _with_symbolic_shapes(e, flat) from None
                 runs.append(out)
     finally:
-        _call_context.probing = probing
+        _call_context.probing, _call_context.made_up_sizes = probing, made_up
         for w, data in saved:
             w.data[...] = data
     leaves = [tree.flatten(out) for out in runs]

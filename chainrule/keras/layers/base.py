@@ -80,6 +80,7 @@ class _CallContext(threading.local):
     entry = None  # the layer whose __call__ is outermost (it clears the losses of the previous call)
     training = None  # the ``training`` value of the innermost call that had one
     probing = None  # (batch, axis) sizes while a symbolic call's shape probe runs on made-up values (graph.py)
+    made_up_sizes = False  # whether that probe's inputs have made-up sizes (an unknown axis of a KerasTensor)
 
 
 _context = _CallContext()

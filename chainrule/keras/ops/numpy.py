@@ -27,6 +27,7 @@ from chainrule.engine.function import named, replayed
 from chainrule.engine.tensor import Tensor, TensorLike
 from chainrule.keras.ops.core import as_axis, cast, standardize_dtype, to_float, to_tensor
 from chainrule.keras.ops.symbolic import wrap_namespace
+from chainrule.keras.layers.base import _context as _call_context
 from chainrule.ops import activation as _activation
 from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
@@ -518,8 +519,30 @@ def ndim(x: TensorLike) -> int:
 
 
 def reshape(x: TensorLike, newshape) -> Tensor:
-    """``x`` with a new shape (one entry may be -1)."""
-    return _shape.reshape(to_tensor(x), newshape)
+    """``x`` with a new shape (one entry may be -1).
+
+    In a functional model's shape probe, whose unknown sizes are made up, a fully given shape that the made-up
+    values cannot fill (a program's fixed tokens-per-batch) gives zeros of that shape: TensorFlow's graph checks such
+    a reshape only when it runs, on the real batch.
+
+    >>> tuple(reshape(np.arange(6.0), (2, -1)).shape)
+    (2, 3)
+    """
+    x = to_tensor(x)
+    unfillable = _unfillable(x.shape, newshape) if _call_context.made_up_sizes else None
+    if unfillable is not None:
+        return _creation.zeros(unfillable, dtype=x.dtype)
+    return _shape.reshape(x, newshape)
+
+
+def _unfillable(shape: tuple, newshape) -> tuple | None:
+    """``newshape`` as ints when every size is given (no -1) and it holds a different number of values than
+    ``shape``; else None."""
+    try:
+        sizes = tuple(int(n) for n in (newshape if isinstance(newshape, (tuple, list)) else [newshape]))
+    except TypeError:  # a shape tensor of several sizes: the reshape itself reads it
+        return None
+    return sizes if builtins.all(n >= 0 for n in sizes) and math.prod(sizes) != math.prod(shape) else None
 
 
 def ravel(x: TensorLike) -> Tensor:

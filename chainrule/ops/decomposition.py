@@ -30,19 +30,11 @@ from chainrule.engine.function import Function, op
 from chainrule.engine.tensor import Tensor, TensorLike, as_tensor
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import _swap_last
-from chainrule.ops.matrix import Inv, _square_float
+from chainrule.ops.matrix import Inv, _namespace, _reshape, _square_float
 from chainrule.ops.no_gradient import no_gradient
 
 
 # --- helpers on arrays and Tensors alike (backward sees either) ---------------------------------------------------
-def _namespace(x):
-    return backend.array_namespace(x.data if isinstance(x, Tensor) else x)
-
-
-def _reshape(x, shape: tuple):
-    return x.reshape(shape) if isinstance(x, Tensor) else _namespace(x).reshape(x, shape)
-
-
 def _triangle_mask(n: int, m: int, lower: bool, like) -> object:
     """A (n, m) 0/1 array of ``like``'s dtype: the lower (or upper) triangle with the diagonal."""
     xp = _namespace(like)
@@ -100,7 +92,7 @@ def _r_inverse_transposed(x, r):
 class Cholesky(Function):
     # A = L Lᵀ   ->   dA = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹),  Φ = lower triangle with the diagonal halved, sym(X) = (X + Xᵀ) / 2
     def forward(self, a):
-        return _linalg(backend.xp.linalg.cholesky, "cholesky", a, why="the matrix is not positive definite")
+        return _linalg(backend.array_namespace(a).linalg.cholesky, "cholesky", a, why="the matrix is not positive definite")
 
     def backward(self, g):
         lower = self.output
@@ -246,7 +238,8 @@ class SVD(Function):
         gu, gs, gvh = _unpack(g, _svd_shapes(m, n, self.full))
         if self.full and m != n:
             extra = [part for part, size in ((gu[..., :, k:], m), (gvh[..., k:, :], n)) if size > k]
-            if any(bool((abs(part.data if isinstance(part, Tensor) else part) > 0).any()) for part in extra):
+            if any(bool(_namespace(part).any(abs(part.data if isinstance(part, Tensor) else part) > 0))
+                   for part in extra):
                 raise NotImplementedError("svd: the gradient through the extra singular vectors of "
                                           "full_matrices=True is not defined (they are not determined by the "
                                           "matrix); use full_matrices=False")
@@ -257,7 +250,8 @@ class SVD(Function):
         utgu, vtgv = _swap_last(u) @ gu, _swap_last(v) @ gv
         s_row = _reshape(s, tuple(s.shape[:-1]) + (1, k))
         s_col = _reshape(s, tuple(s.shape[:-1]) + (k, 1))
-        inner = (f * (utgu - _swap_last(utgu))) * s_row + _diag_embed(gs) + s_col * (f * (vtgv - _swap_last(vtgv)))
+        # the Tensor on the left of each product with F (an array): a strict array refuses a Tensor on its right
+        inner = ((utgu - _swap_last(utgu)) * f) * s_row + _diag_embed(gs) + s_col * ((vtgv - _swap_last(vtgv)) * f)
         out = u @ inner @ vh
         if m > k:  # the part of G_U outside U's columns
             out = out + ((gu - u @ utgu) / s_row) @ vh
@@ -295,7 +289,7 @@ class Eigh(Function):
         gw, gv = _unpack(g, [(1, n), (n, n)])
         w, gw = w[..., 0, :], gw[..., 0, :]
         vtgv = _swap_last(v) @ gv
-        inner = _diag_embed(gw) + _off_diagonal_reciprocal(w) * (0.5 * (vtgv - _swap_last(vtgv)))
+        inner = _diag_embed(gw) + (0.5 * (vtgv - _swap_last(vtgv))) * _off_diagonal_reciprocal(w)
         return v @ inner @ _swap_last(v)
 
 

@@ -33,6 +33,15 @@ def _square_float(x: TensorLike, name: str, what: str = "input") -> Tensor:
     return x
 
 
+def _namespace(x):
+    """The array namespace of an array or of a Tensor's data (backward sees either)."""
+    return backend.array_namespace(x.data if isinstance(x, Tensor) else x)
+
+
+def _reshape(x, shape: tuple):
+    return x.reshape(shape) if isinstance(x, Tensor) else _namespace(x).reshape(x, shape)
+
+
 def _linalg(fn, name: str, *arrays):
     """A ``numpy.linalg`` call whose failure on a singular matrix names the op."""
     try:
@@ -44,7 +53,7 @@ def _linalg(fn, name: str, *arrays):
 class Inv(Function):
     # Y = A⁻¹   ->   dA = -Yᵀ G Yᵀ
     def forward(self, a):
-        return _linalg(backend.xp.linalg.inv, "inv", a)
+        return _linalg(backend.array_namespace(a).linalg.inv, "inv", a)
 
     def backward(self, g):
         y = _swap_last(self.output)
@@ -54,18 +63,19 @@ class Inv(Function):
 class Det(Function):
     # y = det A   ->   dA = g y A⁻ᵀ   (A must be invertible for the gradient)
     def forward(self, a):
-        return backend.xp.asarray(backend.xp.linalg.det(a))
+        xp = backend.array_namespace(a)
+        return xp.asarray(xp.linalg.det(a))
 
     def backward(self, g):
         (a,) = self.args
         scale = g * self.output
-        return scale.reshape(tuple(scale.shape) + (1, 1)) * _swap_last(Inv.apply(a))
+        return _reshape(scale, tuple(scale.shape) + (1, 1)) * _swap_last(Inv.apply(a))
 
 
 class Solve(Function):
     # X = A⁻¹ B   ->   dB = A⁻ᵀ G,  dA = -dB Xᵀ   (summed over broadcast batch axes)
     def forward(self, a, b):
-        return _linalg(backend.xp.linalg.solve, "solve", a, b)
+        return _linalg(backend.array_namespace(a).linalg.solve, "solve", a, b)
 
     def backward(self, g):
         a, _ = self.args

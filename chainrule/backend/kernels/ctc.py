@@ -105,7 +105,7 @@ def ctc_namespace(lp, labels, label_length, logit_length, blank: int):
         return xp.concat([fill, a[:, :max(states - k, 0)]] if later else [a[:, min(k, states):], fill], axis=1)
 
     emit = xp.take_along_axis(lp, xp.broadcast_to(ext[:, None, :], (batch, steps, states)), axis=2)
-    skip = xp.concat([xp.zeros((batch, min(2, states)), dtype=xp.bool),
+    skip = xp.concat([xp.zeros((batch, min(2, states)), dtype=bool),
                       (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])], axis=1)
     state_ids = xp.arange(states, dtype=xp.int64)[None, :]
     used = state_ids < (2 * label_length + 1)[:, None]
@@ -121,10 +121,10 @@ def ctc_namespace(lp, labels, label_length, logit_length, blank: int):
     end = 2 * label_length  # the last state
     if steps:
         alpha = xp.stack(alphas, axis=1)
-        last_t = xp.clip(logit_length - 1, min=0)
+        last_t = xp.clip(logit_length - 1, 0, None)
         final = xp.take_along_axis(alpha, xp.broadcast_to(last_t[:, None, None], (batch, 1, states)), axis=1)[:, 0, :]
         at_end = xp.take_along_axis(final, end[:, None], axis=1)[:, 0]
-        before_end = xp.take_along_axis(final, xp.clip(end - 1, min=0)[:, None], axis=1)[:, 0]
+        before_end = xp.take_along_axis(final, xp.clip(end - 1, 0, None)[:, None], axis=1)[:, 0]
         log_p = xp.logaddexp(at_end, xp.where(end >= 1, before_end, minus_inf))
     else:
         alpha, log_p = xp.full((batch, 0, states), -xp.inf, dtype=lp.dtype), xp.full((batch,), -xp.inf, dtype=lp.dtype)

@@ -18,6 +18,7 @@ import math as _math
 
 import numpy as _np
 
+from chainrule.compat.tf.experimental import numpy_random as random
 from chainrule.engine.tensor import Tensor as ndarray
 from chainrule.engine.tensor import as_tensor as _as_tensor
 from chainrule.keras.ops import numpy as _keras_numpy
@@ -43,8 +44,9 @@ def experimental_enable_numpy_behavior(prefer_float32: bool = False, dtype_conve
     if dtype_conversion_mode not in ("legacy", "safe", "all", "off"):
         raise ValueError(f"dtype_conversion_mode must be one of 'legacy', 'safe', 'all', 'off'; received "
                          f"{dtype_conversion_mode!r}")
+    random._prefer["float32"] = bool(prefer_float32)  # tnp.random's floats
 
 
-__all__ = [*_keras_numpy.__all__, "asarray", "ndarray", "experimental_enable_numpy_behavior", "bool_", "complex64",
+__all__ = [*_keras_numpy.__all__, "random", "asarray", "ndarray", "experimental_enable_numpy_behavior", "bool_", "complex64",
            "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
            "uint32", "uint64", "newaxis", "pi", "e", "inf", "nan"]

@@ -5,7 +5,7 @@ standard's functions: an op that calls NumPy on its arrays, a NumPy-only method 
 keyword (``out=``, ``keepdims`` spelled otherwise) fails here, outside the extras each backend provides
 (chainrule/backend/extras.py).
 
-Covered (COVERED below, 106 cases, forward and the gradient of every input): elementwise math and transcendentals
+Covered (COVERED below, 108 cases, forward and the gradient of every input): elementwise math and transcendentals
 (erf, sign, floormod, the inverse trigonometric functions and lgamma, whose values the host computes), reductions
 (sum, mean, max, min, logsumexp, variance, std, prod), matmul and the Dense layer's linear map, the activations (gelu
 exact and tanh), the softmax cross-entropies (dense and sparse), the categorical cross-entropy (from probabilities,
@@ -14,11 +14,12 @@ mean squared error, batch normalization, layer normalization (trailing and leadi
 clip, reshape, transpose, concat, stack, expand_dims, squeeze, broadcast_to, tile, slicing, split, pad, getitem with
 integer arrays, a boolean mask or a new axis, the embedding lookup, gather, scatter_update, take_along_axis
 (broadcasting too), scatter, segment_sum, cumsum (both ways), cumprod (with zeros), scaled dot-product attention
-(causal, boolean and float masks, broadcast heads), the fused self-attention node, einsum (batched products,
-projections, '...', diagonals, three operands, letters of one operand alone), the masked Softmax layer; and short
-training runs whose losses and weights equal the NumPy backend's: a small Dense model (Dense+relu, sparse categorical
-cross-entropy from logits, SGD) and a small sequence model (Embedding, LayerNormalization, MultiHeadAttention,
-GlobalAveragePooling1D, Dense with GELU, categorical cross-entropy, Adam).
+(causal, boolean and float masks, broadcast heads), the fused self-attention node, the Attention layer (causal) and
+MultiHeadAttention across two sequences, einsum (batched products, projections, '...', diagonals, three operands,
+letters of one operand alone), the masked Softmax layer; and short training runs whose losses and weights equal the
+NumPy backend's: a small Dense model (Dense+relu, sparse categorical cross-entropy from logits, SGD) and a small
+sequence model (Embedding, LayerNormalization, MultiHeadAttention, GlobalAveragePooling1D, Dense with GELU,
+categorical cross-entropy, Adam).
 Not yet covered: NOT_YET below (convolution and max pooling, recurrent.py, which other engineers port, ...).
 """
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _normal(shape, rng):
 
 def _one_hot(shape, rng):
     return np.eye(shape[-1], dtype=np.float32)[rng.integers(0, shape[-1], shape[:-1])]
+
+
+def _seeded(make_layer):
+    """A layer made after seeding, so that its weights are the same on every backend."""
+    keras.utils.set_random_seed(1)
+    return make_layer()
 
 
 # name: (function of Tensors, [(make_input, shape, differentiable)])
@@ -205,6 +212,10 @@ COVERED = {
         lambda p: cr.keras.losses.sparse_categorical_crossentropy(cr.constant([0, 3, 1]), p),
         [(_positive, (3, 4), True)]),
     "hinge": (lambda y, z: cr.keras.losses.hinge(y, z), [(_one_hot, (3, 4), False), (_normal, (3, 4), True)]),
+    "attention_layer_causal": (lambda q, v: keras.layers.Attention(use_scale=True)([q, v], use_causal_mask=True),
+                               [(_normal, (2, 3, 4), True), (_normal, (2, 3, 4), True)]),
+    "multi_head_attention_cross": (lambda q, v: _seeded(lambda: keras.layers.MultiHeadAttention(2, 3))(q, v),
+                                   [(_normal, (2, 3, 4), True), (_normal, (2, 5, 4), True)]),
     "masked_softmax": (lambda x: keras.layers.Softmax()(x, mask=cr.constant([[1, 1, 0, 1]] * 3)),
                        [(_normal, (3, 4), True)]),
 }

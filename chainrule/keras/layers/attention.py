@@ -52,7 +52,8 @@ def _both(a, b):
 
 def causal_mask(query_steps: int, value_steps: int):
     """(1, T, S) booleans: query step i sees value steps j <= i (a constant: it depends only on the shapes)."""
-    return backend.xp.tri(query_steps, value_steps, 0, dtype=bool)[None]
+    xp = backend.xp
+    return xp.tril(xp.ones((query_steps, value_steps), dtype=xp.bool))[None, ...]  # (the standard has no tri)
 
 
 def _letters(n: int) -> str:

@@ -154,6 +154,8 @@ class AffineTransform(Resample):
     # (the table is built in forward from the transforms' values, so a replayed step with new transforms resamples
     # by the new ones)
     def forward(self, x, transforms, interpolation, fill_mode, fill_value):
+        if type(transforms) is np.ndarray and type(x) is not np.ndarray:  # drawn on the host (the augmentation
+            transforms = backend.extras_for(x).from_host(transforms)      # layers): one copy to the images' device
         table = sampling_table(transforms, x.shape, interpolation, fill_mode, x.dtype)
         return super().forward(x, table, fill_value)
 

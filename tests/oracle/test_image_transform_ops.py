@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from helpers import compare_with_torch, covers
 
+import chainrule as cr
 from chainrule.engine.gradcheck import check_gradients
 from chainrule.ops.image_transform import affine_transform
 
@@ -113,6 +114,20 @@ def test_affine_transform_identity_single_image_and_channels_first():
     got = affine_transform(batch, [rotation(90, 4, 5)] * 2, fill_mode="nearest", data_format="channels_first")
     want = affine_transform(batch.transpose(0, 2, 3, 1), [rotation(90, 4, 5)] * 2, fill_mode="nearest")
     np.testing.assert_allclose(got.numpy(), want.numpy().transpose(0, 3, 1, 2))
+
+
+def test_affine_transform_takes_host_transforms_for_device_images():
+    """The augmentation layers draw their transforms on the host: images on the current backend's device are
+    resampled by them there, with the gradient, as by the same transforms on the device."""
+    x = cr.Tensor(_x((2, 5, 6, 2), 5), requires_grad=True)
+    transforms = np.array([rotation(30, 5, 6), rotation(-50, 5, 6)])
+    results = []
+    for t in (cr.Tensor._wrap(transforms), cr.Tensor(transforms)):  # the NumPy array as it is; moved over
+        y = affine_transform(x, t, fill_mode="reflect")
+        (dx,) = cr.grad((y * y).sum(), [x])
+        results.append((y.numpy(), dx.numpy()))
+    for host, device in zip(*results):
+        np.testing.assert_array_equal(host, device)
 
 
 def test_affine_transform_errors():

@@ -309,3 +309,18 @@ def _train_sequence_model(backend_name: str) -> tuple[list[float], list[np.ndarr
 
 def test_sequence_model_trains_on_strict_as_on_numpy(strict):
     _assert_trains_as_on_numpy(_train_sequence_model, 1e-4, 1e-3, 1e-5)
+
+
+def test_softmax_and_activation_kernels_take_only_numpy_arrays():
+    """CuPy's arrays carry NumPy's dtypes, so the numba kernels' dtype test alone would let them in: any array type
+    but NumPy's (here a subclass standing for one) takes the namespace versions."""
+    from chainrule.backend.kernels import activation as activation_kernels
+    from chainrule.backend.kernels import runs_on
+    from chainrule.backend.kernels import softmax as softmax_kernels
+
+    class DeviceLike(np.ndarray):
+        pass
+
+    x = np.ones((2, 3), np.float32)
+    assert softmax_kernels._fits(x) == activation_kernels._fits(x) == runs_on(x.dtype)  # (off: CHAINRULE_KERNELS)
+    assert not softmax_kernels._fits(x.view(DeviceLike)) and not activation_kernels._fits(x.view(DeviceLike))

@@ -38,7 +38,7 @@ def _fits(*arrays) -> bool:
     if not (runs_on(first.dtype) and first.size > 0):
         return False
     for a in arrays:  # a loop, not all(<generator>): this runs a few times per layer and step
-        if a.dtype != first.dtype or not a.flags.c_contiguous:
+        if type(a) is not np.ndarray or a.dtype != first.dtype or not a.flags.c_contiguous:  # (CuPy's share dtypes)
             return False
     return True
 

@@ -22,12 +22,13 @@ from chainrule.backend.kernels import jit, runs_on
 
 
 def _fits(*arrays) -> bool:
-    """Whether the kernels take these arrays: numba on, float32/float64 alike, at least one row and one class."""
+    """Whether the kernels take these arrays: NumPy's (CuPy's share their dtypes), numba on, float32/float64 alike,
+    at least one row and one class."""
     x = arrays[-1]
     if not (runs_on(x.dtype) and x.ndim >= 1 and x.size > 0):
         return False
     for a in arrays:  # a loop, not all(<generator>): this runs every step
-        if a.dtype != x.dtype or a.shape != x.shape:
+        if type(a) is not np.ndarray or a.dtype != x.dtype or a.shape != x.shape:
             return False
     return True
 

@@ -56,9 +56,9 @@ def train(tf, keras, dist, shortcuts: bool) -> tuple[np.ndarray, np.ndarray, dic
     else:
         scaled = type(model.optimizer)._apply_update
 
-        def counting(self, work, scales, lr, keep):
+        def counting(self, work, scales, lr, keep, only_if_finite=None):
             seen["scaled_by_the_update"] += self._gradient_scale != 1.0
-            return scaled(self, work, scales, lr, keep)
+            return scaled(self, work, scales, lr, keep, only_if_finite)
         type(model.optimizer)._apply_update = counting
     losses, start = [], 0
     try:

@@ -152,6 +152,30 @@ def test_the_shortcuts_train_as_one_process_and_as_the_plain_exchange(n, single,
         np.testing.assert_allclose(ranks["fast_losses"], single["fast_losses"], rtol=1e-6)
 
 
+def test_a_step_laid_out_as_the_last_reuses_its_plan_and_any_other_layout_does_not():
+    # the one-bucket exchange reuses the last step's plan when the gradients look alike; a change of dtype or shape
+    # makes a plan of its own (never a cast or a broadcast into the old buckets), and a number to carry where the
+    # plan has no slot for it goes in an allreduce of its own
+    reducer = GradientReducer()
+    grads = [np.ones(3, np.float32), None, np.full((2, 2), 2.0, np.float32)]
+    reducer.reduce(grads, 0.5, extra=1.0)
+    plan = reducer._last_plan
+    assert plan.single and plan.carrier is not None
+    out = reducer.reduce([None if g is None else g * 2 for g in grads], 0.5, extra=3.0)
+    assert reducer._last_plan is plan and reducer.extra_sum == 3.0 and out[1] is None
+    np.testing.assert_array_equal(out[0], np.ones(3, np.float32))
+    np.testing.assert_array_equal(out[2], np.full((2, 2), 2.0, np.float32))
+    out = reducer.reduce([None if g is None else g.astype(np.float64) for g in grads], 0.5)
+    assert reducer._last_plan is not plan and out[0].dtype == np.float64 and out[2].dtype == np.float64
+    out = reducer.reduce([np.ones(1, np.float64), None, np.ones((2, 2), np.float64)], 1.0)
+    assert out[0].shape == (1,) and out[2].shape == (2, 2)  # (not broadcast into the last plan's (3,))
+    overlapped = GradientReducer(overlap=True)  # (its plans carry nothing: the number goes on its own)
+    for value in (2.0, 5.0):
+        out = overlapped.reduce(grads, 1.0, extra=value)
+        assert overlapped.extra_sum == value
+        np.testing.assert_array_equal(out[2], grads[2])
+
+
 # --- waiting -----------------------------------------------------------------------------------------------------------
 class _Request:
     """A request that completes at its ``polls``-th Test."""

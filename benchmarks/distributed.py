@@ -6,8 +6,11 @@
    every buffer warm (the same arrays every call). Two ways of calling the exchange: as ``fit`` does (the weight
    left to the optimizer's update, the step's own gradients summed where they lie when they travel alone) and as a
    ``GradientTape`` loop's ``DistributedOptimizer`` does (each gradient copied into its bucket, times the weight,
-   the caller's arrays untouched). A line ``t = alpha + beta * bytes`` fitted to the raw times gives the latency and
-   bandwidth docs/distributed.md models with.
+   the caller's arrays untouched). Beside them, mpi4py's ``Allreduce`` called on each of the four arrays in turn:
+   from 1 MiB each array is 256 KiB or more and travels alone, so fit's exchange makes those four calls too, and
+   this column says how much of the gap to the one raw call is MPI's per call rather than chainrule's. A line
+   ``t = alpha + beta * bytes`` fitted to the raw times gives the latency and bandwidth docs/distributed.md models
+   with.
 2. Images per second of the seed CNN and MLP, global batch fixed, on 1 process with 1 BLAS thread, 1 process with 2
    threads, and 2 ranks with 1 thread each (chainrule: ``fit`` under ``MultiWorkerMirroredStrategy``; PyTorch:
    DistributedDataParallel on gloo, each rank half the batch), and 1 process with 1 thread on half the batch. Two
@@ -81,19 +84,27 @@ def _timed(fns: list, repeats: int) -> list[tuple[float, float]]:
 
 def _exchange_row(comm, MPI, grads: list[np.ndarray], repeats: int) -> dict:
     """Raw Allreduce of one buffer of the gradients' bytes against the exchange of the gradients themselves, as fit
-    calls it, as a tape loop calls it, and with float16 compression. (The sums grow call by call, to inf in the
+    calls it, as a tape loop calls it, and with float16 compression, and raw Allreduce called on each of the
+    gradients (what the exchange's buckets do when every gradient travels alone). (The sums grow call by call, to inf in the
     end: the time of a float addition does not depend on its value, but for subnormal numbers, which never arise.)"""
     from chainrule.distributed.fusion import GradientReducer
 
     buffer = np.ones(sum(g.size for g in grads), np.float32)
     owned = [g.copy() for g in grads]  # (fit's gradients: summed where they lie)
+    separate = [g.copy() for g in grads]  # (mpi4py's Allreduce called on each array: the same arrays, unfused)
     fit, tape, half = GradientReducer(), GradientReducer(), GradientReducer("fp16")
-    raw, in_fit, in_tape, fp16 = _timed([lambda: comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM),
-                                         lambda: fit.reduce(owned, 0.5, scale_later=True, consume=True),
-                                         lambda: tape.reduce(grads, 0.5), lambda: half.reduce(grads, 0.5)],
-                                        repeats)
+
+    def raw_each() -> None:
+        for array in separate:
+            comm.Allreduce(MPI.IN_PLACE, array, op=MPI.SUM)
+
+    raw, in_fit, in_tape, fp16, each = _timed([lambda: comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM),
+                                               lambda: fit.reduce(owned, 0.5, scale_later=True, consume=True),
+                                               lambda: tape.reduce(grads, 0.5), lambda: half.reduce(grads, 0.5),
+                                               raw_each], repeats)
     return {"bytes": buffer.nbytes, "arrays": len(grads), "raw_s": raw[0], "fit_s": in_fit[0],
-            "exchange_s": in_tape[0], "fp16_s": fp16[0], "raw_fastest_s": raw[1], "fit_fastest_s": in_fit[1],
+            "exchange_s": in_tape[0], "fp16_s": fp16[0], "raw_each_s": each[0], "raw_each_fastest_s": each[1],
+            "raw_fastest_s": raw[1], "fit_fastest_s": in_fit[1],
             "exchange_fastest_s": in_tape[1], "packed_bytes": sum(g.nbytes for g in grads if g.nbytes <
                                                                   fit.solo_bytes)}
 
@@ -472,13 +483,15 @@ def main(argv: list[str] | None = None) -> int:
     print("Gradient exchange on 2 ranks against raw MPI Allreduce of the same bytes (median times; as fit calls it, "
           "and as a tape loop's DistributedOptimizer does)")
     print(f"{'bytes':>10} {'raw Allreduce':>14} {'fit':>10} {'ratio':>6} {'tape loop':>10} {'ratio':>6} {'fp16':>10}"
-          f"   fastest: raw, fit (ratio)")
+          f" {'raw, each':>10} {'ratio':>6}   fastest: raw, fit (ratio), fit / raw each")
     for row in exchange["rows"]:
         print(f"{row['bytes']:>10} {row['raw_s'] * 1e6:>12.1f}us {row['fit_s'] * 1e6:>8.1f}us "
               f"{row['fit_s'] / row['raw_s']:>6.2f} {row['exchange_s'] * 1e6:>8.1f}us "
-              f"{row['exchange_s'] / row['raw_s']:>6.2f} {row['fp16_s'] * 1e6:>8.1f}us   "
+              f"{row['exchange_s'] / row['raw_s']:>6.2f} {row['fp16_s'] * 1e6:>8.1f}us "
+              f"{row['raw_each_s'] * 1e6:>8.1f}us {row['fit_s'] / row['raw_each_s']:>6.2f}   "
               f"{row['raw_fastest_s'] * 1e6:.1f}us, {row['fit_fastest_s'] * 1e6:.1f}us "
-              f"({row['fit_fastest_s'] / row['raw_fastest_s']:.2f})")
+              f"({row['fit_fastest_s'] / row['raw_fastest_s']:.2f}), "
+              f"{row['fit_fastest_s'] / row['raw_each_fastest_s']:.2f}")
     for network, row in exchange["models"].items():
         print(f"seed {network}'s {row['arrays']} gradients, {row['bytes']} bytes: raw {row['raw_s'] * 1e6:.1f}us, "
               f"fit {row['fit_s'] * 1e6:.1f}us (ratio {row['fit_s'] / row['raw_s']:.2f}, fastest "

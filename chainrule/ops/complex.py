@@ -55,10 +55,24 @@ def is_complex(x) -> bool:
 
 def _assemble(re, im):
     """re + i·im as an array of the matching complex dtype (no float64 detour, as ``re + 1j * im`` would take)."""
-    out = backend.array_namespace(re, im).empty(np.broadcast_shapes(re.shape, im.shape),
-                                                 dtype=complex_dtype_of(np.result_type(re.dtype, im.dtype)))
-    out.real, out.imag = re, im
-    return out
+    if type(re) is np.ndarray and type(im) is np.ndarray:
+        out = np.empty(np.broadcast_shapes(re.shape, im.shape), dtype=complex_dtype_of(np.result_type(re.dtype,
+                                                                                                     im.dtype)))
+        out.real, out.imag = re, im
+        return out
+    # the standard writes no part of an array: im's complex cast times i (exact for a finite im; an infinite or NaN
+    # im makes the real part NaN, as im · 0 is NaN)
+    xp = backend.array_namespace(re, im)
+    dtype = complex_dtype_of(np.result_type(backend.numpy_dtype(re.dtype), backend.numpy_dtype(im.dtype)))
+    return xp.astype(re, dtype) + xp.astype(im, dtype) * 1j
+
+
+def _part(z, imaginary: bool):
+    """A new array of Re z (or Im z): NumPy copies its view, the standard's real/imag make a new array."""
+    if type(z) is np.ndarray:
+        return (z.imag if imaginary else z.real).copy()
+    xp = backend.array_namespace(z)
+    return xp.imag(z) if imaginary else xp.real(z)
 
 
 class Complex(Function):
@@ -78,7 +92,7 @@ class Real(Function):
     complex_grad = True
 
     def forward(self, z):
-        return z.real.copy()
+        return _part(z, imaginary=False)
 
     def backward(self, g):
         return Complex.apply(g, backend.array_namespace(_data(g)).zeros_like(_data(g)))
@@ -89,7 +103,7 @@ class Imag(Function):
     complex_grad = True
 
     def forward(self, z):
-        return z.imag.copy()
+        return _part(z, imaginary=True)
 
     def backward(self, g):
         return Complex.apply(backend.array_namespace(_data(g)).zeros_like(_data(g)), g)
@@ -111,7 +125,10 @@ class Angle(Function):
     complex_grad = True
 
     def forward(self, z):
-        return backend.array_namespace(z).angle(z).astype(real_dtype_of(z.dtype))
+        if type(z) is np.ndarray:
+            return np.angle(z).astype(real_dtype_of(z.dtype))
+        xp = backend.array_namespace(z)  # the standard has no angle: NumPy's definition
+        return xp.atan2(xp.imag(z), xp.real(z))
 
     def backward(self, g):
         from chainrule.ops.math import Where  # (ops/math.py builds on this module)
@@ -214,5 +231,8 @@ def angle(x: TensorLike) -> Tensor:
     x = as_tensor(x)
     if is_complex(x):
         return Angle.apply(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    if type(x.data) is np.ndarray:
+        return Tensor._wrap(np.where(x.data < 0, np.pi, 0).astype(dtype))
     xp = backend.array_namespace(x.data)
-    return Tensor._wrap(xp.where(x.data < 0, np.pi, 0).astype(x.dtype if x.dtype.kind == "f" else np.float32))
+    return Tensor._wrap(xp.where(x.data < 0, xp.asarray(np.pi, dtype=dtype), xp.asarray(0, dtype=dtype)))

@@ -50,9 +50,9 @@ class FFT(Function):
 
     def forward(self, z, rank, inverse):
         self.rank, self.inverse = rank, inverse
-        fft = backend.array_namespace(z).fft
-        transform = fft.ifftn if inverse else fft.fftn
-        return transform(z, axes=_axes(rank)).astype(complex_dtype_of(z.dtype), copy=False)
+        xp = backend.array_namespace(z)
+        transform = xp.fft.ifftn if inverse else xp.fft.fftn
+        return xp.astype(transform(z, axes=_axes(rank)), complex_dtype_of(z.dtype), copy=False)
 
     def backward(self, g):
         n = math.prod(self.arrays[0].shape[-self.rank:])
@@ -66,8 +66,9 @@ class RFFT(Function):
 
     def forward(self, x, fft_length):
         self.fft_length = fft_length
-        spectrum = backend.array_namespace(x).fft.rfftn(x, s=fft_length, axes=_axes(len(fft_length)))
-        return spectrum.astype(complex_dtype_of(x.dtype), copy=False)
+        xp = backend.array_namespace(x)
+        spectrum = xp.fft.rfftn(x, s=fft_length, axes=_axes(len(fft_length)))
+        return xp.astype(spectrum, complex_dtype_of(x.dtype), copy=False)
 
     def backward(self, g):
         return RFFTAdjoint.apply(g, fft_length=self.fft_length, shape=tuple(self.arrays[0].shape))
@@ -81,8 +82,9 @@ class RFFTAdjoint(Function):
         self.fft_length = fft_length
         rank = len(fft_length)
         full = _fit(g, fft_length)  # the last axis's missing bins are zeros
-        x = backend.array_namespace(g).fft.ifftn(full, axes=_axes(rank)).real * math.prod(fft_length)
-        return _fit(x.astype(real_dtype_of(g.dtype), copy=False), shape[len(shape) - rank:])
+        xp = backend.array_namespace(g)
+        x = xp.real(xp.fft.ifftn(full, axes=_axes(rank))) * math.prod(fft_length)
+        return _fit(xp.astype(x, real_dtype_of(g.dtype), copy=False), shape[len(shape) - rank:])
 
     def backward(self, h):
         return RFFT.apply(h, fft_length=self.fft_length)
@@ -105,8 +107,9 @@ class IRFFT(Function):
 
     def forward(self, z, fft_length):
         self.fft_length = fft_length
-        signal = backend.array_namespace(z).fft.irfftn(z, s=fft_length, axes=_axes(len(fft_length)))
-        return signal.astype(real_dtype_of(z.dtype), copy=False)
+        xp = backend.array_namespace(z)
+        signal = xp.fft.irfftn(z, s=fft_length, axes=_axes(len(fft_length)))
+        return xp.astype(signal, real_dtype_of(z.dtype), copy=False)
 
     def backward(self, g):
         return IRFFTAdjoint.apply(g, fft_length=self.fft_length, shape=tuple(self.arrays[0].shape))
@@ -120,7 +123,7 @@ class IRFFTAdjoint(Function):
         self.fft_length = fft_length
         rank = len(fft_length)
         xp = backend.array_namespace(h)
-        spectrum = xp.fft.rfftn(h, s=fft_length, axes=_axes(rank)).astype(complex_dtype_of(h.dtype), copy=False)
+        spectrum = xp.astype(xp.fft.rfftn(h, s=fft_length, axes=_axes(rank)), complex_dtype_of(h.dtype), copy=False)
         weights = _half_spectrum_weights(fft_length, real_dtype_of(spectrum.dtype), xp) / math.prod(fft_length)
         return _fit(spectrum * weights, shape[len(shape) - rank:])
 

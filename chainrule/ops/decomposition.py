@@ -92,7 +92,8 @@ def _r_inverse_transposed(x, r):
 class Cholesky(Function):
     # A = L Lᵀ   ->   dA = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹),  Φ = lower triangle with the diagonal halved, sym(X) = (X + Xᵀ) / 2
     def forward(self, a):
-        return _linalg(backend.array_namespace(a).linalg.cholesky, "cholesky", a, why="the matrix is not positive definite")
+        return _linalg(backend.array_namespace(a).linalg.cholesky, "cholesky", a,
+                       why="the matrix is not positive definite")
 
     def backward(self, g):
         lower = self.output

@@ -9,7 +9,8 @@ from chainrule import backend
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.losses import EPSILON
 from chainrule.keras.metrics.metric import Metric
-from chainrule.keras.metrics.metrics_utils import as_array, broadcast_weight, divide_no_nan, same_rank
+from chainrule.keras.metrics.metrics_utils import (as_array, broadcast_weight, divide_no_nan, on_host, same_rank,
+                                                  to_state_device)
 from chainrule.keras.metrics.reduction import STATE_DTYPE
 
 
@@ -31,25 +32,38 @@ class _ThresholdCounts(Metric):
             setattr(self, count, self.add_variable(self.thresholds.shape, "zeros", dtype=STATE_DTYPE, name=count))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true, y_pred = same_rank(as_array(y_true), as_array(y_pred).astype(np.float64))
+        y_true, y_pred = to_state_device(y_true, y_pred)
+        xp = backend.array_namespace(y_true, y_pred)
+        y_true, y_pred = same_rank(y_true, xp.astype(y_pred, np.float64))
         if y_true.shape != y_pred.shape:
             raise ValueError(f"{self.name}: y_true of shape {y_true.shape} does not match y_pred of shape "
                              f"{y_pred.shape}")
         weight = broadcast_weight(sample_weight, y_pred.shape)
         if self.top_k is not None:  # everything outside each row's top k counts as predicted negative
-            kth = -np.sort(-y_pred, axis=-1)[..., self.top_k - 1:self.top_k] if y_pred.shape[-1] > self.top_k \
-                else np.full(y_pred.shape[:-1] + (1,), -np.inf)
-            y_pred = np.where(y_pred >= kth, y_pred, -np.inf)
+            kth = -xp.sort(-y_pred, axis=-1)[..., self.top_k - 1:self.top_k] if y_pred.shape[-1] > self.top_k \
+                else xp.full(y_pred.shape[:-1] + (1,), -np.inf, dtype=np.float64)
+            y_pred = xp.where(y_pred >= kth, y_pred, -np.inf)
         if self.class_id is not None:
             y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
             weight = None if weight is None else weight[..., self.class_id]
-        positive = y_true.reshape(-1).astype(bool)
-        w = np.ones(positive.shape) if weight is None else weight.reshape(-1)
-        predicted = y_pred.reshape(1, -1) > self.thresholds[:, None]  # (thresholds, entries)
+        positive = xp.astype(xp.reshape(y_true, (-1,)), bool)
+        w = xp.ones(positive.shape, dtype=np.float64) if weight is None else xp.reshape(weight, (-1,))
+        predicted = xp.reshape(y_pred, (1, -1)) > self._thresholds_on(xp)[:, None]  # (thresholds, entries)
         for count in self.COUNTS:
             which = predicted if count in ("true_positives", "false_positives") else ~predicted
             actual = positive if count in ("true_positives", "false_negatives") else ~positive
-            getattr(self, count).data += which @ (w * actual)
+            if xp is np:
+                getattr(self, count).data += which @ (w * actual)
+            else:  # the standard multiplies no booleans
+                getattr(self, count).data += xp.astype(which, np.float64) @ (w * xp.astype(actual, np.float64))
+
+    def _thresholds_on(self, xp):
+        """The thresholds as an array of ``xp`` (copied to a device once, not at every step)."""
+        if xp is np:
+            return self.thresholds
+        if getattr(self, "_device_thresholds", (None,))[0] is not xp:
+            self._device_thresholds = (xp, backend.to_device(self.thresholds))
+        return self._device_thresholds[1]
 
     def _finish(self, value: np.ndarray) -> Tensor:
         return self._value(value[0] if self._single else value)
@@ -65,8 +79,8 @@ class Precision(_ThresholdCounts):
     COUNTS = ("true_positives", "false_positives")
 
     def result(self) -> Tensor:
-        tp = self.true_positives.data
-        return self._finish(divide_no_nan(tp, tp + self.false_positives.data))
+        tp, fp = on_host(self.true_positives, self.false_positives)
+        return self._finish(divide_no_nan(tp, tp + fp))
 
 
 class Recall(_ThresholdCounts):
@@ -75,8 +89,8 @@ class Recall(_ThresholdCounts):
     COUNTS = ("true_positives", "false_negatives")
 
     def result(self) -> Tensor:
-        tp = self.true_positives.data
-        return self._finish(divide_no_nan(tp, tp + self.false_negatives.data))
+        tp, fn = on_host(self.true_positives, self.false_negatives)
+        return self._finish(divide_no_nan(tp, tp + fn))
 
 
 class _ConditionCount(_ThresholdCounts):
@@ -86,7 +100,7 @@ class _ConditionCount(_ThresholdCounts):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
     def result(self) -> Tensor:
-        return self._finish(getattr(self, self.COUNTS[0]).data.copy())
+        return self._finish(on_host(getattr(self, self.COUNTS[0]))[0].copy())
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, "thresholds": self.init_thresholds}
@@ -137,7 +151,7 @@ class _RateAtRate(_ThresholdCounts):
         super().__init__(thresholds=thresholds, class_id=class_id, name=name, dtype=dtype)
 
     def _rate(self, which: str) -> np.ndarray:
-        tp, fp, tn, fn = (getattr(self, count).data for count in self.COUNTS)
+        tp, fp, tn, fn = on_host(*(getattr(self, count) for count in self.COUNTS))
         return {"sensitivity": divide_no_nan(tp, tp + fn), "recall": divide_no_nan(tp, tp + fn),
                 "specificity": divide_no_nan(tn, tn + fp), "precision": divide_no_nan(tp, tp + fp)}[which]
 
@@ -220,30 +234,31 @@ class FBetaScore(Metric):
         return [getattr(self, count).data if self._built else 0.0 for count in self.COUNTS]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true, y_pred = as_array(y_true).astype(np.float64), as_array(y_pred).astype(np.float64)
+        y_true, y_pred, *weight = to_state_device(y_true, y_pred, *(() if sample_weight is None else (sample_weight,)))
+        xp = backend.array_namespace(y_true, y_pred)
+        y_true, y_pred = xp.astype(y_true, np.float64), xp.astype(y_pred, np.float64)
         if y_true.ndim != 2 or y_true.shape != y_pred.shape:
             raise ValueError(f"{self.name} expects 2-D one-hot (or multi-label) y_true and y_pred of the same shape "
                              f"(batch_size, classes), got y_true.shape={y_true.shape} and "
                              f"y_pred.shape={y_pred.shape} (one-hot encode integer labels with "
                              f"keras.utils.to_categorical)")
         if self.threshold is None:
-            predicted = (y_pred >= y_pred.max(axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+            predicted = (y_pred >= xp.max(y_pred, axis=-1, keepdims=True)) & (xp.abs(y_pred) > 1e-9)
         else:
             predicted = y_pred > self.threshold
-        predicted = predicted.astype(np.float64)
+        predicted = xp.astype(predicted, np.float64)
         axis = None if self.average == "micro" else 0
-        weight = 1.0 if sample_weight is None else as_array(sample_weight).astype(np.float64).reshape(-1, 1)
+        weight = 1.0 if sample_weight is None else xp.reshape(xp.astype(weight[0], np.float64), (-1, 1))
         if not self._built:
             self._build(y_true.shape[1])
         tp, fp, fn, weights = self._counts()
-        tp += (predicted * y_true * weight).sum(axis=axis)
-        fp += (predicted * (1 - y_true) * weight).sum(axis=axis)
-        fn += ((1 - predicted) * y_true * weight).sum(axis=axis)
-        weights += (y_true * weight).sum(axis=axis)
+        tp += xp.sum(predicted * y_true * weight, axis=axis)
+        fp += xp.sum(predicted * (1 - y_true) * weight, axis=axis)
+        fn += xp.sum((1 - predicted) * y_true * weight, axis=axis)
+        weights += xp.sum(y_true * weight, axis=axis)
 
     def result(self) -> Tensor:
-        tp, fp, fn, weights = self._counts()
-        tp = np.asarray(tp)
+        tp, fp, fn, weights = on_host(*self._counts())
         precision = tp / (tp + fp + EPSILON)
         recall = tp / (tp + fn + EPSILON)
         b2 = self.beta ** 2
@@ -279,7 +294,10 @@ class AUC(Metric):
 
     Labels may be soft (in [0, 1]): a label counts ``y`` as positive and ``1 - y`` as negative. Without
     ``multi_label`` every entry is one binary decision; with it, each column gets its own curve and the areas are
-    averaged (weighted by ``label_weights``)."""
+    averaged (weighted by ``label_weights``).
+
+    On a device, ``update_state`` reads the batch onto the host (a search and a histogram the array API lacks), one
+    copy per step, and adds the counts to the state on the device."""
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
                  name: str | None = None, dtype=None, thresholds=None, multi_label: bool = False,
@@ -322,7 +340,7 @@ class AUC(Metric):
         """tp, fp, tn, fn as arrays (zeros of one threshold column before a multi-label AUC has seen data)."""
         if not self._built:
             return [np.zeros((self.num_thresholds, 1)) for _ in self.COUNTS]
-        return [getattr(self, count).data for count in self.COUNTS]
+        return on_host(*(getattr(self, count) for count in self.COUNTS))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = same_rank(as_array(y_true).astype(np.float64), as_array(y_pred).astype(np.float64))
@@ -331,7 +349,7 @@ class AUC(Metric):
         if self.from_logits:
             y_pred = 0.5 * (1.0 + np.tanh(0.5 * y_pred))  # sigmoid, without overflow
         weight = broadcast_weight(sample_weight, y_pred.shape)
-        w = np.ones(y_pred.shape) if weight is None else weight
+        w = np.ones(y_pred.shape) if weight is None else on_host(weight)[0]
         labels = y_pred.shape[-1] if self.multi_label and y_pred.ndim else 1
         if not self._built:
             self._build((self.num_thresholds, labels))
@@ -348,8 +366,8 @@ class AUC(Metric):
         (tp, pos), (fp, neg) = counts
         if not self.multi_label:
             tp, fp, pos, neg = tp[:, 0], fp[:, 0], pos[0], neg[0]
-        for variable, delta in zip(self._counts(), (tp, fp, neg - fp, pos - tp)):
-            variable += delta
+        for count, delta in zip(self.COUNTS, (tp, fp, neg - fp, pos - tp)):
+            getattr(self, count).data += backend.to_device(delta)
 
     def _interpolate_pr_auc(self) -> np.ndarray:
         tp, fp, _, fn = self._counts()

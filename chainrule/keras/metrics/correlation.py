@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.keras.metrics.reduction import mean_metric_class
 from chainrule.keras.metrics.regression import _regression
 
@@ -19,24 +20,26 @@ EPSILON = 1e-7  # Keras's backend.epsilon()
 def pearson_correlation(y_true, y_pred, axis=-1) -> np.ndarray:
     """The Pearson coefficient of each sample: the mean product of the standardized labels and predictions."""
     y_true, y_pred = _regression(y_true, y_pred)
-    t = y_true - y_true.mean(axis=axis, keepdims=True)
-    p = y_pred - y_pred.mean(axis=axis, keepdims=True)
-    t = t / t.std(axis=axis, keepdims=True)
-    p = p / p.std(axis=axis, keepdims=True)
-    return (t * p).mean(axis=axis)
+    xp = backend.array_namespace(y_true, y_pred)
+    t = y_true - xp.mean(y_true, axis=axis, keepdims=True)
+    p = y_pred - xp.mean(y_pred, axis=axis, keepdims=True)
+    t = t / xp.std(t, axis=axis, keepdims=True)
+    p = p / xp.std(p, axis=axis, keepdims=True)
+    return xp.mean(t * p, axis=axis)
 
 
 def concordance_correlation(y_true, y_pred, axis=-1) -> np.ndarray:
     """Lin's concordance coefficient of each sample, as Keras computes it: ``mean(2 (t - mean p)(p - mean p) /
     (var t + var p + (mean t - mean p)²))`` (Keras centres both factors on the predictions' mean)."""
     y_true, y_pred = _regression(y_true, y_pred)
-    t_mean = y_true.mean(axis=axis, keepdims=True)
-    p_mean = y_pred.mean(axis=axis, keepdims=True)
-    t_var = (y_true - t_mean).var(axis=axis, keepdims=True)
-    p_var = (y_pred - p_mean).var(axis=axis, keepdims=True)
+    xp = backend.array_namespace(y_true, y_pred)
+    t_mean = xp.mean(y_true, axis=axis, keepdims=True)
+    p_mean = xp.mean(y_pred, axis=axis, keepdims=True)
+    t_var = xp.var(y_true - t_mean, axis=axis, keepdims=True)
+    p_var = xp.var(y_pred - p_mean, axis=axis, keepdims=True)
     covariance = (y_true - p_mean) * (y_pred - p_mean)
-    norm = t_var + p_var + np.square(t_mean - p_mean)
-    return (2 * covariance / (norm + EPSILON)).mean(axis=axis)
+    norm = t_var + p_var + xp.square(t_mean - p_mean)
+    return xp.mean(2 * covariance / (norm + EPSILON), axis=axis)
 
 
 PearsonCorrelation = mean_metric_class(

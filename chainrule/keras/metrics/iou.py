@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.tensor import Tensor
 from chainrule.keras.losses import EPSILON
 from chainrule.keras.metrics.confusion import confusion_matrix
 from chainrule.keras.metrics.metric import Metric
-from chainrule.keras.metrics.metrics_utils import as_array
+from chainrule.keras.metrics.metrics_utils import on_host, to_state_device
 from chainrule.keras.metrics.reduction import STATE_DTYPE
 
 
@@ -35,26 +36,36 @@ class _IoUBase(Metric):
                                           name="total_confusion_matrix")
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true, y_pred = as_array(y_true), as_array(y_pred)
+        y_true, y_pred, *weight = to_state_device(y_true, y_pred, *(() if sample_weight is None else (sample_weight,)))
+        xp = backend.array_namespace(y_true, y_pred)
         if not self.sparse_y_true:
-            y_true = np.argmax(y_true, axis=self.axis)
+            y_true = xp.argmax(y_true, axis=self.axis)
         if not self.sparse_y_pred:
-            y_pred = np.argmax(y_pred, axis=self.axis)
-        y_true, y_pred = y_true.reshape(-1).astype(np.int64), y_pred.reshape(-1).astype(np.int64)
+            y_pred = xp.argmax(y_pred, axis=self.axis)
+        y_true, y_pred = (xp.astype(xp.reshape(y, (-1,)), np.int64) for y in (y_true, y_pred))
         if y_true.shape != y_pred.shape:
-            raise ValueError(f"{self.name}: y_true has {y_true.size} entries, y_pred {y_pred.size}; they must match")
-        weight = np.ones(y_true.shape) if sample_weight is None else \
-            np.broadcast_to(as_array(sample_weight).astype(np.float64).reshape(-1), y_true.shape)
+            raise ValueError(f"{self.name}: y_true has {y_true.shape[0]} entries, y_pred {y_pred.shape[0]}; they "
+                             f"must match")
+        weight = xp.ones(y_true.shape, dtype=np.float64) if sample_weight is None else \
+            xp.broadcast_to(xp.reshape(xp.astype(weight[0], np.float64), (-1,)), y_true.shape)
         counted = (y_true >= 0) & (y_true < self.num_classes) & (y_pred >= 0) & (y_pred < self.num_classes)
         if self.ignore_class is not None:
             counted &= y_true != self.ignore_class
-        self.total_cm.data += confusion_matrix(np.where(counted, y_true, 0), np.where(counted, y_pred, 0),
-                                               self.num_classes, np.where(counted, weight, 0.0),
-                                               dtype=np.float64).numpy()
+        if xp is np:
+            self.total_cm.data += confusion_matrix(np.where(counted, y_true, 0), np.where(counted, y_pred, 0),
+                                                   self.num_classes, np.where(counted, weight, 0.0),
+                                                   dtype=np.float64).numpy()
+            return
+        # on a device: the matrix as a product of the one-hot true classes (weighted) and predicted classes, no
+        # histogram (the array API has no bincount) and no copy to the host
+        classes = xp.arange(self.num_classes, dtype=np.int64)
+        true_hot = xp.astype(y_true[:, None] == classes, np.float64) * xp.where(counted, weight, 0.0)[:, None]
+        self.total_cm.data += xp.matmul(xp.matrix_transpose(true_hot), xp.astype(y_pred[:, None] == classes,
+                                                                                 np.float64))
 
     def _iou(self, target_class_ids) -> Tensor:
         """The mean IoU of ``target_class_ids`` over those whose union is not empty."""
-        cm = self.total_cm.data
+        cm = on_host(self.total_cm)[0]  # a few divisions and a mask: read once per result
         true_positives = np.diag(cm)
         union = cm.sum(axis=0) + cm.sum(axis=1) - true_positives
         ids = np.asarray(target_class_ids, dtype=np.int64)
@@ -103,8 +114,10 @@ class BinaryIoU(IoU):
         self.threshold = threshold
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        predicted = (as_array(y_pred).astype(np.float32) >= self.threshold).astype(np.int64)
-        super().update_state(as_array(y_true), predicted, sample_weight)
+        y_true, y_pred = to_state_device(y_true, y_pred)
+        xp = backend.array_namespace(y_true, y_pred)
+        super().update_state(y_true, xp.astype(xp.astype(y_pred, np.float32) >= self.threshold, np.int64),
+                             sample_weight)
 
     def get_config(self) -> dict:
         return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,

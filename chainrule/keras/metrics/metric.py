@@ -152,7 +152,9 @@ class Metric(_config.Configurable):
         raise NotImplementedError(f"{type(self).__name__} must define result")
 
     def _value(self, x) -> Tensor:
-        """A result as a Tensor of the metric's dtype."""
+        """A result as a Tensor of the metric's dtype (a device's array stays on its device)."""
+        if backend.is_array(x) and type(x) is not np.ndarray:
+            return Tensor._wrap(backend.array_namespace(x).astype(x, self._dtype))
         return Tensor._wrap(backend.xp.asarray(np.asarray(x, dtype=self._dtype)))
 
     def __call__(self, *args, **kwargs) -> Tensor:

@@ -29,6 +29,27 @@ def as_values(*xs: TensorLike) -> list:
     return [backend.to_device(v) for v in values]
 
 
+def to_state_device(*xs: TensorLike) -> list:
+    """The values as arrays on the current backend, where a metric's state variables live: a NumPy array (a list
+    given to ``update_state``) is copied over once when the backend is a device's; nothing moves on NumPy.
+
+    >>> [type(a).__name__ for a in to_state_device([1, 2], np.ones(2))]
+    ['ndarray', 'ndarray']
+    """
+    return [backend.to_device(v) for v in as_values(*xs)]
+
+
+def on_host(*states) -> list[np.ndarray]:
+    """Metric state (Variables, arrays or numbers) as NumPy arrays, for a result's few host-side steps (searches,
+    branches, divisions by zero): one copy per result off NumPy, none on it.
+
+    >>> on_host(np.ones(2), 0.0)
+    [array([1., 1.]), array(0.)]
+    """
+    return [backend.to_host(s.data if isinstance(s, Tensor) else s) if backend.is_array(getattr(s, "data", s))
+            else np.asarray(s) for s in states]
+
+
 def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     true_shape, pred_shape = same_rank_shapes(y_true.shape, y_pred.shape)
     xp = backend.array_namespace(y_true, y_pred)
@@ -49,12 +70,14 @@ def broadcast_weight(sample_weight, shape: tuple) -> np.ndarray | None:
     """``sample_weight`` (per sample, or shaped like the predictions) broadcast to ``shape``."""
     if sample_weight is None:
         return None
-    weight = as_array(sample_weight).astype(np.float64)
+    weight = to_state_device(sample_weight)[0]
+    xp = backend.array_namespace(weight)
+    weight, given = xp.astype(weight, np.float64), weight.shape
     shape_w, _ = same_rank_shapes(weight.shape, shape)
-    weight = weight.reshape(shape_w)
-    weight = weight.reshape(weight.shape + (1,) * (len(shape) - weight.ndim))
+    weight = xp.reshape(weight, shape_w)
+    weight = xp.reshape(weight, weight.shape + (1,) * (len(shape) - weight.ndim))
     try:
-        return np.broadcast_to(weight, shape)
+        return xp.broadcast_to(weight, shape)
     except ValueError:
-        raise ValueError(f"sample_weight of shape {np.shape(sample_weight)} does not match predictions of shape "
+        raise ValueError(f"sample_weight of shape {tuple(given)} does not match predictions of shape "
                          f"{shape}") from None

@@ -144,7 +144,7 @@ def loss_metric_class(module: str, name: str, loss_fn, default_name: str, **opti
     computed without a graph."""
     def fn(y_true, y_pred, **kwargs):
         with no_grad():
-            return loss_fn(y_true, y_pred, **kwargs).numpy()
+            return loss_fn(y_true, y_pred, **kwargs).data  # on its device: the mean accumulates there
     fn.__name__, fn.__module__ = loss_fn.__name__, module
     return mean_metric_class(name, fn, default_name, f"The mean of ``losses.{loss_fn.__name__}`` over all batches.",
                              **options)

@@ -13,28 +13,33 @@ import warnings
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.engine.autograd import no_grad
 from chainrule.engine.tensor import Tensor
 from chainrule.keras import losses
 from chainrule.keras.metrics.metric import Metric
-from chainrule.keras.metrics.metrics_utils import as_array, same_rank
+from chainrule.keras.metrics.metrics_utils import as_values, same_rank, to_state_device
 from chainrule.keras.metrics.reduction import STATE_DTYPE, loss_metric_class, mean_metric_class
 
 
 def _regression(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    y_pred = as_array(y_pred)
-    y_true = as_array(y_true)
-    return same_rank(y_true.astype(y_pred.dtype if y_pred.dtype.kind == "f" else np.float64, copy=False), y_pred)
+    """Labels and predictions where they live, of the predictions' float dtype (float64 for integer predictions)."""
+    y_true, y_pred = as_values(y_true, y_pred)
+    xp = backend.array_namespace(y_true, y_pred)
+    dtype = y_pred.dtype if backend.dtype_kind(y_pred.dtype) == "f" else np.float64
+    return same_rank(xp.astype(y_true, dtype, copy=False), xp.astype(y_pred, dtype, copy=False))
 
 
 def mean_squared_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _regression(y_true, y_pred)
-    return np.square(y_pred - y_true).mean(axis=-1)
+    xp = backend.array_namespace(y_pred)
+    return xp.mean(xp.square(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _regression(y_true, y_pred)
-    return np.abs(y_pred - y_true).mean(axis=-1)
+    xp = backend.array_namespace(y_pred)
+    return xp.mean(xp.abs(y_pred - y_true), axis=-1)
 
 
 MeanSquaredError = mean_metric_class("MeanSquaredError", mean_squared_error, "mean_squared_error",
@@ -66,7 +71,7 @@ def cosine_similarity(y_true, y_pred, axis: int = -1) -> np.ndarray:
     """``sum(normalize(y_true) * normalize(y_pred), axis)``: 1 when the vectors point the same way (the loss of
     that name is its negative)."""
     with no_grad():
-        return -losses.cosine_similarity(y_true, y_pred, axis=axis).numpy()
+        return -losses.cosine_similarity(y_true, y_pred, axis=axis).data
 
 
 CosineSimilarity = mean_metric_class("CosineSimilarity", cosine_similarity, "cosine_similarity",
@@ -101,30 +106,36 @@ class R2Score(Metric):
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true, y_pred = same_rank(as_array(y_true).astype(np.float64), as_array(y_pred).astype(np.float64))
+        y_true, y_pred, *weight = to_state_device(y_true, y_pred, *(() if sample_weight is None else (sample_weight,)))
+        xp = backend.array_namespace(y_true, y_pred)
+        y_true, y_pred = same_rank(xp.astype(y_true, np.float64), xp.astype(y_pred, np.float64))
         if y_pred.ndim != 2 or y_true.ndim != 2:
             raise ValueError(f"R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
                              f"shapes: y_pred.shape={y_pred.shape} and y_true.shape={y_true.shape}.")
         if not self._built:
             self._build(y_pred.shape[-1])
-        weight = np.ones(()) if sample_weight is None else as_array(sample_weight).astype(np.float64)
+        weight = xp.ones((), dtype=np.float64) if sample_weight is None else xp.astype(weight[0], np.float64)
         if weight.ndim == 1:
             weight = weight[:, None]  # one weight per sample
-        weight = np.broadcast_to(weight, y_true.shape)
+        weight = xp.broadcast_to(weight, y_true.shape)
         weighted = y_true * weight
-        self.sum.data += weighted.sum(axis=0)
-        self.squared_sum.data += (y_true * weighted).sum(axis=0)
-        self.total_mse.data += ((y_true - y_pred) ** 2 * weight).sum(axis=0)
-        self.count.data += weight.sum(axis=0)
-        self.num_samples.data += np.any(weight != 0, axis=-1).sum()  # a sample counts once, whatever its columns
+        self.sum.data += xp.sum(weighted, axis=0)
+        self.squared_sum.data += xp.sum(y_true * weighted, axis=0)
+        self.total_mse.data += xp.sum((y_true - y_pred) ** 2 * weight, axis=0)
+        self.count.data += xp.sum(weight, axis=0)
+        # a sample counts once, whatever its columns
+        self.num_samples.data += xp.sum(xp.astype(xp.any(weight != 0, axis=-1), np.float64))
 
     def result(self) -> Tensor:
         if not self._built:
             return self._value(0.0)
+        # the score's few divisions and the adjustment's branches read the state on the host, once per result
+        total_mse, squared_sum, sum_, count = (backend.to_host(v.data) for v in (self.total_mse, self.squared_sum,
+                                                                                   self.sum, self.count))
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = self.sum.data / self.count.data
-            total = self.squared_sum.data - self.sum.data * mean
-            scores = 1.0 - self.total_mse.data / total
+            mean = sum_ / count
+            total = squared_sum - sum_ * mean
+            scores = 1.0 - total_mse / total
         scores = np.where(np.isinf(scores), 0.0, scores)
         if self.class_aggregation == "uniform_average":
             score = scores.mean()

@@ -18,6 +18,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pytest
 from chainrule import keras
 from chainrule.keras import layers
 from chainrule.keras import ops
@@ -26,6 +27,7 @@ from chainrule import data as tf_data
 import census_like
 
 
+@pytest.mark.slow  # two models trained and evaluated on CSV pipelines: ~25 s on a shared CPU
 def test_tabtransformer(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     train_data_url, test_data_url = census_like.write("adult.data", "adult.test")  # test: the downloads' stand-in

@@ -49,7 +49,9 @@ def _known_classes() -> dict[str, type]:
     from chainrule.keras.models.functional import Functional
     from chainrule.keras.models.sequential import Sequential
 
-    known.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional})
+    from chainrule.keras.layers.preprocessing.feature_space import FeatureSpace  # keras.utils's, saved on its own
+
+    known.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional, "FeatureSpace": FeatureSpace})
     known.update(_op_layer_classes())
     return known
 

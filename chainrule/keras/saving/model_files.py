@@ -121,6 +121,7 @@ def read_header(path: str | os.PathLike) -> dict:
 def model_from_config(config: Any, path: str | os.PathLike = "<config>", custom_objects: dict | None = None):
     """The model described by ``{"class_name": ..., "config": ...}`` (as ``model.to_json()`` writes it), built.
     Anything wrong with the description raises :class:`ModelFileError` naming ``path``."""
+    from chainrule.keras.layers.preprocessing.feature_space import FeatureSpace
     from chainrule.keras.models import Model, model_from_config as rebuild
 
     if not (isinstance(config, dict) and isinstance(config.get("class_name"), str)
@@ -133,7 +134,7 @@ def model_from_config(config: Any, path: str | os.PathLike = "<config>", custom_
     except Exception as error:  # the config comes from a file: any failure to rebuild it is the file's fault
         raise ModelFileError(path, f"cannot rebuild the {config['class_name']} model from its config: "
                                    f"{type(error).__name__}: {error}") from error
-    if not isinstance(model, Model):
+    if not isinstance(model, (Model, FeatureSpace)):  # Keras 3 saves a FeatureSpace (FeatureSpace.save) as a model
         raise ModelFileError(path, f"the config describes a {type(model).__name__}, not a model")
     return model
 

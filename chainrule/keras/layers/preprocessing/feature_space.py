@@ -363,6 +363,31 @@ class FeatureSpace(Layer):
     def from_config(cls, config: dict) -> "FeatureSpace":
         return cls(**config)
 
+    # --- saving -----------------------------------------------------------------------------------------------------
+    def get_build_config(self) -> dict:
+        """Each feature's preprocessor's build config (Keras 3's), so that a loaded FeatureSpace builds them (a
+        Normalization's mean and variance) before its weights are assigned."""
+        return {key: feature.preprocessor.get_build_config() for key, feature in self.features.items()}
+
+    def build_from_config(self, config: dict) -> None:
+        """Build the preprocessors as :meth:`get_build_config` recorded; the loaded FeatureSpace counts as adapted
+        (its vocabularies come with the configs, its means and variances with the weights)."""
+        for key, build_config in config.items():
+            if key not in self.features:
+                raise ValueError(f"The FeatureSpace's build config names the feature {key!r}, which it does not "
+                                 f"have (its features: {sorted(self.features)})")
+            preprocessor = self.features[key].preprocessor
+            if not preprocessor.built:
+                preprocessor.build_from_config(build_config)
+        self._is_adapted = True
+
+    def save(self, filepath) -> None:
+        """Write this FeatureSpace, adapted state included, to a ``.keras`` file that ``keras.models.load_model``
+        reads back, as Keras 3's ``FeatureSpace.save``."""
+        from chainrule.keras.saving.model_files import save_model
+
+        save_model(self, filepath)
+
 
 def _categorical(kind: str, dtype: str, max_tokens, num_oov_indices: int, output_mode: str, name) -> Feature:
     """An integer or string feature indexed by a lookup layer learnt in adapt."""

@@ -24,7 +24,8 @@ def _operand(x: TensorLike):
 
 
 def _arg_index(values, reduce: str, axis, dtype):
-    return getattr(values, reduce)(axis=0 if axis is None else axis).astype(dtype)
+    xp = backend.array_namespace(values)
+    return xp.astype(getattr(xp, reduce)(values, axis=0 if axis is None else axis), dtype)
 
 
 def _index_of(x: TensorLike, axis, output_type, reduce: str) -> Tensor:

@@ -67,15 +67,21 @@ def one_hot(indices: TensorLike, depth: int, on_value: float = 1.0, off_value: f
     """Rows of a ``depth``-wide identity picked by integer ``indices`` (out-of-range indices give all off), on a new
     last axis (or at ``axis``). Float indices are refused, as TensorFlow does (``tf.cast`` them first)."""
     idx = _to_array(indices)
-    if idx.dtype.kind not in "iu":
+    if backend.dtype_kind(idx.dtype) not in "iu":
         raise TypeError(f"Value passed to parameter 'indices' has DataType {idx.dtype.name} not in list of allowed "
                         f"values: uint8, int8, int32, int64 (tf.one_hot takes integer class ids: tf.cast float "
                         f"labels to tf.int64 first)")
-    out = backend.xp.full(idx.shape + (depth,), off_value, dtype=_dtype(dtype))
-    valid = (idx >= 0) & (idx < depth)
-    out[valid, idx[valid]] = on_value
+    if type(idx) is np.ndarray:
+        xp = np
+        out = np.full(idx.shape + (depth,), off_value, dtype=_dtype(dtype))
+        valid = (idx >= 0) & (idx < depth)
+        out[valid, idx[valid]] = on_value
+    else:  # the standard indexes with no mask beside an integer array: each id against the classes instead
+        xp = backend.array_namespace(idx)
+        hit = idx[..., None] == xp.arange(depth, dtype=idx.dtype)
+        out = xp.where(hit, xp.asarray(on_value, dtype=_dtype(dtype)), xp.asarray(off_value, dtype=_dtype(dtype)))
     if axis is not None and axis != -1:
-        out = backend.xp.moveaxis(out, -1, axis)
+        out = xp.moveaxis(out, -1, axis)
     return Tensor._wrap(out)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.engine.tensor import Tensor, as_tensor
+from chainrule.keras.layers.preprocessing.ragged_rows import register_ragged_builder
 from chainrule.utils.tensor_shape import TensorShape
 
 
@@ -359,5 +360,8 @@ def stack(values, axis: int = 0, name=None) -> RaggedTensor:
     return RaggedTensor.from_row_lengths(_stack_rows([row for rt in rows for row in rt], rows[0]),
                                          [r.nrows() for r in rows])
 
+
+# keras's layers hand out ragged rows (TextVectorization(ragged=True)) through this builder: keras sits below this module
+register_ragged_builder(lambda values, row_lengths: RaggedTensor.from_row_lengths(values, row_lengths))
 
 __all__ = ["RaggedTensor", "constant", "map_flat_values", "stack"]

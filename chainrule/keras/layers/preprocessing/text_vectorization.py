@@ -30,6 +30,7 @@ from chainrule.keras.layers.base import Layer
 from chainrule.keras.layers.preprocessing import strings
 from chainrule.keras.layers.preprocessing.index_lookup import (adapt_batches, check_choice, listify,
                                                                output_mode_alias)
+from chainrule.keras.layers.preprocessing.ragged_rows import ragged_rows
 from chainrule.keras.layers.preprocessing.string_lookup import StringLookup
 
 
@@ -46,9 +47,6 @@ class TextVectorization(Layer):
         if sparse:
             raise ValueError("`sparse=True` can only be used with the TensorFlow backend (chainrule has no sparse "
                              "tensors).")
-        if ragged:
-            raise ValueError("`ragged=True` can only be used with the TensorFlow backend (chainrule has no ragged "
-                             "tensors): use output_sequence_length, or the padding to the longest string.")
         caller = type(self).__name__
         check_choice(standardize, ("lower_and_strip_punctuation", "lower", "strip_punctuation"), caller,
                      "standardize", allow_none=True, allow_callables=True)
@@ -61,12 +59,16 @@ class TextVectorization(Layer):
         if output_mode == "int" and not (isinstance(output_sequence_length, int) or output_sequence_length is None):
             raise ValueError(f"`output_sequence_length` must be either None or an integer when `output_mode` is "
                              f"'int'. Received: output_sequence_length={output_sequence_length}")
+        if ragged and output_mode != "int":  # (Keras's message, its negation slip kept)
+            raise ValueError(f"`ragged` must not be true if `output_mode` is `'int'`. Received: ragged={ragged} and "
+                             f"output_mode={output_mode}")
         if output_mode != "int" and output_sequence_length is not None:
             raise ValueError(f"`output_sequence_length` must not be set if `output_mode` is not 'int'. Received "
                              f"output_sequence_length={output_sequence_length}.")
         self._standardize, self._split, self._ngrams_arg = standardize, split, ngrams
         self._ngrams = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
         self._output_mode, self._output_sequence_length = output_mode, output_sequence_length
+        self._ragged = bool(ragged)
         self._encoding = encoding
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         vocabulary_size = kwargs.pop("vocabulary_size", None)
@@ -178,10 +180,14 @@ class TextVectorization(Layer):
             length = max((len(row) for row in rows), default=0)
         rows = [row[:length] for row in rows]
         sizes = np.array([len(row) for row in rows], dtype=np.int64)
+        # one lookup for the whole batch, then each row's indices into its padded line (or its ragged row)
+        flat = lookup.lookup(np.array([token for row in rows for token in row], dtype=str)) if sizes.sum() else \
+            np.zeros(0, np.int64)
+        if self._ragged:
+            return ragged_rows(Tensor._wrap(np.asarray(flat, np.int64)), sizes,
+                               f"Layer '{self.name}' (TextVectorization, ragged=True)")
         out = np.zeros((len(rows), length), np.int64)
-        if sizes.sum():  # one lookup for the whole batch, then each row's indices into its padded line
-            flat = lookup.lookup(np.array([token for row in rows for token in row], dtype=str))
-            out[np.arange(length) < sizes[:, None]] = flat
+        out[np.arange(length) < sizes[:, None]] = flat
         return Tensor._wrap(out)
 
     def _encode_rows(self, indices: list[np.ndarray]) -> np.ndarray:
@@ -213,7 +219,7 @@ class TextVectorization(Layer):
         config = {"max_tokens": lookup.max_tokens, "standardize": self._standardize, "split": self._split,
                   "ngrams": self._ngrams_arg, "output_mode": self._output_mode,
                   "output_sequence_length": self._output_sequence_length,
-                  "pad_to_max_tokens": lookup.pad_to_max_tokens, "sparse": False, "ragged": False,
+                  "pad_to_max_tokens": lookup.pad_to_max_tokens, "sparse": False, "ragged": self._ragged,
                   "vocabulary": listify(vocabulary), "idf_weights": listify(idf), "encoding": self._encoding,
                   "vocabulary_size": self.vocabulary_size(),
                   "has_input_vocabulary": lookup._has_input_vocabulary}

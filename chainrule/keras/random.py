@@ -62,11 +62,16 @@ class SeedGenerator:
 
     def next(self, ordered: bool = True) -> np.ndarray:
         """The current state (a copy), then the state moves on: the counter + 1 (``ordered``), or a scramble."""
-        value = self.state.data.copy()
+        # the draws seed a host generator (draw_generator), so the state is read there; a device's copy is renewed
+        state = backend.to_host(self.state.data)
+        state = state if state is self.state.data else state.copy()
+        value = state.copy()
         if ordered:
-            self.state.data[1] += np.uint32(1)
+            state[1] += np.uint32(1)
         else:
-            self.state.data[...] = ((value.astype(np.uint64) + 1) * 5387 % 933199).astype(np.uint32)
+            state[...] = ((value.astype(np.uint64) + 1) * 5387 % 933199).astype(np.uint32)
+        if state is not self.state.data:
+            self.state.data = backend.to_device(state)
         return value
 
     def get_config(self) -> dict:
@@ -77,7 +82,7 @@ class SeedGenerator:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<SeedGenerator name={self.name} state={self.state.data.tolist()}>"
+        return f"<SeedGenerator name={self.name} state={backend.to_host(self.state.data).tolist()}>"
 
 
 def draw_generator(seed) -> np.random.Generator:
@@ -110,14 +115,14 @@ def _sizes(shape) -> tuple[int, ...]:
 def normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype=None, seed=None) -> Tensor:
     """Samples of a normal distribution."""
     kind = _float_dtype(dtype, "normal")
-    return Tensor._wrap(draw_generator(seed).normal(mean, stddev, _sizes(shape)).astype(kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).normal(mean, stddev, _sizes(shape)).astype(kind)))
 
 
 @replayed
 def uniform(shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype=None, seed=None) -> Tensor:
     """Samples of a uniform distribution on ``[minval, maxval)``."""
     kind = _float_dtype(dtype, "uniform")
-    return Tensor._wrap(draw_generator(seed).uniform(minval, maxval, _sizes(shape)).astype(kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).uniform(minval, maxval, _sizes(shape)).astype(kind)))
 
 
 @replayed
@@ -128,7 +133,7 @@ def randint(shape: Sequence[int], minval: int, maxval: int, dtype="int32", seed=
         raise ValueError(f"`keras.random.randint` requires an integer `dtype`. Received: dtype={dtype} ")
     if not maxval > minval:
         raise ValueError(f"keras.random.randint: `maxval` ({maxval}) must be greater than `minval` ({minval})")
-    return Tensor._wrap(draw_generator(seed).integers(minval, maxval, _sizes(shape), dtype=kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).integers(minval, maxval, _sizes(shape), dtype=kind)))
 
 
 @replayed
@@ -187,7 +192,7 @@ def shuffle(x: TensorLike, axis: int = 0, seed=None) -> Tensor:
 @replayed
 def categorical(logits: TensorLike, num_samples: int, dtype="int32", seed=None) -> Tensor:
     """``num_samples`` class ids per row of ``logits`` (batch, classes), drawn with probabilities softmax(row)."""
-    logits = as_tensor(logits).data
+    logits = backend.to_host(as_tensor(logits).data)  # the draws are made on the host: the logits go there once
     if logits.ndim != 2:
         raise ValueError(f"`logits` should be a 2-D tensor with shape [batch_size, num_classes]. Received: "
                          f"logits.shape={logits.shape}")
@@ -197,28 +202,28 @@ def categorical(logits: TensorLike, num_samples: int, dtype="int32", seed=None) 
     cumulative = np.cumsum(probs, axis=-1)
     draws = rng.uniform(size=(logits.shape[0], int(num_samples), 1))
     samples = np.minimum((draws >= cumulative[:, None, :]).sum(axis=-1), logits.shape[1] - 1)
-    return Tensor._wrap(backend.xp.asarray(samples.astype(backend.as_dtype(dtype))))
+    return Tensor._wrap(backend.to_device(samples.astype(backend.as_dtype(dtype))))
 
 
 @replayed
 def gamma(shape: Sequence[int], alpha: float, dtype=None, seed=None) -> Tensor:
     """Samples of a Gamma(alpha, 1) distribution."""
     kind = _float_dtype(dtype, "gamma")
-    return Tensor._wrap(draw_generator(seed).gamma(alpha, 1.0, _sizes(shape)).astype(kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).gamma(alpha, 1.0, _sizes(shape)).astype(kind)))
 
 
 @replayed
 def beta(shape: Sequence[int], alpha, beta, dtype=None, seed=None) -> Tensor:
     """Samples of a Beta(alpha, beta) distribution."""
     kind = _float_dtype(dtype, "beta")
-    return Tensor._wrap(draw_generator(seed).beta(alpha, beta, _sizes(shape)).astype(kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).beta(alpha, beta, _sizes(shape)).astype(kind)))
 
 
 @replayed
 def binomial(shape: Sequence[int], counts, probabilities, dtype=None, seed=None) -> Tensor:
     """Successes out of ``counts`` trials of probability ``probabilities``."""
     kind = _float_dtype(dtype, "binomial")
-    return Tensor._wrap(draw_generator(seed).binomial(counts, probabilities, _sizes(shape)).astype(kind))
+    return Tensor._wrap(backend.to_device(draw_generator(seed).binomial(counts, probabilities, _sizes(shape)).astype(kind)))
 
 
 __all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle",

@@ -40,3 +40,38 @@ def test_masking_on_the_device(strict):
     assert strict.owns(out.data) and strict.owns(out._keras_mask.data)
     assert backend.to_host(out._keras_mask.data).tolist() == [[True, False, True]]
     assert out.numpy().tolist() == x.tolist()
+
+
+def test_seed_generator_state_on_the_device(strict):
+    gen = keras.random.SeedGenerator(seed=42)
+    assert gen.next().tolist() == [42, 0] and gen.next(ordered=False).tolist() == [42, 1]
+    assert backend.to_host(gen.state.data).tolist() == [(43 * 5387 % 933199), (2 * 5387 % 933199)]
+    draws = keras.random.normal((2, 3), seed=keras.random.SeedGenerator(7)).numpy()
+    backend.set_backend("numpy")
+    assert np.array_equal(draws, keras.random.normal((2, 3), seed=keras.random.SeedGenerator(7)).numpy())
+
+
+@pytest.mark.parametrize("draw", ["normal", "uniform", "randint", "gamma", "beta", "binomial", "categorical"])
+def test_keras_random_draws_land_on_the_device(strict, draw):
+    args = {"normal": ((2, 3),), "uniform": ((2, 3),), "randint": ((2, 3), 0, 5), "gamma": ((2, 3), 2.0),
+            "beta": ((2, 3), 2.0, 3.0), "binomial": ((2, 3), 5, 0.5),
+            "categorical": (backend.to_device(np.zeros((2, 4), "float32")), 3)}[draw]
+    value = getattr(keras.random, draw)(*args, seed=5)
+    assert strict.owns(value.data)
+    on_strict = value.numpy()
+    backend.set_backend("numpy")
+    args = tuple(backend.to_host(a) if backend.is_array(a) else a for a in args)
+    assert np.array_equal(on_strict, getattr(keras.random, draw)(*args, seed=5).numpy())
+
+
+@pytest.mark.parametrize("layer", [lambda: keras.layers.RandomFlip(seed=1),
+                                   lambda: keras.layers.RandomRotation(0.2, seed=1),
+                                   lambda: keras.layers.RandomContrast(0.5, seed=1),
+                                   lambda: keras.layers.RandomBrightness(0.3, seed=1)])
+def test_augmentation_draws_on_the_device(strict, layer):
+    images = np.random.default_rng(0).random((2, 6, 6, 3)).astype("float32")
+    out = layer()(backend.to_device(images), training=True)
+    assert strict.owns(out.data)
+    on_strict = out.numpy()
+    backend.set_backend("numpy")
+    np.testing.assert_allclose(on_strict, layer()(images, training=True).numpy(), rtol=1e-5, atol=1e-6)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
 from chainrule.keras import random as keras_random
@@ -89,7 +89,7 @@ def _flip_draw(batch: int, dtype: str, seed_generator) -> Tensor:
     """Which images to flip: uniform draws <= 0.5, one per image (Keras's RandomFlip), as a (batch, 1, 1, 1) mask of
     ones (flip) and zeros."""
     draws = keras_random.draw_generator(seed_generator).uniform(0.0, 1.0, (batch, 1, 1, 1))
-    return Tensor._wrap((draws <= 0.5).astype(dtype))
+    return Tensor._wrap(backend.to_device((draws <= 0.5).astype(dtype)))  # drawn on the host, moved once
 
 
 class RandomFlip(_ImageAugmentation):
@@ -155,7 +155,7 @@ def _random_transforms(kind: str, batch: int, height: int, width: int, ranges: t
         zy = rng.uniform(1.0 + h_low, 1.0 + h_high, batch)
         zx = zy if widths is None else rng.uniform(1.0 + widths[0], 1.0 + widths[1], batch)
         rows = [zx, zero, (width - 1) / 2.0 * (1 - zx), zero, zy, (height - 1) / 2.0 * (1 - zy), zero, zero]
-    return Tensor._wrap(np.stack(rows, axis=1))
+    return Tensor._wrap(backend.to_device(np.stack(rows, axis=1)))  # drawn on the host, moved once
 
 
 class _RandomResample(_ImageAugmentation):

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor, as_tensor
 from chainrule.keras import random as keras_random
@@ -70,8 +70,9 @@ def draw(sample, shape: tuple, dtype: str, seed_generator) -> dict:
     """``sample(rng, shape)``'s arrays as Tensors (floating ones in the images' ``dtype``), ``rng`` the layer's
     next NumPy generator."""
     arrays = sample(keras_random.draw_generator(seed_generator), shape)
-    return {key: Tensor._wrap(np.asarray(value, dtype=dtype) if np.asarray(value).dtype.kind == "f"
-                              else np.asarray(value)) for key, value in arrays.items()}
+    # drawn on the host, moved once to the images' device
+    return {key: Tensor._wrap(backend.to_device(np.asarray(value, dtype=dtype) if np.asarray(value).dtype.kind == "f"
+                                                else np.asarray(value))) for key, value in arrays.items()}
 
 
 class _Augmentation(_ImageAugmentation):

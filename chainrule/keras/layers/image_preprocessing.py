@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.engine.function import replayed
 from chainrule.engine.tensor import Tensor
 from chainrule.keras import random as keras_random
@@ -153,7 +153,7 @@ def _value_range(value_range, layer: str) -> tuple[float, float]:
 def _per_image(batch: int, low: float, high: float, dtype: str, seed_generator) -> Tensor:
     """One uniform draw in [low, high) per image, shaped (batch, 1, 1, 1)."""
     draws = keras_random.draw_generator(seed_generator).uniform(low, high, (batch, 1, 1, 1))
-    return Tensor._wrap(draws.astype(dtype))
+    return Tensor._wrap(backend.to_device(draws.astype(dtype)))  # drawn on the host, moved once
 
 
 class RandomContrast(_ImageAugmentation):

@@ -55,12 +55,14 @@ def shard(blocks: Blocks, num_shards: int, index: int) -> Blocks:
 
 
 def take(blocks: Blocks, n: int) -> Blocks:
-    """The first ``n`` items."""
+    """The first ``n`` items; no block is read past them (a generator source is not asked for one more)."""
+    if n <= 0:
+        return
     for block in blocks:
-        if n <= 0:
-            return
         yield block[:n]
         n -= len(block)
+        if n <= 0:
+            return
 
 
 def skip(blocks: Blocks, n: int) -> Blocks:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.backend.string_dtype import StringDType
 from chainrule.data.dataset import Dataset
 from chainrule.data.file_patterns import matching_files
 from chainrule.data.spec import TensorSpec
@@ -30,11 +31,28 @@ from chainrule.engine.tensor import Tensor
 _INT32 = np.iinfo(np.int32)
 
 
+_COLUMN_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, str))
+
+
+def _is_dtype(value) -> bool:
+    """Whether a record default is a dtype (tf.int32, tf.string, np.float32, 'float32' is not: that is text)."""
+    return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)) or \
+        isinstance(value, StringDType)
+
+
 class _Column:
     """One column's dtype, default value (None: required) and parser."""
 
     def __init__(self, default, index: int):
         self.index = index
+        if _is_dtype(default):  # a dtype instead of a default: a required column of that type, as TensorFlow reads it
+            self.dtype = np.dtype(str) if backend.numpy_dtype(default).kind in "USO" else \
+                backend.numpy_dtype(default)
+            if self.dtype.kind == "b" or self.dtype not in _COLUMN_DTYPES:
+                raise TypeError(f"record_defaults[{index}]: a column is float32, float64, int32, int64 or string, "
+                                f"got {default!r}")
+            self.default = None
+            return
         value = np.asarray(default.numpy() if isinstance(default, Tensor) else default)
         if isinstance(default, bool) or value.dtype.kind == "b":
             raise TypeError(f"record_defaults[{index}]: a column is float32, float64, int32, int64 or string, not "

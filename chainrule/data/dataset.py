@@ -39,7 +39,7 @@ from chainrule.data import padding, parallel, sampling, streams
 from chainrule.data.iterator import OwnedIterator
 from chainrule.data.map_context import dataset_function, freeze_closure
 from chainrule.data.options import Options, merge_options
-from chainrule.data.spec import DatasetSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
+from chainrule.data.spec import DatasetSpec, SparseTensorSpec, TensorSpec, batched, dtype_name, relaxed, shapes_fit, unbatched
 from chainrule.data.structure import Structure, is_composite, leaves, map_structure, pack, stack_structures
 from chainrule.engine.tensor import Tensor, as_tensor
 
@@ -104,6 +104,8 @@ class Dataset:
         >>> list(Dataset.from_tensors(np.array([1, 2, 3])).as_numpy_iterator())
         [array([1, 2, 3])]
         """
+        if any(is_composite(leaf) for leaf in leaves(tensors)):  # a SparseTensor stays whole: one element
+            return Dataset(lambda: iter([bl.as_objects([tensors])]), 1, None, _spec_of(tensors))
         return Dataset.from_tensor_slices(map_structure(lambda leaf: as_tensor(leaf).data[np.newaxis], tensors))
 
     @staticmethod
@@ -679,6 +681,42 @@ class Dataset:
 
         return self._derived(make_blocks, UNKNOWN_CARDINALITY, self._source, self._spec)
 
+    def rejection_resample(self, class_func: Callable[..., Any], target_dist, initial_dist=None,
+                           seed: int | None = None, name: str | None = None) -> "Dataset":
+        """``(class, element)`` pairs whose classes (``class_func(element)``: an int32 or int64 scalar in
+        ``[0, len(target_dist))``) come out in the proportions ``target_dist``, by TensorFlow's rejection
+        resampling (:func:`chainrule.data.sampling.rejection_resampled`); ``initial_dist`` is the data's class
+        proportions, estimated from the elements seen when None. Ends when the data does.
+
+        >>> ds = Dataset.from_tensor_slices(np.array([0] * 90 + [1] * 10)).repeat()
+        >>> labels = [int(c) for c, _ in ds.rejection_resample(lambda x: x, [0.5, 0.5], [0.9, 0.1], seed=0).take(400)]
+        >>> 0.4 < sum(labels) / len(labels) < 0.6
+        True
+        """
+        target = sampling.sampling_weights(target_dist, len(np.ravel(getattr(target_dist, "data", target_dist))))
+        initial = None if initial_dist is None else sampling.sampling_weights(initial_dist, len(target))
+        class_func = freeze_closure(class_func)
+
+        def class_of(element) -> int:
+            label = as_tensor(_call(class_func, element)).data
+            if label.shape != () or label.dtype.kind not in "iu":
+                raise TypeError(f"rejection_resample: `class_func` must return an integer scalar, got shape "
+                                f"{label.shape} and dtype {label.dtype}")
+            if not 0 <= int(label) < len(target):
+                raise ValueError(f"rejection_resample: class {int(label)} is outside [0, {len(target)})")
+            return int(label)
+
+        base_seed = seed if seed is not None else int(backend.rng().integers(2**63))
+        passes = itertools.count()
+
+        def make_blocks() -> bl.Blocks:
+            rng = np.random.default_rng([base_seed, next(passes)])
+            pairs = sampling.rejection_resampled(self._elements(), self._elements(), class_of, target, initial, rng)
+            return (_element_block((np.int64(label), element)) for label, element in pairs)
+
+        spec = self._spec_map(lambda s: (TensorSpec((), np.int64), s))
+        return self._derived(make_blocks, UNKNOWN_CARDINALITY, spec=spec)
+
     def cache(self, filename: str = "", name: str | None = None) -> "Dataset":
         """The elements of the first complete pass, kept in memory; later passes replay them, so the work before
         ``cache()`` (a ``map``, a ``shuffle``) runs once, as in tf.data. A pass stopped early keeps nothing.
@@ -1002,8 +1040,10 @@ def _merged(parts: list, make_blocks: Callable[[], bl.Blocks], inputs_only: int 
 def _leaf_spec(leaf: Any):
     if isinstance(leaf, Dataset):
         return DatasetSpec(leaf.element_spec)
-    if is_composite(leaf):  # its rank and dtype; the dense shape varies from element to element
-        return TensorSpec((None,) * int(np.shape(leaf.dense_shape)[0]), np.asarray(leaf.values.numpy()).dtype)
+    if is_composite(leaf):  # its dense shape and dtype
+        return SparseTensorSpec(np.asarray(leaf.dense_shape.numpy() if isinstance(leaf.dense_shape, Tensor)
+                                           else leaf.dense_shape).tolist(),
+                                np.asarray(leaf.values.numpy()).dtype, type(leaf))
     return TensorSpec(np.shape(leaf), np.asarray(leaf).dtype)
 
 

@@ -59,3 +59,54 @@ def chosen(iterators: list[Iterator], choices: Iterator, stop_on_empty_dataset: 
         except StopIteration:
             if stop_on_empty_dataset:
                 return
+
+
+def acceptance_and_mixing(initial: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """TensorFlow's rejection_resample rates: with r_i = target_i / initial_i, an element is drawn from the
+    unfiltered data with probability m = min(r), else from the data filtered by class, class i accepted with
+    probability a_i = (r_i - m) / (max(r) - m); together the classes come out in the target proportions.
+
+    >>> a, m = acceptance_and_mixing(np.array([0.9, 0.1]), np.array([0.5, 0.5]))
+    >>> a.round(3).tolist(), round(m, 3)
+    ([0.0, 1.0], 0.556)
+    """
+    ratio = target / (initial + np.finfo(np.float64).tiny)
+    low, high = float(ratio.min()), float(ratio.max())
+    if high - low <= 1e-12 * max(high, 1.0):  # the data already has the target proportions
+        return np.ones_like(ratio), 1.0
+    return (ratio - low) / (high - low), min(low, 1.0)
+
+
+def rejection_resampled(originals: Iterator, candidates: Iterator, class_of, target: np.ndarray,
+                        initial: np.ndarray | None, rng: np.random.Generator) -> Iterator:
+    """(class, element) pairs whose classes follow ``target``: drawn from ``originals`` with the mixing probability,
+    else the next element of ``candidates`` its class accepts (two passes over the same data, as TensorFlow's
+    sample of the unfiltered and the filtered datasets). With ``initial`` None the class proportions are estimated
+    from the counts seen so far, and the rates follow the estimate."""
+    counts = np.zeros(len(target))
+
+    def rates() -> tuple[np.ndarray, float]:
+        if initial is not None:
+            return acceptance_and_mixing(initial, target)
+        return acceptance_and_mixing(counts / max(counts.sum(), 1.0), target)
+
+    while True:
+        accept, mixing = rates()
+        source = originals if rng.random() < mixing else None
+        try:
+            if source is not None:
+                element = next(source)
+                label = class_of(element)
+                counts[label] += 1
+                yield label, element
+                continue
+            while True:
+                element = next(candidates)
+                label = class_of(element)
+                counts[label] += 1
+                accept, _ = rates()
+                if rng.random() < accept[label]:
+                    yield label, element
+                    break
+        except StopIteration:
+            return

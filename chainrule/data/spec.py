@@ -61,6 +61,30 @@ class TensorSpec:
         return f"TensorSpec(shape={shape}, dtype={dtype_name(self.dtype)}, name={self.name!r})"
 
 
+class SparseTensorSpec:
+    """The dense shape and dtype of a sparse tensor, as ``tf.SparseTensorSpec``; ``value_type`` is the class of the
+    values it describes (tf.sparse.SparseTensor, which lives above tf.data).
+
+    >>> SparseTensorSpec((3, 4), np.int32)
+    SparseTensorSpec(TensorShape([3, 4]), tf.int32)
+    """
+
+    def __init__(self, shape=None, dtype=np.float32, value_type: type | None = None):
+        self.shape = None if shape is None else TensorShape([None if n is None else int(n) for n in shape])
+        self.dtype = tensor_dtype(backend.numpy_dtype(dtype))
+        self.value_type = value_type
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SparseTensorSpec) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        shape = "<unknown>" if self.shape is None else repr(self.shape)
+        return f"SparseTensorSpec({shape}, {dtype_name(self.dtype)})"
+
+
 class DatasetSpec:
     """The type of a dataset that is itself a component of an element (``window`` yields datasets).
 

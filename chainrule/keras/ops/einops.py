@@ -29,13 +29,24 @@ def _groups(side: str, pattern: str) -> list[list[str]]:
         if other:
             raise ValueError(f"rearrange: unexpected {other!r} in pattern {pattern!r} (axis names, parenthesised "
                              f"groups and '->' only)")
-        groups.append(group.split() if group or not name else [name])
+        names = group.split() if group or not name else [name]
+        for unit in [n for n in names if n.isdigit()]:  # einops' anonymous axes: '1' (or '()') is a unit axis
+            if unit != "1":
+                raise ValueError(f"rearrange: non-unitary anonymous axes are not supported: {unit!r} in pattern "
+                                 f"{pattern!r} (name the axis and give its length)")
+        groups.append([n for n in names if n != "1"])
     return groups
 
 
 def rearrange(tensor: TensorLike, pattern: str, **axes_lengths) -> Tensor:
     """Reorder (``'b h w c -> b c h w'``), merge (``'(b h)'``) and split (``'(h1 h)'`` with ``h1=2``) axes as the
-    einops pattern says; every input axis name must appear on the output side and vice versa."""
+    einops pattern says; every input axis name must appear on the output side and vice versa. A ``1`` (or ``()``)
+    is a unit axis: dropped on the input side, added on the output side.
+
+    >>> import numpy as np
+    >>> tuple(rearrange(np.zeros((5, 2, 1)), "t batch 1 -> batch t").shape)
+    (2, 5)
+    """
     x = to_tensor(tensor, "tensor")
     if pattern.count("->") != 1:
         raise ValueError(f"rearrange: the pattern must have one '->'. Received: pattern={pattern!r}")
@@ -62,6 +73,9 @@ def rearrange(tensor: TensorLike, pattern: str, **axes_lengths) -> Tensor:
                 raise ValueError(f"rearrange: an axis of size {size} does not split into {group} with "
                                  f"{dict((n, axes_lengths[n]) for n in group if n in axes_lengths)}")
             sizes[missing[0]] = size // whole
+        elif not group and size != 1:
+            raise ValueError(f"rearrange: an anonymous axis ('1' or '()') must have size 1, got size {size} in "
+                             f"pattern {pattern!r}")
         elif math.prod(known) != size:
             raise ValueError(f"rearrange: the lengths of {group} do not multiply to the axis's size {size}")
         sizes.update((n, axes_lengths[n]) for n in group if n in axes_lengths)

@@ -307,7 +307,7 @@ def _zeros(value, sizes: tuple[int, int]):
     if not isinstance(value, KerasTensor):
         return value
     shape = tuple(sizes[axis > 0] if n is None else n for axis, n in enumerate(value.shape))
-    xp = backend.xp
+    xp = np if np.dtype(value.dtype).kind in "OUS" else backend.xp  # text stays on the host: no device holds strings
     t = Tensor._wrap(xp.ones(shape, dtype=xp.bool) if value.dtype == np.bool_ else xp.zeros(shape, dtype=value.dtype))
     if value._keras_mask is not None:
         t._keras_mask = _zeros(value._keras_mask, sizes)

@@ -75,3 +75,21 @@ def test_augmentation_draws_on_the_device(strict, layer):
     on_strict = out.numpy()
     backend.set_backend("numpy")
     np.testing.assert_allclose(on_strict, layer()(images, training=True).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_text_stays_on_the_host(strict):
+    """No device array holds strings: text tensors keep NumPy's arrays, numbers go to the device."""
+    import chainrule as tf
+
+    text = tf.constant(["a cat", "a dog"])
+    assert type(text.data) is np.ndarray and text.numpy().tolist() == [b"a cat", b"a dog"]
+    assert strict.owns(tf.constant([1.0, 2.0]).data)
+    inputs = keras.Input(shape=(), dtype="string")
+    lengths = keras.layers.Lambda(lambda s: tf.strings.length(s))(inputs)
+    assert keras.Model(inputs, lengths)(np.array(["ab", "abc"])).numpy().tolist() == [2, 3]
+
+
+def test_array_to_img_reads_a_device_array(strict):
+    pytest.importorskip("PIL")
+    image = keras.utils.array_to_img(backend.to_device(np.zeros((4, 5, 3), "float32")))
+    assert image.size == (5, 4)

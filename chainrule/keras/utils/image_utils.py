@@ -48,7 +48,8 @@ def array_to_img(x, data_format: str | None = None, scale: bool = True, dtype=No
     ``"I"`` when values pass 255), three RGB, four RGBA."""
     data_format = _data_format(data_format)
     image_module = _pil()
-    x = np.asarray(getattr(x, "data", x), dtype=dtype or backend.floatx())
+    x = getattr(x, "data", x)
+    x = np.asarray(backend.to_host(x) if backend.is_array(x) else x, dtype=dtype or backend.floatx())
     if x.ndim != 3:
         raise ValueError(f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}")
     if data_format == "channels_first":

@@ -5,7 +5,7 @@ standard's functions: an op that calls NumPy on its arrays, a NumPy-only method 
 keyword (``out=``, ``keepdims`` spelled otherwise) fails here, outside the extras each backend provides
 (chainrule/backend/extras.py).
 
-Covered (COVERED below, 108 cases, forward and the gradient of every input): elementwise math and transcendentals
+Covered (COVERED below, 113 cases, forward and the gradient of every input): elementwise math and transcendentals
 (erf, sign, floormod, the inverse trigonometric functions and lgamma, whose values the host computes), reductions
 (sum, mean, max, min, logsumexp, variance, std, prod), matmul and the Dense layer's linear map, the activations (gelu
 exact and tanh), the softmax cross-entropies (dense and sparse), the categorical cross-entropy (from probabilities,
@@ -16,10 +16,10 @@ integer arrays, a boolean mask or a new axis, the embedding lookup, gather, scat
 (broadcasting too), scatter, segment_sum, cumsum (both ways), cumprod (with zeros), scaled dot-product attention
 (causal, boolean and float masks, broadcast heads), the fused self-attention node, the Attention layer (causal) and
 MultiHeadAttention across two sequences, einsum (batched products, projections, '...', diagonals, three operands,
-letters of one operand alone), the masked Softmax layer; and short training runs whose losses and weights equal the
-NumPy backend's: a small Dense model (Dense+relu, sparse categorical cross-entropy from logits, SGD) and a small
-sequence model (Embedding, LayerNormalization, MultiHeadAttention, GlobalAveragePooling1D, Dense with GELU,
-categorical cross-entropy, Adam).
+letters of one operand alone), keras.ops's one_hot, top_k, sort, argsort, argmax, argmin, tril and triu, the masked
+Softmax layer; and short training runs whose losses and weights equal the NumPy backend's: a small Dense model
+(Dense+relu, sparse categorical cross-entropy from logits, SGD) and a small sequence model (Embedding,
+LayerNormalization, MultiHeadAttention, GlobalAveragePooling1D, Dense with GELU, categorical cross-entropy, Adam).
 Not yet covered: NOT_YET below (convolution and max pooling, recurrent.py, which other engineers port, ...).
 """
 from __future__ import annotations
@@ -216,6 +216,12 @@ COVERED = {
                                [(_normal, (2, 3, 4), True), (_normal, (2, 3, 4), True)]),
     "multi_head_attention_cross": (lambda q, v: _seeded(lambda: keras.layers.MultiHeadAttention(2, 3))(q, v),
                                    [(_normal, (2, 3, 4), True), (_normal, (2, 5, 4), True)]),
+    "one_hot": (lambda x: ops.one_hot(cr.constant([0, 2, -1]), 4) * x, [(_normal, (3, 4), True)]),
+    "top_k": (lambda x: ops.top_k(x, 2)[0], [(_normal, (3, 4), True)]),
+    "sort": (lambda x: ops.sort(x, axis=0), [(_normal, (3, 4), True)]),
+    "argmax_argsort": (lambda x: ops.take_along_axis(x, ops.argsort(x), axis=1) * ops.cast(
+        ops.expand_dims(ops.argmax(x, axis=1) + ops.argmin(x, axis=1), 1), "float32"), [(_normal, (3, 4), True)]),
+    "tril_triu": (lambda x: ops.tril(x, -1) + 2.0 * ops.triu(x, 1), [(_normal, (3, 4), True)]),
     "masked_softmax": (lambda x: keras.layers.Softmax()(x, mask=cr.constant([[1, 1, 0, 1]] * 3)),
                        [(_normal, (3, 4), True)]),
 }

@@ -31,9 +31,9 @@ def logsumexp(x: TensorLike, axis=None, keepdims: bool = False) -> Tensor:
 
 def _top_k_indices(x, k):
     # the order of a stable descending sort (ties: the lower index first), as Keras's reverse-argsort-reverse
-    flipped = backend.xp.flip(x, axis=-1)
-    order = backend.xp.argsort(flipped, axis=-1, kind="stable")[..., ::-1]
-    return (x.shape[-1] - 1 - order[..., :k]).astype(np.int32)
+    xp = backend.array_namespace(x)
+    order = xp.flip(xp.argsort(xp.flip(x, axis=-1), axis=-1, stable=True), axis=-1)
+    return xp.astype(x.shape[-1] - 1 - order[..., :k], xp.int32)
 
 
 def top_k(x: TensorLike, k: int, sorted: bool = True, is_stable: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002

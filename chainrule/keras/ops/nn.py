@@ -372,9 +372,10 @@ def average_pool(inputs: TensorLike, pool_size, strides=None, padding: str = "va
 # --- encodings ---------------------------------------------------------------------------------------------------------
 def _one_hot(x, num_classes, axis, dtype):
     valid = (x >= 0) & (x < num_classes)
-    out = (x[..., None] == backend.xp.arange(num_classes)) & valid[..., None]
-    out = out.astype(dtype)
-    return out if axis == -1 else backend.xp.moveaxis(out, -1, axis)
+    xp = backend.array_namespace(x)
+    out = (x[..., None] == xp.arange(num_classes, dtype=x.dtype)) & valid[..., None]
+    out = xp.astype(out, dtype)
+    return out if axis == -1 else xp.moveaxis(out, -1, axis)
 
 
 def _class_ids(x: TensorLike) -> Tensor:

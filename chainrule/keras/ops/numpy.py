@@ -463,11 +463,13 @@ def all(x: TensorLike, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def _argmax(x, axis, keepdims):
-    return backend.xp.argmax(x, axis=axis, keepdims=keepdims).astype(np.int32)
+    xp = backend.array_namespace(x)
+    return xp.astype(xp.argmax(x, axis=axis, keepdims=keepdims), xp.int32)
 
 
 def _argmin(x, axis, keepdims):
-    return backend.xp.argmin(x, axis=axis, keepdims=keepdims).astype(np.int32)
+    xp = backend.array_namespace(x)
+    return xp.astype(xp.argmin(x, axis=axis, keepdims=keepdims), xp.int32)
 
 
 def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
@@ -846,8 +848,10 @@ def _triangle(x: TensorLike, k: int, lower: bool) -> Tensor:
     if x.ndim < 2:
         raise ValueError(f"{'tril' if lower else 'triu'}: `x` must have at least 2 dimensions, got shape {x.shape}")
     rows, cols = x.shape[-2:]
-    mask = tri(rows, cols, int(k), "bool") if lower else logical_not(tri(rows, cols, int(k) - 1, "bool"))
-    return Where.apply(mask, x, x.dtype.type(0))
+    zero = False if x.dtype.kind == "b" else 0  # (a Python zero: weak, on any backend)
+    if lower:
+        return Where.apply(tri(rows, cols, int(k), "bool"), x, zero)
+    return Where.apply(tri(rows, cols, int(k) - 1, "bool"), zero, x)
 
 
 def tril(x: TensorLike, k: int = 0) -> Tensor:
@@ -911,7 +915,8 @@ def nonzero(x: TensorLike) -> tuple[Tensor, ...]:
 
 
 def _argsort(x, axis):
-    return backend.xp.argsort(x, axis=axis, kind="stable").astype(np.int32)
+    xp = backend.array_namespace(x)
+    return xp.astype(xp.argsort(x, axis=axis, stable=True), xp.int32)
 
 
 def argsort(x: TensorLike, axis: int | None = -1) -> Tensor:
@@ -1132,7 +1137,9 @@ def identity(n: int, dtype=None) -> Tensor:
 @replayed
 def tri(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:  # noqa: N803
     """Ones on and below the ``k``-th diagonal of an N × M matrix."""
-    return Tensor._wrap(backend.xp.tri(int(N), None if M is None else int(M), int(k), dtype=standardize_dtype(dtype)))
+    xp = backend.xp  # (the standard has no tri: the lower triangle of ones)
+    ones = xp.ones((int(N), int(N) if M is None else int(M)), dtype=standardize_dtype(dtype))
+    return Tensor._wrap(xp.tril(ones, k=int(k)))
 
 
 __all__ = sorted(name for name, value in list(globals().items())

@@ -28,15 +28,15 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
         data = object_text_as_str(data)
     if dtype is not None:
         return backend.xp.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "US":  # text stays on the host: no device holds strings
+    if isinstance(data, np.ndarray) and data.dtype.kind in "USO":  # text stays on the host: no device holds strings
         return data
     if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith(("cupy", "array_api_strict")):
         return backend.xp.asarray(data)
     arr = np.asarray(data)
-    if arr.dtype.kind in "US":
-        return arr
     if arr.dtype.kind == "S" and any(x.endswith(b"\0") for x in np.array(data, dtype=object).ravel().tolist()):
         return np.array(data, dtype=object)  # bytes ending in NUL: NumPy's bytes_ would drop those bytes
+    if arr.dtype.kind in "USO":
+        return arr
     if arr.dtype.kind == "f":
         arr = arr.astype(backend.floatx(), copy=False)
     elif arr.dtype.kind in "iu":

@@ -93,3 +93,11 @@ def test_array_to_img_reads_a_device_array(strict):
     pytest.importorskip("PIL")
     image = keras.utils.array_to_img(backend.to_device(np.zeros((4, 5, 3), "float32")))
     assert image.size == (5, 4)
+
+
+def test_tf_random_categorical_reads_device_logits(strict):
+    import chainrule as tf
+
+    logits = tf.constant([[0.0, 20.0, 0.0], [20.0, 0.0, 0.0]])
+    assert strict.owns(logits.data)
+    assert tf.random.categorical(logits, 4, seed=1).numpy().tolist() == [[1] * 4, [0] * 4]

@@ -60,7 +60,9 @@ def _wrap(values: np.ndarray, dtype: np.dtype) -> Tensor:
 
 def _param(value) -> np.ndarray:
     """A distribution's parameter (a number, list or tensor) as an array."""
-    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=np.float64)
+    value = value.data if isinstance(value, Tensor) else value
+    # the draws are made on the host: a device's parameter goes there once
+    return np.asarray(backend.to_host(value) if backend.is_array(value) else value, dtype=np.float64)
 
 
 def _normal(rng, shape, mean, stddev, dtype) -> Tensor:
@@ -127,7 +129,7 @@ def poisson(shape: Sequence[int], lam, dtype="float32", seed=None, name=None) ->
 
 
 def _categorical(logits: TensorLike, num_samples: int, dtype, rng, name: str) -> Tensor:
-    logits = np.asarray(as_tensor(logits).data, dtype=np.float64)
+    logits = _param(as_tensor(logits))
     if logits.ndim != 2:
         raise ValueError(f"tf.random.{name}: `logits` should be a matrix [batch_size, num_classes], got shape "
                          f"{logits.shape}")

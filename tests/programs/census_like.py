@@ -14,7 +14,8 @@ OCCUPATION = ["Exec-managerial", "Craft-repair", "Sales", "Prof-specialty", "Oth
 RELATIONSHIP = ["Husband", "Not-in-family", "Own-child", "Wife"]
 RACE = ["White", "Black", "Asian-Pac-Islander"]
 GENDER = ["Male", "Female"]
-COUNTRY = ["United-States", "Mexico", "India"]
+# the widest vocabulary, as in UCI's data (42 countries): keras-io programs size embeddings by its lookup
+COUNTRY = ["United-States", "Mexico", "India", "Germany", "Canada", "Philippines", "Cuba", "England", "China", "Italy"]
 
 
 def _rows(n, rng, label_suffix):

@@ -553,7 +553,7 @@ def _random_state(model) -> tuple[dict, list[tuple[str, np.ndarray]]]:
 
     layers = {}
     for key, generator in _layer_generators(model).items():
-        layers[key] = (generator.state.data.tolist() if isinstance(generator, SeedGenerator)
+        layers[key] = (backend.to_host(generator.state.data).tolist() if isinstance(generator, SeedGenerator)
                        else _generator_state(generator))
     legacy = np.random.get_state()
     version, words, gauss_next = python_random.getstate()
@@ -579,7 +579,7 @@ def _set_random_state(model, state: dict, arrays: dict[str, np.ndarray]) -> None
     for key, saved in state.get("layers", {}).items():
         generator = generators.get(key)
         if isinstance(generator, SeedGenerator):
-            generator.state.data[...] = np.asarray(saved, dtype=generator.state.data.dtype)
+            generator.state.assign(np.asarray(saved, dtype=np.uint32))  # (on its device)
         elif generator is not None:
             _set_generator_state(generator, saved)
     version, words, gauss_next = state["python"]

@@ -63,6 +63,37 @@ def _no_grad_binary(fn: Callable, name: str, doc: str) -> Callable:
     return named(f, name, doc)
 
 
+def _numpy_or(numpy_fn: Callable, other: Callable, name: str) -> Callable:
+    """``numpy_fn`` on NumPy arrays (unchanged), ``other`` on another backend's, for the no-gradient functions below:
+    a device's arrays stay there."""
+    def on_namespace(*arrays):
+        return numpy_fn(*arrays) if backend.extras_for(*arrays).name == "numpy" else other(*arrays)
+    on_namespace.__name__ = name
+    return on_namespace
+
+
+def _standard(name: str, logical: bool = False) -> Callable:
+    """NumPy's function ``name``, or the array API's of that name on the operands' namespace (a Python number made
+    an array of the other operand's dtype where it fits, as NumPy's weak scalars; ``logical``: operands as bools, as
+    NumPy takes nonzero for True)."""
+    def other(*operands):
+        ref = next(a for a in operands if backend.is_array(a))
+        xp, kind = backend.array_namespace(ref), backend.dtype_kind(ref.dtype)
+        arrays = [a if backend.is_array(a) else xp.asarray(a, dtype=ref.dtype) if isinstance(a, bool) or (
+            isinstance(a, int) and kind in "iuf") or (isinstance(a, float) and kind in "fc") else xp.asarray(a)
+                  for a in operands]
+        if logical:
+            arrays = [a if backend.dtype_kind(a.dtype) == "b" else a != 0 for a in arrays]
+        return getattr(xp, name)(*arrays)
+    return _numpy_or(getattr(np, name), other, name)
+
+
+def _inf_of_sign(name: str, positive: bool) -> Callable:
+    """NumPy's isposinf/isneginf; elsewhere isinf and the sign (the standard has neither)."""
+    return _numpy_or(getattr(np, name), lambda x: backend.array_namespace(x).isinf(x) & ((x > 0) if positive
+                                                                                      else (x < 0)), name)
+
+
 def _pair(x1, x2) -> tuple:
     """Two operands as the ops take them: tensors, and Python numbers left as they are (they adapt to the other).
     A NumPy scalar, list or array next to a float tensor takes that tensor's dtype (no silent float64)."""
@@ -168,7 +199,7 @@ def divide_no_nan(x1: TensorLike, x2: TensorLike) -> Tensor:
     return where(zero, 0, _ops.div(x1, safe))
 
 
-floor_divide = _no_grad_binary(np.floor_divide, "floor_divide", "``x1 // x2`` (no gradient, as TensorFlow).")
+floor_divide = _no_grad_binary(_standard("floor_divide"), "floor_divide", "``x1 // x2`` (no gradient, as TensorFlow).")
 
 
 def negative(x: TensorLike) -> Tensor:
@@ -283,25 +314,25 @@ def round(x: TensorLike, decimals: int = 0) -> Tensor:  # noqa: A001
 
 
 sign = _no_grad_unary(_math.sign_values, "sign", "-1, 0 or 1 by the sign of x (no gradient).")
-floor = _no_grad_unary(np.floor, "floor", "Largest integer ≤ x, as a float (no gradient).", floats=True)
-ceil = _no_grad_unary(np.ceil, "ceil", "Smallest integer ≥ x, as a float (no gradient).", floats=True)
-trunc = _no_grad_unary(np.trunc, "trunc", "x rounded toward 0 (no gradient).")
-isnan = _no_grad_unary(np.isnan, "isnan", "Whether each value is NaN.")
-isinf = _no_grad_unary(np.isinf, "isinf", "Whether each value is ±inf.")
-isfinite = _no_grad_unary(np.isfinite, "isfinite", "Whether each value is finite.")
-isposinf = _no_grad_unary(np.isposinf, "isposinf", "Whether each value is +inf.")
-isneginf = _no_grad_unary(np.isneginf, "isneginf", "Whether each value is -inf.")
-signbit = _no_grad_unary(np.signbit, "signbit", "Whether the sign bit is set (negative values, -0.0).")
-logical_not = _no_grad_unary(np.logical_not, "logical_not", "Elementwise not.")
-equal = _no_grad_binary(np.equal, "equal", "``x1 == x2``.")
-not_equal = _no_grad_binary(np.not_equal, "not_equal", "``x1 != x2``.")
-greater = _no_grad_binary(np.greater, "greater", "``x1 > x2``.")
-greater_equal = _no_grad_binary(np.greater_equal, "greater_equal", "``x1 >= x2``.")
-less = _no_grad_binary(np.less, "less", "``x1 < x2``.")
-less_equal = _no_grad_binary(np.less_equal, "less_equal", "``x1 <= x2``.")
-logical_and = _no_grad_binary(np.logical_and, "logical_and", "Elementwise and.")
-logical_or = _no_grad_binary(np.logical_or, "logical_or", "Elementwise or.")
-logical_xor = _no_grad_binary(np.logical_xor, "logical_xor", "Elementwise exclusive or.")
+floor = _no_grad_unary(_standard("floor"), "floor", "Largest integer ≤ x, as a float (no gradient).", floats=True)
+ceil = _no_grad_unary(_standard("ceil"), "ceil", "Smallest integer ≥ x, as a float (no gradient).", floats=True)
+trunc = _no_grad_unary(_standard("trunc"), "trunc", "x rounded toward 0 (no gradient).")
+isnan = _no_grad_unary(_standard("isnan"), "isnan", "Whether each value is NaN.")
+isinf = _no_grad_unary(_standard("isinf"), "isinf", "Whether each value is ±inf.")
+isfinite = _no_grad_unary(_standard("isfinite"), "isfinite", "Whether each value is finite.")
+isposinf = _no_grad_unary(_inf_of_sign("isposinf", True), "isposinf", "Whether each value is +inf.")
+isneginf = _no_grad_unary(_inf_of_sign("isneginf", False), "isneginf", "Whether each value is -inf.")
+signbit = _no_grad_unary(_standard("signbit"), "signbit", "Whether the sign bit is set (negative values, -0.0).")
+logical_not = _no_grad_unary(_standard("logical_not", logical=True), "logical_not", "Elementwise not.")
+equal = _no_grad_binary(_standard("equal"), "equal", "``x1 == x2``.")
+not_equal = _no_grad_binary(_standard("not_equal"), "not_equal", "``x1 != x2``.")
+greater = _no_grad_binary(_standard("greater"), "greater", "``x1 > x2``.")
+greater_equal = _no_grad_binary(_standard("greater_equal"), "greater_equal", "``x1 >= x2``.")
+less = _no_grad_binary(_standard("less"), "less", "``x1 < x2``.")
+less_equal = _no_grad_binary(_standard("less_equal"), "less_equal", "``x1 <= x2``.")
+logical_and = _no_grad_binary(_standard("logical_and", logical=True), "logical_and", "Elementwise and.")
+logical_or = _no_grad_binary(_standard("logical_or", logical=True), "logical_or", "Elementwise or.")
+logical_xor = _no_grad_binary(_standard("logical_xor", logical=True), "logical_xor", "Elementwise exclusive or.")
 
 
 def _isclose(x1, x2, rtol, atol, equal_nan):

@@ -186,12 +186,12 @@ class Tensor:
     def item(self) -> float | int | bool:
         if _function.recorded is not None:
             _function.recorded.read(self, "item()")
-        return self.data.item()
+        return backend.to_host(self.data).item()
 
     def tolist(self) -> list:
         if _function.recorded is not None:
             _function.recorded.read(self, "tolist()")
-        return self.data.tolist()
+        return backend.to_host(self.data).tolist()
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -208,7 +208,7 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         """Format like the value for a 0-d tensor (``f"{loss:.4f}"``), like the repr otherwise."""
         if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+            return format(backend.to_host(self.data).item(), spec)
         return format(repr(self), spec)
 
     def __int__(self) -> int:

@@ -101,3 +101,12 @@ def test_tf_random_categorical_reads_device_logits(strict):
     logits = tf.constant([[0.0, 20.0, 0.0], [20.0, 0.0, 0.0]])
     assert strict.owns(logits.data)
     assert tf.random.categorical(logits, 4, seed=1).numpy().tolist() == [[1] * 4, [0] * 4]
+
+
+def test_a_device_scalar_formats_and_reads_as_python(strict):
+    import chainrule as tf
+
+    loss = tf.constant(0.25)
+    assert strict.owns(loss.data)
+    assert f"{loss:.3f}" == "0.250" and loss.item() == 0.25
+    assert tf.constant([1, 2]).tolist() == [1, 2]

@@ -15,6 +15,7 @@ Slow by design; never a default.
 from __future__ import annotations
 
 import functools
+import math
 from types import ModuleType
 
 import numpy as np
@@ -47,6 +48,15 @@ def device_namespace() -> ModuleType:
     namespace.device = strict.Device("device1")
     for name in _CREATION:
         namespace.__dict__[name] = _on_device(namespace.__dict__[name], namespace.device)
+    for extension in ("linalg", "fft"):  # behind the module's __getattr__ (its extension flags), not in vars()
+        module = getattr(strict, extension)
+        functions = ModuleType(f"array_api_strict.{extension}", f"array-api-strict's {extension} extension")
+        for name in module.__all__:
+            functions.__dict__[name] = _taking_numpy_dtypes(getattr(module, name), dtypes)
+        for name in ("fftfreq", "rfftfreq"):  # (the extension's creation functions)
+            if name in functions.__dict__:
+                functions.__dict__[name] = _on_device(functions.__dict__[name], namespace.device)
+        namespace.__dict__[extension] = functions
     return namespace
 
 
@@ -106,7 +116,8 @@ class StrictBackend(Backend):
         indices = xp.reshape(indices, (-1,))
         rows = target.shape[0]
         one_hot = xp.astype(indices[:, None] == xp.arange(rows, dtype=indices.dtype)[None, :], target.dtype)
-        flat = xp.reshape(values, (indices.shape[0], -1)) if values.ndim else \
+        row = math.prod(values.shape[1:]) if values.ndim else 1
+        flat = xp.reshape(values, (indices.shape[0], row)) if values.ndim else \
             xp.broadcast_to(values, (indices.shape[0], 1))
         added = xp.reshape(xp.matmul(xp.permute_dims(one_hot, (1, 0)), flat), target.shape)
         return target + added

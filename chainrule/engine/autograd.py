@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Sequence
 
+import numpy as np
+
 from chainrule import backend
 from chainrule.engine import function
 from chainrule.engine.function import GradMode
@@ -219,8 +221,8 @@ def _real_parts(grads: tuple, positions: tuple[int, ...]) -> tuple:
     grads = list(grads)
     for i in positions:
         g = grads[i]
-        if g is not None and backend.dtype_kind(g.dtype) == "c":
-            grads[i] = g.real
+        if g is not None and backend.dtype_kind(g.dtype) == "c":  # (a device array's real part: its namespace's)
+            grads[i] = g.real if isinstance(g, (Tensor, np.ndarray)) else backend.array_namespace(g).real(g)
     return tuple(grads)
 
 

@@ -224,9 +224,10 @@ class Cast(Function):
     complex_grad = True
 
     def forward(self, x, dtype):
+        xp = backend.array_namespace(x)
         if backend.dtype_kind(x.dtype) == "c" and backend.numpy_dtype(dtype).kind != "c":
-            return x.real.astype(dtype)
-        return backend.array_namespace(x).astype(x, dtype)
+            return xp.astype(xp.real(x), dtype)
+        return xp.astype(x, dtype)
 
     def backward(self, g):
         return Cast.apply(g, dtype=self.arrays[0].dtype)

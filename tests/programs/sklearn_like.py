@@ -1,6 +1,6 @@
 """Small NumPy stand-ins for the scikit-learn functions TensorFlow's tutorials call (scikit-learn is not installed
 here): ``train_test_split``, ``StandardScaler``, ``confusion_matrix``, ``roc_curve`` and ``precision_recall_curve``,
-with scikit-learn's arguments and results for the cases the tutorials use (binary labels, one array or DataFrame).
+with scikit-learn's arguments and results for the cases the tutorials use (binary labels, arrays or DataFrames).
 """
 
 import types
@@ -8,13 +8,21 @@ import types
 import numpy as np
 
 
-def train_test_split(data, test_size=0.25, random_state=None):
-    """``data`` (an array or DataFrame) split by rows, shuffled: (train, test), ``ceil(test_size * n)`` in test."""
-    n = len(data)
-    order = np.random.RandomState(random_state).permutation(n) if random_state is not None else np.random.permutation(n)
+def train_test_split(*arrays, test_size=0.25, random_state=None, shuffle=True):
+    """Each of ``arrays`` (arrays or DataFrames of as many rows) split by the same rows, shuffled unless
+    ``shuffle=False``: train1, test1, train2, test2, ...; ``ceil(test_size * n)`` rows in test."""
+    n = len(arrays[0])
+    if not shuffle:
+        order = np.arange(n)
+    else:
+        order = np.random.RandomState(random_state).permutation(n) if random_state is not None else \
+            np.random.permutation(n)
     n_test = int(np.ceil(test_size * n))
-    take = data.iloc.__getitem__ if hasattr(data, "iloc") else data.__getitem__
-    return take(order[n_test:]), take(order[:n_test])
+    split = []
+    for data in arrays:
+        take = data.iloc.__getitem__ if hasattr(data, "iloc") else data.__getitem__
+        split += [take(order[n_test:]), take(order[:n_test])]
+    return split
 
 
 class StandardScaler:
@@ -31,6 +39,9 @@ class StandardScaler:
 
     def fit_transform(self, x):
         return self.fit(x).transform(x)
+
+    def inverse_transform(self, x):
+        return np.asarray(x, dtype=np.float64) * self.scale_ + self.mean_
 
 
 def confusion_matrix(y_true, y_pred):

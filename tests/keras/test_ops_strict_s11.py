@@ -39,3 +39,11 @@ def test_binary_on_the_device(strict, name, second):
         got, expected = _both(strict, lambda put: getattr(ops, name)(put(X), put(Y) if other is None else other))
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+def test_tf_stop_gradient_and_adjust_contrast_on_the_device(strict):
+    import chainrule as tf
+
+    images = np.random.default_rng(1).random((2, 4, 4, 3)).astype("float32")
+    got, expected = _both(strict, lambda put: tf.image.adjust_contrast(tf.stop_gradient(put(images)), 1.7))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

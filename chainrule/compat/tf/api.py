@@ -167,7 +167,7 @@ def identity(input: TensorLike, name=None) -> Tensor:  # noqa: A002  (TensorFlow
 
 def stop_gradient(input: TensorLike, name=None) -> Tensor:  # noqa: A002
     """The same values as a constant: no gradient flows back through it (a DQN target, a GAN's fixed half)."""
-    return Tensor._wrap(_to_array(input).copy())
+    return Tensor._wrap(backend.copy(_to_array(input)))
 
 
 def size(input: TensorLike, out_type=np.int32, name=None) -> Tensor:  # noqa: A002

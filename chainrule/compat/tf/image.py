@@ -149,8 +149,9 @@ class AdjustContrast(Function):
     # y = (x - mean_hw(x)) * factor + mean_hw(x), per image and channel. TensorFlow registers no gradient for it
     # (AdjustContrastv2), so the autodiff guide's tape.gradient raises LookupError; the same here.
     def forward(self, x, factor):
-        mean = x.mean(axis=(-3, -2), keepdims=True)
-        return ((x - mean) * backend.xp.asarray(factor, dtype=x.dtype) + mean).astype(x.dtype, copy=False)
+        xp = backend.array_namespace(x)
+        mean = xp.mean(x, axis=(-3, -2), keepdims=True)
+        return xp.astype((x - mean) * xp.asarray(factor, dtype=x.dtype) + mean, x.dtype, copy=False)
 
     def backward(self, g):
         raise LookupError("gradient registry has no entry for: AdjustContrastv2")

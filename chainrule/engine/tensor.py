@@ -28,8 +28,8 @@ def _to_array(data: TensorLike, dtype=None) -> np.ndarray:
         data = object_text_as_str(data)
     if dtype is not None:
         return backend.xp.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "USO":  # text stays on the host: no device holds strings
-        return data
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "USO":  # text stays on the host
+        return np.asarray(data)  # (no device holds strings)
     if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith(("cupy", "array_api_strict")):
         return backend.xp.asarray(data)
     arr = np.asarray(data)

@@ -84,6 +84,7 @@ def test_text_stays_on_the_host(strict):
     text = tf.constant(["a cat", "a dog"])
     assert type(text.data) is np.ndarray and text.numpy().tolist() == [b"a cat", b"a dog"]
     assert strict.owns(tf.constant([1.0, 2.0]).data)
+    assert type(tf.constant(np.str_("one")).data) is np.ndarray
     inputs = keras.Input(shape=(), dtype="string")
     lengths = keras.layers.Lambda(lambda s: tf.strings.length(s))(inputs)
     assert keras.Model(inputs, lengths)(np.array(["ab", "abc"])).numpy().tolist() == [2, 3]

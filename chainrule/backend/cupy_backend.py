@@ -14,6 +14,7 @@ indices uses ``cupyx``. Importing this module needs no CuPy: choosing the backen
 from __future__ import annotations
 
 import functools
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
@@ -42,6 +43,53 @@ def gpu_count() -> int:
         return 0
 
 
+def standard_namespace(module: ModuleType) -> ModuleType:
+    """``module`` (CuPy) with the array API standard's spellings it may lack: ``argsort``/``sort`` taking ``stable``
+    and ``descending``, ``bool``, ``cumulative_sum``/``cumulative_prod``, ``vecdot``; any other name is the module's.
+
+    >>> import numpy as np
+    >>> xp = standard_namespace(np)
+    >>> xp.argsort(np.array([3, 1, 2]), descending=True, stable=True).tolist(), xp.sum is np.sum
+    ([0, 2, 1], True)
+    """
+    namespace = ModuleType(module.__name__, f"{module.__name__} with the array API standard's spellings")
+    namespace.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    namespace.__dict__["__getattr__"] = lambda name: getattr(module, name)  # (submodules imported later)
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):  # stable: CuPy's sorts are (radix / merge)
+        order = module.argsort(-x if descending and x.dtype.kind in "fi" else x, axis=axis)
+        return module.flip(order, axis=axis) if descending and x.dtype.kind not in "fi" else order
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        ordered = module.sort(x, axis=axis)
+        return module.flip(ordered, axis=axis) if descending else ordered
+
+    def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+        return _cumulative(module.cumsum, 0, x, axis, dtype, include_initial)
+
+    def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+        return _cumulative(module.cumprod, 1, x, axis, dtype, include_initial)
+
+    def _cumulative(run, start, x, axis, dtype, include_initial):
+        axis = 0 if axis is None and x.ndim <= 1 else axis
+        out = run(x, axis=axis, dtype=dtype)
+        if include_initial:
+            shape = list(out.shape)
+            shape[axis] = 1
+            out = module.concatenate([module.full(shape, start, dtype=out.dtype), out], axis=axis)
+        return out
+
+    def vecdot(x1, x2, /, *, axis=-1):
+        return module.sum(module.conj(x1) * x2, axis=axis)
+
+    for fn in (argsort, sort, vecdot):
+        namespace.__dict__[fn.__name__] = fn
+    for fn in (cumulative_sum, cumulative_prod):
+        namespace.__dict__.setdefault(fn.__name__, fn)
+    namespace.__dict__.setdefault("bool", getattr(module, "bool_", bool))
+    return namespace
+
+
 class CupyBackend(Backend):
     name = "cupy"
     device_type = "GPU"
@@ -49,6 +97,10 @@ class CupyBackend(Backend):
     @property
     def xp(self):
         return cupy_module()
+
+    @property
+    def namespace(self):
+        return _namespace()
 
     def device_count(self) -> int:
         return gpu_count()
@@ -101,6 +153,11 @@ class CupyBackend(Backend):
             done.synchronize()
             return float(host[0])
         return value
+
+
+@functools.cache
+def _namespace() -> ModuleType:
+    return standard_namespace(cupy_module())
 
 
 def _pinned_scalar(dtype) -> np.ndarray:

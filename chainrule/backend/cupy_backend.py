@@ -277,8 +277,14 @@ def _tap_spread() -> Callable:
     return tap_spread
 
 
+def _erf() -> Callable:
+    from cupyx.scipy import special
+    return special.erf
+
+
 FUSED: dict[str, Callable[[], Callable]] = {"adam": _adam, "sgd": _sgd, "bias_relu": _bias_relu,
-                                            "relu_grad": _relu_grad, "tap_max": _tap_max, "tap_spread": _tap_spread}
+                                            "relu_grad": _relu_grad, "tap_max": _tap_max, "tap_spread": _tap_spread,
+                                            "erf": _erf}
 """Piece name (``Backend.fused``) -> a function making its kernel (compiled by CuPy on first use)."""
 
 

@@ -108,7 +108,8 @@ class Backend:
           (a training step on a device skips a non-finite loss's update without reading the loss);
         - 'bias_relu' (y, b), in place; 'relu_grad' (g, y) -> g * (y > 0);
         - 'tap_max' (z, y, argmax) and 'tap_spread' (g, argmax, out): the window-major max pooling of
-          chainrule/backend/kernels/pooling.py.
+          chainrule/backend/kernels/pooling.py;
+        - 'erf' (x) -> erf(x), which the array API lacks (its series then runs: kernels/special.erf_namespace).
         """
         return None
 

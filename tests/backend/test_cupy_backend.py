@@ -228,3 +228,11 @@ def test_tf_device_places_the_block(restore_backend):
     with tf.device("/CPU:0"):
         on_cpu = tf.ones([2]) * 2
     assert type(on_cpu.data) is np.ndarray and backend.current() == "cupy"
+
+
+def test_fused_erf_is_the_cpu_erf(on_gpu):
+    import math
+
+    x = np.linspace(-5, 5, 101)
+    np.testing.assert_allclose(CUPY.to_host(CUPY.fused("erf")(CUPY.from_host(x))), [math.erf(v) for v in x],
+                               rtol=1e-14, atol=1e-15)

@@ -48,21 +48,22 @@ class _ThresholdCounts(Metric):
             weight = None if weight is None else weight[..., self.class_id]
         positive = xp.astype(xp.reshape(y_true, (-1,)), bool)
         w = xp.ones(positive.shape, dtype=np.float64) if weight is None else xp.reshape(weight, (-1,))
-        predicted = xp.reshape(y_pred, (1, -1)) > self._thresholds_on(xp)[:, None]  # (thresholds, entries)
+        predicted = xp.reshape(y_pred, (1, -1)) > self._thresholds_like(y_pred)[:, None]  # (thresholds, entries)
         for count in self.COUNTS:
             which = predicted if count in ("true_positives", "false_positives") else ~predicted
             actual = positive if count in ("true_positives", "false_negatives") else ~positive
-            if xp is np:
+            if type(which) is np.ndarray:
                 getattr(self, count).data += which @ (w * actual)
             else:  # the standard multiplies no booleans
                 getattr(self, count).data += xp.astype(which, np.float64) @ (w * xp.astype(actual, np.float64))
 
-    def _thresholds_on(self, xp):
-        """The thresholds as an array of ``xp`` (copied to a device once, not at every step)."""
-        if xp is np:
+    def _thresholds_like(self, array):
+        """The thresholds on ``array``'s backend (copied to a device once, not at every step)."""
+        if type(array) is np.ndarray:
             return self.thresholds
-        if getattr(self, "_device_thresholds", (None,))[0] is not xp:
-            self._device_thresholds = (xp, backend.to_device(self.thresholds))
+        owner = backend.extras_for(array)
+        if getattr(self, "_device_thresholds", (None,))[0] is not owner:
+            self._device_thresholds = (owner, owner.from_host(self.thresholds))
         return self._device_thresholds[1]
 
     def _finish(self, value: np.ndarray) -> Tensor:

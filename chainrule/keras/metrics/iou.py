@@ -51,7 +51,7 @@ class _IoUBase(Metric):
         counted = (y_true >= 0) & (y_true < self.num_classes) & (y_pred >= 0) & (y_pred < self.num_classes)
         if self.ignore_class is not None:
             counted &= y_true != self.ignore_class
-        if xp is np:
+        if type(y_true) is np.ndarray:
             self.total_cm.data += confusion_matrix(np.where(counted, y_true, 0), np.where(counted, y_pred, 0),
                                                    self.num_classes, np.where(counted, weight, 0.0),
                                                    dtype=np.float64).numpy()

@@ -416,24 +416,34 @@ class Variable(Tensor):
     def assign(self, value: TensorLike) -> "Variable":
         if _function.tracing() is not None:
             return _function.replayed(Variable.assign)(self, value)
-        value = _to_array(value)
-        if value.shape != self.data.shape and value.size != self.data.size:
+        value, data = self._placed(value), self.data
+        if value.shape != data.shape and value.size != data.size:
             raise ValueError(f"cannot assign a value of shape {value.shape} to variable "
-                             f"{self.name or ''} of shape {self.data.shape}")
-        self.data[...] = backend.array_namespace(value).reshape(value, self.data.shape)
+                             f"{self.name or ''} of shape {data.shape}")
+        self.data[...] = backend.array_namespace(value).reshape(value, data.shape)
         return self
 
     def assign_add(self, delta: TensorLike) -> "Variable":
         if _function.tracing() is not None:
             return _function.replayed(Variable.assign_add)(self, delta)
-        self.data += _to_array(delta)
+        self.data += self._placed(delta)
         return self
 
     def assign_sub(self, delta: TensorLike) -> "Variable":
         if _function.tracing() is not None:
             return _function.replayed(Variable.assign_sub)(self, delta)
-        self.data -= _to_array(delta)
+        self.data -= self._placed(delta)
         return self
+
+    def _placed(self, value: TensorLike):
+        """``value`` as an array where this variable lives (host or device), in its dtype off NumPy (NumPy's in-place
+        operations cast; the standard's do not)."""
+        value, data = _to_array(value), self.data
+        if type(value) is not type(data):
+            value = backend.to_host(value) if type(data) is np.ndarray else backend.to_device(value)
+        if type(data) is not np.ndarray and value.dtype != data.dtype:
+            value = backend.array_namespace(data).astype(value, data.dtype)
+        return value
 
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}, numpy={_host(self.data).copy()!r}>"

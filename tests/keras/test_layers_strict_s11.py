@@ -111,3 +111,20 @@ def test_a_device_scalar_formats_and_reads_as_python(strict):
     assert strict.owns(loss.data)
     assert f"{loss:.3f}" == "0.250" and loss.item() == 0.25
     assert tf.constant([1, 2]).tolist() == [1, 2]
+
+
+def test_variable_assign_casts_and_moves_on_the_device(strict):
+    import chainrule as tf
+
+    v = tf.Variable([1.0, 2.0])
+    v.assign(tf.constant([3, 4]))  # int32 into float32, as NumPy's setitem casts
+    assert strict.owns(v.data) and v.numpy().tolist() == [3.0, 4.0] and v.dtype == np.float32
+    v.assign(np.array([5.0, 6.0]))
+    assert strict.owns(v.data) and v.numpy().tolist() == [5.0, 6.0]
+    v.assign_add(tf.constant([1, 1]))
+    v.assign_sub(np.array([0.5, 0.5]))
+    assert strict.owns(v.data) and v.numpy().tolist() == [5.5, 6.5] and v.dtype == np.float32
+    host = tf.Variable([0.0])
+    host.data = np.zeros(1, "float32")  # a variable kept on the host takes a device's value there
+    host.assign(tf.constant([7.0]))
+    assert type(host.data) is np.ndarray and host.numpy().tolist() == [7.0]

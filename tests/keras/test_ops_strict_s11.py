@@ -47,3 +47,8 @@ def test_tf_stop_gradient_and_adjust_contrast_on_the_device(strict):
     images = np.random.default_rng(1).random((2, 4, 4, 3)).astype("float32")
     got, expected = _both(strict, lambda put: tf.image.adjust_contrast(tf.stop_gradient(put(images)), 1.7))
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_eye_with_an_offset_on_the_device(strict):
+    got, expected = _both(strict, lambda put: ops.eye(3, 4, 1))
+    np.testing.assert_array_equal(got, expected)

@@ -1157,7 +1157,8 @@ def full_like(x: TensorLike, fill_value, dtype=None) -> Tensor:
 @replayed
 def eye(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:  # noqa: N803  (Keras's names)
     """Ones on the ``k``-th diagonal of an N × M matrix, zeros elsewhere."""
-    return Tensor._wrap(backend.xp.eye(int(N), None if M is None else int(M), int(k), dtype=standardize_dtype(dtype)))
+    # k is keyword-only in the array API
+    return Tensor._wrap(backend.xp.eye(int(N), None if M is None else int(M), k=int(k), dtype=standardize_dtype(dtype)))
 
 
 def identity(n: int, dtype=None) -> Tensor:

@@ -252,8 +252,9 @@ def _batch_of_one(shape) -> tuple[int, ...]:
 
 
 def cast_input(x, dtype):
-    """Inputs of integer or boolean dtype become the input layer's float dtype (images in uint8, as Keras casts)."""
-    if isinstance(x, Tensor) and x.dtype != dtype and x.dtype.kind in "ub" and dtype.kind == "f":
+    """Inputs of integer or boolean dtype become the input layer's float dtype, as Keras converts a model's inputs to
+    its Input's dtype (images in uint8; int64 features from pandas or timeseries_dataset_from_array)."""
+    if isinstance(x, Tensor) and x.dtype != dtype and x.dtype.kind in "uib" and dtype.kind == "f":
         from chainrule.ops import cast
 
         return cast(x, dtype)

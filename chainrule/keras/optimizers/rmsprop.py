@@ -19,11 +19,28 @@ def rmsprop_numpy(var, grad, velocity, mom, average_gradient, scratch, learning_
     is off. The NumPy twin of :func:`chainrule.backend.kernels.optim.rmsprop_numba`."""
     # v = v*rho + g²(1-rho);  [a = a*rho + g(1-rho)];  inc = g / sqrt(v [- a²] + eps) * lr;
     # [mom = mom*momentum + inc;  inc = mom];  w -= inc
-    xp, t, v = backend.xp, scratch, velocity
+    owner, t, v = backend.extras_for(var), scratch, velocity
+    xp = owner.xp
     if keep != 1.0:
         var *= keep
     if gscale != 1.0:
         grad = grad * gscale
+    if not owner.takes_out:  # the same operations, each into a new array (the array API has no out=)
+        v *= rho
+        v += grad * grad * one_minus_rho
+        if average_gradient is not None:
+            average_gradient *= rho
+            average_gradient += grad * one_minus_rho
+            t = (v - average_gradient * average_gradient) + epsilon
+        else:
+            t = v + epsilon
+        increment = grad / xp.sqrt(t) * learning_rate
+        if mom is not None:
+            mom *= momentum
+            mom += increment
+            increment = mom
+        var -= increment
+        return
     v *= rho
     v += xp.multiply(xp.multiply(grad, grad, out=t), one_minus_rho, out=t)
     if average_gradient is not None:

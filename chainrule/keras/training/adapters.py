@@ -51,6 +51,8 @@ def to_numpy(data, role: str = "x"):
         return data.numpy()
     if isinstance(data, np.ndarray):
         return as_number_array(data, role)
+    if backend.is_array(data):  # a device array: its values on the host, as a Tensor's (batches go back per step)
+        return as_number_array(backend.to_host(data), role)
     if isinstance(data, dict):
         return {key: to_numpy(value, f"{role}[{key!r}]") for key, value in data.items()}
     if _is_pandas(data):  # a Series is a column: (rows, 1), as Keras's pandas slicing gives it

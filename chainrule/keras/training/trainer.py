@@ -633,7 +633,7 @@ def _plain_logs(logs) -> dict:
             plain.update(_plain_logs(value))
             continue
         value = value.data if isinstance(value, Tensor) else value
-        value = np.asarray(value)
+        value = backend.to_host(value) if backend.is_array(value) else np.asarray(value)  # (a device's: read here)
         plain[key] = float(value) if value.size == 1 else value.tolist()
     return plain
 

@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 # name -> (network, batch size, steps per round); networks of benchmarks/workloads.py, 'lstm' of sequences.py
 WORKLOADS: dict[str, tuple[str, int, int]] = {
@@ -131,7 +132,7 @@ def measure(side: str, workload: str, rounds: int) -> dict:
     """Run one side of one workload in a fresh process; its result, or ``{"error": ...}``."""
     command = [sys.executable, "-m", "benchmarks.gpu", "--side", side, "--workloads", workload, "--rounds",
                str(rounds)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr or done.stdout)[-3000:]}

@@ -19,6 +19,17 @@ def replays(monkeypatch):
 
 
 @pytest.fixture
+def strict():
+    """Switch to the strict backend (array-api-strict's second device) for one test, and back to the one before."""
+    from chainrule import backend
+
+    before = backend.current()
+    backend.set_backend("strict")
+    yield backend.get_backend()
+    backend.set_backend(before)
+
+
+@pytest.fixture
 def restore_backend():
     """Whatever backend a test chooses, the one before is chosen again after it."""
     from chainrule import backend

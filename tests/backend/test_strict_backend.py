@@ -38,15 +38,6 @@ from chainrule.ops.layer_norm import layer_norm  # noqa: E402
 from chainrule.ops.self_attention import self_attention  # noqa: E402
 
 
-@pytest.fixture
-def strict():
-    """Switch to the strict backend for one test, and back to the one before."""
-    before = backend.current()
-    backend.set_backend("strict")
-    yield backend.get_backend()
-    backend.set_backend(before)
-
-
 def _positive(shape, rng):
     return rng.uniform(0.5, 2.0, shape).astype(np.float32)
 

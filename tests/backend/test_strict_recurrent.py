@@ -14,7 +14,7 @@ import chainrule as cr  # noqa: E402
 from chainrule import backend  # noqa: E402
 from chainrule.ops import recurrent_namespace  # noqa: E402
 from chainrule.ops.recurrent import gru, lstm, simple_rnn  # noqa: E402
-from test_strict_backend import COVERED, _normal, _run, strict  # noqa: E402, F401 (strict: the fixture)
+from test_strict_backend import COVERED, _normal, _run  # noqa: E402
 
 B, T, D, H = 3, 5, 4, 3
 # padded ends, a gap, a masked first step and a row that is all real

@@ -9,7 +9,6 @@ pytest.importorskip("array_api_strict")
 
 from chainrule import backend, keras  # noqa: E402
 from chainrule.keras.callbacks import backup_and_restore  # noqa: E402
-from test_layers_strict_s11 import strict  # noqa: E402,F401 (the fixture)
 
 
 class _Noisy(keras.layers.Layer):

@@ -11,15 +11,6 @@ from chainrule import backend, keras  # noqa: E402
 from chainrule.engine.tensor import Tensor  # noqa: E402
 
 
-@pytest.fixture
-def strict():
-    """Switch to the strict backend for one test, and back to the one before."""
-    before = backend.current()
-    backend.set_backend("strict")
-    yield backend.get_backend()
-    backend.set_backend(before)
-
-
 @pytest.mark.parametrize("name", ["zeros", "ones", "glorot_uniform", "he_normal", "truncated_normal", "orthogonal",
                                   "identity"])
 def test_initializers_return_tensors_on_the_device(strict, name):

@@ -11,7 +11,6 @@ pytest.importorskip("array_api_strict")
 from chainrule import backend, keras  # noqa: E402
 from chainrule.backend.strict_backend import STRICT  # noqa: E402
 from chainrule.engine.tensor import Tensor  # noqa: E402
-from test_layers_strict_s11 import strict  # noqa: E402,F401 (the fixture)
 
 RNG = np.random.default_rng(0)
 Y_TRUE = (RNG.random((8, 3)) > 0.5).astype("float32")

@@ -37,6 +37,7 @@ class _CartPoleNewApi:
 
     def __init__(self, name, render_mode=None):
         self._env = gym_like.make(name)
+        self._env.seed(0)  # test: gym_like's episodes start from a fixed state (its generator is unseeded otherwise)
         self.action_space, self.observation_space = self._env.action_space, self._env.observation_space
         self.render_mode = render_mode
 

@@ -218,6 +218,18 @@ def is_array(value) -> bool:
     return owner is not None and owner is not NUMPY
 
 
+def is_device_array(value) -> bool:
+    """True for an array of a backend other than NumPy's (CuPy's, strict's): values the host reads only by a copy.
+
+    >>> is_device_array(np.ones(2)), is_device_array(1.0)
+    (False, False)
+    """
+    if type(value) is np.ndarray:
+        return False
+    owner = _owner(value)
+    return owner is not None and owner is not NUMPY
+
+
 def to_device(array):
     """``array`` on the current backend: a NumPy array copied over once when the backend is another, anything else
     as it is (a batch from a NumPy dataset enters a step through here)."""

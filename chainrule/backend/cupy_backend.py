@@ -211,17 +211,14 @@ def _elementwise(name: str):
     return cupy.ElementwiseKernel(params, outputs, body, f"chainrule_{name}")
 
 
-_ONE = {}
-
-
 def _finite_flag(only_if_finite):
     """The array a kernel's ``ok`` reads: the given one, or a device 1.0 made once."""
-    if only_if_finite is not None:
-        return only_if_finite
-    if "one" not in _ONE:
-        import cupy
-        _ONE["one"] = cupy.ones(1, dtype=np.float32)
-    return _ONE["one"]
+    return _one() if only_if_finite is None else only_if_finite
+
+
+@functools.cache
+def _one():
+    return cupy_module().ones(1, dtype=np.float32)
 
 
 @functools.cache

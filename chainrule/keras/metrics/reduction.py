@@ -49,7 +49,7 @@ def _is_number(x) -> bool:
 
 def _is_device_scalar(x) -> bool:
     """A 0-d array of a device backend (a step's loss on a GPU)."""
-    return type(x) is not np.ndarray and backend.is_array(x) and x.ndim == 0
+    return backend.is_device_array(x) and x.ndim == 0
 
 
 class Mean(Metric):

@@ -279,7 +279,7 @@ class Trainer:
         On a device the loss is not read here (that would wait for the step to finish): the update tests it on the
         device, and ``_step_loss`` is the loss still on the device, which ``fit`` reads a step later."""
         data = loss.data
-        if _on_device(data) and self._distribution is None:
+        if backend.is_device_array(data) and self._distribution is None:
             if grads is not None and _skips_non_finite(self.optimizer):
                 self.optimizer.apply(grads, self._train_vars, only_if_finite=data)
             elif grads is not None and math.isfinite(backend.to_host(data).reshape(-1)[0]):  # (an optimizer of
@@ -605,7 +605,7 @@ def _stop_on_loss(model, value: float, epoch: int, step: int) -> None:
 
 def _scalar(data):
     """A loss's value for its tracker: a float from a NumPy array, the array itself from a device (read later)."""
-    return data if _on_device(data) else float(data)
+    return data if backend.is_device_array(data) else float(data)
 
 
 @functools.lru_cache(maxsize=None)
@@ -619,9 +619,6 @@ def _skips_non_finite(optimizer) -> bool:
     return apply is not None and _takes_only_if_finite(getattr(apply, "replays", apply))
 
 
-def _on_device(data) -> bool:
-    """Whether ``data`` is an array of a device backend (not NumPy's array or scalar)."""
-    return not isinstance(data, (np.ndarray, np.generic)) and backend.is_array(data)
 
 
 def _plain_logs(logs) -> dict:
